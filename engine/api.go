@@ -1,0 +1,52 @@
+package engine
+
+import (
+	"time"
+)
+
+// SessionRequest is one prompt to run.
+type SessionRequest struct {
+	Prompt   string
+	Strategy Strategy // empty: the config's default_strategy
+	Tier     string   // empty: the config's default_tier
+	// Models restricts the session to these model ids, in this order;
+	// empty means the tier's models.
+	Models []string
+}
+
+// Quantiles are latency percentiles over a sliding window.
+type Quantiles struct {
+	P50, P95, P99 time.Duration
+}
+
+// LatencySnapshot is one model's observed latency.
+type LatencySnapshot struct {
+	Count int       // samples in the window
+	TTFT  Quantiles // time to first token
+	Total Quantiles // time to the last token
+}
+
+// Outcome is one finished attempt, for sparklines.
+type Outcome uint8
+
+// Outcomes.
+const (
+	OutcomeOK        Outcome = iota + 1 // completed
+	OutcomeFailed                       // error, timeout, stall, 429...
+	OutcomeCancelled                    // cancelled because another model won
+	OutcomeSkipped                      // skipped by an open breaker
+)
+
+// ModelHealth is a model's state across sessions, for the breaker board.
+type ModelHealth struct {
+	ID           string
+	Provider     string // provider name from the config
+	ProviderKind string // openai, anthropic, gemini, sim...
+	Breaker      BreakerSnapshot
+	Latency      LatencySnapshot
+	// Recent are the latest outcomes, oldest first (at most 32).
+	Recent []Outcome
+	// Knobs are a simulated model's current chaos settings (error_rate,
+	// stall_rate...); nil for a real model.
+	Knobs map[string]float64
+}

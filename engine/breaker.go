@@ -1,0 +1,206 @@
+package engine
+
+import (
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/sony/gobreaker/v2"
+)
+
+// BreakerState is a circuit breaker's state.
+type BreakerState uint8
+
+// Breaker states.
+const (
+	BreakerClosed BreakerState = iota
+	BreakerOpen
+	BreakerHalfOpen
+)
+
+// String returns "closed", "open" or "half_open".
+func (s BreakerState) String() string {
+	switch s {
+	case BreakerOpen:
+		return "open"
+	case BreakerHalfOpen:
+		return "half_open"
+	}
+	return "closed"
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (s BreakerState) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// Force overrides a breaker, as the Hystrix dashboard's forceOpen and
+// forceClosed do.
+type Force uint8
+
+// Force modes.
+const (
+	ForceNone   Force = iota // the breaker decides
+	ForceOpen                // every call is skipped
+	ForceClosed              // every call goes through; outcomes still count
+)
+
+// String returns "none", "open" or "closed".
+func (f Force) String() string {
+	switch f {
+	case ForceOpen:
+		return "open"
+	case ForceClosed:
+		return "closed"
+	}
+	return "none"
+}
+
+// BreakerSnapshot is a breaker's state at one moment.
+type BreakerSnapshot struct {
+	State       BreakerState `json:"state"`
+	FailureRate float64      `json:"failure_rate"`
+	Requests    int          `json:"requests"`
+	Failures    int          `json:"failures"`
+	Forced      string       `json:"forced,omitempty"` // "open" or "closed" when forced
+	// HalfOpenIn is the time left until an open breaker half-opens.
+	HalfOpenIn time.Duration `json:"-"`
+	// HalfOpenInMS is HalfOpenIn in milliseconds, for JSON.
+	HalfOpenInMS float64 `json:"half_open_in_ms,omitempty"`
+}
+
+// breakerChange is a state transition seen while reporting to a breaker.
+type breakerChange struct{ from, to BreakerState }
+
+// errFailure is what the engine reports to gobreaker for a failed attempt.
+var errFailure = errors.New("attempt failed")
+
+// breaker is one model's circuit breaker: gobreaker's rolling-window
+// two-step breaker plus forcing and the moment it opened.
+type breaker struct {
+	mu       sync.Mutex
+	cb       *gobreaker.TwoStepCircuitBreaker[struct{}]
+	cooldown time.Duration
+	force    Force
+	openedAt time.Time
+	changes  []breakerChange // filled by OnStateChange while mu is held
+}
+
+func newBreaker(name string, c BreakerConfig) *breaker {
+	b := &breaker{cooldown: c.Cooldown.Duration}
+	window := c.Window.Duration
+	minReq := uint32(max(c.MinRequests, 1))
+	rate := c.FailureRate
+	b.cb = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
+		Name:         name,
+		MaxRequests:  1, // one half-open probe
+		Interval:     window,
+		BucketPeriod: window / 10,
+		Timeout:      c.Cooldown.Duration,
+		ReadyToTrip: func(n gobreaker.Counts) bool {
+			done := n.TotalSuccesses + n.TotalFailures
+			return done >= minReq && float64(n.TotalFailures)/float64(done) >= rate
+		},
+		OnStateChange: func(_ string, from, to gobreaker.State) {
+			b.changes = append(b.changes, breakerChange{fromGo(from), fromGo(to)})
+			if to == gobreaker.StateOpen {
+				b.openedAt = time.Now()
+			}
+		},
+	})
+	return b
+}
+
+func fromGo(s gobreaker.State) BreakerState {
+	switch s {
+	case gobreaker.StateOpen:
+		return BreakerOpen
+	case gobreaker.StateHalfOpen:
+		return BreakerHalfOpen
+	}
+	return BreakerClosed
+}
+
+// outcome is what an attempt reports to its breaker.
+type outcome uint8
+
+const (
+	outcomeSuccess  outcome = iota
+	outcomeFailure          // error, timeout, stall, 5xx, 429, malformed
+	outcomeExcluded         // cancelled because another model won: not a failure
+)
+
+// allow asks whether a call may go out. When it may, report must be called
+// exactly once with the call's outcome; it returns the transitions caused.
+func (b *breaker) allow() (report func(outcome) []breakerChange, changes []breakerChange, ok bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	done, err := b.cb.Allow()
+	changes = b.takeChanges()
+	switch {
+	case b.force == ForceOpen:
+		if err == nil {
+			done(errExcluded)
+		}
+		return nil, changes, false
+	case err != nil && b.force != ForceClosed:
+		return nil, changes, false
+	}
+	return func(o outcome) []breakerChange {
+		if done == nil {
+			return nil
+		}
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		switch o {
+		case outcomeSuccess:
+			done(nil)
+		case outcomeFailure:
+			done(errFailure)
+		default:
+			done(errExcluded)
+		}
+		return b.takeChanges()
+	}, changes, true
+}
+
+var errExcluded = errors.New("excluded")
+
+func (b *breaker) takeChanges() []breakerChange {
+	c := b.changes
+	b.changes = nil
+	return c
+}
+
+// setForce overrides the breaker.
+func (b *breaker) setForce(f Force) {
+	b.mu.Lock()
+	b.force = f
+	b.mu.Unlock()
+}
+
+// snapshot returns the breaker's state now; it also applies a due
+// open -> half-open transition, which it returns.
+func (b *breaker) snapshot() (BreakerSnapshot, []breakerChange) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	st := fromGo(b.cb.State())
+	n := b.cb.Counts()
+	s := BreakerSnapshot{
+		State:    st,
+		Requests: int(n.TotalSuccesses + n.TotalFailures),
+		Failures: int(n.TotalFailures),
+	}
+	if s.Requests > 0 {
+		s.FailureRate = float64(n.TotalFailures) / float64(s.Requests)
+	}
+	switch b.force {
+	case ForceOpen:
+		s.State, s.Forced = BreakerOpen, "open"
+	case ForceClosed:
+		s.State, s.Forced = BreakerClosed, "closed"
+	}
+	if st == BreakerOpen && b.force == ForceNone {
+		s.HalfOpenIn = max(0, b.cooldown-time.Since(b.openedAt))
+		s.HalfOpenInMS = Millis(s.HalfOpenIn)
+	}
+	return s, b.takeChanges()
+}

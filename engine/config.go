@@ -1,0 +1,220 @@
+package engine
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole setup: strategies' settings, tiers, providers and
+// models (DESIGN.md section 6). Load one with [LoadConfig] or [ParseConfig],
+// or take the built-in demo council with [DemoConfig]; all of them apply the
+// defaults and validate.
+type Config struct {
+	DefaultStrategy Strategy `toml:"default_strategy"`
+	DefaultTier     string   `toml:"default_tier"`
+	MaxConcurrency  int      `toml:"max_concurrency"`
+	// Theme is the dashboard's colour theme name (an extension).
+	Theme string `toml:"theme"`
+
+	Breaker   BreakerConfig             `toml:"breaker"`
+	Hedge     HedgeConfig               `toml:"hedge"`
+	Consensus ConsensusConfig           `toml:"consensus"`
+	Tiers     map[string]TierConfig     `toml:"tiers"`
+	Providers map[string]ProviderConfig `toml:"providers"`
+	Models    []ModelConfig             `toml:"models"`
+
+	// Source names where the config came from: a file path, or
+	// "built-in demo council".
+	Source string `toml:"-"`
+	// Why says why this council is in use ("no config file and no API key
+	// in the environment"), shown by the dashboard and config check.
+	Why string `toml:"-"`
+}
+
+// BreakerConfig sets every model's circuit breaker.
+type BreakerConfig struct {
+	// FailureRate trips the breaker when failures/requests in the window
+	// reach it (default 0.25).
+	FailureRate float64 `toml:"failure_rate"`
+	// MinRequests is the volume below which the breaker never trips (5).
+	MinRequests int `toml:"min_requests"`
+	// Window is the rolling window the rate is measured over (10m).
+	Window Duration `toml:"window"`
+	// Cooldown is how long an open breaker waits before half-opening (30m).
+	Cooldown Duration `toml:"cooldown"`
+}
+
+// HedgeConfig sets the hedge strategy.
+type HedgeConfig struct {
+	// Delay is when the backup fires: a duration, "0s", or "p95"/"p90".
+	Delay HedgeDelay `toml:"delay"`
+	// FallbackDelay is used for a quantile delay until enough samples exist.
+	FallbackDelay Duration `toml:"fallback_delay"`
+	// Budget is how long the primary is preferred even if the backup
+	// finished first.
+	Budget Duration `toml:"budget"`
+	// MaxExtra is the fraction of hedge sessions that may fire a backup.
+	MaxExtra float64 `toml:"max_extra"`
+	Primary  string  `toml:"primary"`
+	Backup   string  `toml:"backup"`
+}
+
+// ConsensusConfig sets the consensus strategy.
+type ConsensusConfig struct {
+	Voters        int      `toml:"voters"`
+	MinResponses  int      `toml:"min_responses"`
+	Categories    []string `toml:"categories"`
+	TieBreak      TieBreak `toml:"tie_break"`
+	EscalateTo    string   `toml:"escalate_to"`
+	DefaultAnswer string   `toml:"default_answer"`
+}
+
+// TieBreak is what consensus does on a tie.
+type TieBreak string
+
+// Tie-break policies.
+const (
+	TieEscalate TieBreak = "escalate"
+	TieDefault  TieBreak = "default"
+	TieFail     TieBreak = "fail"
+)
+
+// TierConfig is a pool of models with its timeouts.
+type TierConfig struct {
+	Models          []string `toml:"models"`
+	Timeout         Duration `toml:"timeout"`
+	PerModelTimeout Duration `toml:"per_model_timeout"`
+	StallTimeout    Duration `toml:"stall_timeout"`
+}
+
+// ProviderConfig is one API endpoint and how to find its key.
+type ProviderConfig struct {
+	Kind    string `toml:"kind"` // openai, openai-compatible, anthropic, gemini, sim
+	BaseURL string `toml:"base_url"`
+	// APIKeyEnv names the environment variable holding the key.
+	APIKeyEnv string `toml:"api_key_env"`
+	// APIKeyCmd is a command whose output is the key (a password manager).
+	APIKeyCmd string `toml:"api_key_cmd"`
+	// APIKey is a key written inline; allowed, warned about when the file
+	// is readable by others, never printed.
+	APIKey string `toml:"api_key"`
+}
+
+// ModelConfig is one model of the council.
+type ModelConfig struct {
+	ID            string     `toml:"id"`
+	Provider      string     `toml:"provider"`
+	Model         string     `toml:"model"`
+	InputPerMTok  float64    `toml:"input_per_mtok"`
+	OutputPerMTok float64    `toml:"output_per_mtok"`
+	MaxTokens     int        `toml:"max_tokens"`
+	Sim           *SimConfig `toml:"sim"`
+}
+
+// SimConfig is a simulated model's character ([models.sim]).
+type SimConfig struct {
+	TTFT          Duration           `toml:"ttft"`
+	TTFTP95       Duration           `toml:"ttft_p95"`
+	TokensPerSec  float64            `toml:"tokens_per_sec"`
+	OutputTokens  int                `toml:"output_tokens"`
+	ErrorRate     float64            `toml:"error_rate"`
+	RateLimitRate float64            `toml:"rate_limit_rate"`
+	StallRate     float64            `toml:"stall_rate"`
+	CutRate       float64            `toml:"cut_rate"`
+	SlowRate      float64            `toml:"slow_rate"`
+	SlowFactor    float64            `toml:"slow_factor"`
+	Answers       map[string]float64 `toml:"answers"`
+}
+
+// Duration is a time.Duration written as "150ms" or "2s" in TOML.
+type Duration struct{ time.Duration }
+
+// UnmarshalText parses a Go duration.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("invalid duration %q (want e.g. \"150ms\", \"2s\", \"10m\")", b)
+	}
+	if v < 0 {
+		return fmt.Errorf("negative duration %q", b)
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText writes the duration as Go does.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// HedgeDelay is a fixed delay or a quantile of the primary's latency.
+type HedgeDelay struct {
+	Fixed    time.Duration
+	Quantile float64 // 0.95 for "p95"; 0 when Fixed applies
+}
+
+// UnmarshalText parses "p95", "p90", "p99" or a duration ("0s", "300ms").
+func (h *HedgeDelay) UnmarshalText(b []byte) error {
+	s := strings.TrimSpace(string(b))
+	if rest, ok := strings.CutPrefix(strings.ToLower(s), "p"); ok {
+		n, err := strconv.ParseFloat(rest, 64)
+		if err != nil || n <= 0 || n >= 100 {
+			return fmt.Errorf("invalid hedge delay %q (want a duration or p50..p99)", s)
+		}
+		*h = HedgeDelay{Quantile: n / 100}
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil || v < 0 {
+		return fmt.Errorf("invalid hedge delay %q (want a duration such as \"300ms\", \"0s\", or \"p95\")", s)
+	}
+	*h = HedgeDelay{Fixed: v}
+	return nil
+}
+
+// MarshalText writes "p95" or the duration.
+func (h HedgeDelay) MarshalText() ([]byte, error) { return []byte(h.String()), nil }
+
+// String returns "p95" or the duration.
+func (h HedgeDelay) String() string {
+	if h.Quantile > 0 {
+		return "p" + strconv.FormatFloat(h.Quantile*100, 'f', -1, 64)
+	}
+	return h.Fixed.String()
+}
+
+// Strategy is how a session uses its models.
+type Strategy string
+
+// Strategies. Council and auto are reserved by the CLI contract for later.
+const (
+	Race      Strategy = "race"
+	Hedge     Strategy = "hedge"
+	Consensus Strategy = "consensus"
+)
+
+// Strategies lists the strategies this engine runs, in the order the
+// dashboard cycles through them.
+var Strategies = []Strategy{Race, Hedge, Consensus}
+
+// ParseStrategy validates a strategy name.
+func ParseStrategy(s string) (Strategy, error) {
+	switch Strategy(s) {
+	case Race, Hedge, Consensus:
+		return Strategy(s), nil
+	case "council", "auto":
+		return "", fmt.Errorf("strategy %q is not available yet (use race, hedge or consensus)", s)
+	}
+	return "", fmt.Errorf("unknown strategy %q (want race, hedge or consensus)", s)
+}
+
+// TierNames lists the standard tiers in order.
+var TierNames = []string{"quick", "balanced", "high", "reasoning"}
+
+// tierDefaults are the session and per-model timeouts of DESIGN.md section 3.
+var tierDefaults = map[string][2]time.Duration{
+	"quick":     {30 * time.Second, 20 * time.Second},
+	"balanced":  {90 * time.Second, 45 * time.Second},
+	"high":      {180 * time.Second, 90 * time.Second},
+	"reasoning": {600 * time.Second, 300 * time.Second},
+}

@@ -1,0 +1,170 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/council-dev/council/providers"
+)
+
+// EventType names what happened. The wire names are those of DESIGN.md
+// section 2.
+type EventType uint8
+
+// The event types, in the rough order a session produces them.
+const (
+	SessionStarted EventType = iota + 1
+	AttemptQueued
+	AttemptStarted
+	FirstToken
+	Delta
+	AttemptDone
+	AttemptFailed
+	AttemptCancelled
+	AttemptSkipped
+	HedgeFired
+	VoteCast
+	Decided
+	BreakerChanged
+	SessionDone
+)
+
+var eventNames = [...]string{
+	SessionStarted:   "session_started",
+	AttemptQueued:    "attempt_queued",
+	AttemptStarted:   "attempt_started",
+	FirstToken:       "first_token",
+	Delta:            "delta",
+	AttemptDone:      "attempt_done",
+	AttemptFailed:    "attempt_failed",
+	AttemptCancelled: "attempt_cancelled",
+	AttemptSkipped:   "attempt_skipped",
+	HedgeFired:       "hedge_fired",
+	VoteCast:         "vote_cast",
+	Decided:          "decided",
+	BreakerChanged:   "breaker_changed",
+	SessionDone:      "session_done",
+}
+
+// String returns the wire name ("attempt_done").
+func (t EventType) String() string {
+	if int(t) < len(eventNames) && eventNames[t] != "" {
+		return eventNames[t]
+	}
+	return fmt.Sprintf("event(%d)", t)
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (t EventType) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
+
+// Reason says why an attempt was cancelled or skipped.
+type Reason string
+
+// Cancellation and skip reasons (DESIGN.md section 2).
+const (
+	ReasonNone        Reason = ""
+	ReasonLostRace    Reason = "lost_race"    // another racer finished first
+	ReasonDecided     Reason = "decided"      // the vote was settled without it
+	ReasonHedgeWon    Reason = "hedge_won"    // the backup won; the primary is cancelled
+	ReasonPrimaryWon  Reason = "primary_won"  // the primary won; the backup is cancelled
+	ReasonBudget      Reason = "budget"       // the session ran out of time
+	ReasonUser        Reason = "user"         // the user cancelled the session
+	ReasonBreakerOpen Reason = "breaker_open" // skipped: the model's breaker is open
+	ReasonHedgeBudget Reason = "hedge_budget" // skipped: max_extra hedges already spent
+)
+
+// Role is a model's part in a session.
+type Role string
+
+// Roles of models in a session.
+const (
+	RoleRacer     Role = "racer"
+	RolePrimary   Role = "primary"
+	RoleBackup    Role = "backup"
+	RoleVoter     Role = "voter"
+	RoleEscalated Role = "escalation" // asked to break a consensus tie
+)
+
+// Event is one thing that happened in a session. Every event carries the
+// session id, a sequence number (1, 2, ... without gaps), the time since the
+// session started and, where it applies, the model id. Which other fields are
+// set depends on Type; see each field.
+type Event struct {
+	Type    EventType
+	Session string
+	Seq     int
+	T       time.Duration // since the session started
+	Model   string        // model id, where the event is about one model
+	Role    Role          // attempt_queued, attempt_started
+
+	// Text is the streamed text (delta), the whole answer (attempt_done),
+	// the raw answer (vote_cast) or the decided answer (decided).
+	Text string
+	// Vote is the normalised category of a vote_cast; empty when the vote
+	// is invalid (then Err says why).
+	Vote string
+
+	Kind   providers.Kind // attempt_failed
+	Reason Reason         // attempt_cancelled, attempt_skipped
+	Err    string         // attempt_failed, an invalid vote_cast, a failed session_done
+
+	InputTokens  int     // attempt_done, attempt_cancelled, attempt_failed
+	OutputTokens int     // attempt_done, attempt_cancelled, attempt_failed
+	Cost         float64 // USD of this attempt, including a cancelled one's burn
+
+	// Delay is the hedge delay that was waited (hedge_fired).
+	Delay time.Duration
+	// TieBreak is the tie-break taken (decided), empty when there was none.
+	TieBreak string
+
+	From, To BreakerState // breaker_changed
+
+	// Summary is the session's result (session_done).
+	Summary *Summary
+}
+
+// eventJSON is the --events wire form.
+type eventJSON struct {
+	Seq          int      `json:"seq"`
+	TMS          float64  `json:"t_ms"`
+	Type         string   `json:"type"`
+	Session      string   `json:"session"`
+	Model        string   `json:"model,omitempty"`
+	Role         Role     `json:"role,omitempty"`
+	Text         string   `json:"text,omitempty"`
+	Vote         string   `json:"vote,omitempty"`
+	Kind         string   `json:"kind,omitempty"`
+	Reason       Reason   `json:"reason,omitempty"`
+	Error        string   `json:"error,omitempty"`
+	InputTokens  int      `json:"input_tokens,omitempty"`
+	OutputTokens int      `json:"output_tokens,omitempty"`
+	CostUSD      float64  `json:"cost_usd,omitempty"`
+	DelayMS      float64  `json:"delay_ms,omitempty"`
+	TieBreak     string   `json:"tie_break,omitempty"`
+	From         string   `json:"from,omitempty"`
+	To           string   `json:"to,omitempty"`
+	Summary      *Summary `json:"summary,omitempty"`
+}
+
+// MarshalJSON writes the event as one --events line object.
+func (e Event) MarshalJSON() ([]byte, error) {
+	j := eventJSON{
+		Seq: e.Seq, TMS: Millis(e.T), Type: e.Type.String(), Session: e.Session,
+		Model: e.Model, Role: e.Role, Text: e.Text, Vote: e.Vote, Reason: e.Reason,
+		Error: e.Err, InputTokens: e.InputTokens, OutputTokens: e.OutputTokens,
+		CostUSD: e.Cost, DelayMS: Millis(e.Delay), TieBreak: e.TieBreak, Summary: e.Summary,
+	}
+	if e.Type == AttemptFailed {
+		j.Kind = e.Kind.String()
+	}
+	if e.Type == BreakerChanged {
+		j.From, j.To = e.From.String(), e.To.String()
+	}
+	return json.Marshal(j)
+}
+
+// Millis converts a duration to milliseconds with 0.1 ms precision.
+func Millis(d time.Duration) float64 {
+	return float64(d.Round(100*time.Microsecond)) / float64(time.Millisecond)
+}

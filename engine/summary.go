@@ -1,0 +1,76 @@
+package engine
+
+import "time"
+
+// Status is how a session ended.
+type Status string
+
+// Session statuses (DESIGN.md section 5).
+const (
+	// StatusDecided: an answer, as the strategy intended.
+	StatusDecided Status = "decided"
+	// StatusFailed: no answer (every model failed, quorum missed, a tie
+	// with tie_break = "fail", the user cancelled).
+	StatusFailed Status = "failed"
+	// StatusDegraded: an answer, but redundancy was lost on the way: a
+	// model failed, timed out or was skipped by its breaker, or a consensus
+	// tie was settled by the default answer.
+	StatusDegraded Status = "degraded"
+)
+
+// AttemptStatus is one model's outcome in a session.
+type AttemptStatus string
+
+// Attempt statuses (DESIGN.md section 5).
+const (
+	AttemptQueuedStatus    AttemptStatus = "queued"
+	AttemptRunning         AttemptStatus = "running"
+	AttemptWon             AttemptStatus = "won"
+	AttemptDoneStatus      AttemptStatus = "done"
+	AttemptCancelledStatus AttemptStatus = "cancelled"
+	AttemptFailedStatus    AttemptStatus = "failed"
+	AttemptTimeout         AttemptStatus = "timeout"
+	AttemptSkippedStatus   AttemptStatus = "skipped"
+)
+
+// Summary is the result of one session, the `council run --json` object.
+type Summary struct {
+	Session    string                     `json:"session"`
+	Strategy   Strategy                   `json:"strategy"`
+	Tier       string                     `json:"tier"`
+	Prompt     string                     `json:"prompt,omitempty"`
+	Status     Status                     `json:"status"`
+	Winner     string                     `json:"winner,omitempty"`
+	Answer     string                     `json:"answer"`
+	Error      string                     `json:"error,omitempty"`
+	ElapsedMS  float64                    `json:"elapsed_ms"`
+	CostUSD    float64                    `json:"cost_usd"`
+	Votes      map[string]int             `json:"votes,omitempty"`
+	Invalid    int                        `json:"invalid_votes,omitempty"`
+	Agreement  float64                    `json:"agreement,omitempty"`
+	TieBreak   string                     `json:"tie_break"`
+	HedgeFired bool                       `json:"hedge_fired,omitempty"`
+	Models     []ModelResult              `json:"models"`
+	Breakers   map[string]BreakerSnapshot `json:"breakers"`
+
+	// Elapsed is ElapsedMS as a duration, for Go callers.
+	Elapsed time.Duration `json:"-"`
+}
+
+// ModelResult is one attempt's line in a [Summary].
+type ModelResult struct {
+	ID           string        `json:"id"`
+	Provider     string        `json:"provider"`
+	Role         Role          `json:"role"`
+	Status       AttemptStatus `json:"status"`
+	Reason       string        `json:"reason,omitempty"`
+	Error        string        `json:"error,omitempty"`
+	StartedMS    float64       `json:"started_ms"`
+	FirstTokenMS float64       `json:"first_token_ms,omitempty"`
+	ElapsedMS    float64       `json:"elapsed_ms"`
+	InputTokens  int           `json:"input_tokens"`
+	OutputTokens int           `json:"output_tokens"`
+	CostUSD      float64       `json:"cost_usd"`
+	Vote         string        `json:"vote,omitempty"`
+	Text         string        `json:"text,omitempty"`
+}
