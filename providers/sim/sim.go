@@ -12,9 +12,11 @@
 //   - output_tokens: the typical length of a text answer, jittered by ±30%.
 //   - rate_limit_rate, error_rate, stall_rate, cut_rate, slow_rate: the
 //     probability that a call is rate limited (HTTP 429), fails (HTTP 500 or
-//     503, before or during the stream), stalls (goes silent mid-stream until
-//     its context is cancelled), is cut (ends without its final event), or is
-//     slow. They are drawn in this order; the first that hits decides.
+//     503, before or during the stream), stalls (goes silent, usually after
+//     some tokens, and never ends until its context is cancelled: the
+//     engine's stall timeout must catch it), is cut (streams part of the
+//     answer, then ends without its final event: an error of kind invalid),
+//     or is slow. They are drawn in this order; the first that hits decides.
 //   - slow_factor: a slow call's time to first token and token gaps are
 //     slow_factor times longer: the heavy tail that hedging is for.
 //   - answers: the distribution of votes for classification requests.
@@ -32,7 +34,8 @@
 // prompt's words (or its hash) and the call's draws, so different models
 // answer the same prompt differently but on the same topic. Classification
 // answers are small JSON objects, sometimes fenced or preceded by a sentence,
-// as real models do.
+// as real models do. Every chunk carries the cumulative [providers.Usage], so
+// a stream that fails or is cancelled still tells how many tokens it burnt.
 package sim
 
 import (
