@@ -1,0 +1,364 @@
+package openai
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/packages/ssestream"
+
+	"github.com/council-dev/council/providers"
+)
+
+// maxErrorBody bounds how much of an error response is kept.
+const maxErrorBody = 64 << 10
+
+// wire records what came over the wire for one request, beneath the SDK:
+// the status and headers of the response, the body of an error response
+// (the SDK cannot parse every server's error shape), and whether the
+// stream's terminating "data: [DONE]" line arrived (the SDK ends the same
+// way on [DONE] and on a bare EOF).
+type wire struct {
+	model   string
+	status  int
+	header  http.Header
+	body    []byte
+	sawDone atomic.Bool
+}
+
+// middleware runs inside the SDK's request, on the caller's goroutine.
+func (w *wire) middleware(req *http.Request, next option.MiddlewareNext) (*http.Response, error) {
+	res, err := next(req)
+	if err != nil || res == nil {
+		return res, err
+	}
+	w.status = res.StatusCode
+	w.header = res.Header
+	if res.StatusCode >= 400 {
+		b, _ := io.ReadAll(io.LimitReader(res.Body, maxErrorBody))
+		_ = res.Body.Close()
+		w.body = b
+		res.Body = io.NopCloser(bytes.NewReader(b))
+		return res, nil
+	}
+	res.Body = &doneWatcher{rc: res.Body, w: w}
+	return res, nil
+}
+
+// rejectsStreamOptions reports a 400/422 that names stream_options.
+func (w *wire) rejectsStreamOptions() bool {
+	return (w.status == 400 || w.status == 422) && bytes.Contains(w.body, []byte("stream_options"))
+}
+
+// doneWatcher passes a response body through, noting a "data: [DONE]" line.
+type doneWatcher struct {
+	rc   io.ReadCloser
+	w    *wire
+	line []byte // the start of the current line, enough to recognise [DONE]
+}
+
+func (d *doneWatcher) Read(p []byte) (int, error) {
+	n, err := d.rc.Read(p)
+	for _, b := range p[:n] {
+		if b == '\n' || b == '\r' {
+			d.check()
+			continue
+		}
+		if len(d.line) < 16 {
+			d.line = append(d.line, b)
+		}
+	}
+	if err == io.EOF {
+		d.check()
+	}
+	return n, err
+}
+
+func (d *doneWatcher) check() {
+	if bytes.HasPrefix(d.line, []byte("data: [DONE]")) || bytes.HasPrefix(d.line, []byte("data:[DONE]")) {
+		d.w.sawDone.Store(true)
+	}
+	d.line = d.line[:0]
+}
+
+func (d *doneWatcher) Close() error { return d.rc.Close() }
+
+// classify turns any failure into a *providers.Error (or the context's
+// cause, when the caller cancelled). midStream says whether the response
+// headers had arrived.
+func (c *Client) classify(ctx context.Context, w *wire, err error, midStream bool) error {
+	if ctx.Err() != nil {
+		return c.ctxErr(ctx, midStream)
+	}
+	if w.status >= 400 {
+		return c.httpErr(w, time.Now())
+	}
+	var se *ssestream.StreamError
+	if errors.As(err, &se) {
+		return c.eventErr(se.Event.Data)
+	}
+	var pe *providers.Error
+	if errors.As(err, &pe) {
+		return pe
+	}
+	if err == nil {
+		err = errors.New("unknown failure")
+	}
+	if midStream {
+		switch {
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return c.errorf(providers.KindInvalid, err, "stream ended without its final event: connection closed mid-stream")
+		case isNetErr(err):
+			return c.errorf(providers.KindError, err, "connection lost mid-stream: %s", c.clean(netMessage(err)))
+		default:
+			return c.errorf(providers.KindInvalid, err, "malformed stream: %s", c.clean(err.Error()))
+		}
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return c.errorf(providers.KindTimeout, err, "no response from %s: %s", c.baseURL, c.clean(netMessage(err)))
+	}
+	return c.errorf(providers.KindError, err, "cannot reach %s: %s", c.baseURL, c.clean(netMessage(err)))
+}
+
+func (c *Client) errorf(kind providers.Kind, cause error, format string, args ...any) *providers.Error {
+	return &providers.Error{Kind: kind, Provider: c.name, Message: c.clean(fmt.Sprintf(format, args...)), Err: cause}
+}
+
+// ctxErr is the error of a request whose context is done: the caller's own
+// cause when it cancelled, a timeout when a deadline passed.
+func (c *Client) ctxErr(ctx context.Context, midStream bool) error {
+	cause := context.Cause(ctx)
+	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return cause
+	}
+	var pe *providers.Error
+	if errors.As(cause, &pe) {
+		return cause
+	}
+	kind := providers.KindOf(cause)
+	if kind == providers.KindError {
+		kind = providers.KindTimeout
+	}
+	msg := "timed out waiting for a response"
+	switch {
+	case kind == providers.KindStalled:
+		msg = "stream went silent"
+	case midStream:
+		msg = "timed out mid-stream"
+	}
+	return &providers.Error{Kind: kind, Provider: c.name, Message: msg, Err: cause}
+}
+
+// apiError is the error object of OpenAI and of the servers that copy it;
+// code is a string at OpenAI and a number at OpenRouter.
+type apiError struct {
+	Message string          `json:"message"`
+	Type    string          `json:"type"`
+	Code    json.RawMessage `json:"code"`
+}
+
+func (e apiError) code() string {
+	var s string
+	if json.Unmarshal(e.Code, &s) == nil {
+		return s
+	}
+	var n json.Number
+	if json.Unmarshal(e.Code, &n) == nil {
+		return n.String()
+	}
+	return ""
+}
+
+// parseAPIError reads {"error": {...}}, {"error": "text"}, {"message": ...}
+// or, failing all, the body as plain text.
+func parseAPIError(body []byte) apiError {
+	var env struct {
+		Error   json.RawMessage `json:"error"`
+		Message string          `json:"message"`
+		Detail  string          `json:"detail"`
+	}
+	if json.Unmarshal(body, &env) != nil {
+		return apiError{Message: string(body)}
+	}
+	var e apiError
+	if len(env.Error) > 0 && json.Unmarshal(env.Error, &e) != nil {
+		var s string
+		if json.Unmarshal(env.Error, &s) == nil {
+			e.Message = s
+		}
+	}
+	if e.Message == "" {
+		e.Message = env.Message
+	}
+	if e.Message == "" {
+		e.Message = env.Detail
+	}
+	return e
+}
+
+// httpErr classifies a non-2xx response.
+func (c *Client) httpErr(w *wire, now time.Time) *providers.Error {
+	e := parseAPIError(w.body)
+	detail := c.clean(e.Message)
+	if detail != "" {
+		detail = ": " + detail
+	}
+	pe := &providers.Error{Kind: providers.KindForStatus(w.status), Provider: c.name, Status: w.status}
+	switch {
+	case w.status == 401:
+		pe.Message = "authentication failed" + detail + "; " + c.keyHint()
+	case w.status == 403:
+		pe.Message = "access denied" + detail + "; check the key (" + c.keyHint() + ")"
+	case w.status == 404:
+		if e.code() != "" || e.Type != "" || (detail != "" && strings.Contains(strings.ToLower(detail), "model")) {
+			pe.Message = fmt.Sprintf("model %q not found%s", w.model, detail)
+		} else {
+			pe.Message = fmt.Sprintf("model %q not found, or no chat/completions endpoint under %s", w.model, c.baseURL)
+		}
+	case w.status == 429:
+		pe.Message = "rate limited" + detail
+		pe.RetryAfter = retryAfter(w.header, now)
+	case w.status == 529 || isOverloaded(e):
+		pe.Kind = providers.KindHTTP
+		pe.Message = "overloaded" + detail
+		pe.RetryAfter = retryAfter(w.header, now)
+	case w.status >= 500:
+		pe.Message = "server error" + detail
+		pe.RetryAfter = retryAfter(w.header, now)
+	case w.status == 408:
+		pe.Message = "request timeout" + detail
+	default:
+		pe.Message = "request rejected" + detail
+	}
+	pe.Message = c.clean(pe.Message)
+	return pe
+}
+
+func isOverloaded(e apiError) bool {
+	s := strings.ToLower(e.Type + " " + e.code() + " " + e.Message)
+	return strings.Contains(s, "overloaded")
+}
+
+// eventErr classifies an error event inside a 200 stream, such as
+// data: {"error": {"message": "...", "type": "server_error"}}.
+func (c *Client) eventErr(data []byte) *providers.Error {
+	e := parseAPIError(data)
+	code := e.code()
+	kind := providers.KindHTTP
+	s := strings.ToLower(e.Type + " " + code)
+	if n, err := strconv.Atoi(code); err == nil && n >= 400 && n < 600 {
+		kind = providers.KindForStatus(n)
+	} else {
+		switch {
+		case strings.Contains(s, "rate_limit") || strings.Contains(s, "insufficient_quota"):
+			kind = providers.KindRateLimited
+		case strings.Contains(s, "auth") || strings.Contains(s, "api_key") || strings.Contains(s, "permission"):
+			kind = providers.KindAuth
+		}
+	}
+	label := e.Type
+	if label == "" {
+		label = code
+	}
+	msg := "error event mid-stream"
+	if label != "" {
+		msg += " (" + label + ")"
+	}
+	if m := strings.TrimSpace(e.Message); m != "" {
+		msg += ": " + m
+	}
+	if kind == providers.KindAuth {
+		msg += "; " + c.keyHint()
+	}
+	return &providers.Error{Kind: kind, Provider: c.name, Message: c.clean(msg)}
+}
+
+// retryAfter reads how long the server asks us to wait: retry-after-ms
+// (OpenAI, milliseconds), else Retry-After (seconds or an HTTP date), else
+// the reset time of whichever x-ratelimit budget is exhausted. Zero when
+// the server says nothing usable.
+func retryAfter(h http.Header, now time.Time) time.Duration {
+	if h == nil {
+		return 0
+	}
+	if v := strings.TrimSpace(h.Get("Retry-After-Ms")); v != "" {
+		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 && ms < 1e12 {
+			return time.Duration(ms * float64(time.Millisecond))
+		}
+	}
+	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
+		if s, err := strconv.ParseFloat(v, 64); err == nil {
+			if s > 0 && s < 1e9 {
+				return time.Duration(s * float64(time.Second))
+			}
+			return 0
+		}
+		if t, err := http.ParseTime(v); err == nil {
+			if d := t.Sub(now); d > 0 {
+				return d
+			}
+			return 0
+		}
+	}
+	var d time.Duration
+	for _, budget := range []string{"requests", "tokens"} {
+		if strings.TrimSpace(h.Get("X-Ratelimit-Remaining-"+budget)) != "0" {
+			continue
+		}
+		if r, err := time.ParseDuration(strings.TrimSpace(h.Get("X-Ratelimit-Reset-" + budget))); err == nil && r > d {
+			d = r
+		}
+	}
+	return d
+}
+
+// keyLike matches strings shaped like vendor API keys, masked or not,
+// which error messages sometimes quote ("Incorrect API key provided:
+// sk-abc1****wxyz").
+var keyLike = regexp.MustCompile(`\b(?:sk|gsk|xai|pk|rk|csk)[-_][A-Za-z0-9*_.\-]{3,}`)
+
+// clean makes s safe to show: the key redacted, key-like words masked,
+// one line, bounded.
+func (c *Client) clean(s string) string {
+	s = providers.Redact(s, c.apiKey)
+	s = keyLike.ReplaceAllString(s, "[REDACTED]")
+	s = strings.Join(strings.Fields(s), " ")
+	const max = 300
+	if r := []rune(s); len(r) > max {
+		s = string(r[:max]) + "…"
+	}
+	return s
+}
+
+// isNetErr reports a connection-level failure.
+func isNetErr(err error) bool {
+	var ne net.Error
+	var oe *net.OpError
+	return errors.As(err, &ne) || errors.As(err, &oe) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, io.EOF) ||
+		errors.Is(err, net.ErrClosed)
+}
+
+// netMessage drops the url.Error's "Post "URL":" prefix; the base URL is
+// named separately, without any credentials it might carry.
+func netMessage(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return err.Error()
+}

@@ -1,0 +1,311 @@
+// Package openai is the provider for OpenAI and for every server that speaks
+// OpenAI's Chat Completions wire format: OpenRouter, Groq, vLLM, llama.cpp,
+// Ollama's /v1, and so on.
+//
+// It streams with the official SDK (github.com/openai/openai-go/v3) and
+// reports every failure as a classified *[providers.Error]. The SDK's own
+// retries are off: the engine owns retries, hedges and breakers. The SDK's
+// environment defaults (OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID, ...)
+// are never read, so a key meant for OpenAI never travels to another server.
+package openai
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	sdk "github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/packages/ssestream"
+
+	"github.com/council-dev/council/providers"
+)
+
+// The provider kinds this package serves.
+const (
+	KindOpenAI     = "openai"
+	KindCompatible = "openai-compatible"
+)
+
+// Options configures a [Client].
+type Options struct {
+	// Name is the provider's name in the config ("openai", "groq"); it
+	// prefixes every error.
+	Name string
+	// Kind is [KindOpenAI] or [KindCompatible]. Empty means [KindOpenAI].
+	Kind string
+	// BaseURL is the API root including any /v1 ("http://localhost:8080/v1");
+	// empty means https://api.openai.com/v1.
+	BaseURL string
+	// APIKey may be empty for local servers; no Authorization header is
+	// sent then.
+	APIKey string
+	// KeyEnv names the variable the key comes from, for auth errors.
+	KeyEnv string
+	// HTTPClient is optional; nil shares one pooled client.
+	HTTPClient *http.Client
+}
+
+// Client is a Chat Completions provider. It is safe for concurrent use.
+type Client struct {
+	name    string
+	kind    string
+	baseURL string // for messages: scheme, host and path only
+	apiKey  string
+	keyEnv  string
+	svc     sdk.ChatCompletionService
+
+	// noStreamOptions is set once a compatible server has rejected
+	// stream_options; later requests leave it out.
+	noStreamOptions atomic.Bool
+}
+
+var _ providers.Provider = (*Client)(nil)
+
+// sharedHTTPClient is the default pool: a clone of the default transport so
+// that nobody else's changes to http.DefaultClient reach us.
+var sharedHTTPClient = sync.OnceValue(func() *http.Client {
+	if t, ok := http.DefaultTransport.(*http.Transport); ok {
+		return &http.Client{Transport: t.Clone()}
+	}
+	return &http.Client{Transport: http.DefaultTransport}
+})
+
+// New returns a client for o. It makes no request.
+func New(o Options) (*Client, error) {
+	kind := o.Kind
+	if kind == "" {
+		kind = KindOpenAI
+	}
+	if kind != KindOpenAI && kind != KindCompatible {
+		return nil, fmt.Errorf("provider %s: kind %q is not %q or %q", o.Name, o.Kind, KindOpenAI, KindCompatible)
+	}
+	hc := o.HTTPClient
+	if hc == nil {
+		hc = sharedHTTPClient()
+	}
+	opts := []option.RequestOption{
+		option.WithEnvironmentProduction(), // the default base URL only
+		option.WithHTTPClient(hc),
+		option.WithMaxRetries(0),
+	}
+	shown := "https://api.openai.com/v1"
+	if o.BaseURL != "" {
+		u, err := url.Parse(o.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("provider %s: base_url %q is not an http(s) URL", o.Name, providers.Redact(o.BaseURL, o.APIKey))
+		}
+		opts = append(opts, option.WithBaseURL(o.BaseURL))
+		shown = u.Scheme + "://" + u.Host + u.Path
+	}
+	if o.APIKey != "" {
+		opts = append(opts, option.WithAPIKey(o.APIKey))
+	}
+	return &Client{
+		name:    o.Name,
+		kind:    kind,
+		baseURL: strings.TrimSuffix(shown, "/"),
+		apiKey:  o.APIKey,
+		keyEnv:  o.KeyEnv,
+		// Not sdk.NewClient: it would read OPENAI_* from the environment.
+		svc: sdk.NewChatCompletionService(opts...),
+	}, nil
+}
+
+// Stream starts a streamed chat completion. Failures before the first byte
+// (auth, 404, 429, refused, deadline) are returned here as *providers.Error,
+// or as the context's cause when ctx was cancelled.
+//
+// For an openai-compatible server that answers 400 naming stream_options
+// (older servers do not know include_usage), the request is sent once more
+// without it, and the client leaves it out from then on: the answer matters
+// more than its token count.
+func (c *Client) Stream(ctx context.Context, req providers.Request) (providers.Stream, error) {
+	if c.kind == KindOpenAI && c.apiKey == "" && c.baseURL == "https://api.openai.com/v1" {
+		return nil, &providers.Error{Kind: providers.KindAuth, Provider: c.name,
+			Message: "no API key: " + c.keyHint(), Err: providers.ErrNoKey}
+	}
+	withUsage := !c.noStreamOptions.Load()
+	s, err := c.start(ctx, req, withUsage)
+	if err != nil && withUsage && c.kind == KindCompatible && s.wire.rejectsStreamOptions() && ctx.Err() == nil {
+		c.noStreamOptions.Store(true)
+		s, err = c.start(ctx, req, false)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// start sends one request. On error the returned stream is closed and
+// only its wire record is of use.
+func (c *Client) start(ctx context.Context, req providers.Request, withUsage bool) (*stream, error) {
+	w := &wire{model: req.Model}
+	params, err := c.params(req, withUsage)
+	if err != nil {
+		return &stream{wire: w}, err
+	}
+	sdkStream := c.svc.NewStreaming(ctx, params, option.WithMiddleware(w.middleware))
+	s := &stream{c: c, ctx: ctx, sdk: sdkStream, wire: w}
+	if err := sdkStream.Err(); err != nil {
+		_ = sdkStream.Close()
+		return s, c.classify(ctx, w, err, false)
+	}
+	return s, nil
+}
+
+func (c *Client) params(req providers.Request, withUsage bool) (sdk.ChatCompletionNewParams, error) {
+	p := sdk.ChatCompletionNewParams{Model: req.Model}
+	if req.Model == "" {
+		return p, &providers.Error{Kind: providers.KindInvalid, Provider: c.name, Message: "no model name in the request"}
+	}
+	if req.System != "" {
+		p.Messages = append(p.Messages, sdk.SystemMessage(req.System))
+	}
+	for _, m := range req.Messages {
+		switch m.Role {
+		case "user", "":
+			p.Messages = append(p.Messages, sdk.UserMessage(m.Content))
+		case "assistant":
+			p.Messages = append(p.Messages, sdk.AssistantMessage(m.Content))
+		case "system":
+			p.Messages = append(p.Messages, sdk.SystemMessage(m.Content))
+		default:
+			return p, &providers.Error{Kind: providers.KindInvalid, Provider: c.name,
+				Message: fmt.Sprintf("message role %q is not user, assistant or system", m.Role)}
+		}
+	}
+	if req.MaxTokens > 0 {
+		// OpenAI deprecated max_tokens (reasoning models reject it); most
+		// compatible servers know only max_tokens.
+		if c.kind == KindOpenAI {
+			p.MaxCompletionTokens = sdk.Int(int64(req.MaxTokens))
+		} else {
+			p.MaxTokens = sdk.Int(int64(req.MaxTokens))
+		}
+	}
+	if req.Temperature != nil {
+		p.Temperature = sdk.Float(*req.Temperature)
+	}
+	if withUsage {
+		p.StreamOptions = sdk.ChatCompletionStreamOptionsParam{IncludeUsage: sdk.Bool(true)}
+	}
+	return p, nil
+}
+
+// keyHint says where the key should come from.
+func (c *Client) keyHint() string {
+	if c.keyEnv != "" {
+		return "set " + c.keyEnv
+	}
+	return "set api_key_env for provider " + c.name
+}
+
+// stream adapts the SDK's stream to [providers.Stream].
+type stream struct {
+	c    *Client
+	ctx  context.Context
+	sdk  *ssestream.Stream[sdk.ChatCompletionChunk]
+	wire *wire
+
+	cur      providers.Chunk
+	err      error
+	ended    bool
+	finished bool // a choice carried a finish_reason
+}
+
+// Next implements [providers.Stream].
+func (s *stream) Next() bool {
+	if s.ended {
+		return false
+	}
+	for {
+		if s.ctx.Err() != nil {
+			return s.end(s.c.ctxErr(s.ctx, true))
+		}
+		if !s.sdk.Next() {
+			return s.end(s.finalErr(s.sdk.Err()))
+		}
+		ch := s.sdk.Current()
+		var out providers.Chunk
+		for _, choice := range ch.Choices {
+			if choice.Index != 0 {
+				continue
+			}
+			out.Text = choice.Delta.Content
+			if choice.FinishReason != "" {
+				s.finished = true
+			}
+		}
+		out.Usage = usageOf(ch)
+		if out.Text != "" || out.Usage != nil {
+			s.cur = out
+			return true
+		}
+	}
+}
+
+func (s *stream) end(err error) bool {
+	s.ended = true
+	s.err = err
+	s.cur = providers.Chunk{}
+	_ = s.sdk.Close()
+	return false
+}
+
+// finalErr decides whether the stream ended well.
+func (s *stream) finalErr(err error) error {
+	if err != nil || s.ctx.Err() != nil {
+		return s.c.classify(s.ctx, s.wire, err, true)
+	}
+	if s.wire.sawDone.Load() {
+		return nil
+	}
+	// Some compatible servers omit [DONE]; a finish_reason is then the
+	// only sign that the answer is whole. OpenAI always sends [DONE] after
+	// the usage chunk, so without it the usage (and the cost) is lost.
+	if s.c.kind == KindCompatible && s.finished {
+		return nil
+	}
+	return &providers.Error{Kind: providers.KindInvalid, Provider: s.c.name,
+		Message: "stream ended without its final event"}
+}
+
+// Chunk implements [providers.Stream].
+func (s *stream) Chunk() providers.Chunk { return s.cur }
+
+// Err implements [providers.Stream].
+func (s *stream) Err() error { return s.err }
+
+// Close implements [providers.Stream]. It closes the response body, which
+// ends a pending Next at once; safe to call twice and from any goroutine.
+func (s *stream) Close() error {
+	if s.sdk == nil {
+		return nil
+	}
+	_ = s.sdk.Close()
+	return nil
+}
+
+// usageOf returns the chunk's usage: the standard field (the final,
+// choices-empty chunk when include_usage is set; every chunk on some
+// servers), or Groq's x_groq.usage.
+func usageOf(ch sdk.ChatCompletionChunk) *providers.Usage {
+	if ch.JSON.Usage.Valid() {
+		return &providers.Usage{InputTokens: int(ch.Usage.PromptTokens), OutputTokens: int(ch.Usage.CompletionTokens)}
+	}
+	if x, ok := ch.JSON.ExtraFields["x_groq"]; ok && x.Valid() {
+		var g struct {
+			Usage *sdk.CompletionUsage `json:"usage"`
+		}
+		if err := json.Unmarshal([]byte(x.Raw()), &g); err == nil && g.Usage != nil {
+			return &providers.Usage{InputTokens: int(g.Usage.PromptTokens), OutputTokens: int(g.Usage.CompletionTokens)}
+		}
+	}
+	return nil
+}
