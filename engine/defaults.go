@@ -1,0 +1,350 @@
+package engine
+
+import (
+	_ "embed"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The defaults of DESIGN.md section 3, applied to every key a config leaves
+// out.
+const (
+	DefaultMaxConcurrency = 8
+	DefaultFailureRate    = 0.25
+	DefaultMinRequests    = 5
+	DefaultBreakerWindow  = 10 * time.Minute
+	DefaultCooldown       = 30 * time.Minute
+	DefaultHedgeQuantile  = 0.95
+	DefaultFallbackDelay  = 2 * time.Second
+	DefaultHedgeBudget    = 3 * time.Second
+	DefaultMaxExtra       = 0.10
+	DefaultVoters         = 5
+	DefaultMinResponses   = 3
+	DefaultAnswer         = "general"
+	DefaultStallTimeout   = 10 * time.Second
+)
+
+// DemoSource is the Source of the built-in demo council.
+const DemoSource = "built-in demo council"
+
+// Provider kinds.
+const (
+	KindOpenAI           = "openai"
+	KindOpenAICompatible = "openai-compatible"
+	KindAnthropic        = "anthropic"
+	KindGemini           = "gemini"
+	KindSim              = "sim"
+)
+
+// ProviderKinds lists the provider kinds a config may name.
+var ProviderKinds = []string{KindOpenAI, KindOpenAICompatible, KindAnthropic, KindGemini, KindSim}
+
+// defaultKeyEnv is the api_key_env of each kind when none is given; local
+// OpenAI-compatible servers often need no key, so that kind has none.
+var defaultKeyEnv = map[string]string{
+	KindOpenAI:    "OPENAI_API_KEY",
+	KindAnthropic: "ANTHROPIC_API_KEY",
+	KindGemini:    "GEMINI_API_KEY",
+}
+
+// applyDefaults fills what the config leaves out. isSet reports whether a
+// key is written in the file (so that an explicit 0 is kept, and then
+// validated); nil means "a zero value is unset", for configs built in Go.
+// tierOrder is the order the file defines its tiers in.
+func (c *Config) applyDefaults(isSet func(key ...string) bool, tierOrder []string) {
+	unset := func(zero bool, key ...string) bool {
+		if isSet != nil {
+			return !isSet(key...)
+		}
+		return zero
+	}
+	if unset(c.DefaultStrategy == "", "default_strategy") {
+		c.DefaultStrategy = Race
+	}
+	if unset(c.MaxConcurrency == 0, "max_concurrency") {
+		c.MaxConcurrency = DefaultMaxConcurrency
+	}
+
+	b := &c.Breaker
+	if unset(b.FailureRate == 0, "breaker", "failure_rate") {
+		b.FailureRate = DefaultFailureRate
+	}
+	if unset(b.MinRequests == 0, "breaker", "min_requests") {
+		b.MinRequests = DefaultMinRequests
+	}
+	if unset(b.Window.Duration == 0, "breaker", "window") {
+		b.Window.Duration = DefaultBreakerWindow
+	}
+	if unset(b.Cooldown.Duration == 0, "breaker", "cooldown") {
+		b.Cooldown.Duration = DefaultCooldown
+	}
+
+	h := &c.Hedge
+	if unset(h.Delay == HedgeDelay{}, "hedge", "delay") {
+		h.Delay = HedgeDelay{Quantile: DefaultHedgeQuantile}
+	}
+	if unset(h.FallbackDelay.Duration == 0, "hedge", "fallback_delay") {
+		h.FallbackDelay.Duration = DefaultFallbackDelay
+	}
+	if unset(h.Budget.Duration == 0, "hedge", "budget") {
+		h.Budget.Duration = DefaultHedgeBudget
+	}
+	if unset(h.MaxExtra == 0, "hedge", "max_extra") {
+		h.MaxExtra = DefaultMaxExtra
+	}
+
+	cs := &c.Consensus
+	if unset(cs.Voters == 0, "consensus", "voters") {
+		cs.Voters = DefaultVoters
+	}
+	if unset(cs.MinResponses == 0, "consensus", "min_responses") {
+		cs.MinResponses = min(DefaultMinResponses, max(cs.Voters, 1))
+	}
+	if unset(cs.TieBreak == "", "consensus", "tie_break") {
+		cs.TieBreak = TieEscalate
+	}
+	// "general" is the default answer only where it is a valid answer; a
+	// config with other categories must choose its own (validated when
+	// tie_break is "default").
+	if unset(cs.DefaultAnswer == "", "consensus", "default_answer") {
+		cs.DefaultAnswer = ""
+		if len(cs.Categories) == 0 || slices.Contains(cs.Categories, DefaultAnswer) {
+			cs.DefaultAnswer = DefaultAnswer
+		}
+	}
+
+	for name, p := range c.Providers {
+		if p.Kind == "" && slices.Contains(ProviderKinds, name) && name != KindOpenAICompatible {
+			p.Kind = name // [providers.openai] needs no kind = "openai"
+		}
+		if p.APIKeyEnv == "" && p.APIKey == "" && p.APIKeyCmd == "" {
+			p.APIKeyEnv = defaultKeyEnv[p.Kind]
+		}
+		c.Providers[name] = p
+	}
+	for i := range c.Models {
+		m := &c.Models[i]
+		if m.Model == "" {
+			m.Model = vendorModel(m.ID)
+		}
+		if m.Sim == nil && c.Providers[m.Provider].Kind == KindSim {
+			m.Sim = &SimConfig{} // the sim package has defaults for every zero
+		}
+	}
+
+	if len(c.Tiers) == 0 && len(c.Models) > 0 {
+		c.Tiers = map[string]TierConfig{"quick": {}}
+		tierOrder = []string{"quick"}
+	}
+	ids := c.modelIDs()
+	for name, t := range c.Tiers {
+		t.fill(name, func(key string) bool { return isSet != nil && isSet("tiers", name, key) })
+		if t.Models == nil {
+			t.Models = slices.Clone(ids)
+		}
+		c.Tiers[name] = t
+	}
+	if unset(c.DefaultTier == "", "default_tier") {
+		if _, ok := c.Tiers["quick"]; ok {
+			c.DefaultTier = "quick"
+		} else if len(tierOrder) > 0 {
+			c.DefaultTier = tierOrder[0]
+		} else if names := c.TierOrder(); len(names) > 0 {
+			c.DefaultTier = names[0]
+		}
+	}
+}
+
+// fill applies the tier timeouts' defaults (quick's for a tier not among
+// [TierNames]). isSet reports keys written in the file; nil means zero is
+// unset.
+func (t *TierConfig) fill(name string, isSet func(key string) bool) {
+	unset := func(zero bool, key string) bool {
+		if isSet != nil && isSet(key) {
+			return false
+		}
+		return zero
+	}
+	d, ok := tierDefaults[name]
+	if !ok {
+		d = tierDefaults["quick"]
+	}
+	if unset(t.Timeout.Duration == 0, "timeout") {
+		t.Timeout.Duration = d[0]
+	}
+	if unset(t.PerModelTimeout.Duration == 0, "per_model_timeout") {
+		t.PerModelTimeout.Duration = d[1]
+	}
+	if unset(t.StallTimeout.Duration == 0, "stall_timeout") {
+		t.StallTimeout.Duration = DefaultStallTimeout
+	}
+}
+
+// vendorModel is a model id's part after the first "/", or the id.
+func vendorModel(id string) string {
+	if _, after, ok := strings.Cut(id, "/"); ok && after != "" {
+		return after
+	}
+	return id
+}
+
+//go:embed demo.toml
+var demoTOML []byte
+
+// DemoTOML returns the text of the built-in demo council, a commented
+// example of every key.
+func DemoTOML() []byte { return slices.Clone(demoTOML) }
+
+// DemoConfig returns the built-in demo council of five simulated models
+// (demo.toml), with Source [DemoSource]. Each call returns a new Config.
+func DemoConfig() *Config {
+	c, err := ParseConfig(demoTOML, "demo.toml")
+	if err != nil {
+		panic("engine: the embedded demo.toml is invalid: " + err.Error())
+	}
+	c.Source = DemoSource
+	c.Why = "no config file and no API key in the environment, so the council is simulated"
+	return c
+}
+
+// keyedProvider is a provider the default council uses when its key is in
+// the environment.
+type keyedProvider struct {
+	name, kind, baseURL string
+	envs                []string // the first one set is used
+	models              []defaultModel
+}
+
+type defaultModel struct {
+	model     string
+	in, out   float64 // USD per million tokens
+	tiers     []string
+	maxTokens int
+}
+
+// defaultProviders are the providers and models of [DefaultCouncil], with
+// list prices in USD per million tokens. Within a tier, each provider's
+// cheaper model comes first.
+var defaultProviders = []keyedProvider{
+	{name: "openai", kind: KindOpenAI, envs: []string{"OPENAI_API_KEY"}, models: []defaultModel{
+		{model: "gpt-4.1-nano", in: 0.10, out: 0.40, tiers: []string{"quick"}},
+		{model: "gpt-4.1-mini", in: 0.40, out: 1.60, tiers: []string{"quick", "balanced"}},
+		{model: "gpt-4.1", in: 2.00, out: 8.00, tiers: []string{"balanced", "high"}},
+		{model: "gpt-5", in: 1.25, out: 10.00, tiers: []string{"high", "reasoning"}},
+		{model: "o4-mini", in: 1.10, out: 4.40, tiers: []string{"reasoning"}},
+	}},
+	{name: "anthropic", kind: KindAnthropic, envs: []string{"ANTHROPIC_API_KEY"}, models: []defaultModel{
+		{model: "claude-haiku-4-5", in: 1.00, out: 5.00, tiers: []string{"quick", "balanced"}},
+		{model: "claude-sonnet-4-5", in: 3.00, out: 15.00, tiers: []string{"balanced", "high", "reasoning"}},
+		{model: "claude-opus-4-1", in: 15.00, out: 75.00, tiers: []string{"high", "reasoning"}},
+	}},
+	{name: "gemini", kind: KindGemini, envs: []string{"GEMINI_API_KEY", "GOOGLE_API_KEY"}, models: []defaultModel{
+		{model: "gemini-2.5-flash-lite", in: 0.10, out: 0.40, tiers: []string{"quick"}},
+		{model: "gemini-2.5-flash", in: 0.30, out: 2.50, tiers: []string{"quick", "balanced"}},
+		{model: "gemini-2.5-pro", in: 1.25, out: 10.00, tiers: []string{"high", "reasoning"}},
+	}},
+	{name: "openrouter", kind: KindOpenAICompatible, baseURL: "https://openrouter.ai/api/v1",
+		envs: []string{"OPENROUTER_API_KEY"}, models: []defaultModel{
+			{model: "meta-llama/llama-3.3-70b-instruct", in: 0.13, out: 0.40, tiers: []string{"quick"}},
+			{model: "google/gemini-2.5-flash", in: 0.30, out: 2.50, tiers: []string{"quick", "balanced"}},
+			{model: "openai/gpt-4.1-mini", in: 0.40, out: 1.60, tiers: []string{"quick", "balanced"}},
+			{model: "anthropic/claude-haiku-4.5", in: 1.00, out: 5.00, tiers: []string{"balanced"}},
+			{model: "anthropic/claude-sonnet-4.5", in: 3.00, out: 15.00, tiers: []string{"high", "reasoning"}},
+			{model: "openai/gpt-5", in: 1.25, out: 10.00, tiers: []string{"high", "reasoning"}},
+		}},
+}
+
+// KeyEnvVars are the environment variables [DefaultCouncil] looks for.
+var KeyEnvVars = []string{"OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "OPENROUTER_API_KEY"}
+
+// DefaultCouncil is the council used when there is no config file: if any
+// of OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY (or GOOGLE_API_KEY)
+// and OPENROUTER_API_KEY is set, a council of those providers with current
+// models and list prices in each tier; otherwise [DemoConfig]. Why names
+// the variables found, never their values. Within a tier the providers take
+// turns, so that a hedge's primary and backup come from different vendors.
+func DefaultCouncil(getenv func(string) string) *Config {
+	c := &Config{
+		Providers: map[string]ProviderConfig{},
+		Tiers:     map[string]TierConfig{},
+		Consensus: ConsensusConfig{Categories: []string{"billing", "technical", "account", "general"}},
+		Source:    "built-in default council",
+	}
+	var found []string
+	perTier := map[string][][]string{} // tier -> per provider -> model ids
+	for _, p := range defaultProviders {
+		env := ""
+		for _, e := range p.envs {
+			if getenv(e) != "" {
+				env = e
+				break
+			}
+		}
+		if env == "" {
+			continue
+		}
+		found = append(found, env)
+		c.Providers[p.name] = ProviderConfig{Kind: p.kind, BaseURL: p.baseURL, APIKeyEnv: env}
+		mine := map[string][]string{}
+		for _, m := range p.models {
+			id := p.name + "/" + m.model
+			c.Models = append(c.Models, ModelConfig{ID: id, Provider: p.name, Model: m.model,
+				InputPerMTok: m.in, OutputPerMTok: m.out, MaxTokens: m.maxTokens})
+			for _, t := range m.tiers {
+				mine[t] = append(mine[t], id)
+			}
+		}
+		for t, ids := range mine {
+			perTier[t] = append(perTier[t], ids)
+		}
+	}
+	if len(found) == 0 {
+		return DemoConfig()
+	}
+	for _, t := range TierNames {
+		var ids []string
+		lists := perTier[t]
+		for i := 0; ; i++ {
+			added := false
+			for _, l := range lists {
+				if i < len(l) {
+					ids = append(ids, l[i])
+					added = true
+				}
+			}
+			if !added {
+				break
+			}
+		}
+		if len(ids) > 0 {
+			c.Tiers[t] = TierConfig{Models: ids}
+		}
+	}
+	// A quorum the quick tier can reach.
+	n := len(c.Tiers["quick"].Models)
+	c.Consensus.Voters = min(DefaultVoters, n)
+	c.Consensus.MinResponses = min(DefaultMinResponses, n)
+	c.applyDefaults(nil, nil)
+	if err := c.Validate(); err != nil {
+		panic("engine: the default council is invalid: " + err.Error())
+	}
+	c.Why = fmt.Sprintf("no config file; %s found in the environment, so the default council uses %s",
+		joinAnd(found), plural(len(found), "that provider", "those providers"))
+	return c
+}
+
+func joinAnd(s []string) string {
+	if len(s) <= 1 {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
