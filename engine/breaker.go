@@ -99,6 +99,7 @@ func newBreaker(name string, c BreakerConfig) *breaker {
 			done := n.TotalSuccesses + n.TotalFailures
 			return done >= minReq && float64(n.TotalFailures)/float64(done) >= rate
 		},
+		IsExcluded: func(err error) bool { return err == errExcluded },
 		OnStateChange: func(_ string, from, to gobreaker.State) {
 			b.changes = append(b.changes, breakerChange{fromGo(from), fromGo(to)})
 			if to == gobreaker.StateOpen {

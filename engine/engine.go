@@ -1,0 +1,194 @@
+// Package engine runs council sessions: one prompt sent to several models
+// under a strategy (race, hedge, consensus), with per-model circuit
+// breakers, latency statistics, tiers, timeouts and a concurrency cap. A
+// session runs in its own goroutine and publishes typed [Event] values on a
+// channel that is closed when the session ends; its result is a [Summary].
+//
+// The engine knows providers only through the [providers.Provider]
+// interface and imports no UI package.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/council-dev/council/providers"
+)
+
+// Engine runs sessions. Breakers, latency statistics, the concurrency cap
+// and the hedge budget are shared by every session of one Engine, so they
+// outlive sessions. The zero value is not usable: call [New].
+type Engine struct {
+	cfg    *Config
+	models map[string]*model
+	order  []*model
+	slots  chan struct{} // max_concurrency
+	hedges hedgeBudget
+	nsess  atomic.Int64
+
+	ctx  context.Context // cancelled by Close
+	stop context.CancelFunc
+	wg   sync.WaitGroup
+}
+
+// model is one configured model and its state across sessions.
+type model struct {
+	cfg     ModelConfig
+	kind    string
+	client  providers.Provider
+	breaker *breaker
+	stats   modelStats
+}
+
+// New builds an engine for cfg. clients maps every model id of cfg to the
+// provider that serves it.
+func New(cfg *Config, clients map[string]providers.Provider) (*Engine, error) {
+	if cfg == nil {
+		return nil, errors.New("engine: nil config")
+	}
+	e := &Engine{
+		cfg:    cfg,
+		models: make(map[string]*model, len(cfg.Models)),
+		slots:  make(chan struct{}, max(cfg.MaxConcurrency, 1)),
+	}
+	e.ctx, e.stop = context.WithCancel(context.Background())
+	for _, mc := range cfg.Models {
+		c := clients[mc.ID]
+		if c == nil {
+			return nil, fmt.Errorf("engine: no provider for model %q", mc.ID)
+		}
+		m := &model{cfg: mc, kind: cfg.Providers[mc.Provider].Kind, client: c,
+			breaker: newBreaker(mc.ID, cfg.Breaker)}
+		e.models[mc.ID] = m
+		e.order = append(e.order, m)
+	}
+	return e, nil
+}
+
+// Config returns the engine's configuration. Do not modify it.
+func (e *Engine) Config() *Config { return e.cfg }
+
+// Close cancels every running session and waits until all their
+// goroutines are gone. Events not yet taken are dropped.
+func (e *Engine) Close() {
+	e.stop()
+	e.wg.Wait()
+}
+
+// Run runs one session to its end, calling onEvent (when non-nil) for each
+// event in order, and returns the summary.
+func (e *Engine) Run(ctx context.Context, req SessionRequest, onEvent func(Event)) (*Summary, error) {
+	ch, err := e.Start(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	var sum *Summary
+	for ev := range ch {
+		if onEvent != nil {
+			onEvent(ev)
+		}
+		if ev.Type == SessionDone {
+			sum = ev.Summary
+		}
+	}
+	if sum == nil {
+		return nil, errors.New("engine closed before the session ended")
+	}
+	return sum, nil
+}
+
+// Health returns every model's breaker, latency and recent outcomes, in
+// config order.
+func (e *Engine) Health() []ModelHealth {
+	out := make([]ModelHealth, 0, len(e.order))
+	for _, m := range e.order {
+		h := ModelHealth{ID: m.cfg.ID, Provider: m.cfg.Provider, ProviderKind: m.kind}
+		h.Breaker, _ = m.breaker.snapshot()
+		h.Latency, h.Recent = m.stats.snapshot()
+		if t, ok := m.client.(tunable); ok {
+			h.Knobs = t.Knobs()
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+// ForceBreaker forces a model's breaker open or closed, or gives it back
+// to its own judgement with [ForceNone].
+func (e *Engine) ForceBreaker(id string, f Force) error {
+	m, ok := e.models[id]
+	if !ok {
+		return fmt.Errorf("unknown model %q", id)
+	}
+	m.breaker.setForce(f)
+	return nil
+}
+
+// tunable is a provider whose behaviour can be changed while it runs: the
+// simulator's chaos knobs.
+type tunable interface {
+	Tune(knob string, delta float64) (float64, error)
+	Knobs() map[string]float64
+}
+
+// Tune changes a simulated model's knob ("error_rate", "stall_rate", ...)
+// by delta and returns the new value. Real models cannot be tuned.
+func (e *Engine) Tune(id, knob string, delta float64) (float64, error) {
+	m, ok := e.models[id]
+	if !ok {
+		return 0, fmt.Errorf("unknown model %q", id)
+	}
+	t, ok := m.client.(tunable)
+	if !ok {
+		return 0, fmt.Errorf("%s is not a simulated model: chaos knobs only apply to sim models", id)
+	}
+	return t.Tune(knob, delta)
+}
+
+// hedgeBudget enforces hedge.max_extra over the last hedgeWindow hedge
+// sessions: a backup may fire while the fired count stays within
+// ceil(max_extra x sessions), so a fresh process may hedge once, and a
+// long run never exceeds the fraction (The Tail at Scale; gRPC's hedging
+// throttle).
+type hedgeBudget struct {
+	mu    sync.Mutex
+	ring  [hedgeWindow]bool // whether each recent hedge session fired
+	n     int
+	fired int
+}
+
+const hedgeWindow = 100
+
+// begin registers a hedge session and returns its slot.
+func (h *hedgeBudget) begin() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	i := h.n % hedgeWindow
+	if h.n >= hedgeWindow && h.ring[i] {
+		h.fired--
+	}
+	h.ring[i] = false
+	h.n++
+	return i
+}
+
+// take asks to fire a backup for the session in slot i.
+func (h *hedgeBudget) take(i int, maxExtra float64) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	sessions := min(h.n, hedgeWindow)
+	allowed := int(math.Ceil(maxExtra*float64(sessions) - 1e-9))
+	if h.fired >= allowed {
+		return false
+	}
+	h.ring[i] = true
+	h.fired++
+	return true
+}
+
+func sessionID(n int64) string { return "s" + strconv.FormatInt(n, 10) }

@@ -1,0 +1,679 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/council-dev/council/providers"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestRaceFirstSuccessWinsAndLoserIsCancelled(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fast := fixed(script{ttft: 30 * time.Millisecond, gap: 5 * time.Millisecond, text: "fast answer here"})
+		slow := fixed(script{ttft: 2 * time.Second, gap: 5 * time.Millisecond, text: "slow answer"})
+		e := newTestEngine(testConfig("fast", "slow"), map[string]*fake{"fast": fast, "slow": slow})
+		defer e.Close()
+
+		evs, sum := collect(e, t.Context(), SessionRequest{Prompt: "hi", Strategy: Race})
+
+		if sum.Status != StatusDecided || sum.Winner != "fast" || sum.Answer != "fast answer here" {
+			t.Fatalf("got status %s winner %q answer %q, want decided fast %q", sum.Status, sum.Winner, sum.Answer, "fast answer here")
+		}
+		// 30ms to the first token and two 5ms gaps: 40ms, nowhere near 2s.
+		if sum.Elapsed != 40*time.Millisecond {
+			t.Errorf("elapsed %v, want 40ms", sum.Elapsed)
+		}
+		c, ok := find(evs, AttemptCancelled, "slow")
+		if !ok || c.Reason != ReasonLostRace {
+			t.Fatalf("slow: got %+v, want attempt_cancelled lost_race", c)
+		}
+		if r := result(sum, "slow"); r.Status != AttemptCancelledStatus || r.Reason != "lost_race" {
+			t.Errorf("slow result %s/%s, want cancelled/lost_race", r.Status, r.Reason)
+		}
+		// The loser's stream saw its context end the moment the race was won.
+		if len(slow.cancelAt) != 1 || slow.cancelAt[0] != 40*time.Millisecond {
+			t.Errorf("slow saw cancel at %v, want [40ms]", slow.cancelAt)
+		}
+		if n := slow.active.Load(); n != 0 {
+			t.Errorf("slow has %d open streams after the session, want 0", n)
+		}
+	})
+	// synctest.Test returns only when every goroutine of the bubble has exited.
+}
+
+func TestRaceFailuresDoNotEndTheRaceUnlessAllFail(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		boom := providers.Errorf(providers.KindHTTP, "boom")
+		bad := fixed(script{ttft: 10 * time.Millisecond, err: boom})
+		good := fixed(script{ttft: 50 * time.Millisecond, text: "ok"})
+		e := newTestEngine(testConfig("bad", "good"), map[string]*fake{"bad": bad, "good": good})
+		defer e.Close()
+		evs, sum := collect(e, t.Context(), SessionRequest{Prompt: "hi"})
+		if sum.Winner != "good" || sum.Status != StatusDegraded {
+			t.Errorf("got winner %q status %s, want good degraded", sum.Winner, sum.Status)
+		}
+		if f, ok := find(evs, AttemptFailed, "bad"); !ok || f.Kind != providers.KindHTTP {
+			t.Errorf("bad: got %+v, want attempt_failed http", f)
+		}
+
+		e2 := newTestEngine(testConfig("bad", "bad2"), map[string]*fake{"bad": bad, "bad2": fixed(script{ttft: 20 * time.Millisecond, err: boom})})
+		defer e2.Close()
+		_, sum = collect(e2, t.Context(), SessionRequest{Prompt: "hi"})
+		if sum.Status != StatusFailed || sum.Answer != "" || sum.Error == "" {
+			t.Errorf("all failed: got %s %q %q, want failed with an error", sum.Status, sum.Answer, sum.Error)
+		}
+	})
+}
+
+func TestEventsAreOrderedWithoutGaps(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := fixed(script{ttft: 10 * time.Millisecond, gap: time.Millisecond, text: "one two three four"})
+		b := fixed(script{ttft: 500 * time.Millisecond, text: "late"})
+		e := newTestEngine(testConfig("a", "b"), map[string]*fake{"a": a, "b": b})
+		defer e.Close()
+		evs, sum := collect(e, t.Context(), SessionRequest{Prompt: "hi"})
+		for i, ev := range evs {
+			if ev.Seq != i+1 {
+				t.Fatalf("event %d (%s) has seq %d, want %d", i, ev.Type, ev.Seq, i+1)
+			}
+			if ev.Session != sum.Session {
+				t.Fatalf("event %d has session %q, want %q", i, ev.Session, sum.Session)
+			}
+			if i > 0 && ev.T < evs[i-1].T {
+				t.Fatalf("event %d goes back in time", i)
+			}
+		}
+		if evs[0].Type != SessionStarted || evs[len(evs)-1].Type != SessionDone {
+			t.Errorf("first %s last %s, want session_started ... session_done", evs[0].Type, evs[len(evs)-1].Type)
+		}
+		var text string
+		for _, ev := range evs {
+			if ev.Type == Delta && ev.Model == "a" {
+				text += ev.Text
+			}
+		}
+		if text != "one two three four" {
+			t.Errorf("deltas of a join to %q, want the whole answer", text)
+		}
+		for _, want := range []EventType{SessionStarted, AttemptStarted, FirstToken, Delta, AttemptDone, Decided, AttemptCancelled, SessionDone} {
+			if count(evs, want) == 0 {
+				t.Errorf("no %s event", want)
+			}
+		}
+	})
+}
+
+func TestSlowConsumerGetsCoalescedDeltasAndEveryOtherEvent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		words := ""
+		for range 200 {
+			words += "w "
+		}
+		a := fixed(script{ttft: time.Millisecond, gap: time.Microsecond, text: words})
+		e := newTestEngine(testConfig("a"), map[string]*fake{"a": a})
+		defer e.Close()
+		ch, err := e.Start(t.Context(), SessionRequest{Prompt: "hi"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second) // the consumer looks away; the engine must not wait
+		synctest.Wait()
+		var evs []Event
+		for ev := range ch {
+			evs = append(evs, ev)
+		}
+		deltas, text := 0, ""
+		for _, ev := range evs {
+			if ev.Type == Delta {
+				deltas++
+				text += ev.Text
+			}
+		}
+		if text != words {
+			t.Errorf("coalesced text has %d bytes, want %d", len(text), len(words))
+		}
+		if deltas >= 200 {
+			t.Errorf("%d deltas reached a consumer that was away, want them merged", deltas)
+		}
+		if evs[len(evs)-1].Type != SessionDone || count(evs, AttemptDone) != 1 || count(evs, Decided) != 1 {
+			t.Errorf("final events missing: %d events", len(evs))
+		}
+		if got := evs[len(evs)-1].Summary.Elapsed; got > 10*time.Millisecond {
+			t.Errorf("the session took %v with a slow consumer; the engine must not wait for it", got)
+		}
+	})
+}
+
+func TestConsensusDecidesAtThirdAgreeingVoteAndCancelsTheRest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fakes := map[string]*fake{
+			"v1": fixed(vote("billing", 100*time.Millisecond)),
+			"v2": fixed(vote("billing", 200*time.Millisecond)),
+			"v3": fixed(vote("technical", 250*time.Millisecond)),
+			"v4": fixed(vote("billing", 300*time.Millisecond)),
+			"v5": fixed(vote("billing", 5*time.Second)),
+		}
+		c := testConfig("v1", "v2", "v3", "v4", "v5")
+		e := newTestEngine(c, fakes)
+		defer e.Close()
+		evs, sum := collect(e, t.Context(), SessionRequest{Prompt: "I was charged twice", Strategy: Consensus})
+		if sum.Status != StatusDecided || sum.Answer != "billing" {
+			t.Fatalf("got %s %q, want decided billing", sum.Status, sum.Answer)
+		}
+		// After v4: billing 3, technical 1, one voter left: 3 > 1+1.
+		if sum.Elapsed != 300*time.Millisecond {
+			t.Errorf("decided at %v, want 300ms (the third billing vote)", sum.Elapsed)
+		}
+		d, _ := find(evs, Decided, "")
+		if d.T != 300*time.Millisecond || d.Text != "billing" {
+			t.Errorf("decided event %+v, want billing at 300ms", d)
+		}
+		if r := result(sum, "v5"); r.Status != AttemptCancelledStatus || r.Reason != "decided" {
+			t.Errorf("v5: %s/%s, want cancelled/decided", r.Status, r.Reason)
+		}
+		if sum.Votes["billing"] != 3 || sum.Votes["technical"] != 1 {
+			t.Errorf("votes %v, want billing 3 technical 1", sum.Votes)
+		}
+		if sum.Agreement != 0.75 {
+			t.Errorf("agreement %v, want 0.75", sum.Agreement)
+		}
+	})
+}
+
+func TestConsensusDecidesEarlyWithAUnanimousStart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fakes := map[string]*fake{}
+		ids := []string{"v1", "v2", "v3", "v4", "v5"}
+		for i, id := range ids {
+			fakes[id] = fixed(vote("billing", time.Duration(i+1)*100*time.Millisecond))
+		}
+		e := newTestEngine(testConfig(ids...), fakes)
+		defer e.Close()
+		evs, sum := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: Consensus})
+		if sum.Elapsed != 300*time.Millisecond || count(evs, AttemptCancelled) != 2 {
+			t.Errorf("decided at %v with %d cancelled, want 300ms and 2", sum.Elapsed, count(evs, AttemptCancelled))
+		}
+	})
+}
+
+func TestConsensusTieBreaks(t *testing.T) {
+	tie := func() map[string]*fake {
+		return map[string]*fake{
+			"v1":   fixed(vote("billing", 10*time.Millisecond)),
+			"v2":   fixed(vote("technical", 20*time.Millisecond)),
+			"v3":   fixed(vote("billing", 30*time.Millisecond)),
+			"v4":   fixed(vote("technical", 40*time.Millisecond)),
+			"sage": fixed(vote("technical", 50*time.Millisecond)),
+		}
+	}
+	tests := []struct {
+		policy     TieBreak
+		wantStatus Status
+		wantAnswer string
+	}{
+		{TieEscalate, StatusDecided, "technical"},
+		{TieDefault, StatusDegraded, "general"},
+		{TieFail, StatusFailed, ""},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.policy), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c := testConfig("v1", "v2", "v3", "v4", "sage")
+				c.Consensus.Voters = 4
+				c.Consensus.TieBreak = tt.policy
+				c.Consensus.EscalateTo = "sage"
+				e := newTestEngine(c, tie())
+				defer e.Close()
+				_, sum := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: Consensus})
+				if sum.Status != tt.wantStatus || sum.Answer != tt.wantAnswer || sum.TieBreak != string(tt.policy) {
+					t.Errorf("got %s %q tie_break %q, want %s %q %q", sum.Status, sum.Answer, sum.TieBreak, tt.wantStatus, tt.wantAnswer, tt.policy)
+				}
+				escalated := false
+				for _, r := range sum.Models {
+					if r.Role == RoleEscalated {
+						escalated = true
+					}
+				}
+				if escalated != (tt.policy == TieEscalate) {
+					t.Errorf("escalation attempt present = %v, want %v", escalated, tt.policy == TieEscalate)
+				}
+			})
+		})
+	}
+}
+
+func TestConsensusQuorumMissedFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		boom := providers.Errorf(providers.KindHTTP, "down")
+		fakes := map[string]*fake{
+			"v1": fixed(vote("billing", 10*time.Millisecond)),
+			"v2": fixed(script{ttft: 20 * time.Millisecond, text: "I refuse to classify this."}),
+			"v3": fixed(script{ttft: 30 * time.Millisecond, err: boom}),
+			"v4": fixed(script{ttft: 40 * time.Millisecond, err: boom}),
+			"v5": fixed(vote("billing", 50*time.Millisecond)),
+		}
+		e := newTestEngine(testConfig("v1", "v2", "v3", "v4", "v5"), fakes)
+		defer e.Close()
+		evs, sum := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: Consensus})
+		if sum.Status != StatusFailed || sum.Answer != "" {
+			t.Fatalf("got %s %q, want failed with no answer", sum.Status, sum.Answer)
+		}
+		if sum.Invalid != 1 {
+			t.Errorf("invalid votes %d, want 1", sum.Invalid)
+		}
+		if v, ok := find(evs, VoteCast, "v2"); !ok || v.Vote != "" || v.Err == "" {
+			t.Errorf("v2's vote %+v, want an invalid vote with a reason", v)
+		}
+		// After v4 fails: 1 valid + 1 pending < 3: fail at once, cancel v5.
+		if sum.Elapsed != 40*time.Millisecond {
+			t.Errorf("failed at %v, want 40ms (as soon as quorum was out of reach)", sum.Elapsed)
+		}
+	})
+}
+
+func TestHedgeFiresAtTheDelayNotBefore(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		primary := fixed(script{ttft: time.Second, text: "primary"})
+		backup := fixed(script{ttft: 50 * time.Millisecond, text: "backup"})
+		c := testConfig("p", "b")
+		c.Hedge.Delay = HedgeDelay{Fixed: 300 * time.Millisecond}
+		c.Hedge.Budget = Duration{500 * time.Millisecond}
+		e := newTestEngine(c, map[string]*fake{"p": primary, "b": backup})
+		defer e.Close()
+		evs, sum := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: Hedge})
+		h, ok := find(evs, HedgeFired, "b")
+		if !ok || h.T != 300*time.Millisecond || h.Delay != 300*time.Millisecond {
+			t.Fatalf("hedge_fired %+v, want at 300ms", h)
+		}
+		if s, _ := find(evs, AttemptStarted, "b"); s.T != 300*time.Millisecond {
+			t.Errorf("backup started at %v, want 300ms", s.T)
+		}
+		// The backup finishes at 350ms, but the primary is preferred until the
+		// 500ms budget; it is still running then, so the backup wins at 500ms.
+		if sum.Winner != "b" || sum.Elapsed != 500*time.Millisecond {
+			t.Errorf("winner %q at %v, want b at 500ms", sum.Winner, sum.Elapsed)
+		}
+		if r := result(sum, "p"); r.Status != AttemptCancelledStatus || r.Reason != "hedge_won" {
+			t.Errorf("primary %s/%s, want cancelled/hedge_won", r.Status, r.Reason)
+		}
+	})
+}
+
+func TestHedgePrimaryWithinBudgetWinsOverAnEarlierBackup(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := testConfig("p", "b")
+		c.Hedge.Delay = HedgeDelay{Fixed: 100 * time.Millisecond}
+		c.Hedge.Budget = Duration{time.Second}
+		e := newTestEngine(c, map[string]*fake{
+			"p": fixed(script{ttft: 800 * time.Millisecond, text: "primary"}),
+			"b": fixed(script{ttft: 100 * time.Millisecond, text: "backup"}),
+		})
+		defer e.Close()
+		_, sum := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: Hedge})
+		if sum.Winner != "p" || sum.Elapsed != 800*time.Millisecond {
+			t.Errorf("winner %q at %v, want p at 800ms", sum.Winner, sum.Elapsed)
+		}
+		if r := result(sum, "b"); r.Status != AttemptDoneStatus {
+			t.Errorf("backup %s, want done (finished, not chosen)", r.Status)
+		}
+	})
+}
+
+func TestHedgePrimaryFastNoBackup(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := testConfig("p", "b")
+		b := fixed(script{ttft: 10 * time.Millisecond, text: "backup"})
+		e := newTestEngine(c, map[string]*fake{"p": fixed(script{ttft: 50 * time.Millisecond, text: "primary"}), "b": b})
+		defer e.Close()
+		evs, sum := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: Hedge})
+		if sum.Winner != "p" || count(evs, HedgeFired) != 0 || b.Calls() != 0 || sum.HedgeFired {
+			t.Errorf("winner %q, hedges %d, backup calls %d: want p, no hedge", sum.Winner, count(evs, HedgeFired), b.Calls())
+		}
+	})
+}
+
+func TestHedgeFailoverFiresAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := testConfig("p", "b")
+		c.Hedge.Delay = HedgeDelay{Fixed: 300 * time.Millisecond}
+		c.Hedge.MaxExtra = 0 // failover is not a hedge: the budget does not apply
+		e := newTestEngine(c, map[string]*fake{
+			"p": fixed(script{ttft: 20 * time.Millisecond, err: providers.Errorf(providers.KindRateLimited, "429")}),
+			"b": fixed(script{ttft: 30 * time.Millisecond, text: "backup"}),
+		})
+		defer e.Close()
+		evs, sum := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: Hedge})
+		h, _ := find(evs, HedgeFired, "b")
+		if h.T != 20*time.Millisecond || sum.Winner != "b" || sum.Elapsed != 50*time.Millisecond || sum.Status != StatusDegraded {
+			t.Errorf("hedge at %v, winner %q at %v, %s; want 20ms, b at 50ms, degraded", h.T, sum.Winner, sum.Elapsed, sum.Status)
+		}
+	})
+}
+
+func TestHedgeSuppressedPastMaxExtra(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := testConfig("p", "b")
+		c.Hedge.Delay = HedgeDelay{Fixed: 100 * time.Millisecond}
+		c.Hedge.MaxExtra = 0.25
+		c.Hedge.Budget = Duration{0}
+		e := newTestEngine(c, map[string]*fake{
+			"p": fixed(script{ttft: 300 * time.Millisecond, text: "primary"}),
+			"b": fixed(script{ttft: 10 * time.Millisecond, text: "backup"}),
+		})
+		defer e.Close()
+		var fired []bool
+		for range 8 {
+			evs, _ := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: Hedge})
+			_, ok := find(evs, HedgeFired, "")
+			if !ok {
+				if s, ok := find(evs, AttemptSkipped, "b"); !ok || s.Reason != ReasonHedgeBudget {
+					t.Errorf("suppressed hedge without attempt_skipped hedge_budget: %+v", s)
+				}
+			}
+			fired = append(fired, ok)
+		}
+		// ceil(0.25 x n) hedges in n sessions: sessions 1 and 5 may hedge.
+		want := []bool{true, false, false, false, true, false, false, false}
+		for i := range want {
+			if fired[i] != want[i] {
+				t.Fatalf("hedges fired %v, want %v", fired, want)
+			}
+		}
+	})
+}
+
+func TestHedgeAdaptiveDelayUsesThePrimarysQuantile(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := testConfig("p", "b")
+		c.Hedge.Delay = HedgeDelay{Quantile: 0.95}
+		c.Hedge.FallbackDelay = Duration{700 * time.Millisecond}
+		c.Hedge.Budget = Duration{0}
+		p := newFake(func(call int) script {
+			return script{ttft: time.Duration(call%20+1) * 10 * time.Millisecond, text: "p"}
+		})
+		e := newTestEngine(c, map[string]*fake{"p": p, "b": fixed(script{ttft: 5 * time.Second, text: "b"})})
+		defer e.Close()
+		// Too few samples: the fallback delay applies.
+		evs, _ := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: Hedge, Models: []string{"p", "b"}})
+		if count(evs, HedgeFired) != 0 {
+			t.Fatalf("hedged before the 700ms fallback delay")
+		}
+		for range 19 {
+			collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: Race, Models: []string{"p"}})
+		}
+		// 20 samples of 10..200ms: p95 is 190ms; the next call takes 10ms, so
+		// make the primary slow to see the hedge fire at p95.
+		p.scripts = func(int) script { return script{ttft: 2 * time.Second, text: "p"} }
+		evs, _ = collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: Hedge, Models: []string{"p", "b"}})
+		h, ok := find(evs, HedgeFired, "b")
+		if !ok || h.T != 190*time.Millisecond {
+			t.Errorf("hedge fired %v at %v, want at the primary's p95 190ms", ok, h.T)
+		}
+	})
+}
+
+func TestBreakerTripsSkipsHalfOpensAndCloses(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		healthy := false
+		flaky := newFake(func(int) script {
+			if healthy {
+				return script{ttft: 10 * time.Millisecond, text: "ok"}
+			}
+			return script{ttft: 10 * time.Millisecond, err: providers.Errorf(providers.KindHTTP, "500")}
+		})
+		c := testConfig("flaky")
+		e := newTestEngine(c, map[string]*fake{"flaky": flaky})
+		defer e.Close()
+		// min_requests 4: the first three failures do not trip it.
+		var last []Event
+		for i := range 4 {
+			last, _ = collect(e, t.Context(), SessionRequest{Prompt: "x"})
+			if i < 3 && count(last, BreakerChanged) != 0 {
+				t.Fatalf("breaker changed after %d failures, want it closed below min_requests", i+1)
+			}
+		}
+		if b, ok := find(last, BreakerChanged, "flaky"); !ok || b.From != BreakerClosed || b.To != BreakerOpen {
+			t.Fatalf("after 4 failures: %+v, want closed -> open", b)
+		}
+		evs, sum := collect(e, t.Context(), SessionRequest{Prompt: "x"})
+		if s, ok := find(evs, AttemptSkipped, "flaky"); !ok || s.Reason != ReasonBreakerOpen || flaky.Calls() != 4 {
+			t.Fatalf("open breaker: skipped=%v calls=%d, want skipped breaker_open and no call", ok, flaky.Calls())
+		}
+		if sum.Status != StatusFailed || sum.Breakers["flaky"].State != BreakerOpen {
+			t.Errorf("got %s, breaker %s; want failed, open", sum.Status, sum.Breakers["flaky"].State)
+		}
+		if h := e.Health()[0].Breaker; h.HalfOpenIn != 30*time.Second {
+			t.Errorf("half-open in %v, want the 30s cooldown", h.HalfOpenIn)
+		}
+		time.Sleep(30*time.Second + time.Millisecond)
+		healthy = true
+		evs, sum = collect(e, t.Context(), SessionRequest{Prompt: "x"})
+		var changes []string
+		for _, ev := range evs {
+			if ev.Type == BreakerChanged {
+				changes = append(changes, ev.From.String()+">"+ev.To.String())
+			}
+		}
+		if len(changes) != 2 || changes[0] != "open>half_open" || changes[1] != "half_open>closed" {
+			t.Errorf("changes %v, want [open>half_open half_open>closed]", changes)
+		}
+		if sum.Status != StatusDecided {
+			t.Errorf("probe session %s, want decided", sum.Status)
+		}
+	})
+}
+
+func TestBreakerHalfOpenProbeFailureReopens(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := fixed(script{ttft: time.Millisecond, err: providers.Errorf(providers.KindHTTP, "500")})
+		e := newTestEngine(testConfig("f"), map[string]*fake{"f": f})
+		defer e.Close()
+		for range 4 {
+			collect(e, t.Context(), SessionRequest{Prompt: "x"})
+		}
+		time.Sleep(31 * time.Second)
+		evs, _ := collect(e, t.Context(), SessionRequest{Prompt: "x"})
+		last, _ := find(evs[len(evs)/2:], BreakerChanged, "f")
+		if last.To != BreakerOpen || e.Health()[0].Breaker.State != BreakerOpen {
+			t.Errorf("after a failed probe: %+v, want back to open", last)
+		}
+	})
+}
+
+func TestCancelledLoserIsNotABreakerFailure(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fast := fixed(script{ttft: 10 * time.Millisecond, text: "a"})
+		slow := fixed(script{ttft: time.Second, text: "b"})
+		e := newTestEngine(testConfig("fast", "slow"), map[string]*fake{"fast": fast, "slow": slow})
+		defer e.Close()
+		for range 10 {
+			collect(e, t.Context(), SessionRequest{Prompt: "x"})
+		}
+		for _, h := range e.Health() {
+			if h.Breaker.State != BreakerClosed || h.Breaker.Failures != 0 {
+				t.Errorf("%s: %+v, want closed with no failures", h.ID, h.Breaker)
+			}
+		}
+	})
+}
+
+func TestForcedBreakers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := fixed(script{ttft: 10 * time.Millisecond, text: "a"})
+		b := fixed(script{ttft: 20 * time.Millisecond, text: "b"})
+		e := newTestEngine(testConfig("a", "b"), map[string]*fake{"a": a, "b": b})
+		defer e.Close()
+		if err := e.ForceBreaker("a", ForceOpen); err != nil {
+			t.Fatal(err)
+		}
+		_, sum := collect(e, t.Context(), SessionRequest{Prompt: "x"})
+		if sum.Winner != "b" || a.Calls() != 0 || sum.Breakers["a"].Forced != "open" {
+			t.Errorf("forced open: winner %q, a called %d times, %+v", sum.Winner, a.Calls(), sum.Breakers["a"])
+		}
+		if err := e.ForceBreaker("a", ForceNone); err != nil {
+			t.Fatal(err)
+		}
+		_, sum = collect(e, t.Context(), SessionRequest{Prompt: "x"})
+		if sum.Winner != "a" {
+			t.Errorf("after unforcing: winner %q, want a", sum.Winner)
+		}
+		if err := e.ForceBreaker("nope", ForceOpen); err == nil {
+			t.Error("forcing an unknown model: no error")
+		}
+	})
+}
+
+func TestStalledStreamFailsAfterStallTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := fixed(script{ttft: 10 * time.Millisecond, gap: 10 * time.Millisecond, text: "a b c d e", after: 2, stall: true})
+		e := newTestEngine(testConfig("st"), map[string]*fake{"st": st})
+		defer e.Close()
+		evs, sum := collect(e, t.Context(), SessionRequest{Prompt: "x"})
+		f, ok := find(evs, AttemptFailed, "st")
+		// Last token at 20ms; stall_timeout 3s.
+		if !ok || f.Kind != providers.KindStalled || f.T != 3*time.Second+20*time.Millisecond {
+			t.Fatalf("got %+v, want attempt_failed stalled at 3.02s", f)
+		}
+		if sum.Models[0].Reason != "stalled" || sum.Models[0].Status != AttemptFailedStatus {
+			t.Errorf("result %+v, want failed/stalled", sum.Models[0])
+		}
+	})
+}
+
+func TestPerModelAndSessionTimeouts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := testConfig("slow", "slower")
+		c.Tiers["t"] = TierConfig{Models: []string{"slow", "slower"}, Timeout: Duration{5 * time.Second},
+			PerModelTimeout: Duration{2 * time.Second}, StallTimeout: Duration{time.Second}}
+		e := newTestEngine(c, map[string]*fake{
+			"slow":   fixed(script{ttft: 10 * time.Second, text: "x"}),
+			"slower": fixed(script{ttft: 10 * time.Second, text: "x"}),
+		})
+		defer e.Close()
+		_, sum := collect(e, t.Context(), SessionRequest{Prompt: "x"})
+		for _, r := range sum.Models {
+			if r.Status != AttemptTimeout || r.Reason != "timeout" {
+				t.Errorf("%s: %s/%s, want timeout", r.ID, r.Status, r.Reason)
+			}
+		}
+		if sum.Elapsed != 2*time.Second || sum.Status != StatusFailed {
+			t.Errorf("session %s at %v, want failed at 2s", sum.Status, sum.Elapsed)
+		}
+
+		c.Tiers["t"] = TierConfig{Models: []string{"slow"}, Timeout: Duration{time.Second},
+			PerModelTimeout: Duration{2 * time.Second}}
+		e2 := newTestEngine(c, map[string]*fake{"slow": fixed(script{ttft: 10 * time.Second, text: "x"}), "slower": fixed(script{})})
+		defer e2.Close()
+		_, sum = collect(e2, t.Context(), SessionRequest{Prompt: "x"})
+		if r := sum.Models[0]; r.Status != AttemptCancelledStatus || r.Reason != "budget" || sum.Elapsed != time.Second {
+			t.Errorf("session timeout: %+v at %v, want cancelled/budget at 1s", r, sum.Elapsed)
+		}
+	})
+}
+
+func TestUserCancel(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newTestEngine(testConfig("a"), map[string]*fake{"a": fixed(script{ttft: 10 * time.Second, text: "x"})})
+		defer e.Close()
+		ctx, cancel := context.WithCancel(t.Context())
+		time.AfterFunc(100*time.Millisecond, cancel)
+		evs, sum := collect(e, ctx, SessionRequest{Prompt: "x"})
+		c, ok := find(evs, AttemptCancelled, "a")
+		if !ok || c.Reason != ReasonUser || sum.Status != StatusFailed || sum.Elapsed != 100*time.Millisecond {
+			t.Errorf("got %+v, %s at %v; want cancelled/user, failed at 100ms", c, sum.Status, sum.Elapsed)
+		}
+	})
+}
+
+func TestEngineCloseEndsRunningSessions(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newTestEngine(testConfig("a"), map[string]*fake{"a": fixed(script{ttft: time.Hour, text: "x"})})
+		if _, err := e.Start(t.Context(), SessionRequest{Prompt: "x"}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+		e.Close() // nobody reads the events: Close must still end everything
+	})
+}
+
+func TestQueuedAttemptsNeverExceedMaxConcurrency(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ids := []string{"m1", "m2", "m3", "m4", "m5", "m6"}
+		c := testConfig(ids...)
+		c.MaxConcurrency = 2
+		shared := newFake(func(call int) script {
+			return script{ttft: time.Duration(call+1) * 10 * time.Millisecond, text: "x", err: providers.Errorf(providers.KindHTTP, "no")}
+		})
+		fakes := map[string]*fake{}
+		for _, id := range ids {
+			fakes[id] = shared
+		}
+		e := newTestEngine(c, fakes)
+		defer e.Close()
+		// Three sessions at once, six models each, two slots in all.
+		done := make(chan []Event, 3)
+		for range 3 {
+			go func() {
+				evs, _ := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: Race})
+				done <- evs
+			}()
+		}
+		queued := 0
+		for range 3 {
+			queued += count(<-done, AttemptQueued)
+		}
+		if p := shared.peak.Load(); p != 2 {
+			t.Errorf("peak in-flight calls %d, want 2 (max_concurrency)", p)
+		}
+		if queued < 12 {
+			t.Errorf("%d attempts were queued, want at least 12 of 18 with 2 slots", queued)
+		}
+	})
+}
+
+func TestCostIncludesCancelledBurn(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fast := fixed(script{ttft: 10 * time.Millisecond, text: "done"})
+		slow := fixed(script{ttft: 5 * time.Millisecond, gap: 2 * time.Millisecond, text: "a b c d e f g h i j k l m n o p"})
+		e := newTestEngine(testConfig("fast", "slow"), map[string]*fake{"fast": fast, "slow": slow})
+		defer e.Close()
+		_, sum := collect(e, t.Context(), SessionRequest{Prompt: "x"})
+		r := result(sum, "slow")
+		// slow streamed tokens at 5, 7, 9ms before the 10ms win: 3 output tokens.
+		if r.Status != AttemptCancelledStatus || r.OutputTokens != 3 || r.InputTokens != 10 {
+			t.Fatalf("slow: %+v, want cancelled with 10 in / 3 out", r)
+		}
+		want := (10*1.0 + 3*2.0) / 1e6
+		if r.CostUSD != want {
+			t.Errorf("burn %v, want %v", r.CostUSD, want)
+		}
+		if sum.CostUSD != r.CostUSD+result(sum, "fast").CostUSD {
+			t.Errorf("session cost %v is not the sum of its attempts", sum.CostUSD)
+		}
+	})
+}
+
+func TestStartRejectsBadRequests(t *testing.T) {
+	e := newTestEngine(testConfig("a"), map[string]*fake{"a": fixed(script{text: "x"})})
+	defer e.Close()
+	for _, req := range []SessionRequest{
+		{Prompt: "x", Strategy: "nope"},
+		{Prompt: "x", Strategy: "council"},
+		{Prompt: "x", Tier: "nope"},
+		{Prompt: "x", Models: []string{"nope"}},
+	} {
+		if _, err := e.Start(t.Context(), req); err == nil {
+			t.Errorf("%+v: no error", req)
+		}
+	}
+	if _, err := e.Start(t.Context(), SessionRequest{Models: []string{"zz"}}); !errors.Is(err, ErrUnknownModel) {
+		t.Errorf("unknown model: %v, want ErrUnknownModel", err)
+	}
+}

@@ -1,0 +1,92 @@
+package engine
+
+import (
+	"sync"
+)
+
+// eventQueue sits between a session's producers (the coordinator and the
+// attempt goroutines) and its consumer. Producers never block: events go
+// into an unbounded buffer, and a delta is merged into its model's pending
+// delta when the consumer has not taken that one yet, so a slow consumer
+// sees fewer, larger deltas and never slows the engine. Every other event
+// is delivered, in order. Sequence numbers are given when an event enters
+// the queue, so merged deltas leave no gaps.
+type eventQueue struct {
+	mu        sync.Mutex
+	buf       []Event
+	spare     []Event
+	lastDelta []int // per attempt: index in buf of its pending delta, or -1
+	seq       int
+	wake      chan struct{}
+	out       chan Event
+}
+
+func (q *eventQueue) init(attempts int) {
+	q.wake = make(chan struct{}, 1)
+	q.out = make(chan Event, 64)
+	q.buf = make([]Event, 0, 32)
+	q.lastDelta = make([]int, attempts)
+	for i := range q.lastDelta {
+		q.lastDelta[i] = -1
+	}
+}
+
+// push adds ev; attempt is the index of the attempt a delta belongs to.
+func (q *eventQueue) push(ev Event, attempt int) {
+	q.mu.Lock()
+	if ev.Type == Delta && attempt >= 0 && attempt < len(q.lastDelta) {
+		if i := q.lastDelta[attempt]; i >= 0 {
+			q.buf[i].Text += ev.Text
+			q.mu.Unlock()
+			return
+		}
+		q.lastDelta[attempt] = len(q.buf)
+	} else if attempt >= 0 && attempt < len(q.lastDelta) {
+		// A later event of this attempt: later deltas must come after it.
+		q.lastDelta[attempt] = -1
+	}
+	q.seq++
+	ev.Seq = q.seq
+	q.buf = append(q.buf, ev)
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take returns the pending events and empties the buffer.
+func (q *eventQueue) take() []Event {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	b := q.buf
+	q.buf = q.spare[:0]
+	q.spare = b
+	for i := range q.lastDelta {
+		q.lastDelta[i] = -1
+	}
+	return b
+}
+
+// forward delivers events to out until session_done, then closes out. When
+// abandon is closed (the engine is closing) it stops delivering and drains
+// silently, so no goroutine outlives the session.
+func (q *eventQueue) forward(abandon <-chan struct{}) {
+	defer close(q.out)
+	for {
+		<-q.wake
+		for _, ev := range q.take() {
+			select {
+			case q.out <- ev:
+			case <-abandon:
+				if ev.Type == SessionDone {
+					return
+				}
+				continue
+			}
+			if ev.Type == SessionDone {
+				return
+			}
+		}
+	}
+}

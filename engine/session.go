@@ -1,0 +1,386 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/council-dev/council/providers"
+)
+
+// cancelCause is the cause an attempt is cancelled with; it carries the
+// reason reported in attempt_cancelled.
+type cancelCause struct{ reason Reason }
+
+func (c *cancelCause) Error() string { return "cancelled: " + string(c.reason) }
+
+// The causes are allocated once: cancelling costs nothing.
+var (
+	causeLostRace   = &cancelCause{ReasonLostRace}
+	causeDecided    = &cancelCause{ReasonDecided}
+	causeHedgeWon   = &cancelCause{ReasonHedgeWon}
+	causePrimaryWon = &cancelCause{ReasonPrimaryWon}
+	causeBudget     = &cancelCause{ReasonBudget}
+	causeUser       = &cancelCause{ReasonUser}
+)
+
+// errModelTimeout is the cause of an attempt stopped by per_model_timeout.
+var errModelTimeout = errors.New("per-model timeout")
+
+// ErrUnknownModel is returned by [Engine.Start] for a model id not in the config.
+var ErrUnknownModel = errors.New("unknown model")
+
+// session is one prompt under one strategy.
+type session struct {
+	e        *Engine
+	id       string
+	strategy Strategy
+	tierName string
+	tier     TierConfig
+	prompt   string
+	models   []*model
+	start    time.Time
+	ctx      context.Context
+	cancel   context.CancelCauseFunc
+	budget   *time.Timer
+	q        eventQueue
+	results  chan *attempt
+	attempts []*attempt
+	pending  int
+
+	winner     *attempt
+	answer     string
+	failure    string
+	votes      map[string]int
+	valid      int
+	invalid    int
+	tieBreak   string
+	hedgeFired bool
+	degraded   bool
+}
+
+// attempt is one call to one model within a session. Its fields after
+// startedAt are written by its goroutine and read by the session only after
+// the attempt has reported on s.results.
+type attempt struct {
+	s      *session
+	idx    int
+	m      *model
+	role   Role
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	report func(outcome) []breakerChange
+	// reported is set by the session when the attempt has reported.
+	reported bool
+
+	startedAt, firstTok, endedAt time.Duration
+	gotFirst, started            bool
+	text                         strings.Builder
+	usage                        providers.Usage
+	status                       AttemptStatus
+	reason                       Reason
+	kind                         providers.Kind
+	err                          string
+	cost                         float64
+	vote                         string
+}
+
+// Start begins a session and returns its events. The channel is closed
+// after session_done; the consumer must drain it until then (cancelling ctx
+// ends the session early, with reason "user", but the final events still
+// arrive). It returns an error, and starts nothing, for a bad request.
+func (e *Engine) Start(ctx context.Context, req SessionRequest) (<-chan Event, error) {
+	s, err := e.newSession(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	e.wg.Add(2)
+	go func() {
+		defer e.wg.Done()
+		s.q.forward(e.ctx.Done())
+	}()
+	go func() {
+		defer e.wg.Done()
+		s.run()
+	}()
+	return s.q.out, nil
+}
+
+func (e *Engine) newSession(ctx context.Context, req SessionRequest) (*session, error) {
+	strategy := req.Strategy
+	if strategy == "" {
+		strategy = e.cfg.DefaultStrategy
+	}
+	if _, err := ParseStrategy(string(strategy)); err != nil {
+		return nil, err
+	}
+	tierName := req.Tier
+	if tierName == "" {
+		tierName = e.cfg.DefaultTier
+	}
+	tier, ok := e.cfg.Tiers[tierName]
+	if !ok {
+		return nil, fmt.Errorf("unknown tier %q", tierName)
+	}
+	ids := req.Models
+	if len(ids) == 0 {
+		ids = tier.Models
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("tier %q has no models", tierName)
+	}
+	s := &session{e: e, strategy: strategy, tierName: tierName, tier: tier, prompt: req.Prompt}
+	s.models = make([]*model, 0, len(ids))
+	for _, id := range ids {
+		m, ok := e.models[id]
+		if !ok {
+			return nil, fmt.Errorf("%w %q", ErrUnknownModel, id)
+		}
+		s.models = append(s.models, m)
+	}
+	s.id = sessionID(e.nsess.Add(1))
+	maxAttempts := len(s.models) + 1 // an escalation may follow the voters
+	s.attempts = make([]*attempt, 0, maxAttempts)
+	s.results = make(chan *attempt, maxAttempts)
+	s.q.init(maxAttempts)
+	s.ctx, s.cancel = context.WithCancelCause(ctx)
+	s.start = time.Now()
+	return s, nil
+}
+
+func (s *session) since() time.Duration { return time.Since(s.start) }
+
+func (s *session) emit(ev Event, attempt int) {
+	ev.Session = s.id
+	ev.T = s.since()
+	s.q.push(ev, attempt)
+}
+
+func (s *session) run() {
+	defer s.cancel(context.Canceled)
+	if d := s.tier.Timeout.Duration; d > 0 {
+		s.budget = time.AfterFunc(d, func() { s.cancel(causeBudget) })
+	}
+	// Closing the engine cancels its sessions.
+	defer context.AfterFunc(s.e.ctx, func() { s.cancel(causeUser) })()
+	s.emit(Event{Type: SessionStarted, Text: s.prompt}, -1)
+	switch s.strategy {
+	case Race:
+		s.race()
+	case Hedge:
+		s.hedge()
+	case Consensus:
+		s.consensus()
+	}
+	if s.budget != nil {
+		s.budget.Stop()
+	}
+	sum := s.summary()
+	s.emit(Event{Type: SessionDone, Summary: sum, Err: sum.Error}, -1)
+}
+
+// request builds what a model is asked.
+func (s *session) request(m *model, classify bool) providers.Request {
+	r := providers.Request{
+		Model:     m.cfg.Model,
+		Messages:  []providers.Message{{Role: "user", Content: s.prompt}},
+		MaxTokens: m.cfg.MaxTokens,
+	}
+	if classify {
+		r.Kind = providers.KindClassify
+		r.System = classifyPrompt(s.e.cfg.Consensus.Categories)
+	}
+	return r
+}
+
+// launch starts an attempt of m, unless its breaker is open: then the
+// model is skipped with an event and launch returns nil.
+func (s *session) launch(m *model, role Role, req providers.Request) *attempt {
+	a := &attempt{s: s, idx: len(s.attempts), m: m, role: role}
+	s.attempts = append(s.attempts, a)
+	report, changes, ok := m.breaker.allow()
+	s.breakerEvents(a, changes)
+	if !ok {
+		a.status, a.reason = AttemptSkippedStatus, ReasonBreakerOpen
+		s.degraded = true
+		m.stats.addOutcome(OutcomeSkipped)
+		s.emit(Event{Type: AttemptSkipped, Model: m.cfg.ID, Role: role, Reason: ReasonBreakerOpen}, a.idx)
+		return nil
+	}
+	a.report = report
+	a.ctx, a.cancel = context.WithCancelCause(s.ctx)
+	s.pending++
+	go a.run(req)
+	return a
+}
+
+func (s *session) breakerEvents(a *attempt, changes []breakerChange) {
+	for _, c := range changes {
+		s.emit(Event{Type: BreakerChanged, Model: a.m.cfg.ID, From: c.from, To: c.to}, a.idx)
+	}
+}
+
+// next waits for the next attempt to report.
+func (s *session) next() *attempt {
+	a := <-s.results
+	a.reported = true
+	s.pending--
+	return a
+}
+
+// cancelRunning cancels every attempt still running.
+func (s *session) cancelRunning(cause *cancelCause) {
+	for _, a := range s.attempts {
+		if a.cancel != nil && !a.reported {
+			a.cancel(cause)
+		}
+	}
+}
+
+// win makes a the session's winner.
+func (s *session) win(a *attempt) {
+	a.status = AttemptWon
+	s.winner = a
+	s.answer = a.text.String()
+	s.emit(Event{Type: Decided, Model: a.m.cfg.ID, Text: s.answer}, -1)
+}
+
+func (a *attempt) run(req providers.Request) {
+	s := a.s
+	defer func() { s.results <- a }()
+	id := a.m.cfg.ID
+	select {
+	case s.e.slots <- struct{}{}:
+	default:
+		s.emit(Event{Type: AttemptQueued, Model: id, Role: a.role}, a.idx)
+		select {
+		case s.e.slots <- struct{}{}:
+		case <-a.ctx.Done():
+			a.finish(context.Cause(a.ctx))
+			return
+		}
+	}
+	defer func() { <-s.e.slots }()
+	a.started = true
+	a.startedAt = s.since()
+	s.emit(Event{Type: AttemptStarted, Model: id, Role: a.role}, a.idx)
+
+	var deadline *time.Timer
+	if d := s.tier.PerModelTimeout.Duration; d > 0 {
+		deadline = time.AfterFunc(d, func() { a.cancel(errModelTimeout) })
+	}
+	var stall *time.Timer
+	stallAfter := s.tier.StallTimeout.Duration
+
+	stream, err := a.m.client.Stream(a.ctx, req)
+	if err == nil {
+		for stream.Next() {
+			c := stream.Chunk()
+			if c.Usage != nil {
+				a.usage = *c.Usage
+			}
+			if c.Text == "" {
+				continue
+			}
+			if !a.gotFirst {
+				a.gotFirst = true
+				a.firstTok = s.since()
+				s.emit(Event{Type: FirstToken, Model: id}, a.idx)
+				if stallAfter > 0 {
+					stall = time.AfterFunc(stallAfter, func() { a.cancel(providers.ErrStalled) })
+				}
+			} else if stall != nil {
+				stall.Reset(stallAfter)
+			}
+			a.text.WriteString(c.Text)
+			s.emit(Event{Type: Delta, Model: id, Text: c.Text}, a.idx)
+		}
+		err = stream.Err()
+		stream.Close()
+	}
+	if deadline != nil {
+		deadline.Stop()
+	}
+	if stall != nil {
+		stall.Stop()
+	}
+	if err == nil && a.text.Len() == 0 {
+		err = providers.Errorf(providers.KindInvalid, "empty answer")
+	}
+	a.finish(err)
+}
+
+// finish classifies how the attempt ended, emits its final event, and
+// reports to the breaker and the statistics.
+func (a *attempt) finish(err error) {
+	s := a.s
+	a.endedAt = s.since()
+	var out outcome
+	if err == nil {
+		out = outcomeSuccess
+		a.status = AttemptDoneStatus
+	} else {
+		var cc *cancelCause
+		switch cause := context.Cause(a.ctx); {
+		case a.ctx.Err() == nil:
+			a.status, a.kind, a.err = AttemptFailedStatus, providers.KindOf(err), err.Error()
+			out = outcomeFailure
+		case errors.As(cause, &cc):
+			a.status, a.reason = AttemptCancelledStatus, cc.reason
+			out = outcomeExcluded
+		case cause == errModelTimeout:
+			a.status, a.kind = AttemptTimeout, providers.KindTimeout
+			a.err = fmt.Sprintf("no answer within per_model_timeout %s", s.tier.PerModelTimeout.Duration)
+			out = outcomeFailure
+		case errors.Is(cause, providers.ErrStalled):
+			a.status, a.kind = AttemptFailedStatus, providers.KindStalled
+			a.err = fmt.Sprintf("stream silent for stall_timeout %s", s.tier.StallTimeout.Duration)
+			out = outcomeFailure
+		default: // the caller's context: the user cancelled
+			a.status, a.reason = AttemptCancelledStatus, ReasonUser
+			out = outcomeExcluded
+		}
+	}
+	a.fillUsage()
+	ev := Event{Model: a.m.cfg.ID, InputTokens: a.usage.InputTokens, OutputTokens: a.usage.OutputTokens, Cost: a.cost}
+	switch a.status {
+	case AttemptDoneStatus:
+		ev.Type, ev.Text = AttemptDone, a.text.String()
+	case AttemptCancelledStatus:
+		ev.Type, ev.Reason = AttemptCancelled, a.reason
+	default:
+		ev.Type, ev.Kind, ev.Err = AttemptFailed, a.kind, a.err
+	}
+	s.emit(ev, a.idx)
+	switch out {
+	case outcomeSuccess:
+		a.m.stats.add(a.firstTok-a.startedAt, a.endedAt-a.startedAt)
+		a.m.stats.addOutcome(OutcomeOK)
+	case outcomeFailure:
+		a.m.stats.addOutcome(OutcomeFailed)
+	default:
+		a.m.stats.addOutcome(OutcomeCancelled)
+	}
+	if a.report != nil {
+		s.breakerEvents(a, a.report(out))
+	}
+}
+
+// fillUsage estimates tokens the provider did not report (a cancelled
+// stream rarely gets its usage chunk) and prices the attempt: a cancelled
+// attempt's burn is a real cost.
+func (a *attempt) fillUsage() {
+	if !a.started {
+		return
+	}
+	if a.usage.InputTokens == 0 {
+		a.usage.InputTokens = (len(a.s.prompt) + 3) / 4
+	}
+	if a.usage.OutputTokens == 0 && a.text.Len() > 0 {
+		a.usage.OutputTokens = (a.text.Len() + 3) / 4
+	}
+	a.cost = (float64(a.usage.InputTokens)*a.m.cfg.InputPerMTok +
+		float64(a.usage.OutputTokens)*a.m.cfg.OutputPerMTok) / 1e6
+}

@@ -1,0 +1,86 @@
+package engine
+
+import (
+	"slices"
+	"sync"
+	"time"
+)
+
+// statsWindow is how many recent completions latency quantiles are taken over.
+const statsWindow = 256
+
+// recentLen is how many recent outcomes a model keeps for sparklines.
+const recentLen = 32
+
+// modelStats is one model's latency window and recent outcomes. It outlives
+// sessions: the adaptive hedge delay and the breaker board read it.
+type modelStats struct {
+	mu     sync.Mutex
+	ttft   [statsWindow]time.Duration
+	total  [statsWindow]time.Duration
+	n      int // samples ever added
+	recent [recentLen]Outcome
+	nout   int
+}
+
+// add records a completed attempt's latencies.
+func (s *modelStats) add(ttft, total time.Duration) {
+	s.mu.Lock()
+	i := s.n % statsWindow
+	s.ttft[i], s.total[i] = ttft, total
+	s.n++
+	s.mu.Unlock()
+}
+
+// addOutcome records how an attempt ended.
+func (s *modelStats) addOutcome(o Outcome) {
+	s.mu.Lock()
+	s.recent[s.nout%recentLen] = o
+	s.nout++
+	s.mu.Unlock()
+}
+
+// quantile returns the q-quantile of total latency and the sample count.
+func (s *modelStats) quantile(q float64) (time.Duration, int) {
+	s.mu.Lock()
+	n := min(s.n, statsWindow)
+	buf := make([]time.Duration, n)
+	copy(buf, s.total[:n])
+	s.mu.Unlock()
+	if n == 0 {
+		return 0, 0
+	}
+	slices.Sort(buf)
+	return pick(buf, q), n
+}
+
+func (s *modelStats) snapshot() (LatencySnapshot, []Outcome) {
+	s.mu.Lock()
+	n := min(s.n, statsWindow)
+	ttft := make([]time.Duration, n)
+	total := make([]time.Duration, n)
+	copy(ttft, s.ttft[:n])
+	copy(total, s.total[:n])
+	k := min(s.nout, recentLen)
+	recent := make([]Outcome, 0, k)
+	for i := s.nout - k; i < s.nout; i++ {
+		recent = append(recent, s.recent[i%recentLen])
+	}
+	s.mu.Unlock()
+	slices.Sort(ttft)
+	slices.Sort(total)
+	return LatencySnapshot{Count: n, TTFT: quantiles(ttft), Total: quantiles(total)}, recent
+}
+
+func quantiles(sorted []time.Duration) Quantiles {
+	if len(sorted) == 0 {
+		return Quantiles{}
+	}
+	return Quantiles{P50: pick(sorted, 0.50), P95: pick(sorted, 0.95), P99: pick(sorted, 0.99)}
+}
+
+// pick is the nearest-rank quantile of sorted samples.
+func pick(sorted []time.Duration, q float64) time.Duration {
+	i := int(q*float64(len(sorted))+0.999999) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}
