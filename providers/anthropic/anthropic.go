@@ -1,0 +1,241 @@
+// Package anthropic puts Anthropic's Messages API behind [providers.Provider],
+// using the official SDK (github.com/anthropics/anthropic-sdk-go/v2) with its
+// retries turned off: the engine, not the SDK, decides what to retry.
+//
+// A completion is one streamed POST /v1/messages. Text deltas become
+// [providers.Chunk] texts; usage comes from message_start (input tokens) and
+// message_delta (output tokens, cumulative). A stream that ends without
+// message_stop is a [providers.KindInvalid] failure. Every failure is a
+// *[providers.Error] whose message never contains the key.
+package anthropic
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+
+	sdk "github.com/anthropics/anthropic-sdk-go/v2"
+	"github.com/anthropics/anthropic-sdk-go/v2/option"
+	"github.com/anthropics/anthropic-sdk-go/v2/packages/ssestream"
+
+	"github.com/council-dev/council/providers"
+)
+
+// DefaultKeyEnv is the environment variable read when neither
+// [Options.APIKey] nor [Options.KeyEnv] is set.
+const DefaultKeyEnv = "ANTHROPIC_API_KEY"
+
+// DefaultMaxTokens is sent when [providers.Request.MaxTokens] is 0: the
+// Messages API requires max_tokens.
+const DefaultMaxTokens = 1024
+
+// Options configures a [Client].
+type Options struct {
+	// Name is the provider name from the config, used in messages.
+	Name string
+	// BaseURL is the API root; empty means Anthropic's. The SDK's
+	// ANTHROPIC_BASE_URL variable is deliberately not honoured: the config
+	// is the only source.
+	BaseURL string
+	// APIKey is the key. When empty, the variable KeyEnv (else
+	// ANTHROPIC_API_KEY) is read.
+	APIKey string
+	// KeyEnv names the variable the key came from, for auth errors
+	// ("set ANTHROPIC_API_KEY").
+	KeyEnv string
+	// HTTPClient is optional; nil means a client of this package's own, whose
+	// idle connections [Client.CloseIdleConnections] closes.
+	HTTPClient *http.Client
+}
+
+// Client streams completions from the Messages API.
+type Client struct {
+	name   string
+	keyEnv string
+	key    string
+	http   *http.Client
+	api    sdk.Client
+}
+
+var _ providers.Provider = (*Client)(nil)
+
+// New returns a client. It fails with a [providers.KindAuth] error when no
+// key is given or found in the environment.
+func New(o Options) (*Client, error) {
+	c := &Client{name: o.Name, keyEnv: o.KeyEnv, key: strings.TrimSpace(o.APIKey), http: o.HTTPClient}
+	if c.name == "" {
+		c.name = "anthropic"
+	}
+	if c.keyEnv == "" {
+		c.keyEnv = DefaultKeyEnv
+	}
+	if c.key == "" {
+		c.key = strings.TrimSpace(os.Getenv(c.keyEnv))
+	}
+	if c.key == "" {
+		return nil, &providers.Error{Kind: providers.KindAuth, Provider: c.name,
+			Message: "no API key: set " + c.keyEnv, Err: providers.ErrNoKey}
+	}
+	if c.http == nil {
+		c.http = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	}
+	opts := []option.RequestOption{
+		// Nothing from the environment (ANTHROPIC_BASE_URL, profiles,
+		// ANTHROPIC_CUSTOM_HEADERS): the config decides.
+		option.WithoutEnvironmentDefaults(),
+		option.WithHTTPClient(c.http),
+		option.WithMaxRetries(0),
+		// The Messages API's documented key header. The v2 SDK's
+		// WithAPIKey sends "Authorization: Bearer" instead, which
+		// Anthropic-compatible proxies do not all accept.
+		option.WithHeader("X-Api-Key", c.key),
+	}
+	if o.BaseURL != "" {
+		opts = append(opts, option.WithBaseURL(o.BaseURL))
+	}
+	c.api = sdk.NewClient(opts...)
+	return c, nil
+}
+
+// CloseIdleConnections closes the idle connections of the client's HTTP
+// client (tests call it before checking for leaked goroutines).
+func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
+
+// params builds the Messages request. Temperature is not sent: API version
+// 2026-10-21, which the v2 SDK speaks, dropped the parameter.
+func params(req providers.Request) sdk.MessageNewParams {
+	p := sdk.MessageNewParams{
+		Model:     req.Model,
+		MaxTokens: int64(req.MaxTokens),
+	}
+	if p.MaxTokens <= 0 {
+		p.MaxTokens = DefaultMaxTokens
+	}
+	if req.System != "" {
+		p.System = []sdk.TextBlockParam{{Text: req.System}}
+	}
+	for _, m := range req.Messages {
+		block := sdk.NewTextBlock(m.Content)
+		if m.Role == "assistant" {
+			p.Messages = append(p.Messages, sdk.NewAssistantMessage(block))
+		} else {
+			p.Messages = append(p.Messages, sdk.NewUserMessage(block))
+		}
+	}
+	return p
+}
+
+// errClosed is the cause of a stream's context after Close.
+var errClosed = errors.New("stream closed")
+
+// Stream starts a streamed completion. The request is sent before Stream
+// returns, so an HTTP error (401, 404, 429, 5xx) or an unreachable server
+// is returned here, classified.
+func (c *Client) Stream(ctx context.Context, req providers.Request) (providers.Stream, error) {
+	sctx, cancel := context.WithCancelCause(ctx)
+	s := c.api.Messages.NewStreaming(sctx, params(req))
+	if err := s.Err(); err != nil {
+		s.Close()
+		cancel(errClosed)
+		return nil, c.classify(ctx, req.Model, err)
+	}
+	return &stream{c: c, ctx: ctx, cancel: cancel, sdk: s, model: req.Model}, nil
+}
+
+// stream adapts the SDK's event stream to [providers.Stream].
+type stream struct {
+	c      *Client
+	ctx    context.Context // the caller's, for the cause of a cancellation
+	cancel context.CancelCauseFunc
+	model  string
+
+	mu    sync.Mutex // Next against Close
+	sdk   *ssestream.Stream[sdk.MessageStreamEventUnion]
+	cur   providers.Chunk
+	usage providers.Usage
+	done  bool
+	err   error
+}
+
+func (s *stream) Next() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done {
+		return false
+	}
+	s.cur = providers.Chunk{}
+	for s.sdk.Next() {
+		ev := s.sdk.Current()
+		switch ev.Type {
+		case "message_start":
+			u := ev.Message.Usage
+			s.usage = providers.Usage{InputTokens: int(u.InputTokens), OutputTokens: int(u.OutputTokens)}
+			s.cur.Usage = &providers.Usage{InputTokens: s.usage.InputTokens, OutputTokens: s.usage.OutputTokens}
+			return true
+		case "content_block_delta":
+			if ev.Delta.Type == "text_delta" && ev.Delta.Text != "" {
+				s.cur.Text = ev.Delta.Text
+				return true
+			}
+		case "message_delta":
+			// output_tokens is cumulative; input_tokens is repeated by
+			// newer API versions, absent from older ones.
+			if ev.Usage.InputTokens > 0 {
+				s.usage.InputTokens = int(ev.Usage.InputTokens)
+			}
+			s.usage.OutputTokens = int(ev.Usage.OutputTokens)
+			s.cur.Usage = &providers.Usage{InputTokens: s.usage.InputTokens, OutputTokens: s.usage.OutputTokens}
+			return true
+		case "message_stop":
+			s.finish(nil)
+			return false
+		}
+	}
+	err := s.sdk.Err()
+	if err == nil && s.ctx.Err() == nil {
+		err = &providers.Error{Kind: providers.KindInvalid, Provider: s.c.name,
+			Message: "stream ended without its final event"}
+	} else {
+		err = s.c.classify(s.ctx, s.model, err)
+	}
+	s.finish(err)
+	return false
+}
+
+// finish ends the stream with err (nil for a clean end) and releases the
+// connection. Called with mu held.
+func (s *stream) finish(err error) {
+	s.done = true
+	s.err = err
+	s.cur = providers.Chunk{}
+	s.sdk.Close()
+	s.cancel(errClosed)
+}
+
+func (s *stream) Chunk() providers.Chunk { return s.cur }
+
+func (s *stream) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// Close releases the connection. It may be called from another goroutine
+// while Next is blocked: cancelling the request's context unblocks it.
+func (s *stream) Close() error {
+	s.cancel(errClosed)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.done {
+		s.done = true
+		s.sdk.Close()
+	}
+	return nil
+}
+
+// String describes the client without its key.
+func (c *Client) String() string { return fmt.Sprintf("anthropic(%s)", c.name) }
