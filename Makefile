@@ -1,0 +1,45 @@
+# council: make run starts the dashboard on the built-in demo council (no key
+# needed); make test is what CI runs.
+GO      ?= go
+BIN     ?= ./council
+PKGS    := ./...
+
+.PHONY: all build run demo test vet fmt-check unit smoke bench clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) .
+
+# The dashboard; with no config and no API key it uses the demo council.
+run: build
+	$(BIN)
+
+# One headless demo session of each strategy.
+demo: build
+	$(BIN) run --strategy race "How do database indexes work?"
+	$(BIN) run --strategy hedge "What makes a good sourdough starter?"
+	$(BIN) run --strategy consensus "I was charged twice for my subscription this month"
+
+test: vet fmt-check unit smoke
+
+vet:
+	$(GO) vet $(PKGS)
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+unit:
+	$(GO) test -race $(PKGS)
+
+# Drives the real binary in tmux as a person would; skipped where tmux is absent.
+smoke: build
+	@if command -v tmux >/dev/null 2>&1; then bash .ci/smoke.sh $(BIN); \
+	else echo "smoke: tmux not installed, skipped"; fi
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./engine ./ui
+
+clean:
+	rm -f $(BIN)

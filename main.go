@@ -1,0 +1,328 @@
+// Command council is a terminal dashboard for live multi-model LLM sessions:
+// one prompt goes to several models at once under a strategy (race, hedge,
+// consensus), with per-model circuit breakers, and every stream, latency,
+// breaker and vote is shown as it happens. `council run` does the same
+// headless, for scripts.
+//
+// This file parses flags, loads the config and wires the pieces; the logic
+// lives in engine, providers and ui.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/council-dev/council/engine"
+)
+
+// version is the program's version, set with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+// Exit statuses (DESIGN.md section 4).
+const (
+	exitOK     = 0
+	exitFailed = 1
+	exitUsage  = 2
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	os.Exit(realMain(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+}
+
+// cli is what one invocation reads and writes.
+type cli struct {
+	ctx    context.Context
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+}
+
+func realMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	c := &cli{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	if len(args) > 0 {
+		switch args[0] {
+		case "run":
+			return c.run(args[1:])
+		case "config":
+			if len(args) > 1 && args[1] == "check" {
+				return c.configCheck(args[2:])
+			}
+			return c.usage("usage: council config check [--config FILE]")
+		case "version", "--version", "-version":
+			fmt.Fprintf(stdout, "council %s (%s %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			return exitOK
+		case "replay", "bench":
+			return c.usage(fmt.Sprintf("council %s is not available in this version yet", args[0]))
+		case "help", "-h", "--help":
+			fmt.Fprint(stdout, usageText)
+			return exitOK
+		}
+	}
+	return c.dashboard(args)
+}
+
+const usageText = `council: one prompt, several models, live.
+
+usage:
+  council [--config FILE] [--theme NAME]       the dashboard (needs a terminal)
+  council run [flags] [PROMPT]                 one headless session (prompt from stdin if absent)
+      --strategy race|hedge|consensus  --tier NAME  --models a,b,c
+      --json  --events  --repeat N  --seed N  --config FILE
+  council config check [--config FILE]         validate; print the resolved setup, keys redacted
+  council version
+
+Config: --config, then $COUNCIL_CONFIG, then $XDG_CONFIG_HOME/council/council.toml,
+else the default council (your API keys) or the built-in demo council of simulated models.
+Exit status: 0 decided, 1 the session failed, 2 usage or configuration error.
+`
+
+func (c *cli) usage(msg string) int {
+	fmt.Fprintln(c.stderr, "council:", msg)
+	return exitUsage
+}
+
+// parseInterleaved parses flags that may come before or after positional
+// arguments ("council run 'prompt' --json").
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// loadConfig resolves the config and prints its warnings.
+func (c *cli) loadConfig(path string) (*engine.Config, bool) {
+	cfg, err := engine.FindConfig(path, c.getenv)
+	if err != nil {
+		fmt.Fprintln(c.stderr, "council:", err)
+		return nil, false
+	}
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintln(c.stderr, "council: warning:", w)
+	}
+	return cfg, true
+}
+
+func (c *cli) newEngine(cfg *engine.Config, seed int64) (*engine.Engine, error) {
+	clients, err := buildClients(c.ctx, cfg, seed)
+	if err != nil {
+		return nil, err
+	}
+	return engine.New(cfg, clients)
+}
+
+func (c *cli) configCheck(args []string) int {
+	fs := flag.NewFlagSet("config check", flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	path := fs.String("config", "", "config file")
+	if _, err := parseInterleaved(fs, args); err != nil {
+		return exitUsage
+	}
+	cfg, ok := c.loadConfig(*path)
+	if !ok {
+		return exitUsage
+	}
+	cfg.Describe(c.stdout, c.getenv)
+	fmt.Fprintln(c.stdout, "\nconfig ok")
+	return exitOK
+}
+
+func (c *cli) run(args []string) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	var (
+		path     = fs.String("config", "", "config file")
+		strategy = fs.String("strategy", "", "race, hedge or consensus (default: the config's default_strategy)")
+		tier     = fs.String("tier", "", "tier name (default: the config's default_tier)")
+		models   = fs.String("models", "", "comma-separated model ids (default: the tier's models)")
+		asJSON   = fs.Bool("json", false, "print one summary object per session, one line each")
+		events   = fs.Bool("events", false, "print every event as one JSON object per line")
+		repeat   = fs.Int("repeat", 1, "run N sessions in one process, sharing breakers and statistics")
+		seed     = fs.Int64("seed", 0, "seed for simulated models (default: random)")
+	)
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return exitUsage
+	}
+	if *repeat < 1 {
+		return c.usage("--repeat must be at least 1")
+	}
+	req := engine.SessionRequest{Tier: *tier}
+	if *strategy != "" {
+		s, err := engine.ParseStrategy(*strategy)
+		if err != nil {
+			return c.usage(err.Error())
+		}
+		req.Strategy = s
+	}
+	if *models != "" {
+		for _, m := range strings.Split(*models, ",") {
+			if m = strings.TrimSpace(m); m != "" {
+				req.Models = append(req.Models, m)
+			}
+		}
+	}
+	req.Prompt = strings.TrimSpace(strings.Join(pos, " "))
+	if req.Prompt == "" {
+		b, err := io.ReadAll(c.stdin)
+		if err != nil {
+			return c.usage("reading the prompt from stdin: " + err.Error())
+		}
+		req.Prompt = strings.TrimSpace(string(b))
+	}
+	if req.Prompt == "" {
+		return c.usage("no prompt: give one as an argument or on stdin")
+	}
+	cfg, ok := c.loadConfig(*path)
+	if !ok {
+		return exitUsage
+	}
+	if *seed == 0 {
+		*seed = time.Now().UnixNano()
+	}
+	eng, err := c.newEngine(cfg, *seed)
+	if err != nil {
+		return c.usage(err.Error())
+	}
+	defer eng.Close()
+
+	out := bufio.NewWriter(c.stdout)
+	defer out.Flush()
+	enc := json.NewEncoder(out)
+	status := exitOK
+	for i := 0; i < *repeat; i++ {
+		var onEvent func(engine.Event)
+		if *events {
+			onEvent = func(ev engine.Event) {
+				enc.Encode(ev)
+				if ev.Type != engine.Delta {
+					out.Flush()
+				}
+			}
+		}
+		sum, err := eng.Run(c.ctx, req, onEvent)
+		if err != nil {
+			out.Flush()
+			return c.usage(err.Error())
+		}
+		switch {
+		case *asJSON && !*events:
+			enc.Encode(sum)
+		case !*asJSON && !*events:
+			c.printSummary(out, sum, *repeat > 1)
+		}
+		out.Flush()
+		if sum.Status == engine.StatusFailed {
+			status = exitFailed
+		}
+		if c.ctx.Err() != nil {
+			break
+		}
+	}
+	return status
+}
+
+// printSummary writes a human summary: the answer on stdout and one line
+// of facts on stderr; with --repeat, one line per session on stdout.
+func (c *cli) printSummary(out *bufio.Writer, sum *engine.Summary, repeated bool) {
+	if !repeated && sum.Answer != "" {
+		out.WriteString(sum.Answer)
+		out.WriteString("\n")
+		out.Flush()
+	}
+	line := fmt.Sprintf("%s %s/%s: %s", sum.Session, sum.Strategy, sum.Tier, sum.Status)
+	if sum.Winner != "" {
+		line += " winner " + sum.Winner
+	}
+	if sum.Strategy == engine.Consensus && sum.Answer != "" {
+		line += fmt.Sprintf(" answer %s (agreement %.0f%%)", sum.Answer, sum.Agreement*100)
+	}
+	if sum.TieBreak != "" {
+		line += " tie_break " + sum.TieBreak
+	}
+	line += fmt.Sprintf(" in %.0fms, $%.6f", sum.ElapsedMS, sum.CostUSD)
+	var notes []string
+	for _, m := range sum.Models {
+		switch m.Status {
+		case engine.AttemptWon, engine.AttemptDoneStatus:
+		default:
+			n := m.ID + " " + string(m.Status)
+			if m.Reason != "" {
+				n += " (" + m.Reason + ")"
+			}
+			notes = append(notes, n)
+		}
+	}
+	if len(notes) > 0 {
+		line += "; " + strings.Join(notes, ", ")
+	}
+	if sum.Error != "" {
+		line += "; " + sum.Error
+	}
+	for id, b := range sum.Breakers {
+		if b.State != engine.BreakerClosed {
+			line += fmt.Sprintf("; breaker %s %s", id, b.State)
+		}
+	}
+	if repeated {
+		fmt.Fprintln(out, line)
+	} else {
+		fmt.Fprintln(c.stderr, line)
+	}
+}
+
+// dashboard opens the live dashboard.
+func (c *cli) dashboard(args []string) int {
+	fs := flag.NewFlagSet("council", flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	path := fs.String("config", "", "config file")
+	theme := fs.String("theme", "", "colour theme: dark, light, high-contrast")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return exitUsage
+	}
+	if len(pos) > 0 {
+		return c.usage(fmt.Sprintf("unknown command %q (see council help)", pos[0]))
+	}
+	cfg, ok := c.loadConfig(*path)
+	if !ok {
+		return exitUsage
+	}
+	eng, err := c.newEngine(cfg, time.Now().UnixNano())
+	if err != nil {
+		return c.usage(err.Error())
+	}
+	defer eng.Close()
+	if err := runDashboard(c.ctx, eng, cfg, *theme, c.getenv); err != nil {
+		if errors.Is(err, errNoDashboard) {
+			return c.usage(err.Error())
+		}
+		fmt.Fprintln(c.stderr, "council:", err)
+		return exitFailed
+	}
+	return exitOK
+}
