@@ -192,13 +192,41 @@ func (p *configParser) parse() (*Config, error) {
 		return nil, &ConfigError{File: p.file, Line: p.line(k, -1), Key: k.String(), Msg: unknownKeyMsg(k)}
 	}
 
-	isSet := func(key ...string) bool { return md.IsDefined(key...) }
+	// The toml package matches keys case-insensitively, so "is this key
+	// written" must too (md.IsDefined is exact).
+	isSet := func(key ...string) bool { return definedFold(generic, key) }
 	c.applyDefaults(isSet, p.tierOrder())
 	v := &validator{c: &c, file: p.file, pos: p.pos, isSet: isSet}
 	if err := v.run(); err != nil {
 		return nil, err
 	}
 	return &c, nil
+}
+
+// definedFold reports whether key is in the decoded document m, matching
+// each part exactly or else case-insensitively.
+func definedFold(m map[string]any, key []string) bool {
+	var cur any = m
+	for _, k := range key {
+		mm, ok := cur.(map[string]any)
+		if !ok {
+			return false
+		}
+		v, ok := mm[k]
+		if !ok {
+			for kk, vv := range mm {
+				if strings.EqualFold(kk, k) {
+					v, ok = vv, true
+					break
+				}
+			}
+		}
+		if !ok {
+			return false
+		}
+		cur = v
+	}
+	return len(key) > 0
 }
 
 // tierOrder lists the tiers in the order the file defines them.
@@ -748,7 +776,9 @@ func (s *tomlScanner) value(path []string, elem int) {
 }
 
 // ApplyDefaults fills the zero values of a Config built in Go with the
-// defaults [ParseConfig] applies to keys a file leaves out.
+// defaults [ParseConfig] applies to keys a file leaves out. A zero that has a
+// non-zero default (hedge delay 0s, max_extra 0) cannot be told from a
+// missing value here: set it after ApplyDefaults.
 func (c *Config) ApplyDefaults() { c.applyDefaults(nil, nil) }
 
 // Validate checks a Config built in Go (after [Config.ApplyDefaults]) by

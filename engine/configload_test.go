@@ -264,6 +264,43 @@ func TestParseConfigErrors(t *testing.T) {
 	}
 }
 
+func TestLoadConfigFixtures(t *testing.T) {
+	c, err := LoadConfig(filepath.Join("testdata", "config", "real.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	balanced, _ := c.Tier("balanced")
+	groq, _ := c.Model("groq/llama-3.1-8b")
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"strategy", c.DefaultStrategy, Hedge},
+		{"tier", c.DefaultTier, "balanced"},
+		{"theme", c.Theme, "light"},
+		{"breaker kept", []any{c.Breaker.FailureRate, c.Breaker.Window.Duration}, []any{0.3, 5 * time.Minute}},
+		{"breaker defaults", []any{c.Breaker.MinRequests, c.Breaker.Cooldown.Duration}, []any{5, 30 * time.Minute}},
+		{"hedge", []any{c.Hedge.Delay, c.Hedge.Budget.Duration, c.Hedge.FallbackDelay.Duration}, []any{HedgeDelay{Quantile: 0.9}, 2 * time.Second, 2 * time.Second}},
+		{"balanced timeouts", []any{balanced.Timeout.Duration, balanced.PerModelTimeout.Duration}, []any{time.Minute, 45 * time.Second}},
+		{"anthropic key by command only", c.Providers["anthropic"].APIKeyEnv, ""},
+		{"groq key env", c.Providers["groq"].APIKeyEnv, "GROQ_API_KEY"},
+		{"vendor model", groq.Model, "llama-3.1-8b-instant"},
+		{"default answer", c.Consensus.DefaultAnswer, "question"},
+	}
+	for _, ck := range checks {
+		if fmt.Sprint(ck.got) != fmt.Sprint(ck.want) {
+			t.Errorf("%s = %v; want %v", ck.name, ck.got, ck.want)
+		}
+	}
+
+	typo := filepath.Join("testdata", "config", "typo.toml")
+	_, err = LoadConfig(typo)
+	want := typo + `:7: key tiers.quick.timout: unknown key (did you mean "timeout"?)`
+	if err == nil || err.Error() != want {
+		t.Errorf("LoadConfig(typo.toml) = %v; want %s", err, want)
+	}
+}
+
 func TestConfigErrorFormat(t *testing.T) {
 	tests := []struct {
 		err  ConfigError
@@ -341,6 +378,24 @@ func TestParseConfigDefaults(t *testing.T) {
 		if fmt.Sprint(ck.got) != fmt.Sprint(ck.want) {
 			t.Errorf("%s = %v; want %v", ck.name, ck.got, ck.want)
 		}
+	}
+}
+
+func TestParseConfigKeysAnyCase(t *testing.T) {
+	// The toml package matches keys case-insensitively; explicit values
+	// written so must not be replaced by defaults.
+	c, err := ParseConfig([]byte(cfgLines(append([]string{
+		`Max_Concurrency = 3`,
+		`[Breaker]`,
+		`Window = "1m"`,
+		`[hedge]`,
+		`MAX_EXTRA = 0.0`,
+	}, cfgBase...)...)), "council.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MaxConcurrency != 3 || c.Breaker.Window.Duration != time.Minute || c.Hedge.MaxExtra != 0 {
+		t.Errorf("max_concurrency %d window %s max_extra %g; want 3, 1m, 0", c.MaxConcurrency, c.Breaker.Window, c.Hedge.MaxExtra)
 	}
 }
 
