@@ -280,7 +280,11 @@ func (p *configParser) decodeErr(err error, elem int) error {
 		if line == 0 && m[1] != "" {
 			line, _ = strconv.Atoi(m[1])
 		}
-		return &ConfigError{File: p.file, Line: line, Key: keyStr, Msg: friendlyTypeMsg(m[3]), Err: err}
+		msg := friendlyTypeMsg(m[3])
+		if keyStr == "models" && strings.HasSuffix(msg, "got a table") {
+			msg += ": write [[models]], with double brackets, before each model"
+		}
+		return &ConfigError{File: p.file, Line: line, Key: keyStr, Msg: msg, Err: err}
 	}
 	return &ConfigError{File: p.file, Msg: err.Error(), Err: err}
 }

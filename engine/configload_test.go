@@ -123,6 +123,8 @@ func TestParseConfigErrors(t *testing.T) {
 			10, "tiers.quick.models", "want an array"},
 		{"type error: value for a table", cfgLines(append([]string{`breaker = 5`}, cfgBase...)...),
 			1, "breaker", ""},
+		{"[models] instead of [[models]]", cfgLines(`[providers.sim]`, `kind = "sim"`, `[models]`, `id = "a"`),
+			3, "models", "double brackets"},
 		{"type error in an inline array of tables", cfgLines(
 			`models = [`,
 			`  { id = "a", provider = "sim", max_tokens = 5 },`,
