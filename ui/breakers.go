@@ -1,0 +1,198 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+
+	"github.com/council-dev/council/engine"
+)
+
+// BreakerBoard is the Hystrix-style board: per model the breaker state,
+// rolling error %, request volume, p50/p99 latency, time to half-open,
+// forcing, and a sparkline of recent outcomes.
+type BreakerBoard struct {
+	ctx    *Context
+	health []engine.ModelHealth
+	at     time.Time // when health was read
+}
+
+// NewBreakerBoard returns an empty board.
+func NewBreakerBoard(c *Context) *BreakerBoard { return &BreakerBoard{ctx: c} }
+
+// SetHealth replaces the board's data with a reading taken at at.
+func (b *BreakerBoard) SetHealth(h []engine.ModelHealth, at time.Time) {
+	b.health, b.at = h, at
+}
+
+// Apply takes a breaker_changed event so the board reacts before the next
+// health reading.
+func (b *BreakerBoard) Apply(ev engine.Event) {
+	if ev.Type != engine.BreakerChanged {
+		return
+	}
+	for i := range b.health {
+		if b.health[i].ID == ev.Model {
+			b.health[i].Breaker.State = ev.To
+			b.health[i].Breaker.HalfOpenIn = 0
+		}
+	}
+}
+
+// anyOpen reports whether a breaker is open, half-open or forced: then the
+// board needs refreshing on a tick.
+func (b *BreakerBoard) anyOpen() bool {
+	for _, h := range b.health {
+		if h.Breaker.State != engine.BreakerClosed || h.Breaker.Forced != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// sparkRune draws one outcome; heights differ so it reads without colour.
+func sparkRune(o engine.Outcome) rune {
+	switch o {
+	case engine.OutcomeOK:
+		return '▁'
+	case engine.OutcomeFailed:
+		return '█'
+	case engine.OutcomeCancelled:
+		return '▃'
+	case engine.OutcomeSkipped:
+		return '·'
+	}
+	return ' '
+}
+
+// View draws the board.
+func (b *BreakerBoard) View(width, height int) string {
+	s := &b.ctx.S
+	lines := []string{fit(s.Title.Render("Breakers")+s.Subtle.Render("  ▁ ok  █ failed  ▃ cancelled  · skipped"), width)}
+	if len(b.health) == 0 {
+		lines = append(lines, s.Muted.Render("no data yet"))
+		return strings.Join(lines, "\n")
+	}
+	nameW := 5
+	for _, h := range b.health {
+		nameW = max(nameW, lipgloss.Width(h.ID))
+	}
+	nameW = min(nameW, 18)
+	// Columns after the name: state 15, err% 5, vol 5, p50 7, p99 7, half-open 9.
+	cols := []struct {
+		title string
+		w     int
+	}{{"state", 16}, {"err%", 5}, {"vol", 5}, {"p50", 7}, {"p99", 7}, {"½open", 7}}
+	for len(cols) > 2 && nameW+sumW(cols)+1+4 > width {
+		cols = cols[:len(cols)-1]
+	}
+	sparkW := min(width-nameW-sumW(cols)-1, 32)
+	hdr := fmt.Sprintf("%-*s", nameW, "model")
+	for _, c := range cols {
+		hdr += " " + pad(c.title, c.w)
+	}
+	if sparkW > 0 {
+		hdr += " recent"
+	}
+	lines = append(lines, fit(s.Subtle.Render(hdr), width))
+	rows := height - 2
+	for i, h := range b.health {
+		if i >= rows {
+			break
+		}
+		br := h.Breaker
+		state, st := "● closed", s.Ok
+		switch {
+		case br.Forced == "open":
+			state, st = "⚑ forced open", s.Error
+		case br.Forced == "closed":
+			state, st = "⚑ forced closed", s.Warn
+		case br.State == engine.BreakerOpen:
+			state, st = "○ OPEN", s.Error
+		case br.State == engine.BreakerHalfOpen:
+			state, st = "◐ half-open", s.Warn
+		}
+		errSt := s.Text
+		if br.FailureRate >= 0.25 {
+			errSt = s.Error
+		} else if br.FailureRate > 0 {
+			errSt = s.Warn
+		}
+		half := "—"
+		if br.State == engine.BreakerOpen && br.HalfOpenIn > 0 && br.Forced == "" {
+			half = fmtDur((br.HalfOpenIn - b.ctx.Now.Sub(b.at)).Round(time.Second))
+		}
+		lat := func(d time.Duration) string {
+			if h.Latency.Count == 0 {
+				return "—"
+			}
+			return fmtDur(d)
+		}
+		vals := []struct {
+			v  string
+			st lipgloss.Style
+		}{
+			{state, st}, {fmt.Sprintf("%.0f%%", br.FailureRate*100), errSt}, {fmt.Sprint(br.Requests), s.Text},
+			{lat(h.Latency.Total.P50), s.Text}, {lat(h.Latency.Total.P99), s.Text}, {half, s.Warn},
+		}
+		var l strings.Builder
+		l.WriteString(fit(truncate(h.ID, nameW), nameW))
+		for j, c := range cols {
+			l.WriteString(" " + vals[j].st.Render(pad(vals[j].v, c.w)))
+		}
+		if sparkW > 0 {
+			l.WriteString(" " + b.spark(h.Recent, sparkW))
+		}
+		lines = append(lines, fit(l.String(), width))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// spark draws the last w outcomes, one style run per outcome kind.
+func (b *BreakerBoard) spark(rec []engine.Outcome, w int) string {
+	s := &b.ctx.S
+	if len(rec) > w {
+		rec = rec[len(rec)-w:]
+	}
+	var out strings.Builder
+	for i := 0; i < len(rec); {
+		j := i
+		for j < len(rec) && rec[j] == rec[i] {
+			j++
+		}
+		st := s.Ok
+		switch rec[i] {
+		case engine.OutcomeFailed:
+			st = s.Error
+		case engine.OutcomeCancelled:
+			st = s.Cancelled
+		case engine.OutcomeSkipped:
+			st = s.Skipped
+		}
+		out.WriteString(st.Render(strings.Repeat(string(sparkRune(rec[i])), j-i)))
+		i = j
+	}
+	return out.String()
+}
+
+func sumW(cols []struct {
+	title string
+	w     int
+}) int {
+	n := 0
+	for _, c := range cols {
+		n += c.w + 1
+	}
+	return n
+}
+
+// pad left-aligns plain text in w cells.
+func pad(s string, w int) string {
+	sw := lipgloss.Width(s)
+	if sw >= w {
+		return truncate(s, w)
+	}
+	return s + strings.Repeat(" ", w-sw)
+}

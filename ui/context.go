@@ -1,0 +1,75 @@
+// Package ui is council's live dashboard: a Bubble Tea program that drives
+// an engine through the small [Backend] interface and shows, as a session
+// happens, every model's stream, latency, breaker and vote.
+//
+// One root [Model] owns the state. The areas of the screen (model panes,
+// timeline, vote tally, breaker board) are plain structs with Apply(event)
+// and View(width, height); they share one [Context] (size, styles, keymap,
+// the frame's clock) instead of globals. Update does no I/O: engine calls
+// and channel reads happen in commands.
+package ui
+
+import (
+	"image/color"
+	"time"
+
+	"charm.land/lipgloss/v2"
+
+	"github.com/council-dev/council/themes"
+)
+
+// Context is what every pane needs to draw itself; the root model owns
+// one and updates it before each frame.
+type Context struct {
+	Width, Height int
+	Theme         themes.Theme
+	S             Styles
+	Keys          KeyMap
+
+	// Now is the frame's wall-clock time (from the injected clock).
+	Now time.Time
+	// Elapsed is the running session's time since it started, on the
+	// events' time axis.
+	Elapsed time.Duration
+	// Frame counts animation ticks; it picks the spinner frame.
+	Frame int
+}
+
+// Styles are the theme's roles turned into lipgloss styles. In the
+// colourless theme they carry bold, faint and reverse instead, so that
+// emphasis survives NO_COLOR.
+type Styles struct {
+	Text, Subtle, Muted, Accent      lipgloss.Style
+	Ok, Warn, Error                  lipgloss.Style
+	Running, Queued, Cancelled, Won  lipgloss.Style
+	Skipped                          lipgloss.Style
+	Border, Focus                    lipgloss.Style
+	Title, Bold, Header, HeaderLabel lipgloss.Style
+}
+
+// NewStyles builds the styles of a theme.
+func NewStyles(t themes.Theme) Styles {
+	fg := func(c color.Color) lipgloss.Style {
+		s := lipgloss.NewStyle()
+		if c != nil && !t.NoColor {
+			s = s.Foreground(c)
+		}
+		return s
+	}
+	s := Styles{
+		Text: fg(t.Text), Subtle: fg(t.Subtle), Muted: fg(t.Muted), Accent: fg(t.Accent),
+		Ok: fg(t.Ok), Warn: fg(t.Warn), Error: fg(t.Error).Bold(true),
+		Running: fg(t.Running), Queued: fg(t.Queued), Cancelled: fg(t.Cancelled),
+		Won: fg(t.Won).Bold(true), Skipped: fg(t.Skipped),
+		Border: fg(t.Border), Focus: fg(t.Focus).Bold(true),
+		Title: fg(t.Accent).Bold(true), Bold: lipgloss.NewStyle().Bold(true),
+		HeaderLabel: fg(t.Subtle),
+	}
+	if t.NoColor {
+		s.Muted = s.Muted.Faint(true)
+		s.Header = lipgloss.NewStyle().Reverse(true).Bold(true)
+	} else {
+		s.Header = lipgloss.NewStyle().Foreground(t.Accent).Reverse(true).Bold(true)
+	}
+	return s
+}

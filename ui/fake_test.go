@@ -1,0 +1,308 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/providers"
+	"github.com/council-dev/council/themes"
+)
+
+// fixedClock is the pinned wall clock of tests.
+var fixedClock = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func testConfig() *engine.Config {
+	d := func(s string) engine.Duration { v, _ := time.ParseDuration(s); return engine.Duration{Duration: v} }
+	return &engine.Config{
+		DefaultStrategy: engine.Race,
+		DefaultTier:     "quick",
+		Tiers: map[string]engine.TierConfig{
+			"quick":    {Models: []string{"sim/swift", "sim/steady", "sim/flaky", "sim/slow"}, PerModelTimeout: d("20s")},
+			"balanced": {Models: []string{"sim/steady", "sim/slow"}, PerModelTimeout: d("45s")},
+		},
+		Breaker:   engine.BreakerConfig{Cooldown: d("30s")},
+		Consensus: engine.ConsensusConfig{Voters: 5, MinResponses: 3},
+	}
+}
+
+type tuneCall struct {
+	model, knob string
+	delta       float64
+}
+
+type forceCall struct {
+	model string
+	f     engine.Force
+}
+
+// fakeBackend plays scripted sessions and records what the dashboard asks.
+type fakeBackend struct {
+	mu     sync.Mutex
+	cfg    *engine.Config
+	health []engine.ModelHealth
+	script func(req engine.SessionRequest) []engine.Event
+	// live: the session's events are sent by a goroutine that, after the
+	// script, waits for ctx to be cancelled and then sends the user
+	// cancellation and session_done.
+	live   bool
+	starts []engine.SessionRequest
+	ctxs   []context.Context
+	tunes  []tuneCall
+	forces []forceCall
+	knobs  map[string]map[string]float64
+}
+
+func newFake() *fakeBackend {
+	f := &fakeBackend{cfg: testConfig(), script: raceScript, knobs: map[string]map[string]float64{}}
+	for _, id := range f.cfg.Tiers["quick"].Models {
+		f.knobs[id] = map[string]float64{"error_rate": 0, "stall_rate": 0}
+	}
+	f.health = testHealth()
+	return f
+}
+
+func testHealth() []engine.ModelHealth {
+	ok, bad, cn := engine.OutcomeOK, engine.OutcomeFailed, engine.OutcomeCancelled
+	lat := func(p50, p99 int) engine.LatencySnapshot {
+		return engine.LatencySnapshot{Count: 20, Total: engine.Quantiles{P50: time.Duration(p50) * time.Millisecond, P99: time.Duration(p99) * time.Millisecond}}
+	}
+	return []engine.ModelHealth{
+		{ID: "sim/swift", ProviderKind: "sim", Breaker: engine.BreakerSnapshot{State: engine.BreakerClosed, Requests: 12, FailureRate: 0}, Latency: lat(640, 1200), Recent: []engine.Outcome{ok, ok, ok, cn, ok, ok}, Knobs: map[string]float64{"error_rate": 0}},
+		{ID: "sim/steady", ProviderKind: "sim", Breaker: engine.BreakerSnapshot{State: engine.BreakerClosed, Requests: 12, Failures: 1, FailureRate: 1.0 / 12}, Latency: lat(900, 2100), Recent: []engine.Outcome{cn, cn, bad, cn, ok, cn}, Knobs: map[string]float64{"error_rate": 0}},
+		{ID: "sim/flaky", ProviderKind: "sim", Breaker: engine.BreakerSnapshot{State: engine.BreakerOpen, Requests: 8, Failures: 4, FailureRate: 0.5, HalfOpenIn: 29 * time.Second}, Latency: lat(700, 4000), Recent: []engine.Outcome{ok, bad, bad, ok, bad, bad}, Knobs: map[string]float64{"error_rate": 0.5}},
+		{ID: "sim/slow", ProviderKind: "sim", Breaker: engine.BreakerSnapshot{State: engine.BreakerClosed, Forced: "closed", Requests: 5}, Latency: lat(2500, 9000), Recent: []engine.Outcome{cn, cn, cn, ok, cn}, Knobs: map[string]float64{"error_rate": 0}},
+	}
+}
+
+func (f *fakeBackend) Start(ctx context.Context, req engine.SessionRequest) (<-chan engine.Event, error) {
+	f.mu.Lock()
+	f.starts = append(f.starts, req)
+	f.ctxs = append(f.ctxs, ctx)
+	script, live := f.script, f.live
+	f.mu.Unlock()
+	evs := script(req)
+	if !live {
+		ch := make(chan engine.Event, len(evs))
+		for _, e := range evs {
+			ch <- e
+		}
+		close(ch)
+		return ch, nil
+	}
+	ch := make(chan engine.Event)
+	go func() {
+		defer close(ch)
+		for _, e := range evs {
+			ch <- e
+		}
+		<-ctx.Done()
+		ch <- engine.Event{Type: engine.AttemptCancelled, Model: "sim/slow", Reason: engine.ReasonUser, T: time.Second}
+		ch <- engine.Event{Type: engine.SessionDone, T: time.Second, Summary: &engine.Summary{Status: engine.StatusFailed, Error: "cancelled by the user", Elapsed: time.Second}}
+	}()
+	return ch, nil
+}
+
+func (f *fakeBackend) Health() []engine.ModelHealth {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]engine.ModelHealth(nil), f.health...)
+}
+
+func (f *fakeBackend) ForceBreaker(model string, force engine.Force) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.forces = append(f.forces, forceCall{model, force})
+	return nil
+}
+
+func (f *fakeBackend) Tune(model, knob string, delta float64) (float64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k, ok := f.knobs[model]
+	if !ok {
+		return 0, errors.New("not a simulated model")
+	}
+	f.tunes = append(f.tunes, tuneCall{model, knob, delta})
+	k[knob] += delta
+	return k[knob], nil
+}
+
+func (f *fakeBackend) Config() *engine.Config { return f.cfg }
+
+// ms is a duration in milliseconds.
+func ms(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+
+// seqEvents numbers events and stamps the session id.
+func seqEvents(evs []engine.Event) []engine.Event {
+	for i := range evs {
+		evs[i].Seq, evs[i].Session = i+1, "s-test"
+	}
+	return evs
+}
+
+const swiftAnswer = "Circuit breakers stop a failing dependency from taking the caller down with it: after enough failures the breaker opens and calls fail fast, giving the dependency time to recover, then a half-open probe tests it before traffic returns."
+
+// raceScript is a race of four simulated models: swift wins, steady and
+// slow are cancelled as stragglers, flaky is rate limited and trips.
+func raceScript(engine.SessionRequest) []engine.Event {
+	return seqEvents([]engine.Event{
+		{Type: engine.SessionStarted},
+		{Type: engine.AttemptStarted, Model: "sim/swift", Role: engine.RoleRacer, T: ms(1)},
+		{Type: engine.AttemptStarted, Model: "sim/steady", Role: engine.RoleRacer, T: ms(1)},
+		{Type: engine.AttemptStarted, Model: "sim/flaky", Role: engine.RoleRacer, T: ms(2)},
+		{Type: engine.AttemptQueued, Model: "sim/slow", Role: engine.RoleRacer, T: ms(2)},
+		{Type: engine.FirstToken, Model: "sim/swift", T: ms(121)},
+		{Type: engine.Delta, Model: "sim/swift", T: ms(130), Text: swiftAnswer[:60]},
+		{Type: engine.AttemptStarted, Model: "sim/slow", Role: engine.RoleRacer, T: ms(150)},
+		{Type: engine.FirstToken, Model: "sim/steady", T: ms(301)},
+		{Type: engine.Delta, Model: "sim/steady", T: ms(310), Text: "A circuit breaker watches the failures of calls to"},
+		{Type: engine.AttemptFailed, Model: "sim/flaky", T: ms(452), Kind: providers.KindRateLimited, Err: "HTTP 429: rate limited", InputTokens: 12},
+		{Type: engine.BreakerChanged, Model: "sim/flaky", From: engine.BreakerClosed, To: engine.BreakerOpen, T: ms(452)},
+		{Type: engine.Delta, Model: "sim/swift", T: ms(500), Text: swiftAnswer[60:]},
+		{Type: engine.AttemptDone, Model: "sim/swift", T: ms(640), Text: swiftAnswer, InputTokens: 12, OutputTokens: 48, Cost: 0.000036},
+		{Type: engine.Decided, Model: "sim/swift", T: ms(640), Text: swiftAnswer},
+		{Type: engine.AttemptCancelled, Model: "sim/steady", T: ms(641), Reason: engine.ReasonLostRace, InputTokens: 12, OutputTokens: 11, Cost: 0.000009},
+		{Type: engine.AttemptCancelled, Model: "sim/slow", T: ms(641), Reason: engine.ReasonLostRace, InputTokens: 12, Cost: 0.000002},
+		{Type: engine.SessionDone, T: ms(642), Summary: &engine.Summary{
+			Session: "s-test", Strategy: engine.Race, Tier: "quick", Status: engine.StatusDegraded,
+			Winner: "sim/swift", Answer: swiftAnswer, CostUSD: 0.000047, Elapsed: ms(642), ElapsedMS: 642,
+		}},
+	})
+}
+
+// consensusScript is five votes: three billing, one technical, one
+// invalid; decided at the third billing vote, one straggler cancelled.
+func consensusScript(engine.SessionRequest) []engine.Event {
+	var evs []engine.Event
+	evs = append(evs, engine.Event{Type: engine.SessionStarted})
+	voters := []string{"sim/swift", "sim/steady", "sim/flaky", "sim/slow"}
+	for i, v := range voters {
+		evs = append(evs, engine.Event{Type: engine.AttemptStarted, Model: v, Role: engine.RoleVoter, T: ms(i)})
+	}
+	votes := []struct {
+		m, vote, raw, err string
+		t          int
+	}{
+		{"sim/swift", "billing", `{"category":"billing"}`, "", 300},
+		{"sim/flaky", "", "I think it's about money", "not one of the categories", 420},
+		{"sim/steady", "billing", "billing", "", 500},
+	}
+	for _, v := range votes {
+		evs = append(evs,
+			engine.Event{Type: engine.AttemptDone, Model: v.m, T: ms(v.t), Text: v.raw, OutputTokens: 8, Cost: 0.00001},
+			engine.Event{Type: engine.VoteCast, Model: v.m, T: ms(v.t), Vote: v.vote, Text: v.raw, Err: v.err})
+	}
+	evs = append(evs,
+		engine.Event{Type: engine.Decided, T: ms(500), Text: "billing"},
+		engine.Event{Type: engine.AttemptCancelled, Model: "sim/slow", T: ms(501), Reason: engine.ReasonDecided, Cost: 0.000002},
+		engine.Event{Type: engine.SessionDone, T: ms(502), Summary: &engine.Summary{
+			Status: engine.StatusDecided, Answer: "billing", Votes: map[string]int{"billing": 2}, Invalid: 1,
+			Agreement: 1, Elapsed: ms(502), CostUSD: 0.000032,
+		}})
+	return seqEvents(evs)
+}
+
+// newTestModel is a dashboard over a fake backend with a pinned clock and
+// the colourless theme, sized w×h, with the health already read.
+func newTestModel(f *fakeBackend, w, h int) *Model {
+	m := New(f, Options{Theme: themes.NoColor(), Clock: func() time.Time { return fixedClock }, Prompt: "Why do circuit breakers help?"})
+	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	m.Update(healthMsg{health: f.Health(), at: fixedClock})
+	return m
+}
+
+// runCmd executes a command tree synchronously and feeds every message
+// back into the model, as the program would (ticks are dropped: they would
+// only animate).
+func runCmd(m *Model, cmd tea.Cmd) {
+	queue := []tea.Cmd{cmd}
+	for len(queue) > 0 {
+		c := queue[0]
+		queue = queue[1:]
+		if c == nil {
+			continue
+		}
+		msg := c()
+		switch msg := msg.(type) {
+		case nil, tickMsg, autoFireMsg:
+		case tea.BatchMsg:
+			queue = append(queue, msg...)
+		default:
+			if fmt.Sprintf("%T", msg) == "tea.sequenceMsg" {
+				queue = append(queue, seqCmds(msg)...)
+				continue
+			}
+			_, next := m.Update(msg)
+			queue = append(queue, next)
+		}
+	}
+}
+
+// press sends keys (by their String form) and runs the resulting commands.
+func press(m *Model, keys ...string) {
+	for _, k := range keys {
+		_, cmd := m.Update(keyMsg(k))
+		runCmd(m, cmd)
+	}
+}
+
+func keyMsg(k string) tea.KeyPressMsg {
+	switch k {
+	case "enter":
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
+	case "esc":
+		return tea.KeyPressMsg{Code: tea.KeyEscape}
+	case "tab":
+		return tea.KeyPressMsg{Code: tea.KeyTab}
+	case "shift+tab":
+		return tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift}
+	case "space":
+		return tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
+	case "up":
+		return tea.KeyPressMsg{Code: tea.KeyUp}
+	case "down":
+		return tea.KeyPressMsg{Code: tea.KeyDown}
+	case "left":
+		return tea.KeyPressMsg{Code: tea.KeyLeft}
+	case "right":
+		return tea.KeyPressMsg{Code: tea.KeyRight}
+	case "backspace":
+		return tea.KeyPressMsg{Code: tea.KeyBackspace}
+	case "ctrl+c":
+		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
+	}
+	r := []rune(k)
+	return tea.KeyPressMsg{Code: r[0], Text: k}
+}
+
+// seqCmds unpacks tea.Sequence's unexported message.
+func seqCmds(msg tea.Msg) []tea.Cmd {
+	v := reflect.ValueOf(msg)
+	out := make([]tea.Cmd, 0, v.Len())
+	for i := 0; i < v.Len(); i++ {
+		if c, ok := v.Index(i).Interface().(tea.Cmd); ok {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func stripANSI(s string) string { return ansi.Strip(s) }
+
+// plain is the frame with styles stripped, trailing spaces trimmed.
+func plain(m *Model) string {
+	lines := strings.Split(m.render(), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(stripANSI(l), " ")
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,325 @@
+package ui
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/council-dev/council/engine"
+)
+
+// handleKey dispatches a key by the focused area.
+func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := &m.keys
+	if msg.String() == "ctrl+c" {
+		if m.running {
+			m.cancelSession()
+			return nil
+		}
+		return m.quit()
+	}
+	switch m.mode {
+	case modeHelp:
+		switch {
+		case key.Matches(msg, k.Help), msg.String() == "esc":
+			m.mode = m.back
+		case key.Matches(msg, k.Quit):
+			return m.quit()
+		}
+		return nil
+	case modePrompt:
+		return m.promptKey(msg)
+	case modeZoom:
+		if cmd, ok := m.zoomKey(msg); ok {
+			return cmd
+		}
+	}
+	return m.panesKey(msg)
+}
+
+func (m *Model) quit() tea.Cmd {
+	m.quitting = true
+	if m.cancel != nil {
+		m.cancel()
+	}
+	return tea.Quit
+}
+
+// promptKey handles typing mode: the prompt has the keys but enter, esc
+// and the history.
+func (m *Model) promptKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := &m.keys
+	switch {
+	case key.Matches(msg, k.Run):
+		p := strings.TrimSpace(m.input.Value())
+		if p == "" {
+			m.setStatus("type a prompt first", true)
+			return nil
+		}
+		if m.running {
+			m.setStatus("a session is running: ctrl+c cancels it", true)
+			return nil
+		}
+		m.mode = modePanes
+		m.input.Blur()
+		return m.startSession(p)
+	case key.Matches(msg, k.Leave):
+		m.mode = modePanes
+		m.input.Blur()
+		return nil
+	case key.Matches(msg, k.HistoryUp):
+		if m.histIdx > 0 {
+			m.histIdx--
+			m.input.SetValue(m.history[m.histIdx])
+		}
+		return nil
+	case key.Matches(msg, k.HistoryDown):
+		if m.histIdx < len(m.history)-1 {
+			m.histIdx++
+			m.input.SetValue(m.history[m.histIdx])
+		} else {
+			m.histIdx = len(m.history)
+			m.input.SetValue("")
+		}
+		return nil
+	}
+	m.input.Update(msg)
+	return nil
+}
+
+// zoomKey handles the zoomed pane's own keys; ok is false for keys that
+// fall through to the panes' handling (chaos, tab, quit...).
+func (m *Model) zoomKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
+	k := &m.keys
+	switch {
+	case key.Matches(msg, k.Unzoom):
+		m.mode = modePanes
+	case key.Matches(msg, k.ScrollUp):
+		m.zoom.ScrollUp(1)
+	case key.Matches(msg, k.ScrollDown):
+		m.zoom.ScrollDown(1)
+	case key.Matches(msg, k.PageUp):
+		m.zoom.PageUp()
+	case key.Matches(msg, k.PageDown):
+		m.zoom.PageDown()
+	case key.Matches(msg, k.Top):
+		m.zoom.GotoTop()
+	case key.Matches(msg, k.Bottom):
+		m.zoom.GotoBottom()
+	case key.Matches(msg, k.Next, k.Prev):
+		m.moveFocus(msg)
+		m.refreshZoom(true)
+	case key.Matches(msg, k.Left, k.Right, k.Zoom, k.Toggle, k.Strategy, k.Tier, k.Prompt, k.Rerun):
+		return nil, true // not while zoomed
+	default:
+		return nil, false
+	}
+	return nil, true
+}
+
+// panesKey handles navigation mode.
+func (m *Model) panesKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := &m.keys
+	p := m.focused()
+	switch {
+	case key.Matches(msg, k.Quit):
+		return m.quit()
+	case key.Matches(msg, k.Help):
+		m.back, m.mode = m.mode, modeHelp
+	case msg.String() == "esc":
+		m.cancelSession()
+	case key.Matches(msg, k.Prompt):
+		m.mode = modePrompt
+		m.input.Focus()
+	case key.Matches(msg, k.Rerun):
+		return m.startSession(m.sessionPrompt())
+	case key.Matches(msg, k.Next, k.Prev, k.Left, k.Right, k.Up, k.Down):
+		m.moveFocus(msg)
+	case key.Matches(msg, k.Zoom):
+		if p != nil {
+			m.mode = modeZoom
+			m.refreshZoom(true)
+			m.zoom.GotoBottom()
+		}
+	case key.Matches(msg, k.Toggle):
+		if p != nil {
+			if m.excluded[p.ID] {
+				delete(m.excluded, p.ID)
+				m.setStatus(p.ID+" back in the next sessions", false)
+			} else {
+				m.excluded[p.ID] = true
+				m.setStatus(p.ID+" left out of the next sessions", false)
+			}
+			p.excluded = m.excluded[p.ID]
+		}
+	case key.Matches(msg, k.Strategy):
+		i := slices.Index(m.strategies, m.strategy)
+		m.strategy = m.strategies[(i+1)%len(m.strategies)]
+		m.setStatus("strategy: "+string(m.strategy)+m.nextNote(), false)
+	case key.Matches(msg, k.Tier):
+		if len(m.tiers) > 0 {
+			i := slices.Index(m.tiers, m.tier)
+			m.tier = m.tiers[(i+1)%len(m.tiers)]
+			m.rebuildPanes()
+			m.setStatus(fmt.Sprintf("tier: %s (%d models, %s per model)%s", m.tier, len(m.cfg.Tiers[m.tier].Models), fmtDur(m.timeout()), m.nextNote()), false)
+		}
+	case key.Matches(msg, k.Auto):
+		m.auto = !m.auto
+		m.autoGen++
+		if !m.auto {
+			m.setStatus("auto-fire off", false)
+			return nil
+		}
+		m.setStatus(fmt.Sprintf("auto-fire on: a session every %s", fmtDur(m.opts.AutoFireEvery)), false)
+		if !m.running {
+			return m.startSession(m.sessionPrompt())
+		}
+	case key.Matches(msg, k.ErrorUp):
+		return m.tune(p, "error_rate")
+	case key.Matches(msg, k.StallUp):
+		return m.tune(p, "stall_rate")
+	case key.Matches(msg, k.Reset):
+		return m.resetChaos(p)
+	case key.Matches(msg, k.ForceOpen):
+		return m.force(p, engine.ForceOpen)
+	case key.Matches(msg, k.ForceClosed):
+		return m.force(p, engine.ForceClosed)
+	case key.Matches(msg, k.ForceAuto):
+		return m.force(p, engine.ForceNone)
+	}
+	return nil
+}
+
+func (m *Model) nextNote() string {
+	if m.running {
+		return " (from the next session)"
+	}
+	return ""
+}
+
+// moveFocus moves the focus: tab cycles, h/j/k/l and arrows move in the grid.
+func (m *Model) moveFocus(msg tea.KeyPressMsg) {
+	n := len(m.panes)
+	if n == 0 {
+		return
+	}
+	k := &m.keys
+	cols := max(m.gridCols(), 1)
+	f := m.focus
+	switch {
+	case key.Matches(msg, k.Next):
+		f = (f + 1) % n
+	case key.Matches(msg, k.Prev):
+		f = (f + n - 1) % n
+	case key.Matches(msg, k.Left):
+		if f%cols > 0 {
+			f--
+		}
+	case key.Matches(msg, k.Right):
+		if f%cols < cols-1 && f+1 < n {
+			f++
+		}
+	case key.Matches(msg, k.Up):
+		if f-cols >= 0 {
+			f -= cols
+		}
+	case key.Matches(msg, k.Down):
+		if f+cols < n {
+			f += cols
+		}
+	}
+	m.setFocus(f)
+}
+
+func (m *Model) setFocus(f int) {
+	for i, p := range m.panes {
+		p.focused = i == f
+	}
+	m.focus = f
+}
+
+// Chaos and breaker actions: the backend is called in a command; Update
+// records the outcome when the actionMsg comes back.
+
+func (m *Model) tune(p *ModelPane, knob string) tea.Cmd {
+	if p == nil {
+		return nil
+	}
+	b, id := m.b, p.ID
+	return tea.Sequence(func() tea.Msg {
+		v, err := b.Tune(id, knob, chaosStep)
+		if err != nil {
+			return actionMsg{model: id, err: fmt.Errorf("%s: %s: %w", id, knob, err)}
+		}
+		return actionMsg{model: id, tuned: map[string]float64{knob: chaosStep},
+			text: fmt.Sprintf("%s %s → %.2f", id, knob, v)}
+	}, m.healthCmd())
+}
+
+func (m *Model) resetChaos(p *ModelPane) tea.Cmd {
+	if p == nil {
+		return nil
+	}
+	deltas := m.applied[p.ID]
+	if len(deltas) == 0 {
+		m.setStatus(p.ID+": no chaos to reset", false)
+		return nil
+	}
+	b, id := m.b, p.ID
+	undo := make(map[string]float64, len(deltas))
+	for k, d := range deltas {
+		undo[k] = -d
+	}
+	return tea.Sequence(func() tea.Msg {
+		var errs []string
+		for knob, d := range undo {
+			if _, err := b.Tune(id, knob, d); err != nil {
+				errs = append(errs, knob+": "+err.Error())
+			}
+		}
+		if len(errs) > 0 {
+			return actionMsg{model: id, err: fmt.Errorf("%s reset: %s", id, strings.Join(errs, "; "))}
+		}
+		return actionMsg{model: id, reset: true, text: id + " chaos reset to its configured rates"}
+	}, m.healthCmd())
+}
+
+func (m *Model) force(p *ModelPane, f engine.Force) tea.Cmd {
+	if p == nil {
+		return nil
+	}
+	b, id := m.b, p.ID
+	return tea.Sequence(func() tea.Msg {
+		if err := b.ForceBreaker(id, f); err != nil {
+			return actionMsg{model: id, err: fmt.Errorf("%s breaker: %w", id, err)}
+		}
+		t := id + " breaker forced " + f.String()
+		if f == engine.ForceNone {
+			t = id + " breaker back to automatic"
+		}
+		return actionMsg{model: id, forced: true, text: t}
+	}, m.healthCmd())
+}
+
+func (m *Model) onAction(a actionMsg) tea.Cmd {
+	if a.err != nil {
+		m.setStatus(a.err.Error(), true)
+		return nil
+	}
+	switch {
+	case a.reset:
+		delete(m.applied, a.model)
+	case a.tuned != nil:
+		if m.applied[a.model] == nil {
+			m.applied[a.model] = map[string]float64{}
+		}
+		for k, d := range a.tuned {
+			m.applied[a.model][k] += d
+		}
+	}
+	m.setStatus(a.text, false)
+	return nil
+}

@@ -1,0 +1,188 @@
+package ui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/lipgloss/v2"
+)
+
+// KeyMap is every key binding of the dashboard. Which ones apply depends on
+// the focused area (the prompt, the panes, a zoomed pane); bindings that do
+// not apply right now are disabled and so hidden from help.
+type KeyMap struct {
+	// Prompt (typing mode).
+	Run, HistoryUp, HistoryDown, Leave key.Binding
+	// Session.
+	Rerun, Cancel, Strategy, Tier, Auto, Prompt key.Binding
+	// Panes.
+	Next, Prev, Left, Down, Up, Right, Zoom, Toggle key.Binding
+	// Zoomed pane.
+	ScrollUp, ScrollDown, PageUp, PageDown, Top, Bottom, Unzoom key.Binding
+	// Chaos on the focused model.
+	ErrorUp, StallUp, Reset, ForceOpen, ForceClosed, ForceAuto key.Binding
+	// General.
+	Help, Quit key.Binding
+}
+
+// DefaultKeyMap returns the dashboard's keys: lazygit/k9s habits, vim keys
+// paired with arrows.
+func DefaultKeyMap() KeyMap {
+	b := func(keys []string, k, desc string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(k, desc))
+	}
+	return KeyMap{
+		Run:         b([]string{"enter"}, "enter", "run prompt"),
+		HistoryUp:   b([]string{"up", "ctrl+p"}, "↑", "older prompt"),
+		HistoryDown: b([]string{"down", "ctrl+n"}, "↓", "newer prompt"),
+		Leave:       b([]string{"esc"}, "esc", "to panes"),
+
+		Rerun:    b([]string{"r"}, "r", "run again"),
+		Cancel:   b([]string{"esc", "ctrl+c"}, "esc/ctrl+c", "cancel session"),
+		Strategy: b([]string{"m"}, "m", "strategy"),
+		Tier:     b([]string{"t"}, "t", "tier"),
+		Auto:     b([]string{"a"}, "a", "auto-fire"),
+		Prompt:   b([]string{"/", "i"}, "/", "edit prompt"),
+
+		Next:   b([]string{"tab"}, "tab", "next pane"),
+		Prev:   b([]string{"shift+tab"}, "shift+tab", "previous pane"),
+		Left:   b([]string{"h", "left"}, "←/h", "left"),
+		Down:   b([]string{"j", "down"}, "↓/j", "down"),
+		Up:     b([]string{"k", "up"}, "↑/k", "up"),
+		Right:  b([]string{"l", "right"}, "→/l", "right"),
+		Zoom:   b([]string{"enter", "z"}, "enter", "zoom"),
+		Toggle: b([]string{"space"}, "space", "model in/out"),
+
+		ScrollUp:   b([]string{"k", "up"}, "↑/k", "scroll up"),
+		ScrollDown: b([]string{"j", "down"}, "↓/j", "scroll down"),
+		PageUp:     b([]string{"pgup", "b", "ctrl+u"}, "pgup/b", "page up"),
+		PageDown:   b([]string{"pgdown", "space", "ctrl+d"}, "pgdn/space", "page down"),
+		Top:        b([]string{"g", "home"}, "g", "top"),
+		Bottom:     b([]string{"G", "end"}, "G", "bottom"),
+		Unzoom:     b([]string{"esc", "enter", "z"}, "esc", "back"),
+
+		ErrorUp:     b([]string{"e"}, "e", "error rate +25%"),
+		StallUp:     b([]string{"s"}, "s", "stall rate +25%"),
+		Reset:       b([]string{"0"}, "0", "reset chaos"),
+		ForceOpen:   b([]string{"o"}, "o", "force breaker open"),
+		ForceClosed: b([]string{"c"}, "c", "force breaker closed"),
+		ForceAuto:   b([]string{"f"}, "f", "breaker auto (unforce)"),
+
+		Help: b([]string{"?"}, "?", "help"),
+		Quit: b([]string{"q"}, "q", "quit"),
+	}
+}
+
+// mode is the focused area, which decides the keys that apply.
+type mode uint8
+
+const (
+	modePanes  mode = iota // navigation: panes focused
+	modePrompt             // typing: the prompt has focus
+	modeZoom               // one pane fills the screen
+	modeHelp               // the full help
+)
+
+// String names the mode for tests and the footer.
+func (m mode) String() string {
+	return [...]string{"panes", "prompt", "zoom", "help"}[m]
+}
+
+// keyState is what decides which bindings are enabled.
+type keyState struct {
+	mode      mode
+	running   bool // a session is in flight
+	canRun    bool // there is a prompt to run
+	sim       bool // the focused model has chaos knobs
+	hasModels bool // there is a pane to act on
+	chaos     bool // chaos applied that can be reset
+}
+
+// enabled returns a copy of the keymap with the bindings that do not apply
+// to s disabled.
+func (k KeyMap) enabled(s keyState) KeyMap {
+	set := func(on bool, bs ...*key.Binding) {
+		for _, b := range bs {
+			b.SetEnabled(on)
+		}
+	}
+	typing, panes, zoom := s.mode == modePrompt, s.mode == modePanes, s.mode == modeZoom
+	set(typing, &k.Run, &k.HistoryUp, &k.HistoryDown, &k.Leave)
+	set(panes && s.canRun && !s.running, &k.Rerun)
+	set(s.running && s.mode != modeHelp, &k.Cancel)
+	set(panes, &k.Strategy, &k.Tier, &k.Prompt)
+	set(panes || zoom, &k.Auto)
+	set((panes || zoom) && s.hasModels, &k.Next, &k.Prev, &k.ForceOpen, &k.ForceClosed, &k.ForceAuto)
+	set(panes && s.hasModels, &k.Left, &k.Down, &k.Up, &k.Right, &k.Zoom, &k.Toggle)
+	set(zoom, &k.ScrollUp, &k.ScrollDown, &k.PageUp, &k.PageDown, &k.Top, &k.Bottom, &k.Unzoom)
+	set((panes || zoom) && s.sim, &k.ErrorUp, &k.StallUp)
+	set((panes || zoom) && s.chaos, &k.Reset)
+	set(!typing, &k.Help, &k.Quit)
+	return k
+}
+
+// ShortHelp is the footer's hints for the focused area.
+func (k KeyMap) ShortHelp() []key.Binding {
+	return []key.Binding{
+		k.Run, k.HistoryUp, k.Leave,
+		k.ScrollDown, k.PageDown, k.Unzoom,
+		k.Cancel, k.Rerun, k.Prompt, k.Next, k.Zoom, k.Toggle, k.Strategy, k.Tier, k.Auto,
+		k.ErrorUp, k.ForceOpen, k.Quit,
+	}
+}
+
+// FullHelp groups every binding by purpose, for `?`.
+func (k KeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.Prompt, k.Run, k.HistoryUp, k.HistoryDown, k.Leave, k.Rerun, k.Cancel},
+		{k.Next, k.Prev, k.Left, k.Down, k.Up, k.Right, k.Zoom, k.Toggle},
+		{k.Strategy, k.Tier, k.Auto},
+		{k.ErrorUp, k.StallUp, k.Reset, k.ForceOpen, k.ForceClosed, k.ForceAuto},
+		{k.ScrollUp, k.ScrollDown, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Unzoom},
+		{k.Help, k.Quit},
+	}
+}
+
+// fullHelpTitles names the FullHelp groups, in order.
+var fullHelpTitles = []string{"Prompt & session", "Panes", "Demo", "Chaos (focused model)", "Zoomed pane", "General"}
+
+// allEnabled returns the keymap with every binding enabled: the full help
+// lists every key, whatever the mode.
+func (k KeyMap) allEnabled() KeyMap {
+	return k.enabled(keyState{mode: modePanes, canRun: true, sim: true, hasModels: true, chaos: true}).
+		withAll()
+}
+
+func (k KeyMap) withAll() KeyMap {
+	for _, g := range []*key.Binding{&k.Run, &k.HistoryUp, &k.HistoryDown, &k.Leave, &k.Cancel,
+		&k.ScrollUp, &k.ScrollDown, &k.PageUp, &k.PageDown, &k.Top, &k.Bottom, &k.Unzoom} {
+		g.SetEnabled(true)
+	}
+	return k
+}
+
+// fullHelpView renders the grouped help with a title over each group.
+func fullHelpView(h help.Model, k KeyMap, width int, title lipgloss.Style) string {
+	groups := k.FullHelp()
+	var cols []string
+	used := 0
+	var rows []string
+	for i, g := range groups {
+		col := title.Render(fullHelpTitles[i]) + "\n" + h.FullHelpView([][]key.Binding{g})
+		w := lipgloss.Width(col) + 4
+		if used > 0 && used+w > width {
+			rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, cols...))
+			cols, used = nil, 0
+		}
+		if used > 0 {
+			col = lipgloss.NewStyle().PaddingLeft(4).Render(col)
+		}
+		cols = append(cols, col)
+		used += w
+	}
+	if len(cols) > 0 {
+		rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, cols...))
+	}
+	return strings.Join(rows, "\n\n")
+}

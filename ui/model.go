@@ -1,0 +1,624 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/viewport"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/themes"
+)
+
+// Backend is what the dashboard drives; *engine.Engine implements it.
+type Backend interface {
+	// Start runs a session; its events arrive on the channel, which is
+	// closed after session_done. Cancelling ctx cancels the session (reason
+	// "user"); the channel is drained until it closes.
+	Start(ctx context.Context, req engine.SessionRequest) (<-chan engine.Event, error)
+	// Health is per model: breaker, latency, recent outcomes, sim knobs.
+	Health() []engine.ModelHealth
+	// ForceBreaker overrides a model's breaker (ForceNone gives it back).
+	ForceBreaker(model string, f engine.Force) error
+	// Tune moves a simulated model's chaos knob ("error_rate",
+	// "stall_rate"...) by delta and returns the new value; it fails for
+	// real models.
+	Tune(model, knob string, delta float64) (float64, error)
+	// Config is the setup in use.
+	Config() *engine.Config
+}
+
+// Options configure the dashboard. The zero value works.
+type Options struct {
+	// Theme colours the dashboard; the zero Theme means [themes.Default].
+	Theme themes.Theme
+	// AutoFireEvery is the pause between auto-fired sessions (default 3s).
+	AutoFireEvery time.Duration
+	// Prompt is put in the prompt line at start.
+	Prompt string
+	// Why says which council is in use and why; shown once at start.
+	Why string
+	// Clock is the time source (default time.Now); tests pin it so that
+	// nothing in a frame depends on the wall clock.
+	Clock func() time.Time
+}
+
+// Timing of the dashboard's own loops.
+const (
+	frameInterval  = time.Second / 60       // at most one event batch per frame
+	tickInterval   = 100 * time.Millisecond // spinner and clocks
+	healthInterval = 250 * time.Millisecond // breaker board refresh while hot
+	statusTTL      = 4 * time.Second
+	chaosStep      = 0.25
+	demoPrompt     = "In one paragraph: why do circuit breakers make distributed systems more reliable?"
+)
+
+// Messages. Each carries what a command read; Update applies it.
+type (
+	startedMsg struct {
+		gen int
+		ch  <-chan engine.Event
+		err error
+	}
+	eventsMsg struct {
+		gen    int
+		events []engine.Event
+		closed bool
+	}
+	tickMsg   struct{}
+	healthMsg struct {
+		health []engine.ModelHealth
+		at     time.Time
+	}
+	actionMsg struct {
+		text   string
+		err    error
+		model  string
+		tuned  map[string]float64 // knob -> delta applied
+		reset  bool
+		forced bool
+	}
+	autoFireMsg struct{ gen int }
+)
+
+// Model is the dashboard's root Bubble Tea model.
+type Model struct {
+	b     Backend
+	cfg   *engine.Config
+	opts  Options
+	clock func() time.Time
+
+	ctx   *Context
+	keys  KeyMap // every binding; ctx.Keys is the enabled view for help
+	help  help.Model
+	input promptInput
+	mode  mode
+	back  mode // the mode under the help screen
+
+	history []string
+	histIdx int
+
+	panes    []*ModelPane
+	byID     map[string]*ModelPane
+	focus    int
+	timeline *Timeline
+	votes    *VoteTally
+	board    *BreakerBoard
+	zoom     viewport.Model
+
+	strategies []engine.Strategy
+	strategy   engine.Strategy
+	tiers      []string
+	tier       string
+	excluded   map[string]bool
+	applied    map[string]map[string]float64 // chaos deltas per model, for reset
+
+	// The session.
+	running     bool
+	sessionN    int
+	gen         int
+	cancel      context.CancelFunc
+	events      <-chan engine.Event
+	startWall   time.Time
+	lastT       time.Duration
+	summary     *engine.Summary
+	sessionCost float64
+	runCost     float64 // finished sessions
+	lastPrompt  string
+
+	auto    bool
+	autoGen int
+
+	ticking       bool
+	healthPending bool
+	lastHealth    time.Time
+
+	status      string
+	statusErr   bool
+	statusUntil time.Time
+
+	width, height int
+	quitting      bool
+}
+
+var _ tea.Model = (*Model)(nil)
+
+// New returns the dashboard for b.
+func New(b Backend, o Options) *Model {
+	if o.Theme.Name == "" && !o.Theme.NoColor {
+		o.Theme, _ = themes.Load(themes.Default)
+	}
+	if o.AutoFireEvery <= 0 {
+		o.AutoFireEvery = 3 * time.Second
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	cfg := b.Config()
+	if cfg == nil {
+		cfg = &engine.Config{}
+	}
+	m := &Model{
+		b: b, cfg: cfg, opts: o, clock: o.Clock,
+		keys:       DefaultKeyMap(),
+		byID:       map[string]*ModelPane{},
+		excluded:   map[string]bool{},
+		applied:    map[string]map[string]float64{},
+		strategies: engine.Strategies,
+	}
+	m.ctx = &Context{Theme: o.Theme, S: NewStyles(o.Theme), Keys: m.keys, Now: o.Clock()}
+	m.help = help.New()
+	m.help.Styles.ShortKey = m.ctx.S.Accent
+	m.help.Styles.ShortDesc = m.ctx.S.Subtle
+	m.help.Styles.ShortSeparator = m.ctx.S.Muted
+	m.help.Styles.FullKey = m.ctx.S.Accent
+	m.help.Styles.FullDesc = m.ctx.S.Text
+	m.help.Styles.Ellipsis = m.ctx.S.Muted
+
+	m.input = promptInput{Prompt: "❯ ", Placeholder: "type a prompt; enter runs it (/ focuses this line, esc leaves it)"}
+	m.input.SetValue(o.Prompt)
+
+	m.strategy = cfg.DefaultStrategy
+	if !slices.Contains(m.strategies, m.strategy) && len(m.strategies) > 0 {
+		m.strategy = m.strategies[0]
+	}
+	m.tiers = tierNames(cfg)
+	m.tier = cfg.DefaultTier
+	if _, ok := cfg.Tiers[m.tier]; !ok && len(m.tiers) > 0 {
+		m.tier = m.tiers[0]
+	}
+	m.timeline = NewTimeline(m.ctx)
+	m.votes = NewVoteTally(m.ctx, cfg.Consensus.Voters, cfg.Consensus.MinResponses)
+	m.board = NewBreakerBoard(m.ctx)
+	m.zoom = viewport.New()
+	m.rebuildPanes()
+	if o.Prompt == "" {
+		m.mode = modePrompt
+		m.input.Focus()
+	}
+	if o.Why != "" {
+		m.setStatus(o.Why, false)
+		m.statusUntil = m.clock().Add(3 * statusTTL)
+	}
+	m.syncKeys()
+	return m
+}
+
+// tierNames lists the config's tiers: the standard ones in order, then the
+// others sorted.
+func tierNames(cfg *engine.Config) []string {
+	var names, extra []string
+	for _, n := range engine.TierNames {
+		if _, ok := cfg.Tiers[n]; ok {
+			names = append(names, n)
+		}
+	}
+	for n := range cfg.Tiers {
+		if !slices.Contains(engine.TierNames, n) {
+			extra = append(extra, n)
+		}
+	}
+	sort.Strings(extra)
+	return append(names, extra...)
+}
+
+// timeout is the current tier's per-model timeout, the latency bars' scale.
+func (m *Model) timeout() time.Duration {
+	if d := m.cfg.Tiers[m.tier].PerModelTimeout.Duration; d > 0 {
+		return d
+	}
+	return 20 * time.Second
+}
+
+// rebuildPanes makes one pane per model of the tier, keeping the panes
+// (and their state) of models already shown; models of the current
+// session outside the tier stay too.
+func (m *Model) rebuildPanes() {
+	ids := slices.Clone(m.cfg.Tiers[m.tier].Models)
+	for _, p := range m.panes {
+		if p.a.phase != phaseIdle && !slices.Contains(ids, p.ID) {
+			ids = append(ids, p.ID)
+		}
+	}
+	var focused string
+	if m.focus < len(m.panes) {
+		focused = m.panes[m.focus].ID
+	}
+	panes := make([]*ModelPane, 0, len(ids))
+	byID := make(map[string]*ModelPane, len(ids))
+	for _, id := range ids {
+		p := m.byID[id]
+		if p == nil {
+			p = NewModelPane(m.ctx, id, m.timeout())
+		}
+		p.timeout = m.timeout()
+		panes = append(panes, p)
+		byID[id] = p
+	}
+	m.panes, m.byID = panes, byID
+	m.setFocus(max(slices.IndexFunc(panes, func(p *ModelPane) bool { return p.ID == focused }), 0))
+	for _, h := range m.board.health {
+		if p := m.byID[h.ID]; p != nil {
+			p.SetHealth(h, m.board.at)
+		}
+	}
+}
+
+// pane returns the pane of model id, adding one for a model outside the
+// tier (an escalation, a configured hedge backup).
+func (m *Model) pane(id string) *ModelPane {
+	if p := m.byID[id]; p != nil {
+		return p
+	}
+	p := NewModelPane(m.ctx, id, m.timeout())
+	m.panes = append(m.panes, p)
+	m.byID[id] = p
+	return p
+}
+
+func (m *Model) focused() *ModelPane {
+	if m.focus >= 0 && m.focus < len(m.panes) {
+		return m.panes[m.focus]
+	}
+	return nil
+}
+
+// Init starts the first health reading and the clock.
+func (m *Model) Init() tea.Cmd {
+	return tea.Batch(m.healthCmd(), m.ensureTick())
+}
+
+// Commands: the only places that call the backend or block.
+
+func (m *Model) healthCmd() tea.Cmd {
+	m.healthPending = true
+	b, clock := m.b, m.clock
+	return func() tea.Msg { return healthMsg{health: b.Health(), at: clock()} }
+}
+
+// ensureTick keeps one tick in flight while something on screen moves.
+func (m *Model) ensureTick() tea.Cmd {
+	if m.ticking || !m.hot() {
+		return nil
+	}
+	m.ticking = true
+	return tea.Tick(tickInterval, func(time.Time) tea.Msg { return tickMsg{} })
+}
+
+// hot reports whether the screen changes with time: a session runs,
+// auto-fire is on, a breaker is open (its countdown), a status is shown.
+func (m *Model) hot() bool {
+	return m.running || m.auto || m.board.anyOpen() || m.status != ""
+}
+
+// readEvents blocks for the session's next event, then gathers whatever
+// else arrives within the same frame into one batch, so the screen is
+// redrawn at most once a frame however fast tokens stream.
+func readEvents(ch <-chan engine.Event, gen int) tea.Cmd {
+	return func() tea.Msg {
+		issued := time.Now()
+		ev, ok := <-ch
+		if !ok {
+			return eventsMsg{gen: gen, closed: true}
+		}
+		batch := []engine.Event{ev}
+		wait := frameInterval - time.Since(issued)
+		if wait <= 0 {
+			for { // late in the frame already: take only what is ready
+				select {
+				case ev, ok := <-ch:
+					if !ok {
+						return eventsMsg{gen: gen, events: batch, closed: true}
+					}
+					batch = append(batch, ev)
+				default:
+					return eventsMsg{gen: gen, events: batch}
+				}
+			}
+		}
+		timer := time.NewTimer(wait)
+		defer timer.Stop()
+		for {
+			select {
+			case ev, ok := <-ch:
+				if !ok {
+					return eventsMsg{gen: gen, events: batch, closed: true}
+				}
+				batch = append(batch, ev)
+			case <-timer.C:
+				return eventsMsg{gen: gen, events: batch}
+			}
+		}
+	}
+}
+
+func (m *Model) setStatus(s string, isErr bool) {
+	m.status, m.statusErr, m.statusUntil = s, isErr, m.clock().Add(statusTTL)
+}
+
+// Update applies one message.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	cmd := m.update(msg)
+	m.syncKeys()
+	return m, tea.Batch(cmd, m.ensureTick())
+}
+
+func (m *Model) update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.ctx.Width, m.ctx.Height = msg.Width, msg.Height
+		m.help.SetWidth(msg.Width)
+		m.refreshZoom(false)
+		return nil
+	case tea.KeyPressMsg:
+		return m.handleKey(msg)
+	case startedMsg:
+		return m.onStarted(msg)
+	case eventsMsg:
+		return m.onEvents(msg)
+	case tickMsg:
+		m.ticking = false
+		m.ctx.Frame++
+		now := m.clock()
+		if m.status != "" && !now.Before(m.statusUntil) {
+			m.status = ""
+		}
+		if !m.healthPending && (m.running || m.auto || m.board.anyOpen()) && now.Sub(m.lastHealth) >= healthInterval {
+			return m.healthCmd()
+		}
+		return nil
+	case healthMsg:
+		m.healthPending = false
+		m.lastHealth = msg.at
+		m.board.SetHealth(msg.health, msg.at)
+		for _, h := range msg.health {
+			if p := m.byID[h.ID]; p != nil {
+				p.SetHealth(h, msg.at)
+			}
+		}
+		return nil
+	case actionMsg:
+		return m.onAction(msg)
+	case autoFireMsg:
+		if m.auto && msg.gen == m.autoGen && !m.running {
+			return m.startSession(m.sessionPrompt())
+		}
+		return nil
+	}
+	if _, ok := msg.(tea.PasteMsg); ok && m.mode == modePrompt {
+		m.input.Update(msg)
+	}
+	return nil
+}
+
+// sessionPrompt is what r and auto-fire run: the prompt line, else the
+// last prompt, else the built-in demo prompt.
+func (m *Model) sessionPrompt() string {
+	if p := strings.TrimSpace(m.input.Value()); p != "" {
+		return p
+	}
+	if m.lastPrompt != "" {
+		return m.lastPrompt
+	}
+	return demoPrompt
+}
+
+// request is the next session's request.
+func (m *Model) request(prompt string) (engine.SessionRequest, error) {
+	req := engine.SessionRequest{Prompt: prompt, Strategy: m.strategy, Tier: m.tier}
+	if len(m.excluded) > 0 {
+		for _, p := range m.panes {
+			if !m.excluded[p.ID] && slices.Contains(m.cfg.Tiers[m.tier].Models, p.ID) {
+				req.Models = append(req.Models, p.ID)
+			}
+		}
+		if len(req.Models) == 0 {
+			return req, errors.New("every model is toggled out: space on a pane brings it back")
+		}
+	}
+	return req, nil
+}
+
+// startSession starts a session; the backend call runs in a command.
+func (m *Model) startSession(prompt string) tea.Cmd {
+	if m.running {
+		m.setStatus("a session is running: esc cancels it", true)
+		return nil
+	}
+	req, err := m.request(prompt)
+	if err != nil {
+		m.setStatus(err.Error(), true)
+		return nil
+	}
+	if len(m.history) == 0 || m.history[len(m.history)-1] != prompt {
+		m.history = append(m.history, prompt)
+	}
+	m.histIdx = len(m.history)
+	m.lastPrompt = prompt
+	ctx, cancel := context.WithCancel(context.Background())
+	m.gen++
+	m.running, m.cancel = true, cancel
+	m.sessionN++
+	m.startWall, m.lastT = m.clock(), 0
+	m.summary, m.sessionCost = nil, 0
+	for _, p := range m.panes {
+		p.Reset()
+	}
+	m.timeline.Apply(engine.Event{Type: engine.SessionStarted})
+	m.votes.Apply(engine.Event{Type: engine.SessionStarted})
+	m.refreshZoom(true)
+	b, gen := m.b, m.gen
+	return func() tea.Msg {
+		ch, err := b.Start(ctx, req)
+		return startedMsg{gen: gen, ch: ch, err: err}
+	}
+}
+
+func (m *Model) onStarted(msg startedMsg) tea.Cmd {
+	if msg.gen != m.gen {
+		return nil
+	}
+	if msg.err != nil {
+		m.running = false
+		m.cancel()
+		m.setStatus("cannot start: "+msg.err.Error(), true)
+		return m.autoNext()
+	}
+	m.events = msg.ch
+	return readEvents(msg.ch, msg.gen)
+}
+
+// cancelSession cancels the running session; its final events still
+// arrive and are drawn.
+func (m *Model) cancelSession() {
+	if m.running && m.cancel != nil {
+		m.cancel()
+		m.setStatus("cancelling the session…", false)
+	}
+}
+
+func (m *Model) onEvents(msg eventsMsg) tea.Cmd {
+	if msg.gen != m.gen {
+		return nil
+	}
+	for _, ev := range msg.events {
+		m.apply(ev)
+	}
+	m.refreshZoom(false)
+	if !msg.closed {
+		return readEvents(m.events, m.gen)
+	}
+	m.running, m.events = false, nil
+	m.cancel()
+	m.runCost += m.sessionCost
+	return tea.Batch(m.healthCmd(), m.autoNext())
+}
+
+// autoNext schedules the next auto-fired session.
+func (m *Model) autoNext() tea.Cmd {
+	if !m.auto {
+		return nil
+	}
+	gen := m.autoGen
+	return tea.Tick(m.opts.AutoFireEvery, func(time.Time) tea.Msg { return autoFireMsg{gen: gen} })
+}
+
+// apply routes one event to the areas it concerns.
+func (m *Model) apply(ev engine.Event) {
+	m.lastT = max(m.lastT, ev.T)
+	switch ev.Type {
+	case engine.SessionStarted:
+		m.startWall = m.clock().Add(-ev.T)
+	case engine.AttemptDone, engine.AttemptFailed, engine.AttemptCancelled:
+		m.sessionCost += ev.Cost
+	case engine.HedgeFired:
+		for _, p := range m.panes {
+			p.Apply(ev)
+		}
+	case engine.BreakerChanged:
+		m.setStatus(fmt.Sprintf("%s breaker %s → %s", ev.Model, ev.From, ev.To), ev.To == engine.BreakerOpen)
+	case engine.SessionDone:
+		if s := ev.Summary; s != nil {
+			m.summary = s
+			if s.CostUSD > 0 {
+				m.sessionCost = s.CostUSD
+			}
+			m.setStatus(doneText(s), s.Status == engine.StatusFailed)
+		}
+	}
+	if ev.Model != "" && ev.Type != engine.HedgeFired {
+		m.pane(ev.Model).Apply(ev)
+	}
+	m.timeline.Apply(ev)
+	m.votes.Apply(ev)
+	m.board.Apply(ev)
+}
+
+// doneText sums a finished session up in one line.
+func doneText(s *engine.Summary) string {
+	switch s.Status {
+	case engine.StatusFailed:
+		if s.Error != "" {
+			return "✗ failed: " + s.Error
+		}
+		return "✗ failed"
+	}
+	t := "✓ " + string(s.Status)
+	if s.Winner != "" {
+		t += ": " + s.Winner + " won"
+	} else if s.Answer != "" && len(s.Votes) > 0 {
+		t += ": " + s.Answer
+	}
+	return t + " in " + fmtDur(s.Elapsed)
+}
+
+// refreshZoom refills the zoomed pane's viewport; it follows the tail of
+// a streaming answer unless the reader scrolled up.
+func (m *Model) refreshZoom(top bool) {
+	if m.mode != modeZoom {
+		return
+	}
+	p := m.focused()
+	if p == nil {
+		return
+	}
+	w, h := m.zoomSize()
+	follow := m.zoom.AtBottom() || m.zoom.TotalLineCount() == 0
+	m.zoom.SetWidth(w)
+	m.zoom.SetHeight(h)
+	text := p.Text()
+	if text == "" {
+		text = "(no text yet)"
+	}
+	m.zoom.SetContent(wrapAll(text, w))
+	switch {
+	case top:
+		m.zoom.GotoTop()
+	case follow:
+		m.zoom.GotoBottom()
+	}
+}
+
+// zoomSize is the viewport's size inside the zoomed pane's box.
+func (m *Model) zoomSize() (w, h int) {
+	return max(m.width-2, 1), max(m.height-3-2-4, 1)
+}
+
+// syncKeys enables the bindings that apply now, for the help views.
+func (m *Model) syncKeys() {
+	p := m.focused()
+	sim := p != nil && p.hasH && p.health.Knobs != nil
+	chaos := p != nil && len(m.applied[p.ID]) > 0
+	m.ctx.Keys = m.keys.enabled(keyState{
+		mode: m.mode, running: m.running, canRun: true, sim: sim,
+		hasModels: len(m.panes) > 0, chaos: chaos,
+	})
+}

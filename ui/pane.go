@@ -1,0 +1,237 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+
+	"github.com/council-dev/council/engine"
+)
+
+// ModelPane is one model's box: status, TTFT, tokens, latency bar, cost,
+// breaker badge and the tail of the streaming answer.
+type ModelPane struct {
+	ID string
+
+	ctx      *Context
+	a        attempt
+	timeout  time.Duration // the tier's per-model timeout, the latency bar's scale
+	health   engine.ModelHealth
+	hasH     bool
+	healthAt time.Time // when health was read, for the half-open countdown
+	excluded bool      // toggled out of the next sessions
+	focused  bool
+}
+
+// NewModelPane returns an idle pane for model id.
+func NewModelPane(c *Context, id string, timeout time.Duration) *ModelPane {
+	return &ModelPane{ID: id, ctx: c, timeout: timeout}
+}
+
+// Reset clears the pane for a new session.
+func (p *ModelPane) Reset() { p.a = attempt{} }
+
+// Apply folds one event about this model (or a session-wide hedge_fired)
+// into the pane.
+func (p *ModelPane) Apply(ev engine.Event) {
+	if ev.Type == engine.BreakerChanged {
+		p.health.Breaker.State = ev.To
+		p.health.Breaker.HalfOpenIn = 0
+		p.hasH = true
+		return
+	}
+	p.a.apply(ev)
+}
+
+// SetHealth records the model's latest health, read at time at.
+func (p *ModelPane) SetHealth(h engine.ModelHealth, at time.Time) {
+	p.health, p.hasH, p.healthAt = h, true, at
+}
+
+// Text is the answer streamed so far (or the whole answer).
+func (p *ModelPane) Text() string { return p.a.text.String() }
+
+// Status is the pane's status word ("streaming", "won"...).
+func (p *ModelPane) Status() string { return p.a.phase.String() }
+
+// badge is the breaker state: closed, open with the countdown to
+// half-open, half-open, or forced.
+func (p *ModelPane) badge() string {
+	s := &p.ctx.S
+	if !p.hasH {
+		return ""
+	}
+	b := p.health.Breaker
+	switch {
+	case b.Forced == "open":
+		return s.Error.Render("⚑ forced open")
+	case b.Forced == "closed":
+		return s.Warn.Render("⚑ forced closed")
+	case b.State == engine.BreakerOpen:
+		t := "○ open"
+		if left := b.HalfOpenIn - p.ctx.Now.Sub(p.healthAt); b.HalfOpenIn > 0 && left > 0 {
+			t += " " + fmtDur(left.Round(time.Second))
+		}
+		return s.Error.Render(t)
+	case b.State == engine.BreakerHalfOpen:
+		return s.Warn.Render("◐ half-open")
+	}
+	t := "● closed"
+	if b.Requests > 0 {
+		t += fmt.Sprintf(" %d%%", int(b.FailureRate*100+0.5))
+	}
+	return s.Ok.Render(t)
+}
+
+// metrics is "ttft 120ms · 48 tok · 62 tok/s · $0.00012".
+func (p *ModelPane) metrics() string {
+	a := &p.a
+	s := &p.ctx.S
+	var parts []string
+	if a.hasFirst {
+		parts = append(parts, "ttft "+fmtDur(a.first-a.start))
+	} else if a.hasStart && !a.phase.ended() {
+		parts = append(parts, "ttft …")
+	}
+	if n, exact := a.outTokens(); n > 0 || a.hasFirst {
+		tok := fmt.Sprintf("%d tok", n)
+		if !exact {
+			tok = "~" + tok
+		}
+		parts = append(parts, tok)
+		if d := a.now(p.ctx.Elapsed) - a.first; a.hasFirst && d > 0 && n > 0 {
+			parts = append(parts, fmt.Sprintf("%.0f tok/s", float64(n)/d.Seconds()))
+		}
+	}
+	if a.cost > 0 || a.phase.ended() && a.phase != phaseSkipped {
+		parts = append(parts, fmtCost(a.cost))
+	}
+	if a.voted {
+		if a.vote != "" {
+			parts = append(parts, "vote "+s.Bold.Render(a.vote))
+		} else {
+			parts = append(parts, s.Error.Render("invalid vote"))
+		}
+	}
+	return s.Text.Render(strings.Join(parts, s.Subtle.Render(" · ")))
+}
+
+// bar is the latency bar against the per-model timeout: ▼ the first
+// token, ↯ the hedge firing; the elapsed time and the timeout at its end.
+func (p *ModelPane) bar(w int) string {
+	a := &p.a
+	s := &p.ctx.S
+	if !a.hasStart || a.phase == phaseSkipped {
+		return ""
+	}
+	el := a.now(p.ctx.Elapsed) - a.start
+	label := " " + fmtDur(el)
+	if p.timeout > 0 {
+		label += "/" + fmtDur(p.timeout)
+	}
+	bw := w - lipgloss.Width(label)
+	if bw < 6 || p.timeout <= 0 {
+		return s.Subtle.Render(strings.TrimSpace(label))
+	}
+	col := func(d time.Duration) int {
+		c := int(float64(bw) * float64(d) / float64(p.timeout))
+		return min(max(c, 0), bw-1)
+	}
+	fill := min(int(float64(bw)*float64(el)/float64(p.timeout)+0.5), bw)
+	cells := make([]rune, bw)
+	for i := range cells {
+		if i < fill {
+			cells[i] = '█'
+		} else {
+			cells[i] = '░'
+		}
+	}
+	if a.hasFirst {
+		cells[col(a.first-a.start)] = '▼'
+	}
+	if a.hasHedge {
+		cells[col(a.hedgeFired-a.start)] = '↯'
+	}
+	st := phaseStyle(s, a.phase)
+	filled := string(cells[:fill])
+	return st.Render(filled) + s.Muted.Render(string(cells[fill:])) + s.Subtle.Render(label)
+}
+
+// View draws the pane in a box of width x height cells.
+func (p *ModelPane) View(width, height int) string {
+	iw, ih := width-2, height-2
+	if iw < 1 || ih < 1 {
+		return ""
+	}
+	lines := make([]string, 0, ih)
+	add := func(l string) {
+		if len(lines) < ih && l != "" {
+			lines = append(lines, l)
+		}
+	}
+	if p.excluded {
+		add(p.ctx.S.Muted.Render("○ off · space to include"))
+	} else {
+		role := ""
+		if p.a.role != "" {
+			role = p.ctx.S.Subtle.Render(string(p.a.role))
+		}
+		add(spread(p.a.statusLine(p.ctx), " "+role, iw))
+		if p.a.phase == phaseFailed && p.a.err != "" && ih >= 5 {
+			add(p.ctx.S.Error.Render(truncate(sanitize(p.a.err), iw)))
+		}
+		add(p.metrics())
+		add(p.bar(iw))
+		if rest := ih - len(lines); rest > 0 {
+			st := p.ctx.S.Text
+			if p.a.phase == phaseCancelled || p.a.phase == phaseFailed {
+				st = p.ctx.S.Subtle
+			}
+			for _, l := range wrapTail(p.a.text.String(), iw, rest) {
+				add(st.Render(l))
+			}
+		}
+	}
+	return box(p.ctx, p.ID, p.badge(), lines, width, height, p.focused)
+}
+
+// box draws a border with a title on the left and a badge on the right of
+// the top edge. The focused box has a heavy border, visible without colour.
+func box(c *Context, title, badge string, lines []string, width, height int, focused bool) string {
+	iw := width - 2
+	st := c.S.Border
+	tl, tr, bl, br, hz, vt := "╭", "╮", "╰", "╯", "─", "│"
+	tst := c.S.Bold
+	if focused {
+		st = c.S.Focus
+		tl, tr, bl, br, hz, vt = "┏", "┓", "┗", "┛", "━", "┃"
+		tst = c.S.Title
+	}
+	t := " " + truncate(title, max(iw-4, 1)) + " "
+	tw := lipgloss.Width(t)
+	bw := 0
+	if badge != "" {
+		badge = " " + badge + " "
+		bw = lipgloss.Width(badge)
+		if tw+bw+2 > iw {
+			badge, bw = "", 0
+		}
+	}
+	fill := max(iw-1-tw-bw, 0)
+	var b strings.Builder
+	b.WriteString(st.Render(tl+hz) + tst.Render(t) + st.Render(strings.Repeat(hz, fill)) + badge + st.Render(tr))
+	side := st.Render(vt)
+	for i := 0; i < height-2; i++ {
+		b.WriteByte('\n')
+		l := ""
+		if i < len(lines) {
+			l = lines[i]
+		}
+		b.WriteString(side + fit(l, iw) + side)
+	}
+	b.WriteByte('\n')
+	b.WriteString(st.Render(bl + strings.Repeat(hz, iw) + br))
+	return b.String()
+}

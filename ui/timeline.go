@@ -1,0 +1,220 @@
+package ui
+
+import (
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+
+	"github.com/council-dev/council/engine"
+)
+
+// Timeline is one row per attempt on a shared time axis: start, first
+// token, hedge fired, the winning moment, cancellations and failures, so
+// early exit and straggler cancellation show at a glance.
+type Timeline struct {
+	ctx     *Context
+	order   []string
+	rows    map[string]*attempt
+	hedge   time.Duration
+	hedged  bool
+	decided time.Duration
+	hasDec  bool
+	done    bool
+	end     time.Duration
+}
+
+// NewTimeline returns an empty timeline.
+func NewTimeline(c *Context) *Timeline {
+	return &Timeline{ctx: c, rows: map[string]*attempt{}}
+}
+
+// Apply folds one event into the timeline.
+func (t *Timeline) Apply(ev engine.Event) {
+	switch ev.Type {
+	case engine.SessionStarted:
+		*t = Timeline{ctx: t.ctx, rows: map[string]*attempt{}}
+		return
+	case engine.HedgeFired:
+		t.hedge, t.hedged = ev.T, true
+	case engine.Decided:
+		t.decided, t.hasDec = ev.T, true
+	case engine.SessionDone:
+		t.done, t.end = true, ev.T
+		if ev.Summary != nil && ev.Summary.Elapsed > 0 {
+			t.end = ev.Summary.Elapsed
+		}
+	}
+	if ev.Model == "" || ev.Type == engine.BreakerChanged {
+		return
+	}
+	a, ok := t.rows[ev.Model]
+	if !ok {
+		if ev.Type == engine.Delta || ev.Type == engine.VoteCast {
+			return // deltas carry nothing the timeline draws
+		}
+		a = &attempt{}
+		t.rows[ev.Model] = a
+		t.order = append(t.order, ev.Model)
+	}
+	if ev.Type == engine.Delta {
+		if !a.hasFirst {
+			a.first, a.hasFirst = ev.T, true
+			a.phase = phaseStreaming
+		}
+		return
+	}
+	a.apply(ev)
+}
+
+// niceScales are the axis lengths the timeline steps through, so the axis
+// does not rescale on every frame.
+var niceScales = []time.Duration{
+	time.Second, 2 * time.Second, 3 * time.Second, 5 * time.Second, 10 * time.Second,
+	15 * time.Second, 20 * time.Second, 30 * time.Second, time.Minute, 2 * time.Minute,
+	5 * time.Minute, 10 * time.Minute,
+}
+
+func niceScale(d time.Duration) time.Duration {
+	for _, s := range niceScales {
+		if d <= s {
+			return s
+		}
+	}
+	return d
+}
+
+// View draws the timeline: a title, one row per attempt and the axis.
+func (t *Timeline) View(width, height int) string {
+	s := &t.ctx.S
+	now := t.ctx.Elapsed
+	if t.done {
+		now = t.end
+	}
+	title := s.Title.Render("Timeline")
+	legend := s.Subtle.Render("├ start ▼ 1st token ↯ hedge ★ won ✓ done ■ cancelled ✗ failed ⊘ skipped")
+	if t.hasDec {
+		legend = s.Accent.Render("┆ decided "+fmtDur(t.decided)) + s.Subtle.Render("  ") + legend
+	}
+	lines := []string{fit(title+"  "+legend, width)}
+	if len(t.order) == 0 {
+		lines = append(lines, s.Muted.Render("no session yet: type a prompt and press enter"))
+		return strings.Join(lines, "\n")
+	}
+	nameW := 4
+	for _, id := range t.order {
+		nameW = max(nameW, lipgloss.Width(id))
+	}
+	nameW = min(nameW, max(width/4, 8))
+	const tailW = 14
+	aw := width - nameW - 1 - tailW
+	if aw < 10 {
+		aw = width - nameW - 1
+	}
+	scale := niceScale(max(now, time.Second))
+	col := func(d time.Duration) int {
+		c := int(float64(aw-1) * float64(d) / float64(scale))
+		return min(max(c, 0), aw-1)
+	}
+	rows := height - 2
+	order := t.order
+	if rows < len(order) && rows > 0 {
+		order = order[len(order)-rows:]
+	}
+	for _, id := range order {
+		a := t.rows[id]
+		lines = append(lines, fit(fit(s.Subtle.Render(truncate(id, nameW)), nameW)+" "+t.row(a, aw, col, now), width))
+	}
+	// Axis with labels at 0, ¼, ½, ¾ and the full scale.
+	axis := []rune(strings.Repeat(" ", aw))
+	for i := 0; i <= 4; i++ {
+		d := scale * time.Duration(i) / 4
+		lbl := []rune(fmtDur(d))
+		if d == 0 {
+			lbl = []rune("0")
+		}
+		c := col(d)
+		if c+len(lbl) > aw {
+			c = aw - len(lbl)
+		}
+		if c < 0 {
+			continue
+		}
+		copy(axis[c:], lbl)
+	}
+	lines = append(lines, strings.Repeat(" ", nameW+1)+s.Muted.Render(string(axis)))
+	if len(lines) > height {
+		lines = lines[:height]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// row draws one attempt: ┄ queued, ─ connecting, ━ streaming, glyphs at
+// the moments, then its outcome in words.
+func (t *Timeline) row(a *attempt, aw int, col func(time.Duration) int, now time.Duration) string {
+	s := &t.ctx.S
+	cells := []rune(strings.Repeat(" ", aw))
+	end := a.now(now)
+	if a.phase == phaseQueued {
+		for i := col(a.queued); i <= col(now); i++ {
+			cells[i] = '┄'
+		}
+		cells[col(a.queued)] = '◌'
+	}
+	if a.hasStart {
+		for i := col(a.start); i <= col(end); i++ {
+			cells[i] = '─'
+			if a.hasFirst && i >= col(a.first) {
+				cells[i] = '━'
+			}
+		}
+		cells[col(a.start)] = '├'
+		if a.role == engine.RoleBackup && t.hedged {
+			cells[col(a.start)] = '↯'
+		}
+		if a.hasFirst {
+			cells[col(a.first)] = '▼'
+		}
+		if a.hasHedge {
+			cells[col(a.hedgeFired)] = '↯'
+		}
+	}
+	if t.hasDec {
+		if c := col(t.decided); cells[c] == ' ' {
+			cells[c] = '┆'
+		}
+	}
+	glyph, word := ' ', ""
+	switch a.phase {
+	case phaseWon:
+		glyph, word = '★', "won "+fmtDur(a.end)
+	case phaseDone:
+		glyph, word = '✓', "done "+fmtDur(a.end)
+	case phaseCancelled:
+		glyph, word = '■', reasonText(a.reason)
+	case phaseFailed:
+		glyph, word = '✗', a.kind.String()
+	case phaseSkipped:
+		glyph, word = '⊘', reasonText(a.reason)
+	case phaseQueued:
+		word = "queued"
+	}
+	ec := -1
+	if glyph != ' ' {
+		ec = col(end)
+		cells[ec] = glyph
+	}
+	st := phaseStyle(s, a.phase)
+	var b strings.Builder
+	if ec >= 0 {
+		b.WriteString(st.Render(string(cells[:ec])))
+		b.WriteString(st.Bold(true).Render(string(cells[ec])))
+		b.WriteString(s.Accent.Render(string(cells[ec+1:])))
+	} else {
+		b.WriteString(st.Render(string(cells)))
+	}
+	if word != "" {
+		b.WriteString(" " + st.Render(word))
+	}
+	return b.String()
+}

@@ -1,0 +1,401 @@
+package ui
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/council-dev/council/engine"
+)
+
+// Minimum terminal size; below it the dashboard says so.
+const minWidth, minHeight = 60, 16
+
+// Pane size limits of the grid.
+const minPaneW, minPaneH = 28, 5
+
+// View draws the whole screen.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	v.WindowTitle = "council"
+	return v
+}
+
+// render is the frame as a string (the content of View).
+func (m *Model) render() string {
+	if m.quitting {
+		return ""
+	}
+	w, h := m.width, m.height
+	if w == 0 || h == 0 {
+		return "starting council…"
+	}
+	m.ctx.Now = m.clock()
+	m.ctx.Elapsed = m.elapsed()
+	if w < minWidth || h < minHeight {
+		msg := fmt.Sprintf("terminal too small: %d×%d\nthe dashboard needs at least %d×%d\n\nq quits", w, h, minWidth, minHeight)
+		return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, msg)
+	}
+	bh := h - 3
+	var body string
+	switch m.mode {
+	case modeHelp:
+		body = m.helpView(w, bh)
+	case modeZoom:
+		body = m.zoomView(w, bh)
+	default:
+		body = m.bodyView(w, bh)
+	}
+	return m.headerView(w) + "\n" + m.promptView(w) + "\n" + padLines(body, bh) + "\n" + m.footerView(w)
+}
+
+// elapsed is the session's time: the latest event, or the wall clock since
+// it started while it runs.
+func (m *Model) elapsed() time.Duration {
+	if m.summary != nil && m.summary.Elapsed > 0 {
+		return m.summary.Elapsed
+	}
+	if m.running && !m.startWall.IsZero() {
+		return max(m.lastT, m.clock().Sub(m.startWall))
+	}
+	return m.lastT
+}
+
+// padLines makes s exactly n lines.
+func padLines(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[:n]
+	}
+	for len(lines) < n {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// headerView: strategy, tier, session number, elapsed, session and run cost.
+func (m *Model) headerView(w int) string {
+	s := &m.ctx.S
+	item := func(label, value string) string {
+		return s.HeaderLabel.Render(label+" ") + s.Bold.Render(value)
+	}
+	sep := s.Muted.Render("  │  ")
+	n := "—"
+	if m.sessionN > 0 {
+		n = fmt.Sprintf("#%d", m.sessionN)
+	}
+	clock := fmtDur(m.ctx.Elapsed)
+	if m.running {
+		clock = spin(m.ctx) + " " + clock
+	}
+	left := s.Header.Render(" council ") + " " + strings.Join([]string{
+		item("strategy", string(m.strategy)),
+		item("tier", m.tier),
+		item("session", n),
+		item("elapsed", clock),
+		item("cost", fmtCost(m.sessionCost)),
+		item("run", fmtCost(m.runCost+m.liveCost())),
+	}, sep)
+	var right []string
+	if m.auto {
+		right = append(right, s.Warn.Render("⟳ auto "+fmtDur(m.opts.AutoFireEvery)))
+	}
+	switch {
+	case m.running:
+		right = append(right, s.Running.Render("● running"))
+	case m.summary != nil:
+		st := s.Ok
+		switch m.summary.Status {
+		case engine.StatusFailed:
+			st = s.Error
+		case engine.StatusDegraded:
+			st = s.Warn
+		}
+		right = append(right, st.Render(string(m.summary.Status)))
+	}
+	return spread(left, " "+strings.Join(right, "  ")+" ", w)
+}
+
+// liveCost is the running session's cost so far (0 once it is counted).
+func (m *Model) liveCost() float64 {
+	if m.running {
+		return m.sessionCost
+	}
+	return 0
+}
+
+// promptView is the prompt line with the transient status on its right.
+func (m *Model) promptView(w int) string {
+	s := &m.ctx.S
+	st := ""
+	if m.status != "" {
+		sty := s.Accent
+		if m.statusErr {
+			sty = s.Error
+		}
+		st = sty.Render(truncate(m.status, w/2))
+	}
+	right := "  " + st + " "
+	return spread(m.input.View(w-lipgloss.Width(right), s), right, w)
+}
+
+// footerView is the short help of the focused area, "? help" and the mode.
+func (m *Model) footerView(w int) string {
+	s := &m.ctx.S
+	right := s.Muted.Render(" " + m.mode.String() + " ")
+	if m.mode != modePrompt && m.mode != modeHelp {
+		right = s.Accent.Render("?") + s.Subtle.Render(" help ") + right
+	}
+	h := m.help
+	h.SetWidth(max(w-lipgloss.Width(right)-2, 10))
+	return spread(" "+h.ShortHelpView(m.ctx.Keys.ShortHelp()), right, w)
+}
+
+// helpView is the full help, grouped by purpose.
+func (m *Model) helpView(w, h int) string {
+	s := &m.ctx.S
+	hm := m.help
+	hm.SetWidth(w - 4)
+	body := fullHelpView(hm, m.keys.allEnabled(), w-4, s.Title)
+	body += "\n\n" + s.Subtle.Render("Panes show: status · ttft · tokens · tok/s · cost · latency bar (▼ first token, ↯ hedge fired) against the per-model timeout.") +
+		"\n" + s.Subtle.Render("Chaos keys act on the focused model; e and s apply to simulated models only.") +
+		"\n\n" + s.Muted.Render("esc or ? closes this help")
+	return lipgloss.NewStyle().Padding(1, 2).Render(body)
+}
+
+// zoomView is the focused pane at full size with its whole answer.
+func (m *Model) zoomView(w, h int) string {
+	p := m.focused()
+	if p == nil {
+		return ""
+	}
+	iw := w - 2
+	lines := []string{
+		spread(p.a.statusLine(m.ctx), " "+m.ctx.S.Subtle.Render(string(p.a.role)), iw),
+		p.metrics(),
+		p.bar(iw),
+		m.ctx.S.Muted.Render(strings.Repeat("┄", iw)),
+	}
+	lines = append(lines, strings.Split(m.zoom.View(), "\n")...)
+	pct := ""
+	if m.zoom.TotalLineCount() > m.zoom.Height() {
+		pct = fmt.Sprintf(" %3.0f%%", m.zoom.ScrollPercent()*100)
+	}
+	return box(m.ctx, p.ID+pct, p.badge(), lines, w, h, true)
+}
+
+// gridCols is the number of pane columns at the current size.
+func (m *Model) gridCols() int {
+	paneH, _ := m.split(m.height - 3)
+	g := chooseGrid(len(m.panes), m.width, paneH)
+	return g.cols
+}
+
+// grid is how the panes are laid out.
+type grid struct {
+	cols, rows int
+	compact    bool // too little room for boxes: one line per model
+}
+
+// chooseGrid picks the columns that give panes the most readable shape:
+// not narrower than minPaneW nor shorter than minPaneH, few empty cells,
+// boxes about four times wider than tall (terminal cells are tall).
+func chooseGrid(n, w, h int) grid {
+	if n == 0 {
+		return grid{cols: 1}
+	}
+	best, bestScore := grid{cols: 1, rows: n, compact: true}, math.Inf(1)
+	for c := 1; c <= n; c++ {
+		r := (n + c - 1) / c
+		pw, ph := w/c, h/r
+		if pw < minPaneW || ph < minPaneH {
+			continue
+		}
+		aspect := float64(pw) / (float64(ph) * 4)
+		score := math.Abs(math.Log(aspect)) + float64(c*r-n)/float64(n)
+		if score < bestScore {
+			best, bestScore = grid{cols: c, rows: r}, score
+		}
+	}
+	return best
+}
+
+// split divides the body height between the panes and the bottom area
+// (timeline, votes, breakers).
+func (m *Model) split(bh int) (paneH, bottomH int) {
+	want := m.bottomWant(m.width)
+	bottomH = min(want, bh*45/100)
+	if len(m.panes) == 0 {
+		bottomH = min(want, bh)
+	}
+	return bh - bottomH, bottomH
+}
+
+func (m *Model) showVotes() bool {
+	return m.strategy == engine.Consensus || m.votes.Active()
+}
+
+// bottomWant is the height the bottom area would like at width w.
+func (m *Model) bottomWant(w int) int {
+	tl := max(len(m.timeline.order), 1) + 2
+	br := max(len(m.board.health), 1) + 2
+	vt := 0
+	if m.showVotes() {
+		vt = m.votes.Height()
+	}
+	switch {
+	case w >= 150:
+		return max(tl, br, vt)
+	case w >= 100:
+		return max(tl+vt, br)
+	}
+	return tl + vt + br
+}
+
+// bodyView draws the panes over the bottom area.
+func (m *Model) bodyView(w, bh int) string {
+	paneH, bottomH := m.split(bh)
+	out := m.panesView(w, paneH)
+	if bottomH > 0 {
+		out = padLines(out, paneH) + "\n" + m.bottomView(w, bottomH)
+	}
+	return out
+}
+
+// panesView lays the panes out in a grid, or one line each when small.
+func (m *Model) panesView(w, h int) string {
+	n := len(m.panes)
+	if n == 0 {
+		return m.ctx.S.Muted.Render("no models in tier " + m.tier)
+	}
+	g := chooseGrid(n, w, h)
+	if g.compact {
+		return m.compactView(w, h)
+	}
+	var b strings.Builder
+	for r := 0; r < g.rows; r++ {
+		ph := h / g.rows
+		if r < h%g.rows {
+			ph++
+		}
+		views := make([][]string, g.cols)
+		widths := make([]int, g.cols)
+		for c := 0; c < g.cols; c++ {
+			widths[c] = w / g.cols
+			if c < w%g.cols {
+				widths[c]++
+			}
+			if i := r*g.cols + c; i < n {
+				views[c] = strings.Split(m.panes[i].View(widths[c], ph), "\n")
+			}
+		}
+		for l := 0; l < ph; l++ {
+			if r > 0 || l > 0 {
+				b.WriteByte('\n')
+			}
+			for c := 0; c < g.cols; c++ {
+				if l < len(views[c]) {
+					b.WriteString(views[c][l])
+				} else {
+					b.WriteString(strings.Repeat(" ", widths[c]))
+				}
+			}
+		}
+	}
+	return b.String()
+}
+
+// compactView is one line per model when boxes do not fit.
+func (m *Model) compactView(w, h int) string {
+	s := &m.ctx.S
+	nameW := 4
+	for _, p := range m.panes {
+		nameW = max(nameW, lipgloss.Width(p.ID))
+	}
+	nameW = min(nameW, w/4)
+	lines := make([]string, 0, len(m.panes))
+	for i, p := range m.panes {
+		mark := "  "
+		name := s.Subtle.Render(fit(truncate(p.ID, nameW), nameW))
+		if i == m.focus {
+			mark, name = s.Focus.Render("▶ "), s.Focus.Render(fit(truncate(p.ID, nameW), nameW))
+		}
+		status := p.a.statusLine(m.ctx)
+		if p.excluded {
+			status = s.Muted.Render("○ off")
+		}
+		rest := w - 2 - nameW - 1
+		line := mark + name + " " + fit(status, min(rest, 26)) + " " + p.metrics()
+		lines = append(lines, spread(line, " "+p.badge(), w))
+	}
+	if len(lines) > h {
+		// Keep the focused line visible.
+		start := min(max(m.focus-h+1, 0), len(lines)-h)
+		lines = lines[start : start+h]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// bottomView arranges timeline, votes and breakers by the width.
+func (m *Model) bottomView(w, h int) string {
+	votes := m.showVotes()
+	switch {
+	case w >= 150 && votes:
+		vw := 40
+		bw := min(w*35/100, 90)
+		tw := w - vw - bw - 2
+		return joinColumns([]string{m.timeline.View(tw, h), m.votes.View(vw, h), m.board.View(bw, h)}, []int{tw + 1, vw + 1, bw}, h)
+	case w >= 100:
+		bw := min(w*45/100, 90)
+		tw := w - bw - 1
+		left := m.timeline.View(tw, h)
+		if votes {
+			tlH := min(max(len(m.timeline.order), 1)+2, h)
+			left = padLines(m.timeline.View(tw, tlH), tlH) + "\n" + m.votes.View(tw, h-tlH)
+		}
+		return joinColumns([]string{left, m.board.View(bw, h)}, []int{tw + 1, bw}, h)
+	}
+	tlH := min(max(len(m.timeline.order), 1)+2, h)
+	parts := []string{padLines(m.timeline.View(w, tlH), tlH)}
+	rest := h - tlH
+	if votes && rest > 0 {
+		vh := min(m.votes.Height(), rest)
+		parts = append(parts, padLines(m.votes.View(w, vh), vh))
+		rest -= vh
+	}
+	if rest > 0 {
+		parts = append(parts, m.board.View(w, rest))
+	}
+	return strings.Join(parts, "\n")
+}
+
+// joinColumns puts blocks side by side, each padded to its width.
+func joinColumns(blocks []string, widths []int, h int) string {
+	cols := make([][]string, len(blocks))
+	for i, b := range blocks {
+		cols[i] = strings.Split(b, "\n")
+	}
+	var b strings.Builder
+	for l := 0; l < h; l++ {
+		if l > 0 {
+			b.WriteByte('\n')
+		}
+		for i, c := range cols {
+			line := ""
+			if l < len(c) {
+				line = c[l]
+			}
+			if i == len(cols)-1 {
+				b.WriteString(line)
+			} else {
+				b.WriteString(fit(line, widths[i]))
+			}
+		}
+	}
+	return b.String()
+}
