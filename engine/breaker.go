@@ -129,9 +129,11 @@ const (
 	outcomeExcluded         // cancelled because another model won: not a failure
 )
 
-// allow asks whether a call may go out. When it may, report must be called
-// exactly once with the call's outcome; it returns the transitions caused.
-func (b *breaker) allow() (report func(outcome) []breakerChange, changes []breakerChange, ok bool) {
+// allow asks whether a call may go out. When it may, done is non-nil
+// unless the breaker is forced closed and would have refused; the caller
+// must then pass done to [breaker.report] exactly once with the call's
+// outcome. It returns the transitions it caused.
+func (b *breaker) allow() (done func(error), changes []breakerChange, ok bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	done, err := b.cb.Allow()
@@ -145,22 +147,25 @@ func (b *breaker) allow() (report func(outcome) []breakerChange, changes []break
 	case err != nil && b.force != ForceClosed:
 		return nil, changes, false
 	}
-	return func(o outcome) []breakerChange {
-		if done == nil {
-			return nil
-		}
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		switch o {
-		case outcomeSuccess:
-			done(nil)
-		case outcomeFailure:
-			done(errFailure)
-		default:
-			done(errExcluded)
-		}
-		return b.takeChanges()
-	}, changes, true
+	return done, changes, true
+}
+
+// report records a call's outcome and returns the transitions it caused.
+func (b *breaker) report(done func(error), o outcome) []breakerChange {
+	if done == nil {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch o {
+	case outcomeSuccess:
+		done(nil)
+	case outcomeFailure:
+		done(errFailure)
+	default:
+		done(errExcluded)
+	}
+	return b.takeChanges()
 }
 
 var errExcluded = errors.New("excluded")

@@ -16,19 +16,43 @@ type eventQueue struct {
 	buf       []Event
 	spare     []Event
 	lastDelta []int // per attempt: index in buf of its pending delta, or -1
+	inline    [16]int
+	bufs      *[2][]Event
 	seq       int
 	wake      chan struct{}
 	out       chan Event
 }
 
+// eventBufs recycles the queue's two buffers across sessions: an Event is
+// a few hundred bytes, and growing fresh buffers was a large share of a
+// session's cost.
+var eventBufs = sync.Pool{New: func() any { return &[2][]Event{make([]Event, 0, 64), make([]Event, 0, 64)} }}
+
 func (q *eventQueue) init(attempts int) {
 	q.wake = make(chan struct{}, 1)
-	q.out = make(chan Event, 64)
-	q.buf = make([]Event, 0, 32)
-	q.lastDelta = make([]int, attempts)
+	q.out = make(chan Event, 16)
+	b := eventBufs.Get().(*[2][]Event)
+	q.bufs = b
+	q.buf, q.spare = b[0][:0], b[1][:0]
+	if attempts <= len(q.inline) {
+		q.lastDelta = q.inline[:attempts]
+	} else {
+		q.lastDelta = make([]int, attempts)
+	}
 	for i := range q.lastDelta {
 		q.lastDelta[i] = -1
 	}
+}
+
+// release returns the buffers to the pool once the forwarder is done.
+func (q *eventQueue) release() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	clear(q.buf[:cap(q.buf)])
+	clear(q.spare[:cap(q.spare)])
+	q.bufs[0], q.bufs[1] = q.buf[:0], q.spare[:0]
+	eventBufs.Put(q.bufs)
+	q.bufs, q.buf, q.spare = nil, nil, nil
 }
 
 // push adds ev; attempt is the index of the attempt a delta belongs to.
@@ -72,6 +96,7 @@ func (q *eventQueue) take() []Event {
 // abandon is closed (the engine is closing) it stops delivering and drains
 // silently, so no goroutine outlives the session.
 func (q *eventQueue) forward(abandon <-chan struct{}) {
+	defer q.release()
 	defer close(q.out)
 	for {
 		<-q.wake

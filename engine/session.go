@@ -44,7 +44,8 @@ type session struct {
 	start    time.Time
 	ctx      context.Context
 	cancel   context.CancelCauseFunc
-	budget   *time.Timer
+	watch    watchdog
+	baseReq  [2]providers.Request // text and classify requests, Model unset
 	q        eventQueue
 	results  chan *attempt
 	attempts []*attempt
@@ -71,7 +72,12 @@ type attempt struct {
 	role   Role
 	ctx    context.Context
 	cancel context.CancelCauseFunc
-	report func(outcome) []breakerChange
+	done   func(error) // the breaker's callback for this call
+	req    providers.Request
+	// deadline is when per_model_timeout ends the attempt (since the
+	// session start); 0 for none.
+	deadline time.Duration
+	lastChunkClock
 	// reported is set by the session when the attempt has reported.
 	reported bool
 
@@ -160,8 +166,12 @@ func (s *session) emit(ev Event, attempt int) {
 
 func (s *session) run() {
 	defer s.cancel(context.Canceled)
+	s.watch.s = s
 	if d := s.tier.Timeout.Duration; d > 0 {
-		s.budget = time.AfterFunc(d, func() { s.cancel(causeBudget) })
+		s.watch.budget = d
+		s.watch.mu.Lock()
+		s.watch.arm(d)
+		s.watch.mu.Unlock()
 	}
 	// Closing the engine cancels its sessions.
 	defer context.AfterFunc(s.e.ctx, func() { s.cancel(causeUser) })()
@@ -174,33 +184,41 @@ func (s *session) run() {
 	case Consensus:
 		s.consensus()
 	}
-	if s.budget != nil {
-		s.budget.Stop()
-	}
+	s.watch.stop()
 	sum := s.summary()
 	s.emit(Event{Type: SessionDone, Summary: sum, Err: sum.Error}, -1)
 }
 
-// request builds what a model is asked.
+// request builds what a model is asked. The messages are built once per
+// session and shared (read-only) by every attempt.
 func (s *session) request(m *model, classify bool) providers.Request {
-	r := providers.Request{
-		Model:     m.cfg.Model,
-		Messages:  []providers.Message{{Role: "user", Content: s.prompt}},
-		MaxTokens: m.cfg.MaxTokens,
-	}
+	i := 0
 	if classify {
-		r.Kind = providers.KindClassify
-		r.System = classifyPrompt(s.e.cfg.Consensus.Categories)
+		i = 1
 	}
-	return r
+	r := &s.baseReq[i]
+	if r.Messages == nil {
+		if s.baseReq[0].Messages != nil {
+			r.Messages = s.baseReq[0].Messages
+		} else {
+			r.Messages = []providers.Message{{Role: "user", Content: s.prompt}}
+		}
+		if classify {
+			r.Kind = providers.KindClassify
+			r.System = classifyPrompt(s.e.cfg.Consensus.Categories)
+		}
+	}
+	req := *r
+	req.Model, req.MaxTokens = m.cfg.Model, m.cfg.MaxTokens
+	return req
 }
 
 // launch starts an attempt of m, unless its breaker is open: then the
 // model is skipped with an event and launch returns nil.
 func (s *session) launch(m *model, role Role, req providers.Request) *attempt {
-	a := &attempt{s: s, idx: len(s.attempts), m: m, role: role}
+	a := &attempt{s: s, idx: len(s.attempts), m: m, role: role, req: req}
 	s.attempts = append(s.attempts, a)
-	report, changes, ok := m.breaker.allow()
+	done, changes, ok := m.breaker.allow()
 	s.breakerEvents(a, changes)
 	if !ok {
 		a.status, a.reason = AttemptSkippedStatus, ReasonBreakerOpen
@@ -209,10 +227,10 @@ func (s *session) launch(m *model, role Role, req providers.Request) *attempt {
 		s.emit(Event{Type: AttemptSkipped, Model: m.cfg.ID, Role: role, Reason: ReasonBreakerOpen}, a.idx)
 		return nil
 	}
-	a.report = report
+	a.done = done
 	a.ctx, a.cancel = context.WithCancelCause(s.ctx)
 	s.pending++
-	go a.run(req)
+	go a.run()
 	return a
 }
 
@@ -247,7 +265,7 @@ func (s *session) win(a *attempt) {
 	s.emit(Event{Type: Decided, Model: a.m.cfg.ID, Text: s.answer}, -1)
 }
 
-func (a *attempt) run(req providers.Request) {
+func (a *attempt) run() {
 	s := a.s
 	defer func() { s.results <- a }()
 	id := a.m.cfg.ID
@@ -267,14 +285,13 @@ func (a *attempt) run(req providers.Request) {
 	a.startedAt = s.since()
 	s.emit(Event{Type: AttemptStarted, Model: id, Role: a.role}, a.idx)
 
-	var deadline *time.Timer
 	if d := s.tier.PerModelTimeout.Duration; d > 0 {
-		deadline = time.AfterFunc(d, func() { a.cancel(errModelTimeout) })
+		a.deadline = a.startedAt + d
 	}
-	var stall *time.Timer
-	stallAfter := s.tier.StallTimeout.Duration
+	s.watch.watch(a)
+	defer s.watch.unwatch(a)
 
-	stream, err := a.m.client.Stream(a.ctx, req)
+	stream, err := a.m.client.Stream(a.ctx, a.req)
 	if err == nil {
 		for stream.Next() {
 			c := stream.Chunk()
@@ -284,27 +301,20 @@ func (a *attempt) run(req providers.Request) {
 			if c.Text == "" {
 				continue
 			}
+			now := s.since()
 			if !a.gotFirst {
 				a.gotFirst = true
-				a.firstTok = s.since()
+				a.firstTok = now
 				s.emit(Event{Type: FirstToken, Model: id}, a.idx)
-				if stallAfter > 0 {
-					stall = time.AfterFunc(stallAfter, func() { a.cancel(providers.ErrStalled) })
-				}
-			} else if stall != nil {
-				stall.Reset(stallAfter)
+				s.watch.streaming(a, now)
+			} else {
+				a.lastChunk.Store(int64(now))
 			}
 			a.text.WriteString(c.Text)
 			s.emit(Event{Type: Delta, Model: id, Text: c.Text}, a.idx)
 		}
 		err = stream.Err()
 		stream.Close()
-	}
-	if deadline != nil {
-		deadline.Stop()
-	}
-	if stall != nil {
-		stall.Stop()
 	}
 	if err == nil && a.text.Len() == 0 {
 		err = providers.Errorf(providers.KindInvalid, "empty answer")
@@ -363,8 +373,8 @@ func (a *attempt) finish(err error) {
 	default:
 		a.m.stats.addOutcome(OutcomeCancelled)
 	}
-	if a.report != nil {
-		s.breakerEvents(a, a.report(out))
+	if a.started || a.done != nil {
+		s.breakerEvents(a, a.m.breaker.report(a.done, out))
 	}
 }
 
