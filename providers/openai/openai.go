@@ -13,6 +13,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -216,7 +217,8 @@ type stream struct {
 	cur      providers.Chunk
 	err      error
 	ended    bool
-	finished bool // a choice carried a finish_reason
+	finished bool        // a choice carried a finish_reason
+	closed   atomic.Bool // Close was called, perhaps from another goroutine
 }
 
 // Next implements [providers.Stream].
@@ -260,6 +262,10 @@ func (s *stream) end(err error) bool {
 
 // finalErr decides whether the stream ended well.
 func (s *stream) finalErr(err error) error {
+	if s.closed.Load() && s.ctx.Err() == nil {
+		return &providers.Error{Kind: providers.KindError, Provider: s.c.name,
+			Message: "stream closed before its end", Err: net.ErrClosed}
+	}
 	if err != nil || s.ctx.Err() != nil {
 		return s.c.classify(s.ctx, s.wire, err, true)
 	}
@@ -288,6 +294,7 @@ func (s *stream) Close() error {
 	if s.sdk == nil {
 		return nil
 	}
+	s.closed.Store(true)
 	_ = s.sdk.Close()
 	return nil
 }
@@ -299,7 +306,8 @@ func usageOf(ch sdk.ChatCompletionChunk) *providers.Usage {
 	if ch.JSON.Usage.Valid() {
 		return &providers.Usage{InputTokens: int(ch.Usage.PromptTokens), OutputTokens: int(ch.Usage.CompletionTokens)}
 	}
-	if x, ok := ch.JSON.ExtraFields["x_groq"]; ok && x.Valid() {
+	// Unknown fields are never Valid in the SDK's metadata; Raw holds them.
+	if x, ok := ch.JSON.ExtraFields["x_groq"]; ok && x.Raw() != "" && x.Raw() != "null" {
 		var g struct {
 			Usage *sdk.CompletionUsage `json:"usage"`
 		}
