@@ -1,0 +1,197 @@
+package gemini
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"google.golang.org/genai"
+
+	"github.com/council-dev/council/providers"
+)
+
+// classify turns any error of a call into what the engine reads: the cause
+// of the caller's context when it was cancelled, a [providers.KindTimeout]
+// error past its deadline, else a classified *[providers.Error].
+func (c *Client) classify(ctx context.Context, ex *exchange, model string, err error) error {
+	if ctx.Err() != nil {
+		return contextError(ctx, c.name)
+	}
+	// A broken body reaches the SDK as a clean end (see quietBody); what
+	// it then complains about (a cut JSON line) is not the cause.
+	if rerr := ex.readErr(); rerr != nil {
+		err = rerr
+	}
+	perr := &providers.Error{Provider: c.name, Err: redact(err, c.key)}
+	var api genai.APIError
+	var apiPtr *genai.APIError
+	switch {
+	case errors.As(err, &api):
+		c.apiError(perr, api, ex, model)
+	case errors.As(err, &apiPtr) && apiPtr != nil:
+		c.apiError(perr, *apiPtr, ex, model)
+	case isTimeout(err):
+		perr.Kind = providers.KindTimeout
+		perr.Message = "timed out: " + oneLine(err.Error())
+	case isMalformed(err):
+		perr.Kind = providers.KindInvalid
+		perr.Message = "malformed event: " + oneLine(err.Error())
+	default:
+		perr.Kind = providers.KindError
+		perr.Message = "connection failed: " + oneLine(err.Error())
+	}
+	perr.Message = providers.Redact(perr.Message, c.key)
+	return perr
+}
+
+// apiError fills perr from an error response, or an error object sent in
+// the stream (whose code is an HTTP status as well).
+func (c *Client) apiError(perr *providers.Error, api genai.APIError, ex *exchange, model string) {
+	status := api.Code
+	if status < 400 {
+		status = statusOf[api.Status]
+	}
+	if status == 0 {
+		status = http.StatusInternalServerError
+	}
+	perr.Status = status
+	msg := oneLine(api.Message)
+	if msg == "" {
+		msg = strings.TrimSpace(api.Status + " " + http.StatusText(status))
+	}
+	perr.Kind = providers.KindForStatus(status)
+	// An invalid key is a 400 INVALID_ARGUMENT whose reason says so.
+	if status == 400 && hasReason(api, "API_KEY_INVALID") {
+		perr.Kind = providers.KindAuth
+	}
+	switch {
+	case perr.Kind == providers.KindAuth:
+		perr.Message = fmt.Sprintf("%s: set %s to a valid key", msg, c.keyEnv)
+	case status == 404:
+		perr.Message = fmt.Sprintf("model %q not found", model)
+	case perr.Kind == providers.KindRateLimited:
+		perr.Message = "rate limited: " + msg
+		perr.RetryAfter = retryAfter(ex.responseHeader())
+		if perr.RetryAfter == 0 {
+			perr.RetryAfter = retryDelay(api)
+		}
+	case status == 503 && strings.Contains(strings.ToLower(msg), "overloaded"):
+		perr.Message = "overloaded"
+	default:
+		perr.Message = msg
+	}
+}
+
+// statusOf maps google.rpc status names to HTTP statuses, for an error
+// whose code is missing.
+var statusOf = map[string]int{
+	"INVALID_ARGUMENT":    400,
+	"FAILED_PRECONDITION": 400,
+	"UNAUTHENTICATED":     401,
+	"PERMISSION_DENIED":   403,
+	"NOT_FOUND":           404,
+	"RESOURCE_EXHAUSTED":  429,
+	"CANCELLED":           499,
+	"INTERNAL":            500,
+	"UNAVAILABLE":         503,
+	"DEADLINE_EXCEEDED":   504,
+}
+
+// hasReason reports whether one of the error's google.rpc.ErrorInfo
+// details carries reason.
+func hasReason(api genai.APIError, reason string) bool {
+	for _, d := range api.Details {
+		if r, _ := d["reason"].(string); r == reason {
+			return true
+		}
+	}
+	return false
+}
+
+// retryDelay reads a google.rpc.RetryInfo detail ("retryDelay": "19s"),
+// which the Gemini API sends with RESOURCE_EXHAUSTED.
+func retryDelay(api genai.APIError) time.Duration {
+	for _, d := range api.Details {
+		if s, ok := d["retryDelay"].(string); ok {
+			if dur, err := time.ParseDuration(s); err == nil && dur > 0 {
+				return dur
+			}
+		}
+	}
+	return 0
+}
+
+// retryAfter reads Retry-After: seconds or an HTTP date.
+func retryAfter(h http.Header) time.Duration {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.ParseFloat(v, 64); err == nil && s > 0 {
+		return time.Duration(s * float64(time.Second))
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := time.Until(t); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+// contextError is what a stream reports once its caller's context is done:
+// the cause itself for a cancellation (so the engine sees why it cancelled),
+// a timeout error for a deadline.
+func contextError(ctx context.Context, name string) error {
+	cause := context.Cause(ctx)
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return &providers.Error{Kind: providers.KindTimeout, Provider: name,
+			Message: "deadline exceeded", Err: cause}
+	}
+	return cause
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+func isMalformed(err error) bool {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	return errors.As(err, &syn) || errors.As(err, &typ) ||
+		strings.Contains(err.Error(), "iterateResponseStream")
+}
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}
+
+// redacted stands for an SDK error in the chain of a *providers.Error: its
+// text is redacted, and the SDK error itself is reachable (for errors.Is
+// and errors.As) only when its own text holds no secret.
+type redacted struct {
+	msg string
+	err error
+}
+
+func redact(err error, key string) error {
+	msg := err.Error()
+	safe := providers.Redact(msg, key)
+	if safe != msg {
+		return redacted{msg: safe}
+	}
+	return redacted{msg: msg, err: err}
+}
+
+func (r redacted) Error() string { return r.msg }
+func (r redacted) Unwrap() error { return r.err }

@@ -1,0 +1,101 @@
+package gemini
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"sync"
+)
+
+// exchange records what the SDK does not pass on about one call's HTTP
+// response: its headers (Retry-After) and the error that broke its body.
+type exchange struct {
+	mu     sync.Mutex
+	header http.Header
+	err    error // the body's read error, hidden from the SDK
+}
+
+func (e *exchange) setHeader(h http.Header) {
+	e.mu.Lock()
+	e.header = h
+	e.mu.Unlock()
+}
+
+func (e *exchange) responseHeader() http.Header {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.header
+}
+
+func (e *exchange) setReadErr(err error) {
+	e.mu.Lock()
+	if e.err == nil {
+		e.err = err
+	}
+	e.mu.Unlock()
+}
+
+func (e *exchange) readErr() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.err
+}
+
+type exchangeKey struct{}
+
+func withExchange(ctx context.Context, e *exchange) context.Context {
+	return context.WithValue(ctx, exchangeKey{}, e)
+}
+
+// transport hands each response's headers to the call's exchange and wraps
+// its body.
+type transport struct{ base http.RoundTripper }
+
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	base := t.base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	resp, err := base.RoundTrip(req)
+	ex, _ := req.Context().Value(exchangeKey{}).(*exchange)
+	if err != nil || ex == nil {
+		return resp, err
+	}
+	ex.setHeader(resp.Header)
+	resp.Body = &quietBody{rc: resp.Body, ex: ex}
+	return resp, nil
+}
+
+// CloseIdleConnections lets http.Client.CloseIdleConnections reach the base.
+func (t *transport) CloseIdleConnections() {
+	type closer interface{ CloseIdleConnections() }
+	if c, ok := t.base.(closer); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+// quietBody ends the body cleanly where reading it fails, and keeps the
+// error for the stream. The SDK's iterator logs read errors with the
+// standard log package (to stderr, under the dashboard) before yielding
+// them; a cancelled stream would print "Error context canceled" each time.
+type quietBody struct {
+	rc io.ReadCloser
+	ex *exchange
+}
+
+func (b *quietBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		b.ex.setReadErr(err)
+		return n, io.EOF
+	}
+	return n, err
+}
+
+// Close never fails: the SDK logs close errors too, and a close error of a
+// body already read or abandoned says nothing the stream needs.
+func (b *quietBody) Close() error {
+	b.rc.Close()
+	return nil
+}
