@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -190,7 +191,7 @@ func consensusScript(engine.SessionRequest) []engine.Event {
 	}
 	votes := []struct {
 		m, vote, raw, err string
-		t          int
+		t                 int
 	}{
 		{"sim/swift", "billing", `{"category":"billing"}`, "", 300},
 		{"sim/flaky", "", "I think it's about money", "not one of the categories", 420},
@@ -306,3 +307,74 @@ func plain(m *Model) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+func ansiWidth(s string) int { return ansi.StringWidth(s) }
+
+// loop is a small program loop for tests: commands run in goroutines, their
+// messages are applied in the test's goroutine, and View runs after each
+// Update as in Bubble Tea.
+type loop struct {
+	t     testing.TB
+	m     *Model
+	msgs  chan tea.Msg
+	done  chan struct{}
+	views int
+}
+
+func newLoop(t testing.TB, m *Model) *loop {
+	l := &loop{t: t, m: m, msgs: make(chan tea.Msg, 64), done: make(chan struct{})}
+	l.run(m.Init())
+	return l
+}
+
+func (l *loop) run(cmd tea.Cmd) {
+	if cmd == nil {
+		return
+	}
+	go func() {
+		msg := cmd()
+		switch msg := msg.(type) {
+		case nil:
+			return
+		case tea.BatchMsg:
+			for _, c := range msg {
+				l.run(c)
+			}
+			return
+		}
+		if fmt.Sprintf("%T", msg) == "tea.sequenceMsg" {
+			for _, c := range seqCmds(msg) { // close enough: order is not asserted
+				l.run(c)
+			}
+			return
+		}
+		select {
+		case l.msgs <- msg:
+		case <-l.done:
+		}
+	}()
+}
+
+// send applies one message now.
+func (l *loop) send(msg tea.Msg) {
+	_, cmd := l.m.Update(msg)
+	l.m.View()
+	l.views++
+	l.run(cmd)
+}
+
+// until applies messages until cond holds.
+func (l *loop) until(cond func() bool) {
+	l.t.Helper()
+	deadline := time.After(10 * time.Second)
+	for !cond() {
+		select {
+		case msg := <-l.msgs:
+			l.send(msg)
+		case <-deadline:
+			l.t.Fatal("condition not reached in 10s")
+		}
+	}
+}
+
+func (l *loop) close() { close(l.done) }

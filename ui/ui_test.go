@@ -1,0 +1,405 @@
+package ui
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"go.uber.org/goleak"
+
+	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/providers"
+	"github.com/council-dev/council/themes"
+)
+
+func TestMain(m *testing.M) {
+	// teatest keeps one goroutine per program waiting for SIGINT.
+	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/charmbracelet/x/exp/teatest/v2.NewTestModel.func2"))
+}
+
+// testCtx is a context for rendering panes directly.
+func testCtx() *Context {
+	th := themes.NoColor()
+	return &Context{Theme: th, S: NewStyles(th), Keys: DefaultKeyMap(), Now: fixedClock, Elapsed: ms(800)}
+}
+
+func TestModelPaneRendering(t *testing.T) {
+	ev := func(typ engine.EventType, tms int, mod func(*engine.Event)) engine.Event {
+		e := engine.Event{Type: typ, Model: "sim/a", T: ms(tms)}
+		if mod != nil {
+			mod(&e)
+		}
+		return e
+	}
+	started := ev(engine.AttemptStarted, 100, func(e *engine.Event) { e.Role = engine.RolePrimary })
+	tests := []struct {
+		name   string
+		events []engine.Event
+		health *engine.ModelHealth
+		want   []string
+		not    []string
+	}{
+		{"idle", nil, nil, []string{"sim/a", "not in this session"}, []string{"ttft"}},
+		{"queued", []engine.Event{ev(engine.AttemptQueued, 0, nil)}, nil, []string{"◌ queued"}, nil},
+		{"connecting", []engine.Event{started}, nil, []string{"connecting", "ttft …", "primary", "700ms/20s"}, nil},
+		{"streaming", []engine.Event{started, ev(engine.FirstToken, 220, nil),
+			ev(engine.Delta, 300, func(e *engine.Event) { e.Text = "hello brave new world of tokens" })},
+			nil, []string{"streaming", "ttft 120ms", "~8 tok", "tok/s", "hello brave new world", "▼"}, nil},
+		{"won", []engine.Event{started, ev(engine.FirstToken, 220, nil),
+			ev(engine.AttemptDone, 600, func(e *engine.Event) { e.Text, e.OutputTokens, e.Cost = "the answer", 40, 0.0012 }),
+			ev(engine.Decided, 600, nil)},
+			nil, []string{"★ won", "40 tok", "$0.00120", "the answer", "500ms/20s"}, []string{"~"}},
+		{"cancelled", []engine.Event{started, ev(engine.AttemptCancelled, 500, func(e *engine.Event) { e.Reason = engine.ReasonLostRace; e.Cost = 0.00002 })},
+			nil, []string{"■ cancelled · lost race", "$0.00002"}, nil},
+		{"failed", []engine.Event{started, ev(engine.AttemptFailed, 300, func(e *engine.Event) { e.Kind = providers.KindRateLimited; e.Err = "HTTP 429" })},
+			nil, []string{"✗ failed · rate_limited", "HTTP 429"}, nil},
+		{"timeout", []engine.Event{started, ev(engine.AttemptFailed, 300, func(e *engine.Event) { e.Kind = providers.KindTimeout })},
+			nil, []string{"✗ timeout"}, []string{"failed"}},
+		{"skipped", []engine.Event{ev(engine.AttemptSkipped, 0, func(e *engine.Event) { e.Reason = engine.ReasonBreakerOpen })},
+			nil, []string{"⊘ skipped · breaker open"}, []string{"/20s"}},
+		{"hedge mark", []engine.Event{started, {Type: engine.HedgeFired, Model: "sim/b", T: ms(400)}},
+			nil, []string{"↯"}, nil},
+		{"invalid vote", []engine.Event{started, ev(engine.AttemptDone, 300, nil), ev(engine.VoteCast, 300, func(e *engine.Event) { e.Err = "not a category" })},
+			nil, []string{"invalid vote"}, nil},
+		{"badge closed", nil, &engine.ModelHealth{ID: "sim/a", Breaker: engine.BreakerSnapshot{Requests: 4, FailureRate: 0.25}}, []string{"● closed 25%"}, nil},
+		{"badge open countdown", nil, &engine.ModelHealth{ID: "sim/a", Breaker: engine.BreakerSnapshot{State: engine.BreakerOpen, HalfOpenIn: 12 * time.Second}}, []string{"○ open 12s"}, nil},
+		{"badge half-open", nil, &engine.ModelHealth{ID: "sim/a", Breaker: engine.BreakerSnapshot{State: engine.BreakerHalfOpen}}, []string{"◐ half-open"}, nil},
+		{"badge forced", nil, &engine.ModelHealth{ID: "sim/a", Breaker: engine.BreakerSnapshot{State: engine.BreakerOpen, Forced: "open"}}, []string{"⚑ forced open"}, nil},
+		{"control chars stripped", []engine.Event{started, ev(engine.Delta, 200, func(e *engine.Event) { e.Text = "ok\x1b[2Jclear\x07" })},
+			nil, []string{"okclear"}, []string{"\x1b[2J"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := testCtx()
+			p := NewModelPane(c, "sim/a", 20*time.Second)
+			if tt.health != nil {
+				p.SetHealth(*tt.health, fixedClock)
+			}
+			for _, e := range tt.events {
+				p.Apply(e)
+			}
+			got := stripANSI(p.View(60, 9))
+			if n := strings.Count(got, "\n") + 1; n != 9 {
+				t.Errorf("View has %d lines, want 9", n)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("pane does not show %q; got:\n%s", w, got)
+				}
+			}
+			for _, w := range tt.not {
+				if strings.Contains(got, w) {
+					t.Errorf("pane shows %q, want it absent; got:\n%s", w, got)
+				}
+			}
+		})
+	}
+}
+
+func TestTimelineShowsOutcomes(t *testing.T) {
+	c := testCtx()
+	tl := NewTimeline(c)
+	for _, e := range raceScript(engine.SessionRequest{}) {
+		tl.Apply(e)
+	}
+	got := stripANSI(tl.View(100, 8))
+	for _, w := range []string{"★", "won 640ms", "■", "lost race", "✗", "rate_limited", "▼", "┆ decided 640ms", "1s"} {
+		if !strings.Contains(got, w) {
+			t.Errorf("timeline lacks %q:\n%s", w, got)
+		}
+	}
+}
+
+func TestVoteTally(t *testing.T) {
+	c := testCtx()
+	v := NewVoteTally(c, 5, 3)
+	for _, e := range consensusScript(engine.SessionRequest{}) {
+		v.Apply(e)
+	}
+	got := stripANSI(v.View(70, 10))
+	for _, w := range []string{"quorum 3 of 5", "agreement 100%", "decided billing at 500ms", "billing", "invalid", "┆", "1 straggler(s) cancelled: sim/slow"} {
+		if !strings.Contains(got, w) {
+			t.Errorf("tally lacks %q:\n%s", w, got)
+		}
+	}
+	if h, lines := v.Height(), strings.Count(got, "\n")+1; h != lines {
+		t.Errorf("Height() = %d, View drew %d lines", h, lines)
+	}
+}
+
+func TestBreakerBoard(t *testing.T) {
+	c := testCtx()
+	b := NewBreakerBoard(c)
+	b.SetHealth(testHealth(), fixedClock.Add(-4*time.Second))
+	got := stripANSI(b.View(110, 8))
+	for _, w := range []string{"○ OPEN", "50%", "25s", "⚑ forced closed", "640ms", "9s", "▁██▁██"} {
+		if !strings.Contains(got, w) {
+			t.Errorf("board lacks %q:\n%s", w, got)
+		}
+	}
+	b.Apply(engine.Event{Type: engine.BreakerChanged, Model: "sim/flaky", From: engine.BreakerOpen, To: engine.BreakerHalfOpen})
+	if got := stripANSI(b.View(110, 8)); !strings.Contains(got, "◐ half-open") {
+		t.Errorf("board did not take breaker_changed:\n%s", got)
+	}
+}
+
+func TestFocusAndLayoutKeys(t *testing.T) {
+	m := newTestModel(newFake(), 160, 48) // 4 panes in a 2×2 grid
+	if m.mode != modePanes {
+		t.Fatalf("mode = %v, want panes (a prompt was given)", m.mode)
+	}
+	steps := []struct {
+		key   string
+		focus int
+	}{
+		{"tab", 1}, {"tab", 2}, {"shift+tab", 1}, {"h", 0}, {"j", 2}, {"l", 3}, {"k", 1},
+		{"left", 0}, {"down", 2}, {"right", 3}, {"l", 3}, {"tab", 0},
+	}
+	if g := m.gridCols(); g != 2 {
+		t.Fatalf("gridCols = %d, want 2", g)
+	}
+	for _, s := range steps {
+		press(m, s.key)
+		if m.focus != s.focus {
+			t.Fatalf("after %q focus = %d, want %d", s.key, m.focus, s.focus)
+		}
+	}
+	press(m, "z")
+	if m.mode != modeZoom {
+		t.Fatalf("z: mode = %v, want zoom", m.mode)
+	}
+	press(m, "esc")
+	if m.mode != modePanes {
+		t.Fatalf("esc: mode = %v, want panes", m.mode)
+	}
+	press(m, "?")
+	if m.mode != modeHelp || !strings.Contains(plain(m), "Chaos (focused model)") {
+		t.Fatalf("?: mode = %v; full help not shown:\n%s", m.mode, plain(m))
+	}
+	press(m, "?")
+	if m.mode != modePanes {
+		t.Fatalf("? again: mode = %v, want panes", m.mode)
+	}
+}
+
+func TestStrategyTierToggle(t *testing.T) {
+	f := newFake()
+	m := newTestModel(f, 120, 40)
+	for _, want := range []engine.Strategy{engine.Hedge, engine.Consensus, engine.Race} {
+		press(m, "m")
+		if m.strategy != want {
+			t.Fatalf("m: strategy = %s, want %s", m.strategy, want)
+		}
+	}
+	press(m, "t")
+	if m.tier != "balanced" || len(m.panes) != 2 || m.timeout() != 45*time.Second {
+		t.Fatalf("t: tier %s with %d panes (timeout %s), want balanced with 2 (45s)", m.tier, len(m.panes), m.timeout())
+	}
+	press(m, "t")
+	if m.tier != "quick" || m.focused().ID != "sim/steady" {
+		t.Fatalf("t: tier = %s focus %s, want quick, focus kept on sim/steady", m.tier, m.focused().ID)
+	}
+	press(m, "tab", "space") // leave sim/flaky out
+	press(m, "r")
+	if len(f.starts) != 1 {
+		t.Fatalf("r started %d sessions, want 1", len(f.starts))
+	}
+	req := f.starts[0]
+	want := []string{"sim/swift", "sim/steady", "sim/slow"}
+	if strings.Join(req.Models, ",") != strings.Join(want, ",") || req.Strategy != engine.Race || req.Tier != "quick" {
+		t.Fatalf("request = %+v, want models %v, race, quick", req, want)
+	}
+	if !strings.Contains(plain(m), "○ off") {
+		t.Errorf("toggled-out pane does not say so:\n%s", plain(m))
+	}
+	press(m, "space")
+	press(m, "r")
+	if got := f.starts[1].Models; got != nil {
+		t.Fatalf("with every model back, Models = %v, want nil (the tier's)", got)
+	}
+}
+
+func TestChaosKeysReachBackend(t *testing.T) {
+	f := newFake()
+	m := newTestModel(f, 120, 40)
+	press(m, "tab", "e", "e", "s")
+	wantTunes := []tuneCall{{"sim/steady", "error_rate", 0.25}, {"sim/steady", "error_rate", 0.25}, {"sim/steady", "stall_rate", 0.25}}
+	if !equalTunes(f.tunes, wantTunes) {
+		t.Fatalf("tunes = %v, want %v", f.tunes, wantTunes)
+	}
+	if !strings.Contains(m.status, "stall_rate → 0.25") {
+		t.Errorf("status = %q, want the new stall rate", m.status)
+	}
+	press(m, "0")
+	got := f.tunes[3:]
+	if len(got) != 2 {
+		t.Fatalf("reset made %d Tune calls, want 2: %v", len(got), got)
+	}
+	for _, c := range got {
+		want := map[string]float64{"error_rate": -0.5, "stall_rate": -0.25}[c.knob]
+		if c.model != "sim/steady" || c.delta != want {
+			t.Errorf("reset call %+v, want %s delta %v", c, c.knob, want)
+		}
+	}
+	press(m, "o", "c", "f")
+	wantF := []forceCall{{"sim/steady", engine.ForceOpen}, {"sim/steady", engine.ForceClosed}, {"sim/steady", engine.ForceNone}}
+	if len(f.forces) != 3 || f.forces[0] != wantF[0] || f.forces[1] != wantF[1] || f.forces[2] != wantF[2] {
+		t.Fatalf("forces = %v, want %v", f.forces, wantF)
+	}
+	if !strings.Contains(m.status, "back to automatic") {
+		t.Errorf("status = %q after f", m.status)
+	}
+	// A model the backend cannot tune reports the error.
+	f.cfg.Tiers["quick"] = engine.TierConfig{Models: []string{"real/gpt"}}
+	m = newTestModel(f, 120, 40)
+	press(m, "e")
+	if !m.statusErr || !strings.Contains(m.status, "not a simulated model") {
+		t.Errorf("status = %q (err %v), want the backend's error", m.status, m.statusErr)
+	}
+}
+
+func equalTunes(a, b []tuneCall) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestPromptModeAndHistory(t *testing.T) {
+	f := newFake()
+	m := New(f, Options{Theme: themes.NoColor(), Clock: func() time.Time { return fixedClock }})
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	if m.mode != modePrompt {
+		t.Fatalf("without a prompt the dashboard starts in %v, want prompt", m.mode)
+	}
+	press(m, "q", "x")
+	if m.quitting || m.input.Value() != "qx" {
+		t.Fatalf("q in typing mode: quitting=%v value=%q, want it typed", m.quitting, m.input.Value())
+	}
+	press(m, "backspace", "backspace", "h", "i", "enter")
+	if len(f.starts) != 1 || f.starts[0].Prompt != "hi" || m.mode != modePanes {
+		t.Fatalf("enter: starts=%v mode=%v", f.starts, m.mode)
+	}
+	press(m, "/")
+	m.input.SetValue("")
+	press(m, "s", "e", "c", "o", "n", "d", "enter", "i", "up")
+	if m.input.Value() != "second" {
+		t.Fatalf("up: value = %q, want the latest prompt", m.input.Value())
+	}
+	press(m, "up")
+	if m.input.Value() != "hi" {
+		t.Fatalf("up twice: value = %q, want hi", m.input.Value())
+	}
+	press(m, "down", "down")
+	if m.input.Value() != "" {
+		t.Fatalf("down past the newest: value = %q, want empty", m.input.Value())
+	}
+	press(m, "esc")
+	if m.mode != modePanes {
+		t.Fatalf("esc: mode = %v, want panes", m.mode)
+	}
+	_, cmd := m.Update(keyMsg("q"))
+	if !m.quitting || cmd == nil {
+		t.Fatalf("q in navigation mode did not quit")
+	}
+}
+
+func TestEscCancelsRunningSession(t *testing.T) {
+	for _, key := range []string{"esc", "ctrl+c"} {
+		t.Run(key, func(t *testing.T) {
+			f := newFake()
+			f.live = true
+			f.script = func(engine.SessionRequest) []engine.Event {
+				return []engine.Event{{Type: engine.SessionStarted}, {Type: engine.AttemptStarted, Model: "sim/slow", Role: engine.RoleRacer}}
+			}
+			m := newTestModel(f, 120, 40)
+			l := newLoop(t, m)
+			defer l.close()
+			l.send(keyMsg("r"))
+			l.until(func() bool { return m.byID["sim/slow"].Status() == "connecting" })
+			ctx := f.ctxs[0]
+			l.send(keyMsg(key))
+			if ctx.Err() != context.Canceled {
+				t.Fatalf("%s: session ctx err = %v, want canceled", key, ctx.Err())
+			}
+			if m.quitting {
+				t.Fatalf("%s while running quit the dashboard", key)
+			}
+			// The final events still arrive and are drawn.
+			l.until(func() bool { return !m.running })
+			if got := m.byID["sim/slow"].Status(); got != "cancelled" {
+				t.Fatalf("slow status = %s, want cancelled", got)
+			}
+			if !strings.Contains(plain(m), "cancelled · user") {
+				t.Errorf("pane does not say the user cancelled:\n%s", plain(m))
+			}
+			l.send(keyMsg("ctrl+c"))
+			if !m.quitting {
+				t.Fatal("ctrl+c when idle did not quit")
+			}
+		})
+	}
+}
+
+func TestTooSmall(t *testing.T) {
+	m := newTestModel(newFake(), 50, 12)
+	if got := plain(m); !strings.Contains(got, "terminal too small: 50×12") {
+		t.Fatalf("small terminal view:\n%s", got)
+	}
+}
+
+func TestLayoutAdapts(t *testing.T) {
+	tests := []struct {
+		n, w, h   int
+		cols, rws int
+		compact   bool
+	}{
+		{4, 160, 30, 2, 2, false},
+		{8, 200, 30, 4, 2, false},
+		{2, 120, 20, 2, 1, false},
+		{1, 80, 20, 1, 1, false},
+		{8, 60, 8, 1, 8, true},
+	}
+	for _, tt := range tests {
+		g := chooseGrid(tt.n, tt.w, tt.h)
+		if g.compact != tt.compact || !tt.compact && (g.cols != tt.cols || g.rows != tt.rws) {
+			t.Errorf("chooseGrid(%d, %d, %d) = %+v, want %d×%d compact=%v", tt.n, tt.w, tt.h, g, tt.cols, tt.rws, tt.compact)
+		}
+	}
+	// Every frame fills the terminal exactly, at any size.
+	f := newFake()
+	for _, sz := range [][2]int{{60, 16}, {80, 24}, {100, 30}, {120, 40}, {160, 48}, {200, 50}} {
+		m := newTestModel(f, sz[0], sz[1])
+		press(m, "r")
+		lines := strings.Split(m.render(), "\n")
+		if len(lines) != sz[1] {
+			t.Errorf("%dx%d: %d lines, want %d", sz[0], sz[1], len(lines), sz[1])
+		}
+		for i, l := range lines {
+			if w := ansiWidth(l); w > sz[0] {
+				t.Errorf("%dx%d: line %d is %d wide: %q", sz[0], sz[1], i, w, stripANSI(l))
+			}
+		}
+	}
+}
+
+func TestNoColorIsReadable(t *testing.T) {
+	m := newTestModel(newFake(), 160, 48)
+	press(m, "r")
+	out := m.render()
+	if strings.Contains(out, "\x1b[3") || strings.Contains(out, "\x1b[38") {
+		t.Errorf("colourless theme emits colour codes")
+	}
+	for _, w := range []string{"★ won", "■ cancelled · lost race", "✗ failed · rate_limited", "○ OPEN", "● closed"} {
+		if !strings.Contains(stripANSI(out), w) {
+			t.Errorf("without colour, %q is not readable", w)
+		}
+	}
+}
