@@ -1,0 +1,220 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// council runs the CLI in-process with a clean environment plus env.
+func council(t *testing.T, env map[string]string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	getenv := func(k string) string {
+		if v, ok := env[k]; ok {
+			return v
+		}
+		if k == "HOME" {
+			return t.TempDir()
+		}
+		return ""
+	}
+	var out, errb bytes.Buffer
+	code = realMain(context.Background(), args, strings.NewReader(""), &out, &errb, getenv)
+	return out.String(), errb.String(), code
+}
+
+func TestRunJSONSummary(t *testing.T) {
+	out, errOut, code := council(t, nil, "run", "--config", "testdata/fast.toml", "--json", "--seed", "1", "How do indexes work?")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	var sum map[string]any
+	if err := json.Unmarshal([]byte(out), &sum); err != nil {
+		t.Fatalf("output is not one JSON object: %v\n%s", err, out)
+	}
+	for _, k := range []string{"session", "strategy", "tier", "status", "winner", "answer", "elapsed_ms", "cost_usd", "models", "breakers", "tie_break"} {
+		if _, ok := sum[k]; !ok {
+			t.Errorf("summary has no %q", k)
+		}
+	}
+	if sum["strategy"] != "race" || sum["tier"] != "quick" || sum["status"] != "decided" || sum["winner"] != "sim/a" {
+		t.Errorf("got strategy %v tier %v status %v winner %v, want race quick decided sim/a", sum["strategy"], sum["tier"], sum["status"], sum["winner"])
+	}
+	models := sum["models"].([]any)
+	if len(models) != 3 {
+		t.Fatalf("%d models, want 3", len(models))
+	}
+	statuses := map[string]string{}
+	for _, m := range models {
+		m := m.(map[string]any)
+		statuses[m["id"].(string)] = m["status"].(string)
+		for _, k := range []string{"id", "provider", "role", "status", "started_ms", "elapsed_ms", "input_tokens", "output_tokens", "cost_usd"} {
+			if _, ok := m[k]; !ok {
+				t.Errorf("model %v has no %q", m["id"], k)
+			}
+		}
+	}
+	if statuses["sim/a"] != "won" || statuses["sim/b"] != "cancelled" || statuses["sim/c"] != "cancelled" {
+		t.Errorf("statuses %v, want a won, b and c cancelled", statuses)
+	}
+	if b := sum["breakers"].(map[string]any)["sim/a"].(map[string]any); b["state"] != "closed" {
+		t.Errorf("breaker %v, want closed", b)
+	}
+}
+
+func TestRunEventsCoversTheSession(t *testing.T) {
+	out, errOut, code := council(t, nil, "run", "--config", "testdata/fast.toml", "--events", "--strategy", "consensus", "I was charged twice")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	seen := map[string]bool{}
+	sc := bufio.NewScanner(strings.NewReader(out))
+	sc.Buffer(nil, 1<<20)
+	seq := 0
+	for sc.Scan() {
+		var ev map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			t.Fatalf("line %q: %v", sc.Text(), err)
+		}
+		seq++
+		if int(ev["seq"].(float64)) != seq {
+			t.Fatalf("seq %v, want %d", ev["seq"], seq)
+		}
+		if _, ok := ev["t_ms"]; !ok || ev["session"] == "" {
+			t.Fatalf("event without t_ms or session: %v", ev)
+		}
+		seen[ev["type"].(string)] = true
+	}
+	for _, want := range []string{"session_started", "attempt_started", "first_token", "delta", "attempt_done", "vote_cast", "decided", "session_done"} {
+		if !seen[want] {
+			t.Errorf("no %s event in %v", want, seen)
+		}
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	bad := t.TempDir() + "/bad.toml"
+	os.WriteFile(bad, []byte("[tiers.quick]\nmodels = []\ntimout = \"3s\"\n"), 0o600)
+	tests := []struct {
+		name string
+		args []string
+		want int
+		msg  string
+	}{
+		{"decided", []string{"run", "--config", "testdata/fast.toml", "x"}, 0, ""},
+		{"quorum missed", []string{"run", "--config", "testdata/fast.toml", "--tier", "broken", "--strategy", "consensus", "x"}, 1, "quorum not reached"},
+		{"all failed", []string{"run", "--config", "testdata/fast.toml", "--models", "sim/bad1,sim/bad2", "x"}, 1, "every model failed"},
+		{"bad config", []string{"run", "--config", bad, "x"}, 2, "bad.toml:3: key tiers.quick.timout"},
+		{"bad strategy", []string{"run", "--config", "testdata/fast.toml", "--strategy", "vote", "x"}, 2, "unknown strategy"},
+		{"unknown tier", []string{"run", "--config", "testdata/fast.toml", "--tier", "nope", "x"}, 2, "unknown tier"},
+		{"unknown model", []string{"run", "--config", "testdata/fast.toml", "--models", "sim/zz", "x"}, 2, "sim/zz"},
+		{"no prompt", []string{"run", "--config", "testdata/fast.toml"}, 2, "no prompt"},
+		{"missing file", []string{"run", "--config", "nope.toml", "x"}, 2, "nope.toml"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, errOut, code := council(t, nil, tt.args...)
+			if code != tt.want || !strings.Contains(errOut, tt.msg) {
+				t.Errorf("exit %d stderr %q, want %d containing %q", code, errOut, tt.want, tt.msg)
+			}
+		})
+	}
+}
+
+func TestRepeatSharesBreakers(t *testing.T) {
+	out, _, code := council(t, nil, "run", "--config", "testdata/fast.toml", "--tier", "broken", "--json", "--repeat", "5", "x")
+	if code != 0 {
+		t.Fatalf("exit %d, want 0 (sim/c answers every time)", code)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 5 {
+		t.Fatalf("%d summaries, want 5", len(lines))
+	}
+	var last struct {
+		Models []struct{ ID, Status, Reason string }
+		Breakers map[string]struct{ State string }
+	}
+	if err := json.Unmarshal([]byte(lines[4]), &last); err != nil {
+		t.Fatal(err)
+	}
+	// min_requests 3: three failures open the breakers; sessions 4 and 5 skip them.
+	if last.Breakers["sim/bad1"].State != "open" {
+		t.Errorf("sim/bad1 breaker %q after 5 sessions, want open", last.Breakers["sim/bad1"].State)
+	}
+	for _, m := range last.Models {
+		if m.ID == "sim/bad1" && (m.Status != "skipped" || m.Reason != "breaker_open") {
+			t.Errorf("sim/bad1 in session 5: %s/%s, want skipped/breaker_open", m.Status, m.Reason)
+		}
+	}
+}
+
+func TestSeedMakesSimulatedModelsReproducible(t *testing.T) {
+	run := func(seed string) string {
+		out, _, _ := council(t, nil, "run", "--config", "testdata/fast.toml", "--models", "sim/b", "--seed", seed, "Tell me about the Roman empire")
+		return out
+	}
+	a, b, c := run("7"), run("7"), run("8")
+	if a != b || a == "" {
+		t.Errorf("same seed, different answers:\n%q\n%q", a, b)
+	}
+	if a == c {
+		t.Errorf("different seeds, same answer %q", a)
+	}
+}
+
+func TestConfigCheckRedactsKeys(t *testing.T) {
+	const secret = "sk-test-DO-NOT-PRINT-1234567890"
+	env := map[string]string{"OPENAI_API_KEY": secret}
+	out, errOut, code := council(t, env, "config", "check")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if strings.Contains(out+errOut, secret) {
+		t.Fatal("config check printed the key")
+	}
+	if !strings.Contains(out, "OPENAI_API_KEY") || !strings.Contains(out, "config ok") {
+		t.Errorf("config check output does not name the key's source:\n%s", out)
+	}
+	out, _, _ = council(t, nil, "config", "check")
+	if !strings.Contains(out, "demo") {
+		t.Errorf("with no key and no config, config check should say the demo council is in use:\n%s", out)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	out, _, code := council(t, nil, "version")
+	if code != 0 || !strings.HasPrefix(out, "council ") {
+		t.Errorf("version: %d %q", code, out)
+	}
+}
+
+// TestDependenciesPointOneWay enforces DESIGN.md section 1: the engine and
+// the providers import no UI package.
+func TestDependenciesPointOneWay(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "./engine/...", "./providers/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if strings.Contains(dep, "bubbletea") || strings.Contains(dep, "lipgloss") || strings.Contains(dep, "charm.land/bubbles") ||
+			strings.HasSuffix(dep, "council/ui") || strings.HasSuffix(dep, "council/themes") {
+			t.Errorf("engine or providers depend on %s", dep)
+		}
+	}
+	out, err = exec.Command("go", "list", "-deps", "./providers/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	if strings.Contains(string(out), "council/engine") {
+		t.Error("providers import the engine")
+	}
+}
