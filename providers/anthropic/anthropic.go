@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -79,6 +80,12 @@ func New(o Options) (*Client, error) {
 	if c.key == "" {
 		return nil, &providers.Error{Kind: providers.KindAuth, Provider: c.name,
 			Message: "no API key: set " + c.keyEnv, Err: providers.ErrNoKey}
+	}
+	if o.BaseURL != "" {
+		u, err := url.Parse(o.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("provider %s: base_url %q is not an http(s) URL", c.name, providers.Redact(o.BaseURL, c.key))
+		}
 	}
 	if c.http == nil {
 		c.http = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}

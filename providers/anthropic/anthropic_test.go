@@ -505,6 +505,25 @@ func TestCloseFromAnotherGoroutine(t *testing.T) {
 	}
 }
 
+func TestCancelBeforeHeaders(t *testing.T) {
+	_, c := newFake(t, func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+	ctx, cancel := context.WithCancelCause(context.Background())
+	userQuit := errors.New("user")
+	time.AfterFunc(50*time.Millisecond, func() { cancel(userQuit) })
+	_, err := c.Stream(ctx, request())
+	if !errors.Is(err, userQuit) {
+		t.Errorf("err = %v, want the context's cause", err)
+	}
+}
+
+func TestBadBaseURL(t *testing.T) {
+	_, err := New(Options{Name: "claude", BaseURL: "api.anthropic.com/" + testKey, APIKey: testKey})
+	if err == nil || !strings.Contains(err.Error(), "base_url") {
+		t.Fatalf("err = %v, want a base_url error", err)
+	}
+	assertNoKey(t, err)
+}
+
 func TestDeadlineBeforeHeaders(t *testing.T) {
 	_, c := newFake(t, func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
