@@ -45,7 +45,8 @@ type attempt struct {
 	err    string
 
 	queued, start, first, end time.Duration
-	hasStart, hasFirst        bool
+	hasQueued, hasStart       bool
+	hasFirst                  bool
 
 	text       strings.Builder
 	textRunes  int
@@ -64,7 +65,7 @@ type attempt struct {
 func (a *attempt) apply(ev engine.Event) {
 	switch ev.Type {
 	case engine.AttemptQueued:
-		a.phase, a.queued, a.role = phaseQueued, ev.T, orRole(ev.Role, a.role)
+		a.phase, a.queued, a.hasQueued, a.role = phaseQueued, ev.T, true, orRole(ev.Role, a.role)
 	case engine.AttemptStarted:
 		a.phase, a.start, a.hasStart, a.role = phaseConnecting, ev.T, true, orRole(ev.Role, a.role)
 	case engine.FirstToken:

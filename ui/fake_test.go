@@ -378,3 +378,5 @@ func (l *loop) until(cond func() bool) {
 }
 
 func (l *loop) close() { close(l.done) }
+
+func teaSize(w, h int) tea.WindowSizeMsg { return tea.WindowSizeMsg{Width: w, Height: h} }

@@ -105,7 +105,7 @@ func (p *ModelPane) metrics() string {
 			parts = append(parts, fmt.Sprintf("%.0f tok/s", float64(n)/d.Seconds()))
 		}
 	}
-	if a.cost > 0 || a.phase.ended() && a.phase != phaseSkipped {
+	if a.cost > 0 || a.phase == phaseDone || a.phase == phaseWon {
 		parts = append(parts, fmtCost(a.cost))
 	}
 	if a.voted {

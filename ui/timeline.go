@@ -92,7 +92,7 @@ func (t *Timeline) View(width, height int) string {
 		now = t.end
 	}
 	title := s.Title.Render("Timeline")
-	legend := s.Subtle.Render("├ start ▼ 1st token ↯ hedge ★ won ✓ done ■ cancelled ✗ failed ⊘ skipped")
+	legend := s.Subtle.Render("◌┄ queued ├ start ▼ 1st token ↯ hedge ★ won ✓ done ■ cancelled ✗ failed ⊘ skipped")
 	if t.hasDec {
 		legend = s.Accent.Render("┆ decided "+fmtDur(t.decided)) + s.Subtle.Render("  ") + legend
 	}
@@ -155,8 +155,12 @@ func (t *Timeline) row(a *attempt, aw int, col func(time.Duration) int, now time
 	s := &t.ctx.S
 	cells := []rune(strings.Repeat(" ", aw))
 	end := a.now(now)
-	if a.phase == phaseQueued {
-		for i := col(a.queued); i <= col(now); i++ {
+	if a.hasQueued {
+		qend := now
+		if a.hasStart {
+			qend = a.start
+		}
+		for i := col(a.queued); i <= col(qend); i++ {
 			cells[i] = '┄'
 		}
 		cells[col(a.queued)] = '◌'

@@ -351,7 +351,7 @@ func (m *Model) bottomView(w, h int) string {
 		tw := w - vw - bw - 2
 		return joinColumns([]string{m.timeline.View(tw, h), m.votes.View(vw, h), m.board.View(bw, h)}, []int{tw + 1, vw + 1, bw}, h)
 	case w >= 100:
-		bw := min(w*45/100, 90)
+		bw := min(max(w/2, 70), 90)
 		tw := w - bw - 1
 		left := m.timeline.View(tw, h)
 		if votes {
