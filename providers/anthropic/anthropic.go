@@ -18,6 +18,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	sdk "github.com/anthropics/anthropic-sdk-go/v2"
 	"github.com/anthropics/anthropic-sdk-go/v2/option"
@@ -136,7 +137,8 @@ func params(req providers.Request) sdk.MessageNewParams {
 	return p
 }
 
-// errClosed is the cause of a stream's context after Close.
+// errClosed is the cause of a stream's context after Close, and the error
+// of a Next that Close interrupted.
 var errClosed = errors.New("stream closed")
 
 // Stream starts a streamed completion. The request is sent before Stream
@@ -159,6 +161,8 @@ type stream struct {
 	ctx    context.Context // the caller's, for the cause of a cancellation
 	cancel context.CancelCauseFunc
 	model  string
+
+	closed atomic.Bool // Close was called
 
 	mu    sync.Mutex // Next against Close
 	sdk   *ssestream.Stream[sdk.MessageStreamEventUnion]
@@ -203,11 +207,16 @@ func (s *stream) Next() bool {
 		}
 	}
 	err := s.sdk.Err()
-	if err == nil && s.ctx.Err() == nil {
+	switch {
+	case s.ctx.Err() != nil:
+		err = contextError(s.ctx, s.c.name)
+	case s.closed.Load():
+		err = errClosed
+	case err != nil:
+		err = s.c.classify(s.ctx, s.model, err)
+	default:
 		err = &providers.Error{Kind: providers.KindInvalid, Provider: s.c.name,
 			Message: "stream ended without its final event"}
-	} else {
-		err = s.c.classify(s.ctx, s.model, err)
 	}
 	s.finish(err)
 	return false
@@ -234,6 +243,7 @@ func (s *stream) Err() error {
 // Close releases the connection. It may be called from another goroutine
 // while Next is blocked: cancelling the request's context unblocks it.
 func (s *stream) Close() error {
+	s.closed.Store(true)
 	s.cancel(errClosed)
 	s.mu.Lock()
 	defer s.mu.Unlock()

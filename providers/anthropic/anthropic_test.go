@@ -498,6 +498,9 @@ func TestCloseFromAnotherGoroutine(t *testing.T) {
 	if s.Next() {
 		t.Fatal("Next = true after Close")
 	}
+	if err := s.Err(); !errors.Is(err, errClosed) {
+		t.Errorf("Err = %v, want errClosed", err)
+	}
 	select {
 	case <-gone:
 	case <-time.After(2 * time.Second):

@@ -20,6 +20,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"google.golang.org/genai"
 
@@ -158,7 +159,8 @@ func request(req providers.Request) ([]*genai.Content, *genai.GenerateContentCon
 	return contents, config
 }
 
-// errClosed is the cause of a stream's context after Close.
+// errClosed is the cause of a stream's context after Close, and the error
+// of a Next that Close interrupted.
 var errClosed = errors.New("stream closed")
 
 // Stream starts a streamed completion. The SDK's iterator is lazy: the
@@ -181,6 +183,8 @@ type stream struct {
 	cancel context.CancelCauseFunc
 	ex     *exchange
 	model  string
+
+	closed atomic.Bool // Close was called
 
 	mu    sync.Mutex // Next against Close; iter.Pull forbids concurrent calls
 	next  func() (*genai.GenerateContentResponse, error, bool)
@@ -212,6 +216,9 @@ func (s *stream) Next() bool {
 		switch {
 		case !ok:
 			s.finish(s.endError())
+			return false
+		case err != nil && s.closed.Load() && s.ctx.Err() == nil:
+			s.finish(errClosed)
 			return false
 		case err != nil:
 			s.finish(s.c.classify(s.ctx, s.ex, s.model, err))
@@ -285,6 +292,9 @@ func (s *stream) endError() error {
 	if s.ctx.Err() != nil {
 		return contextError(s.ctx, s.c.name)
 	}
+	if s.closed.Load() {
+		return errClosed
+	}
 	if err := s.ex.readErr(); err != nil {
 		return s.c.classify(s.ctx, s.ex, s.model, err)
 	}
@@ -316,6 +326,7 @@ func (s *stream) Err() error {
 // Close releases the stream. It may be called from another goroutine while
 // Next is blocked: cancelling the request's context unblocks it first.
 func (s *stream) Close() error {
+	s.closed.Store(true)
 	s.cancel(errClosed)
 	s.mu.Lock()
 	defer s.mu.Unlock()
