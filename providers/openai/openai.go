@@ -278,8 +278,12 @@ func (s *stream) finalErr(err error) error {
 	if s.c.kind == KindCompatible && s.finished {
 		return nil
 	}
-	return &providers.Error{Kind: providers.KindInvalid, Provider: s.c.name,
-		Message: "stream ended without its final event"}
+	msg := "stream ended without its final event"
+	if ct := s.wire.header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "text/event-stream") {
+		// A server that ignored stream: true, or a proxy's error page.
+		msg += fmt.Sprintf(" (the response was %s, not an event stream)", s.c.clean(ct))
+	}
+	return &providers.Error{Kind: providers.KindInvalid, Provider: s.c.name, Message: msg}
 }
 
 // Chunk implements [providers.Stream].

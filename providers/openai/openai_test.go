@@ -258,6 +258,27 @@ func TestRecordings(t *testing.T) {
 	}
 }
 
+// A server that ignores stream: true answers with one JSON object; that is
+// not a stream, and the message says so.
+func TestNotAStream(t *testing.T) {
+	srv, _ := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"Hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}`)
+	})
+	c := newClient(t, Options{Name: "local", Kind: KindCompatible, BaseURL: srv.URL})
+	s, err := c.Stream(context.Background(), userReq("m"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	text, _, err := drain(s)
+	pe := asProviderError(t, err)
+	want := "stream ended without its final event (the response was application/json, not an event stream)"
+	if text != "" || pe.Kind != providers.KindInvalid || pe.Message != want {
+		t.Errorf("text %q, err %v (kind %v); want no text, kind invalid, %q", text, err, pe.Kind, want)
+	}
+}
+
 // The final usage-only chunk (choices: []) is its own chunk: usage, no text.
 func TestUsageOnlyFinalChunk(t *testing.T) {
 	srv, _ := newServer(t, replay(t, "plain.sse", 0))
@@ -743,34 +764,64 @@ func TestDeadline(t *testing.T) {
 }
 
 // A connection dropped mid-chunk (no terminating chunk) is a truncated
-// stream.
+// stream; a reset is a connection failure.
 func TestConnectionDroppedMidStream(t *testing.T) {
 	events := bytes.SplitAfter(readFile(t, "plain.sse"), []byte("\n\n"))
-	srv, _ := newServer(t, func(w http.ResponseWriter, r *http.Request) {
-		sseHeaders(w)
-		writeSteps(w, bytes.Join(events[:3], nil), 0)
-		_, _ = w.Write(events[3][:40]) // half an event
-		w.(http.Flusher).Flush()
-		conn, _, err := http.NewResponseController(w).Hijack()
-		if err != nil {
-			t.Errorf("hijack: %v", err)
-			return
-		}
-		conn.Close()
-	})
-	c := newClient(t, Options{Name: "openai", BaseURL: srv.URL, APIKey: testKey})
-	s, err := c.Stream(context.Background(), userReq("gpt-4.1-mini"))
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name     string
+		reset    bool
+		wantKind providers.Kind
+		wantMsg  string
+	}{
+		{"closed", false, providers.KindInvalid, "stream ended without its final event: connection closed mid-stream"},
+		{"reset", true, providers.KindError, "connection lost mid-stream: "},
 	}
-	defer s.Close()
-	text, _, err := drain(s)
-	if text != "Hedging sends" {
-		t.Errorf("text = %q, want %q", text, "Hedging sends")
-	}
-	pe := asProviderError(t, err)
-	if pe.Kind != providers.KindInvalid || !strings.Contains(pe.Message, "stream ended without its final event") {
-		t.Errorf("err = %v (kind %v), want kind invalid, truncated", err, pe.Kind)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// The server drops the connection only once the client has
+			// read what came before: a reset may discard unread data.
+			proceed := make(chan struct{})
+			srv, _ := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+				sseHeaders(w)
+				writeSteps(w, bytes.Join(events[:3], nil), 0)
+				_, _ = w.Write(events[3][:40]) // half an event
+				w.(http.Flusher).Flush()
+				<-proceed
+				conn, _, err := http.NewResponseController(w).Hijack()
+				if err != nil {
+					t.Errorf("hijack: %v", err)
+					return
+				}
+				if tt.reset {
+					_ = conn.(*net.TCPConn).SetLinger(0) // close with RST
+				}
+				conn.Close()
+			})
+			c := newClient(t, Options{Name: "openai", BaseURL: srv.URL, APIKey: testKey})
+			s, err := c.Stream(context.Background(), userReq("gpt-4.1-mini"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			var text string
+			for range 2 {
+				if !s.Next() {
+					t.Fatalf("Next = false: %v", s.Err())
+				}
+				text += s.Chunk().Text
+			}
+			close(proceed)
+			rest, _, err := drain(s)
+			text += rest
+			if text != "Hedging sends" {
+				t.Errorf("text = %q, want %q", text, "Hedging sends")
+			}
+			pe := asProviderError(t, err)
+			if pe.Kind != tt.wantKind || !strings.HasPrefix(pe.Message, tt.wantMsg) {
+				t.Errorf("err = %v (kind %v), want kind %v, %q", err, pe.Kind, tt.wantKind, tt.wantMsg)
+			}
+			t.Logf("%v", err)
+		})
 	}
 }
 

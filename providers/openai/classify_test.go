@@ -1,0 +1,188 @@
+package openai
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/council-dev/council/providers"
+)
+
+func TestRetryAfter(t *testing.T) {
+	now := time.Date(2025, 8, 11, 9, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name   string
+		header map[string]string
+		want   time.Duration
+	}{
+		{"none", nil, 0},
+		{"seconds", map[string]string{"Retry-After": "12"}, 12 * time.Second},
+		{"fractional seconds", map[string]string{"Retry-After": "0.5"}, 500 * time.Millisecond},
+		{"http date", map[string]string{"Retry-After": "Mon, 11 Aug 2025 09:00:30 GMT"}, 30 * time.Second},
+		{"http date in the past", map[string]string{"Retry-After": "Mon, 11 Aug 2025 08:59:00 GMT"}, 0},
+		{"negative", map[string]string{"Retry-After": "-3"}, 0},
+		{"garbage", map[string]string{"Retry-After": "soon"}, 0},
+		{"ms beats seconds", map[string]string{"Retry-After": "2", "Retry-After-Ms": "1250"}, 1250 * time.Millisecond},
+		{"bad ms falls back", map[string]string{"Retry-After": "2", "Retry-After-Ms": "x"}, 2 * time.Second},
+		{"exhausted tokens budget", map[string]string{
+			"X-Ratelimit-Remaining-Requests": "499", "X-Ratelimit-Reset-Requests": "120ms",
+			"X-Ratelimit-Remaining-Tokens": "0", "X-Ratelimit-Reset-Tokens": "6m0s",
+		}, 6 * time.Minute},
+		{"budgets not exhausted", map[string]string{
+			"X-Ratelimit-Remaining-Requests": "3", "X-Ratelimit-Reset-Requests": "1s",
+		}, 0},
+		{"Retry-After beats budgets", map[string]string{
+			"Retry-After": "1", "X-Ratelimit-Remaining-Tokens": "0", "X-Ratelimit-Reset-Tokens": "6m0s",
+		}, time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := http.Header{}
+			for k, v := range tt.header {
+				h.Set(k, v)
+			}
+			if got := retryAfter(h, now); got != tt.want {
+				t.Errorf("retryAfter = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestEventErr(t *testing.T) {
+	c := &Client{name: "p", kind: KindCompatible, apiKey: testKey}
+	tests := []struct {
+		data     string
+		wantKind providers.Kind
+		wantMsg  string
+	}{
+		{`{"error":{"message":"The server had an error","type":"server_error","param":null,"code":null}}`,
+			providers.KindHTTP, "error event mid-stream (server_error): The server had an error"},
+		{`{"error":{"message":"Rate limit reached for requests","type":"requests","code":"rate_limit_exceeded"}}`,
+			providers.KindRateLimited, "(requests): Rate limit reached"},
+		{`{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}}`,
+			providers.KindRateLimited, "quota"},
+		{`{"error":{"code":429,"message":"Rate limit exceeded: free-models-per-min"}}`,
+			providers.KindRateLimited, "(429): Rate limit exceeded"},
+		{`{"error":{"code":401,"message":"No auth credentials found"}}`,
+			providers.KindAuth, "set api_key_env for provider p"},
+		{`{"error":{"message":"Overloaded","type":"overloaded_error"}}`,
+			providers.KindHTTP, "(overloaded_error): Overloaded"},
+		{`{"error":"upstream connect error or disconnect/reset before headers"}`,
+			providers.KindHTTP, "error event mid-stream: upstream connect error"},
+		{`{"error":{"message":"bad key ` + testKey + `\nsecond line","type":"invalid_request_error"}}`,
+			providers.KindHTTP, "bad key [REDACTED] second line"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.wantMsg, func(t *testing.T) {
+			pe := c.eventErr([]byte(tt.data))
+			if pe.Kind != tt.wantKind || !strings.Contains(pe.Message, tt.wantMsg) {
+				t.Errorf("eventErr = %v (kind %v), want kind %v containing %q", pe, pe.Kind, tt.wantKind, tt.wantMsg)
+			}
+			checkSafe(t, pe)
+		})
+	}
+}
+
+func TestCtxErr(t *testing.T) {
+	c := &Client{name: "p"}
+	errLost := errors.New("lost race")
+	tests := []struct {
+		name     string
+		ctx      func() (context.Context, context.CancelFunc)
+		wantKind providers.Kind
+		wantIs   error
+		wantRaw  bool // the cause itself, not a *providers.Error
+	}{
+		{"cancel cause", func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancelCause(context.Background())
+			cancel(errLost)
+			return ctx, func() {}
+		}, 0, errLost, true},
+		{"deadline", func() (context.Context, context.CancelFunc) {
+			return context.WithDeadline(context.Background(), time.Unix(0, 0))
+		}, providers.KindTimeout, context.DeadlineExceeded, false},
+		{"deadline with stalled cause", func() (context.Context, context.CancelFunc) {
+			return context.WithDeadlineCause(context.Background(), time.Unix(0, 0), providers.ErrStalled)
+		}, providers.KindStalled, providers.ErrStalled, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := tt.ctx()
+			defer cancel()
+			err := c.ctxErr(ctx, true)
+			if !errors.Is(err, tt.wantIs) {
+				t.Errorf("err = %v, want it to wrap %v", err, tt.wantIs)
+			}
+			var pe *providers.Error
+			if isPE := errors.As(err, &pe); isPE == tt.wantRaw {
+				t.Fatalf("err = %#v, want raw cause: %v", err, tt.wantRaw)
+			}
+			if pe != nil && pe.Kind != tt.wantKind {
+				t.Errorf("kind = %v, want %v", pe.Kind, tt.wantKind)
+			}
+		})
+	}
+}
+
+func TestClean(t *testing.T) {
+	c := &Client{apiKey: testKey}
+	long := strings.Repeat("日", 400)
+	tests := []struct{ in, want string }{
+		{"a\n b\r\n\tc", "a b c"},
+		{"key " + testKey + " there", "key [REDACTED] there"},
+		{"Incorrect API key provided: sk-proj-abcd****wxyz.", "Incorrect API key provided: [REDACTED]"},
+		{"gsk_Qw3ErT5yU7iO9pAs leaked", "[REDACTED] leaked"},
+		{"Authorization: Bearer abc.def", "Authorization: Bearer [REDACTED]"},
+		{long, strings.Repeat("日", 300) + "…"},
+	}
+	for _, tt := range tests {
+		if got := c.clean(tt.in); got != tt.want {
+			t.Errorf("clean(%.40q) = %.60q, want %.60q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// The [DONE] watcher must see the line whatever the read boundaries.
+func TestDoneWatcher(t *testing.T) {
+	tests := []struct {
+		body string
+		want bool
+	}{
+		{"data: {}\n\ndata: [DONE]\n\n", true},
+		{"data:[DONE]\r\n\r\n", true},
+		{"data: [DONE]", true}, // no newline before EOF
+		{"data: {\"x\":\"data: [DONE]\"}\n\n", false},
+		{"data: {}\n\n", false},
+		{": data: [DONE]\n\n", false},
+	}
+	for _, tt := range tests {
+		for step := 1; step <= 4; step++ {
+			w := &wire{}
+			d := &doneWatcher{rc: io.NopCloser(&stepReader{s: tt.body, step: step}), w: w}
+			if _, err := io.ReadAll(d); err != nil {
+				t.Fatal(err)
+			}
+			if got := w.sawDone.Load(); got != tt.want {
+				t.Errorf("%q step %d: sawDone = %v, want %v", tt.body, step, got, tt.want)
+			}
+		}
+	}
+}
+
+type stepReader struct {
+	s    string
+	step int
+}
+
+func (r *stepReader) Read(p []byte) (int, error) {
+	if r.s == "" {
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), r.step)], r.s)
+	r.s = r.s[n:]
+	return n, nil
+}
