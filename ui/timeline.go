@@ -127,6 +127,7 @@ func (t *Timeline) View(width, height int) string {
 	}
 	// Axis with labels at 0, ¼, ½, ¾ and the full scale.
 	axis := []rune(strings.Repeat(" ", aw))
+	free := 0 // first column a label may use
 	for i := 0; i <= 4; i++ {
 		d := scale * time.Duration(i) / 4
 		lbl := []rune(fmtDur(d))
@@ -137,10 +138,11 @@ func (t *Timeline) View(width, height int) string {
 		if c+len(lbl) > aw {
 			c = aw - len(lbl)
 		}
-		if c < 0 {
+		if c < free {
 			continue
 		}
 		copy(axis[c:], lbl)
+		free = c + len(lbl) + 1
 	}
 	lines = append(lines, strings.Repeat(" ", nameW+1)+s.Muted.Render(string(axis)))
 	if len(lines) > height {
@@ -194,6 +196,11 @@ func (t *Timeline) row(a *attempt, aw int, col func(time.Duration) int, now time
 		glyph, word = '★', "won "+fmtDur(a.end)
 	case phaseDone:
 		glyph, word = '✓', "done "+fmtDur(a.end)
+		if a.voted && a.vote != "" {
+			word = a.vote + " " + fmtDur(a.end)
+		} else if a.voted {
+			word = "invalid vote"
+		}
 	case phaseCancelled:
 		glyph, word = '■', reasonText(a.reason)
 	case phaseFailed:

@@ -93,14 +93,19 @@ func (m *Model) headerView(w int) string {
 	if m.running {
 		clock = spin(m.ctx) + " " + clock
 	}
-	left := s.Header.Render(" council ") + " " + strings.Join([]string{
-		item("strategy", string(m.strategy)),
-		item("tier", m.tier),
-		item("session", n),
-		item("elapsed", clock),
-		item("cost", fmtCost(m.sessionCost)),
-		item("run", fmtCost(m.runCost+m.liveCost())),
-	}, sep)
+	values := []string{string(m.strategy), m.tier, n, clock, fmtCost(m.sessionCost), fmtCost(m.runCost + m.liveCost())}
+	labels := []string{"strategy", "tier", "session", "elapsed", "cost", "run"}
+	parts := make([]string, len(values))
+	for i := range values {
+		parts[i] = item(labels[i], values[i])
+	}
+	left := s.Header.Render(" council ") + " " + strings.Join(parts, sep)
+	if lipgloss.Width(left) > w-12 { // narrow: values only, the run cost still labelled
+		for i := range values[:5] {
+			parts[i] = s.Bold.Render(values[i])
+		}
+		left = s.Header.Render(" council ") + " " + strings.Join(parts, s.Muted.Render(" · "))
+	}
 	var right []string
 	if m.auto {
 		right = append(right, s.Warn.Render("⟳ auto "+fmtDur(m.opts.AutoFireEvery)))
@@ -351,7 +356,10 @@ func (m *Model) bottomView(w, h int) string {
 		tw := w - vw - bw - 2
 		return joinColumns([]string{m.timeline.View(tw, h), m.votes.View(vw, h), m.board.View(bw, h)}, []int{tw + 1, vw + 1, bw}, h)
 	case w >= 100:
-		bw := min(max(w/2, 70), 90)
+		bw := w / 2
+		if w >= 120 {
+			bw = min(max(w/2, 70), 90)
+		}
 		tw := w - bw - 1
 		left := m.timeline.View(tw, h)
 		if votes {
