@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"go.uber.org/goleak"
 )
 
 func TestEmbeddedThemesParse(t *testing.T) {
@@ -103,3 +105,5 @@ func contains(s []string, v string) bool {
 	}
 	return false
 }
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
