@@ -147,21 +147,6 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 // fullHelpTitles names the FullHelp groups, in order.
 var fullHelpTitles = []string{"Prompt & session", "Panes", "Demo", "Chaos (focused model)", "Zoomed pane", "General"}
 
-// allEnabled returns the keymap with every binding enabled: the full help
-// lists every key, whatever the mode.
-func (k KeyMap) allEnabled() KeyMap {
-	return k.enabled(keyState{mode: modePanes, canRun: true, sim: true, hasModels: true, chaos: true}).
-		withAll()
-}
-
-func (k KeyMap) withAll() KeyMap {
-	for _, g := range []*key.Binding{&k.Run, &k.HistoryUp, &k.HistoryDown, &k.Leave, &k.Cancel,
-		&k.ScrollUp, &k.ScrollDown, &k.PageUp, &k.PageDown, &k.Top, &k.Bottom, &k.Unzoom} {
-		g.SetEnabled(true)
-	}
-	return k
-}
-
 // fullHelpView renders the grouped help with a title over each group.
 func fullHelpView(h help.Model, k KeyMap, width int, title lipgloss.Style) string {
 	groups := k.FullHelp()

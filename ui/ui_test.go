@@ -403,3 +403,52 @@ func TestNoColorIsReadable(t *testing.T) {
 		}
 	}
 }
+
+func TestAutoFire(t *testing.T) {
+	f := newFake()
+	m := newTestModel(f, 120, 40)
+	press(m, "a")
+	if !m.auto || len(f.starts) != 1 {
+		t.Fatalf("a: auto=%v starts=%d, want on and one session at once", m.auto, len(f.starts))
+	}
+	if !strings.Contains(plain(m), "auto 3s") {
+		t.Errorf("header does not show auto-fire:\n%s", plain(m))
+	}
+	_, cmd := m.Update(autoFireMsg{gen: m.autoGen})
+	runCmd(m, cmd)
+	if len(f.starts) != 2 {
+		t.Fatalf("auto-fire tick started %d sessions in all, want 2", len(f.starts))
+	}
+	press(m, "a")
+	_, cmd = m.Update(autoFireMsg{gen: m.autoGen - 1}) // a stale tick
+	runCmd(m, cmd)
+	if m.auto || len(f.starts) != 2 {
+		t.Fatalf("after a again: auto=%v starts=%d, want off and no new session", m.auto, len(f.starts))
+	}
+}
+
+func TestZoomScrollsWholeAnswer(t *testing.T) {
+	f := newFake()
+	long := strings.Repeat("line of a long answer\n", 80) + "THE END"
+	f.script = func(engine.SessionRequest) []engine.Event {
+		return seqEvents([]engine.Event{
+			{Type: engine.SessionStarted},
+			{Type: engine.AttemptStarted, Model: "sim/swift", Role: engine.RoleRacer},
+			{Type: engine.AttemptDone, Model: "sim/swift", T: ms(500), Text: long, OutputTokens: 400},
+			{Type: engine.SessionDone, T: ms(500), Summary: &engine.Summary{Status: engine.StatusDecided, Winner: "sim/swift", Elapsed: ms(500)}},
+		})
+	}
+	m := newTestModel(f, 120, 40)
+	press(m, "r", "enter")
+	if m.mode != modeZoom || !strings.Contains(plain(m), "THE END") {
+		t.Fatalf("zoom does not open at the end of the answer:\n%s", plain(m))
+	}
+	press(m, "g")
+	if got := plain(m); strings.Contains(got, "THE END") || !strings.Contains(got, "  0%") {
+		t.Fatalf("g did not scroll to the top:\n%s", got)
+	}
+	press(m, "j")
+	if m.zoom.YOffset() != 1 {
+		t.Fatalf("j: offset %d, want 1", m.zoom.YOffset())
+	}
+}

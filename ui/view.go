@@ -166,7 +166,7 @@ func (m *Model) helpView(w, h int) string {
 	s := &m.ctx.S
 	hm := m.help
 	hm.SetWidth(w - 4)
-	body := fullHelpView(hm, m.keys.allEnabled(), w-4, s.Title)
+	body := fullHelpView(hm, m.keys, w-4, s.Title) // every key, whatever the mode
 	body += "\n\n" + s.Subtle.Render("Panes show: status · ttft · tokens · tok/s · cost · latency bar (▼ first token, ↯ hedge fired) against the per-model timeout.") +
 		"\n" + s.Subtle.Render("Chaos keys act on the focused model; e and s apply to simulated models only.") +
 		"\n\n" + s.Muted.Render("esc or ? closes this help")
