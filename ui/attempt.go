@@ -171,6 +171,17 @@ func (a *attempt) statusLine(c *Context) string {
 	return ""
 }
 
+// voteText is " · vote billing" or " · invalid vote" for a voter.
+func (a *attempt) voteText(c *Context) string {
+	switch {
+	case !a.voted:
+		return ""
+	case a.vote == "":
+		return c.S.Error.Render(" · invalid vote")
+	}
+	return c.S.Subtle.Render(" · vote ") + c.S.Bold.Render(a.vote)
+}
+
 func reasonText(r engine.Reason) string {
 	switch r {
 	case engine.ReasonBreakerOpen:

@@ -108,13 +108,6 @@ func (p *ModelPane) metrics() string {
 	if a.cost > 0 || a.phase == phaseDone || a.phase == phaseWon {
 		parts = append(parts, fmtCost(a.cost))
 	}
-	if a.voted {
-		if a.vote != "" {
-			parts = append(parts, "vote "+s.Bold.Render(a.vote))
-		} else {
-			parts = append(parts, s.Error.Render("invalid vote"))
-		}
-	}
 	return s.Text.Render(strings.Join(parts, s.Subtle.Render(" · ")))
 }
 
@@ -178,7 +171,7 @@ func (p *ModelPane) View(width, height int) string {
 		if p.a.role != "" {
 			role = p.ctx.S.Subtle.Render(string(p.a.role))
 		}
-		add(spread(p.a.statusLine(p.ctx), " "+role, iw))
+		add(spread(p.a.statusLine(p.ctx)+p.a.voteText(p.ctx), " "+role, iw))
 		if p.a.phase == phaseFailed && p.a.err != "" && ih >= 5 {
 			add(p.ctx.S.Error.Render(truncate(sanitize(p.a.err), iw)))
 		}

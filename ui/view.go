@@ -181,7 +181,7 @@ func (m *Model) zoomView(w, h int) string {
 	}
 	iw := w - 2
 	lines := []string{
-		spread(p.a.statusLine(m.ctx), " "+m.ctx.S.Subtle.Render(string(p.a.role)), iw),
+		spread(p.a.statusLine(m.ctx)+p.a.voteText(m.ctx), " "+m.ctx.S.Subtle.Render(string(p.a.role)), iw),
 		p.metrics(),
 		p.bar(iw),
 		m.ctx.S.Muted.Render(strings.Repeat("┄", iw)),
@@ -330,7 +330,7 @@ func (m *Model) compactView(w, h int) string {
 		if i == m.focus {
 			mark, name = s.Focus.Render("▶ "), s.Focus.Render(fit(truncate(p.ID, nameW), nameW))
 		}
-		status := p.a.statusLine(m.ctx)
+		status := p.a.statusLine(m.ctx) + p.a.voteText(m.ctx)
 		if p.excluded {
 			status = s.Muted.Render("○ off")
 		}
@@ -352,7 +352,7 @@ func (m *Model) bottomView(w, h int) string {
 	switch {
 	case w >= 150 && votes:
 		vw := 40
-		bw := min(w*35/100, 90)
+		bw := min(max(w*40/100, 70), 90)
 		tw := w - vw - bw - 2
 		return joinColumns([]string{m.timeline.View(tw, h), m.votes.View(vw, h), m.board.View(bw, h)}, []int{tw + 1, vw + 1, bw}, h)
 	case w >= 100:
