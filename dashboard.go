@@ -3,12 +3,35 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+
+	"github.com/charmbracelet/x/term"
 
 	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/themes"
+	"github.com/council-dev/council/ui"
 )
 
-var errNoDashboard = errors.New("the dashboard is not built into this version yet: use council run")
+var errNoTerminal = errors.New("the dashboard needs a terminal; for scripts use council run (see council help)")
 
+// runDashboard opens the dashboard on eng in the alternate screen.
 func runDashboard(ctx context.Context, eng *engine.Engine, cfg *engine.Config, theme string, getenv func(string) string) error {
-	return errNoDashboard
+	if !term.IsTerminal(os.Stdin.Fd()) || !term.IsTerminal(os.Stdout.Fd()) {
+		return errNoTerminal
+	}
+	if theme == "" {
+		theme = cfg.Theme
+	}
+	th, err := themes.Load(theme)
+	if err != nil {
+		return fmt.Errorf("%w: %v (themes: %v)", errBadTheme, err, themes.Names())
+	}
+	why := cfg.Why
+	if why == "" {
+		why = "config " + cfg.Source
+	}
+	return ui.Run(ctx, eng, ui.Options{Theme: th, Why: why})
 }
+
+var errBadTheme = errors.New("bad theme")

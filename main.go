@@ -318,7 +318,7 @@ func (c *cli) dashboard(args []string) int {
 	}
 	defer eng.Close()
 	if err := runDashboard(c.ctx, eng, cfg, *theme, c.getenv); err != nil {
-		if errors.Is(err, errNoDashboard) {
+		if errors.Is(err, errNoTerminal) || errors.Is(err, errBadTheme) {
 			return c.usage(err.Error())
 		}
 		fmt.Fprintln(c.stderr, "council:", err)

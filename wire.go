@@ -7,6 +7,8 @@ import (
 
 	"github.com/council-dev/council/engine"
 	"github.com/council-dev/council/providers"
+	"github.com/council-dev/council/providers/anthropic"
+	"github.com/council-dev/council/providers/gemini"
 	"github.com/council-dev/council/providers/openai"
 	"github.com/council-dev/council/providers/sim"
 )
@@ -38,24 +40,44 @@ func buildClients(ctx context.Context, cfg *engine.Config, seed int64) (map[stri
 }
 
 func newProvider(ctx context.Context, name string, pc engine.ProviderConfig) (providers.Provider, error) {
-	key := pc.APIKey
-	if key == "" && (pc.APIKeyEnv != "" || pc.APIKeyCmd != "") {
-		k, err := providers.ResolveKey(ctx, pc.APIKeyEnv, pc.APIKeyCmd)
+	key, keyEnv := pc.APIKey, pc.APIKeyEnv
+	if key == "" && (keyEnv != "" || pc.APIKeyCmd != "") {
+		k, err := providers.ResolveKey(ctx, keyEnv, pc.APIKeyCmd)
+		if err != nil && pc.Kind == "gemini" && keyEnv == "GEMINI_API_KEY" && pc.APIKeyCmd == "" {
+			// Google's own tools read GOOGLE_API_KEY too.
+			if k2, err2 := providers.ResolveKey(ctx, "GOOGLE_API_KEY", ""); err2 == nil {
+				k, err, keyEnv = k2, nil, "GOOGLE_API_KEY"
+			}
+		}
 		if err != nil {
 			msg := err.Error()
-			if errors.Is(err, providers.ErrNoKey) && pc.APIKeyEnv != "" && pc.APIKeyCmd == "" {
-				msg = fmt.Sprintf("no API key: set %s", pc.APIKeyEnv)
+			if errors.Is(err, providers.ErrNoKey) && keyEnv != "" && pc.APIKeyCmd == "" {
+				msg = fmt.Sprintf("no API key: set %s", keyEnv)
 			}
 			return providers.Failing(&providers.Error{Kind: providers.KindAuth, Provider: name, Message: msg}), nil
 		}
 		key = k
 	}
+	var (
+		p   providers.Provider
+		err error
+	)
 	switch pc.Kind {
 	case "openai", "openai-compatible":
-		return openai.New(openai.Options{Name: name, Kind: pc.Kind, BaseURL: pc.BaseURL, APIKey: key, KeyEnv: pc.APIKeyEnv})
+		p, err = openai.New(openai.Options{Name: name, Kind: pc.Kind, BaseURL: pc.BaseURL, APIKey: key, KeyEnv: keyEnv})
+	case "anthropic":
+		p, err = anthropic.New(anthropic.Options{Name: name, BaseURL: pc.BaseURL, APIKey: key, KeyEnv: keyEnv})
+	case "gemini":
+		p, err = gemini.New(gemini.Options{Name: name, BaseURL: pc.BaseURL, APIKey: key, KeyEnv: keyEnv})
+	default:
+		return nil, fmt.Errorf("provider %s: kind %q is not built into this council", name, pc.Kind)
 	}
-	return providers.Failing(&providers.Error{Kind: providers.KindError, Provider: name,
-		Message: fmt.Sprintf("provider kind %q is not built into this council", pc.Kind)}), nil
+	// A provider that cannot work (no key) fails in its panes, not here.
+	var pe *providers.Error
+	if errors.As(err, &pe) {
+		return providers.Failing(pe), nil
+	}
+	return p, err
 }
 
 func simParams(c *engine.SimConfig) sim.Params {
