@@ -77,7 +77,7 @@ func realMain(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 const usageText = `council: one prompt, several models, live.
 
 usage:
-  council [--config FILE] [--theme NAME]       the dashboard (needs a terminal)
+  council [--config FILE] [--theme NAME] [--seed N]   the dashboard (needs a terminal)
   council run [flags] [PROMPT]                 one headless session (prompt from stdin if absent)
       --strategy race|hedge|consensus  --tier NAME  --models a,b,c
       --json  --events  --repeat N  --seed N  --config FILE
@@ -301,6 +301,7 @@ func (c *cli) dashboard(args []string) int {
 	fs.SetOutput(c.stderr)
 	path := fs.String("config", "", "config file")
 	theme := fs.String("theme", "", "colour theme: dark, light, high-contrast")
+	seed := fs.Int64("seed", 0, "seed for simulated models (default: random)")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return exitUsage
@@ -312,7 +313,10 @@ func (c *cli) dashboard(args []string) int {
 	if !ok {
 		return exitUsage
 	}
-	eng, err := c.newEngine(cfg, time.Now().UnixNano())
+	if *seed == 0 {
+		*seed = time.Now().UnixNano()
+	}
+	eng, err := c.newEngine(cfg, *seed)
 	if err != nil {
 		return c.usage(err.Error())
 	}

@@ -1,8 +1,94 @@
 #!/usr/bin/env bash
-# Placeholder until the dashboard lands: a headless demo of each strategy.
+# Drives the dashboard in tmux as a person would: type a prompt, watch a race,
+# a hedge and a consensus session to the end, trip the flaky model's breaker
+# with auto-fire, quit, and check the terminal is restored. Then the same at
+# 80x24. Usage: .ci/smoke.sh [path/to/council]
 set -euo pipefail
-BIN=${1:-./council}
-$BIN run --seed 1 --strategy race "How do database indexes work?" >/dev/null
-$BIN run --seed 1 --strategy hedge "What makes a good sourdough starter?" >/dev/null
-$BIN run --seed 1 --strategy consensus "I was charged twice" >/dev/null
+BIN=$(realpath "${1:-./council}")
+SOCK="council-smoke-$$"
+T="tmux -L $SOCK"
+trap 'tmux -L "$SOCK" kill-server >/dev/null 2>&1 || true' EXIT
+
+screen() { $T capture-pane -p -t smoke; }
+fail() {
+	echo "smoke: FAIL: $*" >&2
+	echo "---- screen ----" >&2
+	screen >&2 || true
+	exit 1
+}
+# wait_for PATTERN SECONDS: until the screen matches (grep -E).
+wait_for() {
+	local pat=$1 secs=${2:-10} i
+	for ((i = 0; i < secs * 10; i++)); do
+		if screen | grep -Eq -- "$pat"; then return 0; fi
+		sleep 0.1
+	done
+	fail "waited ${secs}s for /$pat/"
+}
+keys() { $T send-keys -t smoke "$@"; sleep 0.3; }
+
+start() { # WIDTH HEIGHT; each run gets a tmux server of its own
+	$T kill-server >/dev/null 2>&1 || true
+	SOCK="council-smoke-$$-$1x$2"
+	T="tmux -L $SOCK"
+	$T new-session -d -s smoke -x "$1" -y "$2" "env -u COUNCIL_CONFIG XDG_CONFIG_HOME=/nonexistent HOME=/nonexistent TERM=xterm-256color bash --norc --noprofile"
+	$T set-option -t smoke status off >/dev/null
+	keys 'PS1="smoke$ "; clear; echo BEFORE-COUNCIL' Enter
+	keys "'$BIN' --seed 42" Enter
+	wait_for 'type a prompt' 10
+}
+
+quit_and_check_restored() {
+	keys Escape
+	keys q
+	wait_for '^smoke\$ ?$' 10
+	screen | grep -q 'BEFORE-COUNCIL' || fail "the shell's screen was not restored after quitting"
+	screen | grep -q 'Breakers' && fail "dashboard remnants left on the terminal"
+	return 0
+}
+
+echo "smoke: 160x48"
+start 160 48
+keys 'How do database indexes work?' Enter
+wait_for '(decided|degraded): sim/[a-z]+ won' 20
+screen | grep -q 'lost race' || fail "race: no straggler cancelled"
+echo "smoke: race ok"
+
+keys Escape
+keys m # hedge
+wait_for 'strategy hedge' 5
+keys r
+wait_for 'session #2.*(decided|degraded)' 20
+screen | grep -Eq 'primary|hedge' || fail "hedge: no primary/backup shown"
+echo "smoke: hedge ok"
+
+keys m # consensus
+wait_for 'strategy consensus' 5
+keys / C-u
+keys 'I was charged twice for my subscription this month' Enter
+wait_for 'session #3.*(decided|degraded|failed)' 20
+wait_for 'Votes' 5
+screen | grep -q 'quorum' || fail "consensus: no quorum line"
+echo "smoke: consensus ok"
+
+keys m # race again
+wait_for 'strategy race' 5
+# Focus sim/flaky (the fourth pane of the quick tier) and make it worse.
+keys Escape
+for _ in 1 2 3; do keys Tab; done
+keys e
+wait_for 'sim/flaky.*error_rate' 5
+keys a # auto-fire
+wait_for 'auto' 5
+wait_for 'breaker open|OPEN' 90
+echo "smoke: breaker tripped under auto-fire"
+keys a # auto-fire off
+quit_and_check_restored
+echo "smoke: quit, terminal restored"
+
+echo "smoke: 80x24"
+start 80 24
+keys 'What is a circuit breaker?' Enter
+wait_for '(decided|degraded|failed)' 20
+quit_and_check_restored
 echo "smoke: ok"
