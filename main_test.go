@@ -140,7 +140,7 @@ func TestRepeatSharesBreakers(t *testing.T) {
 		t.Fatalf("%d summaries, want 5", len(lines))
 	}
 	var last struct {
-		Models []struct{ ID, Status, Reason string }
+		Models   []struct{ ID, Status, Reason string }
 		Breakers map[string]struct{ State string }
 	}
 	if err := json.Unmarshal([]byte(lines[4]), &last); err != nil {
