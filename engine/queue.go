@@ -55,28 +55,52 @@ func (q *eventQueue) release() {
 	q.bufs, q.buf, q.spare = nil, nil, nil
 }
 
-// push adds ev; attempt is the index of the attempt a delta belongs to.
-func (q *eventQueue) push(ev Event, attempt int) {
+// open locks the queue and returns the slot the next event of type t goes
+// in, with its sequence number set; attempt is the index of the attempt the
+// event is about, or -1. A delta for an attempt whose previous delta has not
+// been taken yet gets that delta's slot back (merged): the caller appends its
+// text. The caller fills the slot and calls commit. Events are built in
+// place: an Event is a few hundred bytes, and copies of it on the attempt
+// goroutines' frames made their stacks grow on every session.
+func (q *eventQueue) open(t EventType, attempt int) (ev *Event, merged bool) {
 	q.mu.Lock()
-	if ev.Type == Delta && attempt >= 0 && attempt < len(q.lastDelta) {
+	track := attempt >= 0 && attempt < len(q.lastDelta)
+	if t == Delta && track {
 		if i := q.lastDelta[attempt]; i >= 0 {
-			q.buf[i].Text += ev.Text
-			q.mu.Unlock()
-			return
+			return &q.buf[i], true
 		}
 		q.lastDelta[attempt] = len(q.buf)
-	} else if attempt >= 0 && attempt < len(q.lastDelta) {
+	} else if track {
 		// A later event of this attempt: later deltas must come after it.
 		q.lastDelta[attempt] = -1
 	}
 	q.seq++
+	q.buf = append(q.buf, Event{})
+	ev = &q.buf[len(q.buf)-1]
 	ev.Seq = q.seq
-	q.buf = append(q.buf, ev)
+	return ev, false
+}
+
+// commit releases the slot open returned and wakes the forwarder.
+func (q *eventQueue) commit() {
 	q.mu.Unlock()
 	select {
 	case q.wake <- struct{}{}:
 	default:
 	}
+}
+
+// push queues a copy of ev (see open).
+func (q *eventQueue) push(ev *Event, attempt int) {
+	e, merged := q.open(ev.Type, attempt)
+	if merged {
+		e.Text += ev.Text
+	} else {
+		seq := e.Seq
+		*e = *ev
+		e.Seq = seq
+	}
+	q.commit()
 }
 
 // take returns the pending events and empties the buffer.
@@ -100,16 +124,14 @@ func (q *eventQueue) forward(abandon <-chan struct{}) {
 	defer close(q.out)
 	for {
 		<-q.wake
-		for _, ev := range q.take() {
+		b := q.take()
+		for i := range b {
+			done := b[i].Type == SessionDone
 			select {
-			case q.out <- ev:
+			case q.out <- b[i]:
 			case <-abandon:
-				if ev.Type == SessionDone {
-					return
-				}
-				continue
 			}
-			if ev.Type == SessionDone {
+			if done {
 				return
 			}
 		}

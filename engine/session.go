@@ -158,10 +158,26 @@ func (e *Engine) newSession(ctx context.Context, req SessionRequest) (*session, 
 
 func (s *session) since() time.Duration { return time.Since(s.start) }
 
-func (s *session) emit(ev Event, attempt int) {
+// emit stamps ev and queues it. Events are passed by pointer: an Event is
+// a few hundred bytes, and copies of it on every frame of an attempt's
+// goroutine made its stack grow (and be copied) on every session.
+func (s *session) emit(ev *Event, attempt int) {
 	ev.Session = s.id
 	ev.T = s.since()
 	s.q.push(ev, attempt)
+}
+
+// emitAttempt queues an event about attempt a that needs no other field
+// than text, built in place in the queue.
+func (s *session) emitAttempt(t EventType, a *attempt, text string) {
+	now := s.since()
+	e, merged := s.q.open(t, a.idx)
+	if merged {
+		e.Text += text
+	} else {
+		e.Type, e.Session, e.T, e.Model, e.Role, e.Text = t, s.id, now, a.m.cfg.ID, a.role, text
+	}
+	s.q.commit()
 }
 
 func (s *session) run() {
@@ -175,7 +191,7 @@ func (s *session) run() {
 	}
 	// Closing the engine cancels its sessions.
 	defer context.AfterFunc(s.e.ctx, func() { s.cancel(causeUser) })()
-	s.emit(Event{Type: SessionStarted, Text: s.prompt}, -1)
+	s.emit(&Event{Type: SessionStarted, Text: s.prompt}, -1)
 	switch s.strategy {
 	case Race:
 		s.race()
@@ -186,7 +202,7 @@ func (s *session) run() {
 	}
 	s.watch.stop()
 	sum := s.summary()
-	s.emit(Event{Type: SessionDone, Summary: sum, Err: sum.Error}, -1)
+	s.emit(&Event{Type: SessionDone, Summary: sum, Err: sum.Error}, -1)
 }
 
 // request builds what a model is asked. The messages are built once per
@@ -224,7 +240,7 @@ func (s *session) launch(m *model, role Role, req providers.Request) *attempt {
 		a.status, a.reason = AttemptSkippedStatus, ReasonBreakerOpen
 		s.degraded = true
 		m.stats.addOutcome(OutcomeSkipped)
-		s.emit(Event{Type: AttemptSkipped, Model: m.cfg.ID, Role: role, Reason: ReasonBreakerOpen}, a.idx)
+		s.emit(&Event{Type: AttemptSkipped, Model: m.cfg.ID, Role: role, Reason: ReasonBreakerOpen}, a.idx)
 		return nil
 	}
 	a.done = done
@@ -236,7 +252,7 @@ func (s *session) launch(m *model, role Role, req providers.Request) *attempt {
 
 func (s *session) breakerEvents(a *attempt, changes []breakerChange) {
 	for _, c := range changes {
-		s.emit(Event{Type: BreakerChanged, Model: a.m.cfg.ID, From: c.from, To: c.to}, a.idx)
+		s.emit(&Event{Type: BreakerChanged, Model: a.m.cfg.ID, From: c.from, To: c.to}, a.idx)
 	}
 }
 
@@ -262,17 +278,16 @@ func (s *session) win(a *attempt) {
 	a.status = AttemptWon
 	s.winner = a
 	s.answer = a.text.String()
-	s.emit(Event{Type: Decided, Model: a.m.cfg.ID, Text: s.answer}, -1)
+	s.emit(&Event{Type: Decided, Model: a.m.cfg.ID, Text: s.answer}, -1)
 }
 
 func (a *attempt) run() {
 	s := a.s
 	defer func() { s.results <- a }()
-	id := a.m.cfg.ID
 	select {
 	case s.e.slots <- struct{}{}:
 	default:
-		s.emit(Event{Type: AttemptQueued, Model: id, Role: a.role}, a.idx)
+		s.emitAttempt(AttemptQueued, a, "")
 		select {
 		case s.e.slots <- struct{}{}:
 		case <-a.ctx.Done():
@@ -283,7 +298,7 @@ func (a *attempt) run() {
 	defer func() { <-s.e.slots }()
 	a.started = true
 	a.startedAt = s.since()
-	s.emit(Event{Type: AttemptStarted, Model: id, Role: a.role}, a.idx)
+	s.emitAttempt(AttemptStarted, a, "")
 
 	if d := s.tier.PerModelTimeout.Duration; d > 0 {
 		a.deadline = a.startedAt + d
@@ -305,13 +320,13 @@ func (a *attempt) run() {
 			if !a.gotFirst {
 				a.gotFirst = true
 				a.firstTok = now
-				s.emit(Event{Type: FirstToken, Model: id}, a.idx)
+				s.emitAttempt(FirstToken, a, "")
 				s.watch.streaming(a, now)
 			} else {
 				a.lastChunk.Store(int64(now))
 			}
 			a.text.WriteString(c.Text)
-			s.emit(Event{Type: Delta, Model: id, Text: c.Text}, a.idx)
+			s.emitAttempt(Delta, a, c.Text)
 		}
 		err = stream.Err()
 		stream.Close()
@@ -354,16 +369,7 @@ func (a *attempt) finish(err error) {
 		}
 	}
 	a.fillUsage()
-	ev := Event{Model: a.m.cfg.ID, InputTokens: a.usage.InputTokens, OutputTokens: a.usage.OutputTokens, Cost: a.cost}
-	switch a.status {
-	case AttemptDoneStatus:
-		ev.Type, ev.Text = AttemptDone, a.text.String()
-	case AttemptCancelledStatus:
-		ev.Type, ev.Reason = AttemptCancelled, a.reason
-	default:
-		ev.Type, ev.Kind, ev.Err = AttemptFailed, a.kind, a.err
-	}
-	s.emit(ev, a.idx)
+	a.emitEnd()
 	switch out {
 	case outcomeSuccess:
 		a.m.stats.add(a.firstTok-a.startedAt, a.endedAt-a.startedAt)
@@ -376,6 +382,24 @@ func (a *attempt) finish(err error) {
 	if a.started || a.done != nil {
 		s.breakerEvents(a, a.m.breaker.report(a.done, out))
 	}
+}
+
+// emitEnd queues the attempt's final event, built in place.
+func (a *attempt) emitEnd() {
+	s := a.s
+	now := s.since()
+	e, _ := s.q.open(AttemptDone, a.idx)
+	e.Session, e.T, e.Model = s.id, now, a.m.cfg.ID
+	e.InputTokens, e.OutputTokens, e.Cost = a.usage.InputTokens, a.usage.OutputTokens, a.cost
+	switch a.status {
+	case AttemptDoneStatus:
+		e.Type, e.Text = AttemptDone, a.text.String()
+	case AttemptCancelledStatus:
+		e.Type, e.Reason = AttemptCancelled, a.reason
+	default:
+		e.Type, e.Kind, e.Err = AttemptFailed, a.kind, a.err
+	}
+	s.q.commit()
 }
 
 // fillUsage estimates tokens the provider did not report (a cancelled

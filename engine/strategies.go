@@ -121,7 +121,7 @@ func (s *session) hedge() {
 		backupTried = true
 		fire.Stop()
 		if !failover && !s.e.hedges.take(slot, h.MaxExtra) {
-			s.emit(Event{Type: AttemptSkipped, Model: bm.cfg.ID, Role: RoleBackup, Reason: ReasonHedgeBudget}, -1)
+			s.emit(&Event{Type: AttemptSkipped, Model: bm.cfg.ID, Role: RoleBackup, Reason: ReasonHedgeBudget}, -1)
 			return
 		}
 		s.hedgeFired = true
@@ -129,7 +129,7 @@ func (s *session) hedge() {
 		if failover {
 			d = s.since()
 		}
-		s.emit(Event{Type: HedgeFired, Model: bm.cfg.ID, Delay: d}, -1)
+		s.emit(&Event{Type: HedgeFired, Model: bm.cfg.ID, Delay: d}, -1)
 		s.launch(bm, RoleBackup, s.request(bm, false))
 	}
 	if primary == nil {
@@ -221,7 +221,7 @@ func (s *session) consensus() {
 		case s.valid >= c.MinResponses && lc > second+s.pending:
 			decided = true
 			s.answer = leader
-			s.emit(Event{Type: Decided, Text: leader}, -1)
+			s.emit(&Event{Type: Decided, Text: leader}, -1)
 			s.cancelRunning(causeDecided)
 		}
 	}
@@ -238,7 +238,7 @@ func (s *session) consensus() {
 		s.failure = fmt.Sprintf("quorum not reached: %d valid votes, %d required", s.valid, c.MinResponses)
 	case lc > second:
 		s.answer = leader
-		s.emit(Event{Type: Decided, Text: leader}, -1)
+		s.emit(&Event{Type: Decided, Text: leader}, -1)
 	default:
 		s.breakTie(lc)
 	}
@@ -258,7 +258,7 @@ func (s *session) castVote(a *attempt) {
 		s.votes[v]++
 		a.vote = v
 	}
-	s.emit(ev, -1)
+	s.emit(&ev, -1)
 }
 
 // tally returns the leading answer, its votes and the runner-up's votes.
@@ -295,7 +295,7 @@ func (s *session) breakTie(top int) {
 	case TieDefault:
 		s.answer = Normalize(c.DefaultAnswer)
 		s.degraded = true
-		s.emit(Event{Type: Decided, Text: s.answer, TieBreak: s.tieBreak}, -1)
+		s.emit(&Event{Type: Decided, Text: s.answer, TieBreak: s.tieBreak}, -1)
 	case TieEscalate:
 		m := s.escalationModel()
 		if m == nil {
@@ -313,7 +313,7 @@ func (s *session) breakTie(top int) {
 			return
 		}
 		v, err := ParseVote(a.text.String(), c.Categories)
-		s.emit(Event{Type: VoteCast, Model: m.cfg.ID, Text: a.text.String(), Vote: v, Err: errString(err)}, -1)
+		s.emit(&Event{Type: VoteCast, Model: m.cfg.ID, Text: a.text.String(), Vote: v, Err: errString(err)}, -1)
 		if err != nil {
 			a.err = "invalid vote: " + err.Error()
 			s.failure = fmt.Sprintf("tie between %v; escalation to %s gave an invalid answer", tied, m.cfg.ID)
@@ -321,7 +321,7 @@ func (s *session) breakTie(top int) {
 		}
 		a.vote = v
 		s.answer = v
-		s.emit(Event{Type: Decided, Model: m.cfg.ID, Text: v, TieBreak: s.tieBreak}, -1)
+		s.emit(&Event{Type: Decided, Model: m.cfg.ID, Text: v, TieBreak: s.tieBreak}, -1)
 	default:
 		s.failure = fmt.Sprintf("tie between %v (tie_break = fail)", tied)
 	}
