@@ -58,9 +58,11 @@ func (f Force) String() string {
 type BreakerSnapshot struct {
 	State       BreakerState `json:"state"`
 	FailureRate float64      `json:"failure_rate"`
-	Requests    int          `json:"requests"`
-	Failures    int          `json:"failures"`
-	Forced      string       `json:"forced,omitempty"` // "open" or "closed" when forced
+	// Requests and Failures are finished calls in the rolling window; for an
+	// open or half-open breaker, those that tripped it.
+	Requests int    `json:"requests"`
+	Failures int    `json:"failures"`
+	Forced   string `json:"forced,omitempty"` // "open" or "closed" when forced
 	// HalfOpenIn is the time left until an open breaker half-opens.
 	HalfOpenIn time.Duration `json:"-"`
 	// HalfOpenInMS is HalfOpenIn in milliseconds, for JSON.
@@ -82,6 +84,10 @@ type breaker struct {
 	force    Force
 	openedAt time.Time
 	changes  []breakerChange // filled by OnStateChange while mu is held
+	// tripped are the window's counts when the breaker last opened:
+	// gobreaker clears its counts on every state change, but a board
+	// should show the error rate that tripped an open breaker.
+	tripped gobreaker.Counts
 }
 
 func newBreaker(name string, c BreakerConfig) *breaker {
@@ -157,15 +163,23 @@ func (b *breaker) report(done func(error), o outcome) []breakerChange {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	before := b.cb.Counts()
 	switch o {
 	case outcomeSuccess:
 		done(nil)
 	case outcomeFailure:
 		done(errFailure)
+		before.TotalFailures++
 	default:
 		done(errExcluded)
 	}
-	return b.takeChanges()
+	changes := b.takeChanges()
+	for _, c := range changes {
+		if c.to == BreakerOpen {
+			b.tripped = before
+		}
+	}
+	return changes
 }
 
 var errExcluded = errors.New("excluded")
@@ -190,6 +204,9 @@ func (b *breaker) snapshot() (BreakerSnapshot, []breakerChange) {
 	defer b.mu.Unlock()
 	st := fromGo(b.cb.State())
 	n := b.cb.Counts()
+	if st != BreakerClosed {
+		n = b.tripped
+	}
 	s := BreakerSnapshot{
 		State:    st,
 		Requests: int(n.TotalSuccesses + n.TotalFailures),

@@ -449,8 +449,8 @@ func TestBreakerTripsSkipsHalfOpensAndCloses(t *testing.T) {
 		if sum.Status != StatusFailed || sum.Breakers["flaky"].State != BreakerOpen {
 			t.Errorf("got %s, breaker %s; want failed, open", sum.Status, sum.Breakers["flaky"].State)
 		}
-		if h := e.Health()[0].Breaker; h.HalfOpenIn != 30*time.Second {
-			t.Errorf("half-open in %v, want the 30s cooldown", h.HalfOpenIn)
+		if h := e.Health()[0].Breaker; h.HalfOpenIn != 30*time.Second || h.FailureRate != 1 || h.Requests != 4 {
+			t.Errorf("open breaker %+v, want half-open in 30s and the 4/4 failures that tripped it", h)
 		}
 		time.Sleep(30*time.Second + time.Millisecond)
 		healthy = true
