@@ -63,31 +63,28 @@ func (m *Model) promptKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.setStatus("a session is running: ctrl+c cancels it", true)
 			return nil
 		}
-		m.mode = modePanes
-		m.input.Blur()
+		m.blurPrompt()
 		return m.startSession(p)
 	case key.Matches(msg, k.Leave):
-		m.mode = modePanes
-		m.input.Blur()
+		m.blurPrompt()
 		return nil
 	case key.Matches(msg, k.HistoryUp):
 		if m.histIdx > 0 {
 			m.histIdx--
-			m.input.SetValue(m.history[m.histIdx])
+			m.setPrompt(m.history[m.histIdx])
 		}
 		return nil
 	case key.Matches(msg, k.HistoryDown):
 		if m.histIdx < len(m.history)-1 {
 			m.histIdx++
-			m.input.SetValue(m.history[m.histIdx])
+			m.setPrompt(m.history[m.histIdx])
 		} else {
 			m.histIdx = len(m.history)
-			m.input.SetValue("")
+			m.setPrompt("")
 		}
 		return nil
 	}
-	m.input.Update(msg)
-	return nil
+	return m.updatePrompt(msg)
 }
 
 // zoomKey handles the zoomed pane's own keys; ok is false for keys that
@@ -132,8 +129,7 @@ func (m *Model) panesKey(msg tea.KeyPressMsg) tea.Cmd {
 	case msg.String() == "esc":
 		m.cancelSession()
 	case key.Matches(msg, k.Prompt):
-		m.mode = modePrompt
-		m.input.Focus()
+		m.focusPrompt()
 	case key.Matches(msg, k.Rerun):
 		return m.startSession(m.sessionPrompt())
 	case key.Matches(msg, k.Next, k.Prev, k.Left, k.Right, k.Up, k.Down):

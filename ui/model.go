@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/textinput"
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 
@@ -98,7 +99,7 @@ type Model struct {
 	ctx   *Context
 	keys  KeyMap // every binding; ctx.Keys is the enabled view for help
 	help  help.Model
-	input promptInput
+	input textinput.Model
 	mode  mode
 	back  mode // the mode under the help screen
 
@@ -182,8 +183,8 @@ func New(b Backend, o Options) *Model {
 	m.help.Styles.FullDesc = m.ctx.S.Text
 	m.help.Styles.Ellipsis = m.ctx.S.Muted
 
-	m.input = promptInput{Prompt: "❯ ", Placeholder: "type a prompt; enter runs it (/ focuses this line, esc leaves it)"}
-	m.input.SetValue(o.Prompt)
+	m.input = newPromptInput(o.Theme, &m.ctx.S)
+	m.setPrompt(o.Prompt)
 
 	m.strategy = cfg.DefaultStrategy
 	if !slices.Contains(m.strategies, m.strategy) && len(m.strategies) > 0 {
@@ -200,8 +201,9 @@ func New(b Backend, o Options) *Model {
 	m.zoom = viewport.New()
 	m.rebuildPanes()
 	if o.Prompt == "" {
-		m.mode = modePrompt
-		m.input.Focus()
+		m.focusPrompt()
+	} else {
+		m.blurPrompt()
 	}
 	if o.Why != "" {
 		m.setStatus(o.Why, false)
@@ -367,6 +369,7 @@ func (m *Model) setStatus(s string, isErr bool) {
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	cmd := m.update(msg)
 	m.syncKeys()
+	m.layoutPrompt()
 	return m, tea.Batch(cmd, m.ensureTick())
 }
 
@@ -413,8 +416,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		}
 		return nil
 	}
-	if _, ok := msg.(tea.PasteMsg); ok && m.mode == modePrompt {
-		m.input.Update(msg)
+	if m.mode == modePrompt {
+		return m.updatePrompt(msg) // pastes, and the input's clipboard results
 	}
 	return nil
 }

@@ -2,121 +2,112 @@ package ui
 
 import (
 	"strings"
-	"unicode"
 
+	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
+	"charm.land/lipgloss/v2"
+
+	"github.com/council-dev/council/themes"
 )
 
-// promptInput is the one-line prompt editor. (bubbles/textinput would pull
-// in a clipboard module the build does not carry; a prompt line needs only
-// this much: insert, delete, move, paste.)
-type promptInput struct {
-	Prompt      string
-	Placeholder string
-	value       []rune
-	pos         int
-	focused     bool
-}
+// The prompt line is a bubbles textinput: it brings the editing keys
+// (word moves and deletes, ctrl+u/k, home/end, bracketed paste, ctrl+v from
+// the clipboard) and horizontal scrolling. The dashboard keeps enter, esc
+// and up/down (the history) for itself.
 
-func (p *promptInput) Value() string { return string(p.value) }
+const (
+	promptMark        = "❯ "
+	promptPlaceholder = "type a prompt; enter runs it (/ focuses this line, esc leaves it)"
+)
 
-func (p *promptInput) SetValue(s string) {
-	p.value = []rune(strings.ReplaceAll(sanitize(s), "\n", " "))
-	p.pos = len(p.value)
-}
-
-func (p *promptInput) Focus()        { p.focused = true }
-func (p *promptInput) Blur()         { p.focused = false }
-func (p *promptInput) Focused() bool { return p.focused }
-
-// Update edits the value for a key press or a paste.
-func (p *promptInput) Update(msg tea.Msg) {
-	switch msg := msg.(type) {
-	case tea.PasteMsg:
-		p.insert(strings.ReplaceAll(sanitize(msg.Content), "\n", " "))
-	case tea.KeyPressMsg:
-		switch msg.String() {
-		case "backspace", "ctrl+h":
-			if p.pos > 0 {
-				p.value = append(p.value[:p.pos-1], p.value[p.pos:]...)
-				p.pos--
-			}
-		case "delete", "ctrl+d":
-			if p.pos < len(p.value) {
-				p.value = append(p.value[:p.pos], p.value[p.pos+1:]...)
-			}
-		case "left", "ctrl+b":
-			p.pos = max(p.pos-1, 0)
-		case "right", "ctrl+f":
-			p.pos = min(p.pos+1, len(p.value))
-		case "home", "ctrl+a":
-			p.pos = 0
-		case "end", "ctrl+e":
-			p.pos = len(p.value)
-		case "ctrl+u":
-			p.value, p.pos = p.value[p.pos:], 0
-		case "ctrl+k":
-			p.value = p.value[:p.pos]
-		case "ctrl+w", "alt+backspace":
-			i := p.pos
-			for i > 0 && unicode.IsSpace(p.value[i-1]) {
-				i--
-			}
-			for i > 0 && !unicode.IsSpace(p.value[i-1]) {
-				i--
-			}
-			p.value, p.pos = append(p.value[:i], p.value[p.pos:]...), i
-		default:
-			if msg.Text != "" && msg.Mod&^tea.ModShift == 0 {
-				p.insert(sanitize(msg.Text))
-			}
-		}
+// newPromptInput returns the prompt line styled by s: bright when typing,
+// dim otherwise, a reverse-video cursor that reads without colour and
+// does not blink (a blinking cursor would redraw the dashboard twice a
+// second for nothing).
+func newPromptInput(t themes.Theme, s *Styles) textinput.Model {
+	in := textinput.New()
+	in.Prompt = promptMark
+	in.Placeholder = promptPlaceholder
+	// Suggestions are off; their keys (tab, up, down) belong to the dashboard.
+	in.KeyMap.AcceptSuggestion.SetEnabled(false)
+	in.KeyMap.NextSuggestion.SetEnabled(false)
+	in.KeyMap.PrevSuggestion.SetEnabled(false)
+	st := textinput.Styles{
+		Focused: textinput.StyleState{Text: s.Text, Placeholder: s.Muted, Suggestion: s.Muted, Prompt: s.Title},
+		Blurred: textinput.StyleState{Text: s.Subtle, Placeholder: s.Muted, Suggestion: s.Muted, Prompt: s.Muted},
+		Cursor:  textinput.CursorStyle{Shape: tea.CursorBlock},
 	}
+	if !t.NoColor {
+		st.Cursor.Color = t.Accent
+	}
+	in.SetStyles(st)
+	return in
 }
 
-func (p *promptInput) insert(s string) {
-	r := []rune(s)
-	if len(r) == 0 {
+// setPrompt replaces the prompt line's text, the cursor at its end.
+func (m *Model) setPrompt(s string) {
+	m.input.SetValue(strings.ReplaceAll(sanitize(s), "\n", " "))
+	m.input.CursorEnd()
+}
+
+// focusPrompt gives the keys to the prompt line (typing mode), the cursor
+// at the end of the text.
+func (m *Model) focusPrompt() {
+	m.mode = modePrompt
+	m.input.Focus()
+	m.input.CursorEnd()
+}
+
+// blurPrompt gives the keys back to the panes; the line then shows the
+// start of a long prompt.
+func (m *Model) blurPrompt() {
+	m.mode = modePanes
+	m.input.Blur()
+	m.input.CursorStart()
+}
+
+// updatePrompt hands a message to the prompt line: keys while typing,
+// pastes, and the input's own clipboard results.
+func (m *Model) updatePrompt(msg tea.Msg) tea.Cmd {
+	if p, ok := msg.(tea.PasteMsg); ok {
+		p.Content = sanitize(p.Content) // no escape sequences from the clipboard
+		msg = p
+	}
+	var cmd tea.Cmd
+	m.input, cmd = m.input.Update(msg)
+	if err := m.input.Err; err != nil {
+		m.input.Err = nil
+		m.setStatus("paste: "+err.Error(), true)
+	}
+	return cmd
+}
+
+// promptStatusWidth is the room the status takes on the right of the
+// prompt line (at most half the line).
+func (m *Model) promptStatusWidth(w int) int {
+	if m.status == "" {
+		return 1
+	}
+	return min(lipgloss.Width(m.status), w/2) + 3
+}
+
+// layoutPrompt sizes the prompt line to the room the status leaves. The
+// input scrolls horizontally by state kept between updates, so its width
+// is set here, in Update, and never in View.
+func (m *Model) layoutPrompt() {
+	if m.width == 0 {
 		return
 	}
-	v := make([]rune, 0, len(p.value)+len(r))
-	v = append(append(append(v, p.value[:p.pos]...), r...), p.value[p.pos:]...)
-	p.value, p.pos = v, p.pos+len(r)
-}
-
-// View draws the line in w cells, scrolled to keep the cursor in sight.
-func (p *promptInput) View(w int, s *Styles) string {
-	ps := s.Muted
-	if p.focused {
-		ps = s.Title
+	// The input draws its mark, width cells of text and one for the cursor.
+	w := max(m.width-m.promptStatusWidth(m.width)-lipgloss.Width(promptMark)-1, 1)
+	m.input.Placeholder = truncate(promptPlaceholder, w+1)
+	if w == m.input.Width() {
+		return
 	}
-	out := ps.Render(p.Prompt)
-	w -= ansi.StringWidth(p.Prompt)
-	if w < 2 {
-		return out
-	}
-	if len(p.value) == 0 {
-		cur := ""
-		if p.focused {
-			cur = s.Text.Reverse(true).Render(" ")
-		}
-		return out + cur + s.Muted.Render(truncate(p.Placeholder, w-1))
-	}
-	start := 0
-	if p.pos >= w-1 {
-		start = p.pos - (w - 2)
-	}
-	end := min(len(p.value), start+w-1)
-	text := s.Text
-	if !p.focused {
-		return out + s.Subtle.Render(truncate(string(p.value[start:]), w))
-	}
-	before := string(p.value[start:p.pos])
-	cur, after := " ", ""
-	if p.pos < len(p.value) {
-		cur = string(p.value[p.pos])
-		after = string(p.value[p.pos+1 : max(end, p.pos+1)])
-	}
-	return out + text.Render(before) + text.Reverse(true).Render(cur) + text.Render(after)
+	m.input.SetWidth(w)
+	// Re-anchor the visible window for the new width: scroll to the end,
+	// then back to the cursor.
+	pos := m.input.Position()
+	m.input.CursorEnd()
+	m.input.SetCursor(pos)
 }

@@ -311,6 +311,95 @@ func TestPromptModeAndHistory(t *testing.T) {
 	}
 }
 
+// typeText presses one key per rune of s.
+func typeText(m *Model, s string) {
+	for _, r := range s {
+		if r == ' ' {
+			press(m, "space")
+			continue
+		}
+		press(m, string(r))
+	}
+}
+
+func TestPromptEditing(t *testing.T) {
+	tests := []struct {
+		name  string
+		typed string
+		keys  []string
+		want  string
+	}{
+		{"insert mid-line", "hello world", []string{"left", "left", "left", "left", "left", "B", "I", "G", "space"}, "hello BIG world"},
+		{"ctrl+w deletes a word", "one two three", []string{"ctrl+w"}, "one two "},
+		{"ctrl+u deletes to the start", "one two three", []string{"alt+b", "ctrl+u"}, "three"},
+		{"ctrl+k deletes to the end", "one two three", []string{"home", "alt+f", "ctrl+k"}, "one"},
+		{"ctrl+a, ctrl+e", "bc", []string{"ctrl+a", "a", "ctrl+e", "d"}, "abcd"},
+		{"backspace and delete", "abcd", []string{"backspace", "home", "ctrl+d"}, "bc"},
+		{"tab types nothing", "ab", []string{"tab"}, "ab"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := New(newFake(), Options{Theme: themes.NoColor(), Clock: func() time.Time { return fixedClock }})
+			m.Update(teaSize(120, 40))
+			typeText(m, tt.typed)
+			press(m, tt.keys...)
+			if got := m.input.Value(); got != tt.want {
+				t.Errorf("value = %q, want %q", got, tt.want)
+			}
+			if m.mode != modePrompt {
+				t.Errorf("mode = %v, want prompt", m.mode)
+			}
+		})
+	}
+}
+
+func TestPromptPasteIsOneCleanLine(t *testing.T) {
+	m := New(newFake(), Options{Theme: themes.NoColor(), Clock: func() time.Time { return fixedClock }})
+	m.Update(teaSize(120, 40))
+	typeText(m, "a")
+	_, cmd := m.Update(tea.PasteMsg{Content: "b\x1b[2Jc\nd\te"})
+	runCmd(m, cmd)
+	if got, want := m.input.Value(), "abc d e"; got != want {
+		t.Errorf("after paste value = %q, want %q", got, want)
+	}
+	press(m, "esc")
+	_, cmd = m.Update(tea.PasteMsg{Content: "ignored"})
+	runCmd(m, cmd)
+	if got := m.input.Value(); got != "abc d e" {
+		t.Errorf("a paste in navigation mode changed the prompt to %q", got)
+	}
+}
+
+// TestPromptLineFits: a long prompt scrolls inside the line, beside a
+// status, at any width; the cursor's end stays in view while typing and
+// the start shows once the prompt is left.
+func TestPromptLineFits(t *testing.T) {
+	long := strings.Repeat("word ", 30) + "END"
+	for _, w := range []int{60, 80, 160} {
+		m := New(newFake(), Options{Theme: themes.NoColor(), Clock: func() time.Time { return fixedClock }, Why: "a status message that is rather long for a narrow terminal"})
+		m.Update(teaSize(w, 24))
+		line := func() string { return stripANSI(strings.Split(m.render(), "\n")[1]) }
+		if got := line(); !strings.Contains(got, "type a prompt") || ansiWidth(got) != w {
+			t.Errorf("%d: empty prompt line %q (width %d), want the placeholder in %d cells", w, got, ansiWidth(got), w)
+		}
+		typeText(m, long)
+		if got := line(); !strings.Contains(got, "END") || ansiWidth(got) != w {
+			t.Errorf("%d: typing, line %q (width %d), want its end in view in %d cells", w, got, ansiWidth(got), w)
+		}
+		press(m, "esc")
+		if got := line(); !strings.Contains(got, "❯ word word") || ansiWidth(got) != w {
+			t.Errorf("%d: left, line %q (width %d), want its start in %d cells", w, got, ansiWidth(got), w)
+		}
+		press(m, "/")
+		m.Update(tickMsg{}) // the status expires: the line widens
+		m.clock = func() time.Time { return fixedClock.Add(time.Minute) }
+		m.Update(tickMsg{})
+		if got := line(); m.status != "" || !strings.Contains(got, "END") || ansiWidth(got) != w {
+			t.Errorf("%d: status gone (%q), line %q (width %d), want its end in view", w, m.status, got, ansiWidth(got))
+		}
+	}
+}
+
 func TestEscCancelsRunningSession(t *testing.T) {
 	for _, key := range []string{"esc", "ctrl+c"} {
 		t.Run(key, func(t *testing.T) {

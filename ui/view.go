@@ -137,16 +137,15 @@ func (m *Model) liveCost() float64 {
 // promptView is the prompt line with the transient status on its right.
 func (m *Model) promptView(w int) string {
 	s := &m.ctx.S
-	st := ""
+	right := " "
 	if m.status != "" {
 		sty := s.Accent
 		if m.statusErr {
 			sty = s.Error
 		}
-		st = sty.Render(truncate(m.status, w/2))
+		right = "  " + sty.Render(truncate(m.status, w/2)) + " "
 	}
-	right := "  " + st + " "
-	return spread(m.input.View(w-lipgloss.Width(right), s), right, w)
+	return spread(m.input.View(), right, w)
 }
 
 // footerView is the short help of the focused area, "? help" and the mode.
@@ -169,6 +168,7 @@ func (m *Model) helpView(w, h int) string {
 	body := fullHelpView(hm, m.keys, w-4, s.Title) // every key, whatever the mode
 	body += "\n\n" + s.Subtle.Render("Panes show: status · ttft · tokens · tok/s · cost · latency bar (▼ first token, ↯ hedge fired) against the per-model timeout.") +
 		"\n" + s.Subtle.Render("Chaos keys act on the focused model; e and s apply to simulated models only.") +
+		"\n" + s.Subtle.Render("Editing the prompt: ←/→ and alt+←/→ move, ctrl+a/ctrl+e to the start/end, ctrl+w/ctrl+u/ctrl+k delete a word/to the start/to the end, ctrl+v pastes.") +
 		"\n\n" + s.Muted.Render("esc or ? closes this help")
 	return lipgloss.NewStyle().Padding(1, 2).Render(body)
 }
