@@ -209,7 +209,7 @@ func (s *stream) Next() bool {
 	err := s.sdk.Err()
 	switch {
 	case s.ctx.Err() != nil:
-		err = contextError(s.ctx, s.c.name)
+		err = providers.ContextError(s.ctx, s.c.name)
 	case s.closed.Load():
 		err = errClosed
 	case err != nil:

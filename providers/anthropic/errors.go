@@ -5,10 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	sdk "github.com/anthropics/anthropic-sdk-go/v2"
@@ -40,22 +37,22 @@ func (c *Client) classify(ctx context.Context, model string, err error) error {
 		return nil
 	}
 	if ctx.Err() != nil {
-		return contextError(ctx, c.name)
+		return providers.ContextError(ctx, c.name)
 	}
-	perr := &providers.Error{Provider: c.name, Err: redact(err, c.key)}
+	perr := &providers.Error{Provider: c.name, Err: providers.RedactErr(err, c.key)}
 	var api *sdk.Error
 	switch {
 	case errors.As(err, &api):
 		c.apiError(perr, api, model)
-	case isTimeout(err):
+	case providers.IsTimeout(err):
 		perr.Kind = providers.KindTimeout
-		perr.Message = "timed out: " + oneLine(err.Error())
+		perr.Message = "timed out: " + providers.Clean(err.Error(), c.key)
 	case isMalformed(err):
 		perr.Kind = providers.KindInvalid
-		perr.Message = "malformed event: " + oneLine(err.Error())
+		perr.Message = "malformed event: " + providers.Clean(err.Error(), c.key)
 	default:
 		perr.Kind = providers.KindError
-		perr.Message = "connection failed: " + oneLine(err.Error())
+		perr.Message = "connection failed: " + providers.Clean(err.Error(), c.key)
 	}
 	perr.Message = providers.Redact(perr.Message, c.key)
 	return perr
@@ -73,7 +70,7 @@ func (c *Client) apiError(perr *providers.Error, api *sdk.Error, model string) {
 	} else {
 		perr.Status = status
 	}
-	msg := oneLine(api.Message)
+	msg := providers.Clean(api.Message, c.key)
 	if msg == "" {
 		msg = http.StatusText(status)
 	}
@@ -89,28 +86,11 @@ func (c *Client) apiError(perr *providers.Error, api *sdk.Error, model string) {
 	case perr.Kind == providers.KindRateLimited:
 		perr.Message = "rate limited: " + msg
 		if api.Response != nil {
-			perr.RetryAfter = retryAfter(api.Response.Header)
+			perr.RetryAfter = providers.RetryAfter(api.Response.Header, time.Now())
 		}
 	default:
 		perr.Message = msg
 	}
-}
-
-// contextError is what a stream reports once its caller's context is done:
-// the cause itself for a cancellation (so the engine sees why it cancelled),
-// a timeout error for a deadline.
-func contextError(ctx context.Context, name string) error {
-	cause := context.Cause(ctx)
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return &providers.Error{Kind: providers.KindTimeout, Provider: name,
-			Message: "deadline exceeded", Err: cause}
-	}
-	return cause
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
 
 func isMalformed(err error) bool {
@@ -118,53 +98,3 @@ func isMalformed(err error) bool {
 	var typ *json.UnmarshalTypeError
 	return errors.As(err, &syn) || errors.As(err, &typ)
 }
-
-// retryAfter reads Retry-After (seconds or an HTTP date) and Anthropic's
-// retry-after-ms, preferring the finer one.
-func retryAfter(h http.Header) time.Duration {
-	if ms, err := strconv.ParseFloat(h.Get("Retry-After-Ms"), 64); err == nil && ms > 0 {
-		return time.Duration(ms * float64(time.Millisecond))
-	}
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil && s > 0 {
-		return time.Duration(s * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := time.Until(t); d > 0 {
-			return d
-		}
-	}
-	return 0
-}
-
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 300 {
-		s = s[:300] + "…"
-	}
-	return s
-}
-
-// redacted stands for an SDK error in the chain of a *providers.Error: its
-// text is redacted, and the SDK error itself is reachable (for errors.Is
-// and errors.As) only when its own text holds no secret, as when a server
-// echoes the key back.
-type redacted struct {
-	msg string
-	err error
-}
-
-func redact(err error, key string) error {
-	msg := err.Error()
-	safe := providers.Redact(msg, key)
-	if safe != msg {
-		return redacted{msg: safe}
-	}
-	return redacted{msg: msg, err: err}
-}
-
-func (r redacted) Error() string { return r.msg }
-func (r redacted) Unwrap() error { return r.err }

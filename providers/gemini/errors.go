@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -21,14 +19,14 @@ import (
 // error past its deadline, else a classified *[providers.Error].
 func (c *Client) classify(ctx context.Context, ex *exchange, model string, err error) error {
 	if ctx.Err() != nil {
-		return contextError(ctx, c.name)
+		return providers.ContextError(ctx, c.name)
 	}
 	// A broken body reaches the SDK as a clean end (see quietBody); what
 	// it then complains about (a cut JSON line) is not the cause.
 	if rerr := ex.readErr(); rerr != nil {
 		err = rerr
 	}
-	perr := &providers.Error{Provider: c.name, Err: redact(err, c.key)}
+	perr := &providers.Error{Provider: c.name, Err: providers.RedactErr(err, c.key)}
 	var api genai.APIError
 	var apiPtr *genai.APIError
 	switch {
@@ -36,15 +34,15 @@ func (c *Client) classify(ctx context.Context, ex *exchange, model string, err e
 		c.apiError(perr, api, ex, model)
 	case errors.As(err, &apiPtr) && apiPtr != nil:
 		c.apiError(perr, *apiPtr, ex, model)
-	case isTimeout(err):
+	case providers.IsTimeout(err):
 		perr.Kind = providers.KindTimeout
-		perr.Message = "timed out: " + oneLine(err.Error())
+		perr.Message = "timed out: " + providers.Clean(err.Error(), c.key)
 	case isMalformed(err):
 		perr.Kind = providers.KindInvalid
-		perr.Message = "malformed event: " + oneLine(err.Error())
+		perr.Message = "malformed event: " + providers.Clean(err.Error(), c.key)
 	default:
 		perr.Kind = providers.KindError
-		perr.Message = "connection failed: " + oneLine(err.Error())
+		perr.Message = "connection failed: " + providers.Clean(err.Error(), c.key)
 	}
 	perr.Message = providers.Redact(perr.Message, c.key)
 	return perr
@@ -61,7 +59,7 @@ func (c *Client) apiError(perr *providers.Error, api genai.APIError, ex *exchang
 		status = http.StatusInternalServerError
 	}
 	perr.Status = status
-	msg := oneLine(api.Message)
+	msg := providers.Clean(api.Message, c.key)
 	if msg == "" {
 		msg = strings.TrimSpace(api.Status + " " + http.StatusText(status))
 	}
@@ -77,7 +75,7 @@ func (c *Client) apiError(perr *providers.Error, api genai.APIError, ex *exchang
 		perr.Message = fmt.Sprintf("model %q not found", model)
 	case perr.Kind == providers.KindRateLimited:
 		perr.Message = "rate limited: " + msg
-		perr.RetryAfter = retryAfter(ex.responseHeader())
+		perr.RetryAfter = providers.RetryAfter(ex.responseHeader(), time.Now())
 		if perr.RetryAfter == 0 {
 			perr.RetryAfter = retryDelay(api)
 		}
@@ -127,71 +125,9 @@ func retryDelay(api genai.APIError) time.Duration {
 	return 0
 }
 
-// retryAfter reads Retry-After: seconds or an HTTP date.
-func retryAfter(h http.Header) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil && s > 0 {
-		return time.Duration(s * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := time.Until(t); d > 0 {
-			return d
-		}
-	}
-	return 0
-}
-
-// contextError is what a stream reports once its caller's context is done:
-// the cause itself for a cancellation (so the engine sees why it cancelled),
-// a timeout error for a deadline.
-func contextError(ctx context.Context, name string) error {
-	cause := context.Cause(ctx)
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return &providers.Error{Kind: providers.KindTimeout, Provider: name,
-			Message: "deadline exceeded", Err: cause}
-	}
-	return cause
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
-}
-
 func isMalformed(err error) bool {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	return errors.As(err, &syn) || errors.As(err, &typ) ||
 		strings.Contains(err.Error(), "iterateResponseStream")
 }
-
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 300 {
-		s = s[:300] + "…"
-	}
-	return s
-}
-
-// redacted stands for an SDK error in the chain of a *providers.Error: its
-// text is redacted, and the SDK error itself is reachable (for errors.Is
-// and errors.As) only when its own text holds no secret.
-type redacted struct {
-	msg string
-	err error
-}
-
-func redact(err error, key string) error {
-	msg := err.Error()
-	safe := providers.Redact(msg, key)
-	if safe != msg {
-		return redacted{msg: safe}
-	}
-	return redacted{msg: msg, err: err}
-}
-
-func (r redacted) Error() string { return r.msg }
-func (r redacted) Unwrap() error { return r.err }

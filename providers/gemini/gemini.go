@@ -119,7 +119,7 @@ func New(o Options) (*Client, error) {
 	if err != nil {
 		// The SDK's messages print its whole config, key included.
 		return nil, &providers.Error{Kind: providers.KindInvalid, Provider: c.name,
-			Message: providers.Redact(oneLine(err.Error()), c.key)}
+			Message: providers.Clean(err.Error(), c.key)}
 	}
 	c.models = gc.Models
 	return c, nil
@@ -209,7 +209,7 @@ func (s *stream) Next() bool {
 	}
 	for {
 		if s.ctx.Err() != nil {
-			s.finish(contextError(s.ctx, s.c.name))
+			s.finish(providers.ContextError(s.ctx, s.c.name))
 			return false
 		}
 		resp, err, ok := s.next()
@@ -249,7 +249,7 @@ func (s *stream) convert(resp *genai.GenerateContentResponse) (providers.Chunk, 
 	if pf := resp.PromptFeedback; pf != nil && pf.BlockReason != "" && len(resp.Candidates) == 0 {
 		msg := "prompt blocked: " + string(pf.BlockReason)
 		if pf.BlockReasonMessage != "" {
-			msg += ": " + oneLine(pf.BlockReasonMessage)
+			msg += ": " + providers.Clean(pf.BlockReasonMessage, s.c.key)
 		}
 		return chunk, &providers.Error{Kind: providers.KindInvalid, Provider: s.c.name, Message: providers.Redact(msg, s.c.key)}
 	}
@@ -290,7 +290,7 @@ func (s *stream) convert(resp *genai.GenerateContentResponse) (providers.Chunk, 
 // the SDK), or no final event.
 func (s *stream) endError() error {
 	if s.ctx.Err() != nil {
-		return contextError(s.ctx, s.c.name)
+		return providers.ContextError(s.ctx, s.c.name)
 	}
 	if s.closed.Load() {
 		return errClosed

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -231,14 +230,14 @@ func (c *Client) httpErr(w *wire, now time.Time) *providers.Error {
 		}
 	case w.status == 429:
 		pe.Message = "rate limited" + detail
-		pe.RetryAfter = retryAfter(w.header, now)
+		pe.RetryAfter = providers.RetryAfter(w.header, now)
 	case w.status == 529 || isOverloaded(e):
 		pe.Kind = providers.KindHTTP
 		pe.Message = "overloaded" + detail
-		pe.RetryAfter = retryAfter(w.header, now)
+		pe.RetryAfter = providers.RetryAfter(w.header, now)
 	case w.status >= 500:
 		pe.Message = "server error" + detail
-		pe.RetryAfter = retryAfter(w.header, now)
+		pe.RetryAfter = providers.RetryAfter(w.header, now)
 	case w.status == 408:
 		pe.Message = "request timeout" + detail
 	default:
@@ -287,61 +286,10 @@ func (c *Client) eventErr(data []byte) *providers.Error {
 	return &providers.Error{Kind: kind, Provider: c.name, Message: c.clean(msg)}
 }
 
-// retryAfter reads how long the server asks us to wait: retry-after-ms
-// (OpenAI, milliseconds), else Retry-After (seconds or an HTTP date), else
-// the reset time of whichever x-ratelimit budget is exhausted. Zero when
-// the server says nothing usable.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	if h == nil {
-		return 0
-	}
-	if v := strings.TrimSpace(h.Get("Retry-After-Ms")); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 && ms < 1e12 {
-			return time.Duration(ms * float64(time.Millisecond))
-		}
-	}
-	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if s, err := strconv.ParseFloat(v, 64); err == nil {
-			if s > 0 && s < 1e9 {
-				return time.Duration(s * float64(time.Second))
-			}
-			return 0
-		}
-		if t, err := http.ParseTime(v); err == nil {
-			if d := t.Sub(now); d > 0 {
-				return d
-			}
-			return 0
-		}
-	}
-	var d time.Duration
-	for _, budget := range []string{"requests", "tokens"} {
-		if strings.TrimSpace(h.Get("X-Ratelimit-Remaining-"+budget)) != "0" {
-			continue
-		}
-		if r, err := time.ParseDuration(strings.TrimSpace(h.Get("X-Ratelimit-Reset-" + budget))); err == nil && r > d {
-			d = r
-		}
-	}
-	return d
-}
-
-// keyLike matches strings shaped like vendor API keys, masked or not,
-// which error messages sometimes quote ("Incorrect API key provided:
-// sk-abc1****wxyz").
-var keyLike = regexp.MustCompile(`\b(?:sk|gsk|xai|pk|rk|csk)[-_][A-Za-z0-9*_.\-]{3,}`)
-
 // clean makes s safe to show: the key redacted, key-like words masked,
 // one line, bounded.
 func (c *Client) clean(s string) string {
-	s = providers.Redact(s, c.apiKey)
-	s = keyLike.ReplaceAllString(s, "[REDACTED]")
-	s = strings.Join(strings.Fields(s), " ")
-	const max = 300
-	if r := []rune(s); len(r) > max {
-		s = string(r[:max]) + "…"
-	}
-	return s
+	return providers.Clean(s, c.apiKey)
 }
 
 // isNetErr reports a connection-level failure.

@@ -4,53 +4,12 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/council-dev/council/providers"
 )
-
-func TestRetryAfter(t *testing.T) {
-	now := time.Date(2025, 8, 11, 9, 0, 0, 0, time.UTC)
-	tests := []struct {
-		name   string
-		header map[string]string
-		want   time.Duration
-	}{
-		{"none", nil, 0},
-		{"seconds", map[string]string{"Retry-After": "12"}, 12 * time.Second},
-		{"fractional seconds", map[string]string{"Retry-After": "0.5"}, 500 * time.Millisecond},
-		{"http date", map[string]string{"Retry-After": "Mon, 11 Aug 2025 09:00:30 GMT"}, 30 * time.Second},
-		{"http date in the past", map[string]string{"Retry-After": "Mon, 11 Aug 2025 08:59:00 GMT"}, 0},
-		{"negative", map[string]string{"Retry-After": "-3"}, 0},
-		{"garbage", map[string]string{"Retry-After": "soon"}, 0},
-		{"ms beats seconds", map[string]string{"Retry-After": "2", "Retry-After-Ms": "1250"}, 1250 * time.Millisecond},
-		{"bad ms falls back", map[string]string{"Retry-After": "2", "Retry-After-Ms": "x"}, 2 * time.Second},
-		{"exhausted tokens budget", map[string]string{
-			"X-Ratelimit-Remaining-Requests": "499", "X-Ratelimit-Reset-Requests": "120ms",
-			"X-Ratelimit-Remaining-Tokens": "0", "X-Ratelimit-Reset-Tokens": "6m0s",
-		}, 6 * time.Minute},
-		{"budgets not exhausted", map[string]string{
-			"X-Ratelimit-Remaining-Requests": "3", "X-Ratelimit-Reset-Requests": "1s",
-		}, 0},
-		{"Retry-After beats budgets", map[string]string{
-			"Retry-After": "1", "X-Ratelimit-Remaining-Tokens": "0", "X-Ratelimit-Reset-Tokens": "6m0s",
-		}, time.Second},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := http.Header{}
-			for k, v := range tt.header {
-				h.Set(k, v)
-			}
-			if got := retryAfter(h, now); got != tt.want {
-				t.Errorf("retryAfter = %v, want %v", got, tt.want)
-			}
-		})
-	}
-}
 
 func TestEventErr(t *testing.T) {
 	c := &Client{name: "p", kind: KindCompatible, apiKey: testKey}
