@@ -127,12 +127,25 @@ func (c *cli) loadConfig(path string) (*engine.Config, bool) {
 	return cfg, true
 }
 
-func (c *cli) newEngine(cfg *engine.Config, seed int64) (*engine.Engine, error) {
-	clients, err := buildClients(c.ctx, cfg, seed)
-	if err != nil {
-		return nil, err
+// setup loads the config and builds the engine over its providers; a zero
+// seed picks a random one. It reports problems itself.
+func (c *cli) setup(path string, seed int64) (*engine.Config, *engine.Engine, bool) {
+	cfg, ok := c.loadConfig(path)
+	if !ok {
+		return nil, nil, false
 	}
-	return engine.New(cfg, clients)
+	if seed == 0 {
+		seed = time.Now().UnixNano()
+	}
+	clients, err := buildClients(c.ctx, cfg, seed)
+	if err == nil {
+		var eng *engine.Engine
+		if eng, err = engine.New(cfg, clients); err == nil {
+			return cfg, eng, true
+		}
+	}
+	fmt.Fprintln(c.stderr, "council:", err)
+	return nil, nil, false
 }
 
 func (c *cli) configCheck(args []string) int {
@@ -197,16 +210,9 @@ func (c *cli) run(args []string) int {
 	if req.Prompt == "" {
 		return c.usage("no prompt: give one as an argument or on stdin")
 	}
-	cfg, ok := c.loadConfig(*path)
+	_, eng, ok := c.setup(*path, *seed)
 	if !ok {
 		return exitUsage
-	}
-	if *seed == 0 {
-		*seed = time.Now().UnixNano()
-	}
-	eng, err := c.newEngine(cfg, *seed)
-	if err != nil {
-		return c.usage(err.Error())
 	}
 	defer eng.Close()
 
@@ -309,16 +315,9 @@ func (c *cli) dashboard(args []string) int {
 	if len(pos) > 0 {
 		return c.usage(fmt.Sprintf("unknown command %q (see council help)", pos[0]))
 	}
-	cfg, ok := c.loadConfig(*path)
+	cfg, eng, ok := c.setup(*path, *seed)
 	if !ok {
 		return exitUsage
-	}
-	if *seed == 0 {
-		*seed = time.Now().UnixNano()
-	}
-	eng, err := c.newEngine(cfg, *seed)
-	if err != nil {
-		return c.usage(err.Error())
 	}
 	defer eng.Close()
 	if err := runDashboard(c.ctx, eng, cfg, *theme, c.getenv); err != nil {

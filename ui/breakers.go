@@ -150,6 +150,41 @@ func (b *BreakerBoard) View(width, height int) string {
 	return strings.Join(lines, "\n")
 }
 
+// SummaryView is the board in one line, for small screens: the breakers
+// that are not simply closed, by name, then how many are.
+func (b *BreakerBoard) SummaryView(width int) string {
+	s := &b.ctx.S
+	out := s.Title.Render("Breakers")
+	if len(b.health) == 0 {
+		return fit(out+s.Muted.Render("  no data yet"), width)
+	}
+	closed := 0
+	var notes []string
+	for _, h := range b.health {
+		br := h.Breaker
+		switch {
+		case br.Forced == "open":
+			notes = append(notes, s.Error.Render("⚑ "+h.ID+" forced open"))
+		case br.Forced == "closed":
+			notes = append(notes, s.Warn.Render("⚑ "+h.ID+" forced closed"))
+		case br.State == engine.BreakerOpen:
+			t := "○ " + h.ID + " OPEN"
+			if br.HalfOpenIn > 0 {
+				t += " " + fmtDur((br.HalfOpenIn - b.ctx.Now.Sub(b.at)).Round(time.Second))
+			}
+			notes = append(notes, s.Error.Render(t))
+		case br.State == engine.BreakerHalfOpen:
+			notes = append(notes, s.Warn.Render("◐ "+h.ID+" half-open"))
+		default:
+			closed++
+		}
+	}
+	if closed > 0 {
+		notes = append(notes, s.Ok.Render(fmt.Sprintf("● %d closed", closed)))
+	}
+	return fit(out+"  "+strings.Join(notes, s.Subtle.Render(" · ")), width)
+}
+
 // spark draws the last w outcomes, one style run per outcome kind.
 func (b *BreakerBoard) spark(rec []engine.Outcome, w int) string {
 	s := &b.ctx.S

@@ -87,8 +87,37 @@ func (p *ModelPane) badge() string {
 
 // metrics is "ttft 120ms · 48 tok · 62 tok/s · $0.00012".
 func (p *ModelPane) metrics() string {
-	a := &p.a
 	s := &p.ctx.S
+	return s.Text.Render(strings.Join(p.metricParts(), s.Subtle.Render(" · ")))
+}
+
+// metricsFit is as many of the metrics as fit in w cells, most telling
+// first.
+func (p *ModelPane) metricsFit(w int) string {
+	s := &p.ctx.S
+	sep := s.Subtle.Render(" · ")
+	out, used := "", 0
+	for i, part := range p.metricParts() {
+		add := len(part) // ASCII
+		if i > 0 {
+			add += 3
+		}
+		if used+add > w {
+			break
+		}
+		if i > 0 {
+			out += sep
+		}
+		out += s.Text.Render(part)
+		used += add
+	}
+	return out
+}
+
+// metricParts are the pane's metrics in order of interest: time to first
+// token, tokens, tokens per second, cost.
+func (p *ModelPane) metricParts() []string {
+	a := &p.a
 	var parts []string
 	if a.hasFirst {
 		parts = append(parts, "ttft "+fmtDur(a.first-a.start))
@@ -108,7 +137,16 @@ func (p *ModelPane) metrics() string {
 	if a.cost > 0 || a.phase == phaseDone || a.phase == phaseWon {
 		parts = append(parts, fmtCost(a.cost))
 	}
-	return s.Text.Render(strings.Join(parts, s.Subtle.Render(" · ")))
+	return parts
+}
+
+// statusText is the status line with the vote, or "off" for a model
+// toggled out.
+func (p *ModelPane) statusText() string {
+	if p.excluded {
+		return p.ctx.S.Muted.Render("○ off")
+	}
+	return p.a.statusLine(p.ctx) + p.a.voteText(p.ctx)
 }
 
 // bar is the latency bar against the per-model timeout: ▼ the first

@@ -265,6 +265,9 @@ func (m *Model) bottomWant(w int) int {
 // bodyView draws the panes over the bottom area.
 func (m *Model) bodyView(w, bh int) string {
 	paneH, bottomH := m.split(bh)
+	if len(m.panes) > 0 && chooseGrid(len(m.panes), w, paneH).compact {
+		return m.compactBody(w, bh)
+	}
 	out := m.panesView(w, paneH)
 	if bottomH > 0 {
 		out = padLines(out, paneH) + "\n" + m.bottomView(w, bottomH)
@@ -315,14 +318,22 @@ func (m *Model) panesView(w, h int) string {
 	return b.String()
 }
 
-// compactView is one line per model when boxes do not fit.
+// compactView is one line per model when boxes do not fit: name, status,
+// the metrics that fit, and the breaker badge in a column of its own.
 func (m *Model) compactView(w, h int) string {
 	s := &m.ctx.S
-	nameW := 4
-	for _, p := range m.panes {
+	nameW, badgeW, statusW := 4, 0, 0
+	badges := make([]string, len(m.panes))
+	statuses := make([]string, len(m.panes))
+	for i, p := range m.panes {
 		nameW = max(nameW, lipgloss.Width(p.ID))
+		badges[i] = p.badge()
+		badgeW = max(badgeW, lipgloss.Width(badges[i]))
+		statuses[i] = p.statusText()
+		statusW = max(statusW, lipgloss.Width(statuses[i]))
 	}
 	nameW = min(nameW, w/4)
+	statusW = min(statusW, 26)
 	lines := make([]string, 0, len(m.panes))
 	for i, p := range m.panes {
 		mark := "  "
@@ -330,18 +341,113 @@ func (m *Model) compactView(w, h int) string {
 		if i == m.focus {
 			mark, name = s.Focus.Render("▶ "), s.Focus.Render(fit(truncate(p.ID, nameW), nameW))
 		}
-		status := p.a.statusLine(m.ctx) + p.a.voteText(m.ctx)
-		if p.excluded {
-			status = s.Muted.Render("○ off")
+		line := mark + name + " " + fit(statuses[i], statusW)
+		if room := w - lipgloss.Width(line) - badgeW - 3; room > 0 && !p.excluded {
+			line += " " + p.metricsFit(room)
 		}
-		rest := w - 2 - nameW - 1
-		line := mark + name + " " + fit(status, min(rest, 26)) + " " + p.metrics()
-		lines = append(lines, spread(line, " "+p.badge(), w))
+		lines = append(lines, spread(line, "  "+fit(badges[i], badgeW), w))
 	}
 	if len(lines) > h {
 		// Keep the focused line visible.
 		start := min(max(m.focus-h+1, 0), len(lines)-h)
 		lines = lines[start : start+h]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// detailMin is the fewest lines worth giving the focused model's text in
+// the compact layout (its title and three lines).
+const detailMin = 4
+
+// compactBody is the layout of small terminals: one line per model, then
+// the focused model's answer in the rows left over, then the timeline,
+// the votes and the breakers. On a narrow screen the breaker board
+// shrinks to one summary line when it would crowd the answer out (each
+// model's line carries its breaker badge anyway).
+func (m *Model) compactBody(w, bh int) string {
+	listH := min(len(m.panes), max(bh/3, 1))
+	avail := bh - listH
+	var bottom string
+	var bottomH int
+	if w >= 100 {
+		bottomH = min(m.bottomWant(w), avail)
+		bottom = m.bottomView(w, bottomH)
+	} else {
+		bottom, bottomH = m.stackedBottom(w, avail, detailMin)
+	}
+	parts := []string{padLines(m.compactView(w, listH), listH)}
+	if dh := avail - bottomH; dh > 0 {
+		parts = append(parts, padLines(m.detailView(w, dh), dh))
+	}
+	if bottomH > 0 {
+		parts = append(parts, bottom)
+	}
+	return strings.Join(parts, "\n")
+}
+
+// stackedBottom stacks timeline, votes and breakers in at most h lines,
+// leaving keep lines free when it can: the board is drawn in full only if
+// it fits beside them, else as its one-line summary. It returns the
+// drawing and the lines it uses.
+func (m *Model) stackedBottom(w, h, keep int) (string, int) {
+	if h <= 0 {
+		return "", 0
+	}
+	tlH := min(max(len(m.timeline.order), 1)+2, h)
+	parts := []string{padLines(m.timeline.View(w, tlH), tlH)}
+	used := tlH
+	if m.showVotes() && used < h {
+		vh := min(m.votes.Height(), h-used)
+		parts = append(parts, padLines(m.votes.View(w, vh), vh))
+		used += vh
+	}
+	switch full := max(len(m.board.health), 1) + 2; {
+	case h-used-full >= keep:
+		parts = append(parts, padLines(m.board.View(w, full), full))
+		used += full
+	case used < h:
+		parts = append(parts, m.board.SummaryView(w))
+		used++
+	}
+	return strings.Join(parts, "\n"), used
+}
+
+// detailView is the focused model's answer in the compact layout: a rule
+// with its name and status, then the word-wrapped tail of its text.
+func (m *Model) detailView(w, h int) string {
+	s := &m.ctx.S
+	p := m.focused()
+	if p == nil || h <= 0 {
+		return ""
+	}
+	head := s.Muted.Render("── ") + s.Title.Render(p.ID) + " " + p.statusText()
+	lines := []string{head + " " + s.Muted.Render(strings.Repeat("─", max(w-lipgloss.Width(head)-1, 0)))}
+	rows := h - 1
+	add := func(st lipgloss.Style, ls ...string) {
+		for _, l := range ls {
+			if len(lines) < h {
+				lines = append(lines, st.Render(l))
+			}
+		}
+	}
+	if p.a.phase == phaseFailed && p.a.err != "" {
+		add(s.Error, truncate(sanitize(p.a.err), w))
+		rows--
+	}
+	switch text := p.Text(); {
+	case text != "":
+		st := s.Text
+		if p.a.phase == phaseCancelled || p.a.phase == phaseFailed {
+			st = s.Subtle
+		}
+		add(st, wrapTail(text, w, rows)...)
+	case m.sessionN == 0:
+		if m.opts.Why != "" {
+			add(s.Subtle, wrapTail(m.opts.Why, w, rows)...)
+		}
+		add(s.Muted, wrapTail("Type a prompt and press enter: every model answers at once. tab or j/k picks the model shown here, enter zooms it, ? shows every key.", w, h-len(lines))...)
+	case p.a.phase.active():
+		add(s.Muted, "waiting for the first token…")
 	}
 	return strings.Join(lines, "\n")
 }
