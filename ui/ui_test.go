@@ -479,6 +479,71 @@ func TestLayoutAdapts(t *testing.T) {
 	}
 }
 
+// TestCompactLayout: at 80×24 the panes are one line each and the rows
+// under them show the focused model's answer; with five models the
+// breakers shrink to a summary line to leave the answer room.
+func TestCompactLayout(t *testing.T) {
+	f := newFake()
+	m := New(f, Options{Theme: themes.NoColor(), Clock: func() time.Time { return fixedClock },
+		Prompt: "Why do circuit breakers help?", Why: "no config file, so the council is simulated"})
+	m.Update(teaSize(80, 24))
+	m.Update(healthMsg{health: f.Health(), at: fixedClock})
+	before := plain(m)
+	for _, w := range []string{"── sim/swift ", "no config file, so the council is simulated", "Type a prompt and press enter", "state            err%"} {
+		if !strings.Contains(before, w) {
+			t.Errorf("before the first session the frame lacks %q:\n%s", w, before)
+		}
+	}
+	press(m, "r")
+	lines := strings.Split(plain(m), "\n")
+	// Header, prompt, four model lines, then the focused model's answer.
+	if !strings.HasPrefix(lines[2], "▶ sim/swift") || !strings.Contains(lines[2], "★ won") {
+		t.Fatalf("line 3 = %q, want the focused winner", lines[2])
+	}
+	if !strings.HasPrefix(lines[6], "── sim/swift ★ won ──") {
+		t.Fatalf("line 7 = %q, want the detail rule of sim/swift", lines[6])
+	}
+	got := strings.Join(lines, "\n")
+	for _, w := range []string{"Circuit breakers stop a failing dependency", "before traffic", "Timeline", "won 640ms", "sim/flaky  ○ OPEN"} {
+		if !strings.Contains(got, w) {
+			t.Errorf("after the race the frame lacks %q:\n%s", w, got)
+		}
+	}
+	// Badges line up in one column.
+	col := -1
+	for _, l := range lines[2:6] {
+		i := strings.IndexAny(l, "●○⚑◐")
+		if col >= 0 && ansiWidth(l[:i]) != col {
+			t.Errorf("badge at column %d, want %d: %q", ansiWidth(l[:i]), col, l)
+		}
+		col = ansiWidth(l[:i])
+	}
+	press(m, "j", "j") // the failed model: its error, no text
+	got = plain(m)
+	for _, w := range []string{"── sim/flaky ✗ failed · rate_limited", "HTTP 429: rate limited"} {
+		if !strings.Contains(got, w) {
+			t.Errorf("focused on sim/flaky, the frame lacks %q:\n%s", w, got)
+		}
+	}
+	if strings.Contains(got, "Circuit breakers stop") {
+		t.Errorf("the detail still shows sim/swift's answer:\n%s", got)
+	}
+
+	// A fifth model: the full board would leave the answer one line.
+	q := f.cfg.Tiers["quick"]
+	q.Models = append(q.Models, "sim/sage")
+	f.cfg.Tiers["quick"] = q
+	f.health = append(f.health, engine.ModelHealth{ID: "sim/sage"})
+	m = newTestModel(f, 80, 24)
+	press(m, "r")
+	got = plain(m)
+	for _, w := range []string{"── sim/swift ★ won", "before traffic", "Breakers  ○ sim/flaky OPEN 29s · ⚑ sim/slow forced closed · ● 3 closed"} {
+		if !strings.Contains(got, w) {
+			t.Errorf("with five models the frame lacks %q:\n%s", w, got)
+		}
+	}
+}
+
 func TestNoColorIsReadable(t *testing.T) {
 	m := newTestModel(newFake(), 160, 48)
 	press(m, "r")

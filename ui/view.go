@@ -16,7 +16,7 @@ import (
 const minWidth, minHeight = 60, 16
 
 // Pane size limits of the grid.
-const minPaneW, minPaneH = 28, 5
+const minPaneW, minPaneH = 28, 7 // a box shorter than 7 holds one line of text: one line per model reads better
 
 // View draws the whole screen.
 func (m *Model) View() tea.View {
