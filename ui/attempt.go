@@ -16,7 +16,7 @@ import (
 type phase uint8
 
 const (
-	phaseIdle       phase = iota // not in the current session
+	phaseIdle       phase = iota // no session yet, or not in the current one
 	phaseQueued                  // waiting for a concurrency slot
 	phaseConnecting              // started, no token yet
 	phaseStreaming               // tokens arriving
@@ -59,6 +59,9 @@ type attempt struct {
 	hedgeFired time.Duration // when the hedge fired, if this attempt was running then
 	hasHedge   bool
 	won        bool
+	// inSession: a session has started since the pane appeared, so an
+	// idle attempt was left out of it rather than waiting for one.
+	inSession bool
 }
 
 // apply folds one event about this model into the attempt.
@@ -147,7 +150,10 @@ func (a *attempt) statusLine(c *Context) string {
 	s := &c.S
 	switch a.phase {
 	case phaseIdle:
-		return s.Muted.Render("· not in this session")
+		if a.inSession {
+			return s.Muted.Render("· not in this session")
+		}
+		return s.Muted.Render("· ready")
 	case phaseQueued:
 		return s.Queued.Render("◌ queued") + s.Subtle.Render(" for a slot")
 	case phaseConnecting:

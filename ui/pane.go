@@ -30,8 +30,9 @@ func NewModelPane(c *Context, id string, timeout time.Duration) *ModelPane {
 	return &ModelPane{ID: id, ctx: c, timeout: timeout}
 }
 
-// Reset clears the pane for a new session.
-func (p *ModelPane) Reset() { p.a = attempt{} }
+// Reset clears the pane for a new session; from then on, a pane the
+// session leaves idle says it is not in this session (before, "ready").
+func (p *ModelPane) Reset() { p.a = attempt{inSession: true} }
 
 // Apply folds one event about this model (or a session-wide hedge_fired)
 // into the pane.

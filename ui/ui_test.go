@@ -41,7 +41,7 @@ func TestModelPaneRendering(t *testing.T) {
 		want   []string
 		not    []string
 	}{
-		{"idle", nil, nil, []string{"sim/a", "not in this session"}, []string{"ttft"}},
+		{"idle before any session", nil, nil, []string{"sim/a", "· ready"}, []string{"ttft", "not in this session"}},
 		{"queued", []engine.Event{ev(engine.AttemptQueued, 0, nil)}, nil, []string{"◌ queued"}, nil},
 		{"connecting", []engine.Event{started}, nil, []string{"connecting", "ttft …", "primary", "700ms/20s"}, nil},
 		{"streaming", []engine.Event{started, ev(engine.FirstToken, 220, nil),
@@ -95,6 +95,40 @@ func TestModelPaneRendering(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestIdleWording: before any session a pane is ready; a model a session
+// leaves out says so; a model that appears later (another tier) is ready.
+func TestIdleWording(t *testing.T) {
+	f := newFake()
+	f.script = func(engine.SessionRequest) []engine.Event {
+		return seqEvents([]engine.Event{
+			{Type: engine.SessionStarted},
+			{Type: engine.AttemptStarted, Model: "sim/swift", Role: engine.RolePrimary},
+			{Type: engine.AttemptDone, Model: "sim/swift", T: ms(300), Text: "ok", OutputTokens: 1},
+			{Type: engine.Decided, Model: "sim/swift", T: ms(300)},
+			{Type: engine.SessionDone, T: ms(300), Summary: &engine.Summary{Status: engine.StatusDecided, Winner: "sim/swift", Elapsed: ms(300)}},
+		})
+	}
+	f.cfg.Tiers["other"] = engine.TierConfig{Models: []string{"sim/swift", "sim/new"}}
+	m := newTestModel(f, 160, 48)
+	if got := plain(m); strings.Count(got, "· ready") != 4 || strings.Contains(got, "not in this session") {
+		t.Fatalf("before any session, want 4 panes ready:\n%s", got)
+	}
+	press(m, "r")
+	want := map[string]string{"sim/swift": "★ won", "sim/steady": "· not in this session", "sim/flaky": "· not in this session", "sim/slow": "· not in this session"}
+	for id, w := range want {
+		if got := stripANSI(m.byID[id].a.statusLine(m.ctx)); got != w {
+			t.Errorf("after a session %s says %q, want %q", id, got, w)
+		}
+	}
+	press(m, "t", "t") // quick → balanced → other
+	if m.tier != "other" {
+		t.Fatalf("tier = %s, want other", m.tier)
+	}
+	if got := stripANSI(m.byID["sim/new"].a.statusLine(m.ctx)); got != "· ready" {
+		t.Errorf("a model new to the screen says %q, want ready", got)
 	}
 }
 
@@ -489,7 +523,7 @@ func TestCompactLayout(t *testing.T) {
 	m.Update(teaSize(80, 24))
 	m.Update(healthMsg{health: f.Health(), at: fixedClock})
 	before := plain(m)
-	for _, w := range []string{"── sim/swift ", "no config file, so the council is simulated", "Type a prompt and press enter", "state            err%"} {
+	for _, w := range []string{"── sim/swift · ready", "no config file, so the council is simulated", "Type a prompt and press enter", "state            err%"} {
 		if !strings.Contains(before, w) {
 			t.Errorf("before the first session the frame lacks %q:\n%s", w, before)
 		}
