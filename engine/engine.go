@@ -34,6 +34,12 @@ type Engine struct {
 	ctx  context.Context // cancelled by Close
 	stop context.CancelFunc
 	wg   sync.WaitGroup
+
+	// live is the list of running sessions, which Close cancels. A list
+	// (not context.AfterFunc on ctx) keeps starting a session cheap.
+	mu     sync.Mutex
+	live   *session
+	closed bool
 }
 
 // model is one configured model and its state across sessions.
@@ -76,8 +82,45 @@ func (e *Engine) Config() *Config { return e.cfg }
 // Close cancels every running session and waits until all their
 // goroutines are gone. Events not yet taken are dropped.
 func (e *Engine) Close() {
+	e.mu.Lock()
+	e.closed = true
+	for s := e.live; s != nil; s = s.liveNext {
+		s.cancel(causeUser)
+	}
+	e.mu.Unlock()
 	e.stop()
 	e.wg.Wait()
+}
+
+// track adds a running session to the live list; false when the engine
+// is closed (the session must then end at once).
+func (e *Engine) track(s *session) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return false
+	}
+	s.liveNext = e.live
+	if e.live != nil {
+		e.live.livePrev = s
+	}
+	e.live = s
+	return true
+}
+
+// untrack removes an ended session from the live list.
+func (e *Engine) untrack(s *session) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if s.livePrev != nil {
+		s.livePrev.liveNext = s.liveNext
+	} else if e.live == s {
+		e.live = s.liveNext
+	}
+	if s.liveNext != nil {
+		s.liveNext.livePrev = s.livePrev
+	}
+	s.livePrev, s.liveNext = nil, nil
 }
 
 // Run runs one session to its end, calling onEvent (when non-nil) for each

@@ -18,6 +18,7 @@ type eventQueue struct {
 	lastDelta []int // per attempt: index in buf of its pending delta, or -1
 	inline    [16]int
 	bufs      *[2][]Event
+	used      int // the longest either buffer has been
 	seq       int
 	wake      chan struct{}
 	out       chan Event
@@ -48,8 +49,10 @@ func (q *eventQueue) init(attempts int) {
 func (q *eventQueue) release() {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	clear(q.buf[:cap(q.buf)])
-	clear(q.spare[:cap(q.spare)])
+	// Only what was used holds references; the rest is still zero.
+	q.used = max(q.used, len(q.buf))
+	clear(q.buf[:min(q.used, cap(q.buf))])
+	clear(q.spare[:min(q.used, cap(q.spare))])
 	q.bufs[0], q.bufs[1] = q.buf[:0], q.spare[:0]
 	eventBufs.Put(q.bufs)
 	q.bufs, q.buf, q.spare = nil, nil, nil
@@ -108,6 +111,7 @@ func (q *eventQueue) take() []Event {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	b := q.buf
+	q.used = max(q.used, len(b))
 	q.buf = q.spare[:0]
 	q.spare = b
 	for i := range q.lastDelta {

@@ -47,9 +47,11 @@ type session struct {
 	watch    watchdog
 	baseReq  [2]providers.Request // text and classify requests, Model unset
 	q        eventQueue
-	results  chan *attempt
-	attempts []*attempt
-	pending  int
+	// prev and next link the engine's live sessions, for Close.
+	livePrev, liveNext *session
+	results            chan *attempt
+	attempts           []*attempt
+	pending            int
 
 	winner     *attempt
 	answer     string
@@ -190,7 +192,10 @@ func (s *session) run() {
 		s.watch.mu.Unlock()
 	}
 	// Closing the engine cancels its sessions.
-	defer context.AfterFunc(s.e.ctx, func() { s.cancel(causeUser) })()
+	if !s.e.track(s) {
+		s.cancel(causeUser)
+	}
+	defer s.e.untrack(s)
 	s.emit(&Event{Type: SessionStarted, Text: s.prompt}, -1)
 	switch s.strategy {
 	case Race:
