@@ -277,7 +277,10 @@ func (c *cli) printSummary(out *bufio.Writer, sum *engine.Summary, repeated bool
 		case engine.AttemptWon, engine.AttemptDoneStatus:
 		default:
 			n := m.ID + " " + string(m.Status)
-			if m.Reason != "" {
+			switch {
+			case m.Error != "" && m.Reason != "":
+				n += " (" + m.Reason + ": " + m.Error + ")"
+			case m.Reason != "":
 				n += " (" + m.Reason + ")"
 			}
 			notes = append(notes, n)

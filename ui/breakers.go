@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,7 +18,28 @@ import (
 type BreakerBoard struct {
 	ctx    *Context
 	health []engine.ModelHealth
-	at     time.Time // when health was read
+	at     time.Time      // when health was read
+	rank   map[string]int // row order: the panes' order
+}
+
+// SetOrder lists the models in the order of ids (the panes' order); the
+// others follow in the engine's order.
+func (b *BreakerBoard) SetOrder(ids []string) {
+	b.rank = rankOf(ids)
+	b.sort()
+}
+
+func (b *BreakerBoard) sort() {
+	if len(b.rank) == 0 {
+		return
+	}
+	r := func(id string) int {
+		if i, ok := b.rank[id]; ok {
+			return i
+		}
+		return len(b.rank)
+	}
+	slices.SortStableFunc(b.health, func(x, y engine.ModelHealth) int { return cmp.Compare(r(x.ID), r(y.ID)) })
 }
 
 // NewBreakerBoard returns an empty board.
@@ -24,7 +47,8 @@ func NewBreakerBoard(c *Context) *BreakerBoard { return &BreakerBoard{ctx: c} }
 
 // SetHealth replaces the board's data with a reading taken at at.
 func (b *BreakerBoard) SetHealth(h []engine.ModelHealth, at time.Time) {
-	b.health, b.at = h, at
+	b.health, b.at = slices.Clone(h), at
+	b.sort()
 }
 
 // Apply takes a breaker_changed event so the board reacts before the next

@@ -24,7 +24,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	switch m.mode {
 	case modeHelp:
 		switch {
-		case key.Matches(msg, k.Help), msg.String() == "esc":
+		case key.Matches(msg, k.CloseHelp):
 			m.mode = m.back
 		case key.Matches(msg, k.Quit):
 			return m.quit()

@@ -23,7 +23,7 @@ type KeyMap struct {
 	// Chaos on the focused model.
 	ErrorUp, StallUp, Reset, ForceOpen, ForceClosed, ForceAuto key.Binding
 	// General.
-	Help, Quit key.Binding
+	Help, CloseHelp, Quit key.Binding
 }
 
 // DefaultKeyMap returns the dashboard's keys: lazygit/k9s habits, vim keys
@@ -69,8 +69,9 @@ func DefaultKeyMap() KeyMap {
 		ForceClosed: b([]string{"c"}, "c", "force breaker closed"),
 		ForceAuto:   b([]string{"f"}, "f", "breaker auto (unforce)"),
 
-		Help: b([]string{"?"}, "?", "help"),
-		Quit: b([]string{"q"}, "q", "quit"),
+		Help:      b([]string{"?"}, "?", "help"),
+		CloseHelp: b([]string{"esc", "?"}, "esc/?", "close help"),
+		Quit:      b([]string{"q"}, "q", "quit"),
 	}
 }
 
@@ -119,6 +120,7 @@ func (k KeyMap) enabled(s keyState) KeyMap {
 	set((panes || zoom) && s.sim, &k.ErrorUp, &k.StallUp)
 	set((panes || zoom) && s.chaos, &k.Reset)
 	set(!typing, &k.Help, &k.Quit)
+	set(s.mode == modeHelp, &k.CloseHelp)
 	return k
 }
 
@@ -128,7 +130,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 		k.Run, k.HistoryUp, k.Leave,
 		k.ScrollDown, k.PageDown, k.Unzoom,
 		k.Cancel, k.Rerun, k.Prompt, k.Next, k.Zoom, k.Toggle, k.Strategy, k.Tier, k.Auto,
-		k.ErrorUp, k.ForceOpen, k.Quit,
+		k.ErrorUp, k.ForceOpen, k.CloseHelp, k.Quit,
 	}
 }
 

@@ -265,6 +265,7 @@ func (m *Model) rebuildPanes() {
 		byID[id] = p
 	}
 	m.panes, m.byID = panes, byID
+	m.syncOrder()
 	m.setFocus(max(slices.IndexFunc(panes, func(p *ModelPane) bool { return p.ID == focused }), 0))
 	for _, h := range m.board.health {
 		if p := m.byID[h.ID]; p != nil {
@@ -282,7 +283,19 @@ func (m *Model) pane(id string) *ModelPane {
 	p := NewModelPane(m.ctx, id, m.timeout())
 	m.panes = append(m.panes, p)
 	m.byID[id] = p
+	m.syncOrder()
 	return p
+}
+
+// syncOrder lists models in the timeline and the breaker board in the
+// panes' order, so that each model keeps its place across the screen.
+func (m *Model) syncOrder() {
+	ids := make([]string, len(m.panes))
+	for i, p := range m.panes {
+		ids[i] = p.ID
+	}
+	m.timeline.SetOrder(ids)
+	m.board.SetOrder(ids)
 }
 
 func (m *Model) focused() *ModelPane {
@@ -597,11 +610,7 @@ func (m *Model) refreshZoom(top bool) {
 	follow := m.zoom.AtBottom() || m.zoom.TotalLineCount() == 0
 	m.zoom.SetWidth(w)
 	m.zoom.SetHeight(h)
-	text := p.Text()
-	if text == "" {
-		text = "(no text yet)"
-	}
-	m.zoom.SetContent(wrapAll(text, w))
+	m.zoom.SetContent(wrapAll(p.zoomText(), w))
 	switch {
 	case top:
 		m.zoom.GotoTop()

@@ -131,7 +131,9 @@ func (p *ModelPane) metricParts() []string {
 			tok = "~" + tok
 		}
 		parts = append(parts, tok)
-		if d := a.now(p.ctx.Elapsed) - a.first; a.hasFirst && d > 0 && n > 0 {
+		// A rate over less than a tenth of a second is noise (2 tokens
+		// in 3 ms is not 600 tok/s).
+		if d := a.now(p.ctx.Elapsed) - a.first; a.hasFirst && d >= 100*time.Millisecond && n > 0 {
 			parts = append(parts, fmt.Sprintf("%.0f tok/s", float64(n)/d.Seconds()))
 		}
 	}
@@ -139,6 +141,29 @@ func (p *ModelPane) metricParts() []string {
 		parts = append(parts, fmtCost(a.cost))
 	}
 	return parts
+}
+
+// zoomText is what the zoomed pane scrolls through: the error of a failed
+// attempt, then its whole text, or why there is none.
+func (p *ModelPane) zoomText() string {
+	s := &p.ctx.S
+	var b strings.Builder
+	if p.a.phase == phaseFailed && p.a.err != "" {
+		b.WriteString(s.Error.Render(sanitize(p.a.err)) + "\n\n")
+	}
+	switch text := p.Text(); {
+	case text != "":
+		b.WriteString(text)
+	case p.a.phase == phaseIdle:
+		b.WriteString(s.Muted.Render("(no text: not in the session)"))
+	case p.a.phase == phaseSkipped:
+		b.WriteString(s.Muted.Render("(no text: not called, " + reasonText(p.a.reason) + ")"))
+	case p.a.phase.active():
+		b.WriteString(s.Muted.Render("(no text yet)"))
+	default:
+		b.WriteString(s.Muted.Render("(no text)"))
+	}
+	return b.String()
 }
 
 // statusText is the status line with the vote, or "off" for a model

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"cmp"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,6 +24,38 @@ type Timeline struct {
 	hasDec  bool
 	done    bool
 	end     time.Duration
+	rank    map[string]int // row order: the panes' order
+}
+
+// byRank sorts ids by rank, those without one last in their present order.
+func byRank(ids []string, rank map[string]int) {
+	if len(rank) == 0 {
+		return
+	}
+	r := func(id string) int {
+		if i, ok := rank[id]; ok {
+			return i
+		}
+		return len(rank)
+	}
+	slices.SortStableFunc(ids, func(a, b string) int { return cmp.Compare(r(a), r(b)) })
+}
+
+// rankOf numbers ids by position.
+func rankOf(ids []string) map[string]int {
+	rank := make(map[string]int, len(ids))
+	for i, id := range ids {
+		rank[id] = i
+	}
+	return rank
+}
+
+// SetOrder puts the rows in the order of ids (the panes' order), so that
+// a model keeps its place from pane to timeline; rows of other models
+// follow in the order they appeared.
+func (t *Timeline) SetOrder(ids []string) {
+	t.rank = rankOf(ids)
+	byRank(t.order, t.rank)
 }
 
 // NewTimeline returns an empty timeline.
@@ -33,7 +67,7 @@ func NewTimeline(c *Context) *Timeline {
 func (t *Timeline) Apply(ev engine.Event) {
 	switch ev.Type {
 	case engine.SessionStarted:
-		*t = Timeline{ctx: t.ctx, rows: map[string]*attempt{}}
+		*t = Timeline{ctx: t.ctx, rows: map[string]*attempt{}, rank: t.rank}
 		return
 	case engine.HedgeFired:
 		t.hedge, t.hedged = ev.T, true
@@ -56,6 +90,7 @@ func (t *Timeline) Apply(ev engine.Event) {
 		a = &attempt{}
 		t.rows[ev.Model] = a
 		t.order = append(t.order, ev.Model)
+		byRank(t.order, t.rank)
 	}
 	if ev.Type == engine.Delta {
 		if !a.hasFirst {
@@ -91,12 +126,11 @@ func (t *Timeline) View(width, height int) string {
 	if t.done {
 		now = t.end
 	}
-	title := s.Title.Render("Timeline")
-	legend := s.Subtle.Render("◌┄ queued ├ start ▼ 1st token ↯ hedge ★ won ✓ done ■ cancelled ✗ failed ⊘ skipped")
+	head := s.Title.Render("Timeline")
 	if t.hasDec {
-		legend = s.Accent.Render("┆ decided "+fmtDur(t.decided)) + s.Subtle.Render("  ") + legend
+		head += "  " + s.Accent.Render("┆ decided "+fmtDur(t.decided))
 	}
-	lines := []string{fit(title+"  "+legend, width)}
+	lines := []string{head + t.legend(width-lipgloss.Width(head))}
 	if len(t.order) == 0 {
 		lines = append(lines, s.Muted.Render("no session yet: type a prompt and press enter"))
 		return strings.Join(lines, "\n")
@@ -106,7 +140,12 @@ func (t *Timeline) View(width, height int) string {
 		nameW = max(nameW, lipgloss.Width(id))
 	}
 	nameW = min(nameW, max(width/4, 8))
-	const tailW = 14
+	tailW := 10 // the outcome words after the bars, as wide as the widest
+	for _, id := range t.order {
+		_, w := outcome(t.rows[id])
+		tailW = max(tailW, len(w)+2)
+	}
+	tailW = min(tailW, 18)
 	aw := width - nameW - 1 - tailW
 	if aw < 10 {
 		aw = width - nameW - 1
@@ -125,10 +164,15 @@ func (t *Timeline) View(width, height int) string {
 		a := t.rows[id]
 		lines = append(lines, fit(fit(s.Subtle.Render(truncate(id, nameW)), nameW)+" "+t.row(a, aw, col, now), width))
 	}
-	// Axis with labels at 0, ¼, ½, ¾ and the full scale.
+	// Axis with labels at 0, ¼, ½, ¾ and the full scale; at 0, ½ and the
+	// full scale when short.
 	axis := []rune(strings.Repeat(" ", aw))
 	free := 0 // first column a label may use
-	for i := 0; i <= 4; i++ {
+	step := 1
+	if aw < 40 {
+		step = 2
+	}
+	for i := 0; i <= 4; i += step {
 		d := scale * time.Duration(i) / 4
 		lbl := []rune(fmtDur(d))
 		if d == 0 {
@@ -149,6 +193,84 @@ func (t *Timeline) View(width, height int) string {
 		lines = lines[:height]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// legendItems are the timeline's glyphs in reading order, each with its
+// priority for a narrow legend (outcomes first) and what puts it on screen.
+var legendItems = []struct {
+	glyph, word string
+	prio        int
+	shown       func(t *Timeline, a *attempt) bool
+}{
+	{"◌┄", "queued", 7, func(_ *Timeline, a *attempt) bool { return a.hasQueued }},
+	{"├", "start", 8, func(_ *Timeline, a *attempt) bool { return a.hasStart }},
+	{"▼", "1st token", 6, func(_ *Timeline, a *attempt) bool { return a.hasFirst }},
+	{"↯", "hedge", 5, func(t *Timeline, _ *attempt) bool { return t.hedged }},
+	{"★", "won", 0, func(_ *Timeline, a *attempt) bool { return a.phase == phaseWon }},
+	{"✓", "done", 4, func(_ *Timeline, a *attempt) bool { return a.phase == phaseDone }},
+	{"■", "cancelled", 2, func(_ *Timeline, a *attempt) bool { return a.phase == phaseCancelled }},
+	{"✗", "failed", 1, func(_ *Timeline, a *attempt) bool { return a.phase == phaseFailed }},
+	{"⊘", "skipped", 3, func(_ *Timeline, a *attempt) bool { return a.phase == phaseSkipped }},
+}
+
+// legend explains the glyphs on screen (all of them before a session):
+// whole items, the outcomes first when not all fit in w cells.
+func (t *Timeline) legend(w int) string {
+	on := make([]bool, len(legendItems))
+	for i, it := range legendItems {
+		on[i] = len(t.order) == 0
+		for _, id := range t.order {
+			if on[i] = it.shown(t, t.rows[id]); on[i] {
+				break
+			}
+		}
+	}
+	used, full := 1, false // a space after the title
+	for prio := range len(legendItems) {
+		for i, it := range legendItems {
+			if it.prio != prio || !on[i] {
+				continue
+			}
+			if iw := 1 + lipgloss.Width(it.glyph) + 1 + len(it.word); !full && used+iw <= w {
+				used += iw
+			} else {
+				on[i], full = false, true // and every item of lower priority
+			}
+		}
+	}
+	var b strings.Builder
+	b.WriteByte(' ')
+	for i, it := range legendItems {
+		if on[i] {
+			b.WriteString(" " + it.glyph + " " + it.word)
+		}
+	}
+	return t.ctx.S.Subtle.Render(b.String())
+}
+
+// outcome is the glyph ending an attempt's bar and the words after it.
+func outcome(a *attempt) (glyph rune, word string) {
+	switch a.phase {
+	case phaseWon:
+		return '★', "won " + fmtDur(a.end)
+	case phaseDone:
+		switch {
+		case a.voted && a.vote != "":
+			return '✓', a.vote + " " + fmtDur(a.end)
+		case a.voted:
+			return '✓', "invalid vote"
+		}
+		return '✓', "done " + fmtDur(a.end)
+	case phaseCancelled:
+		return '■', reasonText(a.reason)
+	case phaseFailed:
+		return '✗', a.kind.String()
+	case phaseSkipped:
+		return '⊘', reasonText(a.reason)
+	case phaseQueued:
+		return ' ', "queued"
+	}
+	return ' ', ""
 }
 
 // row draws one attempt: ┄ queued, ─ connecting, ━ streaming, glyphs at
@@ -190,26 +312,7 @@ func (t *Timeline) row(a *attempt, aw int, col func(time.Duration) int, now time
 			cells[c] = '┆'
 		}
 	}
-	glyph, word := ' ', ""
-	switch a.phase {
-	case phaseWon:
-		glyph, word = '★', "won "+fmtDur(a.end)
-	case phaseDone:
-		glyph, word = '✓', "done "+fmtDur(a.end)
-		if a.voted && a.vote != "" {
-			word = a.vote + " " + fmtDur(a.end)
-		} else if a.voted {
-			word = "invalid vote"
-		}
-	case phaseCancelled:
-		glyph, word = '■', reasonText(a.reason)
-	case phaseFailed:
-		glyph, word = '✗', a.kind.String()
-	case phaseSkipped:
-		glyph, word = '⊘', reasonText(a.reason)
-	case phaseQueued:
-		word = "queued"
-	}
+	glyph, word := outcome(a)
 	ec := -1
 	if glyph != ' ' {
 		ec = col(end)

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -99,13 +100,6 @@ func (m *Model) headerView(w int) string {
 	for i := range values {
 		parts[i] = item(labels[i], values[i])
 	}
-	left := s.Header.Render(" council ") + " " + strings.Join(parts, sep)
-	if lipgloss.Width(left) > w-12 { // narrow: values only, the run cost still labelled
-		for i := range values[:5] {
-			parts[i] = s.Bold.Render(values[i])
-		}
-		left = s.Header.Render(" council ") + " " + strings.Join(parts, s.Muted.Render(" · "))
-	}
 	var right []string
 	if m.auto {
 		right = append(right, s.Warn.Render("⟳ auto "+fmtDur(m.opts.AutoFireEvery)))
@@ -123,7 +117,26 @@ func (m *Model) headerView(w int) string {
 		}
 		right = append(right, st.Render(string(m.summary.Status)))
 	}
-	return spread(left, " "+strings.Join(right, "  ")+" ", w)
+	rs := " " + strings.Join(right, "  ") + " "
+	room := w - lipgloss.Width(rs)
+	left := s.Header.Render(" council ") + " " + strings.Join(parts, sep)
+	if lipgloss.Width(left) > room {
+		// Narrow: values only, the run cost labelled; then, while it does
+		// not fit, without the run cost, then without the tier.
+		for i := range values[:5] {
+			parts[i] = s.Bold.Render(values[i])
+		}
+		for _, drop := range []int{-1, 5, 1} {
+			if drop >= 0 {
+				parts = slices.Delete(parts, drop, drop+1)
+			}
+			left = s.Header.Render(" council ") + " " + strings.Join(parts, s.Muted.Render(" · "))
+			if lipgloss.Width(left) <= room {
+				break
+			}
+		}
+	}
+	return spread(left, rs, w)
 }
 
 // liveCost is the running session's cost so far (0 once it is counted).
@@ -160,17 +173,35 @@ func (m *Model) footerView(w int) string {
 	return spread(" "+h.ShortHelpView(m.ctx.Keys.ShortHelp()), right, w)
 }
 
-// helpView is the full help, grouped by purpose.
+// helpView is the full help, grouped by purpose, with notes under it as
+// far as the height allows.
 func (m *Model) helpView(w, h int) string {
 	s := &m.ctx.S
 	hm := m.help
 	hm.SetWidth(w - 4)
 	body := fullHelpView(hm, m.keys, w-4, s.Title) // every key, whatever the mode
-	body += "\n\n" + s.Subtle.Render("Panes show: status · ttft · tokens · tok/s · cost · latency bar (▼ first token, ↯ hedge fired) against the per-model timeout.") +
-		"\n" + s.Subtle.Render("Chaos keys act on the focused model; e and s apply to simulated models only.") +
-		"\n" + s.Subtle.Render("Editing the prompt: ←/→ and alt+←/→ move, ctrl+a/ctrl+e to the start/end, ctrl+w/ctrl+u/ctrl+k delete a word/to the start/to the end, ctrl+v pastes.") +
-		"\n\n" + s.Muted.Render("esc or ? closes this help")
-	return lipgloss.NewStyle().Padding(1, 2).Render(body)
+	lines := strings.Split(body, "\n")
+	notes := []string{
+		"Panes show: status · ttft · tokens · tok/s · cost · latency bar (▼ first token, ↯ hedge fired) against the per-model timeout.",
+		"Chaos keys act on the focused model; e and s apply to simulated models only.",
+		"Editing the prompt: ←/→ and alt+←/→ move, ctrl+a/ctrl+e go to the start/end, ctrl+w/ctrl+u/ctrl+k delete a word/to the start/to the end, ctrl+v pastes.",
+	}
+	room := h - 2 - len(lines) - 1 // padding, a blank line before the notes
+	var extra []string
+	for _, n := range notes {
+		wrapped := strings.Split(wrapAll(n, w-4), "\n")
+		if len(extra)+len(wrapped) > room {
+			break
+		}
+		extra = append(extra, wrapped...)
+	}
+	if len(extra) > 0 {
+		lines = append(lines, "")
+		for _, l := range extra {
+			lines = append(lines, s.Subtle.Render(l))
+		}
+	}
+	return lipgloss.NewStyle().Padding(1, 2).Render(strings.Join(lines, "\n"))
 }
 
 // zoomView is the focused pane at full size with its whole answer.
@@ -254,7 +285,7 @@ func (m *Model) bottomWant(w int) int {
 		vt = m.votes.Height()
 	}
 	switch {
-	case w >= 150:
+	case w >= threeCols || w >= 150 && vt == 0:
 		return max(tl, br, vt)
 	case w >= 100:
 		return max(tl+vt, br)
@@ -452,11 +483,16 @@ func (m *Model) detailView(w, h int) string {
 	return strings.Join(lines, "\n")
 }
 
+// threeCols is the width from which timeline, votes and breakers stand
+// side by side; below it the votes go under the timeline, which would
+// otherwise be too short to read.
+const threeCols = 180
+
 // bottomView arranges timeline, votes and breakers by the width.
 func (m *Model) bottomView(w, h int) string {
 	votes := m.showVotes()
 	switch {
-	case w >= 150 && votes:
+	case w >= threeCols && votes:
 		vw := 40
 		bw := min(max(w*40/100, 70), 90)
 		tw := w - vw - bw - 2
