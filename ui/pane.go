@@ -154,8 +154,10 @@ func (p *ModelPane) zoomText() string {
 	switch text := p.Text(); {
 	case text != "":
 		b.WriteString(text)
+	case p.a.phase == phaseIdle && p.a.inSession:
+		b.WriteString(s.Muted.Render("(no text: not in this session)"))
 	case p.a.phase == phaseIdle:
-		b.WriteString(s.Muted.Render("(no text: not in the session)"))
+		b.WriteString(s.Muted.Render("(no text: no session yet)"))
 	case p.a.phase == phaseSkipped:
 		b.WriteString(s.Muted.Render("(no text: not called, " + reasonText(p.a.reason) + ")"))
 	case p.a.phase.active():
@@ -239,7 +241,7 @@ func (p *ModelPane) View(width, height int) string {
 		if p.a.phase == phaseFailed && p.a.err != "" && ih >= 5 {
 			add(p.ctx.S.Error.Render(truncate(sanitize(p.a.err), iw)))
 		}
-		add(p.metrics())
+		add(p.metricsFit(iw))
 		add(p.bar(iw))
 		if rest := ih - len(lines); rest > 0 {
 			st := p.ctx.S.Text

@@ -139,7 +139,7 @@ func (t *Timeline) View(width, height int) string {
 	for _, id := range t.order {
 		nameW = max(nameW, lipgloss.Width(id))
 	}
-	nameW = min(nameW, max(width/4, 8))
+	nameW = min(nameW, max(width/3, 8))
 	tailW := 10 // the outcome words after the bars, as wide as the widest
 	for _, id := range t.order {
 		_, w := outcome(t.rows[id])

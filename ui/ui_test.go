@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -146,6 +147,68 @@ func TestTimelineShowsOutcomes(t *testing.T) {
 	}
 }
 
+func TestTimelineLegendFits(t *testing.T) {
+	c := testCtx()
+	tl := NewTimeline(c)
+	if got := stripANSI(tl.View(120, 4)); !strings.Contains(got, "◌┄ queued ├ start ▼ 1st token ↯ hedge ★ won ✓ done ■ cancelled ✗ failed ⊘ skipped") {
+		t.Errorf("before a session the legend is not whole:\n%s", got)
+	}
+	for _, e := range raceScript(engine.SessionRequest{}) {
+		tl.Apply(e)
+	}
+	tests := []struct {
+		width     int
+		want, not []string
+	}{
+		{120, []string{"◌┄ queued", "├ start", "▼ 1st token", "★ won", "■ cancelled", "✗ failed"}, []string{"↯ hedge", "✓ done", "⊘ skipped"}},
+		{60, []string{"★ won", "✗ failed", "■ cancelled"}, []string{"├ start", "…"}},
+	}
+	for _, tt := range tests {
+		head := strings.Split(stripANSI(tl.View(tt.width, 8)), "\n")[0]
+		if w := ansiWidth(head); w > tt.width {
+			t.Errorf("%d: legend is %d wide", tt.width, w)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(head, w) {
+				t.Errorf("%d: legend %q lacks %q", tt.width, head, w)
+			}
+		}
+		for _, w := range tt.not {
+			if strings.Contains(head, w) {
+				t.Errorf("%d: legend %q has %q", tt.width, head, w)
+			}
+		}
+	}
+}
+
+// TestRowsFollowPaneOrder: the timeline and the breaker board list models
+// in the panes' order, whatever order the events and the engine use.
+func TestRowsFollowPaneOrder(t *testing.T) {
+	f := newFake()
+	slices.Reverse(f.health)
+	m := newTestModel(f, 160, 48)
+	press(m, "r")
+	out := plain(m)
+	tl := out[strings.Index(out, "Timeline"):]
+	var tlOrder, boardOrder []string
+	for _, l := range strings.Split(tl, "\n") {
+		if id, _, ok := strings.Cut(l, " "); ok && strings.HasPrefix(id, "sim/") {
+			tlOrder = append(tlOrder, id)
+		}
+		if i := strings.LastIndex(l, "sim/"); i > 0 {
+			id, _, _ := strings.Cut(l[i:], " ")
+			boardOrder = append(boardOrder, id)
+		}
+	}
+	want := "sim/swift sim/steady sim/flaky sim/slow"
+	if got := strings.Join(tlOrder, " "); got != want {
+		t.Errorf("timeline order %q, want %q", got, want)
+	}
+	if got := strings.Join(boardOrder, " "); got != want {
+		t.Errorf("board order %q, want %q", got, want)
+	}
+}
+
 func TestVoteTally(t *testing.T) {
 	c := testCtx()
 	v := NewVoteTally(c, 5, 3)
@@ -153,7 +216,7 @@ func TestVoteTally(t *testing.T) {
 		v.Apply(e)
 	}
 	got := stripANSI(v.View(70, 10))
-	for _, w := range []string{"quorum 3 of 5", "agreement 100%", "decided billing at 500ms", "billing", "invalid", "┆", "1 straggler(s) cancelled: sim/slow"} {
+	for _, w := range []string{"quorum 3 of 5", "agreement 100%", "decided billing at 500ms", "billing", "invalid", "┆", "1 straggler cancelled: sim/slow"} {
 		if !strings.Contains(got, w) {
 			t.Errorf("tally lacks %q:\n%s", w, got)
 		}
@@ -468,6 +531,110 @@ func TestEscCancelsRunningSession(t *testing.T) {
 				t.Fatal("ctrl+c when idle did not quit")
 			}
 		})
+	}
+}
+
+// TestHeaderNarrow: on a narrow screen the header drops whole items (run
+// cost, then tier) rather than cutting a value in half.
+func TestHeaderNarrow(t *testing.T) {
+	tests := []struct {
+		w         int
+		auto      bool
+		want, not []string
+	}{
+		{160, true, []string{"strategy race", "tier quick", "run $"}, nil},
+		{80, false, []string{"race · quick · #1", "run $"}, []string{"…"}},
+		{60, true, []string{"race ·", "auto 3s", "#1"}, []string{"…", "run $"}},
+	}
+	for _, tt := range tests {
+		m := newTestModel(newFake(), tt.w, 24)
+		press(m, "r")
+		m.auto, m.running = tt.auto, true
+		head := stripANSI(m.headerView(tt.w))
+		if ansiWidth(head) != tt.w {
+			t.Errorf("%d: header is %d wide: %q", tt.w, ansiWidth(head), head)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(head, w) {
+				t.Errorf("%d: header %q lacks %q", tt.w, head, w)
+			}
+		}
+		for _, w := range tt.not {
+			if strings.Contains(head, w) {
+				t.Errorf("%d: header %q has %q", tt.w, head, w)
+			}
+		}
+	}
+}
+
+// TestHelpFits: the full help never runs past the screen; its notes come
+// when there is room, and the footer says how to close it.
+func TestHelpFits(t *testing.T) {
+	for _, sz := range [][2]int{{80, 24}, {160, 48}} {
+		m := newTestModel(newFake(), sz[0], sz[1])
+		press(m, "?")
+		out := m.render()
+		lines := strings.Split(out, "\n")
+		if len(lines) != sz[1] {
+			t.Errorf("%v: %d lines", sz, len(lines))
+		}
+		for i, l := range lines {
+			if w := ansiWidth(l); w > sz[0] {
+				t.Errorf("%v: line %d is %d wide: %q", sz, i, w, stripANSI(l))
+			}
+		}
+		if !strings.Contains(stripANSI(lines[len(lines)-1]), "esc/? close help") {
+			t.Errorf("%v: footer %q does not say how to close the help", sz, stripANSI(lines[len(lines)-1]))
+		}
+		if notes := strings.Contains(stripANSI(out), "ctrl+v pastes"); notes != (sz[1] >= 40) {
+			t.Errorf("%v: notes shown = %v", sz, notes)
+		}
+		press(m, "esc")
+		if m.mode != modePanes {
+			t.Errorf("%v: esc left mode %v", sz, m.mode)
+		}
+	}
+}
+
+// TestFooterFits: the key hints end on a whole item and leave a gap
+// before "? help", at every width.
+func TestFooterFits(t *testing.T) {
+	for w := minWidth; w <= 160; w += 7 {
+		m := newTestModel(newFake(), w, 24)
+		f := stripANSI(m.footerView(w))
+		if ansiWidth(f) != w {
+			t.Errorf("%d: footer is %d wide: %q", w, ansiWidth(f), f)
+		}
+		hints, _, ok := strings.Cut(f, "? help")
+		if !ok || !strings.HasSuffix(hints, "  ") {
+			t.Errorf("%d: no gap before ? help: %q", w, f)
+		}
+		if h := strings.TrimSpace(hints); strings.HasSuffix(h, "…") && !strings.HasSuffix(h, " …") {
+			t.Errorf("%d: a hint cut in the middle: %q", w, f)
+		}
+	}
+}
+
+func TestZoomFailedShowsError(t *testing.T) {
+	m := newTestModel(newFake(), 120, 40)
+	press(m, "r", "tab", "tab", "enter") // sim/flaky, rate limited
+	if got := plain(m); !strings.Contains(got, "HTTP 429: rate limited") || !strings.Contains(got, "(no text)") {
+		t.Errorf("zoomed failed pane lacks its error:\n%s", got)
+	}
+}
+
+func TestTokPerSecNeedsTime(t *testing.T) {
+	c := testCtx()
+	p := NewModelPane(c, "sim/a", 20*time.Second)
+	p.Apply(engine.Event{Type: engine.AttemptStarted, Model: "sim/a", T: ms(0)})
+	p.Apply(engine.Event{Type: engine.FirstToken, Model: "sim/a", T: ms(1400)})
+	p.Apply(engine.Event{Type: engine.AttemptCancelled, Model: "sim/a", T: ms(1403), OutputTokens: 2, Reason: engine.ReasonLostRace})
+	if got := stripANSI(p.metrics()); strings.Contains(got, "tok/s") {
+		t.Errorf("2 tokens in 3 ms: metrics %q, want no rate", got)
+	}
+	p.Apply(engine.Event{Type: engine.AttemptDone, Model: "sim/a", T: ms(1900), OutputTokens: 50})
+	if got := stripANSI(p.metrics()); !strings.Contains(got, "100 tok/s") {
+		t.Errorf("50 tokens in 500 ms: metrics %q, want 100 tok/s", got)
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
@@ -122,11 +124,11 @@ func (m *Model) headerView(w int) string {
 	left := s.Header.Render(" council ") + " " + strings.Join(parts, sep)
 	if lipgloss.Width(left) > room {
 		// Narrow: values only, the run cost labelled; then, while it does
-		// not fit, without the run cost, then without the tier.
+		// not fit, without the run cost, the tier, the session's cost.
 		for i := range values[:5] {
 			parts[i] = s.Bold.Render(values[i])
 		}
-		for _, drop := range []int{-1, 5, 1} {
+		for _, drop := range []int{-1, 5, 1, 3} { // run, tier, then cost (index after the tier's)
 			if drop >= 0 {
 				parts = slices.Delete(parts, drop, drop+1)
 			}
@@ -168,9 +170,35 @@ func (m *Model) footerView(w int) string {
 	if m.mode != modePrompt && m.mode != modeHelp {
 		right = s.Accent.Render("?") + s.Subtle.Render(" help ") + right
 	}
-	h := m.help
-	h.SetWidth(max(w-lipgloss.Width(right)-2, 10))
-	return spread(" "+h.ShortHelpView(m.ctx.Keys.ShortHelp()), right, w)
+	return spread(" "+shortHelpView(m.help.Styles, m.ctx.Keys.ShortHelp(), w-lipgloss.Width(right)-3), right, w)
+}
+
+// shortHelpView is the enabled bindings as "key desc • key desc", as many
+// whole items as fit in w cells, then "…". (help.Model.ShortHelpView adds
+// the item anyway when the ellipsis does not fit, overflowing its width.)
+func shortHelpView(st help.Styles, bindings []key.Binding, w int) string {
+	var b strings.Builder
+	used := 0
+	sep := st.ShortSeparator.Inline(true).Render(" • ")
+	for _, kb := range bindings {
+		if !kb.Enabled() {
+			continue
+		}
+		item := st.ShortKey.Inline(true).Render(kb.Help().Key) + " " + st.ShortDesc.Inline(true).Render(kb.Help().Desc)
+		if used > 0 {
+			item = sep + item
+		}
+		iw := lipgloss.Width(item)
+		if used+iw > w {
+			if used+2 <= w {
+				b.WriteString(" " + st.Ellipsis.Inline(true).Render("…"))
+			}
+			break
+		}
+		b.WriteString(item)
+		used += iw
+	}
+	return b.String()
 }
 
 // helpView is the full help, grouped by purpose, with notes under it as
@@ -406,8 +434,13 @@ func (m *Model) compactBody(w, bh int) string {
 	} else {
 		bottom, bottomH = m.stackedBottom(w, avail, detailMin)
 	}
+	dh := avail - bottomH
+	if dh == 1 { // a title without text: rather one more model line
+		listH = min(len(m.panes), listH+1)
+		dh = bh - listH - bottomH
+	}
 	parts := []string{padLines(m.compactView(w, listH), listH)}
-	if dh := avail - bottomH; dh > 0 {
+	if dh > 0 {
 		parts = append(parts, padLines(m.detailView(w, dh), dh))
 	}
 	if bottomH > 0 {
@@ -479,6 +512,8 @@ func (m *Model) detailView(w, h int) string {
 		add(s.Muted, wrapTail("Type a prompt and press enter: every model answers at once. tab or j/k picks the model shown here, enter zooms it, ? shows every key.", w, h-len(lines))...)
 	case p.a.phase.active():
 		add(s.Muted, "waiting for the first token…")
+	case p.a.phase != phaseIdle:
+		add(s.Muted, "(no text)")
 	}
 	return strings.Join(lines, "\n")
 }

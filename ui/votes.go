@@ -175,7 +175,11 @@ func (v *VoteTally) View(width, height int) string {
 		lines = append(lines, fit(s.Error.Render(fmt.Sprintf("%-*s ", labelW, "invalid"))+bar(v.invalid, '╳', s.Error.Render)+fmt.Sprintf(" %d", v.invalid), width))
 	}
 	if len(v.stragglers) > 0 {
-		lines = append(lines, fit(s.Cancelled.Render(fmt.Sprintf("■ %d straggler(s) cancelled: ", len(v.stragglers)))+s.Subtle.Render(strings.Join(v.stragglers, ", ")), width))
+		n := fmt.Sprintf("■ %d stragglers cancelled: ", len(v.stragglers))
+		if len(v.stragglers) == 1 {
+			n = "■ 1 straggler cancelled: "
+		}
+		lines = append(lines, fit(s.Cancelled.Render(n)+s.Subtle.Render(strings.Join(v.stragglers, ", ")), width))
 	}
 	if len(lines) > height {
 		lines = lines[:height]
