@@ -479,6 +479,10 @@ func (m *Model) startSession(prompt string) tea.Cmd {
 	}
 	m.histIdx = len(m.history)
 	m.lastPrompt = prompt
+	if strings.TrimSpace(m.input.Value()) == "" && m.mode != modePrompt {
+		m.setPrompt(prompt) // r or auto-fire on an empty line: show what is asked
+		m.input.CursorStart()
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	m.gen++
 	m.running, m.cancel = true, cancel

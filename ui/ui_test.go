@@ -450,6 +450,24 @@ func TestPromptEditing(t *testing.T) {
 	}
 }
 
+// TestRerunShowsItsPrompt: r on an empty prompt line runs the demo
+// prompt and shows it there, so the screen says what was asked.
+func TestRerunShowsItsPrompt(t *testing.T) {
+	f := newFake()
+	m := New(f, Options{Theme: themes.NoColor(), Clock: func() time.Time { return fixedClock }})
+	m.Update(teaSize(120, 40))
+	press(m, "esc", "r")
+	if len(f.starts) != 1 || f.starts[0].Prompt != demoPrompt {
+		t.Fatalf("starts = %+v, want the demo prompt", f.starts)
+	}
+	if got := m.input.Value(); got != demoPrompt {
+		t.Errorf("prompt line = %q, want the prompt that ran", got)
+	}
+	if line := strings.Split(plain(m), "\n")[1]; !strings.Contains(line, "❯ In one paragraph") {
+		t.Errorf("prompt line shows %q, want the start of the prompt", line)
+	}
+}
+
 func TestPromptPasteIsOneCleanLine(t *testing.T) {
 	m := New(newFake(), Options{Theme: themes.NoColor(), Clock: func() time.Time { return fixedClock }})
 	m.Update(teaSize(120, 40))
