@@ -60,3 +60,9 @@ func TestGoldenConsensus120x40(t *testing.T) {
 func TestGoldenREADME160x48(t *testing.T) {
 	runGolden(t, newFake(), 160, 48, []string{"r"}, "642ms")
 }
+
+// TestGoldenREADME80x24 is the compact layout of the README: one line per
+// model, the focused model's answer under them.
+func TestGoldenREADME80x24(t *testing.T) {
+	runGolden(t, newFake(), 80, 24, []string{"r"}, "642ms")
+}
