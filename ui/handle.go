@@ -202,6 +202,7 @@ func (m *Model) moveFocus(msg tea.KeyPressMsg) {
 	if n == 0 {
 		return
 	}
+	m.userFocus = true
 	k := &m.keys
 	cols := max(m.gridCols(), 1)
 	f := m.focus

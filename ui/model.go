@@ -106,13 +106,16 @@ type Model struct {
 	history []string
 	histIdx int
 
-	panes    []*ModelPane
-	byID     map[string]*ModelPane
-	focus    int
-	timeline *Timeline
-	votes    *VoteTally
-	board    *BreakerBoard
-	zoom     viewport.Model
+	panes []*ModelPane
+	byID  map[string]*ModelPane
+	focus int
+	// userFocus: the user has moved the focus, so the compact layout shows
+	// the focused model rather than following the winner.
+	userFocus bool
+	timeline  *Timeline
+	votes     *VoteTally
+	board     *BreakerBoard
+	zoom      viewport.Model
 
 	strategies []engine.Strategy
 	strategy   engine.Strategy

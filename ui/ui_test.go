@@ -825,3 +825,35 @@ func TestZoomScrollsWholeAnswer(t *testing.T) {
 		t.Fatalf("j: offset %d, want 1", m.zoom.YOffset())
 	}
 }
+
+// In the compact layout the answer rows follow the winner (or, before
+// anyone wins, the model that has streamed most) until the user picks a
+// model; then they stay on the user's choice.
+func TestCompactDetailFollowsWinnerUntilUserPicks(t *testing.T) {
+	f := newFake()
+	f.script = func(engine.SessionRequest) []engine.Event {
+		return seqEvents([]engine.Event{
+			{Type: engine.SessionStarted},
+			{Type: engine.AttemptStarted, Model: "sim/swift", Role: engine.RoleRacer},
+			{Type: engine.AttemptStarted, Model: "sim/slow", Role: engine.RoleRacer},
+			{Type: engine.FirstToken, Model: "sim/slow", T: ms(100)},
+			{Type: engine.Delta, Model: "sim/slow", T: ms(100), Text: "Slow but first to finish."},
+			{Type: engine.AttemptDone, Model: "sim/slow", T: ms(300), Text: "Slow but first to finish."},
+			{Type: engine.Decided, Model: "sim/slow", T: ms(300), Text: "Slow but first to finish."},
+			{Type: engine.AttemptCancelled, Model: "sim/swift", T: ms(300), Reason: engine.ReasonLostRace},
+			{Type: engine.SessionDone, T: ms(301), Summary: &engine.Summary{Status: engine.StatusDecided, Winner: "sim/slow", Elapsed: ms(301)}},
+		})
+	}
+	m := newTestModel(f, 80, 24)
+	press(m, "r")
+	got := plain(m)
+	if !strings.Contains(got, "── sim/slow ★ won") || !strings.Contains(got, "Slow but first to finish.") {
+		t.Fatalf("the answer rows do not follow the winner:\n%s", got)
+	}
+	press(m, "tab") // the user picks sim/steady
+	press(m, "r")
+	got = plain(m)
+	if !strings.Contains(got, "── sim/steady") || strings.Contains(got, "── sim/slow ★ won") {
+		t.Errorf("after the user moved the focus, the answer rows should stay on sim/steady:\n%s", got)
+	}
+}

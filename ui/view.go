@@ -418,6 +418,29 @@ func (m *Model) compactView(w, h int) string {
 // the compact layout (its title and three lines).
 const detailMin = 4
 
+// detailPane is the model whose answer the compact layout shows: the
+// focused one once the user has moved the focus; until then the winner, or
+// while nobody has won, the model that has streamed the most, so the rows
+// show the answer forming rather than a straggler with nothing to say.
+func (m *Model) detailPane() *ModelPane {
+	if m.userFocus {
+		return m.focused()
+	}
+	var best *ModelPane
+	for _, p := range m.panes {
+		if p.a.won {
+			return p
+		}
+		if best == nil || p.a.textRunes > best.a.textRunes {
+			best = p
+		}
+	}
+	if best == nil || best.a.textRunes == 0 {
+		return m.focused()
+	}
+	return best
+}
+
 // compactBody is the layout of small terminals: one line per model, then
 // the focused model's answer in the rows left over, then the timeline,
 // the votes and the breakers. On a narrow screen the breaker board
@@ -480,7 +503,7 @@ func (m *Model) stackedBottom(w, h, keep int) (string, int) {
 // with its name and status, then the word-wrapped tail of its text.
 func (m *Model) detailView(w, h int) string {
 	s := &m.ctx.S
-	p := m.focused()
+	p := m.detailPane()
 	if p == nil || h <= 0 {
 		return ""
 	}
