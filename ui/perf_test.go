@@ -28,7 +28,8 @@ func eightModels() (*fakeBackend, []string) {
 }
 
 // BenchmarkFrame8 is one full frame with eight panes streaming long
-// answers at 200×50, in colour.
+// answers at 200×50, in colour: before each frame every pane gets a new
+// delta, as it would while eight models stream.
 func BenchmarkFrame8(b *testing.B) {
 	f, ids := eightModels()
 	th, _ := themes.Load("dark")
@@ -43,7 +44,12 @@ func BenchmarkFrame8(b *testing.B) {
 		m.apply(engine.Event{Type: engine.Delta, Model: id, T: ms(1500), Text: words[:1000+100*i]})
 	}
 	b.ReportAllocs()
+	t := ms(1500)
 	for b.Loop() {
+		t += ms(16)
+		for _, id := range ids {
+			m.apply(engine.Event{Type: engine.Delta, Model: id, T: t, Text: " more"})
+		}
 		m.ctx.Frame++
 		_ = m.View()
 	}
