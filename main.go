@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/themes"
 )
 
 // version is the program's version, set with -ldflags "-X main.version=...".
@@ -117,6 +118,12 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 // loadConfig resolves the config and prints its warnings.
 func (c *cli) loadConfig(path string) (*engine.Config, bool) {
 	cfg, err := engine.FindConfig(path, c.getenv)
+	if err == nil && cfg.Theme != "" {
+		// The engine cannot know the themes; the dashboard's key is checked here.
+		if _, terr := themes.Load(cfg.Theme); terr != nil {
+			err = cfg.Errorf("theme", "unknown theme %q (themes: %s)", cfg.Theme, strings.Join(themes.Names(), ", "))
+		}
+	}
 	if err != nil {
 		fmt.Fprintln(c.stderr, "council:", err)
 		return nil, false

@@ -108,6 +108,8 @@ func TestRunEventsCoversTheSession(t *testing.T) {
 func TestExitCodes(t *testing.T) {
 	bad := t.TempDir() + "/bad.toml"
 	os.WriteFile(bad, []byte("[tiers.quick]\nmodels = []\ntimout = \"3s\"\n"), 0o600)
+	badTheme := t.TempDir() + "/theme.toml"
+	os.WriteFile(badTheme, []byte("# the dashboard's colours\ntheme = \"neon\"\n[providers.sim]\nkind = \"sim\"\n[[models]]\nid = \"sim/a\"\nprovider = \"sim\"\n"), 0o600)
 	tests := []struct {
 		name string
 		args []string
@@ -123,6 +125,7 @@ func TestExitCodes(t *testing.T) {
 		{"unknown model", []string{"run", "--config", "testdata/fast.toml", "--models", "sim/zz", "x"}, 2, "sim/zz"},
 		{"no prompt", []string{"run", "--config", "testdata/fast.toml"}, 2, "no prompt"},
 		{"missing file", []string{"run", "--config", "nope.toml", "x"}, 2, "nope.toml"},
+		{"bad theme", []string{"config", "check", "--config", badTheme}, 2, "theme.toml:2: key theme: unknown theme \"neon\""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

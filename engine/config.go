@@ -31,6 +31,10 @@ type Config struct {
 	// Why says why this council is in use ("no config file and no API key
 	// in the environment"), shown by the dashboard and config check.
 	Why string `toml:"-"`
+
+	// keys are where each key is written in Source, for errors found
+	// after loading (see [Config.Errorf]).
+	keys []keyPos
 }
 
 // BreakerConfig sets every model's circuit breaker.

@@ -200,7 +200,15 @@ func (p *configParser) parse() (*Config, error) {
 	if err := v.run(); err != nil {
 		return nil, err
 	}
+	c.keys = p.pos
 	return &c, nil
+}
+
+// Errorf reports a problem with a top-level key found outside the engine
+// (the dashboard's theme, say) as a *[ConfigError] naming the config's
+// file and the key's line.
+func (c *Config) Errorf(key, format string, args ...any) error {
+	return &ConfigError{File: c.Source, Line: findLine(c.keys, []string{key}, -1), Key: key, Msg: fmt.Sprintf(format, args...)}
 }
 
 // definedFold reports whether key is in the decoded document m, matching
