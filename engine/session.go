@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/council-dev/council/providers"
@@ -47,7 +48,7 @@ type session struct {
 	watch    watchdog
 	baseReq  [2]providers.Request // text and classify requests, Model unset
 	q        eventQueue
-	// prev and next link the engine's live sessions, for Close.
+	// livePrev and liveNext link the engine's live sessions, for Close.
 	livePrev, liveNext *session
 	results            chan *attempt
 	attempts           []*attempt
@@ -79,7 +80,9 @@ type attempt struct {
 	// deadline is when per_model_timeout ends the attempt (since the
 	// session start); 0 for none.
 	deadline time.Duration
-	lastChunkClock
+	// lastChunk is when the latest chunk came (since the session start; 0
+	// before the first token), for the watchdog's stall check.
+	lastChunk atomic.Int64
 	// reported is set by the session when the attempt has reported.
 	reported bool
 

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/council-dev/council/providers"
@@ -126,7 +125,3 @@ func (w *watchdog) check() {
 		w.arm(next)
 	}
 }
-
-// lastChunkClock is embedded in an attempt: when its latest chunk came, as
-// time since the session start (0 before the first token).
-type lastChunkClock struct{ lastChunk atomic.Int64 }
