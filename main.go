@@ -22,6 +22,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/x/term"
+
 	"github.com/council-dev/council/engine"
 	"github.com/council-dev/council/themes"
 )
@@ -208,6 +210,9 @@ func (c *cli) run(args []string) int {
 	}
 	req.Prompt = strings.TrimSpace(strings.Join(pos, " "))
 	if req.Prompt == "" {
+		if f, ok := c.stdin.(*os.File); ok && term.IsTerminal(f.Fd()) {
+			fmt.Fprintln(c.stderr, "council: reading the prompt from the terminal; end it with ctrl+d")
+		}
 		b, err := io.ReadAll(c.stdin)
 		if err != nil {
 			return c.usage("reading the prompt from stdin: " + err.Error())
