@@ -33,6 +33,10 @@ var errModelTimeout = errors.New("per-model timeout")
 // ErrUnknownModel is returned by [Engine.Start] for a model id not in the config.
 var ErrUnknownModel = errors.New("unknown model")
 
+// inlineAttempts is how many attempts a session holds without allocating
+// each: enough for an 8-way race, or 8 voters.
+const inlineAttempts = 9
+
 // session is one prompt under one strategy.
 type session struct {
 	e        *Engine
@@ -53,6 +57,13 @@ type session struct {
 	results            chan *attempt
 	attempts           []*attempt
 	pending            int
+
+	// A session of up to inlineAttempts attempts keeps them, and the lists
+	// of its models and attempts, inside itself: one allocation instead of
+	// one per attempt.
+	attemptBuf [inlineAttempts]attempt
+	modelBuf   [inlineAttempts]*model
+	attemptPtr [inlineAttempts]*attempt
 
 	winner     *attempt
 	answer     string
@@ -143,7 +154,7 @@ func (e *Engine) newSession(ctx context.Context, req SessionRequest) (*session, 
 		return nil, fmt.Errorf("tier %q has no models", tierName)
 	}
 	s := &session{e: e, strategy: strategy, tierName: tierName, tier: tier, prompt: req.Prompt}
-	s.models = make([]*model, 0, len(ids))
+	s.models = s.modelBuf[:0]
 	for _, id := range ids {
 		m, ok := e.models[id]
 		if !ok {
@@ -153,7 +164,7 @@ func (e *Engine) newSession(ctx context.Context, req SessionRequest) (*session, 
 	}
 	s.id = sessionID(e.nsess.Add(1))
 	maxAttempts := len(s.models) + 1 // an escalation may follow the voters
-	s.attempts = make([]*attempt, 0, maxAttempts)
+	s.attempts = s.attemptPtr[:0]
 	s.results = make(chan *attempt, maxAttempts)
 	s.q.init(maxAttempts)
 	s.ctx, s.cancel = context.WithCancelCause(ctx)
@@ -240,7 +251,13 @@ func (s *session) request(m *model, classify bool) providers.Request {
 // launch starts an attempt of m, unless its breaker is open: then the
 // model is skipped with an event and launch returns nil.
 func (s *session) launch(m *model, role Role, req providers.Request) *attempt {
-	a := &attempt{s: s, idx: len(s.attempts), m: m, role: role, req: req}
+	var a *attempt
+	if n := len(s.attempts); n < inlineAttempts {
+		a = &s.attemptBuf[n]
+	} else {
+		a = new(attempt)
+	}
+	a.s, a.idx, a.m, a.role, a.req = s, len(s.attempts), m, role, req
 	s.attempts = append(s.attempts, a)
 	done, changes, ok := m.breaker.allow()
 	s.breakerEvents(a, changes)

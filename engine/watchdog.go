@@ -20,6 +20,7 @@ type watchdog struct {
 	timer   *time.Timer
 	at      time.Duration // when the timer fires; 0: not set
 	running []*attempt
+	inline  [inlineAttempts]*attempt
 	budget  time.Duration // the session timeout, 0 for none
 }
 
@@ -27,6 +28,9 @@ type watchdog struct {
 func (w *watchdog) watch(a *attempt) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.running == nil {
+		w.running = w.inline[:0]
+	}
 	w.running = append(w.running, a)
 	if d := a.deadline; d > 0 {
 		w.arm(d)
