@@ -16,7 +16,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestRaceFirstSuccessWinsAndLoserIsCancelled(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		fast := fixed(script{ttft: 30 * time.Millisecond, gap: 5 * time.Millisecond, text: "fast answer here"})
+		fast := fixed(script{ttft: 40 * time.Millisecond, gap: 5 * time.Millisecond, text: "fast answer here"})
 		slow := fixed(script{ttft: 2 * time.Second, gap: 5 * time.Millisecond, text: "slow answer"})
 		e := newTestEngine(testConfig("fast", "slow"), map[string]*fake{"fast": fast, "slow": slow})
 		defer e.Close()
@@ -26,9 +26,9 @@ func TestRaceFirstSuccessWinsAndLoserIsCancelled(t *testing.T) {
 		if sum.Status != StatusDecided || sum.Winner != "fast" || sum.Answer != "fast answer here" {
 			t.Fatalf("got status %s winner %q answer %q, want decided fast %q", sum.Status, sum.Winner, sum.Answer, "fast answer here")
 		}
-		// 30ms to the first token and two 5ms gaps: 40ms, nowhere near 2s.
-		if sum.Elapsed != 40*time.Millisecond {
-			t.Errorf("elapsed %v, want 40ms", sum.Elapsed)
+		// A 50ms model (40ms to the first token, two 5ms gaps) against a 2s one.
+		if sum.Elapsed != 50*time.Millisecond {
+			t.Errorf("elapsed %v, want 50ms", sum.Elapsed)
 		}
 		c, ok := find(evs, AttemptCancelled, "slow")
 		if !ok || c.Reason != ReasonLostRace {
@@ -38,8 +38,8 @@ func TestRaceFirstSuccessWinsAndLoserIsCancelled(t *testing.T) {
 			t.Errorf("slow result %s/%s, want cancelled/lost_race", r.Status, r.Reason)
 		}
 		// The loser's stream saw its context end the moment the race was won.
-		if len(slow.cancelAt) != 1 || slow.cancelAt[0] != 40*time.Millisecond {
-			t.Errorf("slow saw cancel at %v, want [40ms]", slow.cancelAt)
+		if len(slow.cancelAt) != 1 || slow.cancelAt[0] != 50*time.Millisecond {
+			t.Errorf("slow saw cancel at %v, want [50ms]", slow.cancelAt)
 		}
 		if n := slow.active.Load(); n != 0 {
 			t.Errorf("slow has %d open streams after the session, want 0", n)
