@@ -107,3 +107,17 @@ type redactedErr struct {
 
 func (r redactedErr) Error() string { return r.msg }
 func (r redactedErr) Unwrap() error { return r.err }
+
+// SetTransport classifies a failure that is not the API's own answer: a
+// timeout, a malformed stream (as the caller judges it), or else a failed
+// connection. The message is cleaned of key.
+func (e *Error) SetTransport(err error, key string, malformed bool) {
+	switch {
+	case IsTimeout(err):
+		e.Kind, e.Message = KindTimeout, "timed out: "+Clean(err.Error(), key)
+	case malformed:
+		e.Kind, e.Message = KindInvalid, "malformed event: "+Clean(err.Error(), key)
+	default:
+		e.Kind, e.Message = KindError, "connection failed: "+Clean(err.Error(), key)
+	}
+}

@@ -87,3 +87,24 @@ func TestContextError(t *testing.T) {
 		t.Errorf("cancel: %v, want the cause itself", err)
 	}
 }
+
+func TestSetTransport(t *testing.T) {
+	const key = "my-secret-key-123"
+	tests := []struct {
+		err       error
+		malformed bool
+		want      Kind
+		prefix    string
+	}{
+		{context.DeadlineExceeded, false, KindTimeout, "timed out: "},
+		{errors.New("unexpected end of JSON input " + key), true, KindInvalid, "malformed event: "},
+		{errors.New("connection reset by peer"), false, KindError, "connection failed: "},
+	}
+	for _, tt := range tests {
+		e := &Error{}
+		e.SetTransport(tt.err, key, tt.malformed)
+		if e.Kind != tt.want || !strings.HasPrefix(e.Message, tt.prefix) || strings.Contains(e.Message, key) {
+			t.Errorf("SetTransport(%v) = %s %q, want %s %q... without the key", tt.err, e.Kind, e.Message, tt.want, tt.prefix)
+		}
+	}
+}

@@ -44,15 +44,8 @@ func (c *Client) classify(ctx context.Context, model string, err error) error {
 	switch {
 	case errors.As(err, &api):
 		c.apiError(perr, api, model)
-	case providers.IsTimeout(err):
-		perr.Kind = providers.KindTimeout
-		perr.Message = "timed out: " + providers.Clean(err.Error(), c.key)
-	case isMalformed(err):
-		perr.Kind = providers.KindInvalid
-		perr.Message = "malformed event: " + providers.Clean(err.Error(), c.key)
 	default:
-		perr.Kind = providers.KindError
-		perr.Message = "connection failed: " + providers.Clean(err.Error(), c.key)
+		perr.SetTransport(err, c.key, isMalformed(err))
 	}
 	perr.Message = providers.Redact(perr.Message, c.key)
 	return perr

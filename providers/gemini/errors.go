@@ -34,15 +34,8 @@ func (c *Client) classify(ctx context.Context, ex *exchange, model string, err e
 		c.apiError(perr, api, ex, model)
 	case errors.As(err, &apiPtr) && apiPtr != nil:
 		c.apiError(perr, *apiPtr, ex, model)
-	case providers.IsTimeout(err):
-		perr.Kind = providers.KindTimeout
-		perr.Message = "timed out: " + providers.Clean(err.Error(), c.key)
-	case isMalformed(err):
-		perr.Kind = providers.KindInvalid
-		perr.Message = "malformed event: " + providers.Clean(err.Error(), c.key)
 	default:
-		perr.Kind = providers.KindError
-		perr.Message = "connection failed: " + providers.Clean(err.Error(), c.key)
+		perr.SetTransport(err, c.key, isMalformed(err))
 	}
 	perr.Message = providers.Redact(perr.Message, c.key)
 	return perr
