@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -33,9 +34,14 @@ var errModelTimeout = errors.New("per-model timeout")
 // ErrUnknownModel is returned by [Engine.Start] for a model id not in the config.
 var ErrUnknownModel = errors.New("unknown model")
 
-// inlineAttempts is how many attempts a session holds without allocating
-// each: enough for an 8-way race, or 8 voters.
+// inlineAttempts is how many attempts a session lists without allocating:
+// enough for an 8-way race, or 8 voters and an escalation.
 const inlineAttempts = 9
+
+// attemptPool recycles attempts: a session returns its attempts once its
+// summary is built, when nothing refers to them any more (their
+// goroutines have reported and left; events and the summary hold copies).
+var attemptPool = sync.Pool{New: func() any { return new(attempt) }}
 
 // session is one prompt under one strategy.
 type session struct {
@@ -58,10 +64,8 @@ type session struct {
 	attempts           []*attempt
 	pending            int
 
-	// A session of up to inlineAttempts attempts keeps them, and the lists
-	// of its models and attempts, inside itself: one allocation instead of
-	// one per attempt.
-	attemptBuf [inlineAttempts]attempt
+	// A session of up to inlineAttempts attempts keeps the lists of its
+	// models and attempts inside itself.
 	modelBuf   [inlineAttempts]*model
 	attemptPtr [inlineAttempts]*attempt
 
@@ -222,6 +226,12 @@ func (s *session) run() {
 	s.watch.stop()
 	sum := s.summary()
 	s.emit(&Event{Type: SessionDone, Summary: sum, Err: sum.Error}, -1)
+	s.winner = nil
+	for i, a := range s.attempts {
+		*a = attempt{}
+		attemptPool.Put(a)
+		s.attempts[i] = nil
+	}
 }
 
 // request builds what a model is asked. The messages are built once per
@@ -251,12 +261,7 @@ func (s *session) request(m *model, classify bool) providers.Request {
 // launch starts an attempt of m, unless its breaker is open: then the
 // model is skipped with an event and launch returns nil.
 func (s *session) launch(m *model, role Role, req providers.Request) *attempt {
-	var a *attempt
-	if n := len(s.attempts); n < inlineAttempts {
-		a = &s.attemptBuf[n]
-	} else {
-		a = new(attempt)
-	}
+	a := attemptPool.Get().(*attempt)
 	a.s, a.idx, a.m, a.role, a.req = s, len(s.attempts), m, role, req
 	s.attempts = append(s.attempts, a)
 	done, changes, ok := m.breaker.allow()
