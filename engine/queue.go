@@ -93,19 +93,6 @@ func (q *eventQueue) commit() {
 	}
 }
 
-// push queues a copy of ev (see open).
-func (q *eventQueue) push(ev *Event, attempt int) {
-	e, merged := q.open(ev.Type, attempt)
-	if merged {
-		e.Text += ev.Text
-	} else {
-		seq := e.Seq
-		*e = *ev
-		e.Seq = seq
-	}
-	q.commit()
-}
-
 // take returns the pending events and empties the buffer.
 func (q *eventQueue) take() []Event {
 	q.mu.Lock()

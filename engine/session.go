@@ -178,13 +178,18 @@ func (e *Engine) newSession(ctx context.Context, req SessionRequest) (*session, 
 
 func (s *session) since() time.Duration { return time.Since(s.start) }
 
-// emit stamps ev and queues it. Events are passed by pointer: an Event is
-// a few hundred bytes, and copies of it on every frame of an attempt's
-// goroutine made its stack grow (and be copied) on every session.
-func (s *session) emit(ev *Event, attempt int) {
-	ev.Session = s.id
-	ev.T = s.since()
-	s.q.push(ev, attempt)
+// emitWith queues an event of type t about attempt (or -1), built in
+// place in the queue: fill, when not nil, sets its other fields (under the
+// queue's lock: it must not emit). An Event is a few hundred bytes; built
+// on the callers' frames, events made goroutine stacks grow.
+func (s *session) emitWith(attempt int, t EventType, fill func(e *Event)) {
+	now := s.since()
+	e, _ := s.q.open(t, attempt) // never merged: only deltas merge
+	e.Type, e.Session, e.T = t, s.id, now
+	if fill != nil {
+		fill(e)
+	}
+	s.q.commit()
 }
 
 // emitAttempt queues an event about attempt a that needs no other field
@@ -214,7 +219,7 @@ func (s *session) run() {
 		s.cancel(causeUser)
 	}
 	defer s.e.untrack(s)
-	s.emit(&Event{Type: SessionStarted, Text: s.prompt}, -1)
+	s.emitWith(-1, SessionStarted, func(e *Event) { e.Text = s.prompt })
 	switch s.strategy {
 	case Race:
 		s.race()
@@ -225,7 +230,7 @@ func (s *session) run() {
 	}
 	s.watch.stop()
 	sum := s.summary()
-	s.emit(&Event{Type: SessionDone, Summary: sum, Err: sum.Error}, -1)
+	s.emitWith(-1, SessionDone, func(e *Event) { e.Summary, e.Err = sum, sum.Error })
 	s.winner = nil
 	for i, a := range s.attempts {
 		*a = attempt{}
@@ -270,7 +275,7 @@ func (s *session) launch(m *model, role Role, req providers.Request) *attempt {
 		a.status, a.reason = AttemptSkippedStatus, ReasonBreakerOpen
 		s.degraded = true
 		m.stats.addOutcome(OutcomeSkipped)
-		s.emit(&Event{Type: AttemptSkipped, Model: m.cfg.ID, Role: role, Reason: ReasonBreakerOpen}, a.idx)
+		s.emitWith(a.idx, AttemptSkipped, func(e *Event) { e.Model, e.Role, e.Reason = m.cfg.ID, role, ReasonBreakerOpen })
 		return nil
 	}
 	a.done = done
@@ -282,7 +287,7 @@ func (s *session) launch(m *model, role Role, req providers.Request) *attempt {
 
 func (s *session) breakerEvents(a *attempt, changes []breakerChange) {
 	for _, c := range changes {
-		s.emit(&Event{Type: BreakerChanged, Model: a.m.cfg.ID, From: c.from, To: c.to}, a.idx)
+		s.emitWith(a.idx, BreakerChanged, func(e *Event) { e.Model, e.From, e.To = a.m.cfg.ID, c.from, c.to })
 	}
 }
 
@@ -308,7 +313,7 @@ func (s *session) win(a *attempt) {
 	a.status = AttemptWon
 	s.winner = a
 	s.answer = a.text.String()
-	s.emit(&Event{Type: Decided, Model: a.m.cfg.ID, Text: s.answer}, -1)
+	s.emitWith(-1, Decided, func(e *Event) { e.Model, e.Text = a.m.cfg.ID, s.answer })
 }
 
 func (a *attempt) run() {

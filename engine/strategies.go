@@ -121,7 +121,7 @@ func (s *session) hedge() {
 		backupTried = true
 		fire.Stop()
 		if !failover && !s.e.hedges.take(slot, h.MaxExtra) {
-			s.emit(&Event{Type: AttemptSkipped, Model: bm.cfg.ID, Role: RoleBackup, Reason: ReasonHedgeBudget}, -1)
+			s.emitWith(-1, AttemptSkipped, func(e *Event) { e.Model, e.Role, e.Reason = bm.cfg.ID, RoleBackup, ReasonHedgeBudget })
 			return
 		}
 		s.hedgeFired = true
@@ -129,7 +129,7 @@ func (s *session) hedge() {
 		if failover {
 			d = s.since()
 		}
-		s.emit(&Event{Type: HedgeFired, Model: bm.cfg.ID, Delay: d}, -1)
+		s.emitWith(-1, HedgeFired, func(e *Event) { e.Model, e.Delay = bm.cfg.ID, d })
 		s.launch(bm, RoleBackup, s.request(bm, false))
 	}
 	if primary == nil {
@@ -221,7 +221,7 @@ func (s *session) consensus() {
 		case s.valid >= c.MinResponses && lc > second+s.pending:
 			decided = true
 			s.answer = leader
-			s.emit(&Event{Type: Decided, Text: leader}, -1)
+			s.emitWith(-1, Decided, func(e *Event) { e.Text = leader })
 			s.cancelRunning(causeDecided)
 		}
 	}
@@ -238,7 +238,7 @@ func (s *session) consensus() {
 		s.failure = fmt.Sprintf("quorum not reached: %d valid votes, %d required", s.valid, c.MinResponses)
 	case lc > second:
 		s.answer = leader
-		s.emit(&Event{Type: Decided, Text: leader}, -1)
+		s.emitWith(-1, Decided, func(e *Event) { e.Text = leader })
 	default:
 		s.breakTie(lc)
 	}
@@ -248,17 +248,15 @@ func (s *session) consensus() {
 func (s *session) castVote(a *attempt) {
 	text := a.text.String()
 	v, err := ParseVote(text, s.e.cfg.Consensus.Categories)
-	ev := Event{Type: VoteCast, Model: a.m.cfg.ID, Text: text, Vote: v}
 	if err != nil {
 		s.invalid++
-		ev.Err = err.Error()
 		a.err = "invalid vote: " + err.Error()
 	} else {
 		s.valid++
 		s.votes[v]++
 		a.vote = v
 	}
-	s.emit(&ev, -1)
+	s.emitWith(-1, VoteCast, func(e *Event) { e.Model, e.Text, e.Vote, e.Err = a.m.cfg.ID, text, v, errString(err) })
 }
 
 // tally returns the leading answer, its votes and the runner-up's votes.
@@ -295,7 +293,7 @@ func (s *session) breakTie(top int) {
 	case TieDefault:
 		s.answer = Normalize(c.DefaultAnswer)
 		s.degraded = true
-		s.emit(&Event{Type: Decided, Text: s.answer, TieBreak: s.tieBreak}, -1)
+		s.emitWith(-1, Decided, func(e *Event) { e.Text, e.TieBreak = s.answer, s.tieBreak })
 	case TieEscalate:
 		m := s.escalationModel()
 		if m == nil {
@@ -313,7 +311,7 @@ func (s *session) breakTie(top int) {
 			return
 		}
 		v, err := ParseVote(a.text.String(), c.Categories)
-		s.emit(&Event{Type: VoteCast, Model: m.cfg.ID, Text: a.text.String(), Vote: v, Err: errString(err)}, -1)
+		s.emitWith(-1, VoteCast, func(e *Event) { e.Model, e.Text, e.Vote, e.Err = m.cfg.ID, a.text.String(), v, errString(err) })
 		if err != nil {
 			a.err = "invalid vote: " + err.Error()
 			s.failure = fmt.Sprintf("tie between %v; escalation to %s gave an invalid answer", tied, m.cfg.ID)
@@ -321,7 +319,7 @@ func (s *session) breakTie(top int) {
 		}
 		a.vote = v
 		s.answer = v
-		s.emit(&Event{Type: Decided, Model: m.cfg.ID, Text: v, TieBreak: s.tieBreak}, -1)
+		s.emitWith(-1, Decided, func(e *Event) { e.Model, e.Text, e.TieBreak = m.cfg.ID, v, s.tieBreak })
 	default:
 		s.failure = fmt.Sprintf("tie between %v (tie_break = fail)", tied)
 	}
