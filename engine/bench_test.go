@@ -44,8 +44,14 @@ func benchEngine(b *testing.B, n int) *Engine {
 
 // BenchmarkRace8 is one whole 8-way race session over instant providers,
 // every event consumed: the engine's own overhead per session.
-func BenchmarkRace8(b *testing.B) {
-	e := benchEngine(b, 8)
+func BenchmarkRace8(b *testing.B) { benchRace(b, 8) }
+
+// BenchmarkRace1 is the same with one model: what a session costs before
+// any fan-out, to tell the fixed cost from the per-model one.
+func BenchmarkRace1(b *testing.B) { benchRace(b, 1) }
+
+func benchRace(b *testing.B, n int) {
+	e := benchEngine(b, n)
 	defer e.Close()
 	ctx := context.Background()
 	req := SessionRequest{Prompt: "hi", Strategy: Race}
