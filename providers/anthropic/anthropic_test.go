@@ -6,14 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,6 +19,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/council-dev/council/providers"
+	"github.com/council-dev/council/providers/providertest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -28,48 +27,12 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // testKey looks like a real key so that Redact has something to find.
 const testKey = "sk-ant-api03-TESTKEY-never-echo-0123456789abcdef"
 
-// received is what the fake API saw of one request.
-type received struct {
-	Method, Path string
-	Header       http.Header
-	Body         map[string]any
-}
-
-// fakeAPI is an httptest server standing in for api.anthropic.com.
-type fakeAPI struct {
-	srv   *httptest.Server
-	mu    sync.Mutex
-	reqs  []received
-	calls atomic.Int32
-}
-
-func (f *fakeAPI) last(t *testing.T) received {
+// newFake starts a fake API running h, and a client pointed at it. Both
+// are closed when the test ends.
+func newFake(t *testing.T, h http.HandlerFunc) (*providertest.Server, *Client) {
 	t.Helper()
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.reqs) == 0 {
-		t.Fatal("the server received no request")
-	}
-	return f.reqs[len(f.reqs)-1]
-}
-
-// newFake starts a server whose handler runs after the request is recorded,
-// and a client pointed at it. Both are closed when the test ends.
-func newFake(t *testing.T, h http.HandlerFunc) (*fakeAPI, *Client) {
-	t.Helper()
-	f := &fakeAPI{}
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.calls.Add(1)
-		body, _ := io.ReadAll(r.Body)
-		rec := received{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone()}
-		_ = json.Unmarshal(body, &rec.Body)
-		f.mu.Lock()
-		f.reqs = append(f.reqs, rec)
-		f.mu.Unlock()
-		h(w, r)
-	}))
-	t.Cleanup(f.srv.Close)
-	c, err := New(Options{Name: "claude", BaseURL: f.srv.URL, APIKey: testKey, KeyEnv: "ANTHROPIC_API_KEY"})
+	f := providertest.NewServer(t, h)
+	c, err := New(Options{Name: "claude", BaseURL: f.URL, APIKey: testKey, KeyEnv: "ANTHROPIC_API_KEY"})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -77,29 +40,14 @@ func newFake(t *testing.T, h http.HandlerFunc) (*fakeAPI, *Client) {
 	return f, c
 }
 
-// replay writes a recorded stream as the API does, chunk bytes at a time
-// (splitting events and UTF-8 sequences), flushing after each write.
+// replay serves a recording as the API does, chunk bytes at a time.
 func replay(t *testing.T, file string, chunk int) http.HandlerFunc {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
-		w.Header().Set("Cache-Control", "no-cache")
-		w.Header().Set("Request-Id", "req_011CVQ6x2QeZ3j8rJtX9bWkP")
-		w.Header().Set("Anthropic-Organization-Id", "8a3c7f0e-1111-2222-3333-444455556666")
-		w.WriteHeader(http.StatusOK)
-		for len(data) > 0 {
-			n := min(chunk, len(data))
-			if _, err := w.Write(data[:n]); err != nil {
-				return
-			}
-			w.(http.Flusher).Flush()
-			data = data[n:]
-		}
-	}
+	return providertest.Replay(t, filepath.Join("testdata", file), chunk, map[string]string{
+		"Content-Type":              "text/event-stream; charset=utf-8",
+		"Cache-Control":             "no-cache",
+		"Request-Id":                "req_011CVQ6x2QeZ3j8rJtX9bWkP",
+		"Anthropic-Organization-Id": "8a3c7f0e-1111-2222-3333-444455556666",
+	})
 }
 
 // apiError answers with an error body in the API's shape.
@@ -123,50 +71,16 @@ func request() providers.Request {
 	}
 }
 
-// drain reads a stream to its end.
-func drain(t *testing.T, s providers.Stream) (text string, usages []providers.Usage, err error) {
-	t.Helper()
-	var b strings.Builder
-	for s.Next() {
-		c := s.Chunk()
-		b.WriteString(c.Text)
-		if c.Usage != nil {
-			usages = append(usages, *c.Usage)
-		}
-	}
-	err = s.Err()
-	if cerr := s.Close(); cerr != nil {
-		t.Errorf("Close: %v", cerr)
-	}
-	if cerr := s.Close(); cerr != nil {
-		t.Errorf("second Close: %v", cerr)
-	}
-	return b.String(), usages, err
+func drain(t *testing.T, s providers.Stream) (string, []providers.Usage, error) {
+	return providertest.Drain(t, s)
 }
 
-// assertNoKey fails if the key appears anywhere in err's chain, however it
-// is printed.
 func assertNoKey(t *testing.T, err error) {
-	t.Helper()
-	for e := err; e != nil; e = errors.Unwrap(e) {
-		for _, s := range []string{e.Error(), fmt.Sprintf("%v", e), fmt.Sprintf("%+v", e), fmt.Sprintf("%#v", e)} {
-			if strings.Contains(s, testKey) || strings.Contains(s, "TESTKEY") {
-				t.Errorf("the key appears in an error: %q", s)
-			}
-		}
-	}
+	providertest.AssertNoSecret(t, err, testKey, "TESTKEY")
 }
 
 func asProviderError(t *testing.T, err error) *providers.Error {
-	t.Helper()
-	var pe *providers.Error
-	if !errors.As(err, &pe) {
-		t.Fatalf("err = %v (%T), want a *providers.Error", err, err)
-	}
-	if pe.Provider != "claude" {
-		t.Errorf("Provider = %q, want %q", pe.Provider, "claude")
-	}
-	return pe
+	return providertest.AsProviderError(t, err, "claude")
 }
 
 func TestStream(t *testing.T) {
@@ -216,7 +130,7 @@ func TestStream(t *testing.T) {
 				t.Errorf("usages = %v, want %v", usages, tt.usages)
 			}
 
-			got := f.last(t)
+			got := f.Last(t)
 			wantMax := float64(tt.maxTokens)
 			if wantMax == 0 {
 				wantMax = DefaultMaxTokens
@@ -243,7 +157,7 @@ func TestStream(t *testing.T) {
 					t.Errorf("request %s = %v, want %v", ck.what, ck.got, ck.want)
 				}
 			}
-			if n := f.calls.Load(); n != 1 {
+			if n := f.Calls(); n != 1 {
 				t.Errorf("server saw %d requests, want 1", n)
 			}
 		})
@@ -264,7 +178,7 @@ func TestConversationRoles(t *testing.T) {
 	if _, _, err := drain(t, s); err != nil {
 		t.Fatal(err)
 	}
-	body := f.last(t).Body
+	body := f.Last(t).Body
 	var roles []string
 	for _, m := range body["messages"].([]any) {
 		roles = append(roles, m.(map[string]any)["role"].(string))
@@ -344,7 +258,7 @@ func TestHTTPErrors(t *testing.T) {
 				}
 			}
 			assertNoKey(t, err)
-			if n := f.calls.Load(); n != 1 {
+			if n := f.Calls(); n != 1 {
 				t.Errorf("server saw %d requests, want 1 (SDK retries must be off)", n)
 			}
 		})
@@ -431,7 +345,7 @@ func TestConnectionRefused(t *testing.T) {
 
 // stallingServer sends the first events, then goes silent until the client
 // goes away, reporting when it saw that.
-func stallingServer(t *testing.T) (*fakeAPI, *Client, <-chan time.Time) {
+func stallingServer(t *testing.T) (*providertest.Server, *Client, <-chan time.Time) {
 	t.Helper()
 	data, err := os.ReadFile("testdata/cut.sse")
 	if err != nil {

@@ -23,6 +23,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/council-dev/council/providers"
+	"github.com/council-dev/council/providers/providertest"
 )
 
 // The SDK imports cloud.google.com/go/auth, which imports go.opencensus.io,
@@ -35,49 +36,12 @@ func TestMain(m *testing.M) {
 // testKey looks like a real key so that Redact has something to find.
 const testKey = "AIzaSyTESTKEY-never-echo-0123456789abcd"
 
-// received is what the fake API saw of one request.
-type received struct {
-	Method, Path, Query string
-	Header              http.Header
-	Body                map[string]any
-}
-
-// fakeAPI is an httptest server standing in for
-// generativelanguage.googleapis.com.
-type fakeAPI struct {
-	srv   *httptest.Server
-	mu    sync.Mutex
-	reqs  []received
-	calls atomic.Int32
-}
-
-func (f *fakeAPI) last(t *testing.T) received {
+// newFake starts a fake API running h, and a client pointed at it. Both
+// are closed when the test ends.
+func newFake(t *testing.T, h http.HandlerFunc) (*providertest.Server, *Client) {
 	t.Helper()
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.reqs) == 0 {
-		t.Fatal("the server received no request")
-	}
-	return f.reqs[len(f.reqs)-1]
-}
-
-// newFake starts a server whose handler runs after the request is recorded,
-// and a client pointed at it. Both are closed when the test ends.
-func newFake(t *testing.T, h http.HandlerFunc) (*fakeAPI, *Client) {
-	t.Helper()
-	f := &fakeAPI{}
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.calls.Add(1)
-		body, _ := io.ReadAll(r.Body)
-		rec := received{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone()}
-		_ = json.Unmarshal(body, &rec.Body)
-		f.mu.Lock()
-		f.reqs = append(f.reqs, rec)
-		f.mu.Unlock()
-		h(w, r)
-	}))
-	t.Cleanup(f.srv.Close)
-	c, err := New(Options{Name: "google", BaseURL: f.srv.URL, APIKey: testKey, KeyEnv: "GEMINI_API_KEY"})
+	f := providertest.NewServer(t, h)
+	c, err := New(Options{Name: "google", BaseURL: f.URL, APIKey: testKey, KeyEnv: "GEMINI_API_KEY"})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -85,30 +49,15 @@ func newFake(t *testing.T, h http.HandlerFunc) (*fakeAPI, *Client) {
 	return f, c
 }
 
-// replay writes a recorded stream as the API does, chunk bytes at a time
-// (splitting events and UTF-8 sequences), flushing after each write.
+// replay serves a recording as the API does, chunk bytes at a time.
 func replay(t *testing.T, file string, chunk int) http.HandlerFunc {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/event-stream")
-		w.Header().Set("Content-Disposition", "attachment")
-		w.Header().Set("Vary", "Origin, X-Origin, Referer")
-		w.Header().Set("Server", "scaffolding on HTTPServer2")
-		w.Header().Set("Server-Timing", "gfet4t7; dur=412")
-		w.WriteHeader(http.StatusOK)
-		for len(data) > 0 {
-			n := min(chunk, len(data))
-			if _, err := w.Write(data[:n]); err != nil {
-				return
-			}
-			w.(http.Flusher).Flush()
-			data = data[n:]
-		}
-	}
+	return providertest.Replay(t, filepath.Join("testdata", file), chunk, map[string]string{
+		"Content-Type":        "text/event-stream",
+		"Content-Disposition": "attachment",
+		"Vary":                "Origin, X-Origin, Referer",
+		"Server":              "scaffolding on HTTPServer2",
+		"Server-Timing":       "gfet4t7; dur=412",
+	})
 }
 
 // apiError answers with an error body in the API's shape.
@@ -131,53 +80,16 @@ func testRequest() providers.Request {
 	}
 }
 
-// drain reads a stream to its end.
-func drain(t *testing.T, s providers.Stream) (text string, usages []providers.Usage, err error) {
-	t.Helper()
-	var b strings.Builder
-	for s.Next() {
-		c := s.Chunk()
-		b.WriteString(c.Text)
-		if c.Usage != nil {
-			usages = append(usages, *c.Usage)
-		}
-	}
-	if s.Next() {
-		t.Error("Next = true after the end")
-	}
-	err = s.Err()
-	if cerr := s.Close(); cerr != nil {
-		t.Errorf("Close: %v", cerr)
-	}
-	if cerr := s.Close(); cerr != nil {
-		t.Errorf("second Close: %v", cerr)
-	}
-	return b.String(), usages, err
+func drain(t *testing.T, s providers.Stream) (string, []providers.Usage, error) {
+	return providertest.Drain(t, s)
 }
 
-// assertNoKey fails if the key appears anywhere in err's chain, however it
-// is printed.
 func assertNoKey(t *testing.T, err error) {
-	t.Helper()
-	for e := err; e != nil; e = errors.Unwrap(e) {
-		for _, s := range []string{e.Error(), fmt.Sprintf("%v", e), fmt.Sprintf("%+v", e), fmt.Sprintf("%#v", e)} {
-			if strings.Contains(s, testKey) || strings.Contains(s, "TESTKEY") {
-				t.Errorf("the key appears in an error: %q", s)
-			}
-		}
-	}
+	providertest.AssertNoSecret(t, err, testKey, "TESTKEY")
 }
 
 func asProviderError(t *testing.T, err error) *providers.Error {
-	t.Helper()
-	var pe *providers.Error
-	if !errors.As(err, &pe) {
-		t.Fatalf("err = %v (%T), want a *providers.Error", err, err)
-	}
-	if pe.Provider != "google" {
-		t.Errorf("Provider = %q, want %q", pe.Provider, "google")
-	}
-	return pe
+	return providertest.AsProviderError(t, err, "google")
 }
 
 func TestStream(t *testing.T) {
@@ -235,7 +147,7 @@ func TestStream(t *testing.T) {
 				t.Errorf("usages = %v, want %v", usages, tt.usages)
 			}
 
-			got := f.last(t)
+			got := f.Last(t)
 			gen, _ := got.Body["generationConfig"].(map[string]any)
 			var wantMax any
 			if tt.maxTokens > 0 {
@@ -260,7 +172,7 @@ func TestStream(t *testing.T) {
 					t.Errorf("request %s = %v, want %v", ck.what, ck.got, ck.want)
 				}
 			}
-			if n := f.calls.Load(); n != 1 {
+			if n := f.Calls(); n != 1 {
 				t.Errorf("server saw %d requests, want 1", n)
 			}
 		})
@@ -281,7 +193,7 @@ func TestConversationRoles(t *testing.T) {
 	if _, _, err := drain(t, s); err != nil {
 		t.Fatal(err)
 	}
-	body := f.last(t).Body
+	body := f.Last(t).Body
 	var roles []string
 	for _, m := range body["contents"].([]any) {
 		roles = append(roles, m.(map[string]any)["role"].(string))
@@ -381,7 +293,7 @@ func TestHTTPErrors(t *testing.T) {
 				}
 			}
 			assertNoKey(t, err)
-			if n := f.calls.Load(); n != 1 {
+			if n := f.Calls(); n != 1 {
 				t.Errorf("server saw %d requests, want 1 (SDK retries must be off)", n)
 			}
 		})
@@ -419,7 +331,7 @@ func TestStreamFailures(t *testing.T) {
 				t.Errorf("got %v %q, want %v containing %q", pe.Kind, err, tt.kind, tt.contains)
 			}
 			assertNoKey(t, err)
-			if n := f.calls.Load(); n != 1 {
+			if n := f.Calls(); n != 1 {
 				t.Errorf("server saw %d requests, want 1 (no continuation or retry)", n)
 			}
 		})
@@ -458,7 +370,7 @@ func TestConnectionReset(t *testing.T) {
 		t.Errorf("got %v %q, want error, connection failed", pe.Kind, err)
 	}
 	assertNoKey(t, err)
-	if n := f.calls.Load(); n != 1 {
+	if n := f.Calls(); n != 1 {
 		t.Errorf("server saw %d requests, want 1 (no reconnect)", n)
 	}
 }
@@ -609,7 +521,7 @@ func TestCloseBeforeNext(t *testing.T) {
 	if s.Next() {
 		t.Error("Next = true after Close")
 	}
-	if n := f.calls.Load(); n != 0 {
+	if n := f.Calls(); n != 0 {
 		t.Errorf("server saw %d requests for a stream closed before its first Next", n)
 	}
 }
@@ -674,7 +586,7 @@ func TestKeyResolution(t *testing.T) {
 			t.Setenv("GOOGLE_API_KEY", tt.google)
 			t.Setenv("COUNCIL_TEST_GEMINI_KEY", testKey)
 			f, _ := newFake(t, apiError(401, body401, nil))
-			c, err := New(Options{Name: "google", BaseURL: f.srv.URL, KeyEnv: tt.keyEnv})
+			c, err := New(Options{Name: "google", BaseURL: f.URL, KeyEnv: tt.keyEnv})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -684,7 +596,7 @@ func TestKeyResolution(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, _, err = drain(t, s)
-			if got := f.last(t).Header.Get("X-Goog-Api-Key"); got != testKey {
+			if got := f.Last(t).Header.Get("X-Goog-Api-Key"); got != testKey {
 				t.Errorf("x-goog-api-key = %q, want the key from %s", got, tt.wantEnv)
 			}
 			if !strings.Contains(fmt.Sprint(err), "set "+tt.wantEnv) {
