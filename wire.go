@@ -50,11 +50,10 @@ func newProvider(ctx context.Context, name string, pc engine.ProviderConfig) (pr
 			}
 		}
 		if err != nil {
-			msg := err.Error()
 			if errors.Is(err, providers.ErrNoKey) && keyEnv != "" && pc.APIKeyCmd == "" {
-				msg = fmt.Sprintf("no API key: set %s", keyEnv)
+				return providers.Failing(providers.NoKey(name, keyEnv)), nil
 			}
-			return providers.Failing(&providers.Error{Kind: providers.KindAuth, Provider: name, Message: msg}), nil
+			return providers.Failing(&providers.Error{Kind: providers.KindAuth, Provider: name, Message: err.Error(), Err: err}), nil
 		}
 		key = k
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -69,4 +70,20 @@ func Redact(s string, secrets ...string) string {
 		}
 	}
 	return s
+}
+
+// NoKey is the error of a provider that has no key: it names the variable
+// to set.
+func NoKey(provider, env string) *Error {
+	return &Error{Kind: KindAuth, Provider: provider, Message: "no API key: set " + env, Err: ErrNoKey}
+}
+
+// ParseBaseURL checks a configured base_url: it must be an http(s) URL
+// with a host. The error names the provider and never shows key.
+func ParseBaseURL(provider, raw, key string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("provider %s: base_url %q is not an http(s) URL", provider, Redact(raw, key))
+	}
+	return u, nil
 }

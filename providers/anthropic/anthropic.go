@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -79,13 +78,11 @@ func New(o Options) (*Client, error) {
 		c.key = strings.TrimSpace(os.Getenv(c.keyEnv))
 	}
 	if c.key == "" {
-		return nil, &providers.Error{Kind: providers.KindAuth, Provider: c.name,
-			Message: "no API key: set " + c.keyEnv, Err: providers.ErrNoKey}
+		return nil, providers.NoKey(c.name, c.keyEnv)
 	}
 	if o.BaseURL != "" {
-		u, err := url.Parse(o.BaseURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("provider %s: base_url %q is not an http(s) URL", c.name, providers.Redact(o.BaseURL, c.key))
+		if _, err := providers.ParseBaseURL(c.name, o.BaseURL, c.key); err != nil {
+			return nil, err
 		}
 	}
 	if c.http == nil {

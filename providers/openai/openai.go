@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -97,9 +96,9 @@ func New(o Options) (*Client, error) {
 	}
 	shown := "https://api.openai.com/v1"
 	if o.BaseURL != "" {
-		u, err := url.Parse(o.BaseURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("provider %s: base_url %q is not an http(s) URL", o.Name, providers.Redact(o.BaseURL, o.APIKey))
+		u, err := providers.ParseBaseURL(o.Name, o.BaseURL, o.APIKey)
+		if err != nil {
+			return nil, err
 		}
 		opts = append(opts, option.WithBaseURL(o.BaseURL))
 		shown = u.Scheme + "://" + u.Host + u.Path
