@@ -192,10 +192,10 @@ func (s *session) emitWith(attempt int, t EventType, fill func(e *Event)) {
 	s.q.commit()
 }
 
-// emitAttempt queues an event about attempt a that needs no other field
-// than text, built in place in the queue.
-func (s *session) emitAttempt(t EventType, a *attempt, text string) {
-	now := s.since()
+// emitAttempt queues an event about attempt a, at time now, that needs no
+// other field than text, built in place in the queue. The caller passes
+// the time it has already read.
+func (s *session) emitAttempt(t EventType, a *attempt, now time.Duration, text string) {
 	e, merged := s.q.open(t, a.idx)
 	if merged {
 		e.Text += text
@@ -322,7 +322,7 @@ func (a *attempt) run() {
 	select {
 	case s.e.slots <- struct{}{}:
 	default:
-		s.emitAttempt(AttemptQueued, a, "")
+		s.emitAttempt(AttemptQueued, a, s.since(), "")
 		select {
 		case s.e.slots <- struct{}{}:
 		case <-a.ctx.Done():
@@ -333,7 +333,7 @@ func (a *attempt) run() {
 	defer func() { <-s.e.slots }()
 	a.started = true
 	a.startedAt = s.since()
-	s.emitAttempt(AttemptStarted, a, "")
+	s.emitAttempt(AttemptStarted, a, a.startedAt, "")
 
 	if d := s.tier.PerModelTimeout.Duration; d > 0 {
 		a.deadline = a.startedAt + d
@@ -355,13 +355,13 @@ func (a *attempt) run() {
 			if !a.gotFirst {
 				a.gotFirst = true
 				a.firstTok = now
-				s.emitAttempt(FirstToken, a, "")
+				s.emitAttempt(FirstToken, a, now, "")
 				s.watch.streaming(a, now)
 			} else {
 				a.lastChunk.Store(int64(now))
 			}
 			a.text.WriteString(c.Text)
-			s.emitAttempt(Delta, a, c.Text)
+			s.emitAttempt(Delta, a, now, c.Text)
 		}
 		err = stream.Err()
 		stream.Close()

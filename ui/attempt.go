@@ -189,21 +189,10 @@ func (a *attempt) voteText(c *Context) string {
 }
 
 func reasonText(r engine.Reason) string {
-	switch r {
-	case engine.ReasonBreakerOpen:
-		return "breaker open"
-	case engine.ReasonLostRace:
-		return "lost race"
-	case engine.ReasonHedgeWon:
-		return "hedge won"
-	case engine.ReasonPrimaryWon:
-		return "primary won"
-	case engine.ReasonHedgeBudget:
-		return "hedge budget"
-	case "":
+	if r == "" {
 		return "?"
 	}
-	return string(r)
+	return strings.ReplaceAll(string(r), "_", " ") // "lost_race" -> "lost race"
 }
 
 // spinnerFrames is the animation of attempts in flight.
