@@ -83,6 +83,7 @@ type breaker struct {
 	cooldown time.Duration
 	force    Force
 	openedAt time.Time
+	state    BreakerState    // as of the last call to cb, kept by OnStateChange
 	changes  []breakerChange // filled by OnStateChange while mu is held
 	// tripped are the window's counts when the breaker last opened:
 	// gobreaker clears its counts on every state change, but a board
@@ -108,6 +109,7 @@ func newBreaker(name string, c BreakerConfig) *breaker {
 		IsExcluded: func(err error) bool { return err == errExcluded },
 		OnStateChange: func(_ string, from, to gobreaker.State) {
 			b.changes = append(b.changes, breakerChange{fromGo(from), fromGo(to)})
+			b.state = fromGo(to)
 			if to == gobreaker.StateOpen {
 				b.openedAt = time.Now()
 			}
@@ -202,7 +204,25 @@ func (b *breaker) setForce(f Force) {
 func (b *breaker) snapshot() (BreakerSnapshot, []breakerChange) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	st := fromGo(b.cb.State())
+	s := b.snapshotLocked(fromGo(b.cb.State()))
+	return s, b.takeChanges()
+}
+
+// settled is snapshot for a model that has just been called: only an open
+// breaker can have changed since (by its cooldown ending), so a closed or
+// half-open one is read without asking gobreaker, which reads the clock.
+// Its counts are as of the model's last call.
+func (b *breaker) settled() BreakerSnapshot {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	st := b.state
+	if st == BreakerOpen {
+		st = fromGo(b.cb.State())
+	}
+	return b.snapshotLocked(st)
+}
+
+func (b *breaker) snapshotLocked(st BreakerState) BreakerSnapshot {
 	n := b.cb.Counts()
 	if st != BreakerClosed {
 		n = b.tripped
@@ -225,5 +245,5 @@ func (b *breaker) snapshot() (BreakerSnapshot, []breakerChange) {
 		s.HalfOpenIn = max(0, b.cooldown-time.Since(b.openedAt))
 		s.HalfOpenInMS = Millis(s.HalfOpenIn)
 	}
-	return s, b.takeChanges()
+	return s
 }

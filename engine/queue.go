@@ -118,9 +118,15 @@ func (q *eventQueue) forward(abandon <-chan struct{}) {
 		b := q.take()
 		for i := range b {
 			done := b[i].Type == SessionDone
+			// A send that need not wait is a plain channel operation; only
+			// a full channel pays for the two-way select.
 			select {
 			case q.out <- b[i]:
-			case <-abandon:
+			default:
+				select {
+				case q.out <- b[i]:
+				case <-abandon:
+				}
 			}
 			if done {
 				return

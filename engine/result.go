@@ -1,8 +1,21 @@
 package engine
 
+// summaryBuf is a summary and room for its models' lines: one allocation
+// for a session of up to inlineAttempts attempts.
+type summaryBuf struct {
+	sum    Summary
+	models [inlineAttempts]ModelResult
+}
+
 // summary builds the session's [Summary] once every attempt has reported.
 func (s *session) summary() *Summary {
-	sum := &Summary{
+	buf := new(summaryBuf)
+	models := buf.models[:0]
+	if len(s.attempts) > len(buf.models) {
+		models = make([]ModelResult, 0, len(s.attempts))
+	}
+	sum := &buf.sum
+	*sum = Summary{
 		Session:    s.id,
 		Strategy:   s.strategy,
 		Tier:       s.tierName,
@@ -13,7 +26,7 @@ func (s *session) summary() *Summary {
 		Invalid:    s.invalid,
 		TieBreak:   s.tieBreak,
 		HedgeFired: s.hedgeFired,
-		Models:     make([]ModelResult, 0, len(s.attempts)),
+		Models:     models,
 		Breakers:   make(map[string]BreakerSnapshot, len(s.models)),
 	}
 	sum.Elapsed = s.since()
@@ -53,7 +66,7 @@ func (s *session) summary() *Summary {
 		sum.Models = append(sum.Models, r)
 	}
 	for _, m := range s.models {
-		sum.Breakers[m.cfg.ID], _ = m.breaker.snapshot()
+		sum.Breakers[m.cfg.ID] = m.breaker.settled()
 	}
 	switch {
 	case s.answer == "":

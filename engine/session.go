@@ -34,14 +34,10 @@ var errModelTimeout = errors.New("per-model timeout")
 // ErrUnknownModel is returned by [Engine.Start] for a model id not in the config.
 var ErrUnknownModel = errors.New("unknown model")
 
-// inlineAttempts is how many attempts a session lists without allocating:
-// enough for an 8-way race, or 8 voters and an escalation.
+// inlineAttempts is how many attempts a session holds inside itself
+// without allocating: enough for an 8-way race, or 8 voters and an
+// escalation.
 const inlineAttempts = 9
-
-// attemptPool recycles attempts: a session returns its attempts once its
-// summary is built, when nothing refers to them any more (their
-// goroutines have reported and left; events and the summary hold copies).
-var attemptPool = sync.Pool{New: func() any { return new(attempt) }}
 
 // session is one prompt under one strategy.
 type session struct {
@@ -53,21 +49,26 @@ type session struct {
 	prompt   string
 	models   []*model
 	start    time.Time
-	ctx      context.Context
-	cancel   context.CancelCauseFunc
+	caller   context.Context // the ctx given to Start
 	watch    watchdog
 	baseReq  [2]providers.Request // text and classify requests, Model unset
 	q        eventQueue
 	// livePrev and liveNext link the engine's live sessions, for Close.
 	livePrev, liveNext *session
 	results            chan *attempt
-	attempts           []*attempt
 	pending            int
 
-	// A session of up to inlineAttempts attempts keeps the lists of its
-	// models and attempts inside itself.
+	// cmu guards attempts (appended by the session goroutine, walked by
+	// whoever cancels the session) and cause.
+	cmu      sync.Mutex
+	attempts []*attempt
+	cause    error // why the session was cancelled; nil while it runs
+
+	// A session of up to inlineAttempts attempts keeps its models and its
+	// attempts, contexts included, inside itself: one allocation.
 	modelBuf   [inlineAttempts]*model
 	attemptPtr [inlineAttempts]*attempt
+	attemptBuf [inlineAttempts]attempt
 
 	winner     *attempt
 	answer     string
@@ -84,14 +85,13 @@ type session struct {
 // startedAt are written by its goroutine and read by the session only after
 // the attempt has reported on s.results.
 type attempt struct {
-	s      *session
-	idx    int
-	m      *model
-	role   Role
-	ctx    context.Context
-	cancel context.CancelCauseFunc
-	done   func(error) // the breaker's callback for this call
-	req    providers.Request
+	s    *session
+	idx  int
+	m    *model
+	role Role
+	ctx  attemptCtx
+	done func(error) // the breaker's callback for this call
+	req  providers.Request
 	// deadline is when per_model_timeout ends the attempt (since the
 	// session start); 0 for none.
 	deadline time.Duration
@@ -103,7 +103,7 @@ type attempt struct {
 
 	startedAt, firstTok, endedAt time.Duration
 	gotFirst, started            bool
-	text                         strings.Builder
+	text                         answerText
 	usage                        providers.Usage
 	status                       AttemptStatus
 	reason                       Reason
@@ -171,7 +171,7 @@ func (e *Engine) newSession(ctx context.Context, req SessionRequest) (*session, 
 	s.attempts = s.attemptPtr[:0]
 	s.results = make(chan *attempt, maxAttempts)
 	s.q.init(maxAttempts)
-	s.ctx, s.cancel = context.WithCancelCause(ctx)
+	s.caller = ctx
 	s.start = time.Now()
 	return s, nil
 }
@@ -205,8 +205,34 @@ func (s *session) emitAttempt(t EventType, a *attempt, now time.Duration, text s
 	s.q.commit()
 }
 
+// cancel cancels the session with cause: every attempt, and every attempt
+// launched after. The first cause stays.
+func (s *session) cancel(cause error) {
+	s.cmu.Lock()
+	defer s.cmu.Unlock()
+	if s.cause == nil {
+		s.cause = cause
+	}
+	for _, a := range s.attempts {
+		a.ctx.cancel(cause)
+	}
+}
+
+// cancelled reports whether the session was cancelled.
+func (s *session) cancelled() bool {
+	s.cmu.Lock()
+	defer s.cmu.Unlock()
+	return s.cause != nil
+}
+
 func (s *session) run() {
+	// Ending the session ends its attempts' contexts, and with them
+	// whatever the providers derived from them.
 	defer s.cancel(context.Canceled)
+	if done := s.caller.Done(); done != nil {
+		stop := context.AfterFunc(s.caller, func() { s.cancel(causeUser) })
+		defer stop()
+	}
 	s.watch.s = s
 	if d := s.tier.Timeout.Duration; d > 0 {
 		s.watch.budget = d
@@ -231,12 +257,6 @@ func (s *session) run() {
 	s.watch.stop()
 	sum := s.summary()
 	s.emitWith(-1, SessionDone, func(e *Event) { e.Summary, e.Err = sum, sum.Error })
-	s.winner = nil
-	for i, a := range s.attempts {
-		*a = attempt{}
-		attemptPool.Put(a)
-		s.attempts[i] = nil
-	}
 }
 
 // request builds what a model is asked. The messages are built once per
@@ -266,9 +286,18 @@ func (s *session) request(m *model, classify bool) providers.Request {
 // launch starts an attempt of m, unless its breaker is open: then the
 // model is skipped with an event and launch returns nil.
 func (s *session) launch(m *model, role Role, req providers.Request) *attempt {
-	a := attemptPool.Get().(*attempt)
+	var a *attempt
+	if n := len(s.attempts); n < len(s.attemptBuf) {
+		a = &s.attemptBuf[n]
+	} else {
+		a = new(attempt)
+	}
 	a.s, a.idx, a.m, a.role, a.req = s, len(s.attempts), m, role, req
+	a.ctx.caller = s.caller
+	s.cmu.Lock()
 	s.attempts = append(s.attempts, a)
+	a.ctx.cause = s.cause // a session cancelled already starts it cancelled
+	s.cmu.Unlock()
 	done, changes, ok := m.breaker.allow()
 	s.breakerEvents(a, changes)
 	if !ok {
@@ -279,7 +308,6 @@ func (s *session) launch(m *model, role Role, req providers.Request) *attempt {
 		return nil
 	}
 	a.done = done
-	a.ctx, a.cancel = context.WithCancelCause(s.ctx)
 	s.pending++
 	go a.run()
 	return a
@@ -302,8 +330,8 @@ func (s *session) next() *attempt {
 // cancelRunning cancels every attempt still running.
 func (s *session) cancelRunning(cause *cancelCause) {
 	for _, a := range s.attempts {
-		if a.cancel != nil && !a.reported {
-			a.cancel(cause)
+		if !a.reported {
+			a.ctx.cancel(cause)
 		}
 	}
 }
@@ -326,7 +354,7 @@ func (a *attempt) run() {
 		select {
 		case s.e.slots <- struct{}{}:
 		case <-a.ctx.Done():
-			a.finish(context.Cause(a.ctx))
+			a.finish(a.ctx.Cause())
 			return
 		}
 	}
@@ -341,7 +369,7 @@ func (a *attempt) run() {
 	s.watch.watch(a)
 	defer s.watch.unwatch(a)
 
-	stream, err := a.m.client.Stream(a.ctx, a.req)
+	stream, err := a.m.client.Stream(&a.ctx, a.req)
 	if err == nil {
 		for stream.Next() {
 			c := stream.Chunk()
@@ -383,8 +411,8 @@ func (a *attempt) finish(err error) {
 		a.status = AttemptDoneStatus
 	} else {
 		var cc *cancelCause
-		switch cause := context.Cause(a.ctx); {
-		case a.ctx.Err() == nil:
+		switch cause := a.ctx.Cause(); {
+		case cause == nil:
 			a.status, a.kind, a.err = AttemptFailedStatus, providers.KindOf(err), err.Error()
 			out = outcomeFailure
 		case errors.As(cause, &cc):
@@ -418,6 +446,37 @@ func (a *attempt) finish(err error) {
 		s.breakerEvents(a, a.m.breaker.report(a.done, out))
 	}
 }
+
+// answerText accumulates a stream's text. An answer that comes in one
+// chunk (an instant provider, a cached reply, a one-word vote) is kept as
+// the chunk's own string, without a copy; a second chunk starts a builder.
+type answerText struct {
+	one string
+	b   strings.Builder
+}
+
+func (t *answerText) WriteString(s string) {
+	switch {
+	case t.b.Len() > 0:
+		t.b.WriteString(s)
+	case t.one == "":
+		t.one = s
+	default:
+		t.b.Grow(len(t.one) + len(s))
+		t.b.WriteString(t.one)
+		t.b.WriteString(s)
+		t.one = ""
+	}
+}
+
+func (t *answerText) String() string {
+	if t.b.Len() > 0 {
+		return t.b.String()
+	}
+	return t.one
+}
+
+func (t *answerText) Len() int { return len(t.one) + t.b.Len() }
 
 // emitEnd queues the attempt's final event, built in place.
 func (a *attempt) emitEnd() {

@@ -27,7 +27,7 @@ func (s *session) race() {
 
 // noAnswer explains why no model answered.
 func (s *session) noAnswer() string {
-	if s.e.ctx.Err() != nil || s.ctx.Err() != nil {
+	if s.cancelled() {
 		for _, a := range s.attempts {
 			if a.reason == ReasonBudget {
 				return fmt.Sprintf("no answer within the tier's timeout %s", s.tier.Timeout.Duration)

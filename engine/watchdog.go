@@ -118,7 +118,7 @@ func (w *watchdog) check() {
 			due, cause = lc+stall, providers.ErrStalled
 		}
 		if due > 0 && now >= due {
-			a.cancel(cause)
+			a.ctx.cancel(cause)
 			continue
 		}
 		soonest(due)
