@@ -28,7 +28,7 @@ func (s *instantStream) Chunk() providers.Chunk {
 func (s *instantStream) Err() error   { return nil }
 func (s *instantStream) Close() error { return nil }
 
-func benchEngine(b *testing.B, n int) *Engine {
+func benchEngine(b testing.TB, n int) *Engine {
 	ids := make([]string, n)
 	clients := make(map[string]providers.Provider, n)
 	for i := range ids {

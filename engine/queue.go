@@ -31,7 +31,7 @@ var eventBufs = sync.Pool{New: func() any { return &[2][]Event{make([]Event, 0, 
 
 func (q *eventQueue) init(attempts int) {
 	q.wake = make(chan struct{}, 1)
-	q.out = make(chan Event, 16)
+	q.out = make(chan Event, 8)
 	b := eventBufs.Get().(*[2][]Event)
 	q.bufs = b
 	q.buf, q.spare = b[0][:0], b[1][:0]

@@ -14,21 +14,12 @@ func (s *session) summary() *Summary {
 	if len(s.attempts) > len(buf.models) {
 		models = make([]ModelResult, 0, len(s.attempts))
 	}
+	// Set field by field: a composite literal is built on the stack and
+	// copied, and this runs on the session goroutine's small stack.
 	sum := &buf.sum
-	*sum = Summary{
-		Session:    s.id,
-		Strategy:   s.strategy,
-		Tier:       s.tierName,
-		Prompt:     s.prompt,
-		Answer:     s.answer,
-		Error:      s.failure,
-		Votes:      s.votes,
-		Invalid:    s.invalid,
-		TieBreak:   s.tieBreak,
-		HedgeFired: s.hedgeFired,
-		Models:     models,
-		Breakers:   make(map[string]BreakerSnapshot, len(s.models)),
-	}
+	sum.Session, sum.Strategy, sum.Tier, sum.Prompt = s.id, s.strategy, s.tierName, s.prompt
+	sum.Answer, sum.Error, sum.TieBreak, sum.HedgeFired = s.answer, s.failure, s.tieBreak, s.hedgeFired
+	sum.Votes, sum.Invalid = s.votes, s.invalid
 	sum.Elapsed = s.since()
 	sum.ElapsedMS = Millis(sum.Elapsed)
 	if s.winner != nil {
@@ -37,37 +28,11 @@ func (s *session) summary() *Summary {
 	if s.valid > 0 && s.answer != "" && s.votes != nil {
 		sum.Agreement = float64(s.votes[s.answer]) / float64(s.valid)
 	}
+	sum.Models = s.modelResults(models)
 	for _, a := range s.attempts {
-		r := ModelResult{
-			ID:           a.m.cfg.ID,
-			Provider:     a.m.cfg.Provider,
-			Role:         a.role,
-			Status:       a.status,
-			Reason:       string(a.reason),
-			Error:        a.err,
-			InputTokens:  a.usage.InputTokens,
-			OutputTokens: a.usage.OutputTokens,
-			CostUSD:      a.cost,
-			Vote:         a.vote,
-			Text:         a.text.String(),
-		}
-		if a.started {
-			r.StartedMS = Millis(a.startedAt)
-			r.ElapsedMS = Millis(a.endedAt - a.startedAt)
-		}
-		if a.gotFirst {
-			r.FirstTokenMS = Millis(a.firstTok)
-		}
-		if a.status == AttemptFailedStatus || a.status == AttemptTimeout {
-			r.Reason = a.kind.String()
-			s.degraded = true
-		}
 		sum.CostUSD += a.cost
-		sum.Models = append(sum.Models, r)
 	}
-	for _, m := range s.models {
-		sum.Breakers[m.cfg.ID] = m.breaker.settled()
-	}
+	s.breakerStates(sum)
 	switch {
 	case s.answer == "":
 		sum.Status = StatusFailed
@@ -80,4 +45,41 @@ func (s *session) summary() *Summary {
 		sum.Status = StatusDecided
 	}
 	return sum
+}
+
+// modelResults appends each attempt's line to models. It and breakerStates
+// are apart from summary so that their frames are not on the stack
+// together (see session.run).
+//
+//go:noinline
+func (s *session) modelResults(models []ModelResult) []ModelResult {
+	for _, a := range s.attempts {
+		models = append(models, ModelResult{})
+		r := &models[len(models)-1]
+		r.ID, r.Provider, r.Role, r.Status = a.m.cfg.ID, a.m.cfg.Provider, a.role, a.status
+		r.Reason, r.Error, r.Vote, r.Text = string(a.reason), a.err, a.vote, a.text.String()
+		r.InputTokens, r.OutputTokens, r.CostUSD = a.usage.InputTokens, a.usage.OutputTokens, a.cost
+		if a.started {
+			r.StartedMS = Millis(a.startedAt)
+			r.ElapsedMS = Millis(a.endedAt - a.startedAt)
+		}
+		if a.gotFirst {
+			r.FirstTokenMS = Millis(a.firstTok)
+		}
+		if a.status == AttemptFailedStatus || a.status == AttemptTimeout {
+			r.Reason = a.kind.String()
+			s.degraded = true
+		}
+	}
+	return models
+}
+
+// breakerStates fills the summary's breakers.
+//
+//go:noinline
+func (s *session) breakerStates(sum *Summary) {
+	sum.Breakers = make(map[string]BreakerSnapshot, len(s.models))
+	for _, m := range s.models {
+		sum.Breakers[m.cfg.ID] = m.breaker.settled()
+	}
 }

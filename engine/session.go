@@ -50,13 +50,18 @@ type session struct {
 	models   []*model
 	start    time.Time
 	caller   context.Context // the ctx given to Start
-	watch    watchdog
-	baseReq  [2]providers.Request // text and classify requests, Model unset
-	q        eventQueue
+	// stopCaller unregisters the session from caller's cancellation.
+	stopCaller func() bool
+	watch      watchdog
+	baseReq    [2]providers.Request // text and classify requests, Model unset
+	messages   [1]providers.Message // what baseReq asks
+	q          eventQueue
 	// livePrev and liveNext link the engine's live sessions, for Close.
 	livePrev, liveNext *session
-	results            chan *attempt
-	pending            int
+	// results carries the index of each attempt that has finished: a
+	// channel of integers is one allocation, of pointers two.
+	results chan int32
+	pending int
 
 	// cmu guards attempts (appended by the session goroutine, walked by
 	// whoever cancels the session) and cause.
@@ -90,8 +95,8 @@ type attempt struct {
 	m    *model
 	role Role
 	ctx  attemptCtx
-	done func(error) // the breaker's callback for this call
-	req  providers.Request
+	done func(error)        // the breaker's callback for this call
+	base *providers.Request // the session's request, for the model to be set
 	// deadline is when per_model_timeout ends the attempt (since the
 	// session start); 0 for none.
 	deadline time.Duration
@@ -127,10 +132,7 @@ func (e *Engine) Start(ctx context.Context, req SessionRequest) (<-chan Event, e
 		defer e.wg.Done()
 		s.q.forward(e.ctx.Done())
 	}()
-	go func() {
-		defer e.wg.Done()
-		s.run()
-	}()
+	go s.run() // which calls e.wg.Done
 	return s.q.out, nil
 }
 
@@ -169,7 +171,7 @@ func (e *Engine) newSession(ctx context.Context, req SessionRequest) (*session, 
 	s.id = sessionID(e.nsess.Add(1))
 	maxAttempts := len(s.models) + 1 // an escalation may follow the voters
 	s.attempts = s.attemptPtr[:0]
-	s.results = make(chan *attempt, maxAttempts)
+	s.results = make(chan int32, maxAttempts)
 	s.q.init(maxAttempts)
 	s.caller = ctx
 	s.start = time.Now()
@@ -183,7 +185,11 @@ func (s *session) since() time.Duration { return time.Since(s.start) }
 // queue's lock: it must not emit). An Event is a few hundred bytes; built
 // on the callers' frames, events made goroutine stacks grow.
 func (s *session) emitWith(attempt int, t EventType, fill func(e *Event)) {
-	now := s.since()
+	s.emitAt(s.since(), attempt, t, fill)
+}
+
+// emitAt is emitWith for an event at a time the caller has read.
+func (s *session) emitAt(now time.Duration, attempt int, t EventType, fill func(e *Event)) {
 	e, _ := s.q.open(t, attempt) // never merged: only deltas merge
 	e.Type, e.Session, e.T = t, s.id, now
 	if fill != nil {
@@ -225,27 +231,12 @@ func (s *session) cancelled() bool {
 	return s.cause != nil
 }
 
+// run is the session goroutine. It calls its phases one after another,
+// so that each one's frame is gone before the next: a new goroutine starts
+// on a small stack, and a deep one is copied to a larger stack first, which
+// cost a session more than its breakers.
 func (s *session) run() {
-	// Ending the session ends its attempts' contexts, and with them
-	// whatever the providers derived from them.
-	defer s.cancel(context.Canceled)
-	if done := s.caller.Done(); done != nil {
-		stop := context.AfterFunc(s.caller, func() { s.cancel(causeUser) })
-		defer stop()
-	}
-	s.watch.s = s
-	if d := s.tier.Timeout.Duration; d > 0 {
-		s.watch.budget = d
-		s.watch.mu.Lock()
-		s.watch.arm(d)
-		s.watch.mu.Unlock()
-	}
-	// Closing the engine cancels its sessions.
-	if !s.e.track(s) {
-		s.cancel(causeUser)
-	}
-	defer s.e.untrack(s)
-	s.emitWith(-1, SessionStarted, func(e *Event) { e.Text = s.prompt })
+	s.begin()
 	switch s.strategy {
 	case Race:
 		s.race()
@@ -254,45 +245,80 @@ func (s *session) run() {
 	case Consensus:
 		s.consensus()
 	}
-	s.watch.stop()
-	sum := s.summary()
-	s.emitWith(-1, SessionDone, func(e *Event) { e.Summary, e.Err = sum, sum.Error })
+	s.end()
 }
 
-// request builds what a model is asked. The messages are built once per
-// session and shared (read-only) by every attempt.
-func (s *session) request(m *model, classify bool) providers.Request {
+// begin arms the session's timeout, registers the session with the engine
+// (closing the engine cancels it) and with its caller's context, and
+// announces it.
+//
+//go:noinline
+func (s *session) begin() {
+	if s.caller.Done() != nil {
+		s.stopCaller = context.AfterFunc(s.caller, func() { s.cancel(causeUser) })
+	}
+	s.watch.s = s
+	if d := s.tier.Timeout.Duration; d > 0 {
+		s.watch.budget = d
+		s.watch.mu.Lock()
+		s.watch.arm(d)
+		s.watch.mu.Unlock()
+	}
+	if !s.e.track(s) {
+		s.cancel(causeUser)
+	}
+	s.emitWith(-1, SessionStarted, func(e *Event) { e.Text = s.prompt })
+}
+
+// end publishes the summary and releases what begin took. Cancelling the
+// session last ends its attempts' contexts, and with them whatever the
+// providers derived from them.
+//
+//go:noinline
+func (s *session) end() {
+	s.watch.stop()
+	sum := s.summary()
+	s.emitAt(sum.Elapsed, -1, SessionDone, func(e *Event) { e.Summary, e.Err = sum, sum.Error })
+	s.e.untrack(s)
+	if s.stopCaller != nil {
+		s.stopCaller()
+	}
+	s.cancel(context.Canceled)
+	s.e.wg.Done()
+}
+
+// baseRequest is what every attempt of role is asked, without the model:
+// the prompt, or for a voter the classification request. It is built on
+// the session goroutine the first time, before any attempt that reads it
+// starts, and only read after; its messages live in the session.
+func (s *session) baseRequest(role Role) *providers.Request {
+	classify := role == RoleVoter || role == RoleEscalated
 	i := 0
 	if classify {
 		i = 1
 	}
 	r := &s.baseReq[i]
 	if r.Messages == nil {
-		if s.baseReq[0].Messages != nil {
-			r.Messages = s.baseReq[0].Messages
-		} else {
-			r.Messages = []providers.Message{{Role: "user", Content: s.prompt}}
-		}
+		s.messages[0] = providers.Message{Role: "user", Content: s.prompt}
+		r.Messages = s.messages[:]
 		if classify {
 			r.Kind = providers.KindClassify
 			r.System = classifyPrompt(s.e.cfg.Consensus.Categories)
 		}
 	}
-	req := *r
-	req.Model, req.MaxTokens = m.cfg.Model, m.cfg.MaxTokens
-	return req
+	return r
 }
 
 // launch starts an attempt of m, unless its breaker is open: then the
 // model is skipped with an event and launch returns nil.
-func (s *session) launch(m *model, role Role, req providers.Request) *attempt {
+func (s *session) launch(m *model, role Role) *attempt {
 	var a *attempt
 	if n := len(s.attempts); n < len(s.attemptBuf) {
 		a = &s.attemptBuf[n]
 	} else {
 		a = new(attempt)
 	}
-	a.s, a.idx, a.m, a.role, a.req = s, len(s.attempts), m, role, req
+	a.s, a.idx, a.m, a.role, a.base = s, len(s.attempts), m, role, s.baseRequest(role)
 	a.ctx.caller = s.caller
 	s.cmu.Lock()
 	s.attempts = append(s.attempts, a)
@@ -321,7 +347,7 @@ func (s *session) breakerEvents(a *attempt, changes []breakerChange) {
 
 // next waits for the next attempt to report.
 func (s *session) next() *attempt {
-	a := <-s.results
+	a := s.attempts[<-s.results]
 	a.reported = true
 	s.pending--
 	return a
@@ -346,7 +372,7 @@ func (s *session) win(a *attempt) {
 
 func (a *attempt) run() {
 	s := a.s
-	defer func() { s.results <- a }()
+	defer func() { s.results <- int32(a.idx) }()
 	select {
 	case s.e.slots <- struct{}{}:
 	default:
@@ -369,7 +395,9 @@ func (a *attempt) run() {
 	s.watch.watch(a)
 	defer s.watch.unwatch(a)
 
-	stream, err := a.m.client.Stream(&a.ctx, a.req)
+	req := *a.base
+	req.Model, req.MaxTokens = a.m.cfg.Model, a.m.cfg.MaxTokens
+	stream, err := a.m.client.Stream(&a.ctx, req)
 	if err == nil {
 		for stream.Next() {
 			c := stream.Chunk()
@@ -481,9 +509,8 @@ func (t *answerText) Len() int { return len(t.one) + t.b.Len() }
 // emitEnd queues the attempt's final event, built in place.
 func (a *attempt) emitEnd() {
 	s := a.s
-	now := s.since()
 	e, _ := s.q.open(AttemptDone, a.idx)
-	e.Session, e.T, e.Model = s.id, now, a.m.cfg.ID
+	e.Session, e.T, e.Model = s.id, a.endedAt, a.m.cfg.ID
 	e.InputTokens, e.OutputTokens, e.Cost = a.usage.InputTokens, a.usage.OutputTokens, a.cost
 	switch a.status {
 	case AttemptDoneStatus:

@@ -11,7 +11,7 @@ import (
 // every model fails.
 func (s *session) race() {
 	for _, m := range s.models {
-		s.launch(m, RoleRacer, s.request(m, false))
+		s.launch(m, RoleRacer)
 	}
 	for s.pending > 0 {
 		a := s.next()
@@ -104,7 +104,7 @@ func (s *session) hedge() {
 	pm, bm := s.hedgeModels()
 	h := s.e.cfg.Hedge
 	slot := s.e.hedges.begin()
-	primary := s.launch(pm, RolePrimary, s.request(pm, false))
+	primary := s.launch(pm, RolePrimary)
 	backupTried := bm == nil
 
 	delay := s.hedgeDelay(pm)
@@ -130,7 +130,7 @@ func (s *session) hedge() {
 			d = s.since()
 		}
 		s.emitWith(-1, HedgeFired, func(e *Event) { e.Model, e.Delay = bm.cfg.ID, d })
-		s.launch(bm, RoleBackup, s.request(bm, false))
+		s.launch(bm, RoleBackup)
 	}
 	if primary == nil {
 		fireBackup(true)
@@ -158,7 +158,8 @@ func (s *session) hedge() {
 			if s.winner == nil && waiting != nil {
 				decide(waiting)
 			}
-		case a := <-s.results:
+		case i := <-s.results:
+			a := s.attempts[i]
 			a.reported = true
 			s.pending--
 			if s.winner != nil {
@@ -199,7 +200,7 @@ func (s *session) consensus() {
 		if started == n {
 			break
 		}
-		if s.launch(m, RoleVoter, s.request(m, true)) != nil {
+		if s.launch(m, RoleVoter) != nil {
 			started++
 		}
 	}
@@ -300,7 +301,7 @@ func (s *session) breakTie(top int) {
 			s.failure = fmt.Sprintf("tie between %v and no model to escalate to", tied)
 			return
 		}
-		a := s.launch(m, RoleEscalated, s.request(m, true))
+		a := s.launch(m, RoleEscalated)
 		if a == nil {
 			s.failure = fmt.Sprintf("tie between %v; escalation model %s skipped (breaker open)", tied, m.cfg.ID)
 			return
