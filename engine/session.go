@@ -103,6 +103,8 @@ type attempt struct {
 	// lastChunk is when the latest chunk came (since the session start; 0
 	// before the first token), for the watchdog's stall check.
 	lastChunk atomic.Int64
+	// running is set while the watchdog watches the attempt.
+	running atomic.Bool
 	// reported is set by the session when the attempt has reported.
 	reported bool
 
@@ -203,12 +205,25 @@ func (s *session) emitAt(now time.Duration, attempt int, t EventType, fill func(
 // the time it has already read.
 func (s *session) emitAttempt(t EventType, a *attempt, now time.Duration, text string) {
 	e, merged := s.q.open(t, a.idx)
+	s.fillAttempt(e, merged, t, a, now, text)
+	s.q.commit()
+}
+
+// emitFirst queues first_token and the first delta, under one lock.
+func (s *session) emitFirst(a *attempt, now time.Duration, text string) {
+	e, merged := s.q.open(FirstToken, a.idx)
+	s.fillAttempt(e, merged, FirstToken, a, now, "")
+	e, merged = s.q.another(Delta, a.idx)
+	s.fillAttempt(e, merged, Delta, a, now, text)
+	s.q.commit()
+}
+
+func (s *session) fillAttempt(e *Event, merged bool, t EventType, a *attempt, now time.Duration, text string) {
 	if merged {
 		e.Text += text
 	} else {
 		e.Type, e.Session, e.T, e.Model, e.Role, e.Text = t, s.id, now, a.m.cfg.ID, a.role, text
 	}
-	s.q.commit()
 }
 
 // cancel cancels the session with cause: every attempt, and every attempt
@@ -408,15 +423,15 @@ func (a *attempt) run() {
 				continue
 			}
 			now := s.since()
+			a.text.WriteString(c.Text)
 			if !a.gotFirst {
 				a.gotFirst = true
 				a.firstTok = now
-				s.emitAttempt(FirstToken, a, now, "")
+				s.emitFirst(a, now, c.Text)
 				s.watch.streaming(a, now)
-			} else {
-				a.lastChunk.Store(int64(now))
+				continue
 			}
-			a.text.WriteString(c.Text)
+			a.lastChunk.Store(int64(now))
 			s.emitAttempt(Delta, a, now, c.Text)
 		}
 		err = stream.Err()
@@ -463,8 +478,7 @@ func (a *attempt) finish(err error) {
 	a.emitEnd()
 	switch out {
 	case outcomeSuccess:
-		a.m.stats.add(a.firstTok-a.startedAt, a.endedAt-a.startedAt)
-		a.m.stats.addOutcome(OutcomeOK)
+		a.m.stats.addOK(a.firstTok-a.startedAt, a.endedAt-a.startedAt)
 	case outcomeFailure:
 		a.m.stats.addOutcome(OutcomeFailed)
 	default:

@@ -23,12 +23,14 @@ type modelStats struct {
 	nout   int
 }
 
-// add records a completed attempt's latencies.
-func (s *modelStats) add(ttft, total time.Duration) {
+// addOK records a completed attempt: its latencies and its outcome.
+func (s *modelStats) addOK(ttft, total time.Duration) {
 	s.mu.Lock()
 	i := s.n % statsWindow
 	s.ttft[i], s.total[i] = ttft, total
 	s.n++
+	s.recent[s.nout%recentLen] = OutcomeOK
+	s.nout++
 	s.mu.Unlock()
 }
 
