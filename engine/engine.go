@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/council-dev/council/providers"
 )
@@ -29,6 +30,7 @@ type Engine struct {
 	order  []*model
 	slots  chan struct{} // max_concurrency
 	hedges hedgeBudget
+	watch  watchdog
 	nsess  atomic.Int64
 
 	ctx  context.Context // cancelled by Close
@@ -63,6 +65,7 @@ func New(cfg *Config, clients map[string]providers.Provider) (*Engine, error) {
 		slots:  make(chan struct{}, max(cfg.MaxConcurrency, 1)),
 	}
 	e.ctx, e.stop = context.WithCancel(context.Background())
+	e.watch.e, e.watch.epoch = e, time.Now()
 	for _, mc := range cfg.Models {
 		c := clients[mc.ID]
 		if c == nil {
@@ -90,6 +93,7 @@ func (e *Engine) Close() {
 	e.mu.Unlock()
 	e.stop()
 	e.wg.Wait()
+	e.watch.stop()
 }
 
 // track adds a running session to the live list; false when the engine

@@ -49,10 +49,10 @@ type session struct {
 	prompt   string
 	models   []*model
 	start    time.Time
+	base     time.Duration   // start in engine time (see watchdog)
 	caller   context.Context // the ctx given to Start
 	// stopCaller unregisters the session from caller's cancellation.
 	stopCaller func() bool
-	watch      watchdog
 	baseReq    [2]providers.Request // text and classify requests, Model unset
 	messages   [1]providers.Message // what baseReq asks
 	q          eventQueue
@@ -177,6 +177,7 @@ func (e *Engine) newSession(ctx context.Context, req SessionRequest) (*session, 
 	s.q.init(maxAttempts)
 	s.caller = ctx
 	s.start = time.Now()
+	s.base = s.start.Sub(e.watch.epoch)
 	return s, nil
 }
 
@@ -263,24 +264,22 @@ func (s *session) run() {
 	s.end()
 }
 
-// begin arms the session's timeout, registers the session with the engine
-// (closing the engine cancels it) and with its caller's context, and
-// announces it.
+// begin registers the session with its caller's context and with the
+// engine (closing the engine cancels it, its watchdog enforces its
+// timeout), and announces it.
 //
 //go:noinline
 func (s *session) begin() {
 	if s.caller.Done() != nil {
 		s.stopCaller = context.AfterFunc(s.caller, func() { s.cancel(causeUser) })
 	}
-	s.watch.s = s
-	if d := s.tier.Timeout.Duration; d > 0 {
-		s.watch.budget = d
-		s.watch.mu.Lock()
-		s.watch.arm(d)
-		s.watch.mu.Unlock()
-	}
 	if !s.e.track(s) {
 		s.cancel(causeUser)
+	}
+	// Tracked first: the watchdog finds a session's deadlines on the
+	// engine's live list.
+	if d := s.tier.Timeout.Duration; d > 0 {
+		s.e.watch.ensure(s.base + d)
 	}
 	s.emitWith(-1, SessionStarted, func(e *Event) { e.Text = s.prompt })
 }
@@ -291,7 +290,6 @@ func (s *session) begin() {
 //
 //go:noinline
 func (s *session) end() {
-	s.watch.stop()
 	sum := s.summary()
 	s.emitAt(sum.Elapsed, -1, SessionDone, func(e *Event) { e.Summary, e.Err = sum, sum.Error })
 	s.e.untrack(s)
@@ -407,8 +405,8 @@ func (a *attempt) run() {
 	if d := s.tier.PerModelTimeout.Duration; d > 0 {
 		a.deadline = a.startedAt + d
 	}
-	s.watch.watch(a)
-	defer s.watch.unwatch(a)
+	s.e.watch.watch(a)
+	defer s.e.watch.unwatch(a)
 
 	req := *a.base
 	req.Model, req.MaxTokens = a.m.cfg.Model, a.m.cfg.MaxTokens
@@ -428,7 +426,7 @@ func (a *attempt) run() {
 				a.gotFirst = true
 				a.firstTok = now
 				s.emitFirst(a, now, c.Text)
-				s.watch.streaming(a, now)
+				s.e.watch.streaming(a, now)
 				continue
 			}
 			a.lastChunk.Store(int64(now))

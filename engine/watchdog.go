@@ -8,33 +8,39 @@ import (
 	"github.com/council-dev/council/providers"
 )
 
-// watchdog enforces a session's deadlines with one timer: the session
-// timeout, each running attempt's per_model_timeout, and each streaming
-// attempt's stall_timeout. One timer per session instead of two per attempt
-// keeps a session's cost flat as models are added. The timer is always set
-// for the earliest deadline; a stream that keeps talking moves its stall
-// deadline on without touching the timer (an atomic store per chunk), and
-// the watchdog, finding it not yet due, sets the timer for the new one.
+// watchdog enforces the deadlines of an engine's sessions with one timer:
+// each session's timeout, each running attempt's per_model_timeout, and
+// each streaming attempt's stall_timeout. The timer is set for the earliest
+// deadline, and when it fires it cancels what is due and sets itself for
+// the next. One timer per engine, rather than two per attempt or one per
+// session, keeps the cost of a session flat as models are added and spares
+// each session a timer's allocation and the runtime's timer heap.
 //
-// Attempts take no lock to be watched: an attempt marks itself running, and
-// a deadline no earlier than the one the timer is already set for needs
-// nothing more, since the check the timer makes will see it (the attempt
-// writes its deadline before it reads when the timer fires, and the check
-// clears that time before it reads the deadlines).
+// Nothing takes a lock to be watched. A session is on the engine's live
+// list before it sets any deadline, an attempt marks itself running after
+// writing its deadline, and a stream moves its stall deadline on with an
+// atomic store per chunk. A deadline no earlier than the one the timer is
+// set for needs nothing more: the check the timer makes will see it, since
+// the check clears that time before it reads the deadlines, and the writer
+// reads it after writing. Only an earlier deadline takes the lock, to move
+// the timer.
 type watchdog struct {
-	s      *session
-	mu     sync.Mutex
-	timer  *time.Timer
-	at     atomic.Int64  // when the timer fires (a time.Duration since the session start); 0: not set; -1: stopped
-	budget time.Duration // the session timeout, 0 for none
+	e     *Engine
+	epoch time.Time // engine time 0
+	mu    sync.Mutex
+	timer *time.Timer
+	at    atomic.Int64 // engine time the timer fires at; 0: not set; -1: stopped
 }
+
+// now is the engine time: the time since the epoch.
+func (w *watchdog) now() time.Duration { return time.Since(w.epoch) }
 
 // watch starts watching an attempt that has just started; its deadline is
 // set.
 func (w *watchdog) watch(a *attempt) {
 	a.running.Store(true)
 	if d := a.deadline; d > 0 {
-		w.ensure(d)
+		w.ensure(a.s.base + d)
 	}
 }
 
@@ -42,18 +48,18 @@ func (w *watchdog) watch(a *attempt) {
 // fires for nothing, it finds nothing due.
 func (w *watchdog) unwatch(a *attempt) { a.running.Store(false) }
 
-// streaming tells the watchdog that a's first token came at t, so its stall
-// deadline now applies.
+// streaming tells the watchdog that a's first token came at t (session
+// time), so its stall deadline now applies.
 func (w *watchdog) streaming(a *attempt, t time.Duration) {
-	stall := w.s.tier.StallTimeout.Duration
+	stall := a.s.tier.StallTimeout.Duration
 	if stall <= 0 {
 		return
 	}
 	a.lastChunk.Store(int64(t))
-	w.ensure(t + stall)
+	w.ensure(a.s.base + t + stall)
 }
 
-// ensure makes the timer fire no later than t.
+// ensure makes the timer fire no later than engine time t.
 func (w *watchdog) ensure(t time.Duration) {
 	if at := w.at.Load(); at < 0 || (at > 0 && time.Duration(at) <= t) {
 		return
@@ -63,14 +69,14 @@ func (w *watchdog) ensure(t time.Duration) {
 	w.mu.Unlock()
 }
 
-// arm makes the timer fire at t (since the session start) if that is
-// earlier than it would. w.mu must be held.
+// arm makes the timer fire at engine time t if that is earlier than it
+// would. w.mu must be held.
 func (w *watchdog) arm(t time.Duration) {
 	if at := time.Duration(w.at.Load()); at < 0 || (at != 0 && at <= t) {
 		return
 	}
 	w.at.Store(int64(t))
-	d := max(t-w.s.since(), 0)
+	d := max(t-w.now(), 0)
 	if w.timer == nil {
 		w.timer = time.AfterFunc(d, w.check)
 	} else {
@@ -78,7 +84,7 @@ func (w *watchdog) arm(t time.Duration) {
 	}
 }
 
-// stop releases the timer when the session ends.
+// stop releases the timer when the engine closes.
 func (w *watchdog) stop() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -96,23 +102,39 @@ func (w *watchdog) check() {
 		return
 	}
 	w.at.Store(0)
-	now := w.s.since()
+	now := w.now()
+	next := time.Duration(0)
+	w.e.mu.Lock()
+	for s := w.e.live; s != nil; s = s.liveNext {
+		if t := s.overdue(now - s.base); t > 0 && (next == 0 || s.base+t < next) {
+			next = s.base + t
+		}
+	}
+	w.e.mu.Unlock()
+	if next > 0 {
+		w.arm(next)
+	}
+}
+
+// overdue cancels what of the session is due at now (session time) and
+// returns its next deadline (session time), 0 for none.
+func (s *session) overdue(now time.Duration) time.Duration {
 	next := time.Duration(0)
 	soonest := func(t time.Duration) {
 		if t > 0 && (next == 0 || t < next) {
 			next = t
 		}
 	}
-	if w.budget > 0 {
-		if now >= w.budget {
-			w.s.cancel(causeBudget)
-		} else {
-			soonest(w.budget)
+	if b := s.tier.Timeout.Duration; b > 0 {
+		if now >= b {
+			s.cancel(causeBudget)
+			return 0
 		}
+		soonest(b)
 	}
-	stall := w.s.tier.StallTimeout.Duration
-	s := w.s
+	stall := s.tier.StallTimeout.Duration
 	s.cmu.Lock()
+	defer s.cmu.Unlock()
 	for _, a := range s.attempts {
 		if !a.running.Load() {
 			continue
@@ -127,8 +149,5 @@ func (w *watchdog) check() {
 		}
 		soonest(due)
 	}
-	s.cmu.Unlock()
-	if next > 0 {
-		w.arm(next)
-	}
+	return next
 }
