@@ -677,3 +677,62 @@ func TestStartRejectsBadRequests(t *testing.T) {
 		t.Errorf("unknown model: %v, want ErrUnknownModel", err)
 	}
 }
+
+// The engine's one watchdog timer serves every live session: a session
+// started later with an earlier deadline moves the timer forward, a stall
+// in one session is caught while another runs on, and a deadline of a
+// session that has ended fires for nothing.
+func TestWatchdogAcrossSessions(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := testConfig("slow", "staller")
+		c.Tiers = map[string]TierConfig{
+			"long":  {Models: []string{"slow"}, Timeout: Duration{10 * time.Second}},
+			"short": {Models: []string{"slow"}, Timeout: Duration{time.Second}},
+			"stall": {Models: []string{"staller"}, Timeout: Duration{time.Minute}, StallTimeout: Duration{2 * time.Second}},
+			"quick": {Models: []string{"slow"}, Timeout: Duration{time.Minute}, PerModelTimeout: Duration{500 * time.Millisecond}},
+		}
+		e := newTestEngine(c, map[string]*fake{
+			"slow":    fixed(script{ttft: time.Hour, text: "x"}),
+			"staller": fixed(script{ttft: 100 * time.Millisecond, gap: 10 * time.Millisecond, text: "a b c", after: 1, stall: true}),
+		})
+		defer e.Close()
+		type result struct {
+			name string
+			sum  *Summary
+			at   time.Duration
+		}
+		start := time.Now()
+		results := make(chan result, 4)
+		run := func(name, tier string, delay time.Duration) {
+			time.Sleep(delay)
+			_, sum := collect(e, t.Context(), SessionRequest{Prompt: "x", Tier: tier})
+			results <- result{name, sum, time.Since(start)}
+		}
+		go run("long", "long", 0)
+		go run("short", "short", 100*time.Millisecond)
+		go run("stall", "stall", 200*time.Millisecond)
+		go run("quick", "quick", 300*time.Millisecond)
+		got := map[string]result{}
+		for range 4 {
+			r := <-results
+			got[r.name] = r
+		}
+		want := map[string]struct {
+			at     time.Duration
+			status AttemptStatus
+			reason string
+		}{
+			"long":  {10 * time.Second, AttemptCancelledStatus, "budget"},
+			"short": {1100 * time.Millisecond, AttemptCancelledStatus, "budget"},
+			"stall": {2300 * time.Millisecond, AttemptFailedStatus, "stalled"},
+			"quick": {800 * time.Millisecond, AttemptTimeout, "timeout"},
+		}
+		for name, w := range want {
+			r := got[name]
+			m := r.sum.Models[0]
+			if r.at != w.at || m.Status != w.status || m.Reason != w.reason {
+				t.Errorf("%s: ended at %v with %s/%s, want %v with %s/%s", name, r.at, m.Status, m.Reason, w.at, w.status, w.reason)
+			}
+		}
+	})
+}
