@@ -165,11 +165,12 @@ func (b *breaker) report(done func(error), o outcome) []breakerChange {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	before := b.cb.Counts()
+	var before gobreaker.Counts // only a failure can open the breaker
 	switch o {
 	case outcomeSuccess:
 		done(nil)
 	case outcomeFailure:
+		before = b.cb.Counts()
 		done(errFailure)
 		before.TotalFailures++
 	default:

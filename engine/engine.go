@@ -18,6 +18,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+
 	"github.com/council-dev/council/providers"
 )
 
@@ -28,7 +30,7 @@ type Engine struct {
 	cfg    *Config
 	models map[string]*model
 	order  []*model
-	slots  chan struct{} // max_concurrency
+	slots  *semaphore.Weighted // max_concurrency
 	hedges hedgeBudget
 	watch  watchdog
 	nsess  atomic.Int64
@@ -62,7 +64,7 @@ func New(cfg *Config, clients map[string]providers.Provider) (*Engine, error) {
 	e := &Engine{
 		cfg:    cfg,
 		models: make(map[string]*model, len(cfg.Models)),
-		slots:  make(chan struct{}, max(cfg.MaxConcurrency, 1)),
+		slots:  semaphore.NewWeighted(int64(max(cfg.MaxConcurrency, 1))),
 	}
 	e.ctx, e.stop = context.WithCancel(context.Background())
 	e.watch.e, e.watch.epoch = e, time.Now()

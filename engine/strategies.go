@@ -18,6 +18,7 @@ func (s *session) race() {
 		if s.winner == nil && a.status == AttemptDoneStatus {
 			s.win(a)
 			s.cancelRunning(causeLostRace)
+			s.awaitAll()
 		}
 	}
 	if s.winner == nil {
@@ -148,6 +149,9 @@ func (s *session) hedge() {
 		fire.Stop()
 	}
 	for s.pending > 0 {
+		if s.winner != nil {
+			s.awaitAll()
+		}
 		select {
 		case <-fire.C:
 			if s.winner == nil {
@@ -211,6 +215,7 @@ func (s *session) consensus() {
 			s.castVote(a)
 		}
 		if decided {
+			s.awaitAll() // the stragglers are cancelled: their votes still count
 			continue
 		}
 		leader, lc, second := s.tally()
