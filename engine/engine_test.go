@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"errors"
+	"runtime"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -735,4 +737,81 @@ func TestWatchdogAcrossSessions(t *testing.T) {
 			}
 		}
 	})
+}
+
+// checkOrder verifies what a consumer must be able to rely on whatever its
+// pace: sequence numbers with no gaps, each attempt's events in their order
+// (started, first token, deltas, the end), its deltas adding up to its
+// answer, and session_done last.
+func checkOrder(t *testing.T, evs []Event) {
+	t.Helper()
+	type st struct {
+		stage int
+		text  string
+	}
+	per := map[string]*st{}
+	for i, ev := range evs {
+		if ev.Seq != i+1 {
+			t.Fatalf("event %d (%s) has seq %d", i, ev.Type, ev.Seq)
+		}
+		if ev.Model == "" {
+			continue
+		}
+		p := per[ev.Model]
+		if p == nil {
+			p = &st{}
+			per[ev.Model] = p
+		}
+		stage := map[EventType]int{AttemptStarted: 1, FirstToken: 2, Delta: 3, AttemptDone: 4, AttemptCancelled: 4, AttemptFailed: 4}[ev.Type]
+		if stage == 0 {
+			continue
+		}
+		if stage < p.stage || (stage == p.stage && stage != 3) {
+			t.Fatalf("%s: %s after stage %d", ev.Model, ev.Type, p.stage)
+		}
+		p.stage = stage
+		switch ev.Type {
+		case Delta:
+			p.text += ev.Text
+		case AttemptDone:
+			if ev.Text != p.text {
+				t.Fatalf("%s: deltas add up to %q, answer %q", ev.Model, p.text, ev.Text)
+			}
+		}
+	}
+	if evs[len(evs)-1].Type != SessionDone {
+		t.Fatalf("last event %s, want session_done", evs[len(evs)-1].Type)
+	}
+}
+
+// Events reach a consumer in order however its pace mixes with the
+// producers': handed over directly while it keeps up, through the
+// forwarder when it falls behind, and both within one session.
+func TestEventOrderAtAnyConsumerPace(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	words := strings.Repeat("w ", 40)
+	fakes := map[string]*fake{}
+	ids := []string{"a", "b", "c", "d"}
+	for i, id := range ids {
+		fakes[id] = fixed(script{ttft: time.Duration(i) * 50 * time.Microsecond, gap: 20 * time.Microsecond, text: words})
+	}
+	e := newTestEngine(testConfig(ids...), fakes)
+	defer e.Close()
+	for n := range 60 {
+		ch, err := e.Start(t.Context(), SessionRequest{Prompt: "x", Strategy: Consensus})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var evs []Event
+		for ev := range ch {
+			evs = append(evs, ev)
+			switch (n + len(evs)) % 7 { // a consumer that sometimes looks away
+			case 0:
+				time.Sleep(100 * time.Microsecond)
+			case 3:
+				runtime.Gosched()
+			}
+		}
+		checkOrder(t, evs)
+	}
 }

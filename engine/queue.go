@@ -22,8 +22,11 @@ type eventQueue struct {
 	// woken is set when a wake-up is owed to the forwarder (sent, not yet
 	// acted on by take): events committed meanwhile need no other.
 	woken bool
-	wake  chan struct{}
-	out   chan Event
+	// busy is set while the forwarder sends a batch it has taken: events
+	// committed meanwhile must wait behind it.
+	busy bool
+	wake chan struct{}
+	out  chan Event
 }
 
 // eventBufs recycles the queue's two buffers across sessions: an Event is
@@ -94,11 +97,47 @@ func (q *eventQueue) another(t EventType, attempt int) (ev *Event, merged bool) 
 
 // commit releases the slot open returned and wakes the forwarder.
 func (q *eventQueue) commit() {
+	if !q.busy {
+		q.sendDirect()
+	}
+	if len(q.buf) == 0 {
+		q.mu.Unlock()
+		return
+	}
 	wake := !q.woken
 	q.woken = true
 	q.mu.Unlock()
 	if wake {
 		q.wake <- struct{}{} // never blocks: take empties the channel before it clears woken
+	}
+}
+
+// sendDirect hands the pending events to the consumer itself, in order,
+// as far as the channel has room for them without waiting, and keeps the
+// rest for the forwarder. When the consumer keeps up, the forwarder is
+// never woken: it was parked and woken several times a session, each
+// costing more than the sends it made. session_done is left to the
+// forwarder, which closes the channel after it. q.mu must be held and the
+// forwarder must not be busy.
+func (q *eventQueue) sendDirect() {
+	k := 0
+	for k < len(q.buf) && q.buf[k].Type != SessionDone {
+		select {
+		case q.out <- q.buf[k]:
+			k++
+			continue
+		default:
+		}
+		break
+	}
+	if k == 0 {
+		return
+	}
+	q.buf = q.buf[:copy(q.buf, q.buf[k:])]
+	for i, d := range q.lastDelta {
+		if d >= 0 {
+			q.lastDelta[i] = max(d-k, -1) // a delta already sent can no longer merge
+		}
 	}
 }
 
@@ -110,6 +149,7 @@ func (q *eventQueue) take() []Event {
 	q.buf = q.spare[:0]
 	q.spare = b
 	q.woken = false
+	q.busy = len(b) > 0
 	for i := range q.lastDelta {
 		q.lastDelta[i] = -1
 	}
@@ -125,6 +165,9 @@ func (q *eventQueue) forward(abandon <-chan struct{}) {
 	for {
 		<-q.wake
 		b := q.take()
+		if len(b) == 0 {
+			continue
+		}
 		for i := range b {
 			done := b[i].Type == SessionDone
 			// A send that need not wait is a plain channel operation; only
@@ -141,5 +184,8 @@ func (q *eventQueue) forward(abandon <-chan struct{}) {
 				return
 			}
 		}
+		q.mu.Lock()
+		q.busy = false
+		q.mu.Unlock()
 	}
 }
