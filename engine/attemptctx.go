@@ -21,12 +21,12 @@ import (
 // context.Cause of it is its Err (the engine reads the cause from the
 // attempt itself), or the caller's cause when the caller was cancelled.
 type attemptCtx struct {
-	caller context.Context // the session's caller: its values and deadline
+	caller *context.Context // the session's caller: its values and deadline
 
 	mu    sync.Mutex
 	done  chan struct{} // made by the first Done; closed by cancel
 	cause error         // why it was cancelled; nil while it runs
-	after []*afterFunc  // registered by AfterFunc, run by cancel
+	after *[]*afterFunc // registered by AfterFunc, run by cancel; made by the first
 }
 
 type afterFunc struct{ f func() }
@@ -38,9 +38,9 @@ var closedChan = func() chan struct{} {
 	return c
 }()
 
-func (c *attemptCtx) Deadline() (time.Time, bool) { return c.caller.Deadline() }
+func (c *attemptCtx) Deadline() (time.Time, bool) { return (*c.caller).Deadline() }
 
-func (c *attemptCtx) Value(key any) any { return c.caller.Value(key) }
+func (c *attemptCtx) Value(key any) any { return (*c.caller).Value(key) }
 
 func (c *attemptCtx) Done() <-chan struct{} {
 	c.mu.Lock()
@@ -80,14 +80,17 @@ func (c *attemptCtx) AfterFunc(f func()) (stop func() bool) {
 		return func() bool { return false }
 	}
 	a := &afterFunc{f}
-	c.after = append(c.after, a)
+	if c.after == nil {
+		c.after = new([]*afterFunc)
+	}
+	*c.after = append(*c.after, a)
 	c.mu.Unlock()
 	return func() bool {
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		for i, x := range c.after {
+		for i, x := range *c.after {
 			if x == a {
-				c.after = append(c.after[:i], c.after[i+1:]...)
+				*c.after = append((*c.after)[:i], (*c.after)[i+1:]...)
 				return true
 			}
 		}
@@ -106,8 +109,10 @@ func (c *attemptCtx) cancel(cause error) {
 	if c.done != nil {
 		close(c.done)
 	}
-	after := c.after
-	c.after = nil
+	var after []*afterFunc
+	if c.after != nil {
+		after, *c.after = *c.after, nil
+	}
 	c.mu.Unlock()
 	for _, a := range after {
 		go a.f()

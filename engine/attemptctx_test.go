@@ -13,7 +13,7 @@ import (
 type ctxKey struct{}
 
 func newTestAttemptCtx(caller context.Context) *attemptCtx {
-	return &attemptCtx{caller: caller}
+	return &attemptCtx{caller: &caller}
 }
 
 func isClosed(ch <-chan struct{}) bool {
@@ -84,11 +84,11 @@ func TestAttemptCtxDerived(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	c := newTestAttemptCtx(context.Background())
 	child, cancelChild := context.WithCancel(c)
-	if n := len(c.after); n != 1 {
+	if n := len(*c.after); n != 1 {
 		t.Fatalf("WithCancel registered %d AfterFuncs, want 1", n)
 	}
 	cancelChild()
-	if n := len(c.after); n != 0 {
+	if n := len(*c.after); n != 0 {
 		t.Fatalf("a cancelled child left %d AfterFuncs registered", n)
 	}
 	if !isClosed(child.Done()) {

@@ -35,9 +35,10 @@ var errModelTimeout = errors.New("per-model timeout")
 var ErrUnknownModel = errors.New("unknown model")
 
 // inlineAttempts is how many attempts a session holds inside itself
-// without allocating: enough for an 8-way race, or 8 voters and an
-// escalation.
-const inlineAttempts = 9
+// without allocating: enough for an 8-way race, or 7 voters and an
+// escalation. Eight keep a session within a 3.5 KB size class; a ninth
+// attempt is allocated on its own.
+const inlineAttempts = 8
 
 // session is one prompt under one strategy.
 type session struct {
@@ -94,31 +95,31 @@ type session struct {
 // startedAt are written by its goroutine and read by the session only after
 // the attempt has reported on s.results.
 type attempt struct {
-	s    *session
-	idx  int
-	m    *model
-	role Role
-	ctx  attemptCtx
-	done func(error)        // the breaker's callback for this call
-	base *providers.Request // the session's request, for the model to be set
+	s   *session
+	idx int
+	// running is set while the watchdog watches the attempt.
+	running atomic.Bool
+	// reported is set by the session when the attempt has reported.
+	reported          bool
+	gotFirst, started bool
+	kind              providers.Kind
+	m                 *model
+	role              Role
+	ctx               attemptCtx
+	done              func(error)        // the breaker's callback for this call
+	base              *providers.Request // the session's request, for the model to be set
 	// deadline is when per_model_timeout ends the attempt (since the
 	// session start); 0 for none.
 	deadline time.Duration
 	// lastChunk is when the latest chunk came (since the session start; 0
 	// before the first token), for the watchdog's stall check.
 	lastChunk atomic.Int64
-	// running is set while the watchdog watches the attempt.
-	running atomic.Bool
-	// reported is set by the session when the attempt has reported.
-	reported bool
 
 	startedAt, firstTok, endedAt time.Duration
-	gotFirst, started            bool
 	text                         answerText
 	usage                        providers.Usage
 	status                       AttemptStatus
 	reason                       Reason
-	kind                         providers.Kind
 	err                          string
 	cost                         float64
 	vote                         string
@@ -336,7 +337,7 @@ func (s *session) launch(m *model, role Role) *attempt {
 		a = new(attempt)
 	}
 	a.s, a.idx, a.m, a.role, a.base = s, len(s.attempts), m, role, s.baseRequest(role)
-	a.ctx.caller = s.caller
+	a.ctx.caller = &s.caller
 	s.cmu.Lock()
 	s.attempts = append(s.attempts, a)
 	a.ctx.cause = s.cause // a session cancelled already starts it cancelled
