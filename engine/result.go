@@ -7,9 +7,20 @@ type summaryBuf struct {
 	models [inlineAttempts]ModelResult
 }
 
+// newSummary allocates the session's summary and its breakers' map when
+// the session is made, on the caller's goroutine. Made at the end, on the
+// session goroutine's small stack, the map's first group sometimes took
+// the allocator's slow path deep enough to make that stack grow.
+func (s *session) newSummary() {
+	s.sum = new(summaryBuf)
+	b := make(map[string]BreakerSnapshot, len(s.models))
+	b[s.models[0].cfg.ID] = BreakerSnapshot{} // makes the map's first group
+	s.sum.sum.Breakers = b
+}
+
 // summary builds the session's [Summary] once every attempt has reported.
 func (s *session) summary() *Summary {
-	buf := new(summaryBuf)
+	buf := s.sum
 	models := buf.models[:0]
 	if len(s.attempts) > len(buf.models) {
 		models = make([]ModelResult, 0, len(s.attempts))
@@ -78,7 +89,6 @@ func (s *session) modelResults(models []ModelResult) []ModelResult {
 //
 //go:noinline
 func (s *session) breakerStates(sum *Summary) {
-	sum.Breakers = make(map[string]BreakerSnapshot, len(s.models))
 	for _, m := range s.models {
 		sum.Breakers[m.cfg.ID] = m.breaker.settled()
 	}

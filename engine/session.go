@@ -80,6 +80,7 @@ type session struct {
 	attemptPtr [inlineAttempts]*attempt
 	attemptBuf [inlineAttempts]attempt
 
+	sum        *summaryBuf // filled by summary at the end
 	winner     *attempt
 	answer     string
 	failure    string
@@ -176,6 +177,7 @@ func (e *Engine) newSession(ctx context.Context, req SessionRequest) (*session, 
 		s.models = append(s.models, m)
 	}
 	s.id = sessionID(e.nsess.Add(1))
+	s.newSummary()
 	maxAttempts := len(s.models) + 1 // an escalation may follow the voters
 	s.attempts = s.attemptPtr[:0]
 	s.results = make(chan int32, maxAttempts)
