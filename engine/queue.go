@@ -11,6 +11,12 @@ import (
 // sees fewer, larger deltas and never slows the engine. Every other event
 // is delivered, in order. Sequence numbers are given when an event enters
 // the queue, so merged deltas leave no gaps.
+//
+// A producer hands events to the consumer itself while the channel has
+// room. Only when it has not is a forwarder goroutine started, to wait on
+// the consumer; the first session_done that finds no forwarder and room in
+// the channel closes it. A session whose consumer keeps up has no forwarder
+// at all.
 type eventQueue struct {
 	mu        sync.Mutex
 	buf       []Event
@@ -25,8 +31,12 @@ type eventQueue struct {
 	// busy is set while the forwarder sends a batch it has taken: events
 	// committed meanwhile must wait behind it.
 	busy bool
-	wake chan struct{}
-	out  chan Event
+	// started is set once the forwarder is started.
+	started bool
+	wake    chan struct{}
+	out     chan Event
+	wg      *sync.WaitGroup // the engine's: the forwarder is one of its goroutines
+	abandon <-chan struct{} // closed when the engine closes
 }
 
 // eventBufs recycles the queue's two buffers across sessions: an Event is
@@ -34,8 +44,8 @@ type eventQueue struct {
 // session's cost.
 var eventBufs = sync.Pool{New: func() any { return &[2][]Event{make([]Event, 0, 64), make([]Event, 0, 64)} }}
 
-func (q *eventQueue) init(attempts int) {
-	q.wake = make(chan struct{}, 1)
+func (q *eventQueue) init(attempts int, wg *sync.WaitGroup, abandon <-chan struct{}) {
+	q.wg, q.abandon = wg, abandon
 	q.out = make(chan Event, 8)
 	b := eventBufs.Get().(*[2][]Event)
 	q.bufs = b
@@ -54,6 +64,11 @@ func (q *eventQueue) init(attempts int) {
 func (q *eventQueue) release() {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	q.recycle()
+}
+
+// recycle returns the buffers to the pool; q.mu must be held.
+func (q *eventQueue) recycle() {
 	// The buffers are not cleared: open zeroes each slot as it hands it
 	// out, and clearing them here too (with the collector's write barriers
 	// on every pointer) was 4% of a session. Until they are reused, or the
@@ -95,7 +110,9 @@ func (q *eventQueue) another(t EventType, attempt int) (ev *Event, merged bool) 
 	return ev, false
 }
 
-// commit releases the slot open returned and wakes the forwarder.
+// commit releases the slot open returned and hands what is pending to the
+// consumer, or to the forwarder (started now if need be) when the channel
+// is full.
 func (q *eventQueue) commit() {
 	if !q.busy {
 		q.sendDirect()
@@ -103,6 +120,12 @@ func (q *eventQueue) commit() {
 	if len(q.buf) == 0 {
 		q.mu.Unlock()
 		return
+	}
+	if !q.started {
+		q.started = true
+		q.wake = make(chan struct{}, 1)
+		q.wg.Add(1) // the session goroutine, counted, is running
+		go q.forward()
 	}
 	wake := !q.woken
 	q.woken = true
@@ -114,17 +137,26 @@ func (q *eventQueue) commit() {
 
 // sendDirect hands the pending events to the consumer itself, in order,
 // as far as the channel has room for them without waiting, and keeps the
-// rest for the forwarder. When the consumer keeps up, the forwarder is
-// never woken: it was parked and woken several times a session, each
-// costing more than the sends it made. session_done is left to the
-// forwarder, which closes the channel after it. q.mu must be held and the
-// forwarder must not be busy.
+// rest for the forwarder: a forwarder parked and woken several times a
+// session cost more than the sends it made. session_done, sent with no
+// forwarder started, closes the channel; a forwarder, once started, sends
+// it and closes the channel itself. q.mu must be held and the forwarder
+// must not be busy.
 func (q *eventQueue) sendDirect() {
 	k := 0
-	for k < len(q.buf) && q.buf[k].Type != SessionDone {
+	for k < len(q.buf) {
+		done := q.buf[k].Type == SessionDone
+		if done && q.started {
+			break
+		}
 		select {
 		case q.out <- q.buf[k]:
 			k++
+			if done {
+				close(q.out)
+				q.recycle()
+				return
+			}
 			continue
 		default:
 		}
@@ -159,9 +191,11 @@ func (q *eventQueue) take() []Event {
 // forward delivers events to out until session_done, then closes out. When
 // abandon is closed (the engine is closing) it stops delivering and drains
 // silently, so no goroutine outlives the session.
-func (q *eventQueue) forward(abandon <-chan struct{}) {
+func (q *eventQueue) forward() {
+	defer q.wg.Done()
 	defer q.release()
 	defer close(q.out)
+	abandon := q.abandon
 	for {
 		<-q.wake
 		b := q.take()

@@ -135,11 +135,7 @@ func (e *Engine) Start(ctx context.Context, req SessionRequest) (<-chan Event, e
 	if err != nil {
 		return nil, err
 	}
-	e.wg.Add(2)
-	go func() {
-		defer e.wg.Done()
-		s.q.forward(e.ctx.Done())
-	}()
+	e.wg.Add(1)
 	go s.run() // which calls e.wg.Done
 	return s.q.out, nil
 }
@@ -181,7 +177,7 @@ func (e *Engine) newSession(ctx context.Context, req SessionRequest) (*session, 
 	maxAttempts := len(s.models) + 1 // an escalation may follow the voters
 	s.attempts = s.attemptPtr[:0]
 	s.results = make(chan int32, maxAttempts)
-	s.q.init(maxAttempts)
+	s.q.init(maxAttempts, &e.wg, e.ctx.Done())
 	s.caller = ctx
 	s.start = time.Now()
 	s.base = s.start.Sub(e.watch.epoch)
