@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/council-dev/council/providers"
 )
@@ -53,16 +54,19 @@ func BenchmarkRace1(b *testing.B) { benchRace(b, 1) }
 func benchRace(b *testing.B, n int) {
 	e := benchEngine(b, n)
 	defer e.Close()
-	ctx := context.Background()
-	req := SessionRequest{Prompt: "hi", Strategy: Race}
 	b.ReportAllocs()
 	for b.Loop() {
-		ch, err := e.Start(ctx, req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for range ch {
-		}
+		raceSession(b, e)
+	}
+}
+
+// raceSession runs one race session on e, consuming every event.
+func raceSession(b *testing.B, e *Engine) {
+	ch, err := e.Start(context.Background(), SessionRequest{Prompt: "hi", Strategy: Race})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for range ch {
 	}
 }
 
@@ -70,31 +74,62 @@ func benchRace(b *testing.B, n int) {
 // eight goroutines call the same instant provider, the first result wins,
 // the rest are cancelled, all are joined.
 func BenchmarkBareFanout8(b *testing.B) {
-	var p providers.Provider = instant{}
-	req := providers.Request{Model: "m"}
 	b.ReportAllocs()
 	for b.Loop() {
-		ctx, cancel := context.WithCancel(context.Background())
-		results := make(chan string, 8)
-		var wg sync.WaitGroup
-		for range 8 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				s, err := p.Stream(ctx, req)
-				if err != nil {
-					return
-				}
-				var text string
-				for s.Next() {
-					text += s.Chunk().Text
-				}
-				s.Close()
-				results <- text
-			}()
-		}
-		<-results
-		cancel()
-		wg.Wait()
+		bareFanout(instant{})
 	}
+}
+
+// BenchmarkRace8VsBareFanout8 runs BenchmarkRace8's session and
+// BenchmarkBareFanout8's fan-out by turns, in blocks of 64 of each, and
+// reports the time of each and their ratio. Measured side by side, the
+// ratio holds still on a shared machine whose speed does not. Its ns/op
+// is one of each.
+func BenchmarkRace8VsBareFanout8(b *testing.B) {
+	e := benchEngine(b, 8)
+	defer e.Close()
+	const block = 64
+	var race, bare time.Duration
+	n := 0
+	for n < b.N {
+		t0 := time.Now()
+		for range block {
+			raceSession(b, e)
+		}
+		t1 := time.Now()
+		for range block {
+			bareFanout(instant{})
+		}
+		race, bare = race+t1.Sub(t0), bare+time.Since(t1)
+		n += block
+	}
+	b.ReportMetric(float64(race.Nanoseconds())/float64(n), "race-ns/op")
+	b.ReportMetric(float64(bare.Nanoseconds())/float64(n), "bare-ns/op")
+	b.ReportMetric(float64(race)/float64(bare), "x-bare")
+}
+
+func bareFanout(p providers.Provider) {
+	req := providers.Request{Model: "m"}
+	ctx, cancel := context.WithCancel(context.Background())
+	results := make(chan string, 8)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := p.Stream(ctx, req)
+			if err != nil {
+				return
+			}
+			var text string
+			for s.Next() {
+				text += s.Chunk().Text
+			}
+			s.Close()
+			results <- text
+		}()
+	}
+	<-results
+	cancel()
+	wg.Wait()
 }
