@@ -85,7 +85,9 @@ func New(cfg *Config, clients map[string]providers.Provider) (*Engine, error) {
 func (e *Engine) Config() *Config { return e.cfg }
 
 // Close cancels every running session and waits until all their
-// goroutines are gone. Events not yet taken are dropped.
+// goroutines are gone. A session's channel is closed either way, but a
+// consumer that is not taking events when Close is called may not get the
+// rest of them: it gets a gap-free prefix, perhaps without session_done.
 func (e *Engine) Close() {
 	e.mu.Lock()
 	e.closed = true

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -745,6 +747,16 @@ func TestWatchdogAcrossSessions(t *testing.T) {
 // answer, and session_done last.
 func checkOrder(t *testing.T, evs []Event) {
 	t.Helper()
+	checkPrefix(t, evs)
+	if evs[len(evs)-1].Type != SessionDone {
+		t.Fatalf("last event %s, want session_done", evs[len(evs)-1].Type)
+	}
+}
+
+// checkPrefix is checkOrder for a session cut short by Engine.Close: a
+// gap-free prefix of its events.
+func checkPrefix(t *testing.T, evs []Event) {
+	t.Helper()
 	type st struct {
 		stage int
 		text  string
@@ -778,9 +790,9 @@ func checkOrder(t *testing.T, evs []Event) {
 				t.Fatalf("%s: deltas add up to %q, answer %q", ev.Model, p.text, ev.Text)
 			}
 		}
-	}
-	if evs[len(evs)-1].Type != SessionDone {
-		t.Fatalf("last event %s, want session_done", evs[len(evs)-1].Type)
+		if ev.Type == SessionDone && i != len(evs)-1 {
+			t.Fatalf("session_done is event %d of %d", i, len(evs))
+		}
 	}
 }
 
@@ -813,5 +825,69 @@ func TestEventOrderAtAnyConsumerPace(t *testing.T) {
 			}
 		}
 		checkOrder(t, evs)
+	}
+}
+
+// Many sessions of every strategy share one engine, with consumers of
+// every pace and an engine closed while some still run: every channel is
+// closed, every consumer gets its events in order with no gaps (all of
+// them, or for a session cut short by Close a prefix), and no goroutine is
+// left (real time, -race).
+func TestConcurrentSessionsShareOneEngine(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	ids := []string{"a", "b", "c", "d", "e"}
+	fakes := map[string]*fake{}
+	for i, id := range ids {
+		d := time.Duration(i+1) * 200 * time.Microsecond
+		fakes[id] = newFake(func(n int) script {
+			switch (n + i) % 5 {
+			case 0:
+				return script{ttft: d, err: providers.Errorf(providers.KindHTTP, "boom")}
+			case 1:
+				return vote("billing", d)
+			default:
+				return script{ttft: d, gap: 50 * time.Microsecond, text: `{"category": "technical"} and more words`}
+			}
+		})
+	}
+	c := testConfig(ids...)
+	c.MaxConcurrency = 6
+	c.Hedge.Delay = HedgeDelay{Fixed: 300 * time.Microsecond}
+	e := newTestEngine(c, fakes)
+	strategies := []Strategy{Race, Hedge, Consensus}
+	var wg sync.WaitGroup
+	var finished atomic.Int64
+	for i := range 60 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ch, err := e.Start(t.Context(), SessionRequest{Prompt: "x", Strategy: strategies[i%3]})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			var evs []Event
+			for ev := range ch {
+				evs = append(evs, ev)
+				if i%4 == 0 && len(evs)%3 == 0 {
+					time.Sleep(200 * time.Microsecond) // a slow consumer
+				}
+			}
+			if len(evs) == 0 {
+				return
+			}
+			checkPrefix(t, evs)
+			if evs[len(evs)-1].Type == SessionDone {
+				finished.Add(1)
+			}
+		}()
+		if i == 45 {
+			time.Sleep(5 * time.Millisecond)
+			e.Close() // the last sessions start on a closed engine or are cut short
+		}
+	}
+	wg.Wait()
+	if finished.Load() < 30 {
+		t.Errorf("%d of 60 sessions were read to session_done, want most of the 45 started before Close", finished.Load())
 	}
 }

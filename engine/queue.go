@@ -31,12 +31,14 @@ type eventQueue struct {
 	// busy is set while the forwarder sends a batch it has taken: events
 	// committed meanwhile must wait behind it.
 	busy bool
-	// started is set once the forwarder is started.
-	started bool
-	wake    chan struct{}
-	out     chan Event
-	wg      *sync.WaitGroup // the engine's: the forwarder is one of its goroutines
-	abandon <-chan struct{} // closed when the engine closes
+	// started is set once the forwarder is started; abandoned once it has
+	// stopped delivering because the engine is closing: from then on
+	// nothing more is delivered, so a consumer gets a gap-free prefix.
+	started, abandoned bool
+	wake               chan struct{}
+	out                chan Event
+	wg                 *sync.WaitGroup // the engine's: the forwarder is one of its goroutines
+	abandon            <-chan struct{} // closed when the engine closes
 }
 
 // eventBufs recycles the queue's two buffers across sessions: an Event is
@@ -143,6 +145,9 @@ func (q *eventQueue) commit() {
 // it and closes the channel itself. q.mu must be held and the forwarder
 // must not be busy.
 func (q *eventQueue) sendDirect() {
+	if q.abandoned {
+		return
+	}
 	k := 0
 	for k < len(q.buf) {
 		done := q.buf[k].Type == SessionDone
@@ -189,13 +194,15 @@ func (q *eventQueue) take() []Event {
 }
 
 // forward delivers events to out until session_done, then closes out. When
-// abandon is closed (the engine is closing) it stops delivering and drains
-// silently, so no goroutine outlives the session.
+// abandon is closed (the engine is closing) and the consumer is not taking
+// events, it stops delivering for good and drains silently, so no goroutine
+// outlives the session and the consumer has seen a prefix of the events.
 func (q *eventQueue) forward() {
 	defer q.wg.Done()
 	defer q.release()
 	defer close(q.out)
 	abandon := q.abandon
+	dropping := false
 	for {
 		<-q.wake
 		b := q.take()
@@ -206,12 +213,15 @@ func (q *eventQueue) forward() {
 			done := b[i].Type == SessionDone
 			// A send that need not wait is a plain channel operation; only
 			// a full channel pays for the two-way select.
-			select {
-			case q.out <- b[i]:
-			default:
+			if !dropping {
 				select {
 				case q.out <- b[i]:
-				case <-abandon:
+				default:
+					select {
+					case q.out <- b[i]:
+					case <-abandon:
+						dropping = true
+					}
 				}
 			}
 			if done {
@@ -220,6 +230,7 @@ func (q *eventQueue) forward() {
 		}
 		q.mu.Lock()
 		q.busy = false
+		q.abandoned = dropping
 		q.mu.Unlock()
 	}
 }
