@@ -831,8 +831,8 @@ func TestEventOrderAtAnyConsumerPace(t *testing.T) {
 // Many sessions of every strategy share one engine, with consumers of
 // every pace and an engine closed while some still run: every channel is
 // closed, every consumer gets its events in order with no gaps (all of
-// them, or for a session cut short by Close a prefix), and no goroutine is
-// left (real time, -race).
+// them, or for a session cut short by Close a prefix), Start after Close is
+// refused, and no goroutine is left (real time, -race).
 func TestConcurrentSessionsShareOneEngine(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	ids := []string{"a", "b", "c", "d", "e"}
@@ -855,39 +855,76 @@ func TestConcurrentSessionsShareOneEngine(t *testing.T) {
 	c.Hedge.Delay = HedgeDelay{Fixed: 300 * time.Microsecond}
 	e := newTestEngine(c, fakes)
 	strategies := []Strategy{Race, Hedge, Consensus}
+	// consume reads a session to its end, sometimes slowly, and checks what
+	// it got; it reports whether session_done came.
+	consume := func(i int, ch <-chan Event) bool {
+		var evs []Event
+		for ev := range ch {
+			evs = append(evs, ev)
+			if i%4 == 0 && len(evs)%3 == 0 {
+				time.Sleep(200 * time.Microsecond) // a slow consumer
+			}
+		}
+		if len(evs) == 0 {
+			return false
+		}
+		checkPrefix(t, evs)
+		return evs[len(evs)-1].Type == SessionDone
+	}
 	var wg sync.WaitGroup
 	var finished atomic.Int64
-	for i := range 60 {
+	start := func(i int) {
+		ch, err := e.Start(t.Context(), SessionRequest{Prompt: "x", Strategy: strategies[i%3]})
+		if err != nil {
+			t.Fatal(err)
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if consume(i, ch) {
+				finished.Add(1)
+			}
+		}()
+	}
+	// 40 sessions at once, all read to the end.
+	for i := range 40 {
+		start(i)
+	}
+	wg.Wait()
+	if n := finished.Load(); n != 40 {
+		t.Fatalf("%d of 40 sessions ended with session_done", n)
+	}
+	// 20 more, and the engine closed while they run: each consumer gets
+	// a gap-free prefix and its channel closed.
+	for i := range 20 {
+		start(40 + i)
+	}
+	// Meanwhile sessions keep being started until one is refused: Start
+	// and Close race.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		deadline := time.Now().Add(10 * time.Second)
+		for i := 60; ; i++ {
+			if time.Now().After(deadline) {
+				t.Error("Start still starts sessions 10s after Close")
+				return
+			}
 			ch, err := e.Start(t.Context(), SessionRequest{Prompt: "x", Strategy: strategies[i%3]})
+			if errors.Is(err, ErrClosed) {
+				return
+			}
 			if err != nil {
 				t.Error(err)
 				return
 			}
-			var evs []Event
-			for ev := range ch {
-				evs = append(evs, ev)
-				if i%4 == 0 && len(evs)%3 == 0 {
-					time.Sleep(200 * time.Microsecond) // a slow consumer
-				}
-			}
-			if len(evs) == 0 {
-				return
-			}
-			checkPrefix(t, evs)
-			if evs[len(evs)-1].Type == SessionDone {
-				finished.Add(1)
-			}
-		}()
-		if i == 45 {
-			time.Sleep(5 * time.Millisecond)
-			e.Close() // the last sessions start on a closed engine or are cut short
+			consume(i, ch)
 		}
-	}
+	}()
+	time.Sleep(time.Millisecond)
+	e.Close()
 	wg.Wait()
-	if finished.Load() < 30 {
-		t.Errorf("%d of 60 sessions were read to session_done, want most of the 45 started before Close", finished.Load())
+	if _, err := e.Start(t.Context(), SessionRequest{Prompt: "x"}); !errors.Is(err, ErrClosed) {
+		t.Errorf("Start after Close: %v, want ErrClosed", err)
 	}
 }

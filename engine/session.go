@@ -34,6 +34,9 @@ var errModelTimeout = errors.New("per-model timeout")
 // ErrUnknownModel is returned by [Engine.Start] for a model id not in the config.
 var ErrUnknownModel = errors.New("unknown model")
 
+// ErrClosed is returned by [Engine.Start] once [Engine.Close] has been called.
+var ErrClosed = errors.New("engine closed")
+
 // inlineAttempts is how many attempts a session holds inside itself
 // without allocating: enough for an 8-way race, or 7 voters and an
 // escalation. Eight keep a session within a 3.5 KB size class; a ninth
@@ -129,13 +132,23 @@ type attempt struct {
 // Start begins a session and returns its events. The channel is closed
 // after session_done; the consumer must drain it until then (cancelling ctx
 // ends the session early, with reason "user", but the final events still
-// arrive). It returns an error, and starts nothing, for a bad request.
+// arrive). It returns an error, and starts nothing, for a bad request or a
+// closed engine.
 func (e *Engine) Start(ctx context.Context, req SessionRequest) (<-chan Event, error) {
 	s, err := e.newSession(ctx, req)
 	if err != nil {
 		return nil, err
 	}
+	// Counted under the lock Close takes before it waits: a session
+	// started concurrently with Close is either counted before Close waits
+	// or refused (WaitGroup.Add must not race with Wait).
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil, ErrClosed
+	}
 	e.wg.Add(1)
+	e.mu.Unlock()
 	go s.run() // which calls e.wg.Done
 	return s.q.out, nil
 }
