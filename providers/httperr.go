@@ -3,6 +3,7 @@ package providers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"regexp"
@@ -107,6 +108,24 @@ type redactedErr struct {
 
 func (r redactedErr) Error() string { return r.msg }
 func (r redactedErr) Unwrap() error { return r.err }
+
+// SetAPIMessage sets e.Message for an error the API answered with status
+// (e.Kind already set): the API's own message msg, naming the variable the
+// key came from for an auth failure and the model for a 404, and marking a
+// rate limit. What is particular to an API (overload, retry hints) is the
+// caller's to set.
+func (e *Error) SetAPIMessage(status int, msg, keyEnv, model string) {
+	switch {
+	case e.Kind == KindAuth:
+		e.Message = fmt.Sprintf("%s: set %s to a valid key", msg, keyEnv)
+	case status == http.StatusNotFound:
+		e.Message = fmt.Sprintf("model %q not found", model)
+	case e.Kind == KindRateLimited:
+		e.Message = "rate limited: " + msg
+	default:
+		e.Message = msg
+	}
+}
 
 // SetTransport classifies a failure that is not the API's own answer: a
 // timeout, a malformed stream (as the caller judges it), or else a failed

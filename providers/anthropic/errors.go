@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -68,21 +67,13 @@ func (c *Client) apiError(perr *providers.Error, api *sdk.Error, model string) {
 		msg = http.StatusText(status)
 	}
 	perr.Kind = providers.KindForStatus(status)
-	switch {
-	case status == 529 || typ == "overloaded_error":
-		perr.Kind = providers.KindHTTP
-		perr.Message = "overloaded"
-	case perr.Kind == providers.KindAuth:
-		perr.Message = fmt.Sprintf("%s: set %s to a valid key", msg, c.keyEnv)
-	case status == 404:
-		perr.Message = fmt.Sprintf("model %q not found", model)
-	case perr.Kind == providers.KindRateLimited:
-		perr.Message = "rate limited: " + msg
-		if api.Response != nil {
-			perr.RetryAfter = providers.RetryAfter(api.Response.Header, time.Now())
-		}
-	default:
-		perr.Message = msg
+	if status == 529 || typ == "overloaded_error" {
+		perr.Kind, perr.Message = providers.KindHTTP, "overloaded"
+		return
+	}
+	perr.SetAPIMessage(status, msg, c.keyEnv, model)
+	if perr.Kind == providers.KindRateLimited && api.Response != nil {
+		perr.RetryAfter = providers.RetryAfter(api.Response.Header, time.Now())
 	}
 }
 

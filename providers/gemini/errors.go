@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -61,21 +60,16 @@ func (c *Client) apiError(perr *providers.Error, api genai.APIError, ex *exchang
 	if status == 400 && hasReason(api, "API_KEY_INVALID") {
 		perr.Kind = providers.KindAuth
 	}
-	switch {
-	case perr.Kind == providers.KindAuth:
-		perr.Message = fmt.Sprintf("%s: set %s to a valid key", msg, c.keyEnv)
-	case status == 404:
-		perr.Message = fmt.Sprintf("model %q not found", model)
-	case perr.Kind == providers.KindRateLimited:
-		perr.Message = "rate limited: " + msg
+	if status == 503 && strings.Contains(strings.ToLower(msg), "overloaded") {
+		perr.Message = "overloaded"
+		return
+	}
+	perr.SetAPIMessage(status, msg, c.keyEnv, model)
+	if perr.Kind == providers.KindRateLimited {
 		perr.RetryAfter = providers.RetryAfter(ex.responseHeader(), time.Now())
 		if perr.RetryAfter == 0 {
 			perr.RetryAfter = retryDelay(api)
 		}
-	case status == 503 && strings.Contains(strings.ToLower(msg), "overloaded"):
-		perr.Message = "overloaded"
-	default:
-		perr.Message = msg
 	}
 }
 
