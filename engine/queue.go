@@ -149,23 +149,22 @@ func (q *eventQueue) sendDirect() {
 		return
 	}
 	k := 0
-	for k < len(q.buf) {
+send:
+	for ; k < len(q.buf); k++ {
 		done := q.buf[k].Type == SessionDone
 		if done && q.started {
 			break
 		}
 		select {
 		case q.out <- q.buf[k]:
-			k++
-			if done {
-				close(q.out)
-				q.recycle()
-				return
-			}
-			continue
 		default:
+			break send // full
 		}
-		break
+		if done {
+			close(q.out)
+			q.recycle()
+			return
+		}
 	}
 	if k == 0 {
 		return
