@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/x/term"
 
 	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/themes"
 	"github.com/council-dev/council/ui"
 )
@@ -16,7 +17,7 @@ import (
 var errNoTerminal = errors.New("the dashboard needs a terminal; for scripts use council run (see council help)")
 
 // runDashboard opens the dashboard on eng in the alternate screen.
-func runDashboard(ctx context.Context, eng *engine.Engine, cfg *engine.Config, theme string, getenv func(string) string) error {
+func runDashboard(ctx context.Context, eng *engine.Engine, cfg *config.Config, theme string, getenv func(string) string) error {
 	if !term.IsTerminal(os.Stdin.Fd()) || !term.IsTerminal(os.Stdout.Fd()) {
 		return errNoTerminal
 	}

@@ -25,13 +25,14 @@ import (
 	"github.com/charmbracelet/x/term"
 
 	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/themes"
 )
 
 // version is the program's version, set with -ldflags "-X main.version=...".
 var version = "0.1.0-dev"
 
-// Exit statuses (DESIGN.md section 4).
+// Exit statuses.
 const (
 	exitOK     = 0
 	exitFailed = 1
@@ -118,8 +119,8 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 // loadConfig resolves the config and prints its warnings.
-func (c *cli) loadConfig(path string) (*engine.Config, bool) {
-	cfg, err := engine.FindConfig(path, c.getenv)
+func (c *cli) loadConfig(path string) (*config.Config, bool) {
+	cfg, err := config.Find(path, c.getenv)
 	if err == nil && cfg.Theme != "" {
 		// The engine cannot know the themes; the dashboard's key is checked here.
 		if _, terr := themes.Load(cfg.Theme); terr != nil {
@@ -138,7 +139,7 @@ func (c *cli) loadConfig(path string) (*engine.Config, bool) {
 
 // setup loads the config and builds the engine over its providers; a zero
 // seed picks a random one. It reports problems itself.
-func (c *cli) setup(path string, seed int64) (*engine.Config, *engine.Engine, bool) {
+func (c *cli) setup(path string, seed int64) (*config.Config, *engine.Engine, bool) {
 	cfg, ok := c.loadConfig(path)
 	if !ok {
 		return nil, nil, false
@@ -195,7 +196,7 @@ func (c *cli) run(args []string) int {
 	}
 	req := engine.SessionRequest{Tier: *tier}
 	if *strategy != "" {
-		s, err := engine.ParseStrategy(*strategy)
+		s, err := config.ParseStrategy(*strategy)
 		if err != nil {
 			return c.usage(err.Error())
 		}
@@ -276,7 +277,7 @@ func (c *cli) printSummary(out *bufio.Writer, sum *engine.Summary, repeated bool
 	if sum.Winner != "" {
 		line += " winner " + sum.Winner
 	}
-	if sum.Strategy == engine.Consensus && sum.Answer != "" {
+	if sum.Strategy == config.Consensus && sum.Answer != "" {
 		line += fmt.Sprintf(" answer %s (agreement %.0f%%)", sum.Answer, sum.Agreement*100)
 	}
 	if sum.TieBreak != "" {

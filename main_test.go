@@ -204,7 +204,7 @@ func TestVersion(t *testing.T) {
 	}
 }
 
-// TestDependenciesPointOneWay enforces DESIGN.md section 1: the engine and
+// TestDependenciesPointOneWay enforces the layering: the engine and
 // the providers import no UI package.
 func TestDependenciesPointOneWay(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", "./engine/...", "./providers/...").CombinedOutput()

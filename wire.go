@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/providers"
 	"github.com/council-dev/council/providers/anthropic"
 	"github.com/council-dev/council/providers/gemini"
@@ -16,7 +16,7 @@ import (
 // buildClients makes one provider per model id. A provider that cannot be
 // set up (its key is missing) becomes a failing provider: its models show
 // the error in their panes and their breakers trip, nothing crashes.
-func buildClients(ctx context.Context, cfg *engine.Config, seed int64) (map[string]providers.Provider, error) {
+func buildClients(ctx context.Context, cfg *config.Config, seed int64) (map[string]providers.Provider, error) {
 	shared := make(map[string]providers.Provider)
 	out := make(map[string]providers.Provider, len(cfg.Models))
 	for _, m := range cfg.Models {
@@ -39,7 +39,7 @@ func buildClients(ctx context.Context, cfg *engine.Config, seed int64) (map[stri
 	return out, nil
 }
 
-func newProvider(ctx context.Context, name string, pc engine.ProviderConfig) (providers.Provider, error) {
+func newProvider(ctx context.Context, name string, pc config.ProviderConfig) (providers.Provider, error) {
 	key, keyEnv := pc.APIKey, pc.APIKeyEnv
 	if key == "" && (keyEnv != "" || pc.APIKeyCmd != "") {
 		k, err := providers.ResolveKey(ctx, keyEnv, pc.APIKeyCmd)
@@ -79,7 +79,7 @@ func newProvider(ctx context.Context, name string, pc engine.ProviderConfig) (pr
 	return p, err
 }
 
-func simParams(c *engine.SimConfig) sim.Params {
+func simParams(c *config.SimConfig) sim.Params {
 	if c == nil {
 		return sim.Params{}
 	}

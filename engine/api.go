@@ -2,13 +2,15 @@ package engine
 
 import (
 	"time"
+
+	"github.com/council-dev/council/engine/config"
 )
 
 // SessionRequest is one prompt to run.
 type SessionRequest struct {
 	Prompt   string
-	Strategy Strategy // empty: the config's default_strategy
-	Tier     string   // empty: the config's default_tier
+	Strategy config.Strategy // empty: the config's default_strategy
+	Tier     string          // empty: the config's default_tier
 	// Models restricts the session to these model ids, in this order;
 	// empty means the tier's models.
 	Models []string

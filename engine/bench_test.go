@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/providers"
 )
 
@@ -62,7 +63,7 @@ func benchRace(b *testing.B, n int) {
 
 // raceSession runs one race session on e, consuming every event.
 func raceSession(b *testing.B, e *Engine) {
-	ch, err := e.Start(context.Background(), SessionRequest{Prompt: "hi", Strategy: Race})
+	ch, err := e.Start(context.Background(), SessionRequest{Prompt: "hi", Strategy: config.Race})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/council-dev/council/engine/config"
 	"github.com/sony/gobreaker/v2"
 )
 
@@ -91,7 +92,7 @@ type breaker struct {
 	tripped gobreaker.Counts
 }
 
-func newBreaker(name string, c BreakerConfig) *breaker {
+func newBreaker(name string, c config.BreakerConfig) *breaker {
 	b := &breaker{cooldown: c.Cooldown.Duration}
 	window := c.Window.Duration
 	minReq := uint32(max(c.MinRequests, 1))

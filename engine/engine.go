@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/sync/semaphore"
 
+	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/providers"
 )
 
@@ -27,7 +28,7 @@ import (
 // and the hedge budget are shared by every session of one Engine, so they
 // outlive sessions. The zero value is not usable: call [New].
 type Engine struct {
-	cfg    *Config
+	cfg    *config.Config
 	models map[string]*model
 	order  []*model
 	slots  *semaphore.Weighted // max_concurrency
@@ -48,7 +49,7 @@ type Engine struct {
 
 // model is one configured model and its state across sessions.
 type model struct {
-	cfg     ModelConfig
+	cfg     config.ModelConfig
 	kind    string
 	client  providers.Provider
 	breaker *breaker
@@ -57,7 +58,7 @@ type model struct {
 
 // New builds an engine for cfg. clients maps every model id of cfg to the
 // provider that serves it.
-func New(cfg *Config, clients map[string]providers.Provider) (*Engine, error) {
+func New(cfg *config.Config, clients map[string]providers.Provider) (*Engine, error) {
 	if cfg == nil {
 		return nil, errors.New("engine: nil config")
 	}
@@ -82,7 +83,7 @@ func New(cfg *Config, clients map[string]providers.Provider) (*Engine, error) {
 }
 
 // Config returns the engine's configuration. Do not modify it.
-func (e *Engine) Config() *Config { return e.cfg }
+func (e *Engine) Config() *config.Config { return e.cfg }
 
 // Close cancels every running session and waits until all their
 // goroutines are gone. A session's channel is closed either way, but a

@@ -13,6 +13,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/providers"
 )
 
@@ -25,7 +26,7 @@ func TestRaceFirstSuccessWinsAndLoserIsCancelled(t *testing.T) {
 		e := newTestEngine(testConfig("fast", "slow"), map[string]*fake{"fast": fast, "slow": slow})
 		defer e.Close()
 
-		evs, sum := collect(e, t.Context(), SessionRequest{Prompt: "hi", Strategy: Race})
+		evs, sum := collect(e, t.Context(), SessionRequest{Prompt: "hi", Strategy: config.Race})
 
 		if sum.Status != StatusDecided || sum.Winner != "fast" || sum.Answer != "fast answer here" {
 			t.Fatalf("got status %s winner %q answer %q, want decided fast %q", sum.Status, sum.Winner, sum.Answer, "fast answer here")
@@ -167,7 +168,7 @@ func TestConsensusDecidesAtThirdAgreeingVoteAndCancelsTheRest(t *testing.T) {
 		c := testConfig("v1", "v2", "v3", "v4", "v5")
 		e := newTestEngine(c, fakes)
 		defer e.Close()
-		evs, sum := collect(e, t.Context(), SessionRequest{Prompt: "I was charged twice", Strategy: Consensus})
+		evs, sum := collect(e, t.Context(), SessionRequest{Prompt: "I was charged twice", Strategy: config.Consensus})
 		if sum.Status != StatusDecided || sum.Answer != "billing" {
 			t.Fatalf("got %s %q, want decided billing", sum.Status, sum.Answer)
 		}
@@ -200,7 +201,7 @@ func TestConsensusDecidesEarlyWithAUnanimousStart(t *testing.T) {
 		}
 		e := newTestEngine(testConfig(ids...), fakes)
 		defer e.Close()
-		evs, sum := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: Consensus})
+		evs, sum := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: config.Consensus})
 		if sum.Elapsed != 300*time.Millisecond || count(evs, AttemptCancelled) != 2 {
 			t.Errorf("decided at %v with %d cancelled, want 300ms and 2", sum.Elapsed, count(evs, AttemptCancelled))
 		}
@@ -218,13 +219,13 @@ func TestConsensusTieBreaks(t *testing.T) {
 		}
 	}
 	tests := []struct {
-		policy     TieBreak
+		policy     config.TieBreak
 		wantStatus Status
 		wantAnswer string
 	}{
-		{TieEscalate, StatusDecided, "technical"},
-		{TieDefault, StatusDegraded, "general"},
-		{TieFail, StatusFailed, ""},
+		{config.TieEscalate, StatusDecided, "technical"},
+		{config.TieDefault, StatusDegraded, "general"},
+		{config.TieFail, StatusFailed, ""},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.policy), func(t *testing.T) {
@@ -235,7 +236,7 @@ func TestConsensusTieBreaks(t *testing.T) {
 				c.Consensus.EscalateTo = "sage"
 				e := newTestEngine(c, tie())
 				defer e.Close()
-				_, sum := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: Consensus})
+				_, sum := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: config.Consensus})
 				if sum.Status != tt.wantStatus || sum.Answer != tt.wantAnswer || sum.TieBreak != string(tt.policy) {
 					t.Errorf("got %s %q tie_break %q, want %s %q %q", sum.Status, sum.Answer, sum.TieBreak, tt.wantStatus, tt.wantAnswer, tt.policy)
 				}
@@ -245,8 +246,8 @@ func TestConsensusTieBreaks(t *testing.T) {
 						escalated = true
 					}
 				}
-				if escalated != (tt.policy == TieEscalate) {
-					t.Errorf("escalation attempt present = %v, want %v", escalated, tt.policy == TieEscalate)
+				if escalated != (tt.policy == config.TieEscalate) {
+					t.Errorf("escalation attempt present = %v, want %v", escalated, tt.policy == config.TieEscalate)
 				}
 			})
 		})
@@ -265,7 +266,7 @@ func TestConsensusQuorumMissedFails(t *testing.T) {
 		}
 		e := newTestEngine(testConfig("v1", "v2", "v3", "v4", "v5"), fakes)
 		defer e.Close()
-		evs, sum := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: Consensus})
+		evs, sum := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: config.Consensus})
 		if sum.Status != StatusFailed || sum.Answer != "" {
 			t.Fatalf("got %s %q, want failed with no answer", sum.Status, sum.Answer)
 		}
@@ -287,11 +288,11 @@ func TestHedgeFiresAtTheDelayNotBefore(t *testing.T) {
 		primary := fixed(script{ttft: time.Second, text: "primary"})
 		backup := fixed(script{ttft: 50 * time.Millisecond, text: "backup"})
 		c := testConfig("p", "b")
-		c.Hedge.Delay = HedgeDelay{Fixed: 300 * time.Millisecond}
-		c.Hedge.Budget = Duration{500 * time.Millisecond}
+		c.Hedge.Delay = config.HedgeDelay{Fixed: 300 * time.Millisecond}
+		c.Hedge.Budget = config.Duration{Duration: 500 * time.Millisecond}
 		e := newTestEngine(c, map[string]*fake{"p": primary, "b": backup})
 		defer e.Close()
-		evs, sum := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: Hedge})
+		evs, sum := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: config.Hedge})
 		h, ok := find(evs, HedgeFired, "b")
 		if !ok || h.T != 300*time.Millisecond || h.Delay != 300*time.Millisecond {
 			t.Fatalf("hedge_fired %+v, want at 300ms", h)
@@ -313,14 +314,14 @@ func TestHedgeFiresAtTheDelayNotBefore(t *testing.T) {
 func TestHedgePrimaryWithinBudgetWinsOverAnEarlierBackup(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := testConfig("p", "b")
-		c.Hedge.Delay = HedgeDelay{Fixed: 100 * time.Millisecond}
-		c.Hedge.Budget = Duration{time.Second}
+		c.Hedge.Delay = config.HedgeDelay{Fixed: 100 * time.Millisecond}
+		c.Hedge.Budget = config.Duration{Duration: time.Second}
 		e := newTestEngine(c, map[string]*fake{
 			"p": fixed(script{ttft: 800 * time.Millisecond, text: "primary"}),
 			"b": fixed(script{ttft: 100 * time.Millisecond, text: "backup"}),
 		})
 		defer e.Close()
-		_, sum := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: Hedge})
+		_, sum := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: config.Hedge})
 		if sum.Winner != "p" || sum.Elapsed != 800*time.Millisecond {
 			t.Errorf("winner %q at %v, want p at 800ms", sum.Winner, sum.Elapsed)
 		}
@@ -336,7 +337,7 @@ func TestHedgePrimaryFastNoBackup(t *testing.T) {
 		b := fixed(script{ttft: 10 * time.Millisecond, text: "backup"})
 		e := newTestEngine(c, map[string]*fake{"p": fixed(script{ttft: 50 * time.Millisecond, text: "primary"}), "b": b})
 		defer e.Close()
-		evs, sum := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: Hedge})
+		evs, sum := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: config.Hedge})
 		if sum.Winner != "p" || count(evs, HedgeFired) != 0 || b.Calls() != 0 || sum.HedgeFired {
 			t.Errorf("winner %q, hedges %d, backup calls %d: want p, no hedge", sum.Winner, count(evs, HedgeFired), b.Calls())
 		}
@@ -346,14 +347,14 @@ func TestHedgePrimaryFastNoBackup(t *testing.T) {
 func TestHedgeFailoverFiresAtOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := testConfig("p", "b")
-		c.Hedge.Delay = HedgeDelay{Fixed: 300 * time.Millisecond}
+		c.Hedge.Delay = config.HedgeDelay{Fixed: 300 * time.Millisecond}
 		c.Hedge.MaxExtra = 0 // failover is not a hedge: the budget does not apply
 		e := newTestEngine(c, map[string]*fake{
 			"p": fixed(script{ttft: 20 * time.Millisecond, err: providers.Errorf(providers.KindRateLimited, "429")}),
 			"b": fixed(script{ttft: 30 * time.Millisecond, text: "backup"}),
 		})
 		defer e.Close()
-		evs, sum := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: Hedge})
+		evs, sum := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: config.Hedge})
 		h, _ := find(evs, HedgeFired, "b")
 		if h.T != 20*time.Millisecond || sum.Winner != "b" || sum.Elapsed != 50*time.Millisecond || sum.Status != StatusDegraded {
 			t.Errorf("hedge at %v, winner %q at %v, %s; want 20ms, b at 50ms, degraded", h.T, sum.Winner, sum.Elapsed, sum.Status)
@@ -364,9 +365,9 @@ func TestHedgeFailoverFiresAtOnce(t *testing.T) {
 func TestHedgeSuppressedPastMaxExtra(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := testConfig("p", "b")
-		c.Hedge.Delay = HedgeDelay{Fixed: 100 * time.Millisecond}
+		c.Hedge.Delay = config.HedgeDelay{Fixed: 100 * time.Millisecond}
 		c.Hedge.MaxExtra = 0.25
-		c.Hedge.Budget = Duration{0}
+		c.Hedge.Budget = config.Duration{Duration: 0}
 		e := newTestEngine(c, map[string]*fake{
 			"p": fixed(script{ttft: 300 * time.Millisecond, text: "primary"}),
 			"b": fixed(script{ttft: 10 * time.Millisecond, text: "backup"}),
@@ -374,7 +375,7 @@ func TestHedgeSuppressedPastMaxExtra(t *testing.T) {
 		defer e.Close()
 		var fired []bool
 		for range 8 {
-			evs, _ := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: Hedge})
+			evs, _ := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: config.Hedge})
 			_, ok := find(evs, HedgeFired, "")
 			if !ok {
 				if s, ok := find(evs, AttemptSkipped, "b"); !ok || s.Reason != ReasonHedgeBudget {
@@ -396,26 +397,26 @@ func TestHedgeSuppressedPastMaxExtra(t *testing.T) {
 func TestHedgeAdaptiveDelayUsesThePrimarysQuantile(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := testConfig("p", "b")
-		c.Hedge.Delay = HedgeDelay{Quantile: 0.95}
-		c.Hedge.FallbackDelay = Duration{700 * time.Millisecond}
-		c.Hedge.Budget = Duration{0}
+		c.Hedge.Delay = config.HedgeDelay{Quantile: 0.95}
+		c.Hedge.FallbackDelay = config.Duration{Duration: 700 * time.Millisecond}
+		c.Hedge.Budget = config.Duration{Duration: 0}
 		p := newFake(func(call int) script {
 			return script{ttft: time.Duration(call%20+1) * 10 * time.Millisecond, text: "p"}
 		})
 		e := newTestEngine(c, map[string]*fake{"p": p, "b": fixed(script{ttft: 5 * time.Second, text: "b"})})
 		defer e.Close()
 		// Too few samples: the fallback delay applies.
-		evs, _ := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: Hedge, Models: []string{"p", "b"}})
+		evs, _ := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: config.Hedge, Models: []string{"p", "b"}})
 		if count(evs, HedgeFired) != 0 {
 			t.Fatalf("hedged before the 700ms fallback delay")
 		}
 		for range 19 {
-			collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: Race, Models: []string{"p"}})
+			collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: config.Race, Models: []string{"p"}})
 		}
 		// 20 samples of 10..200ms: p95 is 190ms; the next call takes 10ms, so
 		// make the primary slow to see the hedge fire at p95.
 		p.scripts = func(int) script { return script{ttft: 2 * time.Second, text: "p"} }
-		evs, _ = collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: Hedge, Models: []string{"p", "b"}})
+		evs, _ = collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: config.Hedge, Models: []string{"p", "b"}})
 		h, ok := find(evs, HedgeFired, "b")
 		if !ok || h.T != 190*time.Millisecond {
 			t.Errorf("hedge fired %v at %v, want at the primary's p95 190ms", ok, h.T)
@@ -554,8 +555,8 @@ func TestStalledStreamFailsAfterStallTimeout(t *testing.T) {
 func TestPerModelAndSessionTimeouts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := testConfig("slow", "slower")
-		c.Tiers["t"] = TierConfig{Models: []string{"slow", "slower"}, Timeout: Duration{5 * time.Second},
-			PerModelTimeout: Duration{2 * time.Second}, StallTimeout: Duration{time.Second}}
+		c.Tiers["t"] = config.TierConfig{Models: []string{"slow", "slower"}, Timeout: config.Duration{Duration: 5 * time.Second},
+			PerModelTimeout: config.Duration{Duration: 2 * time.Second}, StallTimeout: config.Duration{Duration: time.Second}}
 		e := newTestEngine(c, map[string]*fake{
 			"slow":   fixed(script{ttft: 10 * time.Second, text: "x"}),
 			"slower": fixed(script{ttft: 10 * time.Second, text: "x"}),
@@ -571,8 +572,8 @@ func TestPerModelAndSessionTimeouts(t *testing.T) {
 			t.Errorf("session %s at %v, want failed at 2s", sum.Status, sum.Elapsed)
 		}
 
-		c.Tiers["t"] = TierConfig{Models: []string{"slow"}, Timeout: Duration{time.Second},
-			PerModelTimeout: Duration{2 * time.Second}}
+		c.Tiers["t"] = config.TierConfig{Models: []string{"slow"}, Timeout: config.Duration{Duration: time.Second},
+			PerModelTimeout: config.Duration{Duration: 2 * time.Second}}
 		e2 := newTestEngine(c, map[string]*fake{"slow": fixed(script{ttft: 10 * time.Second, text: "x"}), "slower": fixed(script{})})
 		defer e2.Close()
 		_, sum = collect(e2, t.Context(), SessionRequest{Prompt: "x"})
@@ -625,7 +626,7 @@ func TestQueuedAttemptsNeverExceedMaxConcurrency(t *testing.T) {
 		done := make(chan []Event, 3)
 		for range 3 {
 			go func() {
-				evs, _ := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: Race})
+				evs, _ := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: config.Race})
 				done <- evs
 			}()
 		}
@@ -689,11 +690,11 @@ func TestStartRejectsBadRequests(t *testing.T) {
 func TestWatchdogAcrossSessions(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := testConfig("slow", "staller")
-		c.Tiers = map[string]TierConfig{
-			"long":  {Models: []string{"slow"}, Timeout: Duration{10 * time.Second}},
-			"short": {Models: []string{"slow"}, Timeout: Duration{time.Second}},
-			"stall": {Models: []string{"staller"}, Timeout: Duration{time.Minute}, StallTimeout: Duration{2 * time.Second}},
-			"quick": {Models: []string{"slow"}, Timeout: Duration{time.Minute}, PerModelTimeout: Duration{500 * time.Millisecond}},
+		c.Tiers = map[string]config.TierConfig{
+			"long":  {Models: []string{"slow"}, Timeout: config.Duration{Duration: 10 * time.Second}},
+			"short": {Models: []string{"slow"}, Timeout: config.Duration{Duration: time.Second}},
+			"stall": {Models: []string{"staller"}, Timeout: config.Duration{Duration: time.Minute}, StallTimeout: config.Duration{Duration: 2 * time.Second}},
+			"quick": {Models: []string{"slow"}, Timeout: config.Duration{Duration: time.Minute}, PerModelTimeout: config.Duration{Duration: 500 * time.Millisecond}},
 		}
 		e := newTestEngine(c, map[string]*fake{
 			"slow":    fixed(script{ttft: time.Hour, text: "x"}),
@@ -810,7 +811,7 @@ func TestEventOrderAtAnyConsumerPace(t *testing.T) {
 	e := newTestEngine(testConfig(ids...), fakes)
 	defer e.Close()
 	for n := range 60 {
-		ch, err := e.Start(t.Context(), SessionRequest{Prompt: "x", Strategy: Consensus})
+		ch, err := e.Start(t.Context(), SessionRequest{Prompt: "x", Strategy: config.Consensus})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -852,9 +853,9 @@ func TestConcurrentSessionsShareOneEngine(t *testing.T) {
 	}
 	c := testConfig(ids...)
 	c.MaxConcurrency = 6
-	c.Hedge.Delay = HedgeDelay{Fixed: 300 * time.Microsecond}
+	c.Hedge.Delay = config.HedgeDelay{Fixed: 300 * time.Microsecond}
 	e := newTestEngine(c, fakes)
-	strategies := []Strategy{Race, Hedge, Consensus}
+	strategies := []config.Strategy{config.Race, config.Hedge, config.Consensus}
 	// consume reads a session to its end, sometimes slowly, and checks what
 	// it got; it reports whether session_done came.
 	consume := func(i int, ch <-chan Event) bool {

@@ -8,8 +8,8 @@ import (
 	"github.com/council-dev/council/providers"
 )
 
-// EventType names what happened. The wire names are those of DESIGN.md
-// section 2.
+// EventType names what happened; String gives its wire name, as
+// `council run --events` prints it.
 type EventType uint8
 
 // The event types, in the rough order a session produces them.
@@ -61,7 +61,7 @@ func (t EventType) MarshalText() ([]byte, error) { return []byte(t.String()), ni
 // Reason says why an attempt was cancelled or skipped.
 type Reason string
 
-// Cancellation and skip reasons (DESIGN.md section 2).
+// Cancellation and skip reasons.
 const (
 	ReasonNone        Reason = ""
 	ReasonLostRace    Reason = "lost_race"    // another racer finished first

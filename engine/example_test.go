@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/providers"
 	"github.com/council-dev/council/providers/sim"
 )
@@ -14,7 +15,7 @@ import (
 // support message; the session is decided as soon as the leader cannot be
 // caught.
 func ExampleEngine_Run() {
-	cfg := engine.DemoConfig()
+	cfg := config.Demo()
 	clients := map[string]providers.Provider{}
 	for _, m := range cfg.Models {
 		// Quick, unanimous voters, so that the output is always the same.
@@ -28,7 +29,7 @@ func ExampleEngine_Run() {
 	defer e.Close()
 	sum, err := e.Run(context.Background(), engine.SessionRequest{
 		Prompt:   "I was charged twice for my subscription this month",
-		Strategy: engine.Consensus,
+		Strategy: config.Consensus,
 		Models:   []string{"sim/swift", "sim/steady", "sim/sage"},
 	}, nil)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/providers"
 )
 
@@ -140,27 +141,27 @@ func (s *fakeStream) Close() error {
 
 // testConfig is a config with one tier "t" holding the given model ids in
 // order, with explicit settings (no defaults from the loader).
-func testConfig(ids ...string) *Config {
-	c := &Config{
-		DefaultStrategy: Race,
+func testConfig(ids ...string) *config.Config {
+	c := &config.Config{
+		DefaultStrategy: config.Race,
 		DefaultTier:     "t",
 		MaxConcurrency:  8,
-		Breaker:         BreakerConfig{FailureRate: 0.5, MinRequests: 4, Window: Duration{time.Minute}, Cooldown: Duration{30 * time.Second}},
-		Hedge:           HedgeConfig{Delay: HedgeDelay{Fixed: 100 * time.Millisecond}, FallbackDelay: Duration{time.Second}, Budget: Duration{time.Second}, MaxExtra: 1},
-		Consensus:       ConsensusConfig{Voters: 5, MinResponses: 3, Categories: []string{"billing", "technical", "account", "general"}, TieBreak: TieFail, DefaultAnswer: "general"},
-		Tiers: map[string]TierConfig{"t": {
-			Models: ids, Timeout: Duration{30 * time.Second},
-			PerModelTimeout: Duration{20 * time.Second}, StallTimeout: Duration{3 * time.Second}}},
-		Providers: map[string]ProviderConfig{"fake": {Kind: "sim"}},
+		Breaker:         config.BreakerConfig{FailureRate: 0.5, MinRequests: 4, Window: config.Duration{Duration: time.Minute}, Cooldown: config.Duration{Duration: 30 * time.Second}},
+		Hedge:           config.HedgeConfig{Delay: config.HedgeDelay{Fixed: 100 * time.Millisecond}, FallbackDelay: config.Duration{Duration: time.Second}, Budget: config.Duration{Duration: time.Second}, MaxExtra: 1},
+		Consensus:       config.ConsensusConfig{Voters: 5, MinResponses: 3, Categories: []string{"billing", "technical", "account", "general"}, TieBreak: config.TieFail, DefaultAnswer: "general"},
+		Tiers: map[string]config.TierConfig{"t": {
+			Models: ids, Timeout: config.Duration{Duration: 30 * time.Second},
+			PerModelTimeout: config.Duration{Duration: 20 * time.Second}, StallTimeout: config.Duration{Duration: 3 * time.Second}}},
+		Providers: map[string]config.ProviderConfig{"fake": {Kind: "sim"}},
 	}
 	for _, id := range ids {
-		c.Models = append(c.Models, ModelConfig{ID: id, Provider: "fake", Model: id, InputPerMTok: 1, OutputPerMTok: 2})
+		c.Models = append(c.Models, config.ModelConfig{ID: id, Provider: "fake", Model: id, InputPerMTok: 1, OutputPerMTok: 2})
 	}
 	return c
 }
 
 // newTestEngine builds an engine over fakes, keyed by model id.
-func newTestEngine(c *Config, fakes map[string]*fake) *Engine {
+func newTestEngine(c *config.Config, fakes map[string]*fake) *Engine {
 	clients := make(map[string]providers.Provider, len(fakes))
 	for id, f := range fakes {
 		clients[id] = f

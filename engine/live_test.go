@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/providers"
 	"github.com/council-dev/council/providers/openai"
 )
@@ -129,11 +130,11 @@ func (s *sseServer) waitGone(t time.Time) (time.Time, bool) {
 func liveEngine(t testing.TB, servers []*sseServer) (*engine.Engine, *http.Client) {
 	t.Helper()
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
-	cfg := &engine.Config{
-		DefaultStrategy: engine.Race, DefaultTier: "quick", MaxConcurrency: 8,
-		Breaker:   engine.BreakerConfig{FailureRate: 0.5, MinRequests: 5, Window: engine.Duration{Duration: time.Minute}, Cooldown: engine.Duration{Duration: time.Minute}},
-		Providers: map[string]engine.ProviderConfig{},
-		Tiers:     map[string]engine.TierConfig{},
+	cfg := &config.Config{
+		DefaultStrategy: config.Race, DefaultTier: "quick", MaxConcurrency: 8,
+		Breaker:   config.BreakerConfig{FailureRate: 0.5, MinRequests: 5, Window: config.Duration{Duration: time.Minute}, Cooldown: config.Duration{Duration: time.Minute}},
+		Providers: map[string]config.ProviderConfig{},
+		Tiers:     map[string]config.TierConfig{},
 	}
 	clients := map[string]providers.Provider{}
 	var ids []string
@@ -144,13 +145,13 @@ func liveEngine(t testing.TB, servers []*sseServer) (*engine.Engine, *http.Clien
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg.Providers[name] = engine.ProviderConfig{Kind: "openai-compatible", BaseURL: s.URL + "/v1"}
-		cfg.Models = append(cfg.Models, engine.ModelConfig{ID: id, Provider: name, Model: "m"})
+		cfg.Providers[name] = config.ProviderConfig{Kind: "openai-compatible", BaseURL: s.URL + "/v1"}
+		cfg.Models = append(cfg.Models, config.ModelConfig{ID: id, Provider: name, Model: "m"})
 		clients[id] = c
 		ids = append(ids, id)
 	}
-	cfg.Tiers["quick"] = engine.TierConfig{Models: ids, Timeout: engine.Duration{Duration: 30 * time.Second},
-		PerModelTimeout: engine.Duration{Duration: 20 * time.Second}, StallTimeout: engine.Duration{Duration: 10 * time.Second}}
+	cfg.Tiers["quick"] = config.TierConfig{Models: ids, Timeout: config.Duration{Duration: 30 * time.Second},
+		PerModelTimeout: config.Duration{Duration: 20 * time.Second}, StallTimeout: config.Duration{Duration: 10 * time.Second}}
 	e, err := engine.New(cfg, clients)
 	if err != nil {
 		t.Fatal(err)

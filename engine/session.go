@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/providers"
 )
 
@@ -47,9 +48,9 @@ const inlineAttempts = 8
 type session struct {
 	e        *Engine
 	id       string
-	strategy Strategy
+	strategy config.Strategy
 	tierName string
-	tier     TierConfig
+	tier     config.TierConfig
 	prompt   string
 	models   []*model
 	start    time.Time
@@ -158,7 +159,7 @@ func (e *Engine) newSession(ctx context.Context, req SessionRequest) (*session, 
 	if strategy == "" {
 		strategy = e.cfg.DefaultStrategy
 	}
-	if _, err := ParseStrategy(string(strategy)); err != nil {
+	if _, err := config.ParseStrategy(string(strategy)); err != nil {
 		return nil, err
 	}
 	tierName := req.Tier
@@ -270,11 +271,11 @@ func (s *session) cancelled() bool {
 func (s *session) run() {
 	s.begin()
 	switch s.strategy {
-	case Race:
+	case config.Race:
 		s.race()
-	case Hedge:
+	case config.Hedge:
 		s.hedge()
-	case Consensus:
+	case config.Consensus:
 		s.consensus()
 	}
 	s.end()

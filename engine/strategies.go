@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"time"
+
+	"github.com/council-dev/council/engine/config"
 )
 
 // race starts every model at once; the first success wins and the others
@@ -296,11 +298,11 @@ func (s *session) breakTie(top int) {
 	sort.Strings(tied)
 	s.tieBreak = string(c.TieBreak)
 	switch c.TieBreak {
-	case TieDefault:
+	case config.TieDefault:
 		s.answer = Normalize(c.DefaultAnswer)
 		s.degraded = true
 		s.emitWith(-1, Decided, func(e *Event) { e.Text, e.TieBreak = s.answer, s.tieBreak })
-	case TieEscalate:
+	case config.TieEscalate:
 		m := s.escalationModel()
 		if m == nil {
 			s.failure = fmt.Sprintf("tie between %v and no model to escalate to", tied)

@@ -1,11 +1,15 @@
 package engine
 
-import "time"
+import (
+	"time"
+
+	"github.com/council-dev/council/engine/config"
+)
 
 // Status is how a session ended.
 type Status string
 
-// Session statuses (DESIGN.md section 5).
+// Session statuses.
 const (
 	// StatusDecided: an answer, as the strategy intended.
 	StatusDecided Status = "decided"
@@ -21,7 +25,7 @@ const (
 // AttemptStatus is one model's outcome in a session.
 type AttemptStatus string
 
-// Attempt statuses (DESIGN.md section 5).
+// Attempt statuses.
 const (
 	AttemptQueuedStatus    AttemptStatus = "queued"
 	AttemptRunning         AttemptStatus = "running"
@@ -36,7 +40,7 @@ const (
 // Summary is the result of one session, the `council run --json` object.
 type Summary struct {
 	Session    string                     `json:"session"`
-	Strategy   Strategy                   `json:"strategy"`
+	Strategy   config.Strategy            `json:"strategy"`
 	Tier       string                     `json:"tier"`
 	Prompt     string                     `json:"prompt,omitempty"`
 	Status     Status                     `json:"status"`

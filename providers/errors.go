@@ -8,7 +8,7 @@ import (
 )
 
 // Kind classifies a failure for the engine, the breaker and the user. The
-// names are those of DESIGN.md section 2 (attempt_failed kinds).
+// names are the attempt_failed kinds of the event stream.
 type Kind uint8
 
 const (

@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/providers"
 	"github.com/council-dev/council/themes"
 )
@@ -21,17 +22,17 @@ import (
 // fixedClock is the pinned wall clock of tests.
 var fixedClock = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 
-func testConfig() *engine.Config {
-	d := func(s string) engine.Duration { v, _ := time.ParseDuration(s); return engine.Duration{Duration: v} }
-	return &engine.Config{
-		DefaultStrategy: engine.Race,
+func testConfig() *config.Config {
+	d := func(s string) config.Duration { v, _ := time.ParseDuration(s); return config.Duration{Duration: v} }
+	return &config.Config{
+		DefaultStrategy: config.Race,
 		DefaultTier:     "quick",
-		Tiers: map[string]engine.TierConfig{
+		Tiers: map[string]config.TierConfig{
 			"quick":    {Models: []string{"sim/swift", "sim/steady", "sim/flaky", "sim/slow"}, PerModelTimeout: d("20s")},
 			"balanced": {Models: []string{"sim/steady", "sim/slow"}, PerModelTimeout: d("45s")},
 		},
-		Breaker:   engine.BreakerConfig{Cooldown: d("30s")},
-		Consensus: engine.ConsensusConfig{Voters: 5, MinResponses: 3},
+		Breaker:   config.BreakerConfig{Cooldown: d("30s")},
+		Consensus: config.ConsensusConfig{Voters: 5, MinResponses: 3},
 	}
 }
 
@@ -48,7 +49,7 @@ type forceCall struct {
 // fakeBackend plays scripted sessions and records what the dashboard asks.
 type fakeBackend struct {
 	mu     sync.Mutex
-	cfg    *engine.Config
+	cfg    *config.Config
 	health []engine.ModelHealth
 	script func(req engine.SessionRequest) []engine.Event
 	// live: the session's events are sent by a goroutine that, after the
@@ -137,7 +138,7 @@ func (f *fakeBackend) Tune(model, knob string, delta float64) (float64, error) {
 	return k[knob], nil
 }
 
-func (f *fakeBackend) Config() *engine.Config { return f.cfg }
+func (f *fakeBackend) Config() *config.Config { return f.cfg }
 
 // ms is a duration in milliseconds.
 func ms(n int) time.Duration { return time.Duration(n) * time.Millisecond }
@@ -174,7 +175,7 @@ func raceScript(engine.SessionRequest) []engine.Event {
 		{Type: engine.AttemptCancelled, Model: "sim/steady", T: ms(641), Reason: engine.ReasonLostRace, InputTokens: 12, OutputTokens: 11, Cost: 0.000009},
 		{Type: engine.AttemptCancelled, Model: "sim/slow", T: ms(641), Reason: engine.ReasonLostRace, InputTokens: 12, Cost: 0.000002},
 		{Type: engine.SessionDone, T: ms(642), Summary: &engine.Summary{
-			Session: "s-test", Strategy: engine.Race, Tier: "quick", Status: engine.StatusDegraded,
+			Session: "s-test", Strategy: config.Race, Tier: "quick", Status: engine.StatusDegraded,
 			Winner: "sim/swift", Answer: swiftAnswer, CostUSD: 0.000047, Elapsed: ms(642), ElapsedMS: 642,
 		}},
 	})

@@ -11,7 +11,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
-	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/themes"
 )
 
@@ -50,7 +50,7 @@ func TestGoldenConsensus120x40(t *testing.T) {
 	f := newFake()
 	f.script = consensusScript
 	m := runGolden(t, f, 120, 40, []string{"m", "m", "r"}, "502ms")
-	if m.strategy != engine.Consensus {
+	if m.strategy != config.Consensus {
 		t.Fatalf("strategy = %s", m.strategy)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/themes"
 )
 
@@ -33,7 +34,7 @@ type Backend interface {
 	// real models.
 	Tune(model, knob string, delta float64) (float64, error)
 	// Config is the setup in use.
-	Config() *engine.Config
+	Config() *config.Config
 }
 
 // Options configure the dashboard. The zero value works.
@@ -92,7 +93,7 @@ type (
 // Model is the dashboard's root Bubble Tea model.
 type Model struct {
 	b     Backend
-	cfg   *engine.Config
+	cfg   *config.Config
 	opts  Options
 	clock func() time.Time
 
@@ -117,8 +118,8 @@ type Model struct {
 	board     *BreakerBoard
 	zoom      viewport.Model
 
-	strategies []engine.Strategy
-	strategy   engine.Strategy
+	strategies []config.Strategy
+	strategy   config.Strategy
 	tiers      []string
 	tier       string
 	excluded   map[string]bool
@@ -167,7 +168,7 @@ func New(b Backend, o Options) *Model {
 	}
 	cfg := b.Config()
 	if cfg == nil {
-		cfg = &engine.Config{}
+		cfg = &config.Config{}
 	}
 	m := &Model{
 		b: b, cfg: cfg, opts: o, clock: o.Clock,
@@ -175,7 +176,7 @@ func New(b Backend, o Options) *Model {
 		byID:       map[string]*ModelPane{},
 		excluded:   map[string]bool{},
 		applied:    map[string]map[string]float64{},
-		strategies: engine.Strategies,
+		strategies: config.Strategies,
 	}
 	m.ctx = &Context{Theme: o.Theme, S: NewStyles(o.Theme), Keys: m.keys, Now: o.Clock()}
 	m.help = help.New()
@@ -218,15 +219,15 @@ func New(b Backend, o Options) *Model {
 
 // tierNames lists the config's tiers: the standard ones in order, then the
 // others sorted.
-func tierNames(cfg *engine.Config) []string {
+func tierNames(cfg *config.Config) []string {
 	var names, extra []string
-	for _, n := range engine.TierNames {
+	for _, n := range config.TierNames {
 		if _, ok := cfg.Tiers[n]; ok {
 			names = append(names, n)
 		}
 	}
 	for n := range cfg.Tiers {
-		if !slices.Contains(engine.TierNames, n) {
+		if !slices.Contains(config.TierNames, n) {
 			extra = append(extra, n)
 		}
 	}

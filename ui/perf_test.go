@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/themes"
 )
 
@@ -23,7 +24,7 @@ func eightModels() (*fakeBackend, []string) {
 			Latency: engine.LatencySnapshot{Count: 10, Total: engine.Quantiles{P50: time.Second, P99: 3 * time.Second}},
 			Recent:  []engine.Outcome{1, 1, 2, 1, 3, 1, 1, 1, 2, 1}})
 	}
-	f.cfg.Tiers["quick"] = engine.TierConfig{Models: ids, PerModelTimeout: engine.Duration{Duration: 20 * time.Second}}
+	f.cfg.Tiers["quick"] = config.TierConfig{Models: ids, PerModelTimeout: config.Duration{Duration: 20 * time.Second}}
 	return f, ids
 }
 

@@ -11,6 +11,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/providers"
 	"github.com/council-dev/council/themes"
 )
@@ -112,7 +113,7 @@ func TestIdleWording(t *testing.T) {
 			{Type: engine.SessionDone, T: ms(300), Summary: &engine.Summary{Status: engine.StatusDecided, Winner: "sim/swift", Elapsed: ms(300)}},
 		})
 	}
-	f.cfg.Tiers["other"] = engine.TierConfig{Models: []string{"sim/swift", "sim/new"}}
+	f.cfg.Tiers["other"] = config.TierConfig{Models: []string{"sim/swift", "sim/new"}}
 	m := newTestModel(f, 160, 48)
 	if got := plain(m); strings.Count(got, "· ready") != 4 || strings.Contains(got, "not in this session") {
 		t.Fatalf("before any session, want 4 panes ready:\n%s", got)
@@ -284,7 +285,7 @@ func TestFocusAndLayoutKeys(t *testing.T) {
 func TestStrategyTierToggle(t *testing.T) {
 	f := newFake()
 	m := newTestModel(f, 120, 40)
-	for _, want := range []engine.Strategy{engine.Hedge, engine.Consensus, engine.Race} {
+	for _, want := range []config.Strategy{config.Hedge, config.Consensus, config.Race} {
 		press(m, "m")
 		if m.strategy != want {
 			t.Fatalf("m: strategy = %s, want %s", m.strategy, want)
@@ -305,7 +306,7 @@ func TestStrategyTierToggle(t *testing.T) {
 	}
 	req := f.starts[0]
 	want := []string{"sim/swift", "sim/steady", "sim/slow"}
-	if strings.Join(req.Models, ",") != strings.Join(want, ",") || req.Strategy != engine.Race || req.Tier != "quick" {
+	if strings.Join(req.Models, ",") != strings.Join(want, ",") || req.Strategy != config.Race || req.Tier != "quick" {
 		t.Fatalf("request = %+v, want models %v, race, quick", req, want)
 	}
 	if !strings.Contains(plain(m), "○ off") {
@@ -349,7 +350,7 @@ func TestChaosKeysReachBackend(t *testing.T) {
 		t.Errorf("status = %q after f", m.status)
 	}
 	// A model the backend cannot tune reports the error.
-	f.cfg.Tiers["quick"] = engine.TierConfig{Models: []string{"real/gpt"}}
+	f.cfg.Tiers["quick"] = config.TierConfig{Models: []string{"real/gpt"}}
 	m = newTestModel(f, 120, 40)
 	press(m, "e")
 	if !m.statusErr || !strings.Contains(m.status, "not a simulated model") {

@@ -13,6 +13,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/engine/config"
 )
 
 // Minimum terminal size; below it the dashboard says so.
@@ -301,7 +302,7 @@ func (m *Model) split(bh int) (paneH, bottomH int) {
 }
 
 func (m *Model) showVotes() bool {
-	return m.strategy == engine.Consensus || m.votes.Active()
+	return m.strategy == config.Consensus || m.votes.Active()
 }
 
 // bottomWant is the height the bottom area would like at width w.

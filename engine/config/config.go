@@ -1,4 +1,9 @@
-package engine
+// Package config is council's configuration: the types of every key, TOML
+// loading with errors that name the file, line and key, the defaults, the
+// validation, and the built-in councils (the demo council of simulated
+// models, and the default council built from the API keys in the
+// environment). The engine receives a validated [Config] and never parses.
+package config
 
 import (
 	"fmt"
@@ -8,8 +13,8 @@ import (
 )
 
 // Config is the whole setup: strategies' settings, tiers, providers and
-// models (DESIGN.md section 6). Load one with [LoadConfig] or [ParseConfig],
-// or take the built-in demo council with [DemoConfig]; all of them apply the
+// models. Load one with [Load] or [Parse],
+// or take the built-in demo council with [Demo]; all of them apply the
 // defaults and validate.
 type Config struct {
 	DefaultStrategy Strategy `toml:"default_strategy"`
@@ -215,7 +220,7 @@ func ParseStrategy(s string) (Strategy, error) {
 // TierNames lists the standard tiers in order.
 var TierNames = []string{"quick", "balanced", "high", "reasoning"}
 
-// tierDefaults are the session and per-model timeouts of DESIGN.md section 3.
+// tierDefaults are the session and per-model timeouts of each standard tier.
 var tierDefaults = map[string][2]time.Duration{
 	"quick":     {30 * time.Second, 20 * time.Second},
 	"balanced":  {90 * time.Second, 45 * time.Second},

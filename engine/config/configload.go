@@ -1,4 +1,4 @@
-package engine
+package config
 
 import (
 	"cmp"
@@ -21,9 +21,9 @@ import (
 	"github.com/BurntSushi/toml"
 )
 
-// ConfigError is a bad config: it names the file, the line and the key, so
+// Error is a bad config: it names the file, the line and the key, so
 // that a typo never falls back silently to a default.
-type ConfigError struct {
+type Error struct {
 	File string // the config's path or name ("council.toml")
 	Line int    // 1-based; 0 when unknown
 	Key  string // dotted TOML key ("tiers.quick.timeout"); empty when unknown
@@ -33,7 +33,7 @@ type ConfigError struct {
 }
 
 // Error returns "council.toml:12: key tiers.quick.timout: unknown key".
-func (e *ConfigError) Error() string {
+func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(cmp.Or(e.File, "config"))
 	if e.Line > 0 {
@@ -48,11 +48,11 @@ func (e *ConfigError) Error() string {
 }
 
 // Unwrap returns the underlying error.
-func (e *ConfigError) Unwrap() error { return e.Err }
+func (e *Error) Unwrap() error { return e.Err }
 
-// LoadConfig reads, decodes and validates the config file at path. Its
+// Load reads, decodes and validates the config file at path. Its
 // Source is path.
-func LoadConfig(path string) (*Config, error) {
+func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		msg := "cannot read the config file"
@@ -63,9 +63,9 @@ func LoadConfig(path string) (*Config, error) {
 		if errors.As(err, &pe) {
 			msg += ": " + pe.Err.Error()
 		}
-		return nil, &ConfigError{File: path, Msg: msg, Err: err}
+		return nil, &Error{File: path, Msg: msg, Err: err}
 	}
-	c, err := ParseConfig(data, path)
+	c, err := Parse(data, path)
 	if err != nil {
 		return nil, err
 	}
@@ -73,16 +73,16 @@ func LoadConfig(path string) (*Config, error) {
 	return c, nil
 }
 
-// FindConfig resolves which config to use: flagPath (from --config), then
+// Find resolves which config to use: flagPath (from --config), then
 // $COUNCIL_CONFIG, then $XDG_CONFIG_HOME/council/council.toml (or
 // ~/.config/council/council.toml) if it exists, else [DefaultCouncil]. It sets
 // Source and Why. getenv is os.Getenv outside tests.
-func FindConfig(flagPath string, getenv func(string) string) (*Config, error) {
+func Find(flagPath string, getenv func(string) string) (*Config, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
 	if flagPath != "" {
-		c, err := LoadConfig(flagPath)
+		c, err := Load(flagPath)
 		if err != nil {
 			return nil, err
 		}
@@ -90,7 +90,7 @@ func FindConfig(flagPath string, getenv func(string) string) (*Config, error) {
 		return c, nil
 	}
 	if p := getenv("COUNCIL_CONFIG"); p != "" {
-		c, err := LoadConfig(p)
+		c, err := Load(p)
 		if err != nil {
 			return nil, err
 		}
@@ -101,14 +101,14 @@ func FindConfig(flagPath string, getenv func(string) string) (*Config, error) {
 		_, err := os.Stat(p)
 		switch {
 		case err == nil:
-			c, err := LoadConfig(p)
+			c, err := Load(p)
 			if err != nil {
 				return nil, err
 			}
 			c.Why = "found at the standard location " + p
 			return c, nil
 		case !errors.Is(err, fs.ErrNotExist):
-			return nil, &ConfigError{File: p, Msg: "cannot read the config file: " + err.Error(), Err: err}
+			return nil, &Error{File: p, Msg: "cannot read the config file: " + err.Error(), Err: err}
 		}
 	}
 	return DefaultCouncil(getenv), nil
@@ -135,15 +135,15 @@ type rawConfig struct {
 	Models []toml.Primitive `toml:"models"`
 }
 
-// ParseConfig decodes a TOML config, rejects unknown keys, applies the
+// Parse decodes a TOML config, rejects unknown keys, applies the
 // defaults and validates. source names the config in errors (a path).
-// Every error is a *[ConfigError] naming the file, line and key.
+// Every error is a *[Error] naming the file, line and key.
 //
 // A model's `model` (the vendor's name) defaults to its id after the first
 // "/" ("openai/gpt-4.1-mini" -> "gpt-4.1-mini"), or the whole id. A config
 // without tiers gets one tier, quick, of every model; a tier without
 // `models` gets every model.
-func ParseConfig(data []byte, source string) (*Config, error) {
+func Parse(data []byte, source string) (*Config, error) {
 	p := &configParser{file: source, src: string(data)}
 	c, err := p.parse()
 	if err != nil {
@@ -169,9 +169,9 @@ func (p *configParser) parse() (*Config, error) {
 			if pe.Usage != "" {
 				msg += " (" + strings.TrimSpace(strings.SplitN(pe.Usage, "\n", 2)[0]) + ")"
 			}
-			return nil, &ConfigError{File: p.file, Line: pe.Position.Line, Msg: "invalid TOML: " + msg, Err: err}
+			return nil, &Error{File: p.file, Line: pe.Position.Line, Msg: "invalid TOML: " + msg, Err: err}
 		}
-		return nil, &ConfigError{File: p.file, Msg: "invalid TOML: " + err.Error(), Err: err}
+		return nil, &Error{File: p.file, Msg: "invalid TOML: " + err.Error(), Err: err}
 	}
 	p.pos = scanKeys(p.src)
 
@@ -189,7 +189,7 @@ func (p *configParser) parse() (*Config, error) {
 	}
 	if und := md.Undecoded(); len(und) > 0 {
 		k := und[0]
-		return nil, &ConfigError{File: p.file, Line: p.line(k, -1), Key: k.String(), Msg: unknownKeyMsg(k)}
+		return nil, &Error{File: p.file, Line: p.line(k, -1), Key: k.String(), Msg: unknownKeyMsg(k)}
 	}
 
 	// The toml package matches keys case-insensitively, so "is this key
@@ -205,10 +205,10 @@ func (p *configParser) parse() (*Config, error) {
 }
 
 // Errorf reports a problem with a top-level key found outside the engine
-// (the dashboard's theme, say) as a *[ConfigError] naming the config's
+// (the dashboard's theme, say) as a *[Error] naming the config's
 // file and the key's line.
 func (c *Config) Errorf(key, format string, args ...any) error {
-	return &ConfigError{File: c.Source, Line: findLine(c.keys, []string{key}, -1), Key: key, Msg: fmt.Sprintf(format, args...)}
+	return &Error{File: c.Source, Line: findLine(c.keys, []string{key}, -1), Key: key, Msg: fmt.Sprintf(format, args...)}
 }
 
 // definedFold reports whether key is in the decoded document m, matching
@@ -269,7 +269,7 @@ func findLine(pos []keyPos, key []string, elem int) int {
 // toml: line 3 (last key "breaker.window"): incompatible types: ...
 var typeErrRE = regexp.MustCompile(`^toml: (?:line (\d+) )?\(last key ("(?:[^"\\]|\\.)*")\): (.*)$`)
 
-// decodeErr turns a toml decode error into a ConfigError; elem is the
+// decodeErr turns a toml decode error into a Error; elem is the
 // [[models]] element being decoded, or -1.
 func (p *configParser) decodeErr(err error, elem int) error {
 	var pe toml.ParseError
@@ -279,7 +279,7 @@ func (p *configParser) decodeErr(err error, elem int) error {
 		if line == 0 || len(key) == 0 {
 			line = pe.Position.Line
 		}
-		return &ConfigError{File: p.file, Line: line, Key: pe.LastKey, Msg: pe.Message, Err: err}
+		return &Error{File: p.file, Line: line, Key: pe.LastKey, Msg: pe.Message, Err: err}
 	}
 	if m := typeErrRE.FindStringSubmatch(err.Error()); m != nil {
 		keyStr, _ := strconv.Unquote(m[2])
@@ -292,9 +292,9 @@ func (p *configParser) decodeErr(err error, elem int) error {
 		if keyStr == "models" && strings.HasSuffix(msg, "got a table") {
 			msg += ": write [[models]], with double brackets, before each model"
 		}
-		return &ConfigError{File: p.file, Line: line, Key: keyStr, Msg: msg, Err: err}
+		return &Error{File: p.file, Line: line, Key: keyStr, Msg: msg, Err: err}
 	}
-	return &ConfigError{File: p.file, Msg: err.Error(), Err: err}
+	return &Error{File: p.file, Msg: err.Error(), Err: err}
 }
 
 var incompatRE = regexp.MustCompile(`^incompatible types: TOML value has type (.+); destination has type (.+)$`)
@@ -788,13 +788,13 @@ func (s *tomlScanner) value(path []string, elem int) {
 }
 
 // ApplyDefaults fills the zero values of a Config built in Go with the
-// defaults [ParseConfig] applies to keys a file leaves out. A zero that has a
+// defaults [Parse] applies to keys a file leaves out. A zero that has a
 // non-zero default (hedge delay 0s, max_extra 0) cannot be told from a
 // missing value here: set it after ApplyDefaults.
 func (c *Config) ApplyDefaults() { c.applyDefaults(nil, nil) }
 
 // Validate checks a Config built in Go (after [Config.ApplyDefaults]) by
-// the rules [ParseConfig] applies to files; the error is a *[ConfigError]
+// the rules [Parse] applies to files; the error is a *[Error]
 // with no line.
 func (c *Config) Validate() error {
 	v := &validator{c: c, file: cmp.Or(c.Source, "config")}
@@ -808,12 +808,12 @@ type validator struct {
 	file  string
 	pos   []keyPos
 	isSet func(key ...string) bool // nil for a config built in Go
-	errs  []*ConfigError
+	errs  []*Error
 }
 
 // errAt records a problem with key (in [[models]] element elem when >= 0).
 func (v *validator) errAt(key []string, elem int, format string, args ...any) {
-	v.errs = append(v.errs, &ConfigError{File: v.file, Line: findLine(v.pos, key, elem),
+	v.errs = append(v.errs, &Error{File: v.file, Line: findLine(v.pos, key, elem),
 		Key: toml.Key(key).String(), Msg: fmt.Sprintf(format, args...)})
 }
 
@@ -837,7 +837,7 @@ func (v *validator) run() error {
 		return nil
 	}
 	// Line 0 (unknown) sorts last; otherwise the first problem in the file.
-	slices.SortStableFunc(v.errs, func(a, b *ConfigError) int {
+	slices.SortStableFunc(v.errs, func(a, b *Error) int {
 		la, lb := a.Line, b.Line
 		if la == 0 {
 			la = 1 << 30

@@ -1,4 +1,4 @@
-package engine
+package config
 
 import (
 	"bytes"
@@ -240,13 +240,13 @@ func TestParseConfigErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := ParseConfig([]byte(tt.toml), "council.toml")
+			c, err := Parse([]byte(tt.toml), "council.toml")
 			if err == nil {
-				t.Fatalf("ParseConfig succeeded (%+v); want an error at line %d key %s", c, tt.line, tt.key)
+				t.Fatalf("Parse succeeded (%+v); want an error at line %d key %s", c, tt.line, tt.key)
 			}
-			var ce *ConfigError
+			var ce *Error
 			if !errors.As(err, &ce) {
-				t.Fatalf("error %T %q is not a *ConfigError", err, err)
+				t.Fatalf("error %T %q is not a *Error", err, err)
 			}
 			if ce.File != "council.toml" || ce.Line != tt.line || ce.Key != tt.key {
 				t.Errorf("got file %q line %d key %q; want council.toml line %d key %q (%v)",
@@ -267,7 +267,7 @@ func TestParseConfigErrors(t *testing.T) {
 }
 
 func TestLoadConfigFixtures(t *testing.T) {
-	c, err := LoadConfig(filepath.Join("testdata", "config", "real.toml"))
+	c, err := Load(filepath.Join("testdata", "config", "real.toml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,22 +296,22 @@ func TestLoadConfigFixtures(t *testing.T) {
 	}
 
 	typo := filepath.Join("testdata", "config", "typo.toml")
-	_, err = LoadConfig(typo)
+	_, err = Load(typo)
 	want := typo + `:7: key tiers.quick.timout: unknown key (did you mean "timeout"?)`
 	if err == nil || err.Error() != want {
-		t.Errorf("LoadConfig(typo.toml) = %v; want %s", err, want)
+		t.Errorf("Load(typo.toml) = %v; want %s", err, want)
 	}
 }
 
 func TestConfigErrorFormat(t *testing.T) {
 	tests := []struct {
-		err  ConfigError
+		err  Error
 		want string
 	}{
-		{ConfigError{File: "c.toml", Line: 12, Key: "tiers.quick.timout", Msg: "unknown key"}, "c.toml:12: key tiers.quick.timout: unknown key"},
-		{ConfigError{File: "c.toml", Key: "default_tier", Msg: "is empty"}, "c.toml: key default_tier: is empty"},
-		{ConfigError{File: "c.toml", Line: 3, Msg: "invalid TOML"}, "c.toml:3: invalid TOML"},
-		{ConfigError{Msg: "bad"}, "config: bad"},
+		{Error{File: "c.toml", Line: 12, Key: "tiers.quick.timout", Msg: "unknown key"}, "c.toml:12: key tiers.quick.timout: unknown key"},
+		{Error{File: "c.toml", Key: "default_tier", Msg: "is empty"}, "c.toml: key default_tier: is empty"},
+		{Error{File: "c.toml", Line: 3, Msg: "invalid TOML"}, "c.toml:3: invalid TOML"},
+		{Error{Msg: "bad"}, "config: bad"},
 	}
 	for _, tt := range tests {
 		if got := tt.err.Error(); got != tt.want {
@@ -321,7 +321,7 @@ func TestConfigErrorFormat(t *testing.T) {
 }
 
 func TestParseConfigDefaults(t *testing.T) {
-	c, err := ParseConfig([]byte(cfgLines(
+	c, err := Parse([]byte(cfgLines(
 		`[providers.sim]`,
 		`kind = "sim"`,
 		`[providers.openai]`,
@@ -386,7 +386,7 @@ func TestParseConfigDefaults(t *testing.T) {
 func TestParseConfigKeysAnyCase(t *testing.T) {
 	// The toml package matches keys case-insensitively; explicit values
 	// written so must not be replaced by defaults.
-	c, err := ParseConfig([]byte(cfgLines(append([]string{
+	c, err := Parse([]byte(cfgLines(append([]string{
 		`Max_Concurrency = 3`,
 		`[Breaker]`,
 		`Window = "1m"`,
@@ -402,7 +402,7 @@ func TestParseConfigKeysAnyCase(t *testing.T) {
 }
 
 func TestParseConfigDefaultsPerTier(t *testing.T) {
-	c, err := ParseConfig([]byte(cfgWith(
+	c, err := Parse([]byte(cfgWith(
 		`[tiers.zeta]`,
 		`models = ["b"]`,
 		`[tiers.reasoning]`,
@@ -474,9 +474,9 @@ func TestValidateHandBuilt(t *testing.T) {
 	}
 	c.ApplyDefaults()
 	err := c.Validate()
-	var ce *ConfigError
+	var ce *Error
 	if !errors.As(err, &ce) || ce.Key != "tiers.quick.models" || ce.Line != 0 || !strings.Contains(ce.Msg, "ghost") {
-		t.Fatalf("Validate() = %v; want a ConfigError for tiers.quick.models naming ghost", err)
+		t.Fatalf("Validate() = %v; want a Error for tiers.quick.models naming ghost", err)
 	}
 	c.Tiers["quick"] = TierConfig{Models: []string{"x"}}
 	c.ApplyDefaults()
@@ -486,7 +486,7 @@ func TestValidateHandBuilt(t *testing.T) {
 }
 
 func TestDemoConfig(t *testing.T) {
-	c := DemoConfig()
+	c := Demo()
 	if c.Source != DemoSource || c.Why == "" {
 		t.Errorf("Source %q Why %q", c.Source, c.Why)
 	}
@@ -528,8 +528,8 @@ func TestDemoConfig(t *testing.T) {
 	if straggler.Sim.SlowRate < 0.2 || straggler.Sim.SlowFactor < 5 {
 		t.Errorf("straggler has no heavy tail: %+v", straggler.Sim)
 	}
-	if DemoConfig() == c || &DemoConfig().Models[0] == &c.Models[0] {
-		t.Error("DemoConfig returns a shared config")
+	if Demo() == c || &Demo().Models[0] == &c.Models[0] {
+		t.Error("Demo returns a shared config")
 	}
 }
 
@@ -678,11 +678,11 @@ func TestFindConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := FindConfig(tt.flag, cfgEnv(tt.env))
+			c, err := Find(tt.flag, cfgEnv(tt.env))
 			if tt.errKey != "" {
-				var ce *ConfigError
+				var ce *Error
 				if !errors.As(err, &ce) {
-					t.Fatalf("FindConfig = %v, %v; want a *ConfigError", c, err)
+					t.Fatalf("Find = %v, %v; want a *Error", c, err)
 				}
 				if tt.errKey == "-" && !errors.Is(err, fs.ErrNotExist) {
 					t.Errorf("error %v is not fs.ErrNotExist", err)
@@ -705,7 +705,7 @@ func TestFindConfig(t *testing.T) {
 func TestDescribeRedactsKeys(t *testing.T) {
 	const inline = "sk-inline-SECRET123"
 	const envKey = "sk-env-SECRET456"
-	c, err := ParseConfig([]byte(cfgWith(
+	c, err := Parse([]byte(cfgWith(
 		`[providers.openai]`,
 		`[providers.anthropic]`,
 		`[providers.inline]`,
@@ -767,7 +767,7 @@ func TestWarningsInlineKey(t *testing.T) {
 			if err := os.Chmod(p, tt.mode); err != nil {
 				t.Fatal(err)
 			}
-			c, err := LoadConfig(p)
+			c, err := Load(p)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -783,7 +783,7 @@ func TestWarningsInlineKey(t *testing.T) {
 }
 
 func TestWarningsTimeoutsAndAnswers(t *testing.T) {
-	c, err := ParseConfig([]byte(cfgWith(
+	c, err := Parse([]byte(cfgWith(
 		`[models.sim]`,
 		`answers = { billing = 1.0, biling = 0.1 }`,
 		`[consensus]`,
@@ -855,14 +855,14 @@ func TestScanKeys(t *testing.T) {
 	}
 }
 
-func ExampleParseConfig() {
-	_, err := ParseConfig([]byte(`
+func ExampleParse() {
+	_, err := Parse([]byte(`
 [tiers.quick]
 timout = "5s"
 `), "council.toml")
 	fmt.Println(err)
 
-	c, err := ParseConfig([]byte(`
+	c, err := Parse([]byte(`
 [providers.sim]
 kind = "sim"
 

@@ -1,4 +1,4 @@
-package engine
+package config
 
 import (
 	_ "embed"
@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// The defaults of DESIGN.md section 3, applied to every key a config leaves
+// The defaults, applied to every key a config leaves
 // out.
 const (
 	DefaultMaxConcurrency = 8
@@ -197,12 +197,12 @@ var demoTOML []byte
 // example of every key.
 func DemoTOML() []byte { return slices.Clone(demoTOML) }
 
-// DemoConfig returns the built-in demo council of five simulated models
+// Demo returns the built-in demo council of five simulated models
 // (demo.toml), with Source [DemoSource]. Each call returns a new Config.
-func DemoConfig() *Config {
-	c, err := ParseConfig(demoTOML, "demo.toml")
+func Demo() *Config {
+	c, err := Parse(demoTOML, "demo.toml")
 	if err != nil {
-		panic("engine: the embedded demo.toml is invalid: " + err.Error())
+		panic("config: the embedded demo.toml is invalid: " + err.Error())
 	}
 	c.Source = DemoSource
 	c.Why = "no config file and no API key in the environment, so the council is simulated"
@@ -262,7 +262,7 @@ var KeyEnvVars = []string{"OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY
 // DefaultCouncil is the council used when there is no config file: if any
 // of OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY (or GOOGLE_API_KEY)
 // and OPENROUTER_API_KEY is set, a council of those providers with current
-// models and list prices in each tier; otherwise [DemoConfig]. Why names
+// models and list prices in each tier; otherwise [Demo]. Why names
 // the variables found, never their values. Within a tier the providers take
 // turns, so that a hedge's primary and backup come from different vendors.
 func DefaultCouncil(getenv func(string) string) *Config {
@@ -301,7 +301,7 @@ func DefaultCouncil(getenv func(string) string) *Config {
 		}
 	}
 	if len(found) == 0 {
-		return DemoConfig()
+		return Demo()
 	}
 	for _, t := range TierNames {
 		var ids []string
@@ -328,7 +328,7 @@ func DefaultCouncil(getenv func(string) string) *Config {
 	c.Consensus.MinResponses = min(DefaultMinResponses, n)
 	c.applyDefaults(nil, nil)
 	if err := c.Validate(); err != nil {
-		panic("engine: the default council is invalid: " + err.Error())
+		panic("config: the default council is invalid: " + err.Error())
 	}
 	c.Why = fmt.Sprintf("no config file; %s found in the environment, so the default council uses %s",
 		joinAnd(found), plural(len(found), "that provider", "those providers"))
