@@ -670,7 +670,6 @@ func TestStartRejectsBadRequests(t *testing.T) {
 	defer e.Close()
 	for _, req := range []SessionRequest{
 		{Prompt: "x", Strategy: "nope"},
-		{Prompt: "x", Strategy: "council"},
 		{Prompt: "x", Tier: "nope"},
 		{Prompt: "x", Models: []string{"nope"}},
 	} {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/providers"
 )
 
@@ -28,6 +29,10 @@ const (
 	Decided
 	BreakerChanged
 	SessionDone
+	StageStarted
+	StageDone
+	RankingCast
+	RouteChosen
 )
 
 var eventNames = [...]string{
@@ -45,6 +50,10 @@ var eventNames = [...]string{
 	Decided:          "decided",
 	BreakerChanged:   "breaker_changed",
 	SessionDone:      "session_done",
+	StageStarted:     "stage_started",
+	StageDone:        "stage_done",
+	RankingCast:      "ranking_cast",
+	RouteChosen:      "route_chosen",
 }
 
 // String returns the wire name ("attempt_done").
@@ -72,6 +81,7 @@ const (
 	ReasonUser        Reason = "user"         // the user cancelled the session
 	ReasonBreakerOpen Reason = "breaker_open" // skipped: the model's breaker is open
 	ReasonHedgeBudget Reason = "hedge_budget" // skipped: max_extra hedges already spent
+	ReasonShutdown    Reason = "shutdown"     // the engine was closed
 )
 
 // Role is a model's part in a session.
@@ -79,12 +89,42 @@ type Role string
 
 // Roles of models in a session.
 const (
-	RoleRacer     Role = "racer"
-	RolePrimary   Role = "primary"
-	RoleBackup    Role = "backup"
-	RoleVoter     Role = "voter"
-	RoleEscalated Role = "escalation" // asked to break a consensus tie
+	RoleRacer      Role = "racer"
+	RolePrimary    Role = "primary"
+	RoleBackup     Role = "backup"
+	RoleVoter      Role = "voter"
+	RoleEscalated  Role = "escalation" // asked to break a consensus tie
+	RoleCouncil    Role = "member"     // answers in a council's first stage
+	RoleReviewer   Role = "reviewer"   // ranks the other answers (council stage 2)
+	RoleChairman   Role = "chairman"   // writes the final answer (council stage 3)
+	RoleClassifier Role = "classifier" // picks the route (auto)
+	RoleSection    Role = "section"    // answers one section of a document
 )
+
+// Stage is one step of a multi-stage strategy; one-stage strategies (race,
+// hedge, consensus) have none.
+type Stage string
+
+// Stages of the council strategy and of the router.
+const (
+	StageNone      Stage = ""
+	StageAnswers   Stage = "answers"   // council stage 1: every member answers
+	StageReview    Stage = "review"    // council stage 2: peer review
+	StageSynthesis Stage = "synthesis" // council stage 3: the chairman
+	StageClassify  Stage = "classify"  // the router's classifier
+)
+
+// Route is the router's choice for a prompt (route_chosen, and the
+// summary's route).
+type Route struct {
+	Name       string          `json:"name"`
+	Strategy   config.Strategy `json:"strategy"`
+	Tier       string          `json:"tier,omitempty"`
+	Confidence float64         `json:"confidence"`
+	// Why says what decided it: the keywords or pattern matched, the
+	// classifier's answer, or the default route and why.
+	Why string `json:"why"`
+}
 
 // Event is one thing that happened in a session. Every event carries the
 // session id, a sequence number (1, 2, ... without gaps), the time since the
@@ -96,7 +136,30 @@ type Event struct {
 	Seq     int
 	T       time.Duration // since the session started
 	Model   string        // model id, where the event is about one model
-	Role    Role          // attempt_queued, attempt_started
+	Role    Role          // attempt events
+	// Attempt is the attempt's id, unique in the session ("a1", "a2"...);
+	// every attempt event carries it. A model may have several attempts
+	// in one session (a hedge backup, a reviewer, the chairman).
+	Attempt string
+	// Stage is the attempt's stage (attempt events), or the stage that
+	// started or ended (stage_started, stage_done).
+	Stage Stage
+	// Status is how a stage ended (stage_done): done, degraded, failed,
+	// cancelled.
+	Status string
+	// Elapsed is how long the stage took (stage_done).
+	Elapsed time.Duration
+
+	// Reviewer is the reviewing attempt's id (ranking_cast); Ranking the
+	// stage-1 attempt ids it ranked, best first, or nil when Invalid, with
+	// the unparseable text in Raw.
+	Reviewer string
+	Ranking  []string
+	Invalid  bool
+	Raw      string
+
+	// Route is the router's choice (route_chosen).
+	Route *Route
 
 	// Text is the streamed text (delta), the whole answer (attempt_done),
 	// the raw answer (vote_cast) or the decided answer (decided).
@@ -132,6 +195,15 @@ type eventJSON struct {
 	Session      string   `json:"session"`
 	Model        string   `json:"model,omitempty"`
 	Role         Role     `json:"role,omitempty"`
+	Attempt      string   `json:"attempt,omitempty"`
+	Stage        Stage    `json:"stage,omitempty"`
+	Status       string   `json:"status,omitempty"`
+	ElapsedMS    float64  `json:"elapsed_ms,omitempty"`
+	Reviewer     string   `json:"reviewer,omitempty"`
+	Ranking      []string `json:"ranking,omitempty"`
+	Invalid      bool     `json:"invalid,omitempty"`
+	Raw          string   `json:"raw,omitempty"`
+	Route        *Route   `json:"route,omitempty"`
 	Text         string   `json:"text,omitempty"`
 	Vote         string   `json:"vote,omitempty"`
 	Kind         string   `json:"kind,omitempty"`
@@ -151,7 +223,9 @@ type eventJSON struct {
 func (e Event) MarshalJSON() ([]byte, error) {
 	j := eventJSON{
 		Seq: e.Seq, TMS: Millis(e.T), Type: e.Type.String(), Session: e.Session,
-		Model: e.Model, Role: e.Role, Text: e.Text, Vote: e.Vote, Reason: e.Reason,
+		Model: e.Model, Role: e.Role, Attempt: e.Attempt, Stage: e.Stage, Status: e.Status,
+		ElapsedMS: Millis(e.Elapsed), Reviewer: e.Reviewer, Ranking: e.Ranking, Invalid: e.Invalid,
+		Raw: e.Raw, Route: e.Route, Text: e.Text, Vote: e.Vote, Reason: e.Reason,
 		Error: e.Err, InputTokens: e.InputTokens, OutputTokens: e.OutputTokens,
 		CostUSD: e.Cost, DelayMS: Millis(e.Delay), TieBreak: e.TieBreak, Summary: e.Summary,
 	}

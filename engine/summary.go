@@ -20,7 +20,31 @@ const (
 	// model failed, timed out or was skipped by its breaker, or a consensus
 	// tie was settled by the default answer.
 	StatusDegraded Status = "degraded"
+	// StatusCancelled: the user (or a signal, or the engine closing)
+	// cancelled the session before it decided; never a failure.
+	StatusCancelled Status = "cancelled"
 )
+
+// Degraded reasons: why a session's answer came with less redundancy
+// than asked (Summary.Degraded).
+const (
+	DegradedModelFailed      = "model_failed"      // a model failed or timed out
+	DegradedModelSkipped     = "model_skipped"     // a model's breaker was open
+	DegradedTieDefault       = "tie_default"       // a tie settled by the default answer
+	DegradedFewAnswers       = "few_answers"       // council: fewer answers than members
+	DegradedReviewersMissing = "reviewers_missing" // council: a reviewer failed or ranked invalidly
+	DegradedFallbackChairman = "fallback_chairman" // council: the chairman failed, another wrote
+	DegradedNoSynthesis      = "no_synthesis"      // council: every chairman failed
+	DegradedBudget           = "budget"            // a stage ran out of time
+)
+
+// StageResult is one stage of a multi-stage session.
+type StageResult struct {
+	Name      Stage   `json:"name"`
+	Status    string  `json:"status"`
+	StartedMS float64 `json:"started_ms"`
+	ElapsedMS float64 `json:"elapsed_ms"`
+}
 
 // AttemptStatus is one model's outcome in a session.
 type AttemptStatus string
@@ -39,23 +63,37 @@ const (
 
 // Summary is the result of one session, the `council run --json` object.
 type Summary struct {
-	Session    string                     `json:"session"`
-	Strategy   config.Strategy            `json:"strategy"`
-	Tier       string                     `json:"tier"`
-	Prompt     string                     `json:"prompt,omitempty"`
-	Status     Status                     `json:"status"`
-	Winner     string                     `json:"winner,omitempty"`
-	Answer     string                     `json:"answer"`
-	Error      string                     `json:"error,omitempty"`
-	ElapsedMS  float64                    `json:"elapsed_ms"`
-	CostUSD    float64                    `json:"cost_usd"`
-	Votes      map[string]int             `json:"votes,omitempty"`
-	Invalid    int                        `json:"invalid_votes,omitempty"`
-	Agreement  float64                    `json:"agreement,omitempty"`
-	TieBreak   string                     `json:"tie_break"`
-	HedgeFired bool                       `json:"hedge_fired,omitempty"`
-	Models     []ModelResult              `json:"models"`
-	Breakers   map[string]BreakerSnapshot `json:"breakers"`
+	Session    string          `json:"session"`
+	Strategy   config.Strategy `json:"strategy"`
+	Tier       string          `json:"tier"`
+	Prompt     string          `json:"prompt,omitempty"`
+	Status     Status          `json:"status"`
+	Winner     string          `json:"winner,omitempty"`
+	Answer     string          `json:"answer"`
+	Error      string          `json:"error,omitempty"`
+	ElapsedMS  float64         `json:"elapsed_ms"`
+	CostUSD    float64         `json:"cost_usd"`
+	Votes      map[string]int  `json:"votes,omitempty"`
+	Invalid    int             `json:"invalid_votes,omitempty"`
+	Agreement  float64         `json:"agreement,omitempty"`
+	TieBreak   string          `json:"tie_break"`
+	HedgeFired bool            `json:"hedge_fired,omitempty"`
+	// Degraded lists why the answer is degraded; empty exactly when
+	// Status is not degraded.
+	Degraded []string                   `json:"degraded"`
+	Models   []ModelResult              `json:"models"`
+	Breakers map[string]BreakerSnapshot `json:"breakers"`
+
+	// The council strategy: its stages, each reviewer's ranking (reviewer
+	// model id -> ranked model ids, best first), the Borda count per model,
+	// the chairman that wrote the synthesis, and the synthesis.
+	Stages    []StageResult       `json:"stages,omitempty"`
+	Rankings  map[string][]string `json:"rankings,omitempty"`
+	Borda     map[string]int      `json:"borda,omitempty"`
+	Chairman  string              `json:"chairman,omitempty"`
+	Synthesis string              `json:"synthesis,omitempty"`
+	// Route is the router's choice (strategy auto).
+	Route *Route `json:"route,omitempty"`
 
 	// Elapsed is ElapsedMS as a duration, for Go callers.
 	Elapsed time.Duration `json:"-"`
@@ -63,6 +101,8 @@ type Summary struct {
 
 // ModelResult is one attempt's line in a [Summary].
 type ModelResult struct {
+	Attempt      string        `json:"attempt"`
+	Stage        Stage         `json:"stage"`
 	ID           string        `json:"id"`
 	Provider     string        `json:"provider"`
 	Role         Role          `json:"role"`

@@ -65,11 +65,38 @@ type Request struct {
 type RequestKind uint8
 
 const (
-	// KindText asks for free text (race, hedge).
+	// KindText asks for free text (race, hedge, a council's stage-1
+	// answers, a section).
 	KindText RequestKind = iota
-	// KindClassify asks for a category (consensus voters).
+	// KindClassify asks for a category (consensus voters, the router's
+	// classifier). The system prompt names the categories after
+	// "categories:"; the answer is JSON {"category": ..., "confidence": ...}.
 	KindClassify
+	// KindRank asks a reviewer to rank anonymised answers (a council's
+	// stage 2). The last message quotes the question after "Question:" and
+	// each answer after a line "Response A:", "Response B:", ...; the answer
+	// must end with a line "FINAL RANKING:" and then one label per line,
+	// best first ("1. Response C").
+	KindRank
+	// KindSynthesize asks the chairman for the final answer (a council's
+	// stage 3). The last message quotes the question after "Question:" and
+	// the answers, best ranked first, each after a line "Answer 1 ...:",
+	// "Answer 2 ...:", ...
+	KindSynthesize
 )
+
+// String names the kind ("text", "classify", "rank", "synthesize").
+func (k RequestKind) String() string {
+	switch k {
+	case KindClassify:
+		return "classify"
+	case KindRank:
+		return "rank"
+	case KindSynthesize:
+		return "synthesize"
+	}
+	return "text"
+}
 
 // Prompt returns the content of the last message, the user's prompt.
 func (r Request) Prompt() string {

@@ -26,6 +26,9 @@ type Config struct {
 	Breaker   BreakerConfig             `toml:"breaker"`
 	Hedge     HedgeConfig               `toml:"hedge"`
 	Consensus ConsensusConfig           `toml:"consensus"`
+	Council   CouncilConfig             `toml:"council"`
+	Router    RouterConfig              `toml:"router"`
+	Limits    LimitsConfig              `toml:"limits"`
 	Tiers     map[string]TierConfig     `toml:"tiers"`
 	Providers map[string]ProviderConfig `toml:"providers"`
 	Models    []ModelConfig             `toml:"models"`
@@ -80,6 +83,63 @@ type ConsensusConfig struct {
 	DefaultAnswer string   `toml:"default_answer"`
 }
 
+// CouncilConfig sets the three-stage council strategy.
+type CouncilConfig struct {
+	// MinResponses is how many stage-1 answers let the council move on
+	// to review (default 3, at most the members); the stragglers are
+	// cancelled.
+	MinResponses int `toml:"min_responses"`
+	// Chairman writes the synthesis; empty: the Borda leader's model.
+	Chairman string `toml:"chairman"`
+	// FallbackChairman takes over when the chairman fails; empty: the
+	// next healthy model.
+	FallbackChairman string `toml:"fallback_chairman"`
+	// Reviewers rank the answers; empty: the stage-1 models.
+	Reviewers []string `toml:"reviewers"`
+}
+
+// RouterConfig sets the router (strategy auto).
+type RouterConfig struct {
+	// DefaultRoute is the route taken when nothing else is confident
+	// enough (default "chat").
+	DefaultRoute string `toml:"default_route"`
+	// Classifier is a model asked to pick the route, its answer parsed
+	// like a vote; empty: rules only.
+	Classifier string `toml:"classifier"`
+	// MinConfidence is the confidence below which the default route is
+	// taken (default 0.6).
+	MinConfidence float64 `toml:"min_confidence"`
+	// Routes are the rules, in order; without any, the built-in ones.
+	Routes []RouteConfig `toml:"routes"`
+}
+
+// RouteConfig is one rule of the router.
+type RouteConfig struct {
+	Name     string   `toml:"name"`
+	Strategy Strategy `toml:"strategy"`
+	// Keywords match the prompt case-insensitively, as substrings.
+	Keywords []string `toml:"keywords"`
+	// Patterns are regular expressions matched against the prompt.
+	Patterns []string `toml:"patterns"`
+	// MinWords matches a prompt of at least this many words (0: off).
+	MinWords int `toml:"min_words"`
+	// Tier is the tier the route runs in; empty: the session's.
+	Tier string `toml:"tier"`
+}
+
+// LimitsConfig bounds what a session may read or hold, so that a hostile
+// or broken endpoint costs neither memory nor time.
+type LimitsConfig struct {
+	// MaxEventBytes bounds one streamed event (an SSE data line); default 1 MiB.
+	MaxEventBytes int `toml:"max_event_bytes"`
+	// MaxAnswerBytes bounds one attempt's answer; default 4 MiB.
+	MaxAnswerBytes int `toml:"max_answer_bytes"`
+	// MaxErrorBodyBytes bounds the body of an error response read; default 64 KiB.
+	MaxErrorBodyBytes int `toml:"max_error_body_bytes"`
+	// MaxPromptBytes bounds a prompt; default 1 MiB.
+	MaxPromptBytes int `toml:"max_prompt_bytes"`
+}
+
 // TieBreak is what consensus does on a tie.
 type TieBreak string
 
@@ -124,17 +184,19 @@ type ModelConfig struct {
 
 // SimConfig is a simulated model's character ([models.sim]).
 type SimConfig struct {
-	TTFT          Duration           `toml:"ttft"`
-	TTFTP95       Duration           `toml:"ttft_p95"`
-	TokensPerSec  float64            `toml:"tokens_per_sec"`
-	OutputTokens  int                `toml:"output_tokens"`
-	ErrorRate     float64            `toml:"error_rate"`
-	RateLimitRate float64            `toml:"rate_limit_rate"`
-	StallRate     float64            `toml:"stall_rate"`
-	CutRate       float64            `toml:"cut_rate"`
-	SlowRate      float64            `toml:"slow_rate"`
-	SlowFactor    float64            `toml:"slow_factor"`
-	Answers       map[string]float64 `toml:"answers"`
+	TTFT          Duration `toml:"ttft"`
+	TTFTP95       Duration `toml:"ttft_p95"`
+	TokensPerSec  float64  `toml:"tokens_per_sec"`
+	OutputTokens  int      `toml:"output_tokens"`
+	ErrorRate     float64  `toml:"error_rate"`
+	RateLimitRate float64  `toml:"rate_limit_rate"`
+	StallRate     float64  `toml:"stall_rate"`
+	CutRate       float64  `toml:"cut_rate"`
+	// BadRankingRate is the chance that a review's ranking is malformed.
+	BadRankingRate float64            `toml:"bad_ranking_rate"`
+	SlowRate       float64            `toml:"slow_rate"`
+	SlowFactor     float64            `toml:"slow_factor"`
+	Answers        map[string]float64 `toml:"answers"`
 }
 
 // Duration is a time.Duration written as "150ms" or "2s" in TOML.
@@ -195,26 +257,33 @@ func (h HedgeDelay) String() string {
 // Strategy is how a session uses its models.
 type Strategy string
 
-// Strategies. Council and auto are reserved by the CLI contract for later.
+// Strategies.
 const (
 	Race      Strategy = "race"
 	Hedge     Strategy = "hedge"
 	Consensus Strategy = "consensus"
+	// Council is the three-stage council: answers, peer review, synthesis.
+	Council Strategy = "council"
+	// Auto routes each prompt to one of the others ([RouterConfig]).
+	Auto Strategy = "auto"
 )
 
 // Strategies lists the strategies this engine runs, in the order the
 // dashboard cycles through them.
-var Strategies = []Strategy{Race, Hedge, Consensus}
+var Strategies = []Strategy{Race, Hedge, Consensus, Council, Auto}
 
 // ParseStrategy validates a strategy name.
 func ParseStrategy(s string) (Strategy, error) {
-	switch Strategy(s) {
-	case Race, Hedge, Consensus:
-		return Strategy(s), nil
-	case "council", "auto":
-		return "", fmt.Errorf("strategy %q is not available yet (use race, hedge or consensus)", s)
+	for _, st := range Strategies {
+		if Strategy(s) == st {
+			return st, nil
+		}
 	}
-	return "", fmt.Errorf("unknown strategy %q (want race, hedge or consensus)", s)
+	names := make([]string, len(Strategies))
+	for i, st := range Strategies {
+		names[i] = string(st)
+	}
+	return "", fmt.Errorf("unknown strategy %q (want %s)", s, strings.Join(names, ", "))
 }
 
 // TierNames lists the standard tiers in order.

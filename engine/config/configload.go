@@ -833,6 +833,9 @@ func (v *validator) run() error {
 	v.breaker()
 	v.hedge()
 	v.consensus()
+	v.council()
+	v.router()
+	v.limits()
 	if len(v.errs) == 0 {
 		return nil
 	}
@@ -942,6 +945,68 @@ func (v *validator) consensus() {
 	}
 }
 
+func (v *validator) council() {
+	co := v.c.Council
+	key := func(k string) []string { return []string{"council", k} }
+	if co.MinResponses < 1 {
+		v.errAt(key("min_responses"), -1, "must be at least 1, got %d", co.MinResponses)
+	}
+	v.modelRef(key("chairman"), co.Chairman)
+	v.modelRef(key("fallback_chairman"), co.FallbackChairman)
+	for _, id := range co.Reviewers {
+		v.modelRef(key("reviewers"), id)
+	}
+}
+
+func (v *validator) router() {
+	r := v.c.Router
+	key := func(k string) []string { return []string{"router", k} }
+	v.modelRef(key("classifier"), r.Classifier)
+	v.rate(key("min_confidence"), -1, r.MinConfidence)
+	names := map[string]bool{}
+	for i, rt := range r.Routes {
+		rk := func(k string) []string { return []string{"router", "routes", k} }
+		switch {
+		case rt.Name == "":
+			v.errAt(rk("name"), i, "route number %d has no name", i+1)
+		case names[rt.Name]:
+			v.errAt(rk("name"), i, "route %q is defined twice", rt.Name)
+		}
+		names[rt.Name] = true
+		if st, err := ParseStrategy(string(rt.Strategy)); err != nil {
+			v.errAt(rk("strategy"), i, "route %q: %v", rt.Name, err)
+		} else if st == Auto {
+			v.errAt(rk("strategy"), i, "route %q: a route cannot lead back to auto", rt.Name)
+		}
+		for _, p := range rt.Patterns {
+			if _, err := regexp.Compile(p); err != nil {
+				v.errAt(rk("patterns"), i, "route %q: pattern %q: %v", rt.Name, p, err)
+			}
+		}
+		if rt.Tier != "" {
+			if _, ok := v.c.Tiers[rt.Tier]; !ok {
+				v.errAt(rk("tier"), i, "route %q: %q is not a tier (tiers: %s)", rt.Name, rt.Tier, listOr(v.c.TierOrder()))
+			}
+		}
+		if rt.MinWords < 0 {
+			v.errAt(rk("min_words"), i, "route %q: cannot be negative", rt.Name)
+		}
+	}
+	if len(r.Routes) > 0 && !names[r.DefaultRoute] {
+		v.errAt(key("default_route"), -1, "%q is not a route (routes: %s)", r.DefaultRoute, listOr(sortedKeys(names)))
+	}
+}
+
+func (v *validator) limits() {
+	l := v.c.Limits
+	for k, n := range map[string]int{"max_event_bytes": l.MaxEventBytes, "max_answer_bytes": l.MaxAnswerBytes,
+		"max_error_body_bytes": l.MaxErrorBodyBytes, "max_prompt_bytes": l.MaxPromptBytes} {
+		if n < 1 {
+			v.errAt([]string{"limits", k}, -1, "must be at least 1 byte, got %d", n)
+		}
+	}
+}
+
 func (v *validator) providers() {
 	for _, name := range sortedKeys(v.c.Providers) {
 		p := v.c.Providers[name]
@@ -1015,7 +1080,7 @@ func (v *validator) models() {
 		}
 		s := m.Sim
 		for k, x := range map[string]float64{"error_rate": s.ErrorRate, "rate_limit_rate": s.RateLimitRate,
-			"stall_rate": s.StallRate, "cut_rate": s.CutRate, "slow_rate": s.SlowRate} {
+			"stall_rate": s.StallRate, "cut_rate": s.CutRate, "slow_rate": s.SlowRate, "bad_ranking_rate": s.BadRankingRate} {
 			v.rate(key("sim", k), i, x)
 		}
 		if s.TokensPerSec < 0 {

@@ -24,7 +24,33 @@ const (
 	DefaultMinResponses   = 3
 	DefaultAnswer         = "general"
 	DefaultStallTimeout   = 10 * time.Second
+	DefaultCouncilMin     = 3
+	DefaultRoute          = "chat"
+	DefaultMinConfidence  = 0.6
+
+	DefaultMaxEventBytes     = 1 << 20
+	DefaultMaxAnswerBytes    = 4 << 20
+	DefaultMaxErrorBodyBytes = 64 << 10
+	DefaultMaxPromptBytes    = 1 << 20
 )
+
+// DefaultRoutes are the router's rules when the config gives none:
+// classification and yes/no questions go to consensus, code to race, long
+// or high-stakes prompts to the council, and chat (the default route) to
+// hedge.
+func DefaultRoutes() []RouteConfig {
+	return []RouteConfig{
+		{Name: "classification", Strategy: Consensus,
+			Keywords: []string{"classify", "categorize", "categorise", "which category", "what category", "label this", "triage"},
+			Patterns: []string{`(?i)^\s*(is|are|does|do|did|can|could|should|was|were|will|has|have)\b[^?]{0,200}\?\s*$`, `(?i)\b(yes or no|true or false)\b`}},
+		{Name: "code", Strategy: Race,
+			Keywords: []string{"func ", "function", "error:", "stack trace", "traceback", "exception", "compile", "segfault", "regex", "golang", "python", "javascript", "typescript", "rust", "sql query", "refactor", "unit test", "bug"},
+			Patterns: []string{"```", `\b\w+\([^)]*\)\s*[{:]`, `(?m)^\s*(import|package|def|class|#include)\b`}},
+		{Name: "high-stakes", Strategy: Council, MinWords: 150,
+			Keywords: []string{"contract", "legal", "lawsuit", "medical", "diagnos", "dosage", "invest", "compliance", "security review", "architecture", "trade-off", "tradeoff", "strategy for", "should we", "pros and cons", "high-stakes", "critical decision"}},
+		{Name: "chat", Strategy: Hedge},
+	}
+}
 
 // DemoSource is the Source of the built-in demo council.
 const DemoSource = "built-in demo council"
@@ -93,6 +119,34 @@ func (c *Config) applyDefaults(isSet func(key ...string) bool, tierOrder []strin
 	}
 	if unset(h.MaxExtra == 0, "hedge", "max_extra") {
 		h.MaxExtra = DefaultMaxExtra
+	}
+
+	co := &c.Council
+	if unset(co.MinResponses == 0, "council", "min_responses") {
+		co.MinResponses = DefaultCouncilMin
+	}
+	r := &c.Router
+	if unset(r.DefaultRoute == "", "router", "default_route") {
+		r.DefaultRoute = DefaultRoute
+	}
+	if unset(r.MinConfidence == 0, "router", "min_confidence") {
+		r.MinConfidence = DefaultMinConfidence
+	}
+	if len(r.Routes) == 0 {
+		r.Routes = DefaultRoutes()
+	}
+	l := &c.Limits
+	if unset(l.MaxEventBytes == 0, "limits", "max_event_bytes") {
+		l.MaxEventBytes = DefaultMaxEventBytes
+	}
+	if unset(l.MaxAnswerBytes == 0, "limits", "max_answer_bytes") {
+		l.MaxAnswerBytes = DefaultMaxAnswerBytes
+	}
+	if unset(l.MaxErrorBodyBytes == 0, "limits", "max_error_body_bytes") {
+		l.MaxErrorBodyBytes = DefaultMaxErrorBodyBytes
+	}
+	if unset(l.MaxPromptBytes == 0, "limits", "max_prompt_bytes") {
+		l.MaxPromptBytes = DefaultMaxPromptBytes
 	}
 
 	cs := &c.Consensus

@@ -1,0 +1,47 @@
+package providers
+
+import "time"
+
+// Clock is a time source. The engine, its breakers and the simulated
+// provider read time only through one, so that sessions can run on a
+// virtual clock; [RealClock] is the default. Real vendors' providers need
+// none: their time is the network's.
+type Clock interface {
+	// Now returns the current time.
+	Now() time.Time
+	// NewTimer returns a timer that fires once after d.
+	NewTimer(d time.Duration) Timer
+	// AfterFunc calls f in its own goroutine after d.
+	AfterFunc(d time.Duration, f func()) Timer
+}
+
+// Timer is a [Clock]'s timer, as [time.Timer].
+type Timer interface {
+	// C is the channel the time is sent on when the timer fires (nil for
+	// an AfterFunc timer).
+	C() <-chan time.Time
+	// Stop prevents the timer from firing; false if it had fired or stopped.
+	Stop() bool
+	// Reset makes the timer fire after d; false if it had fired or stopped.
+	Reset(d time.Duration) bool
+}
+
+// RealClock is the [Clock] of package time. Inside a testing/synctest
+// bubble it is the bubble's virtual clock.
+var RealClock Clock = realClock{}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+
+func (realClock) NewTimer(d time.Duration) Timer { return realTimer{time.NewTimer(d)} }
+
+func (realClock) AfterFunc(d time.Duration, f func()) Timer {
+	return realTimer{time.AfterFunc(d, f)}
+}
+
+type realTimer struct{ t *time.Timer }
+
+func (r realTimer) C() <-chan time.Time        { return r.t.C }
+func (r realTimer) Stop() bool                 { return r.t.Stop() }
+func (r realTimer) Reset(d time.Duration) bool { return r.t.Reset(d) }
