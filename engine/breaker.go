@@ -1,12 +1,11 @@
 package engine
 
 import (
-	"errors"
 	"sync"
 	"time"
 
 	"github.com/council-dev/council/engine/config"
-	"github.com/sony/gobreaker/v2"
+	"github.com/council-dev/council/providers"
 )
 
 // BreakerState is a circuit breaker's state.
@@ -68,66 +67,15 @@ type BreakerSnapshot struct {
 	HalfOpenIn time.Duration `json:"-"`
 	// HalfOpenInMS is HalfOpenIn in milliseconds, for JSON.
 	HalfOpenInMS float64 `json:"half_open_in_ms,omitempty"`
+	// HeldFor is the time left of a rate-limit hold (the server's
+	// Retry-After): the model is skipped until it ends.
+	HeldFor time.Duration `json:"-"`
+	// HeldForMS is HeldFor in milliseconds, for JSON.
+	HeldForMS float64 `json:"held_ms,omitempty"`
 }
 
-// breakerChange is a state transition seen while reporting to a breaker.
+// breakerChange is a state transition seen while using a breaker.
 type breakerChange struct{ from, to BreakerState }
-
-// errFailure is what the engine reports to gobreaker for a failed attempt.
-var errFailure = errors.New("attempt failed")
-
-// breaker is one model's circuit breaker: gobreaker's rolling-window
-// two-step breaker plus forcing and the moment it opened.
-type breaker struct {
-	mu       sync.Mutex
-	cb       *gobreaker.TwoStepCircuitBreaker[struct{}]
-	cooldown time.Duration
-	force    Force
-	openedAt time.Time
-	state    BreakerState    // as of the last call to cb, kept by OnStateChange
-	changes  []breakerChange // filled by OnStateChange while mu is held
-	// tripped are the window's counts when the breaker last opened:
-	// gobreaker clears its counts on every state change, but a board
-	// should show the error rate that tripped an open breaker.
-	tripped gobreaker.Counts
-}
-
-func newBreaker(name string, c config.BreakerConfig) *breaker {
-	b := &breaker{cooldown: c.Cooldown.Duration}
-	window := c.Window.Duration
-	minReq := uint32(max(c.MinRequests, 1))
-	rate := c.FailureRate
-	b.cb = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
-		Name:         name,
-		MaxRequests:  1, // one half-open probe
-		Interval:     window,
-		BucketPeriod: window / 10,
-		Timeout:      c.Cooldown.Duration,
-		ReadyToTrip: func(n gobreaker.Counts) bool {
-			done := n.TotalSuccesses + n.TotalFailures
-			return done >= minReq && float64(n.TotalFailures)/float64(done) >= rate
-		},
-		IsExcluded: func(err error) bool { return err == errExcluded },
-		OnStateChange: func(_ string, from, to gobreaker.State) {
-			b.changes = append(b.changes, breakerChange{fromGo(from), fromGo(to)})
-			b.state = fromGo(to)
-			if to == gobreaker.StateOpen {
-				b.openedAt = time.Now()
-			}
-		},
-	})
-	return b
-}
-
-func fromGo(s gobreaker.State) BreakerState {
-	switch s {
-	case gobreaker.StateOpen:
-		return BreakerOpen
-	case gobreaker.StateHalfOpen:
-		return BreakerHalfOpen
-	}
-	return BreakerClosed
-}
 
 // outcome is what an attempt reports to its breaker.
 type outcome uint8
@@ -135,63 +83,183 @@ type outcome uint8
 const (
 	outcomeSuccess  outcome = iota
 	outcomeFailure          // error, timeout, stall, 5xx, 429, malformed
-	outcomeExcluded         // cancelled because another model won: not a failure
+	outcomeExcluded         // cancelled before it showed anything: no evidence
+	// outcomeHealthy is a call cancelled (another answer won) while it
+	// streamed: evidence of health, counted as a success by the breaker
+	// but not as a completion by the latency statistics.
+	outcomeHealthy
 )
 
-// allow asks whether a call may go out. When it may, done is non-nil
-// unless the breaker is forced closed and would have refused; the caller
-// must then pass done to [breaker.report] exactly once with the call's
-// outcome. It returns the transitions it caused.
-func (b *breaker) allow() (done func(error), changes []breakerChange, ok bool) {
+// breakerBuckets is how many buckets the rolling window is kept in.
+const breakerBuckets = 10
+
+// ticket is a breaker's admission of one call: report it exactly once.
+type ticket struct {
+	gen   uint64 // the breaker's generation when it admitted the call
+	probe bool   // the half-open probe
+}
+
+// breaker is one model's circuit breaker, with the semantics of
+// gobreaker's rolling-window breaker (failures / finished calls over a
+// window kept in ten buckets; trip at failure_rate after min_requests; open
+// for cooldown; then one half-open probe whose success closes it and whose
+// failure opens it again; a call admitted before a state change is not
+// counted after it), plus forcing, rate-limit holds, and time read through
+// the engine's clock. gobreaker reads time.Now itself, so it cannot run on
+// a virtual clock.
+type breaker struct {
+	mu          sync.Mutex
+	clock       providers.Clock
+	epoch       time.Time
+	rate        float64
+	minRequests int
+	bucket      time.Duration // window / breakerBuckets
+	cooldown    time.Duration
+
+	state    BreakerState
+	gen      uint64
+	probing  bool // the half-open probe is out
+	openedAt time.Time
+	heldTill time.Time
+	force    Force
+	// window's buckets: the bucket number (time since epoch / bucket) and
+	// its counts.
+	buckets [breakerBuckets]struct {
+		n             int64
+		succ, failure int
+	}
+	// tripped are the window's counts when the breaker last opened: a
+	// board should show the error rate that tripped an open breaker.
+	trippedReq, trippedFail int
+}
+
+func newBreaker(c config.BreakerConfig, clock providers.Clock) *breaker {
+	b := &breaker{clock: clock, epoch: clock.Now(), rate: c.FailureRate,
+		minRequests: max(c.MinRequests, 1), cooldown: c.Cooldown.Duration,
+		bucket: max(c.Window.Duration/breakerBuckets, time.Nanosecond)}
+	for i := range b.buckets {
+		b.buckets[i].n = -1
+	}
+	return b
+}
+
+// counts sums the window's buckets as of bucket number n.
+func (b *breaker) counts(n int64) (req, fail int) {
+	for _, bk := range b.buckets {
+		if bk.n >= 0 && bk.n > n-breakerBuckets && bk.n <= n {
+			req += bk.succ + bk.failure
+			fail += bk.failure
+		}
+	}
+	return req, fail
+}
+
+func (b *breaker) clear() {
+	for i := range b.buckets {
+		b.buckets[i].n = -1
+		b.buckets[i].succ, b.buckets[i].failure = 0, 0
+	}
+}
+
+// setState moves the breaker to st, starting a new generation.
+func (b *breaker) setState(st BreakerState, now time.Time, changes *[]breakerChange) {
+	if st == b.state {
+		return
+	}
+	*changes = append(*changes, breakerChange{b.state, st})
+	b.state = st
+	b.gen++
+	b.probing = false
+	if st == BreakerOpen {
+		b.openedAt = now
+	}
+	if st != BreakerHalfOpen {
+		b.clear()
+	}
+}
+
+// allow asks whether a call may go out. It returns the call's ticket,
+// the transitions it caused (an open breaker whose cooldown has passed
+// half-opens here, and only here, so the change is always seen), and why
+// not when the call must not go out: breaker_open, or retry_after while a
+// rate-limit hold lasts.
+func (b *breaker) allow() (ticket, []breakerChange, Reason) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	done, err := b.cb.Allow()
-	changes = b.takeChanges()
-	switch {
-	case b.force == ForceOpen:
-		if err == nil {
-			done(errExcluded)
-		}
-		return nil, changes, false
-	case err != nil && b.force != ForceClosed:
-		return nil, changes, false
+	now := b.clock.Now()
+	var changes []breakerChange
+	if b.state == BreakerOpen && now.Sub(b.openedAt) >= b.cooldown {
+		b.setState(BreakerHalfOpen, now, &changes)
 	}
-	return done, changes, true
+	switch b.force {
+	case ForceOpen:
+		return ticket{}, changes, ReasonBreakerOpen
+	case ForceClosed:
+		return ticket{gen: b.gen}, changes, ReasonNone
+	}
+	switch {
+	case b.state == BreakerOpen, b.state == BreakerHalfOpen && b.probing:
+		return ticket{}, changes, ReasonBreakerOpen
+	case now.Before(b.heldTill):
+		return ticket{}, changes, ReasonRetryAfter
+	case b.state == BreakerHalfOpen:
+		b.probing = true
+		return ticket{gen: b.gen, probe: true}, changes, ReasonNone
+	}
+	return ticket{gen: b.gen}, changes, ReasonNone
 }
 
 // report records a call's outcome and returns the transitions it caused.
-func (b *breaker) report(done func(error), o outcome) []breakerChange {
-	if done == nil {
-		return nil
-	}
+// hold, when positive, is how long the server asked to be left alone (a
+// 429's Retry-After): the model is skipped for that long, without the
+// skips counting as more failures.
+func (b *breaker) report(t ticket, o outcome, hold time.Duration) []breakerChange {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	var before gobreaker.Counts // only a failure can open the breaker
-	switch o {
-	case outcomeSuccess:
-		done(nil)
-	case outcomeFailure:
-		before = b.cb.Counts()
-		done(errFailure)
-		before.TotalFailures++
-	default:
-		done(errExcluded)
-	}
-	changes := b.takeChanges()
-	for _, c := range changes {
-		if c.to == BreakerOpen {
-			b.tripped = before
+	now := b.clock.Now()
+	if hold > 0 {
+		if till := now.Add(hold); till.After(b.heldTill) {
+			b.heldTill = till
 		}
 	}
+	if t.gen != b.gen {
+		return nil // admitted before a state change: it does not count after it
+	}
+	var changes []breakerChange
+	if t.probe {
+		switch o {
+		case outcomeSuccess, outcomeHealthy:
+			b.setState(BreakerClosed, now, &changes)
+		case outcomeFailure:
+			b.trippedReq, b.trippedFail = 1, 1
+			b.setState(BreakerOpen, now, &changes)
+		default:
+			b.probing = false // no evidence: let another probe through
+		}
+		return changes
+	}
+	if o == outcomeExcluded || b.state != BreakerClosed {
+		return nil
+	}
+	n := int64(now.Sub(b.epoch) / b.bucket)
+	bk := &b.buckets[n%breakerBuckets]
+	if bk.n != n {
+		bk.n, bk.succ, bk.failure = n, 0, 0
+	}
+	if o == outcomeFailure {
+		bk.failure++
+	} else {
+		bk.succ++
+	}
+	if o != outcomeFailure {
+		return nil
+	}
+	req, fail := b.counts(n)
+	if req >= b.minRequests && float64(fail)/float64(req) >= b.rate {
+		b.trippedReq, b.trippedFail = req, fail
+		b.setState(BreakerOpen, now, &changes)
+	}
 	return changes
-}
-
-var errExcluded = errors.New("excluded")
-
-func (b *breaker) takeChanges() []breakerChange {
-	c := b.changes
-	b.changes = nil
-	return c
 }
 
 // setForce overrides the breaker.
@@ -201,41 +269,25 @@ func (b *breaker) setForce(f Force) {
 	b.mu.Unlock()
 }
 
-// snapshot returns the breaker's state now; it also applies a due
-// open -> half-open transition, which it returns.
-func (b *breaker) snapshot() (BreakerSnapshot, []breakerChange) {
+// snapshot returns the breaker's state now. It changes nothing: an open
+// breaker whose cooldown has passed reads as half-open, and makes the move
+// (and reports it) at its next call.
+func (b *breaker) snapshot() BreakerSnapshot {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	s := b.snapshotLocked(fromGo(b.cb.State()))
-	return s, b.takeChanges()
-}
-
-// settled is snapshot for a model that has just been called: only an open
-// breaker can have changed since (by its cooldown ending), so a closed or
-// half-open one is read without asking gobreaker, which reads the clock.
-// Its counts are as of the model's last call.
-func (b *breaker) settled() BreakerSnapshot {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	now := b.clock.Now()
 	st := b.state
-	if st == BreakerOpen {
-		st = fromGo(b.cb.State())
+	if st == BreakerOpen && now.Sub(b.openedAt) >= b.cooldown {
+		st = BreakerHalfOpen
 	}
-	return b.snapshotLocked(st)
-}
-
-func (b *breaker) snapshotLocked(st BreakerState) BreakerSnapshot {
-	n := b.cb.Counts()
-	if st != BreakerClosed {
-		n = b.tripped
-	}
-	s := BreakerSnapshot{
-		State:    st,
-		Requests: int(n.TotalSuccesses + n.TotalFailures),
-		Failures: int(n.TotalFailures),
+	s := BreakerSnapshot{State: st}
+	if st == BreakerClosed {
+		s.Requests, s.Failures = b.counts(int64(now.Sub(b.epoch) / b.bucket))
+	} else {
+		s.Requests, s.Failures = b.trippedReq, b.trippedFail
 	}
 	if s.Requests > 0 {
-		s.FailureRate = float64(n.TotalFailures) / float64(s.Requests)
+		s.FailureRate = float64(s.Failures) / float64(s.Requests)
 	}
 	switch b.force {
 	case ForceOpen:
@@ -244,8 +296,11 @@ func (b *breaker) snapshotLocked(st BreakerState) BreakerSnapshot {
 		s.State, s.Forced = BreakerClosed, "closed"
 	}
 	if st == BreakerOpen && b.force == ForceNone {
-		s.HalfOpenIn = max(0, b.cooldown-time.Since(b.openedAt))
+		s.HalfOpenIn = max(0, b.cooldown-now.Sub(b.openedAt))
 		s.HalfOpenInMS = Millis(s.HalfOpenIn)
+	}
+	if left := b.heldTill.Sub(now); left > 0 && b.force != ForceClosed {
+		s.HeldFor, s.HeldForMS = left, Millis(left)
 	}
 	return s
 }

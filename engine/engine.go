@@ -14,9 +14,9 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"golang.org/x/sync/semaphore"
 
@@ -29,6 +29,8 @@ import (
 // outlive sessions. The zero value is not usable: call [New].
 type Engine struct {
 	cfg    *config.Config
+	clock  providers.Clock
+	seed   int64
 	models map[string]*model
 	order  []*model
 	slots  *semaphore.Weighted // max_concurrency
@@ -56,26 +58,41 @@ type model struct {
 	stats   modelStats
 }
 
-// New builds an engine for cfg. clients maps every model id of cfg to the
-// provider that serves it.
-func New(cfg *config.Config, clients map[string]providers.Provider) (*Engine, error) {
+// Option changes how [New] builds an engine.
+type Option func(*Engine)
+
+// WithClock makes the engine (its sessions, timeouts, hedge delays and
+// breakers) read time from c instead of the real clock.
+func WithClock(c providers.Clock) Option { return func(e *Engine) { e.clock = c } }
+
+// WithSeed seeds what the engine draws at random (the order a council's
+// reviewers see the answers in), for reproducible sessions.
+func WithSeed(seed int64) Option { return func(e *Engine) { e.seed = seed } }
+
+// New builds an engine for cfg, a validated config. clients maps every
+// model id of cfg to the provider that serves it.
+func New(cfg *config.Config, clients map[string]providers.Provider, opts ...Option) (*Engine, error) {
 	if cfg == nil {
 		return nil, errors.New("engine: nil config")
 	}
 	e := &Engine{
 		cfg:    cfg,
+		clock:  providers.RealClock,
 		models: make(map[string]*model, len(cfg.Models)),
 		slots:  semaphore.NewWeighted(int64(max(cfg.MaxConcurrency, 1))),
 	}
+	for _, o := range opts {
+		o(e)
+	}
 	e.ctx, e.stop = context.WithCancel(context.Background())
-	e.watch.e, e.watch.epoch = e, time.Now()
+	e.watch.e, e.watch.epoch = e, e.clock.Now()
 	for _, mc := range cfg.Models {
 		c := clients[mc.ID]
 		if c == nil {
 			return nil, fmt.Errorf("engine: no provider for model %q", mc.ID)
 		}
 		m := &model{cfg: mc, kind: cfg.Providers[mc.Provider].Kind, client: c,
-			breaker: newBreaker(mc.ID, cfg.Breaker)}
+			breaker: newBreaker(cfg.Breaker, e.clock)}
 		e.models[mc.ID] = m
 		e.order = append(e.order, m)
 	}
@@ -93,7 +110,7 @@ func (e *Engine) Close() {
 	e.mu.Lock()
 	e.closed = true
 	for s := e.live; s != nil; s = s.liveNext {
-		s.cancel(causeUser)
+		s.cancel(causeShutdown)
 	}
 	e.mu.Unlock()
 	e.stop()
@@ -155,12 +172,14 @@ func (e *Engine) Run(ctx context.Context, req SessionRequest, onEvent func(Event
 }
 
 // Health returns every model's breaker, latency and recent outcomes, in
-// config order.
+// config order. It changes nothing: a breaker whose cooldown has passed
+// reads half_open, and reports its move there in the next session that
+// calls the model.
 func (e *Engine) Health() []ModelHealth {
 	out := make([]ModelHealth, 0, len(e.order))
 	for _, m := range e.order {
 		h := ModelHealth{ID: m.cfg.ID, Provider: m.cfg.Provider, ProviderKind: m.kind}
-		h.Breaker, _ = m.breaker.snapshot()
+		h.Breaker = m.breaker.snapshot()
 		h.Latency, h.Recent = m.stats.snapshot()
 		if t, ok := m.client.(tunable); ok {
 			h.Knobs = t.Knobs()
@@ -244,3 +263,21 @@ func (h *hedgeBudget) take(i int, maxExtra float64) bool {
 }
 
 func sessionID(n int64) string { return "s" + strconv.FormatInt(n, 10) }
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func joinList(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
+// modelIDs lists the configured model ids in config order.
+func (e *Engine) modelIDs() []string {
+	ids := make([]string, len(e.order))
+	for i, m := range e.order {
+		ids[i] = m.cfg.ID
+	}
+	return ids
+}

@@ -591,8 +591,11 @@ func TestUserCancel(t *testing.T) {
 		time.AfterFunc(100*time.Millisecond, cancel)
 		evs, sum := collect(e, ctx, SessionRequest{Prompt: "x"})
 		c, ok := find(evs, AttemptCancelled, "a")
-		if !ok || c.Reason != ReasonUser || sum.Status != StatusFailed || sum.Elapsed != 100*time.Millisecond {
-			t.Errorf("got %+v, %s at %v; want cancelled/user, failed at 100ms", c, sum.Status, sum.Elapsed)
+		if !ok || c.Reason != ReasonUser || sum.Status != StatusCancelled || sum.Elapsed != 100*time.Millisecond {
+			t.Errorf("got %+v, %s at %v; want cancelled/user, session cancelled at 100ms", c, sum.Status, sum.Elapsed)
+		}
+		if len(sum.Degraded) != 0 || sum.Error != "cancelled by the user" {
+			t.Errorf("degraded %v error %q; want none and the cancel named", sum.Degraded, sum.Error)
 		}
 	})
 }

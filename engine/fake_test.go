@@ -26,6 +26,8 @@ type script struct {
 type fake struct {
 	mu       sync.Mutex
 	scripts  func(call int) script
+	byReq    func(req providers.Request) script // when set, instead of scripts
+	reqs     []providers.Request                // every request seen
 	calls    int
 	active   atomic.Int32
 	peak     atomic.Int32
@@ -37,10 +39,32 @@ func newFake(f func(call int) script) *fake { return &fake{scripts: f, start: ti
 
 func fixed(s script) *fake { return newFake(func(int) script { return s }) }
 
+// byKind is a fake that answers each kind of request with its own script
+// (a member's answer, a review, a synthesis, a vote); a kind it has no
+// script for fails as invalid.
+func byKind(f func(req providers.Request) script) *fake {
+	fk := newFake(nil)
+	fk.byReq = f
+	return fk
+}
+
+// requests returns the requests the fake has seen.
+func (f *fake) requests() []providers.Request {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]providers.Request(nil), f.reqs...)
+}
+
 func (f *fake) Stream(ctx context.Context, req providers.Request) (providers.Stream, error) {
 	f.mu.Lock()
-	sc := f.scripts(f.calls)
+	var sc script
+	if f.byReq != nil {
+		sc = f.byReq(req)
+	} else {
+		sc = f.scripts(f.calls)
+	}
 	f.calls++
+	f.reqs = append(f.reqs, req)
 	f.mu.Unlock()
 	n := f.active.Add(1)
 	for {

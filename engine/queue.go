@@ -95,7 +95,10 @@ func (q *eventQueue) open(t EventType, attempt int) (ev *Event, merged bool) {
 
 // another is open for a further event under the same lock, before commit.
 func (q *eventQueue) another(t EventType, attempt int) (ev *Event, merged bool) {
-	track := attempt >= 0 && attempt < len(q.lastDelta)
+	for attempt >= len(q.lastDelta) {
+		q.lastDelta = append(q.lastDelta, -1) // a session may launch any number of attempts
+	}
+	track := attempt >= 0
 	if t == Delta && track {
 		if i := q.lastDelta[attempt]; i >= 0 {
 			return &q.buf[i], true

@@ -44,19 +44,35 @@ func (s *session) summary() *Summary {
 		sum.CostUSD += a.cost
 	}
 	s.breakerStates(sum)
+	sum.Degraded = noReasons
 	switch {
+	case s.answer == "" && s.userCancelled():
+		sum.Status = StatusCancelled
+		sum.Error = s.noAnswer()
 	case s.answer == "":
 		sum.Status = StatusFailed
 		if sum.Error == "" {
 			sum.Error = "no answer"
 		}
-	case s.degraded:
+	case len(s.degraded) > 0:
 		sum.Status = StatusDegraded
+		sum.Degraded = s.degraded
 	default:
 		sum.Status = StatusDecided
 	}
+	if s.stages != nil {
+		sum.Stages = s.stages
+	}
+	if c := s.council; c != nil {
+		sum.Rankings, sum.Borda, sum.Chairman, sum.Synthesis = c.rankings, c.borda, c.chairman, c.synthesis
+	}
+	sum.Route = s.route
 	return sum
 }
+
+// noReasons is the degraded list of a session that is not degraded: an
+// empty list, never null, in JSON.
+var noReasons = []string{}
 
 // modelResults appends each attempt's line to models. It and breakerStates
 // are apart from summary so that their frames are not on the stack
@@ -67,6 +83,7 @@ func (s *session) modelResults(models []ModelResult) []ModelResult {
 	for _, a := range s.attempts {
 		models = append(models, ModelResult{})
 		r := &models[len(models)-1]
+		r.Attempt, r.Stage = a.id(), a.stage
 		r.ID, r.Provider, r.Role, r.Status = a.m.cfg.ID, a.m.cfg.Provider, a.role, a.status
 		r.Reason, r.Error, r.Vote, r.Text = string(a.reason), a.err, a.vote, a.text.String()
 		r.InputTokens, r.OutputTokens, r.CostUSD = a.usage.InputTokens, a.usage.OutputTokens, a.cost
@@ -79,7 +96,6 @@ func (s *session) modelResults(models []ModelResult) []ModelResult {
 		}
 		if a.status == AttemptFailedStatus || a.status == AttemptTimeout {
 			r.Reason = a.kind.String()
-			s.degraded = true
 		}
 	}
 	return models
@@ -90,6 +106,11 @@ func (s *session) modelResults(models []ModelResult) []ModelResult {
 //go:noinline
 func (s *session) breakerStates(sum *Summary) {
 	for _, m := range s.models {
-		sum.Breakers[m.cfg.ID] = m.breaker.settled()
+		sum.Breakers[m.cfg.ID] = m.breaker.snapshot()
+	}
+	for _, a := range s.attempts { // models from outside the tier: an escalation, a chairman
+		if _, ok := sum.Breakers[a.m.cfg.ID]; !ok {
+			sum.Breakers[a.m.cfg.ID] = a.m.breaker.snapshot()
+		}
 	}
 }

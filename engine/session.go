@@ -4,9 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/council-dev/council/engine/config"
@@ -27,6 +26,7 @@ var (
 	causePrimaryWon = &cancelCause{ReasonPrimaryWon}
 	causeBudget     = &cancelCause{ReasonBudget}
 	causeUser       = &cancelCause{ReasonUser}
+	causeShutdown   = &cancelCause{ReasonShutdown}
 )
 
 // errModelTimeout is the cause of an attempt stopped by per_model_timeout.
@@ -38,24 +38,33 @@ var ErrUnknownModel = errors.New("unknown model")
 // ErrClosed is returned by [Engine.Start] once [Engine.Close] has been called.
 var ErrClosed = errors.New("engine closed")
 
+// ErrPromptTooLarge is returned by [Engine.Start] for a prompt over
+// limits.max_prompt_bytes.
+var ErrPromptTooLarge = errors.New("prompt too large")
+
 // inlineAttempts is how many attempts a session holds inside itself
 // without allocating: enough for an 8-way race, or 7 voters and an
 // escalation. Eight keep a session within a 3.5 KB size class; a ninth
 // attempt is allocated on its own.
 const inlineAttempts = 8
 
-// session is one prompt under one strategy.
+// session is one prompt under one strategy. Its strategy drives it
+// through the toolkit (toolkit.go) on the session goroutine.
 type session struct {
 	e        *Engine
 	id       string
 	strategy config.Strategy
+	run      strategyFunc
 	tierName string
 	tier     config.TierConfig
 	prompt   string
 	models   []*model
-	start    time.Time
-	base     time.Duration   // start in engine time (see watchdog)
-	caller   context.Context // the ctx given to Start
+	// explicitModels: the request named its models, so a route's tier
+	// does not replace them.
+	explicitModels bool
+	start          time.Time
+	base           time.Duration   // start in engine time (see watchdog)
+	caller         context.Context // the ctx given to Start
 	// stopCaller unregisters the session from caller's cancellation.
 	stopCaller func() bool
 	baseReq    [2]providers.Request // text and classify requests, Model unset
@@ -63,17 +72,18 @@ type session struct {
 	q          eventQueue
 	// livePrev and liveNext link the engine's live sessions, for Close.
 	livePrev, liveNext *session
-	// results carries the index of each attempt that has finished: a
-	// channel of integers is one allocation, of pointers two.
-	results chan int32
+	// box is where finished attempts report; pending counts the attempts
+	// launched that the strategy has not taken from it yet.
+	box     mailbox
 	pending int
-	// reported counts the attempts that have not yet reported, so that a
-	// session with nothing left to decide waits for them all with one
+	// unreported counts the attempts that have not yet reported, so that
+	// a session with nothing left to decide waits for them all with one
 	// wake-up rather than one each (see awaitAll).
 	unreported sync.WaitGroup
 
 	// cmu guards attempts (appended by the session goroutine, walked by
-	// whoever cancels the session) and cause.
+	// whoever cancels the session), cause, and the tier's timeouts (which
+	// the router may change, and the watchdog reads).
 	cmu      sync.Mutex
 	attempts []*attempt
 	cause    error // why the session was cancelled; nil while it runs
@@ -93,41 +103,14 @@ type session struct {
 	invalid    int
 	tieBreak   string
 	hedgeFired bool
-	degraded   bool
-}
-
-// attempt is one call to one model within a session. Its fields after
-// startedAt are written by its goroutine and read by the session only after
-// the attempt has reported on s.results.
-type attempt struct {
-	s   *session
-	idx int
-	// running is set while the watchdog watches the attempt.
-	running atomic.Bool
-	// reported is set by the session when the attempt has reported.
-	reported          bool
-	gotFirst, started bool
-	kind              providers.Kind
-	m                 *model
-	role              Role
-	ctx               attemptCtx
-	done              func(error)        // the breaker's callback for this call
-	base              *providers.Request // the session's request, for the model to be set
-	// deadline is when per_model_timeout ends the attempt (since the
-	// session start); 0 for none.
-	deadline time.Duration
-	// lastChunk is when the latest chunk came (since the session start; 0
-	// before the first token), for the watchdog's stall check.
-	lastChunk atomic.Int64
-
-	startedAt, firstTok, endedAt time.Duration
-	text                         answerText
-	usage                        providers.Usage
-	status                       AttemptStatus
-	reason                       Reason
-	err                          string
-	cost                         float64
-	vote                         string
+	// degraded lists why the answer came with less redundancy than asked;
+	// ownDegraded is set by a strategy that names its own reasons instead
+	// of the generic model_failed / model_skipped.
+	degraded    []string
+	ownDegraded bool
+	stages      []StageResult
+	council     *councilResult
+	route       *Route
 }
 
 // Start begins a session and returns its events. The channel is closed
@@ -150,7 +133,7 @@ func (e *Engine) Start(ctx context.Context, req SessionRequest) (<-chan Event, e
 	}
 	e.wg.Add(1)
 	e.mu.Unlock()
-	go s.run() // which calls e.wg.Done
+	go s.runSession() // which calls e.wg.Done
 	return s.q.out, nil
 }
 
@@ -159,8 +142,12 @@ func (e *Engine) newSession(ctx context.Context, req SessionRequest) (*session, 
 	if strategy == "" {
 		strategy = e.cfg.DefaultStrategy
 	}
-	if _, err := config.ParseStrategy(string(strategy)); err != nil {
-		return nil, err
+	run := strategyTable[strategy]
+	if run == nil {
+		return nil, fmt.Errorf("unknown strategy %q (want %s)", strategy, strategyNames())
+	}
+	if max := e.cfg.Limits.MaxPromptBytes; max > 0 && len(req.Prompt) > max {
+		return nil, fmt.Errorf("%w: %d bytes, over limits.max_prompt_bytes (%d)", ErrPromptTooLarge, len(req.Prompt), max)
 	}
 	tierName := req.Tier
 	if tierName == "" {
@@ -168,37 +155,40 @@ func (e *Engine) newSession(ctx context.Context, req SessionRequest) (*session, 
 	}
 	tier, ok := e.cfg.Tiers[tierName]
 	if !ok {
-		return nil, fmt.Errorf("unknown tier %q", tierName)
+		return nil, fmt.Errorf("unknown tier %q (tiers: %s)", tierName, joinList(e.cfg.TierOrder()))
 	}
 	ids := req.Models
+	explicit := len(ids) > 0
 	if len(ids) == 0 {
 		ids = tier.Models
 	}
 	if len(ids) == 0 {
 		return nil, fmt.Errorf("tier %q has no models", tierName)
 	}
-	s := &session{e: e, strategy: strategy, tierName: tierName, tier: tier, prompt: req.Prompt}
+	s := &session{e: e, strategy: strategy, run: run, tierName: tierName, tier: tier, prompt: req.Prompt, explicitModels: explicit}
 	s.models = s.modelBuf[:0]
-	for _, id := range ids {
+	for i, id := range ids {
 		m, ok := e.models[id]
 		if !ok {
-			return nil, fmt.Errorf("%w %q", ErrUnknownModel, id)
+			return nil, fmt.Errorf("%w %q (models: %s)", ErrUnknownModel, id, joinList(e.modelIDs()))
+		}
+		if slices.Contains(ids[:i], id) {
+			return nil, fmt.Errorf("model %q is listed twice: each model is called once per session", id)
 		}
 		s.models = append(s.models, m)
 	}
 	s.id = sessionID(e.nsess.Add(1))
 	s.newSummary()
-	maxAttempts := len(s.models) + 1 // an escalation may follow the voters
 	s.attempts = s.attemptPtr[:0]
-	s.results = make(chan int32, maxAttempts)
-	s.q.init(maxAttempts, &e.wg, e.ctx.Done())
+	s.box.init()
+	s.q.init(len(s.models)+1, &e.wg, e.ctx.Done())
 	s.caller = ctx
-	s.start = time.Now()
+	s.start = e.clock.Now()
 	s.base = s.start.Sub(e.watch.epoch)
 	return s, nil
 }
 
-func (s *session) since() time.Duration { return time.Since(s.start) }
+func (s *session) since() time.Duration { return s.e.clock.Now().Sub(s.start) }
 
 // emitWith queues an event of type t about attempt (or -1), built in
 // place in the queue: fill, when not nil, sets its other fields (under the
@@ -241,6 +231,7 @@ func (s *session) fillAttempt(e *Event, merged bool, t EventType, a *attempt, no
 		e.Text += text
 	} else {
 		e.Type, e.Session, e.T, e.Model, e.Role, e.Text = t, s.id, now, a.m.cfg.ID, a.role, text
+		e.Attempt, e.Stage = a.id(), a.stage
 	}
 }
 
@@ -257,27 +248,27 @@ func (s *session) cancel(cause error) {
 	}
 }
 
-// cancelled reports whether the session was cancelled.
-func (s *session) cancelled() bool {
+// cancelledBy returns why the session was cancelled, nil while it runs.
+func (s *session) cancelledBy() error {
 	s.cmu.Lock()
 	defer s.cmu.Unlock()
-	return s.cause != nil
+	return s.cause
 }
 
-// run is the session goroutine. It calls its phases one after another,
-// so that each one's frame is gone before the next: a new goroutine starts
-// on a small stack, and a deep one is copied to a larger stack first, which
-// cost a session more than its breakers.
-func (s *session) run() {
+// userCancelled reports whether the user (or the engine's shutdown)
+// cancelled the session: its outcome is then "cancelled", never a failure.
+func (s *session) userCancelled() bool {
+	c := s.cancelledBy()
+	return c == causeUser || c == causeShutdown
+}
+
+// runSession is the session goroutine. It calls its phases one after
+// another, so that each one's frame is gone before the next: a new
+// goroutine starts on a small stack, and a deep one is copied to a larger
+// stack first, which cost a session more than its breakers.
+func (s *session) runSession() {
 	s.begin()
-	switch s.strategy {
-	case config.Race:
-		s.race()
-	case config.Hedge:
-		s.hedge()
-	case config.Consensus:
-		s.consensus()
-	}
+	s.run(s)
 	s.end()
 }
 
@@ -291,7 +282,7 @@ func (s *session) begin() {
 		s.stopCaller = context.AfterFunc(s.caller, func() { s.cancel(causeUser) })
 	}
 	if !s.e.track(s) {
-		s.cancel(causeUser)
+		s.cancel(causeShutdown)
 	}
 	// Tracked first: the watchdog finds a session's deadlines on the
 	// engine's live list.
@@ -339,238 +330,15 @@ func (s *session) baseRequest(role Role) *providers.Request {
 	return r
 }
 
-// launch starts an attempt of m, unless its breaker is open: then the
-// model is skipped with an event and launch returns nil.
-func (s *session) launch(m *model, role Role) *attempt {
-	var a *attempt
-	if n := len(s.attempts); n < len(s.attemptBuf) {
-		a = &s.attemptBuf[n]
-	} else {
-		a = new(attempt)
-	}
-	a.s, a.idx, a.m, a.role, a.base = s, len(s.attempts), m, role, s.baseRequest(role)
-	a.ctx.caller = &s.caller
-	s.cmu.Lock()
-	s.attempts = append(s.attempts, a)
-	a.ctx.cause = s.cause // a session cancelled already starts it cancelled
-	s.cmu.Unlock()
-	done, changes, ok := m.breaker.allow()
-	s.breakerEvents(a, changes)
-	if !ok {
-		a.status, a.reason = AttemptSkippedStatus, ReasonBreakerOpen
-		s.degraded = true
-		m.stats.addOutcome(OutcomeSkipped)
-		s.emitWith(a.idx, AttemptSkipped, func(e *Event) { e.Model, e.Role, e.Reason = m.cfg.ID, role, ReasonBreakerOpen })
-		return nil
-	}
-	a.done = done
-	s.pending++
-	s.unreported.Add(1)
-	go a.run()
-	return a
+// userRequest is a request of kind k with one user message and a system
+// prompt, for an attempt with a request of its own (a reviewer, the
+// chairman, the classifier).
+func userRequest(k providers.RequestKind, system, content string) *providers.Request {
+	return &providers.Request{Kind: k, System: system, Messages: []providers.Message{{Role: "user", Content: content}}}
 }
 
 func (s *session) breakerEvents(a *attempt, changes []breakerChange) {
 	for _, c := range changes {
 		s.emitWith(a.idx, BreakerChanged, func(e *Event) { e.Model, e.From, e.To = a.m.cfg.ID, c.from, c.to })
 	}
-}
-
-// awaitAll waits until every running attempt has reported; next then
-// returns their results without waiting. A session that has decided calls
-// it after cancelling the rest: waking once for all of them, not once per
-// attempt, was a tenth of an 8-way race.
-func (s *session) awaitAll() { s.unreported.Wait() }
-
-// next waits for the next attempt to report.
-func (s *session) next() *attempt {
-	a := s.attempts[<-s.results]
-	a.reported = true
-	s.pending--
-	return a
-}
-
-// cancelRunning cancels every attempt still running.
-func (s *session) cancelRunning(cause *cancelCause) {
-	for _, a := range s.attempts {
-		if !a.reported {
-			a.ctx.cancel(cause)
-		}
-	}
-}
-
-// win makes a the session's winner.
-func (s *session) win(a *attempt) {
-	a.status = AttemptWon
-	s.winner = a
-	s.answer = a.text.String()
-	s.emitWith(-1, Decided, func(e *Event) { e.Model, e.Text = a.m.cfg.ID, s.answer })
-}
-
-func (a *attempt) run() {
-	s := a.s
-	defer func() {
-		s.results <- int32(a.idx)
-		s.unreported.Done()
-	}()
-	if !s.e.slots.TryAcquire(1) {
-		s.emitAttempt(AttemptQueued, a, s.since(), "")
-		if s.e.slots.Acquire(&a.ctx, 1) != nil {
-			a.finish(a.ctx.Cause())
-			return
-		}
-	}
-	defer s.e.slots.Release(1)
-	a.started = true
-	a.startedAt = s.since()
-	s.emitAttempt(AttemptStarted, a, a.startedAt, "")
-
-	if d := s.tier.PerModelTimeout.Duration; d > 0 {
-		a.deadline = a.startedAt + d
-	}
-	s.e.watch.watch(a)
-	defer s.e.watch.unwatch(a)
-
-	req := *a.base
-	req.Model, req.MaxTokens = a.m.cfg.Model, a.m.cfg.MaxTokens
-	stream, err := a.m.client.Stream(&a.ctx, req)
-	if err == nil {
-		for stream.Next() {
-			c := stream.Chunk()
-			if c.Usage != nil {
-				a.usage = *c.Usage
-			}
-			if c.Text == "" {
-				continue
-			}
-			now := s.since()
-			a.text.WriteString(c.Text)
-			if !a.gotFirst {
-				a.gotFirst = true
-				a.firstTok = now
-				s.emitFirst(a, now, c.Text)
-				s.e.watch.streaming(a, now)
-				continue
-			}
-			a.lastChunk.Store(int64(now))
-			s.emitAttempt(Delta, a, now, c.Text)
-		}
-		err = stream.Err()
-		stream.Close()
-	}
-	if err == nil && a.text.Len() == 0 {
-		err = providers.Errorf(providers.KindInvalid, "empty answer")
-	}
-	a.finish(err)
-}
-
-// finish classifies how the attempt ended, emits its final event, and
-// reports to the breaker and the statistics.
-func (a *attempt) finish(err error) {
-	s := a.s
-	a.endedAt = s.since()
-	var out outcome
-	if err == nil {
-		out = outcomeSuccess
-		a.status = AttemptDoneStatus
-	} else {
-		var cc *cancelCause
-		switch cause := a.ctx.Cause(); {
-		case cause == nil:
-			a.status, a.kind, a.err = AttemptFailedStatus, providers.KindOf(err), err.Error()
-			out = outcomeFailure
-		case errors.As(cause, &cc):
-			a.status, a.reason = AttemptCancelledStatus, cc.reason
-			out = outcomeExcluded
-		case cause == errModelTimeout:
-			a.status, a.kind = AttemptTimeout, providers.KindTimeout
-			a.err = fmt.Sprintf("no answer within per_model_timeout %s", s.tier.PerModelTimeout.Duration)
-			out = outcomeFailure
-		case errors.Is(cause, providers.ErrStalled):
-			a.status, a.kind = AttemptFailedStatus, providers.KindStalled
-			a.err = fmt.Sprintf("stream silent for stall_timeout %s", s.tier.StallTimeout.Duration)
-			out = outcomeFailure
-		default: // the caller's context: the user cancelled
-			a.status, a.reason = AttemptCancelledStatus, ReasonUser
-			out = outcomeExcluded
-		}
-	}
-	a.fillUsage()
-	a.emitEnd()
-	switch out {
-	case outcomeSuccess:
-		a.m.stats.addOK(a.firstTok-a.startedAt, a.endedAt-a.startedAt)
-	case outcomeFailure:
-		a.m.stats.addOutcome(OutcomeFailed)
-	default:
-		a.m.stats.addOutcome(OutcomeCancelled)
-	}
-	if a.started || a.done != nil {
-		s.breakerEvents(a, a.m.breaker.report(a.done, out))
-	}
-}
-
-// answerText accumulates a stream's text. An answer that comes in one
-// chunk (an instant provider, a cached reply, a one-word vote) is kept as
-// the chunk's own string, without a copy; a second chunk starts a builder.
-type answerText struct {
-	one string
-	b   strings.Builder
-}
-
-func (t *answerText) WriteString(s string) {
-	switch {
-	case t.b.Len() > 0:
-		t.b.WriteString(s)
-	case t.one == "":
-		t.one = s
-	default:
-		t.b.Grow(len(t.one) + len(s))
-		t.b.WriteString(t.one)
-		t.b.WriteString(s)
-		t.one = ""
-	}
-}
-
-func (t *answerText) String() string {
-	if t.b.Len() > 0 {
-		return t.b.String()
-	}
-	return t.one
-}
-
-func (t *answerText) Len() int { return len(t.one) + t.b.Len() }
-
-// emitEnd queues the attempt's final event, built in place.
-func (a *attempt) emitEnd() {
-	s := a.s
-	e, _ := s.q.open(AttemptDone, a.idx)
-	e.Session, e.T, e.Model = s.id, a.endedAt, a.m.cfg.ID
-	e.InputTokens, e.OutputTokens, e.Cost = a.usage.InputTokens, a.usage.OutputTokens, a.cost
-	switch a.status {
-	case AttemptDoneStatus:
-		e.Type, e.Text = AttemptDone, a.text.String()
-	case AttemptCancelledStatus:
-		e.Type, e.Reason = AttemptCancelled, a.reason
-	default:
-		e.Type, e.Kind, e.Err = AttemptFailed, a.kind, a.err
-	}
-	s.q.commit()
-}
-
-// fillUsage estimates tokens the provider did not report (a cancelled
-// stream rarely gets its usage chunk) and prices the attempt: a cancelled
-// attempt's burn is a real cost.
-func (a *attempt) fillUsage() {
-	if !a.started {
-		return
-	}
-	if a.usage.InputTokens == 0 {
-		a.usage.InputTokens = (len(a.s.prompt) + 3) / 4
-	}
-	if a.usage.OutputTokens == 0 && a.text.Len() > 0 {
-		a.usage.OutputTokens = (a.text.Len() + 3) / 4
-	}
-	a.cost = (float64(a.usage.InputTokens)*a.m.cfg.InputPerMTok +
-		float64(a.usage.OutputTokens)*a.m.cfg.OutputPerMTok) / 1e6
 }

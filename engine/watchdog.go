@@ -28,12 +28,12 @@ type watchdog struct {
 	e     *Engine
 	epoch time.Time // engine time 0
 	mu    sync.Mutex
-	timer *time.Timer
+	timer providers.Timer
 	at    atomic.Int64 // engine time the timer fires at; 0: not set; -1: stopped
 }
 
 // now is the engine time: the time since the epoch.
-func (w *watchdog) now() time.Duration { return time.Since(w.epoch) }
+func (w *watchdog) now() time.Duration { return w.e.clock.Now().Sub(w.epoch) }
 
 // watch starts watching an attempt that has just started; its deadline is
 // set.
@@ -51,7 +51,7 @@ func (w *watchdog) unwatch(a *attempt) { a.running.Store(false) }
 // streaming tells the watchdog that a's first token came at t (session
 // time), so its stall deadline now applies.
 func (w *watchdog) streaming(a *attempt, t time.Duration) {
-	stall := a.s.tier.StallTimeout.Duration
+	stall := a.stall
 	if stall <= 0 {
 		return
 	}
@@ -78,7 +78,7 @@ func (w *watchdog) arm(t time.Duration) {
 	w.at.Store(int64(t))
 	d := max(t-w.now(), 0)
 	if w.timer == nil {
-		w.timer = time.AfterFunc(d, w.check)
+		w.timer = w.e.clock.AfterFunc(d, w.check)
 	} else {
 		w.timer.Reset(d)
 	}
@@ -125,14 +125,16 @@ func (s *session) overdue(now time.Duration) time.Duration {
 			next = t
 		}
 	}
-	if b := s.tier.Timeout.Duration; b > 0 {
+	s.cmu.Lock()
+	b := s.tier.Timeout.Duration
+	s.cmu.Unlock()
+	if b > 0 {
 		if now >= b {
 			s.cancel(causeBudget)
 			return 0
 		}
 		soonest(b)
 	}
-	stall := s.tier.StallTimeout.Duration
 	s.cmu.Lock()
 	defer s.cmu.Unlock()
 	for _, a := range s.attempts {
@@ -140,8 +142,8 @@ func (s *session) overdue(now time.Duration) time.Duration {
 			continue
 		}
 		due, cause := a.deadline, errModelTimeout
-		if lc := time.Duration(a.lastChunk.Load()); lc > 0 && stall > 0 && (due == 0 || lc+stall < due) {
-			due, cause = lc+stall, providers.ErrStalled
+		if lc := time.Duration(a.lastChunk.Load()); lc > 0 && a.stall > 0 && (due == 0 || lc+a.stall < due) {
+			due, cause = lc+a.stall, providers.ErrStalled
 		}
 		if due > 0 && now >= due {
 			a.ctx.cancel(cause)

@@ -1,0 +1,275 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/council-dev/council/providers"
+)
+
+// attempt is one call to one model within a session: the unit of identity
+// of events, panes and summary rows. Its fields after startedAt are written
+// by its goroutine and read by the session only after the attempt has
+// reported (see mailbox).
+type attempt struct {
+	s   *session
+	idx int
+	// running is set while the watchdog watches the attempt.
+	running atomic.Bool
+	// reported is set by the session when the attempt has reported.
+	reported          bool
+	gotFirst, started bool
+	kind              providers.Kind
+	m                 *model
+	role              Role
+	stage             Stage
+	ctx               attemptCtx
+	ticket            ticket             // the breaker's admission of this call
+	admitted          bool               // the breaker let it through (ticket is valid)
+	req               *providers.Request // what it asks, without the model
+	// perModel and stall are the tier's timeouts when it was launched.
+	perModel, stall time.Duration
+	// deadline is when per_model_timeout ends the attempt (since the
+	// session start); 0 for none.
+	deadline time.Duration
+	// lastChunk is when the latest chunk came (since the session start; 0
+	// before the first token), for the watchdog's stall check.
+	lastChunk atomic.Int64
+
+	startedAt, firstTok, endedAt time.Duration
+	text                         answerText
+	usage                        providers.Usage
+	status                       AttemptStatus
+	reason                       Reason
+	err                          string
+	cost                         float64
+	vote                         string
+}
+
+// attemptIDs are the ids of the first attempts, made once: an id costs no
+// allocation in the common case.
+var attemptIDs = func() (ids [64]string) {
+	for i := range ids {
+		ids[i] = "a" + strconv.Itoa(i+1)
+	}
+	return ids
+}()
+
+// id is the attempt's id in its session: "a1", "a2", ...
+func (a *attempt) id() string {
+	if a.idx < len(attemptIDs) {
+		return attemptIDs[a.idx]
+	}
+	return "a" + strconv.Itoa(a.idx+1)
+}
+
+// errAnswerTooLarge ends an attempt whose answer passed limits.max_answer_bytes.
+var errAnswerTooLarge = errors.New("answer too large")
+
+func (a *attempt) run() {
+	s := a.s
+	defer func() {
+		s.box.put(int32(a.idx))
+		s.unreported.Done()
+	}()
+	if !s.e.slots.TryAcquire(1) {
+		s.emitAttempt(AttemptQueued, a, s.since(), "")
+		if s.e.slots.Acquire(&a.ctx, 1) != nil {
+			a.finish(a.ctx.Cause())
+			return
+		}
+	}
+	defer s.e.slots.Release(1)
+	a.started = true
+	a.startedAt = s.since()
+	s.emitAttempt(AttemptStarted, a, a.startedAt, "")
+
+	if a.perModel > 0 {
+		a.deadline = a.startedAt + a.perModel
+	}
+	s.e.watch.watch(a)
+	defer s.e.watch.unwatch(a)
+
+	req := *a.req
+	req.Model = a.m.cfg.Model
+	if req.MaxTokens == 0 {
+		req.MaxTokens = a.m.cfg.MaxTokens
+	}
+	maxAnswer := s.e.cfg.Limits.MaxAnswerBytes
+	stream, err := a.m.client.Stream(&a.ctx, req)
+	if err == nil {
+		for stream.Next() {
+			c := stream.Chunk()
+			if c.Usage != nil {
+				a.usage = *c.Usage
+			}
+			if c.Text == "" {
+				continue
+			}
+			now := s.since()
+			if maxAnswer > 0 && a.text.Len()+len(c.Text) > maxAnswer {
+				err = errAnswerTooLarge
+				break
+			}
+			a.text.WriteString(c.Text)
+			if !a.gotFirst {
+				a.gotFirst = true
+				a.firstTok = now
+				s.emitFirst(a, now, c.Text)
+				s.e.watch.streaming(a, now)
+				continue
+			}
+			a.lastChunk.Store(int64(now))
+			s.emitAttempt(Delta, a, now, c.Text)
+		}
+		if err == nil {
+			err = stream.Err()
+		}
+		stream.Close()
+	}
+	if err == nil && a.text.Len() == 0 {
+		err = providers.Errorf(providers.KindInvalid, "empty answer")
+	}
+	a.finish(err)
+}
+
+// finish classifies how the attempt ended, emits its final event, and
+// reports to the breaker and the statistics.
+func (a *attempt) finish(err error) {
+	s := a.s
+	a.endedAt = s.since()
+	var out outcome
+	if err == nil {
+		out = outcomeSuccess
+		a.status = AttemptDoneStatus
+	} else {
+		var cc *cancelCause
+		switch cause := a.ctx.Cause(); {
+		case err == errAnswerTooLarge:
+			a.status, a.kind = AttemptFailedStatus, providers.KindInvalid
+			a.err = fmt.Sprintf("answer larger than limits.max_answer_bytes (%d bytes)", s.e.cfg.Limits.MaxAnswerBytes)
+			out = outcomeFailure
+		case cause == nil:
+			a.status, a.kind, a.err = AttemptFailedStatus, providers.KindOf(err), err.Error()
+			out = outcomeFailure
+		case errors.As(cause, &cc):
+			a.status, a.reason = AttemptCancelledStatus, cc.reason
+			out = outcomeExcluded
+			// A call that was streaming when another answer made it moot
+			// is evidence of health: a model that usually loses races
+			// must not be judged on its failures alone.
+			if a.gotFirst && cc != causeBudget {
+				out = outcomeHealthy
+			}
+		case cause == errModelTimeout:
+			a.status, a.kind = AttemptTimeout, providers.KindTimeout
+			a.err = fmt.Sprintf("no answer within per_model_timeout %s", a.perModel)
+			out = outcomeFailure
+		case errors.Is(cause, providers.ErrStalled):
+			a.status, a.kind = AttemptFailedStatus, providers.KindStalled
+			a.err = fmt.Sprintf("stream silent for stall_timeout %s", a.stall)
+			out = outcomeFailure
+		default: // the caller's context: the user cancelled
+			a.status, a.reason = AttemptCancelledStatus, ReasonUser
+			out = outcomeExcluded
+		}
+	}
+	a.fillUsage()
+	a.emitEnd()
+	switch out {
+	case outcomeSuccess:
+		a.m.stats.addOK(a.firstTok-a.startedAt, a.endedAt-a.startedAt)
+	case outcomeFailure:
+		a.m.stats.addOutcome(OutcomeFailed)
+	default:
+		a.m.stats.addOutcome(OutcomeCancelled)
+	}
+	if a.admitted {
+		var hold time.Duration
+		var pe *providers.Error
+		if out == outcomeFailure && errors.As(err, &pe) {
+			hold = pe.RetryAfter
+		}
+		s.breakerEvents(a, a.m.breaker.report(a.ticket, out, hold))
+	}
+}
+
+// answerText accumulates a stream's text. An answer that comes in one
+// chunk (an instant provider, a cached reply, a one-word vote) is kept as
+// the chunk's own string, without a copy; a second chunk starts a builder.
+type answerText struct {
+	one string
+	b   strings.Builder
+}
+
+func (t *answerText) WriteString(s string) {
+	switch {
+	case t.b.Len() > 0:
+		t.b.WriteString(s)
+	case t.one == "":
+		t.one = s
+	default:
+		t.b.Grow(len(t.one) + len(s))
+		t.b.WriteString(t.one)
+		t.b.WriteString(s)
+		t.one = ""
+	}
+}
+
+func (t *answerText) String() string {
+	if t.b.Len() > 0 {
+		return t.b.String()
+	}
+	return t.one
+}
+
+func (t *answerText) Len() int { return len(t.one) + t.b.Len() }
+
+// emitEnd queues the attempt's final event, built in place.
+func (a *attempt) emitEnd() {
+	s := a.s
+	e, _ := s.q.open(AttemptDone, a.idx)
+	e.Session, e.T, e.Model, e.Role, e.Attempt, e.Stage = s.id, a.endedAt, a.m.cfg.ID, a.role, a.id(), a.stage
+	e.InputTokens, e.OutputTokens, e.Cost = a.usage.InputTokens, a.usage.OutputTokens, a.cost
+	switch a.status {
+	case AttemptDoneStatus:
+		e.Type, e.Text = AttemptDone, a.text.String()
+	case AttemptCancelledStatus:
+		e.Type, e.Reason = AttemptCancelled, a.reason
+	default:
+		e.Type, e.Kind, e.Err = AttemptFailed, a.kind, a.err
+	}
+	s.q.commit()
+}
+
+// fillUsage estimates tokens the provider did not report (a cancelled
+// stream rarely gets its usage chunk) and prices the attempt: a cancelled
+// attempt's burn is a real cost.
+func (a *attempt) fillUsage() {
+	// A call that streamed nothing and reported no usage (refused,
+	// rate limited, unreachable) cost nothing.
+	if !a.started || (a.text.Len() == 0 && a.usage == (providers.Usage{})) {
+		return
+	}
+	if a.usage.InputTokens == 0 {
+		a.usage.InputTokens = (requestLen(a.req) + 3) / 4
+	}
+	if a.usage.OutputTokens == 0 && a.text.Len() > 0 {
+		a.usage.OutputTokens = (a.text.Len() + 3) / 4
+	}
+	a.cost = (float64(a.usage.InputTokens)*a.m.cfg.InputPerMTok +
+		float64(a.usage.OutputTokens)*a.m.cfg.OutputPerMTok) / 1e6
+}
+
+// requestLen is the bytes a request sends: its system prompt and messages.
+func requestLen(r *providers.Request) int {
+	n := len(r.System)
+	for _, m := range r.Messages {
+		n += len(m.Content)
+	}
+	return n
+}

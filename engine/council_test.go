@@ -1,0 +1,452 @@
+package engine
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/council-dev/council/engine/config"
+	"github.com/council-dev/council/providers"
+)
+
+// A strategy that launches two attempts of every model: the results of
+// six attempts must all be taken whatever order the strategy waits in. In
+// the design before the attempt was the unit, attempts reported on a
+// channel sized for one attempt per model plus one, before they were
+// counted done, so this strategy's awaitAll waited for ever (3 models x 2
+// attempts, capacity 4).
+func TestAwaitAllWithTwoAttemptsPerModel(t *testing.T) {
+	register("test-double", func(s *session) {
+		for _, m := range s.models {
+			s.launch(m, RoleRacer, StageNone, nil)
+			s.launch(m, RoleReviewer, StageReview, nil)
+		}
+		s.awaitAll() // every attempt has ended: none may be blocked reporting
+		first := s.next()
+		for s.pending > 0 {
+			s.next()
+		}
+		s.win(first)
+	})
+	defer delete(strategyTable, "test-double")
+	synctest.Test(t, func(t *testing.T) {
+		fakes := map[string]*fake{}
+		for i, id := range []string{"x", "y", "z"} {
+			fakes[id] = fixed(script{ttft: time.Duration(i+1) * 10 * time.Millisecond, text: "answer " + id})
+		}
+		e := newTestEngine(testConfig("x", "y", "z"), fakes)
+		defer e.Close()
+		evs, sum := collect(e, t.Context(), SessionRequest{Prompt: "hi", Strategy: "test-double"})
+		if len(sum.Models) != 6 || sum.Status != StatusDecided {
+			t.Fatalf("got %d rows, status %s; want 6 attempts decided", len(sum.Models), sum.Status)
+		}
+		ids := map[string]bool{}
+		for _, r := range sum.Models {
+			ids[r.Attempt] = true
+		}
+		if len(ids) != 6 {
+			t.Errorf("attempt ids %v, want 6 distinct", ids)
+		}
+		for _, ev := range evs {
+			if ev.Type == AttemptStarted && (ev.Attempt == "" || (ev.Role == RoleReviewer) != (ev.Stage == StageReview)) {
+				t.Errorf("attempt_started %+v: want its attempt id and stage", ev)
+			}
+		}
+	})
+}
+
+// councilFakes answer as council members: text for a member, a ranking
+// for a reviewer (by prefs: the answers whose text names a preferred model
+// first), a synthesis for a chairman.
+type member struct {
+	answer    script
+	review    time.Duration // when the review comes
+	badReview bool          // an unparseable ranking
+	synthErr  error         // the synthesis fails
+}
+
+var responseRE = regexp.MustCompile(`(?m)^Response ([A-Z]):\n(.*)$`)
+
+func councilFake(id string, mb member, prefs []string) *fake {
+	return byKind(func(req providers.Request) script {
+		switch req.Kind {
+		case providers.KindRank:
+			if mb.badReview {
+				return script{ttft: mb.review, text: "They are all fine, I think."}
+			}
+			found := responseRE.FindAllStringSubmatch(req.Prompt(), -1)
+			var out []string
+			for _, p := range prefs {
+				for _, f := range found {
+					if strings.Contains(f[2], "from "+p+".") {
+						out = append(out, fmt.Sprintf("%d. Response %s", len(out)+1, f[1]))
+					}
+				}
+			}
+			return script{ttft: mb.review, text: "A is good. B less so.\n\nFINAL RANKING:\n" + strings.Join(out, "\n")}
+		case providers.KindSynthesize:
+			if mb.synthErr != nil {
+				return script{ttft: 10 * time.Millisecond, err: mb.synthErr}
+			}
+			return script{ttft: 50 * time.Millisecond, gap: time.Millisecond, text: "synthesis by " + id}
+		}
+		return mb.answer
+	})
+}
+
+func answer(id string, at time.Duration) script {
+	return script{ttft: at, text: "answer from " + id + "."}
+}
+
+func councilEngine(t *testing.T, c *config.Config, fakes map[string]*fake) *Engine {
+	t.Helper()
+	c.Council.MinResponses = max(c.Council.MinResponses, 1)
+	return newTestEngine(c, fakes)
+}
+
+func TestCouncilThreeStages(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		prefs := []string{"m1", "m2", "m3"}
+		fakes := map[string]*fake{
+			"m1": councilFake("m1", member{answer: answer("m1", 100*time.Millisecond), review: 100 * time.Millisecond}, prefs),
+			"m2": councilFake("m2", member{answer: answer("m2", 200*time.Millisecond), review: 200 * time.Millisecond}, prefs),
+			"m3": councilFake("m3", member{answer: answer("m3", 300*time.Millisecond), review: 300 * time.Millisecond}, prefs),
+		}
+		c := testConfig("m1", "m2", "m3")
+		c.Council.MinResponses = 3
+		e := councilEngine(t, c, fakes)
+		defer e.Close()
+		evs, sum := collect(e, t.Context(), SessionRequest{Prompt: "Why?", Strategy: config.Council})
+
+		if sum.Status != StatusDecided || sum.Answer != "synthesis by m1" || sum.Synthesis != sum.Answer || sum.Chairman != "m1" {
+			t.Fatalf("got %s %q chairman %q; want decided, m1's synthesis (the Borda leader chairs)", sum.Status, sum.Answer, sum.Chairman)
+		}
+		// m1 is ranked first by m2 and m3 (1 point each of 2 answers shown);
+		// m2 is first for m1 and second for m3.
+		if want := map[string]int{"m1": 2, "m2": 1, "m3": 0}; !mapsEqual(sum.Borda, want) {
+			t.Errorf("borda %v, want %v", sum.Borda, want)
+		}
+		if got := sum.Rankings["m3"]; !slices.Equal(got, []string{"m1", "m2"}) {
+			t.Errorf("m3's ranking %v, want [m1 m2]", got)
+		}
+		var stages []string
+		for _, st := range sum.Stages {
+			stages = append(stages, string(st.Name)+":"+st.Status)
+		}
+		if want := []string{"answers:done", "review:done", "synthesis:done"}; !slices.Equal(stages, want) {
+			t.Errorf("stages %v, want %v", stages, want)
+		}
+		if len(sum.Models) != 7 {
+			t.Errorf("%d attempt rows, want 3 members + 3 reviewers + 1 chairman", len(sum.Models))
+		}
+		if len(sum.Degraded) != 0 {
+			t.Errorf("degraded %v, want none", sum.Degraded)
+		}
+		// Every attempt event carries its attempt and stage; rankings name
+		// stage-1 attempts.
+		members := map[string]string{} // attempt id -> model
+		for _, ev := range evs {
+			if ev.Type == AttemptStarted {
+				if ev.Attempt == "" || ev.Stage == StageNone {
+					t.Errorf("attempt_started without attempt or stage: %+v", ev)
+				}
+				if ev.Stage == StageAnswers {
+					members[ev.Attempt] = ev.Model
+				}
+			}
+		}
+		n := 0
+		for _, ev := range evs {
+			if ev.Type == RankingCast {
+				n++
+				for _, id := range ev.Ranking {
+					if members[id] == "" || members[id] == ev.Model {
+						t.Errorf("ranking_cast %+v names %s, which is not another member's answer", ev, id)
+					}
+				}
+			}
+		}
+		if n != 3 || count(evs, StageStarted) != 3 || count(evs, StageDone) != 3 {
+			t.Errorf("%d rankings, %d stage_started, %d stage_done; want 3 each", n, count(evs, StageStarted), count(evs, StageDone))
+		}
+	})
+}
+
+func mapsEqual(a, b map[string]int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+// Reviewers see the other answers anonymised, never their own, never a
+// model's name, in an order shuffled per reviewer.
+func TestCouncilReviewIsAnonymousShuffledAndExcludesSelf(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ids := []string{"m1", "m2", "m3", "m4", "m5"}
+		fakes := map[string]*fake{}
+		for i, id := range ids {
+			fakes[id] = councilFake(id, member{answer: answer(id, time.Duration(i+1)*10*time.Millisecond), review: 10 * time.Millisecond}, ids)
+		}
+		c := testConfig(ids...)
+		c.Council.MinResponses = 5
+		e := councilEngine(t, c, fakes)
+		defer e.Close()
+		orders := map[string]bool{}
+		for range 4 {
+			collect(e, t.Context(), SessionRequest{Prompt: "Q", Strategy: config.Council})
+		}
+		for _, id := range ids {
+			for _, req := range fakes[id].requests() {
+				if req.Kind != providers.KindRank {
+					continue
+				}
+				p := req.Prompt()
+				if strings.Contains(p, "from "+id+".") {
+					t.Errorf("%s was shown its own answer:\n%s", id, p)
+				}
+				for _, other := range ids {
+					if strings.Contains(strings.ReplaceAll(p, "from "+other+".", ""), other) {
+						t.Errorf("%s's review names model %s:\n%s", id, other, p)
+					}
+				}
+				var order []string
+				for _, f := range responseRE.FindAllStringSubmatch(p, -1) {
+					order = append(order, f[2])
+				}
+				if len(order) != 4 {
+					t.Errorf("%s saw %d answers, want 4", id, len(order))
+				}
+				orders[strings.Join(order, "|")] = true
+			}
+		}
+		if len(orders) < 4 {
+			t.Errorf("only %d distinct orders over 20 reviews: the order is not shuffled", len(orders))
+		}
+	})
+}
+
+// The review stage ends, cancelling the reviewers still at work, the
+// moment the Borda leader cannot be caught.
+func TestCouncilReviewEndsEarlyWhenTheLeaderCannotBeCaught(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		prefs := []string{"m1", "m2", "m3", "m4"}
+		at := map[string]time.Duration{"m1": 5 * time.Second, "m2": 100 * time.Millisecond, "m3": 200 * time.Millisecond, "m4": 300 * time.Millisecond}
+		fakes := map[string]*fake{}
+		for i, id := range prefs {
+			fakes[id] = councilFake(id, member{answer: answer(id, time.Duration(i+1)*10*time.Millisecond), review: at[id]}, prefs)
+		}
+		c := testConfig(prefs...)
+		c.Council.MinResponses = 4
+		e := councilEngine(t, c, fakes)
+		defer e.Close()
+		evs, sum := collect(e, t.Context(), SessionRequest{Prompt: "Q", Strategy: config.Council})
+		// After m2, m3 and m4 have ranked m1 first, m1 has 6 points and
+		// nobody else more than 2 + the 2 that m1's own review can give.
+		var cancelled Event
+		for _, ev := range evs {
+			if ev.Type == AttemptCancelled && ev.Stage == StageReview {
+				cancelled = ev
+			}
+		}
+		if cancelled.Model != "m1" || cancelled.Reason != ReasonDecided {
+			t.Fatalf("cancelled reviewer %+v, want m1's review cancelled (decided)", cancelled)
+		}
+		var review StageResult
+		for _, st := range sum.Stages {
+			if st.Name == StageReview {
+				review = st
+			}
+		}
+		if review.StartedMS+review.ElapsedMS != 340 || review.Status != "done" {
+			t.Errorf("review stage %+v, want done at 340ms (answers at 40ms + the third review at 300ms)", review)
+		}
+		if sum.Borda["m1"] != 6 || sum.Chairman != "m1" {
+			t.Errorf("borda %v chairman %s, want m1 on 6 in the chair", sum.Borda, sum.Chairman)
+		}
+		if len(sum.Degraded) != 0 {
+			t.Errorf("degraded %v: a reviewer cancelled because the vote was decided is not missing", sum.Degraded)
+		}
+	})
+}
+
+func TestCouncilInvalidRankingIsShownAndLeftOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		prefs := []string{"m1", "m2", "m3"}
+		fakes := map[string]*fake{
+			"m1": councilFake("m1", member{answer: answer("m1", 10*time.Millisecond), review: 100 * time.Millisecond}, prefs),
+			"m2": councilFake("m2", member{answer: answer("m2", 20*time.Millisecond), review: 200 * time.Millisecond, badReview: true}, prefs),
+			"m3": councilFake("m3", member{answer: answer("m3", 30*time.Millisecond), review: 300 * time.Millisecond}, prefs),
+		}
+		c := testConfig(prefs...)
+		c.Council.MinResponses = 3
+		e := councilEngine(t, c, fakes)
+		defer e.Close()
+		evs, sum := collect(e, t.Context(), SessionRequest{Prompt: "Q", Strategy: config.Council})
+		var invalid Event
+		for _, ev := range evs {
+			if ev.Type == RankingCast && ev.Invalid {
+				invalid = ev
+			}
+		}
+		if invalid.Model != "m2" || invalid.Raw == "" || invalid.Ranking != nil {
+			t.Fatalf("invalid ranking_cast %+v, want m2's, with its raw text and no ranking", invalid)
+		}
+		if _, ok := sum.Rankings["m2"]; ok {
+			t.Errorf("rankings %v: an invalid ranking must be left out", sum.Rankings)
+		}
+		if !slices.Contains(sum.Degraded, DegradedReviewersMissing) || sum.Status != StatusDegraded {
+			t.Errorf("status %s degraded %v, want degraded with reviewers_missing", sum.Status, sum.Degraded)
+		}
+		// m1 reviews m2 > m3 (1 point to m2), m3 reviews m1 > m2 (1 to m1).
+		if want := map[string]int{"m1": 1, "m2": 1, "m3": 0}; !mapsEqual(sum.Borda, want) {
+			t.Errorf("borda %v, want %v", sum.Borda, want)
+		}
+		if sum.Chairman != "m1" {
+			t.Errorf("chairman %s, want m1 (a Borda tie goes to the earlier answer)", sum.Chairman)
+		}
+	})
+}
+
+func TestParseRanking(t *testing.T) {
+	a, b, c := &attempt{idx: 0}, &attempt{idx: 1}, &attempt{idx: 2}
+	rv := &review{labels: []string{"A", "B", "C"}, shown: []*attempt{a, b, c}}
+	tests := []struct {
+		text string
+		want []*attempt
+	}{
+		{"ok\nFINAL RANKING:\n1. Response C\n2. Response A\n3. Response B", []*attempt{c, a, b}},
+		{"Final ranking: \n- response b\n- response c\n- response a\n", []*attempt{b, c, a}},
+		{"FINAL RANKING: draft\n1. Response A\nFINAL RANKING:\n1. Response B\n2. Response A\n3. Response C", []*attempt{b, a, c}},
+		{"no header\n1. Response A\n2. Response B\n3. Response C", nil},
+		{"FINAL RANKING:\n1. Response A\n2. Response B", nil},                       // one missing
+		{"FINAL RANKING:\n1. Response A\n2. Response A\n3. Response B", nil},        // twice
+		{"FINAL RANKING:\n1. Response A\n2. Response Z\n3. Response B\n4. C", nil}, // unknown label
+	}
+	for _, tt := range tests {
+		got, raw, ok := parseRanking(tt.text, rv)
+		if ok != (tt.want != nil) || !slices.Equal(got, tt.want) {
+			t.Errorf("parseRanking(%q) = %v %v, want %v", tt.text, got, ok, tt.want)
+		}
+		if !ok && raw == "" {
+			t.Errorf("parseRanking(%q): an invalid ranking must keep its raw text", tt.text)
+		}
+	}
+}
+
+func TestCouncilFallbackChairmanAndLastResort(t *testing.T) {
+	boom := providers.Errorf(providers.KindHTTP, "down")
+	prefs := []string{"m1", "m2", "m3"}
+	for _, tt := range []struct {
+		name         string
+		m2fails      bool
+		wantAnswer   string
+		wantDegraded []string
+		wantChair    string
+	}{
+		{"fallback", false, "synthesis by m2", []string{DegradedFallbackChairman}, "m2"},
+		{"every chairman fails", true, "answer from m1.", []string{DegradedFallbackChairman, DegradedNoSynthesis}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				m2 := member{answer: answer("m2", 20*time.Millisecond), review: 100 * time.Millisecond}
+				if tt.m2fails {
+					m2.synthErr = boom
+				}
+				fakes := map[string]*fake{
+					"m1": councilFake("m1", member{answer: answer("m1", 10*time.Millisecond), review: 100 * time.Millisecond, synthErr: boom}, prefs),
+					"m2": councilFake("m2", m2, prefs),
+					"m3": councilFake("m3", member{answer: answer("m3", 30*time.Millisecond), review: 100 * time.Millisecond}, prefs),
+				}
+				c := testConfig(prefs...)
+				c.Council = config.CouncilConfig{MinResponses: 3, Chairman: "m1", FallbackChairman: "m2"}
+				e := councilEngine(t, c, fakes)
+				defer e.Close()
+				_, sum := collect(e, t.Context(), SessionRequest{Prompt: "Q", Strategy: config.Council})
+				if sum.Answer != tt.wantAnswer || sum.Chairman != tt.wantChair || sum.Status != StatusDegraded {
+					t.Errorf("got %s %q chairman %q, want degraded %q chairman %q", sum.Status, sum.Answer, sum.Chairman, tt.wantAnswer, tt.wantChair)
+				}
+				if !slices.Equal(sum.Degraded, tt.wantDegraded) {
+					t.Errorf("degraded %v, want %v", sum.Degraded, tt.wantDegraded)
+				}
+				chairs := 0
+				for _, r := range sum.Models {
+					if r.Role == RoleChairman {
+						chairs++
+					}
+				}
+				if chairs != 2 {
+					t.Errorf("%d chairman attempts, want 2 (the chairman and the fallback)", chairs)
+				}
+			})
+		})
+	}
+}
+
+func TestCouncilMinResponsesAndFewAnswers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ids := []string{"m1", "m2", "m3", "m4", "m5"}
+		boom := providers.Errorf(providers.KindHTTP, "down")
+		fakes := map[string]*fake{}
+		for i, id := range ids {
+			fakes[id] = councilFake(id, member{answer: answer(id, time.Duration(i+1)*100*time.Millisecond), review: 10 * time.Millisecond}, ids)
+		}
+		fakes["m2"] = councilFake("m2", member{answer: script{ttft: 150 * time.Millisecond, err: boom}, review: 10 * time.Millisecond}, ids)
+		c := testConfig(ids...)
+		c.Council.MinResponses = 3
+		e := councilEngine(t, c, fakes)
+		defer e.Close()
+		_, sum := collect(e, t.Context(), SessionRequest{Prompt: "Q", Strategy: config.Council})
+		// m1, m3, m4 answer by 400ms; m5 is cancelled as a straggler.
+		got := map[string]string{}
+		for _, r := range sum.Models {
+			if r.Stage == StageAnswers {
+				got[r.ID] = string(r.Status) + "/" + r.Reason
+			}
+		}
+		want := map[string]string{"m1": "done/", "m2": "failed/http", "m3": "done/", "m4": "done/", "m5": "cancelled/decided"}
+		for id, w := range want {
+			if got[id] != w {
+				t.Errorf("%s: %s, want %s", id, got[id], w)
+			}
+		}
+		if !slices.Equal(sum.Degraded, []string{DegradedFewAnswers}) || sum.Stages[0].ElapsedMS != 400 {
+			t.Errorf("degraded %v, answers stage %+v; want few_answers, done at 400ms", sum.Degraded, sum.Stages[0])
+		}
+	})
+}
+
+func TestCouncilBudgetOverrunFallsBackToTheBordaWinner(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		prefs := []string{"m1", "m2", "m3"}
+		fakes := map[string]*fake{}
+		for i, id := range prefs {
+			fakes[id] = councilFake(id, member{answer: answer(id, time.Duration(i+1)*10*time.Millisecond), review: 100 * time.Millisecond}, prefs)
+		}
+		fakes["m3"] = councilFake("m3", member{answer: answer("m3", 30*time.Millisecond), review: 10 * time.Second}, prefs)
+		c := testConfig(prefs...)
+		c.Council.MinResponses = 3
+		c.Tiers["t"] = config.TierConfig{Models: prefs, Timeout: config.Duration{Duration: time.Second},
+			PerModelTimeout: config.Duration{Duration: 20 * time.Second}, StallTimeout: config.Duration{Duration: 3 * time.Second}}
+		e := councilEngine(t, c, fakes)
+		defer e.Close()
+		_, sum := collect(e, t.Context(), SessionRequest{Prompt: "Q", Strategy: config.Council})
+		if sum.Answer != "answer from m1." || sum.Elapsed != time.Second {
+			t.Errorf("answer %q at %v, want m1's stage-1 answer at the 1s budget", sum.Answer, sum.Elapsed)
+		}
+		for _, r := range []string{DegradedBudget, DegradedNoSynthesis, DegradedReviewersMissing} {
+			if !slices.Contains(sum.Degraded, r) {
+				t.Errorf("degraded %v, want %s among them", sum.Degraded, r)
+			}
+		}
+	})
+}

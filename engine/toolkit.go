@@ -1,0 +1,280 @@
+package engine
+
+import (
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/council-dev/council/engine/config"
+	"github.com/council-dev/council/providers"
+)
+
+// A strategy is a function that drives one session, on the session's own
+// goroutine, through a small toolkit of session methods, the way an HTTP
+// handler is written against a ResponseWriter:
+//
+//   - launch(m, role, stage, req) starts an attempt of model m asking req
+//     (nil: the session's prompt), unless m's breaker holds it back, when it
+//     records the attempt as skipped and returns nil; skip records an
+//     attempt that is not made at all (a hedge withheld by max_extra).
+//   - next() waits for the next launched attempt to end and returns it;
+//     nextOr(c) does the same unless c fires first. pending counts the
+//     attempts launched and not yet taken.
+//   - cancelRunning(cause) cancels every attempt still running, with the
+//     reason its attempt_cancelled will carry; awaitAll() then waits for
+//     them all at once.
+//   - win(a) makes a the winner and its text the answer; decide(model,
+//     answer) decides without a winning attempt (a vote, a synthesis);
+//     fail(msg) says why there is no answer.
+//   - degrade(reason) adds a reason to the summary's degraded list;
+//     stageStart and stageDone bracket a stage.
+//
+// A strategy returns once the session has its result; the session then
+// publishes the summary. Each strategy is one file that registers itself
+// in strategyTable from an init function.
+type strategyFunc func(s *session)
+
+// strategyTable maps a strategy's name to its function.
+var strategyTable = map[config.Strategy]strategyFunc{}
+
+// register adds a strategy to the table.
+func register(name config.Strategy, f strategyFunc) { strategyTable[name] = f }
+
+// strategyNames lists the registered strategies, in config's order first.
+func strategyNames() string {
+	var names []string
+	for _, st := range config.Strategies {
+		if strategyTable[st] != nil {
+			names = append(names, string(st))
+		}
+	}
+	for st := range strategyTable {
+		if !slices.Contains(config.Strategies, st) {
+			names = append(names, string(st))
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+// mailbox is where attempts report that they have ended, in the order
+// they ended. Any number of attempts may report without the session
+// taking them: an attempt never blocks on reporting, so no capacity fixed
+// when the session starts can be overrun by a strategy that launches more.
+type mailbox struct {
+	mu     sync.Mutex
+	q      []int32
+	head   int
+	inline [inlineAttempts]int32
+	signal chan struct{} // holds a wake-up while reports wait
+}
+
+func (b *mailbox) init() {
+	b.q = b.inline[:0]
+	b.signal = make(chan struct{}, 1)
+}
+
+// put reports attempt i; it never blocks.
+func (b *mailbox) put(i int32) {
+	b.mu.Lock()
+	b.q = append(b.q, i)
+	b.mu.Unlock()
+	select {
+	case b.signal <- struct{}{}:
+	default:
+	}
+}
+
+// take returns the next report, if there is one.
+func (b *mailbox) take() (int32, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.head == len(b.q) {
+		return 0, false
+	}
+	i := b.q[b.head]
+	b.head++
+	return i, true
+}
+
+// launch starts an attempt of m in role and stage asking req (nil: the
+// session's base request for role), unless m's breaker or a rate-limit
+// hold keeps it back: then the attempt is recorded as skipped, with an
+// event, and launch returns nil.
+func (s *session) launch(m *model, role Role, stage Stage, req *providers.Request) *attempt {
+	if req == nil {
+		req = s.baseRequest(role)
+	}
+	a := s.newAttempt(m, role, stage, req)
+	tk, changes, why := m.breaker.allow()
+	s.breakerEvents(a, changes)
+	if why != ReasonNone {
+		s.skipped(a, why)
+		return nil
+	}
+	a.ticket, a.admitted = tk, true
+	s.pending++
+	s.unreported.Add(1)
+	go a.run()
+	return a
+}
+
+// newAttempt adds an attempt to the session, not yet started.
+func (s *session) newAttempt(m *model, role Role, stage Stage, req *providers.Request) *attempt {
+	var a *attempt
+	if n := len(s.attempts); n < len(s.attemptBuf) {
+		a = &s.attemptBuf[n]
+	} else {
+		a = new(attempt)
+	}
+	a.s, a.idx, a.m, a.role, a.stage, a.req = s, len(s.attempts), m, role, stage, req
+	a.ctx.caller = &s.caller
+	s.cmu.Lock()
+	a.perModel, a.stall = s.tier.PerModelTimeout.Duration, s.tier.StallTimeout.Duration
+	s.attempts = append(s.attempts, a)
+	a.ctx.cause = s.cause // a session cancelled already starts it cancelled
+	s.cmu.Unlock()
+	return a
+}
+
+// skip records an attempt of m that is not made, for reason.
+func (s *session) skip(m *model, role Role, stage Stage, reason Reason) *attempt {
+	a := s.newAttempt(m, role, stage, s.baseRequest(role))
+	s.skipped(a, reason)
+	return a
+}
+
+func (s *session) skipped(a *attempt, reason Reason) {
+	a.status, a.reason, a.reported = AttemptSkippedStatus, reason, true
+	a.endedAt = s.since()
+	if reason == ReasonBreakerOpen || reason == ReasonRetryAfter {
+		a.m.stats.addOutcome(OutcomeSkipped)
+	}
+	s.emitWith(a.idx, AttemptSkipped, func(e *Event) {
+		e.Model, e.Role, e.Reason, e.Attempt, e.Stage = a.m.cfg.ID, a.role, reason, a.id(), a.stage
+	})
+	if !s.ownDegraded && reason != ReasonHedgeBudget {
+		s.degrade(DegradedModelSkipped)
+	}
+}
+
+// awaitAll waits until every running attempt has reported; next then
+// returns their results without waiting. A session that has decided calls
+// it after cancelling the rest: waking once for all of them, not once per
+// attempt, was a tenth of an 8-way race.
+func (s *session) awaitAll() { s.unreported.Wait() }
+
+// next waits for the next attempt to end. Only call it while pending > 0.
+func (s *session) next() *attempt {
+	a, _ := s.nextOr(nil)
+	return a
+}
+
+// nextOr waits for the next attempt to end, or for c to fire (then it
+// returns nil, true). A nil c never fires.
+func (s *session) nextOr(c <-chan time.Time) (*attempt, bool) {
+	a, fired := s.wait(c, nil)
+	return a, fired != 0
+}
+
+// wait waits for the next attempt to end (fired 0), or for c1 (fired 1)
+// or c2 (fired 2) to fire; a nil channel never fires.
+func (s *session) wait(c1, c2 <-chan time.Time) (a *attempt, fired int) {
+	for {
+		if i, ok := s.box.take(); ok {
+			a := s.attempts[i]
+			a.reported = true
+			s.pending--
+			if !s.ownDegraded && (a.status == AttemptFailedStatus || a.status == AttemptTimeout) {
+				s.degrade(DegradedModelFailed)
+			}
+			return a, 0
+		}
+		select {
+		case <-s.box.signal:
+		case <-c1:
+			return nil, 1
+		case <-c2:
+			return nil, 2
+		}
+	}
+}
+
+// cancelRunning cancels every attempt still running.
+func (s *session) cancelRunning(cause *cancelCause) {
+	for _, a := range s.attempts {
+		if !a.reported {
+			a.ctx.cancel(cause)
+		}
+	}
+}
+
+// win makes a the session's winner.
+func (s *session) win(a *attempt) {
+	a.status = AttemptWon
+	s.winner = a
+	s.answer = a.text.String()
+	s.emitWith(-1, Decided, func(e *Event) { e.Model, e.Text, e.Attempt = a.m.cfg.ID, s.answer, a.id() })
+}
+
+// decide settles the session on answer without a winning attempt; model
+// is who gave it, if anyone did.
+func (s *session) decide(model, answer string) {
+	s.answer = answer
+	s.emitWith(-1, Decided, func(e *Event) { e.Model, e.Text, e.TieBreak = model, answer, s.tieBreak })
+}
+
+// fail says why the session has no answer.
+func (s *session) fail(msg string) {
+	if s.failure == "" {
+		s.failure = msg
+	}
+}
+
+// degrade adds reason to the summary's degraded list, once.
+func (s *session) degrade(reason string) {
+	if !slices.Contains(s.degraded, reason) {
+		s.degraded = append(s.degraded, reason)
+	}
+}
+
+// stageStart announces a stage and returns when it started.
+func (s *session) stageStart(st Stage) time.Duration {
+	now := s.since()
+	s.emitAt(now, -1, StageStarted, func(e *Event) { e.Stage = st })
+	s.stages = append(s.stages, StageResult{Name: st, StartedMS: Millis(now)})
+	return now
+}
+
+// stageDone announces how a stage that started at start ended.
+func (s *session) stageDone(st Stage, start time.Duration, status string) {
+	now := s.since()
+	s.emitAt(now, -1, StageDone, func(e *Event) { e.Stage, e.Status, e.Elapsed = st, status, now-start })
+	for i := range s.stages {
+		if s.stages[i].Name == st {
+			s.stages[i].Status, s.stages[i].ElapsedMS = status, Millis(now-start)
+		}
+	}
+}
+
+// noAnswer explains why no model answered.
+func (s *session) noAnswer() string {
+	switch s.cancelledBy() {
+	case causeBudget:
+		return "no answer within the tier's timeout " + s.tier.Timeout.Duration.String()
+	case causeUser:
+		return "cancelled by the user"
+	case causeShutdown:
+		return "cancelled: the engine shut down"
+	}
+	launched := 0
+	for _, a := range s.attempts {
+		if a.admitted {
+			launched++
+		}
+	}
+	if launched == 0 {
+		return "no model was called: all " + itoa(len(s.attempts)) + " breakers are open"
+	}
+	return "every model failed (" + itoa(launched) + " of " + itoa(len(s.attempts)) + ")"
+}
