@@ -63,7 +63,7 @@ func (s *session) councilAnswers(cc config.CouncilConfig) []*attempt {
 	var answers []*attempt
 	lost := false // a member failed, timed out or was skipped
 	for _, a := range s.attempts {
-		lost = lost || a.status == AttemptSkippedStatus
+		lost = lost || (a.reported && a.status == AttemptSkippedStatus) // reported: skipped at launch
 	}
 	for s.pending > 0 {
 		a := s.next()
