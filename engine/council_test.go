@@ -328,8 +328,8 @@ func TestParseRanking(t *testing.T) {
 		{"Final ranking: \n- response b\n- response c\n- response a\n", []*attempt{b, c, a}},
 		{"FINAL RANKING: draft\n1. Response A\nFINAL RANKING:\n1. Response B\n2. Response A\n3. Response C", []*attempt{b, a, c}},
 		{"no header\n1. Response A\n2. Response B\n3. Response C", nil},
-		{"FINAL RANKING:\n1. Response A\n2. Response B", nil},                       // one missing
-		{"FINAL RANKING:\n1. Response A\n2. Response A\n3. Response B", nil},        // twice
+		{"FINAL RANKING:\n1. Response A\n2. Response B", nil},                      // one missing
+		{"FINAL RANKING:\n1. Response A\n2. Response A\n3. Response B", nil},       // twice
 		{"FINAL RANKING:\n1. Response A\n2. Response Z\n3. Response B\n4. C", nil}, // unknown label
 	}
 	for _, tt := range tests {
