@@ -150,7 +150,7 @@ func (c *cli) setup(path string, seed int64) (*config.Config, *engine.Engine, bo
 	clients, err := buildClients(c.ctx, cfg, seed)
 	if err == nil {
 		var eng *engine.Engine
-		if eng, err = engine.New(cfg, clients); err == nil {
+		if eng, err = engine.New(cfg, clients, engine.WithSeed(seed)); err == nil {
 			return cfg, eng, true
 		}
 	}
@@ -277,8 +277,20 @@ func (c *cli) printSummary(out *bufio.Writer, sum *engine.Summary, repeated bool
 	if sum.Winner != "" {
 		line += " winner " + sum.Winner
 	}
+	if sum.Route != nil {
+		line += fmt.Sprintf(" routed %s (%.2f: %s)", sum.Route.Name, sum.Route.Confidence, sum.Route.Why)
+	}
 	if sum.Strategy == config.Consensus && sum.Answer != "" {
 		line += fmt.Sprintf(" answer %s (agreement %.0f%%)", sum.Answer, sum.Agreement*100)
+	}
+	if sum.Chairman != "" {
+		line += " chairman " + sum.Chairman
+	}
+	for _, st := range sum.Stages {
+		line += fmt.Sprintf(" [%s %s %.0fms]", st.Name, st.Status, st.ElapsedMS)
+	}
+	if len(sum.Degraded) > 0 {
+		line += " degraded: " + strings.Join(sum.Degraded, ", ")
 	}
 	if sum.TieBreak != "" {
 		line += " tie_break " + sum.TieBreak
@@ -290,6 +302,9 @@ func (c *cli) printSummary(out *bufio.Writer, sum *engine.Summary, repeated bool
 		case engine.AttemptWon, engine.AttemptDoneStatus:
 		default:
 			n := m.ID + " " + string(m.Status)
+			if m.Stage != "" {
+				n = m.ID + " " + string(m.Stage) + " " + string(m.Status)
+			}
 			switch {
 			case m.Error != "" && m.Reason != "":
 				n += " (" + m.Reason + ": " + m.Error + ")"

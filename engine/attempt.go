@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -261,9 +262,14 @@ func (a *attempt) fillUsage() {
 	if a.usage.OutputTokens == 0 && a.text.Len() > 0 {
 		a.usage.OutputTokens = (a.text.Len() + 3) / 4
 	}
-	a.cost = (float64(a.usage.InputTokens)*a.m.cfg.InputPerMTok +
-		float64(a.usage.OutputTokens)*a.m.cfg.OutputPerMTok) / 1e6
+	a.cost = roundUSD((float64(a.usage.InputTokens)*a.m.cfg.InputPerMTok +
+		float64(a.usage.OutputTokens)*a.m.cfg.OutputPerMTok) / 1e6)
 }
+
+// roundUSD rounds an amount to a billionth of a dollar, finer than any
+// price per token, so that sums carry no float noise (3.11e-05, not
+// 3.1100000000000004e-05).
+func roundUSD(x float64) float64 { return math.Round(x*1e9) / 1e9 }
 
 // requestLen is the bytes a request sends: its system prompt and messages.
 func requestLen(r *providers.Request) int {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -272,4 +273,27 @@ func TestStartRefusesDuplicateModelsAndHugePrompts(t *testing.T) {
 	if _, err := e.Start(t.Context(), SessionRequest{Prompt: "01234567890"}); err == nil {
 		t.Errorf("an 11-byte prompt over max_prompt_bytes 10: no error")
 	}
+}
+
+// Money is rounded to what prices support, and a call that streamed
+// nothing and reported no usage (a 429, a refused connection) costs nothing.
+func TestCostsAreRoundAndNothingSentCostsNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		limited := &providers.Error{Kind: providers.KindRateLimited, Status: 429, Message: "slow down"}
+		words := strings.Repeat("w ", 310) + "w" // 311 chunks
+		c := testConfig("a", "b")
+		c.Models[0].InputPerMTok, c.Models[0].OutputPerMTok = 0, 0.1
+		e := newTestEngine(c, map[string]*fake{
+			"a": fixed(script{ttft: 10 * time.Millisecond, text: words}),
+			"b": fixed(script{ttft: 5 * time.Millisecond, err: limited, noUsed: true}),
+		})
+		defer e.Close()
+		_, sum := collect(e, t.Context(), SessionRequest{Prompt: "x"})
+		if a := result(sum, "a"); a.CostUSD != 3.11e-05 || sum.CostUSD != 3.11e-05 {
+			t.Errorf("a cost %v, session %v; want exactly 3.11e-05 (311 tokens at $0.10/Mtok)", a.CostUSD, sum.CostUSD)
+		}
+		if b := result(sum, "b"); b.CostUSD != 0 || b.InputTokens != 0 {
+			t.Errorf("b (429 before any token) cost %v for %d input tokens, want nothing", b.CostUSD, b.InputTokens)
+		}
+	})
 }

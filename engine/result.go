@@ -43,6 +43,7 @@ func (s *session) summary() *Summary {
 	for _, a := range s.attempts {
 		sum.CostUSD += a.cost
 	}
+	sum.CostUSD = roundUSD(sum.CostUSD)
 	s.breakerStates(sum)
 	sum.Degraded = noReasons
 	switch {
