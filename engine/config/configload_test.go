@@ -506,18 +506,18 @@ func TestDemoConfig(t *testing.T) {
 	if w := c.Warnings(); len(w) != 0 {
 		t.Errorf("the demo has warnings: %q", w)
 	}
-	best := map[string]float64{}
 	for _, m := range c.Models {
 		if m.Sim == nil || c.Providers[m.Provider].Kind != KindSim {
 			t.Fatalf("model %s is not simulated", m.ID)
 		}
-		if top := argmax(m.Sim.Answers); top != "billing" {
-			t.Errorf("model %s answers mostly %q; want billing, so consensus agrees", m.ID, top)
+		// No fixed answers: the demo's models classify by the prompt's
+		// content, so a database question is never voted "billing".
+		if len(m.Sim.Answers) != 0 {
+			t.Errorf("model %s has fixed answers %v; want none", m.ID, m.Sim.Answers)
 		}
-		best[m.ID] = m.Sim.Answers["billing"]
 	}
-	if argmax(best) != "sim/sage" {
-		t.Errorf("the most accurate model is %s; want sim/sage", argmax(best))
+	if c.Council.FallbackChairman != "sim/sage" || len(c.Router.Routes) != 4 || c.Limits.MaxEventBytes != 1<<20 {
+		t.Errorf("council %+v router %d routes limits %+v", c.Council, len(c.Router.Routes), c.Limits)
 	}
 	flaky, _ := c.Model("sim/flaky")
 	if flaky.Sim.ErrorRate < c.Breaker.FailureRate || c.Breaker.MinRequests > 5 {
