@@ -156,6 +156,7 @@ type Model struct {
 	mu     sync.Mutex
 	params Params
 	calls  uint64
+	clock  providers.Clock
 }
 
 var _ providers.Provider = (*Model)(nil)
@@ -163,7 +164,20 @@ var _ providers.Provider = (*Model)(nil)
 // New returns a simulated model. name is the model's name, used in messages
 // and to derive its random draws; seed makes it reproducible.
 func New(name string, p Params, seed int64) *Model {
-	return &Model{name: name, seed: seed, params: normalize(p)}
+	return &Model{name: name, seed: seed, params: normalize(p), clock: providers.RealClock}
+}
+
+// SetClock makes the model wait on c: every stream started afterwards
+// times its chunks with c's timers, and the model reads no other time.
+// nil restores [providers.RealClock], the default (which, inside a
+// testing/synctest bubble, is the bubble's virtual clock).
+func (m *Model) SetClock(c providers.Clock) {
+	if c == nil {
+		c = providers.RealClock
+	}
+	m.mu.Lock()
+	m.clock = c
+	m.mu.Unlock()
 }
 
 // Name returns the model's name.
@@ -223,17 +237,19 @@ func (m *Model) Knobs() map[string]float64 {
 // Stream starts a simulated completion. It never blocks and never fails:
 // every outcome, including failures before the first token (429, 5xx), is
 // drawn now and played out by the stream, whose Err reports it after Next
-// returns false. All waiting happens inside Next, which honours ctx at once
-// (Err is then context.Cause(ctx)); the stream starts no goroutine.
+// returns false. All waiting happens inside Next, on timers of the model's
+// clock ([Model.SetClock]), and honours ctx at once (Err is then
+// context.Cause(ctx)); the stream starts no goroutine.
 func (m *Model) Stream(ctx context.Context, req providers.Request) (providers.Stream, error) {
 	m.mu.Lock()
 	p := m.params // Answers is never mutated in place, so sharing it is safe
 	call := m.calls
 	m.calls++
+	clock := m.clock
 	m.mu.Unlock()
 
 	rng := callRNG(m.seed, m.name, call)
-	return newStream(ctx, plan(rng, p, req)), nil
+	return newStream(ctx, plan(rng, p, req), clock), nil
 }
 
 // callRNG derives a call's generator from (seed, name, call number), so that
