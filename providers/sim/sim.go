@@ -19,7 +19,13 @@
 //     or is slow. They are drawn in this order; the first that hits decides.
 //   - slow_factor: a slow call's time to first token and token gaps are
 //     slow_factor times longer: the heavy tail that hedging is for.
-//   - answers: the distribution of votes for classification requests.
+//   - answers: the distribution of votes for classification requests. Without
+//     it, a model classifies by content: it reads the categories from the
+//     system prompt ("...into exactly one of these categories: a, b, c.")
+//     or the prompt, and picks the one the user's message is about, from a
+//     small lexicon of cue words per common category (support tickets and
+//     the router's routes) and the categories' own names, mostly right, with
+//     a confidence that drops when the cues are weak or ambiguous.
 //
 // The chaos knobs can be changed while the model runs ([Model.Tune],
 // [Model.SetParams]); a change applies to calls started afterwards.
@@ -34,7 +40,8 @@
 // prompt's words (or its hash) and the call's draws, so different models
 // answer the same prompt differently but on the same topic. Classification
 // answers are small JSON objects, sometimes fenced or preceded by a sentence,
-// as real models do. Every chunk carries the cumulative [providers.Usage], so
+// as real models do; without [Params.Answers] they name the category the
+// message is about. Every chunk carries the cumulative [providers.Usage], so
 // a stream that fails or is cancelled still tells how many tokens it burnt.
 package sim
 
@@ -76,8 +83,10 @@ type Params struct {
 	// SlowFactor multiplies a slow call's time to first token and gaps.
 	SlowFactor float64
 	// Answers is the vote distribution for classification requests
-	// (weights, normalised when drawn). Empty: a category named in the
-	// prompt ("Categories: a, b, c"), else "general".
+	// (weights, normalised when drawn). Empty: the model classifies by
+	// content, among the categories named in the system prompt or the
+	// prompt ("categories: a, b, c"), else billing, technical, account and
+	// general.
 	Answers map[string]float64
 }
 
@@ -345,7 +354,7 @@ func plan(rng *rand.Rand, p Params, req providers.Request) script {
 	ttft := drawTTFT(rng, p)
 	var pieces []piece
 	if req.Kind == providers.KindClassify {
-		pieces = classifyAnswer(rng, p.Answers, req.Prompt())
+		pieces = classifyAnswer(rng, p.Answers, req.System, req.Prompt())
 	} else {
 		n := int(math.Round(float64(p.OutputTokens) * (0.7 + 0.6*rng.Float64())))
 		pieces = textAnswer(rng, req.Prompt(), max(n, 1), req.MaxTokens)

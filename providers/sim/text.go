@@ -2,11 +2,8 @@ package sim
 
 import (
 	_ "embed"
-	"encoding/json"
-	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
-	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -166,78 +163,6 @@ collect:
 		pieces = append(pieces, piece{words[i], 1})
 	}
 	return pieces
-}
-
-var categoriesLine = regexp.MustCompile(`(?im)categor(?:y|ies)\b[^:\n]{0,40}:[ \t]*(.+)$`)
-
-// promptCategories finds a list such as "Categories: billing, technical" in
-// the prompt.
-func promptCategories(prompt string) []string {
-	m := categoriesLine.FindStringSubmatch(prompt)
-	if m == nil {
-		return nil
-	}
-	var cats []string
-	for _, f := range strings.FieldsFunc(m[1], func(r rune) bool { return r == ',' || r == '|' || r == ';' || r == '/' }) {
-		for _, c := range strings.Split(f, " or ") {
-			c = strings.Trim(c, " \t.\"'`[](){}")
-			c = strings.TrimPrefix(c, "or ")
-			if c != "" && !slices.Contains(cats, c) {
-				cats = append(cats, c)
-			}
-		}
-	}
-	return cats
-}
-
-// drawCategory draws a vote from answers (keys sorted for determinism), or
-// uniformly from the prompt's categories, else "general".
-func drawCategory(rng *rand.Rand, answers map[string]float64, prompt string) string {
-	var keys []string
-	total := 0.0
-	for k, w := range answers {
-		if w > 0 {
-			keys = append(keys, k)
-			total += w
-		}
-	}
-	if len(keys) == 0 {
-		if cats := promptCategories(prompt); len(cats) > 0 {
-			return cats[rng.IntN(len(cats))]
-		}
-		return "general"
-	}
-	slices.Sort(keys)
-	x := rng.Float64() * total
-	for _, k := range keys {
-		x -= answers[k]
-		if x < 0 {
-			return k
-		}
-	}
-	return keys[len(keys)-1]
-}
-
-var preambles = []string{
-	"Here is my classification:",
-	"Based on the message, the category is:",
-	"Classification result:",
-}
-
-// classifyAnswer returns a short JSON vote, sometimes fenced or preceded by
-// a sentence.
-func classifyAnswer(rng *rand.Rand, answers map[string]float64, prompt string) []piece {
-	cat := drawCategory(rng, answers, prompt)
-	conf := float64(60+rng.IntN(39)) / 100
-	name, _ := json.Marshal(cat)
-	js := fmt.Sprintf(`{"category": %s, "confidence": %.2f}`, name, conf)
-	switch v := rng.Float64(); {
-	case v < 0.1:
-		js = "```json\n" + js + "\n```"
-	case v < 0.2:
-		js = preambles[rng.IntN(len(preambles))] + "\n" + js
-	}
-	return lex(js)
 }
 
 // lex cuts s into token-like pieces: runs of letters and digits (with any
