@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"hash/fnv"
 	"math/rand/v2"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -20,8 +21,9 @@ var corpusText string
 
 // topic is one "## name keywords" section of the corpus.
 type topic struct {
-	keywords   map[string]bool
-	paragraphs [][]string // words
+	name       string
+	keywords   map[string]bool // and their stems
+	paragraphs [][]string      // words
 }
 
 var corpus = parseCorpus(corpusText)
@@ -35,8 +37,12 @@ func parseCorpus(text string) []topic {
 			case line == "" || strings.HasPrefix(line, "# "):
 			case strings.HasPrefix(line, "## "):
 				t := topic{keywords: map[string]bool{}}
+				if f := strings.Fields(line[3:]); len(f) > 0 {
+					t.name = f[0]
+				}
 				for _, w := range strings.Fields(line[3:]) {
 					t.keywords[w] = true
+					t.keywords[stem(w)] = true
 				}
 				topics = append(topics, t)
 			case len(topics) > 0:
@@ -56,15 +62,16 @@ func promptWords(prompt string) []string {
 }
 
 // pickTopic returns the index of the topic whose keywords best match the
-// prompt, or one chosen by the prompt's hash: every model answering the same
-// prompt talks about the same thing.
+// prompt's words or their stems ("indexes" meets "index"), or one chosen by
+// the prompt's hash: every model answering the same prompt talks about the
+// same thing.
 func pickTopic(prompt string) int {
 	best, bestScore := -1, 0
 	words := promptWords(prompt)
 	for i, t := range corpus {
 		score := 0
 		for _, w := range words {
-			if t.keywords[w] || t.keywords[strings.TrimSuffix(w, "s")] {
+			if t.keywords[w] || t.keywords[stem(w)] {
 				score++
 			}
 		}
@@ -152,7 +159,13 @@ collect:
 		}
 	}
 
-	// About one chunk per token: short words sometimes travel in pairs.
+	return chunkWords(rng, words)
+}
+
+// chunkWords streams words (each with its leading separator) about one
+// chunk per token, one token per word: short words sometimes travel in
+// pairs.
+func chunkWords(rng *rand.Rand, words []string) []piece {
 	pieces := make([]piece, 0, len(words))
 	for i := 0; i < len(words); i++ {
 		if i+1 < len(words) && len(words[i]) <= 4 && !strings.HasPrefix(words[i+1], "\n") && rng.IntN(3) == 0 {
@@ -164,6 +177,31 @@ collect:
 	}
 	return pieces
 }
+
+// splitWords cuts text into words, each with the whitespace before it made
+// "\n\n" (a blank line), "\n" (a line break) or " ", the first with none:
+// joined, they give text back with its runs of spaces made one.
+func splitWords(text string) []string {
+	var out []string
+	for _, m := range wordRE.FindAllString(strings.TrimSpace(text), -1) {
+		w := strings.TrimLeftFunc(m, unicode.IsSpace)
+		sp := m[:len(m)-len(w)]
+		switch {
+		case len(out) == 0:
+			sp = ""
+		case strings.Count(sp, "\n") >= 2:
+			sp = "\n\n"
+		case strings.Contains(sp, "\n"):
+			sp = "\n"
+		default:
+			sp = " "
+		}
+		out = append(out, sp+w)
+	}
+	return out
+}
+
+var wordRE = regexp.MustCompile(`\s*\S+`)
 
 // lex cuts s into token-like pieces: runs of letters and digits (with any
 // space before them), and runs of punctuation. Joined, they give s back.
