@@ -19,6 +19,8 @@
 //     or is slow. They are drawn in this order; the first that hits decides.
 //   - slow_factor: a slow call's time to first token and token gaps are
 //     slow_factor times longer: the heavy tail that hedging is for.
+//   - bad_ranking_rate: the probability that a review's ranking is
+//     malformed (see below).
 //   - answers: the distribution of votes for classification requests. Without
 //     it, a model classifies by content: it reads the categories from the
 //     system prompt ("...into exactly one of these categories: a, b, c.")
@@ -41,8 +43,24 @@
 // answer the same prompt differently but on the same topic. Classification
 // answers are small JSON objects, sometimes fenced or preceded by a sentence,
 // as real models do; without [Params.Answers] they name the category the
-// message is about. Every chunk carries the cumulative [providers.Usage], so
-// a stream that fails or is cancelled still tells how many tokens it burnt.
+// message is about.
+//
+// A council's later stages are simulated too. A review
+// ([providers.KindRank]) reads the question after "Question:" and the
+// responses after lines "Response A:", "Response B:", ..., writes a
+// sentence or two on each and ends with "FINAL RANKING:" and one line
+// "1. Response C" per response, best first, in the order of a noisy
+// judgement of each response's quality (its use of the question's topic
+// words, its topic, its length), so reviewers mostly agree; with
+// probability bad_ranking_rate the ranking is malformed. A synthesis
+// ([providers.KindSynthesize]) reads the question and the answers after
+// lines "Answer 1 ...:", "Answer 2 ...:", ... and composes a final answer
+// of about 1.5 × output_tokens from their strongest sentences, the better
+// ranked first, deduplicated; without answers it answers the question as
+// a text answer does.
+//
+// Every chunk carries the cumulative [providers.Usage], so a stream that
+// fails or is cancelled still tells how many tokens it burnt.
 package sim
 
 import (
@@ -80,6 +98,10 @@ type Params struct {
 	OutputTokens int
 	// The probabilities (0..1) of each failure mode, and of a slow call.
 	ErrorRate, RateLimitRate, StallRate, CutRate, SlowRate float64
+	// BadRankingRate is the probability (0..1) that a review's ranking
+	// (providers.KindRank) is malformed: no "FINAL RANKING:" header, a
+	// label that names no response, a label twice, or prose only.
+	BadRankingRate float64
 	// SlowFactor multiplies a slow call's time to first token and gaps.
 	SlowFactor float64
 	// Answers is the vote distribution for classification requests
@@ -92,13 +114,14 @@ type Params struct {
 
 // Knob names, as in the configuration and the engine's ModelHealth.Knobs.
 const (
-	KnobErrorRate     = "error_rate"
-	KnobRateLimitRate = "rate_limit_rate"
-	KnobStallRate     = "stall_rate"
-	KnobCutRate       = "cut_rate"
-	KnobSlowRate      = "slow_rate"
-	KnobSlowFactor    = "slow_factor"
-	KnobTokensPerSec  = "tokens_per_sec"
+	KnobErrorRate      = "error_rate"
+	KnobRateLimitRate  = "rate_limit_rate"
+	KnobStallRate      = "stall_rate"
+	KnobCutRate        = "cut_rate"
+	KnobSlowRate       = "slow_rate"
+	KnobSlowFactor     = "slow_factor"
+	KnobTokensPerSec   = "tokens_per_sec"
+	KnobBadRankingRate = "bad_ranking_rate"
 )
 
 // knob is one tunable field of Params and its range.
@@ -116,6 +139,7 @@ var knobs = []knob{
 	{KnobSlowRate, 0, 1, func(p *Params) *float64 { return &p.SlowRate }},
 	{KnobSlowFactor, 1, 1000, func(p *Params) *float64 { return &p.SlowFactor }},
 	{KnobTokensPerSec, 1, 100000, func(p *Params) *float64 { return &p.TokensPerSec }},
+	{KnobBadRankingRate, 0, 1, func(p *Params) *float64 { return &p.BadRankingRate }},
 }
 
 // normalize fills defaults, clamps every knob to its range and copies
@@ -214,7 +238,8 @@ func (m *Model) SetParams(p Params) {
 // Tune changes one knob by delta, clamped to its range (rates 0..1,
 // slow_factor 1..1000, tokens_per_sec 1..100000), and returns the new value.
 // Knob names are the config keys: "error_rate", "rate_limit_rate",
-// "stall_rate", "cut_rate", "slow_rate", "slow_factor", "tokens_per_sec".
+// "stall_rate", "cut_rate", "slow_rate", "slow_factor", "tokens_per_sec",
+// "bad_ranking_rate".
 func (m *Model) Tune(knobName string, delta float64) (float64, error) {
 	if math.IsNaN(delta) || math.IsInf(delta, 0) {
 		return 0, fmt.Errorf("sim model %s: invalid delta %v for knob %q", m.name, delta, knobName)
@@ -353,9 +378,15 @@ func plan(rng *rand.Rand, p Params, req providers.Request) script {
 
 	ttft := drawTTFT(rng, p)
 	var pieces []piece
-	if req.Kind == providers.KindClassify {
+	switch req.Kind {
+	case providers.KindClassify:
 		pieces = classifyAnswer(rng, p.Answers, req.System, req.Prompt())
-	} else {
+	case providers.KindRank:
+		pieces = rankAnswer(rng, req.Prompt(), p.BadRankingRate, req.MaxTokens)
+	case providers.KindSynthesize:
+		n := int(math.Round(1.5 * float64(p.OutputTokens) * (0.7 + 0.6*rng.Float64())))
+		pieces = synthAnswer(rng, req.Prompt(), max(n, 1), req.MaxTokens)
+	default:
 		n := int(math.Round(float64(p.OutputTokens) * (0.7 + 0.6*rng.Float64())))
 		pieces = textAnswer(rng, req.Prompt(), max(n, 1), req.MaxTokens)
 	}

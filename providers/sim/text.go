@@ -66,8 +66,19 @@ func promptWords(prompt string) []string {
 // the prompt's hash: every model answering the same prompt talks about the
 // same thing.
 func pickTopic(prompt string) int {
-	best, bestScore := -1, 0
-	words := promptWords(prompt)
+	if best, score := matchTopic(prompt); score > 0 {
+		return best
+	}
+	h := fnv.New32a()
+	h.Write([]byte(prompt))
+	return int(h.Sum32() % uint32(len(corpus)))
+}
+
+// matchTopic returns the topic whose keywords most words of text match,
+// and how many do (the first topic of a tie; -1 and 0 when none does).
+func matchTopic(text string) (best, bestScore int) {
+	best = -1
+	words := promptWords(text)
 	for i, t := range corpus {
 		score := 0
 		for _, w := range words {
@@ -79,12 +90,7 @@ func pickTopic(prompt string) int {
 			best, bestScore = i, score
 		}
 	}
-	if best >= 0 {
-		return best
-	}
-	h := fnv.New32a()
-	h.Write([]byte(prompt))
-	return int(h.Sum32() % uint32(len(corpus)))
+	return best, bestScore
 }
 
 var openers = [][]string{
