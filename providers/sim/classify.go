@@ -97,7 +97,7 @@ var lexicon = map[string][]string{
 	"account": {"password", "login", "log in", "logged out", "sign in", "signin", "account", "username",
 		"2fa", "two-factor", "two factor", "email change", "change my email", "email", "locked out",
 		"verify", "verification", "profile", "reset", "delete my account", "security question"},
-	"general": {"hours", "question", "information", "info", "hello", "thanks"},
+	"general": {"hours", "information", "info", "hello", "thanks"},
 
 	// The router's default routes.
 	"classification": {"classify", "categorize", "categorise", "category", "categories", "label",

@@ -36,7 +36,9 @@
 // from the model's seed, its name and its call number, so the same sequence
 // of calls to a model gives the same answers at the same (virtual) times,
 // whatever the other models do concurrently. All draws are made when
-// [Model.Stream] is called; the stream then only waits and emits.
+// [Model.Stream] is called; the stream then only waits and emits, on
+// timers of the model's [providers.Clock] ([Model.SetClock]; by default
+// [providers.RealClock]). The model reads no other time.
 //
 // Text answers are passages of an embedded corpus of prose, chosen by the
 // prompt's words (or its hash) and the call's draws, so different models
