@@ -89,8 +89,8 @@ func drawCategory(rng *rand.Rand, answers map[string]float64) (cat string, ok bo
 var lexicon = map[string][]string{
 	// Support tickets: engine/config's default consensus categories.
 	"billing": {"charge", "invoice", "refund", "payment", "pay", "paid", "subscription", "price", "pricing",
-		"bill", "billing", "receipt", "fee", "cost", "overcharged", "credit card", "money back", "renewal",
-		"discount", "coupon", "plan", "upgrade my plan", "cancel my subscription", "tax", "vat", "card"},
+		"bill", "billing", "receipt", "fees", "overcharged", "credit card", "money back", "renewal",
+		"discount", "coupon", "my plan", "paid plan", "premium plan", "upgrade my plan", "cancel my subscription"},
 	"technical": {"error", "crash", "bug", "broken", "install*", "slow", "timeout", "fail*", "freez*",
 		"not working", "doesn't work", "does not work", "won't load", "outage", "down", "glitch",
 		"server", "connection", "sync", "update", "loading", "blank screen", "500", "404", "lag*"},
@@ -106,7 +106,8 @@ var lexicon = map[string][]string{
 	"code": {"code", "function", "func", "error:", "stack trace", "traceback", "compile*", "```", "golang",
 		"python", "javascript", "typescript", "rust", "regex", "refactor", "unit test", "exception",
 		"segfault", "bug", "script", "syntax", "debug*", "nil pointer", "null pointer", "variable",
-		"method", "()", "sql query", "program*"},
+		"method", "()", "sql query", "program*", "goroutine", "compiler", "json", "http", "nil", "null",
+		"git", "docker", "java", "c++", "npm", "pip", "library", "api"},
 	"high_stakes": {"contract", "legal", "lawsuit", "lawyer", "medical", "diagnos*", "dosage", "symptom*",
 		"invest*", "compliance", "architecture", "security review", "trade-off", "tradeoff", "should we",
 		"pros and cons", "critical decision", "high-stakes", "risk*", "liability", "mortgage",
@@ -229,14 +230,21 @@ func cueScore(msg message, cat string) float64 {
 			}
 		}
 	}
+	// Cues that are one word's forms ("price", "pricing") count once.
 	seen := map[string]bool{}
 	score := 0.0
 	for _, c := range cues {
-		if seen[c] {
+		key := c
+		if w := promptWords(c); len(w) == 1 && !strings.HasSuffix(c, "*") {
+			key = stem(w[0])
+		}
+		if seen[key] {
 			continue
 		}
-		seen[c] = true
-		score += msg.match(c)
+		if x := msg.match(c); x > 0 {
+			seen[key] = true
+			score += x
+		}
 	}
 	return score
 }
