@@ -53,3 +53,29 @@ func ExampleModel_Tune() {
 	// 10
 	// sim model sim/swift: unknown knob "ttft"
 }
+
+// A council's reviewer: the prompt quotes the question after "Question:"
+// and each answer after a line "Response X:"; the review ends with
+// "FINAL RANKING:" and one line per response, best first.
+func ExampleModel_Stream_rank() {
+	m := sim.New("sim/reviewer", sim.Params{TTFT: time.Millisecond, TokensPerSec: 10000}, 1)
+	prompt := "Question: How do database indexes work?\n\n" +
+		"Response A:\nGood bread needs flour, water, salt and time.\n\n" +
+		"Response B:\nAn index keeps a copy of some columns in sorted order, so a query on a database " +
+		"table can walk a B-tree instead of scanning every row; each index costs time on every write.\n\n" +
+		"Rank the responses, best first."
+	s, _ := m.Stream(context.Background(), providers.Request{
+		Kind:     providers.KindRank,
+		Messages: []providers.Message{{Role: "user", Content: prompt}},
+	})
+	defer s.Close()
+	var text strings.Builder
+	for s.Next() {
+		text.WriteString(s.Chunk().Text)
+	}
+	_, ranking, _ := strings.Cut(text.String(), "FINAL RANKING:")
+	fmt.Println(strings.TrimSpace(ranking))
+	// Output:
+	// 1. Response B
+	// 2. Response A
+}

@@ -19,7 +19,15 @@
 //     or is slow. They are drawn in this order; the first that hits decides.
 //   - slow_factor: a slow call's time to first token and token gaps are
 //     slow_factor times longer: the heavy tail that hedging is for.
-//   - answers: the distribution of votes for classification requests.
+//   - bad_ranking_rate: the probability that a review's ranking is
+//     malformed (see below).
+//   - answers: the distribution of votes for classification requests. Without
+//     it, a model classifies by content: it reads the categories from the
+//     system prompt ("...into exactly one of these categories: a, b, c.")
+//     or the prompt, and picks the one the user's message is about, from a
+//     small lexicon of cue words per common category (support tickets and
+//     the router's routes) and the categories' own names, mostly right, with
+//     a confidence that drops when the cues are weak or ambiguous.
 //
 // The chaos knobs can be changed while the model runs ([Model.Tune],
 // [Model.SetParams]); a change applies to calls started afterwards.
@@ -28,14 +36,33 @@
 // from the model's seed, its name and its call number, so the same sequence
 // of calls to a model gives the same answers at the same (virtual) times,
 // whatever the other models do concurrently. All draws are made when
-// [Model.Stream] is called; the stream then only waits and emits.
+// [Model.Stream] is called; the stream then only waits and emits, on
+// timers of the model's [providers.Clock] ([Model.SetClock]; by default
+// [providers.RealClock]). The model reads no other time.
 //
 // Text answers are passages of an embedded corpus of prose, chosen by the
 // prompt's words (or its hash) and the call's draws, so different models
 // answer the same prompt differently but on the same topic. Classification
 // answers are small JSON objects, sometimes fenced or preceded by a sentence,
-// as real models do. Every chunk carries the cumulative [providers.Usage], so
-// a stream that fails or is cancelled still tells how many tokens it burnt.
+// as real models do; without [Params.Answers] they name the category the
+// message is about.
+//
+// A council's later stages are simulated too. A review
+// ([providers.KindRank]) reads the question after "Question:" and the
+// responses after lines "Response A:", "Response B:", ..., writes a
+// sentence or two on each and ends with "FINAL RANKING:" and one line
+// "1. Response C" per response, best first, in the order of a noisy
+// judgement of each response's quality (its use of the question's topic
+// words, its topic, its length), so reviewers mostly agree; with
+// probability bad_ranking_rate the ranking is malformed. A synthesis
+// ([providers.KindSynthesize]) reads the question and the answers after
+// lines "Answer 1 ...:", "Answer 2 ...:", ... and composes a final answer
+// of about 1.5 × output_tokens from their strongest sentences, the better
+// ranked first, deduplicated; without answers it answers the question as
+// a text answer does.
+//
+// Every chunk carries the cumulative [providers.Usage], so a stream that
+// fails or is cancelled still tells how many tokens it burnt.
 package sim
 
 import (
@@ -73,23 +100,30 @@ type Params struct {
 	OutputTokens int
 	// The probabilities (0..1) of each failure mode, and of a slow call.
 	ErrorRate, RateLimitRate, StallRate, CutRate, SlowRate float64
+	// BadRankingRate is the probability (0..1) that a review's ranking
+	// (providers.KindRank) is malformed: no "FINAL RANKING:" header, a
+	// label that names no response, a label twice, or prose only.
+	BadRankingRate float64
 	// SlowFactor multiplies a slow call's time to first token and gaps.
 	SlowFactor float64
 	// Answers is the vote distribution for classification requests
-	// (weights, normalised when drawn). Empty: a category named in the
-	// prompt ("Categories: a, b, c"), else "general".
+	// (weights, normalised when drawn). Empty: the model classifies by
+	// content, among the categories named in the system prompt or the
+	// prompt ("categories: a, b, c"), else billing, technical, account and
+	// general.
 	Answers map[string]float64
 }
 
 // Knob names, as in the configuration and the engine's ModelHealth.Knobs.
 const (
-	KnobErrorRate     = "error_rate"
-	KnobRateLimitRate = "rate_limit_rate"
-	KnobStallRate     = "stall_rate"
-	KnobCutRate       = "cut_rate"
-	KnobSlowRate      = "slow_rate"
-	KnobSlowFactor    = "slow_factor"
-	KnobTokensPerSec  = "tokens_per_sec"
+	KnobErrorRate      = "error_rate"
+	KnobRateLimitRate  = "rate_limit_rate"
+	KnobStallRate      = "stall_rate"
+	KnobCutRate        = "cut_rate"
+	KnobSlowRate       = "slow_rate"
+	KnobSlowFactor     = "slow_factor"
+	KnobTokensPerSec   = "tokens_per_sec"
+	KnobBadRankingRate = "bad_ranking_rate"
 )
 
 // knob is one tunable field of Params and its range.
@@ -107,6 +141,7 @@ var knobs = []knob{
 	{KnobSlowRate, 0, 1, func(p *Params) *float64 { return &p.SlowRate }},
 	{KnobSlowFactor, 1, 1000, func(p *Params) *float64 { return &p.SlowFactor }},
 	{KnobTokensPerSec, 1, 100000, func(p *Params) *float64 { return &p.TokensPerSec }},
+	{KnobBadRankingRate, 0, 1, func(p *Params) *float64 { return &p.BadRankingRate }},
 }
 
 // normalize fills defaults, clamps every knob to its range and copies
@@ -156,6 +191,7 @@ type Model struct {
 	mu     sync.Mutex
 	params Params
 	calls  uint64
+	clock  providers.Clock
 }
 
 var _ providers.Provider = (*Model)(nil)
@@ -163,7 +199,20 @@ var _ providers.Provider = (*Model)(nil)
 // New returns a simulated model. name is the model's name, used in messages
 // and to derive its random draws; seed makes it reproducible.
 func New(name string, p Params, seed int64) *Model {
-	return &Model{name: name, seed: seed, params: normalize(p)}
+	return &Model{name: name, seed: seed, params: normalize(p), clock: providers.RealClock}
+}
+
+// SetClock makes the model wait on c: every stream started afterwards
+// times its chunks with c's timers, and the model reads no other time.
+// nil restores [providers.RealClock], the default (which, inside a
+// testing/synctest bubble, is the bubble's virtual clock).
+func (m *Model) SetClock(c providers.Clock) {
+	if c == nil {
+		c = providers.RealClock
+	}
+	m.mu.Lock()
+	m.clock = c
+	m.mu.Unlock()
 }
 
 // Name returns the model's name.
@@ -191,7 +240,8 @@ func (m *Model) SetParams(p Params) {
 // Tune changes one knob by delta, clamped to its range (rates 0..1,
 // slow_factor 1..1000, tokens_per_sec 1..100000), and returns the new value.
 // Knob names are the config keys: "error_rate", "rate_limit_rate",
-// "stall_rate", "cut_rate", "slow_rate", "slow_factor", "tokens_per_sec".
+// "stall_rate", "cut_rate", "slow_rate", "slow_factor", "tokens_per_sec",
+// "bad_ranking_rate".
 func (m *Model) Tune(knobName string, delta float64) (float64, error) {
 	if math.IsNaN(delta) || math.IsInf(delta, 0) {
 		return 0, fmt.Errorf("sim model %s: invalid delta %v for knob %q", m.name, delta, knobName)
@@ -223,17 +273,19 @@ func (m *Model) Knobs() map[string]float64 {
 // Stream starts a simulated completion. It never blocks and never fails:
 // every outcome, including failures before the first token (429, 5xx), is
 // drawn now and played out by the stream, whose Err reports it after Next
-// returns false. All waiting happens inside Next, which honours ctx at once
-// (Err is then context.Cause(ctx)); the stream starts no goroutine.
+// returns false. All waiting happens inside Next, on timers of the model's
+// clock ([Model.SetClock]), and honours ctx at once (Err is then
+// context.Cause(ctx)); the stream starts no goroutine.
 func (m *Model) Stream(ctx context.Context, req providers.Request) (providers.Stream, error) {
 	m.mu.Lock()
 	p := m.params // Answers is never mutated in place, so sharing it is safe
 	call := m.calls
 	m.calls++
+	clock := m.clock
 	m.mu.Unlock()
 
 	rng := callRNG(m.seed, m.name, call)
-	return newStream(ctx, plan(rng, p, req)), nil
+	return newStream(ctx, plan(rng, p, req), clock), nil
 }
 
 // callRNG derives a call's generator from (seed, name, call number), so that
@@ -328,9 +380,15 @@ func plan(rng *rand.Rand, p Params, req providers.Request) script {
 
 	ttft := drawTTFT(rng, p)
 	var pieces []piece
-	if req.Kind == providers.KindClassify {
-		pieces = classifyAnswer(rng, p.Answers, req.Prompt())
-	} else {
+	switch req.Kind {
+	case providers.KindClassify:
+		pieces = classifyAnswer(rng, p.Answers, req.System, req.Prompt())
+	case providers.KindRank:
+		pieces = rankAnswer(rng, req.Prompt(), p.BadRankingRate, req.MaxTokens)
+	case providers.KindSynthesize:
+		n := int(math.Round(1.5 * float64(p.OutputTokens) * (0.7 + 0.6*rng.Float64())))
+		pieces = synthAnswer(rng, req.Prompt(), max(n, 1), req.MaxTokens)
+	default:
 		n := int(math.Round(float64(p.OutputTokens) * (0.7 + 0.6*rng.Float64())))
 		pieces = textAnswer(rng, req.Prompt(), max(n, 1), req.MaxTokens)
 	}

@@ -95,7 +95,7 @@ func TestZeroParamsUseDefaults(t *testing.T) {
 		}
 		want := map[string]float64{
 			"error_rate": 0, "rate_limit_rate": 0, "stall_rate": 0, "cut_rate": 0,
-			"slow_rate": 0, "slow_factor": 10, "tokens_per_sec": 50,
+			"slow_rate": 0, "slow_factor": 10, "tokens_per_sec": 50, "bad_ranking_rate": 0,
 		}
 		if got := m.Knobs(); !mapsEqual(got, want) {
 			t.Errorf("Knobs() = %v, want %v", got, want)
@@ -631,6 +631,8 @@ func TestTune(t *testing.T) {
 		{"slow_factor", 5, 15, false},
 		{"tokens_per_sec", 10, 60, false},
 		{"tokens_per_sec", -1000, 1, false},
+		{"bad_ranking_rate", 0.4, 0.4, false},
+		{"bad_ranking_rate", 2, 1, false},
 		{"ttft", 1, 0, true},
 		{"error_rate", math.NaN(), 0, true},
 	}

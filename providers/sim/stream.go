@@ -13,7 +13,7 @@ import (
 var errClosed = errors.New("sim: stream closed")
 
 // stream plays out a script. Next does all the waiting itself, on one timer
-// and ctx, so a stream owns no goroutine. Next, Chunk and Err belong to one
+// of its clock and ctx, so a stream owns no goroutine. Next, Chunk and Err belong to one
 // goroutine; Close may be called from any, and unblocks a waiting Next.
 type stream struct {
 	ctx    context.Context
@@ -23,14 +23,15 @@ type stream struct {
 	output int // output tokens so far
 	err    error
 	ended  bool
-	timer  *time.Timer
+	clock  providers.Clock
+	timer  providers.Timer
 
 	closeOnce sync.Once
 	closed    chan struct{}
 }
 
-func newStream(ctx context.Context, sc script) *stream {
-	return &stream{ctx: ctx, sc: sc, closed: make(chan struct{})}
+func newStream(ctx context.Context, sc script, clock providers.Clock) *stream {
+	return &stream{ctx: ctx, sc: sc, clock: clock, closed: make(chan struct{})}
 }
 
 // Next waits for the next chunk; false at the end, on failure, when ctx is
@@ -87,11 +88,11 @@ func (s *stream) wait(d time.Duration) bool {
 	var fired <-chan time.Time // nil: never
 	if d > 0 {
 		if s.timer == nil {
-			s.timer = time.NewTimer(d)
+			s.timer = s.clock.NewTimer(d)
 		} else {
 			s.timer.Reset(d)
 		}
-		fired = s.timer.C
+		fired = s.timer.C()
 	}
 	select {
 	case <-fired:

@@ -2,8 +2,6 @@ package sim
 
 import (
 	_ "embed"
-	"encoding/json"
-	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
 	"regexp"
@@ -23,8 +21,9 @@ var corpusText string
 
 // topic is one "## name keywords" section of the corpus.
 type topic struct {
-	keywords   map[string]bool
-	paragraphs [][]string // words
+	name       string
+	keywords   map[string]bool // and their stems
+	paragraphs [][]string      // words
 }
 
 var corpus = parseCorpus(corpusText)
@@ -38,8 +37,12 @@ func parseCorpus(text string) []topic {
 			case line == "" || strings.HasPrefix(line, "# "):
 			case strings.HasPrefix(line, "## "):
 				t := topic{keywords: map[string]bool{}}
+				if f := strings.Fields(line[3:]); len(f) > 0 {
+					t.name = f[0]
+				}
 				for _, w := range strings.Fields(line[3:]) {
 					t.keywords[w] = true
+					t.keywords[stem(w)] = true
 				}
 				topics = append(topics, t)
 			case len(topics) > 0:
@@ -59,15 +62,27 @@ func promptWords(prompt string) []string {
 }
 
 // pickTopic returns the index of the topic whose keywords best match the
-// prompt, or one chosen by the prompt's hash: every model answering the same
-// prompt talks about the same thing.
+// prompt's words or their stems ("indexes" meets "index"), or one chosen by
+// the prompt's hash: every model answering the same prompt talks about the
+// same thing.
 func pickTopic(prompt string) int {
-	best, bestScore := -1, 0
-	words := promptWords(prompt)
+	if best, score := matchTopic(prompt); score > 0 {
+		return best
+	}
+	h := fnv.New32a()
+	h.Write([]byte(prompt))
+	return int(h.Sum32() % uint32(len(corpus)))
+}
+
+// matchTopic returns the topic whose keywords most words of text match,
+// and how many do (the first topic of a tie; -1 and 0 when none does).
+func matchTopic(text string) (best, bestScore int) {
+	best = -1
+	words := promptWords(text)
 	for i, t := range corpus {
 		score := 0
 		for _, w := range words {
-			if t.keywords[w] || t.keywords[strings.TrimSuffix(w, "s")] {
+			if t.keywords[w] || t.keywords[stem(w)] {
 				score++
 			}
 		}
@@ -75,12 +90,7 @@ func pickTopic(prompt string) int {
 			best, bestScore = i, score
 		}
 	}
-	if best >= 0 {
-		return best
-	}
-	h := fnv.New32a()
-	h.Write([]byte(prompt))
-	return int(h.Sum32() % uint32(len(corpus)))
+	return best, bestScore
 }
 
 var openers = [][]string{
@@ -155,7 +165,13 @@ collect:
 		}
 	}
 
-	// About one chunk per token: short words sometimes travel in pairs.
+	return chunkWords(rng, words)
+}
+
+// chunkWords streams words (each with its leading separator) about one
+// chunk per token, one token per word: short words sometimes travel in
+// pairs.
+func chunkWords(rng *rand.Rand, words []string) []piece {
 	pieces := make([]piece, 0, len(words))
 	for i := 0; i < len(words); i++ {
 		if i+1 < len(words) && len(words[i]) <= 4 && !strings.HasPrefix(words[i+1], "\n") && rng.IntN(3) == 0 {
@@ -168,77 +184,30 @@ collect:
 	return pieces
 }
 
-var categoriesLine = regexp.MustCompile(`(?im)categor(?:y|ies)\b[^:\n]{0,40}:[ \t]*(.+)$`)
-
-// promptCategories finds a list such as "Categories: billing, technical" in
-// the prompt.
-func promptCategories(prompt string) []string {
-	m := categoriesLine.FindStringSubmatch(prompt)
-	if m == nil {
-		return nil
-	}
-	var cats []string
-	for _, f := range strings.FieldsFunc(m[1], func(r rune) bool { return r == ',' || r == '|' || r == ';' || r == '/' }) {
-		for _, c := range strings.Split(f, " or ") {
-			c = strings.Trim(c, " \t.\"'`[](){}")
-			c = strings.TrimPrefix(c, "or ")
-			if c != "" && !slices.Contains(cats, c) {
-				cats = append(cats, c)
-			}
+// splitWords cuts text into words, each with the whitespace before it made
+// "\n\n" (a blank line), "\n" (a line break) or " ", the first with none:
+// joined, they give text back with its runs of spaces made one.
+func splitWords(text string) []string {
+	var out []string
+	for _, m := range wordRE.FindAllString(strings.TrimSpace(text), -1) {
+		w := strings.TrimLeftFunc(m, unicode.IsSpace)
+		sp := m[:len(m)-len(w)]
+		switch {
+		case len(out) == 0:
+			sp = ""
+		case strings.Count(sp, "\n") >= 2:
+			sp = "\n\n"
+		case strings.Contains(sp, "\n"):
+			sp = "\n"
+		default:
+			sp = " "
 		}
+		out = append(out, sp+w)
 	}
-	return cats
+	return out
 }
 
-// drawCategory draws a vote from answers (keys sorted for determinism), or
-// uniformly from the prompt's categories, else "general".
-func drawCategory(rng *rand.Rand, answers map[string]float64, prompt string) string {
-	var keys []string
-	total := 0.0
-	for k, w := range answers {
-		if w > 0 {
-			keys = append(keys, k)
-			total += w
-		}
-	}
-	if len(keys) == 0 {
-		if cats := promptCategories(prompt); len(cats) > 0 {
-			return cats[rng.IntN(len(cats))]
-		}
-		return "general"
-	}
-	slices.Sort(keys)
-	x := rng.Float64() * total
-	for _, k := range keys {
-		x -= answers[k]
-		if x < 0 {
-			return k
-		}
-	}
-	return keys[len(keys)-1]
-}
-
-var preambles = []string{
-	"Here is my classification:",
-	"Based on the message, the category is:",
-	"Classification result:",
-}
-
-// classifyAnswer returns a short JSON vote, sometimes fenced or preceded by
-// a sentence.
-func classifyAnswer(rng *rand.Rand, answers map[string]float64, prompt string) []piece {
-	cat := drawCategory(rng, answers, prompt)
-	conf := float64(60+rng.IntN(39)) / 100
-	name, _ := json.Marshal(cat)
-	js := fmt.Sprintf(`{"category": %s, "confidence": %.2f}`, name, conf)
-	switch v := rng.Float64(); {
-	case v < 0.1:
-		js = "```json\n" + js + "\n```"
-	case v < 0.2:
-		js = preambles[rng.IntN(len(preambles))] + "\n" + js
-	}
-	return lex(js)
-}
+var wordRE = regexp.MustCompile(`\s*\S+`)
 
 // lex cuts s into token-like pieces: runs of letters and digits (with any
 // space before them), and runs of punctuation. Joined, they give s back.
