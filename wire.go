@@ -87,6 +87,7 @@ func simParams(c *config.SimConfig) sim.Params {
 		TTFT: c.TTFT.Duration, TTFTP95: c.TTFTP95.Duration, TokensPerSec: c.TokensPerSec,
 		OutputTokens: c.OutputTokens, ErrorRate: c.ErrorRate, RateLimitRate: c.RateLimitRate,
 		StallRate: c.StallRate, CutRate: c.CutRate, SlowRate: c.SlowRate, SlowFactor: c.SlowFactor,
-		Answers: c.Answers,
+		BadRankingRate: c.BadRankingRate,
+		Answers:        c.Answers,
 	}
 }
