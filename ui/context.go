@@ -10,6 +10,7 @@
 package ui
 
 import (
+	"fmt"
 	"image/color"
 	"time"
 
@@ -33,6 +34,20 @@ type Context struct {
 	Elapsed time.Duration
 	// Frame counts animation ticks; it picks the spinner frame.
 	Frame int
+
+	// Labels names the session's stage-1 answers by attempt id ("a1" ->
+	// "A"), in launch order, so that rankings read as "B>C>A"; AttemptModel
+	// is each attempt's model.
+	Labels       map[string]string
+	AttemptModel map[string]string
+}
+
+// answerLabel is the label of the n-th stage-1 answer: A..Z, then A1...
+func answerLabel(n int) string {
+	if n < 26 {
+		return string(rune('A' + n))
+	}
+	return string(rune('A'+n%26)) + fmt.Sprint(n/26)
 }
 
 // Styles are the theme's roles turned into lipgloss styles. In the
