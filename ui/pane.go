@@ -20,8 +20,8 @@ type ModelPane struct {
 	// It is the model's stage-1 (or only) attempt; its other attempts in
 	// the session (a review, the chairman's synthesis, a classifier run,
 	// a same-model hedge backup) are in atts and show in the stage strip.
-	a    *attempt
-	atts []*paneAttempt
+	a        *attempt
+	atts     []*paneAttempt
 	timeout  time.Duration // the tier's per-model timeout, the latency bar's scale
 	health   engine.ModelHealth
 	hasH     bool
