@@ -178,13 +178,17 @@ func (p *ModelPane) strip() string {
 		case a.phase == phaseFailed:
 			detail = a.kind.String()
 		case pa.ranked && pa.invalid:
-			detail = "✗ invalid ranking"
+			g, detail = "✗", "invalid ranking"
 		case pa.ranked:
 			detail = rankingText(p.ctx, pa.ranking, false)
 		case a.phase.ended():
 			detail = fmtDur(a.end - a.start)
 		}
-		part := s.Subtle.Render(t+" ") + phaseStyle(s, a.phase).Render(g)
+		gs := phaseStyle(s, a.phase)
+		if pa.ranked && pa.invalid {
+			gs = s.Error
+		}
+		part := s.Subtle.Render(t+" ") + gs.Render(g)
 		if detail != "" {
 			part += " " + s.Text.Render(detail)
 		}

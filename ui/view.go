@@ -263,35 +263,43 @@ func orDash(s string) string {
 // zoomView is the focused pane (or the synthesis) at full size with its
 // whole text.
 func (m *Model) zoomView(w, h int) string {
-	iw := w - 2
 	pct := ""
 	if m.zoom.TotalLineCount() > m.zoom.Height() {
 		pct = fmt.Sprintf(" %3.0f%%", m.zoom.ScrollPercent()*100)
 	}
-	rule := m.ctx.S.Muted.Render(strings.Repeat("┄", iw))
+	lines := append(m.zoomHead(w-2), strings.Split(m.zoom.View(), "\n")...)
 	if m.synthFocused() {
-		lines := m.synth.head(iw)
-		for len(lines) < 4 {
-			lines = append(lines, "")
-		}
-		lines = append(lines[:4], rule)
-		lines = append(lines, strings.Split(m.zoom.View(), "\n")...)
 		return box(m.ctx, m.synth.Title()+pct, m.synth.badge(), lines, w, h, true)
 	}
 	p := m.focused()
 	if p == nil {
 		return ""
 	}
-	first := spread(p.a.statusLine(m.ctx)+p.a.voteText(m.ctx), " "+m.ctx.S.Subtle.Render(string(p.a.role)), iw)
-	lines := []string{first, p.metrics(), p.bar(iw), rule}
-	switch {
-	case p.multi():
-		lines = []string{first, fit(p.strip(), iw), p.metricsFit(iw) + "  " + p.bar(max(iw-lipgloss.Width(p.metricsFit(iw))-2, 1)), rule}
-	case m.route != nil:
-		lines[1] = fit(p.metrics()+m.ctx.S.Subtle.Render("  · "+routeText(m.route)+": "+m.route.Why), iw)
-	}
-	lines = append(lines, strings.Split(m.zoom.View(), "\n")...)
 	return box(m.ctx, p.ID+pct, p.badge(), lines, w, h, true)
+}
+
+// zoomHead is the zoomed box's lines over the scrolling text: the status,
+// the stage strip of a model with several attempts, the metrics, the
+// latency bar, the route's why in an auto session, and a rule.
+func (m *Model) zoomHead(iw int) []string {
+	rule := m.ctx.S.Muted.Render(strings.Repeat("┄", iw))
+	var lines []string
+	switch p := m.focused(); {
+	case m.synthFocused():
+		lines = m.synth.head(iw)
+	case p != nil:
+		lines = append(lines, spread(p.a.statusLine(m.ctx)+p.a.voteText(m.ctx), " "+m.ctx.S.Subtle.Render(string(p.a.role)), iw))
+		if p.multi() {
+			lines = append(lines, fit(p.strip(), iw))
+		}
+		lines = append(lines, p.metrics(), p.bar(iw))
+	default:
+		return nil
+	}
+	if r := m.route; r != nil {
+		lines = append(lines, fit(m.ctx.S.Subtle.Render(routeText(r)+": "+r.Why), iw))
+	}
+	return append(lines, rule)
 }
 
 // gridCols is the number of pane columns at the current size.
