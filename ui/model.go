@@ -144,7 +144,7 @@ type Model struct {
 	// sessStrategy is the strategy the session runs: the one asked for,
 	// the route's once auto has chosen, the summary's at the end.
 	sessStrategy config.Strategy
-	lastPrompt  string
+	lastPrompt   string
 
 	auto    bool
 	autoGen int
