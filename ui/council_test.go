@@ -458,3 +458,43 @@ func TestCouncilFitsEverySize(t *testing.T) {
 		}
 	}
 }
+
+// withAttemptIDs gives a script's attempt events the ids the engine now
+// sends ("a1", "a2"... per model in launch order, one attempt each).
+func withAttemptIDs(script func(engine.SessionRequest) []engine.Event) func(engine.SessionRequest) []engine.Event {
+	return func(req engine.SessionRequest) []engine.Event {
+		evs := script(req)
+		ids := map[string]string{}
+		for i, e := range evs {
+			switch e.Type {
+			case engine.SessionStarted, engine.SessionDone, engine.Decided, engine.BreakerChanged, engine.HedgeFired:
+				continue
+			}
+			if e.Model == "" {
+				continue
+			}
+			if ids[e.Model] == "" {
+				ids[e.Model] = "a" + string(rune('1'+len(ids)))
+			}
+			evs[i].Attempt = ids[e.Model]
+		}
+		return evs
+	}
+}
+
+// TestOneStageUnchangedByAttemptIDs: a race or a consensus draws the same
+// frame whether or not its events carry attempt ids.
+func TestOneStageUnchangedByAttemptIDs(t *testing.T) {
+	for _, tc := range []struct {
+		script func(engine.SessionRequest) []engine.Event
+		st     config.Strategy
+	}{{raceScript, config.Race}, {consensusScript, config.Consensus}} {
+		for _, sz := range [][2]int{{160, 48}, {80, 24}} {
+			old, _ := runScript(t, tc.script, tc.st, sz[0], sz[1])
+			now, _ := runScript(t, withAttemptIDs(tc.script), tc.st, sz[0], sz[1])
+			if a, b := plain(old), plain(now); a != b {
+				t.Errorf("%s %v: with attempt ids the frame differs:\n%s\nwithout:\n%s", tc.st, sz, b, a)
+			}
+		}
+	}
+}

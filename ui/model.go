@@ -515,6 +515,9 @@ func (m *Model) startSession(prompt string) tea.Cmd {
 		p.Reset()
 	}
 	m.route, m.sessStrategy = nil, m.strategy
+	if m.focus >= len(m.panes) && m.strategy != config.Council && m.strategy != config.Auto {
+		m.setFocus(0) // the synthesis was focused; this session has none
+	}
 	m.ctx.Labels, m.ctx.AttemptModel = map[string]string{}, map[string]string{}
 	m.synth.timeout = m.timeout()
 	for _, a := range []interface{ Apply(engine.Event) }{m.timeline, m.votes, m.stages, m.rank, m.synth} {
