@@ -64,8 +64,13 @@ func (b *StageBar) stage(name engine.Stage) *stageState {
 	return &b.stages[len(b.stages)-1]
 }
 
-// Apply folds one event into the bar.
+// Apply folds one event into the bar. The router's classifier is not a
+// council stage: should the engine frame it with stage events, the bar
+// leaves it to the timeline.
 func (b *StageBar) Apply(ev engine.Event) {
+	if ev.Stage == engine.StageClassify {
+		return
+	}
 	switch ev.Type {
 	case engine.SessionStarted:
 		b.reset()

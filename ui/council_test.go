@@ -366,6 +366,16 @@ func TestAutoRoute(t *testing.T) {
 	if got := plain(m); !strings.Contains(got, "classifier said code") {
 		t.Errorf("zoom lacks the route's why:\n%s", got)
 	}
+	// A classifier framed by stage events is not a council stage.
+	framed := func(req engine.SessionRequest) []engine.Event {
+		evs := autoScript(req)
+		evs = slices.Insert(evs, 1, engine.Event{Type: engine.StageStarted, Stage: engine.StageClassify})
+		i := slices.IndexFunc(evs, func(e engine.Event) bool { return e.Type == engine.RouteChosen })
+		return seqEvents(slices.Insert(evs, i, engine.Event{Type: engine.StageDone, Stage: engine.StageClassify, Status: "done", T: ms(100)}))
+	}
+	if fm, _ := runScript(t, framed, config.Auto, 160, 48); fm.council() || strings.Contains(plain(fm), "Stages") {
+		t.Errorf("a framed classifier turned the race into a council screen:\n%s", plain(fm))
+	}
 	// While it runs, before the summary: the status line says the route.
 	f := newFake()
 	f.script = func(req engine.SessionRequest) []engine.Event {

@@ -158,7 +158,10 @@ func (p *ModelPane) multi() bool {
 // strip is the model's attempts stage by stage, e.g.
 // "answers A ✓ 1.20s · review ✓ B>C>D · chair ★": the stage, the outcome
 // glyph and what the stage produced.
-func (p *ModelPane) strip() string {
+func (p *ModelPane) strip() string { return p.stripOf(false) }
+
+// stripOf is the strip, without the stages' times when short.
+func (p *ModelPane) stripOf(short bool) string {
 	if !p.multi() {
 		return ""
 	}
@@ -179,9 +182,12 @@ func (p *ModelPane) strip() string {
 			detail = a.kind.String()
 		case pa.ranked && pa.invalid:
 			g, detail = "✗", "invalid ranking"
+			if short {
+				detail = "invalid"
+			}
 		case pa.ranked:
 			detail = rankingText(p.ctx, pa.ranking, false)
-		case a.phase.ended():
+		case a.phase.ended() && !short:
 			detail = fmtDur(a.end - a.start)
 		}
 		gs := phaseStyle(s, a.phase)

@@ -514,7 +514,11 @@ func (m *Model) compactView(w, h int) string {
 		}
 		line := mark + name + " " + fit(statuses[i], statusW)
 		if room := w - lipgloss.Width(line) - badgeW - 3; room > 0 && !p.excluded {
-			line += " " + p.metricsFit(room)
+			if p.multi() { // the stages say more than the answer's metrics
+				line += " " + fit(p.stripOf(true), room)
+			} else {
+				line += " " + p.metricsFit(room)
+			}
 		}
 		lines = append(lines, spread(line, "  "+fit(badges[i], badgeW), w))
 	}
