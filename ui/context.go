@@ -3,9 +3,12 @@
 // happens, every model's stream, latency, breaker and vote.
 //
 // One root [Model] owns the state. The areas of the screen (model panes,
-// timeline, vote tally, breaker board) are plain structs with Apply(event)
-// and View(width, height); they share one [Context] (size, styles, keymap,
-// the frame's clock) instead of globals. Update does no I/O: engine calls
+// timeline, vote tally, breaker board, and for a council the stage bar,
+// ranking table and synthesis) are plain structs with Apply(event) and
+// View(width, height); they share one [Context] (size, styles, keymap, the
+// frame's clock, the session's answer labels) instead of globals. The unit
+// of identity is the attempt, not the model: a model may answer, review
+// and chair in one session, and each attempt keeps its own state. Update does no I/O: engine calls
 // and channel reads happen in commands.
 package ui
 

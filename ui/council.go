@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"charm.land/lipgloss/v2"
 
@@ -473,8 +474,16 @@ func (p *SynthesisPane) Apply(ev engine.Event) {
 		}
 		return
 	case engine.SessionDone:
-		if s := ev.Summary; s != nil && s.Chairman != "" && p.model == "" {
-			p.model = s.Chairman
+		// The summary fills in what the events did not stream.
+		if s := ev.Summary; s != nil {
+			if s.Chairman != "" && p.model == "" {
+				p.model = s.Chairman
+			}
+			if s.Synthesis != "" && p.a.text.Len() == 0 {
+				t := sanitize(s.Synthesis)
+				p.a.text.WriteString(t)
+				p.a.textRunes = utf8.RuneCountInString(t)
+			}
 		}
 		return
 	}

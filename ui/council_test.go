@@ -220,6 +220,14 @@ func TestSynthesisPane(t *testing.T) {
 			t.Errorf("synthesis box lacks %q:\n%s", w, box)
 		}
 	}
+	// A synthesis the events did not stream comes from the summary.
+	f.script = func(req engine.SessionRequest) []engine.Event {
+		return slices.DeleteFunc(councilScript(req), func(e engine.Event) bool { return e.Stage == engine.StageSynthesis })
+	}
+	press(m, "r")
+	if m.synth.Title() != "synthesis · sim/swift" || m.synth.Text() != synthesis {
+		t.Errorf("from the summary: title %q text %q", m.synth.Title(), m.synth.Text())
+	}
 	// Before the fallback: the first chairman, not flagged.
 	f.script = upTo(func(e engine.Event) bool { return e.Type == engine.AttemptFailed && e.Attempt == "a9" })
 	press(m, "r")
@@ -327,6 +335,9 @@ func TestCouncilHeaderAndStatus(t *testing.T) {
 	}
 	if !strings.Contains(lines[1], "✓ degraded: synthesis by sim/swift in 3.50s") {
 		t.Errorf("prompt line %q, want the verdict", lines[1])
+	}
+	if out := m.render(); strings.Contains(out, "\x1b[3") || strings.Contains(out, "\x1b[38") {
+		t.Error("the colourless theme emits colour codes in a council")
 	}
 	if !strings.Contains(lines[2], "Stages  ● answers 1.20s ─ ◒ review 899ms degraded ─ ◒ synthesis 1.40s degraded") {
 		t.Errorf("line 3 %q, want the stage bar", lines[2])
