@@ -488,10 +488,13 @@ func (p *SynthesisPane) Apply(ev engine.Event) {
 		return
 	}
 	chair := ev.Role == engine.RoleChairman || ev.Stage == engine.StageSynthesis
-	if !chair || ev.Attempt != p.id && ev.Type != engine.AttemptStarted && ev.Type != engine.AttemptQueued {
+	start := ev.Type == engine.AttemptStarted || ev.Type == engine.AttemptQueued
+	if !chair || ev.Attempt != p.id && !start {
 		return
 	}
-	if ev.Attempt != p.id || p.model == "" {
+	// A new chairman: another attempt id, or (from an engine without
+	// attempt ids) another model starting.
+	if ev.Attempt != p.id || p.model == "" || start && ev.Model != p.model {
 		if p.model != "" {
 			p.fallback = true
 			what := p.a.phase.String()
