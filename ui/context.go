@@ -3,13 +3,17 @@
 // happens, every model's stream, latency, breaker and vote.
 //
 // One root [Model] owns the state. The areas of the screen (model panes,
-// timeline, vote tally, breaker board) are plain structs with Apply(event)
-// and View(width, height); they share one [Context] (size, styles, keymap,
-// the frame's clock) instead of globals. Update does no I/O: engine calls
+// timeline, vote tally, breaker board, and for a council the stage bar,
+// ranking table and synthesis) are plain structs with Apply(event) and
+// View(width, height); they share one [Context] (size, styles, keymap, the
+// frame's clock, the session's answer labels) instead of globals. The unit
+// of identity is the attempt, not the model: a model may answer, review
+// and chair in one session, and each attempt keeps its own state. Update does no I/O: engine calls
 // and channel reads happen in commands.
 package ui
 
 import (
+	"fmt"
 	"image/color"
 	"time"
 
@@ -33,6 +37,20 @@ type Context struct {
 	Elapsed time.Duration
 	// Frame counts animation ticks; it picks the spinner frame.
 	Frame int
+
+	// Labels names the session's stage-1 answers by attempt id ("a1" ->
+	// "A"), in launch order, so that rankings read as "B>C>A"; AttemptModel
+	// is each attempt's model.
+	Labels       map[string]string
+	AttemptModel map[string]string
+}
+
+// answerLabel is the label of the n-th stage-1 answer: A..Z, then A1...
+func answerLabel(n int) string {
+	if n < 26 {
+		return string(rune('A' + n))
+	}
+	return string(rune('A'+n%26)) + fmt.Sprint(n/26)
 }
 
 // Styles are the theme's roles turned into lipgloss styles. In the

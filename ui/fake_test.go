@@ -108,7 +108,7 @@ func (f *fakeBackend) Start(ctx context.Context, req engine.SessionRequest) (<-c
 		}
 		<-ctx.Done()
 		ch <- engine.Event{Type: engine.AttemptCancelled, Model: "sim/slow", Reason: engine.ReasonUser, T: time.Second}
-		ch <- engine.Event{Type: engine.SessionDone, T: time.Second, Summary: &engine.Summary{Status: engine.StatusFailed, Error: "cancelled by the user", Elapsed: time.Second}}
+		ch <- engine.Event{Type: engine.SessionDone, T: time.Second, Summary: &engine.Summary{Status: engine.StatusCancelled, Error: "cancelled by the user", Elapsed: time.Second}}
 	}()
 	return ch, nil
 }
@@ -389,3 +389,133 @@ func (l *loop) until(cond func() bool) {
 func (l *loop) close() { close(l.done) }
 
 func teaSize(w, h int) tea.WindowSizeMsg { return tea.WindowSizeMsg{Width: w, Height: h} }
+
+// The council's scripted answers.
+const (
+	steadyAnswer = "A breaker counts failures; past a threshold it opens and fails calls fast, so callers stop waiting on a dependency that cannot answer."
+	flakyAnswer  = "They isolate faults."
+	slowAnswer   = "Circuit breakers trade a few failed requests for the health of the whole system."
+	synthesis    = "Circuit breakers make a distributed system more reliable by failing fast: once a dependency fails often enough the breaker opens, callers stop piling up on it, and a half-open probe lets traffic back only when it has recovered."
+	invalidRaw   = "I liked the first one best, then the others were fine really"
+)
+
+// councilScript is a council of the four quick models. Each model answers
+// (stage 1) and reviews (stage 2): sim/swift ranks B>C>D, sim/steady's
+// ranking cannot be read, sim/flaky ranks B>A>D, and sim/slow's review is
+// cancelled the moment sim/steady's lead (4 points) cannot be caught.
+// sim/steady, the Borda leader, chairs and times out; sim/swift, the
+// fallback chairman, writes the synthesis. So sim/swift has three
+// attempts (a1 answers, a5 review, a10 synthesis).
+func councilScript(engine.SessionRequest) []engine.Event {
+	type ev = engine.Event
+	ans, rev, syn := engine.StageAnswers, engine.StageReview, engine.StageSynthesis
+	member, reviewer, chair := engine.RoleCouncil, engine.RoleReviewer, engine.RoleChairman
+	at := func(t int, typ engine.EventType, id, model string, st engine.Stage, role engine.Role, mod ...func(*ev)) ev {
+		e := ev{Type: typ, T: ms(t), Attempt: id, Model: model, Stage: st, Role: role}
+		for _, f := range mod {
+			f(&e)
+		}
+		return e
+	}
+	text := func(s string) func(*ev) { return func(e *ev) { e.Text = s } }
+	done := func(s string, out int) func(*ev) {
+		return func(e *ev) { e.Text, e.InputTokens, e.OutputTokens, e.Cost = s, 20, out, float64(out)*1e-6 }
+	}
+	evs := []ev{
+		{Type: engine.SessionStarted, Text: "Why do circuit breakers help?"},
+		{Type: engine.StageStarted, Stage: ans, T: ms(1)},
+		at(1, engine.AttemptStarted, "a1", "sim/swift", ans, member),
+		at(1, engine.AttemptStarted, "a2", "sim/steady", ans, member),
+		at(2, engine.AttemptStarted, "a3", "sim/flaky", ans, member),
+		at(2, engine.AttemptStarted, "a4", "sim/slow", ans, member),
+		at(120, engine.FirstToken, "a1", "sim/swift", ans, member),
+		at(130, engine.Delta, "a1", "sim/swift", ans, member, text(swiftAnswer[:60])),
+		at(300, engine.FirstToken, "a3", "sim/flaky", ans, member),
+		at(310, engine.Delta, "a3", "sim/flaky", ans, member, text(flakyAnswer)),
+		at(400, engine.AttemptDone, "a3", "sim/flaky", ans, member, done(flakyAnswer, 5)),
+		at(420, engine.FirstToken, "a2", "sim/steady", ans, member),
+		at(430, engine.Delta, "a2", "sim/steady", ans, member, text(steadyAnswer)),
+		at(500, engine.Delta, "a1", "sim/swift", ans, member, text(swiftAnswer[60:])),
+		at(640, engine.AttemptDone, "a1", "sim/swift", ans, member, done(swiftAnswer, 48)),
+		at(700, engine.FirstToken, "a4", "sim/slow", ans, member),
+		at(710, engine.Delta, "a4", "sim/slow", ans, member, text(slowAnswer)),
+		at(900, engine.AttemptDone, "a2", "sim/steady", ans, member, done(steadyAnswer, 30)),
+		at(1200, engine.AttemptDone, "a4", "sim/slow", ans, member, done(slowAnswer, 16)),
+		{Type: engine.StageDone, Stage: ans, T: ms(1200), Status: "done", Elapsed: ms(1199)},
+
+		{Type: engine.StageStarted, Stage: rev, T: ms(1201)},
+		at(1201, engine.AttemptStarted, "a5", "sim/swift", rev, reviewer),
+		at(1201, engine.AttemptStarted, "a6", "sim/steady", rev, reviewer),
+		at(1202, engine.AttemptStarted, "a7", "sim/flaky", rev, reviewer),
+		at(1202, engine.AttemptStarted, "a8", "sim/slow", rev, reviewer),
+		at(1300, engine.FirstToken, "a5", "sim/swift", rev, reviewer),
+		at(1310, engine.Delta, "a5", "sim/swift", rev, reviewer, text("B is the clearest; C is terse. FINAL RANKING: B, C, D")),
+		at(1500, engine.AttemptDone, "a5", "sim/swift", rev, reviewer, done("B is the clearest; C is terse. FINAL RANKING: B, C, D", 20)),
+		{Type: engine.RankingCast, T: ms(1500), Model: "sim/swift", Reviewer: "a5", Ranking: []string{"a2", "a3", "a4"}},
+		at(1600, engine.Delta, "a6", "sim/steady", rev, reviewer, text(invalidRaw)),
+		at(1700, engine.AttemptDone, "a6", "sim/steady", rev, reviewer, done(invalidRaw, 14)),
+		{Type: engine.RankingCast, T: ms(1700), Model: "sim/steady", Reviewer: "a6", Invalid: true, Raw: invalidRaw},
+		at(1900, engine.Delta, "a7", "sim/flaky", rev, reviewer, text("FINAL RANKING: B, A, D")),
+		at(2000, engine.AttemptDone, "a7", "sim/flaky", rev, reviewer, done("FINAL RANKING: B, A, D", 8)),
+		{Type: engine.RankingCast, T: ms(2000), Model: "sim/flaky", Reviewer: "a7", Ranking: []string{"a2", "a1", "a4"}},
+		at(2100, engine.AttemptCancelled, "a8", "sim/slow", rev, reviewer, func(e *ev) { e.Reason, e.Cost = engine.ReasonDecided, 0.000004 }),
+		{Type: engine.StageDone, Stage: rev, T: ms(2100), Status: "degraded", Elapsed: ms(899)},
+
+		{Type: engine.StageStarted, Stage: syn, T: ms(2101)},
+		at(2101, engine.AttemptStarted, "a9", "sim/steady", syn, chair),
+		at(2300, engine.FirstToken, "a9", "sim/steady", syn, chair),
+		at(2310, engine.Delta, "a9", "sim/steady", syn, chair, text("Circuit breakers")),
+		at(3100, engine.AttemptFailed, "a9", "sim/steady", syn, chair, func(e *ev) { e.Kind, e.Err = providers.KindTimeout, "no token for 800ms" }),
+		at(3101, engine.AttemptStarted, "a10", "sim/swift", syn, chair),
+		at(3200, engine.FirstToken, "a10", "sim/swift", syn, chair),
+		at(3210, engine.Delta, "a10", "sim/swift", syn, chair, text(synthesis[:90])),
+		at(3400, engine.Delta, "a10", "sim/swift", syn, chair, text(synthesis[90:])),
+		at(3500, engine.AttemptDone, "a10", "sim/swift", syn, chair, done(synthesis, 52)),
+		{Type: engine.StageDone, Stage: syn, T: ms(3500), Status: "degraded", Elapsed: ms(1399)},
+		{Type: engine.Decided, T: ms(3500), Model: "sim/swift", Text: synthesis},
+		{Type: engine.SessionDone, T: ms(3501), Summary: &engine.Summary{
+			Session: "s-test", Strategy: config.Council, Tier: "quick", Status: engine.StatusDegraded,
+			Answer: synthesis, Degraded: []string{engine.DegradedReviewersMissing, engine.DegradedFallbackChairman},
+			Stages: []engine.StageResult{
+				{Name: ans, Status: "done", StartedMS: 1, ElapsedMS: 1199},
+				{Name: rev, Status: "degraded", StartedMS: 1201, ElapsedMS: 899},
+				{Name: syn, Status: "degraded", StartedMS: 2101, ElapsedMS: 1399},
+			},
+			Rankings: map[string][]string{
+				"sim/swift": {"sim/steady", "sim/flaky", "sim/slow"},
+				"sim/flaky": {"sim/steady", "sim/swift", "sim/slow"},
+			},
+			Borda:     map[string]int{"sim/steady": 4, "sim/swift": 1, "sim/flaky": 1, "sim/slow": 0},
+			Chairman:  "sim/swift",
+			Synthesis: synthesis,
+			CostUSD:   0.0002, Elapsed: ms(3501), ElapsedMS: 3501,
+		}},
+	}
+	return seqEvents(evs)
+}
+
+// autoScript is the router sending a prompt to a race: sim/swift
+// classifies it (a1) as code, then races (a2) against sim/steady (a3).
+func autoScript(engine.SessionRequest) []engine.Event {
+	cl := engine.StageClassify
+	route := &engine.Route{Name: "code", Strategy: config.Race, Tier: "quick", Confidence: 0.82, Why: "classifier said code; keywords matched: func, panic"}
+	return seqEvents([]engine.Event{
+		{Type: engine.SessionStarted, Text: "Why does this func panic?"},
+		{Type: engine.AttemptStarted, T: ms(1), Attempt: "a1", Model: "sim/swift", Stage: cl, Role: engine.RoleClassifier},
+		{Type: engine.FirstToken, T: ms(80), Attempt: "a1", Model: "sim/swift", Stage: cl, Role: engine.RoleClassifier},
+		{Type: engine.Delta, T: ms(90), Attempt: "a1", Model: "sim/swift", Stage: cl, Role: engine.RoleClassifier, Text: "code"},
+		{Type: engine.AttemptDone, T: ms(100), Attempt: "a1", Model: "sim/swift", Stage: cl, Role: engine.RoleClassifier, Text: "code", OutputTokens: 1},
+		{Type: engine.RouteChosen, T: ms(100), Route: route},
+		{Type: engine.AttemptStarted, T: ms(101), Attempt: "a2", Model: "sim/swift", Role: engine.RoleRacer},
+		{Type: engine.AttemptStarted, T: ms(101), Attempt: "a3", Model: "sim/steady", Role: engine.RoleRacer},
+		{Type: engine.FirstToken, T: ms(220), Attempt: "a2", Model: "sim/swift", Role: engine.RoleRacer},
+		{Type: engine.Delta, T: ms(230), Attempt: "a2", Model: "sim/swift", Role: engine.RoleRacer, Text: "A nil map write panics."},
+		{Type: engine.AttemptDone, T: ms(400), Attempt: "a2", Model: "sim/swift", Role: engine.RoleRacer, Text: "A nil map write panics.", OutputTokens: 6},
+		{Type: engine.Decided, T: ms(400), Model: "sim/swift", Text: "A nil map write panics."},
+		{Type: engine.AttemptCancelled, T: ms(401), Attempt: "a3", Model: "sim/steady", Role: engine.RoleRacer, Reason: engine.ReasonLostRace},
+		{Type: engine.SessionDone, T: ms(402), Summary: &engine.Summary{
+			Strategy: config.Race, Tier: "quick", Status: engine.StatusDecided, Winner: "sim/swift",
+			Answer: "A nil map write panics.", Route: route, Elapsed: ms(402), ElapsedMS: 402,
+		}},
+	})
+}

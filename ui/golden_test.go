@@ -66,3 +66,23 @@ func TestGoldenREADME160x48(t *testing.T) {
 func TestGoldenREADME80x24(t *testing.T) {
 	runGolden(t, newFake(), 80, 24, []string{"r"}, "642ms")
 }
+
+// TestGoldenCouncil160x48 is a council at full size: the stage bar, the
+// members' panes with their stage strips, the synthesis beside the
+// rankings and the timeline (one row per attempt).
+func TestGoldenCouncil160x48(t *testing.T) {
+	f := newFake()
+	f.script = councilScript
+	m := runGolden(t, f, 160, 48, []string{"m", "m", "m", "r"}, "3.50s")
+	if m.strategy != config.Council || m.synth.Text() != synthesis {
+		t.Fatalf("strategy %s, synthesis %q", m.strategy, m.synth.Text())
+	}
+}
+
+// TestGoldenCouncil80x24 is the council's compact layout: a line per
+// member, the stage bar, the synthesis, the Borda line.
+func TestGoldenCouncil80x24(t *testing.T) {
+	f := newFake()
+	f.script = councilScript
+	runGolden(t, f, 80, 24, []string{"m", "m", "m", "r"}, "3.50s")
+}

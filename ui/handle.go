@@ -135,7 +135,7 @@ func (m *Model) panesKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Next, k.Prev, k.Left, k.Right, k.Up, k.Down):
 		m.moveFocus(msg)
 	case key.Matches(msg, k.Zoom):
-		if p != nil {
+		if p != nil || m.synthFocused() {
 			m.mode = modeZoom
 			m.refreshZoom(true)
 			m.zoom.GotoBottom()
@@ -206,11 +206,22 @@ func (m *Model) moveFocus(msg tea.KeyPressMsg) {
 	k := &m.keys
 	cols := max(m.gridCols(), 1)
 	f := m.focus
+	// In a council the synthesis comes after the panes: tab reaches it,
+	// and so does down from the last row of panes.
+	total := n
+	if m.council() {
+		total++
+	}
+	f = min(f, total-1)
 	switch {
 	case key.Matches(msg, k.Next):
-		f = (f + 1) % n
+		f = (f + 1) % total
 	case key.Matches(msg, k.Prev):
-		f = (f + n - 1) % n
+		f = (f + total - 1) % total
+	case f == n: // on the synthesis
+		if key.Matches(msg, k.Up) {
+			f = n - 1
+		}
 	case key.Matches(msg, k.Left):
 		if f%cols > 0 {
 			f--
@@ -224,8 +235,11 @@ func (m *Model) moveFocus(msg tea.KeyPressMsg) {
 			f -= cols
 		}
 	case key.Matches(msg, k.Down):
-		if f+cols < n {
+		switch {
+		case f+cols < n:
 			f += cols
+		case total > n:
+			f = n
 		}
 	}
 	m.setFocus(f)
@@ -235,6 +249,7 @@ func (m *Model) setFocus(f int) {
 	for i, p := range m.panes {
 		p.focused = i == f
 	}
+	m.synth.focused = f == len(m.panes)
 	m.focus = f
 }
 

@@ -117,6 +117,11 @@ type Model struct {
 	votes     *VoteTally
 	board     *BreakerBoard
 	zoom      viewport.Model
+	// The council's areas, and the router's choice.
+	stages *StageBar
+	rank   *RankingTable
+	synth  *SynthesisPane
+	route  *engine.Route
 
 	strategies []config.Strategy
 	strategy   config.Strategy
@@ -136,7 +141,10 @@ type Model struct {
 	summary     *engine.Summary
 	sessionCost float64
 	runCost     float64 // finished sessions
-	lastPrompt  string
+	// sessStrategy is the strategy the session runs: the one asked for,
+	// the route's once auto has chosen, the summary's at the end.
+	sessStrategy config.Strategy
+	lastPrompt   string
 
 	auto    bool
 	autoGen int
@@ -202,6 +210,10 @@ func New(b Backend, o Options) *Model {
 	m.timeline = NewTimeline(m.ctx)
 	m.votes = NewVoteTally(m.ctx, cfg.Consensus.Voters, cfg.Consensus.MinResponses)
 	m.board = NewBreakerBoard(m.ctx)
+	m.stages = NewStageBar(m.ctx)
+	m.rank = NewRankingTable(m.ctx)
+	m.synth = NewSynthesisPane(m.ctx)
+	m.synth.timeout = m.timeout()
 	m.zoom = viewport.New()
 	m.rebuildPanes()
 	if o.Prompt == "" {
@@ -300,6 +312,12 @@ func (m *Model) syncOrder() {
 	}
 	m.timeline.SetOrder(ids)
 	m.board.SetOrder(ids)
+}
+
+// synthFocused reports whether the focus is on the synthesis, which comes
+// after the panes in a council.
+func (m *Model) synthFocused() bool {
+	return m.focus == len(m.panes) && m.council()
 }
 
 func (m *Model) focused() *ModelPane {
@@ -496,8 +514,15 @@ func (m *Model) startSession(prompt string) tea.Cmd {
 	for _, p := range m.panes {
 		p.Reset()
 	}
-	m.timeline.Apply(engine.Event{Type: engine.SessionStarted})
-	m.votes.Apply(engine.Event{Type: engine.SessionStarted})
+	m.route, m.sessStrategy = nil, m.strategy
+	if m.focus >= len(m.panes) && m.strategy != config.Council && m.strategy != config.Auto {
+		m.setFocus(0) // the synthesis was focused; this session has none
+	}
+	m.ctx.Labels, m.ctx.AttemptModel = map[string]string{}, map[string]string{}
+	m.synth.timeout = m.timeout()
+	for _, a := range []interface{ Apply(engine.Event) }{m.timeline, m.votes, m.stages, m.rank, m.synth} {
+		a.Apply(engine.Event{Type: engine.SessionStarted})
+	}
 	m.refreshZoom(true)
 	b, gen := m.b, m.gen
 	return func() tea.Msg {
@@ -558,9 +583,29 @@ func (m *Model) autoNext() tea.Cmd {
 // apply routes one event to the areas it concerns.
 func (m *Model) apply(ev engine.Event) {
 	m.lastT = max(m.lastT, ev.T)
+	if ev.Attempt != "" && ev.Model != "" && m.ctx.AttemptModel != nil {
+		if _, ok := m.ctx.AttemptModel[ev.Attempt]; !ok {
+			m.ctx.AttemptModel[ev.Attempt] = ev.Model
+			if ev.Stage == engine.StageAnswers {
+				m.ctx.Labels[ev.Attempt] = answerLabel(len(m.ctx.Labels))
+			}
+		}
+	}
 	switch ev.Type {
 	case engine.SessionStarted:
 		m.startWall = m.clock().Add(-ev.T)
+	case engine.StageStarted:
+		if ev.Stage != engine.StageClassify {
+			m.sessStrategy = config.Council
+		}
+	case engine.RouteChosen:
+		if r := ev.Route; r != nil {
+			m.route = r
+			if r.Strategy != "" {
+				m.sessStrategy = r.Strategy
+			}
+			m.setStatus(routeText(r), false)
+		}
 	case engine.AttemptDone, engine.AttemptFailed, engine.AttemptCancelled:
 		m.sessionCost += ev.Cost
 	case engine.HedgeFired:
@@ -572,6 +617,12 @@ func (m *Model) apply(ev engine.Event) {
 	case engine.SessionDone:
 		if s := ev.Summary; s != nil {
 			m.summary = s
+			if s.Strategy != "" {
+				m.sessStrategy = s.Strategy
+			}
+			if s.Route != nil {
+				m.route = s.Route
+			}
 			if s.CostUSD > 0 {
 				m.sessionCost = s.CostUSD
 			}
@@ -584,11 +635,34 @@ func (m *Model) apply(ev engine.Event) {
 	m.timeline.Apply(ev)
 	m.votes.Apply(ev)
 	m.board.Apply(ev)
+	m.stages.Apply(ev)
+	m.rank.Apply(ev)
+	m.synth.Apply(ev)
+}
+
+// council reports whether the screen is the council's: the session runs
+// one, or before any session, council is the strategy chosen.
+func (m *Model) council() bool {
+	if m.sessionN == 0 {
+		return m.strategy == config.Council
+	}
+	return m.sessStrategy == config.Council || m.stages.Active()
+}
+
+// routeText is the router's choice in a few words: "auto → code (race) 0.82".
+func routeText(r *engine.Route) string {
+	t := "auto → " + r.Name
+	if r.Strategy != "" {
+		t += " (" + string(r.Strategy) + ")"
+	}
+	return t + fmt.Sprintf(" %.2f", r.Confidence)
 }
 
 // doneText sums a finished session up in one line.
 func doneText(s *engine.Summary) string {
 	switch s.Status {
+	case engine.StatusCancelled:
+		return "■ cancelled"
 	case engine.StatusFailed:
 		if s.Error != "" {
 			return "✗ failed: " + s.Error
@@ -596,10 +670,16 @@ func doneText(s *engine.Summary) string {
 		return "✗ failed"
 	}
 	t := "✓ " + string(s.Status)
-	if s.Winner != "" {
+	switch {
+	case s.Chairman != "":
+		t += ": synthesis by " + s.Chairman
+	case s.Winner != "":
 		t += ": " + s.Winner + " won"
-	} else if s.Answer != "" && len(s.Votes) > 0 {
+	case s.Answer != "" && len(s.Votes) > 0:
 		t += ": " + s.Answer
+	}
+	if s.Route != nil {
+		t += " (auto → " + s.Route.Name + ")"
 	}
 	return t + " in " + fmtDur(s.Elapsed)
 }
@@ -610,15 +690,20 @@ func (m *Model) refreshZoom(top bool) {
 	if m.mode != modeZoom {
 		return
 	}
-	p := m.focused()
-	if p == nil {
+	var text string
+	switch p := m.focused(); {
+	case m.synthFocused():
+		text = m.synth.zoomText()
+	case p != nil:
+		text = p.zoomText()
+	default:
 		return
 	}
 	w, h := m.zoomSize()
 	follow := m.zoom.AtBottom() || m.zoom.TotalLineCount() == 0
 	m.zoom.SetWidth(w)
 	m.zoom.SetHeight(h)
-	m.zoom.SetContent(wrapAll(p.zoomText(), w))
+	m.zoom.SetContent(wrapAll(text, w))
 	switch {
 	case top:
 		m.zoom.GotoTop()
@@ -629,7 +714,7 @@ func (m *Model) refreshZoom(top bool) {
 
 // zoomSize is the viewport's size inside the zoomed pane's box.
 func (m *Model) zoomSize() (w, h int) {
-	return max(m.width-2, 1), max(m.height-3-2-4, 1)
+	return max(m.width-2, 1), max(m.height-3-2-len(m.zoomHead(max(m.width-2, 1))), 1)
 }
 
 // syncKeys enables the bindings that apply now, for the help views.

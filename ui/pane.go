@@ -15,8 +15,13 @@ import (
 type ModelPane struct {
 	ID string
 
-	ctx      *Context
-	a        attempt
+	ctx *Context
+	// a is the attempt the pane is about: its text area, metrics and bar.
+	// It is the model's stage-1 (or only) attempt; its other attempts in
+	// the session (a review, the chairman's synthesis, a classifier run,
+	// a same-model hedge backup) are in atts and show in the stage strip.
+	a        *attempt
+	atts     []*paneAttempt
 	timeout  time.Duration // the tier's per-model timeout, the latency bar's scale
 	health   engine.ModelHealth
 	hasH     bool
@@ -27,23 +32,216 @@ type ModelPane struct {
 
 // NewModelPane returns an idle pane for model id.
 func NewModelPane(c *Context, id string, timeout time.Duration) *ModelPane {
-	return &ModelPane{ID: id, ctx: c, timeout: timeout}
+	return &ModelPane{ID: id, ctx: c, timeout: timeout, a: &attempt{}}
+}
+
+// paneAttempt is one of the model's attempts in the session.
+type paneAttempt struct {
+	id    string // the engine's attempt id ("" from an engine without them)
+	stage engine.Stage
+	att   *attempt
+	// The ranking this attempt cast as a reviewer (ranking_cast).
+	ranked  bool
+	ranking []string
+	invalid bool
 }
 
 // Reset clears the pane for a new session; from then on, a pane the
 // session leaves idle says it is not in this session (before, "ready").
-func (p *ModelPane) Reset() { p.a = attempt{inSession: true} }
+func (p *ModelPane) Reset() { p.a, p.atts = &attempt{inSession: true}, nil }
+
+// mainStage reports whether an attempt of stage st is one a pane is
+// about: a one-stage strategy's attempt or a council member's answer.
+func mainStage(st engine.Stage) bool { return st == engine.StageNone || st == engine.StageAnswers }
+
+// attemptFor returns the pane's attempt with id, adding it (the first one
+// of a main stage becomes the pane's attempt) when add is set.
+func (p *ModelPane) attemptFor(id string, st engine.Stage, add bool) *paneAttempt {
+	for _, pa := range p.atts {
+		if pa.id == id {
+			return pa
+		}
+	}
+	if !add {
+		return nil
+	}
+	pa := &paneAttempt{id: id, stage: st, att: &attempt{inSession: true}}
+	switch {
+	case len(p.atts) == 0:
+		pa.att = p.a // the placeholder becomes the first attempt
+		p.a.inSession = true
+	case mainStage(st) && !p.hasMain():
+		p.a = pa.att
+	}
+	p.atts = append(p.atts, pa)
+	return pa
+}
+
+// hasMain reports whether the pane already shows a main-stage attempt.
+func (p *ModelPane) hasMain() bool {
+	for _, pa := range p.atts {
+		if pa.att == p.a {
+			return mainStage(pa.stage)
+		}
+	}
+	return false
+}
 
 // Apply folds one event about this model (or a session-wide hedge_fired)
 // into the pane.
 func (p *ModelPane) Apply(ev engine.Event) {
-	if ev.Type == engine.BreakerChanged {
+	switch ev.Type {
+	case engine.BreakerChanged:
 		p.health.Breaker.State = ev.To
 		p.health.Breaker.HalfOpenIn = 0
 		p.hasH = true
 		return
+	case engine.HedgeFired:
+		p.a.apply(ev)
+		for _, pa := range p.atts {
+			if pa.att != p.a {
+				pa.att.apply(ev)
+			}
+		}
+		return
+	case engine.RankingCast:
+		if pa := p.attemptFor(ev.Reviewer, engine.StageReview, ev.Reviewer != ""); pa != nil {
+			pa.ranked, pa.ranking, pa.invalid = true, ev.Ranking, ev.Invalid
+		}
+		return
+	case engine.Decided:
+		// The winner is the model's attempt that finished last (the
+		// chairman's synthesis rather than its stage-1 answer); a
+		// one-stage winner becomes the attempt the pane shows.
+		var won *paneAttempt
+		for _, pa := range p.atts {
+			if pa.att.phase == phaseDone && (won == nil || pa.att.end >= won.att.end) {
+				won = pa
+			}
+		}
+		if won == nil {
+			p.a.apply(ev)
+			return
+		}
+		won.att.apply(ev)
+		if won.stage == engine.StageNone {
+			p.a = won.att
+		}
+		return
+	case engine.SessionStarted, engine.SessionDone, engine.StageStarted, engine.StageDone, engine.RouteChosen:
+		return
 	}
-	p.a.apply(ev)
+	p.attemptFor(ev.Attempt, ev.Stage, true).att.apply(ev)
+}
+
+// stageTag names an attempt in the stage strip and the timeline: its
+// stage, or for a one-stage strategy its role.
+func stageTag(st engine.Stage, role engine.Role) string {
+	switch st {
+	case engine.StageNone:
+		if role == "" {
+			return "attempt"
+		}
+		return string(role)
+	case engine.StageSynthesis:
+		return "chair"
+	}
+	return string(st)
+}
+
+// multi reports whether the pane has a stage strip: the model has several
+// attempts, or one of a multi-stage strategy.
+func (p *ModelPane) multi() bool {
+	return len(p.atts) > 1 || len(p.atts) == 1 && p.atts[0].stage != engine.StageNone
+}
+
+// strip is the model's attempts stage by stage, e.g.
+// "answers A ✓ 1.20s · review ✓ B>C>D · chair ★": the stage, the outcome
+// glyph and what the stage produced.
+func (p *ModelPane) strip() string { return p.stripOf(false) }
+
+// stripOf is the strip, without the stages' times when short.
+func (p *ModelPane) stripOf(short bool) string {
+	if !p.multi() {
+		return ""
+	}
+	s := &p.ctx.S
+	parts := make([]string, 0, len(p.atts))
+	for _, pa := range p.atts {
+		a := pa.att
+		t := stageTag(pa.stage, a.role)
+		if l := p.ctx.Labels[pa.id]; l != "" && pa.stage == engine.StageAnswers {
+			t += " " + l
+		}
+		g := phaseGlyph(p.ctx, a.phase)
+		detail := ""
+		switch {
+		case a.phase == phaseCancelled || a.phase == phaseSkipped:
+			detail = reasonText(a.reason)
+		case a.phase == phaseFailed:
+			detail = a.kind.String()
+		case pa.ranked && pa.invalid:
+			g, detail = "✗", "invalid ranking"
+			if short {
+				detail = "invalid"
+			}
+		case pa.ranked:
+			detail = rankingText(p.ctx, pa.ranking, false)
+		case a.phase.ended() && !short:
+			detail = fmtDur(a.end - a.start)
+		}
+		gs := phaseStyle(s, a.phase)
+		if pa.ranked && pa.invalid {
+			gs = s.Error
+		}
+		part := s.Subtle.Render(t+" ") + gs.Render(g)
+		if detail != "" {
+			part += " " + s.Text.Render(detail)
+		}
+		parts = append(parts, part)
+	}
+	return strings.Join(parts, s.Muted.Render(" · "))
+}
+
+// phaseGlyph is the one-cell sign of a phase (the spinner while running).
+func phaseGlyph(c *Context, ph phase) string {
+	switch ph {
+	case phaseQueued:
+		return "◌"
+	case phaseConnecting, phaseStreaming:
+		return spin(c)
+	case phaseWon:
+		return "★"
+	case phaseDone:
+		return "✓"
+	case phaseCancelled:
+		return "■"
+	case phaseFailed:
+		return "✗"
+	case phaseSkipped:
+		return "⊘"
+	}
+	return "·"
+}
+
+// rankingText is a reviewer's order as labels ("B>C>D"), or with the
+// models' ids when long is set ("B sim/steady > C sim/flaky").
+func rankingText(c *Context, ids []string, long bool) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		l := c.Labels[id]
+		if l == "" {
+			l = id
+		}
+		if long && c.AttemptModel[id] != "" {
+			l += " " + c.AttemptModel[id]
+		}
+		parts[i] = l
+	}
+	if long {
+		return strings.Join(parts, " > ")
+	}
+	return strings.Join(parts, ">")
 }
 
 // SetHealth records the model's latest health, read at time at.
@@ -118,7 +316,7 @@ func (p *ModelPane) metricsFit(w int) string {
 // metricParts are the pane's metrics in order of interest: time to first
 // token, tokens, tokens per second, cost.
 func (p *ModelPane) metricParts() []string {
-	a := &p.a
+	a := p.a
 	var parts []string
 	if a.hasFirst {
 		parts = append(parts, "ttft "+fmtDur(a.first-a.start))
@@ -180,7 +378,7 @@ func (p *ModelPane) statusText() string {
 // bar is the latency bar against the per-model timeout: ▼ the first
 // token, ↯ the hedge firing; the elapsed time and the timeout at its end.
 func (p *ModelPane) bar(w int) string {
-	a := &p.a
+	a := p.a
 	s := &p.ctx.S
 	if !a.hasStart || a.phase == phaseSkipped {
 		return ""
@@ -238,6 +436,9 @@ func (p *ModelPane) View(width, height int) string {
 			role = p.ctx.S.Subtle.Render(string(p.a.role))
 		}
 		add(spread(p.a.statusLine(p.ctx)+p.a.voteText(p.ctx), " "+role, iw))
+		if st := p.strip(); st != "" {
+			add(fit(st, iw))
+		}
 		if p.a.phase == phaseFailed && p.a.err != "" && ih >= 5 {
 			add(p.ctx.S.Error.Render(truncate(sanitize(p.a.err), iw)))
 		}

@@ -13,32 +13,48 @@ import (
 
 // Timeline is one row per attempt on a shared time axis: start, first
 // token, hedge fired, the winning moment, cancellations and failures, so
-// early exit and straggler cancellation show at a glance.
+// early exit and straggler cancellation show at a glance. A model with
+// several attempts in a session (a council member that also reviews and
+// chairs, a same-model hedge backup) has a row for each, labelled with
+// the stage or role ("sim/swift·review").
 type Timeline struct {
 	ctx     *Context
-	order   []string
-	rows    map[string]*attempt
+	order   []string // row keys: attempt ids (model ids from an engine without them)
+	rows    map[string]*tlRow
 	hedge   time.Duration
 	hedged  bool
 	decided time.Duration
 	hasDec  bool
 	done    bool
 	end     time.Duration
-	rank    map[string]int // row order: the panes' order
+	rank    map[string]int // model order: the panes' order
+	seq     int
 }
 
-// byRank sorts ids by rank, those without one last in their present order.
-func byRank(ids []string, rank map[string]int) {
-	if len(rank) == 0 {
-		return
+// tlRow is one attempt's row.
+type tlRow struct {
+	*attempt
+	model string
+	stage engine.Stage
+	seq   int // order of appearance
+}
+
+// stageRank orders stages on the timeline: the router's classifier, the
+// one-stage strategies, then the council's stages in order.
+func stageRank(st engine.Stage) int {
+	switch st {
+	case engine.StageClassify:
+		return 0
+	case engine.StageNone:
+		return 1
+	case engine.StageAnswers:
+		return 2
+	case engine.StageReview:
+		return 3
+	case engine.StageSynthesis:
+		return 4
 	}
-	r := func(id string) int {
-		if i, ok := rank[id]; ok {
-			return i
-		}
-		return len(rank)
-	}
-	slices.SortStableFunc(ids, func(a, b string) int { return cmp.Compare(r(a), r(b)) })
+	return 5
 }
 
 // rankOf numbers ids by position.
@@ -50,47 +66,94 @@ func rankOf(ids []string) map[string]int {
 	return rank
 }
 
+// sort orders the rows by stage, then by the model's rank (the panes'
+// order; models without one last), then by appearance.
+func (t *Timeline) sort() {
+	r := func(id string) int {
+		if i, ok := t.rank[id]; ok {
+			return i
+		}
+		return len(t.rank)
+	}
+	slices.SortStableFunc(t.order, func(a, b string) int {
+		ra, rb := t.rows[a], t.rows[b]
+		return cmp.Or(cmp.Compare(stageRank(ra.stage), stageRank(rb.stage)),
+			cmp.Compare(r(ra.model), r(rb.model)), cmp.Compare(ra.seq, rb.seq))
+	})
+}
+
 // SetOrder puts the rows in the order of ids (the panes' order), so that
 // a model keeps its place from pane to timeline; rows of other models
 // follow in the order they appeared.
 func (t *Timeline) SetOrder(ids []string) {
 	t.rank = rankOf(ids)
-	byRank(t.order, t.rank)
+	t.sort()
 }
 
 // NewTimeline returns an empty timeline.
 func NewTimeline(c *Context) *Timeline {
-	return &Timeline{ctx: c, rows: map[string]*attempt{}}
+	return &Timeline{ctx: c, rows: map[string]*tlRow{}}
 }
 
 // Apply folds one event into the timeline.
 func (t *Timeline) Apply(ev engine.Event) {
 	switch ev.Type {
 	case engine.SessionStarted:
-		*t = Timeline{ctx: t.ctx, rows: map[string]*attempt{}, rank: t.rank}
+		*t = Timeline{ctx: t.ctx, rows: map[string]*tlRow{}, rank: t.rank}
 		return
 	case engine.HedgeFired:
 		t.hedge, t.hedged = ev.T, true
 	case engine.Decided:
 		t.decided, t.hasDec = ev.T, true
+		// The winner's row is its model's attempt that finished last.
+		var won, last *tlRow
+		for _, r := range t.rows {
+			if r.model != ev.Model {
+				continue
+			}
+			if r.phase == phaseDone && (won == nil || r.end > won.end || r.end == won.end && r.seq > won.seq) {
+				won = r
+			}
+			if last == nil || r.seq > last.seq {
+				last = r
+			}
+		}
+		if won == nil {
+			won = last // decided before its attempt_done: it wins when done
+		}
+		if won != nil {
+			won.apply(ev)
+		}
+		return
 	case engine.SessionDone:
 		t.done, t.end = true, ev.T
 		if ev.Summary != nil && ev.Summary.Elapsed > 0 {
 			t.end = ev.Summary.Elapsed
 		}
 	}
-	if ev.Model == "" || ev.Type == engine.BreakerChanged {
+	switch ev.Type {
+	case engine.AttemptQueued, engine.AttemptStarted, engine.FirstToken, engine.Delta, engine.AttemptDone,
+		engine.AttemptFailed, engine.AttemptCancelled, engine.AttemptSkipped, engine.VoteCast:
+	default:
 		return
 	}
-	a, ok := t.rows[ev.Model]
+	key := ev.Attempt
+	if key == "" {
+		key = ev.Model
+	}
+	if key == "" {
+		return
+	}
+	a, ok := t.rows[key]
 	if !ok {
 		if ev.Type == engine.Delta || ev.Type == engine.VoteCast {
 			return // deltas carry nothing the timeline draws
 		}
-		a = &attempt{}
-		t.rows[ev.Model] = a
-		t.order = append(t.order, ev.Model)
-		byRank(t.order, t.rank)
+		t.seq++
+		a = &tlRow{attempt: &attempt{}, model: ev.Model, stage: ev.Stage, seq: t.seq}
+		t.rows[key] = a
+		t.order = append(t.order, key)
+		t.sort()
 	}
 	if ev.Type == engine.Delta {
 		if !a.hasFirst {
@@ -100,6 +163,24 @@ func (t *Timeline) Apply(ev engine.Event) {
 		return
 	}
 	a.apply(ev)
+}
+
+// labels names the rows: the model, and the stage or role when the model
+// has several rows.
+func (t *Timeline) labels() map[string]string {
+	n := map[string]int{}
+	for _, k := range t.order {
+		n[t.rows[k].model]++
+	}
+	out := make(map[string]string, len(t.order))
+	for _, k := range t.order {
+		r := t.rows[k]
+		out[k] = r.model
+		if n[r.model] > 1 {
+			out[k] += "·" + stageTag(r.stage, r.role)
+		}
+	}
+	return out
 }
 
 // niceScales are the axis lengths the timeline steps through, so the axis
@@ -135,14 +216,15 @@ func (t *Timeline) View(width, height int) string {
 		lines = append(lines, s.Muted.Render("no session yet: type a prompt and press enter"))
 		return strings.Join(lines, "\n")
 	}
+	names := t.labels()
 	nameW := 4
 	for _, id := range t.order {
-		nameW = max(nameW, lipgloss.Width(id))
+		nameW = max(nameW, lipgloss.Width(names[id]))
 	}
 	nameW = min(nameW, max(width/3, 8))
 	tailW := 10 // the outcome words after the bars, as wide as the widest
 	for _, id := range t.order {
-		_, w := outcome(t.rows[id])
+		_, w := outcome(t.rows[id].attempt)
 		tailW = max(tailW, len(w)+2)
 	}
 	tailW = min(tailW, 18)
@@ -162,7 +244,7 @@ func (t *Timeline) View(width, height int) string {
 	}
 	for _, id := range order {
 		a := t.rows[id]
-		lines = append(lines, fit(fit(s.Subtle.Render(truncate(id, nameW)), nameW)+" "+t.row(a, aw, col, now), width))
+		lines = append(lines, fit(fit(s.Subtle.Render(truncate(names[id], nameW)), nameW)+" "+t.row(a.attempt, aw, col, now), width))
 	}
 	// Axis with labels at 0, ¼, ½, ¾ and the full scale; at 0, ½ and the
 	// full scale when short.
@@ -220,7 +302,7 @@ func (t *Timeline) legend(w int) string {
 	for i, it := range legendItems {
 		on[i] = len(t.order) == 0
 		for _, id := range t.order {
-			if on[i] = it.shown(t, t.rows[id]); on[i] {
+			if on[i] = it.shown(t, t.rows[id].attempt); on[i] {
 				break
 			}
 		}

@@ -285,7 +285,7 @@ func TestFocusAndLayoutKeys(t *testing.T) {
 func TestStrategyTierToggle(t *testing.T) {
 	f := newFake()
 	m := newTestModel(f, 120, 40)
-	for _, want := range []config.Strategy{config.Hedge, config.Consensus, config.Race} {
+	for _, want := range []config.Strategy{config.Hedge, config.Consensus, config.Council, config.Auto, config.Race} {
 		press(m, "m")
 		if m.strategy != want {
 			t.Fatalf("m: strategy = %s, want %s", m.strategy, want)

@@ -97,7 +97,11 @@ func (m *Model) headerView(w int) string {
 	if m.running {
 		clock = spin(m.ctx) + " " + clock
 	}
-	values := []string{string(m.strategy), m.tier, n, clock, fmtCost(m.sessionCost), fmtCost(m.runCost + m.liveCost())}
+	strategy, short := string(m.strategy), string(m.strategy)
+	if m.strategy == config.Auto && m.route != nil {
+		strategy, short = routeText(m.route), "auto→"+string(m.route.Strategy)
+	}
+	values := []string{strategy, m.tier, n, clock, fmtCost(m.sessionCost), fmtCost(m.runCost + m.liveCost())}
 	labels := []string{"strategy", "tier", "session", "elapsed", "cost", "run"}
 	parts := make([]string, len(values))
 	for i := range values {
@@ -112,13 +116,22 @@ func (m *Model) headerView(w int) string {
 		right = append(right, s.Running.Render("● running"))
 	case m.summary != nil:
 		st := s.Ok
+		word := string(m.summary.Status)
 		switch m.summary.Status {
 		case engine.StatusFailed:
 			st = s.Error
+		case engine.StatusCancelled:
+			st, word = s.Cancelled, "■ cancelled"
 		case engine.StatusDegraded:
 			st = s.Warn
 		}
-		right = append(right, st.Render(string(m.summary.Status)))
+		if len(m.summary.Degraded) > 0 {
+			word = "degraded: " + strings.Join(m.summary.Degraded, ", ")
+			if m.summary.Status != engine.StatusDegraded {
+				word = string(m.summary.Status) + " · " + word
+			}
+		}
+		right = append(right, st.Render(truncate(word, max(w/2-12, 10))))
 	}
 	rs := " " + strings.Join(right, "  ") + " "
 	room := w - lipgloss.Width(rs)
@@ -126,6 +139,7 @@ func (m *Model) headerView(w int) string {
 	if lipgloss.Width(left) > room {
 		// Narrow: values only, the run cost labelled; then, while it does
 		// not fit, without the run cost, the tier, the session's cost.
+		values[0] = short
 		for i := range values[:5] {
 			parts[i] = s.Bold.Render(values[i])
 		}
@@ -215,6 +229,12 @@ func (m *Model) helpView(w, h int) string {
 		"Chaos keys act on the focused model; e and s apply to simulated models only.",
 		"Editing the prompt: ←/→ and alt+←/→ move, ctrl+a/ctrl+e go to the start/end, ctrl+w/ctrl+u/ctrl+k delete a word/to the start/to the end, ctrl+v pastes.",
 	}
+	if m.council() {
+		notes = append([]string{"Council: the members answer (stage 1; A, B, C… label the answers), each reviews the others' answers (rankings best first; Borda gives n-1…0 points; ✗ an unreadable ranking), the chairman writes the synthesis (tab or ↓ reaches it, enter zooms it)."}, notes...)
+	}
+	if r := m.route; r != nil {
+		notes = append([]string{fmt.Sprintf("Route: %s, tier %s — %s", routeText(r), orDash(r.Tier), r.Why)}, notes...)
+	}
 	room := h - 2 - len(lines) - 1 // padding, a blank line before the notes
 	var extra []string
 	for _, n := range notes {
@@ -233,25 +253,53 @@ func (m *Model) helpView(w, h int) string {
 	return lipgloss.NewStyle().Padding(1, 2).Render(strings.Join(lines, "\n"))
 }
 
-// zoomView is the focused pane at full size with its whole answer.
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+// zoomView is the focused pane (or the synthesis) at full size with its
+// whole text.
 func (m *Model) zoomView(w, h int) string {
-	p := m.focused()
-	if p == nil {
-		return ""
-	}
-	iw := w - 2
-	lines := []string{
-		spread(p.a.statusLine(m.ctx)+p.a.voteText(m.ctx), " "+m.ctx.S.Subtle.Render(string(p.a.role)), iw),
-		p.metrics(),
-		p.bar(iw),
-		m.ctx.S.Muted.Render(strings.Repeat("┄", iw)),
-	}
-	lines = append(lines, strings.Split(m.zoom.View(), "\n")...)
 	pct := ""
 	if m.zoom.TotalLineCount() > m.zoom.Height() {
 		pct = fmt.Sprintf(" %3.0f%%", m.zoom.ScrollPercent()*100)
 	}
+	lines := append(m.zoomHead(w-2), strings.Split(m.zoom.View(), "\n")...)
+	if m.synthFocused() {
+		return box(m.ctx, m.synth.Title()+pct, m.synth.badge(), lines, w, h, true)
+	}
+	p := m.focused()
+	if p == nil {
+		return ""
+	}
 	return box(m.ctx, p.ID+pct, p.badge(), lines, w, h, true)
+}
+
+// zoomHead is the zoomed box's lines over the scrolling text: the status,
+// the stage strip of a model with several attempts, the metrics, the
+// latency bar, the route's why in an auto session, and a rule.
+func (m *Model) zoomHead(iw int) []string {
+	rule := m.ctx.S.Muted.Render(strings.Repeat("┄", iw))
+	var lines []string
+	switch p := m.focused(); {
+	case m.synthFocused():
+		lines = m.synth.head(iw)
+	case p != nil:
+		lines = append(lines, spread(p.a.statusLine(m.ctx)+p.a.voteText(m.ctx), " "+m.ctx.S.Subtle.Render(string(p.a.role)), iw))
+		if p.multi() {
+			lines = append(lines, fit(p.strip(), iw))
+		}
+		lines = append(lines, p.metrics(), p.bar(iw))
+	default:
+		return nil
+	}
+	if r := m.route; r != nil {
+		lines = append(lines, fit(m.ctx.S.Subtle.Render(routeText(r)+": "+r.Why), iw))
+	}
+	return append(lines, rule)
 }
 
 // gridCols is the number of pane columns at the current size.
@@ -324,6 +372,9 @@ func (m *Model) bottomWant(w int) int {
 
 // bodyView draws the panes over the bottom area.
 func (m *Model) bodyView(w, bh int) string {
+	if m.council() {
+		return m.councilBody(w, bh)
+	}
 	paneH, bottomH := m.split(bh)
 	if len(m.panes) > 0 && chooseGrid(len(m.panes), w, paneH).compact {
 		return m.compactBody(w, bh)
@@ -333,6 +384,66 @@ func (m *Model) bodyView(w, bh int) string {
 		out = padLines(out, paneH) + "\n" + m.bottomView(w, bottomH)
 	}
 	return out
+}
+
+// councilBody is the council's screen: the stage bar, the members' panes,
+// then the synthesis beside the rankings and the timeline, and the
+// breakers in one line (each pane has its badge).
+func (m *Model) councilBody(w, bh int) string {
+	h := bh - 1
+	bottomH := min(m.councilBottomWant(w), h*55/100)
+	paneH := h - bottomH
+	if len(m.panes) == 0 || chooseGrid(len(m.panes), w, paneH).compact {
+		return m.compactBody(w, bh)
+	}
+	return m.stages.View(w, 1) + "\n" + padLines(m.panesView(w, paneH), paneH) + "\n" + m.councilBottom(w, bottomH)
+}
+
+// synthMinH is the least height of the synthesis box.
+const synthMinH = 8
+
+// councilBottomWant is the height the council's bottom area would like.
+func (m *Model) councilBottomWant(w int) int {
+	right := m.rank.Height() + max(len(m.timeline.order), 1) + 2
+	if w >= 100 {
+		return max(right, synthMinH) + 1
+	}
+	return synthMinH + right + 1
+}
+
+// councilBottom draws the synthesis on the left, the ranking table over
+// the timeline on the right (stacked under it when narrow), and the
+// breakers' summary line.
+func (m *Model) councilBottom(w, h int) string {
+	if h <= 1 {
+		return m.board.SummaryView(w)
+	}
+	bh := h - 1
+	var out string
+	if w >= 100 {
+		lw := w / 2
+		rw := w - lw - 1
+		rankH := min(m.rank.Height(), max(bh-3, 1))
+		right := padLines(m.rank.View(rw, rankH), rankH)
+		if tlH := bh - rankH; tlH > 0 {
+			right += "\n" + m.timeline.View(rw, tlH)
+		}
+		out = joinColumns([]string{m.synth.View(lw, bh), right}, []int{lw + 1, rw}, bh)
+	} else {
+		sh := max(bh-m.rank.Height()-max(len(m.timeline.order), 1)-2, min(synthMinH, bh))
+		parts := []string{m.synth.View(w, sh)}
+		rest := bh - sh
+		if rest > 0 {
+			rankH := min(m.rank.Height(), rest)
+			parts = append(parts, padLines(m.rank.View(w, rankH), rankH))
+			rest -= rankH
+		}
+		if rest > 0 {
+			parts = append(parts, padLines(m.timeline.View(w, rest), rest))
+		}
+		out = strings.Join(parts, "\n")
+	}
+	return out + "\n" + m.board.SummaryView(w)
 }
 
 // panesView lays the panes out in a grid, or one line each when small.
@@ -403,7 +514,11 @@ func (m *Model) compactView(w, h int) string {
 		}
 		line := mark + name + " " + fit(statuses[i], statusW)
 		if room := w - lipgloss.Width(line) - badgeW - 3; room > 0 && !p.excluded {
-			line += " " + p.metricsFit(room)
+			if p.multi() { // the stages say more than the answer's metrics
+				line += " " + fit(p.stripOf(true), room)
+			} else {
+				line += " " + p.metricsFit(room)
+			}
 		}
 		lines = append(lines, spread(line, "  "+fit(badges[i], badgeW), w))
 	}
@@ -452,18 +567,31 @@ func (m *Model) compactBody(w, bh int) string {
 	avail := bh - listH
 	var bottom string
 	var bottomH int
-	if w >= 100 {
+	council := m.council()
+	if council {
+		avail-- // the stage bar
+	}
+	switch {
+	case council && w < 100:
+		bottom, bottomH = m.councilStacked(w, avail, detailMin)
+	case w >= 100:
 		bottomH = min(m.bottomWant(w), avail)
 		bottom = m.bottomView(w, bottomH)
-	} else {
+	default:
 		bottom, bottomH = m.stackedBottom(w, avail, detailMin)
 	}
 	dh := avail - bottomH
 	if dh == 1 { // a title without text: rather one more model line
 		listH = min(len(m.panes), listH+1)
 		dh = bh - listH - bottomH
+		if council {
+			dh--
+		}
 	}
 	parts := []string{padLines(m.compactView(w, listH), listH)}
+	if council {
+		parts = append(parts, m.stages.View(w, 1))
+	}
 	if dh > 0 {
 		parts = append(parts, padLines(m.detailView(w, dh), dh))
 	}
@@ -471,6 +599,31 @@ func (m *Model) compactBody(w, bh int) string {
 		parts = append(parts, bottom)
 	}
 	return strings.Join(parts, "\n")
+}
+
+// councilStacked is the council's bottom area on a small screen, in at
+// most h lines leaving keep free: the Borda count in a line, the latest
+// rows of the timeline, the breakers' summary line.
+func (m *Model) councilStacked(w, h, keep int) (string, int) {
+	if h <= 0 {
+		return "", 0
+	}
+	var parts []string
+	used := 0
+	if m.rank.Active() && h-used > keep {
+		parts = append(parts, m.rank.Line(w))
+		used++
+	}
+	if tlH := min(max(len(m.timeline.order), 1)+2, (h-used-1-keep)/1); tlH >= 3 {
+		tlH = min(tlH, max(h/2, 3))
+		parts = append(parts, padLines(m.timeline.View(w, tlH), tlH))
+		used += tlH
+	}
+	if used < h {
+		parts = append(parts, m.board.SummaryView(w))
+		used++
+	}
+	return strings.Join(parts, "\n"), used
 }
 
 // stackedBottom stacks timeline, votes and breakers in at most h lines,
@@ -504,6 +657,9 @@ func (m *Model) stackedBottom(w, h, keep int) (string, int) {
 // with its name and status, then the word-wrapped tail of its text.
 func (m *Model) detailView(w, h int) string {
 	s := &m.ctx.S
+	if m.council() && (m.synthFocused() || !m.userFocus && m.synth.Active()) {
+		return m.synthDetail(w, h)
+	}
 	p := m.detailPane()
 	if p == nil || h <= 0 {
 		return ""
@@ -538,6 +694,30 @@ func (m *Model) detailView(w, h int) string {
 		add(s.Muted, "waiting for the first token…")
 	case p.a.phase != phaseIdle:
 		add(s.Muted, "(no text)")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// synthDetail is the synthesis in the compact layout: a rule with the
+// chairman and its status, then the tail of the text.
+func (m *Model) synthDetail(w, h int) string {
+	s := &m.ctx.S
+	sp := m.synth
+	head := s.Muted.Render("── ") + s.Title.Render(sp.Title()) + " " + sp.a.statusLine(m.ctx)
+	if sp.fallback {
+		head += " " + sp.badge()
+	}
+	lines := []string{head + " " + s.Muted.Render(strings.Repeat("─", max(w-lipgloss.Width(head)-1, 0)))}
+	rows := h - 1
+	switch text := sp.Text(); {
+	case text != "":
+		for _, l := range wrapTail(text, w, rows) {
+			lines = append(lines, s.Text.Render(l))
+		}
+	case sp.a.phase.active():
+		lines = append(lines, s.Muted.Render("waiting for the first token…"))
+	case !sp.Active():
+		lines = append(lines, s.Muted.Render("the chairman writes here once the review is done"))
 	}
 	return strings.Join(lines, "\n")
 }
