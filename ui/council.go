@@ -181,6 +181,7 @@ type review struct {
 type RankingTable struct {
 	ctx       *Context
 	answers   []string // stage-1 attempt ids, in launch order
+	finished  []string // stage-1 attempt ids that answered, in the order they did
 	reviews   []*review
 	borda     map[string]int // stage-1 attempt id -> points
 	final     map[string]int // the summary's count, by model id
@@ -227,6 +228,9 @@ func (r *RankingTable) Apply(ev engine.Event) {
 			}
 		}
 	case engine.Delta, engine.FirstToken, engine.AttemptDone, engine.AttemptFailed, engine.AttemptCancelled, engine.AttemptSkipped:
+		if ev.Type == engine.AttemptDone && ev.Stage == engine.StageAnswers {
+			r.finished = append(r.finished, ev.Attempt)
+		}
 		if ev.Stage != engine.StageReview && ev.Role != engine.RoleReviewer {
 			return
 		}
@@ -290,11 +294,18 @@ func (r *RankingTable) Borda() map[string]int {
 	return out
 }
 
-// leader is the answer with the most points (the first in launch order
-// on a tie), "" before any valid ranking.
+// leader is the answer with the most points, "" before any valid
+// ranking. A tie goes to the answer that came first, as the engine breaks
+// it (so the star is on the answer whose model chairs).
 func (r *RankingTable) leader() string {
 	best, bestN := "", -1
+	order := slices.Clone(r.finished)
 	for _, id := range r.answers {
+		if !slices.Contains(order, id) {
+			order = append(order, id)
+		}
+	}
+	for _, id := range order {
 		if n := r.total(id); n > bestN {
 			best, bestN = id, n
 		}

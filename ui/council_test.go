@@ -519,3 +519,26 @@ func TestOneStageUnchangedByAttemptIDs(t *testing.T) {
 		}
 	}
 }
+
+// TestRankingLeaderTieGoesToTheEarlierAnswer: on a Borda tie the star is
+// on the answer that came first, as the engine breaks the tie (its model
+// chairs), not on the first one launched.
+func TestRankingLeaderTieGoesToTheEarlierAnswer(t *testing.T) {
+	c := &Context{AttemptModel: map[string]string{"a1": "m1", "a2": "m2", "a3": "m3"}}
+	r := NewRankingTable(c)
+	for _, ev := range []engine.Event{
+		{Type: engine.AttemptStarted, Attempt: "a1", Model: "m1", Stage: engine.StageAnswers},
+		{Type: engine.AttemptStarted, Attempt: "a2", Model: "m2", Stage: engine.StageAnswers},
+		{Type: engine.AttemptStarted, Attempt: "a3", Model: "m3", Stage: engine.StageAnswers},
+		{Type: engine.AttemptDone, Attempt: "a2", Model: "m2", Stage: engine.StageAnswers},
+		{Type: engine.AttemptDone, Attempt: "a1", Model: "m1", Stage: engine.StageAnswers},
+		{Type: engine.AttemptDone, Attempt: "a3", Model: "m3", Stage: engine.StageAnswers},
+		{Type: engine.RankingCast, Reviewer: "a4", Model: "m3", Ranking: []string{"a1", "a2"}},
+		{Type: engine.RankingCast, Reviewer: "a5", Model: "m1", Ranking: []string{"a2", "a3"}},
+	} {
+		r.Apply(ev)
+	}
+	if got := r.leader(); got != "a2" {
+		t.Errorf("leader %s, want a2 (tied with a1 on 1 point, and it answered first)", got)
+	}
+}
