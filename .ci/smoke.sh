@@ -71,6 +71,23 @@ wait_for 'Votes' 5
 screen | grep -q 'quorum' || fail "consensus: no quorum line"
 echo "smoke: consensus ok"
 
+keys m # council
+wait_for 'strategy council' 5
+keys / C-u
+keys 'How do database indexes work?' Enter
+wait_for 'session #4.*(decided|degraded|failed)' 40
+wait_for 'Stages .*synthesis' 5
+screen | grep -q 'Rankings' || fail "council: no ranking table"
+screen | grep -Eq 'synthesis · sim/' || fail "council: no synthesis pane"
+echo "smoke: council ok"
+
+keys m # auto
+wait_for 'strategy auto' 5
+keys r
+wait_for 'session #5.*(decided|degraded|failed)' 40
+screen | grep -Eq 'auto ?→' || fail "auto: no route in the header"
+echo "smoke: auto ok"
+
 keys m # race again
 wait_for 'strategy race' 5
 # Focus sim/flaky (the fourth pane of the quick tier) and make it worse.
@@ -90,5 +107,12 @@ echo "smoke: 80x24"
 start 80 24
 keys 'What is a circuit breaker?' Enter
 wait_for '(decided|degraded|failed)' 20
+keys Escape
+keys m m m # council
+keys r
+wait_for '#2.*(decided|degraded|failed)' 40
+wait_for 'Stages .*synthesis' 5
+screen | grep -q 'Borda' || fail "council 80x24: no Borda line"
+echo "smoke: council 80x24 ok"
 quit_and_check_restored
 echo "smoke: ok"
