@@ -52,9 +52,9 @@ func EventTooLarge(provider string, max int) *Error {
 
 // LimitResponse bounds what will be read of res's body, in place: a 2xx
 // body fails with [EventTooLarge] (provider's) once one event outgrows
-// MaxEventBytes, and any other body ends after MaxErrorBodyBytes. Nothing is
-// read here. Reads still end with the request's context, as net/http's
-// bodies do.
+// MaxEventBytes; any other body is read here, with [ReadErrorBody], and
+// replaced by what was read (then the read error, if one ended it). Reads
+// end with the request's context, as net/http's bodies do.
 func (l Limits) LimitResponse(provider string, res *http.Response) {
 	if res == nil || res.Body == nil || res.Body == http.NoBody {
 		return
@@ -64,18 +64,44 @@ func (l Limits) LimitResponse(provider string, res *http.Response) {
 		res.Body = LimitEvents(res.Body, l.MaxEventBytes, provider)
 		return
 	}
-	res.Body = LimitErrorBody(res.Body, l.MaxErrorBodyBytes)
+	b, err := ReadErrorBody(res.Body, l.MaxErrorBodyBytes)
+	var body io.Reader = bytes.NewReader(b)
+	if err != nil {
+		body = io.MultiReader(body, errReader{err})
+	} else {
+		res.ContentLength = int64(len(b))
+	}
+	res.Body = io.NopCloser(body)
 }
 
-// LimitErrorBody returns rc cut after max bytes (no error: the body just
-// ends). Close closes rc.
-func LimitErrorBody(rc io.ReadCloser, max int) io.ReadCloser {
-	return limitedBody{Reader: io.LimitReader(rc, int64(max)), Closer: rc}
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
+
+// ReadErrorBody reads at most max bytes of rc, the body of an error
+// response, and closes it; the error is the read's, if one failed. A body
+// cut short is cut back to the end of its last whole word, so that a key
+// the server echoed is there whole, to be redacted as such, or not at all:
+// never in part, which no redaction would recognise.
+func ReadErrorBody(rc io.ReadCloser, max int) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(rc, int64(max)+1))
+	_ = rc.Close()
+	if len(b) <= max {
+		return b, err
+	}
+	// Keep b[:cut], whose last byte or the first byte after which is not
+	// part of a word.
+	cut := max
+	for cut > 0 && isWordByte(b[cut]) && isWordByte(b[cut-1]) {
+		cut--
+	}
+	return b[:cut], err
 }
 
-type limitedBody struct {
-	io.Reader
-	io.Closer
+// isWordByte reports a byte that can be part of a key or token.
+func isWordByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+		c == '-' || c == '_' || c == '.' || c == '*' || c == '+' || c == '/' || c == '=' || c == '~'
 }
 
 // LimitEvents returns rc, an event stream, failing with [EventTooLarge]

@@ -87,16 +87,16 @@ func itoa(n int) string {
 	return string(b)
 }
 
-// endless is an endless reader of one byte that counts what it gave.
+// endless is an endless reader of a pattern that counts what it gave.
 type endless struct {
-	b    byte
+	pat  string
 	n    int
 	shut bool
 }
 
 func (e *endless) Read(p []byte) (int, error) {
 	for i := range p {
-		p[i] = e.b
+		p[i] = e.pat[(e.n+i)%len(e.pat)]
 	}
 	e.n += len(p)
 	return len(p), nil
@@ -107,7 +107,7 @@ func (e *endless) Close() error { e.shut = true; return nil }
 // TestLimitEventsStops: the error is sticky, and nothing is read past the
 // Read that crossed the limit.
 func TestLimitEventsStops(t *testing.T) {
-	src := &endless{b: 'a'}
+	src := &endless{pat: "a"}
 	rc := providers.LimitEvents(src, 1000, "p")
 	buf := make([]byte, 512)
 	var err error
@@ -129,14 +129,15 @@ func TestLimitEventsStops(t *testing.T) {
 
 func TestLimitResponse(t *testing.T) {
 	lim := providers.Limits{MaxEventBytes: 100, MaxErrorBodyBytes: 10}
-	res := &http.Response{StatusCode: 500, Body: &endless{b: 'e'}}
+	src := &endless{pat: "no way "}
+	res := &http.Response{StatusCode: 500, Body: src}
 	lim.LimitResponse("p", res)
 	b, err := io.ReadAll(res.Body)
-	if err != nil || string(b) != "eeeeeeeeee" {
-		t.Errorf("error body: %q, %v; want 10 bytes and no error", b, err)
+	if err != nil || string(b) != "no way no " || !src.shut || res.ContentLength != 10 {
+		t.Errorf("error body: %q, %v, closed %v; want %q, no error, closed", b, err, src.shut, "no way no ")
 	}
 
-	res = &http.Response{StatusCode: 200, Body: &endless{b: 'x'}}
+	res = &http.Response{StatusCode: 200, Body: &endless{pat: "x"}}
 	lim.LimitResponse("p", res)
 	if _, err := io.ReadAll(res.Body); !errors.Is(err, providers.ErrEventTooLarge) {
 		t.Errorf("stream: %v, want ErrEventTooLarge", err)
@@ -169,5 +170,40 @@ func BenchmarkLimitEvents(b *testing.B) {
 				break
 			}
 		}
+	}
+}
+
+func TestReadErrorBody(t *testing.T) {
+	key := "sk-0123456789abcdef"
+	tests := []struct {
+		name, body string
+		max        int
+		want       string
+	}{
+		{"short", "not found", 100, "not found"},
+		{"exactly the limit", "not found", 9, "not found"},
+		{"cut at the end of a word", "not found here", 10, "not found "},
+		{"cut within a word", "not found here", 12, "not found "},
+		{"a key at the cut", `{"message": "bad key ` + key + `"}`, 30, `{"message": "bad key `},
+		{"a whole key before the cut", "bad key " + key + " is wrong", 30, "bad key " + key + " is"},
+		{"no word's end within 256 bytes", "a " + strings.Repeat("k", 300), 280, "a "},
+		{"one word longer than the limit", strings.Repeat("k", 1000), 500, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := providers.ReadErrorBody(io.NopCloser(strings.NewReader(tt.body)), tt.max)
+			if err != nil || string(got) != tt.want {
+				t.Errorf("ReadErrorBody(%q, %d) = %q, %v; want %q", tt.body, tt.max, got, err, tt.want)
+			}
+		})
+	}
+
+	// A read error is kept, after what was read, for the SDK to see.
+	broken := io.MultiReader(strings.NewReader("partial "), iotest.ErrReader(io.ErrUnexpectedEOF))
+	res := &http.Response{StatusCode: 502, Body: io.NopCloser(broken)}
+	providers.Limits{}.LimitResponse("p", res)
+	b, err := io.ReadAll(res.Body)
+	if string(b) != "partial " || !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("a broken error body: %q, %v", b, err)
 	}
 }

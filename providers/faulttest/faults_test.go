@@ -355,3 +355,24 @@ func TestFlood(t *testing.T) {
 		t.Logf("%d deltas in %v", n, r.elapsed.Round(time.Millisecond))
 	})
 }
+
+// TestKeyAtTheCut: a key the error body echoes right where the body is cut
+// must not survive in part, past the redaction of whole keys.
+func TestKeyAtTheCut(t *testing.T) {
+	forEach(t, func(t *testing.T, v vendor) {
+		prefix := `{"error": {"message": "`
+		filler := strings.Repeat("x", providers.DefaultMaxErrorBodyBytes-len(prefix)-len(v.key)/2-1) + " "
+		body := prefix + filler + v.key + `"}}`
+		r := v.call(t, func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(401)
+			_, _ = w.Write([]byte(body))
+		}, longDeadline, providers.Limits{})
+		v.wantKind(t, r, providers.KindAuth)
+		half := v.key[:len(v.key)/2]
+		for e := r.err; e != nil; e = errors.Unwrap(e) {
+			if strings.Contains(e.Error(), half) {
+				t.Errorf("half the key (%d bytes) appears in %T: …%s", len(half), e, e.Error()[max(0, strings.Index(e.Error(), half)-20):])
+			}
+		}
+	})
+}

@@ -49,8 +49,7 @@ func (w *wire) middleware(req *http.Request, next option.MiddlewareNext) (*http.
 	w.status = res.StatusCode
 	w.header = res.Header
 	if res.StatusCode >= 400 {
-		b, _ := io.ReadAll(io.LimitReader(res.Body, int64(w.limits.MaxErrorBodyBytes)))
-		_ = res.Body.Close()
+		b, _ := providers.ReadErrorBody(res.Body, w.limits.MaxErrorBodyBytes)
 		w.body = b
 		res.Body = io.NopCloser(bytes.NewReader(b))
 		return res, nil
