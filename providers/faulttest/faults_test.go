@@ -98,6 +98,15 @@ type result struct {
 // appears nowhere in the error.
 func (v vendor) call(t *testing.T, h http.HandlerFunc, deadline time.Duration, lim providers.Limits) result {
 	t.Helper()
+	p := v.provider(t, h, lim)
+	ctx, cancel := context.WithTimeout(t.Context(), deadline)
+	defer cancel()
+	return v.run(t, ctx, p)
+}
+
+// provider returns v's provider with lim, against a stand-in running h.
+func (v vendor) provider(t *testing.T, h http.HandlerFunc, lim providers.Limits) providers.Provider {
+	t.Helper()
 	srv := providertest.NewServer(t, h)
 	hc := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	t.Cleanup(hc.CloseIdleConnections) // before the server closes
@@ -105,8 +114,12 @@ func (v vendor) call(t *testing.T, h http.HandlerFunc, deadline time.Duration, l
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), deadline)
-	defer cancel()
+	return p
+}
+
+// run makes one attempt of p in ctx and reads its stream to the end.
+func (v vendor) run(t *testing.T, ctx context.Context, p providers.Provider) result {
+	t.Helper()
 	start := time.Now()
 	s, err := p.Stream(ctx, providers.Request{Model: "m", Messages: []providers.Message{{Role: "user", Content: "hi"}}})
 	var text string
@@ -260,6 +273,30 @@ func TestSlowloris(t *testing.T) {
 			var sent providertest.Sent
 			r := v.call(t, providertest.Slowloris(status, 100*time.Millisecond, &sent), shortDeadline, providers.Limits{})
 			v.timedOut(t, r, shortDeadline)
+		}
+	})
+}
+
+// TestSlowlorisCancel: a cancelled attempt ends as promptly as one past
+// its deadline, with the caller's cause, in a stream and in an error body.
+func TestSlowlorisCancel(t *testing.T) {
+	errStop := errors.New("the engine stopped the attempt")
+	forEach(t, func(t *testing.T, v vendor) {
+		for _, status := range []int{200, 500} {
+			var sent providertest.Sent
+			p := v.provider(t, providertest.Slowloris(status, 100*time.Millisecond, &sent), providers.Limits{})
+			ctx, cancel := context.WithCancelCause(t.Context())
+			stop := time.AfterFunc(shortDeadline, func() { cancel(errStop) })
+			r := v.run(t, ctx, p)
+			stop.Stop()
+			cancel(nil)
+			t.Logf("HTTP %d: ended after %v: %v", status, r.elapsed.Round(time.Millisecond), r.err)
+			if !errors.Is(r.err, errStop) {
+				t.Errorf("HTTP %d: err = %v, want the cancellation's cause", status, r.err)
+			}
+			if r.elapsed > shortDeadline+bound {
+				t.Errorf("HTTP %d: ended %v after the start; cancelled after %v", status, r.elapsed, shortDeadline)
+			}
 		}
 	})
 }
