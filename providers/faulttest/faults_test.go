@@ -226,6 +226,10 @@ func TestKeyEcho(t *testing.T) {
 			}
 			t.Logf("HTTP %d: %v", status, r.err)
 		}
+		msg := "Incorrect API key provided: " + v.key
+		r := v.call(t, providertest.ErrorMidStream(v.d, msg), longDeadline, providers.Limits{})
+		v.wantKind(t, r, providers.KindHTTP)
+		t.Logf("mid-stream: %v", r.err)
 	})
 }
 

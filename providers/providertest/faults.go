@@ -23,6 +23,8 @@ type Dialect struct {
 	Final []byte
 	// Error returns the body of an error response with status and msg.
 	Error func(status int, msg string) []byte
+	// ErrorEvent returns an error event sent inside a 200 stream.
+	ErrorEvent func(msg string) []byte
 }
 
 func quote(s string) string {
@@ -49,6 +51,9 @@ var OpenAI = Dialect{
 		}
 		return fmt.Appendf(nil, `{"error":{"message":%s,"type":%q,"code":null}}`, quote(msg), typ)
 	},
+	ErrorEvent: func(msg string) []byte {
+		return fmt.Appendf(nil, "data: {\"error\":{\"message\":%s,\"type\":\"server_error\"}}\n\n", quote(msg))
+	},
 }
 
 // Anthropic speaks the Messages API.
@@ -74,6 +79,9 @@ var Anthropic = Dialect{
 		}
 		return fmt.Appendf(nil, `{"type":"error","error":{"type":%q,"message":%s}}`, typ, quote(msg))
 	},
+	ErrorEvent: func(msg string) []byte {
+		return fmt.Appendf(nil, "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":%s}}\n\n", quote(msg))
+	},
 }
 
 // Gemini speaks streamGenerateContent?alt=sse.
@@ -86,6 +94,9 @@ var Gemini = Dialect{
 	Error: func(status int, msg string) []byte {
 		st := map[int]string{400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}[status]
 		return fmt.Appendf(nil, `{"error":{"code":%d,"message":%s,"status":%q}}`, status, quote(msg), st)
+	},
+	ErrorEvent: func(msg string) []byte {
+		return fmt.Appendf(nil, "data: {\"error\": {\"code\": 500, \"message\": %s, \"status\": \"INTERNAL\"}}\r\n\r\n", quote(msg))
 	},
 }
 
@@ -136,6 +147,14 @@ func Deltas(d Dialect, n int, text string, final bool) http.HandlerFunc {
 			buf.Write(d.Final)
 		}
 		_, _ = w.Write(buf.Bytes())
+	}
+}
+
+// ErrorMidStream sends a delta, then an error event with msg.
+func ErrorMidStream(d Dialect, msg string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		streamHeader(w, http.StatusOK)
+		_, _ = w.Write(append(append(append([]byte(nil), d.Start...), d.Delta("partial")...), d.ErrorEvent(msg)...))
 	}
 }
 
