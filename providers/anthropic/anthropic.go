@@ -51,6 +51,9 @@ type Options struct {
 	// HTTPClient is optional; nil means a client of this package's own, whose
 	// idle connections [Client.CloseIdleConnections] closes.
 	HTTPClient *http.Client
+	// Limits bounds what is read of each response (one event, an error
+	// body); zero fields take their defaults. Pass the config's [limits].
+	Limits providers.Limits
 }
 
 // Client streams completions from the Messages API.
@@ -88,6 +91,7 @@ func New(o Options) (*Client, error) {
 	if c.http == nil {
 		c.http = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	}
+	limits := o.Limits.OrDefaults()
 	opts := []option.RequestOption{
 		// Nothing from the environment (ANTHROPIC_BASE_URL, profiles,
 		// ANTHROPIC_CUSTOM_HEADERS): the config decides.
@@ -98,6 +102,15 @@ func New(o Options) (*Client, error) {
 		// WithAPIKey sends "Authorization: Bearer" instead, which
 		// Anthropic-compatible proxies do not all accept.
 		option.WithHeader("X-Api-Key", c.key),
+		// Bounds every event of a stream and the body of an error
+		// response, which the SDK would otherwise read without end.
+		option.WithMiddleware(func(req *http.Request, next option.MiddlewareNext) (*http.Response, error) {
+			res, err := next(req)
+			if err == nil {
+				limits.LimitResponse(c.name, res)
+			}
+			return res, err
+		}),
 	}
 	if o.BaseURL != "" {
 		opts = append(opts, option.WithBaseURL(o.BaseURL))

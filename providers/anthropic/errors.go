@@ -38,6 +38,11 @@ func (c *Client) classify(ctx context.Context, model string, err error) error {
 	if ctx.Err() != nil {
 		return providers.ContextError(ctx, c.name)
 	}
+	// Already classified: an event over the limit (see New's middleware).
+	var own *providers.Error
+	if errors.As(err, &own) {
+		return own
+	}
 	perr := &providers.Error{Provider: c.name, Err: providers.RedactErr(err, c.key)}
 	var api *sdk.Error
 	switch {

@@ -25,6 +25,11 @@ func (c *Client) classify(ctx context.Context, ex *exchange, model string, err e
 	if rerr := ex.readErr(); rerr != nil {
 		err = rerr
 	}
+	// Already classified: an event over the limit (see transport).
+	var own *providers.Error
+	if errors.As(err, &own) {
+		return own
+	}
 	perr := &providers.Error{Provider: c.name, Err: providers.RedactErr(err, c.key)}
 	var api genai.APIError
 	var apiPtr *genai.APIError

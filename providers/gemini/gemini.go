@@ -48,6 +48,9 @@ type Options struct {
 	// HTTPClient is optional; nil means a client of this package's own, whose
 	// idle connections [Client.CloseIdleConnections] closes.
 	HTTPClient *http.Client
+	// Limits bounds what is read of each response (one event, an error
+	// body); zero fields take their defaults. Pass the config's [limits].
+	Limits providers.Limits
 }
 
 // Client streams completions from the Gemini API.
@@ -97,7 +100,7 @@ func New(o Options) (*Client, error) {
 	// The SDK gets a copy of the client whose transport records each
 	// response (see transport), so that the caller's client is not changed.
 	watched := *c.http
-	watched.Transport = &transport{base: c.http.Transport}
+	watched.Transport = &transport{base: c.http.Transport, provider: c.name, limits: o.Limits.OrDefaults()}
 	base := o.BaseURL
 	if base == "" {
 		base = DefaultBaseURL

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"sync"
+
+	"github.com/council-dev/council/providers"
 )
 
 // exchange records what the SDK does not pass on about one call's HTTP
@@ -49,8 +51,13 @@ func withExchange(ctx context.Context, e *exchange) context.Context {
 }
 
 // transport hands each response's headers to the call's exchange and wraps
-// its body.
-type transport struct{ base http.RoundTripper }
+// its body: bounded by limits (see [providers.Limits.LimitResponse]; the
+// SDK would read an error body or one event without end), then quietened.
+type transport struct {
+	base     http.RoundTripper
+	provider string
+	limits   providers.Limits
+}
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	base := t.base
@@ -63,6 +70,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, err
 	}
 	ex.setHeader(resp.Header)
+	t.limits.LimitResponse(t.provider, resp)
 	resp.Body = &quietBody{rc: resp.Body, ex: ex}
 	return resp, nil
 }

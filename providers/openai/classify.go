@@ -22,23 +22,25 @@ import (
 	"github.com/council-dev/council/providers"
 )
 
-// maxErrorBody bounds how much of an error response is kept.
-const maxErrorBody = 64 << 10
-
 // wire records what came over the wire for one request, beneath the SDK:
 // the status and headers of the response, the body of an error response
 // (the SDK cannot parse every server's error shape), and whether the
 // stream's terminating "data: [DONE]" line arrived (the SDK ends the same
 // way on [DONE] and on a bare EOF).
 type wire struct {
-	model   string
-	status  int
-	header  http.Header
-	body    []byte
-	sawDone atomic.Bool
+	model    string
+	provider string
+	limits   providers.Limits // with their defaults
+	status   int
+	header   http.Header
+	body     []byte
+	sawDone  atomic.Bool
 }
 
-// middleware runs inside the SDK's request, on the caller's goroutine.
+// middleware runs inside the SDK's request, on the caller's goroutine. It
+// reads at most limits.MaxErrorBodyBytes of an error response, and bounds
+// each event of a stream by limits.MaxEventBytes (see
+// [providers.LimitEvents]); reads end with the request's context.
 func (w *wire) middleware(req *http.Request, next option.MiddlewareNext) (*http.Response, error) {
 	res, err := next(req)
 	if err != nil || res == nil {
@@ -47,13 +49,12 @@ func (w *wire) middleware(req *http.Request, next option.MiddlewareNext) (*http.
 	w.status = res.StatusCode
 	w.header = res.Header
 	if res.StatusCode >= 400 {
-		b, _ := io.ReadAll(io.LimitReader(res.Body, maxErrorBody))
-		_ = res.Body.Close()
+		b, _ := providers.ReadErrorBody(res.Body, w.limits.MaxErrorBodyBytes)
 		w.body = b
 		res.Body = io.NopCloser(bytes.NewReader(b))
 		return res, nil
 	}
-	res.Body = &doneWatcher{rc: res.Body, w: w}
+	res.Body = &doneWatcher{rc: providers.LimitEvents(res.Body, w.limits.MaxEventBytes, w.provider), w: w}
 	return res, nil
 }
 

@@ -49,6 +49,9 @@ type Options struct {
 	KeyEnv string
 	// HTTPClient is optional; nil shares one pooled client.
 	HTTPClient *http.Client
+	// Limits bounds what is read of each response (one event, an error
+	// body); zero fields take their defaults. Pass the config's [limits].
+	Limits providers.Limits
 }
 
 // Client is a Chat Completions provider. It is safe for concurrent use.
@@ -58,6 +61,7 @@ type Client struct {
 	baseURL string // for messages: scheme, host and path only
 	apiKey  string
 	keyEnv  string
+	limits  providers.Limits // with their defaults
 	svc     sdk.ChatCompletionService
 
 	// noStreamOptions is set once a compatible server has rejected
@@ -112,6 +116,7 @@ func New(o Options) (*Client, error) {
 		baseURL: strings.TrimSuffix(shown, "/"),
 		apiKey:  o.APIKey,
 		keyEnv:  o.KeyEnv,
+		limits:  o.Limits.OrDefaults(),
 		// Not sdk.NewClient: it would read OPENAI_* from the environment.
 		svc: sdk.NewChatCompletionService(opts...),
 	}, nil
@@ -145,7 +150,7 @@ func (c *Client) Stream(ctx context.Context, req providers.Request) (providers.S
 // start sends one request. On error the returned stream is closed and
 // only its wire record is of use.
 func (c *Client) start(ctx context.Context, req providers.Request, withUsage bool) (*stream, error) {
-	w := &wire{model: req.Model}
+	w := &wire{model: req.Model, provider: c.name, limits: c.limits}
 	params, err := c.params(req, withUsage)
 	if err != nil {
 		return &stream{wire: w}, err

@@ -1,7 +1,10 @@
 // Package providertest holds what the vendor packages' tests share: a fake
 // API server that records what it is asked, a replayer of recorded
-// streams that splits them at any byte, and assertions on streams and
-// errors. It is imported by tests only.
+// streams that splits them at any byte, assertions on streams and
+// errors, and the vendors' dialects and the hostile handlers (rate limits,
+// resets, black holes, slowloris, endless events and error bodies) of the
+// fault-injection suite in package faulttest. It is imported by tests
+// only.
 package providertest
 
 import (
