@@ -302,8 +302,8 @@ func (c *cli) printSummary(out *bufio.Writer, sum *engine.Summary, repeated bool
 		case engine.AttemptWon, engine.AttemptDoneStatus:
 		default:
 			n := m.ID + " " + string(m.Status)
-			if m.Stage != "" {
-				n = m.ID + " " + string(m.Stage) + " " + string(m.Status)
+			if m.Stage != engine.StageNone {
+				n = m.ID + " " + m.Stage.String() + " " + string(m.Status)
 			}
 			switch {
 			case m.Error != "" && m.Reason != "":

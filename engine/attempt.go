@@ -16,6 +16,10 @@ import (
 // of events, panes and summary rows. Its fields after startedAt are written
 // by its goroutine and read by the session only after the attempt has
 // reported (see mailbox).
+//
+// Its small fields sit together: a session holds eight attempts inside
+// itself, and every byte of an attempt counts eight times towards the
+// session's size class.
 type attempt struct {
 	s   *session
 	idx int
@@ -25,15 +29,13 @@ type attempt struct {
 	reported          bool
 	gotFirst, started bool
 	kind              providers.Kind
+	stage             Stage
+	admitted          bool   // the breaker let it through (ticket is valid)
+	ticket            ticket // the breaker's admission of this call
 	m                 *model
 	role              Role
-	stage             Stage
 	ctx               attemptCtx
-	ticket            ticket             // the breaker's admission of this call
-	admitted          bool               // the breaker let it through (ticket is valid)
 	req               *providers.Request // what it asks, without the model
-	// perModel and stall are the tier's timeouts when it was launched.
-	perModel, stall time.Duration
 	// deadline is when per_model_timeout ends the attempt (since the
 	// session start); 0 for none.
 	deadline time.Duration
@@ -89,12 +91,22 @@ func (a *attempt) run() {
 	a.startedAt = s.since()
 	s.emitAttempt(AttemptStarted, a, a.startedAt, "")
 
-	if a.perModel > 0 {
-		a.deadline = a.startedAt + a.perModel
+	if d := s.tier.PerModelTimeout.Duration; d > 0 {
+		a.deadline = a.startedAt + d
 	}
 	s.e.watch.watch(a)
 	defer s.e.watch.unwatch(a)
 
+	a.finish(a.call())
+}
+
+// call makes the provider call and streams its answer. It is apart from
+// run so that its frame (the request, the chunk) is gone before finish
+// reports, which keeps the attempt goroutine within its first stack.
+//
+//go:noinline
+func (a *attempt) call() error {
+	s := a.s
 	req := *a.req
 	req.Model = a.m.cfg.Model
 	if req.MaxTokens == 0 {
@@ -135,7 +147,7 @@ func (a *attempt) run() {
 	if err == nil && a.text.Len() == 0 {
 		err = providers.Errorf(providers.KindInvalid, "empty answer")
 	}
-	a.finish(err)
+	return err
 }
 
 // finish classifies how the attempt ended, emits its final event, and
@@ -168,11 +180,11 @@ func (a *attempt) finish(err error) {
 			}
 		case cause == errModelTimeout:
 			a.status, a.kind = AttemptTimeout, providers.KindTimeout
-			a.err = fmt.Sprintf("no answer within per_model_timeout %s", a.perModel)
+			a.err = fmt.Sprintf("no answer within per_model_timeout %s", s.tier.PerModelTimeout.Duration)
 			out = outcomeFailure
 		case errors.Is(cause, providers.ErrStalled):
 			a.status, a.kind = AttemptFailedStatus, providers.KindStalled
-			a.err = fmt.Sprintf("stream silent for stall_timeout %s", a.stall)
+			a.err = fmt.Sprintf("stream silent for stall_timeout %s", s.tier.StallTimeout.Duration)
 			out = outcomeFailure
 		default: // the caller's context: the user cancelled
 			a.status, a.reason = AttemptCancelledStatus, ReasonUser
@@ -195,7 +207,7 @@ func (a *attempt) finish(err error) {
 		if out == outcomeFailure && errors.As(err, &pe) {
 			hold = pe.RetryAfter
 		}
-		s.breakerEvents(a, a.m.breaker.report(a.ticket, out, hold))
+		s.breakerEvents(a, a.m.breaker.report(a.ticket, out, hold, s.start.Add(a.endedAt)))
 	}
 }
 

@@ -95,7 +95,7 @@ const breakerBuckets = 10
 
 // ticket is a breaker's admission of one call: report it exactly once.
 type ticket struct {
-	gen   uint64 // the breaker's generation when it admitted the call
+	gen   uint32 // the breaker's generation when it admitted the call
 	probe bool   // the half-open probe
 }
 
@@ -117,8 +117,9 @@ type breaker struct {
 	cooldown    time.Duration
 
 	state    BreakerState
-	gen      uint64
-	probing  bool // the half-open probe is out
+	lastN    int64  // the bucket of the latest call counted
+	gen      uint32 // counts state changes; wraps harmlessly
+	probing  bool   // the half-open probe is out
 	openedAt time.Time
 	heldTill time.Time
 	force    Force
@@ -162,6 +163,8 @@ func (b *breaker) clear() {
 }
 
 // setState moves the breaker to st, starting a new generation.
+//
+//go:noinline
 func (b *breaker) setState(st BreakerState, now time.Time, changes *[]breakerChange) {
 	if st == b.state {
 		return
@@ -186,7 +189,13 @@ func (b *breaker) setState(st BreakerState, now time.Time, changes *[]breakerCha
 func (b *breaker) allow() (ticket, []breakerChange, Reason) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.state == BreakerClosed && b.force == ForceNone && b.heldTill.IsZero() {
+		return ticket{gen: b.gen}, nil, ReasonNone // nothing here depends on the time
+	}
 	now := b.clock.Now()
+	if !b.heldTill.IsZero() && !now.Before(b.heldTill) {
+		b.heldTill = time.Time{} // the hold is over
+	}
 	var changes []breakerChange
 	if b.state == BreakerOpen && now.Sub(b.openedAt) >= b.cooldown {
 		b.setState(BreakerHalfOpen, now, &changes)
@@ -209,14 +218,14 @@ func (b *breaker) allow() (ticket, []breakerChange, Reason) {
 	return ticket{gen: b.gen}, changes, ReasonNone
 }
 
-// report records a call's outcome and returns the transitions it caused.
-// hold, when positive, is how long the server asked to be left alone (a
-// 429's Retry-After): the model is skipped for that long, without the
-// skips counting as more failures.
-func (b *breaker) report(t ticket, o outcome, hold time.Duration) []breakerChange {
+// report records a call's outcome, at now (the caller's reading of the
+// engine's clock), and returns the transitions it caused. hold, when
+// positive, is how long the server asked to be left alone (a 429's
+// Retry-After): the model is skipped for that long, without the skips
+// counting as more failures.
+func (b *breaker) report(t ticket, o outcome, hold time.Duration, now time.Time) []breakerChange {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	now := b.clock.Now()
 	if hold > 0 {
 		if till := now.Add(hold); till.After(b.heldTill) {
 			b.heldTill = till
@@ -241,25 +250,51 @@ func (b *breaker) report(t ticket, o outcome, hold time.Duration) []breakerChang
 	if o == outcomeExcluded || b.state != BreakerClosed {
 		return nil
 	}
+	return b.count(now, o)
+}
+
+// count adds a finished call to the window and trips the breaker when the
+// failure rate reaches its threshold. Apart from report so that report's
+// frame stays small on the attempt goroutine.
+//
+//go:noinline
+func (b *breaker) count(now time.Time, o outcome) []breakerChange {
 	n := int64(now.Sub(b.epoch) / b.bucket)
+	b.lastN = max(b.lastN, n)
 	bk := &b.buckets[n%breakerBuckets]
 	if bk.n != n {
 		bk.n, bk.succ, bk.failure = n, 0, 0
 	}
-	if o == outcomeFailure {
-		bk.failure++
-	} else {
-		bk.succ++
-	}
 	if o != outcomeFailure {
+		bk.succ++
 		return nil
 	}
+	bk.failure++
 	req, fail := b.counts(n)
-	if req >= b.minRequests && float64(fail)/float64(req) >= b.rate {
-		b.trippedReq, b.trippedFail = req, fail
-		b.setState(BreakerOpen, now, &changes)
+	if req < b.minRequests || float64(fail)/float64(req) < b.rate {
+		return nil
 	}
+	var changes []breakerChange
+	b.trippedReq, b.trippedFail = req, fail
+	b.setState(BreakerOpen, now, &changes)
 	return changes
+}
+
+// settled is snapshot for a model a session has just called: a closed
+// breaker with no hold is read as of its latest call, without the clock.
+func (b *breaker) settled() BreakerSnapshot {
+	b.mu.Lock()
+	if b.state == BreakerClosed && b.force == ForceNone && b.heldTill.IsZero() {
+		defer b.mu.Unlock()
+		s := BreakerSnapshot{}
+		s.Requests, s.Failures = b.counts(b.lastN)
+		if s.Requests > 0 {
+			s.FailureRate = float64(s.Failures) / float64(s.Requests)
+		}
+		return s
+	}
+	b.mu.Unlock()
+	return b.snapshot()
 }
 
 // setForce overrides the breaker.

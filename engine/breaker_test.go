@@ -15,6 +15,7 @@ import (
 type manualClock struct{ now time.Time }
 
 func (c *manualClock) Now() time.Time                                  { return c.now }
+func (c *manualClock) Since(t time.Time) time.Duration                 { return c.now.Sub(t) }
 func (c *manualClock) NewTimer(time.Duration) providers.Timer          { panic("not used") }
 func (c *manualClock) AfterFunc(time.Duration, func()) providers.Timer { panic("not used") }
 func (c *manualClock) advance(d time.Duration)                         { c.now = c.now.Add(d) }
@@ -29,7 +30,7 @@ func call(b *breaker, o outcome) (changes []breakerChange, why Reason) {
 	if why != ReasonNone {
 		return ch, why
 	}
-	return append(ch, b.report(t, o, 0)...), ReasonNone
+	return append(ch, b.report(t, o, 0, b.clock.Now())...), ReasonNone
 }
 
 func TestBreakerStateMachine(t *testing.T) {
@@ -67,14 +68,14 @@ func TestBreakerStateMachine(t *testing.T) {
 	}
 	// A probe with no evidence (cancelled before it showed anything) lets
 	// another probe through.
-	b.report(probe, outcomeExcluded, 0)
+	b.report(probe, outcomeExcluded, 0, c.now)
 	probe, _, _ = b.allow()
-	if ch := b.report(probe, outcomeFailure, 0); !slices.Equal(ch, []breakerChange{{BreakerHalfOpen, BreakerOpen}}) {
+	if ch := b.report(probe, outcomeFailure, 0, c.now); !slices.Equal(ch, []breakerChange{{BreakerHalfOpen, BreakerOpen}}) {
 		t.Fatalf("failed probe: %v, want half_open -> open", ch)
 	}
 	c.advance(30 * time.Second)
 	probe, _, _ = b.allow()
-	if ch := b.report(probe, outcomeHealthy, 0); !slices.Equal(ch, []breakerChange{{BreakerHalfOpen, BreakerClosed}}) {
+	if ch := b.report(probe, outcomeHealthy, 0, c.now); !slices.Equal(ch, []breakerChange{{BreakerHalfOpen, BreakerClosed}}) {
 		t.Fatalf("probe cancelled while streaming: %v, want half_open -> closed", ch)
 	}
 	if s := b.snapshot(); s.State != BreakerClosed || s.Requests != 0 {
@@ -111,10 +112,10 @@ func TestBreakerRollingWindowAndStaleReports(t *testing.T) {
 	}
 	c.advance(30 * time.Second)
 	probe, _, _ := b.allow()
-	if ch := b.report(old, outcomeFailure, 0); len(ch) != 0 {
+	if ch := b.report(old, outcomeFailure, 0, c.now); len(ch) != 0 {
 		t.Errorf("a stale report changed the breaker: %v", ch)
 	}
-	if ch := b.report(probe, outcomeSuccess, 0); len(ch) != 1 || ch[0].to != BreakerClosed {
+	if ch := b.report(probe, outcomeSuccess, 0, c.now); len(ch) != 1 || ch[0].to != BreakerClosed {
 		t.Errorf("probe: %v, want closed", ch)
 	}
 }
@@ -128,7 +129,7 @@ func TestBreakerForceAndHold(t *testing.T) {
 	}
 	b.setForce(ForceNone)
 	tk, _, _ := b.allow()
-	b.report(tk, outcomeFailure, 7*time.Second) // a 429 saying retry after 7s
+	b.report(tk, outcomeFailure, 7*time.Second, c.now) // a 429 saying retry after 7s
 	if _, why := call(b, outcomeSuccess); why != ReasonRetryAfter {
 		t.Errorf("called again during the hold (%q), want retry_after", why)
 	}

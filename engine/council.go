@@ -39,7 +39,7 @@ const synthesisSystem = `You are the chairman of a council of models. Several mo
 func (s *session) councilRun() {
 	cc := s.e.cfg.Council
 	s.ownDegraded = true
-	s.council = &councilResult{}
+	s.stagesOf().council = &councilResult{}
 	answers := s.councilAnswers(cc)
 	if len(answers) == 0 {
 		return
@@ -145,7 +145,7 @@ func (s *session) councilReview(cc config.CouncilConfig, answers []*attempt) []*
 	for _, a := range answers {
 		borda[a] = 0
 	}
-	c := s.council
+	c := s.multi.council
 	c.rankings = map[string][]string{}
 	decided := false
 	for s.pending > 0 {
@@ -157,7 +157,8 @@ func (s *session) councilReview(cc config.CouncilConfig, answers []*attempt) []*
 			if !ok {
 				missing = true
 				s.emitWith(a.idx, RankingCast, func(e *Event) {
-					e.Model, e.Reviewer, e.Attempt, e.Stage, e.Invalid, e.Raw = a.m.cfg.ID, a.id(), a.id(), StageReview, true, raw
+					e.Model, e.Attempt, e.Role, e.Stage = a.m.cfg.ID, a.id(), a.role, StageReview
+					e.Detail = &Detail{Reviewer: a.id(), Invalid: true, Raw: raw}
 				})
 				continue
 			}
@@ -169,7 +170,8 @@ func (s *session) councilReview(cc config.CouncilConfig, answers []*attempt) []*
 			}
 			c.rankings[a.m.cfg.ID] = models
 			s.emitWith(a.idx, RankingCast, func(e *Event) {
-				e.Model, e.Reviewer, e.Attempt, e.Stage, e.Ranking = a.m.cfg.ID, a.id(), a.id(), StageReview, ids
+				e.Model, e.Attempt, e.Role, e.Stage = a.m.cfg.ID, a.id(), a.role, StageReview
+				e.Detail = &Detail{Reviewer: a.id(), Ranking: ids}
 			})
 		case AttemptFailedStatus, AttemptTimeout:
 			missing = true
@@ -312,7 +314,7 @@ func lastLines(s string, n int) string {
 func (s *session) councilSynthesis(cc config.CouncilConfig, order []*attempt) {
 	start := s.stageStart(StageSynthesis)
 	chairs := s.chairmen(cc, order)
-	req := userRequest(providers.KindSynthesize, synthesisSystem, synthesisPrompt(s.prompt, order, s.council.borda))
+	req := userRequest(providers.KindSynthesize, synthesisSystem, synthesisPrompt(s.prompt, order, s.multi.council.borda))
 	for i, m := range chairs {
 		if s.cancelledBy() != nil {
 			break
@@ -329,7 +331,7 @@ func (s *session) councilSynthesis(cc config.CouncilConfig, order []*attempt) {
 			continue
 		}
 		a.status = AttemptWon
-		c := s.council
+		c := s.multi.council
 		c.chairman, c.synthesis = m.cfg.ID, a.text.String()
 		s.decide(m.cfg.ID, c.synthesis)
 		status := "done"

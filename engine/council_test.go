@@ -135,7 +135,7 @@ func TestCouncilThreeStages(t *testing.T) {
 		}
 		var stages []string
 		for _, st := range sum.Stages {
-			stages = append(stages, string(st.Name)+":"+st.Status)
+			stages = append(stages, st.Name.String()+":"+st.Status)
 		}
 		if want := []string{"answers:done", "review:done", "synthesis:done"}; !slices.Equal(stages, want) {
 			t.Errorf("stages %v, want %v", stages, want)
@@ -163,7 +163,7 @@ func TestCouncilThreeStages(t *testing.T) {
 		for _, ev := range evs {
 			if ev.Type == RankingCast {
 				n++
-				for _, id := range ev.Ranking {
+				for _, id := range ev.Detail.Ranking {
 					if members[id] == "" || members[id] == ev.Model {
 						t.Errorf("ranking_cast %+v names %s, which is not another member's answer", ev, id)
 					}
@@ -294,11 +294,11 @@ func TestCouncilInvalidRankingIsShownAndLeftOut(t *testing.T) {
 		evs, sum := collect(e, t.Context(), SessionRequest{Prompt: "Q", Strategy: config.Council})
 		var invalid Event
 		for _, ev := range evs {
-			if ev.Type == RankingCast && ev.Invalid {
+			if ev.Type == RankingCast && ev.Detail.Invalid {
 				invalid = ev
 			}
 		}
-		if invalid.Model != "m2" || invalid.Raw == "" || invalid.Ranking != nil {
+		if invalid.Detail == nil || invalid.Model != "m2" || invalid.Detail.Raw == "" || invalid.Detail.Ranking != nil {
 			t.Fatalf("invalid ranking_cast %+v, want m2's, with its raw text and no ranking", invalid)
 		}
 		if _, ok := sum.Rankings["m2"]; ok {

@@ -103,17 +103,43 @@ const (
 )
 
 // Stage is one step of a multi-stage strategy; one-stage strategies (race,
-// hedge, consensus) have none.
-type Stage string
+// hedge, consensus) have none. A byte rather than a string: it rides on
+// every event, and an event's size decides whether the goroutines that
+// build events outgrow their first stack (see README, Performance).
+type Stage uint8
 
 // Stages of the council strategy and of the router.
 const (
-	StageNone      Stage = ""
-	StageAnswers   Stage = "answers"   // council stage 1: every member answers
-	StageReview    Stage = "review"    // council stage 2: peer review
-	StageSynthesis Stage = "synthesis" // council stage 3: the chairman
-	StageClassify  Stage = "classify"  // the router's classifier
+	StageNone      Stage = iota
+	StageAnswers         // council stage 1: every member answers
+	StageReview          // council stage 2: peer review
+	StageSynthesis       // council stage 3: the chairman
+	StageClassify        // the router's classifier
 )
+
+var stageNames = [...]string{StageNone: "", StageAnswers: "answers", StageReview: "review", StageSynthesis: "synthesis", StageClassify: "classify"}
+
+// String returns the stage's wire name ("answers"; "" for none).
+func (s Stage) String() string {
+	if int(s) < len(stageNames) {
+		return stageNames[s]
+	}
+	return fmt.Sprintf("stage(%d)", s)
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (s Stage) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (s *Stage) UnmarshalText(b []byte) error {
+	for i, n := range stageNames {
+		if n == string(b) {
+			*s = Stage(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown stage %q", b)
+}
 
 // Route is the router's choice for a prompt (route_chosen, and the
 // summary's route).
@@ -132,7 +158,11 @@ type Route struct {
 // session started and, where it applies, the model id. Which other fields are
 // set depends on Type; see each field.
 type Event struct {
-	Type    EventType
+	Type EventType
+	// Stage is the attempt's stage (attempt events), or the stage that
+	// started or ended (stage_started, stage_done).
+	Stage   Stage
+	Kind    providers.Kind // attempt_failed
 	Session string
 	Seq     int
 	T       time.Duration // since the session started
@@ -142,25 +172,6 @@ type Event struct {
 	// every attempt event carries it. A model may have several attempts
 	// in one session (a hedge backup, a reviewer, the chairman).
 	Attempt string
-	// Stage is the attempt's stage (attempt events), or the stage that
-	// started or ended (stage_started, stage_done).
-	Stage Stage
-	// Status is how a stage ended (stage_done): done, degraded, failed,
-	// cancelled.
-	Status string
-	// Elapsed is how long the stage took (stage_done).
-	Elapsed time.Duration
-
-	// Reviewer is the reviewing attempt's id (ranking_cast); Ranking the
-	// stage-1 attempt ids it ranked, best first, or nil when Invalid, with
-	// the unparseable text in Raw.
-	Reviewer string
-	Ranking  []string
-	Invalid  bool
-	Raw      string
-
-	// Route is the router's choice (route_chosen).
-	Route *Route
 
 	// Text is the streamed text (delta), the whole answer (attempt_done),
 	// the raw answer (vote_cast) or the decided answer (decided).
@@ -169,9 +180,8 @@ type Event struct {
 	// is invalid (then Err says why).
 	Vote string
 
-	Kind   providers.Kind // attempt_failed
-	Reason Reason         // attempt_cancelled, attempt_skipped
-	Err    string         // attempt_failed, an invalid vote_cast, a failed session_done
+	Reason Reason // attempt_cancelled, attempt_skipped
+	Err    string // attempt_failed, an invalid vote_cast, a failed session_done
 
 	InputTokens  int     // attempt_done, attempt_cancelled, attempt_failed
 	OutputTokens int     // attempt_done, attempt_cancelled, attempt_failed
@@ -186,6 +196,30 @@ type Event struct {
 
 	// Summary is the session's result (session_done).
 	Summary *Summary
+	// Detail is what stage_done, ranking_cast and route_chosen add; nil
+	// for every other event.
+	Detail *Detail
+}
+
+// Detail is what the rarer events of multi-stage strategies add to an
+// [Event]. It hangs off the event rather than widening it: the frequent
+// events (deltas above all) stay small.
+type Detail struct {
+	// Status is how a stage ended (stage_done): done, degraded, skipped,
+	// failed, cancelled; Elapsed how long it took.
+	Status  string
+	Elapsed time.Duration
+
+	// Reviewer is the reviewing attempt's id (ranking_cast); Ranking the
+	// stage-1 attempt ids it ranked, best first, or nil when Invalid, with
+	// the text that could not be read in Raw.
+	Reviewer string
+	Ranking  []string
+	Invalid  bool
+	Raw      string
+
+	// Route is the router's choice (route_chosen).
+	Route *Route
 }
 
 // eventJSON is the --events wire form.
@@ -224,9 +258,7 @@ type eventJSON struct {
 func (e Event) MarshalJSON() ([]byte, error) {
 	j := eventJSON{
 		Seq: e.Seq, TMS: Millis(e.T), Type: e.Type.String(), Session: e.Session,
-		Model: e.Model, Role: e.Role, Attempt: e.Attempt, Stage: e.Stage, Status: e.Status,
-		ElapsedMS: Millis(e.Elapsed), Reviewer: e.Reviewer, Ranking: e.Ranking, Invalid: e.Invalid,
-		Raw: e.Raw, Route: e.Route, Text: e.Text, Vote: e.Vote, Reason: e.Reason,
+		Model: e.Model, Role: e.Role, Attempt: e.Attempt, Stage: e.Stage, Text: e.Text, Vote: e.Vote, Reason: e.Reason,
 		Error: e.Err, InputTokens: e.InputTokens, OutputTokens: e.OutputTokens,
 		CostUSD: e.Cost, DelayMS: Millis(e.Delay), TieBreak: e.TieBreak, Summary: e.Summary,
 	}
@@ -235,6 +267,10 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	}
 	if e.Type == BreakerChanged {
 		j.From, j.To = e.From.String(), e.To.String()
+	}
+	if d := e.Detail; d != nil {
+		j.Status, j.ElapsedMS, j.Reviewer, j.Ranking, j.Invalid, j.Raw, j.Route =
+			d.Status, Millis(d.Elapsed), d.Reviewer, d.Ranking, d.Invalid, d.Raw, d.Route
 	}
 	return json.Marshal(j)
 }

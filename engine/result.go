@@ -61,13 +61,12 @@ func (s *session) summary() *Summary {
 	default:
 		sum.Status = StatusDecided
 	}
-	if s.stages != nil {
-		sum.Stages = s.stages
+	if ms := s.multi; ms != nil {
+		sum.Stages, sum.Route = ms.stages, ms.route
+		if c := ms.council; c != nil {
+			sum.Rankings, sum.Borda, sum.Chairman, sum.Synthesis = c.rankings, c.borda, c.chairman, c.synthesis
+		}
 	}
-	if c := s.council; c != nil {
-		sum.Rankings, sum.Borda, sum.Chairman, sum.Synthesis = c.rankings, c.borda, c.chairman, c.synthesis
-	}
-	sum.Route = s.route
 	return sum
 }
 
@@ -107,11 +106,11 @@ func (s *session) modelResults(models []ModelResult) []ModelResult {
 //go:noinline
 func (s *session) breakerStates(sum *Summary) {
 	for _, m := range s.models {
-		sum.Breakers[m.cfg.ID] = m.breaker.snapshot()
+		sum.Breakers[m.cfg.ID] = m.breaker.settled()
 	}
 	for _, a := range s.attempts { // models from outside the tier: an escalation, a chairman
 		if _, ok := sum.Breakers[a.m.cfg.ID]; !ok {
-			sum.Breakers[a.m.cfg.ID] = a.m.breaker.snapshot()
+			sum.Breakers[a.m.cfg.ID] = a.m.breaker.settled()
 		}
 	}
 }

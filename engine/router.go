@@ -45,9 +45,9 @@ func (s *session) auto() {
 		route = routeNamed(rc, rc.DefaultRoute)
 		route.Confidence, route.Why = conf, "the default route: "+why
 	}
-	s.route = &route
+	s.stagesOf().route = &route
 	s.useTier(route.Tier)
-	s.emitWith(-1, RouteChosen, func(e *Event) { e.Route = s.route })
+	s.emitWith(-1, RouteChosen, func(e *Event) { e.Detail = &Detail{Route: &route} })
 	s.strategy = route.Strategy
 	strategyTable[route.Strategy](s)
 }

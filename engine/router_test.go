@@ -71,7 +71,7 @@ func TestRouterRules(t *testing.T) {
 				t.Errorf("%.40q: why %q confidence %.2f; want %q in it, at least %.2f", tt.prompt, r.Why, r.Confidence, tt.whyHas, tt.minConfident)
 			}
 			ev, ok := find(evs, RouteChosen, "")
-			if !ok || ev.Route == nil || ev.Route.Name != tt.route {
+			if !ok || ev.Detail == nil || ev.Detail.Route.Name != tt.route {
 				t.Errorf("%.40q: route_chosen %+v, want %s", tt.prompt, ev, tt.route)
 			}
 			if sum.Answer == "" {

@@ -54,17 +54,13 @@ type session struct {
 	e        *Engine
 	id       string
 	strategy config.Strategy
-	run      strategyFunc
 	tierName string
 	tier     config.TierConfig
 	prompt   string
 	models   []*model
-	// explicitModels: the request named its models, so a route's tier
-	// does not replace them.
-	explicitModels bool
-	start          time.Time
-	base           time.Duration   // start in engine time (see watchdog)
-	caller         context.Context // the ctx given to Start
+	start    time.Time
+	base     time.Duration   // start in engine time (see watchdog)
+	caller   context.Context // the ctx given to Start
 	// stopCaller unregisters the session from caller's cancellation.
 	stopCaller func() bool
 	baseReq    [2]providers.Request // text and classify requests, Model unset
@@ -82,8 +78,9 @@ type session struct {
 	unreported sync.WaitGroup
 
 	// cmu guards attempts (appended by the session goroutine, walked by
-	// whoever cancels the session), cause, and the tier's timeouts (which
-	// the router may change, and the watchdog reads).
+	// whoever cancels the session), cause, and the tier (which the router
+	// may change, and the watchdog reads). The tier changes only while no
+	// attempt runs, so an attempt reads it without the lock.
 	cmu      sync.Mutex
 	attempts []*attempt
 	cause    error // why the session was cancelled; nil while it runs
@@ -94,23 +91,39 @@ type session struct {
 	attemptPtr [inlineAttempts]*attempt
 	attemptBuf [inlineAttempts]attempt
 
-	sum        *summaryBuf // filled by summary at the end
-	winner     *attempt
-	answer     string
-	failure    string
-	votes      map[string]int
-	valid      int
-	invalid    int
-	tieBreak   string
-	hedgeFired bool
-	// degraded lists why the answer came with less redundancy than asked;
-	// ownDegraded is set by a strategy that names its own reasons instead
-	// of the generic model_failed / model_skipped.
-	degraded    []string
-	ownDegraded bool
-	stages      []StageResult
-	council     *councilResult
-	route       *Route
+	sum      *summaryBuf // filled by summary at the end
+	winner   *attempt
+	answer   string
+	failure  string
+	votes    map[string]int
+	valid    int
+	invalid  int
+	tieBreak string
+	// degraded lists why the answer came with less redundancy than asked.
+	degraded []string
+	multi    *multiStage // a multi-stage strategy's stages and results
+	// ownDegraded is set by a strategy that names its own degraded reasons
+	// instead of the generic model_failed / model_skipped; explicitModels
+	// when the request named its models, so a route's tier does not
+	// replace them.
+	hedgeFired, ownDegraded, explicitModels bool
+}
+
+// multiStage is what a multi-stage strategy (the council, the router)
+// adds to a session: kept apart, behind a pointer, so that a one-stage
+// session stays small.
+type multiStage struct {
+	stages  []StageResult
+	council *councilResult
+	route   *Route
+}
+
+// stagesOf returns the session's multi-stage part, made on first use.
+func (s *session) stagesOf() *multiStage {
+	if s.multi == nil {
+		s.multi = new(multiStage)
+	}
+	return s.multi
 }
 
 // Start begins a session and returns its events. The channel is closed
@@ -142,8 +155,7 @@ func (e *Engine) newSession(ctx context.Context, req SessionRequest) (*session, 
 	if strategy == "" {
 		strategy = e.cfg.DefaultStrategy
 	}
-	run := strategyTable[strategy]
-	if run == nil {
+	if strategyTable[strategy] == nil {
 		return nil, fmt.Errorf("unknown strategy %q (want %s)", strategy, strategyNames())
 	}
 	if max := e.cfg.Limits.MaxPromptBytes; max > 0 && len(req.Prompt) > max {
@@ -165,7 +177,7 @@ func (e *Engine) newSession(ctx context.Context, req SessionRequest) (*session, 
 	if len(ids) == 0 {
 		return nil, fmt.Errorf("tier %q has no models", tierName)
 	}
-	s := &session{e: e, strategy: strategy, run: run, tierName: tierName, tier: tier, prompt: req.Prompt, explicitModels: explicit}
+	s := &session{e: e, strategy: strategy, tierName: tierName, tier: tier, prompt: req.Prompt, explicitModels: explicit}
 	s.models = s.modelBuf[:0]
 	for i, id := range ids {
 		m, ok := e.models[id]
@@ -188,7 +200,7 @@ func (e *Engine) newSession(ctx context.Context, req SessionRequest) (*session, 
 	return s, nil
 }
 
-func (s *session) since() time.Duration { return s.e.clock.Now().Sub(s.start) }
+func (s *session) since() time.Duration { return s.e.clock.Since(s.start) }
 
 // emitWith queues an event of type t about attempt (or -1), built in
 // place in the queue: fill, when not nil, sets its other fields (under the
@@ -268,7 +280,7 @@ func (s *session) userCancelled() bool {
 // stack first, which cost a session more than its breakers.
 func (s *session) runSession() {
 	s.begin()
-	s.run(s)
+	strategyTable[s.strategy](s)
 	s.end()
 }
 

@@ -130,7 +130,6 @@ func (s *session) newAttempt(m *model, role Role, stage Stage, req *providers.Re
 	a.s, a.idx, a.m, a.role, a.stage, a.req = s, len(s.attempts), m, role, stage, req
 	a.ctx.caller = &s.caller
 	s.cmu.Lock()
-	a.perModel, a.stall = s.tier.PerModelTimeout.Duration, s.tier.StallTimeout.Duration
 	s.attempts = append(s.attempts, a)
 	a.ctx.cause = s.cause // a session cancelled already starts it cancelled
 	s.cmu.Unlock()
@@ -242,17 +241,19 @@ func (s *session) degrade(reason string) {
 func (s *session) stageStart(st Stage) time.Duration {
 	now := s.since()
 	s.emitAt(now, -1, StageStarted, func(e *Event) { e.Stage = st })
-	s.stages = append(s.stages, StageResult{Name: st, StartedMS: Millis(now)})
+	ms := s.stagesOf()
+	ms.stages = append(ms.stages, StageResult{Name: st, StartedMS: Millis(now)})
 	return now
 }
 
 // stageDone announces how a stage that started at start ended.
 func (s *session) stageDone(st Stage, start time.Duration, status string) {
 	now := s.since()
-	s.emitAt(now, -1, StageDone, func(e *Event) { e.Stage, e.Status, e.Elapsed = st, status, now-start })
-	for i := range s.stages {
-		if s.stages[i].Name == st {
-			s.stages[i].Status, s.stages[i].ElapsedMS = status, Millis(now-start)
+	s.emitAt(now, -1, StageDone, func(e *Event) { e.Stage, e.Detail = st, &Detail{Status: status, Elapsed: now - start} })
+	ms := s.stagesOf()
+	for i := range ms.stages {
+		if ms.stages[i].Name == st {
+			ms.stages[i].Status, ms.stages[i].ElapsedMS = status, Millis(now-start)
 		}
 	}
 }

@@ -33,7 +33,7 @@ type watchdog struct {
 }
 
 // now is the engine time: the time since the epoch.
-func (w *watchdog) now() time.Duration { return w.e.clock.Now().Sub(w.epoch) }
+func (w *watchdog) now() time.Duration { return w.e.clock.Since(w.epoch) }
 
 // watch starts watching an attempt that has just started; its deadline is
 // set.
@@ -51,7 +51,7 @@ func (w *watchdog) unwatch(a *attempt) { a.running.Store(false) }
 // streaming tells the watchdog that a's first token came at t (session
 // time), so its stall deadline now applies.
 func (w *watchdog) streaming(a *attempt, t time.Duration) {
-	stall := a.stall
+	stall := a.s.tier.StallTimeout.Duration
 	if stall <= 0 {
 		return
 	}
@@ -137,13 +137,14 @@ func (s *session) overdue(now time.Duration) time.Duration {
 	}
 	s.cmu.Lock()
 	defer s.cmu.Unlock()
+	stall := s.tier.StallTimeout.Duration
 	for _, a := range s.attempts {
 		if !a.running.Load() {
 			continue
 		}
 		due, cause := a.deadline, errModelTimeout
-		if lc := time.Duration(a.lastChunk.Load()); lc > 0 && a.stall > 0 && (due == 0 || lc+a.stall < due) {
-			due, cause = lc+a.stall, providers.ErrStalled
+		if lc := time.Duration(a.lastChunk.Load()); lc > 0 && stall > 0 && (due == 0 || lc+stall < due) {
+			due, cause = lc+stall, providers.ErrStalled
 		}
 		if due > 0 && now >= due {
 			a.ctx.cancel(cause)

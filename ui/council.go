@@ -82,7 +82,8 @@ func (b *StageBar) Apply(ev engine.Event) {
 	case engine.StageDone:
 		b.seen = true
 		st := b.stage(ev.Stage)
-		st.status, st.elapsed = orStatus(ev.Status), ev.Elapsed
+		d := detail(ev)
+		st.status, st.elapsed = orStatus(d.Status), d.Elapsed
 		if st.elapsed == 0 && ev.T > st.start {
 			st.elapsed = ev.T - st.start
 		}
@@ -143,18 +144,18 @@ func (b *StageBar) View(width, _ int) string {
 		sty := s.Muted
 		switch st.status {
 		case "":
-			t = "○ " + string(st.name)
+			t = "○ " + st.name.String()
 		case "running":
-			t = "◐ " + string(st.name) + " " + fmtDur(max(b.ctx.Elapsed-st.start, 0)) + "…"
+			t = "◐ " + st.name.String() + " " + fmtDur(max(b.ctx.Elapsed-st.start, 0)) + "…"
 			sty = s.Running.Bold(true).Underline(true)
 		case "done", string(engine.StatusDecided):
-			t, sty = "● "+string(st.name)+" "+fmtDur(st.elapsed), s.Ok
+			t, sty = "● "+st.name.String()+" "+fmtDur(st.elapsed), s.Ok
 		case "degraded":
-			t, sty = "◒ "+string(st.name)+" "+fmtDur(st.elapsed)+" degraded", s.Warn
+			t, sty = "◒ "+st.name.String()+" "+fmtDur(st.elapsed)+" degraded", s.Warn
 		case "cancelled":
-			t, sty = "■ "+string(st.name)+" cancelled", s.Cancelled
+			t, sty = "■ "+st.name.String()+" cancelled", s.Cancelled
 		default: // failed, or a status this dashboard does not know
-			t, sty = "✗ "+string(st.name)+" "+st.status, s.Error
+			t, sty = "✗ "+st.name.String()+" "+st.status, s.Error
 		}
 		parts = append(parts, sty.Render(t))
 	}
@@ -252,13 +253,14 @@ func (r *RankingTable) Apply(ev engine.Event) {
 			}
 		}
 	case engine.RankingCast:
-		rv := r.review(ev.Reviewer, ev.Model)
-		rv.cast, rv.ranking, rv.invalid, rv.raw = true, ev.Ranking, ev.Invalid, ev.Raw
-		if !ev.Invalid {
+		d := detail(ev)
+		rv := r.review(d.Reviewer, ev.Model)
+		rv.cast, rv.ranking, rv.invalid, rv.raw = true, d.Ranking, d.Invalid, d.Raw
+		if !d.Invalid {
 			// As the engine counts: n-1-position points, n the ranking's
 			// length (a reviewer does not rank its own answer).
-			for i, id := range ev.Ranking {
-				r.borda[id] += len(ev.Ranking) - 1 - i
+			for i, id := range d.Ranking {
+				r.borda[id] += len(d.Ranking) - 1 - i
 				if !slices.Contains(r.answers, id) {
 					r.answers = append(r.answers, id)
 				}
@@ -587,4 +589,12 @@ func (p *SynthesisPane) zoomText() string {
 		return p.ctx.S.Muted.Render("(no text yet)")
 	}
 	return p.ctx.S.Muted.Render("(no synthesis)")
+}
+
+// detail is an event's [engine.Detail], empty when it has none.
+func detail(ev engine.Event) engine.Detail {
+	if ev.Detail != nil {
+		return *ev.Detail
+	}
+	return engine.Detail{}
 }

@@ -310,7 +310,7 @@ func TestStageBarStates(t *testing.T) {
 		t.Errorf("after review the bar is %q", v)
 	}
 	b.Apply(engine.Event{Type: engine.StageStarted, Stage: engine.StageSynthesis, T: ms(2101)})
-	b.Apply(engine.Event{Type: engine.StageDone, Stage: engine.StageSynthesis, T: ms(3000), Status: "failed", Elapsed: ms(899)})
+	b.Apply(engine.Event{Type: engine.StageDone, Stage: engine.StageSynthesis, T: ms(3000), Detail: &engine.Detail{Status: "failed", Elapsed: ms(899)}})
 	if v := stripANSI(b.View(120, 1)); !strings.Contains(v, "✗ synthesis failed") {
 		t.Errorf("a failed stage reads %q", v)
 	}
@@ -382,7 +382,7 @@ func TestAutoRoute(t *testing.T) {
 		evs := autoScript(req)
 		evs = slices.Insert(evs, 1, engine.Event{Type: engine.StageStarted, Stage: engine.StageClassify})
 		i := slices.IndexFunc(evs, func(e engine.Event) bool { return e.Type == engine.RouteChosen })
-		return seqEvents(slices.Insert(evs, i, engine.Event{Type: engine.StageDone, Stage: engine.StageClassify, Status: "done", T: ms(100)}))
+		return seqEvents(slices.Insert(evs, i, engine.Event{Type: engine.StageDone, Stage: engine.StageClassify, Detail: &engine.Detail{Status: "done"}, T: ms(100)}))
 	}
 	if fm, _ := runScript(t, framed, config.Auto, 160, 48); fm.council() || strings.Contains(plain(fm), "Stages") {
 		t.Errorf("a framed classifier turned the race into a council screen:\n%s", plain(fm))
@@ -533,8 +533,8 @@ func TestRankingLeaderTieGoesToTheEarlierAnswer(t *testing.T) {
 		{Type: engine.AttemptDone, Attempt: "a2", Model: "m2", Stage: engine.StageAnswers},
 		{Type: engine.AttemptDone, Attempt: "a1", Model: "m1", Stage: engine.StageAnswers},
 		{Type: engine.AttemptDone, Attempt: "a3", Model: "m3", Stage: engine.StageAnswers},
-		{Type: engine.RankingCast, Reviewer: "a4", Model: "m3", Ranking: []string{"a1", "a2"}},
-		{Type: engine.RankingCast, Reviewer: "a5", Model: "m1", Ranking: []string{"a2", "a3"}},
+		{Type: engine.RankingCast, Model: "m3", Detail: &engine.Detail{Reviewer: "a4", Ranking: []string{"a1", "a2"}}},
+		{Type: engine.RankingCast, Model: "m1", Detail: &engine.Detail{Reviewer: "a5", Ranking: []string{"a2", "a3"}}},
 	} {
 		r.Apply(ev)
 	}

@@ -599,7 +599,7 @@ func (m *Model) apply(ev engine.Event) {
 			m.sessStrategy = config.Council
 		}
 	case engine.RouteChosen:
-		if r := ev.Route; r != nil {
+		if r := detail(ev).Route; r != nil {
 			m.route = r
 			if r.Strategy != "" {
 				m.sessStrategy = r.Strategy

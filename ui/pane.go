@@ -105,8 +105,9 @@ func (p *ModelPane) Apply(ev engine.Event) {
 		}
 		return
 	case engine.RankingCast:
-		if pa := p.attemptFor(ev.Reviewer, engine.StageReview, ev.Reviewer != ""); pa != nil {
-			pa.ranked, pa.ranking, pa.invalid = true, ev.Ranking, ev.Invalid
+		d := detail(ev)
+		if pa := p.attemptFor(d.Reviewer, engine.StageReview, d.Reviewer != ""); pa != nil {
+			pa.ranked, pa.ranking, pa.invalid = true, d.Ranking, d.Invalid
 		}
 		return
 	case engine.Decided:
@@ -146,7 +147,7 @@ func stageTag(st engine.Stage, role engine.Role) string {
 	case engine.StageSynthesis:
 		return "chair"
 	}
-	return string(st)
+	return st.String()
 }
 
 // multi reports whether the pane has a stage strip: the model has several

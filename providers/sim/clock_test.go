@@ -29,6 +29,8 @@ func (c *fakeClock) Now() time.Time {
 	return c.now
 }
 
+func (c *fakeClock) Since(t time.Time) time.Duration { return c.Now().Sub(t) }
+
 func (c *fakeClock) NewTimer(d time.Duration) providers.Timer {
 	c.mu.Lock()
 	defer c.mu.Unlock()
