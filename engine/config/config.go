@@ -229,7 +229,7 @@ func (h *HedgeDelay) UnmarshalText(b []byte) error {
 	s := strings.TrimSpace(string(b))
 	if rest, ok := strings.CutPrefix(strings.ToLower(s), "p"); ok {
 		n, err := strconv.ParseFloat(rest, 64)
-		if err != nil || n <= 0 || n >= 100 {
+		if err != nil || !(n > 0 && n < 100) { // NaN fails too
 			return fmt.Errorf("invalid hedge delay %q (want a duration or p50..p99)", s)
 		}
 		*h = HedgeDelay{Quantile: n / 100}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -827,6 +828,8 @@ func (v *validator) run() error {
 	if c.MaxConcurrency < 1 {
 		v.errAt([]string{"max_concurrency"}, -1, "must be at least 1, got %d", c.MaxConcurrency)
 	}
+	// First, so that at a number's line this is the problem reported.
+	v.finite(reflect.ValueOf(c).Elem(), nil, -1)
 	v.models()
 	v.providers()
 	v.tiers()
@@ -851,6 +854,46 @@ func (v *validator) run() error {
 		return la - lb
 	})
 	return v.errs[0]
+}
+
+// finite reports every number in rv (a part of the config at key, in
+// [[models]] or [[router.routes]] element elem) that is NaN or infinite:
+// TOML accepts nan and inf, and no key of the config means either.
+func (v *validator) finite(rv reflect.Value, key []string, elem int) {
+	switch rv.Kind() {
+	case reflect.Float32, reflect.Float64:
+		if f := rv.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
+			v.errAt(key, elem, "must be a finite number, got %g", f)
+		}
+	case reflect.Pointer, reflect.Interface:
+		if !rv.IsNil() {
+			v.finite(rv.Elem(), key, elem)
+		}
+	case reflect.Struct:
+		t := rv.Type()
+		for i := range t.NumField() {
+			if name := tomlName(t.Field(i)); name != "" {
+				v.finite(rv.Field(i), append(slices.Clip(key), name), elem)
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range rv.Len() {
+			e := elem
+			if e < 0 {
+				e = i
+			}
+			v.finite(rv.Index(i), key, e)
+		}
+	case reflect.Map:
+		if rv.Type().Key().Kind() != reflect.String {
+			return
+		}
+		keys := rv.MapKeys()
+		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
+		for _, k := range keys {
+			v.finite(rv.MapIndex(k), append(slices.Clip(key), k.String()), elem)
+		}
+	}
 }
 
 func (v *validator) rate(key []string, elem int, x float64) {
