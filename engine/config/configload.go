@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/council-dev/council/providers"
 )
 
 // Error is a bad config: it names the file, the line and the key, so
@@ -1054,13 +1056,18 @@ func (v *validator) providers() {
 	for _, name := range sortedKeys(v.c.Providers) {
 		p := v.c.Providers[name]
 		key := func(k string) []string { return []string{"providers", name, k} }
+		f, known := lookupKind(p.Kind)
 		switch {
 		case p.Kind == "":
-			v.errAt(key("kind"), -1, "provider %s has no kind (want %s)", name, strings.Join(ProviderKinds, ", "))
-		case !slices.Contains(ProviderKinds, p.Kind):
-			v.errAt(key("kind"), -1, "unknown provider kind %q (want %s)", p.Kind, strings.Join(ProviderKinds, ", "))
-		case p.Kind == KindOpenAICompatible && p.BaseURL == "":
-			v.errAt(key("base_url"), -1, "provider %s of kind openai-compatible needs a base_url (e.g. https://openrouter.ai/api/v1 or http://localhost:11434/v1)", name)
+			v.errAt(key("kind"), -1, "provider %s has no kind (want %s)", name, strings.Join(providers.Kinds(), ", "))
+		case !known:
+			v.errAt(key("kind"), -1, "unknown provider kind %q (want %s)", p.Kind, strings.Join(providers.Kinds(), ", "))
+		case f.NeedsBaseURL && p.BaseURL == "":
+			eg := ""
+			if f.BaseURLExample != "" {
+				eg = " (e.g. " + f.BaseURLExample + ")"
+			}
+			v.errAt(key("base_url"), -1, "provider %s of kind %s needs a base_url%s", name, p.Kind, eg)
 		}
 		if p.BaseURL != "" {
 			if u, err := url.Parse(p.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -1117,8 +1124,8 @@ func (v *validator) models() {
 		if m.Sim == nil {
 			continue
 		}
-		if ok && p.Kind != KindSim {
-			v.errAt(key("sim"), i, "model %q: [models.sim] is only for providers of kind sim, and %s is %s", m.ID, m.Provider, p.Kind)
+		if ok && !simulated(p.Kind) {
+			v.errAt(key("sim"), i, "model %q: [models.sim] is only for providers of kind %s, and %s is %s", m.ID, simulatedKinds(), m.Provider, p.Kind)
 			continue
 		}
 		s := m.Sim
@@ -1177,6 +1184,17 @@ func (v *validator) tiers() {
 	} else if len(c.Tiers) > 0 {
 		v.errAt([]string{"default_tier"}, -1, "is empty")
 	}
+}
+
+// simulatedKinds names the registered simulated kinds ("sim").
+func simulatedKinds() string {
+	var names []string
+	for _, k := range providers.Kinds() {
+		if simulated(k) {
+			names = append(names, k)
+		}
+	}
+	return listOr(names)
 }
 
 // fmtDur writes a duration without trailing zero units: "2m", "1h30m".
@@ -1272,12 +1290,9 @@ func (c *Config) Describe(w io.Writer, getenv func(string) string) {
 		if base == "" {
 			base = "(default)"
 		}
-		if p.Kind == KindSim {
-			base = "-"
-		}
 		key := p.KeySource(getenv)
-		if p.Kind == KindSim {
-			key = "none needed"
+		if simulated(p.Kind) {
+			base, key = "-", "none needed"
 		}
 		row("  "+name, p.Kind, base, key)
 	}
