@@ -90,13 +90,13 @@ func realMain(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			}
 			return c.usage("usage: council config check [--config FILE]")
 		case "version", "--version", "-version":
-			fmt.Fprintf(stdout, "council %s (%s %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
-			return exitOK
+			_, err := fmt.Fprintf(stdout, "council %s (%s %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			return c.written(err)
 		case "replay", "bench":
 			return c.usage(fmt.Sprintf("council %s is not available in this version yet", args[0]))
 		case "help", "-h", "--help":
-			fmt.Fprint(stdout, usageText)
-			return exitOK
+			_, err := fmt.Fprint(stdout, usageText)
+			return c.written(err)
 		}
 	}
 	return c.dashboard(args)
@@ -122,6 +122,16 @@ or SIGTERM).
 func (c *cli) usage(msg string) int {
 	c.errorf("%s", msg)
 	return exitUsage
+}
+
+// written is the exit status after writing the output: 0, or 1 with the
+// error reported when stdout failed.
+func (c *cli) written(err error) int {
+	if err != nil {
+		c.errorf("writing the output: %v", err)
+		return exitFailed
+	}
+	return exitOK
 }
 
 // errorf writes "council: message" on stderr, with terminal escapes
@@ -204,11 +214,7 @@ func (c *cli) configCheck(args []string) int {
 	out := &errWriter{w: c.stdout}
 	cfg.Describe(out, c.getenv)
 	fmt.Fprintln(out, "\nconfig ok")
-	if out.err != nil {
-		c.errorf("writing the output: %v", out.err)
-		return exitFailed
-	}
-	return exitOK
+	return c.written(out.err)
 }
 
 // errWriter remembers the first error of w; later writes fail with it.
@@ -351,8 +357,7 @@ func (c *cli) run(args []string) int {
 		// A signal or the user: whatever the session's status, 130.
 		return exitCancelled
 	case outErr != nil:
-		c.errorf("writing the output: %v", outErr)
-		return exitFailed
+		return c.written(outErr)
 	}
 	return status
 }
@@ -433,7 +438,11 @@ func (c *cli) dashboard(args []string) int {
 		return exitUsage
 	}
 	defer eng.Close()
-	err = runDashboard(c.ctx, eng, cfg, *theme, c.getenv)
+	return c.dashboardExit(runDashboard(c.ctx, eng, cfg, *theme, c.getenv))
+}
+
+// dashboardExit is the exit status after the dashboard returned err.
+func (c *cli) dashboardExit(err error) int {
 	switch {
 	case errors.Is(err, errNoTerminal) || errors.Is(err, errBadTheme):
 		return c.usage(err.Error())

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -357,5 +358,40 @@ func TestSignalsCancelTheSession(t *testing.T) {
 				t.Errorf("status %q, want cancelled", s)
 			}
 		})
+	}
+}
+
+func TestDashboardExitStatus(t *testing.T) {
+	live := &cli{ctx: context.Background(), stderr: io.Discard}
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	signalled := &cli{ctx: cancelled, stderr: io.Discard}
+	tests := []struct {
+		name string
+		c    *cli
+		err  error
+		want int
+	}{
+		{"q", live, nil, exitOK},
+		{"a signal cancelled the context", signalled, nil, exitCancelled},
+		{"the terminal library caught SIGINT", live, errInterrupted, exitCancelled},
+		{"no terminal", live, errNoTerminal, exitUsage},
+		{"bad theme", live, fmt.Errorf("%w: neon", errBadTheme), exitUsage},
+		{"a failure", live, errors.New("boom"), exitFailed},
+	}
+	for _, tt := range tests {
+		if got := tt.c.dashboardExit(tt.err); got != tt.want {
+			t.Errorf("%s: exit %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestVersionAndHelpReportOutputErrors(t *testing.T) {
+	for _, cmd := range []string{"version", "help"} {
+		var errb bytes.Buffer
+		code := realMain(context.Background(), []string{cmd}, strings.NewReader(""), failingWriter{}, &errb, func(string) string { return "" })
+		if code != exitFailed || !strings.Contains(errb.String(), "writing the output") {
+			t.Errorf("%s: exit %d stderr %q; want 1 and the write error", cmd, code, errb.String())
+		}
 	}
 }
