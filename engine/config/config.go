@@ -160,7 +160,9 @@ type TierConfig struct {
 
 // ProviderConfig is one API endpoint and how to find its key.
 type ProviderConfig struct {
-	Kind    string `toml:"kind"` // openai, openai-compatible, anthropic, gemini, sim
+	// Kind is a registered provider kind (providers.Kinds: openai,
+	// openai-compatible, anthropic, gemini, sim when all are built in).
+	Kind    string `toml:"kind"`
 	BaseURL string `toml:"base_url"`
 	// APIKeyEnv names the environment variable holding the key.
 	APIKeyEnv string `toml:"api_key_env"`

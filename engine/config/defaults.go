@@ -265,6 +265,7 @@ func DemoTOML() []byte { return slices.Clone(demoTOML) }
 
 // Demo returns the built-in demo council of five simulated models
 // (demo.toml), with Source [DemoSource]. Each call returns a new Config.
+// The sim kind must be registered (import providers/sim), or Demo panics.
 func Demo() *Config {
 	c, err := Parse(demoTOML, "demo.toml")
 	if err != nil {
