@@ -1194,7 +1194,10 @@ func simulatedKinds() string {
 			names = append(names, k)
 		}
 	}
-	return listOr(names)
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, " or ")
 }
 
 // fmtDur writes a duration without trailing zero units: "2m", "1h30m".
