@@ -282,7 +282,10 @@ func (c *cli) run(args []string) int {
 		if f, ok := c.stdin.(*os.File); ok && term.IsTerminal(f.Fd()) {
 			fmt.Fprintln(c.stderr, "council: reading the prompt from the terminal; end it with ctrl+d")
 		}
-		b, err := io.ReadAll(c.stdin)
+		b, err := c.readStdin()
+		if c.ctx.Err() != nil {
+			return exitCancelled
+		}
 		if err != nil {
 			return c.usage("reading the prompt from stdin: " + err.Error())
 		}
@@ -297,13 +300,12 @@ func (c *cli) run(args []string) int {
 	}
 	defer eng.Close()
 
-	// A failing stdout stops the work: nobody would see the answer. ew
-	// keeps the first write error (a bufio.Writer keeps it too, but an
-	// encoder's own error, such as a number JSON cannot hold, is separate).
+	// A failing stdout stops the work: nobody would see the answer. outErr
+	// is the first output error: a write's (which the bufio.Writer then
+	// keeps returning) or the encoder's own (a number JSON cannot hold).
 	ctx, stopRun := context.WithCancel(c.ctx)
 	defer stopRun()
-	ew := &errWriter{w: c.stdout}
-	out := bufio.NewWriter(ew)
+	out := bufio.NewWriter(c.stdout)
 	enc := json.NewEncoder(out)
 	var outErr error
 	check := func(err error) {
@@ -360,6 +362,27 @@ func (c *cli) run(args []string) int {
 		return c.written(outErr)
 	}
 	return status
+}
+
+// readStdin reads all of stdin, unless a signal comes first: a read from
+// a terminal or a pipe cannot be interrupted, so it is left behind (the
+// process is about to exit).
+func (c *cli) readStdin() ([]byte, error) {
+	type result struct {
+		b   []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		b, err := io.ReadAll(c.stdin)
+		done <- result{b, err}
+	}()
+	select {
+	case r := <-done:
+		return r.b, r.err
+	case <-c.ctx.Done():
+		return nil, c.ctx.Err()
+	}
 }
 
 // printSummary writes a human summary: the answer on stdout and one line

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"go.uber.org/goleak"
@@ -394,4 +395,20 @@ func TestVersionAndHelpReportOutputErrors(t *testing.T) {
 			t.Errorf("%s: exit %d stderr %q; want 1 and the write error", cmd, code, errb.String())
 		}
 	}
+}
+
+// A signal while the prompt is read from stdin ends the program (130)
+// rather than waiting for an end of input that may never come.
+func TestSignalWhileReadingThePrompt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, w := io.Pipe()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second) // the signal
+		defer cancel()
+		var errb bytes.Buffer
+		code := realMain(ctx, []string{"run", "--config", "testdata/fast.toml"}, r, io.Discard, &errb, func(string) string { return "" })
+		if code != exitCancelled {
+			t.Errorf("exit %d stderr %q, want 130", code, errb.String())
+		}
+		w.Close() // ends the read left behind
+	})
 }
