@@ -55,7 +55,7 @@ func runKeyCmd(ctx context.Context, cmd string) (string, error) {
 	c := exec.CommandContext(ctx, "sh", "-c", cmd)
 	ownProcessGroup(c)
 	c.WaitDelay = keyCmdWaitDelay
-	c.Stderr = io.Discard // may hold the key; never shown
+	// Stderr stays nil, the null device: it may hold the key.
 	var out strings.Builder
 	c.Stdout = &limitedWriter{w: &out, n: maxKeyBytes}
 	err := c.Run()
