@@ -1,8 +1,8 @@
 // Command council is a terminal dashboard for live multi-model LLM sessions:
 // one prompt goes to several models at once under a strategy (race, hedge,
-// consensus), with per-model circuit breakers, and every stream, latency,
-// breaker and vote is shown as it happens. `council run` does the same
-// headless, for scripts.
+// consensus, council, or auto to let a router pick), with per-model circuit
+// breakers, and every stream, latency, breaker and vote is shown as it
+// happens. `council run` does the same headless, for scripts.
 //
 // This file parses flags, loads the config and wires the pieces; the logic
 // lives in engine, providers and ui.
