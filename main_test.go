@@ -251,6 +251,11 @@ func TestRunStripsTerminalEscapes(t *testing.T) {
 	if strings.TrimSpace(out) != "billing" || !strings.Contains(errOut, "answer billing") {
 		t.Errorf("stdout %q stderr %q; want the answer billing, escapes removed", out, errOut)
 	}
+	// An error quoting what the user (or a config file) wrote.
+	_, errOut, code = council(t, nil, "run", "--config", "testdata/escapes.toml", "--models", "sim/\x1b]0;pwned\x07zz", "x")
+	if code != 2 || strings.ContainsAny(errOut, "\x1b\x07") || !strings.Contains(errOut, "sim/") {
+		t.Errorf("exit %d, stderr %q: want 2 and the error without escapes", code, errOut)
+	}
 	out, _, _ = council(t, nil, "run", "--config", "testdata/escapes.toml", "--seed", "1", "--json", "x")
 	var sum struct{ Answer string }
 	if err := json.Unmarshal([]byte(out), &sum); err != nil || !strings.HasPrefix(sum.Answer, "\x1b]0;pwned\x07") {
