@@ -236,6 +236,16 @@ func TestDependenciesPointOneWay(t *testing.T) {
 	if strings.Contains(string(out), "council/engine") {
 		t.Error("providers import the engine")
 	}
+	// Provider kinds reach the config through the registry only.
+	out, err = exec.Command("go", "list", "-deps", "./engine/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if strings.Contains(dep, "council/providers/") {
+			t.Errorf("the engine or its config imports the vendor package %s", dep)
+		}
+	}
 }
 
 // A reply's escape sequences (a window title, a screen clear) never reach
