@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/term"
 
 	"github.com/council-dev/council/engine"
@@ -36,3 +37,8 @@ func runDashboard(ctx context.Context, eng *engine.Engine, cfg *config.Config, t
 }
 
 var errBadTheme = errors.New("bad theme")
+
+// errInterrupted is what the dashboard returns when its terminal library
+// caught a SIGINT itself (main's context sees the same signal, but
+// possibly a moment later).
+var errInterrupted = tea.ErrInterrupted

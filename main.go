@@ -1,8 +1,8 @@
 // Command council is a terminal dashboard for live multi-model LLM sessions:
 // one prompt goes to several models at once under a strategy (race, hedge,
-// consensus), with per-model circuit breakers, and every stream, latency,
-// breaker and vote is shown as it happens. `council run` does the same
-// headless, for scripts.
+// consensus, council, or auto to let a router pick), with per-model circuit
+// breakers, and every stream, latency, breaker and vote is shown as it
+// happens. `council run` does the same headless, for scripts.
 //
 // This file parses flags, loads the config and wires the pieces; the logic
 // lives in engine, providers and ui.
@@ -20,12 +20,14 @@ import (
 	"os/signal"
 	"runtime"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/charmbracelet/x/term"
 
 	"github.com/council-dev/council/engine"
 	"github.com/council-dev/council/engine/config"
+	"github.com/council-dev/council/providers"
 	"github.com/council-dev/council/themes"
 )
 
@@ -34,15 +36,37 @@ var version = "0.1.0-dev"
 
 // Exit statuses.
 const (
-	exitOK     = 0
-	exitFailed = 1
-	exitUsage  = 2
+	exitOK        = 0   // decided or degraded
+	exitFailed    = 1   // the session failed, or the output could not be written
+	exitUsage     = 2   // usage or configuration error
+	exitCancelled = 130 // cancelled by the user or a signal (128 + SIGINT)
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	os.Exit(realMain(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+	ctx, stop := signalContext()
+	code := realMain(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
+}
+
+// signalContext returns a context cancelled by the first SIGINT or
+// SIGTERM, so that either ends the session the same way: cancelled,
+// summarised, the buffered output written, exit 130. After the first
+// signal the default handling is back: a second one kills the process.
+func signalContext() (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-sig:
+			cancel()
+		case <-done:
+		}
+		signal.Stop(sig)
+	}()
+	return ctx, func() { close(done); cancel() }
 }
 
 // cli is what one invocation reads and writes.
@@ -66,13 +90,13 @@ func realMain(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			}
 			return c.usage("usage: council config check [--config FILE]")
 		case "version", "--version", "-version":
-			fmt.Fprintf(stdout, "council %s (%s %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
-			return exitOK
+			_, err := fmt.Fprintf(stdout, "council %s (%s %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			return c.written(err)
 		case "replay", "bench":
 			return c.usage(fmt.Sprintf("council %s is not available in this version yet", args[0]))
 		case "help", "-h", "--help":
-			fmt.Fprint(stdout, usageText)
-			return exitOK
+			_, err := fmt.Fprint(stdout, usageText)
+			return c.written(err)
 		}
 	}
 	return c.dashboard(args)
@@ -83,19 +107,37 @@ const usageText = `council: one prompt, several models, live.
 usage:
   council [--config FILE] [--theme NAME] [--seed N]   the dashboard (needs a terminal)
   council run [flags] [PROMPT]                 one headless session (prompt from stdin if absent)
-      --strategy race|hedge|consensus  --tier NAME  --models a,b,c
+      --strategy race|hedge|consensus|council|auto  --tier NAME  --models a,b,c
       --json  --events  --repeat N  --seed N  --config FILE
   council config check [--config FILE]         validate; print the resolved setup, keys redacted
   council version
 
 Config: --config, then $COUNCIL_CONFIG, then $XDG_CONFIG_HOME/council/council.toml,
 else the default council (your API keys) or the built-in demo council of simulated models.
-Exit status: 0 decided, 1 the session failed, 2 usage or configuration error.
+Exit status: 0 decided (or degraded), 1 the session failed or the output could
+not be written, 2 usage or configuration error, 130 cancelled (ctrl+c, SIGINT
+or SIGTERM).
 `
 
 func (c *cli) usage(msg string) int {
-	fmt.Fprintln(c.stderr, "council:", msg)
+	c.errorf("%s", msg)
 	return exitUsage
+}
+
+// written is the exit status after writing the output: 0, or 1 with the
+// error reported when stdout failed.
+func (c *cli) written(err error) int {
+	if err != nil {
+		c.errorf("writing the output: %v", err)
+		return exitFailed
+	}
+	return exitOK
+}
+
+// errorf writes "council: message" on stderr, with terminal escapes
+// removed (an error may quote a server, a model or a config file).
+func (c *cli) errorf(format string, args ...any) {
+	fmt.Fprintln(c.stderr, "council:", providers.SafeText(fmt.Sprintf(format, args...)))
 }
 
 // parseInterleaved parses flags that may come before or after positional
@@ -128,11 +170,11 @@ func (c *cli) loadConfig(path string) (*config.Config, bool) {
 		}
 	}
 	if err != nil {
-		fmt.Fprintln(c.stderr, "council:", err)
+		c.errorf("%v", err)
 		return nil, false
 	}
 	for _, w := range cfg.Warnings() {
-		fmt.Fprintln(c.stderr, "council: warning:", w)
+		c.errorf("warning: %s", w)
 	}
 	return cfg, true
 }
@@ -154,7 +196,7 @@ func (c *cli) setup(path string, seed int64) (*config.Config, *engine.Engine, bo
 			return cfg, eng, true
 		}
 	}
-	fmt.Fprintln(c.stderr, "council:", err)
+	c.errorf("%v", err)
 	return nil, nil, false
 }
 
@@ -169,9 +211,28 @@ func (c *cli) configCheck(args []string) int {
 	if !ok {
 		return exitUsage
 	}
-	cfg.Describe(c.stdout, c.getenv)
-	fmt.Fprintln(c.stdout, "\nconfig ok")
-	return exitOK
+	out := &errWriter{w: c.stdout}
+	cfg.Describe(out, c.getenv)
+	fmt.Fprintln(out, "\nconfig ok")
+	return c.written(out.err)
+}
+
+// errWriter remembers the first error of w; later writes fail with it.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	e.err = err
+	return n, err
 }
 
 func (c *cli) run(args []string) int {
@@ -179,7 +240,7 @@ func (c *cli) run(args []string) int {
 	fs.SetOutput(c.stderr)
 	var (
 		path     = fs.String("config", "", "config file")
-		strategy = fs.String("strategy", "", "race, hedge or consensus (default: the config's default_strategy)")
+		strategy = fs.String("strategy", "", "race, hedge, consensus, council or auto (default: the config's default_strategy)")
 		tier     = fs.String("tier", "", "tier name (default: the config's default_tier)")
 		models   = fs.String("models", "", "comma-separated model ids (default: the tier's models)")
 		asJSON   = fs.Bool("json", false, "print one summary object per session, one line each")
@@ -203,10 +264,17 @@ func (c *cli) run(args []string) int {
 		req.Strategy = s
 	}
 	if *models != "" {
+		seen := map[string]bool{}
 		for _, m := range strings.Split(*models, ",") {
-			if m = strings.TrimSpace(m); m != "" {
-				req.Models = append(req.Models, m)
+			if m = strings.TrimSpace(m); m == "" {
+				continue
 			}
+			if seen[m] {
+				// Each listed model is a paid call; a repeat is a typo.
+				return c.usage(fmt.Sprintf("--models lists %q more than once", m))
+			}
+			seen[m] = true
+			req.Models = append(req.Models, m)
 		}
 	}
 	req.Prompt = strings.TrimSpace(strings.Join(pos, " "))
@@ -214,7 +282,10 @@ func (c *cli) run(args []string) int {
 		if f, ok := c.stdin.(*os.File); ok && term.IsTerminal(f.Fd()) {
 			fmt.Fprintln(c.stderr, "council: reading the prompt from the terminal; end it with ctrl+d")
 		}
-		b, err := io.ReadAll(c.stdin)
+		b, err := c.readStdin()
+		if c.ctx.Err() != nil {
+			return exitCancelled
+		}
 		if err != nil {
 			return c.usage("reading the prompt from stdin: " + err.Error())
 		}
@@ -229,49 +300,101 @@ func (c *cli) run(args []string) int {
 	}
 	defer eng.Close()
 
+	// A failing stdout stops the work: nobody would see the answer. outErr
+	// is the first output error: a write's (which the bufio.Writer then
+	// keeps returning) or the encoder's own (a number JSON cannot hold).
+	ctx, stopRun := context.WithCancel(c.ctx)
+	defer stopRun()
 	out := bufio.NewWriter(c.stdout)
-	defer out.Flush()
 	enc := json.NewEncoder(out)
+	var outErr error
+	check := func(err error) {
+		if err != nil && outErr == nil {
+			outErr = err
+			stopRun()
+		}
+	}
 	status := exitOK
-	for i := 0; i < *repeat; i++ {
+	for i := 0; i < *repeat && outErr == nil; i++ {
 		var onEvent func(engine.Event)
 		if *events {
 			onEvent = func(ev engine.Event) {
-				enc.Encode(ev)
+				if outErr != nil {
+					return
+				}
+				check(enc.Encode(ev))
 				if ev.Type != engine.Delta {
-					out.Flush()
+					check(out.Flush())
 				}
 			}
 		}
-		sum, err := eng.Run(c.ctx, req, onEvent)
+		sum, err := eng.Run(ctx, req, onEvent)
 		if err != nil {
-			out.Flush()
-			return c.usage(err.Error())
+			check(out.Flush())
+			if outErr == nil {
+				return c.usage(err.Error())
+			}
+			break
 		}
 		switch {
 		case *asJSON && !*events:
-			enc.Encode(sum)
+			check(enc.Encode(sum))
 		case !*asJSON && !*events:
-			c.printSummary(out, sum, *repeat > 1)
+			check(c.printSummary(out, sum, *repeat > 1))
 		}
-		out.Flush()
-		if sum.Status == engine.StatusFailed {
-			status = exitFailed
+		check(out.Flush())
+		switch sum.Status {
+		case engine.StatusFailed:
+			status = max(status, exitFailed)
+		case engine.StatusCancelled:
+			status = exitCancelled
 		}
 		if c.ctx.Err() != nil {
 			break
 		}
 	}
+	check(out.Flush())
+	switch {
+	case c.ctx.Err() != nil:
+		// A signal or the user: whatever the session's status, 130.
+		return exitCancelled
+	case outErr != nil:
+		return c.written(outErr)
+	}
 	return status
 }
 
+// readStdin reads all of stdin, unless a signal comes first: a read from
+// a terminal or a pipe cannot be interrupted, so it is left behind (the
+// process is about to exit).
+func (c *cli) readStdin() ([]byte, error) {
+	type result struct {
+		b   []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		b, err := io.ReadAll(c.stdin)
+		done <- result{b, err}
+	}()
+	select {
+	case r := <-done:
+		return r.b, r.err
+	case <-c.ctx.Done():
+		return nil, c.ctx.Err()
+	}
+}
+
 // printSummary writes a human summary: the answer on stdout and one line
-// of facts on stderr; with --repeat, one line per session on stdout.
-func (c *cli) printSummary(out *bufio.Writer, sum *engine.Summary, repeated bool) {
+// of facts on stderr; with --repeat, one line per session on stdout. Both
+// go to a terminal, so the model's text loses its escape sequences.
+func (c *cli) printSummary(out *bufio.Writer, sum *engine.Summary, repeated bool) error {
 	if !repeated && sum.Answer != "" {
-		out.WriteString(sum.Answer)
+		out.WriteString(providers.SafeText(sum.Answer))
 		out.WriteString("\n")
-		out.Flush()
+		if err := out.Flush(); err != nil {
+			return err
+		}
 	}
 	line := fmt.Sprintf("%s %s/%s: %s", sum.Session, sum.Strategy, sum.Tier, sum.Status)
 	if sum.Winner != "" {
@@ -325,11 +448,13 @@ func (c *cli) printSummary(out *bufio.Writer, sum *engine.Summary, repeated bool
 			line += fmt.Sprintf("; breaker %s %s", id, b.State)
 		}
 	}
+	line = providers.SafeText(line)
 	if repeated {
-		fmt.Fprintln(out, line)
-	} else {
-		fmt.Fprintln(c.stderr, line)
+		_, err := fmt.Fprintln(out, line)
+		return err
 	}
+	fmt.Fprintln(c.stderr, line)
+	return nil
 }
 
 // dashboard opens the live dashboard.
@@ -351,11 +476,20 @@ func (c *cli) dashboard(args []string) int {
 		return exitUsage
 	}
 	defer eng.Close()
-	if err := runDashboard(c.ctx, eng, cfg, *theme, c.getenv); err != nil {
-		if errors.Is(err, errNoTerminal) || errors.Is(err, errBadTheme) {
-			return c.usage(err.Error())
-		}
-		fmt.Fprintln(c.stderr, "council:", err)
+	return c.dashboardExit(runDashboard(c.ctx, eng, cfg, *theme, c.getenv))
+}
+
+// dashboardExit is the exit status after the dashboard returned err.
+func (c *cli) dashboardExit(err error) int {
+	switch {
+	case errors.Is(err, errNoTerminal) || errors.Is(err, errBadTheme):
+		return c.usage(err.Error())
+	case c.ctx.Err() != nil || errors.Is(err, errInterrupted):
+		// A signal ended the dashboard (the terminal is restored by now);
+		// q is the way to leave with 0.
+		return exitCancelled
+	case err != nil:
+		c.errorf("%v", err)
 		return exitFailed
 	}
 	return exitOK

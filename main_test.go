@@ -5,10 +5,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"runtime"
 	"strings"
+	"syscall"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"go.uber.org/goleak"
 )
@@ -108,6 +116,8 @@ func TestRunEventsCoversTheSession(t *testing.T) {
 func TestExitCodes(t *testing.T) {
 	bad := t.TempDir() + "/bad.toml"
 	os.WriteFile(bad, []byte("[tiers.quick]\nmodels = []\ntimout = \"3s\"\n"), 0o600)
+	nan := t.TempDir() + "/nan.toml"
+	os.WriteFile(nan, []byte("[providers.sim]\nkind = \"sim\"\n[[models]]\ninput_per_mtok = nan\nid = \"sim/a\"\nprovider = \"sim\"\n"), 0o600)
 	badTheme := t.TempDir() + "/theme.toml"
 	os.WriteFile(badTheme, []byte("# the dashboard's colours\ntheme = \"neon\"\n[providers.sim]\nkind = \"sim\"\n[[models]]\nid = \"sim/a\"\nprovider = \"sim\"\n"), 0o600)
 	tests := []struct {
@@ -126,6 +136,8 @@ func TestExitCodes(t *testing.T) {
 		{"no prompt", []string{"run", "--config", "testdata/fast.toml"}, 2, "no prompt"},
 		{"missing file", []string{"run", "--config", "nope.toml", "x"}, 2, "nope.toml"},
 		{"bad theme", []string{"config", "check", "--config", badTheme}, 2, "theme.toml:2: key theme: unknown theme \"neon\""},
+		{"duplicate model", []string{"run", "--config", "testdata/fast.toml", "--models", "sim/a,sim/b,sim/a", "x"}, 2, `--models lists "sim/a" more than once`},
+		{"nan price", []string{"run", "--config", nan, "--json", "x"}, 2, "nan.toml:4: key models.input_per_mtok: must be a finite number"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -224,4 +236,194 @@ func TestDependenciesPointOneWay(t *testing.T) {
 	if strings.Contains(string(out), "council/engine") {
 		t.Error("providers import the engine")
 	}
+	// Provider kinds reach the config through the registry only.
+	out, err = exec.Command("go", "list", "-deps", "./engine/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if strings.Contains(dep, "council/providers/") {
+			t.Errorf("the engine or its config imports the vendor package %s", dep)
+		}
+	}
+}
+
+// A reply's escape sequences (a window title, a screen clear) never reach
+// the terminal; the JSON output keeps the text exact, escaped by JSON.
+func TestRunStripsTerminalEscapes(t *testing.T) {
+	out, errOut, code := council(t, nil, "run", "--config", "testdata/escapes.toml", "--seed", "1", "x")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	if strings.ContainsAny(out+errOut, "\x1b\x07") {
+		t.Errorf("escape sequences reached the terminal:\nstdout %q\nstderr %q", out, errOut)
+	}
+	if strings.TrimSpace(out) != "billing" || !strings.Contains(errOut, "answer billing") {
+		t.Errorf("stdout %q stderr %q; want the answer billing, escapes removed", out, errOut)
+	}
+	// An error quoting what the user (or a config file) wrote.
+	_, errOut, code = council(t, nil, "run", "--config", "testdata/escapes.toml", "--models", "sim/\x1b]0;pwned\x07zz", "x")
+	if code != 2 || strings.ContainsAny(errOut, "\x1b\x07") || !strings.Contains(errOut, "sim/") {
+		t.Errorf("exit %d, stderr %q: want 2 and the error without escapes", code, errOut)
+	}
+	out, _, _ = council(t, nil, "run", "--config", "testdata/escapes.toml", "--seed", "1", "--json", "x")
+	var sum struct{ Answer string }
+	if err := json.Unmarshal([]byte(out), &sum); err != nil || !strings.HasPrefix(sum.Answer, "\x1b]0;pwned\x07") {
+		t.Errorf("--json answer %q (%v); want the exact text", sum.Answer, err)
+	}
+}
+
+// failingWriter fails every write, as a full disk or a closed pipe does.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }
+
+func TestRunReportsOutputErrors(t *testing.T) {
+	for _, mode := range [][]string{{"--json"}, {"--events"}, {}, {"--repeat", "2"}} {
+		t.Run(strings.Join(mode, " "), func(t *testing.T) {
+			var errb bytes.Buffer
+			args := append([]string{"run", "--config", "testdata/fast.toml"}, mode...)
+			code := realMain(context.Background(), append(args, "x"), strings.NewReader(""), failingWriter{}, &errb, func(string) string { return "" })
+			if code != exitFailed || !strings.Contains(errb.String(), "writing the output: no space left on device") {
+				t.Errorf("exit %d stderr %q; want 1 and the write error", code, errb.String())
+			}
+		})
+	}
+	var errb bytes.Buffer
+	code := realMain(context.Background(), []string{"config", "check", "--config", "testdata/fast.toml"}, strings.NewReader(""), failingWriter{}, &errb, func(string) string { return "" })
+	if code != exitFailed || !strings.Contains(errb.String(), "writing the output") {
+		t.Errorf("config check: exit %d stderr %q; want 1 and the write error", code, errb.String())
+	}
+}
+
+func TestUsageNamesStrategiesAndExit130(t *testing.T) {
+	out, _, _ := council(t, nil, "help")
+	for _, want := range []string{"race|hedge|consensus|council|auto", "130"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("usage does not mention %q:\n%s", want, out)
+		}
+	}
+	_, errOut, _ := council(t, nil, "run", "-h")
+	if !strings.Contains(errOut, "race, hedge, consensus, council or auto") {
+		t.Errorf("run -h does not list the strategies:\n%s", errOut)
+	}
+}
+
+// TestSignalsCancelTheSession runs the real binary, as a script would, and
+// stops it with a signal after the first event: the session is cancelled,
+// the buffered events are written with the final session_done, and the
+// exit status is 130. Real processes and signals: no synctest here, and
+// generous bounds.
+func TestSignalsCancelTheSession(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGTERM")
+	}
+	bin := filepath.Join(t.TempDir(), "council")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			cmd := exec.Command(bin, "run", "--events", "--config", "testdata/slow.toml", "a slow question")
+			cmd.Env = append(os.Environ(), "COUNCIL_CONFIG=", "XDG_CONFIG_HOME="+t.TempDir())
+			stdout, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			watchdog := time.AfterFunc(50*time.Second, func() { cmd.Process.Kill() })
+			defer watchdog.Stop()
+			r := bufio.NewReader(stdout)
+			first, err := r.ReadString('\n')
+			if err != nil {
+				cmd.Process.Kill()
+				cmd.Wait()
+				t.Fatalf("no first event: %v; stderr %q", err, stderr.String())
+			}
+			start := time.Now()
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			rest, _ := io.ReadAll(r)
+			err = cmd.Wait()
+			if d := time.Since(start); d > 20*time.Second {
+				t.Errorf("the process took %s to end after %s", d, sig)
+			}
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != exitCancelled {
+				t.Errorf("%s: wait %v, want exit status 130; stderr %q", sig, err, stderr.String())
+			}
+			lines := strings.Split(strings.TrimSpace(first+string(rest)), "\n")
+			var last struct {
+				Type    string
+				Summary struct{ Status string }
+			}
+			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil {
+				t.Fatalf("last line %q: %v", lines[len(lines)-1], err)
+			}
+			if last.Type != "session_done" {
+				t.Errorf("last event %q, want session_done (events lost?)", last.Type)
+			}
+			// The engine reports failed today and cancelled once it tells a
+			// user's cancel apart; either way never decided.
+			if s := last.Summary.Status; s != "cancelled" && s != "failed" {
+				t.Errorf("status %q, want cancelled", s)
+			}
+		})
+	}
+}
+
+func TestDashboardExitStatus(t *testing.T) {
+	live := &cli{ctx: context.Background(), stderr: io.Discard}
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	signalled := &cli{ctx: cancelled, stderr: io.Discard}
+	tests := []struct {
+		name string
+		c    *cli
+		err  error
+		want int
+	}{
+		{"q", live, nil, exitOK},
+		{"a signal cancelled the context", signalled, nil, exitCancelled},
+		{"the terminal library caught SIGINT", live, errInterrupted, exitCancelled},
+		{"no terminal", live, errNoTerminal, exitUsage},
+		{"bad theme", live, fmt.Errorf("%w: neon", errBadTheme), exitUsage},
+		{"a failure", live, errors.New("boom"), exitFailed},
+	}
+	for _, tt := range tests {
+		if got := tt.c.dashboardExit(tt.err); got != tt.want {
+			t.Errorf("%s: exit %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestVersionAndHelpReportOutputErrors(t *testing.T) {
+	for _, cmd := range []string{"version", "help"} {
+		var errb bytes.Buffer
+		code := realMain(context.Background(), []string{cmd}, strings.NewReader(""), failingWriter{}, &errb, func(string) string { return "" })
+		if code != exitFailed || !strings.Contains(errb.String(), "writing the output") {
+			t.Errorf("%s: exit %d stderr %q; want 1 and the write error", cmd, code, errb.String())
+		}
+	}
+}
+
+// A signal while the prompt is read from stdin ends the program (130)
+// rather than waiting for an end of input that may never come.
+func TestSignalWhileReadingThePrompt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, w := io.Pipe()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second) // the signal
+		defer cancel()
+		var errb bytes.Buffer
+		code := realMain(ctx, []string{"run", "--config", "testdata/fast.toml"}, r, io.Discard, &errb, func(string) string { return "" })
+		if code != exitCancelled {
+			t.Errorf("exit %d stderr %q, want 130", code, errb.String())
+		}
+		w.Close() // ends the read left behind
+	})
 }

@@ -7,28 +7,45 @@ import (
 
 	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/providers"
-	"github.com/council-dev/council/providers/anthropic"
-	"github.com/council-dev/council/providers/gemini"
-	"github.com/council-dev/council/providers/openai"
-	"github.com/council-dev/council/providers/sim"
+
+	// The provider kinds built into this council: each package registers
+	// its own (see providers.Register).
+	_ "github.com/council-dev/council/providers/anthropic"
+	_ "github.com/council-dev/council/providers/gemini"
+	_ "github.com/council-dev/council/providers/openai"
+	_ "github.com/council-dev/council/providers/sim"
 )
 
 // buildClients makes one provider per model id. A provider that cannot be
 // set up (its key is missing) becomes a failing provider: its models show
 // the error in their panes and their breakers trip, nothing crashes.
 func buildClients(ctx context.Context, cfg *config.Config, seed int64) (map[string]providers.Provider, error) {
+	limits := providers.Limits{
+		MaxEventBytes:     cfg.Limits.MaxEventBytes,
+		MaxAnswerBytes:    cfg.Limits.MaxAnswerBytes,
+		MaxErrorBodyBytes: cfg.Limits.MaxErrorBodyBytes,
+	}
 	shared := make(map[string]providers.Provider)
 	out := make(map[string]providers.Provider, len(cfg.Models))
 	for _, m := range cfg.Models {
 		pc := cfg.Providers[m.Provider]
-		if pc.Kind == "sim" {
-			out[m.ID] = sim.New(m.ID, simParams(m.Sim), seed)
+		f, ok := providers.Lookup(pc.Kind)
+		if !ok {
+			return nil, fmt.Errorf("provider %s: kind %q is not built into this council", m.Provider, pc.Kind)
+		}
+		if f.Simulated {
+			p, err := build(ctx, f, providers.Settings{Name: m.Provider, Kind: pc.Kind, BaseURL: pc.BaseURL, Limits: limits,
+				Model: m.ID, Seed: seed, Sim: simParams(m.Sim)})
+			if err != nil {
+				return nil, err
+			}
+			out[m.ID] = p
 			continue
 		}
 		p, ok := shared[m.Provider]
 		if !ok {
 			var err error
-			p, err = newProvider(ctx, m.Provider, pc)
+			p, err = newProvider(ctx, f, m.Provider, pc, limits)
 			if err != nil {
 				return nil, err
 			}
@@ -39,14 +56,21 @@ func buildClients(ctx context.Context, cfg *config.Config, seed int64) (map[stri
 	return out, nil
 }
 
-func newProvider(ctx context.Context, name string, pc config.ProviderConfig) (providers.Provider, error) {
+// newProvider resolves a provider's key and builds it. A key that cannot
+// be found makes a failing provider whose models show an auth error naming
+// the variable (or the key command's failure).
+func newProvider(ctx context.Context, f providers.Factory, name string, pc config.ProviderConfig, limits providers.Limits) (providers.Provider, error) {
 	key, keyEnv := pc.APIKey, pc.APIKeyEnv
 	if key == "" && (keyEnv != "" || pc.APIKeyCmd != "") {
 		k, err := providers.ResolveKey(ctx, keyEnv, pc.APIKeyCmd)
-		if err != nil && pc.Kind == "gemini" && keyEnv == "GEMINI_API_KEY" && pc.APIKeyCmd == "" {
-			// Google's own tools read GOOGLE_API_KEY too.
-			if k2, err2 := providers.ResolveKey(ctx, "GOOGLE_API_KEY", ""); err2 == nil {
-				k, err, keyEnv = k2, nil, "GOOGLE_API_KEY"
+		if err != nil && pc.APIKeyCmd == "" && len(f.KeyEnvs) > 1 && keyEnv == f.KeyEnvs[0] {
+			// The kind's other variables (Google's tools read
+			// GOOGLE_API_KEY as well as GEMINI_API_KEY); errors name the first.
+			for _, env := range f.KeyEnvs[1:] {
+				if k2, err2 := providers.ResolveKey(ctx, env, ""); err2 == nil {
+					k, err, keyEnv = k2, nil, env
+					break
+				}
 			}
 		}
 		if err != nil {
@@ -57,33 +81,29 @@ func newProvider(ctx context.Context, name string, pc config.ProviderConfig) (pr
 		}
 		key = k
 	}
-	var (
-		p   providers.Provider
-		err error
-	)
-	switch pc.Kind {
-	case "openai", "openai-compatible":
-		p, err = openai.New(openai.Options{Name: name, Kind: pc.Kind, BaseURL: pc.BaseURL, APIKey: key, KeyEnv: keyEnv})
-	case "anthropic":
-		p, err = anthropic.New(anthropic.Options{Name: name, BaseURL: pc.BaseURL, APIKey: key, KeyEnv: keyEnv})
-	case "gemini":
-		p, err = gemini.New(gemini.Options{Name: name, BaseURL: pc.BaseURL, APIKey: key, KeyEnv: keyEnv})
-	default:
-		return nil, fmt.Errorf("provider %s: kind %q is not built into this council", name, pc.Kind)
-	}
-	// A provider that cannot work (no key) fails in its panes, not here.
+	return build(ctx, f, providers.Settings{Name: name, Kind: pc.Kind, BaseURL: pc.BaseURL, APIKey: key, KeyEnv: keyEnv, Limits: limits})
+}
+
+// build calls the factory; a provider that cannot work (no key) fails in
+// its panes, not here.
+func build(ctx context.Context, f providers.Factory, s providers.Settings) (providers.Provider, error) {
+	p, err := f.New(ctx, s)
 	var pe *providers.Error
 	if errors.As(err, &pe) {
 		return providers.Failing(pe), nil
 	}
-	return p, err
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
-func simParams(c *config.SimConfig) sim.Params {
+// simParams is a model's [models.sim] table for a simulated kind.
+func simParams(c *config.SimConfig) *providers.SimParams {
 	if c == nil {
-		return sim.Params{}
+		return nil
 	}
-	return sim.Params{
+	return &providers.SimParams{
 		TTFT: c.TTFT.Duration, TTFTP95: c.TTFTP95.Duration, TokensPerSec: c.TokensPerSec,
 		OutputTokens: c.OutputTokens, ErrorRate: c.ErrorRate, RateLimitRate: c.RateLimitRate,
 		StallRate: c.StallRate, CutRate: c.CutRate, SlowRate: c.SlowRate, SlowFactor: c.SlowFactor,

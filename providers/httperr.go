@@ -78,9 +78,10 @@ var keyLike = regexp.MustCompile(`\b(?:sk|gsk|xai|pk|rk|csk)[-_][A-Za-z0-9*_.\-]
 const maxMessage = 300
 
 // Clean makes a message safe and fit to show: the key redacted (see
-// [Redact]), key-shaped words masked, one line, at most 300 characters.
+// [Redact]), key-shaped words masked, terminal escapes removed (see
+// [SafeText]), one line, at most 300 characters.
 func Clean(s, key string) string {
-	s = Redact(s, key)
+	s = Redact(SafeText(s), key)
 	s = keyLike.ReplaceAllString(s, "[REDACTED]")
 	s = strings.Join(strings.Fields(s), " ")
 	if r := []rune(s); len(r) > maxMessage {

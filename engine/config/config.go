@@ -160,7 +160,9 @@ type TierConfig struct {
 
 // ProviderConfig is one API endpoint and how to find its key.
 type ProviderConfig struct {
-	Kind    string `toml:"kind"` // openai, openai-compatible, anthropic, gemini, sim
+	// Kind is a registered provider kind (providers.Kinds: openai,
+	// openai-compatible, anthropic, gemini, sim when all are built in).
+	Kind    string `toml:"kind"`
 	BaseURL string `toml:"base_url"`
 	// APIKeyEnv names the environment variable holding the key.
 	APIKeyEnv string `toml:"api_key_env"`
@@ -229,7 +231,7 @@ func (h *HedgeDelay) UnmarshalText(b []byte) error {
 	s := strings.TrimSpace(string(b))
 	if rest, ok := strings.CutPrefix(strings.ToLower(s), "p"); ok {
 		n, err := strconv.ParseFloat(rest, 64)
-		if err != nil || n <= 0 || n >= 100 {
+		if err != nil || !(n > 0 && n < 100) { // NaN fails too
 			return fmt.Errorf("invalid hedge delay %q (want a duration or p50..p99)", s)
 		}
 		*h = HedgeDelay{Quantile: n / 100}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -19,6 +20,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/council-dev/council/providers"
 )
 
 // Error is a bad config: it names the file, the line and the key, so
@@ -827,6 +830,8 @@ func (v *validator) run() error {
 	if c.MaxConcurrency < 1 {
 		v.errAt([]string{"max_concurrency"}, -1, "must be at least 1, got %d", c.MaxConcurrency)
 	}
+	// First, so that at a number's line this is the problem reported.
+	v.finite(reflect.ValueOf(c).Elem(), nil, -1)
 	v.models()
 	v.providers()
 	v.tiers()
@@ -851,6 +856,46 @@ func (v *validator) run() error {
 		return la - lb
 	})
 	return v.errs[0]
+}
+
+// finite reports every number in rv (a part of the config at key, in
+// [[models]] or [[router.routes]] element elem) that is NaN or infinite:
+// TOML accepts nan and inf, and no key of the config means either.
+func (v *validator) finite(rv reflect.Value, key []string, elem int) {
+	switch rv.Kind() {
+	case reflect.Float32, reflect.Float64:
+		if f := rv.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
+			v.errAt(key, elem, "must be a finite number, got %g", f)
+		}
+	case reflect.Pointer, reflect.Interface:
+		if !rv.IsNil() {
+			v.finite(rv.Elem(), key, elem)
+		}
+	case reflect.Struct:
+		t := rv.Type()
+		for i := range t.NumField() {
+			if name := tomlName(t.Field(i)); name != "" {
+				v.finite(rv.Field(i), append(slices.Clip(key), name), elem)
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range rv.Len() {
+			e := elem
+			if e < 0 {
+				e = i
+			}
+			v.finite(rv.Index(i), key, e)
+		}
+	case reflect.Map:
+		if rv.Type().Key().Kind() != reflect.String {
+			return
+		}
+		keys := rv.MapKeys()
+		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
+		for _, k := range keys {
+			v.finite(rv.MapIndex(k), append(slices.Clip(key), k.String()), elem)
+		}
+	}
 }
 
 func (v *validator) rate(key []string, elem int, x float64) {
@@ -1011,13 +1056,18 @@ func (v *validator) providers() {
 	for _, name := range sortedKeys(v.c.Providers) {
 		p := v.c.Providers[name]
 		key := func(k string) []string { return []string{"providers", name, k} }
+		f, known := lookupKind(p.Kind)
 		switch {
 		case p.Kind == "":
-			v.errAt(key("kind"), -1, "provider %s has no kind (want %s)", name, strings.Join(ProviderKinds, ", "))
-		case !slices.Contains(ProviderKinds, p.Kind):
-			v.errAt(key("kind"), -1, "unknown provider kind %q (want %s)", p.Kind, strings.Join(ProviderKinds, ", "))
-		case p.Kind == KindOpenAICompatible && p.BaseURL == "":
-			v.errAt(key("base_url"), -1, "provider %s of kind openai-compatible needs a base_url (e.g. https://openrouter.ai/api/v1 or http://localhost:11434/v1)", name)
+			v.errAt(key("kind"), -1, "provider %s has no kind (want %s)", name, strings.Join(providers.Kinds(), ", "))
+		case !known:
+			v.errAt(key("kind"), -1, "unknown provider kind %q (want %s)", p.Kind, strings.Join(providers.Kinds(), ", "))
+		case f.NeedsBaseURL && p.BaseURL == "":
+			eg := ""
+			if f.BaseURLExample != "" {
+				eg = " (e.g. " + f.BaseURLExample + ")"
+			}
+			v.errAt(key("base_url"), -1, "provider %s of kind %s needs a base_url%s", name, p.Kind, eg)
 		}
 		if p.BaseURL != "" {
 			if u, err := url.Parse(p.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -1074,8 +1124,8 @@ func (v *validator) models() {
 		if m.Sim == nil {
 			continue
 		}
-		if ok && p.Kind != KindSim {
-			v.errAt(key("sim"), i, "model %q: [models.sim] is only for providers of kind sim, and %s is %s", m.ID, m.Provider, p.Kind)
+		if ok && !simulated(p.Kind) {
+			v.errAt(key("sim"), i, "model %q: [models.sim] is only for providers of kind %s, and %s is %s", m.ID, simulatedKinds(), m.Provider, p.Kind)
 			continue
 		}
 		s := m.Sim
@@ -1134,6 +1184,20 @@ func (v *validator) tiers() {
 	} else if len(c.Tiers) > 0 {
 		v.errAt([]string{"default_tier"}, -1, "is empty")
 	}
+}
+
+// simulatedKinds names the registered simulated kinds ("sim").
+func simulatedKinds() string {
+	var names []string
+	for _, k := range providers.Kinds() {
+		if simulated(k) {
+			names = append(names, k)
+		}
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, " or ")
 }
 
 // fmtDur writes a duration without trailing zero units: "2m", "1h30m".
@@ -1229,12 +1293,9 @@ func (c *Config) Describe(w io.Writer, getenv func(string) string) {
 		if base == "" {
 			base = "(default)"
 		}
-		if p.Kind == KindSim {
-			base = "-"
-		}
 		key := p.KeySource(getenv)
-		if p.Kind == KindSim {
-			key = "none needed"
+		if simulated(p.Kind) {
+			base, key = "-", "none needed"
 		}
 		row("  "+name, p.Kind, base, key)
 	}

@@ -879,3 +879,41 @@ provider = "sim"
 	// council.toml:3: key tiers.quick.timout: unknown key (did you mean "timeout"?)
 	// race quick [sim/fast] 30s p95
 }
+
+// TOML accepts nan and inf; no number in the config may be either, or
+// costs and rates turn into NaN (and a JSON summary cannot be written).
+func TestParseConfigNonFinite(t *testing.T) {
+	tests := []struct {
+		name  string
+		extra []string
+		line  int
+		key   string
+	}{
+		{"nan price", []string{`input_per_mtok = nan`}, 9, "models.input_per_mtok"},
+		{"inf price", []string{`output_per_mtok = inf`}, 9, "models.output_per_mtok"},
+		{"negative inf price", []string{`input_per_mtok = -inf`}, 9, "models.input_per_mtok"},
+		{"nan failure rate", []string{`[breaker]`, `failure_rate = nan`}, 10, "breaker.failure_rate"},
+		{"inf max_extra", []string{`[hedge]`, `max_extra = +inf`}, 10, "hedge.max_extra"},
+		{"nan min_confidence", []string{`[router]`, `min_confidence = nan`}, 10, "router.min_confidence"},
+		{"inf tokens per second", []string{`[models.sim]`, `tokens_per_sec = inf`}, 10, "models.sim.tokens_per_sec"},
+		{"inf slow factor", []string{`[models.sim]`, `slow_factor = inf`}, 10, "models.sim.slow_factor"},
+		{"nan rate", []string{`[models.sim]`, `cut_rate = nan`}, 10, "models.sim.cut_rate"},
+		{"inf answer weight", []string{`[models.sim]`, `answers = { billing = inf }`}, 10, "models.sim.answers.billing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(cfgWith(tt.extra...)), "council.toml")
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("Parse error %v; want a *Error", err)
+			}
+			want := fmt.Sprintf("council.toml:%d: key %s: must be a finite number", tt.line, tt.key)
+			if !strings.HasPrefix(err.Error(), want) {
+				t.Errorf("error %q; want it to start with %q", err, want)
+			}
+		})
+	}
+	if _, err := Parse([]byte(cfgWith(`[hedge]`, `delay = "pnan"`)), "council.toml"); err == nil || !strings.Contains(err.Error(), "hedge.delay") {
+		t.Errorf("hedge delay pnan: error %v, want one naming hedge.delay", err)
+	}
+}

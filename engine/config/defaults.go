@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/council-dev/council/providers"
 )
 
 // The defaults, applied to every key a config leaves
@@ -55,7 +57,10 @@ func DefaultRoutes() []RouteConfig {
 // DemoSource is the Source of the built-in demo council.
 const DemoSource = "built-in demo council"
 
-// Provider kinds.
+// The kinds [DefaultCouncil]'s catalogue names. What a config may name is
+// whatever the vendor packages registered (see [providers.Register]):
+// their factories say each kind's key variables and needs; nothing here
+// does.
 const (
 	KindOpenAI           = "openai"
 	KindOpenAICompatible = "openai-compatible"
@@ -64,15 +69,18 @@ const (
 	KindSim              = "sim"
 )
 
-// ProviderKinds lists the provider kinds a config may name.
-var ProviderKinds = []string{KindOpenAI, KindOpenAICompatible, KindAnthropic, KindGemini, KindSim}
+// lookupKind is the registered factory of a kind.
+func lookupKind(kind string) (providers.Factory, bool) {
+	if kind == "" {
+		return providers.Factory{}, false
+	}
+	return providers.Lookup(kind)
+}
 
-// defaultKeyEnv is the api_key_env of each kind when none is given; local
-// OpenAI-compatible servers often need no key, so that kind has none.
-var defaultKeyEnv = map[string]string{
-	KindOpenAI:    "OPENAI_API_KEY",
-	KindAnthropic: "ANTHROPIC_API_KEY",
-	KindGemini:    "GEMINI_API_KEY",
+// simulated reports whether kind is a registered simulated kind.
+func simulated(kind string) bool {
+	f, ok := lookupKind(kind)
+	return ok && f.Simulated
 }
 
 // applyDefaults fills what the config leaves out. isSet reports whether a
@@ -170,11 +178,15 @@ func (c *Config) applyDefaults(isSet func(key ...string) bool, tierOrder []strin
 	}
 
 	for name, p := range c.Providers {
-		if p.Kind == "" && slices.Contains(ProviderKinds, name) && name != KindOpenAICompatible {
+		if f, ok := lookupKind(name); ok && p.Kind == "" && !f.NeedsBaseURL {
 			p.Kind = name // [providers.openai] needs no kind = "openai"
 		}
 		if p.APIKeyEnv == "" && p.APIKey == "" && p.APIKeyCmd == "" {
-			p.APIKeyEnv = defaultKeyEnv[p.Kind]
+			// The kind's first variable; its others are tried too when
+			// the key is resolved.
+			if f, ok := lookupKind(p.Kind); ok && len(f.KeyEnvs) > 0 {
+				p.APIKeyEnv = f.KeyEnvs[0]
+			}
 		}
 		c.Providers[name] = p
 	}
@@ -183,7 +195,7 @@ func (c *Config) applyDefaults(isSet func(key ...string) bool, tierOrder []strin
 		if m.Model == "" {
 			m.Model = vendorModel(m.ID)
 		}
-		if m.Sim == nil && c.Providers[m.Provider].Kind == KindSim {
+		if m.Sim == nil && simulated(c.Providers[m.Provider].Kind) {
 			m.Sim = &SimConfig{} // the sim package has defaults for every zero
 		}
 	}
@@ -253,6 +265,7 @@ func DemoTOML() []byte { return slices.Clone(demoTOML) }
 
 // Demo returns the built-in demo council of five simulated models
 // (demo.toml), with Source [DemoSource]. Each call returns a new Config.
+// The sim kind must be registered (import providers/sim), or Demo panics.
 func Demo() *Config {
 	c, err := Parse(demoTOML, "demo.toml")
 	if err != nil {
@@ -264,11 +277,20 @@ func Demo() *Config {
 }
 
 // keyedProvider is a provider the default council uses when its key is in
-// the environment.
+// the environment and its kind is registered.
 type keyedProvider struct {
 	name, kind, baseURL string
-	envs                []string // the first one set is used
+	envs                []string // the first one set is used; nil: the kind's KeyEnvs
 	models              []defaultModel
+}
+
+// keyEnvs are the variables p's key may be in.
+func (p keyedProvider) keyEnvs() []string {
+	if p.envs != nil {
+		return p.envs
+	}
+	f, _ := lookupKind(p.kind)
+	return f.KeyEnvs
 }
 
 type defaultModel struct {
@@ -282,23 +304,24 @@ type defaultModel struct {
 // list prices in USD per million tokens. Within a tier, each provider's
 // cheaper model comes first.
 var defaultProviders = []keyedProvider{
-	{name: "openai", kind: KindOpenAI, envs: []string{"OPENAI_API_KEY"}, models: []defaultModel{
+	{name: "openai", kind: KindOpenAI, models: []defaultModel{
 		{model: "gpt-4.1-nano", in: 0.10, out: 0.40, tiers: []string{"quick"}},
 		{model: "gpt-4.1-mini", in: 0.40, out: 1.60, tiers: []string{"quick", "balanced"}},
 		{model: "gpt-4.1", in: 2.00, out: 8.00, tiers: []string{"balanced", "high"}},
 		{model: "gpt-5", in: 1.25, out: 10.00, tiers: []string{"high", "reasoning"}},
 		{model: "o4-mini", in: 1.10, out: 4.40, tiers: []string{"reasoning"}},
 	}},
-	{name: "anthropic", kind: KindAnthropic, envs: []string{"ANTHROPIC_API_KEY"}, models: []defaultModel{
+	{name: "anthropic", kind: KindAnthropic, models: []defaultModel{
 		{model: "claude-haiku-4-5", in: 1.00, out: 5.00, tiers: []string{"quick", "balanced"}},
 		{model: "claude-sonnet-4-5", in: 3.00, out: 15.00, tiers: []string{"balanced", "high", "reasoning"}},
 		{model: "claude-opus-4-1", in: 15.00, out: 75.00, tiers: []string{"high", "reasoning"}},
 	}},
-	{name: "gemini", kind: KindGemini, envs: []string{"GEMINI_API_KEY", "GOOGLE_API_KEY"}, models: []defaultModel{
+	{name: "gemini", kind: KindGemini, models: []defaultModel{
 		{model: "gemini-2.5-flash-lite", in: 0.10, out: 0.40, tiers: []string{"quick"}},
 		{model: "gemini-2.5-flash", in: 0.30, out: 2.50, tiers: []string{"quick", "balanced"}},
 		{model: "gemini-2.5-pro", in: 1.25, out: 10.00, tiers: []string{"high", "reasoning"}},
 	}},
+	// OpenRouter's own variable: the openai-compatible kind has none.
 	{name: "openrouter", kind: KindOpenAICompatible, baseURL: "https://openrouter.ai/api/v1",
 		envs: []string{"OPENROUTER_API_KEY"}, models: []defaultModel{
 			{model: "meta-llama/llama-3.3-70b-instruct", in: 0.13, out: 0.40, tiers: []string{"quick"}},
@@ -310,8 +333,18 @@ var defaultProviders = []keyedProvider{
 		}},
 }
 
-// KeyEnvVars are the environment variables [DefaultCouncil] looks for.
-var KeyEnvVars = []string{"OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "OPENROUTER_API_KEY"}
+// KeyEnvVars are the environment variables [DefaultCouncil] looks for
+// (OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY, GOOGLE_API_KEY,
+// OPENROUTER_API_KEY when every vendor is built in).
+func KeyEnvVars() []string {
+	var vars []string
+	for _, p := range defaultProviders {
+		if _, ok := lookupKind(p.kind); ok {
+			vars = append(vars, p.keyEnvs()...)
+		}
+	}
+	return vars
+}
 
 // DefaultCouncil is the council used when there is no config file: if any
 // of OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY (or GOOGLE_API_KEY)
@@ -329,8 +362,11 @@ func DefaultCouncil(getenv func(string) string) *Config {
 	var found []string
 	perTier := map[string][][]string{} // tier -> per provider -> model ids
 	for _, p := range defaultProviders {
+		if _, ok := lookupKind(p.kind); !ok {
+			continue // a vendor this build leaves out
+		}
 		env := ""
-		for _, e := range p.envs {
+		for _, e := range p.keyEnvs() {
 			if getenv(e) != "" {
 				env = e
 				break

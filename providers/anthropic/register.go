@@ -1,0 +1,21 @@
+package anthropic
+
+import (
+	"context"
+
+	"github.com/council-dev/council/providers"
+)
+
+// This package's kind in the providers registry.
+func init() {
+	providers.Register("anthropic", providers.Factory{
+		KeyEnvs: []string{DefaultKeyEnv},
+		New: func(_ context.Context, s providers.Settings) (providers.Provider, error) {
+			c, err := New(Options{Name: s.Name, BaseURL: s.BaseURL, APIKey: s.APIKey, KeyEnv: s.KeyEnv})
+			if err != nil {
+				return nil, err
+			}
+			return c, nil
+		},
+	})
+}

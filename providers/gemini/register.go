@@ -1,0 +1,21 @@
+package gemini
+
+import (
+	"context"
+
+	"github.com/council-dev/council/providers"
+)
+
+// This package's kind in the providers registry.
+func init() {
+	providers.Register("gemini", providers.Factory{
+		KeyEnvs: KeyEnvs, // GEMINI_API_KEY, else GOOGLE_API_KEY, as Google's tools do
+		New: func(_ context.Context, s providers.Settings) (providers.Provider, error) {
+			c, err := New(Options{Name: s.Name, BaseURL: s.BaseURL, APIKey: s.APIKey, KeyEnv: s.KeyEnv})
+			if err != nil {
+				return nil, err
+			}
+			return c, nil
+		},
+	})
+}
