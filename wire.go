@@ -22,7 +22,6 @@ import (
 func buildClients(ctx context.Context, cfg *config.Config, seed int64) (map[string]providers.Provider, error) {
 	limits := providers.Limits{
 		MaxEventBytes:     cfg.Limits.MaxEventBytes,
-		MaxAnswerBytes:    cfg.Limits.MaxAnswerBytes,
 		MaxErrorBodyBytes: cfg.Limits.MaxErrorBodyBytes,
 	}
 	shared := make(map[string]providers.Provider)

@@ -61,14 +61,6 @@ type Settings struct {
 	Sim *SimParams
 }
 
-// Limits bound what a provider may read from a hostile or broken endpoint
-// (the config's [limits]).
-type Limits struct {
-	MaxEventBytes     int // one streamed event (an SSE data line)
-	MaxAnswerBytes    int // one answer
-	MaxErrorBodyBytes int // the body of an error response
-}
-
 // SimParams is a simulated model's character, as the config's
 // [models.sim] table writes it; zero fields take the simulator's defaults.
 type SimParams struct {
@@ -81,6 +73,8 @@ type SimParams struct {
 	CutRate       float64
 	SlowRate      float64
 	SlowFactor    float64
+	// BadRankingRate is the chance that a peer review's ranking is malformed.
+	BadRankingRate float64
 	// Answers weighs the simulated votes of a classification request.
 	Answers map[string]float64
 }

@@ -17,7 +17,7 @@ func init() {
 				p = Params{
 					TTFT: c.TTFT, TTFTP95: c.TTFTP95, TokensPerSec: c.TokensPerSec, OutputTokens: c.OutputTokens,
 					ErrorRate: c.ErrorRate, RateLimitRate: c.RateLimitRate, StallRate: c.StallRate, CutRate: c.CutRate,
-					SlowRate: c.SlowRate, SlowFactor: c.SlowFactor, Answers: c.Answers,
+					SlowRate: c.SlowRate, SlowFactor: c.SlowFactor, BadRankingRate: c.BadRankingRate, Answers: c.Answers,
 				}
 			}
 			return New(s.Model, p, s.Seed), nil
