@@ -4,7 +4,7 @@ GO      ?= go
 BIN     ?= ./council
 PKGS    := ./...
 
-.PHONY: all build run demo test vet fmt-check unit smoke bench clean
+.PHONY: all build run demo test vet fmt-check unit smoke bench soak clean
 
 all: build
 
@@ -20,6 +20,8 @@ demo: build
 	$(BIN) run --strategy race "How do database indexes work?"
 	$(BIN) run --strategy hedge "What makes a good sourdough starter?"
 	$(BIN) run --strategy consensus "I was charged twice for my subscription this month"
+	$(BIN) run --strategy council "How do database indexes work?"
+	$(BIN) run --strategy auto "Is my invoice overdue?"
 
 test: vet fmt-check unit smoke
 
@@ -40,6 +42,11 @@ smoke: build
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./engine ./ui
+
+# 5,000 sessions of every strategy over fast simulated models that fail,
+# stall and get cut; reports goroutines and heap before and after.
+soak:
+	COUNCIL_SOAK=5000 $(GO) test -run TestSoak -count=1 -v -timeout 30m ./engine
 
 clean:
 	rm -f $(BIN)

@@ -22,7 +22,9 @@ const drainTimeout = 3 * time.Second
 // (SDKs log there); with NO_COLOR set it draws without colour.
 func Run(ctx context.Context, b Backend, o Options) error {
 	var popts []tea.ProgramOption
-	popts = append(popts, tea.WithContext(ctx))
+	// main turns SIGINT and SIGTERM into ctx's end (exit 130); Bubble Tea must
+	// not make a SIGTERM a plain quit of its own.
+	popts = append(popts, tea.WithContext(ctx), tea.WithoutSignalHandler())
 	if themes.NoColorEnv() || o.Theme.NoColor {
 		o.Theme = themes.NoColor()
 		popts = append(popts, tea.WithColorProfile(colorprofile.Ascii))
