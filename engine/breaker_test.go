@@ -298,3 +298,70 @@ func TestCostsAreRoundAndNothingSentCostsNothing(t *testing.T) {
 		}
 	})
 }
+
+// An answer that grows past limits.max_answer_bytes fails the attempt
+// (invalid, naming the limit) instead of growing without end.
+func TestAnswerOverTheLimitFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := testConfig("a", "b")
+		c.Limits.MaxAnswerBytes = 100
+		e := newTestEngine(c, map[string]*fake{
+			"a": fixed(script{ttft: time.Millisecond, gap: time.Millisecond, text: strings.Repeat("flood ", 1000)}),
+			"b": fixed(script{ttft: time.Second, text: "a sane answer"}),
+		})
+		defer e.Close()
+		evs, sum := collect(e, t.Context(), SessionRequest{Prompt: "x"})
+		f, ok := find(evs, AttemptFailed, "a")
+		if !ok || f.Kind != providers.KindInvalid || !strings.Contains(f.Err, "limits.max_answer_bytes (100 bytes)") {
+			t.Fatalf("a: %+v, want failed invalid naming the limit", f)
+		}
+		if r := result(sum, "a"); len(r.Text) > 100 {
+			t.Errorf("a kept %d bytes of text, over the 100-byte limit", len(r.Text))
+		}
+		if sum.Winner != "b" || !slices.Equal(sum.Degraded, []string{DegradedModelFailed}) {
+			t.Errorf("winner %s degraded %v, want b and model_failed", sum.Winner, sum.Degraded)
+		}
+	})
+}
+
+// Every strategy names why a session is degraded; the list is empty
+// exactly when the status is not degraded.
+func TestDegradedReasons(t *testing.T) {
+	boom := providers.Errorf(providers.KindHTTP, "boom")
+	tests := []struct {
+		name     string
+		strategy config.Strategy
+		fakes    map[string]*fake
+		force    string // a model whose breaker is forced open
+		tie      config.TieBreak
+		want     []string
+	}{
+		{"race, a model failed", config.Race, map[string]*fake{"a": fixed(script{ttft: time.Millisecond, err: boom}), "b": fixed(script{ttft: 10 * time.Millisecond, text: "ok"})}, "", "", []string{DegradedModelFailed}},
+		{"race, a model skipped", config.Race, map[string]*fake{"a": fixed(script{ttft: time.Millisecond, text: "ok"}), "b": fixed(script{ttft: 10 * time.Millisecond, text: "ok"})}, "b", "", []string{DegradedModelSkipped}},
+		{"race, clean", config.Race, map[string]*fake{"a": fixed(script{ttft: time.Millisecond, text: "ok"}), "b": fixed(script{ttft: 10 * time.Millisecond, text: "ok"})}, "", "", nil},
+		{"consensus, tie settled by default", config.Consensus, map[string]*fake{"a": fixed(vote("billing", time.Millisecond)), "b": fixed(vote("technical", 2*time.Millisecond))}, "", config.TieDefault, []string{DegradedTieDefault}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c := testConfig("a", "b")
+				c.Consensus.Voters, c.Consensus.MinResponses = 2, 2
+				if tt.tie != "" {
+					c.Consensus.TieBreak = tt.tie
+				}
+				e := newTestEngine(c, tt.fakes)
+				defer e.Close()
+				if tt.force != "" {
+					e.ForceBreaker(tt.force, ForceOpen)
+				}
+				_, sum := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: tt.strategy})
+				if !slices.Equal(sum.Degraded, tt.want) && !(len(tt.want) == 0 && len(sum.Degraded) == 0) {
+					t.Errorf("degraded %v, want %v", sum.Degraded, tt.want)
+				}
+				if (sum.Status == StatusDegraded) != (len(sum.Degraded) > 0) || sum.Degraded == nil {
+					t.Errorf("status %s with degraded %v: empty exactly when not degraded, and never null", sum.Status, sum.Degraded)
+				}
+			})
+		})
+	}
+}

@@ -75,6 +75,7 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/council-dev/council/providers"
 )
@@ -382,7 +383,7 @@ func plan(rng *rand.Rand, p Params, req providers.Request) script {
 	var pieces []piece
 	switch req.Kind {
 	case providers.KindClassify:
-		pieces = classifyAnswer(rng, p.Answers, req.System, req.Prompt())
+		pieces = classifyAnswer(rng, p.Answers, req.System, sample(req.Prompt()))
 	case providers.KindRank:
 		pieces = rankAnswer(rng, req.Prompt(), p.BadRankingRate, req.MaxTokens)
 	case providers.KindSynthesize:
@@ -390,7 +391,7 @@ func plan(rng *rand.Rand, p Params, req providers.Request) script {
 		pieces = synthAnswer(rng, req.Prompt(), max(n, 1), req.MaxTokens)
 	default:
 		n := int(math.Round(float64(p.OutputTokens) * (0.7 + 0.6*rng.Float64())))
-		pieces = textAnswer(rng, req.Prompt(), max(n, 1), req.MaxTokens)
+		pieces = textAnswer(rng, sample(req.Prompt()), max(n, 1), req.MaxTokens)
 	}
 	gap := func() time.Duration {
 		return time.Duration(float64(time.Second) / p.TokensPerSec * (0.6 + 0.8*rng.Float64()))
@@ -472,4 +473,21 @@ func inputTokens(req providers.Request) int {
 		n += len(msg.Content)
 	}
 	return max(n/4, 1) + len(req.System)/4
+}
+
+// sampleBytes is how much of a prompt a simulated model reads to choose
+// its topic or its vote: enough for any real cue, and a 1 MB prompt costs
+// no copy per call.
+const sampleBytes = 16 << 10
+
+// sample is the start of a prompt, at most sampleBytes, cut between runes.
+func sample(s string) string {
+	if len(s) <= sampleBytes {
+		return s
+	}
+	i := sampleBytes
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i]
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -766,5 +767,35 @@ func TestCorpus(t *testing.T) {
 	}
 	if len(corpus) < 10 || paras < 30 {
 		t.Errorf("corpus has %d topics, %d paragraphs; want at least 10 and 30", len(corpus), paras)
+	}
+}
+
+// A long prompt is read for cues from its start only: the topic of a
+// prompt padded to 1 MB is that of its first words, and the call copies
+// nothing of the rest.
+func TestLongPromptIsSampled(t *testing.T) {
+	long := "How do database indexes work? " + strings.Repeat("x", 1<<20)
+	if got := sample(long); len(got) > sampleBytes || !strings.HasPrefix(long, got) {
+		t.Fatalf("sample has %d bytes, want at most %d from the start", len(got), sampleBytes)
+	}
+	if pickTopic(sample(long)) != pickTopic("How do database indexes work?") {
+		t.Errorf("the sampled prompt picks another topic")
+	}
+	m := New("m", Params{TTFT: time.Millisecond}, 1)
+	req := providers.Request{Messages: []providers.Message{{Role: "user", Content: long}}}
+	allocs := testing.AllocsPerRun(5, func() {
+		s, _ := m.Stream(context.Background(), req)
+		s.Close()
+	})
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	before := ms.TotalAlloc
+	for range 5 {
+		s, _ := m.Stream(context.Background(), req)
+		s.Close()
+	}
+	runtime.ReadMemStats(&ms)
+	if per := (ms.TotalAlloc - before) / 5; per > 512<<10 {
+		t.Errorf("a call on a 1 MB prompt allocates %d KB (%v allocs), want far less than the prompt", per>>10, allocs)
 	}
 }
