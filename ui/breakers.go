@@ -137,6 +137,8 @@ func (b *BreakerBoard) View(width, height int) string {
 			state, st = "○ OPEN", s.Error
 		case br.State == engine.BreakerHalfOpen:
 			state, st = "◐ half-open", s.Warn
+		case heldLeft(br, b.ctx.Now, b.at) > 0:
+			state, st = "⏸ held "+fmtDur(heldLeft(br, b.ctx.Now, b.at)), s.Warn
 		}
 		errSt := s.Text
 		if br.FailureRate >= 0.25 {
@@ -199,6 +201,8 @@ func (b *BreakerBoard) SummaryView(width int) string {
 			notes = append(notes, s.Error.Render(t))
 		case br.State == engine.BreakerHalfOpen:
 			notes = append(notes, s.Warn.Render("◐ "+h.ID+" half-open"))
+		case heldLeft(br, b.ctx.Now, b.at) > 0:
+			notes = append(notes, s.Warn.Render("⏸ "+h.ID+" held "+fmtDur(heldLeft(br, b.ctx.Now, b.at))))
 		default:
 			closed++
 		}

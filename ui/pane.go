@@ -278,6 +278,9 @@ func (p *ModelPane) badge() string {
 	case b.State == engine.BreakerHalfOpen:
 		return s.Warn.Render("◐ half-open")
 	}
+	if left := heldLeft(b, p.ctx.Now, p.healthAt); left > 0 {
+		return s.Warn.Render("⏸ held " + fmtDur(left))
+	}
 	t := "● closed"
 	if b.Requests > 0 {
 		t += fmt.Sprintf(" %d%%", int(b.FailureRate*100+0.5))
@@ -495,4 +498,15 @@ func box(c *Context, title, badge string, lines []string, width, height int, foc
 	b.WriteByte('\n')
 	b.WriteString(st.Render(bl + strings.Repeat(hz, iw) + br))
 	return b.String()
+}
+
+// heldLeft is what is left, at now, of a rate-limit hold (the server's
+// Retry-After) that had b.HeldFor left when the health was read at at,
+// rounded up to a second; 0 when there is none.
+func heldLeft(b engine.BreakerSnapshot, now, at time.Time) time.Duration {
+	left := b.HeldFor - now.Sub(at)
+	if b.HeldFor <= 0 || left <= 0 {
+		return 0
+	}
+	return (left + time.Second - 1).Truncate(time.Second)
 }

@@ -858,3 +858,28 @@ func TestCompactDetailFollowsWinnerUntilUserPicks(t *testing.T) {
 		t.Errorf("after the user moved the focus, the answer rows should stay on sim/steady:\n%s", got)
 	}
 }
+
+// A model held back by a server's Retry-After shows the hold counting
+// down, on its pane and on the board.
+func TestRateLimitHoldCountsDown(t *testing.T) {
+	c := testCtx()
+	h := testHealth()
+	h[0].Breaker.HeldFor = 7 * time.Second // sim/swift: a 429 said retry after 7s
+	b := NewBreakerBoard(c)
+	b.SetHealth(h, fixedClock.Add(-2*time.Second))
+	if got := stripANSI(b.View(110, 8)); !strings.Contains(got, "⏸ held 5s") {
+		t.Errorf("board lacks the hold's countdown:\n%s", got)
+	}
+	if got := stripANSI(b.SummaryView(110)); !strings.Contains(got, "⏸ sim/swift held 5s") {
+		t.Errorf("summary line lacks the hold: %s", got)
+	}
+	p := NewModelPane(c, "sim/swift", 20*time.Second)
+	p.SetHealth(h[0], fixedClock.Add(-2*time.Second))
+	if got := stripANSI(p.badge()); got != "⏸ held 5s" {
+		t.Errorf("pane badge %q, want the hold counting down", got)
+	}
+	p.SetHealth(h[0], fixedClock.Add(-8*time.Second))
+	if got := stripANSI(p.badge()); !strings.HasPrefix(got, "● closed") {
+		t.Errorf("pane badge %q after the hold, want closed again", got)
+	}
+}
