@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -127,7 +128,7 @@ func TestCouncilThreeStages(t *testing.T) {
 		}
 		// m1 is ranked first by m2 and m3 (1 point each of 2 answers shown);
 		// m2 is first for m1 and second for m3.
-		if want := map[string]int{"m1": 2, "m2": 1, "m3": 0}; !mapsEqual(sum.Borda, want) {
+		if want := map[string]int{"m1": 2, "m2": 1, "m3": 0}; !maps.Equal(sum.Borda, want) {
 			t.Errorf("borda %v, want %v", sum.Borda, want)
 		}
 		if got := sum.Rankings["m3"]; !slices.Equal(got, []string{"m1", "m2"}) {
@@ -174,18 +175,6 @@ func TestCouncilThreeStages(t *testing.T) {
 			t.Errorf("%d rankings, %d stage_started, %d stage_done; want 3 each", n, count(evs, StageStarted), count(evs, StageDone))
 		}
 	})
-}
-
-func mapsEqual(a, b map[string]int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 // Reviewers see the other answers anonymised, never their own, never a
@@ -308,7 +297,7 @@ func TestCouncilInvalidRankingIsShownAndLeftOut(t *testing.T) {
 			t.Errorf("status %s degraded %v, want degraded with reviewers_missing", sum.Status, sum.Degraded)
 		}
 		// m1 reviews m2 > m3 (1 point to m2), m3 reviews m1 > m2 (1 to m1).
-		if want := map[string]int{"m1": 1, "m2": 1, "m3": 0}; !mapsEqual(sum.Borda, want) {
+		if want := map[string]int{"m1": 1, "m2": 1, "m3": 0}; !maps.Equal(sum.Borda, want) {
 			t.Errorf("borda %v, want %v", sum.Borda, want)
 		}
 		if sum.Chairman != "m1" {

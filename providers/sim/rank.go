@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -107,15 +108,7 @@ func rankAnswer(rng *rand.Rand, prompt string, badRate float64, maxTokens int) [
 		js[i] = judged{s, quality(question, s.text) + reviewNoise*rng.NormFloat64()}
 	}
 	order := slices.Clone(js)
-	slices.SortStableFunc(order, func(a, b judged) int {
-		switch {
-		case a.score > b.score:
-			return -1
-		case a.score < b.score:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(order, func(a, b judged) int { return cmp.Compare(b.score, a.score) }) // best first
 	place := map[string]int{}
 	for i, j := range order {
 		place[j.sec.label] = i

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"math"
 	"runtime"
 	"slices"
@@ -98,7 +99,7 @@ func TestZeroParamsUseDefaults(t *testing.T) {
 			"error_rate": 0, "rate_limit_rate": 0, "stall_rate": 0, "cut_rate": 0,
 			"slow_rate": 0, "slow_factor": 10, "tokens_per_sec": 50, "bad_ranking_rate": 0,
 		}
-		if got := m.Knobs(); !mapsEqual(got, want) {
+		if got := m.Knobs(); !maps.Equal(got, want) {
 			t.Errorf("Knobs() = %v, want %v", got, want)
 		}
 		tr := run(t, t.Context(), m, textReq("What is a goroutine?"))
@@ -106,18 +107,6 @@ func TestZeroParamsUseDefaults(t *testing.T) {
 			t.Fatalf("zero-params call: err %v, %d chunks, text %q", tr.err, len(tr.chunks), tr.text)
 		}
 	})
-}
-
-func mapsEqual(a, b map[string]float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 func TestNormalizeClamps(t *testing.T) {

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -90,15 +91,7 @@ func synthAnswer(rng *rand.Rand, prompt string, n, maxTokens int) []piece {
 
 	// The best sentences first, until about n words.
 	byScore := slices.Clone(cands)
-	slices.SortStableFunc(byScore, func(a, b candidate) int {
-		switch {
-		case a.score > b.score:
-			return -1
-		case a.score < b.score:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(byScore, func(a, b candidate) int { return cmp.Compare(b.score, a.score) }) // best first
 	words := len(strings.Fields(opener))
 	var chosen []candidate
 	for _, c := range byScore {
