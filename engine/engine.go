@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,6 +30,7 @@ import (
 // outlive sessions. The zero value is not usable: call [New].
 type Engine struct {
 	cfg    *config.Config
+	routes [][]*regexp.Regexp // the router's patterns, compiled
 	clock  providers.Clock
 	seed   int64
 	models map[string]*model
@@ -86,6 +88,7 @@ func New(cfg *config.Config, clients map[string]providers.Provider, opts ...Opti
 	}
 	e.ctx, e.stop = context.WithCancel(context.Background())
 	e.watch.e, e.watch.epoch = e, e.clock.Now()
+	e.routes = compileRoutes(cfg.Router.Routes)
 	for _, mc := range cfg.Models {
 		c := clients[mc.ID]
 		if c == nil {

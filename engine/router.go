@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"sync"
 
 	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/providers"
@@ -20,7 +19,7 @@ func init() { register(config.Auto, (*session).auto) }
 // route.
 func (s *session) auto() {
 	rc := s.e.cfg.Router
-	route := routeByRules(s.prompt, rc.Routes)
+	route := routeByRules(s.prompt, rc.Routes, s.e.routes)
 	if rc.Classifier != "" {
 		if c, ok := s.classify(rc); ok {
 			switch {
@@ -86,26 +85,18 @@ func (s *session) useTier(tier string) {
 	}
 }
 
-var (
-	ruleMu    sync.Mutex
-	ruleCache = map[*config.RouteConfig][]*regexp.Regexp{}
-)
-
-// patternsOf compiles a route's patterns once (the config validated them).
-func patternsOf(r *config.RouteConfig) []*regexp.Regexp {
-	ruleMu.Lock()
-	defer ruleMu.Unlock()
-	if p, ok := ruleCache[r]; ok {
-		return p
-	}
-	var ps []*regexp.Regexp
-	for _, p := range r.Patterns {
-		if re, err := regexp.Compile(p); err == nil {
-			ps = append(ps, re)
+// compileRoutes compiles each route's patterns, once per engine (the
+// config has validated them).
+func compileRoutes(routes []config.RouteConfig) [][]*regexp.Regexp {
+	out := make([][]*regexp.Regexp, len(routes))
+	for i, r := range routes {
+		for _, p := range r.Patterns {
+			if re, err := regexp.Compile(p); err == nil {
+				out[i] = append(out[i], re)
+			}
 		}
 	}
-	ruleCache[r] = ps
-	return ps
+	return out
 }
 
 // routeByRules scores every route by what of it the prompt matches (each
@@ -113,7 +104,7 @@ func patternsOf(r *config.RouteConfig) []*regexp.Regexp {
 // best, earlier routes winning ties, with a confidence that grows with its
 // hits (one hit 0.65, two 0.85, three or more 0.95). No hit: a route with
 // no name and confidence 0.
-func routeByRules(prompt string, routes []config.RouteConfig) Route {
+func routeByRules(prompt string, routes []config.RouteConfig, patterns [][]*regexp.Regexp) Route {
 	lower := strings.ToLower(prompt)
 	words := len(strings.Fields(prompt))
 	best, bestHits, bestWhy := -1, 0, ""
@@ -127,7 +118,11 @@ func routeByRules(prompt string, routes []config.RouteConfig) Route {
 				why = append(why, fmt.Sprintf("%q", strings.TrimSpace(k)))
 			}
 		}
-		for _, re := range patternsOf(r) {
+		var res []*regexp.Regexp
+		if i < len(patterns) {
+			res = patterns[i]
+		}
+		for _, re := range res {
 			if re.MatchString(prompt) {
 				hits++
 				why = append(why, "/"+re.String()+"/")
