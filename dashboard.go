@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync/atomic"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/term"
 
-	"github.com/council-dev/council/engine"
 	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/themes"
 	"github.com/council-dev/council/ui"
@@ -18,9 +18,9 @@ import (
 var errNoTerminal = errors.New("the dashboard needs a terminal; for scripts use council run (see council help)")
 
 // runDashboard opens the dashboard on eng in the alternate screen.
-func runDashboard(ctx context.Context, eng *engine.Engine, cfg *config.Config, theme string, getenv func(string) string) error {
-	if !term.IsTerminal(os.Stdin.Fd()) || !term.IsTerminal(os.Stdout.Fd()) {
-		return errNoTerminal
+func runDashboard(ctx context.Context, b ui.Backend, cfg *config.Config, theme string, getenv func(string) string) error {
+	if err := needTerminal(); err != nil {
+		return err
 	}
 	if theme == "" {
 		theme = cfg.Theme
@@ -33,7 +33,7 @@ func runDashboard(ctx context.Context, eng *engine.Engine, cfg *config.Config, t
 	if why == "" {
 		why = "config " + cfg.Source
 	}
-	return ui.Run(ctx, eng, ui.Options{Theme: th, Why: why})
+	return ui.Run(ctx, b, ui.Options{Theme: th, Why: why})
 }
 
 var errBadTheme = errors.New("bad theme")
@@ -42,3 +42,15 @@ var errBadTheme = errors.New("bad theme")
 // caught a SIGINT itself (main's context sees the same signal, but
 // possibly a moment later).
 var errInterrupted = tea.ErrInterrupted
+
+// needTerminal fails unless stdin and stdout are terminals.
+func needTerminal() error {
+	if !term.IsTerminal(os.Stdin.Fd()) || !term.IsTerminal(os.Stdout.Fd()) {
+		return errNoTerminal
+	}
+	return nil
+}
+
+// recordErr is the first error the dashboard's recorder met, reported
+// after the dashboard closes (the screen is not the place for it).
+var recordErr atomic.Pointer[error]

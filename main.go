@@ -29,6 +29,7 @@ import (
 	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/providers"
 	"github.com/council-dev/council/themes"
+	"github.com/council-dev/council/ui"
 )
 
 // version is the program's version, set with -ldflags "-X main.version=...".
@@ -92,7 +93,9 @@ func realMain(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		case "version", "--version", "-version":
 			_, err := fmt.Fprintf(stdout, "council %s (%s %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 			return c.written(err)
-		case "replay", "bench":
+		case "replay":
+			return c.replay(args[1:])
+		case "bench":
 			return c.usage(fmt.Sprintf("council %s is not available in this version yet", args[0]))
 		case "help", "-h", "--help":
 			_, err := fmt.Fprint(stdout, usageText)
@@ -247,6 +250,7 @@ func (c *cli) run(args []string) int {
 		events   = fs.Bool("events", false, "print every event as one JSON object per line")
 		repeat   = fs.Int("repeat", 1, "run N sessions in one process, sharing breakers and statistics")
 		seed     = fs.Int64("seed", 0, "seed for simulated models (default: random)")
+		recordTo = fs.String("record", "", "append every session to this log, one JSON object per line (council replay reads it)")
 	)
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -294,11 +298,12 @@ func (c *cli) run(args []string) int {
 	if req.Prompt == "" {
 		return c.usage("no prompt: give one as an argument or on stdin")
 	}
-	_, eng, ok := c.setup(*path, *seed)
+	cfg, eng, ok := c.setup(*path, *seed)
 	if !ok {
 		return exitUsage
 	}
 	defer eng.Close()
+	rec := newRecorder(cfg, eng, *recordTo, "", c.getenv)
 
 	// A failing stdout stops the work: nobody would see the answer. outErr
 	// is the first output error: a write's (which the bufio.Writer then
@@ -328,7 +333,24 @@ func (c *cli) run(args []string) int {
 				}
 			}
 		}
+		var rs *recording
+		if rec != nil {
+			rs = rec.begin(req)
+			show := onEvent
+			onEvent = func(ev engine.Event) {
+				rs.event(ev)
+				if show != nil {
+					show(ev)
+				}
+			}
+		}
 		sum, err := eng.Run(ctx, req, onEvent)
+		if rs != nil {
+			if rerr := rs.end(); rerr != nil {
+				c.errorf("recording: %v", rerr)
+				status = exitFailed
+			}
+		}
 		if err != nil {
 			check(out.Flush())
 			if outErr == nil {
@@ -464,6 +486,7 @@ func (c *cli) dashboard(args []string) int {
 	path := fs.String("config", "", "config file")
 	theme := fs.String("theme", "", "colour theme: dark, light, high-contrast")
 	seed := fs.Int64("seed", 0, "seed for simulated models (default: random)")
+	recordDir := fs.String("record", "", "record every session in this directory, a log per session")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return exitUsage
@@ -476,7 +499,15 @@ func (c *cli) dashboard(args []string) int {
 		return exitUsage
 	}
 	defer eng.Close()
-	return c.dashboardExit(runDashboard(c.ctx, eng, cfg, *theme, c.getenv))
+	var b ui.Backend = eng
+	if rec := newRecorder(cfg, eng, "", *recordDir, c.getenv); rec != nil {
+		b = recordingBackend{Engine: eng, rec: rec, report: func(err error) { recordErr.Store(&err) }}
+	}
+	code := c.dashboardExit(runDashboard(c.ctx, b, cfg, *theme, c.getenv))
+	if p := recordErr.Load(); p != nil {
+		c.errorf("recording: %v", *p)
+	}
+	return code
 }
 
 // dashboardExit is the exit status after the dashboard returned err.

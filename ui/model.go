@@ -50,6 +50,9 @@ type Options struct {
 	// Clock is the time source (default time.Now); tests pin it so that
 	// nothing in a frame depends on the wall clock.
 	Clock func() time.Time
+	// AutoRun starts a session with Prompt as soon as the dashboard opens
+	// (a replay plays its recorded session).
+	AutoRun bool
 }
 
 // Timing of the dashboard's own loops.
@@ -329,7 +332,11 @@ func (m *Model) focused() *ModelPane {
 
 // Init starts the first health reading and the clock.
 func (m *Model) Init() tea.Cmd {
-	return tea.Batch(m.healthCmd(), m.ensureTick())
+	var run tea.Cmd
+	if m.opts.AutoRun {
+		run = m.startSession(m.sessionPrompt())
+	}
+	return tea.Batch(m.healthCmd(), m.ensureTick(), run)
 }
 
 // Commands: the only places that call the backend or block.

@@ -22,6 +22,11 @@ type Config struct {
 	MaxConcurrency  int      `toml:"max_concurrency"`
 	// Theme is the dashboard's colour theme name (an extension).
 	Theme string `toml:"theme"`
+	// Record writes every session (headless or in the dashboard) to a log
+	// in RecordDir, one file per session; RecordDir defaults to
+	// $XDG_STATE_HOME/council/sessions (~/.local/state/council/sessions).
+	Record    bool   `toml:"record"`
+	RecordDir string `toml:"record_dir"`
 
 	Breaker   BreakerConfig             `toml:"breaker"`
 	Hedge     HedgeConfig               `toml:"hedge"`

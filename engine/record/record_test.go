@@ -1,0 +1,237 @@
+package record
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/engine/config"
+	"github.com/council-dev/council/providers"
+	_ "github.com/council-dev/council/providers/anthropic"
+	_ "github.com/council-dev/council/providers/gemini"
+	_ "github.com/council-dev/council/providers/openai"
+	"github.com/council-dev/council/providers/sim"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("go.opencensus.io/stats/view.(*worker).start"))
+}
+
+const fakeKey = "sk-test-THIS-KEY-MUST-NEVER-BE-RECORDED-1234"
+
+// demo is the built-in demo council plus a real provider configured with
+// a known fake key, inline, so that a test can look for it in the log.
+func demo(t *testing.T) (*config.Config, *engine.Engine) {
+	t.Helper()
+	cfg := config.Demo()
+	cfg.Providers["openai"] = config.ProviderConfig{Kind: "openai", APIKey: fakeKey}
+	cfg.Models = append(cfg.Models, config.ModelConfig{ID: "openai/gpt-x", Provider: "openai", Model: "gpt-x"})
+	clients := map[string]providers.Provider{}
+	for _, m := range cfg.Models {
+		if m.Sim != nil {
+			clients[m.ID] = sim.New(m.ID, sim.Params{TTFT: m.Sim.TTFT.Duration, TTFTP95: m.Sim.TTFTP95.Duration,
+				TokensPerSec: m.Sim.TokensPerSec, OutputTokens: m.Sim.OutputTokens, ErrorRate: m.Sim.ErrorRate,
+				StallRate: m.Sim.StallRate, CutRate: m.Sim.CutRate, SlowRate: m.Sim.SlowRate, SlowFactor: m.Sim.SlowFactor}, 7)
+		} else {
+			clients[m.ID] = providers.Failing(providers.NoKey("openai", "OPENAI_API_KEY"))
+		}
+	}
+	e, err := engine.New(cfg, clients, engine.WithSeed(7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, e
+}
+
+// record runs a session and writes it to w as a log, returning the
+// summary as `council run --json` prints it.
+func record(t *testing.T, cfg *config.Config, e *engine.Engine, w *Writer, req engine.SessionRequest) []byte {
+	t.Helper()
+	if err := w.Header(NewHeader(cfg, req, e.Health(), "test", time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := e.Run(context.Background(), req, func(ev engine.Event) {
+		if err := w.Event(ev); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Health(e.Health()); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(sum)
+	return b
+}
+
+// A recorded race, hedge, consensus and council session each replays to
+// the summary the original printed, byte for byte.
+func TestRecordedSessionsReplayToTheSameSummary(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg, e := demo(t)
+		defer e.Close()
+		var log bytes.Buffer
+		w := NewWriter(&log)
+		var want [][]byte
+		for _, st := range []config.Strategy{config.Race, config.Hedge, config.Consensus, config.Council} {
+			want = append(want, record(t, cfg, e, w, engine.SessionRequest{Prompt: "How do database indexes work?", Strategy: st}))
+		}
+		sessions, err := Read(bytes.NewReader(log.Bytes()))
+		if err != nil || len(sessions) != 4 {
+			t.Fatalf("read %d sessions, err %v; want 4", len(sessions), err)
+		}
+		for i, s := range sessions {
+			got, _ := json.Marshal(s.Summary())
+			if !bytes.Equal(got, want[i]) {
+				t.Errorf("session %d (%s) replays to\n%s\nwant\n%s", i+1, s.Header.Strategy, got, want[i])
+			}
+			if len(s.Header.Health) == 0 || s.Header.Council != "test" || s.Header.Format != Format {
+				t.Errorf("session %d header %+v lacks the health snapshot or version", i+1, s.Header)
+			}
+			if _, err := s.Header.ConfigOf(); err != nil {
+				t.Errorf("session %d: the recorded config does not load: %v", i+1, err)
+			}
+		}
+		if strings.Contains(log.String(), fakeKey) || strings.Contains(log.String(), "THIS-KEY") {
+			t.Errorf("the API key is in the log")
+		}
+	})
+}
+
+// A log cut at any byte replays what it has, and says where it ends early.
+func TestTruncatedLogReadsUpToItsLastWholeLine(t *testing.T) {
+	var log bytes.Buffer
+	synctest.Test(t, func(t *testing.T) {
+		cfg, e := demo(t)
+		defer e.Close()
+		record(t, cfg, e, NewWriter(&log), engine.SessionRequest{Prompt: "hi", Strategy: config.Race})
+	})
+	full := log.Bytes()
+	lines := bytes.Count(full, []byte("\n"))
+	// Every byte of the first lines, then every 61st byte and both sides
+	// of every line's end.
+	cuts := map[int]bool{len(full): true}
+	for i := 0; i <= len(full); i++ {
+		if i < 1500 || i%61 == 0 || (i > 0 && full[i-1] == '\n') || (i < len(full) && full[i] == '\n') {
+			cuts[i] = true
+		}
+	}
+	for cut := range cuts {
+		ss, err := Read(bytes.NewReader(full[:cut]))
+		whole := bytes.Count(full[:cut], []byte("\n"))
+		partial := cut > 0 && full[cut-1] != '\n'
+		switch {
+		case partial && !errors.Is(err, ErrTruncated):
+			t.Fatalf("cut at %d: err %v, want ErrTruncated", cut, err)
+		case !partial && err != nil:
+			t.Fatalf("cut at %d (after line %d): %v", cut, whole, err)
+		}
+		events := 0
+		for _, s := range ss {
+			events += len(s.Events)
+		}
+		if wantEvents := min(max(whole-1, 0), lines-2); events != wantEvents {
+			t.Fatalf("cut at %d: %d events, want the %d whole lines after the header", cut, events, wantEvents)
+		}
+	}
+	if ss, _ := Read(bytes.NewReader(full)); len(ss) != 1 || ss[0].Summary() == nil || len(ss[0].Events) != lines-2 || ss[0].EndHealth == nil {
+		t.Errorf("the whole log: %d sessions", len(ss))
+	}
+}
+
+func TestReadRefusesNewerFormatsAndNamesBadLines(t *testing.T) {
+	_, err := Read(strings.NewReader(`{"kind":"council.session","format":99}` + "\n"))
+	if !errors.Is(err, ErrNewerFormat) || !strings.Contains(err.Error(), "line 1") {
+		t.Errorf("newer format: %v", err)
+	}
+	_, err = Read(strings.NewReader(`{"kind":"council.session","format":1}` + "\n" + `{"seq":1,"type":"nope"}` + "\n"))
+	if err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Errorf("bad event: %v, want it named by line", err)
+	}
+}
+
+// The player replays a session's events in order at the recorded pace
+// divided by the speed, moves the board's breakers as it goes, and is
+// read-only.
+func TestPlayerReplaysAtItsPace(t *testing.T) {
+	var log bytes.Buffer
+	var tier string
+	synctest.Test(t, func(t *testing.T) {
+		cfg, e := demo(t)
+		defer e.Close()
+		tier = cfg.DefaultTier
+		record(t, cfg, e, NewWriter(&log), engine.SessionRequest{Prompt: "hi", Strategy: config.Race})
+	})
+	ss, err := Read(bytes.NewReader(log.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	synctest.Test(t, func(t *testing.T) {
+		p, err := NewPlayer(ss, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		ch, _ := p.Start(t.Context(), engine.SessionRequest{})
+		var got []engine.Event
+		for ev := range ch {
+			if want := time.Duration(float64(ev.T) / 10); time.Since(start) != want {
+				t.Fatalf("%s (seq %d) played at %v, want %v (its recorded %v at 10x)", ev.Type, ev.Seq, time.Since(start), want, ev.T)
+			}
+			got = append(got, ev)
+		}
+		if len(got) != len(ss[0].Events) || got[len(got)-1].Type != engine.SessionDone {
+			t.Errorf("played %d events, want all %d ending with session_done", len(got), len(ss[0].Events))
+		}
+		if !reflect.DeepEqual(p.Health(), ss[0].EndHealth) {
+			t.Errorf("the board after the replay is not the health the session left")
+		}
+		if p.ForceBreaker("sim/swift", engine.ForceOpen) != ErrReadOnly {
+			t.Errorf("ForceBreaker on a replay did not refuse")
+		}
+		if p.Config().DefaultTier != tier {
+			t.Errorf("replay config tier %q", p.Config().DefaultTier)
+		}
+	})
+}
+
+func TestMarkdownExport(t *testing.T) {
+	var log bytes.Buffer
+	synctest.Test(t, func(t *testing.T) {
+		cfg, e := demo(t)
+		defer e.Close()
+		w := NewWriter(&log)
+		record(t, cfg, e, w, engine.SessionRequest{Prompt: "I was charged twice", Strategy: config.Consensus})
+		record(t, cfg, e, w, engine.SessionRequest{Prompt: "How do database indexes work?", Strategy: config.Council})
+	})
+	ss, _ := Read(bytes.NewReader(log.Bytes()))
+	var md bytes.Buffer
+	for _, s := range ss {
+		if err := Markdown(&md, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, want := range []string{"# council session: I was charged twice", "## Votes", "| billing |", "## Stages", "| review |", "## Rankings", "| model | Borda |", "## Models", "### sim/swift · answers"} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md.String())
+		}
+	}
+	// A log cut before the summary still reports what it has.
+	cut := ss[1]
+	cut.Events = cut.Events[:len(cut.Events)/2]
+	md.Reset()
+	Markdown(&md, cut)
+	if !strings.Contains(md.String(), "ends before the session did") {
+		t.Errorf("incomplete session not marked:\n%s", md.String())
+	}
+}

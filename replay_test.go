@@ -1,0 +1,67 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"testing/synctest"
+)
+
+// A session recorded by `council run --record` replays, with `council
+// replay --json`, to the very summary `council run --json` printed; the
+// log is private and holds no key.
+func TestRecordThenReplay(t *testing.T) {
+	dir := t.TempDir()
+	log := dir + "/s.jsonl"
+	cfgPath := dir + "/council.toml"
+	const key = "sk-known-fake-key-0123456789abcdef"
+	cfg := strings.Replace(string(mustRead(t, "testdata/fast.toml")), "[providers.sim]", "[providers.openai]\nkind = \"openai\"\napi_key = \""+key+"\"\n\n[providers.sim]", 1)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var printed string
+	synctest.Test(t, func(t *testing.T) {
+		out, errOut, code := council(t, nil, "run", "--config", cfgPath, "--json", "--repeat", "3", "--record", log, "--seed", "2", "--strategy", "consensus", "I was charged twice")
+		if code != 0 {
+			t.Fatalf("run: exit %d: %s", code, errOut)
+		}
+		printed = out
+	})
+	out, errOut, code := council(t, nil, "replay", "--json", log)
+	if code != 0 || out != printed {
+		t.Errorf("replay --json: exit %d %s\n%s\nwant what run printed:\n%s", code, errOut, out, printed)
+	}
+	data := string(mustRead(t, log))
+	if strings.Contains(data, key) {
+		t.Errorf("the API key is in the log")
+	}
+	if strings.Count(data, `"kind":"council.session"`) != 3 {
+		t.Errorf("want 3 session headers in the log")
+	}
+	if fi, _ := os.Stat(log); fi.Mode().Perm() != 0o600 {
+		t.Errorf("log mode %v, want 0600", fi.Mode().Perm())
+	}
+	md, _, code := council(t, nil, "replay", "--markdown", log)
+	if code != 0 || strings.Count(md, "# council session:") != 3 || !strings.Contains(md, "## Votes") {
+		t.Errorf("replay --markdown: exit %d\n%s", code, md)
+	}
+	// Cut the log in the middle of its last line: the sessions before it
+	// still replay, with a warning naming where it ends.
+	cut := strings.LastIndex(data, `"type":"session_done"`) + 20
+	if err := os.WriteFile(log, []byte(data[:cut]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code = council(t, nil, "replay", "--json", log)
+	if code != 0 || strings.Count(out, "\n") != 2 || !strings.Contains(errOut, "ends early at line") {
+		t.Errorf("cut log: exit %d, %d summaries, stderr %q", code, strings.Count(out, "\n"), errOut)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
