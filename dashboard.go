@@ -33,7 +33,7 @@ func runDashboard(ctx context.Context, b ui.Backend, cfg *config.Config, theme s
 	if why == "" {
 		why = "config " + cfg.Source
 	}
-	return ui.Run(ctx, b, ui.Options{Theme: th, Why: why})
+	return ui.Run(ctx, b, ui.Options{Theme: th, Why: why, Version: version})
 }
 
 var errBadTheme = errors.New("bad theme")

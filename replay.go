@@ -192,7 +192,7 @@ func (c *cli) replay(args []string) int {
 			c.errorf("%s: %v", pos[0], err)
 			return exitFailed
 		}
-		why := fmt.Sprintf("replaying %s: %d session(s) at %gx; r plays the next", pos[0], p.Sessions(), *speed)
+		why := fmt.Sprintf("replaying %s: %d session(s) at %gx; space pauses, n steps, 0 restarts, r plays the next", pos[0], p.Sessions(), *speed)
 		return c.dashboardExit(runReplay(c.ctx, p, *theme, why))
 	}
 	if err := out.Flush(); err != nil {
@@ -211,5 +211,5 @@ func runReplay(ctx context.Context, p *record.Player, theme, why string) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v (themes: %v)", errBadTheme, err, themes.Names())
 	}
-	return ui.Run(ctx, p, ui.Options{Theme: th, Why: why, Prompt: p.Prompt(), AutoRun: true})
+	return ui.Run(ctx, p, ui.Options{Theme: th, Why: why, Prompt: p.Prompt(), AutoRun: true, Version: version})
 }

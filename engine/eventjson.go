@@ -57,9 +57,6 @@ func (s *Summary) restore() {
 		b.HalfOpenIn, b.HeldFor = fromMillis(b.HalfOpenInMS), fromMillis(b.HeldForMS)
 		s.Breakers[id] = b
 	}
-	if s.Degraded == nil {
-		s.Degraded = noReasons
-	}
 }
 
 // fromMillis is the inverse of [Millis].

@@ -32,10 +32,18 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case modePrompt:
 		return m.promptKey(msg)
+	case modeHistory:
+		return m.historyKey(msg)
 	case modeZoom:
+		if cmd, ok := m.replayKey(msg); ok {
+			return cmd
+		}
 		if cmd, ok := m.zoomKey(msg); ok {
 			return cmd
 		}
+	}
+	if cmd, ok := m.replayKey(msg); ok {
+		return cmd
 	}
 	return m.panesKey(msg)
 }
@@ -126,6 +134,14 @@ func (m *Model) panesKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.quit()
 	case key.Matches(msg, k.Help):
 		m.back, m.mode = m.mode, modeHelp
+	case key.Matches(msg, k.History):
+		m.openHistory()
+	case key.Matches(msg, k.Export):
+		if len(m.past) == 0 {
+			m.setStatus("no finished session to export yet", true)
+			return nil
+		}
+		return m.export(m.past[len(m.past)-1], msg.String() == "X")
 	case msg.String() == "esc":
 		m.cancelSession()
 	case key.Matches(msg, k.Prompt):

@@ -22,6 +22,8 @@ type KeyMap struct {
 	ScrollUp, ScrollDown, PageUp, PageDown, Top, Bottom, Unzoom key.Binding
 	// Chaos on the focused model.
 	ErrorUp, StallUp, Reset, ForceOpen, ForceClosed, ForceAuto key.Binding
+	// History and export; a replay's playback.
+	History, Export, Pause, StepEvent, Restart key.Binding
 	// General.
 	Help, CloseHelp, Quit key.Binding
 }
@@ -69,6 +71,12 @@ func DefaultKeyMap() KeyMap {
 		ForceClosed: b([]string{"c"}, "c", "force breaker closed"),
 		ForceAuto:   b([]string{"f"}, "f", "breaker auto (unforce)"),
 
+		History:   b([]string{"H"}, "H", "history"),
+		Export:    b([]string{"x", "X"}, "x/X", "export Markdown/log"),
+		Pause:     b([]string{"space"}, "space", "pause replay"),
+		StepEvent: b([]string{"n"}, "n", "next event"),
+		Restart:   b([]string{"0"}, "0", "replay from the start"),
+
 		Help:      b([]string{"?"}, "?", "help"),
 		CloseHelp: b([]string{"esc", "?"}, "esc/?", "close help"),
 		Quit:      b([]string{"q"}, "q", "quit"),
@@ -79,15 +87,16 @@ func DefaultKeyMap() KeyMap {
 type mode uint8
 
 const (
-	modePanes  mode = iota // navigation: panes focused
-	modePrompt             // typing: the prompt has focus
-	modeZoom               // one pane fills the screen
-	modeHelp               // the full help
+	modePanes   mode = iota // navigation: panes focused
+	modePrompt              // typing: the prompt has focus
+	modeZoom                // one pane fills the screen
+	modeHelp                // the full help
+	modeHistory             // the list of this run's sessions
 )
 
 // String names the mode for tests and the footer.
 func (m mode) String() string {
-	return [...]string{"panes", "prompt", "zoom", "help"}[m]
+	return [...]string{"panes", "prompt", "zoom", "help", "history"}[m]
 }
 
 // keyState is what decides which bindings are enabled.
@@ -98,6 +107,8 @@ type keyState struct {
 	sim       bool // the focused model has chaos knobs
 	hasModels bool // there is a pane to act on
 	chaos     bool // chaos applied that can be reset
+	replay    bool // the backend plays a recorded log
+	past      bool // a session has finished (history, export)
 }
 
 // enabled returns a copy of the keymap with the bindings that do not apply
@@ -121,6 +132,11 @@ func (k KeyMap) enabled(s keyState) KeyMap {
 	set((panes || zoom) && s.chaos, &k.Reset)
 	set(!typing, &k.Help, &k.Quit)
 	set(s.mode == modeHelp, &k.CloseHelp)
+	set((panes || zoom) && s.past, &k.History, &k.Export)
+	set((panes || zoom) && s.replay, &k.Pause, &k.StepEvent, &k.Restart)
+	if s.replay { // a replay is read-only: its space and 0 are the playback's
+		set(false, &k.Toggle, &k.Reset, &k.ErrorUp, &k.StallUp, &k.ForceOpen, &k.ForceClosed, &k.ForceAuto)
+	}
 	return k
 }
 
@@ -130,7 +146,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 		k.Run, k.HistoryUp, k.Leave,
 		k.ScrollDown, k.PageDown, k.Unzoom,
 		k.Cancel, k.Rerun, k.Prompt, k.Next, k.Zoom, k.Toggle, k.Strategy, k.Tier, k.Auto,
-		k.ErrorUp, k.ForceOpen, k.CloseHelp, k.Quit,
+		k.Pause, k.StepEvent, k.ErrorUp, k.ForceOpen, k.History, k.CloseHelp, k.Quit,
 	}
 }
 
@@ -142,7 +158,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.Strategy, k.Tier, k.Auto},
 		{k.ErrorUp, k.StallUp, k.Reset, k.ForceOpen, k.ForceClosed, k.ForceAuto},
 		{k.ScrollUp, k.ScrollDown, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Unzoom},
-		{k.Help, k.Quit},
+		{k.History, k.Export, k.Pause, k.StepEvent, k.Restart, k.Help, k.Quit},
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/council-dev/council/engine"
 	"github.com/council-dev/council/engine/config"
+	"github.com/council-dev/council/engine/record"
 	"github.com/council-dev/council/themes"
 )
 
@@ -53,6 +54,9 @@ type Options struct {
 	// AutoRun starts a session with Prompt as soon as the dashboard opens
 	// (a replay plays its recorded session).
 	AutoRun bool
+	// ExportDir is where x and X write a session (default: the current
+	// directory); Version names the program in an exported log.
+	ExportDir, Version string
 }
 
 // Timing of the dashboard's own loops.
@@ -162,6 +166,14 @@ type Model struct {
 
 	width, height int
 	quitting      bool
+
+	// The history (H): this run's finished sessions, the one running, the
+	// selected row; restart: a replay's 0 is waiting for the running
+	// session to end before it plays it again.
+	past    []pastSession
+	cur     *pastSession
+	histSel int
+	restart bool
 }
 
 var _ tea.Model = (*Model)(nil)
@@ -452,6 +464,13 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return nil
 	case actionMsg:
 		return m.onAction(msg)
+	case exportedMsg:
+		if msg.err != nil {
+			m.setStatus("export failed: "+msg.err.Error(), true)
+		} else {
+			m.setStatus("exported to "+msg.path, false)
+		}
+		return nil
 	case autoFireMsg:
 		if m.auto && msg.gen == m.autoGen && !m.running {
 			return m.startSession(m.sessionPrompt())
@@ -531,6 +550,7 @@ func (m *Model) startSession(prompt string) tea.Cmd {
 		a.Apply(engine.Event{Type: engine.SessionStarted})
 	}
 	m.refreshZoom(true)
+	m.cur = &pastSession{n: m.sessionN, req: req, header: record.NewHeader(m.cfg, req, m.board.health, m.opts.Version, m.clock())}
 	b, gen := m.b, m.gen
 	return func() tea.Msg {
 		ch, err := b.Start(ctx, req)
@@ -575,6 +595,11 @@ func (m *Model) onEvents(msg eventsMsg) tea.Cmd {
 	m.running, m.events = false, nil
 	m.cancel()
 	m.runCost += m.sessionCost
+	m.keep()
+	if m.restart { // a replay's 0: play it again from the start
+		m.restart = false
+		return tea.Batch(m.healthCmd(), m.startSession(m.lastPrompt))
+	}
 	return tea.Batch(m.healthCmd(), m.autoNext())
 }
 
@@ -590,6 +615,9 @@ func (m *Model) autoNext() tea.Cmd {
 // apply routes one event to the areas it concerns.
 func (m *Model) apply(ev engine.Event) {
 	m.lastT = max(m.lastT, ev.T)
+	if m.cur != nil {
+		m.cur.events = append(m.cur.events, ev)
+	}
 	if ev.Attempt != "" && ev.Model != "" && m.ctx.AttemptModel != nil {
 		if _, ok := m.ctx.AttemptModel[ev.Attempt]; !ok {
 			m.ctx.AttemptModel[ev.Attempt] = ev.Model
@@ -731,6 +759,7 @@ func (m *Model) syncKeys() {
 	chaos := p != nil && len(m.applied[p.ID]) > 0
 	m.ctx.Keys = m.keys.enabled(keyState{
 		mode: m.mode, running: m.running, canRun: true, sim: sim,
-		hasModels: len(m.panes) > 0, chaos: chaos,
+		hasModels: len(m.panes) > 0, chaos: chaos, past: len(m.past) > 0,
+		replay: isStepper(m.b),
 	})
 }

@@ -52,6 +52,8 @@ func (m *Model) render() string {
 		body = m.helpView(w, bh)
 	case modeZoom:
 		body = m.zoomView(w, bh)
+	case modeHistory:
+		body = m.historyView(w, bh)
 	default:
 		body = m.bodyView(w, bh)
 	}
@@ -64,7 +66,9 @@ func (m *Model) elapsed() time.Duration {
 	if m.summary != nil && m.summary.Elapsed > 0 {
 		return m.summary.Elapsed
 	}
-	if m.running && !m.startWall.IsZero() {
+	// A replay's time is its events' (recorded) time: paused or played
+	// faster, the wall clock would say something false.
+	if m.running && !m.startWall.IsZero() && !isStepper(m.b) {
 		return max(m.lastT, m.clock().Sub(m.startWall))
 	}
 	return m.lastT

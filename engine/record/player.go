@@ -30,6 +30,11 @@ type Player struct {
 	mu     sync.Mutex
 	next   int
 	health []engine.ModelHealth
+	// paused holds the playback; steps are events released one at a time
+	// while paused (n); resumed wakes a paused playback.
+	paused  bool
+	steps   chan struct{}
+	resumed chan struct{}
 }
 
 // NewPlayer returns a player of sessions at speed (1: as recorded; 10:
@@ -46,7 +51,50 @@ func NewPlayer(sessions []Session, speed float64) (*Player, error) {
 		return nil, fmt.Errorf("the recorded config: %w", err)
 	}
 	return &Player{sessions: sessions, cfg: cfg, speed: speed, clock: providers.RealClock,
-		health: sessions[0].Header.Health}, nil
+		health: sessions[0].Header.Health, steps: make(chan struct{}, 1), resumed: make(chan struct{}, 1)}, nil
+}
+
+// TogglePause pauses the playback, or resumes it at its recorded pace from
+// where it stands; it reports whether it is now paused.
+func (p *Player) TogglePause() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.paused = !p.paused
+	if !p.paused {
+		select {
+		case p.resumed <- struct{}{}:
+		default:
+		}
+	}
+	return p.paused
+}
+
+// Paused reports whether the playback is paused.
+func (p *Player) Paused() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.paused
+}
+
+// Step releases the next event of a paused playback (pausing it first).
+func (p *Player) Step() {
+	p.mu.Lock()
+	p.paused = true
+	p.mu.Unlock()
+	select {
+	case p.steps <- struct{}{}:
+	default:
+	}
+}
+
+// Rewind makes the next Start play the session just played again, from
+// its start.
+func (p *Player) Rewind() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.next > 0 {
+		p.next--
+	}
 }
 
 // SetClock makes the player wait on c (tests use a virtual clock).
@@ -81,10 +129,21 @@ func (p *Player) play(ctx context.Context, s Session, ch chan<- engine.Event) {
 	start := p.clock.Now()
 	for _, ev := range s.Events {
 		due := time.Duration(float64(ev.T) / p.speed)
-		if wait := due - p.clock.Since(start); wait > 0 {
+		if p.Paused() {
+			select { // one event per step, or all once resumed
+			case <-p.steps:
+			case <-p.resumed:
+			case <-ctx.Done():
+				return
+			}
+			start = p.clock.Now().Add(-due) // the pace goes on from here
+		} else if wait := due - p.clock.Since(start); wait > 0 {
 			t := p.clock.NewTimer(wait)
 			select {
 			case <-t.C():
+			case <-p.steps: // paused and stepped meanwhile
+				t.Stop()
+				start = p.clock.Now().Add(-due)
 			case <-ctx.Done():
 				t.Stop()
 				return

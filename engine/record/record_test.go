@@ -235,3 +235,55 @@ func TestMarkdownExport(t *testing.T) {
 		t.Errorf("incomplete session not marked:\n%s", md.String())
 	}
 }
+
+// Paused, the player releases one event per step and holds the rest;
+// resumed, it goes on at the recorded pace from where it stood; rewound,
+// it plays the same session again.
+func TestPlayerPausesStepsAndRewinds(t *testing.T) {
+	var log bytes.Buffer
+	synctest.Test(t, func(t *testing.T) {
+		cfg, e := demo(t)
+		defer e.Close()
+		record(t, cfg, e, NewWriter(&log), engine.SessionRequest{Prompt: "hi", Strategy: config.Race})
+	})
+	ss, _ := Read(bytes.NewReader(log.Bytes()))
+	synctest.Test(t, func(t *testing.T) {
+		p, _ := NewPlayer(ss, 1)
+		p.TogglePause()
+		ch, _ := p.Start(t.Context(), engine.SessionRequest{})
+		for i := range 3 {
+			p.Step()
+			ev := <-ch
+			if ev.Seq != i+1 {
+				t.Fatalf("step %d gave seq %d", i+1, ev.Seq)
+			}
+			time.Sleep(time.Hour) // nothing more comes while paused
+			synctest.Wait()
+			select {
+			case ev := <-ch:
+				t.Fatalf("event %d came while paused", ev.Seq)
+			default:
+			}
+		}
+		if p.TogglePause() {
+			t.Fatal("TogglePause did not resume")
+		}
+		n := 3
+		for range ch {
+			n++
+		}
+		if n != len(ss[0].Events) {
+			t.Errorf("%d events in all, want %d", n, len(ss[0].Events))
+		}
+		p.Rewind()
+		if p.Prompt() != "hi" {
+			t.Errorf("rewound to %q", p.Prompt())
+		}
+		ch, _ = p.Start(t.Context(), engine.SessionRequest{})
+		if ev := <-ch; ev.Seq != 1 || ev.Type != engine.SessionStarted {
+			t.Errorf("after rewinding: %s seq %d, want the session from its start", ev.Type, ev.Seq)
+		}
+		for range ch {
+		}
+	})
+}

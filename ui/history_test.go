@@ -1,0 +1,102 @@
+package ui
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/engine/record"
+)
+
+// H lists this run's finished sessions; enter shows one again, as it
+// ended; x exports it as Markdown, X as a log that council replay reads.
+func TestHistoryShowsAndExportsPastSessions(t *testing.T) {
+	f := newFake()
+	m := newTestModel(f, 160, 48)
+	m.opts.ExportDir = t.TempDir()
+	press(m, "esc", "r") // session #1: the race script
+	first := m.byID["sim/swift"].Text()
+	if first == "" {
+		t.Fatal("the first session streamed nothing")
+	}
+	f.script = consensusScript
+	press(m, "m", "m", "r") // session #2: a consensus
+	if m.byID["sim/swift"].Text() == first {
+		t.Fatal("the second session did not change the panes")
+	}
+	press(m, "H")
+	if m.mode != modeHistory {
+		t.Fatalf("H: mode %s, want history", m.mode)
+	}
+	view := plain(m)
+	for _, w := range []string{"History", "#1", "race", "#2", "consensus"} {
+		if !strings.Contains(view, w) {
+			t.Errorf("history lacks %q:\n%s", w, view)
+		}
+	}
+	press(m, "k", "enter") // the first session again
+	if m.mode != modePanes || m.byID["sim/swift"].Text() != first || m.sessionN != 1 {
+		t.Errorf("after opening #1: mode %s, session #%d, swift %.40q; want the race's panes", m.mode, m.sessionN, m.byID["sim/swift"].Text())
+	}
+	press(m, "H", "x")
+	press(m, "X")
+	mds, _ := filepath.Glob(filepath.Join(m.opts.ExportDir, "*.md"))
+	logs, _ := filepath.Glob(filepath.Join(m.opts.ExportDir, "*.jsonl"))
+	if len(mds) != 1 || len(logs) != 1 {
+		t.Fatalf("exports: %v %v, want one Markdown and one log", mds, logs)
+	}
+	md, _ := os.ReadFile(mds[0])
+	if !strings.Contains(string(md), "# council session: Why do circuit breakers help?") || !strings.Contains(string(md), "## Models") {
+		t.Errorf("markdown export:\n%s", md)
+	}
+	data, _ := os.ReadFile(logs[0])
+	ss, err := record.Read(bytes.NewReader(data))
+	if err != nil || len(ss) != 1 || ss[0].Summary() == nil {
+		t.Fatalf("the exported log does not read back: %v", err)
+	}
+	got, _ := json.Marshal(ss[0].Summary())
+	want, _ := json.Marshal(m.past[0].sum)
+	if !bytes.Equal(got, want) {
+		t.Errorf("exported summary\n%s\nwant\n%s", got, want)
+	}
+}
+
+// stepper is a fake replay backend: it records the playback keys.
+type stepper struct {
+	*fakeBackend
+	calls []string
+}
+
+func (s *stepper) TogglePause() bool { s.calls = append(s.calls, "pause"); return true }
+func (s *stepper) Step()             { s.calls = append(s.calls, "step") }
+func (s *stepper) Rewind()           { s.calls = append(s.calls, "rewind") }
+
+// In a replay, space, n and 0 drive the playback (not a model's
+// inclusion or its chaos), and the help says so.
+func TestReplayKeysDriveThePlayback(t *testing.T) {
+	st := &stepper{fakeBackend: newFake()}
+	m := New(st, Options{Prompt: "p"})
+	press(m, "esc", "space", "n", "0")
+	if strings.Join(st.calls, ",") != "pause,step,rewind" {
+		t.Errorf("playback calls %v, want pause, step, rewind", st.calls)
+	}
+	if len(m.excluded) != 0 {
+		t.Errorf("space toggled a model out in a replay")
+	}
+	if !m.ctx.Keys.Pause.Enabled() || m.ctx.Keys.Toggle.Enabled() || m.ctx.Keys.ErrorUp.Enabled() {
+		t.Errorf("replay keys: pause %v toggle %v chaos %v; want the playback's keys only",
+			m.ctx.Keys.Pause.Enabled(), m.ctx.Keys.Toggle.Enabled(), m.ctx.Keys.ErrorUp.Enabled())
+	}
+	// A paused replay's clock is its events' time, not the wall's.
+	m.running, m.summary, m.startWall, m.lastT = true, nil, fixedClock.Add(-time.Minute), 1500*time.Millisecond
+	m.clock = func() time.Time { return fixedClock }
+	if got := m.elapsed(); got != 1500*time.Millisecond {
+		t.Errorf("replay elapsed %v, want the last event's 1.5s", got)
+	}
+	_ = engine.Event{}
+}
