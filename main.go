@@ -500,10 +500,12 @@ func (c *cli) dashboard(args []string) int {
 	}
 	defer eng.Close()
 	var b ui.Backend = eng
+	historyDir := ""
 	if rec := newRecorder(cfg, eng, "", *recordDir, c.getenv); rec != nil {
 		b = recordingBackend{Engine: eng, rec: rec, report: func(err error) { recordErr.Store(&err) }}
+		historyDir = rec.dir
 	}
-	code := c.dashboardExit(runDashboard(c.ctx, b, cfg, *theme, c.getenv))
+	code := c.dashboardExit(runDashboard(c.ctx, b, cfg, *theme, historyDir, c.getenv))
 	if p := recordErr.Load(); p != nil {
 		c.errorf("recording: %v", *p)
 	}

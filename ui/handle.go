@@ -135,7 +135,7 @@ func (m *Model) panesKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Help):
 		m.back, m.mode = m.mode, modeHelp
 	case key.Matches(msg, k.History):
-		m.openHistory()
+		return m.openHistory()
 	case key.Matches(msg, k.Export):
 		if len(m.past) == 0 {
 			m.setStatus("no finished session to export yet", true)

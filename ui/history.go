@@ -12,13 +12,16 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/engine/record"
 )
 
-// pastSession is a finished session of this run, kept so that the
-// history (H) can show its panes again and export it (x, X).
+// pastSession is a finished session of this run, or one recorded by an
+// earlier run, kept so that the history (H) can show its panes again and
+// export it (x, X).
 type pastSession struct {
-	n      int // the session number shown in the header
+	n      int    // the session number shown in the header; 0 for a recorded one
+	file   string // the log a recorded session came from
 	req    engine.SessionRequest
 	header record.Header
 	events []engine.Event
@@ -53,18 +56,63 @@ func (m *Model) keep() {
 	}
 }
 
-// openHistory shows the list of past sessions, the one on screen selected.
-func (m *Model) openHistory() {
-	if len(m.past) == 0 {
+// recordedMsg brings the sessions earlier runs recorded in HistoryDir.
+type recordedMsg struct{ sessions []pastSession }
+
+// loadRecorded reads the logs in dir recorded before the dashboard
+// started (this run's own are in the history already), at most the
+// newest 50, oldest first.
+func loadRecorded(dir string, before time.Time) tea.Cmd {
+	return func() tea.Msg {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+		if len(files) > 50 {
+			files = files[len(files)-50:]
+		}
+		var out []pastSession
+		for _, f := range files {
+			ss, _ := record.ReadFile(f) // a log cut short still gives what it has
+			for _, s := range ss {
+				if !s.Header.Recorded.Before(before) {
+					continue
+				}
+				ps := pastSession{file: f, header: s.Header, events: s.Events, sum: s.Summary(),
+					req: engine.SessionRequest{Prompt: s.Header.Prompt, Strategy: config.Strategy(s.Header.Strategy), Tier: s.Header.Tier}}
+				out = append(out, ps)
+			}
+		}
+		return recordedMsg{sessions: out}
+	}
+}
+
+// openHistory shows the list of past sessions, the one on screen selected;
+// the first time, it also reads the sessions earlier runs recorded.
+func (m *Model) openHistory() tea.Cmd {
+	var load tea.Cmd
+	if m.opts.HistoryDir != "" && !m.loadedRecorded {
+		m.loadedRecorded = true
+		load = loadRecorded(m.opts.HistoryDir, m.opened)
+	}
+	if len(m.past) == 0 && load == nil {
 		m.setStatus("no finished session yet: the history lists this run's sessions", true)
-		return
+		return nil
 	}
 	m.back, m.mode = m.mode, modeHistory
 	m.histSel = len(m.past) - 1
 	for i, ps := range m.past { // the session on screen, if it is one of them
-		if ps.n == m.sessionN {
+		if ps.n == m.sessionN && ps.n > 0 {
 			m.histSel = i
 		}
+	}
+	return load
+}
+
+// onRecorded puts the recorded sessions before this run's.
+func (m *Model) onRecorded(msg recordedMsg) {
+	m.past = append(msg.sessions, m.past...)
+	m.histSel += len(msg.sessions)
+	if m.mode == modeHistory && len(m.past) == 0 {
+		m.mode = m.back
+		m.setStatus("no session yet, here or recorded in "+m.opts.HistoryDir, true)
 	}
 }
 
@@ -109,6 +157,10 @@ func (m *Model) show(ps pastSession) {
 		m.apply(ev)
 	}
 	m.setPrompt(ps.req.Prompt)
+	if ps.n == 0 {
+		m.setStatus("recorded session from "+filepath.Base(ps.file)+" (x exports it)", false)
+		return
+	}
 	m.setStatus(fmt.Sprintf("session #%d from the history (x exports it)", ps.n), false)
 }
 
@@ -168,7 +220,11 @@ func (m *Model) historyView(w, h int) string {
 		} else if ps.sum != nil && ps.sum.Chairman != "" {
 			who = "chair " + ps.sum.Chairman
 		}
-		row := fmt.Sprintf("#%-3d %-10s %-9s %7s %10s  %-20s %s", ps.n, ps.req.Strategy, status, took, cost, truncate(who, 20),
+		num := fmt.Sprintf("#%-3d", ps.n)
+		if ps.n == 0 {
+			num = ps.header.Recorded.Local().Format("01-02 15:04")
+		}
+		row := fmt.Sprintf("%-11s %-10s %-9s %7s %10s  %-20s %s", num, ps.req.Strategy, status, took, cost, truncate(who, 20),
 			strings.Join(strings.Fields(ps.req.Prompt), " "))
 		row = truncate(row, w-3)
 		if i == m.histSel {

@@ -9,8 +9,10 @@ import (
 	"testing"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/council-dev/council/engine"
 	"github.com/council-dev/council/engine/record"
+	"github.com/council-dev/council/themes"
 )
 
 // H lists this run's finished sessions; enter shows one again, as it
@@ -99,4 +101,36 @@ func TestReplayKeysDriveThePlayback(t *testing.T) {
 		t.Errorf("replay elapsed %v, want the last event's 1.5s", got)
 	}
 	_ = engine.Event{}
+}
+
+// With a record directory, the history lists the sessions earlier runs
+// recorded there, before this run's, and shows them like this run's.
+func TestHistoryListsRecordedSessions(t *testing.T) {
+	dir := t.TempDir()
+	f := newFake()
+	evs := raceScript(engine.SessionRequest{Prompt: "an earlier question"})
+	fl, err := record.Create(filepath.Join(dir, "earlier.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := record.NewWriter(fl)
+	w.Header(record.Header{Kind: "council.session", Format: record.Format, Recorded: fixedClock.Add(-time.Hour),
+		Strategy: "race", Tier: "quick", Prompt: "an earlier question"})
+	for _, ev := range evs {
+		w.Event(ev)
+	}
+	fl.Close()
+	m := New(f, Options{Theme: themes.NoColor(), Clock: func() time.Time { return fixedClock }, Prompt: "now", HistoryDir: dir})
+	m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
+	press(m, "esc", "H")
+	if m.mode != modeHistory || len(m.past) != 1 || m.past[0].file == "" {
+		t.Fatalf("mode %s, %d past sessions; want the recorded one listed", m.mode, len(m.past))
+	}
+	if view := plain(m); !strings.Contains(view, "an earlier question") {
+		t.Errorf("history lacks the recorded session:\n%s", view)
+	}
+	press(m, "enter")
+	if m.byID["sim/swift"].Text() == "" || !strings.Contains(m.status, "earlier.jsonl") {
+		t.Errorf("opening the recorded session: swift %q, status %q", m.byID["sim/swift"].Text(), m.status)
+	}
 }

@@ -57,6 +57,9 @@ type Options struct {
 	// ExportDir is where x and X write a session (default: the current
 	// directory); Version names the program in an exported log.
 	ExportDir, Version string
+	// HistoryDir holds the session logs of earlier runs, which the history
+	// lists before this run's; empty: this run's only.
+	HistoryDir string
 }
 
 // Timing of the dashboard's own loops.
@@ -170,10 +173,12 @@ type Model struct {
 	// The history (H): this run's finished sessions, the one running, the
 	// selected row; restart: a replay's 0 is waiting for the running
 	// session to end before it plays it again.
-	past    []pastSession
-	cur     *pastSession
-	histSel int
-	restart bool
+	past           []pastSession
+	cur            *pastSession
+	histSel        int
+	restart        bool
+	loadedRecorded bool
+	opened         time.Time // when the dashboard opened: logs before it are earlier runs'
 }
 
 var _ tea.Model = (*Model)(nil)
@@ -202,6 +207,7 @@ func New(b Backend, o Options) *Model {
 		strategies: config.Strategies,
 	}
 	m.ctx = &Context{Theme: o.Theme, S: NewStyles(o.Theme), Keys: m.keys, Now: o.Clock()}
+	m.opened = o.Clock()
 	m.help = help.New()
 	m.help.Styles.ShortKey = m.ctx.S.Accent
 	m.help.Styles.ShortDesc = m.ctx.S.Subtle
@@ -464,6 +470,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return nil
 	case actionMsg:
 		return m.onAction(msg)
+	case recordedMsg:
+		m.onRecorded(msg)
+		return nil
 	case exportedMsg:
 		if msg.err != nil {
 			m.setStatus("export failed: "+msg.err.Error(), true)
@@ -759,7 +768,7 @@ func (m *Model) syncKeys() {
 	chaos := p != nil && len(m.applied[p.ID]) > 0
 	m.ctx.Keys = m.keys.enabled(keyState{
 		mode: m.mode, running: m.running, canRun: true, sim: sim,
-		hasModels: len(m.panes) > 0, chaos: chaos, past: len(m.past) > 0,
+		hasModels: len(m.panes) > 0, chaos: chaos, past: len(m.past) > 0 || m.opts.HistoryDir != "",
 		replay: isStepper(m.b),
 	})
 }
