@@ -141,7 +141,7 @@ func (m *Model) panesKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.setStatus("no finished session to export yet", true)
 			return nil
 		}
-		return m.export(m.past[len(m.past)-1], msg.String() == "X")
+		return m.export(m.onScreen(), msg.String() == "X")
 	case msg.String() == "esc":
 		m.cancelSession()
 	case key.Matches(msg, k.Prompt):

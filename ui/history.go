@@ -271,3 +271,14 @@ func isStepper(b Backend) bool {
 	_, ok := b.(Stepper)
 	return ok
 }
+
+// onScreen is the past session the panes show: the one opened from the
+// history, else the latest.
+func (m *Model) onScreen() pastSession {
+	for _, ps := range m.past {
+		if ps.n == m.sessionN && ps.n > 0 {
+			return ps
+		}
+	}
+	return m.past[len(m.past)-1]
+}
