@@ -146,13 +146,14 @@ func (c *cli) replay(args []string) int {
 	asJSON := fs.Bool("json", false, "print each session's summary, as council run --json printed it")
 	markdown := fs.Bool("markdown", false, "print each session as a Markdown report")
 	speed := fs.Float64("speed", 1, "play this many times faster than recorded (the dashboard)")
+	step := fs.Bool("step", false, "start paused: n plays one event at a time, space goes on, 0 restarts")
 	theme := fs.String("theme", "", "colour theme: dark, light, high-contrast")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return exitUsage
 	}
 	if len(pos) != 1 {
-		return c.usage("usage: council replay [--json | --markdown | --speed N] FILE")
+		return c.usage("usage: council replay [--json | --markdown | --speed N | --step] FILE")
 	}
 	sessions, err := record.ReadFile(pos[0])
 	if err != nil {
@@ -191,6 +192,9 @@ func (c *cli) replay(args []string) int {
 		if err != nil {
 			c.errorf("%s: %v", pos[0], err)
 			return exitFailed
+		}
+		if *step {
+			p.TogglePause()
 		}
 		why := fmt.Sprintf("replaying %s: %d session(s) at %gx; space pauses, n steps, 0 restarts, r plays the next", pos[0], p.Sessions(), *speed)
 		return c.dashboardExit(runReplay(c.ctx, p, *theme, why))
