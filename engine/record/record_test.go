@@ -287,3 +287,29 @@ func TestPlayerPausesStepsAndRewinds(t *testing.T) {
 		}
 	})
 }
+
+// FuzzRead: whatever the bytes — a log cut anywhere, or garbage — Read
+// never panics, and never returns more events than the input has lines.
+func FuzzRead(f *testing.F) {
+	var log bytes.Buffer
+	w := NewWriter(&log)
+	w.Header(Header{Kind: kindHeader, Format: Format, Strategy: "race", Prompt: "p"})
+	w.Event(engine.Event{Type: engine.SessionStarted, Session: "s1", Seq: 1, Text: "p"})
+	w.Event(engine.Event{Type: engine.AttemptStarted, Session: "s1", Seq: 2, Model: "m", Attempt: "a1", T: time.Millisecond})
+	w.Event(engine.Event{Type: engine.SessionDone, Session: "s1", Seq: 3, Summary: &engine.Summary{Session: "s1", Status: engine.StatusFailed}})
+	full := log.Bytes()
+	for cut := 0; cut <= len(full); cut += 7 {
+		f.Add(full[:cut])
+	}
+	f.Add([]byte("{}\n{\"kind\":\"council.session\",\"format\":1}\n{\"type\":\"delta\"}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ss, _ := Read(bytes.NewReader(data))
+		n := 0
+		for _, s := range ss {
+			n += len(s.Events) + 1
+		}
+		if lines := bytes.Count(data, []byte("\n")); n > lines {
+			t.Errorf("%d sessions and events from %d lines", n, lines)
+		}
+	})
+}
