@@ -14,6 +14,11 @@ type SessionRequest struct {
 	// Models restricts the session to these model ids, in this order;
 	// empty means the tier's models.
 	Models []string
+	// Settings are how the models are asked (a system prompt, max tokens,
+	// a temperature); they win over the model's and the tier's.
+	Settings Settings
+	// MaxCostUSD caps this session's cost (0: the config's max_cost_usd).
+	MaxCostUSD float64
 }
 
 // Quantiles are latency percentiles over a sliding window.

@@ -91,7 +91,7 @@ func (a *attempt) run() {
 	a.startedAt = s.since()
 	s.emitAttempt(AttemptStarted, a, a.startedAt, "")
 
-	if d := s.tier.PerModelTimeout.Duration; d > 0 {
+	if d := s.tier.perModel; d > 0 {
 		a.deadline = a.startedAt + d
 	}
 	s.e.watch.watch(a)
@@ -180,11 +180,11 @@ func (a *attempt) finish(err error) {
 			}
 		case cause == errModelTimeout:
 			a.status, a.kind = AttemptTimeout, providers.KindTimeout
-			a.err = fmt.Sprintf("no answer within per_model_timeout %s", s.tier.PerModelTimeout.Duration)
+			a.err = fmt.Sprintf("no answer within per_model_timeout %s", s.tier.perModel)
 			out = outcomeFailure
 		case errors.Is(cause, providers.ErrStalled):
 			a.status, a.kind = AttemptFailedStatus, providers.KindStalled
-			a.err = fmt.Sprintf("stream silent for stall_timeout %s", s.tier.StallTimeout.Duration)
+			a.err = fmt.Sprintf("stream silent for stall_timeout %s", s.tier.stall)
 			out = outcomeFailure
 		default: // the caller's context: the user cancelled
 			a.status, a.reason = AttemptCancelledStatus, ReasonUser

@@ -31,14 +31,16 @@ import (
 type Engine struct {
 	cfg    *config.Config
 	routes [][]*regexp.Regexp // the router's patterns, compiled
-	clock  providers.Clock
-	seed   int64
-	models map[string]*model
-	order  []*model
-	slots  *semaphore.Weighted // max_concurrency
-	hedges hedgeBudget
-	watch  watchdog
-	nsess  atomic.Int64
+	// anySettings: a tier or a model sets how models are asked.
+	anySettings bool
+	clock       providers.Clock
+	seed        int64
+	models      map[string]*model
+	order       []*model
+	slots       *semaphore.Weighted // max_concurrency
+	hedges      hedgeBudget
+	watch       watchdog
+	nsess       atomic.Int64
 
 	ctx  context.Context // cancelled by Close
 	stop context.CancelFunc
@@ -46,9 +48,10 @@ type Engine struct {
 
 	// live is the list of running sessions, which Close cancels. A list
 	// (not context.AfterFunc on ctx) keeps starting a session cheap.
-	mu     sync.Mutex
-	live   *session
-	closed bool
+	mu       sync.Mutex
+	live     *session
+	closed   bool
+	runSpent float64 // what sessions have cost, against max_run_cost_usd
 }
 
 // model is one configured model and its state across sessions.
@@ -89,6 +92,7 @@ func New(cfg *config.Config, clients map[string]providers.Provider, opts ...Opti
 	e.ctx, e.stop = context.WithCancel(context.Background())
 	e.watch.e, e.watch.epoch = e, e.clock.Now()
 	e.routes = compileRoutes(cfg.Router.Routes)
+	e.anySettings = hasSettings(cfg)
 	for _, mc := range cfg.Models {
 		c := clients[mc.ID]
 		if c == nil {

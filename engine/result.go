@@ -61,8 +61,12 @@ func (s *session) summary() *Summary {
 	default:
 		sum.Status = StatusDecided
 	}
+	sum.CostCapUSD = s.costCap()
 	if ms := s.multi; ms != nil {
 		sum.Stages, sum.Route = ms.stages, ms.route
+		for i, note := range ms.notes {
+			sum.Models[i].Note = note
+		}
 		if c := ms.council; c != nil {
 			sum.Rankings, sum.Borda, sum.Chairman, sum.Synthesis = c.rankings, c.borda, c.chairman, c.synthesis
 		}

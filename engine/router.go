@@ -78,7 +78,7 @@ func (s *session) useTier(tier string) {
 		return
 	}
 	s.cmu.Lock()
-	s.tierName, s.tier, s.models = tier, t, models
+	s.tierName, s.tier, s.models = tier, timeoutsOf(t), models
 	s.cmu.Unlock()
 	if d := t.Timeout.Duration; d > 0 {
 		s.e.watch.ensure(s.base + d)

@@ -55,7 +55,7 @@ type session struct {
 	id       string
 	strategy config.Strategy
 	tierName string
-	tier     config.TierConfig
+	tier     timeouts
 	prompt   string
 	models   []*model
 	start    time.Time
@@ -109,6 +109,15 @@ type session struct {
 	hedgeFired, ownDegraded, explicitModels bool
 }
 
+// timeouts are a tier's, as a session uses them (the rest of the tier is
+// read from the config when needed: a session keeps only what it checks
+// on every attempt).
+type timeouts struct{ timeout, perModel, stall time.Duration }
+
+func timeoutsOf(t config.TierConfig) timeouts {
+	return timeouts{t.Timeout.Duration, t.PerModelTimeout.Duration, t.StallTimeout.Duration}
+}
+
 // multiStage is what a multi-stage strategy (the council, the router)
 // adds to a session: kept apart, behind a pointer, so that a one-stage
 // session stays small.
@@ -116,6 +125,15 @@ type multiStage struct {
 	stages  []StageResult
 	council *councilResult
 	route   *Route
+
+	// The request's settings and spending cap; notes on settings dropped
+	// for a model (by attempt); the cap's reservations (by attempt), what
+	// is reserved and what was spent.
+	settings        Settings
+	capUSD          float64
+	notes           map[int]string
+	reserve         map[int]float64
+	reserved, spent float64
 }
 
 // stagesOf returns the session's multi-stage part, made on first use.
@@ -134,6 +152,9 @@ func (s *session) stagesOf() *multiStage {
 func (e *Engine) Start(ctx context.Context, req SessionRequest) (<-chan Event, error) {
 	s, err := e.newSession(ctx, req)
 	if err != nil {
+		return nil, err
+	}
+	if err := e.checkBudget(s); err != nil {
 		return nil, err
 	}
 	// Counted under the lock Close takes before it waits: a session
@@ -177,7 +198,7 @@ func (e *Engine) newSession(ctx context.Context, req SessionRequest) (*session, 
 	if len(ids) == 0 {
 		return nil, fmt.Errorf("tier %q has no models", tierName)
 	}
-	s := &session{e: e, strategy: strategy, tierName: tierName, tier: tier, prompt: req.Prompt, explicitModels: explicit}
+	s := &session{e: e, strategy: strategy, tierName: tierName, tier: timeoutsOf(tier), prompt: req.Prompt, explicitModels: explicit}
 	s.models = s.modelBuf[:0]
 	for i, id := range ids {
 		m, ok := e.models[id]
@@ -188,6 +209,10 @@ func (e *Engine) newSession(ctx context.Context, req SessionRequest) (*session, 
 			return nil, fmt.Errorf("model %q is listed twice: each model is called once per session", id)
 		}
 		s.models = append(s.models, m)
+	}
+	if !req.Settings.empty() || req.MaxCostUSD > 0 {
+		ms := s.stagesOf()
+		ms.settings, ms.capUSD = req.Settings, req.MaxCostUSD
 	}
 	s.id = sessionID(e.nsess.Add(1))
 	s.newSummary()
@@ -298,7 +323,7 @@ func (s *session) begin() {
 	}
 	// Tracked first: the watchdog finds a session's deadlines on the
 	// engine's live list.
-	if d := s.tier.Timeout.Duration; d > 0 {
+	if d := s.tier.timeout; d > 0 {
 		s.e.watch.ensure(s.base + d)
 	}
 	s.emitWith(-1, SessionStarted, func(e *Event) { e.Text = s.prompt })
@@ -311,6 +336,7 @@ func (s *session) begin() {
 //go:noinline
 func (s *session) end() {
 	sum := s.summary()
+	s.e.spend(sum.CostUSD)
 	s.emitAt(sum.Elapsed, -1, SessionDone, func(e *Event) { e.Summary, e.Err = sum, sum.Error })
 	s.e.untrack(s)
 	if s.stopCaller != nil {

@@ -94,6 +94,8 @@ type Summary struct {
 	Synthesis string              `json:"synthesis,omitempty"`
 	// Route is the router's choice (strategy auto).
 	Route *Route `json:"route,omitempty"`
+	// CostCapUSD is the session's spending cap, when it had one.
+	CostCapUSD float64 `json:"cost_cap_usd,omitempty"`
 
 	// Elapsed is ElapsedMS as a duration, for Go callers.
 	Elapsed time.Duration `json:"-"`
@@ -116,5 +118,8 @@ type ModelResult struct {
 	OutputTokens int           `json:"output_tokens"`
 	CostUSD      float64       `json:"cost_usd"`
 	Vote         string        `json:"vote,omitempty"`
-	Text         string        `json:"text,omitempty"`
+	// Note says what was changed in how the model was asked (a setting it
+	// does not take, dropped).
+	Note string `json:"note,omitempty"`
+	Text string `json:"text,omitempty"`
 }

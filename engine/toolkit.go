@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -105,10 +106,26 @@ func (s *session) launch(m *model, role Role, stage Stage, req *providers.Reques
 	if req == nil {
 		req = s.baseRequest(role)
 	}
+	var note string
+	if s.e.anySettings || s.multi != nil {
+		req, note = s.withSettings(m, req)
+	}
 	a := s.newAttempt(m, role, stage, req)
+	if note != "" {
+		ms := s.stagesOf()
+		if ms.notes == nil {
+			ms.notes = map[int]string{}
+		}
+		ms.notes[a.idx] = note
+	}
+	if !s.admit(a) {
+		s.skipped(a, ReasonBudgetCost)
+		return nil
+	}
 	tk, changes, why := m.breaker.allow()
 	s.breakerEvents(a, changes)
 	if why != ReasonNone {
+		s.release(a)
 		s.skipped(a, why)
 		return nil
 	}
@@ -152,7 +169,10 @@ func (s *session) skipped(a *attempt, reason Reason) {
 	s.emitWith(a.idx, AttemptSkipped, func(e *Event) {
 		e.Model, e.Role, e.Reason, e.Attempt, e.Stage = a.m.cfg.ID, a.role, reason, a.id(), a.stage
 	})
-	if !s.ownDegraded && reason != ReasonHedgeBudget {
+	switch {
+	case reason == ReasonBudgetCost:
+		s.degrade(DegradedBudgetCost)
+	case !s.ownDegraded && reason != ReasonHedgeBudget:
 		s.degrade(DegradedModelSkipped)
 	}
 }
@@ -184,6 +204,7 @@ func (s *session) wait(c1, c2 <-chan time.Time) (a *attempt, fired int) {
 			a := s.attempts[i]
 			a.reported = true
 			s.pending--
+			s.settle(a)
 			if !s.ownDegraded && (a.status == AttemptFailedStatus || a.status == AttemptTimeout) {
 				s.degrade(DegradedModelFailed)
 			}
@@ -262,17 +283,23 @@ func (s *session) stageDone(st Stage, start time.Duration, status string) {
 func (s *session) noAnswer() string {
 	switch s.cancelledBy() {
 	case causeBudget:
-		return "no answer within the tier's timeout " + s.tier.Timeout.Duration.String()
+		return "no answer within the tier's timeout " + s.tier.timeout.String()
 	case causeUser:
 		return "cancelled by the user"
 	case causeShutdown:
 		return "cancelled: the engine shut down"
 	}
-	launched := 0
+	launched, capped := 0, 0
 	for _, a := range s.attempts {
 		if a.admitted {
 			launched++
 		}
+		if a.reason == ReasonBudgetCost {
+			capped++
+		}
+	}
+	if capped > 0 {
+		return fmt.Sprintf("no answer within the spending cap ($%.4f): %d attempts were not launched", s.costCap(), capped)
 	}
 	if launched == 0 {
 		return "no model was called: all " + itoa(len(s.attempts)) + " breakers are open"

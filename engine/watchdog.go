@@ -51,7 +51,7 @@ func (w *watchdog) unwatch(a *attempt) { a.running.Store(false) }
 // streaming tells the watchdog that a's first token came at t (session
 // time), so its stall deadline now applies.
 func (w *watchdog) streaming(a *attempt, t time.Duration) {
-	stall := a.s.tier.StallTimeout.Duration
+	stall := a.s.tier.stall
 	if stall <= 0 {
 		return
 	}
@@ -126,7 +126,7 @@ func (s *session) overdue(now time.Duration) time.Duration {
 		}
 	}
 	s.cmu.Lock()
-	b := s.tier.Timeout.Duration
+	b := s.tier.timeout
 	s.cmu.Unlock()
 	if b > 0 {
 		if now >= b {
@@ -137,7 +137,7 @@ func (s *session) overdue(now time.Duration) time.Duration {
 	}
 	s.cmu.Lock()
 	defer s.cmu.Unlock()
-	stall := s.tier.StallTimeout.Duration
+	stall := s.tier.stall
 	for _, a := range s.attempts {
 		if !a.running.Load() {
 			continue

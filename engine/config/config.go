@@ -27,6 +27,12 @@ type Config struct {
 	// $XDG_STATE_HOME/council/sessions (~/.local/state/council/sessions).
 	Record    bool   `toml:"record"`
 	RecordDir string `toml:"record_dir"`
+	// MaxCostUSD caps one session's cost and MaxRunCostUSD the whole
+	// process's (a dashboard run, a --repeat): a session whose worst case
+	// would cross a cap does not start, and an attempt that would cross it
+	// is not launched. 0: no cap.
+	MaxCostUSD    float64 `toml:"max_cost_usd"`
+	MaxRunCostUSD float64 `toml:"max_run_cost_usd"`
 
 	Breaker   BreakerConfig             `toml:"breaker"`
 	Hedge     HedgeConfig               `toml:"hedge"`
@@ -161,6 +167,11 @@ type TierConfig struct {
 	Timeout         Duration `toml:"timeout"`
 	PerModelTimeout Duration `toml:"per_model_timeout"`
 	StallTimeout    Duration `toml:"stall_timeout"`
+	// How the tier's models are asked, unless a model or the request says
+	// otherwise: a system prompt, an answer's token limit, a temperature.
+	System      string   `toml:"system"`
+	MaxTokens   int      `toml:"max_tokens"`
+	Temperature *float64 `toml:"temperature"`
 }
 
 // ProviderConfig is one API endpoint and how to find its key.
@@ -180,13 +191,21 @@ type ProviderConfig struct {
 
 // ModelConfig is one model of the council.
 type ModelConfig struct {
-	ID            string     `toml:"id"`
-	Provider      string     `toml:"provider"`
-	Model         string     `toml:"model"`
-	InputPerMTok  float64    `toml:"input_per_mtok"`
-	OutputPerMTok float64    `toml:"output_per_mtok"`
-	MaxTokens     int        `toml:"max_tokens"`
-	Sim           *SimConfig `toml:"sim"`
+	ID            string  `toml:"id"`
+	Provider      string  `toml:"provider"`
+	Model         string  `toml:"model"`
+	InputPerMTok  float64 `toml:"input_per_mtok"`
+	OutputPerMTok float64 `toml:"output_per_mtok"`
+	MaxTokens     int     `toml:"max_tokens"`
+	// System and Temperature are how this model is asked unless the
+	// request says otherwise.
+	System      string   `toml:"system"`
+	Temperature *float64 `toml:"temperature"`
+	// Unsupported names the settings this model refuses ("temperature" on
+	// some reasoning models, "system", "max_tokens"): they are dropped for
+	// it, with a note, instead of failing the call.
+	Unsupported []string   `toml:"unsupported"`
+	Sim         *SimConfig `toml:"sim"`
 }
 
 // SimConfig is a simulated model's character ([models.sim]).
@@ -292,6 +311,10 @@ func ParseStrategy(s string) (Strategy, error) {
 	}
 	return "", fmt.Errorf("unknown strategy %q (want %s)", s, strings.Join(names, ", "))
 }
+
+// Settings are the request settings a model may refuse (see
+// ModelConfig.Unsupported).
+var Settings = []string{"system", "max_tokens", "temperature"}
 
 // TierNames lists the standard tiers in order.
 var TierNames = []string{"quick", "balanced", "high", "reasoning"}

@@ -827,6 +827,12 @@ func (v *validator) run() error {
 	if _, err := ParseStrategy(string(c.DefaultStrategy)); err != nil {
 		v.errAt([]string{"default_strategy"}, -1, "%v", err)
 	}
+	if c.MaxCostUSD < 0 {
+		v.errAt([]string{"max_cost_usd"}, -1, "cannot be negative, got %g", c.MaxCostUSD)
+	}
+	if c.MaxRunCostUSD < 0 {
+		v.errAt([]string{"max_run_cost_usd"}, -1, "cannot be negative, got %g", c.MaxRunCostUSD)
+	}
 	if c.MaxConcurrency < 1 {
 		v.errAt([]string{"max_concurrency"}, -1, "must be at least 1, got %d", c.MaxConcurrency)
 	}
@@ -1121,6 +1127,14 @@ func (v *validator) models() {
 		if m.MaxTokens < 0 {
 			v.errAt(key("max_tokens"), i, "model %q: cannot be negative", m.ID)
 		}
+		if t := m.Temperature; t != nil && (*t < 0 || *t > 2) {
+			v.errAt(key("temperature"), i, "model %q: must be between 0 and 2, got %g", m.ID, *t)
+		}
+		for _, u := range m.Unsupported {
+			if !slices.Contains(Settings, u) {
+				v.errAt(key("unsupported"), i, "model %q: unknown setting %q (want %s)", m.ID, u, strings.Join(Settings, ", "))
+			}
+		}
 		if m.Sim == nil {
 			continue
 		}
@@ -1172,6 +1186,12 @@ func (v *validator) tiers() {
 				v.errAt(key("models"), -1, "tier %s lists %q twice", name, id)
 			}
 			seen[id] = true
+		}
+		if t.MaxTokens < 0 {
+			v.errAt(key("max_tokens"), -1, "cannot be negative, got %d", t.MaxTokens)
+		}
+		if tp := t.Temperature; tp != nil && (*tp < 0 || *tp > 2) {
+			v.errAt(key("temperature"), -1, "must be between 0 and 2, got %g", *tp)
 		}
 		v.positive(key("timeout"), t.Timeout)
 		v.positive(key("per_model_timeout"), t.PerModelTimeout)

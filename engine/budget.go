@@ -1,0 +1,163 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/council-dev/council/engine/config"
+	"github.com/council-dev/council/providers"
+)
+
+// ErrOverBudget is returned by [Engine.Start] for a session whose worst
+// case would cross max_cost_usd or what is left of max_run_cost_usd.
+var ErrOverBudget = errors.New("over the spending cap")
+
+// assumedMaxTokens is the answer length a cost estimate assumes for a
+// model with no max_tokens: the worst case of a typical answer.
+const assumedMaxTokens = 1024
+
+// DegradedBudgetCost: an attempt was not launched because it would have
+// crossed the session's spending cap.
+const DegradedBudgetCost = "budget_cost"
+
+// ReasonBudgetCost: skipped because it would have crossed the spending cap.
+const ReasonBudgetCost Reason = "budget_cost"
+
+// worstCost is what one attempt of m asking req costs at most: its input
+// as sent (about four characters a token) plus extraIn tokens, and the
+// longest answer it may give, at m's prices.
+func worstCost(m *model, req *providers.Request, extraIn int) float64 {
+	out := req.MaxTokens
+	if out == 0 {
+		out = m.cfg.MaxTokens
+	}
+	if out == 0 {
+		out = assumedMaxTokens
+	}
+	in := (requestLen(req)+3)/4 + extraIn
+	return (float64(in)*m.cfg.InputPerMTok + float64(out)*m.cfg.OutputPerMTok) / 1e6
+}
+
+// estimate is the session's worst case before it starts: every attempt
+// its strategy may make, each at its worst (the council's reviewers and
+// chairmen read every answer at its longest).
+func (s *session) estimate() float64 {
+	base := s.baseRequest(RoleRacer)
+	worst := func(m *model, extraIn int) float64 {
+		r, _ := s.withSettings(m, base)
+		return worstCost(m, r, extraIn)
+	}
+	sum := func(ms []*model, extraIn int) (c float64) {
+		for _, m := range ms {
+			c += worst(m, extraIn)
+		}
+		return c
+	}
+	priciest := func(ms []*model, extraIn int) (c float64) {
+		for _, m := range ms {
+			c = max(c, worst(m, extraIn))
+		}
+		return c
+	}
+	n := len(s.models)
+	answers := n * assumedMaxTokens
+	switch s.strategy {
+	case config.Hedge:
+		p, b := s.hedgeModels()
+		c := worst(p, 0)
+		if b != nil {
+			c += 2 * worst(b, 0) // a withheld backup may still fail over
+		}
+		return c
+	case config.Consensus:
+		return sum(s.models[:min(max(s.e.cfg.Consensus.Voters, 1), n)], 0) + priciest(s.models, 0)
+	case config.Council:
+		return sum(s.models, 0) + sum(s.models, answers) + 2*priciest(s.models, answers)
+	case config.Auto:
+		c := sum(s.models, 0) + sum(s.models, answers) + 2*priciest(s.models, answers) // the council is the dearest route
+		if m := s.e.models[s.e.cfg.Router.Classifier]; m != nil {
+			c += worst(m, 0)
+		}
+		return c
+	}
+	return 2 * sum(s.models, 0) // race, and any strategy that fails over
+}
+
+// costCap is the session's cap: the request's, else the config's; 0 for
+// none.
+func (s *session) costCap() float64 {
+	if ms := s.multi; ms != nil && ms.capUSD > 0 {
+		return ms.capUSD
+	}
+	return s.e.cfg.MaxCostUSD
+}
+
+// checkBudget refuses a session whose worst case crosses its cap or what
+// is left of the run's.
+func (e *Engine) checkBudget(s *session) error {
+	capUSD, runCap := s.costCap(), e.cfg.MaxRunCostUSD
+	if capUSD <= 0 && runCap <= 0 {
+		return nil
+	}
+	est := s.estimate()
+	if capUSD > 0 && est > capUSD {
+		return fmt.Errorf("%w: this session may cost up to $%.4f, over max_cost_usd $%.4f (fewer models, a cheaper tier or max_tokens lower it)", ErrOverBudget, est, capUSD)
+	}
+	if runCap > 0 {
+		e.mu.Lock()
+		spent := e.runSpent
+		e.mu.Unlock()
+		if spent+est > runCap {
+			return fmt.Errorf("%w: this session may cost up to $%.4f and the run has spent $%.4f of max_run_cost_usd $%.4f", ErrOverBudget, est, spent, runCap)
+		}
+	}
+	return nil
+}
+
+// admit reserves an attempt's worst case against the session's cap, and
+// refuses it when that would cross the cap.
+func (s *session) admit(a *attempt) bool {
+	capUSD := s.costCap()
+	if capUSD <= 0 {
+		return true
+	}
+	ms := s.stagesOf()
+	w := worstCost(a.m, a.req, 0)
+	if ms.spent+ms.reserved+w > capUSD {
+		return false
+	}
+	if ms.reserve == nil {
+		ms.reserve = map[int]float64{}
+	}
+	ms.reserve[a.idx] = w
+	ms.reserved += w
+	return true
+}
+
+// release gives back an attempt's reservation without a cost (it was not
+// made after all).
+func (s *session) release(a *attempt) {
+	if ms := s.multi; ms != nil && ms.reserve != nil {
+		ms.reserved -= ms.reserve[a.idx]
+		delete(ms.reserve, a.idx)
+	}
+}
+
+// settle moves an ended attempt's reservation to what it really cost.
+func (s *session) settle(a *attempt) {
+	if ms := s.multi; ms != nil && ms.reserve != nil {
+		ms.reserved -= ms.reserve[a.idx]
+		delete(ms.reserve, a.idx)
+		ms.spent += a.cost
+	}
+}
+
+// spend adds a finished session's cost to the run's.
+func (e *Engine) spend(usd float64) {
+	if e.cfg.MaxRunCostUSD <= 0 {
+		return
+	}
+	e.mu.Lock()
+	e.runSpent += usd
+	e.mu.Unlock()
+}

@@ -1,0 +1,117 @@
+package engine
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/council-dev/council/engine/config"
+	"github.com/council-dev/council/providers"
+)
+
+// Settings are how a session's models are asked: a system prompt, an
+// answer's token limit, a temperature. A request's settings win over the
+// model's, which win over the tier's (see [config.TierConfig]).
+type Settings struct {
+	System      string
+	MaxTokens   int
+	Temperature *float64
+}
+
+// empty reports whether no setting is given.
+func (s Settings) empty() bool { return s.System == "" && s.MaxTokens == 0 && s.Temperature == nil }
+
+// reasoningModel matches vendor model names that refuse a temperature
+// (OpenAI's o-series and GPT-5 family): it is dropped for them, with a
+// note, unless the config says otherwise.
+var reasoningModel = regexp.MustCompile(`(^|/)(o[1-9](-|$)|o[1-9]-mini|gpt-5)`)
+
+// refuses reports whether model m refuses setting.
+func refuses(m config.ModelConfig, setting string) bool {
+	if slices.Contains(m.Unsupported, setting) {
+		return true
+	}
+	return setting == "temperature" && reasoningModel.MatchString(strings.ToLower(m.Model))
+}
+
+// hasSettings reports whether any tier or model of cfg sets how models
+// are asked, so that sessions without any skip the work.
+func hasSettings(cfg *config.Config) bool {
+	for _, t := range cfg.Tiers {
+		if t.System != "" || t.MaxTokens != 0 || t.Temperature != nil {
+			return true
+		}
+	}
+	for _, m := range cfg.Models {
+		if m.System != "" || m.Temperature != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// withSettings returns req as model m is to be asked it in this session:
+// the request's, the model's and the tier's settings applied, a user's
+// system prompt before the engine's own instructions (a voter's, a
+// reviewer's), and any setting m refuses dropped, with a note saying so.
+// It returns req itself when nothing applies.
+func (s *session) withSettings(m *model, req *providers.Request) (*providers.Request, string) {
+	var want Settings
+	if ms := s.multi; ms != nil {
+		want = ms.settings
+	}
+	t, mc := s.e.cfg.Tiers[s.tierName], m.cfg
+	system := firstOf(want.System, mc.System, t.System)
+	maxTok := firstOf(want.MaxTokens, mc.MaxTokens, t.MaxTokens)
+	temp := want.Temperature
+	if temp == nil {
+		temp = mc.Temperature
+	}
+	if temp == nil {
+		temp = t.Temperature
+	}
+	if system == "" && maxTok == 0 && temp == nil {
+		return req, ""
+	}
+	r := *req
+	var dropped []string
+	if system != "" {
+		if refuses(mc, "system") {
+			dropped = append(dropped, "system")
+		} else if r.System == "" {
+			r.System = system
+		} else {
+			r.System = system + "\n\n" + r.System
+		}
+	}
+	if maxTok != 0 {
+		if refuses(mc, "max_tokens") {
+			dropped = append(dropped, "max_tokens")
+		} else {
+			r.MaxTokens = maxTok
+		}
+	}
+	if temp != nil {
+		if refuses(mc, "temperature") {
+			dropped = append(dropped, "temperature")
+		} else {
+			r.Temperature = temp
+		}
+	}
+	note := ""
+	if len(dropped) > 0 {
+		note = fmt.Sprintf("%s dropped: %s does not take it", strings.Join(dropped, " and "), mc.Model)
+	}
+	return &r, note
+}
+
+func firstOf[T comparable](vs ...T) T {
+	var zero T
+	for _, v := range vs {
+		if v != zero {
+			return v
+		}
+	}
+	return zero
+}
