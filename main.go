@@ -16,9 +16,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -251,6 +253,11 @@ func (c *cli) run(args []string) int {
 		repeat   = fs.Int("repeat", 1, "run N sessions in one process, sharing breakers and statistics")
 		seed     = fs.Int64("seed", 0, "seed for simulated models (default: random)")
 		recordTo = fs.String("record", "", "append every session to this log, one JSON object per line (council replay reads it)")
+		system   = fs.String("system", "", "a system prompt for every model (over the config's)")
+		sysFile  = fs.String("system-file", "", "read the system prompt from this file")
+		maxTok   = fs.Int("max-tokens", 0, "cap each answer at N tokens (over the config's)")
+		temp     = fs.String("temperature", "", "sampling temperature, 0 to 2 (dropped, with a note, for models that refuse one)")
+		maxCost  = fs.Float64("max-cost", 0, "cap this session's cost in USD: a session that may cost more does not start")
 	)
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -259,7 +266,13 @@ func (c *cli) run(args []string) int {
 	if *repeat < 1 {
 		return c.usage("--repeat must be at least 1")
 	}
-	req := engine.SessionRequest{Tier: *tier}
+	req := engine.SessionRequest{Tier: *tier, MaxCostUSD: *maxCost}
+	if msg := settingsFlags(&req.Settings, *system, *sysFile, *maxTok, *temp); msg != "" {
+		return c.usage(msg)
+	}
+	if *maxCost < 0 || math.IsNaN(*maxCost) || math.IsInf(*maxCost, 0) {
+		return c.usage("--max-cost must be a positive number of dollars")
+	}
 	if *strategy != "" {
 		s, err := config.ParseStrategy(*strategy)
 		if err != nil {
@@ -526,4 +539,32 @@ func (c *cli) dashboardExit(err error) int {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// settingsFlags fills s from the --system, --system-file, --max-tokens
+// and --temperature flags; it returns what is wrong with them, if anything.
+func settingsFlags(s *engine.Settings, system, systemFile string, maxTokens int, temperature string) string {
+	if system != "" && systemFile != "" {
+		return "give --system or --system-file, not both"
+	}
+	s.System = system
+	if systemFile != "" {
+		b, err := os.ReadFile(systemFile)
+		if err != nil {
+			return "--system-file: " + err.Error()
+		}
+		s.System = strings.TrimSpace(string(b))
+	}
+	if maxTokens < 0 {
+		return "--max-tokens cannot be negative"
+	}
+	s.MaxTokens = maxTokens
+	if temperature != "" {
+		t, err := strconv.ParseFloat(temperature, 64)
+		if err != nil || t < 0 || t > 2 || math.IsNaN(t) {
+			return fmt.Sprintf("--temperature %q: want a number from 0 to 2", temperature)
+		}
+		s.Temperature = &t
+	}
+	return ""
 }

@@ -3,6 +3,8 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 
 	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/providers"
@@ -101,14 +103,14 @@ func (e *Engine) checkBudget(s *session) error {
 	}
 	est := s.estimate()
 	if capUSD > 0 && est > capUSD {
-		return fmt.Errorf("%w: this session may cost up to $%.4f, over max_cost_usd $%.4f (fewer models, a cheaper tier or max_tokens lower it)", ErrOverBudget, est, capUSD)
+		return fmt.Errorf("%w: this session may cost up to %s, over max_cost_usd %s (fewer models, a cheaper tier or max_tokens lower it)", ErrOverBudget, usd(est), usd(capUSD))
 	}
 	if runCap > 0 {
 		e.mu.Lock()
 		spent := e.runSpent
 		e.mu.Unlock()
 		if spent+est > runCap {
-			return fmt.Errorf("%w: this session may cost up to $%.4f and the run has spent $%.4f of max_run_cost_usd $%.4f", ErrOverBudget, est, spent, runCap)
+			return fmt.Errorf("%w: this session may cost up to %s and the run has spent %s of max_run_cost_usd %s", ErrOverBudget, usd(est), usd(spent), usd(runCap))
 		}
 	}
 	return nil
@@ -160,4 +162,10 @@ func (e *Engine) spend(usd float64) {
 	e.mu.Lock()
 	e.runSpent += usd
 	e.mu.Unlock()
+}
+
+// usd writes an amount of dollars to the millionth, without trailing
+// zeros: $0.0381, $0.00001.
+func usd(x float64) string {
+	return "$" + strconv.FormatFloat(math.Round(x*1e6)/1e6, 'f', -1, 64)
 }

@@ -73,7 +73,7 @@ func TestSpendingCapRefusesASessionUpFront(t *testing.T) {
 	e := newTestEngine(c, map[string]*fake{"a": fixed(script{text: "x"}), "b": fixed(script{text: "x"}), "c": fixed(script{text: "x"})})
 	defer e.Close()
 	_, err := e.Start(t.Context(), SessionRequest{Prompt: "x", MaxCostUSD: 0.05})
-	if !errors.Is(err, ErrOverBudget) || !strings.Contains(err.Error(), "max_cost_usd $0.0500") {
+	if !errors.Is(err, ErrOverBudget) || !strings.Contains(err.Error(), "max_cost_usd $0.05 ") {
 		t.Errorf("Start over the cap: %v, want ErrOverBudget naming the cap", err)
 	}
 	// Unpriced (simulated) models cost nothing against any cap.
@@ -132,7 +132,7 @@ func TestSpendingCapStopsAttemptsMidSession(t *testing.T) {
 				skipped = append(skipped, r.ID+"/"+r.Reason)
 			}
 		}
-		if !slices.Contains(skipped, "b/budget_cost") || sum2.Status != StatusFailed || !strings.Contains(sum2.Error, "spending cap ($0.1500)") {
+		if !slices.Contains(skipped, "b/budget_cost") || sum2.Status != StatusFailed || !strings.Contains(sum2.Error, "spending cap ($0.15)") {
 			t.Errorf("skipped %v, %s %q; want b skipped for budget_cost and the session failed naming the cap", skipped, sum2.Status, sum2.Error)
 		}
 	})

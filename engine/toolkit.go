@@ -299,7 +299,7 @@ func (s *session) noAnswer() string {
 		}
 	}
 	if capped > 0 {
-		return fmt.Sprintf("no answer within the spending cap ($%.4f): %d attempts were not launched", s.costCap(), capped)
+		return fmt.Sprintf("no answer within the spending cap (%s): %d attempts were not launched", usd(s.costCap()), capped)
 	}
 	if launched == 0 {
 		return "no model was called: all " + itoa(len(s.attempts)) + " breakers are open"
