@@ -14,6 +14,9 @@ type SessionRequest struct {
 	// Models restricts the session to these model ids, in this order;
 	// empty means the tier's models.
 	Models []string
+	// Document is what strategy section splits; Prompt is then the
+	// instruction each section is asked. Other strategies ignore it.
+	Document string
 }
 
 // Quantiles are latency percentiles over a sliding window.

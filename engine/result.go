@@ -63,6 +63,9 @@ func (s *session) summary() *Summary {
 	}
 	if ms := s.multi; ms != nil {
 		sum.Stages, sum.Route = ms.stages, ms.route
+		if sc := ms.section; sc != nil {
+			sum.Sections, sum.Merge, sum.SerialMS, sum.SavedMS = sc.results, sc.merge, Millis(sc.serial), Millis(sc.saved)
+		}
 		if c := ms.council; c != nil {
 			sum.Rankings, sum.Borda, sum.Chairman, sum.Synthesis = c.rankings, c.borda, c.chairman, c.synthesis
 		}

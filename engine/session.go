@@ -116,6 +116,7 @@ type multiStage struct {
 	stages  []StageResult
 	council *councilResult
 	route   *Route
+	section *sectionState
 }
 
 // stagesOf returns the session's multi-stage part, made on first use.
@@ -161,6 +162,16 @@ func (e *Engine) newSession(ctx context.Context, req SessionRequest) (*session, 
 	if max := e.cfg.Limits.MaxPromptBytes; max > 0 && len(req.Prompt) > max {
 		return nil, fmt.Errorf("%w: %d bytes, over limits.max_prompt_bytes (%d)", ErrPromptTooLarge, len(req.Prompt), max)
 	}
+	var secs []docSection
+	if strategy == config.Section {
+		if req.Document == "" {
+			return nil, fmt.Errorf("%w: strategy section needs a document to split (--input FILE, or --input - for stdin)", ErrDocument)
+		}
+		var err error
+		if secs, err = splitDocument(req.Document, e.cfg.Section, e.cfg.Limits.MaxPromptBytes); err != nil {
+			return nil, err
+		}
+	}
 	tierName := req.Tier
 	if tierName == "" {
 		tierName = e.cfg.DefaultTier
@@ -188,6 +199,9 @@ func (e *Engine) newSession(ctx context.Context, req SessionRequest) (*session, 
 			return nil, fmt.Errorf("model %q is listed twice: each model is called once per session", id)
 		}
 		s.models = append(s.models, m)
+	}
+	if secs != nil {
+		s.stagesOf().section = &sectionState{parts: secs}
 	}
 	s.id = sessionID(e.nsess.Add(1))
 	s.newSummary()
