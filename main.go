@@ -247,6 +247,7 @@ func (c *cli) run(args []string) int {
 		events   = fs.Bool("events", false, "print every event as one JSON object per line")
 		repeat   = fs.Int("repeat", 1, "run N sessions in one process, sharing breakers and statistics")
 		seed     = fs.Int64("seed", 0, "seed for simulated models (default: random)")
+		input    = fs.String("input", "", "a document for --strategy section: a file, or - for stdin")
 	)
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -278,6 +279,9 @@ func (c *cli) run(args []string) int {
 		}
 	}
 	req.Prompt = strings.TrimSpace(strings.Join(pos, " "))
+	if code, ok := c.readInput(*input, &req); !ok {
+		return code
+	}
 	if req.Prompt == "" {
 		if f, ok := c.stdin.(*os.File); ok && term.IsTerminal(f.Fd()) {
 			fmt.Fprintln(c.stderr, "council: reading the prompt from the terminal; end it with ctrl+d")

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/engine/config"
+)
+
+// maxInputBytes bounds a --input document read into memory; the engine
+// then refuses one that splits into more than section.max_sections.
+const maxInputBytes = 64 << 20
+
+// readInput reads --input (a file, or "-" for stdin) into req.Document;
+// a document needs strategy section, and section needs a document and an
+// instruction as the prompt. ok is false with the exit code when it fails.
+func (c *cli) readInput(input string, req *engine.SessionRequest) (code int, ok bool) {
+	if input == "" {
+		if req.Strategy == config.Section {
+			return c.usage("--strategy section needs a document: --input FILE (or --input - for stdin)"), false
+		}
+		return 0, true
+	}
+	if req.Strategy != config.Section {
+		return c.usage("--input is a document for --strategy section"), false
+	}
+	var b []byte
+	var err error
+	if input == "-" {
+		if req.Prompt == "" {
+			return c.usage("--input - reads the document from stdin, so give the instruction as an argument"), false
+		}
+		b, err = c.readStdin()
+		if c.ctx.Err() != nil {
+			return exitCancelled, false
+		}
+	} else {
+		b, err = readFileLimited(input, maxInputBytes)
+	}
+	if err != nil {
+		return c.usage("reading --input: " + err.Error()), false
+	}
+	if req.Prompt == "" {
+		return c.usage("no instruction: give one as an argument, e.g. \"Summarise each chapter\""), false
+	}
+	req.Document = string(b)
+	return 0, true
+}
+
+// readFileLimited reads a file of at most limit bytes.
+func readFileLimited(path string, limit int64) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if fi.Size() > limit {
+		return nil, fmt.Errorf("%s is %d bytes, over the %d MiB a document may be", path, fi.Size(), limit>>20)
+	}
+	return os.ReadFile(path)
+}
