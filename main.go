@@ -413,6 +413,7 @@ func (c *cli) printSummary(out *bufio.Writer, sum *engine.Summary, repeated bool
 	if sum.Chairman != "" {
 		line += " chairman " + sum.Chairman
 	}
+	line += sectionNote(sum)
 	for _, st := range sum.Stages {
 		line += fmt.Sprintf(" [%s %s %.0fms]", st.Name, st.Status, st.ElapsedMS)
 	}

@@ -33,11 +33,11 @@ func (v *validator) section() {
 	}
 	for i, w := range sc.VoteWhen {
 		if strings.TrimSpace(w) == "" {
-			v.errAt(key("vote_when"), i, "entry %d is empty", i+1)
+			v.errAt(key("vote_when"), -1, "entry %d is empty", i+1)
 		}
 		if p, ok := VotePattern(w); ok {
 			if _, err := regexp.Compile(p); err != nil {
-				v.errAt(key("vote_when"), i, "pattern %q: %v", w, err)
+				v.errAt(key("vote_when"), -1, "pattern %q: %v", w, err)
 			}
 		}
 	}
@@ -45,10 +45,10 @@ func (v *validator) section() {
 		v.errAt(key("vote_categories"), -1, "a vote needs at least two categories, got %d", len(sc.VoteCategories))
 	}
 	seen := map[string]bool{}
-	for i, c := range sc.VoteCategories {
+	for _, c := range sc.VoteCategories {
 		n := strings.ToLower(strings.TrimSpace(c))
 		if n == "" || seen[n] {
-			v.errAt(key("vote_categories"), i, "category %q is empty or repeated", c)
+			v.errAt(key("vote_categories"), -1, "category %q is empty or repeated", c)
 		}
 		seen[n] = true
 	}
