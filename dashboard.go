@@ -18,7 +18,8 @@ import (
 var errNoTerminal = errors.New("the dashboard needs a terminal; for scripts use council run (see council help)")
 
 // runDashboard opens the dashboard on eng in the alternate screen.
-func runDashboard(ctx context.Context, eng *engine.Engine, cfg *config.Config, theme string, getenv func(string) string) error {
+// doc is the --input document for the section strategy, if any.
+func runDashboard(ctx context.Context, eng *engine.Engine, cfg *config.Config, theme string, getenv func(string) string, doc string) error {
 	if !term.IsTerminal(os.Stdin.Fd()) || !term.IsTerminal(os.Stdout.Fd()) {
 		return errNoTerminal
 	}
@@ -33,7 +34,7 @@ func runDashboard(ctx context.Context, eng *engine.Engine, cfg *config.Config, t
 	if why == "" {
 		why = "config " + cfg.Source
 	}
-	return ui.Run(ctx, eng, ui.Options{Theme: th, Why: why})
+	return ui.Run(ctx, eng, ui.Options{Theme: th, Why: why, Document: doc})
 }
 
 var errBadTheme = errors.New("bad theme")

@@ -93,3 +93,19 @@ func sectionNote(sum *engine.Summary) string {
 	}
 	return note + fmt.Sprintf(" %.1f s instead of %.1f s", sum.SerialMS/1000-sum.SavedMS/1000, sum.SerialMS/1000)
 }
+
+// dashboardInput reads the dashboard's --input document: a file only,
+// since the dashboard reads its keys from stdin.
+func (c *cli) dashboardInput(input string) (doc string, code int, ok bool) {
+	switch input {
+	case "":
+		return "", 0, true
+	case "-":
+		return "", c.usage("the dashboard reads keys from stdin: give --input a file"), false
+	}
+	b, err := readFileLimited(input, maxInputBytes)
+	if err != nil {
+		return "", c.usage("reading --input: " + err.Error()), false
+	}
+	return string(b), 0, true
+}

@@ -105,9 +105,10 @@ func realMain(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 const usageText = `council: one prompt, several models, live.
 
 usage:
-  council [--config FILE] [--theme NAME] [--seed N]   the dashboard (needs a terminal)
+  council [--config FILE] [--theme NAME] [--seed N] [--input FILE]   the dashboard (needs a terminal)
   council run [flags] [PROMPT]                 one headless session (prompt from stdin if absent)
       --strategy race|hedge|consensus|council|auto  --tier NAME  --models a,b,c
+      --strategy section --input FILE|-  (PROMPT is the instruction for every section)
       --json  --events  --repeat N  --seed N  --config FILE
   council config check [--config FILE]         validate; print the resolved setup, keys redacted
   council version
@@ -469,6 +470,7 @@ func (c *cli) dashboard(args []string) int {
 	path := fs.String("config", "", "config file")
 	theme := fs.String("theme", "", "colour theme: dark, light, high-contrast")
 	seed := fs.Int64("seed", 0, "seed for simulated models (default: random)")
+	input := fs.String("input", "", "a document for the section strategy (a file; m cycles to section)")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return exitUsage
@@ -476,12 +478,16 @@ func (c *cli) dashboard(args []string) int {
 	if len(pos) > 0 {
 		return c.usage(fmt.Sprintf("unknown command %q (see council help)", pos[0]))
 	}
+	doc, code, ok := c.dashboardInput(*input)
+	if !ok {
+		return code
+	}
 	cfg, eng, ok := c.setup(*path, *seed)
 	if !ok {
 		return exitUsage
 	}
 	defer eng.Close()
-	return c.dashboardExit(runDashboard(c.ctx, eng, cfg, *theme, c.getenv))
+	return c.dashboardExit(runDashboard(c.ctx, eng, cfg, *theme, c.getenv, doc))
 }
 
 // dashboardExit is the exit status after the dashboard returned err.
