@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"regexp"
@@ -449,4 +450,67 @@ func TestSectionMergeSynthesisAndItsFallbacks(t *testing.T) {
 			})
 		})
 	}
+}
+
+// Each section's request is the instruction and that section only.
+func TestSectionRequestIsTheInstructionAndTheSection(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := sectionFake("a", nil, nil, 0)
+		e := newTestEngine(sectionConfig("a"), map[string]*fake{"a": f})
+		defer e.Close()
+		collect(e, t.Context(), SessionRequest{Prompt: "Summarise", Strategy: config.Section, Document: doc(3)})
+		reqs := f.requests()
+		if len(reqs) != 3 {
+			t.Fatalf("%d requests", len(reqs))
+		}
+		for i, r := range reqs {
+			p := r.Prompt()
+			if r.Kind != providers.KindSection || !strings.HasPrefix(p, "Instruction:\nSummarise\n\nSection: S") || strings.Count(p, "Clause") != 1 {
+				t.Errorf("request %d: kind %s prompt %q", i, r.Kind, p)
+			}
+		}
+	})
+}
+
+// The tier's timeout in the middle: the sections done are kept, the rest
+// are missing (budget), and the answer says so.
+func TestSectionBudgetLeavesSectionsMissing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		delay := map[string]time.Duration{"S1": time.Second, "S2": 10 * time.Second}
+		fakes := map[string]*fake{"a": sectionFake("a", delay, nil, 0), "b": sectionFake("b", delay, nil, 0)}
+		c := sectionConfig("a", "b")
+		tier := c.Tiers["t"]
+		tier.Timeout.Duration = 3 * time.Second
+		c.Tiers["t"] = tier
+		e := newTestEngine(c, fakes)
+		defer e.Close()
+		_, sum := collect(e, t.Context(), SessionRequest{Prompt: "Summarise", Strategy: config.Section, Document: doc(2)})
+		if sum.Status != StatusDegraded || !slices.Contains(sum.Degraded, DegradedSectionMissing) || !slices.Contains(sum.Degraded, DegradedBudget) {
+			t.Fatalf("status %s degraded %v", sum.Status, sum.Degraded)
+		}
+		if sum.Elapsed != 3*time.Second || sum.Sections[0].Status != "done" || sum.Sections[1].Status != "failed" {
+			t.Errorf("elapsed %v sections %+v", sum.Elapsed, sum.Sections)
+		}
+		if sum.Sections[1].Retried {
+			t.Errorf("a section cancelled by the budget was retried")
+		}
+		if !strings.HasPrefix(sum.Answer, "MISSING 1 of 2 sections") {
+			t.Errorf("answer %q", sum.Answer)
+		}
+	})
+}
+
+// The user cancelling: cancelled, not failed.
+func TestSectionUserCancel(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fakes := map[string]*fake{"a": sectionFake("a", map[string]time.Duration{"S1": 5 * time.Second}, nil, 0)}
+		e := newTestEngine(sectionConfig("a"), fakes)
+		defer e.Close()
+		ctx, cancel := context.WithCancel(t.Context())
+		time.AfterFunc(time.Second, cancel)
+		_, sum := collect(e, ctx, SessionRequest{Prompt: "Summarise", Strategy: config.Section, Document: doc(2)})
+		if sum.Status != StatusCancelled || sum.Elapsed != time.Second {
+			t.Fatalf("status %s at %v (%s)", sum.Status, sum.Elapsed, sum.Error)
+		}
+	})
 }
