@@ -24,6 +24,7 @@ type SectionList struct {
 	// until the summary gives it exactly; wall the sections stage's time.
 	serial, wall time.Duration
 	mergeMode    string
+	mergeStatus  string
 	answer       string // the merged result (session_done)
 	started      map[string]time.Duration
 }
@@ -96,6 +97,7 @@ func (l *SectionList) Apply(ev engine.Event) {
 		l.serial = time.Duration(s.SerialMS * float64(time.Millisecond))
 		l.wall = l.serial - time.Duration(s.SavedMS*float64(time.Millisecond))
 		if s.Merge != nil {
+			l.mergeStatus = s.Merge.Status
 			l.mergeMode = string(s.Merge.Mode)
 			if s.Merge.Model != "" {
 				l.mergeMode += " · " + s.Merge.Model
@@ -291,7 +293,11 @@ func (l *SectionList) MergeView(width, height int) string {
 			}
 		}
 	}
-	return box(l.ctx, title, "", lines, width, height, false)
+	badge := ""
+	if l.mergeStatus == "degraded" {
+		badge = s.Warn.Render("⚑ merge degraded")
+	}
+	return box(l.ctx, title, badge, lines, width, height, false)
 }
 
 // sectionsBody is the section strategy's screen: the stages with the
@@ -308,7 +314,9 @@ func (m *Model) sectionsBody(w, bh int) string {
 	mergeH := h - listH
 	parts := []string{m.sections.StageLine(w), padLines(m.sections.View(w, listH), listH)}
 	if mergeH >= 3 {
-		if m.synth.Active() {
+		// The chairman while it writes; once the session is done, the
+		// result as decided: with its MISSING and DISAGREEMENT lines.
+		if m.synth.Active() && m.sections.answer == "" {
 			parts = append(parts, padLines(m.synth.View(w, mergeH), mergeH))
 		} else {
 			parts = append(parts, padLines(m.sections.MergeView(w, mergeH), mergeH))

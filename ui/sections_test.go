@@ -133,3 +133,21 @@ func TestSectionOnlyWithADocument(t *testing.T) {
 		}
 	}
 }
+
+// A missing section reads ✗ with its status; the merge pane shows the
+// answer as decided, its MISSING line first.
+func TestSectionListMissing(t *testing.T) {
+	l := NewSectionList(testCtx())
+	l.Apply(engine.Event{Type: engine.SessionStarted})
+	l.Apply(engine.Event{Type: engine.SectionChanged, Detail: &engine.Detail{Sections: []engine.SectionResult{{Index: 1, Title: "A", Status: "pending"}, {Index: 2, Title: "B", Status: "pending"}}}})
+	l.Apply(engine.Event{Type: engine.SectionChanged, Detail: &engine.Detail{Section: &engine.SectionResult{Index: 2, Title: "B", Model: "sim/flaky", Status: "failed", Retried: true, Error: "x"}}})
+	if v := stripANSI(l.View(80, 4)); !strings.Contains(v, "✗ B") || !strings.Contains(v, "failed") || !strings.Contains(v, "↻") {
+		t.Errorf("a missing section:\n%s", v)
+	}
+	l.Apply(engine.Event{Type: engine.SessionDone, Summary: &engine.Summary{Status: engine.StatusDegraded, Answer: "MISSING 1 of 2 sections, not covered below: B.\n\nthe rest",
+		Sections: []engine.SectionResult{{Index: 1, Title: "A", Status: "done"}, {Index: 2, Title: "B", Status: "failed"}},
+		Merge:    &engine.MergeResult{Mode: "synthesis", Model: "sim/sage", Status: "degraded", Missing: []string{"B"}}}})
+	if v := stripANSI(l.MergeView(80, 6)); !strings.Contains(v, "MISSING 1 of 2 sections") || !strings.Contains(v, "merge · synthesis · sim/sage") || !strings.Contains(v, "⚑ merge degraded") {
+		t.Errorf("merge pane:\n%s", v)
+	}
+}
