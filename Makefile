@@ -22,6 +22,7 @@ demo: build
 	$(BIN) run --strategy consensus "I was charged twice for my subscription this month"
 	$(BIN) run --strategy council "How do database indexes work?"
 	$(BIN) run --strategy auto "Is my invoice overdue?"
+	$(BIN) run --strategy section --input testdata/contract.md "Summarise each clause and flag anything one-sided"
 
 test: vet fmt-check unit smoke
 

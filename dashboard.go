@@ -18,7 +18,8 @@ import (
 var errNoTerminal = errors.New("the dashboard needs a terminal; for scripts use council run (see council help)")
 
 // runDashboard opens the dashboard on eng in the alternate screen.
-func runDashboard(ctx context.Context, b ui.Backend, cfg *config.Config, theme, historyDir string, getenv func(string) string) error {
+// doc is the --input document for the section strategy, if any.
+func runDashboard(ctx context.Context, b ui.Backend, cfg *config.Config, theme, historyDir string, getenv func(string) string, doc string) error {
 	if err := needTerminal(); err != nil {
 		return err
 	}
@@ -33,7 +34,7 @@ func runDashboard(ctx context.Context, b ui.Backend, cfg *config.Config, theme, 
 	if why == "" {
 		why = "config " + cfg.Source
 	}
-	return ui.Run(ctx, b, ui.Options{Theme: th, Why: why, Version: version, HistoryDir: historyDir})
+	return ui.Run(ctx, b, ui.Options{Theme: th, Why: why, Version: version, HistoryDir: historyDir, Document: doc})
 }
 
 var errBadTheme = errors.New("bad theme")

@@ -110,9 +110,10 @@ func realMain(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 const usageText = `council: one prompt, several models, live.
 
 usage:
-  council [--config FILE] [--theme NAME] [--seed N]   the dashboard (needs a terminal)
+  council [--config FILE] [--theme NAME] [--seed N] [--input FILE]   the dashboard (needs a terminal)
   council run [flags] [PROMPT]                 one headless session (prompt from stdin if absent)
       --strategy race|hedge|consensus|council|auto  --tier NAME  --models a,b,c
+      --strategy section --input FILE|-  (PROMPT is the instruction for every section)
       --json  --events  --repeat N  --seed N  --config FILE
   council config check [--config FILE]         validate; print the resolved setup, keys redacted
   council version
@@ -258,6 +259,7 @@ func (c *cli) run(args []string) int {
 		maxTok   = fs.Int("max-tokens", 0, "cap each answer at N tokens (over the config's)")
 		temp     = fs.String("temperature", "", "sampling temperature, 0 to 2 (dropped, with a note, for models that refuse one)")
 		maxCost  = fs.Float64("max-cost", 0, "cap this session's cost in USD: a session that may cost more does not start")
+		input    = fs.String("input", "", "a document for --strategy section: a file, or - for stdin")
 	)
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -295,6 +297,9 @@ func (c *cli) run(args []string) int {
 		}
 	}
 	req.Prompt = strings.TrimSpace(strings.Join(pos, " "))
+	if code, ok := c.readInput(*input, &req); !ok {
+		return code
+	}
 	if req.Prompt == "" {
 		if f, ok := c.stdin.(*os.File); ok && term.IsTerminal(f.Fd()) {
 			fmt.Fprintln(c.stderr, "council: reading the prompt from the terminal; end it with ctrl+d")
@@ -444,6 +449,7 @@ func (c *cli) printSummary(out *bufio.Writer, sum *engine.Summary, repeated bool
 	if sum.Chairman != "" {
 		line += " chairman " + sum.Chairman
 	}
+	line += sectionNote(sum)
 	for _, st := range sum.Stages {
 		line += fmt.Sprintf(" [%s %s %.0fms]", st.Name, st.Status, st.ElapsedMS)
 	}
@@ -500,12 +506,17 @@ func (c *cli) dashboard(args []string) int {
 	theme := fs.String("theme", "", "colour theme: dark, light, high-contrast")
 	seed := fs.Int64("seed", 0, "seed for simulated models (default: random)")
 	recordDir := fs.String("record", "", "record every session in this directory, a log per session")
+	input := fs.String("input", "", "a document for the section strategy (a file; m cycles to section)")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return exitUsage
 	}
 	if len(pos) > 0 {
 		return c.usage(fmt.Sprintf("unknown command %q (see council help)", pos[0]))
+	}
+	doc, code, ok := c.dashboardInput(*input)
+	if !ok {
+		return code
 	}
 	cfg, eng, ok := c.setup(*path, *seed)
 	if !ok {
@@ -518,7 +529,7 @@ func (c *cli) dashboard(args []string) int {
 		b = recordingBackend{Engine: eng, rec: rec, report: func(err error) { recordErr.Store(&err) }}
 		historyDir = rec.dir
 	}
-	code := c.dashboardExit(runDashboard(c.ctx, b, cfg, *theme, historyDir, c.getenv))
+	code = c.dashboardExit(runDashboard(c.ctx, b, cfg, *theme, historyDir, c.getenv, doc))
 	if p := recordErr.Load(); p != nil {
 		c.errorf("recording: %v", *p)
 	}

@@ -19,6 +19,9 @@ type SessionRequest struct {
 	Settings Settings
 	// MaxCostUSD caps this session's cost (0: the config's max_cost_usd).
 	MaxCostUSD float64
+	// Document is what strategy section splits; Prompt is then the
+	// instruction each section is asked. Other strategies ignore it.
+	Document string
 }
 
 // Quantiles are latency percentiles over a sliding window.

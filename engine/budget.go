@@ -63,6 +63,17 @@ func (s *session) estimate() float64 {
 	}
 	n := len(s.models)
 	answers := n * assumedMaxTokens
+	if ms := s.multi; ms != nil && ms.section != nil {
+		// Every section at its longest, failed over once, each voted run
+		// too, then the merge reading every result.
+		parts := ms.section.parts
+		longest := 0
+		for _, p := range parts {
+			longest = max(longest, (len(p.Text)+3)/4)
+		}
+		runs := len(parts) * max(s.e.cfg.Section.Vote, 1)
+		return 2*float64(runs)*priciest(s.models, longest) + 2*priciest(s.models, len(parts)*assumedMaxTokens)
+	}
 	switch s.strategy {
 	case config.Hedge:
 		p, b := s.hedgeModels()

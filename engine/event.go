@@ -33,6 +33,7 @@ const (
 	StageDone
 	RankingCast
 	RouteChosen
+	SectionChanged
 )
 
 var eventNames = [...]string{
@@ -54,6 +55,7 @@ var eventNames = [...]string{
 	StageDone:        "stage_done",
 	RankingCast:      "ranking_cast",
 	RouteChosen:      "route_chosen",
+	SectionChanged:   "section_changed",
 }
 
 // String returns the wire name ("attempt_done").
@@ -115,9 +117,12 @@ const (
 	StageReview          // council stage 2: peer review
 	StageSynthesis       // council stage 3: the chairman
 	StageClassify        // the router's classifier
+	StageSections        // the section strategy: every section at once
+	StageMerge           // the section strategy: the results combined
 )
 
-var stageNames = [...]string{StageNone: "", StageAnswers: "answers", StageReview: "review", StageSynthesis: "synthesis", StageClassify: "classify"}
+var stageNames = [...]string{StageNone: "", StageAnswers: "answers", StageReview: "review", StageSynthesis: "synthesis", StageClassify: "classify",
+	StageSections: "sections", StageMerge: "merge"}
 
 // String returns the stage's wire name ("answers"; "" for none).
 func (s Stage) String() string {
@@ -220,38 +225,45 @@ type Detail struct {
 
 	// Route is the router's choice (route_chosen).
 	Route *Route
+
+	// Section is one section's state (section_changed); Sections every
+	// section's, pending, when the sections stage starts (stage_started).
+	Section  *SectionResult
+	Sections []SectionResult
 }
 
 // eventJSON is the --events wire form.
 type eventJSON struct {
-	Seq          int      `json:"seq"`
-	TMS          float64  `json:"t_ms"`
-	Type         string   `json:"type"`
-	Session      string   `json:"session"`
-	Model        string   `json:"model,omitempty"`
-	Role         Role     `json:"role,omitempty"`
-	Attempt      string   `json:"attempt,omitempty"`
-	Stage        Stage    `json:"stage,omitempty"`
-	Status       string   `json:"status,omitempty"`
-	ElapsedMS    float64  `json:"elapsed_ms,omitempty"`
-	Reviewer     string   `json:"reviewer,omitempty"`
-	Ranking      []string `json:"ranking,omitempty"`
-	Invalid      bool     `json:"invalid,omitempty"`
-	Raw          string   `json:"raw,omitempty"`
-	Route        *Route   `json:"route,omitempty"`
-	Text         string   `json:"text,omitempty"`
-	Vote         string   `json:"vote,omitempty"`
-	Kind         string   `json:"kind,omitempty"`
-	Reason       Reason   `json:"reason,omitempty"`
-	Error        string   `json:"error,omitempty"`
-	InputTokens  int      `json:"input_tokens,omitempty"`
-	OutputTokens int      `json:"output_tokens,omitempty"`
-	CostUSD      float64  `json:"cost_usd,omitempty"`
-	DelayMS      float64  `json:"delay_ms,omitempty"`
-	TieBreak     string   `json:"tie_break,omitempty"`
-	From         string   `json:"from,omitempty"`
-	To           string   `json:"to,omitempty"`
-	Summary      *Summary `json:"summary,omitempty"`
+	Seq          int             `json:"seq"`
+	TMS          float64         `json:"t_ms"`
+	Type         string          `json:"type"`
+	Session      string          `json:"session"`
+	Model        string          `json:"model,omitempty"`
+	Role         Role            `json:"role,omitempty"`
+	Attempt      string          `json:"attempt,omitempty"`
+	Stage        Stage           `json:"stage,omitempty"`
+	Status       string          `json:"status,omitempty"`
+	ElapsedMS    float64         `json:"elapsed_ms,omitempty"`
+	Reviewer     string          `json:"reviewer,omitempty"`
+	Ranking      []string        `json:"ranking,omitempty"`
+	Invalid      bool            `json:"invalid,omitempty"`
+	Raw          string          `json:"raw,omitempty"`
+	Route        *Route          `json:"route,omitempty"`
+	Section      *SectionResult  `json:"section,omitempty"`
+	Sections     []SectionResult `json:"sections,omitempty"`
+	Text         string          `json:"text,omitempty"`
+	Vote         string          `json:"vote,omitempty"`
+	Kind         string          `json:"kind,omitempty"`
+	Reason       Reason          `json:"reason,omitempty"`
+	Error        string          `json:"error,omitempty"`
+	InputTokens  int             `json:"input_tokens,omitempty"`
+	OutputTokens int             `json:"output_tokens,omitempty"`
+	CostUSD      float64         `json:"cost_usd,omitempty"`
+	DelayMS      float64         `json:"delay_ms,omitempty"`
+	TieBreak     string          `json:"tie_break,omitempty"`
+	From         string          `json:"from,omitempty"`
+	To           string          `json:"to,omitempty"`
+	Summary      *Summary        `json:"summary,omitempty"`
 }
 
 // MarshalJSON writes the event as one --events line object.
@@ -271,6 +283,7 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	if d := e.Detail; d != nil {
 		j.Status, j.ElapsedMS, j.Reviewer, j.Ranking, j.Invalid, j.Raw, j.Route =
 			d.Status, Millis(d.Elapsed), d.Reviewer, d.Ranking, d.Invalid, d.Raw, d.Route
+		j.Section, j.Sections = d.Section, d.Sections
 	}
 	return json.Marshal(j)
 }

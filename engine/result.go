@@ -67,6 +67,9 @@ func (s *session) summary() *Summary {
 		for i, note := range ms.notes {
 			sum.Models[i].Note = note
 		}
+		if sc := ms.section; sc != nil {
+			sum.Sections, sum.Merge, sum.SerialMS, sum.SavedMS = sc.results, sc.merge, Millis(sc.serial), Millis(sc.saved)
+		}
 		if c := ms.council; c != nil {
 			sum.Rankings, sum.Borda, sum.Chairman, sum.Synthesis = c.rankings, c.borda, c.chairman, c.synthesis
 		}

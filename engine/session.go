@@ -125,6 +125,7 @@ type multiStage struct {
 	stages  []StageResult
 	council *councilResult
 	route   *Route
+	section *sectionState
 
 	// The request's settings and spending cap; notes on settings dropped
 	// for a model (by attempt); the cap's reservations (by attempt), what
@@ -182,6 +183,16 @@ func (e *Engine) newSession(ctx context.Context, req SessionRequest) (*session, 
 	if max := e.cfg.Limits.MaxPromptBytes; max > 0 && len(req.Prompt) > max {
 		return nil, fmt.Errorf("%w: %d bytes, over limits.max_prompt_bytes (%d)", ErrPromptTooLarge, len(req.Prompt), max)
 	}
+	var secs []docSection
+	if strategy == config.Section {
+		if req.Document == "" {
+			return nil, fmt.Errorf("%w: strategy section needs a document to split (--input FILE, or --input - for stdin)", ErrDocument)
+		}
+		var err error
+		if secs, err = splitDocument(req.Document, e.cfg.Section, e.cfg.Limits.MaxPromptBytes); err != nil {
+			return nil, err
+		}
+	}
 	tierName := req.Tier
 	if tierName == "" {
 		tierName = e.cfg.DefaultTier
@@ -213,6 +224,9 @@ func (e *Engine) newSession(ctx context.Context, req SessionRequest) (*session, 
 	if !req.Settings.empty() || req.MaxCostUSD > 0 {
 		ms := s.stagesOf()
 		ms.settings, ms.capUSD = req.Settings, req.MaxCostUSD
+	}
+	if secs != nil {
+		s.stagesOf().section = &sectionState{parts: secs}
 	}
 	s.id = sessionID(e.nsess.Add(1))
 	s.newSummary()

@@ -36,6 +36,8 @@ const (
 	DegradedFallbackChairman = "fallback_chairman" // council: the chairman failed, another wrote
 	DegradedNoSynthesis      = "no_synthesis"      // council: every chairman failed
 	DegradedBudget           = "budget"            // a stage ran out of time
+	DegradedSectionMissing   = "section_missing"   // section: a section has no result, even after its failover
+	DegradedFewVerdicts      = "few_verdicts"      // section: a voted run failed or gave no valid verdict
 )
 
 // StageResult is one stage of a multi-stage session.
@@ -96,6 +98,14 @@ type Summary struct {
 	Route *Route `json:"route,omitempty"`
 	// CostCapUSD is the session's spending cap, when it had one.
 	CostCapUSD float64 `json:"cost_cap_usd,omitempty"`
+	// The section strategy: every section in document order, how they
+	// were merged, the sum of the section attempts' times (serial_ms: what
+	// one model at a time would have taken) and how much of it running
+	// them at once saved (saved_ms).
+	Sections []SectionResult `json:"sections,omitempty"`
+	Merge    *MergeResult    `json:"merge,omitempty"`
+	SerialMS float64         `json:"serial_ms,omitempty"`
+	SavedMS  float64         `json:"saved_ms,omitempty"`
 
 	// Elapsed is ElapsedMS as a duration, for Go callers.
 	Elapsed time.Duration `json:"-"`

@@ -83,6 +83,13 @@ const (
 	// the answers, best ranked first, each after a line "Answer 1 ...:",
 	// "Answer 2 ...:", ...
 	KindSynthesize
+	// KindSection asks for the answer to an instruction about one section
+	// of a document (the section strategy). The last message quotes the
+	// instruction after "Instruction:" and the section after a line
+	// "Section: <title>"; when the system prompt names categories after
+	// "categories:", the answer must end with a JSON verdict
+	// {"category": ...}.
+	KindSection
 )
 
 // String names the kind ("text", "classify", "rank", "synthesize").
@@ -94,6 +101,8 @@ func (k RequestKind) String() string {
 		return "rank"
 	case KindSynthesize:
 		return "synthesize"
+	case KindSection:
+		return "section"
 	}
 	return "text"
 }

@@ -60,6 +60,9 @@ type Options struct {
 	// HistoryDir holds the session logs of earlier runs, which the history
 	// lists before this run's; empty: this run's only.
 	HistoryDir string
+	// Document is what strategy section splits (--input); with one, the
+	// m key's cycle includes section, and the dashboard starts on it.
+	Document string
 }
 
 // Timing of the dashboard's own loops.
@@ -132,6 +135,8 @@ type Model struct {
 	rank   *RankingTable
 	synth  *SynthesisPane
 	route  *engine.Route
+	// The section strategy's list and merge (sections.go).
+	sections *SectionList
 
 	strategies []config.Strategy
 	strategy   config.Strategy
@@ -220,6 +225,10 @@ func New(b Backend, o Options) *Model {
 	m.setPrompt(o.Prompt)
 
 	m.strategy = cfg.DefaultStrategy
+	if o.Document != "" {
+		m.strategies = append(slices.Clone(config.Strategies), config.Section)
+		m.strategy = config.Section
+	}
 	if !slices.Contains(m.strategies, m.strategy) && len(m.strategies) > 0 {
 		m.strategy = m.strategies[0]
 	}
@@ -235,6 +244,7 @@ func New(b Backend, o Options) *Model {
 	m.rank = NewRankingTable(m.ctx)
 	m.synth = NewSynthesisPane(m.ctx)
 	m.synth.timeout = m.timeout()
+	m.sections = NewSectionList(m.ctx)
 	m.zoom = viewport.New()
 	m.rebuildPanes()
 	if o.Prompt == "" {
@@ -507,6 +517,9 @@ func (m *Model) sessionPrompt() string {
 // request is the next session's request.
 func (m *Model) request(prompt string) (engine.SessionRequest, error) {
 	req := engine.SessionRequest{Prompt: prompt, Strategy: m.strategy, Tier: m.tier}
+	if m.strategy == config.Section {
+		req.Document = m.opts.Document
+	}
 	if len(m.excluded) > 0 {
 		for _, p := range m.panes {
 			if !m.excluded[p.ID] && slices.Contains(m.cfg.Tiers[m.tier].Models, p.ID) {
@@ -555,7 +568,7 @@ func (m *Model) startSession(prompt string) tea.Cmd {
 	}
 	m.ctx.Labels, m.ctx.AttemptModel = map[string]string{}, map[string]string{}
 	m.synth.timeout = m.timeout()
-	for _, a := range []interface{ Apply(engine.Event) }{m.timeline, m.votes, m.stages, m.rank, m.synth} {
+	for _, a := range []interface{ Apply(engine.Event) }{m.timeline, m.votes, m.stages, m.rank, m.synth, m.sections} {
 		a.Apply(engine.Event{Type: engine.SessionStarted})
 	}
 	m.refreshZoom(true)
@@ -639,7 +652,11 @@ func (m *Model) apply(ev engine.Event) {
 	case engine.SessionStarted:
 		m.startWall = m.clock().Add(-ev.T)
 	case engine.StageStarted:
-		if ev.Stage != engine.StageClassify {
+		switch ev.Stage {
+		case engine.StageClassify:
+		case engine.StageSections, engine.StageMerge:
+			m.sessStrategy = config.Section
+		default:
 			m.sessStrategy = config.Council
 		}
 	case engine.RouteChosen:
@@ -682,11 +699,24 @@ func (m *Model) apply(ev engine.Event) {
 	m.stages.Apply(ev)
 	m.rank.Apply(ev)
 	m.synth.Apply(ev)
+	m.sections.Apply(ev)
+}
+
+// sectioning reports whether the screen is the section strategy's: the
+// session runs one, or before any session, section is the strategy chosen.
+func (m *Model) sectioning() bool {
+	if m.sessionN == 0 {
+		return m.strategy == config.Section
+	}
+	return m.sessStrategy == config.Section || m.sections.Active()
 }
 
 // council reports whether the screen is the council's: the session runs
 // one, or before any session, council is the strategy chosen.
 func (m *Model) council() bool {
+	if m.sectioning() {
+		return false
+	}
 	if m.sessionN == 0 {
 		return m.strategy == config.Council
 	}

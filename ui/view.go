@@ -112,6 +112,9 @@ func (m *Model) headerView(w int) string {
 		parts[i] = item(labels[i], values[i])
 	}
 	var right []string
+	if sv := m.sections.Saved(); sv != "" && m.sectioning() {
+		right = append(right, s.Ok.Render(sv))
+	}
 	if m.auto {
 		right = append(right, s.Warn.Render("⟳ auto "+fmtDur(m.opts.AutoFireEvery)))
 	}
@@ -376,6 +379,9 @@ func (m *Model) bottomWant(w int) int {
 
 // bodyView draws the panes over the bottom area.
 func (m *Model) bodyView(w, bh int) string {
+	if m.sectioning() {
+		return m.sectionsBody(w, bh)
+	}
 	if m.council() {
 		return m.councilBody(w, bh)
 	}

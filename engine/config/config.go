@@ -39,6 +39,7 @@ type Config struct {
 	Consensus ConsensusConfig           `toml:"consensus"`
 	Council   CouncilConfig             `toml:"council"`
 	Router    RouterConfig              `toml:"router"`
+	Section   SectionConfig             `toml:"section"`
 	Limits    LimitsConfig              `toml:"limits"`
 	Tiers     map[string]TierConfig     `toml:"tiers"`
 	Providers map[string]ProviderConfig `toml:"providers"`
@@ -292,6 +293,11 @@ const (
 	Council Strategy = "council"
 	// Auto routes each prompt to one of the others ([RouterConfig]).
 	Auto Strategy = "auto"
+	// Section splits a document, runs its sections in parallel and merges
+	// the results ([SectionConfig]). It needs a document, so it is not in
+	// [Strategies] (the dashboard's cycle without --input); [ParseStrategy]
+	// accepts it.
+	Section Strategy = "section"
 )
 
 // Strategies lists the strategies this engine runs, in the order the
@@ -300,6 +306,9 @@ var Strategies = []Strategy{Race, Hedge, Consensus, Council, Auto}
 
 // ParseStrategy validates a strategy name.
 func ParseStrategy(s string) (Strategy, error) {
+	if Strategy(s) == Section {
+		return Section, nil
+	}
 	for _, st := range Strategies {
 		if Strategy(s) == st {
 			return st, nil
@@ -309,6 +318,7 @@ func ParseStrategy(s string) (Strategy, error) {
 	for i, st := range Strategies {
 		names[i] = string(st)
 	}
+	names = append(names, string(Section)+" (with a document)")
 	return "", fmt.Errorf("unknown strategy %q (want %s)", s, strings.Join(names, ", "))
 }
 
@@ -326,3 +336,48 @@ var tierDefaults = map[string][2]time.Duration{
 	"high":      {180 * time.Second, 90 * time.Second},
 	"reasoning": {600 * time.Second, 300 * time.Second},
 }
+
+// SectionConfig sets the section strategy: a document split into sections
+// that run in parallel, each asked the instruction, then merged.
+type SectionConfig struct {
+	// Split is how the document is cut: "headings" (Markdown headings),
+	// "paragraphs" (blank lines) or "tokens" (about ChunkTokens each,
+	// never cutting a sentence). Default "headings".
+	Split SplitMode `toml:"split"`
+	// ChunkTokens is the size target of split = "tokens" (default 800).
+	ChunkTokens int `toml:"chunk_tokens"`
+	// MaxSections is the most sections a document may split into; more
+	// is an error, not a truncation (default 40).
+	MaxSections int `toml:"max_sections"`
+	// Merge is how the results are combined: "concat" (document order,
+	// with titles) or "synthesis" (a final call; default "concat").
+	Merge MergeMode `toml:"merge"`
+	// Vote runs each section matching VoteWhen this many times, each run
+	// ending with a verdict among VoteCategories (0 or 1: off).
+	Vote int `toml:"vote"`
+	// VoteWhen are keywords (case-insensitive substrings) or, written
+	// "/like this/", regular expressions; a section matching any is voted.
+	VoteWhen []string `toml:"vote_when"`
+	// VoteCategories are the verdicts a voted run may give (default
+	// ["ok", "risk"]).
+	VoteCategories []string `toml:"vote_categories"`
+}
+
+// SplitMode is how the section strategy cuts a document.
+type SplitMode string
+
+// Split modes.
+const (
+	SplitHeadings   SplitMode = "headings"
+	SplitParagraphs SplitMode = "paragraphs"
+	SplitTokens     SplitMode = "tokens"
+)
+
+// MergeMode is how the section strategy combines its sections' results.
+type MergeMode string
+
+// Merge modes.
+const (
+	MergeConcat    MergeMode = "concat"
+	MergeSynthesis MergeMode = "synthesis"
+)

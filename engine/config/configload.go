@@ -826,6 +826,8 @@ func (v *validator) run() error {
 	c := v.c
 	if _, err := ParseStrategy(string(c.DefaultStrategy)); err != nil {
 		v.errAt([]string{"default_strategy"}, -1, "%v", err)
+	} else if c.DefaultStrategy == Section {
+		v.errAt([]string{"default_strategy"}, -1, "section needs a document: choose it per run with --strategy section --input FILE")
 	}
 	if c.MaxCostUSD < 0 {
 		v.errAt([]string{"max_cost_usd"}, -1, "cannot be negative, got %g", c.MaxCostUSD)
@@ -845,6 +847,7 @@ func (v *validator) run() error {
 	v.hedge()
 	v.consensus()
 	v.council()
+	v.section()
 	v.router()
 	v.limits()
 	if len(v.errs) == 0 {
@@ -1028,6 +1031,8 @@ func (v *validator) router() {
 			v.errAt(rk("strategy"), i, "route %q: %v", rt.Name, err)
 		} else if st == Auto {
 			v.errAt(rk("strategy"), i, "route %q: a route cannot lead back to auto", rt.Name)
+		} else if st == Section {
+			v.errAt(rk("strategy"), i, "route %q: a route cannot lead to section, which needs a document (--input)", rt.Name)
 		}
 		for _, p := range rt.Patterns {
 			if _, err := regexp.Compile(p); err != nil {

@@ -29,6 +29,8 @@ const (
 	DefaultCouncilMin     = 3
 	DefaultRoute          = "chat"
 	DefaultMinConfidence  = 0.6
+	DefaultChunkTokens    = 800
+	DefaultMaxSections    = 40
 
 	DefaultMaxEventBytes     = 1 << 20
 	DefaultMaxAnswerBytes    = 4 << 20
@@ -142,6 +144,22 @@ func (c *Config) applyDefaults(isSet func(key ...string) bool, tierOrder []strin
 	}
 	if len(r.Routes) == 0 {
 		r.Routes = DefaultRoutes()
+	}
+	sc := &c.Section
+	if unset(sc.Split == "", "section", "split") {
+		sc.Split = SplitHeadings
+	}
+	if unset(sc.ChunkTokens == 0, "section", "chunk_tokens") {
+		sc.ChunkTokens = DefaultChunkTokens
+	}
+	if unset(sc.MaxSections == 0, "section", "max_sections") {
+		sc.MaxSections = DefaultMaxSections
+	}
+	if unset(sc.Merge == "", "section", "merge") {
+		sc.Merge = MergeConcat
+	}
+	if unset(sc.VoteCategories == nil, "section", "vote_categories") {
+		sc.VoteCategories = []string{"ok", "risk"}
 	}
 	l := &c.Limits
 	if unset(l.MaxEventBytes == 0, "limits", "max_event_bytes") {

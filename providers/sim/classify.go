@@ -115,6 +115,13 @@ var lexicon = map[string][]string{
 	"chat": {"hello", "hi", "hey", "thanks", "thank you", "how are you", "good morning", "joke",
 		"what's up", "chat", "nice day"},
 
+	// The section strategy's default verdicts (a contract's clauses).
+	"risk": {"indemnif*", "liabilit*", "unlimited", "penalt*", "terminat*", "waive*", "irrevocabl*",
+		"perpetual", "sole discretion", "without notice", "consequential damages", "exclusiv*",
+		"non-compete", "automatically renew*", "forfeit*"},
+	"ok": {"mutual", "reasonable", "standard", "either party", "written notice", "capped", "limited to",
+		"confidential", "governing law", "in good faith"},
+
 	// Other common ones.
 	"spam":     {"win", "winner", "free", "prize", "click here", "offer", "unsubscribe", "viagra", "lottery"},
 	"positive": {"love", "great", "excellent", "amazing", "happy", "good", "best", "awesome", "recommend"},
@@ -126,7 +133,7 @@ var lexicon = map[string][]string{
 
 // fallbacks are category names a model falls back to when nothing in the
 // message points elsewhere.
-var fallbacks = []string{"general", "chat", "other", "misc", "miscellaneous", "unknown", "none"}
+var fallbacks = []string{"ok", "general", "chat", "other", "misc", "miscellaneous", "unknown", "none"}
 
 // defaultCategories are voted among when neither the system prompt nor the
 // prompt names any categories.

@@ -389,6 +389,9 @@ func plan(rng *rand.Rand, p Params, req providers.Request) script {
 	case providers.KindSynthesize:
 		n := int(math.Round(1.5 * float64(p.OutputTokens) * (0.7 + 0.6*rng.Float64())))
 		pieces = synthAnswer(rng, req.Prompt(), max(n, 1), req.MaxTokens)
+	case providers.KindSection:
+		n := int(math.Round(float64(p.OutputTokens) * (0.7 + 0.6*rng.Float64())))
+		pieces = sectionAnswer(rng, req.System, req.Prompt(), max(n, 1), req.MaxTokens)
 	default:
 		n := int(math.Round(float64(p.OutputTokens) * (0.7 + 0.6*rng.Float64())))
 		pieces = textAnswer(rng, sample(req.Prompt()), max(n, 1), req.MaxTokens)

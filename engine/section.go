@@ -1,0 +1,596 @@
+package engine
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/council-dev/council/engine/config"
+	"github.com/council-dev/council/providers"
+)
+
+func init() { register(config.Section, (*session).sectionRun) }
+
+// SectionResult is one section of a section session (the summary's
+// sections, and section_changed events).
+type SectionResult struct {
+	Index int    `json:"index"` // 1, 2, ... in document order
+	Title string `json:"title"`
+	// Model and Attempt answered the section (while it runs: are
+	// answering it).
+	Model   string `json:"model,omitempty"`
+	Attempt string `json:"attempt,omitempty"`
+	// Status is pending, running, retrying, done or failed (the section
+	// is missing from the result).
+	Status string `json:"status"`
+	// ElapsedMS is from the section's first attempt's start to its result.
+	ElapsedMS float64 `json:"elapsed_ms"`
+	// Retried is set when an attempt failed or timed out and another
+	// model was asked.
+	Retried bool `json:"retried,omitempty"`
+	// Votes are the verdicts of a voted section's runs, in run order (""
+	// for a run that failed or gave no valid verdict); Verdict is the
+	// majority and Disagree says the runs did not all agree.
+	Votes    []string `json:"votes,omitempty"`
+	Verdict  string   `json:"verdict,omitempty"`
+	Disagree bool     `json:"disagree,omitempty"`
+	Text     string   `json:"text,omitempty"`
+	Error    string   `json:"error,omitempty"`
+}
+
+// MergeResult is how a section session combined its sections.
+type MergeResult struct {
+	Mode config.MergeMode `json:"mode"`
+	// Model and Attempt wrote the synthesis (merge = synthesis).
+	Model   string `json:"model,omitempty"`
+	Attempt string `json:"attempt,omitempty"`
+	// Status is done, degraded (a fallback chairman, or the concatenation
+	// after every chairman failed) or failed.
+	Status    string  `json:"status"`
+	ElapsedMS float64 `json:"elapsed_ms"`
+	// Missing names the sections the result lacks.
+	Missing []string `json:"missing,omitempty"`
+}
+
+// sectionState is what a section session keeps, behind the session's
+// multiStage pointer.
+type sectionState struct {
+	parts   []docSection
+	results []SectionResult
+	merge   *MergeResult
+	// serial is the sum of the section attempts' times; saved is how much
+	// of it running them at once saved.
+	serial, saved time.Duration
+}
+
+// secRun is one run of a section: once, or section.vote times for a
+// section matching vote_when.
+type secRun struct {
+	sec, vote int
+	tried     []*model // the models it was launched on (or skipped by)
+	a         *attempt // the current attempt
+	failures  int
+	done, ok  bool
+	verdict   string
+	err       string
+}
+
+// sectionSystem is what every section's model is told.
+const sectionSystem = `You are given one section of a longer document, and an instruction. Follow the instruction for this section only, from what the section says; do not invent what other sections might say. Be concise.`
+
+// verdictSystem is added for a voted section; the categories end the line.
+const verdictSystem = "\nThen end your reply with one line of JSON giving your verdict on the section, {\"category\": \"<verdict>\"}, the verdict being exactly one of these categories: "
+
+// mergeSystem is what the model that merges the sections is told.
+const mergeSystem = `You are combining the results of an instruction that was applied to each section of a document separately; they follow in document order, each headed by its section's title. Write one coherent answer to the instruction for the whole document, keeping every section's substance and the order. Do not mention sections that are not given.`
+
+// sectionRun runs the section strategy: the document, split when the
+// session was made, runs section by section at once (stage sections), each
+// on one of the tier's healthy models (the least loaded, then the lowest
+// p95), a failed or timed-out section failing over to another model once,
+// sections matching section.vote_when running section.vote times with a
+// verdict each; then the results are merged (stage merge) by concatenation
+// or by a synthesis call. A section with no result is named, in the
+// answer and in degraded (section_missing), never smoothed over.
+func (s *session) sectionRun() {
+	st := s.multi.section
+	cfg := s.e.cfg.Section
+	s.ownDegraded = true
+	st.results = make([]SectionResult, len(st.parts))
+	for i, p := range st.parts {
+		st.results[i] = SectionResult{Index: i + 1, Title: p.Title, Status: "pending"}
+	}
+	start := s.stageStart(StageSections)
+	plan := slices.Clone(st.results)
+	s.emitWith(-1, SectionChanged, func(e *Event) { e.Stage, e.Detail = StageSections, &Detail{Sections: plan} })
+
+	s.sectionsRun(st, cfg)
+
+	for _, a := range s.attempts {
+		if a.stage == StageSections && a.started {
+			st.serial += a.endedAt - a.startedAt
+		}
+	}
+	wall := s.since() - start
+	st.saved = max(st.serial-wall, 0)
+	answered := 0
+	for _, r := range st.results {
+		if r.Status == "done" {
+			answered++
+		}
+	}
+	status := "done"
+	switch {
+	case s.userCancelled():
+		status = "cancelled"
+	case answered == 0:
+		status = "failed"
+	case answered < len(st.results) || slices.Contains(s.degraded, DegradedFewVerdicts):
+		status = "degraded"
+	}
+	if s.cancelledBy() == causeBudget {
+		s.degrade(DegradedBudget)
+	}
+	s.stageDone(StageSections, start, status)
+	if s.userCancelled() {
+		return
+	}
+	if answered == 0 {
+		s.fail(fmt.Sprintf("no section was answered (%d sections): %s", len(st.results), s.noAnswer()))
+		return
+	}
+	s.sectionMerge(st, cfg)
+}
+
+// sectionsRun launches every section's runs and waits for them all,
+// failing a run over to another model once.
+func (s *session) sectionsRun(st *sectionState, cfg config.SectionConfig) {
+	p95 := make(map[*model]time.Duration, len(s.models))
+	for _, m := range s.models {
+		p95[m], _ = m.stats.quantile(0.95)
+	}
+	load := make(map[*model]int, len(s.models))
+	// pick is the healthy model to ask next: not among hard, preferably
+	// not among avoid, then the least loaded, then the lowest p95, then
+	// the tier's order.
+	pick := func(avoid, hard []*model) *model {
+		var best *model
+		key := func(m *model) [3]int64 {
+			av := int64(0)
+			if slices.Contains(avoid, m) {
+				av = 1
+			}
+			return [3]int64{av, int64(load[m]), int64(p95[m])}
+		}
+		for _, m := range s.models {
+			if slices.Contains(hard, m) || m.breaker.snapshot().State == BreakerOpen {
+				continue
+			}
+			if best == nil || cmpKey(key(m), key(best)) < 0 {
+				best = m
+			}
+		}
+		return best
+	}
+
+	var runs []*secRun
+	bySec := make([][]*secRun, len(st.parts))
+	reqs := make([]*providers.Request, len(st.parts))
+	voteWhen := compileVoteWhen(cfg.VoteWhen)
+	for i, p := range st.parts {
+		n := 1
+		system := sectionSystem
+		if cfg.Vote > 1 && matchesAny(p.Title+"\n"+p.Text, cfg.VoteWhen, voteWhen) {
+			n = cfg.Vote
+			system += verdictSystem + strings.Join(cfg.VoteCategories, ", ")
+		}
+		reqs[i] = userRequest(providers.KindSection, system, sectionPrompt(s.prompt, p, i+1, len(st.parts)))
+		for v := range n {
+			r := &secRun{sec: i, vote: v}
+			runs = append(runs, r)
+			bySec[i] = append(bySec[i], r)
+		}
+	}
+	byAttempt := make(map[*attempt]*secRun, len(runs))
+	firstStart := make([]time.Duration, len(st.parts))
+	for i := range firstStart {
+		firstStart[i] = -1
+	}
+	// launchRun starts r on the best model it has not tried, past any
+	// whose breaker keeps it back; false when none is left.
+	launchRun := func(r *secRun) bool {
+		for {
+			var avoid []*model
+			for _, o := range bySec[r.sec] {
+				if o != r && o.a != nil {
+					avoid = append(avoid, o.a.m)
+				}
+			}
+			m := pick(avoid, r.tried)
+			if m == nil {
+				return false
+			}
+			r.tried = append(r.tried, m)
+			if a := s.launch(m, RoleSection, StageSections, reqs[r.sec]); a != nil {
+				r.a = a
+				load[m]++
+				byAttempt[a] = r
+				return true
+			}
+		}
+	}
+	for _, r := range runs {
+		if s.cancelledBy() != nil || !launchRun(r) {
+			r.done, r.err = true, "no healthy model to ask"
+		}
+	}
+	for i := range st.parts {
+		s.sectionProgress(st, i, bySec[i], firstStart)
+	}
+	for s.pending > 0 {
+		a := s.next()
+		r := byAttempt[a]
+		load[a.m]--
+		if a.started && (firstStart[r.sec] < 0 || a.startedAt < firstStart[r.sec]) {
+			firstStart[r.sec] = a.startedAt
+		}
+		switch a.status {
+		case AttemptDoneStatus:
+			r.done, r.ok = true, true
+			if len(bySec[r.sec]) > 1 {
+				r.verdict = s.sectionVerdict(a, cfg.VoteCategories)
+			}
+		case AttemptFailedStatus, AttemptTimeout:
+			r.failures++
+			why := a.m.cfg.ID + ": " + string(a.status)
+			if a.err != "" {
+				why += " (" + clip(a.err, 80) + ")"
+			}
+			if r.err != "" {
+				why = r.err + "; then " + why
+			}
+			r.err = why
+			if r.failures == 1 && s.cancelledBy() == nil && launchRun(r) {
+				s.sectionProgress(st, r.sec, bySec[r.sec], firstStart)
+				continue
+			}
+			r.done = true
+		default: // cancelled: the budget, the user
+			r.done, r.err = true, a.m.cfg.ID+": cancelled ("+string(a.reason)+")"
+		}
+		s.sectionProgress(st, r.sec, bySec[r.sec], firstStart)
+	}
+}
+
+func cmpKey(a, b [3]int64) int {
+	for i := range a {
+		if a[i] != b[i] {
+			if a[i] < b[i] {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
+// sectionProgress recomputes section i's result from its runs and
+// announces it (section_changed).
+func (s *session) sectionProgress(st *sectionState, i int, runs []*secRun, firstStart []time.Duration) {
+	r := &st.results[i]
+	prev := r.Status
+	r.Status, r.Retried, r.Votes = "running", false, nil
+	all, anyOK := true, false
+	var winner *secRun
+	for _, x := range runs {
+		r.Retried = r.Retried || x.failures > 0
+		all = all && x.done
+		if x.ok && winner == nil {
+			winner = x
+		}
+		anyOK = anyOK || x.ok
+	}
+	if winner == nil && len(runs) > 0 && runs[0].a != nil {
+		r.Model, r.Attempt = runs[0].a.m.cfg.ID, runs[0].a.id()
+	}
+	if r.Retried && !all {
+		r.Status = "retrying"
+	}
+	if !all {
+		if prev == r.Status && prev != "retrying" && prev != "pending" {
+			return // nothing new to announce
+		}
+		s.sectionChanged(*r)
+		return
+	}
+	if firstStart[i] >= 0 {
+		r.ElapsedMS = Millis(s.since() - firstStart[i])
+	}
+	if !anyOK {
+		r.Status = "failed"
+		var errs []string
+		for _, x := range runs {
+			if x.err != "" {
+				errs = append(errs, x.err)
+			}
+		}
+		r.Error = strings.Join(errs, "; ")
+		s.degrade(DegradedSectionMissing)
+		s.sectionChanged(*r)
+		return
+	}
+	r.Status = "done"
+	r.Model, r.Attempt = winner.a.m.cfg.ID, winner.a.id()
+	r.Text = stripVerdict(winner.a.text.String(), len(runs) > 1)
+	if len(runs) > 1 {
+		counts := map[string]int{}
+		for _, x := range runs {
+			r.Votes = append(r.Votes, x.verdict)
+			if x.verdict == "" {
+				s.degrade(DegradedFewVerdicts)
+				continue
+			}
+			counts[x.verdict]++
+		}
+		r.Disagree = len(counts) > 1
+		// The majority; a tie goes to the category listed later in
+		// vote_categories (list the cautious verdict last).
+		best := -1
+		for _, c := range s.e.cfg.Section.VoteCategories {
+			if n := counts[Normalize(c)]; n > 0 && n >= best {
+				best, r.Verdict = n, Normalize(c)
+			}
+		}
+	}
+	s.sectionChanged(*r)
+}
+
+// sectionChanged announces a section's state.
+func (s *session) sectionChanged(r SectionResult) {
+	s.emitWith(-1, SectionChanged, func(e *Event) {
+		e.Stage, e.Model, e.Attempt, e.Detail = StageSections, r.Model, r.Attempt, &Detail{Section: &r}
+	})
+}
+
+// sectionVerdict parses the verdict a voted run ends with, as a consensus
+// vote is parsed, and announces it (vote_cast); "" when it is invalid.
+func (s *session) sectionVerdict(a *attempt, cats []string) string {
+	text := a.text.String()
+	tail := text
+	if i := strings.LastIndexByte(text, '{'); i >= 0 {
+		tail = text[i:]
+	} else {
+		tail = lastLines(text, 1)
+	}
+	v, err := ParseVote(tail, cats)
+	if err != nil {
+		v = ""
+	}
+	a.vote = v
+	s.emitWith(a.idx, VoteCast, func(e *Event) {
+		e.Model, e.Text, e.Vote, e.Err, e.Attempt, e.Role, e.Stage = a.m.cfg.ID, clip(tail, 200), v, errString(err), a.id(), a.role, StageSections
+	})
+	return v
+}
+
+// stripVerdict drops a voted answer's closing JSON verdict.
+func stripVerdict(text string, voted bool) string {
+	text = strings.TrimSpace(text)
+	if !voted {
+		return text
+	}
+	if i := strings.LastIndexByte(text, '{'); i >= 0 && strings.Contains(text[i:], "category") {
+		return strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(text[:i]), "```json"))
+	}
+	return text
+}
+
+// compileVoteWhen compiles vote_when's /patterns/ (validated by config).
+func compileVoteWhen(when []string) []*regexp.Regexp {
+	var res []*regexp.Regexp
+	for _, w := range when {
+		if p, ok := config.VotePattern(w); ok {
+			if re, err := regexp.Compile("(?i)" + p); err == nil {
+				res = append(res, re)
+			}
+		}
+	}
+	return res
+}
+
+// matchesAny reports whether text holds one of when's keywords
+// (case-insensitively) or matches one of its patterns.
+func matchesAny(text string, when []string, patterns []*regexp.Regexp) bool {
+	lower := strings.ToLower(text)
+	for _, w := range when {
+		if _, ok := config.VotePattern(w); !ok && w != "" && strings.Contains(lower, strings.ToLower(strings.TrimSpace(w))) {
+			return true
+		}
+	}
+	for _, re := range patterns {
+		if re.MatchString(text) {
+			return true
+		}
+	}
+	return false
+}
+
+// sectionPrompt is one section's request: the instruction, then the
+// section after its title line.
+func sectionPrompt(instruction string, p docSection, i, n int) string {
+	return fmt.Sprintf("Instruction:\n%s\n\nSection: %s (%d of %d)\n%s\n", instruction, p.Title, i, n, p.Text)
+}
+
+// sectionMerge runs stage merge.
+func (s *session) sectionMerge(st *sectionState, cfg config.SectionConfig) {
+	start := s.stageStart(StageMerge)
+	mr := &MergeResult{Mode: cfg.Merge, Status: "done"}
+	st.merge = mr
+	for _, r := range st.results {
+		if r.Status != "done" {
+			mr.Missing = append(mr.Missing, r.Title)
+		}
+	}
+	finish := func(model, text string) {
+		mr.ElapsedMS = Millis(s.since() - start)
+		s.stageDone(StageMerge, start, mr.Status)
+		s.decide(model, mergeNotes(st)+text+disagreements(st))
+	}
+	if cfg.Merge != config.MergeSynthesis {
+		finish("", concatSections(st))
+		return
+	}
+	req := userRequest(providers.KindSynthesize, mergeSystem, mergePrompt(s.prompt, st))
+	for i, m := range s.sectionChairmen() {
+		if s.cancelledBy() != nil {
+			break
+		}
+		if i > 0 {
+			s.degrade(DegradedFallbackChairman)
+			mr.Status = "degraded"
+		}
+		a := s.launch(m, RoleChairman, StageMerge, req)
+		if a == nil {
+			continue
+		}
+		a = s.next()
+		if a.status != AttemptDoneStatus {
+			continue
+		}
+		a.status = AttemptWon
+		mr.Model, mr.Attempt = m.cfg.ID, a.id()
+		finish(m.cfg.ID, strings.TrimSpace(a.text.String()))
+		return
+	}
+	if s.userCancelled() {
+		s.stageDone(StageMerge, start, "cancelled")
+		s.fail(s.noAnswer())
+		return
+	}
+	if s.cancelledBy() == causeBudget {
+		s.degrade(DegradedBudget)
+	}
+	// No chairman: the sections as they are, flagged.
+	s.degrade(DegradedNoSynthesis)
+	mr.Status = "degraded"
+	finish("", concatSections(st))
+}
+
+// sectionChairmen are who merges by synthesis, in order: council.chairman,
+// else the fastest healthy model of the session (lowest p95, models
+// without samples last); then council.fallback_chairman, else the next
+// healthy one.
+func (s *session) sectionChairmen() []*model {
+	cc := s.e.cfg.Council
+	type cand struct {
+		m   *model
+		p95 time.Duration
+		n   int
+	}
+	var cands []cand
+	for _, m := range s.models {
+		if m.breaker.snapshot().State == BreakerOpen {
+			continue
+		}
+		q, n := m.stats.quantile(0.95)
+		cands = append(cands, cand{m, q, n})
+	}
+	slices.SortStableFunc(cands, func(a, b cand) int {
+		if (a.n == 0) != (b.n == 0) {
+			if a.n == 0 {
+				return 1
+			}
+			return -1
+		}
+		return int((a.p95 - b.p95) / time.Microsecond)
+	})
+	var chairs []*model
+	add := func(m *model) {
+		if m != nil && !slices.Contains(chairs, m) && len(chairs) < 2 {
+			chairs = append(chairs, m)
+		}
+	}
+	if cc.Chairman != "" {
+		add(s.e.models[cc.Chairman])
+	}
+	if len(chairs) == 0 && len(cands) > 0 {
+		add(cands[0].m)
+	}
+	if cc.FallbackChairman != "" {
+		add(s.e.models[cc.FallbackChairman])
+	}
+	for _, c := range cands {
+		add(c.m)
+	}
+	return chairs
+}
+
+// concatSections is every section in document order under its title; a
+// missing one says so and why.
+func concatSections(st *sectionState) string {
+	var b strings.Builder
+	for i, r := range st.results {
+		if i > 0 {
+			b.WriteString("\n\n")
+		}
+		fmt.Fprintf(&b, "## %s", r.Title)
+		if r.Verdict != "" {
+			fmt.Fprintf(&b, " [%s]", r.Verdict)
+		}
+		b.WriteString("\n\n")
+		if r.Status != "done" {
+			fmt.Fprintf(&b, "[missing: no result for this section: %s]", r.Error)
+			continue
+		}
+		b.WriteString(r.Text)
+	}
+	return b.String()
+}
+
+// mergePrompt quotes the instruction and the sections' results, in order,
+// after "Answer N (title):" lines.
+func mergePrompt(instruction string, st *sectionState) string {
+	var b strings.Builder
+	b.WriteString("Question:\n")
+	b.WriteString(instruction)
+	n := 0
+	for _, r := range st.results {
+		if r.Status != "done" {
+			continue
+		}
+		n++
+		title := strings.ReplaceAll(r.Title, ":", " -")
+		if r.Verdict != "" {
+			title += ", verdict " + r.Verdict
+		}
+		fmt.Fprintf(&b, "\n\nAnswer %d (%s):\n%s", n, title, r.Text)
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+// mergeNotes opens a merged answer that lacks sections by naming them.
+func mergeNotes(st *sectionState) string {
+	if st.merge == nil || len(st.merge.Missing) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("MISSING %d of %d sections, not covered below: %s.\n\n",
+		len(st.merge.Missing), len(st.results), strings.Join(st.merge.Missing, "; "))
+}
+
+// disagreements closes a merged answer by flagging the voted sections
+// whose runs did not agree.
+func disagreements(st *sectionState) string {
+	var flags []string
+	for _, r := range st.results {
+		if r.Disagree {
+			flags = append(flags, fmt.Sprintf("%s (verdicts %s)", r.Title, strings.Join(r.Votes, ", ")))
+		}
+	}
+	if len(flags) == 0 {
+		return ""
+	}
+	return "\n\nDISAGREEMENT between the runs on: " + strings.Join(flags, "; ") + "."
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/engine/config"
+)
+
+// maxInputBytes bounds a --input document read into memory; the engine
+// then refuses one that splits into more than section.max_sections.
+const maxInputBytes = 64 << 20
+
+// readInput reads --input (a file, or "-" for stdin) into req.Document;
+// a document needs strategy section, and section needs a document and an
+// instruction as the prompt. ok is false with the exit code when it fails.
+func (c *cli) readInput(input string, req *engine.SessionRequest) (code int, ok bool) {
+	if input == "" {
+		if req.Strategy == config.Section {
+			return c.usage("--strategy section needs a document: --input FILE (or --input - for stdin)"), false
+		}
+		return 0, true
+	}
+	if req.Strategy != config.Section {
+		return c.usage("--input is a document for --strategy section"), false
+	}
+	var b []byte
+	var err error
+	if input == "-" {
+		if req.Prompt == "" {
+			return c.usage("--input - reads the document from stdin, so give the instruction as an argument"), false
+		}
+		b, err = c.readStdin()
+		if c.ctx.Err() != nil {
+			return exitCancelled, false
+		}
+	} else {
+		b, err = readFileLimited(input, maxInputBytes)
+	}
+	if err != nil {
+		return c.usage("reading --input: " + err.Error()), false
+	}
+	if req.Prompt == "" {
+		return c.usage("no instruction: give one as an argument, e.g. \"Summarise each chapter\""), false
+	}
+	req.Document = string(b)
+	return 0, true
+}
+
+// readFileLimited reads a file of at most limit bytes.
+func readFileLimited(path string, limit int64) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if fi.Size() > limit {
+		return nil, fmt.Errorf("%s is %d bytes, over the %d MiB a document may be", path, fi.Size(), limit>>20)
+	}
+	return os.ReadFile(path)
+}
+
+// sectionNote is what a section session adds to the summary line: how
+// many sections were answered, retried and voted, and the time saved.
+func sectionNote(sum *engine.Summary) string {
+	if len(sum.Sections) == 0 {
+		return ""
+	}
+	done, retried, voted, disagree := 0, 0, 0, 0
+	for _, s := range sum.Sections {
+		if s.Status == "done" {
+			done++
+		}
+		if s.Retried {
+			retried++
+		}
+		if len(s.Votes) > 0 {
+			voted++
+		}
+		if s.Disagree {
+			disagree++
+		}
+	}
+	note := fmt.Sprintf(" sections %d/%d", done, len(sum.Sections))
+	if retried+voted > 0 {
+		note += fmt.Sprintf(" (%d retried, %d voted, %d disagreed)", retried, voted, disagree)
+	}
+	if sum.Merge != nil {
+		note += " merge " + string(sum.Merge.Mode)
+		if sum.Merge.Model != "" {
+			note += " by " + sum.Merge.Model
+		}
+	}
+	return note + fmt.Sprintf(" %.1f s instead of %.1f s", sum.SerialMS/1000-sum.SavedMS/1000, sum.SerialMS/1000)
+}
+
+// dashboardInput reads the dashboard's --input document: a file only,
+// since the dashboard reads its keys from stdin.
+func (c *cli) dashboardInput(input string) (doc string, code int, ok bool) {
+	switch input {
+	case "":
+		return "", 0, true
+	case "-":
+		return "", c.usage("the dashboard reads keys from stdin: give --input a file"), false
+	}
+	b, err := readFileLimited(input, maxInputBytes)
+	if err != nil {
+		return "", c.usage("reading --input: " + err.Error()), false
+	}
+	return string(b), 0, true
+}

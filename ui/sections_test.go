@@ -1,0 +1,153 @@
+package ui
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/engine/config"
+	"github.com/council-dev/council/themes"
+)
+
+// sectionScript is a section session of three sections: S1 done, S2
+// retried then done, S3 voted with a disagreement; merged by concat.
+func sectionScript(engine.SessionRequest) []engine.Event {
+	plan := []engine.SectionResult{{Index: 1, Title: "Fees", Status: "pending"}, {Index: 2, Title: "Term", Status: "pending"}, {Index: 3, Title: "Liability", Status: "pending"}}
+	sec := func(t int, r engine.SectionResult) engine.Event {
+		return engine.Event{Type: engine.SectionChanged, Stage: engine.StageSections, T: ms(t), Model: r.Model, Detail: &engine.Detail{Section: &r}}
+	}
+	done := []engine.SectionResult{
+		{Index: 1, Title: "Fees", Model: "sim/swift", Status: "done", ElapsedMS: 1000, Text: "fees"},
+		{Index: 2, Title: "Term", Model: "sim/steady", Status: "done", ElapsedMS: 2000, Retried: true, Text: "term"},
+		{Index: 3, Title: "Liability", Model: "sim/swift", Status: "done", ElapsedMS: 3000, Votes: []string{"risk", "ok", "risk"}, Verdict: "risk", Disagree: true, Text: "liab"},
+	}
+	answer := "## Fees\n\nfees\n\n## Term\n\nterm\n\n## Liability [risk]\n\nliab"
+	evs := []engine.Event{
+		{Type: engine.SessionStarted},
+		{Type: engine.StageStarted, Stage: engine.StageSections},
+		{Type: engine.SectionChanged, Stage: engine.StageSections, Detail: &engine.Detail{Sections: plan}},
+		{Type: engine.AttemptStarted, Model: "sim/swift", Attempt: "a1", Role: engine.RoleSection, Stage: engine.StageSections},
+		sec(0, engine.SectionResult{Index: 1, Title: "Fees", Model: "sim/swift", Status: "running"}),
+		{Type: engine.AttemptDone, Model: "sim/swift", Attempt: "a1", Role: engine.RoleSection, Stage: engine.StageSections, T: ms(1000), Text: "fees"},
+		sec(1000, done[0]),
+		sec(1500, engine.SectionResult{Index: 2, Title: "Term", Model: "sim/steady", Status: "retrying", Retried: true}),
+		sec(2000, done[1]),
+		sec(3000, done[2]),
+		{Type: engine.StageDone, Stage: engine.StageSections, T: ms(3000), Detail: &engine.Detail{Status: "done", Elapsed: ms(3000)}},
+		{Type: engine.StageStarted, Stage: engine.StageMerge, T: ms(3000)},
+		{Type: engine.StageDone, Stage: engine.StageMerge, T: ms(3000), Detail: &engine.Detail{Status: "done"}},
+		{Type: engine.Decided, T: ms(3000), Text: answer},
+		{Type: engine.SessionDone, T: ms(3000), Summary: &engine.Summary{Strategy: config.Section, Status: engine.StatusDecided, Answer: answer,
+			Elapsed: ms(3000), ElapsedMS: 3000, Sections: done, Merge: &engine.MergeResult{Mode: config.MergeConcat, Status: "done"},
+			SerialMS: 9000, SavedMS: 6000, Stages: []engine.StageResult{{Name: engine.StageSections, Status: "done", ElapsedMS: 3000}, {Name: engine.StageMerge, Status: "done"}}}},
+	}
+	return seqEvents(evs)
+}
+
+func TestSectionListFillsIn(t *testing.T) {
+	c := testCtx()
+	l := NewSectionList(c)
+	evs := sectionScript(engine.SessionRequest{})
+	for _, ev := range evs[:5] {
+		l.Apply(ev)
+	}
+	v := stripANSI(l.View(100, 6))
+	if !l.Active() || !strings.Contains(v, "sections 0/3") || !strings.Contains(v, "Fees") || !strings.Contains(v, "running") || !strings.Contains(v, "○ Term") {
+		t.Fatalf("mid-session list:\n%s", v)
+	}
+	if l.Saved() != "" {
+		t.Errorf("saved %q before the sections are done", l.Saved())
+	}
+	for _, ev := range evs[5:8] {
+		l.Apply(ev)
+	}
+	if v := stripANSI(l.View(100, 6)); !strings.Contains(v, "↻ Term") || !strings.Contains(v, "✓ Fees") {
+		t.Errorf("a retrying section:\n%s", v)
+	}
+	for _, ev := range evs[8:] {
+		l.Apply(ev)
+	}
+	v = stripANSI(l.View(100, 6))
+	for _, want := range []string{"sections 3/3", "✓ Liability", "⚖ risk (risk,ok,risk) ⚑", "3s", "sim/steady"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("final list lacks %q:\n%s", want, v)
+		}
+	}
+	if got := l.Saved(); got != "3.0 s instead of 9.0 s" {
+		t.Errorf("saved %q", got)
+	}
+	if s := stripANSI(l.StageLine(120)); !strings.Contains(s, "● sections 3s ─ ● merge") || !strings.Contains(s, "3/3 sections · 3.0 s instead of 9.0 s") {
+		t.Errorf("stage line %q", s)
+	}
+	if mv := stripANSI(l.MergeView(60, 8)); !strings.Contains(mv, "merge · concat") || !strings.Contains(mv, "## Fees") {
+		t.Errorf("merge pane:\n%s", mv)
+	}
+	// A new session empties it.
+	l.Apply(engine.Event{Type: engine.SessionStarted})
+	if l.Active() || len(l.rows) != 0 {
+		t.Error("the list outlived its session")
+	}
+}
+
+// With --input the m key reaches section; without, it never does (the
+// strategy needs a document).
+func TestSectionOnlyWithADocument(t *testing.T) {
+	f := newFake()
+	m := newTestModel(f, 160, 48)
+	if slices.Contains(m.strategies, config.Section) || m.strategy == config.Section {
+		t.Fatalf("without a document the cycle has section: %v", m.strategies)
+	}
+	m = New(f, Options{Theme: themes.NoColor(), Clock: func() time.Time { return fixedClock }, Prompt: "Summarise", Document: "# A\na\n"})
+	m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
+	if m.strategy != config.Section || !slices.Contains(m.strategies, config.Section) {
+		t.Fatalf("with a document: strategy %s cycle %v", m.strategy, m.strategies)
+	}
+	f.script = sectionScript
+	press(m, "r")
+	if len(f.starts) != 1 || f.starts[0].Document != "# A\na\n" || f.starts[0].Strategy != config.Section {
+		t.Fatalf("starts %+v", f.starts)
+	}
+	for _, size := range [][2]int{{160, 48}, {80, 24}} {
+		m.Update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+		out := plain(m)
+		lines := strings.Split(out, "\n")
+		if len(lines) > size[1] {
+			t.Errorf("%dx%d: %d lines", size[0], size[1], len(lines))
+		}
+		for _, want := range []string{"3.0 s instead of 9.0 s", "sections 3/3", "merge · concat", "Liability"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%dx%d lacks %q:\n%s", size[0], size[1], want, out)
+			}
+		}
+		if !strings.Contains(lines[0], "3.0 s instead of 9.0 s") {
+			t.Errorf("%dx%d header %q lacks the time saved", size[0], size[1], lines[0])
+		}
+		for _, l := range lines {
+			if w := len([]rune(l)); w > size[0] {
+				t.Errorf("%dx%d: a line of %d runes: %q", size[0], size[1], w, l)
+			}
+		}
+	}
+}
+
+// A missing section reads ✗ with its status; the merge pane shows the
+// answer as decided, its MISSING line first.
+func TestSectionListMissing(t *testing.T) {
+	l := NewSectionList(testCtx())
+	l.Apply(engine.Event{Type: engine.SessionStarted})
+	l.Apply(engine.Event{Type: engine.SectionChanged, Detail: &engine.Detail{Sections: []engine.SectionResult{{Index: 1, Title: "A", Status: "pending"}, {Index: 2, Title: "B", Status: "pending"}}}})
+	l.Apply(engine.Event{Type: engine.SectionChanged, Detail: &engine.Detail{Section: &engine.SectionResult{Index: 2, Title: "B", Model: "sim/flaky", Status: "failed", Retried: true, Error: "x"}}})
+	if v := stripANSI(l.View(80, 4)); !strings.Contains(v, "✗ B") || !strings.Contains(v, "failed") || !strings.Contains(v, "↻") {
+		t.Errorf("a missing section:\n%s", v)
+	}
+	l.Apply(engine.Event{Type: engine.SessionDone, Summary: &engine.Summary{Status: engine.StatusDegraded, Answer: "MISSING 1 of 2 sections, not covered below: B.\n\nthe rest",
+		Sections: []engine.SectionResult{{Index: 1, Title: "A", Status: "done"}, {Index: 2, Title: "B", Status: "failed"}},
+		Merge:    &engine.MergeResult{Mode: "synthesis", Model: "sim/sage", Status: "degraded", Missing: []string{"B"}}}})
+	if v := stripANSI(l.MergeView(80, 6)); !strings.Contains(v, "MISSING 1 of 2 sections") || !strings.Contains(v, "merge · synthesis · sim/sage") || !strings.Contains(v, "⚑ merge degraded") {
+		t.Errorf("merge pane:\n%s", v)
+	}
+}
