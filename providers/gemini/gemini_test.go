@@ -105,11 +105,11 @@ func TestStream(t *testing.T) {
 		{
 			name: "plain text", file: "text.sse", chunk: 1 << 16, want: answer,
 			// candidates + thoughts: thinking is billed as output
-			usages: []providers.Usage{{InputTokens: 11, OutputTokens: 28}, {InputTokens: 11, OutputTokens: 37}, {InputTokens: 11, OutputTokens: 41}},
+			usages: []providers.Usage{{InputTokens: 11, OutputTokens: 28, ReasoningTokens: 24}, {InputTokens: 11, OutputTokens: 37, ReasoningTokens: 24}, {InputTokens: 11, OutputTokens: 41, ReasoningTokens: 24}},
 		},
 		{
 			name: "byte at a time", file: "text.sse", chunk: 1, maxTokens: 300, want: answer,
-			usages: []providers.Usage{{InputTokens: 11, OutputTokens: 28}, {InputTokens: 11, OutputTokens: 37}, {InputTokens: 11, OutputTokens: 41}},
+			usages: []providers.Usage{{InputTokens: 11, OutputTokens: 28, ReasoningTokens: 24}, {InputTokens: 11, OutputTokens: 37, ReasoningTokens: 24}, {InputTokens: 11, OutputTokens: 41, ReasoningTokens: 24}},
 		},
 		{
 			name: "unicode split across reads", file: "unicode.sse", chunk: 5,
@@ -118,7 +118,7 @@ func TestStream(t *testing.T) {
 		},
 		{
 			name: "thought parts are not answer text", file: "thoughts.sse", chunk: 7, want: "billing",
-			usages: []providers.Usage{{InputTokens: 7, OutputTokens: 31}, {InputTokens: 7, OutputTokens: 32}},
+			usages: []providers.Usage{{InputTokens: 7, OutputTokens: 31, ReasoningTokens: 31}, {InputTokens: 7, OutputTokens: 32, ReasoningTokens: 31}},
 		},
 		{
 			name: "MAX_TOKENS is a final event too", file: "max_tokens.sse", chunk: 64, want: "Truncated by the limit",

@@ -218,7 +218,7 @@ func TestRecordings(t *testing.T) {
 					if !utf8.ValidString(c.Text) {
 						t.Errorf("chunk %d is not valid UTF-8: %q", i, c.Text)
 					}
-					if c.Text == "" && c.Usage == nil {
+					if c.Text == "" && c.Reasoning == "" && c.Usage == nil && c.Finish == providers.FinishNone {
 						t.Errorf("chunk %d is empty", i)
 					}
 				}
@@ -292,8 +292,11 @@ func TestUsageOnlyFinalChunk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(chunks) != 11 {
-		t.Fatalf("got %d chunks, want 10 text chunks and 1 usage chunk", len(chunks))
+	if len(chunks) != 12 {
+		t.Fatalf("got %d chunks, want 10 text chunks, the finish and 1 usage chunk", len(chunks))
+	}
+	if f := chunks[10]; f.Text != "" || f.Finish != providers.FinishStop {
+		t.Errorf("chunk 10 = %+v, want the finish (stop) alone", f)
 	}
 	last := chunks[len(chunks)-1]
 	if last.Text != "" || last.Usage == nil || *last.Usage != (providers.Usage{InputTokens: 24, OutputTokens: 10}) {
