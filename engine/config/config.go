@@ -24,6 +24,7 @@ type Config struct {
 	Theme string `toml:"theme"`
 
 	Breaker   BreakerConfig             `toml:"breaker"`
+	Race      RaceConfig                `toml:"race"`
 	Hedge     HedgeConfig               `toml:"hedge"`
 	Consensus ConsensusConfig           `toml:"consensus"`
 	Council   CouncilConfig             `toml:"council"`
@@ -171,17 +172,35 @@ type ProviderConfig struct {
 	// APIKey is a key written inline; allowed, warned about when the file
 	// is readable by others, never printed.
 	APIKey string `toml:"api_key"`
+	// Headers are sent with every request (a gateway's own headers); a
+	// value written "${VAR}" is read from the environment and treated as
+	// a secret. They never replace the key's header or the SDK's own.
+	Headers map[string]string `toml:"headers"`
+	// Query parameters are added to every request's URL (Azure's
+	// api-version); "${VAR}" values as for Headers.
+	Query map[string]string `toml:"query"`
+}
+
+// RaceConfig tunes the race strategy ([race]).
+type RaceConfig struct {
+	// AcceptTruncated lets an answer cut by the token limit (finish
+	// length) win at once; by default it wins only when no whole answer
+	// can come any more.
+	AcceptTruncated bool `toml:"accept_truncated"`
 }
 
 // ModelConfig is one model of the council.
 type ModelConfig struct {
-	ID            string     `toml:"id"`
-	Provider      string     `toml:"provider"`
-	Model         string     `toml:"model"`
-	InputPerMTok  float64    `toml:"input_per_mtok"`
-	OutputPerMTok float64    `toml:"output_per_mtok"`
-	MaxTokens     int        `toml:"max_tokens"`
-	Sim           *SimConfig `toml:"sim"`
+	ID            string  `toml:"id"`
+	Provider      string  `toml:"provider"`
+	Model         string  `toml:"model"`
+	InputPerMTok  float64 `toml:"input_per_mtok"`
+	OutputPerMTok float64 `toml:"output_per_mtok"`
+	// CachedInputPerMTok prices input tokens read from the vendor's
+	// prompt cache; nil means the input price.
+	CachedInputPerMTok *float64   `toml:"cached_input_per_mtok"`
+	MaxTokens          int        `toml:"max_tokens"`
+	Sim                *SimConfig `toml:"sim"`
 }
 
 // SimConfig is a simulated model's character ([models.sim]).

@@ -1118,6 +1118,9 @@ func (v *validator) models() {
 		if m.OutputPerMTok < 0 {
 			v.errAt(key("output_per_mtok"), i, "model %q: a price cannot be negative", m.ID)
 		}
+		if m.CachedInputPerMTok != nil && *m.CachedInputPerMTok < 0 {
+			v.errAt(key("cached_input_per_mtok"), i, "model %q: a price cannot be negative", m.ID)
+		}
 		if m.MaxTokens < 0 {
 			v.errAt(key("max_tokens"), i, "model %q: cannot be negative", m.ID)
 		}
