@@ -20,8 +20,8 @@ func TestReasoningStreamsApartFromTheAnswer(t *testing.T) {
 		// timeout, before the first answer token.
 		thinker := fixed(script{ttft: 100 * time.Millisecond, gap: time.Second,
 			reasoning: "let me think this through carefully", text: "forty two",
-			finish:    providers.FinishStop,
-			usage:     &providers.Usage{InputTokens: 50, OutputTokens: 300, ReasoningTokens: 280, CachedInputTokens: 40}})
+			finish: providers.FinishStop,
+			usage:  &providers.Usage{InputTokens: 50, OutputTokens: 300, ReasoningTokens: 280, CachedInputTokens: 40}})
 		e := newTestEngine(testConfig("thinker"), map[string]*fake{"thinker": thinker})
 		defer e.Close()
 
