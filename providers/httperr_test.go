@@ -32,6 +32,14 @@ func TestRetryAfter(t *testing.T) {
 		{"budgets not exhausted", map[string]string{
 			"X-Ratelimit-Remaining-Requests": "3", "X-Ratelimit-Reset-Requests": "1s",
 		}, 0},
+		{"openrouter epoch ms", map[string]string{"X-Ratelimit-Limit": "20", "X-Ratelimit-Remaining": "0",
+			"X-Ratelimit-Reset": "1754902845000"}, 45 * time.Second},
+		{"epoch seconds", map[string]string{"X-Ratelimit-Reset": "1754902812"}, 12 * time.Second},
+		{"reset as seconds from now", map[string]string{"X-Ratelimit-Reset": "7"}, 7 * time.Second},
+		{"reset as a duration", map[string]string{"X-Ratelimit-Reset": "1m30s"}, 90 * time.Second},
+		{"reset in the past", map[string]string{"X-Ratelimit-Reset": "1754902700000"}, 0},
+		{"a budget beats X-Ratelimit-Reset", map[string]string{"X-Ratelimit-Remaining-Tokens": "0",
+			"X-Ratelimit-Reset-Tokens": "20ms", "X-Ratelimit-Reset": "1754902845000"}, 20 * time.Millisecond},
 		{"Retry-After beats budgets", map[string]string{
 			"Retry-After": "1", "X-Ratelimit-Remaining-Tokens": "0", "X-Ratelimit-Reset-Tokens": "6m0s",
 		}, time.Second},

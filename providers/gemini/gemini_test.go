@@ -236,7 +236,7 @@ func TestHTTPErrors(t *testing.T) {
 		},
 		{
 			name: "500", handler: apiError(500, body500, nil),
-			kind: providers.KindHTTP, status: 500, contains: []string{"google: HTTP 500: An internal error"},
+			kind: providers.KindHTTP, status: 500, contains: []string{"google: HTTP 500: server error: An internal error"},
 		},
 		{
 			name: "503 overloaded", handler: apiError(503, body503, nil),
@@ -308,7 +308,7 @@ func TestStreamFailures(t *testing.T) {
 		kind     providers.Kind
 		contains string
 	}{
-		{"error mid-stream", "overloaded.sse", "Partial answer", providers.KindHTTP, "google: HTTP 503: overloaded"},
+		{"error mid-stream", "overloaded.sse", "Partial answer", providers.KindHTTP, "google: overloaded mid-stream: The model is overloaded"},
 		{"cut short", "cut.sse", "The first half of an answer and then", providers.KindInvalid, "stream ended without its final event"},
 		{"prompt blocked", "blocked.sse", "", providers.KindInvalid, "prompt blocked: PROHIBITED_CONTENT"},
 		// Automatic continuation would send the request again with the token.

@@ -194,9 +194,9 @@ func TestRecordings(t *testing.T) {
 		{name: "cut mid-way compatible", file: "cut.sse", kind: KindCompatible,
 			wantText: "The answer is", wantErr: providers.KindInvalid, wantMsg: "stream ended without its final event"},
 		{name: "error event mid-stream", file: "error_midstream.sse", kind: KindOpenAI,
-			wantText: "Partial", wantErr: providers.KindHTTP, wantMsg: "error event mid-stream (server_error): The server had an error"},
+			wantText: "Partial", wantErr: providers.KindHTTP, wantMsg: "server error mid-stream: The server had an error while processing your request. Sorry about that! (server_error)"},
 		{name: "openrouter error event", file: "openrouter_error.sse", kind: KindCompatible,
-			wantText: "Consensus", wantErr: providers.KindHTTP, wantMsg: "(502): Provider returned error"},
+			wantText: "Consensus", wantErr: providers.KindHTTP, wantMsg: "server error mid-stream: Provider returned error (502)"},
 		{name: "malformed chunk", file: "malformed.sse", kind: KindOpenAI,
 			wantText: "Hel", wantErr: providers.KindInvalid, wantMsg: "malformed stream"},
 	}
