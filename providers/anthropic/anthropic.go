@@ -54,6 +54,9 @@ type Options struct {
 	// Limits bounds what is read of each response (one event, an error
 	// body); zero fields take their defaults. Pass the config's [limits].
 	Limits providers.Limits
+	// Gateway adds headers and query parameters to every request; the
+	// key's header and the SDK's own win over it.
+	Gateway providers.Gateway
 }
 
 // Client streams completions from the Messages API.
@@ -105,6 +108,7 @@ func New(o Options) (*Client, error) {
 		// Bounds every event of a stream and the body of an error
 		// response, which the SDK would otherwise read without end.
 		option.WithMiddleware(func(req *http.Request, next option.MiddlewareNext) (*http.Response, error) {
+			o.Gateway.Apply(req) // after the SDK's headers: adds only what is missing
 			res, err := next(req)
 			if err == nil {
 				limits.LimitResponse(c.name, res)

@@ -51,6 +51,9 @@ type Options struct {
 	// Limits bounds what is read of each response (one event, an error
 	// body); zero fields take their defaults. Pass the config's [limits].
 	Limits providers.Limits
+	// Gateway adds headers and query parameters to every request; the
+	// key's header and the SDK's own win over it.
+	Gateway providers.Gateway
 }
 
 // Client streams completions from the Gemini API.
@@ -100,7 +103,7 @@ func New(o Options) (*Client, error) {
 	// The SDK gets a copy of the client whose transport records each
 	// response (see transport), so that the caller's client is not changed.
 	watched := *c.http
-	watched.Transport = &transport{base: c.http.Transport, provider: c.name, limits: o.Limits.OrDefaults()}
+	watched.Transport = &transport{base: c.http.Transport, provider: c.name, limits: o.Limits.OrDefaults(), gateway: o.Gateway}
 	base := o.BaseURL
 	if base == "" {
 		base = DefaultBaseURL

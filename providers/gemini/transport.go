@@ -65,12 +65,19 @@ type transport struct {
 	base     http.RoundTripper
 	provider string
 	limits   providers.Limits
+	gateway  providers.Gateway
 }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	base := t.base
 	if base == nil {
 		base = http.DefaultTransport
+	}
+	if !t.gateway.IsZero() {
+		// A RoundTripper must not change its request: a clone gets the
+		// gateway's headers and query, where the SDK's are not set.
+		req = req.Clone(req.Context())
+		t.gateway.Apply(req)
 	}
 	resp, err := base.RoundTrip(req)
 	ex, _ := req.Context().Value(exchangeKey{}).(*exchange)

@@ -53,6 +53,9 @@ type Options struct {
 	// Limits bounds what is read of each response (one event, an error
 	// body); zero fields take their defaults. Pass the config's [limits].
 	Limits providers.Limits
+	// Gateway adds headers and query parameters to every request; the
+	// key's header and the SDK's own win over it.
+	Gateway providers.Gateway
 }
 
 // Client is a Chat Completions provider. It is safe for concurrent use.
@@ -98,6 +101,14 @@ func New(o Options) (*Client, error) {
 		option.WithEnvironmentProduction(), // the default base URL only
 		option.WithHTTPClient(hc),
 		option.WithMaxRetries(0),
+	}
+	if g := o.Gateway; !g.IsZero() {
+		// A middleware sees the request as the SDK made it, key and
+		// headers set: Apply adds only what is missing.
+		opts = append(opts, option.WithMiddleware(func(r *http.Request, next option.MiddlewareNext) (*http.Response, error) {
+			g.Apply(r)
+			return next(r)
+		}))
 	}
 	shown := "https://api.openai.com/v1"
 	if o.BaseURL != "" {
