@@ -52,6 +52,11 @@ func RetryAfter(h http.Header, now time.Time) time.Duration {
 	if d > 0 {
 		return d
 	}
+	// An epoch is the server's clock: measured from the response's Date
+	// where it has one, a skewed local clock does not matter.
+	if t, err := http.ParseTime(h.Get("Date")); err == nil {
+		now = t
+	}
 	return resetAt(h.Get("X-Ratelimit-Reset"), now)
 }
 

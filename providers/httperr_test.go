@@ -38,6 +38,8 @@ func TestRetryAfter(t *testing.T) {
 		{"reset as seconds from now", map[string]string{"X-Ratelimit-Reset": "7"}, 7 * time.Second},
 		{"reset as a duration", map[string]string{"X-Ratelimit-Reset": "1m30s"}, 90 * time.Second},
 		{"reset in the past", map[string]string{"X-Ratelimit-Reset": "1754902700000"}, 0},
+		{"epoch against the server's Date", map[string]string{"X-Ratelimit-Reset": "1754667660000",
+			"Date": "Fri, 08 Aug 2025 15:40:34 GMT"}, 26 * time.Second},
 		{"a budget beats X-Ratelimit-Reset", map[string]string{"X-Ratelimit-Remaining-Tokens": "0",
 			"X-Ratelimit-Reset-Tokens": "20ms", "X-Ratelimit-Reset": "1754902845000"}, 20 * time.Millisecond},
 		{"Retry-After beats budgets", map[string]string{
