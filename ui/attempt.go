@@ -48,12 +48,12 @@ type attempt struct {
 	hasQueued, hasStart       bool
 	hasFirst                  bool
 
-	text       strings.Builder
-	textRunes  int
+	text      strings.Builder
+	textRunes int
 	// reasoning is the streamed reasoning, shown dimmed apart from the
 	// answer; finish is why the vendor ended the answer (length: cut).
-	reasoning strings.Builder
-	finish    providers.Finish
+	reasoning  strings.Builder
+	finish     providers.Finish
 	inTok      int
 	outTok     int
 	cost       float64
