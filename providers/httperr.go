@@ -15,7 +15,8 @@ import (
 // retry-after-ms (OpenAI and Anthropic, milliseconds), else Retry-After
 // (seconds or an HTTP date), else the reset time of whichever
 // x-ratelimit budget is exhausted (x-ratelimit-reset-requests/-tokens,
-// durations), else X-Ratelimit-Reset (OpenRouter: epoch milliseconds).
+// durations; Anthropic's anthropic-ratelimit-*-reset, RFC 3339 times),
+// else X-Ratelimit-Reset (OpenRouter: epoch milliseconds).
 // Zero when the server says nothing usable.
 func RetryAfter(h http.Header, now time.Time) time.Duration {
 	if h == nil {
@@ -47,6 +48,21 @@ func RetryAfter(h http.Header, now time.Time) time.Duration {
 		}
 		if r, err := time.ParseDuration(strings.TrimSpace(h.Get("X-Ratelimit-Reset-" + budget))); err == nil && r > d {
 			d = r
+		}
+	}
+	// Anthropic: an exhausted budget's reset as an RFC 3339 time.
+	for _, budget := range []string{"requests", "tokens", "input-tokens", "output-tokens"} {
+		if strings.TrimSpace(h.Get("Anthropic-Ratelimit-"+budget+"-Remaining")) != "0" {
+			continue
+		}
+		if at, err := time.Parse(time.RFC3339, strings.TrimSpace(h.Get("Anthropic-Ratelimit-"+budget+"-Reset"))); err == nil {
+			ref := now
+			if t, err := http.ParseTime(h.Get("Date")); err == nil {
+				ref = t
+			}
+			if r := at.Sub(ref); r > d {
+				d = r
+			}
 		}
 	}
 	if d > 0 {
