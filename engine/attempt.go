@@ -216,6 +216,8 @@ func (a *attempt) emptyAnswer() error {
 		return providers.Errorf(providers.KindInvalid, "empty answer: the model only reasoned")
 	case a.ended == providers.FinishContentFilter:
 		return providers.Errorf(providers.KindInvalid, "empty answer: refused or filtered")
+	case a.ended == providers.FinishToolCalls:
+		return providers.Errorf(providers.KindInvalid, "empty answer: the model asked for a tool")
 	}
 	return providers.Errorf(providers.KindInvalid, "empty answer")
 }

@@ -140,7 +140,8 @@ func TestEmptyAnswerAfterReasoning(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := fixed(script{ttft: 10 * time.Millisecond, reasoning: "hmm let me see", finish: providers.FinishLength})
 		g := fixed(script{ttft: 10 * time.Millisecond, text: "", finish: providers.FinishStop})
-		e := newTestEngine(testConfig("thinker", "blank"), map[string]*fake{"thinker": f, "blank": g})
+		tool := fixed(script{ttft: 10 * time.Millisecond, text: "", finish: providers.FinishToolCalls})
+		e := newTestEngine(testConfig("thinker", "blank", "tool"), map[string]*fake{"thinker": f, "blank": g, "tool": tool})
 		defer e.Close()
 		_, sum := collect(e, t.Context(), SessionRequest{Prompt: "hi", Strategy: config.Race})
 		if r := result(sum, "thinker"); r.Status != AttemptFailedStatus || r.Error != "empty answer: the token limit was spent on reasoning" || r.Finish != providers.FinishLength {
@@ -148,6 +149,9 @@ func TestEmptyAnswerAfterReasoning(t *testing.T) {
 		}
 		if r := result(sum, "blank"); r.Error != "empty answer" {
 			t.Errorf("blank error %q, want empty answer", r.Error)
+		}
+		if r := result(sum, "tool"); r.Error != "empty answer: the model asked for a tool" || r.Finish != providers.FinishToolCalls {
+			t.Errorf("tool error %q finish %v", r.Error, r.Finish)
 		}
 	})
 }

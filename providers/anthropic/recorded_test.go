@@ -52,3 +52,26 @@ func TestUsageWithCache(t *testing.T) {
 		t.Errorf("reasoning over output: %+v, want it bounded by output", u)
 	}
 }
+
+// A real call that read most of its prompt from the cache (see
+// testdata/recorded/README.md): every input token counted, the cache
+// reads apart; a tool call ends it (tool_calls) with no answer text.
+func TestRecordedCachedToolUse(t *testing.T) {
+	rec := providertest.LoadHTTP(t, filepath.Join("testdata", "recorded", "cached_tool_use.http"))
+	for _, chunk := range []int{1 << 16, 11} {
+		_, c := newFake(t, rec.Serve(chunk))
+		s, err := c.Stream(context.Background(), providers.Request{Model: "claude-sonnet-4-5",
+			Messages: []providers.Message{{Role: "user", Content: "Book me a flight"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := providertest.Collect(t, s)
+		if err != nil || got.Text != "" || got.Reasoning != "" || got.Finish != providers.FinishToolCalls {
+			t.Errorf("chunk %d: %+v %v", chunk, got, err)
+		}
+		want := providers.Usage{InputTokens: 6 + 182 + 1522, CachedInputTokens: 1522, OutputTokens: 121}
+		if got.Usage == nil || *got.Usage != want {
+			t.Errorf("chunk %d: usage %+v, want %+v", chunk, got.Usage, want)
+		}
+	}
+}
