@@ -65,3 +65,20 @@ func TestOneWordingAcrossVendors(t *testing.T) {
 		})
 	})
 }
+
+// An error event inside a stream that began well has Status 0 on every
+// vendor and says mid-stream; the same error as a response has its status.
+func TestInStreamErrorsHaveNoStatus(t *testing.T) {
+	forEach(t, func(t *testing.T, v vendor) {
+		r := v.call(t, providertest.ErrorMidStream(v.d, "The server had an error"), longDeadline, providers.Limits{})
+		pe := v.wantKind(t, r, providers.KindHTTP)
+		if pe.Status != 0 || !strings.Contains(pe.Message, "mid-stream") || strings.Contains(r.err.Error(), "HTTP ") {
+			t.Errorf("in-stream: status %d, %v", pe.Status, r.err)
+		}
+		r = v.call(t, providertest.ErrorStatus(v.d, 500, "The server had an error", nil), longDeadline, providers.Limits{})
+		pe = v.wantKind(t, r, providers.KindHTTP)
+		if pe.Status != 500 || pe.Message != "server error: The server had an error" {
+			t.Errorf("response: status %d, message %q", pe.Status, pe.Message)
+		}
+	})
+}
