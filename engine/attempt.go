@@ -244,10 +244,10 @@ func (a *attempt) finish(err error) {
 		case errors.As(cause, &cc):
 			a.status, a.reason = AttemptCancelledStatus, cc.reason
 			out = outcomeExcluded
-			// A call that was streaming when another answer made it moot
-			// is evidence of health: a model that usually loses races
+			// A call that was streaming (answer or reasoning) when another
+			// answer made it moot is evidence of health: a model that usually loses races
 			// must not be judged on its failures alone.
-			if a.gotFirst && cc != causeBudget {
+			if (a.gotFirst || a.gotReasoning) && cc != causeBudget {
 				out = outcomeHealthy
 			}
 		case cause == errModelTimeout:

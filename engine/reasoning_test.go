@@ -210,3 +210,23 @@ func TestReasoningThenSilenceStalls(t *testing.T) {
 		}
 	})
 }
+
+// A model cancelled while it was still reasoning was streaming: its
+// breaker counts the call as healthy, as it does a cancelled answer.
+func TestCancelledWhileReasoningIsHealthy(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fast := fixed(script{ttft: 50 * time.Millisecond, text: "a"})
+		thinker := fixed(script{ttft: 10 * time.Millisecond, gap: time.Second, reasoning: "hmm let me think", text: "b"})
+		e := newTestEngine(testConfig("fast", "thinker"), map[string]*fake{"fast": fast, "thinker": thinker})
+		defer e.Close()
+		_, sum := collect(e, t.Context(), SessionRequest{Prompt: "x"})
+		if r := result(sum, "thinker"); r.Status != AttemptCancelledStatus || r.FirstReasoningMS != 10 || r.FirstTokenMS != 0 {
+			t.Fatalf("thinker %+v", r)
+		}
+		for _, h := range e.Health() {
+			if h.ID == "thinker" && (h.Breaker.Requests != 1 || h.Breaker.Failures != 0) {
+				t.Errorf("thinker breaker %+v, want one healthy call", h.Breaker)
+			}
+		}
+	})
+}
