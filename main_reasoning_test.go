@@ -120,3 +120,42 @@ stall_timeout = "5s"
 		t.Errorf("events: first_reasoning %v, reasoning %q, answer %q, done length %v\n%s", firstReasoning, reasoning.String(), answer.String(), done, out)
 	}
 }
+
+// A provider's headers and query reach the server through the config, and
+// a "${VAR}" value the server echoes back is redacted from the output.
+func TestRunThroughAGateway(t *testing.T) {
+	t.Setenv("COUNCIL_TEST_GATEWAY_KEY", "gw-secret-5f4e3d2c1b")
+	var gotHeader, gotKey, gotQuery string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotHeader, gotKey, gotQuery = r.Header.Get("X-Portkey-Provider"), r.Header.Get("X-Portkey-Api-Key"), r.URL.Query().Get("api-version")
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = io.WriteString(w, `{"error":{"message":"unknown gateway key `+gotKey+`","type":"invalid_request_error"}}`)
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(srv.CloseClientConnections)
+	cfg := filepath.Join(t.TempDir(), "council.toml")
+	err := os.WriteFile(cfg, []byte(fmt.Sprintf(`default_tier = "one"
+[providers.portkey]
+kind = "openai-compatible"
+base_url = %q
+headers = { "x-portkey-provider" = "openai", "x-portkey-api-key" = "${COUNCIL_TEST_GATEWAY_KEY}" }
+query = { "api-version" = "2024-10-21" }
+[[models]]
+id = "pk/mini"
+provider = "portkey"
+model = "gpt-4.1-mini"
+[tiers.one]
+models = ["pk/mini"]
+`, srv.URL+"/v1")), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, _ := council(t, nil, "run", "--config", cfg, "--json", "hi")
+	if gotHeader != "openai" || gotKey != "gw-secret-5f4e3d2c1b" || gotQuery != "2024-10-21" {
+		t.Errorf("server saw header %q key %q query %q", gotHeader, gotKey, gotQuery)
+	}
+	if strings.Contains(out, "gw-secret") || !strings.Contains(out, "unknown gateway key [REDACTED]") {
+		t.Errorf("output leaks or lacks the redacted echo:\n%s", out)
+	}
+}
