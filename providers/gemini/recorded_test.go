@@ -54,3 +54,29 @@ func TestThoughtsAndFinish(t *testing.T) {
 		}
 	}
 }
+
+// cachedContentTokenCount is the cached part of the prompt's count;
+// finishReason SAFETY is content_filter.
+func TestCachedTokensAndSafety(t *testing.T) {
+	const body = `data: {"candidates": [{"content": {"parts": [{"text": "Partial"}], "role": "model"}, "index": 0}], "usageMetadata": {"promptTokenCount": 2100, "cachedContentTokenCount": 2048, "candidatesTokenCount": 1, "totalTokenCount": 2101}, "modelVersion": "gemini-2.5-flash"}
+
+data: {"candidates": [{"content": {"parts": [{"text": ""}], "role": "model"}, "finishReason": "SAFETY", "index": 0}], "usageMetadata": {"promptTokenCount": 2100, "cachedContentTokenCount": 2048, "candidatesTokenCount": 1, "thoughtsTokenCount": 12, "totalTokenCount": 2113}, "modelVersion": "gemini-2.5-flash"}
+
+`
+	_, c := newFake(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = w.Write([]byte(body))
+	})
+	s, err := c.Stream(context.Background(), testRequest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := providertest.Collect(t, s)
+	if err != nil || got.Text != "Partial" || got.Finish != providers.FinishContentFilter {
+		t.Errorf("%+v %v", got, err)
+	}
+	want := providers.Usage{InputTokens: 2100, CachedInputTokens: 2048, OutputTokens: 13, ReasoningTokens: 12}
+	if got.Usage == nil || *got.Usage != want {
+		t.Errorf("usage %+v, want %+v", got.Usage, want)
+	}
+}
