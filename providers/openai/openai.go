@@ -234,6 +234,7 @@ type stream struct {
 	err      error
 	ended    bool
 	finished bool        // a choice carried a finish_reason
+	refused  bool        // a delta carried a refusal
 	closed   atomic.Bool // Close was called, perhaps from another goroutine
 }
 
@@ -257,9 +258,16 @@ func (s *stream) Next() bool {
 			}
 			out.Text = choice.Delta.Content
 			out.Reasoning = reasoningOf(choice.Delta.JSON.ExtraFields)
+			if choice.Delta.Refusal != "" {
+				s.refused = true
+			}
 			if choice.FinishReason != "" {
 				s.finished = true
 				out.Finish = providers.FinishOf(choice.FinishReason)
+				if s.refused && out.Finish == providers.FinishStop {
+					// OpenAI streams a refusal as refusal deltas, then stop.
+					out.Finish = providers.FinishContentFilter
+				}
 			}
 		}
 		out.Usage = usageOf(ch)

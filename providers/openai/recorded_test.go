@@ -118,3 +118,26 @@ func sseHandler(body string) http.HandlerFunc {
 		_, _ = io.WriteString(w, body)
 	}
 }
+
+// A refusal streams as refusal deltas and then stop: content_filter.
+func TestRefusalIsContentFilter(t *testing.T) {
+	const body = `data: {"id":"1","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":[{"index":0,"delta":{"role":"assistant","content":null,"refusal":""},"finish_reason":null}]}
+
+data: {"id":"1","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":[{"index":0,"delta":{"refusal":"I can't help with that."},"finish_reason":null}]}
+
+data: {"id":"1","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}
+
+data: [DONE]
+
+`
+	srv, _ := newServer(t, sseHandler(body))
+	c := newClient(t, Options{Name: "openai", BaseURL: srv.URL + "/v1", APIKey: testKey})
+	s, err := c.Stream(context.Background(), userReq("gpt-4o"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := providertest.Collect(t, s)
+	if err != nil || got.Text != "" || got.Finish != providers.FinishContentFilter {
+		t.Errorf("%+v %v", got, err)
+	}
+}
