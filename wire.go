@@ -80,7 +80,18 @@ func newProvider(ctx context.Context, f providers.Factory, name string, pc confi
 		}
 		key = k
 	}
-	return build(ctx, f, providers.Settings{Name: name, Kind: pc.Kind, BaseURL: pc.BaseURL, APIKey: key, KeyEnv: keyEnv, Limits: limits})
+	gw, secrets, err := providers.ResolveGateway(pc.Headers, pc.Query)
+	if err != nil {
+		return providers.Failing(&providers.Error{Kind: providers.KindAuth, Provider: name,
+			Message: "gateway " + err.Error(), Err: err}), nil
+	}
+	p, err := build(ctx, f, providers.Settings{Name: name, Kind: pc.Kind, BaseURL: pc.BaseURL, APIKey: key, KeyEnv: keyEnv,
+		Limits: limits, Gateway: gw})
+	if err != nil {
+		return nil, err
+	}
+	// "${VAR}" values are secrets like the key: out of every error.
+	return providers.Redacting(p, secrets), nil
 }
 
 // build calls the factory; a provider that cannot work (no key) fails in

@@ -22,7 +22,7 @@ import (
 // session's size class.
 type attempt struct {
 	s   *session
-	idx int
+	idx int32
 	// running is set while the watchdog watches the attempt.
 	running atomic.Bool
 	// reported is set by the session when the attempt has reported.
@@ -30,8 +30,10 @@ type attempt struct {
 	gotFirst, started bool
 	kind              providers.Kind
 	stage             Stage
-	admitted          bool   // the breaker let it through (ticket is valid)
-	ticket            ticket // the breaker's admission of this call
+	admitted          bool             // the breaker let it through (ticket is valid)
+	ended             providers.Finish // why the vendor ended the answer
+	gotReasoning      bool             // reasoning text came
+	ticket            ticket           // the breaker's admission of this call
 	m                 *model
 	role              Role
 	ctx               attemptCtx
@@ -44,14 +46,32 @@ type attempt struct {
 	lastChunk atomic.Int64
 
 	startedAt, firstTok, endedAt time.Duration
-	text                         answerText
-	usage                        providers.Usage
-	status                       AttemptStatus
-	reason                       Reason
-	err                          string
-	cost                         float64
-	vote                         string
+	// firstReason is when the first reasoning text came (gotReasoning).
+	firstReason time.Duration
+	text        answerText
+	usage       tokens
+	status      AttemptStatus
+	reason      Reason
+	err         string
+	cost        float64
+	vote        string
 }
+
+// tokens is an attempt's [providers.Usage] in half the room: an attempt
+// holds four counts, and its size is counted eight times in a session's.
+type tokens struct {
+	in, out, cached, reasoning int32
+}
+
+func tokensOf(u *providers.Usage) tokens {
+	return tokens{in: clamp32(u.InputTokens), out: clamp32(u.OutputTokens),
+		cached: clamp32(u.CachedInputTokens), reasoning: clamp32(u.ReasoningTokens)}
+}
+
+func clamp32(n int) int32 { return int32(min(max(n, 0), math.MaxInt32)) }
+
+// truncated reports an answer the vendor cut at its token limit.
+func (a *attempt) truncated() bool { return a.ended == providers.FinishLength }
 
 // attemptIDs are the ids of the first attempts, made once: an id costs no
 // allocation in the common case.
@@ -64,10 +84,10 @@ var attemptIDs = func() (ids [64]string) {
 
 // id is the attempt's id in its session: "a1", "a2", ...
 func (a *attempt) id() string {
-	if a.idx < len(attemptIDs) {
+	if int(a.idx) < len(attemptIDs) {
 		return attemptIDs[a.idx]
 	}
-	return "a" + strconv.Itoa(a.idx+1)
+	return "a" + strconv.Itoa(int(a.idx)+1)
 }
 
 // errAnswerTooLarge ends an attempt whose answer passed limits.max_answer_bytes.
@@ -76,7 +96,7 @@ var errAnswerTooLarge = errors.New("answer too large")
 func (a *attempt) run() {
 	s := a.s
 	defer func() {
-		s.box.put(int32(a.idx))
+		s.box.put(a.idx)
 		s.unreported.Done()
 	}()
 	if !s.e.slots.TryAcquire(1) {
@@ -107,18 +127,19 @@ func (a *attempt) run() {
 //go:noinline
 func (a *attempt) call() error {
 	s := a.s
-	req := *a.req
-	req.Model = a.m.cfg.Model
-	if req.MaxTokens == 0 {
-		req.MaxTokens = a.m.cfg.MaxTokens
-	}
 	maxAnswer := s.e.cfg.Limits.MaxAnswerBytes
-	stream, err := a.m.client.Stream(&a.ctx, req)
+	stream, err := a.open()
 	if err == nil {
 		for stream.Next() {
 			c := stream.Chunk()
 			if c.Usage != nil {
-				a.usage = *c.Usage
+				a.usage = tokensOf(c.Usage)
+			}
+			if c.Finish != providers.FinishNone {
+				a.ended = c.Finish
+			}
+			if c.Reasoning != "" {
+				a.reasoning(c.Reasoning)
 			}
 			if c.Text == "" {
 				continue
@@ -145,9 +166,60 @@ func (a *attempt) call() error {
 		stream.Close()
 	}
 	if err == nil && a.text.Len() == 0 {
-		err = providers.Errorf(providers.KindInvalid, "empty answer")
+		err = a.emptyAnswer()
 	}
 	return err
+}
+
+// open starts the provider's stream. Apart from call so that the request
+// it builds is not on call's frame while the answer streams: the chunk
+// (answer, reasoning, usage, finish) took that room.
+//
+//go:noinline
+func (a *attempt) open() (providers.Stream, error) {
+	req := *a.req
+	req.Model = a.m.cfg.Model
+	if req.MaxTokens == 0 {
+		req.MaxTokens = a.m.cfg.MaxTokens
+	}
+	return a.m.client.Stream(&a.ctx, req)
+}
+
+// reasoning streams reasoning text: first_reasoning and reasoning_delta
+// events apart from the answer's, never kept as the answer. It counts as
+// life for the stall timer.
+//
+//go:noinline
+func (a *attempt) reasoning(text string) {
+	s := a.s
+	now := s.since()
+	if !a.gotReasoning {
+		a.gotReasoning = true
+		a.firstReason = now
+		s.emitFirstReasoning(a, now, text)
+		s.e.watch.streaming(a, now)
+		return
+	}
+	a.lastChunk.Store(int64(now))
+	s.emitAttempt(ReasoningDelta, a, now, text)
+}
+
+// emptyAnswer is the error of a stream that ended well without answer
+// text: it says when the tokens all went to reasoning.
+//
+//go:noinline
+func (a *attempt) emptyAnswer() error {
+	switch {
+	case (a.gotReasoning || a.usage.reasoning > 0) && a.truncated():
+		return providers.Errorf(providers.KindInvalid, "empty answer: the token limit was spent on reasoning")
+	case a.gotReasoning || a.usage.reasoning > 0:
+		return providers.Errorf(providers.KindInvalid, "empty answer: the model only reasoned")
+	case a.ended == providers.FinishContentFilter:
+		return providers.Errorf(providers.KindInvalid, "empty answer: refused or filtered")
+	case a.ended == providers.FinishToolCalls:
+		return providers.Errorf(providers.KindInvalid, "empty answer: the model asked for a tool")
+	}
+	return providers.Errorf(providers.KindInvalid, "empty answer")
 }
 
 // finish classifies how the attempt ended, emits its final event, and
@@ -172,10 +244,10 @@ func (a *attempt) finish(err error) {
 		case errors.As(cause, &cc):
 			a.status, a.reason = AttemptCancelledStatus, cc.reason
 			out = outcomeExcluded
-			// A call that was streaming when another answer made it moot
-			// is evidence of health: a model that usually loses races
+			// A call that was streaming (answer or reasoning) when another
+			// answer made it moot is evidence of health: a model that usually loses races
 			// must not be judged on its failures alone.
-			if a.gotFirst && cc != causeBudget {
+			if (a.gotFirst || a.gotReasoning) && cc != causeBudget {
 				out = outcomeHealthy
 			}
 		case cause == errModelTimeout:
@@ -245,16 +317,16 @@ func (t *answerText) Len() int { return len(t.one) + t.b.Len() }
 // emitEnd queues the attempt's final event, built in place.
 func (a *attempt) emitEnd() {
 	s := a.s
-	e, _ := s.q.open(AttemptDone, a.idx)
+	e, _ := s.q.open(AttemptDone, int(a.idx))
 	e.Session, e.T, e.Model, e.Role, e.Attempt, e.Stage = s.id, a.endedAt, a.m.cfg.ID, a.role, a.id(), a.stage
-	e.InputTokens, e.OutputTokens, e.Cost = a.usage.InputTokens, a.usage.OutputTokens, a.cost
+	e.InputTokens, e.OutputTokens, e.Cost = int(a.usage.in), int(a.usage.out), a.cost
 	switch a.status {
 	case AttemptDoneStatus:
-		e.Type, e.Text = AttemptDone, a.text.String()
+		e.Type, e.Text, e.Finish = AttemptDone, a.text.String(), a.finishReason()
 	case AttemptCancelledStatus:
 		e.Type, e.Reason = AttemptCancelled, a.reason
 	default:
-		e.Type, e.Kind, e.Err = AttemptFailed, a.kind, a.err
+		e.Type, e.Kind, e.Err, e.Finish = AttemptFailed, a.kind, a.err, a.ended
 	}
 	s.q.commit()
 }
@@ -265,17 +337,32 @@ func (a *attempt) emitEnd() {
 func (a *attempt) fillUsage() {
 	// A call that streamed nothing and reported no usage (refused,
 	// rate limited, unreachable) cost nothing.
-	if !a.started || (a.text.Len() == 0 && a.usage == (providers.Usage{})) {
+	if !a.started || (a.text.Len() == 0 && a.usage == (tokens{})) {
 		return
 	}
-	if a.usage.InputTokens == 0 {
-		a.usage.InputTokens = (requestLen(a.req) + 3) / 4
+	if a.usage.in == 0 {
+		a.usage.in = clamp32((requestLen(a.req) + 3) / 4)
 	}
-	if a.usage.OutputTokens == 0 && a.text.Len() > 0 {
-		a.usage.OutputTokens = (a.text.Len() + 3) / 4
+	if a.usage.out == 0 && a.text.Len() > 0 {
+		a.usage.out = clamp32((a.text.Len() + 3) / 4)
 	}
-	a.cost = roundUSD((float64(a.usage.InputTokens)*a.m.cfg.InputPerMTok +
-		float64(a.usage.OutputTokens)*a.m.cfg.OutputPerMTok) / 1e6)
+	cfg := &a.m.cfg
+	cachedPrice := cfg.InputPerMTok
+	if cfg.CachedInputPerMTok != nil {
+		cachedPrice = *cfg.CachedInputPerMTok
+	}
+	cached := min(a.usage.cached, a.usage.in)
+	a.cost = roundUSD((float64(a.usage.in-cached)*cfg.InputPerMTok + float64(cached)*cachedPrice +
+		float64(a.usage.out)*cfg.OutputPerMTok) / 1e6)
+}
+
+// finishReason is the attempt's finish as reported: the vendor's, or
+// unknown for an answer whose vendor said nothing.
+func (a *attempt) finishReason() providers.Finish {
+	if a.ended == providers.FinishNone && (a.status == AttemptDoneStatus || a.status == AttemptWon) {
+		return providers.FinishUnknown
+	}
+	return a.ended
 }
 
 // roundUSD rounds an amount to a billionth of a dollar, finer than any

@@ -142,7 +142,7 @@ func (s *session) admit(a *attempt) bool {
 	if ms.reserve == nil {
 		ms.reserve = map[int]float64{}
 	}
-	ms.reserve[a.idx] = w
+	ms.reserve[int(a.idx)] = w
 	ms.reserved += w
 	return true
 }
@@ -151,16 +151,16 @@ func (s *session) admit(a *attempt) bool {
 // made after all).
 func (s *session) release(a *attempt) {
 	if ms := s.multi; ms != nil && ms.reserve != nil {
-		ms.reserved -= ms.reserve[a.idx]
-		delete(ms.reserve, a.idx)
+		ms.reserved -= ms.reserve[int(a.idx)]
+		delete(ms.reserve, int(a.idx))
 	}
 }
 
 // settle moves an ended attempt's reservation to what it really cost.
 func (s *session) settle(a *attempt) {
 	if ms := s.multi; ms != nil && ms.reserve != nil {
-		ms.reserved -= ms.reserve[a.idx]
-		delete(ms.reserve, a.idx)
+		ms.reserved -= ms.reserve[int(a.idx)]
+		delete(ms.reserve, int(a.idx))
 		ms.spent += a.cost
 	}
 }

@@ -85,7 +85,7 @@ func (s *session) castVote(a *attempt) {
 		s.votes[v]++
 		a.vote = v
 	}
-	s.emitWith(a.idx, VoteCast, func(e *Event) {
+	s.emitWith(int(a.idx), VoteCast, func(e *Event) {
 		e.Model, e.Text, e.Vote, e.Err, e.Attempt, e.Role = a.m.cfg.ID, text, v, errString(err), a.id(), a.role
 	})
 }
@@ -141,7 +141,7 @@ func (s *session) breakTie(top int) {
 			return
 		}
 		v, err := ParseVote(a.text.String(), c.Categories)
-		s.emitWith(a.idx, VoteCast, func(e *Event) {
+		s.emitWith(int(a.idx), VoteCast, func(e *Event) {
 			e.Model, e.Text, e.Vote, e.Err, e.Attempt, e.Role = m.cfg.ID, a.text.String(), v, errString(err), a.id(), a.role
 		})
 		if err != nil {

@@ -156,7 +156,7 @@ func (s *session) councilReview(cc config.CouncilConfig, answers []*attempt) []*
 			ranked, raw, ok := parseRanking(a.text.String(), rv)
 			if !ok {
 				missing = true
-				s.emitWith(a.idx, RankingCast, func(e *Event) {
+				s.emitWith(int(a.idx), RankingCast, func(e *Event) {
 					e.Model, e.Attempt, e.Role, e.Stage = a.m.cfg.ID, a.id(), a.role, StageReview
 					e.Detail = &Detail{Reviewer: a.id(), Invalid: true, Raw: raw}
 				})
@@ -169,7 +169,7 @@ func (s *session) councilReview(cc config.CouncilConfig, answers []*attempt) []*
 				ids[i], models[i] = x.id(), x.m.cfg.ID
 			}
 			c.rankings[a.m.cfg.ID] = models
-			s.emitWith(a.idx, RankingCast, func(e *Event) {
+			s.emitWith(int(a.idx), RankingCast, func(e *Event) {
 				e.Model, e.Attempt, e.Role, e.Stage = a.m.cfg.ID, a.id(), a.role, StageReview
 				e.Detail = &Detail{Reviewer: a.id(), Ranking: ids}
 			})

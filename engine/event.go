@@ -34,6 +34,11 @@ const (
 	RankingCast
 	RouteChosen
 	SectionChanged
+	// FirstReasoning is the first reasoning text of an attempt, beside
+	// first_token (the first answer text).
+	FirstReasoning
+	// ReasoningDelta is streamed reasoning, apart from the answer's delta.
+	ReasoningDelta
 )
 
 var eventNames = [...]string{
@@ -56,6 +61,8 @@ var eventNames = [...]string{
 	RankingCast:      "ranking_cast",
 	RouteChosen:      "route_chosen",
 	SectionChanged:   "section_changed",
+	FirstReasoning:   "first_reasoning",
+	ReasoningDelta:   "reasoning_delta",
 }
 
 // String returns the wire name ("attempt_done").
@@ -166,8 +173,12 @@ type Event struct {
 	Type EventType
 	// Stage is the attempt's stage (attempt events), or the stage that
 	// started or ended (stage_started, stage_done).
-	Stage   Stage
-	Kind    providers.Kind // attempt_failed
+	Stage Stage
+	Kind  providers.Kind // attempt_failed
+	// Finish is why the vendor ended the answer (attempt_done, and
+	// attempt_failed when the vendor said); length means truncated.
+	// A byte in the padding after Kind: it widens no event.
+	Finish  providers.Finish
 	Session string
 	Seq     int
 	T       time.Duration // since the session started
@@ -178,7 +189,8 @@ type Event struct {
 	// in one session (a hedge backup, a reviewer, the chairman).
 	Attempt string
 
-	// Text is the streamed text (delta), the whole answer (attempt_done),
+	// Text is the streamed text (delta), the streamed reasoning
+	// (reasoning_delta, first_reasoning), the whole answer (attempt_done),
 	// the raw answer (vote_cast) or the decided answer (decided).
 	Text string
 	// Vote is the normalised category of a vote_cast; empty when the vote
@@ -254,6 +266,8 @@ type eventJSON struct {
 	Text         string          `json:"text,omitempty"`
 	Vote         string          `json:"vote,omitempty"`
 	Kind         string          `json:"kind,omitempty"`
+	Finish       string          `json:"finish,omitempty"`
+	Truncated    bool            `json:"truncated,omitempty"`
 	Reason       Reason          `json:"reason,omitempty"`
 	Error        string          `json:"error,omitempty"`
 	InputTokens  int             `json:"input_tokens,omitempty"`
@@ -276,6 +290,9 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	}
 	if e.Type == AttemptFailed {
 		j.Kind = e.Kind.String()
+	}
+	if e.Finish != providers.FinishNone {
+		j.Finish, j.Truncated = e.Finish.String(), e.Finish == providers.FinishLength
 	}
 	if e.Type == BreakerChanged {
 		j.From, j.To = e.From.String(), e.To.String()

@@ -24,6 +24,11 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 		Model: j.Model, Role: j.Role, Attempt: j.Attempt, Text: j.Text, Vote: j.Vote, Reason: j.Reason,
 		Err: j.Error, InputTokens: j.InputTokens, OutputTokens: j.OutputTokens, Cost: j.CostUSD,
 		Delay: fromMillis(j.DelayMS), TieBreak: j.TieBreak, Summary: j.Summary}
+	if j.Finish != "" {
+		if err := e.Finish.UnmarshalText([]byte(j.Finish)); err != nil {
+			return err
+		}
+	}
 	if j.Kind != "" {
 		k, ok := parseKind(j.Kind)
 		if !ok {
@@ -39,9 +44,10 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("breaker_changed from %q to %q: unknown state", j.From, j.To)
 		}
 	}
-	if j.Status != "" || j.ElapsedMS != 0 || j.Reviewer != "" || j.Ranking != nil || j.Invalid || j.Raw != "" || j.Route != nil {
+	if j.Status != "" || j.ElapsedMS != 0 || j.Reviewer != "" || j.Ranking != nil || j.Invalid || j.Raw != "" ||
+		j.Route != nil || j.Section != nil || j.Sections != nil {
 		e.Detail = &Detail{Status: j.Status, Elapsed: fromMillis(j.ElapsedMS), Reviewer: j.Reviewer,
-			Ranking: j.Ranking, Invalid: j.Invalid, Raw: j.Raw, Route: j.Route}
+			Ranking: j.Ranking, Invalid: j.Invalid, Raw: j.Raw, Route: j.Route, Section: j.Section, Sections: j.Sections}
 	}
 	if s := e.Summary; s != nil {
 		s.restore()

@@ -20,6 +20,10 @@ type script struct {
 	after  int           // with err: words streamed before it
 	stall  bool          // stream `after` words, then go silent
 	noUsed bool          // report no usage
+	// reasoning is streamed a word per chunk before text, as reasoning.
+	reasoning string
+	finish    providers.Finish // sent with the last chunk
+	usage     *providers.Usage // reported with the last chunk, instead of the word count
 }
 
 // fake is a scripted provider. It records what it saw.
@@ -73,7 +77,16 @@ func (f *fake) Stream(ctx context.Context, req providers.Request) (providers.Str
 			break
 		}
 	}
-	return &fakeStream{f: f, ctx: ctx, sc: sc, words: strings.SplitAfter(sc.text, " ")}, nil
+	var words []string
+	nreason := 0
+	if sc.reasoning != "" {
+		words = strings.SplitAfter(sc.reasoning, " ")
+		nreason = len(words)
+	}
+	if sc.text != "" || nreason == 0 {
+		words = append(words, strings.SplitAfter(sc.text, " ")...)
+	}
+	return &fakeStream{f: f, ctx: ctx, sc: sc, words: words, nreason: nreason}, nil
 }
 
 func (f *fake) Calls() int {
@@ -83,14 +96,16 @@ func (f *fake) Calls() int {
 }
 
 type fakeStream struct {
-	f      *fake
-	ctx    context.Context
-	sc     script
-	words  []string
-	i      int
-	chunk  providers.Chunk
-	err    error
-	closed bool
+	f     *fake
+	ctx   context.Context
+	sc    script
+	words []string
+	// nreason is how many of words are reasoning.
+	nreason int
+	i       int
+	chunk   providers.Chunk
+	err     error
+	closed  bool
 }
 
 func (s *fakeStream) wait(d time.Duration) bool {
@@ -145,10 +160,20 @@ func (s *fakeStream) Next() bool {
 	if !s.wait(d) {
 		return false
 	}
-	s.chunk = providers.Chunk{Text: s.words[s.i]}
+	if s.i < s.nreason {
+		s.chunk = providers.Chunk{Reasoning: s.words[s.i]}
+	} else {
+		s.chunk = providers.Chunk{Text: s.words[s.i]}
+	}
 	s.i++
 	if !s.sc.noUsed {
 		s.chunk.Usage = &providers.Usage{InputTokens: 10, OutputTokens: s.i}
+	}
+	if s.i == len(s.words) {
+		s.chunk.Finish = s.sc.finish
+		if s.sc.usage != nil {
+			s.chunk.Usage = s.sc.usage
+		}
 	}
 	return true
 }

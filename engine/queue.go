@@ -99,8 +99,10 @@ func (q *eventQueue) another(t EventType, attempt int) (ev *Event, merged bool) 
 		q.lastDelta = append(q.lastDelta, -1) // a session may launch any number of attempts
 	}
 	track := attempt >= 0
-	if t == Delta && track {
-		if i := q.lastDelta[attempt]; i >= 0 {
+	if (t == Delta || t == ReasoningDelta) && track {
+		// An answer delta merges only into an answer delta, reasoning
+		// into reasoning; the other kind ends the merging, in order.
+		if i := q.lastDelta[attempt]; i >= 0 && q.buf[i].Type == t {
 			return &q.buf[i], true
 		}
 		q.lastDelta[attempt] = len(q.buf)

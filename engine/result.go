@@ -1,5 +1,7 @@
 package engine
 
+import "github.com/council-dev/council/providers"
+
 // summaryBuf is a summary and room for its models' lines: one allocation
 // for a session of up to inlineAttempts attempts.
 type summaryBuf struct {
@@ -93,7 +95,14 @@ func (s *session) modelResults(models []ModelResult) []ModelResult {
 		r.Attempt, r.Stage = a.id(), a.stage
 		r.ID, r.Provider, r.Role, r.Status = a.m.cfg.ID, a.m.cfg.Provider, a.role, a.status
 		r.Reason, r.Error, r.Vote, r.Text = string(a.reason), a.err, a.vote, a.text.String()
-		r.InputTokens, r.OutputTokens, r.CostUSD = a.usage.InputTokens, a.usage.OutputTokens, a.cost
+		r.InputTokens, r.OutputTokens, r.CostUSD = int(a.usage.in), int(a.usage.out), a.cost
+		r.CachedInputTokens, r.ReasoningTokens = int(a.usage.cached), int(a.usage.reasoning)
+		if f := a.finishReason(); f != providers.FinishNone {
+			r.Finish, r.Truncated = f, f == providers.FinishLength
+		}
+		if a.gotReasoning {
+			r.FirstReasoningMS = Millis(a.firstReason)
+		}
 		if a.started {
 			r.StartedMS = Millis(a.startedAt)
 			r.ElapsedMS = Millis(a.endedAt - a.startedAt)

@@ -169,7 +169,7 @@ func (s *session) classify(rc config.RouterConfig) (Route, bool) {
 	}
 	text := a.text.String()
 	v, err := ParseVote(text, names)
-	s.emitWith(a.idx, VoteCast, func(e *Event) {
+	s.emitWith(int(a.idx), VoteCast, func(e *Event) {
 		e.Model, e.Text, e.Vote, e.Err, e.Attempt, e.Role, e.Stage = m.cfg.ID, text, v, errString(err), a.id(), a.role, StageClassify
 	})
 	if err != nil {

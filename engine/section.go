@@ -369,7 +369,7 @@ func (s *session) sectionVerdict(a *attempt, cats []string) string {
 		v = ""
 	}
 	a.vote = v
-	s.emitWith(a.idx, VoteCast, func(e *Event) {
+	s.emitWith(int(a.idx), VoteCast, func(e *Event) {
 		e.Model, e.Text, e.Vote, e.Err, e.Attempt, e.Role, e.Stage = a.m.cfg.ID, clip(tail, 200), v, errString(err), a.id(), a.role, StageSections
 	})
 	return v

@@ -263,17 +263,27 @@ func (s *session) emitAt(now time.Duration, attempt int, t EventType, fill func(
 // other field than text, built in place in the queue. The caller passes
 // the time it has already read.
 func (s *session) emitAttempt(t EventType, a *attempt, now time.Duration, text string) {
-	e, merged := s.q.open(t, a.idx)
+	e, merged := s.q.open(t, int(a.idx))
 	s.fillAttempt(e, merged, t, a, now, text)
 	s.q.commit()
 }
 
 // emitFirst queues first_token and the first delta, under one lock.
 func (s *session) emitFirst(a *attempt, now time.Duration, text string) {
-	e, merged := s.q.open(FirstToken, a.idx)
+	e, merged := s.q.open(FirstToken, int(a.idx))
 	s.fillAttempt(e, merged, FirstToken, a, now, "")
-	e, merged = s.q.another(Delta, a.idx)
+	e, merged = s.q.another(Delta, int(a.idx))
 	s.fillAttempt(e, merged, Delta, a, now, text)
+	s.q.commit()
+}
+
+// emitFirstReasoning queues first_reasoning and the first
+// reasoning_delta, under one lock.
+func (s *session) emitFirstReasoning(a *attempt, now time.Duration, text string) {
+	e, merged := s.q.open(FirstReasoning, int(a.idx))
+	s.fillAttempt(e, merged, FirstReasoning, a, now, "")
+	e, merged = s.q.another(ReasoningDelta, int(a.idx))
+	s.fillAttempt(e, merged, ReasoningDelta, a, now, text)
 	s.q.commit()
 }
 
@@ -391,6 +401,6 @@ func userRequest(k providers.RequestKind, system, content string) *providers.Req
 
 func (s *session) breakerEvents(a *attempt, changes []breakerChange) {
 	for _, c := range changes {
-		s.emitWith(a.idx, BreakerChanged, func(e *Event) { e.Model, e.From, e.To = a.m.cfg.ID, c.from, c.to })
+		s.emitWith(int(a.idx), BreakerChanged, func(e *Event) { e.Model, e.From, e.To = a.m.cfg.ID, c.from, c.to })
 	}
 }

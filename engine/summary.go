@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/council-dev/council/engine/config"
+	"github.com/council-dev/council/providers"
 )
 
 // Status is how a session ended.
@@ -38,6 +39,7 @@ const (
 	DegradedBudget           = "budget"            // a stage ran out of time
 	DegradedSectionMissing   = "section_missing"   // section: a section has no result, even after its failover
 	DegradedFewVerdicts      = "few_verdicts"      // section: a voted run failed or gave no valid verdict
+	DegradedTruncated        = "truncated"         // the answer was cut by its token limit
 )
 
 // StageResult is one stage of a multi-stage session.
@@ -113,21 +115,36 @@ type Summary struct {
 
 // ModelResult is one attempt's line in a [Summary].
 type ModelResult struct {
-	Attempt      string        `json:"attempt"`
-	Stage        Stage         `json:"stage"`
-	ID           string        `json:"id"`
-	Provider     string        `json:"provider"`
-	Role         Role          `json:"role"`
-	Status       AttemptStatus `json:"status"`
-	Reason       string        `json:"reason,omitempty"`
-	Error        string        `json:"error,omitempty"`
-	StartedMS    float64       `json:"started_ms"`
-	FirstTokenMS float64       `json:"first_token_ms,omitempty"`
-	ElapsedMS    float64       `json:"elapsed_ms"`
-	InputTokens  int           `json:"input_tokens"`
-	OutputTokens int           `json:"output_tokens"`
-	CostUSD      float64       `json:"cost_usd"`
-	Vote         string        `json:"vote,omitempty"`
+	Attempt string `json:"attempt"`
+	Stage   Stage  `json:"stage"`
+	// Finish is why the vendor ended the answer (stop, length,
+	// content_filter, tool_calls, unknown); empty for an attempt that
+	// ended before it could say. Truncated is true exactly when Finish is
+	// length. Bytes beside Stage, in its padding: a session's summary
+	// holds eight of these lines.
+	Finish    providers.Finish `json:"finish,omitempty"`
+	Truncated bool             `json:"truncated"`
+	ID        string           `json:"id"`
+	Provider  string           `json:"provider"`
+	Role      Role             `json:"role"`
+	Status    AttemptStatus    `json:"status"`
+	Reason    string           `json:"reason,omitempty"`
+	Error     string           `json:"error,omitempty"`
+	StartedMS float64          `json:"started_ms"`
+	// FirstTokenMS is when the first answer text came; FirstReasoningMS
+	// when the first reasoning text came (both since the session started).
+	FirstTokenMS     float64 `json:"first_token_ms,omitempty"`
+	FirstReasoningMS float64 `json:"first_reasoning_ms,omitempty"`
+	ElapsedMS        float64 `json:"elapsed_ms"`
+	// InputTokens counts every input token, CachedInputTokens the part of
+	// them read from the vendor's cache; OutputTokens is what the vendor
+	// bills as output, ReasoningTokens the part of it spent reasoning.
+	InputTokens       int     `json:"input_tokens"`
+	CachedInputTokens int     `json:"cached_input_tokens,omitempty"`
+	OutputTokens      int     `json:"output_tokens"`
+	ReasoningTokens   int     `json:"reasoning_tokens,omitempty"`
+	CostUSD           float64 `json:"cost_usd"`
+	Vote              string  `json:"vote,omitempty"`
 	// Note says what was changed in how the model was asked (a setting it
 	// does not take, dropped).
 	Note string `json:"note,omitempty"`

@@ -116,7 +116,7 @@ func (s *session) launch(m *model, role Role, stage Stage, req *providers.Reques
 		if ms.notes == nil {
 			ms.notes = map[int]string{}
 		}
-		ms.notes[a.idx] = note
+		ms.notes[int(a.idx)] = note
 	}
 	if !s.admit(a) {
 		s.skipped(a, ReasonBudgetCost)
@@ -144,7 +144,7 @@ func (s *session) newAttempt(m *model, role Role, stage Stage, req *providers.Re
 	} else {
 		a = new(attempt)
 	}
-	a.s, a.idx, a.m, a.role, a.stage, a.req = s, len(s.attempts), m, role, stage, req
+	a.s, a.idx, a.m, a.role, a.stage, a.req = s, int32(len(s.attempts)), m, role, stage, req
 	a.ctx.caller = &s.caller
 	s.cmu.Lock()
 	s.attempts = append(s.attempts, a)
@@ -166,7 +166,7 @@ func (s *session) skipped(a *attempt, reason Reason) {
 	if reason == ReasonBreakerOpen || reason == ReasonRetryAfter {
 		a.m.stats.addOutcome(OutcomeSkipped)
 	}
-	s.emitWith(a.idx, AttemptSkipped, func(e *Event) {
+	s.emitWith(int(a.idx), AttemptSkipped, func(e *Event) {
 		e.Model, e.Role, e.Reason, e.Attempt, e.Stage = a.m.cfg.ID, a.role, reason, a.id(), a.stage
 	})
 	switch {
@@ -234,6 +234,9 @@ func (s *session) win(a *attempt) {
 	a.status = AttemptWon
 	s.winner = a
 	s.answer = a.text.String()
+	if a.truncated() {
+		s.degrade(DegradedTruncated)
+	}
 	s.emitWith(-1, Decided, func(e *Event) { e.Model, e.Text, e.Attempt = a.m.cfg.ID, s.answer, a.id() })
 }
 

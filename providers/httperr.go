@@ -3,7 +3,6 @@ package providers
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"regexp"
@@ -15,8 +14,10 @@ import (
 // RetryAfter reads how long a server asks a client to wait:
 // retry-after-ms (OpenAI and Anthropic, milliseconds), else Retry-After
 // (seconds or an HTTP date), else the reset time of whichever
-// x-ratelimit budget is exhausted. Zero when the server says nothing
-// usable.
+// x-ratelimit budget is exhausted (x-ratelimit-reset-requests/-tokens,
+// durations; Anthropic's anthropic-ratelimit-*-reset, RFC 3339 times),
+// else X-Ratelimit-Reset (OpenRouter: epoch milliseconds).
+// Zero when the server says nothing usable.
 func RetryAfter(h http.Header, now time.Time) time.Duration {
 	if h == nil {
 		return 0
@@ -49,7 +50,61 @@ func RetryAfter(h http.Header, now time.Time) time.Duration {
 			d = r
 		}
 	}
-	return d
+	// Anthropic: an exhausted budget's reset as an RFC 3339 time.
+	for _, budget := range []string{"requests", "tokens", "input-tokens", "output-tokens"} {
+		if strings.TrimSpace(h.Get("Anthropic-Ratelimit-"+budget+"-Remaining")) != "0" {
+			continue
+		}
+		if at, err := time.Parse(time.RFC3339, strings.TrimSpace(h.Get("Anthropic-Ratelimit-"+budget+"-Reset"))); err == nil {
+			ref := now
+			if t, err := http.ParseTime(h.Get("Date")); err == nil {
+				ref = t
+			}
+			if r := at.Sub(ref); r > d {
+				d = r
+			}
+		}
+	}
+	if d > 0 {
+		return d
+	}
+	// An epoch is the server's clock: measured from the response's Date
+	// where it has one, a skewed local clock does not matter.
+	if t, err := http.ParseTime(h.Get("Date")); err == nil {
+		now = t
+	}
+	return resetAt(h.Get("X-Ratelimit-Reset"), now)
+}
+
+// resetAt reads X-Ratelimit-Reset: OpenRouter sends the moment the limit
+// resets in epoch milliseconds; others send epoch seconds, or a duration
+// ("1m30s", "12s"). Zero for a moment past or nothing usable.
+func resetAt(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.ParseFloat(v, 64); err == nil {
+		var at time.Time
+		switch {
+		case n >= 1e12: // epoch milliseconds
+			at = time.UnixMilli(int64(n))
+		case n >= 1e9: // epoch seconds
+			at = time.Unix(int64(n), 0)
+		case n > 0: // seconds from now
+			return time.Duration(n * float64(time.Second))
+		default:
+			return 0
+		}
+		if d := at.Sub(now); d > 0 && d < 24*time.Hour {
+			return d
+		}
+		return 0
+	}
+	if d, err := time.ParseDuration(v); err == nil && d > 0 {
+		return d
+	}
+	return 0
 }
 
 // ContextError is what a stream reports once its caller's context is done:
@@ -109,24 +164,6 @@ type redactedErr struct {
 
 func (r redactedErr) Error() string { return r.msg }
 func (r redactedErr) Unwrap() error { return r.err }
-
-// SetAPIMessage sets e.Message for an error the API answered with status
-// (e.Kind already set): the API's own message msg, naming the variable the
-// key came from for an auth failure and the model for a 404, and marking a
-// rate limit. What is particular to an API (overload, retry hints) is the
-// caller's to set.
-func (e *Error) SetAPIMessage(status int, msg, keyEnv, model string) {
-	switch {
-	case e.Kind == KindAuth:
-		e.Message = fmt.Sprintf("%s: set %s to a valid key", msg, keyEnv)
-	case status == http.StatusNotFound:
-		e.Message = fmt.Sprintf("model %q not found", model)
-	case e.Kind == KindRateLimited:
-		e.Message = "rate limited: " + msg
-	default:
-		e.Message = msg
-	}
-}
 
 // SetTransport classifies a failure that is not the API's own answer: a
 // timeout, a malformed stream (as the caller judges it), or else a failed

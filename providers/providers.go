@@ -9,6 +9,8 @@ package providers
 
 import (
 	"context"
+	"fmt"
+	"strings"
 )
 
 // Provider starts one streamed completion.
@@ -117,14 +119,87 @@ func (r Request) Prompt() string {
 
 // Usage is token usage as the vendor reported it.
 type Usage struct {
-	InputTokens  int
+	// InputTokens is every input token, cached ones included.
+	InputTokens int
+	// OutputTokens is what the vendor bills as output: the answer and the
+	// reasoning.
 	OutputTokens int
+	// CachedInputTokens is the part of InputTokens read from the vendor's
+	// prompt cache (billed at cached_input_per_mtok).
+	CachedInputTokens int
+	// ReasoningTokens is the part of OutputTokens spent reasoning.
+	ReasoningTokens int
 }
 
-// Chunk is one piece of a stream: some text, usage, or both.
+// Finish says why a completion ended, as its vendor reported it.
+type Finish uint8
+
+// The finish reasons. FinishNone is a chunk that carries none.
+const (
+	FinishNone          Finish = iota
+	FinishStop                 // the model ended its answer (stop, end_turn, STOP)
+	FinishLength               // a token limit cut the answer (length, max_tokens, MAX_TOKENS)
+	FinishContentFilter        // a safety filter or a refusal ended it (content_filter, SAFETY, refusal)
+	FinishToolCalls            // the model asked for a tool (tool_calls, tool_use)
+	FinishUnknown              // a reason this program does not know
+)
+
+var finishNames = [...]string{FinishNone: "", FinishStop: "stop", FinishLength: "length",
+	FinishContentFilter: "content_filter", FinishToolCalls: "tool_calls", FinishUnknown: "unknown"}
+
+// String returns the wire name ("length"; "" for none).
+func (f Finish) String() string {
+	if int(f) < len(finishNames) {
+		return finishNames[f]
+	}
+	return "unknown"
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (f Finish) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler: the inverse of
+// MarshalText (a recorded session read back).
+func (f *Finish) UnmarshalText(b []byte) error {
+	for i, n := range finishNames {
+		if n == string(b) {
+			*f = Finish(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown finish reason %q", b)
+}
+
+// FinishOf maps a vendor's finish or stop reason, in any case, to a
+// [Finish]: "" is none, an unknown reason is [FinishUnknown].
+func FinishOf(reason string) Finish {
+	switch strings.ToLower(strings.TrimSpace(reason)) {
+	case "":
+		return FinishNone
+	case "stop", "end_turn", "stop_sequence", "eos":
+		return FinishStop
+	case "length", "max_tokens", "model_length", "max_output_tokens":
+		return FinishLength
+	case "content_filter", "safety", "refusal", "recitation", "blocklist",
+		"prohibited_content", "spii", "image_safety", "language":
+		return FinishContentFilter
+	case "tool_calls", "function_call", "tool_use", "malformed_function_call", "unexpected_tool_call":
+		return FinishToolCalls
+	}
+	return FinishUnknown
+}
+
+// Chunk is one piece of a stream: some answer text, some reasoning, usage,
+// a finish reason, or several of them.
 type Chunk struct {
+	// Text is answer text.
 	Text string
+	// Reasoning is the model's reasoning (thinking) text, never part of
+	// the answer.
+	Reasoning string
 	// Usage is non-nil when the vendor reported usage in this chunk. Later
 	// reports replace earlier ones (they are cumulative).
 	Usage *Usage
+	// Finish is why the completion ended, in the chunk that says so.
+	Finish Finish
 }

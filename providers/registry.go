@@ -51,6 +51,10 @@ type Settings struct {
 	// Limits bound what a provider reads; a zero field means the vendor's
 	// default.
 	Limits Limits
+	// Gateway is the headers and query parameters added to every request
+	// (the config's headers and query, "${VAR}" values resolved); what
+	// the SDK sets wins over it.
+	Gateway Gateway
 
 	// Model is the model id, for a simulated kind.
 	Model string

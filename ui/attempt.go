@@ -48,8 +48,12 @@ type attempt struct {
 	hasQueued, hasStart       bool
 	hasFirst                  bool
 
-	text       strings.Builder
-	textRunes  int
+	text      strings.Builder
+	textRunes int
+	// reasoning is the streamed reasoning, shown dimmed apart from the
+	// answer; finish is why the vendor ended the answer (length: cut).
+	reasoning  strings.Builder
+	finish     providers.Finish
 	inTok      int
 	outTok     int
 	cost       float64
@@ -73,6 +77,11 @@ func (a *attempt) apply(ev engine.Event) {
 		a.phase, a.start, a.hasStart, a.role = phaseConnecting, ev.T, true, orRole(ev.Role, a.role)
 	case engine.FirstToken:
 		a.phase, a.first, a.hasFirst = phaseStreaming, ev.T, true
+	case engine.FirstReasoning, engine.ReasoningDelta:
+		if a.phase == phaseConnecting {
+			a.phase = phaseStreaming
+		}
+		a.reasoning.WriteString(sanitize(ev.Text))
 	case engine.Delta:
 		if !a.hasFirst {
 			a.first, a.hasFirst = ev.T, true
@@ -84,7 +93,7 @@ func (a *attempt) apply(ev engine.Event) {
 		a.text.WriteString(t)
 		a.textRunes += utf8.RuneCountInString(t)
 	case engine.AttemptDone:
-		a.phase, a.end = phaseDone, ev.T
+		a.phase, a.end, a.finish = phaseDone, ev.T, ev.Finish
 		if a.won {
 			a.phase = phaseWon
 		}
@@ -96,7 +105,7 @@ func (a *attempt) apply(ev engine.Event) {
 		}
 		a.tokens(ev)
 	case engine.AttemptFailed:
-		a.phase, a.end, a.kind, a.err = phaseFailed, ev.T, ev.Kind, ev.Err
+		a.phase, a.end, a.kind, a.err, a.finish = phaseFailed, ev.T, ev.Kind, ev.Err, ev.Finish
 		a.tokens(ev)
 	case engine.AttemptCancelled:
 		a.phase, a.end, a.reason = phaseCancelled, ev.T, ev.Reason
@@ -159,11 +168,14 @@ func (a *attempt) statusLine(c *Context) string {
 	case phaseConnecting:
 		return s.Running.Render(spin(c) + " connecting")
 	case phaseStreaming:
+		if !a.hasFirst && a.reasoning.Len() > 0 {
+			return s.Running.Render(spin(c) + " thinking")
+		}
 		return s.Running.Render(spin(c) + " streaming")
 	case phaseWon:
-		return s.Won.Render("★ won")
+		return s.Won.Render("★ won") + a.truncMark(c)
 	case phaseDone:
-		return s.Ok.Render("✓ done")
+		return s.Ok.Render("✓ done") + a.truncMark(c)
 	case phaseCancelled:
 		return s.Cancelled.Render("■ cancelled") + s.Subtle.Render(" · "+reasonText(a.reason))
 	case phaseFailed:
@@ -175,6 +187,14 @@ func (a *attempt) statusLine(c *Context) string {
 		return s.Skipped.Render("⊘ skipped") + s.Subtle.Render(" · "+reasonText(a.reason))
 	}
 	return ""
+}
+
+// truncMark marks an answer cut by its token limit (finish length).
+func (a *attempt) truncMark(c *Context) string {
+	if a.finish != providers.FinishLength {
+		return ""
+	}
+	return c.S.Error.Render(" ✂ truncated")
 }
 
 // voteText is " · vote billing" or " · invalid vote" for a voter.

@@ -43,6 +43,9 @@ type Context struct {
 	// is each attempt's model.
 	Labels       map[string]string
 	AttemptModel map[string]string
+
+	// FoldReasoning folds every pane's reasoning to one line (R).
+	FoldReasoning bool
 }
 
 // answerLabel is the label of the n-th stage-1 answer: A..Z, then A1...

@@ -178,6 +178,16 @@ func (m *Model) panesKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.rebuildPanes()
 			m.setStatus(fmt.Sprintf("tier: %s (%d models, %s per model)%s", m.tier, len(m.cfg.Tiers[m.tier].Models), fmtDur(m.timeout()), m.nextNote()), false)
 		}
+	case key.Matches(msg, k.Reasoning):
+		m.ctx.FoldReasoning = !m.ctx.FoldReasoning
+		if m.ctx.FoldReasoning {
+			m.setStatus("reasoning folded: R shows it", false)
+		} else {
+			m.setStatus("reasoning shown, dimmed: R folds it", false)
+		}
+		if m.mode == modeZoom {
+			m.refreshZoom(false)
+		}
 	case key.Matches(msg, k.Auto):
 		m.auto = !m.auto
 		m.autoGen++

@@ -17,7 +17,7 @@ type KeyMap struct {
 	// Session.
 	Rerun, Cancel, Strategy, Tier, Auto, Prompt key.Binding
 	// Panes.
-	Next, Prev, Left, Down, Up, Right, Zoom, Toggle key.Binding
+	Next, Prev, Left, Down, Up, Right, Zoom, Toggle, Reasoning key.Binding
 	// Zoomed pane.
 	ScrollUp, ScrollDown, PageUp, PageDown, Top, Bottom, Unzoom key.Binding
 	// Chaos on the focused model.
@@ -55,6 +55,8 @@ func DefaultKeyMap() KeyMap {
 		Right:  b([]string{"l", "right"}, "→/l", "right"),
 		Zoom:   b([]string{"enter", "z"}, "enter", "zoom"),
 		Toggle: b([]string{"space"}, "space", "model in/out"),
+		// R: r is taken by run again.
+		Reasoning: b([]string{"R"}, "R", "reasoning shown/folded"),
 
 		ScrollUp:   b([]string{"k", "up"}, "↑/k", "scroll up"),
 		ScrollDown: b([]string{"j", "down"}, "↓/j", "scroll down"),
@@ -125,6 +127,7 @@ func (k KeyMap) enabled(s keyState) KeyMap {
 	set(s.running && s.mode != modeHelp, &k.Cancel)
 	set(panes, &k.Strategy, &k.Tier, &k.Prompt)
 	set(panes || zoom, &k.Auto)
+	set((panes || zoom) && s.hasModels, &k.Reasoning)
 	set((panes || zoom) && s.hasModels, &k.Next, &k.Prev, &k.ForceOpen, &k.ForceClosed, &k.ForceAuto)
 	set(panes && s.hasModels, &k.Left, &k.Down, &k.Up, &k.Right, &k.Zoom, &k.Toggle)
 	set(zoom, &k.ScrollUp, &k.ScrollDown, &k.PageUp, &k.PageDown, &k.Top, &k.Bottom, &k.Unzoom)
@@ -154,7 +157,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Prompt, k.Run, k.HistoryUp, k.HistoryDown, k.Leave, k.Rerun, k.Cancel},
-		{k.Next, k.Prev, k.Left, k.Down, k.Up, k.Right, k.Zoom, k.Toggle},
+		{k.Next, k.Prev, k.Left, k.Down, k.Up, k.Right, k.Zoom, k.Toggle, k.Reasoning},
 		{k.Strategy, k.Tier, k.Auto},
 		{k.ErrorUp, k.StallUp, k.Reset, k.ForceOpen, k.ForceClosed, k.ForceAuto},
 		{k.ScrollUp, k.ScrollDown, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Unzoom},

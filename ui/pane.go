@@ -353,6 +353,13 @@ func (p *ModelPane) zoomText() string {
 	if p.a.phase == phaseFailed && p.a.err != "" {
 		b.WriteString(s.Error.Render(sanitize(p.a.err)) + "\n\n")
 	}
+	if r := p.a.reasoning.String(); r != "" {
+		if p.ctx.FoldReasoning {
+			b.WriteString(s.Muted.Render(fmt.Sprintf("▸ reasoning, %d chars · R shows it", len([]rune(r)))) + "\n\n")
+		} else {
+			b.WriteString(s.Muted.Render(r) + "\n\n")
+		}
+	}
 	switch text := p.Text(); {
 	case text != "":
 		b.WriteString(text)
@@ -453,12 +460,37 @@ func (p *ModelPane) View(width, height int) string {
 			if p.a.phase == phaseCancelled || p.a.phase == phaseFailed {
 				st = p.ctx.S.Subtle
 			}
-			for _, l := range wrapTail(p.a.text.String(), iw, rest) {
-				add(st.Render(l))
+			for _, l := range p.textTail(iw, rest, st) {
+				add(l)
 			}
 		}
 	}
 	return box(p.ctx, p.ID, p.badge(), lines, width, height, p.focused)
+}
+
+// textTail is the last n lines of the text area, w wide: the reasoning,
+// dimmed (or folded to one line, R), then the answer in style st.
+func (p *ModelPane) textTail(w, n int, st lipgloss.Style) []string {
+	s := &p.ctx.S
+	var lines []string
+	if r := p.a.reasoning.String(); r != "" {
+		if p.ctx.FoldReasoning {
+			lines = append(lines, s.Muted.Render(truncate(fmt.Sprintf("▸ reasoning, %d chars · R shows it", len([]rune(r))), w)))
+		} else {
+			for _, l := range wrapTail(r, w, n) {
+				lines = append(lines, s.Muted.Render(l))
+			}
+		}
+	}
+	if t := p.a.text.String(); t != "" {
+		for _, l := range wrapTail(t, w, n) {
+			lines = append(lines, st.Render(l))
+		}
+	}
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return lines
 }
 
 // box draws a border with a title on the left and a badge on the right of

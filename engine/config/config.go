@@ -35,6 +35,7 @@ type Config struct {
 	MaxRunCostUSD float64 `toml:"max_run_cost_usd"`
 
 	Breaker   BreakerConfig             `toml:"breaker"`
+	Race      RaceConfig                `toml:"race"`
 	Hedge     HedgeConfig               `toml:"hedge"`
 	Consensus ConsensusConfig           `toml:"consensus"`
 	Council   CouncilConfig             `toml:"council"`
@@ -188,6 +189,21 @@ type ProviderConfig struct {
 	// APIKey is a key written inline; allowed, warned about when the file
 	// is readable by others, never printed.
 	APIKey string `toml:"api_key"`
+	// Headers are sent with every request (a gateway's own headers); a
+	// value written "${VAR}" is read from the environment and treated as
+	// a secret. They never replace the key's header or the SDK's own.
+	Headers map[string]string `toml:"headers"`
+	// Query parameters are added to every request's URL (Azure's
+	// api-version); "${VAR}" values as for Headers.
+	Query map[string]string `toml:"query"`
+}
+
+// RaceConfig tunes the race strategy ([race]).
+type RaceConfig struct {
+	// AcceptTruncated lets an answer cut by the token limit (finish
+	// length) win at once; by default it wins only when no whole answer
+	// can come any more.
+	AcceptTruncated bool `toml:"accept_truncated"`
 }
 
 // ModelConfig is one model of the council.
@@ -197,7 +213,10 @@ type ModelConfig struct {
 	Model         string  `toml:"model"`
 	InputPerMTok  float64 `toml:"input_per_mtok"`
 	OutputPerMTok float64 `toml:"output_per_mtok"`
-	MaxTokens     int     `toml:"max_tokens"`
+	// CachedInputPerMTok prices input tokens read from the vendor's
+	// prompt cache; nil means the input price.
+	CachedInputPerMTok *float64 `toml:"cached_input_per_mtok"`
+	MaxTokens          int      `toml:"max_tokens"`
 	// System and Temperature are how this model is asked unless the
 	// request says otherwise.
 	System      string   `toml:"system"`

@@ -1085,6 +1085,19 @@ func (v *validator) providers() {
 				v.errAt(key("base_url"), -1, "%q is not an http(s) URL", p.BaseURL)
 			}
 		}
+		for _, h := range sortedKeys(p.Headers) {
+			switch {
+			case strings.TrimSpace(h) == "" || strings.ContainsAny(h, " :\r\n"):
+				v.errAt(key("headers"), -1, "provider %s: %q is not a header name", name, h)
+			case providers.ReservedHeader(h):
+				v.errAt(key("headers"), -1, "provider %s: header %q belongs to the key or the SDK and cannot be set here", name, h)
+			}
+		}
+		for _, q := range sortedKeys(p.Query) {
+			if strings.TrimSpace(q) == "" {
+				v.errAt(key("query"), -1, "provider %s: a query parameter needs a name", name)
+			}
+		}
 		var sources []string
 		if p.APIKey != "" {
 			sources = append(sources, "api_key")
@@ -1128,6 +1141,9 @@ func (v *validator) models() {
 		}
 		if m.OutputPerMTok < 0 {
 			v.errAt(key("output_per_mtok"), i, "model %q: a price cannot be negative", m.ID)
+		}
+		if m.CachedInputPerMTok != nil && *m.CachedInputPerMTok < 0 {
+			v.errAt(key("cached_input_per_mtok"), i, "model %q: a price cannot be negative", m.ID)
 		}
 		if m.MaxTokens < 0 {
 			v.errAt(key("max_tokens"), i, "model %q: cannot be negative", m.ID)

@@ -313,3 +313,31 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+// Every event of every strategy — reasoning, finish reasons, stages,
+// rankings, routes, sections — reads back to the line it was written as.
+func TestEveryEventReadsBackToItsLine(t *testing.T) {
+	var log bytes.Buffer
+	synctest.Test(t, func(t *testing.T) {
+		cfg, e := demo(t)
+		defer e.Close()
+		w := NewWriter(&log)
+		for _, st := range []config.Strategy{config.Race, config.Hedge, config.Consensus, config.Council, config.Auto} {
+			record(t, cfg, e, w, engine.SessionRequest{Prompt: "How do database indexes work?", Strategy: st})
+		}
+		record(t, cfg, e, w, engine.SessionRequest{Prompt: "Summarise", Strategy: "section", Document: "# A\n\nOne.\n\n# B\n\nTwo."})
+	})
+	for _, line := range bytes.Split(bytes.TrimSpace(log.Bytes()), []byte("\n")) {
+		if bytes.Contains(line, []byte(`"kind":"council.`)) {
+			continue
+		}
+		var ev engine.Event
+		if err := json.Unmarshal(line, &ev); err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		again, _ := json.Marshal(ev)
+		if !bytes.Equal(again, line) {
+			t.Errorf("an event does not read back to its line:\n%s\n%s", line, again)
+		}
+	}
+}

@@ -54,6 +54,9 @@ type Options struct {
 	// Limits bounds what is read of each response (one event, an error
 	// body); zero fields take their defaults. Pass the config's [limits].
 	Limits providers.Limits
+	// Gateway adds headers and query parameters to every request; the
+	// key's header and the SDK's own win over it.
+	Gateway providers.Gateway
 }
 
 // Client streams completions from the Messages API.
@@ -105,6 +108,7 @@ func New(o Options) (*Client, error) {
 		// Bounds every event of a stream and the body of an error
 		// response, which the SDK would otherwise read without end.
 		option.WithMiddleware(func(req *http.Request, next option.MiddlewareNext) (*http.Response, error) {
+			o.Gateway.Apply(req) // after the SDK's headers: adds only what is missing
 			res, err := next(req)
 			if err == nil {
 				limits.LimitResponse(c.name, res)
@@ -194,22 +198,37 @@ func (s *stream) Next() bool {
 		switch ev.Type {
 		case "message_start":
 			u := ev.Message.Usage
-			s.usage = providers.Usage{InputTokens: int(u.InputTokens), OutputTokens: int(u.OutputTokens)}
-			s.cur.Usage = &providers.Usage{InputTokens: s.usage.InputTokens, OutputTokens: s.usage.OutputTokens}
+			s.usage = usageOf(u.InputTokens, u.CacheReadInputTokens, u.CacheCreationInputTokens,
+				u.OutputTokens, u.OutputTokensDetails.ThinkingTokens)
+			s.cur.Usage = &providers.Usage{}
+			*s.cur.Usage = s.usage
 			return true
 		case "content_block_delta":
-			if ev.Delta.Type == "text_delta" && ev.Delta.Text != "" {
+			switch {
+			case ev.Delta.Type == "text_delta" && ev.Delta.Text != "":
 				s.cur.Text = ev.Delta.Text
+				return true
+			case ev.Delta.Type == "thinking_delta" && ev.Delta.Thinking != "":
+				s.cur.Reasoning = ev.Delta.Thinking
 				return true
 			}
 		case "message_delta":
-			// output_tokens is cumulative; input_tokens is repeated by
-			// newer API versions, absent from older ones.
-			if ev.Usage.InputTokens > 0 {
-				s.usage.InputTokens = int(ev.Usage.InputTokens)
+			// output_tokens is cumulative; input_tokens (and the cache
+			// counts) are repeated by newer API versions, absent from
+			// older ones.
+			u := ev.Usage
+			in, read, created := u.InputTokens, u.CacheReadInputTokens, u.CacheCreationInputTokens
+			if in == 0 && read == 0 && created == 0 {
+				in, read = int64(s.usage.InputTokens-s.usage.CachedInputTokens), int64(s.usage.CachedInputTokens)
 			}
-			s.usage.OutputTokens = int(ev.Usage.OutputTokens)
-			s.cur.Usage = &providers.Usage{InputTokens: s.usage.InputTokens, OutputTokens: s.usage.OutputTokens}
+			thinking := u.OutputTokensDetails.ThinkingTokens
+			if thinking == 0 {
+				thinking = int64(s.usage.ReasoningTokens)
+			}
+			s.usage = usageOf(in, read, created, u.OutputTokens, thinking)
+			s.cur.Usage = &providers.Usage{}
+			*s.cur.Usage = s.usage
+			s.cur.Finish = providers.FinishOf(string(ev.Delta.StopReason))
 			return true
 		case "message_stop":
 			s.finish(nil)
@@ -262,6 +281,18 @@ func (s *stream) Close() error {
 		s.sdk.Close()
 	}
 	return nil
+}
+
+// usageOf converts the Messages API's counts. Its input_tokens leaves out
+// the tokens read from the cache and those written to it; council counts
+// every input token, with the cache reads apart.
+func usageOf(input, cacheRead, cacheCreated, output, thinking int64) providers.Usage {
+	return providers.Usage{
+		InputTokens:       int(input + cacheRead + cacheCreated),
+		OutputTokens:      int(output),
+		CachedInputTokens: int(cacheRead),
+		ReasoningTokens:   int(min(thinking, output)),
+	}
 }
 
 // String describes the client without its key.

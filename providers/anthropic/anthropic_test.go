@@ -276,8 +276,8 @@ func TestErrorEventMidStream(t *testing.T) {
 		t.Errorf("text = %q, want the part before the error", text)
 	}
 	pe := asProviderError(t, err)
-	if pe.Kind != providers.KindHTTP || pe.Message != "overloaded" || pe.Status != 0 {
-		t.Errorf("got %v %q status %d, want http \"overloaded\" status 0", pe.Kind, pe.Message, pe.Status)
+	if pe.Kind != providers.KindHTTP || pe.Message != "overloaded mid-stream: overloaded_error" || pe.Status != 0 {
+		t.Errorf("got %v %q status %d, want http \"overloaded mid-stream: overloaded_error\" status 0", pe.Kind, pe.Message, pe.Status)
 	}
 	assertNoKey(t, err)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"time"
 
 	sdk "github.com/anthropics/anthropic-sdk-go/v2"
@@ -55,11 +54,14 @@ func (c *Client) classify(ctx context.Context, model string, err error) error {
 	return perr
 }
 
-// apiError fills perr from an error response or an error event.
+// apiError fills perr from an error response or an error event, in the
+// wording every vendor shares (see [providers.APIMessage]). An error event
+// arrives on a 200 response: its Status stays 0.
 func (c *Client) apiError(perr *providers.Error, api *sdk.Error, model string) {
 	typ := string(api.Type())
 	status := api.StatusCode
-	if status < 400 { // an error event on a 200 stream
+	inStream := status < 400
+	if inStream {
 		status = statusOfType[typ]
 		if status == 0 {
 			status = 500
@@ -67,16 +69,23 @@ func (c *Client) apiError(perr *providers.Error, api *sdk.Error, model string) {
 	} else {
 		perr.Status = status
 	}
-	msg := providers.Clean(api.Message, c.key)
-	if msg == "" {
-		msg = http.StatusText(status)
+	detail := api.Message
+	if detail == "" && !json.Valid([]byte(api.RawJSON())) {
+		detail = api.RawJSON() // a proxy's page; ErrorDetail makes it a title
 	}
 	perr.Kind = providers.KindForStatus(status)
 	if status == 529 || typ == "overloaded_error" {
-		perr.Kind, perr.Message = providers.KindHTTP, "overloaded"
-		return
+		perr.Kind, status = providers.KindHTTP, 529
 	}
-	perr.SetAPIMessage(status, msg, c.keyEnv, model)
+	hint := ""
+	if perr.Kind == providers.KindAuth {
+		hint = "set " + c.keyEnv
+	}
+	if inStream {
+		perr.Message = providers.StreamMessage(perr.Kind, status, typ, detail, hint, c.key)
+	} else {
+		perr.Message = providers.APIMessage(perr.Kind, status, detail, hint, model, c.key)
+	}
 	if perr.Kind == providers.KindRateLimited && api.Response != nil {
 		perr.RetryAfter = providers.RetryAfter(api.Response.Header, time.Now())
 	}

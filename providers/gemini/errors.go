@@ -55,21 +55,30 @@ func (c *Client) apiError(perr *providers.Error, api genai.APIError, ex *exchang
 	if status == 0 {
 		status = http.StatusInternalServerError
 	}
-	perr.Status = status
-	msg := providers.Clean(api.Message, c.key)
-	if msg == "" {
-		msg = strings.TrimSpace(api.Status + " " + http.StatusText(status))
+	// An error object inside a stream that began well: Status stays 0,
+	// as for the other vendors.
+	inStream := ex.responseStatus() == http.StatusOK
+	if !inStream {
+		perr.Status = status
 	}
 	perr.Kind = providers.KindForStatus(status)
 	// An invalid key is a 400 INVALID_ARGUMENT whose reason says so.
 	if status == 400 && hasReason(api, "API_KEY_INVALID") {
 		perr.Kind = providers.KindAuth
 	}
-	if status == 503 && strings.Contains(strings.ToLower(msg), "overloaded") {
-		perr.Message = "overloaded"
-		return
+	wording := status
+	if status == 503 && strings.Contains(strings.ToLower(api.Message), "overloaded") {
+		wording = 529
 	}
-	perr.SetAPIMessage(status, msg, c.keyEnv, model)
+	hint := ""
+	if perr.Kind == providers.KindAuth {
+		hint = "set " + c.keyEnv
+	}
+	if inStream {
+		perr.Message = providers.StreamMessage(perr.Kind, wording, api.Status, api.Message, hint, c.key)
+	} else {
+		perr.Message = providers.APIMessage(perr.Kind, wording, api.Message, hint, model, c.key)
+	}
 	if perr.Kind == providers.KindRateLimited {
 		perr.RetryAfter = providers.RetryAfter(ex.responseHeader(), time.Now())
 		if perr.RetryAfter == 0 {

@@ -51,6 +51,9 @@ type Options struct {
 	// Limits bounds what is read of each response (one event, an error
 	// body); zero fields take their defaults. Pass the config's [limits].
 	Limits providers.Limits
+	// Gateway adds headers and query parameters to every request; the
+	// key's header and the SDK's own win over it.
+	Gateway providers.Gateway
 }
 
 // Client streams completions from the Gemini API.
@@ -100,7 +103,7 @@ func New(o Options) (*Client, error) {
 	// The SDK gets a copy of the client whose transport records each
 	// response (see transport), so that the caller's client is not changed.
 	watched := *c.http
-	watched.Transport = &transport{base: c.http.Transport, provider: c.name, limits: o.Limits.OrDefaults()}
+	watched.Transport = &transport{base: c.http.Transport, provider: c.name, limits: o.Limits.OrDefaults(), gateway: o.Gateway}
 	base := o.BaseURL
 	if base == "" {
 		base = DefaultBaseURL
@@ -229,7 +232,7 @@ func (s *stream) Next() bool {
 			s.finish(err)
 			return false
 		}
-		if chunk.Text != "" || chunk.Usage != nil {
+		if chunk.Text != "" || chunk.Reasoning != "" || chunk.Usage != nil || chunk.Finish != providers.FinishNone {
 			s.cur = chunk
 			return true
 		}
@@ -256,13 +259,17 @@ func (s *stream) convert(resp *genai.GenerateContentResponse) (providers.Chunk, 
 	if len(resp.Candidates) > 0 && resp.Candidates[0] != nil {
 		cand := resp.Candidates[0]
 		if cand.Content != nil {
-			var b strings.Builder
+			var b, r strings.Builder
 			for _, p := range cand.Content.Parts {
-				if p != nil && !p.Thought {
+				switch {
+				case p == nil:
+				case p.Thought:
+					r.WriteString(p.Text)
+				default:
 					b.WriteString(p.Text)
 				}
 			}
-			chunk.Text = b.String()
+			chunk.Text, chunk.Reasoning = b.String(), r.String()
 		}
 		switch cand.FinishReason {
 		case "", genai.FinishReasonUnspecified:
@@ -273,13 +280,17 @@ func (s *stream) convert(resp *genai.GenerateContentResponse) (providers.Chunk, 
 				Message: "stream ended with finishReason CONTINUATION: the answer is incomplete"}
 		default:
 			s.final = true
+			chunk.Finish = providers.FinishOf(string(cand.FinishReason))
 		}
 	}
 	if u := resp.UsageMetadata; u != nil {
-		// Thinking tokens are billed as output.
+		// Thinking tokens are billed as output; cached tokens are part of
+		// the prompt's count.
 		chunk.Usage = &providers.Usage{
-			InputTokens:  int(u.PromptTokenCount),
-			OutputTokens: int(u.CandidatesTokenCount + u.ThoughtsTokenCount),
+			InputTokens:       int(u.PromptTokenCount),
+			OutputTokens:      int(u.CandidatesTokenCount + u.ThoughtsTokenCount),
+			CachedInputTokens: int(u.CachedContentTokenCount),
+			ReasoningTokens:   int(u.ThoughtsTokenCount),
 		}
 	}
 	return chunk, nil

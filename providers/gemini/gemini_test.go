@@ -105,11 +105,11 @@ func TestStream(t *testing.T) {
 		{
 			name: "plain text", file: "text.sse", chunk: 1 << 16, want: answer,
 			// candidates + thoughts: thinking is billed as output
-			usages: []providers.Usage{{InputTokens: 11, OutputTokens: 28}, {InputTokens: 11, OutputTokens: 37}, {InputTokens: 11, OutputTokens: 41}},
+			usages: []providers.Usage{{InputTokens: 11, OutputTokens: 28, ReasoningTokens: 24}, {InputTokens: 11, OutputTokens: 37, ReasoningTokens: 24}, {InputTokens: 11, OutputTokens: 41, ReasoningTokens: 24}},
 		},
 		{
 			name: "byte at a time", file: "text.sse", chunk: 1, maxTokens: 300, want: answer,
-			usages: []providers.Usage{{InputTokens: 11, OutputTokens: 28}, {InputTokens: 11, OutputTokens: 37}, {InputTokens: 11, OutputTokens: 41}},
+			usages: []providers.Usage{{InputTokens: 11, OutputTokens: 28, ReasoningTokens: 24}, {InputTokens: 11, OutputTokens: 37, ReasoningTokens: 24}, {InputTokens: 11, OutputTokens: 41, ReasoningTokens: 24}},
 		},
 		{
 			name: "unicode split across reads", file: "unicode.sse", chunk: 5,
@@ -118,7 +118,7 @@ func TestStream(t *testing.T) {
 		},
 		{
 			name: "thought parts are not answer text", file: "thoughts.sse", chunk: 7, want: "billing",
-			usages: []providers.Usage{{InputTokens: 7, OutputTokens: 31}, {InputTokens: 7, OutputTokens: 32}},
+			usages: []providers.Usage{{InputTokens: 7, OutputTokens: 31, ReasoningTokens: 31}, {InputTokens: 7, OutputTokens: 32, ReasoningTokens: 31}},
 		},
 		{
 			name: "MAX_TOKENS is a final event too", file: "max_tokens.sse", chunk: 64, want: "Truncated by the limit",
@@ -236,7 +236,7 @@ func TestHTTPErrors(t *testing.T) {
 		},
 		{
 			name: "500", handler: apiError(500, body500, nil),
-			kind: providers.KindHTTP, status: 500, contains: []string{"google: HTTP 500: An internal error"},
+			kind: providers.KindHTTP, status: 500, contains: []string{"google: HTTP 500: server error: An internal error"},
 		},
 		{
 			name: "503 overloaded", handler: apiError(503, body503, nil),
@@ -308,7 +308,7 @@ func TestStreamFailures(t *testing.T) {
 		kind     providers.Kind
 		contains string
 	}{
-		{"error mid-stream", "overloaded.sse", "Partial answer", providers.KindHTTP, "google: HTTP 503: overloaded"},
+		{"error mid-stream", "overloaded.sse", "Partial answer", providers.KindHTTP, "google: overloaded mid-stream: The model is overloaded"},
 		{"cut short", "cut.sse", "The first half of an answer and then", providers.KindInvalid, "stream ended without its final event"},
 		{"prompt blocked", "blocked.sse", "", providers.KindInvalid, "prompt blocked: PROHIBITED_CONTENT"},
 		// Automatic continuation would send the request again with the token.

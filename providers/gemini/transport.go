@@ -14,14 +14,22 @@ import (
 // response: its headers (Retry-After) and the error that broke its body.
 type exchange struct {
 	mu     sync.Mutex
+	status int
 	header http.Header
 	err    error // the body's read error, hidden from the SDK
 }
 
-func (e *exchange) setHeader(h http.Header) {
+func (e *exchange) setResponse(status int, h http.Header) {
 	e.mu.Lock()
-	e.header = h
+	e.status, e.header = status, h
 	e.mu.Unlock()
+}
+
+// responseStatus is the response's HTTP status, 0 before there was one.
+func (e *exchange) responseStatus() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.status
 }
 
 func (e *exchange) responseHeader() http.Header {
@@ -57,6 +65,7 @@ type transport struct {
 	base     http.RoundTripper
 	provider string
 	limits   providers.Limits
+	gateway  providers.Gateway
 }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -64,12 +73,18 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if base == nil {
 		base = http.DefaultTransport
 	}
+	if !t.gateway.IsZero() {
+		// A RoundTripper must not change its request: a clone gets the
+		// gateway's headers and query, where the SDK's are not set.
+		req = req.Clone(req.Context())
+		t.gateway.Apply(req)
+	}
 	resp, err := base.RoundTrip(req)
 	ex, _ := req.Context().Value(exchangeKey{}).(*exchange)
 	if err != nil || ex == nil {
 		return resp, err
 	}
-	ex.setHeader(resp.Header)
+	ex.setResponse(resp.StatusCode, resp.Header)
 	t.limits.LimitResponse(t.provider, resp)
 	resp.Body = &quietBody{rc: resp.Body, ex: ex}
 	return resp, nil

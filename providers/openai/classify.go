@@ -210,41 +210,30 @@ func parseAPIError(body []byte) apiError {
 	return e
 }
 
-// httpErr classifies a non-2xx response.
+// httpErr classifies a non-2xx response, in the wording every vendor
+// shares (see [providers.APIMessage]).
 func (c *Client) httpErr(w *wire, now time.Time) *providers.Error {
 	e := parseAPIError(w.body)
-	detail := c.clean(e.Message)
-	if detail != "" {
-		detail = ": " + detail
-	}
 	pe := &providers.Error{Kind: providers.KindForStatus(w.status), Provider: c.name, Status: w.status}
-	switch {
-	case w.status == 401:
-		pe.Message = "authentication failed" + detail + "; " + c.keyHint()
-	case w.status == 403:
-		pe.Message = "access denied" + detail + "; check the key (" + c.keyHint() + ")"
-	case w.status == 404:
-		if e.code() != "" || e.Type != "" || (detail != "" && strings.Contains(strings.ToLower(detail), "model")) {
-			pe.Message = fmt.Sprintf("model %q not found%s", w.model, detail)
-		} else {
-			pe.Message = fmt.Sprintf("model %q not found, or no chat/completions endpoint under %s", w.model, c.baseURL)
-		}
-	case w.status == 429:
-		pe.Message = "rate limited" + detail
-		pe.RetryAfter = providers.RetryAfter(w.header, now)
-	case w.status == 529 || isOverloaded(e):
-		pe.Kind = providers.KindHTTP
-		pe.Message = "overloaded" + detail
-		pe.RetryAfter = providers.RetryAfter(w.header, now)
-	case w.status >= 500:
-		pe.Message = "server error" + detail
-		pe.RetryAfter = providers.RetryAfter(w.header, now)
-	case w.status == 408:
-		pe.Message = "request timeout" + detail
-	default:
-		pe.Message = "request rejected" + detail
+	wording := w.status
+	if w.status != 429 && isOverloaded(e) {
+		wording = 529
 	}
-	pe.Message = c.clean(pe.Message)
+	hint := ""
+	if pe.Kind == providers.KindAuth {
+		hint = c.keyHint()
+	}
+	pe.Message = providers.APIMessage(pe.Kind, wording, e.Message, hint, w.model, c.apiKey)
+	if w.status == 404 && e.code() == "" && e.Type == "" && !strings.Contains(strings.ToLower(e.Message), "model") {
+		// Not the API's own answer: a server without this endpoint.
+		pe.Message = c.clean(fmt.Sprintf("model %q not found, or no chat/completions endpoint under %s", w.model, c.baseURL))
+	}
+	if w.status == 429 || w.status >= 500 {
+		pe.RetryAfter = providers.RetryAfter(w.header, now)
+	}
+	if wording == 529 {
+		pe.Kind = providers.KindHTTP
+	}
 	return pe
 }
 
@@ -274,17 +263,31 @@ func (c *Client) eventErr(data []byte) *providers.Error {
 	if label == "" {
 		label = code
 	}
-	msg := "error event mid-stream"
-	if label != "" {
-		msg += " (" + label + ")"
+	status := 0
+	if n, err := strconv.Atoi(code); err == nil {
+		status = n
 	}
-	if m := strings.TrimSpace(e.Message); m != "" {
-		msg += ": " + m
+	if status == 0 {
+		switch {
+		case kind == providers.KindRateLimited:
+			status = 429
+		case kind == providers.KindAuth:
+			status = 401
+		case isOverloaded(e):
+			status = 529
+		case strings.Contains(s, "invalid_request"):
+			status = 400
+		default:
+			status = 500
+		}
 	}
+	hint := ""
 	if kind == providers.KindAuth {
-		msg += "; " + c.keyHint()
+		hint = c.keyHint()
 	}
-	return &providers.Error{Kind: kind, Provider: c.name, Message: c.clean(msg)}
+	// Status stays 0: the response itself was a 200.
+	return &providers.Error{Kind: kind, Provider: c.name,
+		Message: providers.StreamMessage(kind, status, label, strings.TrimSpace(e.Message), hint, c.apiKey)}
 }
 
 // clean makes s safe to show: the key redacted, key-like words masked,

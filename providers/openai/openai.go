@@ -21,6 +21,7 @@ import (
 
 	sdk "github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/packages/respjson"
 	"github.com/openai/openai-go/v3/packages/ssestream"
 
 	"github.com/council-dev/council/providers"
@@ -52,6 +53,9 @@ type Options struct {
 	// Limits bounds what is read of each response (one event, an error
 	// body); zero fields take their defaults. Pass the config's [limits].
 	Limits providers.Limits
+	// Gateway adds headers and query parameters to every request; the
+	// key's header and the SDK's own win over it.
+	Gateway providers.Gateway
 }
 
 // Client is a Chat Completions provider. It is safe for concurrent use.
@@ -97,6 +101,14 @@ func New(o Options) (*Client, error) {
 		option.WithEnvironmentProduction(), // the default base URL only
 		option.WithHTTPClient(hc),
 		option.WithMaxRetries(0),
+	}
+	if g := o.Gateway; !g.IsZero() {
+		// A middleware sees the request as the SDK made it, key and
+		// headers set: Apply adds only what is missing.
+		opts = append(opts, option.WithMiddleware(func(r *http.Request, next option.MiddlewareNext) (*http.Response, error) {
+			g.Apply(r)
+			return next(r)
+		}))
 	}
 	shown := "https://api.openai.com/v1"
 	if o.BaseURL != "" {
@@ -222,6 +234,7 @@ type stream struct {
 	err      error
 	ended    bool
 	finished bool        // a choice carried a finish_reason
+	refused  bool        // a delta carried a refusal
 	closed   atomic.Bool // Close was called, perhaps from another goroutine
 }
 
@@ -244,12 +257,21 @@ func (s *stream) Next() bool {
 				continue
 			}
 			out.Text = choice.Delta.Content
+			out.Reasoning = reasoningOf(choice.Delta.JSON.ExtraFields)
+			if choice.Delta.Refusal != "" {
+				s.refused = true
+			}
 			if choice.FinishReason != "" {
 				s.finished = true
+				out.Finish = providers.FinishOf(choice.FinishReason)
+				if s.refused && out.Finish == providers.FinishStop {
+					// OpenAI streams a refusal as refusal deltas, then stop.
+					out.Finish = providers.FinishContentFilter
+				}
 			}
 		}
 		out.Usage = usageOf(ch)
-		if out.Text != "" || out.Usage != nil {
+		if out.Text != "" || out.Reasoning != "" || out.Usage != nil || out.Finish != providers.FinishNone {
 			s.cur = out
 			return true
 		}
@@ -307,12 +329,33 @@ func (s *stream) Close() error {
 	return nil
 }
 
+// reasoningOf returns a delta's reasoning: reasoning_content (DeepSeek,
+// vLLM, llama.cpp, GLM, Qwen) or reasoning (OpenRouter, Groq, Ollama).
+// Neither is in the SDK's types; the raw JSON of extra fields holds them.
+func reasoningOf(extra map[string]respjson.Field) string {
+	for _, name := range [...]string{"reasoning_content", "reasoning"} {
+		f, ok := extra[name]
+		if !ok {
+			continue
+		}
+		raw := f.Raw()
+		if raw == "" || raw == "null" || raw[0] != '"' {
+			continue
+		}
+		var text string
+		if json.Unmarshal([]byte(raw), &text) == nil && text != "" {
+			return text
+		}
+	}
+	return ""
+}
+
 // usageOf returns the chunk's usage: the standard field (the final,
 // choices-empty chunk when include_usage is set; every chunk on some
 // servers), or Groq's x_groq.usage.
 func usageOf(ch sdk.ChatCompletionChunk) *providers.Usage {
 	if ch.JSON.Usage.Valid() {
-		return &providers.Usage{InputTokens: int(ch.Usage.PromptTokens), OutputTokens: int(ch.Usage.CompletionTokens)}
+		return convertUsage(ch.Usage)
 	}
 	// Unknown fields are never Valid in the SDK's metadata; Raw holds them.
 	if x, ok := ch.JSON.ExtraFields["x_groq"]; ok && x.Raw() != "" && x.Raw() != "null" {
@@ -320,8 +363,30 @@ func usageOf(ch sdk.ChatCompletionChunk) *providers.Usage {
 			Usage *sdk.CompletionUsage `json:"usage"`
 		}
 		if err := json.Unmarshal([]byte(x.Raw()), &g); err == nil && g.Usage != nil {
-			return &providers.Usage{InputTokens: int(g.Usage.PromptTokens), OutputTokens: int(g.Usage.CompletionTokens)}
+			return convertUsage(*g.Usage)
 		}
 	}
 	return nil
+}
+
+// convertUsage reads a Chat Completions usage object. OpenAI, OpenRouter,
+// DeepSeek and Groq count reasoning inside completion_tokens; xAI leaves it
+// out (completion_tokens 2, reasoning_tokens 129, total_tokens = prompt +
+// 2 + 129). Output is what the vendor bills, so reasoning is added to
+// completion_tokens exactly when the total says it was left out of it.
+func convertUsage(u sdk.CompletionUsage) *providers.Usage {
+	out := &providers.Usage{
+		InputTokens:       int(u.PromptTokens),
+		OutputTokens:      int(u.CompletionTokens),
+		CachedInputTokens: int(u.PromptTokensDetails.CachedTokens),
+		ReasoningTokens:   int(u.CompletionTokensDetails.ReasoningTokens),
+	}
+	if r := out.ReasoningTokens; r > 0 {
+		excluded := r > out.OutputTokens ||
+			(u.TotalTokens > 0 && int(u.TotalTokens) == out.InputTokens+out.OutputTokens+r)
+		if excluded {
+			out.OutputTokens += r
+		}
+	}
+	return out
 }

@@ -194,9 +194,9 @@ func TestRecordings(t *testing.T) {
 		{name: "cut mid-way compatible", file: "cut.sse", kind: KindCompatible,
 			wantText: "The answer is", wantErr: providers.KindInvalid, wantMsg: "stream ended without its final event"},
 		{name: "error event mid-stream", file: "error_midstream.sse", kind: KindOpenAI,
-			wantText: "Partial", wantErr: providers.KindHTTP, wantMsg: "error event mid-stream (server_error): The server had an error"},
+			wantText: "Partial", wantErr: providers.KindHTTP, wantMsg: "server error mid-stream: The server had an error while processing your request. Sorry about that! (server_error)"},
 		{name: "openrouter error event", file: "openrouter_error.sse", kind: KindCompatible,
-			wantText: "Consensus", wantErr: providers.KindHTTP, wantMsg: "(502): Provider returned error"},
+			wantText: "Consensus", wantErr: providers.KindHTTP, wantMsg: "server error mid-stream: Provider returned error (502)"},
 		{name: "malformed chunk", file: "malformed.sse", kind: KindOpenAI,
 			wantText: "Hel", wantErr: providers.KindInvalid, wantMsg: "malformed stream"},
 	}
@@ -218,7 +218,7 @@ func TestRecordings(t *testing.T) {
 					if !utf8.ValidString(c.Text) {
 						t.Errorf("chunk %d is not valid UTF-8: %q", i, c.Text)
 					}
-					if c.Text == "" && c.Usage == nil {
+					if c.Text == "" && c.Reasoning == "" && c.Usage == nil && c.Finish == providers.FinishNone {
 						t.Errorf("chunk %d is empty", i)
 					}
 				}
@@ -292,8 +292,11 @@ func TestUsageOnlyFinalChunk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(chunks) != 11 {
-		t.Fatalf("got %d chunks, want 10 text chunks and 1 usage chunk", len(chunks))
+	if len(chunks) != 12 {
+		t.Fatalf("got %d chunks, want 10 text chunks, the finish and 1 usage chunk", len(chunks))
+	}
+	if f := chunks[10]; f.Text != "" || f.Finish != providers.FinishStop {
+		t.Errorf("chunk 10 = %+v, want the finish (stop) alone", f)
 	}
 	last := chunks[len(chunks)-1]
 	if last.Text != "" || last.Usage == nil || *last.Usage != (providers.Usage{InputTokens: 24, OutputTokens: 10}) {

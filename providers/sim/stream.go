@@ -52,6 +52,9 @@ func (s *stream) Next() bool {
 			Text:  st.text,
 			Usage: &providers.Usage{InputTokens: s.sc.input, OutputTokens: s.output},
 		}
+		if s.i == len(s.sc.steps) && s.sc.end == endOK {
+			s.cur.Finish = providers.FinishStop // the whole answer, as a vendor says it
+		}
 		return true
 	}
 	switch s.sc.end {

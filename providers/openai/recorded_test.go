@@ -1,0 +1,143 @@
+package openai
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	sdk "github.com/openai/openai-go/v3"
+
+	"github.com/council-dev/council/providers"
+	"github.com/council-dev/council/providers/providertest"
+)
+
+// A real OpenRouter exchange (see testdata/recorded/README.md): a stream
+// with finish and usage, then a real 429 whose X-Ratelimit-Reset (epoch
+// milliseconds) becomes the hold, whole and in small reads.
+func TestRecordedOpenRouter(t *testing.T) {
+	recs := providertest.LoadHTTPRR(t, filepath.Join("testdata", "recorded", "openrouter_stream_then_429.httprr"))
+	if len(recs) != 2 {
+		t.Fatalf("%d exchanges, want 2", len(recs))
+	}
+	for _, chunk := range []int{1 << 16, 5} {
+		srv, _ := newServer(t, recs[0].Serve(chunk))
+		c := newClient(t, Options{Name: "openrouter", Kind: KindCompatible, BaseURL: srv.URL + "/api/v1", APIKey: testKey})
+		s, err := c.Stream(context.Background(), userReq("meta-llama/llama-3.2-3b-instruct:free"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := providertest.Collect(t, s)
+		if err != nil || got.Text != "test response" || got.Reasoning != "" || got.Finish != providers.FinishStop {
+			t.Errorf("chunk %d: %+v, %v", chunk, got, err)
+		}
+		if got.Usage == nil || *got.Usage != (providers.Usage{InputTokens: 586, OutputTokens: 3}) {
+			t.Errorf("chunk %d: usage %+v", chunk, got.Usage)
+		}
+
+		srv, _ = newServer(t, recs[1].Serve(chunk))
+		c = newClient(t, Options{Name: "openrouter", Kind: KindCompatible, BaseURL: srv.URL + "/api/v1", APIKey: testKey})
+		_, err = c.Stream(context.Background(), userReq("meta-llama/llama-3.2-3b-instruct:free"))
+		pe := asProviderError(t, err)
+		// Reset 15:41:00.000 against the response's Date 15:40:34.
+		if pe.Kind != providers.KindRateLimited || pe.Status != 429 || pe.RetryAfter != 26*time.Second ||
+			!strings.HasPrefix(pe.Message, "rate limited: Rate limit exceeded: limit_rpm/meta-llama/llama-3.2-3b-instruct") {
+			t.Errorf("chunk %d: %v (kind %v status %d retry %v)", chunk, pe, pe.Kind, pe.Status, pe.RetryAfter)
+		}
+	}
+}
+
+// Reasoning in reasoning_content (DeepSeek, GLM, vLLM) or reasoning
+// (OpenRouter, Groq) streams apart; finish_reason length is truncation.
+func TestReasoningFieldsAndLength(t *testing.T) {
+	stream := func(field string) string {
+		return `data: {"id":"1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":null,"` + field + `":"Let me think."},"finish_reason":null}]}
+
+data: {"id":"1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"Four","` + field + `":null},"finish_reason":null}]}
+
+data: {"id":"1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":" is"},"finish_reason":"length"}]}
+
+data: {"id":"1","object":"chat.completion.chunk","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":10,"completion_tokens":40,"total_tokens":50,"prompt_tokens_details":{"cached_tokens":8},"completion_tokens_details":{"reasoning_tokens":38}}}
+
+data: [DONE]
+
+`
+	}
+	for _, field := range []string{"reasoning_content", "reasoning"} {
+		srv, _ := newServer(t, sseHandler(stream(field)))
+		c := newClient(t, Options{Name: "local", Kind: KindCompatible, BaseURL: srv.URL + "/v1"})
+		s, err := c.Stream(context.Background(), userReq("m"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := providertest.Collect(t, s)
+		if err != nil || got.Text != "Four is" || got.Reasoning != "Let me think." || got.Finish != providers.FinishLength {
+			t.Errorf("%s: %+v %v", field, got, err)
+		}
+		if got.Usage == nil || *got.Usage != (providers.Usage{InputTokens: 10, OutputTokens: 40, CachedInputTokens: 8, ReasoningTokens: 38}) {
+			t.Errorf("%s: usage %+v", field, got.Usage)
+		}
+	}
+}
+
+// OpenAI, OpenRouter, DeepSeek and Groq count reasoning inside
+// completion_tokens; xAI does not (2 completion, 129 reasoning, total
+// 296). Output is what is billed, never counted twice.
+func TestUsageShapes(t *testing.T) {
+	usage := func(prompt, completion, reasoning, total int64) sdk.CompletionUsage {
+		var u sdk.CompletionUsage
+		u.PromptTokens, u.CompletionTokens, u.TotalTokens = prompt, completion, total
+		u.CompletionTokensDetails.ReasoningTokens = reasoning
+		return u
+	}
+	tests := []struct {
+		name string
+		u    sdk.CompletionUsage
+		want providers.Usage
+	}{
+		{"xai leaves reasoning out", usage(165, 2, 129, 296), providers.Usage{InputTokens: 165, OutputTokens: 131, ReasoningTokens: 129}},
+		{"openai includes it", usage(165, 131, 129, 296), providers.Usage{InputTokens: 165, OutputTokens: 131, ReasoningTokens: 129}},
+		{"deepseek includes it", usage(6, 92, 81, 98), providers.Usage{InputTokens: 6, OutputTokens: 92, ReasoningTokens: 81}},
+		{"no total, reasoning over completion", usage(10, 2, 50, 0), providers.Usage{InputTokens: 10, OutputTokens: 52, ReasoningTokens: 50}},
+		{"no reasoning", usage(10, 5, 0, 15), providers.Usage{InputTokens: 10, OutputTokens: 5}},
+	}
+	for _, tt := range tests {
+		if got := *convertUsage(tt.u); got != tt.want {
+			t.Errorf("%s: %+v, want %+v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// sseHandler answers an event stream of body.
+func sseHandler(body string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, body)
+	}
+}
+
+// A refusal streams as refusal deltas and then stop: content_filter.
+func TestRefusalIsContentFilter(t *testing.T) {
+	const body = `data: {"id":"1","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":[{"index":0,"delta":{"role":"assistant","content":null,"refusal":""},"finish_reason":null}]}
+
+data: {"id":"1","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":[{"index":0,"delta":{"refusal":"I can't help with that."},"finish_reason":null}]}
+
+data: {"id":"1","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}
+
+data: [DONE]
+
+`
+	srv, _ := newServer(t, sseHandler(body))
+	c := newClient(t, Options{Name: "openai", BaseURL: srv.URL + "/v1", APIKey: testKey})
+	s, err := c.Stream(context.Background(), userReq("gpt-4o"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := providertest.Collect(t, s)
+	if err != nil || got.Text != "" || got.Finish != providers.FinishContentFilter {
+		t.Errorf("%+v %v", got, err)
+	}
+}
