@@ -21,6 +21,9 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return m.quit()
 	}
+	if m.tooSmall() && key.Matches(msg, k.Quit) {
+		return m.quit() // the too-small screen says "q quits", whatever the mode
+	}
 	switch m.mode {
 	case modeHelp:
 		switch {
@@ -40,6 +43,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	return m.panesKey(msg)
 }
 
+const statusTypeFirst = "type a prompt first"
+
 func (m *Model) quit() tea.Cmd {
 	m.quitting = true
 	if m.cancel != nil {
@@ -56,7 +61,7 @@ func (m *Model) promptKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Run):
 		p := strings.TrimSpace(m.input.Value())
 		if p == "" {
-			m.setStatus("type a prompt first", true)
+			m.setStatus(statusTypeFirst, true)
 			return nil
 		}
 		if m.running {
@@ -83,6 +88,9 @@ func (m *Model) promptKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.setPrompt("")
 		}
 		return nil
+	}
+	if m.status == statusTypeFirst {
+		m.status = "" // typing answers it
 	}
 	return m.updatePrompt(msg)
 }
@@ -333,5 +341,6 @@ func (m *Model) onAction(a actionMsg) tea.Cmd {
 		}
 	}
 	m.setStatus(a.text, false)
+	m.actionModel, m.actionUntil = a.model, m.statusUntil
 	return nil
 }

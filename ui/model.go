@@ -156,6 +156,11 @@ type Model struct {
 	status      string
 	statusErr   bool
 	statusUntil time.Time
+	// actionModel is the model of the user's last chaos or breaker action;
+	// its status is not overwritten by another model's news until
+	// actionUntil.
+	actionModel string
+	actionUntil time.Time
 
 	width, height int
 	quitting      bool
@@ -396,6 +401,12 @@ func readEvents(ch <-chan engine.Event, gen int) tea.Cmd {
 	}
 }
 
+// userStatus reports whether the status answers the user's last action
+// and is still fresh.
+func (m *Model) userStatus() bool {
+	return m.actionModel != "" && m.status != "" && m.clock().Before(m.actionUntil)
+}
+
 func (m *Model) setStatus(s string, isErr bool) {
 	m.status, m.statusErr, m.statusUntil = s, isErr, m.clock().Add(statusTTL)
 }
@@ -511,6 +522,9 @@ func (m *Model) startSession(prompt string) tea.Cmd {
 	m.sessionN++
 	m.startWall, m.lastT = m.clock(), 0
 	m.summary, m.sessionCost = nil, 0
+	if !m.userStatus() {
+		m.status = "" // the last session's verdict is not this one's
+	}
 	for _, p := range m.panes {
 		p.Reset()
 	}
@@ -613,6 +627,9 @@ func (m *Model) apply(ev engine.Event) {
 			p.Apply(ev)
 		}
 	case engine.BreakerChanged:
+		if m.userStatus() && ev.Model != m.actionModel {
+			break // the board shows it; the status answers the user's key
+		}
 		m.setStatus(fmt.Sprintf("%s breaker %s → %s", ev.Model, ev.From, ev.To), ev.To == engine.BreakerOpen)
 	case engine.SessionDone:
 		if s := ev.Summary; s != nil {

@@ -41,7 +41,7 @@ func (m *Model) render() string {
 	}
 	m.ctx.Now = m.clock()
 	m.ctx.Elapsed = m.elapsed()
-	if w < minWidth || h < minHeight {
+	if m.tooSmall() {
 		msg := fmt.Sprintf("terminal too small: %d×%d\nthe dashboard needs at least %d×%d\n\nq quits", w, h, minWidth, minHeight)
 		return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, msg)
 	}
@@ -56,6 +56,12 @@ func (m *Model) render() string {
 		body = m.bodyView(w, bh)
 	}
 	return m.headerView(w) + "\n" + m.promptView(w) + "\n" + padLines(body, bh) + "\n" + m.footerView(w)
+}
+
+// tooSmall reports whether the terminal is below the minimum size, where
+// the screen only says so (and that q quits).
+func (m *Model) tooSmall() bool {
+	return m.width > 0 && m.height > 0 && (m.width < minWidth || m.height < minHeight)
 }
 
 // elapsed is the session's time: the latest event, or the wall clock since
@@ -265,7 +271,11 @@ func orDash(s string) string {
 func (m *Model) zoomView(w, h int) string {
 	pct := ""
 	if m.zoom.TotalLineCount() > m.zoom.Height() {
-		pct = fmt.Sprintf(" %3.0f%%", m.zoom.ScrollPercent()*100)
+		// Which lines are shown, not a bare percentage (that reads like an
+		// error rate beside a model's name).
+		first := m.zoom.YOffset() + 1
+		last := min(m.zoom.YOffset()+m.zoom.Height(), m.zoom.TotalLineCount())
+		pct = fmt.Sprintf(" · lines %d-%d of %d", first, last, m.zoom.TotalLineCount())
 	}
 	lines := append(m.zoomHead(w-2), strings.Split(m.zoom.View(), "\n")...)
 	if m.synthFocused() {

@@ -1,0 +1,117 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/themes"
+)
+
+// Tests that a screen never says something false (issue 9).
+
+// TestTooSmallQQuits: the too-small screen names q, and q quits there even
+// though the dashboard starts in prompt typing.
+func TestTooSmallQQuits(t *testing.T) {
+	m := New(newFake(), Options{Theme: themes.NoColor(), Clock: func() time.Time { return fixedClock }})
+	m.Update(teaSize(40, 10))
+	if m.mode != modePrompt {
+		t.Fatalf("mode = %s, want prompt (the start)", m.mode)
+	}
+	if got := plain(m); !strings.Contains(got, "q quits") {
+		t.Fatalf("too-small screen does not name q:\n%s", got)
+	}
+	press(m, "q")
+	if !m.quitting {
+		t.Fatalf("q on the too-small screen did not quit (prompt value %q)", m.input.Value())
+	}
+}
+
+// TestPasteNewlinesBecomeSpaces: terminals send CR for a newline; CR, LF
+// and CRLF each become one space, never glue two words.
+func TestPasteNewlinesBecomeSpaces(t *testing.T) {
+	m := New(newFake(), Options{Theme: themes.NoColor(), Clock: func() time.Time { return fixedClock }})
+	m.Update(teaSize(120, 40))
+	_, cmd := m.Update(tea.PasteMsg{Content: "line one\rline two\r\nline three\nend"})
+	runCmd(m, cmd)
+	if got, want := m.input.Value(), "line one line two line three end"; got != want {
+		t.Errorf("pasted value = %q, want %q", got, want)
+	}
+}
+
+// TestZoomTitleIsNotARate: the zoom's scroll position must not read like
+// an error rate ("sim/swift 100%").
+func TestZoomTitleIsNotARate(t *testing.T) {
+	f := newFake()
+	f.script = func(engine.SessionRequest) []engine.Event {
+		return seqEvents([]engine.Event{
+			{Type: engine.SessionStarted},
+			{Type: engine.AttemptStarted, Model: "sim/swift", Role: engine.RoleRacer},
+			{Type: engine.AttemptDone, Model: "sim/swift", T: ms(400), Text: strings.Repeat("a long answer line\n", 80), OutputTokens: 400},
+			{Type: engine.SessionDone, T: ms(400), Summary: &engine.Summary{Status: engine.StatusDecided, Winner: "sim/swift", Elapsed: ms(400)}},
+		})
+	}
+	m := newTestModel(f, 80, 24)
+	press(m, "esc", "r", "z")
+	if m.mode != modeZoom {
+		t.Fatalf("mode = %s, want zoom", m.mode)
+	}
+	top := strings.Split(plain(m), "\n")[2]
+	if title, _, _ := strings.Cut(top, "━ ●"); strings.Contains(title, "%") {
+		t.Errorf("zoom title %q carries a bare percentage", title)
+	}
+	if !strings.Contains(top, "lines ") || !strings.Contains(top, " of ") {
+		t.Errorf("zoom title %q does not say which lines are shown", top)
+	}
+}
+
+// TestStatusNotStale: a new session clears the last one's verdict; typing
+// clears "type a prompt first".
+func TestStatusNotStale(t *testing.T) {
+	f := newFake()
+	m := newTestModel(f, 120, 40)
+	press(m, "esc", "r")
+	if !strings.Contains(m.status, "won") {
+		t.Fatalf("after session #1 status = %q, want its verdict", m.status)
+	}
+	f.live = true
+	l := newLoop(t, m)
+	defer l.close()
+	l.send(keyMsg("r"))
+	l.until(func() bool { return m.running && m.sessionN == 2 })
+	if strings.Contains(m.status, "won") {
+		t.Errorf("while session #2 runs the status still says #1's verdict %q", m.status)
+	}
+	l.send(keyMsg("esc"))
+	l.until(func() bool { return !m.running })
+
+	m2 := New(newFake(), Options{Theme: themes.NoColor(), Clock: func() time.Time { return fixedClock }})
+	m2.Update(teaSize(120, 40))
+	press(m2, "enter")
+	if m2.status != "type a prompt first" {
+		t.Fatalf("enter on an empty prompt: status %q", m2.status)
+	}
+	typeText(m2, "hello")
+	if m2.status == "type a prompt first" {
+		t.Errorf("while typing the status still says %q", m2.status)
+	}
+}
+
+// TestForceReportsItsOwnModel: c on one model is reported for that model,
+// not overwritten by another model's breaker change a moment later.
+func TestForceReportsItsOwnModel(t *testing.T) {
+	m := newTestModel(newFake(), 120, 40)
+	press(m, "esc")
+	id := m.focused().ID
+	press(m, "c")
+	if !strings.Contains(m.status, id) {
+		t.Fatalf("after c on %s status = %q", id, m.status)
+	}
+	m.Update(eventsMsg{gen: m.gen, events: []engine.Event{{Type: engine.BreakerChanged, Model: "sim/flaky", From: engine.BreakerClosed, To: engine.BreakerOpen}}})
+	if !strings.Contains(m.status, id) || strings.Contains(m.status, "sim/flaky") {
+		t.Errorf("c on %s then status %q names another model's breaker", id, m.status)
+	}
+}
