@@ -115,3 +115,69 @@ func TestForceReportsItsOwnModel(t *testing.T) {
 		t.Errorf("c on %s then status %q names another model's breaker", id, m.status)
 	}
 }
+
+// consensusCancelled is a consensus session cancelled after two
+// disagreeing votes: the engine reports status cancelled, agreement 0.
+func consensusCancelled(engine.SessionRequest) []engine.Event {
+	return seqEvents([]engine.Event{
+		{Type: engine.SessionStarted},
+		{Type: engine.AttemptStarted, Model: "sim/swift", Role: engine.RoleVoter},
+		{Type: engine.AttemptStarted, Model: "sim/steady", Role: engine.RoleVoter, T: ms(1)},
+		{Type: engine.AttemptStarted, Model: "sim/slow", Role: engine.RoleVoter, T: ms(2)},
+		{Type: engine.AttemptDone, Model: "sim/swift", T: ms(300), Text: "billing", OutputTokens: 2, Cost: 0.00001},
+		{Type: engine.VoteCast, Model: "sim/swift", T: ms(300), Vote: "billing"},
+		{Type: engine.AttemptDone, Model: "sim/steady", T: ms(400), Text: "account", OutputTokens: 2, Cost: 0.00001},
+		{Type: engine.VoteCast, Model: "sim/steady", T: ms(400), Vote: "account"},
+		{Type: engine.AttemptCancelled, Model: "sim/slow", T: ms(500), Reason: engine.ReasonUser},
+		{Type: engine.SessionDone, T: ms(500), Summary: &engine.Summary{
+			Status: engine.StatusCancelled, Error: "cancelled by the user", Votes: map[string]int{"billing": 1, "account": 1},
+			Elapsed: ms(500), CostUSD: 0.00002,
+		}},
+	})
+}
+
+// TestCancelledConsensusIsNotAFailure: a cancelled consensus reads
+// cancelled in the header and the tally, never "quorum not reached" and
+// never 0% agreement over two votes.
+func TestCancelledConsensusIsNotAFailure(t *testing.T) {
+	f := newFake()
+	f.script = consensusCancelled
+	m := newTestModel(f, 160, 48)
+	press(m, "esc", "m", "m") // race → hedge → consensus
+	press(m, "r")
+	got := plain(m)
+	head := strings.Split(got, "\n")[0]
+	if !strings.Contains(head, "cancelled") || strings.Contains(head, "failed") {
+		t.Errorf("header %q, want cancelled", head)
+	}
+	for _, bad := range []string{"quorum not reached", "agreement 0%", "✗ failed", "no decision"} {
+		if strings.Contains(got, bad) {
+			t.Errorf("cancelled consensus shows %q:\n%s", bad, got)
+		}
+	}
+	if !strings.Contains(got, "agreement 50%") {
+		t.Errorf("two disagreeing votes should read agreement 50%%:\n%s", got)
+	}
+}
+
+// TestCancelledRaceIsNotAFailure: a race cancelled with esc never shows
+// "✗ failed".
+func TestCancelledRaceIsNotAFailure(t *testing.T) {
+	f := newFake()
+	f.live = true
+	f.script = func(engine.SessionRequest) []engine.Event {
+		return []engine.Event{{Type: engine.SessionStarted}, {Type: engine.AttemptStarted, Model: "sim/slow", Role: engine.RoleRacer}}
+	}
+	m := newTestModel(f, 120, 40)
+	l := newLoop(t, m)
+	defer l.close()
+	l.send(keyMsg("esc"))
+	l.send(keyMsg("r"))
+	l.until(func() bool { return m.running })
+	l.send(keyMsg("esc"))
+	l.until(func() bool { return !m.running })
+	got := plain(m)
+	if strings.Contains(got, "✗ failed") || !strings.Contains(strings.Split(got, "\n")[0], "cancelled") {
+		t.Errorf("cancelled race:\n%s", got)
+	}
+}
