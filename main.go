@@ -211,10 +211,44 @@ func (c *cli) configCheck(args []string) int {
 	if !ok {
 		return exitUsage
 	}
+	problems := quorumProblems(cfg)
+	for _, p := range problems {
+		c.errorf("warning: %s", p)
+	}
 	out := &errWriter{w: c.stdout}
 	cfg.Describe(out, c.getenv)
-	fmt.Fprintln(out, "\nconfig ok")
+	if len(problems) > 0 {
+		fmt.Fprintf(out, "\nconfig loads, but %d warning(s) on stderr: a consensus there always fails\n", len(problems))
+	} else {
+		fmt.Fprintln(out, "\nconfig ok")
+	}
 	return c.written(out.err)
+}
+
+// quorumProblems names each tier whose models can never give a consensus
+// its quorum (fewer voters than consensus.min_responses), with the keys to
+// change.
+func quorumProblems(cfg *config.Config) []string {
+	var out []string
+	for _, name := range cfg.TierOrder() {
+		t, _ := cfg.Tier(name)
+		if p := quorumProblem(cfg, name, len(t.Models), "tiers."+name+".models"); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// quorumProblem says why a consensus over n models of tier (listed by
+// from) can never reach quorum, or "".
+func quorumProblem(cfg *config.Config, tier string, n int, from string) string {
+	c := cfg.Consensus
+	voters := min(max(c.Voters, 1), n)
+	if voters >= c.MinResponses {
+		return ""
+	}
+	return fmt.Sprintf("tier %s: a consensus can never reach quorum: consensus.min_responses = %d, but only %d voter(s) (%s lists %d, consensus.voters = %d); lower consensus.min_responses or add models",
+		tier, c.MinResponses, voters, from, n, c.Voters)
 }
 
 // errWriter remembers the first error of w; later writes fail with it.
@@ -294,11 +328,15 @@ func (c *cli) run(args []string) int {
 	if req.Prompt == "" {
 		return c.usage("no prompt: give one as an argument or on stdin")
 	}
-	_, eng, ok := c.setup(*path, *seed)
+	cfg, eng, ok := c.setup(*path, *seed)
 	if !ok {
 		return exitUsage
 	}
 	defer eng.Close()
+	if p := runQuorumProblem(cfg, req); p != "" {
+		// Refused before any model is called: the session could only fail.
+		return c.usage(p)
+	}
 
 	// A failing stdout stops the work: nobody would see the answer. outErr
 	// is the first output error: a write's (which the bufio.Writer then
@@ -362,6 +400,35 @@ func (c *cli) run(args []string) int {
 		return c.written(outErr)
 	}
 	return status
+}
+
+// runQuorumProblem is why req, a consensus, can never reach quorum, or "".
+func runQuorumProblem(cfg *config.Config, req engine.SessionRequest) string {
+	strategy, tier := req.Strategy, req.Tier
+	if strategy == "" {
+		strategy = cfg.DefaultStrategy
+	}
+	if strategy != config.Consensus {
+		return ""
+	}
+	if tier == "" {
+		tier = cfg.DefaultTier
+	}
+	n, from := len(req.Models), "--models"
+	for _, id := range req.Models {
+		if _, ok := cfg.Model(id); !ok {
+			return "" // the engine names the unknown model
+		}
+	}
+	if n == 0 {
+		from = "tiers." + tier + ".models"
+		t, ok := cfg.Tier(tier)
+		if !ok {
+			return ""
+		}
+		n = len(t.Models)
+	}
+	return quorumProblem(cfg, tier, n, from)
 }
 
 // readStdin reads all of stdin, unless a signal comes first: a read from

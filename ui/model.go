@@ -493,6 +493,16 @@ func (m *Model) request(prompt string) (engine.SessionRequest, error) {
 			return req, errors.New("every model is toggled out: space on a pane brings it back")
 		}
 	}
+	if req.Strategy == config.Consensus {
+		n := len(req.Models)
+		if n == 0 {
+			n = len(m.cfg.Tiers[m.tier].Models)
+		}
+		c := m.cfg.Consensus
+		if voters := min(max(c.Voters, 1), n); voters < c.MinResponses {
+			return req, fmt.Errorf("consensus needs %d votes (consensus.min_responses) but tier %s has %d model(s) (tiers.%s.models)", c.MinResponses, m.tier, n, m.tier)
+		}
+	}
 	return req, nil
 }
 

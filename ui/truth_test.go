@@ -181,3 +181,20 @@ func TestCancelledRaceIsNotAFailure(t *testing.T) {
 		t.Errorf("cancelled race:\n%s", got)
 	}
 }
+
+// TestImpossibleQuorumNotStarted: a consensus over fewer models than its
+// quorum is refused at start, naming the keys, rather than run to a
+// failure.
+func TestImpossibleQuorumNotStarted(t *testing.T) {
+	f := newFake()
+	f.script = consensusScript
+	m := newTestModel(f, 120, 40)
+	press(m, "esc", "t", "m", "m") // balanced (2 models), consensus (quorum 3)
+	press(m, "r")
+	if len(f.starts) != 0 {
+		t.Errorf("a consensus that cannot reach quorum was started: %+v", f.starts)
+	}
+	if !strings.Contains(m.status, "consensus.min_responses") || !strings.Contains(m.status, "tiers.balanced.models") {
+		t.Errorf("status %q does not name the keys", m.status)
+	}
+}

@@ -1,0 +1,238 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// Tests that the CLI never says something false (issue 9).
+
+// writeConfig writes a config file for one test and returns its path.
+func writeConfig(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "council.toml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// slowVotes: three voters that answer after seconds, so a cancel lands
+// mid-vote.
+const slowVotes = `
+[consensus]
+voters = 3
+min_responses = 2
+categories = ["billing", "account"]
+
+[tiers.quick]
+models = ["sim/v1", "sim/v2", "sim/v3"]
+timeout = "60s"
+per_model_timeout = "60s"
+stall_timeout = "30s"
+
+[providers.sim]
+kind = "sim"
+
+[[models]]
+id = "sim/v1"
+provider = "sim"
+[models.sim]
+ttft = "100ms"
+ttft_p95 = "120ms"
+tokens_per_sec = 1000
+output_tokens = 3
+answers = { billing = 1.0 }
+
+[[models]]
+id = "sim/v2"
+provider = "sim"
+[models.sim]
+ttft = "20s"
+ttft_p95 = "25s"
+tokens_per_sec = 1
+answers = { account = 1.0 }
+
+[[models]]
+id = "sim/v3"
+provider = "sim"
+[models.sim]
+ttft = "20s"
+ttft_p95 = "25s"
+tokens_per_sec = 1
+answers = { billing = 1.0 }
+`
+
+// runCancelled runs council with a context cancelled after d of synctest's
+// virtual time, as ctrl+c would.
+func runCancelled(t *testing.T, d time.Duration, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		time.AfterFunc(d, cancel)
+		var out, errb bytes.Buffer
+		code = realMain(ctx, args, strings.NewReader(""), &out, &errb, func(k string) string {
+			if k == "HOME" {
+				return "/nonexistent"
+			}
+			return ""
+		})
+		stdout, stderr = out.String(), errb.String()
+	})
+	return stdout, stderr, code
+}
+
+// TestCancelledConsensusCLI: ctrl+c on a consensus reads cancelled in the
+// JSON and the text line, exit 130; never a missed quorum, never 0%.
+func TestCancelledConsensusCLI(t *testing.T) {
+	cfg := writeConfig(t, slowVotes)
+	out, errOut, code := runCancelled(t, time.Second, "run", "--config", cfg, "--strategy", "consensus", "--json", "--seed", "1", "charged twice")
+	if code != exitCancelled {
+		t.Errorf("--json: exit %d, want 130; stderr %q", code, errOut)
+	}
+	var sum struct {
+		Status    string
+		Error     string
+		Agreement *float64
+	}
+	if err := json.Unmarshal([]byte(out), &sum); err != nil {
+		t.Fatalf("not one JSON object: %v\n%s", err, out)
+	}
+	if sum.Status != "cancelled" || strings.Contains(sum.Error, "quorum") {
+		t.Errorf("JSON status %q error %q, want cancelled and no quorum message", sum.Status, sum.Error)
+	}
+	out, errOut, code = runCancelled(t, time.Second, "run", "--config", cfg, "--strategy", "consensus", "--seed", "1", "charged twice")
+	if code != exitCancelled || !strings.Contains(errOut, ": cancelled") {
+		t.Errorf("text: exit %d stderr %q, want 130 and cancelled", code, errOut)
+	}
+	for _, bad := range []string{"quorum", "agreement 0%", "failed"} {
+		if strings.Contains(out+errOut, bad) {
+			t.Errorf("text output says %q:\n%s%s", bad, out, errOut)
+		}
+	}
+}
+
+// TestHedgeBackupWithheldIsShown: a backup withheld by max_extra is an
+// attempt row in --json and named on the text line.
+func TestHedgeBackupWithheldIsShown(t *testing.T) {
+	body, _ := os.ReadFile("testdata/fast.toml")
+	cfg := writeConfig(t, strings.Replace(string(body), "max_extra = 1.0", "max_extra = 0.0", 1))
+	var out, errOut string
+	var code int
+	synctest.Test(t, func(t *testing.T) {
+		out, errOut, code = council(t, nil, "run", "--config", cfg, "--strategy", "hedge", "--models", "sim/c,sim/a", "--json", "--seed", "1", "x")
+	})
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	var sum struct {
+		Models []struct{ ID, Role, Status, Reason string }
+	}
+	if err := json.Unmarshal([]byte(out), &sum); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, m := range sum.Models {
+		if m.Role == "backup" && m.Status == "skipped" && m.Reason == "hedge_budget" {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no backup row skipped for hedge_budget in %+v", sum.Models)
+	}
+	synctest.Test(t, func(t *testing.T) {
+		_, errOut, _ = council(t, nil, "run", "--config", cfg, "--strategy", "hedge", "--models", "sim/c,sim/a", "--seed", "1", "x")
+	})
+	if !strings.Contains(errOut, "sim/a skipped (hedge_budget)") && !strings.Contains(errOut, "sim/a backup skipped (hedge_budget)") {
+		t.Errorf("text line does not name the withheld backup:\n%s", errOut)
+	}
+}
+
+// TestNoTokensNoCost: a model that failed before sending anything costs
+// nothing, and JSON money carries no float noise.
+func TestNoTokensNoCost(t *testing.T) {
+	body, _ := os.ReadFile("testdata/fast.toml")
+	priced := strings.Replace(string(body), "id = \"sim/bad1\"\nprovider = \"sim\"\n", "id = \"sim/bad1\"\nprovider = \"sim\"\ninput_per_mtok = 3.0\noutput_per_mtok = 15.0\n", 1)
+	cfg := writeConfig(t, priced)
+	for _, seed := range []string{"1", "2", "3"} {
+		var out string
+		synctest.Test(t, func(t *testing.T) {
+			out, _, _ = council(t, nil, "run", "--config", cfg, "--models", "sim/bad1,sim/a,sim/b", "--json", "--seed", seed, "How do indexes work?")
+		})
+		var sum struct {
+			Models []struct {
+				ID                        string
+				Status                    string
+				InputTokens, OutputTokens int `json:"-"`
+				CostUSD                   float64 `json:"cost_usd"`
+			}
+		}
+		if err := json.Unmarshal([]byte(out), &sum); err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range sum.Models {
+			if m.ID == "sim/bad1" && m.CostUSD != 0 {
+				t.Errorf("seed %s: failed %s costs $%g, want 0", seed, m.ID, m.CostUSD)
+			}
+		}
+		if noise := regexp.MustCompile(`"cost_usd":[0-9.]*[0-9]{10,}|"cost_usd":[0-9.]+e-`).FindString(out); noise != "" {
+			t.Errorf("seed %s: float noise in %s", seed, noise)
+		}
+	}
+}
+
+// impossibleQuorum: a tier of two models under a consensus that needs
+// three valid votes.
+const impossibleQuorum = `
+default_strategy = "race"
+[consensus]
+voters = 5
+min_responses = 3
+categories = ["billing", "account"]
+
+[tiers.quick]
+models = ["sim/a", "sim/b"]
+
+[providers.sim]
+kind = "sim"
+
+[[models]]
+id = "sim/a"
+provider = "sim"
+
+[[models]]
+id = "sim/b"
+provider = "sim"
+`
+
+// TestImpossibleQuorum: config check does not say a plain "config ok" for
+// a consensus that can never reach quorum; it names the keys. run
+// refuses such a consensus before any model is called.
+func TestImpossibleQuorum(t *testing.T) {
+	cfg := writeConfig(t, impossibleQuorum)
+	out, errOut, _ := council(t, nil, "config", "check", "--config", cfg)
+	if strings.Contains(out, "config ok\n") && !strings.Contains(errOut, "warning") {
+		t.Errorf("config check says ok with no warning:\n%s%s", out, errOut)
+	}
+	for _, k := range []string{"consensus.min_responses", "tiers.quick.models"} {
+		if !strings.Contains(errOut, k) {
+			t.Errorf("config check does not name %s:\n%s", k, errOut)
+		}
+	}
+	var code int
+	synctest.Test(t, func(t *testing.T) {
+		out, errOut, code = council(t, nil, "run", "--config", cfg, "--strategy", "consensus", "--json", "x")
+	})
+	if code != exitUsage || !strings.Contains(errOut, "consensus.min_responses") || strings.Contains(out, `"decided"`) {
+		t.Errorf("run: exit %d stdout %q stderr %q, want 2 naming consensus.min_responses", code, out, errOut)
+	}
+}
