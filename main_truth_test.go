@@ -172,7 +172,7 @@ func TestNoTokensNoCost(t *testing.T) {
 			Models []struct {
 				ID                        string
 				Status                    string
-				InputTokens, OutputTokens int `json:"-"`
+				InputTokens, OutputTokens int     `json:"-"`
 				CostUSD                   float64 `json:"cost_usd"`
 			}
 		}
