@@ -167,8 +167,14 @@ func (m *Model) panesKey(msg tea.KeyPressMsg) tea.Cmd {
 		if len(m.tiers) > 0 {
 			i := slices.Index(m.tiers, m.tier)
 			m.tier = m.tiers[(i+1)%len(m.tiers)]
-			m.rebuildPanes()
-			m.setStatus(fmt.Sprintf("tier: %s (%d models, %s per model)%s", m.tier, len(m.cfg.Tiers[m.tier].Models), fmtDur(m.timeout()), m.nextNote()), false)
+			note := m.nextNote()
+			if m.sessionN == 0 {
+				m.sessTier = m.tier
+				m.rebuildPanes() // nothing on screen yet: show the tier's models
+			} else {
+				note = " (from the next session)" // the session on screen keeps its own
+			}
+			m.setStatus(fmt.Sprintf("tier: %s (%d models, %s per model)%s", m.tier, len(m.cfg.Tiers[m.tier].Models), fmtDur(m.tierTimeout(m.tier)), note), false)
 		}
 	case key.Matches(msg, k.Auto):
 		m.auto = !m.auto

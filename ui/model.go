@@ -126,7 +126,10 @@ type Model struct {
 	strategies []config.Strategy
 	strategy   config.Strategy
 	tiers      []string
-	tier       string
+	tier       string // the next session's tier
+	// sessTier is the tier of the session on screen: t changes the next
+	// session's, never the finished one's panes, scale or header.
+	sessTier string
 	excluded   map[string]bool
 	applied    map[string]map[string]float64 // chaos deltas per model, for reset
 
@@ -212,6 +215,7 @@ func New(b Backend, o Options) *Model {
 	if _, ok := cfg.Tiers[m.tier]; !ok && len(m.tiers) > 0 {
 		m.tier = m.tiers[0]
 	}
+	m.sessTier = m.tier
 	m.timeline = NewTimeline(m.ctx)
 	m.votes = NewVoteTally(m.ctx, cfg.Consensus.Voters, cfg.Consensus.MinResponses)
 	m.board = NewBreakerBoard(m.ctx)
@@ -252,9 +256,13 @@ func tierNames(cfg *config.Config) []string {
 	return append(names, extra...)
 }
 
-// timeout is the current tier's per-model timeout, the latency bars' scale.
-func (m *Model) timeout() time.Duration {
-	if d := m.cfg.Tiers[m.tier].PerModelTimeout.Duration; d > 0 {
+// timeout is the shown session's tier's per-model timeout, the latency
+// bars' scale.
+func (m *Model) timeout() time.Duration { return m.tierTimeout(m.sessTier) }
+
+// tierTimeout is a tier's per-model timeout.
+func (m *Model) tierTimeout(tier string) time.Duration {
+	if d := m.cfg.Tiers[tier].PerModelTimeout.Duration; d > 0 {
 		return d
 	}
 	return 20 * time.Second
@@ -264,7 +272,7 @@ func (m *Model) timeout() time.Duration {
 // (and their state) of models already shown; models of the current
 // session outside the tier stay too.
 func (m *Model) rebuildPanes() {
-	ids := slices.Clone(m.cfg.Tiers[m.tier].Models)
+	ids := slices.Clone(m.cfg.Tiers[m.sessTier].Models)
 	for _, p := range m.panes {
 		if p.a.phase != phaseIdle && !slices.Contains(ids, p.ID) {
 			ids = append(ids, p.ID)
@@ -532,11 +540,15 @@ func (m *Model) startSession(prompt string) tea.Cmd {
 	m.sessionN++
 	m.startWall, m.lastT = m.clock(), 0
 	m.summary, m.sessionCost = nil, 0
-	if !m.userStatus() {
-		m.status = "" // the last session's verdict is not this one's
-	}
 	for _, p := range m.panes {
 		p.Reset()
+	}
+	if m.sessTier != m.tier {
+		m.sessTier = m.tier
+		m.rebuildPanes() // t was pressed since the last session
+	}
+	if !m.userStatus() {
+		m.status = "" // the last session's verdict is not this one's
 	}
 	m.route, m.sessStrategy = nil, m.strategy
 	if m.focus >= len(m.panes) && m.strategy != config.Council && m.strategy != config.Auto {

@@ -198,3 +198,34 @@ func TestImpossibleQuorumNotStarted(t *testing.T) {
 		t.Errorf("status %q does not name the keys", m.status)
 	}
 }
+
+// TestTierKeepsFinishedSession: t after a session changes the next
+// session's tier; the finished one keeps its tier, panes and scale.
+func TestTierKeepsFinishedSession(t *testing.T) {
+	f := newFake()
+	m := newTestModel(f, 160, 48)
+	press(m, "esc", "r")
+	before := plain(m)
+	if !strings.Contains(strings.Split(before, "\n")[0], "quick") {
+		t.Fatalf("header before t: %q", strings.Split(before, "\n")[0])
+	}
+	press(m, "t")
+	if m.tier != "balanced" {
+		t.Fatalf("t: next tier %q, want balanced", m.tier)
+	}
+	after := plain(m)
+	head := strings.Split(after, "\n")[0]
+	if !strings.Contains(head, "quick") {
+		t.Errorf("t rewrote the finished session's header: %q", head)
+	}
+	if len(m.panes) != 4 || m.byID["sim/swift"] == nil || m.byID["sim/swift"].timeout != 20*time.Second {
+		t.Errorf("t rewrote the finished session's panes or scale: %d panes", len(m.panes))
+	}
+	if !strings.Contains(m.status, "next session") {
+		t.Errorf("status %q does not say the tier is for the next session", m.status)
+	}
+	press(m, "r")
+	if f.starts[1].Tier != "balanced" || !strings.Contains(strings.Split(plain(m), "\n")[0], "balanced") {
+		t.Errorf("the next session does not run the new tier: %q, header %q", f.starts[1].Tier, strings.Split(plain(m), "\n")[0])
+	}
+}

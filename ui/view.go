@@ -107,7 +107,7 @@ func (m *Model) headerView(w int) string {
 	if m.strategy == config.Auto && m.route != nil {
 		strategy, short = routeText(m.route), "auto→"+string(m.route.Strategy)
 	}
-	values := []string{strategy, m.tier, n, clock, fmtCost(m.sessionCost), fmtCost(m.runCost + m.liveCost())}
+	values := []string{strategy, m.sessTier, n, clock, fmtCost(m.sessionCost), fmtCost(m.runCost + m.liveCost())}
 	labels := []string{"strategy", "tier", "session", "elapsed", "cost", "run"}
 	parts := make([]string, len(values))
 	for i := range values {
