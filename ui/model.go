@@ -130,8 +130,8 @@ type Model struct {
 	// sessTier is the tier of the session on screen: t changes the next
 	// session's, never the finished one's panes, scale or header.
 	sessTier string
-	excluded   map[string]bool
-	applied    map[string]map[string]float64 // chaos deltas per model, for reset
+	excluded map[string]bool
+	applied  map[string]map[string]float64 // chaos deltas per model, for reset
 
 	// The session.
 	running     bool
