@@ -127,11 +127,12 @@ type Model struct {
 	strategy   config.Strategy
 	tiers      []string
 	tier       string // the next session's tier
+	excluded   map[string]bool
+	applied    map[string]map[string]float64 // chaos deltas per model, for reset
+
 	// sessTier is the tier of the session on screen: t changes the next
 	// session's, never the finished one's panes, scale or header.
 	sessTier string
-	excluded map[string]bool
-	applied  map[string]map[string]float64 // chaos deltas per model, for reset
 
 	// The session.
 	running     bool
