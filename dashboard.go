@@ -17,23 +17,32 @@ import (
 
 var errNoTerminal = errors.New("the dashboard needs a terminal; for scripts use council run (see council help)")
 
+// dashOptions are the dashboard's flags.
+type dashOptions struct {
+	theme    string
+	strategy config.Strategy
+	tier     string
+	models   []string
+}
+
 // runDashboard opens the dashboard on eng in the alternate screen.
-func runDashboard(ctx context.Context, eng *engine.Engine, cfg *config.Config, theme string, getenv func(string) string) error {
+func runDashboard(ctx context.Context, eng *engine.Engine, cfg *config.Config, o dashOptions, getenv func(string) string) error {
 	if !term.IsTerminal(os.Stdin.Fd()) || !term.IsTerminal(os.Stdout.Fd()) {
 		return errNoTerminal
 	}
+	theme := o.theme
 	if theme == "" {
 		theme = cfg.Theme
 	}
 	th, err := themes.Load(theme)
 	if err != nil {
-		return fmt.Errorf("%w: %v (themes: %v)", errBadTheme, err, themes.Names())
+		return fmt.Errorf("%w: %s", errBadTheme, themeError(theme))
 	}
 	why := cfg.Why
 	if why == "" {
 		why = "config " + cfg.Source
 	}
-	return ui.Run(ctx, eng, ui.Options{Theme: th, Why: why})
+	return ui.Run(ctx, eng, ui.Options{Theme: th, Why: why, Strategy: o.strategy, Tier: o.tier, Models: o.models})
 }
 
 var errBadTheme = errors.New("bad theme")

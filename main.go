@@ -88,7 +88,7 @@ func realMain(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			if len(args) > 1 && args[1] == "check" {
 				return c.configCheck(args[2:])
 			}
-			return c.usage("usage: council config check [--config FILE]")
+			return c.usage("unknown command: council config needs check (see council config check --help)")
 		case "version", "--version", "-version":
 			_, err := fmt.Fprintf(stdout, "council %s (%s %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 			return c.written(err)
@@ -105,12 +105,21 @@ func realMain(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 const usageText = `council: one prompt, several models, live.
 
 usage:
-  council [--config FILE] [--theme NAME] [--seed N]   the dashboard (needs a terminal)
-  council run [flags] [PROMPT]                 one headless session (prompt from stdin if absent)
+  council [flags]                       the dashboard (needs a terminal)
+      --strategy race|hedge|consensus|council|auto  --tier NAME  --models a,b,c
+      --theme dark|light|high-contrast|none  --seed N  --config FILE
+  council run [flags] [PROMPT]          one headless session (PROMPT, else stdin)
       --strategy race|hedge|consensus|council|auto  --tier NAME  --models a,b,c
       --json  --events  --repeat N  --seed N  --config FILE
-  council config check [--config FILE]         validate; print the resolved setup, keys redacted
+  council config check [--config FILE]  validate; print the resolved setup, keys redacted
   council version
+  council COMMAND --help                a command's flags and examples
+
+examples:
+  council                                   the dashboard on your config, or the demo council
+  council --strategy consensus --tier quick the dashboard, set up for a vote
+  council run "How do database indexes work?"
+  echo "I was charged twice" | council run --strategy consensus --json
 
 Config: --config, then $COUNCIL_CONFIG, then $XDG_CONFIG_HOME/council/council.toml,
 else the default council (your API keys) or the built-in demo council of simulated models.
@@ -118,6 +127,70 @@ Exit status: 0 decided (or degraded), 1 the session failed or the output could
 not be written, 2 usage or configuration error, 130 cancelled (ctrl+c, SIGINT
 or SIGTERM).
 `
+
+const runUsage = `usage: council run [flags] [PROMPT]
+
+One headless session: the answer on stdout, a one-line summary on stderr.
+PROMPT is the rest of the command line (flags may come before or after it);
+without one the prompt is read from stdin (from a terminal, end it with ctrl+d).
+
+flags:
+  --strategy NAME  race, hedge, consensus, council or auto (default: the config's default_strategy)
+  --tier NAME      a tier of the config (default: its default_tier)
+  --models a,b,c   these models instead of the tier's
+  --json           one summary object per session on stdout, one line each
+  --events         every event as one JSON object per line on stdout
+  --repeat N       N sessions in one process, sharing breakers and statistics;
+                   the totals go to stderr at the end
+  --seed N         seed for simulated models (default: random)
+  --config FILE    the config (default: $COUNCIL_CONFIG, then
+                   $XDG_CONFIG_HOME/council/council.toml, else the built-in council)
+
+examples:
+  council run "How do database indexes work?"
+  echo "I was charged twice" | council run --strategy consensus --json
+  council run --strategy hedge --models sim/swift,sim/steady "Summarise RFC 9110"
+  council run --repeat 50 --json "ping" > sessions.jsonl
+
+Exit status: 0 decided (or degraded), 1 failed or the output could not be
+written, 2 usage or configuration error, 130 cancelled (ctrl+c, SIGINT, SIGTERM).
+`
+
+const configCheckUsage = `usage: council config check [--config FILE]
+
+Loads the config, validates it and prints the resolved setup (strategy,
+tiers, providers, models and prices) with API keys redacted; warnings go to
+stderr. Exit 0 when it loads, 2 when it does not.
+
+flags:
+  --config FILE  the config (default: $COUNCIL_CONFIG, then
+                 $XDG_CONFIG_HOME/council/council.toml, else the built-in council)
+
+examples:
+  council config check
+  council config check --config ./council.toml
+`
+
+// parseFlags parses a command's flags: --help prints its usage on stdout
+// (exit 0); a bad flag is named, with the usage on stderr (exit 2). ok is
+// false when the command should exit with code.
+func (c *cli) parseFlags(fs *flag.FlagSet, args []string, usage string) (pos []string, code int, ok bool) {
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	pos, err := parseInterleaved(fs, args)
+	switch {
+	case err == nil:
+		return pos, 0, true
+	case errors.Is(err, flag.ErrHelp):
+		_, werr := fmt.Fprint(c.stdout, usage)
+		return nil, c.written(werr), false
+	}
+	// The flag package names flags with one dash; the usage uses two.
+	msg := strings.Replace(err.Error(), ": -", ": --", 1)
+	c.errorf("%s", msg)
+	fmt.Fprint(c.stderr, "\n"+usage)
+	return nil, exitUsage, false
+}
 
 func (c *cli) usage(msg string) int {
 	c.errorf("%s", msg)
@@ -166,7 +239,7 @@ func (c *cli) loadConfig(path string) (*config.Config, bool) {
 	if err == nil && cfg.Theme != "" {
 		// The engine cannot know the themes; the dashboard's key is checked here.
 		if _, terr := themes.Load(cfg.Theme); terr != nil {
-			err = cfg.Errorf("theme", "unknown theme %q (themes: %s)", cfg.Theme, strings.Join(themes.Names(), ", "))
+			err = cfg.Errorf("theme", "%s", themeError(cfg.Theme))
 		}
 	}
 	if err != nil {
@@ -202,10 +275,9 @@ func (c *cli) setup(path string, seed int64) (*config.Config, *engine.Engine, bo
 
 func (c *cli) configCheck(args []string) int {
 	fs := flag.NewFlagSet("config check", flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
 	path := fs.String("config", "", "config file")
-	if _, err := parseInterleaved(fs, args); err != nil {
-		return exitUsage
+	if _, code, ok := c.parseFlags(fs, args, configCheckUsage); !ok {
+		return code
 	}
 	cfg, ok := c.loadConfig(*path)
 	if !ok {
@@ -271,7 +343,6 @@ func (e *errWriter) Write(p []byte) (int, error) {
 
 func (c *cli) run(args []string) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
 	var (
 		path     = fs.String("config", "", "config file")
 		strategy = fs.String("strategy", "", "race, hedge, consensus, council or auto (default: the config's default_strategy)")
@@ -282,9 +353,9 @@ func (c *cli) run(args []string) int {
 		repeat   = fs.Int("repeat", 1, "run N sessions in one process, sharing breakers and statistics")
 		seed     = fs.Int64("seed", 0, "seed for simulated models (default: random)")
 	)
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return exitUsage
+	pos, code, ok := c.parseFlags(fs, args, runUsage)
+	if !ok {
+		return code
 	}
 	if *repeat < 1 {
 		return c.usage("--repeat must be at least 1")
@@ -297,19 +368,9 @@ func (c *cli) run(args []string) int {
 		}
 		req.Strategy = s
 	}
-	if *models != "" {
-		seen := map[string]bool{}
-		for _, m := range strings.Split(*models, ",") {
-			if m = strings.TrimSpace(m); m == "" {
-				continue
-			}
-			if seen[m] {
-				// Each listed model is a paid call; a repeat is a typo.
-				return c.usage(fmt.Sprintf("--models lists %q more than once", m))
-			}
-			seen[m] = true
-			req.Models = append(req.Models, m)
-		}
+	var err error
+	if req.Models, err = parseModels(*models); err != nil {
+		return c.usage(err.Error())
 	}
 	req.Prompt = strings.TrimSpace(strings.Join(pos, " "))
 	if req.Prompt == "" {
@@ -431,6 +492,24 @@ func runQuorumProblem(cfg *config.Config, req engine.SessionRequest) string {
 	return quorumProblem(cfg, tier, n, from)
 }
 
+// parseModels splits --models; a model listed twice is an error (each is
+// a paid call; a repeat is a typo).
+func parseModels(s string) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	for _, m := range strings.Split(s, ",") {
+		if m = strings.TrimSpace(m); m == "" {
+			continue
+		}
+		if seen[m] {
+			return nil, fmt.Errorf("--models lists %q more than once", m)
+		}
+		seen[m] = true
+		out = append(out, m)
+	}
+	return out, nil
+}
+
 // readStdin reads all of stdin, unless a signal comes first: a read from
 // a terminal or a pipe cannot be interrupted, so it is left behind (the
 // process is about to exit).
@@ -527,23 +606,72 @@ func (c *cli) printSummary(out *bufio.Writer, sum *engine.Summary, repeated bool
 // dashboard opens the live dashboard.
 func (c *cli) dashboard(args []string) int {
 	fs := flag.NewFlagSet("council", flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
 	path := fs.String("config", "", "config file")
-	theme := fs.String("theme", "", "colour theme: dark, light, high-contrast")
+	theme := fs.String("theme", "", "colour theme: dark, light, high-contrast, none")
 	seed := fs.Int64("seed", 0, "seed for simulated models (default: random)")
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return exitUsage
+	strategy := fs.String("strategy", "", "the first session's strategy")
+	tier := fs.String("tier", "", "the first session's tier")
+	models := fs.String("models", "", "comma-separated model ids instead of the tier's")
+	pos, code, ok := c.parseFlags(fs, args, usageText)
+	if !ok {
+		return code
 	}
 	if len(pos) > 0 {
 		return c.usage(fmt.Sprintf("unknown command %q (see council help)", pos[0]))
+	}
+	var opts dashOptions
+	if *strategy != "" {
+		s, err := config.ParseStrategy(*strategy)
+		if err != nil {
+			return c.usage(err.Error())
+		}
+		opts.strategy = s
+	}
+	var err error
+	if opts.models, err = parseModels(*models); err != nil {
+		return c.usage(err.Error())
+	}
+	if *theme != "" {
+		if _, err := themes.Load(*theme); err != nil {
+			return c.usage(themeError(*theme))
+		}
 	}
 	cfg, eng, ok := c.setup(*path, *seed)
 	if !ok {
 		return exitUsage
 	}
 	defer eng.Close()
-	return c.dashboardExit(runDashboard(c.ctx, eng, cfg, *theme, c.getenv))
+	opts.tier = *tier
+	if msg := checkChoices(cfg, opts.tier, opts.models); msg != "" {
+		return c.usage(msg)
+	}
+	opts.theme = *theme
+	return c.dashboardExit(runDashboard(c.ctx, eng, cfg, opts, c.getenv))
+}
+
+// themeError says a theme is unknown, listing the valid ones once.
+func themeError(name string) string {
+	return fmt.Sprintf("unknown theme %q (themes: %s, none)", name, strings.Join(themes.Names(), ", "))
+}
+
+// checkChoices checks a tier and models against the config, listing the
+// valid choices, as council run's errors do.
+func checkChoices(cfg *config.Config, tier string, models []string) string {
+	if tier != "" {
+		if _, ok := cfg.Tier(tier); !ok {
+			return fmt.Sprintf("unknown tier %q (tiers: %s)", tier, strings.Join(cfg.TierOrder(), ", "))
+		}
+	}
+	for _, id := range models {
+		if _, ok := cfg.Model(id); !ok {
+			ids := make([]string, len(cfg.Models))
+			for i, m := range cfg.Models {
+				ids[i] = m.ID
+			}
+			return fmt.Sprintf("unknown model %q (models: %s)", id, strings.Join(ids, ", "))
+		}
+	}
+	return ""
 }
 
 // dashboardExit is the exit status after the dashboard returned err.

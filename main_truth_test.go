@@ -236,3 +236,69 @@ func TestImpossibleQuorum(t *testing.T) {
 		t.Errorf("run: exit %d stdout %q stderr %q, want 2 naming consensus.min_responses", code, out, errOut)
 	}
 }
+
+// TestHelpIsUsageOnStdout: --help of every command exits 0 and prints a
+// usage in the style of council --help: double-dash flags, the prompt
+// and stdin explained, examples.
+func TestHelpIsUsageOnStdout(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"run", "--help"}, {"run", "-h"}, {"config", "check", "--help"}} {
+		out, errOut, code := council(t, nil, args...)
+		if code != 0 || errOut != "" {
+			t.Errorf("%v: exit %d stderr %q, want 0 and nothing", args, code, errOut)
+		}
+		for _, want := range []string{"usage:", "--config", "examples:"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%v: usage has no %q:\n%s", args, want, out)
+			}
+		}
+		if regexp.MustCompile(`(^|\s)-[a-z]{2,}`).MatchString(out) {
+			t.Errorf("%v: a single-dash long flag in:\n%s", args, out)
+		}
+	}
+	out, _, _ := council(t, nil, "run", "--help")
+	for _, want := range []string{"PROMPT", "stdin", "--strategy", "--repeat", "--json"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("run --help has no %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestBadFlagPrintsTheUsage: an unknown flag is named with its double
+// dash and followed by the command's usage, exit 2.
+func TestBadFlagPrintsTheUsage(t *testing.T) {
+	for _, args := range [][]string{{"run", "--bogus", "x"}, {"config", "check", "--bogus"}, {"--bogus"}} {
+		out, errOut, code := council(t, nil, args...)
+		if code != exitUsage || out != "" || !strings.Contains(errOut, "--bogus") || !strings.Contains(errOut, "usage:") {
+			t.Errorf("%v: exit %d stdout %q stderr %q, want 2 with the usage on stderr", args, code, out, errOut)
+		}
+	}
+}
+
+// TestDashboardTakesRunFlags: the dashboard takes --strategy, --tier and
+// --models, checked (with the valid choices listed once) before it needs
+// a terminal.
+func TestDashboardTakesRunFlags(t *testing.T) {
+	tests := []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"--tier", "nope"}, `unknown tier "nope" (tiers: quick, broken)`},
+		{[]string{"--strategy", "vote"}, `unknown strategy "vote"`},
+		{[]string{"--models", "sim/a,sim/zz"}, `unknown model "sim/zz"`},
+		{[]string{"--theme", "neon"}, `none`},
+	}
+	for _, tt := range tests {
+		_, errOut, code := council(t, nil, append([]string{"--config", "testdata/fast.toml"}, tt.args...)...)
+		if code != exitUsage || !strings.Contains(errOut, tt.msg) || strings.Contains(errOut, "terminal") {
+			t.Errorf("%v: exit %d stderr %q, want 2 with %q", tt.args, code, errOut, tt.msg)
+		}
+		if strings.Count(errOut, "dark") > 1 {
+			t.Errorf("%v: the choices are listed twice: %q", tt.args, errOut)
+		}
+	}
+	// Valid flags get as far as the terminal check.
+	_, errOut, code := council(t, nil, "--config", "testdata/fast.toml", "--strategy", "hedge", "--tier", "broken", "--models", "sim/a,sim/c")
+	if code != exitUsage || !strings.Contains(errOut, "needs a terminal") {
+		t.Errorf("valid flags: exit %d stderr %q", code, errOut)
+	}
+}

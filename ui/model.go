@@ -50,6 +50,11 @@ type Options struct {
 	// Clock is the time source (default time.Now); tests pin it so that
 	// nothing in a frame depends on the wall clock.
 	Clock func() time.Time
+	// Strategy and Tier, when set, replace the config's defaults; Models,
+	// when set, replaces the tiers' models (council --models).
+	Strategy config.Strategy
+	Tier     string
+	Models   []string
 }
 
 // Timing of the dashboard's own loops.
@@ -208,11 +213,17 @@ func New(b Backend, o Options) *Model {
 	m.setPrompt(o.Prompt)
 
 	m.strategy = cfg.DefaultStrategy
+	if o.Strategy != "" {
+		m.strategy = o.Strategy
+	}
 	if !slices.Contains(m.strategies, m.strategy) && len(m.strategies) > 0 {
 		m.strategy = m.strategies[0]
 	}
 	m.tiers = tierNames(cfg)
 	m.tier = cfg.DefaultTier
+	if o.Tier != "" {
+		m.tier = o.Tier
+	}
 	if _, ok := cfg.Tiers[m.tier]; !ok && len(m.tiers) > 0 {
 		m.tier = m.tiers[0]
 	}
@@ -273,7 +284,7 @@ func (m *Model) tierTimeout(tier string) time.Duration {
 // (and their state) of models already shown; models of the current
 // session outside the tier stay too.
 func (m *Model) rebuildPanes() {
-	ids := slices.Clone(m.cfg.Tiers[m.sessTier].Models)
+	ids := slices.Clone(m.tierModels(m.sessTier))
 	for _, p := range m.panes {
 		if p.a.phase != phaseIdle && !slices.Contains(ids, p.ID) {
 			ids = append(ids, p.ID)
@@ -302,6 +313,15 @@ func (m *Model) rebuildPanes() {
 			p.SetHealth(h, m.board.at)
 		}
 	}
+}
+
+// tierModels is the models a session of tier runs: --models, else the
+// tier's.
+func (m *Model) tierModels(tier string) []string {
+	if len(m.opts.Models) > 0 {
+		return m.opts.Models
+	}
+	return m.cfg.Tiers[tier].Models
 }
 
 // pane returns the pane of model id, adding one for a model outside the
@@ -492,9 +512,12 @@ func (m *Model) sessionPrompt() string {
 // request is the next session's request.
 func (m *Model) request(prompt string) (engine.SessionRequest, error) {
 	req := engine.SessionRequest{Prompt: prompt, Strategy: m.strategy, Tier: m.tier}
+	if len(m.opts.Models) > 0 && len(m.excluded) == 0 {
+		req.Models = slices.Clone(m.opts.Models)
+	}
 	if len(m.excluded) > 0 {
 		for _, p := range m.panes {
-			if !m.excluded[p.ID] && slices.Contains(m.cfg.Tiers[m.tier].Models, p.ID) {
+			if !m.excluded[p.ID] && slices.Contains(m.tierModels(m.tier), p.ID) {
 				req.Models = append(req.Models, p.ID)
 			}
 		}
@@ -505,7 +528,7 @@ func (m *Model) request(prompt string) (engine.SessionRequest, error) {
 	if req.Strategy == config.Consensus {
 		n := len(req.Models)
 		if n == 0 {
-			n = len(m.cfg.Tiers[m.tier].Models)
+			n = len(m.tierModels(m.tier))
 		}
 		c := m.cfg.Consensus
 		if voters := min(max(c.Voters, 1), n); voters < c.MinResponses {

@@ -229,3 +229,20 @@ func TestTierKeepsFinishedSession(t *testing.T) {
 		t.Errorf("the next session does not run the new tier: %q, header %q", f.starts[1].Tier, strings.Split(plain(m), "\n")[0])
 	}
 }
+
+// TestOptionsSetTheFirstSession: --strategy, --tier and --models reach the
+// first session.
+func TestOptionsSetTheFirstSession(t *testing.T) {
+	f := newFake()
+	m := New(f, Options{Theme: themes.NoColor(), Clock: func() time.Time { return fixedClock }, Prompt: "x",
+		Strategy: "hedge", Tier: "balanced", Models: []string{"sim/swift", "sim/slow"}})
+	m.Update(teaSize(120, 40))
+	if len(m.panes) != 2 || m.panes[0].ID != "sim/swift" {
+		t.Errorf("panes %d, want the two --models", len(m.panes))
+	}
+	press(m, "r")
+	got := f.starts[0]
+	if got.Strategy != "hedge" || got.Tier != "balanced" || strings.Join(got.Models, ",") != "sim/swift,sim/slow" {
+		t.Errorf("first session %+v", got)
+	}
+}
