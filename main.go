@@ -16,9 +16,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"runtime"
+	"slices"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -414,6 +417,15 @@ func (c *cli) run(args []string) int {
 		}
 	}
 	status := exitOK
+	var tot totals
+	if *repeat > 1 {
+		// Totals on stderr, so that stdout stays what N=1 writes, N times.
+		defer func() {
+			if tot.n > 0 {
+				fmt.Fprintln(c.stderr, "council:", tot.String())
+			}
+		}()
+	}
 	for i := 0; i < *repeat && outErr == nil; i++ {
 		var onEvent func(engine.Event)
 		if *events {
@@ -439,8 +451,9 @@ func (c *cli) run(args []string) int {
 		case *asJSON && !*events:
 			check(enc.Encode(sum))
 		case !*asJSON && !*events:
-			check(c.printSummary(out, sum, *repeat > 1))
+			check(c.printSummary(out, sum))
 		}
+		tot.add(sum)
 		check(out.Flush())
 		switch sum.Status {
 		case engine.StatusFailed:
@@ -531,11 +544,66 @@ func (c *cli) readStdin() ([]byte, error) {
 	}
 }
 
+// totals sum up the sessions of --repeat.
+type totals struct {
+	n        int
+	statuses map[engine.Status]int
+	wins     map[string]int
+	elapsed  []float64 // ms
+	cost     float64
+}
+
+func (t *totals) add(s *engine.Summary) {
+	if t.statuses == nil {
+		t.statuses, t.wins = map[engine.Status]int{}, map[string]int{}
+	}
+	t.n++
+	t.statuses[s.Status]++
+	if s.Winner != "" {
+		t.wins[s.Winner]++
+	}
+	t.elapsed = append(t.elapsed, s.ElapsedMS)
+	t.cost += s.CostUSD
+}
+
+// String is one line: "3 sessions: 2 decided, 1 degraded, 0 failed, 0
+// cancelled; wins sim/a 67%, sim/b 33%; p50 12ms p95 30ms p99 31ms; cost $0.000123".
+func (t *totals) String() string {
+	b := fmt.Sprintf("%d sessions: %d decided, %d degraded, %d failed, %d cancelled", t.n,
+		t.statuses[engine.StatusDecided], t.statuses[engine.StatusDegraded], t.statuses[engine.StatusFailed], t.statuses[engine.StatusCancelled])
+	if len(t.wins) > 0 {
+		ids := make([]string, 0, len(t.wins))
+		for id := range t.wins {
+			ids = append(ids, id)
+		}
+		sort.Slice(ids, func(i, j int) bool {
+			if t.wins[ids[i]] != t.wins[ids[j]] {
+				return t.wins[ids[i]] > t.wins[ids[j]]
+			}
+			return ids[i] < ids[j]
+		})
+		var ws []string
+		for _, id := range ids {
+			ws = append(ws, fmt.Sprintf("%s %.0f%%", id, 100*float64(t.wins[id])/float64(t.n)))
+		}
+		b += "; wins " + strings.Join(ws, ", ")
+	}
+	if len(t.elapsed) > 0 {
+		e := slices.Clone(t.elapsed)
+		slices.Sort(e)
+		q := func(p float64) float64 { // nearest rank
+			return e[max(int(math.Ceil(p*float64(len(e))))-1, 0)]
+		}
+		b += fmt.Sprintf("; p50 %.0fms p95 %.0fms p99 %.0fms", q(0.50), q(0.95), q(0.99))
+	}
+	return b + fmt.Sprintf("; cost $%.6f", t.cost)
+}
+
 // printSummary writes a human summary: the answer on stdout and one line
-// of facts on stderr; with --repeat, one line per session on stdout. Both
-// go to a terminal, so the model's text loses its escape sequences.
-func (c *cli) printSummary(out *bufio.Writer, sum *engine.Summary, repeated bool) error {
-	if !repeated && sum.Answer != "" {
+// of facts on stderr, for each session of --repeat too. Both go to a
+// terminal, so the model's text loses its escape sequences.
+func (c *cli) printSummary(out *bufio.Writer, sum *engine.Summary) error {
+	if sum.Answer != "" {
 		out.WriteString(providers.SafeText(sum.Answer))
 		out.WriteString("\n")
 		if err := out.Flush(); err != nil {
@@ -595,10 +663,6 @@ func (c *cli) printSummary(out *bufio.Writer, sum *engine.Summary, repeated bool
 		}
 	}
 	line = providers.SafeText(line)
-	if repeated {
-		_, err := fmt.Fprintln(out, line)
-		return err
-	}
 	fmt.Fprintln(c.stderr, line)
 	return nil
 }

@@ -302,3 +302,40 @@ func TestDashboardTakesRunFlags(t *testing.T) {
 		t.Errorf("valid flags: exit %d stderr %q", code, errOut)
 	}
 }
+
+// TestRepeatKeepsTheStreamsAndTotals: --repeat N writes what N=1 writes,
+// N times (answers or JSON on stdout, summaries on stderr), then totals on
+// stderr.
+func TestRepeatKeepsTheStreamsAndTotals(t *testing.T) {
+	var out, errOut string
+	var code int
+	synctest.Test(t, func(t *testing.T) {
+		out, errOut, code = council(t, nil, "run", "--config", "testdata/fast.toml", "--seed", "3", "--repeat", "3", "How do indexes work?")
+	})
+	if code != 0 {
+		t.Fatalf("exit %d stderr %q", code, errOut)
+	}
+	if strings.Contains(out, "race/quick") {
+		t.Errorf("summary lines on stdout:\n%s", out)
+	}
+	if n := strings.Count(errOut, "race/quick: "); n != 3 {
+		t.Errorf("%d summary lines on stderr, want 3:\n%s", n, errOut)
+	}
+	for _, want := range []string{"3 sessions", "3 decided", "0 degraded", "0 failed", "0 cancelled", "wins ", "sim/a", "p50 ", "p95 ", "p99 ", "cost $"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("totals have no %q:\n%s", want, errOut)
+		}
+	}
+	synctest.Test(t, func(t *testing.T) {
+		out, errOut, code = council(t, nil, "run", "--config", "testdata/fast.toml", "--seed", "3", "--repeat", "3", "--json", "x")
+	})
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	for _, l := range lines {
+		if !json.Valid([]byte(l)) {
+			t.Errorf("stdout line is not JSON: %q", l)
+		}
+	}
+	if len(lines) != 3 || !strings.Contains(errOut, "3 sessions") {
+		t.Errorf("--json --repeat 3: %d stdout lines, stderr %q", len(lines), errOut)
+	}
+}
