@@ -42,7 +42,7 @@ func runDashboard(ctx context.Context, eng *engine.Engine, cfg *config.Config, o
 	if why == "" {
 		why = "config " + cfg.Source
 	}
-	return ui.Run(ctx, eng, ui.Options{Theme: th, Why: why, Strategy: o.strategy, Tier: o.tier, Models: o.models})
+	return ui.Run(ctx, eng, ui.Options{Theme: th, Why: why, AutoFireEvery: cfg.Dashboard.Hold(), Strategy: o.strategy, Tier: o.tier, Models: o.models})
 }
 
 var errBadTheme = errors.New("bad theme")

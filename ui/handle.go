@@ -176,8 +176,19 @@ func (m *Model) panesKey(msg tea.KeyPressMsg) tea.Cmd {
 			}
 			m.setStatus(fmt.Sprintf("tier: %s (%d models, %s per model)%s", m.tier, len(m.cfg.Tiers[m.tier].Models), fmtDur(m.tierTimeout(m.tier)), note), false)
 		}
+	case key.Matches(msg, k.Pause):
+		m.autoPaused = !m.autoPaused
+		m.autoGen++ // a pending tick is void
+		if m.autoPaused {
+			m.setStatus("auto-fire paused: p resumes", false)
+			return nil
+		}
+		m.setStatus(fmt.Sprintf("auto-fire resumed: next session in %s", fmtDur(m.opts.AutoFireEvery)), false)
+		if !m.running {
+			return m.autoNext()
+		}
 	case key.Matches(msg, k.Auto):
-		m.auto = !m.auto
+		m.auto, m.autoPaused = !m.auto, false
 		m.autoGen++
 		if !m.auto {
 			m.setStatus("auto-fire off", false)

@@ -15,7 +15,7 @@ type KeyMap struct {
 	// Prompt (typing mode).
 	Run, HistoryUp, HistoryDown, Leave key.Binding
 	// Session.
-	Rerun, Cancel, Strategy, Tier, Auto, Prompt key.Binding
+	Rerun, Cancel, Strategy, Tier, Auto, Pause, Prompt key.Binding
 	// Panes.
 	Next, Prev, Left, Down, Up, Right, Zoom, Toggle key.Binding
 	// Zoomed pane.
@@ -43,6 +43,7 @@ func DefaultKeyMap() KeyMap {
 		Strategy: b([]string{"m"}, "m", "strategy"),
 		Tier:     b([]string{"t"}, "t", "tier"),
 		Auto:     b([]string{"a"}, "a", "auto-fire"),
+		Pause:    b([]string{"p"}, "p", "pause auto-fire"),
 		Prompt:   b([]string{"/", "i"}, "/", "edit prompt"),
 
 		Next:   b([]string{"tab"}, "tab", "next pane"),
@@ -98,6 +99,7 @@ type keyState struct {
 	sim       bool // the focused model has chaos knobs
 	hasModels bool // there is a pane to act on
 	chaos     bool // chaos applied that can be reset
+	auto      bool // auto-fire is on
 }
 
 // enabled returns a copy of the keymap with the bindings that do not apply
@@ -114,6 +116,7 @@ func (k KeyMap) enabled(s keyState) KeyMap {
 	set(s.running && s.mode != modeHelp, &k.Cancel)
 	set(panes, &k.Strategy, &k.Tier, &k.Prompt)
 	set(panes || zoom, &k.Auto)
+	set((panes || zoom) && s.auto, &k.Pause)
 	set((panes || zoom) && s.hasModels, &k.Next, &k.Prev, &k.ForceOpen, &k.ForceClosed, &k.ForceAuto)
 	set(panes && s.hasModels, &k.Left, &k.Down, &k.Up, &k.Right, &k.Zoom, &k.Toggle)
 	set(zoom, &k.ScrollUp, &k.ScrollDown, &k.PageUp, &k.PageDown, &k.Top, &k.Bottom, &k.Unzoom)
@@ -129,7 +132,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 	return []key.Binding{
 		k.Run, k.HistoryUp, k.Leave,
 		k.ScrollDown, k.PageDown, k.Unzoom,
-		k.Cancel, k.Rerun, k.Prompt, k.Next, k.Zoom, k.Toggle, k.Strategy, k.Tier, k.Auto,
+		k.Cancel, k.Rerun, k.Prompt, k.Next, k.Zoom, k.Toggle, k.Strategy, k.Tier, k.Auto, k.Pause,
 		k.ErrorUp, k.ForceOpen, k.CloseHelp, k.Quit,
 	}
 }
@@ -139,7 +142,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Prompt, k.Run, k.HistoryUp, k.HistoryDown, k.Leave, k.Rerun, k.Cancel},
 		{k.Next, k.Prev, k.Left, k.Down, k.Up, k.Right, k.Zoom, k.Toggle},
-		{k.Strategy, k.Tier, k.Auto},
+		{k.Strategy, k.Tier, k.Auto, k.Pause},
 		{k.ErrorUp, k.StallUp, k.Reset, k.ForceOpen, k.ForceClosed, k.ForceAuto},
 		{k.ScrollUp, k.ScrollDown, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Unzoom},
 		{k.Help, k.Quit},

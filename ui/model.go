@@ -41,7 +41,8 @@ type Backend interface {
 type Options struct {
 	// Theme colours the dashboard; the zero Theme means [themes.Default].
 	Theme themes.Theme
-	// AutoFireEvery is the pause between auto-fired sessions (default 3s).
+	// AutoFireEvery is how long auto-fire holds a finished session's result
+	// before the next one (dashboard.auto_fire_hold; default 3s).
 	AutoFireEvery time.Duration
 	// Prompt is put in the prompt line at start.
 	Prompt string
@@ -155,8 +156,9 @@ type Model struct {
 	sessStrategy config.Strategy
 	lastPrompt   string
 
-	auto    bool
-	autoGen int
+	auto       bool
+	autoPaused bool // p: the result stays until p again
+	autoGen    int
 
 	ticking       bool
 	healthPending bool
@@ -486,7 +488,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case actionMsg:
 		return m.onAction(msg)
 	case autoFireMsg:
-		if m.auto && msg.gen == m.autoGen && !m.running {
+		if m.auto && !m.autoPaused && msg.gen == m.autoGen && !m.running {
 			return m.startSession(m.sessionPrompt())
 		}
 		return nil
@@ -633,7 +635,7 @@ func (m *Model) onEvents(msg eventsMsg) tea.Cmd {
 
 // autoNext schedules the next auto-fired session.
 func (m *Model) autoNext() tea.Cmd {
-	if !m.auto {
+	if !m.auto || m.autoPaused {
 		return nil
 	}
 	gen := m.autoGen
@@ -787,6 +789,6 @@ func (m *Model) syncKeys() {
 	chaos := p != nil && len(m.applied[p.ID]) > 0
 	m.ctx.Keys = m.keys.enabled(keyState{
 		mode: m.mode, running: m.running, canRun: true, sim: sim,
-		hasModels: len(m.panes) > 0, chaos: chaos,
+		hasModels: len(m.panes) > 0, chaos: chaos, auto: m.auto,
 	})
 }

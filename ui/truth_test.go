@@ -246,3 +246,36 @@ func TestOptionsSetTheFirstSession(t *testing.T) {
 		t.Errorf("first session %+v", got)
 	}
 }
+
+// TestAutoFireHoldAndPause: auto-fire holds a result for the configured
+// hold before the next session, and p pauses and resumes it.
+func TestAutoFireHoldAndPause(t *testing.T) {
+	f := newFake()
+	m := New(f, Options{Theme: themes.NoColor(), Clock: func() time.Time { return fixedClock }, Prompt: "x", AutoFireEvery: 50 * time.Millisecond})
+	m.Update(teaSize(120, 40))
+	press(m, "a")
+	if !strings.Contains(plain(m), "auto 50ms") {
+		t.Errorf("header does not show the 50ms hold:\n%s", plain(m))
+	}
+	press(m, "p")
+	if !strings.Contains(strings.Split(plain(m), "\n")[0], "paused") {
+		t.Errorf("p: header does not say paused: %q", strings.Split(plain(m), "\n")[0])
+	}
+	_, cmd := m.Update(autoFireMsg{gen: m.autoGen})
+	runCmd(m, cmd)
+	if len(f.starts) != 1 {
+		t.Fatalf("paused auto-fire started a session (%d in all)", len(f.starts))
+	}
+	_, cmd = m.Update(keyMsg("p"))
+	if cmd == nil || m.autoPaused {
+		t.Fatalf("p again did not resume auto-fire")
+	}
+	_, cmd = m.Update(autoFireMsg{gen: m.autoGen})
+	runCmd(m, cmd)
+	if len(f.starts) != 2 {
+		t.Errorf("resumed auto-fire did not start the next session (%d in all)", len(f.starts))
+	}
+	if !m.ctx.Keys.Pause.Enabled() {
+		t.Errorf("p is not in the help while auto-fire is on")
+	}
+}

@@ -114,7 +114,10 @@ func (m *Model) headerView(w int) string {
 		parts[i] = item(labels[i], values[i])
 	}
 	var right []string
-	if m.auto {
+	switch {
+	case m.auto && m.autoPaused:
+		right = append(right, s.Warn.Render("⏸ auto paused"))
+	case m.auto:
 		right = append(right, s.Warn.Render("⟳ auto "+fmtDur(m.opts.AutoFireEvery)))
 	}
 	switch {

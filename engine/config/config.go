@@ -29,6 +29,7 @@ type Config struct {
 	Council   CouncilConfig             `toml:"council"`
 	Router    RouterConfig              `toml:"router"`
 	Limits    LimitsConfig              `toml:"limits"`
+	Dashboard DashboardConfig           `toml:"dashboard"`
 	Tiers     map[string]TierConfig     `toml:"tiers"`
 	Providers map[string]ProviderConfig `toml:"providers"`
 	Models    []ModelConfig             `toml:"models"`
