@@ -31,6 +31,18 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.mode = m.back
 		case key.Matches(msg, k.Quit):
 			return m.quit()
+		case key.Matches(msg, k.ScrollDown):
+			m.helpScroll(1)
+		case key.Matches(msg, k.ScrollUp):
+			m.helpScroll(-1)
+		case key.Matches(msg, k.PageDown):
+			m.helpScroll(max(m.height-7, 1))
+		case key.Matches(msg, k.PageUp):
+			m.helpScroll(-max(m.height-7, 1))
+		case key.Matches(msg, k.Top):
+			m.helpOff = 0
+		case key.Matches(msg, k.Bottom):
+			m.helpScroll(1 << 20)
 		}
 		return nil
 	case modePrompt:
@@ -133,7 +145,7 @@ func (m *Model) panesKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Quit):
 		return m.quit()
 	case key.Matches(msg, k.Help):
-		m.back, m.mode = m.mode, modeHelp
+		m.back, m.mode, m.helpOff = m.mode, modeHelp, 0
 	case msg.String() == "esc":
 		m.cancelSession()
 	case key.Matches(msg, k.Prompt):

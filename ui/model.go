@@ -109,6 +109,8 @@ type Model struct {
 	input textinput.Model
 	mode  mode
 	back  mode // the mode under the help screen
+	// helpOff is the full help's scroll offset.
+	helpOff int
 
 	history []string
 	histIdx int

@@ -279,3 +279,30 @@ func TestAutoFireHoldAndPause(t *testing.T) {
 		t.Errorf("p is not in the help while auto-fire is on")
 	}
 }
+
+// TestHelpScrollsAtEverySize: at 60x16 the full help is taller than the
+// screen; it scrolls to its last line, and says so.
+func TestHelpScrollsAtEverySize(t *testing.T) {
+	for _, sz := range [][2]int{{60, 16}, {80, 24}} {
+		m := newTestModel(newFake(), sz[0], sz[1])
+		press(m, "esc", "?")
+		first := plain(m)
+		if !strings.Contains(first, "j/k") {
+			t.Errorf("%v: a cut help does not say it scrolls:\n%s", sz, first)
+		}
+		for i := 0; i < 60; i++ {
+			press(m, "j")
+		}
+		last := plain(m)
+		if !strings.Contains(last, "ctrl+v pastes") {
+			t.Errorf("%v: scrolled to the end, the last note is not shown:\n%s", sz, last)
+		}
+		if n := len(strings.Split(m.render(), "\n")); n != sz[1] {
+			t.Errorf("%v: %d lines", sz, n)
+		}
+		press(m, "g")
+		if plain(m) != first {
+			t.Errorf("%v: g does not go back to the top", sz)
+		}
+	}
+}

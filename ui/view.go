@@ -225,9 +225,23 @@ func shortHelpView(st help.Styles, bindings []key.Binding, w int) string {
 	return b.String()
 }
 
-// helpView is the full help, grouped by purpose, with notes under it as
-// far as the height allows.
+// helpView is the full help, grouped by purpose, with notes under it; it
+// scrolls (j/k, pgup/pgdn, g/G) when it is taller than the screen.
 func (m *Model) helpView(w, h int) string {
+	s := &m.ctx.S
+	lines := m.helpLines(w)
+	view := max(h-2, 1) // the padding's top and bottom lines
+	if len(lines) > view {
+		view = max(view-1, 1) // a line says where we are
+		off := min(max(m.helpOff, 0), len(lines)-view)
+		more := fmt.Sprintf("lines %d-%d of %d · j/k pgdn/pgup scroll", off+1, off+view, len(lines))
+		lines = append(slices.Clone(lines[off:off+view]), s.Muted.Render(truncate(more, w-4)))
+	}
+	return lipgloss.NewStyle().Padding(1, 2).Render(strings.Join(lines, "\n"))
+}
+
+// helpLines is the whole help, keys then notes, w cells wide.
+func (m *Model) helpLines(w int) []string {
 	s := &m.ctx.S
 	hm := m.help
 	hm.SetWidth(w - 4)
@@ -244,22 +258,19 @@ func (m *Model) helpView(w, h int) string {
 	if r := m.route; r != nil {
 		notes = append([]string{fmt.Sprintf("Route: %s, tier %s — %s", routeText(r), orDash(r.Tier), r.Why)}, notes...)
 	}
-	room := h - 2 - len(lines) - 1 // padding, a blank line before the notes
-	var extra []string
+	lines = append(lines, "")
 	for _, n := range notes {
-		wrapped := strings.Split(wrapAll(n, w-4), "\n")
-		if len(extra)+len(wrapped) > room {
-			break
-		}
-		extra = append(extra, wrapped...)
-	}
-	if len(extra) > 0 {
-		lines = append(lines, "")
-		for _, l := range extra {
+		for _, l := range strings.Split(wrapAll(n, w-4), "\n") {
 			lines = append(lines, s.Subtle.Render(l))
 		}
 	}
-	return lipgloss.NewStyle().Padding(1, 2).Render(strings.Join(lines, "\n"))
+	return lines
+}
+
+// helpScroll moves the help by d lines, within its length.
+func (m *Model) helpScroll(d int) {
+	view := max(m.height-3-2-1, 1)
+	m.helpOff = min(max(m.helpOff+d, 0), max(len(m.helpLines(m.width))-view, 0))
 }
 
 func orDash(s string) string {
