@@ -306,3 +306,58 @@ func TestHelpScrollsAtEverySize(t *testing.T) {
 		}
 	}
 }
+
+// TestTimelineAxisReadsWell: a 1.02 s session sits on an axis that uses
+// most of the width, its tick labels share one unit and precision, and a
+// narrow legend keeps "├ start".
+func TestTimelineAxisReadsWell(t *testing.T) {
+	c := testCtx()
+	tl := NewTimeline(c)
+	for _, e := range seqEvents([]engine.Event{
+		{Type: engine.SessionStarted},
+		{Type: engine.AttemptStarted, Model: "sim/swift", Role: engine.RoleRacer},
+		{Type: engine.AttemptStarted, Model: "sim/slow", Role: engine.RoleRacer},
+		{Type: engine.FirstToken, Model: "sim/swift", T: ms(300)},
+		{Type: engine.AttemptDone, Model: "sim/swift", T: ms(1020), Text: "x", OutputTokens: 9},
+		{Type: engine.Decided, Model: "sim/swift", T: ms(1020)},
+		{Type: engine.AttemptCancelled, Model: "sim/slow", T: ms(1020), Reason: engine.ReasonLostRace},
+		{Type: engine.SessionDone, T: ms(1020), Summary: &engine.Summary{Status: engine.StatusDecided, Elapsed: ms(1020)}},
+	}) {
+		tl.Apply(e)
+	}
+	lines := strings.Split(stripANSI(tl.View(100, 6)), "\n")
+	axis := strings.Fields(lines[len(lines)-1])
+	if len(axis) < 3 || axis[0] != "0" {
+		t.Fatalf("axis %q", axis)
+	}
+	last := axis[len(axis)-1]
+	if d, err := time.ParseDuration(last); err != nil || d > 1500*time.Millisecond {
+		t.Errorf("a 1.02s session on an axis to %s (%v)", last, err)
+	}
+	unit := func(s string) string { return strings.Trim(s, "0123456789.") }
+	for _, l := range axis[1:] {
+		if unit(l) != unit(axis[1]) || len(l) != len(axis[1]) {
+			t.Errorf("tick labels %q differ in unit or precision", axis)
+			break
+		}
+	}
+	if head := strings.Split(stripANSI(tl.View(60, 6)), "\n")[0]; !strings.Contains(head, "├ start") {
+		t.Errorf("narrow legend %q dropped ├ start", head)
+	}
+}
+
+// TestLatencyBarUsesTheScreen: a race that takes 640 ms of a 20 s timeout
+// fills much of its bar (the shared axis), the timeout still named.
+func TestLatencyBarUsesTheScreen(t *testing.T) {
+	m := newTestModel(newFake(), 160, 48)
+	press(m, "esc", "r")
+	p := m.byID["sim/swift"]
+	m.render() // sets the frame's axis
+	bar := stripANSI(p.bar(50))
+	if n := strings.Count(bar, "█"); n < 15 {
+		t.Errorf("640 ms bar %q fills %d cells of ~40", bar, n)
+	}
+	if !strings.Contains(bar, "/20s") {
+		t.Errorf("bar %q does not name the timeout", bar)
+	}
+}

@@ -41,6 +41,7 @@ func (m *Model) render() string {
 	}
 	m.ctx.Now = m.clock()
 	m.ctx.Elapsed = m.elapsed()
+	m.ctx.Axis = m.timeline.scale()
 	if m.tooSmall() {
 		msg := fmt.Sprintf("terminal too small: %d×%d\nthe dashboard needs at least %d×%d\n\nq quits", w, h, minWidth, minHeight)
 		return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, msg)
