@@ -129,6 +129,8 @@ func (m *Model) zoomKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	case key.Matches(msg, k.Next, k.Prev):
 		m.moveFocus(msg)
 		m.refreshZoom(true)
+	case key.Matches(msg, k.Copy):
+		return nil, false // the panes' handling copies
 	case key.Matches(msg, k.Left, k.Right, k.Zoom, k.Toggle, k.Strategy, k.Tier, k.Prompt, k.Rerun):
 		return nil, true // not while zoomed
 	default:
@@ -154,6 +156,8 @@ func (m *Model) panesKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.startSession(m.sessionPrompt())
 	case key.Matches(msg, k.Next, k.Prev, k.Left, k.Right, k.Up, k.Down):
 		m.moveFocus(msg)
+	case key.Matches(msg, k.Copy):
+		return m.copyAnswer()
 	case key.Matches(msg, k.Zoom):
 		if p != nil || m.synthFocused() {
 			m.mode = modeZoom
@@ -224,6 +228,35 @@ func (m *Model) panesKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.force(p, engine.ForceNone)
 	}
 	return nil
+}
+
+// copyAnswer copies the focused answer (or the synthesis): OSC 52 through
+// the terminal, which works over ssh and in tmux, and the system
+// clipboard where there is one (its failure is not an error: over ssh
+// there is none).
+func (m *Model) copyAnswer() tea.Cmd {
+	var id, text string
+	switch p := m.focused(); {
+	case m.synthFocused():
+		id, text = "the synthesis", m.synth.Text()
+	case p != nil:
+		id, text = p.ID, p.Text()
+	}
+	if id == "" {
+		return nil
+	}
+	if text == "" {
+		m.setStatus(id+": no answer to copy", true)
+		return nil
+	}
+	m.setStatus(fmt.Sprintf("copied %s's answer (%d chars)", id, len([]rune(text))), false)
+	sys := m.sysClipboard
+	return tea.Batch(tea.SetClipboard(text), func() tea.Msg {
+		if sys != nil {
+			_ = sys(text)
+		}
+		return nil
+	})
 }
 
 func (m *Model) nextNote() string {

@@ -17,7 +17,7 @@ type KeyMap struct {
 	// Session.
 	Rerun, Cancel, Strategy, Tier, Auto, Pause, Prompt key.Binding
 	// Panes.
-	Next, Prev, Left, Down, Up, Right, Zoom, Toggle key.Binding
+	Next, Prev, Left, Down, Up, Right, Zoom, Toggle, Copy key.Binding
 	// Zoomed pane.
 	ScrollUp, ScrollDown, PageUp, PageDown, Top, Bottom, Unzoom key.Binding
 	// Chaos on the focused model.
@@ -54,6 +54,7 @@ func DefaultKeyMap() KeyMap {
 		Right:  b([]string{"l", "right"}, "→/l", "right"),
 		Zoom:   b([]string{"enter", "z"}, "enter", "zoom"),
 		Toggle: b([]string{"space"}, "space", "model in/out"),
+		Copy:   b([]string{"y"}, "y", "copy answer"),
 
 		ScrollUp:   b([]string{"k", "up"}, "↑/k", "scroll up"),
 		ScrollDown: b([]string{"j", "down"}, "↓/j", "scroll down"),
@@ -117,7 +118,7 @@ func (k KeyMap) enabled(s keyState) KeyMap {
 	set(panes, &k.Strategy, &k.Tier, &k.Prompt)
 	set(panes || zoom, &k.Auto)
 	set((panes || zoom) && s.auto, &k.Pause)
-	set((panes || zoom) && s.hasModels, &k.Next, &k.Prev, &k.ForceOpen, &k.ForceClosed, &k.ForceAuto)
+	set((panes || zoom) && s.hasModels, &k.Copy, &k.Next, &k.Prev, &k.ForceOpen, &k.ForceClosed, &k.ForceAuto)
 	set(panes && s.hasModels, &k.Left, &k.Down, &k.Up, &k.Right, &k.Zoom, &k.Toggle)
 	set(zoom || s.mode == modeHelp, &k.ScrollUp, &k.ScrollDown, &k.PageUp, &k.PageDown, &k.Top, &k.Bottom)
 	set(zoom, &k.Unzoom)
@@ -133,7 +134,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 	return []key.Binding{
 		k.Run, k.HistoryUp, k.Leave,
 		k.ScrollDown, k.PageDown, k.Unzoom,
-		k.Cancel, k.Rerun, k.Prompt, k.Next, k.Zoom, k.Toggle, k.Strategy, k.Tier, k.Auto, k.Pause,
+		k.Cancel, k.Rerun, k.Prompt, k.Next, k.Zoom, k.Copy, k.Toggle, k.Strategy, k.Tier, k.Auto, k.Pause,
 		k.ErrorUp, k.ForceOpen, k.CloseHelp, k.Quit,
 	}
 }
@@ -142,7 +143,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Prompt, k.Run, k.HistoryUp, k.HistoryDown, k.Leave, k.Rerun, k.Cancel},
-		{k.Next, k.Prev, k.Left, k.Down, k.Up, k.Right, k.Zoom, k.Toggle},
+		{k.Next, k.Prev, k.Left, k.Down, k.Up, k.Right, k.Zoom, k.Toggle, k.Copy},
 		{k.Strategy, k.Tier, k.Auto, k.Pause},
 		{k.ErrorUp, k.StallUp, k.Reset, k.ForceOpen, k.ForceClosed, k.ForceAuto},
 		{k.ScrollUp, k.ScrollDown, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Unzoom},

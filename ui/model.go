@@ -13,6 +13,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
+	"github.com/atotto/clipboard"
 
 	"github.com/council-dev/council/engine"
 	"github.com/council-dev/council/engine/config"
@@ -177,6 +178,9 @@ type Model struct {
 
 	width, height int
 	quitting      bool
+
+	// sysClipboard writes the system clipboard (y's fallback to OSC 52).
+	sysClipboard func(string) error
 }
 
 var _ tea.Model = (*Model)(nil)
@@ -198,11 +202,12 @@ func New(b Backend, o Options) *Model {
 	}
 	m := &Model{
 		b: b, cfg: cfg, opts: o, clock: o.Clock,
-		keys:       DefaultKeyMap(),
-		byID:       map[string]*ModelPane{},
-		excluded:   map[string]bool{},
-		applied:    map[string]map[string]float64{},
-		strategies: config.Strategies,
+		keys:         DefaultKeyMap(),
+		byID:         map[string]*ModelPane{},
+		excluded:     map[string]bool{},
+		applied:      map[string]map[string]float64{},
+		strategies:   config.Strategies,
+		sysClipboard: clipboard.WriteAll,
 	}
 	m.ctx = &Context{Theme: o.Theme, S: NewStyles(o.Theme), Keys: m.keys, Now: o.Clock()}
 	m.help = help.New()

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -359,5 +360,49 @@ func TestLatencyBarUsesTheScreen(t *testing.T) {
 	}
 	if !strings.Contains(bar, "/20s") {
 		t.Errorf("bar %q does not name the timeout", bar)
+	}
+}
+
+// TestCopyFocusedAnswer: y copies the focused pane's answer through OSC 52
+// (tea.SetClipboard) and the system clipboard, and says so.
+func TestCopyFocusedAnswer(t *testing.T) {
+	m := newTestModel(newFake(), 120, 40)
+	var sys []string
+	m.sysClipboard = func(s string) error { sys = append(sys, s); return nil }
+	press(m, "esc", "r")
+	p := m.focused()
+	want := p.Text()
+	if want == "" {
+		t.Fatalf("%s has no answer to copy", p.ID)
+	}
+	_, cmd := m.Update(keyMsg("y"))
+	var kinds []string
+	var walk func(tea.Cmd)
+	walk = func(c tea.Cmd) {
+		if c == nil {
+			return
+		}
+		switch msg := c().(type) {
+		case tea.BatchMsg:
+			for _, c := range msg {
+				walk(c)
+			}
+		case nil:
+		default:
+			kinds = append(kinds, fmt.Sprintf("%T", msg))
+		}
+	}
+	walk(cmd)
+	if !strings.Contains(strings.Join(kinds, ","), "setClipboardMsg") {
+		t.Errorf("y sent %v, want an OSC 52 clipboard write", kinds)
+	}
+	if len(sys) != 1 || sys[0] != want {
+		t.Errorf("system clipboard got %q, want the answer", sys)
+	}
+	if !strings.Contains(m.status, "copied") || !strings.Contains(m.status, p.ID) {
+		t.Errorf("status %q", m.status)
+	}
+	if !m.ctx.Keys.Copy.Enabled() {
+		t.Errorf("y is not in the help")
 	}
 }
