@@ -25,51 +25,6 @@ func writeConfig(t *testing.T, body string) string {
 	return p
 }
 
-// slowVotes: three voters that answer after seconds, so a cancel lands
-// mid-vote.
-const slowVotes = `
-[consensus]
-voters = 3
-min_responses = 2
-categories = ["billing", "account"]
-
-[tiers.quick]
-models = ["sim/v1", "sim/v2", "sim/v3"]
-timeout = "60s"
-per_model_timeout = "60s"
-stall_timeout = "30s"
-
-[providers.sim]
-kind = "sim"
-
-[[models]]
-id = "sim/v1"
-provider = "sim"
-[models.sim]
-ttft = "100ms"
-ttft_p95 = "120ms"
-tokens_per_sec = 1000
-output_tokens = 3
-answers = { billing = 1.0 }
-
-[[models]]
-id = "sim/v2"
-provider = "sim"
-[models.sim]
-ttft = "20s"
-ttft_p95 = "25s"
-tokens_per_sec = 1
-answers = { account = 1.0 }
-
-[[models]]
-id = "sim/v3"
-provider = "sim"
-[models.sim]
-ttft = "20s"
-ttft_p95 = "25s"
-tokens_per_sec = 1
-answers = { billing = 1.0 }
-`
 
 // runCancelled runs council with a context cancelled after d of synctest's
 // virtual time, as ctrl+c would.
@@ -94,7 +49,7 @@ func runCancelled(t *testing.T, d time.Duration, args ...string) (stdout, stderr
 // TestCancelledConsensusCLI: ctrl+c on a consensus reads cancelled in the
 // JSON and the text line, exit 130; never a missed quorum, never 0%.
 func TestCancelledConsensusCLI(t *testing.T) {
-	cfg := writeConfig(t, slowVotes)
+	cfg := "testdata/slowvote.toml" // three voters, two of them 20s slow
 	out, errOut, code := runCancelled(t, time.Second, "run", "--config", cfg, "--strategy", "consensus", "--json", "--seed", "1", "charged twice")
 	if code != exitCancelled {
 		t.Errorf("--json: exit %d, want 130; stderr %q", code, errOut)
