@@ -25,7 +25,6 @@ func writeConfig(t *testing.T, body string) string {
 	return p
 }
 
-
 // runCancelled runs council with a context cancelled after d of synctest's
 // virtual time, as ctrl+c would.
 func runCancelled(t *testing.T, d time.Duration, args ...string) (stdout, stderr string, code int) {
