@@ -226,6 +226,8 @@ func (m *Model) panesKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.force(p, engine.ForceClosed)
 	case key.Matches(msg, k.ForceAuto):
 		return m.force(p, engine.ForceNone)
+	case key.Matches(msg, k.ResetBreaker):
+		return m.resetBreaker(p)
 	}
 	return nil
 }
@@ -381,6 +383,24 @@ func (m *Model) force(p *ModelPane, f engine.Force) tea.Cmd {
 		t := id + " breaker forced " + f.String()
 		if f == engine.ForceNone {
 			t = id + " breaker back to automatic"
+		}
+		return actionMsg{model: id, forced: true, text: t}
+	}, m.healthCmd())
+}
+
+func (m *Model) resetBreaker(p *ModelPane) tea.Cmd {
+	if p == nil {
+		return nil
+	}
+	b, id := m.b, p.ID
+	return tea.Sequence(func() tea.Msg {
+		from, err := b.ResetBreaker(id)
+		if err != nil {
+			return actionMsg{model: id, err: fmt.Errorf("%s breaker reset: %w", id, err)}
+		}
+		t := id + " breaker counts reset"
+		if from != engine.BreakerClosed {
+			t += fmt.Sprintf(" (%s → closed)", from)
 		}
 		return actionMsg{model: id, forced: true, text: t}
 	}, m.healthCmd())

@@ -21,7 +21,7 @@ type KeyMap struct {
 	// Zoomed pane.
 	ScrollUp, ScrollDown, PageUp, PageDown, Top, Bottom, Unzoom key.Binding
 	// Chaos on the focused model.
-	ErrorUp, StallUp, Reset, ForceOpen, ForceClosed, ForceAuto key.Binding
+	ErrorUp, StallUp, Reset, ForceOpen, ForceClosed, ForceAuto, ResetBreaker key.Binding
 	// General.
 	Help, CloseHelp, Quit key.Binding
 }
@@ -64,12 +64,13 @@ func DefaultKeyMap() KeyMap {
 		Bottom:     b([]string{"G", "end"}, "G", "bottom"),
 		Unzoom:     b([]string{"esc", "enter", "z"}, "esc", "back"),
 
-		ErrorUp:     b([]string{"e"}, "e", "error rate +25%"),
-		StallUp:     b([]string{"s"}, "s", "stall rate +25%"),
-		Reset:       b([]string{"0"}, "0", "reset chaos"),
-		ForceOpen:   b([]string{"o"}, "o", "force breaker open"),
-		ForceClosed: b([]string{"c"}, "c", "force breaker closed"),
-		ForceAuto:   b([]string{"f"}, "f", "breaker auto (unforce)"),
+		ErrorUp:      b([]string{"e"}, "e", "error rate +25%"),
+		StallUp:      b([]string{"s"}, "s", "stall rate +25%"),
+		Reset:        b([]string{"0"}, "0", "reset chaos"),
+		ForceOpen:    b([]string{"o"}, "o", "force breaker open"),
+		ForceClosed:  b([]string{"c"}, "c", "force breaker closed"),
+		ForceAuto:    b([]string{"f"}, "f", "breaker auto (unforce)"),
+		ResetBreaker: b([]string{"B"}, "B", "reset breaker counts"),
 
 		Help:      b([]string{"?"}, "?", "help"),
 		CloseHelp: b([]string{"esc", "?"}, "esc/?", "close help"),
@@ -118,7 +119,7 @@ func (k KeyMap) enabled(s keyState) KeyMap {
 	set(panes, &k.Strategy, &k.Tier, &k.Prompt)
 	set(panes || zoom, &k.Auto)
 	set((panes || zoom) && s.auto, &k.Pause)
-	set((panes || zoom) && s.hasModels, &k.Copy, &k.Next, &k.Prev, &k.ForceOpen, &k.ForceClosed, &k.ForceAuto)
+	set((panes || zoom) && s.hasModels, &k.Copy, &k.Next, &k.Prev, &k.ForceOpen, &k.ForceClosed, &k.ForceAuto, &k.ResetBreaker)
 	set(panes && s.hasModels, &k.Left, &k.Down, &k.Up, &k.Right, &k.Zoom, &k.Toggle)
 	set(zoom || s.mode == modeHelp, &k.ScrollUp, &k.ScrollDown, &k.PageUp, &k.PageDown, &k.Top, &k.Bottom)
 	set(zoom, &k.Unzoom)
@@ -145,7 +146,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.Prompt, k.Run, k.HistoryUp, k.HistoryDown, k.Leave, k.Rerun, k.Cancel},
 		{k.Next, k.Prev, k.Left, k.Down, k.Up, k.Right, k.Zoom, k.Toggle, k.Copy},
 		{k.Strategy, k.Tier, k.Auto, k.Pause},
-		{k.ErrorUp, k.StallUp, k.Reset, k.ForceOpen, k.ForceClosed, k.ForceAuto},
+		{k.ErrorUp, k.StallUp, k.Reset, k.ForceOpen, k.ForceClosed, k.ForceAuto, k.ResetBreaker},
 		{k.ScrollUp, k.ScrollDown, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Unzoom},
 		{k.Help, k.Quit},
 	}

@@ -30,6 +30,9 @@ type Backend interface {
 	Health() []engine.ModelHealth
 	// ForceBreaker overrides a model's breaker (ForceNone gives it back).
 	ForceBreaker(model string, f engine.Force) error
+	// ResetBreaker clears a model's breaker counts and closes it; it
+	// returns the state it left.
+	ResetBreaker(model string) (engine.BreakerState, error)
 	// Tune moves a simulated model's chaos knob ("error_rate",
 	// "stall_rate"...) by delta and returns the new value; it fails for
 	// real models.

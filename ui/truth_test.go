@@ -406,3 +406,24 @@ func TestCopyFocusedAnswer(t *testing.T) {
 		t.Errorf("y is not in the help")
 	}
 }
+
+// TestResetBreakerKey: B resets the focused model's breaker counts, and
+// the board shows it closed.
+func TestResetBreakerKey(t *testing.T) {
+	f := newFake()
+	m := newTestModel(f, 160, 48)
+	press(m, "esc", "tab", "tab") // sim/flaky, open
+	if m.focused().ID != "sim/flaky" {
+		t.Fatalf("focus %s", m.focused().ID)
+	}
+	press(m, "B")
+	if len(f.resets) != 1 || f.resets[0] != "sim/flaky" {
+		t.Fatalf("resets %v, want sim/flaky", f.resets)
+	}
+	if !strings.Contains(m.status, "sim/flaky breaker counts reset (open → closed)") {
+		t.Errorf("status %q", m.status)
+	}
+	if st := m.byID["sim/flaky"].health.Breaker.State; st != engine.BreakerClosed {
+		t.Errorf("pane's breaker %s after the reset, want closed", st)
+	}
+}
