@@ -226,6 +226,8 @@ func (m *Model) panesKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.force(p, engine.ForceClosed)
 	case key.Matches(msg, k.ForceAuto):
 		return m.force(p, engine.ForceNone)
+	case key.Matches(msg, k.Theme):
+		m.nextTheme()
 	case key.Matches(msg, k.ResetBreaker):
 		return m.resetBreaker(p)
 	}

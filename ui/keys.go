@@ -23,7 +23,7 @@ type KeyMap struct {
 	// Chaos on the focused model.
 	ErrorUp, StallUp, Reset, ForceOpen, ForceClosed, ForceAuto, ResetBreaker key.Binding
 	// General.
-	Help, CloseHelp, Quit key.Binding
+	Help, CloseHelp, Quit, Theme key.Binding
 }
 
 // DefaultKeyMap returns the dashboard's keys: lazygit/k9s habits, vim keys
@@ -75,6 +75,7 @@ func DefaultKeyMap() KeyMap {
 		Help:      b([]string{"?"}, "?", "help"),
 		CloseHelp: b([]string{"esc", "?"}, "esc/?", "close help"),
 		Quit:      b([]string{"q"}, "q", "quit"),
+		Theme:     b([]string{"T"}, "T", "next theme"),
 	}
 }
 
@@ -126,6 +127,7 @@ func (k KeyMap) enabled(s keyState) KeyMap {
 	set((panes || zoom) && s.sim, &k.ErrorUp, &k.StallUp)
 	set((panes || zoom) && s.chaos, &k.Reset)
 	set(!typing, &k.Help, &k.Quit)
+	set(panes || zoom, &k.Theme)
 	set(s.mode == modeHelp, &k.CloseHelp)
 	return k
 }
@@ -148,7 +150,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.Strategy, k.Tier, k.Auto, k.Pause},
 		{k.ErrorUp, k.StallUp, k.Reset, k.ForceOpen, k.ForceClosed, k.ForceAuto, k.ResetBreaker},
 		{k.ScrollUp, k.ScrollDown, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Unzoom},
-		{k.Help, k.Quit},
+		{k.Theme, k.Help, k.Quit},
 	}
 }
 

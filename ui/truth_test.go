@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -425,5 +426,29 @@ func TestResetBreakerKey(t *testing.T) {
 	}
 	if st := m.byID["sim/flaky"].health.Breaker.State; st != engine.BreakerClosed {
 		t.Errorf("pane's breaker %s after the reset, want closed", st)
+	}
+}
+
+// TestThemeSwitchesLive: T moves to the next theme at once, through every
+// built-in one and none, and back.
+func TestThemeSwitchesLive(t *testing.T) {
+	dark, _ := themes.Load("dark")
+	m := New(newFake(), Options{Theme: dark, Clock: func() time.Time { return fixedClock }, Prompt: "x"})
+	m.Update(teaSize(120, 40))
+	press(m, "esc")
+	seen := []string{m.ctx.Theme.Name}
+	for range themeNames() {
+		before := m.render()
+		press(m, "T")
+		seen = append(seen, m.ctx.Theme.Name)
+		if !strings.HasPrefix(m.status, "theme: ") {
+			t.Errorf("status %q", m.status)
+		}
+		if m.render() == before {
+			t.Errorf("theme %s draws the same frame as the one before", m.ctx.Theme.Name)
+		}
+	}
+	if seen[0] != seen[len(seen)-1] || !slices.Contains(seen, "none") {
+		t.Errorf("themes cycled %v, want every one, none, and back", seen)
 	}
 }
