@@ -3,7 +3,10 @@ package ui
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+
+	"charm.land/bubbles/v2/textinput"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -47,6 +50,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case modePrompt:
 		return m.promptKey(msg)
+	case modeForm:
+		return m.formKey(msg)
 	case modeZoom:
 		if cmd, ok := m.zoomKey(msg); ok {
 			return cmd
@@ -218,6 +223,10 @@ func (m *Model) panesKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.tune(p, "error_rate")
 	case key.Matches(msg, k.StallUp):
 		return m.tune(p, "stall_rate")
+	case key.Matches(msg, k.SetError):
+		m.openForm(p, "error_rate")
+	case key.Matches(msg, k.SetStall):
+		m.openForm(p, "stall_rate")
 	case key.Matches(msg, k.Reset):
 		return m.resetChaos(p)
 	case key.Matches(msg, k.ForceOpen):
@@ -343,6 +352,57 @@ func (m *Model) tune(p *ModelPane, knob string) tea.Cmd {
 		return actionMsg{model: id, tuned: map[string]float64{knob: chaosStep},
 			text: fmt.Sprintf("%s %s → %.2f", id, knob, v)}
 	}, m.healthCmd())
+}
+
+// openForm asks for a chaos knob's exact value for p's model, in the
+// prompt line's place.
+func (m *Model) openForm(p *ModelPane, knob string) {
+	if p == nil || !p.hasH || p.health.Knobs == nil {
+		return
+	}
+	m.formModel, m.formKnob, m.formBack = p.ID, knob, m.mode
+	cur := p.health.Knobs[knob]
+	m.form = textinput.New()
+	m.form.Prompt = fmt.Sprintf("%s %s (now %.2f, 0 to 1): ", p.ID, knob, cur)
+	m.form.SetValue(strconv.FormatFloat(cur, 'f', -1, 64))
+	m.form.CursorEnd()
+	m.form.Focus()
+	m.mode = modeForm
+}
+
+// formKey: enter sets the value (the backend moves the knob by the
+// difference), esc leaves the form.
+func (m *Model) formKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := &m.keys
+	switch {
+	case key.Matches(msg, k.FormCancel):
+		m.mode = m.formBack
+		return nil
+	case key.Matches(msg, k.FormSet):
+		v, err := strconv.ParseFloat(strings.TrimSpace(m.form.Value()), 64)
+		if err != nil || v < 0 || v > 1 {
+			m.setStatus(m.formKnob+" must be a number from 0 to 1", true)
+			return nil
+		}
+		m.mode = m.formBack
+		p := m.byID[m.formModel]
+		if p == nil {
+			return nil
+		}
+		cur := p.health.Knobs[m.formKnob]
+		b, id, knob, delta := m.b, p.ID, m.formKnob, v-cur
+		return tea.Sequence(func() tea.Msg {
+			got, err := b.Tune(id, knob, delta)
+			if err != nil {
+				return actionMsg{model: id, err: fmt.Errorf("%s: %s: %w", id, knob, err)}
+			}
+			return actionMsg{model: id, tuned: map[string]float64{knob: delta},
+				text: fmt.Sprintf("%s %s → %.2f", id, knob, got)}
+		}, m.healthCmd())
+	}
+	var cmd tea.Cmd
+	m.form, cmd = m.form.Update(msg)
+	return cmd
 }
 
 func (m *Model) resetChaos(p *ModelPane) tea.Cmd {

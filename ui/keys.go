@@ -21,7 +21,9 @@ type KeyMap struct {
 	// Zoomed pane.
 	ScrollUp, ScrollDown, PageUp, PageDown, Top, Bottom, Unzoom key.Binding
 	// Chaos on the focused model.
-	ErrorUp, StallUp, Reset, ForceOpen, ForceClosed, ForceAuto, ResetBreaker key.Binding
+	ErrorUp, StallUp, SetError, SetStall, Reset, ForceOpen, ForceClosed, ForceAuto, ResetBreaker key.Binding
+	// The form.
+	FormSet, FormCancel key.Binding
 	// General.
 	Help, CloseHelp, Quit, Theme key.Binding
 }
@@ -66,6 +68,10 @@ func DefaultKeyMap() KeyMap {
 
 		ErrorUp:      b([]string{"e"}, "e", "error rate +25%"),
 		StallUp:      b([]string{"s"}, "s", "stall rate +25%"),
+		SetError:     b([]string{"E"}, "E", "set error rate…"),
+		SetStall:     b([]string{"S"}, "S", "set stall rate…"),
+		FormSet:      b([]string{"enter"}, "enter", "set"),
+		FormCancel:   b([]string{"esc"}, "esc", "cancel"),
 		Reset:        b([]string{"0"}, "0", "reset chaos"),
 		ForceOpen:    b([]string{"o"}, "o", "force breaker open"),
 		ForceClosed:  b([]string{"c"}, "c", "force breaker closed"),
@@ -87,11 +93,12 @@ const (
 	modePrompt             // typing: the prompt has focus
 	modeZoom               // one pane fills the screen
 	modeHelp               // the full help
+	modeForm               // a small form: set a chaos rate exactly
 )
 
 // String names the mode for tests and the footer.
 func (m mode) String() string {
-	return [...]string{"panes", "prompt", "zoom", "help"}[m]
+	return [...]string{"panes", "prompt", "zoom", "help", "form"}[m]
 }
 
 // keyState is what decides which bindings are enabled.
@@ -124,7 +131,8 @@ func (k KeyMap) enabled(s keyState) KeyMap {
 	set(panes && s.hasModels, &k.Left, &k.Down, &k.Up, &k.Right, &k.Zoom, &k.Toggle)
 	set(zoom || s.mode == modeHelp, &k.ScrollUp, &k.ScrollDown, &k.PageUp, &k.PageDown, &k.Top, &k.Bottom)
 	set(zoom, &k.Unzoom)
-	set((panes || zoom) && s.sim, &k.ErrorUp, &k.StallUp)
+	set((panes || zoom) && s.sim, &k.ErrorUp, &k.StallUp, &k.SetError, &k.SetStall)
+	set(s.mode == modeForm, &k.FormSet, &k.FormCancel)
 	set((panes || zoom) && s.chaos, &k.Reset)
 	set(!typing, &k.Help, &k.Quit)
 	set(panes || zoom, &k.Theme)
@@ -135,7 +143,7 @@ func (k KeyMap) enabled(s keyState) KeyMap {
 // ShortHelp is the footer's hints for the focused area.
 func (k KeyMap) ShortHelp() []key.Binding {
 	return []key.Binding{
-		k.Run, k.HistoryUp, k.Leave,
+		k.Run, k.HistoryUp, k.Leave, k.FormSet, k.FormCancel,
 		k.ScrollDown, k.PageDown, k.Unzoom,
 		k.Cancel, k.Rerun, k.Prompt, k.Next, k.Zoom, k.Copy, k.Toggle, k.Strategy, k.Tier, k.Auto, k.Pause,
 		k.ErrorUp, k.ForceOpen, k.CloseHelp, k.Quit,
@@ -148,7 +156,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.Prompt, k.Run, k.HistoryUp, k.HistoryDown, k.Leave, k.Rerun, k.Cancel},
 		{k.Next, k.Prev, k.Left, k.Down, k.Up, k.Right, k.Zoom, k.Toggle, k.Copy},
 		{k.Strategy, k.Tier, k.Auto, k.Pause},
-		{k.ErrorUp, k.StallUp, k.Reset, k.ForceOpen, k.ForceClosed, k.ForceAuto, k.ResetBreaker},
+		{k.ErrorUp, k.StallUp, k.SetError, k.SetStall, k.Reset, k.ForceOpen, k.ForceClosed, k.ForceAuto, k.ResetBreaker},
 		{k.ScrollUp, k.ScrollDown, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Unzoom},
 		{k.Theme, k.Help, k.Quit},
 	}

@@ -115,6 +115,11 @@ type Model struct {
 	back  mode // the mode under the help screen
 	// helpOff is the full help's scroll offset.
 	helpOff int
+	// The chaos form (E, S): the model and knob it sets, the mode under it.
+	form      textinput.Model
+	formModel string
+	formKnob  string
+	formBack  mode
 
 	history []string
 	histIdx int

@@ -452,3 +452,38 @@ func TestThemeSwitchesLive(t *testing.T) {
 		t.Errorf("themes cycled %v, want every one, none, and back", seen)
 	}
 }
+
+// TestChaosFormSetsExactRate: E opens a form for the focused model's error
+// rate; enter sets it exactly (the backend moves it by the difference);
+// a value outside 0..1 is refused; esc leaves without a change.
+func TestChaosFormSetsExactRate(t *testing.T) {
+	f := newFake()
+	m := newTestModel(f, 120, 40)
+	press(m, "esc", "tab", "tab") // sim/flaky, error_rate 0.5 in its health
+	press(m, "E")
+	if m.mode != modeForm || !strings.Contains(strings.Split(plain(m), "\n")[1], "sim/flaky error_rate (now 0.50") {
+		t.Fatalf("E: mode %s, line %q", m.mode, strings.Split(plain(m), "\n")[1])
+	}
+	if foot := strings.Split(plain(m), "\n")[39]; !strings.Contains(foot, "enter set") || !strings.Contains(foot, "esc cancel") || strings.Contains(foot, "? help") {
+		t.Errorf("form footer %q", foot)
+	}
+	press(m, "ctrl+u")
+	typeText(m, "1.5")
+	press(m, "enter")
+	if m.mode != modeForm || len(f.tunes) != 0 || !strings.Contains(m.status, "from 0 to 1") {
+		t.Fatalf("1.5 accepted: mode %s tunes %v status %q", m.mode, f.tunes, m.status)
+	}
+	press(m, "ctrl+u")
+	typeText(m, "0.1")
+	press(m, "enter")
+	if m.mode != modePanes || len(f.tunes) != 1 || f.tunes[0].model != "sim/flaky" || f.tunes[0].knob != "error_rate" {
+		t.Fatalf("enter: mode %s tunes %v", m.mode, f.tunes)
+	}
+	if d := f.tunes[0].delta; d < -0.41 || d > -0.39 {
+		t.Errorf("delta %v, want -0.4 (0.5 → 0.1)", d)
+	}
+	press(m, "E", "esc")
+	if m.mode != modePanes || len(f.tunes) != 1 {
+		t.Errorf("esc: mode %s tunes %d", m.mode, len(f.tunes))
+	}
+}

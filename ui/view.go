@@ -174,9 +174,13 @@ func (m *Model) liveCost() float64 {
 	return 0
 }
 
-// promptView is the prompt line with the transient status on its right.
+// promptView is the prompt line with the transient status on its right;
+// the chaos form takes its place while it is open.
 func (m *Model) promptView(w int) string {
 	s := &m.ctx.S
+	if m.mode == modeForm {
+		return fit(m.form.View(), w)
+	}
 	right := " "
 	if m.status != "" {
 		sty := s.Accent
@@ -192,7 +196,7 @@ func (m *Model) promptView(w int) string {
 func (m *Model) footerView(w int) string {
 	s := &m.ctx.S
 	right := s.Muted.Render(" " + m.mode.String() + " ")
-	if m.mode != modePrompt && m.mode != modeHelp {
+	if m.mode != modePrompt && m.mode != modeHelp && m.mode != modeForm {
 		right = s.Accent.Render("?") + s.Subtle.Render(" help ") + right
 	}
 	return spread(" "+shortHelpView(m.help.Styles, m.ctx.Keys.ShortHelp(), w-lipgloss.Width(right)-3), right, w)
