@@ -23,6 +23,7 @@ type dashOptions struct {
 	strategy config.Strategy
 	tier     string
 	models   []string
+	noMouse  bool
 }
 
 // runDashboard opens the dashboard on eng in the alternate screen.
@@ -42,7 +43,7 @@ func runDashboard(ctx context.Context, eng *engine.Engine, cfg *config.Config, o
 	if why == "" {
 		why = "config " + cfg.Source
 	}
-	return ui.Run(ctx, eng, ui.Options{Theme: th, Why: why, AutoFireEvery: cfg.Dashboard.Hold(), Strategy: o.strategy, Tier: o.tier, Models: o.models})
+	return ui.Run(ctx, eng, ui.Options{Theme: th, Why: why, AutoFireEvery: cfg.Dashboard.Hold(), Strategy: o.strategy, Tier: o.tier, Models: o.models, NoMouse: o.noMouse})
 }
 
 var errBadTheme = errors.New("bad theme")

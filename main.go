@@ -110,7 +110,7 @@ const usageText = `council: one prompt, several models, live.
 usage:
   council [flags]                       the dashboard (needs a terminal)
       --strategy race|hedge|consensus|council|auto  --tier NAME  --models a,b,c
-      --theme dark|light|high-contrast|none  --seed N  --config FILE
+      --theme dark|light|high-contrast|none  --no-mouse  --seed N  --config FILE
   council run [flags] [PROMPT]          one headless session (PROMPT, else stdin)
       --strategy race|hedge|consensus|council|auto  --tier NAME  --models a,b,c
       --json  --events  --repeat N  --seed N  --config FILE
@@ -676,6 +676,7 @@ func (c *cli) dashboard(args []string) int {
 	strategy := fs.String("strategy", "", "the first session's strategy")
 	tier := fs.String("tier", "", "the first session's tier")
 	models := fs.String("models", "", "comma-separated model ids instead of the tier's")
+	noMouse := fs.Bool("no-mouse", false, "leave the mouse to the terminal (text selection)")
 	pos, code, ok := c.parseFlags(fs, args, usageText)
 	if !ok {
 		return code
@@ -709,7 +710,7 @@ func (c *cli) dashboard(args []string) int {
 	if msg := checkChoices(cfg, opts.tier, opts.models); msg != "" {
 		return c.usage(msg)
 	}
-	opts.theme = *theme
+	opts.theme, opts.noMouse = *theme, *noMouse
 	return c.dashboardExit(runDashboard(c.ctx, eng, cfg, opts, c.getenv))
 }
 

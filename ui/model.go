@@ -60,6 +60,9 @@ type Options struct {
 	Strategy config.Strategy
 	Tier     string
 	Models   []string
+	// NoMouse leaves the mouse to the terminal (council --no-mouse): text
+	// can be selected as usual, clicks and the wheel do nothing here.
+	NoMouse bool
 }
 
 // Timing of the dashboard's own loops.
@@ -189,7 +192,16 @@ type Model struct {
 
 	// sysClipboard writes the system clipboard (y's fallback to OSC 52).
 	sysClipboard func(string) error
+
+	// For the mouse: the last frame's lines, where each pane's box was,
+	// and the row the panes start on.
+	frame     []string
+	paneRects []rect
+	panesY    int
 }
+
+// rect is a pane's place on the screen.
+type rect struct{ x, y, w, h, pane int }
 
 var _ tea.Model = (*Model)(nil)
 
@@ -503,6 +515,10 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return nil
 	case tea.KeyPressMsg:
 		return m.handleKey(msg)
+	case tea.MouseClickMsg:
+		return m.onClick(msg.Mouse())
+	case tea.MouseWheelMsg:
+		return m.onWheel(msg.Mouse())
 	case startedMsg:
 		return m.onStarted(msg)
 	case eventsMsg:

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/council-dev/council/engine"
 	"github.com/council-dev/council/themes"
@@ -485,5 +486,62 @@ func TestChaosFormSetsExactRate(t *testing.T) {
 	press(m, "E", "esc")
 	if m.mode != modePanes || len(f.tunes) != 1 {
 		t.Errorf("esc: mode %s tunes %d", m.mode, len(f.tunes))
+	}
+}
+
+// TestMouse: a click on a pane focuses it, a click on a breaker board row
+// selects that model, the wheel scrolls a zoomed answer; --no-mouse
+// leaves the mouse to the terminal.
+func TestMouse(t *testing.T) {
+	f := newFake()
+	f.script = func(engine.SessionRequest) []engine.Event {
+		return seqEvents([]engine.Event{
+			{Type: engine.SessionStarted},
+			{Type: engine.AttemptStarted, Model: "sim/swift", Role: engine.RoleRacer},
+			{Type: engine.AttemptDone, Model: "sim/swift", T: ms(400), Text: strings.Repeat("a long answer line\n", 80), OutputTokens: 400},
+			{Type: engine.SessionDone, T: ms(400), Summary: &engine.Summary{Status: engine.StatusDecided, Winner: "sim/swift", Elapsed: ms(400)}},
+		})
+	}
+	m := newTestModel(f, 160, 48)
+	if m.View().MouseMode != tea.MouseModeCellMotion {
+		t.Fatalf("the mouse is off by default")
+	}
+	press(m, "esc", "r")
+	m.render()
+	if len(m.paneRects) != 4 {
+		t.Fatalf("%d pane places recorded, want 4", len(m.paneRects))
+	}
+	r := m.paneRects[1]
+	m.Update(tea.MouseClickMsg{X: r.x + r.w/2, Y: r.y + r.h/2, Button: tea.MouseLeft})
+	if m.focus != 1 {
+		t.Errorf("click in pane 1: focus %d", m.focus)
+	}
+	// The board's row of sim/slow: the last line naming it, clicked at its end.
+	m.render()
+	y, x := -1, 0
+	for i, l := range m.frame {
+		if p := strings.LastIndex(ansi.Strip(l), "sim/slow"); p >= 0 && strings.Contains(ansi.Strip(l), "forced closed") {
+			y, x = i, ansi.StringWidth(ansi.Strip(l)[:p])+20
+		}
+	}
+	if y < 0 {
+		t.Fatalf("no board row for sim/slow:\n%s", plain(m))
+	}
+	m.Update(tea.MouseClickMsg{X: x, Y: y, Button: tea.MouseLeft})
+	if m.focused().ID != "sim/slow" {
+		t.Errorf("click on sim/slow's board row: focus %s", m.focused().ID)
+	}
+	press(m, "tab", "z") // sim/swift (after sim/slow, the last), zoomed
+	if m.mode != modeZoom || m.focused().ID != "sim/swift" {
+		t.Fatalf("mode %s focus %s", m.mode, m.focused().ID)
+	}
+	press(m, "g")
+	m.Update(tea.MouseWheelMsg{Button: tea.MouseWheelDown})
+	if m.zoom.YOffset() != wheelStep {
+		t.Errorf("wheel down: offset %d, want %d", m.zoom.YOffset(), wheelStep)
+	}
+	off := New(f, Options{Theme: themes.NoColor(), NoMouse: true})
+	if off.View().MouseMode != tea.MouseModeNone {
+		t.Errorf("--no-mouse: the mouse is on")
 	}
 }

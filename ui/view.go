@@ -27,11 +27,22 @@ func (m *Model) View() tea.View {
 	v := tea.NewView(m.render())
 	v.AltScreen = true
 	v.WindowTitle = "council"
+	if !m.opts.NoMouse {
+		v.MouseMode = tea.MouseModeCellMotion
+	}
 	return v
 }
 
-// render is the frame as a string (the content of View).
+// render is the frame as a string (the content of View); the mouse reads
+// the frame's lines and the panes' places.
 func (m *Model) render() string {
+	m.paneRects, m.panesY = m.paneRects[:0], 2
+	out := m.renderFrame()
+	m.frame = strings.Split(out, "\n")
+	return out
+}
+
+func (m *Model) renderFrame() string {
 	if m.quitting {
 		return ""
 	}
@@ -425,6 +436,7 @@ func (m *Model) councilBody(w, bh int) string {
 	if len(m.panes) == 0 || chooseGrid(len(m.panes), w, paneH).compact {
 		return m.compactBody(w, bh)
 	}
+	m.panesY = 3 // under the stage bar
 	return m.stages.View(w, 1) + "\n" + padLines(m.panesView(w, paneH), paneH) + "\n" + m.councilBottom(w, bottomH)
 }
 
@@ -486,11 +498,13 @@ func (m *Model) panesView(w, h int) string {
 		return m.compactView(w, h)
 	}
 	var b strings.Builder
+	y := m.panesY
 	for r := 0; r < g.rows; r++ {
 		ph := h / g.rows
 		if r < h%g.rows {
 			ph++
 		}
+		x := 0
 		views := make([][]string, g.cols)
 		widths := make([]int, g.cols)
 		for c := 0; c < g.cols; c++ {
@@ -500,8 +514,11 @@ func (m *Model) panesView(w, h int) string {
 			}
 			if i := r*g.cols + c; i < n {
 				views[c] = strings.Split(m.panes[i].View(widths[c], ph), "\n")
+				m.paneRects = append(m.paneRects, rect{x, y, widths[c], ph, i})
 			}
+			x += widths[c]
 		}
+		y += ph
 		for l := 0; l < ph; l++ {
 			if r > 0 || l > 0 {
 				b.WriteByte('\n')
