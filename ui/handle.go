@@ -52,6 +52,26 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.promptKey(msg)
 	case modeForm:
 		return m.formKey(msg)
+	case modeCompare:
+		switch {
+		case key.Matches(msg, k.Unzoom):
+			m.mode = modePanes
+		case key.Matches(msg, k.ScrollDown):
+			m.compareScroll(1)
+		case key.Matches(msg, k.ScrollUp):
+			m.compareScroll(-1)
+		case key.Matches(msg, k.PageDown):
+			m.compareScroll(max(m.height-7, 1))
+		case key.Matches(msg, k.PageUp):
+			m.compareScroll(-max(m.height-7, 1))
+		case key.Matches(msg, k.Top):
+			m.cmpOff = 0
+		case key.Matches(msg, k.Bottom):
+			m.compareScroll(1 << 20)
+		case key.Matches(msg, k.Quit):
+			return m.quit()
+		}
+		return nil
 	case modeZoom:
 		if cmd, ok := m.zoomKey(msg); ok {
 			return cmd
@@ -163,6 +183,8 @@ func (m *Model) panesKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.moveFocus(msg)
 	case key.Matches(msg, k.Copy):
 		return m.copyAnswer()
+	case key.Matches(msg, k.Compare):
+		m.compareKey(p)
 	case key.Matches(msg, k.Zoom):
 		if p != nil || m.synthFocused() {
 			m.mode = modeZoom

@@ -17,7 +17,7 @@ type KeyMap struct {
 	// Session.
 	Rerun, Cancel, Strategy, Tier, Auto, Pause, Prompt key.Binding
 	// Panes.
-	Next, Prev, Left, Down, Up, Right, Zoom, Toggle, Copy key.Binding
+	Next, Prev, Left, Down, Up, Right, Zoom, Toggle, Copy, Compare key.Binding
 	// Zoomed pane.
 	ScrollUp, ScrollDown, PageUp, PageDown, Top, Bottom, Unzoom key.Binding
 	// Chaos on the focused model.
@@ -48,15 +48,16 @@ func DefaultKeyMap() KeyMap {
 		Pause:    b([]string{"p"}, "p", "pause auto-fire"),
 		Prompt:   b([]string{"/", "i"}, "/", "edit prompt"),
 
-		Next:   b([]string{"tab"}, "tab", "next pane"),
-		Prev:   b([]string{"shift+tab"}, "shift+tab", "previous pane"),
-		Left:   b([]string{"h", "left"}, "←/h", "left"),
-		Down:   b([]string{"j", "down"}, "↓/j", "down"),
-		Up:     b([]string{"k", "up"}, "↑/k", "up"),
-		Right:  b([]string{"l", "right"}, "→/l", "right"),
-		Zoom:   b([]string{"enter", "z"}, "enter", "zoom"),
-		Toggle: b([]string{"space"}, "space", "model in/out"),
-		Copy:   b([]string{"y"}, "y", "copy answer"),
+		Next:    b([]string{"tab"}, "tab", "next pane"),
+		Prev:    b([]string{"shift+tab"}, "shift+tab", "previous pane"),
+		Left:    b([]string{"h", "left"}, "←/h", "left"),
+		Down:    b([]string{"j", "down"}, "↓/j", "down"),
+		Up:      b([]string{"k", "up"}, "↑/k", "up"),
+		Right:   b([]string{"l", "right"}, "→/l", "right"),
+		Zoom:    b([]string{"enter", "z"}, "enter", "zoom"),
+		Toggle:  b([]string{"space"}, "space", "model in/out"),
+		Copy:    b([]string{"y"}, "y", "copy answer"),
+		Compare: b([]string{"x"}, "x", "compare two answers"),
 
 		ScrollUp:   b([]string{"k", "up"}, "↑/k", "scroll up"),
 		ScrollDown: b([]string{"j", "down"}, "↓/j", "scroll down"),
@@ -89,16 +90,17 @@ func DefaultKeyMap() KeyMap {
 type mode uint8
 
 const (
-	modePanes  mode = iota // navigation: panes focused
-	modePrompt             // typing: the prompt has focus
-	modeZoom               // one pane fills the screen
-	modeHelp               // the full help
-	modeForm               // a small form: set a chaos rate exactly
+	modePanes   mode = iota // navigation: panes focused
+	modePrompt              // typing: the prompt has focus
+	modeZoom                // one pane fills the screen
+	modeHelp                // the full help
+	modeForm                // a small form: set a chaos rate exactly
+	modeCompare             // two answers side by side
 )
 
 // String names the mode for tests and the footer.
 func (m mode) String() string {
-	return [...]string{"panes", "prompt", "zoom", "help", "form"}[m]
+	return [...]string{"panes", "prompt", "zoom", "help", "form", "compare"}[m]
 }
 
 // keyState is what decides which bindings are enabled.
@@ -128,9 +130,10 @@ func (k KeyMap) enabled(s keyState) KeyMap {
 	set(panes || zoom, &k.Auto)
 	set((panes || zoom) && s.auto, &k.Pause)
 	set((panes || zoom) && s.hasModels, &k.Copy, &k.Next, &k.Prev, &k.ForceOpen, &k.ForceClosed, &k.ForceAuto, &k.ResetBreaker)
-	set(panes && s.hasModels, &k.Left, &k.Down, &k.Up, &k.Right, &k.Zoom, &k.Toggle)
-	set(zoom || s.mode == modeHelp, &k.ScrollUp, &k.ScrollDown, &k.PageUp, &k.PageDown, &k.Top, &k.Bottom)
-	set(zoom, &k.Unzoom)
+	set(panes && s.hasModels, &k.Left, &k.Down, &k.Up, &k.Right, &k.Zoom, &k.Toggle, &k.Compare)
+	cmp := s.mode == modeCompare
+	set(zoom || cmp || s.mode == modeHelp, &k.ScrollUp, &k.ScrollDown, &k.PageUp, &k.PageDown, &k.Top, &k.Bottom)
+	set(zoom || cmp, &k.Unzoom)
 	set((panes || zoom) && s.sim, &k.ErrorUp, &k.StallUp, &k.SetError, &k.SetStall)
 	set(s.mode == modeForm, &k.FormSet, &k.FormCancel)
 	set((panes || zoom) && s.chaos, &k.Reset)
@@ -154,7 +157,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Prompt, k.Run, k.HistoryUp, k.HistoryDown, k.Leave, k.Rerun, k.Cancel},
-		{k.Next, k.Prev, k.Left, k.Down, k.Up, k.Right, k.Zoom, k.Toggle, k.Copy},
+		{k.Next, k.Prev, k.Left, k.Down, k.Up, k.Right, k.Zoom, k.Toggle, k.Copy, k.Compare},
 		{k.Strategy, k.Tier, k.Auto, k.Pause},
 		{k.ErrorUp, k.StallUp, k.SetError, k.SetStall, k.Reset, k.ForceOpen, k.ForceClosed, k.ForceAuto, k.ResetBreaker},
 		{k.ScrollUp, k.ScrollDown, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Unzoom},

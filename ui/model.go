@@ -123,6 +123,9 @@ type Model struct {
 	formModel string
 	formKnob  string
 	formBack  mode
+	// The compare view (x, x): the two models and the scroll offset.
+	cmpA, cmpB string
+	cmpOff     int
 
 	history []string
 	histIdx int

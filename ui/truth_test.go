@@ -8,6 +8,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/council-dev/council/engine"
@@ -543,5 +544,61 @@ func TestMouse(t *testing.T) {
 	off := New(f, Options{Theme: themes.NoColor(), NoMouse: true})
 	if off.View().MouseMode != tea.MouseModeNone {
 		t.Errorf("--no-mouse: the mouse is on")
+	}
+}
+
+// TestWordDiff: the words outside the longest common subsequence are
+// the ones marked.
+func TestWordDiff(t *testing.T) {
+	a := tokens("the quick brown fox\njumps")
+	b := tokens("the slow brown fox jumps high")
+	da, db := wordDiff(a, b)
+	var ma, mb []string
+	for i, d := range da {
+		if d {
+			ma = append(ma, a[i])
+		}
+	}
+	for j, d := range db {
+		if d {
+			mb = append(mb, b[j])
+		}
+	}
+	if strings.Join(ma, " ") != "quick \n" || strings.Join(mb, " ") != "slow high" {
+		t.Errorf("marked %q and %q", ma, mb)
+	}
+}
+
+// TestCompareView: x on one model, x on another: the two answers side by
+// side with the differing words counted and marked; esc goes back.
+func TestCompareView(t *testing.T) {
+	f := newFake()
+	f.script = func(engine.SessionRequest) []engine.Event {
+		return seqEvents([]engine.Event{
+			{Type: engine.SessionStarted},
+			{Type: engine.AttemptStarted, Model: "sim/swift", Role: engine.RoleRacer},
+			{Type: engine.AttemptStarted, Model: "sim/steady", Role: engine.RoleRacer},
+			{Type: engine.AttemptDone, Model: "sim/swift", T: ms(300), Text: "breakers stop cascading failures fast", OutputTokens: 5},
+			{Type: engine.AttemptDone, Model: "sim/steady", T: ms(400), Text: "breakers stop cascading outages early", OutputTokens: 5},
+			{Type: engine.SessionDone, T: ms(400), Summary: &engine.Summary{Status: engine.StatusDecided, Winner: "sim/swift", Elapsed: ms(400)}},
+		})
+	}
+	m := newTestModel(f, 120, 30)
+	press(m, "esc", "r", "x", "tab", "x")
+	if m.mode != modeCompare {
+		t.Fatalf("x, tab, x: mode %s", m.mode)
+	}
+	got := plain(m)
+	for _, want := range []string{"sim/swift: 2 words differ", "sim/steady: 2 words differ", "breakers stop cascading failures fast", "breakers stop cascading outages early"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("compare view lacks %q:\n%s", want, got)
+		}
+	}
+	if !strings.Contains(m.render(), lipgloss.NewStyle().Reverse(true).Render("outages")) {
+		t.Errorf("the differing word is not marked")
+	}
+	press(m, "esc")
+	if m.mode != modePanes {
+		t.Errorf("esc: mode %s", m.mode)
 	}
 }

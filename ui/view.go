@@ -64,6 +64,8 @@ func (m *Model) renderFrame() string {
 		body = m.helpView(w, bh)
 	case modeZoom:
 		body = m.zoomView(w, bh)
+	case modeCompare:
+		body = m.compareView(w, bh)
 	default:
 		body = m.bodyView(w, bh)
 	}
