@@ -70,6 +70,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.compareScroll(1 << 20)
 		case key.Matches(msg, k.Quit):
 			return m.quit()
+		case key.Matches(msg, k.Help):
+			m.back, m.mode, m.helpOff = m.mode, modeHelp, 0
 		}
 		return nil
 	case modeZoom:

@@ -602,3 +602,30 @@ func TestCompareView(t *testing.T) {
 		t.Errorf("esc: mode %s", m.mode)
 	}
 }
+
+// TestFooterKeysWork: every key the footer names on the compare and form
+// screens does what it says ("? help" included).
+func TestFooterKeysWork(t *testing.T) {
+	m := newTestModel(newFake(), 120, 40)
+	press(m, "esc", "r", "x", "tab", "x")
+	if m.mode != modeCompare {
+		t.Fatalf("mode %s", m.mode)
+	}
+	foot := strings.Split(plain(m), "\n")[39]
+	if strings.Contains(foot, "? help") {
+		press(m, "?")
+		if m.mode != modeHelp {
+			t.Errorf("compare footer names ? help, but ? gave mode %s", m.mode)
+		}
+		press(m, "esc")
+		if m.mode != modeCompare {
+			t.Errorf("esc from help: mode %s, want back to compare", m.mode)
+		}
+	}
+	if strings.Contains(foot, "esc back") {
+		press(m, "esc")
+		if m.mode != modePanes {
+			t.Errorf("esc back: mode %s", m.mode)
+		}
+	}
+}
