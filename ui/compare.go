@@ -128,8 +128,13 @@ func (m *Model) compareView(w, h int) string {
 	ta, tb := tokens(a.Text()), tokens(b.Text())
 	da, db := wordDiff(ta, tb)
 	mark := lipgloss.NewStyle().Reverse(true)
-	la := strings.Split(wrapAll(markedText(ta, da, mark), lw-2), "\n")
-	lb := strings.Split(wrapAll(markedText(tb, db, mark), rw-2), "\n")
+	text := func(ts []string, d []bool, w int) []string {
+		if len(ts) == 0 {
+			return []string{s.Muted.Render("(no text)")}
+		}
+		return strings.Split(wrapAll(markedText(ts, d, mark), w), "\n")
+	}
+	la, lb := text(ta, da, lw-2), text(tb, db, rw-2)
 	ih := max(h-3, 1) // the title line and the boxes' borders
 	total := max(len(la), len(lb))
 	off := min(max(m.cmpOff, 0), max(total-ih, 0))

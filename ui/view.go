@@ -266,7 +266,7 @@ func (m *Model) helpLines(w int) []string {
 	body := fullHelpView(hm, m.keys, w-4, s.Title) // every key, whatever the mode
 	lines := strings.Split(body, "\n")
 	notes := []string{
-		"Panes show: status · ttft · tokens · tok/s · cost · latency bar (▼ first token, ↯ hedge fired) against the per-model timeout.",
+		"Panes show: status · ttft · tokens · tok/s · cost · latency bar on the timeline's axis (▼ first token, ↯ hedge fired, ┊ the per-model timeout).",
 		"Chaos keys act on the focused model; e and s apply to simulated models only.",
 		"Editing the prompt: ←/→ and alt+←/→ move, ctrl+a/ctrl+e go to the start/end, ctrl+w/ctrl+u/ctrl+k delete a word/to the start/to the end, ctrl+v pastes.",
 	}
