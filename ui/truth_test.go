@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -252,14 +253,19 @@ func TestOptionsSetTheFirstSession(t *testing.T) {
 }
 
 // TestAutoFireHoldAndPause: auto-fire holds a result for the configured
-// hold before the next session, and p pauses and resumes it.
+// hold before the next session, and p pauses and resumes it (on
+// synctest's clock: the hold's tick is virtual).
 func TestAutoFireHoldAndPause(t *testing.T) {
+	synctest.Test(t, testAutoFireHoldAndPause)
+}
+
+func testAutoFireHoldAndPause(t *testing.T) {
 	f := newFake()
-	m := New(f, Options{Theme: themes.NoColor(), Clock: func() time.Time { return fixedClock }, Prompt: "x", AutoFireEvery: 50 * time.Millisecond})
+	m := New(f, Options{Theme: themes.NoColor(), Clock: func() time.Time { return fixedClock }, Prompt: "x", AutoFireEvery: 5 * time.Second})
 	m.Update(teaSize(120, 40))
 	press(m, "a")
-	if !strings.Contains(plain(m), "auto 50ms") {
-		t.Errorf("header does not show the 50ms hold:\n%s", plain(m))
+	if !strings.Contains(plain(m), "auto 5s") {
+		t.Errorf("header does not show the 5s hold:\n%s", plain(m))
 	}
 	press(m, "p")
 	if !strings.Contains(strings.Split(plain(m), "\n")[0], "paused") {
