@@ -176,6 +176,7 @@ type Model struct {
 	auto       bool
 	autoPaused bool // p: the result stays until p again
 	autoGen    int
+	autoNextAt time.Time // when the held result gives way to the next session
 
 	ticking       bool
 	healthPending bool
@@ -701,6 +702,7 @@ func (m *Model) autoNext() tea.Cmd {
 		return nil
 	}
 	gen := m.autoGen
+	m.autoNextAt = m.clock().Add(m.opts.AutoFireEvery)
 	return tea.Tick(m.opts.AutoFireEvery, func(time.Time) tea.Msg { return autoFireMsg{gen: gen} })
 }
 

@@ -267,6 +267,9 @@ func testAutoFireHoldAndPause(t *testing.T) {
 	if !strings.Contains(plain(m), "auto 5s") {
 		t.Errorf("header does not show the 5s hold:\n%s", plain(m))
 	}
+	if m.running || !strings.Contains(strings.Split(plain(m), "\n")[0], "auto 5s · next 5s") {
+		t.Errorf("the held result does not say when the next session comes: %q", strings.Split(plain(m), "\n")[0])
+	}
 	press(m, "p")
 	if !strings.Contains(strings.Split(plain(m), "\n")[0], "paused") {
 		t.Errorf("p: header does not say paused: %q", strings.Split(plain(m), "\n")[0])

@@ -131,6 +131,10 @@ func (m *Model) headerView(w int) string {
 	switch {
 	case m.auto && m.autoPaused:
 		right = append(right, s.Warn.Render("⏸ auto paused"))
+	case m.auto && !m.running && m.autoNextAt.After(m.ctx.Now):
+		// The result is held: say for how long.
+		left := m.autoNextAt.Sub(m.ctx.Now).Round(time.Second)
+		right = append(right, s.Warn.Render("⟳ auto "+fmtDur(m.opts.AutoFireEvery)+" · next "+fmtDur(max(left, time.Second))))
 	case m.auto:
 		right = append(right, s.Warn.Render("⟳ auto "+fmtDur(m.opts.AutoFireEvery)))
 	}
