@@ -639,6 +639,11 @@ func (c *cli) printSummary(out *bufio.Writer, sum *engine.Summary) error {
 		case engine.AttemptWon, engine.AttemptDoneStatus:
 		default:
 			n := m.ID + " " + string(m.Status)
+			if m.Role == engine.RolePrimary || m.Role == engine.RoleBackup {
+				// A hedge's model may have two rows (a withheld backup, then
+				// its failover): the role tells them apart.
+				n = m.ID + " " + string(m.Role) + " " + string(m.Status)
+			}
 			if m.Stage != engine.StageNone {
 				n = m.ID + " " + m.Stage.String() + " " + string(m.Status)
 			}

@@ -106,8 +106,47 @@ func TestHedgeBackupWithheldIsShown(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		_, errOut, _ = council(t, nil, "run", "--config", cfg, "--strategy", "hedge", "--models", "sim/c,sim/a", "--seed", "1", "x")
 	})
-	if !strings.Contains(errOut, "sim/a skipped (hedge_budget)") && !strings.Contains(errOut, "sim/a backup skipped (hedge_budget)") {
+	if !strings.Contains(errOut, "sim/a backup skipped (hedge_budget)") {
 		t.Errorf("text line does not name the withheld backup:\n%s", errOut)
+	}
+}
+
+// TestHedgeFailoverIsASecondRow: when the primary fails after max_extra
+// withheld the backup, the backup runs as a failover: a second row for the
+// same model, and the text line tells the two apart.
+func TestHedgeFailoverIsASecondRow(t *testing.T) {
+	body, _ := os.ReadFile("testdata/fast.toml")
+	// sim/bad1 fails at 20ms, after the hedge would have fired (5ms).
+	slowFail := strings.Replace(string(body), "id = \"sim/bad1\"\nprovider = \"sim\"\n[models.sim]\nttft = \"2ms\"\nttft_p95 = \"3ms\"",
+		"id = \"sim/bad1\"\nprovider = \"sim\"\n[models.sim]\nttft = \"20ms\"\nttft_p95 = \"30ms\"", 1)
+	if slowFail == string(body) {
+		t.Fatal("testdata/fast.toml's sim/bad1 changed: update this test")
+	}
+	cfg := writeConfig(t, strings.Replace(slowFail, "max_extra = 1.0", "max_extra = 0.0", 1))
+	var out, errOut string
+	synctest.Test(t, func(t *testing.T) {
+		out, _, _ = council(t, nil, "run", "--config", cfg, "--strategy", "hedge", "--models", "sim/bad1,sim/a", "--json", "--seed", "1", "x")
+		_, errOut, _ = council(t, nil, "run", "--config", cfg, "--strategy", "hedge", "--models", "sim/bad1,sim/a", "--seed", "1", "x")
+	})
+	var sum struct {
+		Status string
+		Winner string
+		Models []struct{ ID, Role, Status, Reason string }
+	}
+	if err := json.Unmarshal([]byte(out), &sum); err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	for _, m := range sum.Models {
+		if m.ID == "sim/a" {
+			rows = append(rows, m.Role+" "+m.Status+" "+m.Reason)
+		}
+	}
+	if strings.Join(rows, ", ") != "backup skipped hedge_budget, backup won " || sum.Winner != "sim/a" {
+		t.Errorf("sim/a rows %q, winner %q; want the withheld backup, then the failover that won", rows, sum.Winner)
+	}
+	if !strings.Contains(errOut, "winner sim/a") || !strings.Contains(errOut, "sim/a backup skipped (hedge_budget)") || !strings.Contains(errOut, "sim/bad1 primary failed") {
+		t.Errorf("text line:\n%s", errOut)
 	}
 }
 
