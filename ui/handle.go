@@ -222,6 +222,10 @@ func (m *Model) panesKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.setStatus(fmt.Sprintf("tier: %s (%d models, %s per model)%s", m.tier, len(m.cfg.Tiers[m.tier].Models), fmtDur(m.tierTimeout(m.tier)), note), false)
 		}
 	case key.Matches(msg, k.Pause):
+		if !m.auto {
+			m.setStatus("auto-fire is off: a starts it", false)
+			return nil
+		}
 		m.autoPaused = !m.autoPaused
 		m.autoGen++ // a pending tick is void
 		if m.autoPaused {

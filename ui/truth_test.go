@@ -263,6 +263,10 @@ func testAutoFireHoldAndPause(t *testing.T) {
 	f := newFake()
 	m := New(f, Options{Theme: themes.NoColor(), Clock: func() time.Time { return fixedClock }, Prompt: "x", AutoFireEvery: 5 * time.Second})
 	m.Update(teaSize(120, 40))
+	press(m, "esc", "p")
+	if m.autoPaused || strings.Contains(m.status, "paused") {
+		t.Errorf("p with auto-fire off: paused %v, status %q", m.autoPaused, m.status)
+	}
 	press(m, "a")
 	if !strings.Contains(plain(m), "auto 5s") {
 		t.Errorf("header does not show the 5s hold:\n%s", plain(m))
