@@ -385,7 +385,11 @@ func (m *Model) tune(p *ModelPane, knob string) tea.Cmd {
 // openForm asks for a chaos knob's exact value for p's model, in the
 // prompt line's place.
 func (m *Model) openForm(p *ModelPane, knob string) {
-	if p == nil || !p.hasH || p.health.Knobs == nil {
+	if p == nil {
+		return
+	}
+	if !p.hasH || p.health.Knobs == nil {
+		m.setStatus(p.ID+" is not a simulated model: chaos knobs only apply to sim models", true)
 		return
 	}
 	m.formModel, m.formKnob, m.formBack = p.ID, knob, m.mode
