@@ -173,9 +173,10 @@ type Model struct {
 	sessStrategy config.Strategy
 	lastPrompt   string
 
-	auto       bool
-	autoPaused bool // p: the result stays until p again
-	autoGen    int
+	auto    bool
+	autoGen int
+
+	autoPaused bool      // p: the result stays until p again
 	autoNextAt time.Time // when the held result gives way to the next session
 
 	ticking       bool
@@ -226,13 +227,13 @@ func New(b Backend, o Options) *Model {
 	}
 	m := &Model{
 		b: b, cfg: cfg, opts: o, clock: o.Clock,
-		keys:         DefaultKeyMap(),
-		byID:         map[string]*ModelPane{},
-		excluded:     map[string]bool{},
-		applied:      map[string]map[string]float64{},
-		strategies:   config.Strategies,
-		sysClipboard: clipboard.WriteAll,
+		keys:       DefaultKeyMap(),
+		byID:       map[string]*ModelPane{},
+		excluded:   map[string]bool{},
+		applied:    map[string]map[string]float64{},
+		strategies: config.Strategies,
 	}
+	m.sysClipboard = clipboard.WriteAll
 	m.ctx = &Context{Keys: m.keys, Now: o.Clock()}
 	m.help = help.New()
 	m.input = newPromptInput(o.Theme, &m.ctx.S)
