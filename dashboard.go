@@ -17,24 +17,37 @@ import (
 
 var errNoTerminal = errors.New("the dashboard needs a terminal; for scripts use council run (see council help)")
 
+// dashOptions are the dashboard's flags.
+type dashOptions struct {
+	theme    string
+	strategy config.Strategy
+	tier     string
+	models   []string
+	noMouse  bool
+	// doc is the --input document for the section strategy, if any;
+	// historyDir the record directory the history lists earlier runs from.
+	doc, historyDir string
+}
+
 // runDashboard opens the dashboard on eng in the alternate screen.
-// doc is the --input document for the section strategy, if any.
-func runDashboard(ctx context.Context, b ui.Backend, cfg *config.Config, theme, historyDir string, getenv func(string) string, doc string) error {
+func runDashboard(ctx context.Context, b ui.Backend, cfg *config.Config, o dashOptions, getenv func(string) string) error {
 	if err := needTerminal(); err != nil {
 		return err
 	}
+	theme := o.theme
 	if theme == "" {
 		theme = cfg.Theme
 	}
 	th, err := themes.Load(theme)
 	if err != nil {
-		return fmt.Errorf("%w: %v (themes: %v)", errBadTheme, err, themes.Names())
+		return fmt.Errorf("%w: %s", errBadTheme, themeError(theme))
 	}
 	why := cfg.Why
 	if why == "" {
 		why = "config " + cfg.Source
 	}
-	return ui.Run(ctx, b, ui.Options{Theme: th, Why: why, Version: version, HistoryDir: historyDir, Document: doc})
+	return ui.Run(ctx, b, ui.Options{Theme: th, Why: why, AutoFireEvery: cfg.Dashboard.Hold(), Strategy: o.strategy, Tier: o.tier,
+		Models: o.models, NoMouse: o.noMouse, Version: version, HistoryDir: o.historyDir, Document: o.doc})
 }
 
 var errBadTheme = errors.New("bad theme")

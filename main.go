@@ -20,6 +20,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -91,7 +93,7 @@ func realMain(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			if len(args) > 1 && args[1] == "check" {
 				return c.configCheck(args[2:])
 			}
-			return c.usage("usage: council config check [--config FILE]")
+			return c.usage("unknown command: council config needs check (see council config check --help)")
 		case "version", "--version", "-version":
 			_, err := fmt.Fprintf(stdout, "council %s (%s %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 			return c.written(err)
@@ -110,13 +112,25 @@ func realMain(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 const usageText = `council: one prompt, several models, live.
 
 usage:
-  council [--config FILE] [--theme NAME] [--seed N] [--input FILE]   the dashboard (needs a terminal)
-  council run [flags] [PROMPT]                 one headless session (prompt from stdin if absent)
+  council [flags]                       the dashboard (needs a terminal)
+      --strategy race|hedge|consensus|council|auto  --tier NAME  --models a,b,c
+      --theme dark|light|high-contrast|none  --no-mouse  --seed N  --config FILE
+      --input FILE (a document: m cycles to section)  --record DIR (a log per session)
+  council run [flags] [PROMPT]          one headless session (PROMPT, else stdin)
       --strategy race|hedge|consensus|council|auto  --tier NAME  --models a,b,c
       --strategy section --input FILE|-  (PROMPT is the instruction for every section)
-      --json  --events  --repeat N  --seed N  --config FILE
-  council config check [--config FILE]         validate; print the resolved setup, keys redacted
+      --json  --events  --repeat N  --seed N  --config FILE  --record FILE
+      --system TEXT|--system-file FILE  --max-tokens N  --temperature T  --max-cost USD
+  council replay [--json|--markdown|--speed N|--step] FILE   play a recorded log back
+  council config check [--config FILE]  validate; print the resolved setup, keys redacted
   council version
+  council COMMAND --help                a command's flags and examples
+
+examples:
+  council                                   the dashboard on your config, or the demo council
+  council --strategy consensus --tier quick the dashboard, set up for a vote
+  council run "How do database indexes work?"
+  echo "I was charged twice" | council run --strategy consensus --json
 
 Config: --config, then $COUNCIL_CONFIG, then $XDG_CONFIG_HOME/council/council.toml,
 else the default council (your API keys) or the built-in demo council of simulated models.
@@ -124,6 +138,77 @@ Exit status: 0 decided (or degraded), 1 the session failed or the output could
 not be written, 2 usage or configuration error, 130 cancelled (ctrl+c, SIGINT
 or SIGTERM).
 `
+
+const runUsage = `usage: council run [flags] [PROMPT]
+
+One headless session: the answer on stdout, a one-line summary on stderr.
+PROMPT is the rest of the command line (flags may come before or after it);
+without one the prompt is read from stdin (from a terminal, end it with ctrl+d).
+
+flags:
+  --strategy NAME  race, hedge, consensus, council or auto (default: the config's default_strategy)
+  --tier NAME      a tier of the config (default: its default_tier)
+  --models a,b,c   these models instead of the tier's
+  --json           one summary object per session on stdout, one line each
+  --events         every event as one JSON object per line on stdout
+  --repeat N       N sessions in one process, sharing breakers and statistics;
+                   the totals go to stderr at the end
+  --seed N         seed for simulated models (default: random)
+  --config FILE    the config (default: $COUNCIL_CONFIG, then
+                   $XDG_CONFIG_HOME/council/council.toml, else the built-in council)
+  --input FILE     the document of --strategy section (- reads stdin)
+  --record FILE    append every session to this log (council replay plays it)
+  --system TEXT, --system-file FILE
+                   a system prompt for every model (over the config's)
+  --max-tokens N, --temperature T
+                   how every model is asked (a model that refuses one drops it, noted)
+  --max-cost USD   this session's spending cap: over it, the session does not start
+
+examples:
+  council run "How do database indexes work?"
+  echo "I was charged twice" | council run --strategy consensus --json
+  council run --strategy hedge --models sim/swift,sim/steady "Summarise RFC 9110"
+  council run --repeat 50 --json "ping" > sessions.jsonl
+
+Exit status: 0 decided (or degraded), 1 failed or the output could not be
+written, 2 usage or configuration error, 130 cancelled (ctrl+c, SIGINT, SIGTERM).
+`
+
+const configCheckUsage = `usage: council config check [--config FILE]
+
+Loads the config, validates it and prints the resolved setup (strategy,
+tiers, providers, models and prices) with API keys redacted; warnings go to
+stderr. Exit 0 when it loads, 2 when it does not.
+
+flags:
+  --config FILE  the config (default: $COUNCIL_CONFIG, then
+                 $XDG_CONFIG_HOME/council/council.toml, else the built-in council)
+
+examples:
+  council config check
+  council config check --config ./council.toml
+`
+
+// parseFlags parses a command's flags: --help prints its usage on stdout
+// (exit 0); a bad flag is named, with the usage on stderr (exit 2). ok is
+// false when the command should exit with code.
+func (c *cli) parseFlags(fs *flag.FlagSet, args []string, usage string) (pos []string, code int, ok bool) {
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	pos, err := parseInterleaved(fs, args)
+	switch {
+	case err == nil:
+		return pos, 0, true
+	case errors.Is(err, flag.ErrHelp):
+		_, werr := fmt.Fprint(c.stdout, usage)
+		return nil, c.written(werr), false
+	}
+	// The flag package names flags with one dash; the usage uses two.
+	msg := strings.Replace(err.Error(), ": -", ": --", 1)
+	c.errorf("%s", msg)
+	fmt.Fprint(c.stderr, "\n"+usage)
+	return nil, exitUsage, false
+}
 
 func (c *cli) usage(msg string) int {
 	c.errorf("%s", msg)
@@ -172,7 +257,7 @@ func (c *cli) loadConfig(path string) (*config.Config, bool) {
 	if err == nil && cfg.Theme != "" {
 		// The engine cannot know the themes; the dashboard's key is checked here.
 		if _, terr := themes.Load(cfg.Theme); terr != nil {
-			err = cfg.Errorf("theme", "unknown theme %q (themes: %s)", cfg.Theme, strings.Join(themes.Names(), ", "))
+			err = cfg.Errorf("theme", "%s", themeError(cfg.Theme))
 		}
 	}
 	if err != nil {
@@ -208,19 +293,52 @@ func (c *cli) setup(path string, seed int64) (*config.Config, *engine.Engine, bo
 
 func (c *cli) configCheck(args []string) int {
 	fs := flag.NewFlagSet("config check", flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
 	path := fs.String("config", "", "config file")
-	if _, err := parseInterleaved(fs, args); err != nil {
-		return exitUsage
+	if _, code, ok := c.parseFlags(fs, args, configCheckUsage); !ok {
+		return code
 	}
 	cfg, ok := c.loadConfig(*path)
 	if !ok {
 		return exitUsage
 	}
+	problems := quorumProblems(cfg)
+	for _, p := range problems {
+		c.errorf("warning: %s", p)
+	}
 	out := &errWriter{w: c.stdout}
 	cfg.Describe(out, c.getenv)
-	fmt.Fprintln(out, "\nconfig ok")
+	if len(problems) > 0 {
+		fmt.Fprintf(out, "\nconfig loads, but %d warning(s) on stderr: a consensus there always fails\n", len(problems))
+	} else {
+		fmt.Fprintln(out, "\nconfig ok")
+	}
 	return c.written(out.err)
+}
+
+// quorumProblems names each tier whose models can never give a consensus
+// its quorum (fewer voters than consensus.min_responses), with the keys to
+// change.
+func quorumProblems(cfg *config.Config) []string {
+	var out []string
+	for _, name := range cfg.TierOrder() {
+		t, _ := cfg.Tier(name)
+		if p := quorumProblem(cfg, name, len(t.Models), "tiers."+name+".models"); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// quorumProblem says why a consensus over n models of tier (listed by
+// from) can never reach quorum, or "".
+func quorumProblem(cfg *config.Config, tier string, n int, from string) string {
+	c := cfg.Consensus
+	voters := min(max(c.Voters, 1), n)
+	if voters >= c.MinResponses {
+		return ""
+	}
+	return fmt.Sprintf("tier %s: a consensus can never reach quorum: consensus.min_responses = %d, but only %d voter(s) (%s lists %d, consensus.voters = %d); lower consensus.min_responses or add models",
+		tier, c.MinResponses, voters, from, n, c.Voters)
 }
 
 // errWriter remembers the first error of w; later writes fail with it.
@@ -243,7 +361,6 @@ func (e *errWriter) Write(p []byte) (int, error) {
 
 func (c *cli) run(args []string) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
 	var (
 		path     = fs.String("config", "", "config file")
 		strategy = fs.String("strategy", "", "race, hedge, consensus, council or auto (default: the config's default_strategy)")
@@ -261,9 +378,9 @@ func (c *cli) run(args []string) int {
 		maxCost  = fs.Float64("max-cost", 0, "cap this session's cost in USD: a session that may cost more does not start")
 		input    = fs.String("input", "", "a document for --strategy section: a file, or - for stdin")
 	)
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return exitUsage
+	pos, code, ok := c.parseFlags(fs, args, runUsage)
+	if !ok {
+		return code
 	}
 	if *repeat < 1 {
 		return c.usage("--repeat must be at least 1")
@@ -282,19 +399,9 @@ func (c *cli) run(args []string) int {
 		}
 		req.Strategy = s
 	}
-	if *models != "" {
-		seen := map[string]bool{}
-		for _, m := range strings.Split(*models, ",") {
-			if m = strings.TrimSpace(m); m == "" {
-				continue
-			}
-			if seen[m] {
-				// Each listed model is a paid call; a repeat is a typo.
-				return c.usage(fmt.Sprintf("--models lists %q more than once", m))
-			}
-			seen[m] = true
-			req.Models = append(req.Models, m)
-		}
+	var err error
+	if req.Models, err = parseModels(*models); err != nil {
+		return c.usage(err.Error())
 	}
 	req.Prompt = strings.TrimSpace(strings.Join(pos, " "))
 	if code, ok := c.readInput(*input, &req); !ok {
@@ -321,6 +428,10 @@ func (c *cli) run(args []string) int {
 		return exitUsage
 	}
 	defer eng.Close()
+	if p := runQuorumProblem(cfg, req); p != "" {
+		// Refused before any model is called: the session could only fail.
+		return c.usage(p)
+	}
 	rec := newRecorder(cfg, eng, *recordTo, "", c.getenv)
 
 	// A failing stdout stops the work: nobody would see the answer. outErr
@@ -338,6 +449,15 @@ func (c *cli) run(args []string) int {
 		}
 	}
 	status := exitOK
+	var tot totals
+	if *repeat > 1 {
+		// Totals on stderr, so that stdout stays what N=1 writes, N times.
+		defer func() {
+			if tot.n > 0 {
+				fmt.Fprintln(c.stderr, "council:", tot.String())
+			}
+		}()
+	}
 	for i := 0; i < *repeat && outErr == nil; i++ {
 		var onEvent func(engine.Event)
 		if *events {
@@ -380,8 +500,9 @@ func (c *cli) run(args []string) int {
 		case *asJSON && !*events:
 			check(enc.Encode(sum))
 		case !*asJSON && !*events:
-			check(c.printSummary(out, sum, *repeat > 1))
+			check(c.printSummary(out, sum))
 		}
+		tot.add(sum)
 		check(out.Flush())
 		switch sum.Status {
 		case engine.StatusFailed:
@@ -402,6 +523,53 @@ func (c *cli) run(args []string) int {
 		return c.written(outErr)
 	}
 	return status
+}
+
+// runQuorumProblem is why req, a consensus, can never reach quorum, or "".
+func runQuorumProblem(cfg *config.Config, req engine.SessionRequest) string {
+	strategy, tier := req.Strategy, req.Tier
+	if strategy == "" {
+		strategy = cfg.DefaultStrategy
+	}
+	if strategy != config.Consensus {
+		return ""
+	}
+	if tier == "" {
+		tier = cfg.DefaultTier
+	}
+	n, from := len(req.Models), "--models"
+	for _, id := range req.Models {
+		if _, ok := cfg.Model(id); !ok {
+			return "" // the engine names the unknown model
+		}
+	}
+	if n == 0 {
+		from = "tiers." + tier + ".models"
+		t, ok := cfg.Tier(tier)
+		if !ok {
+			return ""
+		}
+		n = len(t.Models)
+	}
+	return quorumProblem(cfg, tier, n, from)
+}
+
+// parseModels splits --models; a model listed twice is an error (each is
+// a paid call; a repeat is a typo).
+func parseModels(s string) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	for _, m := range strings.Split(s, ",") {
+		if m = strings.TrimSpace(m); m == "" {
+			continue
+		}
+		if seen[m] {
+			return nil, fmt.Errorf("--models lists %q more than once", m)
+		}
+		seen[m] = true
+		out = append(out, m)
+	}
+	return out, nil
 }
 
 // readStdin reads all of stdin, unless a signal comes first: a read from
@@ -425,11 +593,66 @@ func (c *cli) readStdin() ([]byte, error) {
 	}
 }
 
+// totals sum up the sessions of --repeat.
+type totals struct {
+	n        int
+	statuses map[engine.Status]int
+	wins     map[string]int
+	elapsed  []float64 // ms
+	cost     float64
+}
+
+func (t *totals) add(s *engine.Summary) {
+	if t.statuses == nil {
+		t.statuses, t.wins = map[engine.Status]int{}, map[string]int{}
+	}
+	t.n++
+	t.statuses[s.Status]++
+	if s.Winner != "" {
+		t.wins[s.Winner]++
+	}
+	t.elapsed = append(t.elapsed, s.ElapsedMS)
+	t.cost += s.CostUSD
+}
+
+// String is one line: "3 sessions: 2 decided, 1 degraded, 0 failed, 0
+// cancelled; wins sim/a 67%, sim/b 33%; p50 12ms p95 30ms p99 31ms; cost $0.000123".
+func (t *totals) String() string {
+	b := fmt.Sprintf("%d sessions: %d decided, %d degraded, %d failed, %d cancelled", t.n,
+		t.statuses[engine.StatusDecided], t.statuses[engine.StatusDegraded], t.statuses[engine.StatusFailed], t.statuses[engine.StatusCancelled])
+	if len(t.wins) > 0 {
+		ids := make([]string, 0, len(t.wins))
+		for id := range t.wins {
+			ids = append(ids, id)
+		}
+		sort.Slice(ids, func(i, j int) bool {
+			if t.wins[ids[i]] != t.wins[ids[j]] {
+				return t.wins[ids[i]] > t.wins[ids[j]]
+			}
+			return ids[i] < ids[j]
+		})
+		var ws []string
+		for _, id := range ids {
+			ws = append(ws, fmt.Sprintf("%s %.0f%%", id, 100*float64(t.wins[id])/float64(t.n)))
+		}
+		b += "; wins " + strings.Join(ws, ", ")
+	}
+	if len(t.elapsed) > 0 {
+		e := slices.Clone(t.elapsed)
+		slices.Sort(e)
+		q := func(p float64) float64 { // nearest rank
+			return e[max(int(math.Ceil(p*float64(len(e))))-1, 0)]
+		}
+		b += fmt.Sprintf("; p50 %.0fms p95 %.0fms p99 %.0fms", q(0.50), q(0.95), q(0.99))
+	}
+	return b + fmt.Sprintf("; cost $%.6f", t.cost)
+}
+
 // printSummary writes a human summary: the answer on stdout and one line
-// of facts on stderr; with --repeat, one line per session on stdout. Both
-// go to a terminal, so the model's text loses its escape sequences.
-func (c *cli) printSummary(out *bufio.Writer, sum *engine.Summary, repeated bool) error {
-	if !repeated && sum.Answer != "" {
+// of facts on stderr, for each session of --repeat too. Both go to a
+// terminal, so the model's text loses its escape sequences.
+func (c *cli) printSummary(out *bufio.Writer, sum *engine.Summary) error {
+	if sum.Answer != "" {
 		out.WriteString(providers.SafeText(sum.Answer))
 		out.WriteString("\n")
 		if err := out.Flush(); err != nil {
@@ -466,6 +689,11 @@ func (c *cli) printSummary(out *bufio.Writer, sum *engine.Summary, repeated bool
 		case engine.AttemptWon, engine.AttemptDoneStatus:
 		default:
 			n := m.ID + " " + string(m.Status)
+			if m.Role == engine.RolePrimary || m.Role == engine.RoleBackup {
+				// A hedge's model may have two rows (a withheld backup, then
+				// its failover): the role tells them apart.
+				n = m.ID + " " + string(m.Role) + " " + string(m.Status)
+			}
 			if m.Stage != engine.StageNone {
 				n = m.ID + " " + m.Stage.String() + " " + string(m.Status)
 			}
@@ -490,10 +718,6 @@ func (c *cli) printSummary(out *bufio.Writer, sum *engine.Summary, repeated bool
 		}
 	}
 	line = providers.SafeText(line)
-	if repeated {
-		_, err := fmt.Fprintln(out, line)
-		return err
-	}
 	fmt.Fprintln(c.stderr, line)
 	return nil
 }
@@ -501,21 +725,40 @@ func (c *cli) printSummary(out *bufio.Writer, sum *engine.Summary, repeated bool
 // dashboard opens the live dashboard.
 func (c *cli) dashboard(args []string) int {
 	fs := flag.NewFlagSet("council", flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
 	path := fs.String("config", "", "config file")
-	theme := fs.String("theme", "", "colour theme: dark, light, high-contrast")
+	theme := fs.String("theme", "", "colour theme: dark, light, high-contrast, none")
 	seed := fs.Int64("seed", 0, "seed for simulated models (default: random)")
+	strategy := fs.String("strategy", "", "the first session's strategy")
+	tier := fs.String("tier", "", "the first session's tier")
+	models := fs.String("models", "", "comma-separated model ids instead of the tier's")
+	noMouse := fs.Bool("no-mouse", false, "leave the mouse to the terminal (text selection)")
 	recordDir := fs.String("record", "", "record every session in this directory, a log per session")
 	input := fs.String("input", "", "a document for the section strategy (a file; m cycles to section)")
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return exitUsage
+	pos, code, ok := c.parseFlags(fs, args, usageText)
+	if !ok {
+		return code
 	}
 	if len(pos) > 0 {
 		return c.usage(fmt.Sprintf("unknown command %q (see council help)", pos[0]))
 	}
-	doc, code, ok := c.dashboardInput(*input)
-	if !ok {
+	var opts dashOptions
+	if *strategy != "" {
+		s, err := config.ParseStrategy(*strategy)
+		if err != nil {
+			return c.usage(err.Error())
+		}
+		opts.strategy = s
+	}
+	var err error
+	if opts.models, err = parseModels(*models); err != nil {
+		return c.usage(err.Error())
+	}
+	if *theme != "" {
+		if _, err := themes.Load(*theme); err != nil {
+			return c.usage(themeError(*theme))
+		}
+	}
+	if opts.doc, code, ok = c.dashboardInput(*input); !ok {
 		return code
 	}
 	cfg, eng, ok := c.setup(*path, *seed)
@@ -523,17 +766,46 @@ func (c *cli) dashboard(args []string) int {
 		return exitUsage
 	}
 	defer eng.Close()
+	opts.tier = *tier
+	if msg := checkChoices(cfg, opts.tier, opts.models); msg != "" {
+		return c.usage(msg)
+	}
+	opts.theme, opts.noMouse = *theme, *noMouse
 	var b ui.Backend = eng
-	historyDir := ""
 	if rec := newRecorder(cfg, eng, "", *recordDir, c.getenv); rec != nil {
 		b = recordingBackend{Engine: eng, rec: rec, report: func(err error) { recordErr.Store(&err) }}
-		historyDir = rec.dir
+		opts.historyDir = rec.dir
 	}
-	code = c.dashboardExit(runDashboard(c.ctx, b, cfg, *theme, historyDir, c.getenv, doc))
+	code = c.dashboardExit(runDashboard(c.ctx, b, cfg, opts, c.getenv))
 	if p := recordErr.Load(); p != nil {
 		c.errorf("recording: %v", *p)
 	}
 	return code
+}
+
+// themeError says a theme is unknown, listing the valid ones once.
+func themeError(name string) string {
+	return fmt.Sprintf("unknown theme %q (themes: %s, none)", name, strings.Join(themes.Names(), ", "))
+}
+
+// checkChoices checks a tier and models against the config, listing the
+// valid choices, as council run's errors do.
+func checkChoices(cfg *config.Config, tier string, models []string) string {
+	if tier != "" {
+		if _, ok := cfg.Tier(tier); !ok {
+			return fmt.Sprintf("unknown tier %q (tiers: %s)", tier, strings.Join(cfg.TierOrder(), ", "))
+		}
+	}
+	for _, id := range models {
+		if _, ok := cfg.Model(id); !ok {
+			ids := make([]string, len(cfg.Models))
+			for i, m := range cfg.Models {
+				ids[i] = m.ID
+			}
+			return fmt.Sprintf("unknown model %q (models: %s)", id, strings.Join(ids, ", "))
+		}
+	}
+	return ""
 }
 
 // dashboardExit is the exit status after the dashboard returned err.

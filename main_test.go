@@ -303,9 +303,10 @@ func TestUsageNamesStrategiesAndExit130(t *testing.T) {
 			t.Errorf("usage does not mention %q:\n%s", want, out)
 		}
 	}
-	_, errOut, _ := council(t, nil, "run", "-h")
-	if !strings.Contains(errOut, "race, hedge, consensus, council or auto") {
-		t.Errorf("run -h does not list the strategies:\n%s", errOut)
+	// Help is asked for: it goes to stdout (exit 0).
+	runHelp, _, _ := council(t, nil, "run", "-h")
+	if !strings.Contains(runHelp, "race, hedge, consensus, council or auto") {
+		t.Errorf("run -h does not list the strategies:\n%s", runHelp)
 	}
 }
 

@@ -2,7 +2,9 @@
 # Drives the dashboard in tmux as a person would: type a prompt, watch a race,
 # a hedge and a consensus session to the end, trip the flaky model's breaker
 # with auto-fire, quit, and check the terminal is restored. Then the same at
-# 80x24. Usage: .ci/smoke.sh [path/to/council]
+# 80x24; then the too-small screen's q, esc on a consensus (cancelled, never
+# a missed quorum) and y (the answer reaches tmux's buffer through OSC 52).
+# Usage: .ci/smoke.sh [path/to/council]
 set -euo pipefail
 BIN=$(realpath "${1:-./council}")
 SOCK="council-smoke-$$"
@@ -27,15 +29,15 @@ wait_for() {
 }
 keys() { $T send-keys -t smoke "$@"; sleep 0.3; }
 
-start() { # WIDTH HEIGHT; each run gets a tmux server of its own
+start() { # WIDTH HEIGHT [FLAGS [PATTERN]]; each run gets a tmux server of its own
 	$T kill-server >/dev/null 2>&1 || true
 	SOCK="council-smoke-$$-$1x$2"
 	T="tmux -L $SOCK"
 	$T new-session -d -s smoke -x "$1" -y "$2" "env -u COUNCIL_CONFIG XDG_CONFIG_HOME=/nonexistent HOME=/nonexistent TERM=xterm-256color bash --norc --noprofile"
 	$T set-option -t smoke status off >/dev/null
 	keys 'PS1="smoke$ "; clear; echo BEFORE-COUNCIL' Enter
-	keys "'$BIN' --seed 42" Enter
-	wait_for 'type a prompt' 10
+	keys "'$BIN' --seed 42 ${3:-}" Enter
+	wait_for "${4:-type a prompt}" 10
 }
 
 quit_and_check_restored() {
@@ -114,5 +116,27 @@ wait_for '#2.*(decided|degraded|failed)' 40
 wait_for 'Stages .*synthesis' 5
 screen | grep -q 'Borda' || fail "council 80x24: no Borda line"
 echo "smoke: council 80x24 ok"
+quit_and_check_restored
+
+echo "smoke: 40x10"
+start 40 10 "" 'terminal too small'
+screen | grep -q 'q quits' || fail "too small: the screen does not say q quits"
+keys q # the dashboard starts in the prompt: q must quit all the same
+wait_for '^smoke\$ ?$' 10
+echo "smoke: too small, q quits"
+
+echo "smoke: esc on a consensus, y copies"
+start 160 48 "--config '$(realpath "$(dirname "$0")/../testdata/slowvote.toml")'"
+$T set-option -s set-clipboard on
+keys 'I was charged twice' Enter
+wait_for 'vote billing' 10
+keys Escape
+wait_for 'session #1.*cancelled' 10
+screen | grep -q 'cancelled before a decision' || fail "consensus esc: the tally does not say cancelled"
+screen | grep -Eq 'quorum not reached|agreement 0%|✗ failed|no decision' && fail "consensus esc: reported as a failure"
+keys y
+wait_for 'copied sim/v1' 5
+$T show-buffer | grep -q 'billing' || fail "y: the answer did not reach the clipboard (tmux buffer)"
+echo "smoke: esc cancelled, y copied"
 quit_and_check_restored
 echo "smoke: ok"

@@ -35,6 +35,10 @@ type Context struct {
 	// Elapsed is the running session's time since it started, on the
 	// events' time axis.
 	Elapsed time.Duration
+	// Axis is the frame's shared time axis (the timeline's scale): the
+	// panes' latency bars use it, so a race fills the bars rather than a
+	// few cells of a per-model timeout. Zero means the timeout.
+	Axis time.Duration
 	// Frame counts animation ticks; it picks the spinner frame.
 	Frame int
 

@@ -60,6 +60,7 @@ type fakeBackend struct {
 	ctxs   []context.Context
 	tunes  []tuneCall
 	forces []forceCall
+	resets []string
 	knobs  map[string]map[string]float64
 }
 
@@ -111,6 +112,20 @@ func (f *fakeBackend) Start(ctx context.Context, req engine.SessionRequest) (<-c
 		ch <- engine.Event{Type: engine.SessionDone, T: time.Second, Summary: &engine.Summary{Status: engine.StatusCancelled, Error: "cancelled by the user", Elapsed: time.Second}}
 	}()
 	return ch, nil
+}
+
+func (f *fakeBackend) ResetBreaker(model string) (engine.BreakerState, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.resets = append(f.resets, model)
+	for i := range f.health {
+		if f.health[i].ID == model {
+			from := f.health[i].Breaker.State
+			f.health[i].Breaker = engine.BreakerSnapshot{State: engine.BreakerClosed}
+			return from, nil
+		}
+	}
+	return engine.BreakerClosed, errors.New("unknown model")
 }
 
 func (f *fakeBackend) Health() []engine.ModelHealth {

@@ -3,7 +3,10 @@ package ui
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+
+	"charm.land/bubbles/v2/textinput"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -21,6 +24,9 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return m.quit()
 	}
+	if m.tooSmall() && key.Matches(msg, k.Quit) {
+		return m.quit() // the too-small screen says "q quits", whatever the mode
+	}
 	switch m.mode {
 	case modeHelp:
 		switch {
@@ -28,12 +34,48 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.mode = m.back
 		case key.Matches(msg, k.Quit):
 			return m.quit()
+		case key.Matches(msg, k.ScrollDown):
+			m.helpScroll(1)
+		case key.Matches(msg, k.ScrollUp):
+			m.helpScroll(-1)
+		case key.Matches(msg, k.PageDown):
+			m.helpScroll(max(m.height-7, 1))
+		case key.Matches(msg, k.PageUp):
+			m.helpScroll(-max(m.height-7, 1))
+		case key.Matches(msg, k.Top):
+			m.helpOff = 0
+		case key.Matches(msg, k.Bottom):
+			m.helpScroll(1 << 20)
 		}
 		return nil
 	case modePrompt:
 		return m.promptKey(msg)
 	case modeHistory:
 		return m.historyKey(msg)
+	case modeForm:
+		return m.formKey(msg)
+	case modeCompare:
+		switch {
+		case key.Matches(msg, k.Unzoom):
+			m.mode = modePanes
+		case key.Matches(msg, k.ScrollDown):
+			m.compareScroll(1)
+		case key.Matches(msg, k.ScrollUp):
+			m.compareScroll(-1)
+		case key.Matches(msg, k.PageDown):
+			m.compareScroll(max(m.height-7, 1))
+		case key.Matches(msg, k.PageUp):
+			m.compareScroll(-max(m.height-7, 1))
+		case key.Matches(msg, k.Top):
+			m.cmpOff = 0
+		case key.Matches(msg, k.Bottom):
+			m.compareScroll(1 << 20)
+		case key.Matches(msg, k.Quit):
+			return m.quit()
+		case key.Matches(msg, k.Help):
+			m.back, m.mode, m.helpOff = m.mode, modeHelp, 0
+		}
+		return nil
 	case modeZoom:
 		if cmd, ok := m.replayKey(msg); ok {
 			return cmd
@@ -47,6 +89,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	return m.panesKey(msg)
 }
+
+const statusTypeFirst = "type a prompt first"
 
 func (m *Model) quit() tea.Cmd {
 	m.quitting = true
@@ -64,7 +108,7 @@ func (m *Model) promptKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Run):
 		p := strings.TrimSpace(m.input.Value())
 		if p == "" {
-			m.setStatus("type a prompt first", true)
+			m.setStatus(statusTypeFirst, true)
 			return nil
 		}
 		if m.running {
@@ -92,6 +136,9 @@ func (m *Model) promptKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	}
+	if m.status == statusTypeFirst {
+		m.status = "" // typing answers it
+	}
 	return m.updatePrompt(msg)
 }
 
@@ -117,6 +164,8 @@ func (m *Model) zoomKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	case key.Matches(msg, k.Next, k.Prev):
 		m.moveFocus(msg)
 		m.refreshZoom(true)
+	case key.Matches(msg, k.Copy):
+		return nil, false // the panes' handling copies
 	case key.Matches(msg, k.Left, k.Right, k.Zoom, k.Toggle, k.Strategy, k.Tier, k.Prompt, k.Rerun):
 		return nil, true // not while zoomed
 	default:
@@ -133,7 +182,7 @@ func (m *Model) panesKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Quit):
 		return m.quit()
 	case key.Matches(msg, k.Help):
-		m.back, m.mode = m.mode, modeHelp
+		m.back, m.mode, m.helpOff = m.mode, modeHelp, 0
 	case key.Matches(msg, k.History):
 		return m.openHistory()
 	case key.Matches(msg, k.Export):
@@ -150,6 +199,10 @@ func (m *Model) panesKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.startSession(m.sessionPrompt())
 	case key.Matches(msg, k.Next, k.Prev, k.Left, k.Right, k.Up, k.Down):
 		m.moveFocus(msg)
+	case key.Matches(msg, k.Copy):
+		return m.copyAnswer()
+	case key.Matches(msg, k.Compare):
+		m.compareKey(p)
 	case key.Matches(msg, k.Zoom):
 		if p != nil || m.synthFocused() {
 			m.mode = modeZoom
@@ -175,8 +228,29 @@ func (m *Model) panesKey(msg tea.KeyPressMsg) tea.Cmd {
 		if len(m.tiers) > 0 {
 			i := slices.Index(m.tiers, m.tier)
 			m.tier = m.tiers[(i+1)%len(m.tiers)]
-			m.rebuildPanes()
-			m.setStatus(fmt.Sprintf("tier: %s (%d models, %s per model)%s", m.tier, len(m.cfg.Tiers[m.tier].Models), fmtDur(m.timeout()), m.nextNote()), false)
+			note := m.nextNote()
+			if m.sessionN == 0 {
+				m.sessTier = m.tier
+				m.rebuildPanes() // nothing on screen yet: show the tier's models
+			} else {
+				note = " (from the next session)" // the session on screen keeps its own
+			}
+			m.setStatus(fmt.Sprintf("tier: %s (%d models, %s per model)%s", m.tier, len(m.cfg.Tiers[m.tier].Models), fmtDur(m.tierTimeout(m.tier)), note), false)
+		}
+	case key.Matches(msg, k.Pause):
+		if !m.auto {
+			m.setStatus("auto-fire is off: a starts it", false)
+			return nil
+		}
+		m.autoPaused = !m.autoPaused
+		m.autoGen++ // a pending tick is void
+		if m.autoPaused {
+			m.setStatus("auto-fire paused: p resumes", false)
+			return nil
+		}
+		m.setStatus(fmt.Sprintf("auto-fire resumed: next session in %s", fmtDur(m.opts.AutoFireEvery)), false)
+		if !m.running {
+			return m.autoNext()
 		}
 	case key.Matches(msg, k.Reasoning):
 		m.ctx.FoldReasoning = !m.ctx.FoldReasoning
@@ -189,7 +263,7 @@ func (m *Model) panesKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.refreshZoom(false)
 		}
 	case key.Matches(msg, k.Auto):
-		m.auto = !m.auto
+		m.auto, m.autoPaused = !m.auto, false
 		m.autoGen++
 		if !m.auto {
 			m.setStatus("auto-fire off", false)
@@ -203,6 +277,10 @@ func (m *Model) panesKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.tune(p, "error_rate")
 	case key.Matches(msg, k.StallUp):
 		return m.tune(p, "stall_rate")
+	case key.Matches(msg, k.SetError):
+		m.openForm(p, "error_rate")
+	case key.Matches(msg, k.SetStall):
+		m.openForm(p, "stall_rate")
 	case key.Matches(msg, k.Reset):
 		return m.resetChaos(p)
 	case key.Matches(msg, k.ForceOpen):
@@ -211,8 +289,41 @@ func (m *Model) panesKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.force(p, engine.ForceClosed)
 	case key.Matches(msg, k.ForceAuto):
 		return m.force(p, engine.ForceNone)
+	case key.Matches(msg, k.Theme):
+		m.nextTheme()
+	case key.Matches(msg, k.ResetBreaker):
+		return m.resetBreaker(p)
 	}
 	return nil
+}
+
+// copyAnswer copies the focused answer (or the synthesis): OSC 52 through
+// the terminal, which works over ssh and in tmux, and the system
+// clipboard where there is one (its failure is not an error: over ssh
+// there is none).
+func (m *Model) copyAnswer() tea.Cmd {
+	var id, text string
+	switch p := m.focused(); {
+	case m.synthFocused():
+		id, text = "the synthesis", m.synth.Text()
+	case p != nil:
+		id, text = p.ID, p.Text()
+	}
+	if id == "" {
+		return nil
+	}
+	if text == "" {
+		m.setStatus(id+": no answer to copy", true)
+		return nil
+	}
+	m.setStatus(fmt.Sprintf("copied %s's answer (%d chars)", id, len([]rune(text))), false)
+	sys := m.sysClipboard
+	return tea.Batch(tea.SetClipboard(text), func() tea.Msg {
+		if sys != nil {
+			_ = sys(text)
+		}
+		return nil
+	})
 }
 
 func (m *Model) nextNote() string {
@@ -297,6 +408,61 @@ func (m *Model) tune(p *ModelPane, knob string) tea.Cmd {
 	}, m.healthCmd())
 }
 
+// openForm asks for a chaos knob's exact value for p's model, in the
+// prompt line's place.
+func (m *Model) openForm(p *ModelPane, knob string) {
+	if p == nil {
+		return
+	}
+	if !p.hasH || p.health.Knobs == nil {
+		m.setStatus(p.ID+" is not a simulated model: chaos knobs only apply to sim models", true)
+		return
+	}
+	m.formModel, m.formKnob, m.formBack = p.ID, knob, m.mode
+	cur := p.health.Knobs[knob]
+	m.form = textinput.New()
+	m.form.Prompt = fmt.Sprintf("%s %s (now %.2f, 0 to 1): ", p.ID, knob, cur)
+	m.form.SetValue(strconv.FormatFloat(cur, 'f', -1, 64))
+	m.form.CursorEnd()
+	m.form.Focus()
+	m.mode = modeForm
+}
+
+// formKey: enter sets the value (the backend moves the knob by the
+// difference), esc leaves the form.
+func (m *Model) formKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := &m.keys
+	switch {
+	case key.Matches(msg, k.FormCancel):
+		m.mode = m.formBack
+		return nil
+	case key.Matches(msg, k.FormSet):
+		v, err := strconv.ParseFloat(strings.TrimSpace(m.form.Value()), 64)
+		if err != nil || v < 0 || v > 1 {
+			m.setStatus(m.formKnob+" must be a number from 0 to 1", true)
+			return nil
+		}
+		m.mode = m.formBack
+		p := m.byID[m.formModel]
+		if p == nil {
+			return nil
+		}
+		cur := p.health.Knobs[m.formKnob]
+		b, id, knob, delta := m.b, p.ID, m.formKnob, v-cur
+		return tea.Sequence(func() tea.Msg {
+			got, err := b.Tune(id, knob, delta)
+			if err != nil {
+				return actionMsg{model: id, err: fmt.Errorf("%s: %s: %w", id, knob, err)}
+			}
+			return actionMsg{model: id, tuned: map[string]float64{knob: delta},
+				text: fmt.Sprintf("%s %s → %.2f", id, knob, got)}
+		}, m.healthCmd())
+	}
+	var cmd tea.Cmd
+	m.form, cmd = m.form.Update(msg)
+	return cmd
+}
+
 func (m *Model) resetChaos(p *ModelPane) tea.Cmd {
 	if p == nil {
 		return nil
@@ -342,6 +508,24 @@ func (m *Model) force(p *ModelPane, f engine.Force) tea.Cmd {
 	}, m.healthCmd())
 }
 
+func (m *Model) resetBreaker(p *ModelPane) tea.Cmd {
+	if p == nil {
+		return nil
+	}
+	b, id := m.b, p.ID
+	return tea.Sequence(func() tea.Msg {
+		from, err := b.ResetBreaker(id)
+		if err != nil {
+			return actionMsg{model: id, err: fmt.Errorf("%s breaker reset: %w", id, err)}
+		}
+		t := id + " breaker counts reset"
+		if from != engine.BreakerClosed {
+			t += fmt.Sprintf(" (%s → closed)", from)
+		}
+		return actionMsg{model: id, forced: true, text: t}
+	}, m.healthCmd())
+}
+
 func (m *Model) onAction(a actionMsg) tea.Cmd {
 	if a.err != nil {
 		m.setStatus(a.err.Error(), true)
@@ -359,5 +543,6 @@ func (m *Model) onAction(a actionMsg) tea.Cmd {
 		}
 	}
 	m.setStatus(a.text, false)
+	m.actionModel, m.actionUntil = a.model, m.statusUntil
 	return nil
 }

@@ -90,9 +90,9 @@ func TestReplayKeysDriveThePlayback(t *testing.T) {
 	if len(m.excluded) != 0 {
 		t.Errorf("space toggled a model out in a replay")
 	}
-	if !m.ctx.Keys.Pause.Enabled() || m.ctx.Keys.Toggle.Enabled() || m.ctx.Keys.ErrorUp.Enabled() {
+	if !m.ctx.Keys.ReplayPause.Enabled() || m.ctx.Keys.Toggle.Enabled() || m.ctx.Keys.ErrorUp.Enabled() {
 		t.Errorf("replay keys: pause %v toggle %v chaos %v; want the playback's keys only",
-			m.ctx.Keys.Pause.Enabled(), m.ctx.Keys.Toggle.Enabled(), m.ctx.Keys.ErrorUp.Enabled())
+			m.ctx.Keys.ReplayPause.Enabled(), m.ctx.Keys.Toggle.Enabled(), m.ctx.Keys.ErrorUp.Enabled())
 	}
 	// A paused replay's clock is its events' time, not the wall's.
 	m.running, m.summary, m.startWall, m.lastT = true, nil, fixedClock.Add(-time.Minute), 1500*time.Millisecond

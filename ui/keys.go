@@ -15,17 +15,19 @@ type KeyMap struct {
 	// Prompt (typing mode).
 	Run, HistoryUp, HistoryDown, Leave key.Binding
 	// Session.
-	Rerun, Cancel, Strategy, Tier, Auto, Prompt key.Binding
+	Rerun, Cancel, Strategy, Tier, Auto, Pause, Prompt key.Binding
 	// Panes.
-	Next, Prev, Left, Down, Up, Right, Zoom, Toggle, Reasoning key.Binding
+	Next, Prev, Left, Down, Up, Right, Zoom, Toggle, Reasoning, Copy, Compare key.Binding
 	// Zoomed pane.
 	ScrollUp, ScrollDown, PageUp, PageDown, Top, Bottom, Unzoom key.Binding
 	// Chaos on the focused model.
-	ErrorUp, StallUp, Reset, ForceOpen, ForceClosed, ForceAuto key.Binding
+	ErrorUp, StallUp, SetError, SetStall, Reset, ForceOpen, ForceClosed, ForceAuto, ResetBreaker key.Binding
+	// The form.
+	FormSet, FormCancel key.Binding
 	// History and export; a replay's playback.
-	History, Export, Pause, StepEvent, Restart key.Binding
+	History, Export, ReplayPause, StepEvent, Restart key.Binding
 	// General.
-	Help, CloseHelp, Quit key.Binding
+	Help, CloseHelp, Quit, Theme key.Binding
 }
 
 // DefaultKeyMap returns the dashboard's keys: lazygit/k9s habits, vim keys
@@ -45,6 +47,7 @@ func DefaultKeyMap() KeyMap {
 		Strategy: b([]string{"m"}, "m", "strategy"),
 		Tier:     b([]string{"t"}, "t", "tier"),
 		Auto:     b([]string{"a"}, "a", "auto-fire"),
+		Pause:    b([]string{"p"}, "p", "pause auto-fire"),
 		Prompt:   b([]string{"/", "i"}, "/", "edit prompt"),
 
 		Next:   b([]string{"tab"}, "tab", "next pane"),
@@ -57,6 +60,9 @@ func DefaultKeyMap() KeyMap {
 		Toggle: b([]string{"space"}, "space", "model in/out"),
 		// R: r is taken by run again.
 		Reasoning: b([]string{"R"}, "R", "reasoning shown/folded"),
+
+		Copy:    b([]string{"y"}, "y", "copy answer"),
+		Compare: b([]string{"d"}, "d", "compare two answers (diff)"),
 
 		ScrollUp:   b([]string{"k", "up"}, "↑/k", "scroll up"),
 		ScrollDown: b([]string{"j", "down"}, "↓/j", "scroll down"),
@@ -73,15 +79,22 @@ func DefaultKeyMap() KeyMap {
 		ForceClosed: b([]string{"c"}, "c", "force breaker closed"),
 		ForceAuto:   b([]string{"f"}, "f", "breaker auto (unforce)"),
 
-		History:   b([]string{"H"}, "H", "history"),
-		Export:    b([]string{"x", "X"}, "x/X", "export Markdown/log"),
-		Pause:     b([]string{"space"}, "space", "pause replay"),
-		StepEvent: b([]string{"n"}, "n", "next event"),
-		Restart:   b([]string{"0"}, "0", "replay from the start"),
+		SetError:     b([]string{"E"}, "E", "set error rate…"),
+		SetStall:     b([]string{"S"}, "S", "set stall rate…"),
+		ResetBreaker: b([]string{"B"}, "B", "reset breaker counts"),
+		FormSet:      b([]string{"enter"}, "enter", "set"),
+		FormCancel:   b([]string{"esc"}, "esc", "cancel"),
+
+		History:     b([]string{"H"}, "H", "history"),
+		Export:      b([]string{"x", "X"}, "x/X", "export Markdown/log"),
+		ReplayPause: b([]string{"space"}, "space", "pause replay"),
+		StepEvent:   b([]string{"n"}, "n", "next event"),
+		Restart:     b([]string{"0"}, "0", "replay from the start"),
 
 		Help:      b([]string{"?"}, "?", "help"),
 		CloseHelp: b([]string{"esc", "?"}, "esc/?", "close help"),
 		Quit:      b([]string{"q"}, "q", "quit"),
+		Theme:     b([]string{"T"}, "T", "next theme"),
 	}
 }
 
@@ -93,12 +106,14 @@ const (
 	modePrompt              // typing: the prompt has focus
 	modeZoom                // one pane fills the screen
 	modeHelp                // the full help
+	modeForm                // a small form: set a chaos rate exactly
+	modeCompare             // two answers side by side
 	modeHistory             // the list of this run's sessions
 )
 
 // String names the mode for tests and the footer.
 func (m mode) String() string {
-	return [...]string{"panes", "prompt", "zoom", "help", "history"}[m]
+	return [...]string{"panes", "prompt", "zoom", "help", "form", "compare", "history"}[m]
 }
 
 // keyState is what decides which bindings are enabled.
@@ -109,6 +124,7 @@ type keyState struct {
 	sim       bool // the focused model has chaos knobs
 	hasModels bool // there is a pane to act on
 	chaos     bool // chaos applied that can be reset
+	auto      bool // auto-fire is on
 	replay    bool // the backend plays a recorded log
 	past      bool // a session has finished (history, export)
 }
@@ -127,16 +143,21 @@ func (k KeyMap) enabled(s keyState) KeyMap {
 	set(s.running && s.mode != modeHelp, &k.Cancel)
 	set(panes, &k.Strategy, &k.Tier, &k.Prompt)
 	set(panes || zoom, &k.Auto)
+	set((panes || zoom) && s.auto, &k.Pause)
 	set((panes || zoom) && s.hasModels, &k.Reasoning)
-	set((panes || zoom) && s.hasModels, &k.Next, &k.Prev, &k.ForceOpen, &k.ForceClosed, &k.ForceAuto)
-	set(panes && s.hasModels, &k.Left, &k.Down, &k.Up, &k.Right, &k.Zoom, &k.Toggle)
-	set(zoom, &k.ScrollUp, &k.ScrollDown, &k.PageUp, &k.PageDown, &k.Top, &k.Bottom, &k.Unzoom)
-	set((panes || zoom) && s.sim, &k.ErrorUp, &k.StallUp)
+	set((panes || zoom) && s.hasModels, &k.Copy, &k.Next, &k.Prev, &k.ForceOpen, &k.ForceClosed, &k.ForceAuto, &k.ResetBreaker)
+	set(panes && s.hasModels, &k.Left, &k.Down, &k.Up, &k.Right, &k.Zoom, &k.Toggle, &k.Compare)
+	cmp := s.mode == modeCompare
+	set(zoom || cmp || s.mode == modeHelp, &k.ScrollUp, &k.ScrollDown, &k.PageUp, &k.PageDown, &k.Top, &k.Bottom)
+	set(zoom || cmp, &k.Unzoom)
+	set((panes || zoom) && s.sim, &k.ErrorUp, &k.StallUp, &k.SetError, &k.SetStall)
+	set(s.mode == modeForm, &k.FormSet, &k.FormCancel)
 	set((panes || zoom) && s.chaos, &k.Reset)
 	set(!typing, &k.Help, &k.Quit)
+	set(panes || zoom, &k.Theme)
 	set(s.mode == modeHelp, &k.CloseHelp)
 	set((panes || zoom) && s.past, &k.History, &k.Export)
-	set((panes || zoom) && s.replay, &k.Pause, &k.StepEvent, &k.Restart)
+	set((panes || zoom) && s.replay, &k.ReplayPause, &k.StepEvent, &k.Restart)
 	if s.replay { // a replay is read-only: its space and 0 are the playback's
 		set(false, &k.Toggle, &k.Reset, &k.ErrorUp, &k.StallUp, &k.ForceOpen, &k.ForceClosed, &k.ForceAuto)
 	}
@@ -146,10 +167,10 @@ func (k KeyMap) enabled(s keyState) KeyMap {
 // ShortHelp is the footer's hints for the focused area.
 func (k KeyMap) ShortHelp() []key.Binding {
 	return []key.Binding{
-		k.Run, k.HistoryUp, k.Leave,
+		k.Run, k.HistoryUp, k.Leave, k.FormSet, k.FormCancel,
 		k.ScrollDown, k.PageDown, k.Unzoom,
-		k.Cancel, k.Rerun, k.Prompt, k.Next, k.Zoom, k.Toggle, k.Strategy, k.Tier, k.Auto,
-		k.Pause, k.StepEvent, k.ErrorUp, k.ForceOpen, k.History, k.CloseHelp, k.Quit,
+		k.Cancel, k.Rerun, k.Prompt, k.Next, k.Zoom, k.Copy, k.Toggle, k.Strategy, k.Tier, k.Auto, k.Pause,
+		k.ReplayPause, k.StepEvent, k.ErrorUp, k.ForceOpen, k.History, k.CloseHelp, k.Quit,
 	}
 }
 
@@ -157,11 +178,11 @@ func (k KeyMap) ShortHelp() []key.Binding {
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Prompt, k.Run, k.HistoryUp, k.HistoryDown, k.Leave, k.Rerun, k.Cancel},
-		{k.Next, k.Prev, k.Left, k.Down, k.Up, k.Right, k.Zoom, k.Toggle, k.Reasoning},
-		{k.Strategy, k.Tier, k.Auto},
-		{k.ErrorUp, k.StallUp, k.Reset, k.ForceOpen, k.ForceClosed, k.ForceAuto},
+		{k.Next, k.Prev, k.Left, k.Down, k.Up, k.Right, k.Zoom, k.Toggle, k.Reasoning, k.Copy, k.Compare},
+		{k.Strategy, k.Tier, k.Auto, k.Pause},
+		{k.ErrorUp, k.StallUp, k.SetError, k.SetStall, k.Reset, k.ForceOpen, k.ForceClosed, k.ForceAuto, k.ResetBreaker},
 		{k.ScrollUp, k.ScrollDown, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Unzoom},
-		{k.History, k.Export, k.Pause, k.StepEvent, k.Restart, k.Help, k.Quit},
+		{k.History, k.Export, k.ReplayPause, k.StepEvent, k.Restart, k.Theme, k.Help, k.Quit},
 	}
 }
 

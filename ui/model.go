@@ -13,6 +13,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
+	"github.com/atotto/clipboard"
 
 	"github.com/council-dev/council/engine"
 	"github.com/council-dev/council/engine/config"
@@ -30,6 +31,9 @@ type Backend interface {
 	Health() []engine.ModelHealth
 	// ForceBreaker overrides a model's breaker (ForceNone gives it back).
 	ForceBreaker(model string, f engine.Force) error
+	// ResetBreaker clears a model's breaker counts and closes it; it
+	// returns the state it left.
+	ResetBreaker(model string) (engine.BreakerState, error)
 	// Tune moves a simulated model's chaos knob ("error_rate",
 	// "stall_rate"...) by delta and returns the new value; it fails for
 	// real models.
@@ -42,7 +46,8 @@ type Backend interface {
 type Options struct {
 	// Theme colours the dashboard; the zero Theme means [themes.Default].
 	Theme themes.Theme
-	// AutoFireEvery is the pause between auto-fired sessions (default 3s).
+	// AutoFireEvery is how long auto-fire holds a finished session's result
+	// before the next one (dashboard.auto_fire_hold; default 3s).
 	AutoFireEvery time.Duration
 	// Prompt is put in the prompt line at start.
 	Prompt string
@@ -63,6 +68,14 @@ type Options struct {
 	// Document is what strategy section splits (--input); with one, the
 	// m key's cycle includes section, and the dashboard starts on it.
 	Document string
+	// Strategy and Tier, when set, replace the config's defaults; Models,
+	// when set, replaces the tiers' models (council --models).
+	Strategy config.Strategy
+	Tier     string
+	Models   []string
+	// NoMouse leaves the mouse to the terminal (council --no-mouse): text
+	// can be selected as usual, clicks and the wheel do nothing here.
+	NoMouse bool
 }
 
 // Timing of the dashboard's own loops.
@@ -116,6 +129,16 @@ type Model struct {
 	input textinput.Model
 	mode  mode
 	back  mode // the mode under the help screen
+	// helpOff is the full help's scroll offset.
+	helpOff int
+	// The chaos form (E, S): the model and knob it sets, the mode under it.
+	form      textinput.Model
+	formModel string
+	formKnob  string
+	formBack  mode
+	// The compare view (x, x): the two models and the scroll offset.
+	cmpA, cmpB string
+	cmpOff     int
 
 	history []string
 	histIdx int
@@ -141,9 +164,13 @@ type Model struct {
 	strategies []config.Strategy
 	strategy   config.Strategy
 	tiers      []string
-	tier       string
+	tier       string // the next session's tier
 	excluded   map[string]bool
 	applied    map[string]map[string]float64 // chaos deltas per model, for reset
+
+	// sessTier is the tier of the session on screen: t changes the next
+	// session's, never the finished one's panes, scale or header.
+	sessTier string
 
 	// The session.
 	running     bool
@@ -164,6 +191,9 @@ type Model struct {
 	auto    bool
 	autoGen int
 
+	autoPaused bool      // p: the result stays until p again
+	autoNextAt time.Time // when the held result gives way to the next session
+
 	ticking       bool
 	healthPending bool
 	lastHealth    time.Time
@@ -171,6 +201,11 @@ type Model struct {
 	status      string
 	statusErr   bool
 	statusUntil time.Time
+	// actionModel is the model of the user's last chaos or breaker action;
+	// its status is not overwritten by another model's news until
+	// actionUntil.
+	actionModel string
+	actionUntil time.Time
 
 	width, height int
 	quitting      bool
@@ -184,7 +219,19 @@ type Model struct {
 	restart        bool
 	loadedRecorded bool
 	opened         time.Time // when the dashboard opened: logs before it are earlier runs'
+
+	// sysClipboard writes the system clipboard (y's fallback to OSC 52).
+	sysClipboard func(string) error
+
+	// For the mouse: the last frame's lines, where each pane's box was,
+	// and the row the panes start on.
+	frame     []string
+	paneRects []rect
+	panesY    int
 }
+
+// rect is a pane's place on the screen.
+type rect struct{ x, y, w, h, pane int }
 
 var _ tea.Model = (*Model)(nil)
 
@@ -211,17 +258,12 @@ func New(b Backend, o Options) *Model {
 		applied:    map[string]map[string]float64{},
 		strategies: config.Strategies,
 	}
-	m.ctx = &Context{Theme: o.Theme, S: NewStyles(o.Theme), Keys: m.keys, Now: o.Clock()}
+	m.sysClipboard = clipboard.WriteAll
+	m.ctx = &Context{Keys: m.keys, Now: o.Clock()}
 	m.opened = o.Clock()
 	m.help = help.New()
-	m.help.Styles.ShortKey = m.ctx.S.Accent
-	m.help.Styles.ShortDesc = m.ctx.S.Subtle
-	m.help.Styles.ShortSeparator = m.ctx.S.Muted
-	m.help.Styles.FullKey = m.ctx.S.Accent
-	m.help.Styles.FullDesc = m.ctx.S.Text
-	m.help.Styles.Ellipsis = m.ctx.S.Muted
-
 	m.input = newPromptInput(o.Theme, &m.ctx.S)
+	m.setTheme(o.Theme)
 	m.setPrompt(o.Prompt)
 
 	m.strategy = cfg.DefaultStrategy
@@ -229,14 +271,21 @@ func New(b Backend, o Options) *Model {
 		m.strategies = append(slices.Clone(config.Strategies), config.Section)
 		m.strategy = config.Section
 	}
+	if o.Strategy != "" {
+		m.strategy = o.Strategy
+	}
 	if !slices.Contains(m.strategies, m.strategy) && len(m.strategies) > 0 {
 		m.strategy = m.strategies[0]
 	}
 	m.tiers = tierNames(cfg)
 	m.tier = cfg.DefaultTier
+	if o.Tier != "" {
+		m.tier = o.Tier
+	}
 	if _, ok := cfg.Tiers[m.tier]; !ok && len(m.tiers) > 0 {
 		m.tier = m.tiers[0]
 	}
+	m.sessTier = m.tier
 	m.timeline = NewTimeline(m.ctx)
 	m.votes = NewVoteTally(m.ctx, cfg.Consensus.Voters, cfg.Consensus.MinResponses)
 	m.board = NewBreakerBoard(m.ctx)
@@ -260,6 +309,40 @@ func New(b Backend, o Options) *Model {
 	return m
 }
 
+// setTheme colours the dashboard with t, live: every area draws with the
+// context's styles; the help and the prompt line keep copies.
+func (m *Model) setTheme(t themes.Theme) {
+	m.ctx.Theme, m.ctx.S = t, NewStyles(t)
+	m.help.Styles.ShortKey = m.ctx.S.Accent
+	m.help.Styles.ShortDesc = m.ctx.S.Subtle
+	m.help.Styles.ShortSeparator = m.ctx.S.Muted
+	m.help.Styles.FullKey = m.ctx.S.Accent
+	m.help.Styles.FullDesc = m.ctx.S.Text
+	m.help.Styles.Ellipsis = m.ctx.S.Muted
+	in := newPromptInput(t, &m.ctx.S)
+	m.input.SetStyles(in.Styles())
+}
+
+// themeNames are the themes T cycles through: the built-in ones, then none.
+func themeNames() []string { return append(themes.Names(), "none") }
+
+// nextTheme switches to the theme after the current one.
+func (m *Model) nextTheme() {
+	names := themeNames()
+	cur := m.ctx.Theme.Name
+	if m.ctx.Theme.NoColor {
+		cur = "none"
+	}
+	next := names[(slices.Index(names, cur)+1)%len(names)]
+	t, err := themes.Load(next)
+	if err != nil {
+		m.setStatus("theme: "+err.Error(), true)
+		return
+	}
+	m.setTheme(t)
+	m.setStatus("theme: "+next, false)
+}
+
 // tierNames lists the config's tiers: the standard ones in order, then the
 // others sorted.
 func tierNames(cfg *config.Config) []string {
@@ -278,9 +361,13 @@ func tierNames(cfg *config.Config) []string {
 	return append(names, extra...)
 }
 
-// timeout is the current tier's per-model timeout, the latency bars' scale.
-func (m *Model) timeout() time.Duration {
-	if d := m.cfg.Tiers[m.tier].PerModelTimeout.Duration; d > 0 {
+// timeout is the shown session's tier's per-model timeout, the latency
+// bars' scale.
+func (m *Model) timeout() time.Duration { return m.tierTimeout(m.sessTier) }
+
+// tierTimeout is a tier's per-model timeout.
+func (m *Model) tierTimeout(tier string) time.Duration {
+	if d := m.cfg.Tiers[tier].PerModelTimeout.Duration; d > 0 {
 		return d
 	}
 	return 20 * time.Second
@@ -290,7 +377,7 @@ func (m *Model) timeout() time.Duration {
 // (and their state) of models already shown; models of the current
 // session outside the tier stay too.
 func (m *Model) rebuildPanes() {
-	ids := slices.Clone(m.cfg.Tiers[m.tier].Models)
+	ids := slices.Clone(m.tierModels(m.sessTier))
 	for _, p := range m.panes {
 		if p.a.phase != phaseIdle && !slices.Contains(ids, p.ID) {
 			ids = append(ids, p.ID)
@@ -319,6 +406,15 @@ func (m *Model) rebuildPanes() {
 			p.SetHealth(h, m.board.at)
 		}
 	}
+}
+
+// tierModels is the models a session of tier runs: --models, else the
+// tier's.
+func (m *Model) tierModels(tier string) []string {
+	if len(m.opts.Models) > 0 {
+		return m.opts.Models
+	}
+	return m.cfg.Tiers[tier].Models
 }
 
 // pane returns the pane of model id, adding one for a model outside the
@@ -431,6 +527,12 @@ func readEvents(ch <-chan engine.Event, gen int) tea.Cmd {
 	}
 }
 
+// userStatus reports whether the status answers the user's last action
+// and is still fresh.
+func (m *Model) userStatus() bool {
+	return m.actionModel != "" && m.status != "" && m.clock().Before(m.actionUntil)
+}
+
 func (m *Model) setStatus(s string, isErr bool) {
 	m.status, m.statusErr, m.statusUntil = s, isErr, m.clock().Add(statusTTL)
 }
@@ -453,6 +555,10 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return nil
 	case tea.KeyPressMsg:
 		return m.handleKey(msg)
+	case tea.MouseClickMsg:
+		return m.onClick(msg.Mouse())
+	case tea.MouseWheelMsg:
+		return m.onWheel(msg.Mouse())
 	case startedMsg:
 		return m.onStarted(msg)
 	case eventsMsg:
@@ -491,7 +597,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		}
 		return nil
 	case autoFireMsg:
-		if m.auto && msg.gen == m.autoGen && !m.running {
+		if m.auto && !m.autoPaused && msg.gen == m.autoGen && !m.running {
 			return m.startSession(m.sessionPrompt())
 		}
 		return nil
@@ -520,14 +626,27 @@ func (m *Model) request(prompt string) (engine.SessionRequest, error) {
 	if m.strategy == config.Section {
 		req.Document = m.opts.Document
 	}
+	if len(m.opts.Models) > 0 && len(m.excluded) == 0 {
+		req.Models = slices.Clone(m.opts.Models)
+	}
 	if len(m.excluded) > 0 {
 		for _, p := range m.panes {
-			if !m.excluded[p.ID] && slices.Contains(m.cfg.Tiers[m.tier].Models, p.ID) {
+			if !m.excluded[p.ID] && slices.Contains(m.tierModels(m.tier), p.ID) {
 				req.Models = append(req.Models, p.ID)
 			}
 		}
 		if len(req.Models) == 0 {
 			return req, errors.New("every model is toggled out: space on a pane brings it back")
+		}
+	}
+	if req.Strategy == config.Consensus {
+		n := len(req.Models)
+		if n == 0 {
+			n = len(m.tierModels(m.tier))
+		}
+		c := m.cfg.Consensus
+		if voters := min(max(c.Voters, 1), n); voters < c.MinResponses {
+			return req, fmt.Errorf("consensus needs %d votes (consensus.min_responses) but tier %s has %d model(s) (tiers.%s.models)", c.MinResponses, m.tier, n, m.tier)
 		}
 	}
 	return req, nil
@@ -561,6 +680,13 @@ func (m *Model) startSession(prompt string) tea.Cmd {
 	m.summary, m.sessionCost = nil, 0
 	for _, p := range m.panes {
 		p.Reset()
+	}
+	if m.sessTier != m.tier {
+		m.sessTier = m.tier
+		m.rebuildPanes() // t was pressed since the last session
+	}
+	if !m.userStatus() {
+		m.status = "" // the last session's verdict is not this one's
 	}
 	m.route, m.sessStrategy = nil, m.strategy
 	if m.focus >= len(m.panes) && m.strategy != config.Council && m.strategy != config.Auto {
@@ -627,10 +753,11 @@ func (m *Model) onEvents(msg eventsMsg) tea.Cmd {
 
 // autoNext schedules the next auto-fired session.
 func (m *Model) autoNext() tea.Cmd {
-	if !m.auto {
+	if !m.auto || m.autoPaused {
 		return nil
 	}
 	gen := m.autoGen
+	m.autoNextAt = m.clock().Add(m.opts.AutoFireEvery)
 	return tea.Tick(m.opts.AutoFireEvery, func(time.Time) tea.Msg { return autoFireMsg{gen: gen} })
 }
 
@@ -674,6 +801,9 @@ func (m *Model) apply(ev engine.Event) {
 			p.Apply(ev)
 		}
 	case engine.BreakerChanged:
+		if m.userStatus() && ev.Model != m.actionModel {
+			break // the board shows it; the status answers the user's key
+		}
 		m.setStatus(fmt.Sprintf("%s breaker %s → %s", ev.Model, ev.From, ev.To), ev.To == engine.BreakerOpen)
 	case engine.SessionDone:
 		if s := ev.Summary; s != nil {
@@ -798,7 +928,7 @@ func (m *Model) syncKeys() {
 	chaos := p != nil && len(m.applied[p.ID]) > 0
 	m.ctx.Keys = m.keys.enabled(keyState{
 		mode: m.mode, running: m.running, canRun: true, sim: sim,
-		hasModels: len(m.panes) > 0, chaos: chaos, past: len(m.past) > 0 || m.opts.HistoryDir != "",
+		hasModels: len(m.panes) > 0, chaos: chaos, auto: m.auto, past: len(m.past) > 0 || m.opts.HistoryDir != "",
 		replay: isStepper(m.b),
 	})
 }

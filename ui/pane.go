@@ -386,8 +386,11 @@ func (p *ModelPane) statusText() string {
 	return p.a.statusLine(p.ctx) + p.a.voteText(p.ctx)
 }
 
-// bar is the latency bar against the per-model timeout: ▼ the first
-// token, ↯ the hedge firing; the elapsed time and the timeout at its end.
+// bar is the latency bar on the frame's shared axis (the timeline's
+// scale, so that every pane's bar lines up and a race uses the width):
+// blank before the attempt started, ▼ the first token, ↯ the hedge firing,
+// ┊ the per-model timeout when it falls on the axis; the elapsed time and
+// the timeout at its end.
 func (p *ModelPane) bar(w int) string {
 	a := p.a
 	s := &p.ctx.S
@@ -399,32 +402,42 @@ func (p *ModelPane) bar(w int) string {
 	if p.timeout > 0 {
 		label += "/" + fmtDur(p.timeout)
 	}
+	scale := p.ctx.Axis
+	if scale <= 0 {
+		scale = p.timeout
+	}
 	bw := w - lipgloss.Width(label)
-	if bw < 6 || p.timeout <= 0 {
+	if bw < 6 || scale <= 0 {
 		return s.Subtle.Render(strings.TrimSpace(label))
 	}
 	col := func(d time.Duration) int {
-		c := int(float64(bw) * float64(d) / float64(p.timeout))
+		c := int(float64(bw) * float64(d) / float64(scale))
 		return min(max(c, 0), bw-1)
 	}
-	fill := min(int(float64(bw)*float64(el)/float64(p.timeout)+0.5), bw)
+	from := col(a.start)
+	to := min(max(int(float64(bw)*float64(a.start+el)/float64(scale)+0.5), from), bw)
 	cells := make([]rune, bw)
 	for i := range cells {
-		if i < fill {
+		switch {
+		case i < from:
+			cells[i] = ' '
+		case i < to:
 			cells[i] = '█'
-		} else {
+		default:
 			cells[i] = '░'
 		}
 	}
+	if p.timeout > 0 && a.start+p.timeout < scale {
+		cells[col(a.start+p.timeout)] = '┊'
+	}
 	if a.hasFirst {
-		cells[col(a.first-a.start)] = '▼'
+		cells[col(a.first)] = '▼'
 	}
 	if a.hasHedge {
-		cells[col(a.hedgeFired-a.start)] = '↯'
+		cells[col(a.hedgeFired)] = '↯'
 	}
 	st := phaseStyle(s, a.phase)
-	filled := string(cells[:fill])
-	return st.Render(filled) + s.Muted.Render(string(cells[fill:])) + s.Subtle.Render(label)
+	return string(cells[:from]) + st.Render(string(cells[from:to])) + s.Muted.Render(string(cells[to:])) + s.Subtle.Render(label)
 }
 
 // View draws the pane in a box of width x height cells.

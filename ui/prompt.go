@@ -70,6 +70,9 @@ func (m *Model) blurPrompt() {
 // pastes, and the input's own clipboard results.
 func (m *Model) updatePrompt(msg tea.Msg) tea.Cmd {
 	if p, ok := msg.(tea.PasteMsg); ok {
+		// Terminals send CR for a newline: CRLF, CR and LF each become one
+		// space (sanitize would drop a CR and glue the words).
+		p.Content = strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ").Replace(p.Content)
 		p.Content = sanitize(p.Content) // no escape sequences from the clipboard
 		msg = p
 	}

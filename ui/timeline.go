@@ -2,6 +2,7 @@ package ui
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -184,11 +185,42 @@ func (t *Timeline) labels() map[string]string {
 }
 
 // niceScales are the axis lengths the timeline steps through, so the axis
-// does not rescale on every frame.
+// does not rescale on every frame. Each is four round quarters (the
+// ticks), and each is at most 1.5 times the one before, so a session
+// fills two thirds of the width or more.
 var niceScales = []time.Duration{
-	time.Second, 2 * time.Second, 3 * time.Second, 5 * time.Second, 10 * time.Second,
-	15 * time.Second, 20 * time.Second, 30 * time.Second, time.Minute, 2 * time.Minute,
-	5 * time.Minute, 10 * time.Minute,
+	time.Second, 1200 * time.Millisecond, 1600 * time.Millisecond, 2 * time.Second,
+	2400 * time.Millisecond, 3200 * time.Millisecond, 4 * time.Second, 6 * time.Second,
+	8 * time.Second, 10 * time.Second, 12 * time.Second, 16 * time.Second, 20 * time.Second,
+	30 * time.Second, 40 * time.Second, time.Minute, 80 * time.Second, 2 * time.Minute,
+	3 * time.Minute, 4 * time.Minute, 6 * time.Minute, 8 * time.Minute, 10 * time.Minute,
+}
+
+// tickLabel writes an axis tick in one unit and precision for the whole
+// axis, given the step between ticks: "0.3s 0.6s 0.9s 1.2s", never
+// "500ms 1s 1.50s".
+func tickLabel(d, scale, step time.Duration) string {
+	switch {
+	case d == 0:
+		return "0"
+	case scale >= 2*time.Minute && step%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	case step%time.Second == 0:
+		return fmt.Sprintf("%ds", d/time.Second)
+	case step%(100*time.Millisecond) == 0:
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	}
+	return fmt.Sprintf("%.2fs", d.Seconds())
+}
+
+// scale is the axis's length now: the session so far, rounded up to a
+// nice scale. The panes' latency bars share it.
+func (t *Timeline) scale() time.Duration {
+	now := t.ctx.Elapsed
+	if t.done {
+		now = t.end
+	}
+	return niceScale(max(now, time.Second))
 }
 
 func niceScale(d time.Duration) time.Duration {
@@ -232,7 +264,7 @@ func (t *Timeline) View(width, height int) string {
 	if aw < 10 {
 		aw = width - nameW - 1
 	}
-	scale := niceScale(max(now, time.Second))
+	scale := t.scale()
 	col := func(d time.Duration) int {
 		c := int(float64(aw-1) * float64(d) / float64(scale))
 		return min(max(c, 0), aw-1)
@@ -256,10 +288,7 @@ func (t *Timeline) View(width, height int) string {
 	}
 	for i := 0; i <= 4; i += step {
 		d := scale * time.Duration(i) / 4
-		lbl := []rune(fmtDur(d))
-		if d == 0 {
-			lbl = []rune("0")
-		}
+		lbl := []rune(tickLabel(d, scale, scale*time.Duration(step)/4))
 		c := col(d)
 		if c+len(lbl) > aw {
 			c = aw - len(lbl)
@@ -284,15 +313,15 @@ var legendItems = []struct {
 	prio        int
 	shown       func(t *Timeline, a *attempt) bool
 }{
-	{"◌┄", "queued", 7, func(_ *Timeline, a *attempt) bool { return a.hasQueued }},
-	{"├", "start", 8, func(_ *Timeline, a *attempt) bool { return a.hasStart }},
-	{"▼", "1st token", 6, func(_ *Timeline, a *attempt) bool { return a.hasFirst }},
-	{"↯", "hedge", 5, func(t *Timeline, _ *attempt) bool { return t.hedged }},
-	{"★", "won", 0, func(_ *Timeline, a *attempt) bool { return a.phase == phaseWon }},
-	{"✓", "done", 4, func(_ *Timeline, a *attempt) bool { return a.phase == phaseDone }},
-	{"■", "cancelled", 2, func(_ *Timeline, a *attempt) bool { return a.phase == phaseCancelled }},
-	{"✗", "failed", 1, func(_ *Timeline, a *attempt) bool { return a.phase == phaseFailed }},
-	{"⊘", "skipped", 3, func(_ *Timeline, a *attempt) bool { return a.phase == phaseSkipped }},
+	{"◌┄", "queued", 8, func(_ *Timeline, a *attempt) bool { return a.hasQueued }},
+	{"├", "start", 0, func(_ *Timeline, a *attempt) bool { return a.hasStart }}, // every bar begins with it
+	{"▼", "1st token", 7, func(_ *Timeline, a *attempt) bool { return a.hasFirst }},
+	{"↯", "hedge", 6, func(t *Timeline, _ *attempt) bool { return t.hedged }},
+	{"★", "won", 1, func(_ *Timeline, a *attempt) bool { return a.phase == phaseWon }},
+	{"✓", "done", 5, func(_ *Timeline, a *attempt) bool { return a.phase == phaseDone }},
+	{"■", "cancelled", 3, func(_ *Timeline, a *attempt) bool { return a.phase == phaseCancelled }},
+	{"✗", "failed", 2, func(_ *Timeline, a *attempt) bool { return a.phase == phaseFailed }},
+	{"⊘", "skipped", 4, func(_ *Timeline, a *attempt) bool { return a.phase == phaseSkipped }},
 }
 
 // legend explains the glyphs on screen (all of them before a session):

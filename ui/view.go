@@ -27,11 +27,22 @@ func (m *Model) View() tea.View {
 	v := tea.NewView(m.render())
 	v.AltScreen = true
 	v.WindowTitle = "council"
+	if !m.opts.NoMouse {
+		v.MouseMode = tea.MouseModeCellMotion
+	}
 	return v
 }
 
-// render is the frame as a string (the content of View).
+// render is the frame as a string (the content of View); the mouse reads
+// the frame's lines and the panes' places.
 func (m *Model) render() string {
+	m.paneRects, m.panesY = m.paneRects[:0], 2
+	out := m.renderFrame()
+	m.frame = strings.Split(out, "\n")
+	return out
+}
+
+func (m *Model) renderFrame() string {
 	if m.quitting {
 		return ""
 	}
@@ -41,7 +52,8 @@ func (m *Model) render() string {
 	}
 	m.ctx.Now = m.clock()
 	m.ctx.Elapsed = m.elapsed()
-	if w < minWidth || h < minHeight {
+	m.ctx.Axis = m.timeline.scale()
+	if m.tooSmall() {
 		msg := fmt.Sprintf("terminal too small: %d×%d\nthe dashboard needs at least %d×%d\n\nq quits", w, h, minWidth, minHeight)
 		return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, msg)
 	}
@@ -54,10 +66,18 @@ func (m *Model) render() string {
 		body = m.zoomView(w, bh)
 	case modeHistory:
 		body = m.historyView(w, bh)
+	case modeCompare:
+		body = m.compareView(w, bh)
 	default:
 		body = m.bodyView(w, bh)
 	}
 	return m.headerView(w) + "\n" + m.promptView(w) + "\n" + padLines(body, bh) + "\n" + m.footerView(w)
+}
+
+// tooSmall reports whether the terminal is below the minimum size, where
+// the screen only says so (and that q quits).
+func (m *Model) tooSmall() bool {
+	return m.width > 0 && m.height > 0 && (m.width < minWidth || m.height < minHeight)
 }
 
 // elapsed is the session's time: the latest event, or the wall clock since
@@ -105,7 +125,7 @@ func (m *Model) headerView(w int) string {
 	if m.strategy == config.Auto && m.route != nil {
 		strategy, short = routeText(m.route), "auto→"+string(m.route.Strategy)
 	}
-	values := []string{strategy, m.tier, n, clock, fmtCost(m.sessionCost), fmtCost(m.runCost + m.liveCost())}
+	values := []string{strategy, m.sessTier, n, clock, fmtCost(m.sessionCost), fmtCost(m.runCost + m.liveCost())}
 	labels := []string{"strategy", "tier", "session", "elapsed", "cost", "run"}
 	parts := make([]string, len(values))
 	for i := range values {
@@ -115,7 +135,14 @@ func (m *Model) headerView(w int) string {
 	if sv := m.sections.Saved(); sv != "" && m.sectioning() {
 		right = append(right, s.Ok.Render(sv))
 	}
-	if m.auto {
+	switch {
+	case m.auto && m.autoPaused:
+		right = append(right, s.Warn.Render("⏸ auto paused"))
+	case m.auto && !m.running && m.autoNextAt.After(m.ctx.Now):
+		// The result is held: say for how long.
+		left := m.autoNextAt.Sub(m.ctx.Now).Round(time.Second)
+		right = append(right, s.Warn.Render("⟳ auto "+fmtDur(m.opts.AutoFireEvery)+" · next "+fmtDur(max(left, time.Second))))
+	case m.auto:
 		right = append(right, s.Warn.Render("⟳ auto "+fmtDur(m.opts.AutoFireEvery)))
 	}
 	switch {
@@ -171,9 +198,13 @@ func (m *Model) liveCost() float64 {
 	return 0
 }
 
-// promptView is the prompt line with the transient status on its right.
+// promptView is the prompt line with the transient status on its right;
+// the chaos form takes its place while it is open.
 func (m *Model) promptView(w int) string {
 	s := &m.ctx.S
+	if m.mode == modeForm {
+		return fit(m.form.View(), w)
+	}
 	right := " "
 	if m.status != "" {
 		sty := s.Accent
@@ -189,7 +220,7 @@ func (m *Model) promptView(w int) string {
 func (m *Model) footerView(w int) string {
 	s := &m.ctx.S
 	right := s.Muted.Render(" " + m.mode.String() + " ")
-	if m.mode != modePrompt && m.mode != modeHelp {
+	if m.mode != modePrompt && m.mode != modeHelp && m.mode != modeForm {
 		right = s.Accent.Render("?") + s.Subtle.Render(" help ") + right
 	}
 	return spread(" "+shortHelpView(m.help.Styles, m.ctx.Keys.ShortHelp(), w-lipgloss.Width(right)-3), right, w)
@@ -223,16 +254,30 @@ func shortHelpView(st help.Styles, bindings []key.Binding, w int) string {
 	return b.String()
 }
 
-// helpView is the full help, grouped by purpose, with notes under it as
-// far as the height allows.
+// helpView is the full help, grouped by purpose, with notes under it; it
+// scrolls (j/k, pgup/pgdn, g/G) when it is taller than the screen.
 func (m *Model) helpView(w, h int) string {
+	s := &m.ctx.S
+	lines := m.helpLines(w)
+	view := max(h-2, 1) // the padding's top and bottom lines
+	if len(lines) > view {
+		view = max(view-1, 1) // a line says where we are
+		off := min(max(m.helpOff, 0), len(lines)-view)
+		more := fmt.Sprintf("lines %d-%d of %d · j/k pgdn/pgup scroll", off+1, off+view, len(lines))
+		lines = append(slices.Clone(lines[off:off+view]), s.Muted.Render(truncate(more, w-4)))
+	}
+	return lipgloss.NewStyle().Padding(1, 2).Render(strings.Join(lines, "\n"))
+}
+
+// helpLines is the whole help, keys then notes, w cells wide.
+func (m *Model) helpLines(w int) []string {
 	s := &m.ctx.S
 	hm := m.help
 	hm.SetWidth(w - 4)
 	body := fullHelpView(hm, m.keys, w-4, s.Title) // every key, whatever the mode
 	lines := strings.Split(body, "\n")
 	notes := []string{
-		"Panes show: status · ttft · tokens · tok/s · cost · latency bar (▼ first token, ↯ hedge fired) against the per-model timeout.",
+		"Panes show: status · ttft · tokens · tok/s · cost · latency bar on the timeline's axis (▼ first token, ↯ hedge fired, ┊ the per-model timeout).",
 		"Chaos keys act on the focused model; e and s apply to simulated models only.",
 		"Editing the prompt: ←/→ and alt+←/→ move, ctrl+a/ctrl+e go to the start/end, ctrl+w/ctrl+u/ctrl+k delete a word/to the start/to the end, ctrl+v pastes.",
 	}
@@ -242,22 +287,19 @@ func (m *Model) helpView(w, h int) string {
 	if r := m.route; r != nil {
 		notes = append([]string{fmt.Sprintf("Route: %s, tier %s — %s", routeText(r), orDash(r.Tier), r.Why)}, notes...)
 	}
-	room := h - 2 - len(lines) - 1 // padding, a blank line before the notes
-	var extra []string
+	lines = append(lines, "")
 	for _, n := range notes {
-		wrapped := strings.Split(wrapAll(n, w-4), "\n")
-		if len(extra)+len(wrapped) > room {
-			break
-		}
-		extra = append(extra, wrapped...)
-	}
-	if len(extra) > 0 {
-		lines = append(lines, "")
-		for _, l := range extra {
+		for _, l := range strings.Split(wrapAll(n, w-4), "\n") {
 			lines = append(lines, s.Subtle.Render(l))
 		}
 	}
-	return lipgloss.NewStyle().Padding(1, 2).Render(strings.Join(lines, "\n"))
+	return lines
+}
+
+// helpScroll moves the help by d lines, within its length.
+func (m *Model) helpScroll(d int) {
+	view := max(m.height-3-2-1, 1)
+	m.helpOff = min(max(m.helpOff+d, 0), max(len(m.helpLines(m.width))-view, 0))
 }
 
 func orDash(s string) string {
@@ -272,7 +314,11 @@ func orDash(s string) string {
 func (m *Model) zoomView(w, h int) string {
 	pct := ""
 	if m.zoom.TotalLineCount() > m.zoom.Height() {
-		pct = fmt.Sprintf(" %3.0f%%", m.zoom.ScrollPercent()*100)
+		// Which lines are shown, not a bare percentage (that reads like an
+		// error rate beside a model's name).
+		first := m.zoom.YOffset() + 1
+		last := min(m.zoom.YOffset()+m.zoom.Height(), m.zoom.TotalLineCount())
+		pct = fmt.Sprintf(" · lines %d-%d of %d", first, last, m.zoom.TotalLineCount())
 	}
 	lines := append(m.zoomHead(w-2), strings.Split(m.zoom.View(), "\n")...)
 	if m.synthFocused() {
@@ -406,6 +452,7 @@ func (m *Model) councilBody(w, bh int) string {
 	if len(m.panes) == 0 || chooseGrid(len(m.panes), w, paneH).compact {
 		return m.compactBody(w, bh)
 	}
+	m.panesY = 3 // under the stage bar
 	return m.stages.View(w, 1) + "\n" + padLines(m.panesView(w, paneH), paneH) + "\n" + m.councilBottom(w, bottomH)
 }
 
@@ -467,11 +514,13 @@ func (m *Model) panesView(w, h int) string {
 		return m.compactView(w, h)
 	}
 	var b strings.Builder
+	y := m.panesY
 	for r := 0; r < g.rows; r++ {
 		ph := h / g.rows
 		if r < h%g.rows {
 			ph++
 		}
+		x := 0
 		views := make([][]string, g.cols)
 		widths := make([]int, g.cols)
 		for c := 0; c < g.cols; c++ {
@@ -481,8 +530,11 @@ func (m *Model) panesView(w, h int) string {
 			}
 			if i := r*g.cols + c; i < n {
 				views[c] = strings.Split(m.panes[i].View(widths[c], ph), "\n")
+				m.paneRects = append(m.paneRects, rect{x, y, widths[c], ph, i})
 			}
+			x += widths[c]
 		}
+		y += ph
 		for l := 0; l < ph; l++ {
 			if r > 0 || l > 0 {
 				b.WriteByte('\n')

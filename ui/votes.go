@@ -99,8 +99,8 @@ func (v *VoteTally) Height() int {
 
 // agreementNow is leader votes / valid votes.
 func (v *VoteTally) agreementNow() float64 {
-	if v.hasSummary {
-		return v.agreement
+	if v.hasSummary && v.status != engine.StatusCancelled {
+		return v.agreement // a cancelled session's is 0: the votes so far say more
 	}
 	valid, lead := 0, 0
 	for _, n := range v.votes {
@@ -127,6 +127,8 @@ func (v *VoteTally) View(width, height int) string {
 			d += s.Warn.Render(" · tie-break " + v.tieBreak)
 		}
 		lines = append(lines, fit(d, width))
+	case v.hasSummary && v.status == engine.StatusCancelled:
+		lines = append(lines, fit(s.Cancelled.Render("■ cancelled before a decision"), width))
 	case v.hasSummary && v.status == engine.StatusFailed:
 		lines = append(lines, fit(s.Error.Render("✗ no decision: quorum not reached or tie"), width))
 	}

@@ -42,6 +42,7 @@ type Config struct {
 	Router    RouterConfig              `toml:"router"`
 	Section   SectionConfig             `toml:"section"`
 	Limits    LimitsConfig              `toml:"limits"`
+	Dashboard DashboardConfig           `toml:"dashboard"`
 	Tiers     map[string]TierConfig     `toml:"tiers"`
 	Providers map[string]ProviderConfig `toml:"providers"`
 	Models    []ModelConfig             `toml:"models"`

@@ -172,7 +172,13 @@ func (p *configParser) parse() (*Config, error) {
 			if pe.Usage != "" {
 				msg += " (" + strings.TrimSpace(strings.SplitN(pe.Usage, "\n", 2)[0]) + ")"
 			}
-			return nil, &Error{File: p.file, Line: pe.Position.Line, Msg: "invalid TOML: " + msg, Err: err}
+			// The line of the byte it tripped on: the parser counts a
+			// line's closing newline as the next line.
+			line := pe.Position.Line
+			if st := pe.Position.Start; st >= 0 && st <= len(p.src) {
+				line = strings.Count(p.src[:st], "\n") + 1
+			}
+			return nil, &Error{File: p.file, Line: line, Msg: "invalid TOML: " + msg, Err: err}
 		}
 		return nil, &Error{File: p.file, Msg: "invalid TOML: " + err.Error(), Err: err}
 	}

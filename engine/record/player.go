@@ -198,6 +198,9 @@ func (p *Player) Health() []engine.ModelHealth {
 // ForceBreaker refuses: a replay is read-only.
 func (p *Player) ForceBreaker(string, engine.Force) error { return ErrReadOnly }
 
+// ResetBreaker refuses: a replay is read-only.
+func (p *Player) ResetBreaker(string) (engine.BreakerState, error) { return 0, ErrReadOnly }
+
 // Tune refuses: a replay is read-only.
 func (p *Player) Tune(string, string, float64) (float64, error) { return 0, ErrReadOnly }
 
