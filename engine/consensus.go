@@ -44,7 +44,7 @@ func (s *session) consensus() {
 		case s.valid+s.pending < c.MinResponses:
 			decided = true
 			s.fail(fmt.Sprintf("quorum not reached: %d valid votes, %d required", s.valid+s.pending, c.MinResponses))
-			s.cancelRunning(causeDecided)
+			s.cancelRunning(causeNoQuorum) // not "decided": nothing was
 		case s.valid >= c.MinResponses && lc > second+s.pending:
 			decided = true
 			s.decide("", leader)

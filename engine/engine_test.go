@@ -280,6 +280,10 @@ func TestConsensusQuorumMissedFails(t *testing.T) {
 		if sum.Elapsed != 40*time.Millisecond {
 			t.Errorf("failed at %v, want 40ms (as soon as quorum was out of reach)", sum.Elapsed)
 		}
+		// A failed vote was not "decided": v5 is cancelled for the lost quorum.
+		if r := result(sum, "v5"); r.Status != AttemptCancelledStatus || r.Reason != "no_quorum" {
+			t.Errorf("v5: %s/%s, want cancelled/no_quorum", r.Status, r.Reason)
+		}
 	})
 }
 

@@ -91,6 +91,7 @@ const (
 	ReasonBreakerOpen Reason = "breaker_open" // skipped: the model's breaker is open
 	ReasonHedgeBudget Reason = "hedge_budget" // skipped: max_extra hedges already spent
 	ReasonShutdown    Reason = "shutdown"     // the engine was closed
+	ReasonNoQuorum    Reason = "no_quorum"    // the vote can no longer reach its quorum: the session fails
 	ReasonRetryAfter  Reason = "retry_after"  // skipped: the server asked to be left alone (a 429's Retry-After)
 )
 

@@ -27,6 +27,7 @@ var (
 	causeBudget     = &cancelCause{ReasonBudget}
 	causeUser       = &cancelCause{ReasonUser}
 	causeShutdown   = &cancelCause{ReasonShutdown}
+	causeNoQuorum   = &cancelCause{ReasonNoQuorum}
 )
 
 // errModelTimeout is the cause of an attempt stopped by per_model_timeout.
