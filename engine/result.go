@@ -32,7 +32,7 @@ func (s *session) summary() *Summary {
 	sum := &buf.sum
 	sum.Session, sum.Strategy, sum.Tier, sum.Prompt = s.id, s.strategy, s.tierName, s.prompt
 	sum.Answer, sum.Error, sum.TieBreak, sum.HedgeFired = s.answer, s.failure, s.tieBreak, s.hedgeFired
-	sum.Votes, sum.Invalid = s.votes, s.invalid
+	sum.Votes, sum.Invalid = s.votes, int32(s.invalid)
 	sum.Elapsed = s.since()
 	sum.ElapsedMS = Millis(sum.Elapsed)
 	if s.winner != nil {
@@ -64,19 +64,29 @@ func (s *session) summary() *Summary {
 		sum.Status = StatusDecided
 	}
 	sum.CostCapUSD = s.costCap()
-	if ms := s.multi; ms != nil {
-		sum.Stages, sum.Route = ms.stages, ms.route
-		for i, note := range ms.notes {
-			sum.Models[i].Note = note
-		}
-		if sc := ms.section; sc != nil {
-			sum.Sections, sum.Merge, sum.SerialMS, sum.SavedMS = sc.results, sc.merge, Millis(sc.serial), Millis(sc.saved)
-		}
-		if c := ms.council; c != nil {
-			sum.Rankings, sum.Borda, sum.Chairman, sum.Synthesis = c.rankings, c.borda, c.chairman, c.synthesis
-		}
+	if s.multi != nil {
+		s.multiResults(sum)
 	}
 	return sum
+}
+
+// multiResults fills what a multi-stage strategy, settings or a cap add
+// to the summary. Apart from summary, like modelResults: a map's iterator
+// on summary's frame made the session goroutine outgrow its stack.
+//
+//go:noinline
+func (s *session) multiResults(sum *Summary) {
+	ms := s.multi
+	sum.Stages, sum.Route = ms.stages, ms.route
+	for i, note := range ms.notes {
+		sum.Models[i].Note = note
+	}
+	if sc := ms.section; sc != nil {
+		sum.Sections, sum.Merge, sum.SerialMS, sum.SavedMS = sc.results, sc.merge, Millis(sc.serial), Millis(sc.saved)
+	}
+	if c := ms.council; c != nil {
+		sum.Rankings, sum.Borda, sum.Chairman, sum.Synthesis = c.rankings, c.borda, c.chairman, c.synthesis
+	}
 }
 
 // noReasons is the degraded list of a session that is not degraded: an

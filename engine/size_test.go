@@ -17,6 +17,8 @@ func TestHotPathSizes(t *testing.T) {
 		{"Event", unsafe.Sizeof(Event{}), 224},
 		{"attempt", unsafe.Sizeof(attempt{}), 296},
 		{"session", unsafe.Sizeof(session{}), 3448},
+		// The summary with eight model lines: one 2,304-byte allocation.
+		{"summaryBuf", unsafe.Sizeof(summaryBuf{}), 2304},
 	} {
 		if c.size > c.max {
 			t.Errorf("%s is %d bytes, over %d", c.name, c.size, c.max)

@@ -71,7 +71,7 @@ func (v *VoteTally) Apply(ev engine.Event) {
 			for k, n := range s.Votes {
 				v.votes[k] = n
 			}
-			v.invalid = s.Invalid
+			v.invalid = int(s.Invalid)
 			if s.TieBreak != "" {
 				v.tieBreak = s.TieBreak
 			}
