@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -33,6 +34,7 @@ type attempt struct {
 	admitted          bool             // the breaker let it through (ticket is valid)
 	ended             providers.Finish // why the vendor ended the answer
 	gotReasoning      bool             // reasoning text came
+	retries           uint8            // calls made again ([retry])
 	ticket            ticket           // the breaker's admission of this call
 	m                 *model
 	role              Role
@@ -117,7 +119,82 @@ func (a *attempt) run() {
 	s.e.watch.watch(a)
 	defer s.e.watch.unwatch(a)
 
-	a.finish(a.call())
+	err := a.call()
+	if err != nil && s.e.cfg.Retry.Attempts > 0 {
+		err = a.retry(err)
+	}
+	a.finish(err)
+}
+
+// retry makes a call that failed before any token again, as [retry]
+// allows: for a 5xx, a 429 or a failed connection, after a backoff that
+// doubles each time, with jitter, never sooner than the server's
+// Retry-After and never past the attempt's deadline. Each retry is an
+// attempt_retry event. It returns the last call's error.
+//
+//go:noinline
+func (a *attempt) retry(err error) error {
+	s := a.s
+	rc := s.e.cfg.Retry
+	for err != nil && int(a.retries) < rc.Attempts && a.retryable(err) {
+		wait := time.Duration(float64(rc.Backoff.Duration<<a.retries) * (0.5 + rand.Float64()))
+		var pe *providers.Error
+		if errors.As(err, &pe) && pe.RetryAfter > wait {
+			wait = pe.RetryAfter
+		}
+		now := s.since()
+		if (a.deadline > 0 && now+wait >= a.deadline) || (s.tier.timeout > 0 && now+wait >= s.tier.timeout) {
+			break // no time left for another call
+		}
+		// The failed call counts for the breaker like any other, and the
+		// next one must be let through by it: a model failing every call
+		// trips its breaker even when it loses every race while it waits.
+		s.breakerEvents(a, a.m.breaker.report(a.ticket, outcomeFailure, hold(err), s.start.Add(now)))
+		a.m.stats.addOutcome(OutcomeFailed)
+		a.admitted = false // this ticket is spent; the retry asks for another
+		a.retries++
+		msg := err.Error()
+		s.emitWith(int(a.idx), AttemptRetry, func(e *Event) {
+			e.Model, e.Role, e.Attempt, e.Stage, e.Err = a.m.cfg.ID, a.role, a.id(), a.stage, msg
+			e.Detail = &Detail{Retry: int(a.retries), Retries: rc.Attempts, RetryIn: wait}
+		})
+		t := s.e.clock.NewTimer(wait)
+		select {
+		case <-t.C():
+		case <-a.ctx.Done():
+			t.Stop()
+			return a.ctx.Cause()
+		}
+		tk, changes, why := a.m.breaker.allow() // after the wait: a hold it asked for is over
+		s.breakerEvents(a, changes)
+		if why != ReasonNone {
+			return err // the breaker opened on these failures: no more calls
+		}
+		a.ticket, a.admitted = tk, true
+		a.ended = providers.FinishNone
+		err = a.call()
+	}
+	return err
+}
+
+// retryable reports whether a failed call may be made again: nothing
+// streamed yet, not cancelled, and a failure a second try can cure (a
+// 5xx, a 429, a failed connection; never auth, invalid or a 4xx).
+func (a *attempt) retryable(err error) bool {
+	if a.gotFirst || a.gotReasoning || a.ctx.Cause() != nil {
+		return false
+	}
+	var pe *providers.Error
+	if !errors.As(err, &pe) {
+		return providers.KindOf(err) == providers.KindError
+	}
+	switch pe.Kind {
+	case providers.KindRateLimited, providers.KindError:
+		return true
+	case providers.KindHTTP:
+		return pe.Status >= 500 || pe.Status == 0
+	}
+	return false
 }
 
 // call makes the provider call and streams its answer. It is apart from
@@ -274,12 +351,11 @@ func (a *attempt) finish(err error) {
 		a.m.stats.addOutcome(OutcomeCancelled)
 	}
 	if a.admitted {
-		var hold time.Duration
-		var pe *providers.Error
-		if out == outcomeFailure && errors.As(err, &pe) {
-			hold = pe.RetryAfter
+		var h time.Duration
+		if out == outcomeFailure {
+			h = hold(err)
 		}
-		s.breakerEvents(a, a.m.breaker.report(a.ticket, out, hold, s.start.Add(a.endedAt)))
+		s.breakerEvents(a, a.m.breaker.report(a.ticket, out, h, s.start.Add(a.endedAt)))
 	}
 }
 
@@ -377,4 +453,14 @@ func requestLen(r *providers.Request) int {
 		n += len(m.Content)
 	}
 	return n
+}
+
+// hold is how long a failure's server asked to be left alone (a 429's
+// Retry-After), 0 when it did not say.
+func hold(err error) time.Duration {
+	var pe *providers.Error
+	if errors.As(err, &pe) {
+		return pe.RetryAfter
+	}
+	return 0
 }

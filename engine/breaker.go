@@ -95,7 +95,7 @@ const breakerBuckets = 10
 
 // ticket is a breaker's admission of one call: report it exactly once.
 type ticket struct {
-	gen   uint32 // the breaker's generation when it admitted the call
+	gen   uint16 // the breaker's generation when it admitted the call
 	probe bool   // the half-open probe
 }
 
@@ -118,7 +118,7 @@ type breaker struct {
 
 	state    BreakerState
 	lastN    int64  // the bucket of the latest call counted
-	gen      uint32 // counts state changes; wraps harmlessly
+	gen      uint16 // counts state changes; wraps harmlessly
 	probing  bool   // the half-open probe is out
 	openedAt time.Time
 	heldTill time.Time

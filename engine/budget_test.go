@@ -50,10 +50,10 @@ func TestRequestSettingsReachEveryAttempt(t *testing.T) {
 		if r := fakes["c"].requests()[0]; r.Temperature != nil {
 			t.Errorf("o4-mini was sent temperature %v; it refuses one", *r.Temperature)
 		}
-		if n := result(sum, "c").Note; !strings.Contains(n, "temperature dropped") {
+		if n := result(sum, "c").Noted(); !strings.Contains(n, "temperature dropped") {
 			t.Errorf("c's note %q, want the dropped temperature named", n)
 		}
-		if n := result(sum, "a").Note; n != "" {
+		if n := result(sum, "a").Noted(); n != "" {
 			t.Errorf("a's note %q, want none", n)
 		}
 	})

@@ -39,6 +39,9 @@ const (
 	FirstReasoning
 	// ReasoningDelta is streamed reasoning, apart from the answer's delta.
 	ReasoningDelta
+	// AttemptRetry says an attempt's call failed before any token and is
+	// made again after a backoff ([retry]).
+	AttemptRetry
 )
 
 var eventNames = [...]string{
@@ -63,6 +66,7 @@ var eventNames = [...]string{
 	SectionChanged:   "section_changed",
 	FirstReasoning:   "first_reasoning",
 	ReasoningDelta:   "reasoning_delta",
+	AttemptRetry:     "attempt_retry",
 }
 
 // String returns the wire name ("attempt_done").
@@ -243,6 +247,11 @@ type Detail struct {
 	// section's, pending, when the sections stage starts (stage_started).
 	Section  *SectionResult
 	Sections []SectionResult
+
+	// Retry is which retry of an attempt this is (attempt_retry), of
+	// Retries allowed, made after RetryIn; the failure it follows is Err.
+	Retry, Retries int
+	RetryIn        time.Duration
 }
 
 // eventJSON is the --events wire form.
@@ -268,6 +277,9 @@ type eventJSON struct {
 	Vote         string          `json:"vote,omitempty"`
 	Kind         string          `json:"kind,omitempty"`
 	Finish       string          `json:"finish,omitempty"`
+	Retry        int             `json:"retry,omitempty"`
+	Retries      int             `json:"retries,omitempty"`
+	RetryInMS    float64         `json:"retry_in_ms,omitempty"`
 	Truncated    bool            `json:"truncated,omitempty"`
 	Reason       Reason          `json:"reason,omitempty"`
 	Error        string          `json:"error,omitempty"`
@@ -302,6 +314,7 @@ func (e Event) MarshalJSON() ([]byte, error) {
 		j.Status, j.ElapsedMS, j.Reviewer, j.Ranking, j.Invalid, j.Raw, j.Route =
 			d.Status, Millis(d.Elapsed), d.Reviewer, d.Ranking, d.Invalid, d.Raw, d.Route
 		j.Section, j.Sections = d.Section, d.Sections
+		j.Retry, j.Retries, j.RetryInMS = d.Retry, d.Retries, Millis(d.RetryIn)
 	}
 	return json.Marshal(j)
 }

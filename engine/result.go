@@ -79,7 +79,12 @@ func (s *session) multiResults(sum *Summary) {
 	ms := s.multi
 	sum.Stages, sum.Route = ms.stages, ms.route
 	for i, note := range ms.notes {
-		sum.Models[i].Note = note
+		sum.Models[i].aside().Note = note
+	}
+	for i, id := range ms.fallbackFor {
+		if i < len(sum.Models) {
+			sum.Models[i].aside().FallbackFor = id
+		}
 	}
 	if sc := ms.section; sc != nil {
 		sum.Sections, sum.Merge, sum.SerialMS, sum.SavedMS = sc.results, sc.merge, Millis(sc.serial), Millis(sc.saved)
@@ -102,7 +107,7 @@ func (s *session) modelResults(models []ModelResult) []ModelResult {
 	for _, a := range s.attempts {
 		models = append(models, ModelResult{})
 		r := &models[len(models)-1]
-		r.Attempt, r.Stage = a.id(), a.stage
+		r.Attempt, r.Stage, r.Retries = a.id(), a.stage, a.retries
 		r.ID, r.Provider, r.Role, r.Status = a.m.cfg.ID, a.m.cfg.Provider, a.role, a.status
 		r.Reason, r.Error, r.Vote, r.Text = string(a.reason), a.err, a.vote, a.text.String()
 		r.InputTokens, r.OutputTokens, r.CostUSD = int(a.usage.in), int(a.usage.out), a.cost
@@ -139,4 +144,12 @@ func (s *session) breakerStates(sum *Summary) {
 			sum.Breakers[a.m.cfg.ID] = a.m.breaker.settled()
 		}
 	}
+}
+
+// aside returns the row's rarer part, made on first use.
+func (r *ModelResult) aside() *Aside {
+	if r.Aside == nil {
+		r.Aside = new(Aside)
+	}
+	return r.Aside
 }

@@ -136,6 +136,8 @@ type multiStage struct {
 	notes           map[int]string
 	reserve         map[int]float64
 	reserved, spent float64
+	// fallbackFor is the model each fallback attempt stands in for.
+	fallbackFor map[int]string
 }
 
 // stagesOf returns the session's multi-stage part, made on first use.

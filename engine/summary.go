@@ -42,6 +42,23 @@ const (
 	DegradedTruncated        = "truncated"         // the answer was cut by its token limit
 )
 
+// Aside is the rarer part of a [ModelResult].
+type Aside struct {
+	// Note says what was changed in how the model was asked (a setting it
+	// does not take, dropped).
+	Note string `json:"note,omitempty"`
+	// FallbackFor is the model whose place this attempt took (fallbacks).
+	FallbackFor string `json:"fallback_for,omitempty"`
+}
+
+// Noted returns the row's note, "" when it has none.
+func (r ModelResult) Noted() string {
+	if r.Aside == nil {
+		return ""
+	}
+	return r.Note
+}
+
 // StageResult is one stage of a multi-stage session.
 type StageResult struct {
 	Name      Stage   `json:"name"`
@@ -126,13 +143,15 @@ type ModelResult struct {
 	// holds eight of these lines.
 	Finish    providers.Finish `json:"finish,omitempty"`
 	Truncated bool             `json:"truncated"`
-	ID        string           `json:"id"`
-	Provider  string           `json:"provider"`
-	Role      Role             `json:"role"`
-	Status    AttemptStatus    `json:"status"`
-	Reason    string           `json:"reason,omitempty"`
-	Error     string           `json:"error,omitempty"`
-	StartedMS float64          `json:"started_ms"`
+	// Retries is how many times the call was made again ([retry]).
+	Retries   uint8         `json:"retries,omitempty"`
+	ID        string        `json:"id"`
+	Provider  string        `json:"provider"`
+	Role      Role          `json:"role"`
+	Status    AttemptStatus `json:"status"`
+	Reason    string        `json:"reason,omitempty"`
+	Error     string        `json:"error,omitempty"`
+	StartedMS float64       `json:"started_ms"`
 	// FirstTokenMS is when the first answer text came; FirstReasoningMS
 	// when the first reasoning text came (both since the session started).
 	FirstTokenMS     float64 `json:"first_token_ms,omitempty"`
@@ -147,8 +166,10 @@ type ModelResult struct {
 	ReasoningTokens   int     `json:"reasoning_tokens,omitempty"`
 	CostUSD           float64 `json:"cost_usd"`
 	Vote              string  `json:"vote,omitempty"`
-	// Note says what was changed in how the model was asked (a setting it
-	// does not take, dropped).
-	Note string `json:"note,omitempty"`
+	// Aside is what only some attempts have (a note, the model a fallback
+	// stood in for), nil for the others; its fields appear in the row's
+	// JSON. A pointer rather than the fields: eight rows live in a
+	// session's summary, which must stay in its allocation size class.
+	*Aside
 	Text string `json:"text,omitempty"`
 }

@@ -127,13 +127,55 @@ func (s *session) launch(m *model, role Role, stage Stage, req *providers.Reques
 	if why != ReasonNone {
 		s.release(a)
 		s.skipped(a, why)
-		return nil
+		return s.fallback(a)
 	}
 	a.ticket, a.admitted = tk, true
 	s.pending++
 	s.unreported.Add(1)
 	go a.run()
 	return a
+}
+
+// fallback launches the first of a's model's fallbacks that can go, in
+// a's place (its role, stage and request kept), when a was held back or
+// failed for good; nil when there is none. A fallback's own fallbacks are
+// not tried, nor a model already called in the same stage.
+func (s *session) fallback(a *attempt) *attempt {
+	fbs := a.m.cfg.Fallbacks
+	if len(fbs) == 0 || s.cancelledBy() != nil {
+		return nil
+	}
+	ms := s.stagesOf()
+	if _, isFallback := ms.fallbackFor[int(a.idx)]; isFallback {
+		return nil
+	}
+	for _, id := range fbs {
+		fm := s.e.models[id]
+		if fm == nil || s.calledIn(fm, a.stage) {
+			continue
+		}
+		if fm.breaker.snapshot().State == BreakerOpen {
+			continue
+		}
+		if ms.fallbackFor == nil {
+			ms.fallbackFor = map[int]string{}
+		}
+		ms.fallbackFor[len(s.attempts)] = a.m.cfg.ID // the index the next attempt gets
+		if f := s.launch(fm, a.role, a.stage, a.req); f != nil {
+			return f
+		}
+	}
+	return nil
+}
+
+// calledIn reports whether m has an attempt in stage already.
+func (s *session) calledIn(m *model, stage Stage) bool {
+	for _, b := range s.attempts {
+		if b.m == m && b.stage == stage {
+			return true
+		}
+	}
+	return false
 }
 
 // newAttempt adds an attempt to the session, not yet started.
@@ -205,8 +247,12 @@ func (s *session) wait(c1, c2 <-chan time.Time) (a *attempt, fired int) {
 			a.reported = true
 			s.pending--
 			s.settle(a)
-			if !s.ownDegraded && (a.status == AttemptFailedStatus || a.status == AttemptTimeout) {
+			failed := a.status == AttemptFailedStatus || a.status == AttemptTimeout
+			if !s.ownDegraded && failed {
 				s.degrade(DegradedModelFailed)
+			}
+			if failed && s.fallback(a) != nil {
+				continue // its fallback answers in its place
 			}
 			return a, 0
 		}

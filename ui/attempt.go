@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -43,6 +44,11 @@ type attempt struct {
 	reason engine.Reason
 	kind   providers.Kind
 	err    string
+	// retry is the attempt's latest retry (of retries), due at retryAt
+	// (session time), after the failure retryErr.
+	retry, retries int
+	retryAt        time.Duration
+	retryErr       string
 
 	queued, start, first, end time.Duration
 	hasQueued, hasStart       bool
@@ -75,6 +81,10 @@ func (a *attempt) apply(ev engine.Event) {
 		a.phase, a.queued, a.hasQueued, a.role = phaseQueued, ev.T, true, orRole(ev.Role, a.role)
 	case engine.AttemptStarted:
 		a.phase, a.start, a.hasStart, a.role = phaseConnecting, ev.T, true, orRole(ev.Role, a.role)
+	case engine.AttemptRetry:
+		if d := ev.Detail; d != nil {
+			a.retry, a.retries, a.retryAt, a.retryErr = d.Retry, d.Retries, ev.T+d.RetryIn, ev.Err
+		}
 	case engine.FirstToken:
 		a.phase, a.first, a.hasFirst = phaseStreaming, ev.T, true
 	case engine.FirstReasoning, engine.ReasoningDelta:
@@ -166,6 +176,13 @@ func (a *attempt) statusLine(c *Context) string {
 	case phaseQueued:
 		return s.Queued.Render("◌ queued") + s.Subtle.Render(" for a slot")
 	case phaseConnecting:
+		if a.retry > 0 {
+			t := fmt.Sprintf("↻ retry %d/%d", a.retry, a.retries)
+			if left := a.retryAt - c.Elapsed; left > 0 {
+				t += " in " + fmtDur(left)
+			}
+			return s.Warn.Render(t) + s.Subtle.Render(" · "+truncate(a.retryErr, 40))
+		}
 		return s.Running.Render(spin(c) + " connecting")
 	case phaseStreaming:
 		if !a.hasFirst && a.reasoning.Len() > 0 {

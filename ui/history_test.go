@@ -134,3 +134,18 @@ func TestHistoryListsRecordedSessions(t *testing.T) {
 		t.Errorf("opening the recorded session: swift %q, status %q", m.byID["sim/swift"].Text(), m.status)
 	}
 }
+
+// A retry shows in its pane: which one, of how many, how long until it
+// goes, and what failed.
+func TestPaneShowsRetries(t *testing.T) {
+	c := testCtx()
+	p := NewModelPane(c, "sim/swift", 20*time.Second)
+	p.Reset()
+	p.Apply(engine.Event{Type: engine.AttemptStarted, Model: "sim/swift", T: 0})
+	p.Apply(engine.Event{Type: engine.AttemptRetry, Model: "sim/swift", T: 100 * time.Millisecond, Err: "HTTP 503: overloaded",
+		Detail: &engine.Detail{Retry: 1, Retries: 2, RetryIn: 400 * time.Millisecond}})
+	c.Elapsed = 200 * time.Millisecond
+	if got := stripANSI(p.View(60, 8)); !strings.Contains(got, "↻ retry 1/2 in 300ms") || !strings.Contains(got, "overloaded") {
+		t.Errorf("pane lacks the retry:\n%s", got)
+	}
+}

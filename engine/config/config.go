@@ -42,6 +42,7 @@ type Config struct {
 	Router    RouterConfig              `toml:"router"`
 	Section   SectionConfig             `toml:"section"`
 	Limits    LimitsConfig              `toml:"limits"`
+	Retry     RetryConfig               `toml:"retry"`
 	Dashboard DashboardConfig           `toml:"dashboard"`
 	Tiers     map[string]TierConfig     `toml:"tiers"`
 	Providers map[string]ProviderConfig `toml:"providers"`
@@ -141,6 +142,16 @@ type RouteConfig struct {
 	Tier string `toml:"tier"`
 }
 
+// RetryConfig sets the engine's retries: a call that fails before its
+// first token with a 5xx, a 429 or a failed connection is made again, up to
+// Attempts more times, after Backoff doubling each time (with jitter; never
+// sooner than a 429's Retry-After, never past the attempt's timeout).
+// Never after tokens have streamed, never for auth or invalid requests.
+type RetryConfig struct {
+	Attempts int      `toml:"attempts"`
+	Backoff  Duration `toml:"backoff"`
+}
+
 // LimitsConfig bounds what a session may read or hold, so that a hostile
 // or broken endpoint costs neither memory nor time.
 type LimitsConfig struct {
@@ -225,8 +236,11 @@ type ModelConfig struct {
 	// Unsupported names the settings this model refuses ("temperature" on
 	// some reasoning models, "system", "max_tokens"): they are dropped for
 	// it, with a note, instead of failing the call.
-	Unsupported []string   `toml:"unsupported"`
-	Sim         *SimConfig `toml:"sim"`
+	Unsupported []string `toml:"unsupported"`
+	// Fallbacks take this model's place (its role kept) when its breaker
+	// keeps it back or its retries are spent: the first healthy one.
+	Fallbacks []string   `toml:"fallbacks"`
+	Sim       *SimConfig `toml:"sim"`
 }
 
 // SimConfig is a simulated model's character ([models.sim]).

@@ -835,6 +835,9 @@ func (v *validator) run() error {
 	} else if c.DefaultStrategy == Section {
 		v.errAt([]string{"default_strategy"}, -1, "section needs a document: choose it per run with --strategy section --input FILE")
 	}
+	if c.Retry.Attempts < 0 || c.Retry.Attempts > 10 {
+		v.errAt([]string{"retry", "attempts"}, -1, "must be from 0 to 10, got %d", c.Retry.Attempts)
+	}
 	if c.MaxCostUSD < 0 {
 		v.errAt([]string{"max_cost_usd"}, -1, "cannot be negative, got %g", c.MaxCostUSD)
 	}
@@ -1156,6 +1159,13 @@ func (v *validator) models() {
 		}
 		if t := m.Temperature; t != nil && (*t < 0 || *t > 2) {
 			v.errAt(key("temperature"), i, "model %q: must be between 0 and 2, got %g", m.ID, *t)
+		}
+		for _, f := range m.Fallbacks {
+			if f == m.ID {
+				v.errAt(key("fallbacks"), i, "model %q cannot be its own fallback", m.ID)
+			} else if _, ok := v.c.Model(f); !ok {
+				v.errAt(key("fallbacks"), i, "model %q: no model has id %q (models: %s)", m.ID, f, listOr(v.c.modelIDs()))
+			}
 		}
 		for _, u := range m.Unsupported {
 			if !slices.Contains(Settings, u) {

@@ -27,6 +27,8 @@ const (
 	DefaultAnswer         = "general"
 	DefaultStallTimeout   = 10 * time.Second
 	DefaultCouncilMin     = 3
+	DefaultRetryAttempts  = 2
+	DefaultRetryBackoff   = 250 * time.Millisecond
 	DefaultRoute          = "chat"
 	DefaultMinConfidence  = 0.6
 	DefaultChunkTokens    = 800
@@ -160,6 +162,13 @@ func (c *Config) applyDefaults(isSet func(key ...string) bool, tierOrder []strin
 	}
 	if unset(sc.VoteCategories == nil, "section", "vote_categories") {
 		sc.VoteCategories = []string{"ok", "risk"}
+	}
+	rt := &c.Retry
+	if unset(rt.Attempts == 0, "retry", "attempts") {
+		rt.Attempts = DefaultRetryAttempts
+	}
+	if unset(rt.Backoff.Duration == 0, "retry", "backoff") {
+		rt.Backoff.Duration = DefaultRetryBackoff
 	}
 	l := &c.Limits
 	if unset(l.MaxEventBytes == 0, "limits", "max_event_bytes") {
