@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -15,7 +16,8 @@ import (
 	"github.com/council-dev/council/providers/sim"
 )
 
-// TestSoak runs COUNCIL_SOAK sessions of every strategy (make soak: 5,000)
+// TestSoak runs COUNCIL_SOAK sessions of every strategy, section included
+// (make soak: 5,000)
 // over fast simulated models that fail, stall and get cut now and then,
 // eight at a time, and checks that goroutines and the heap come back to
 // where they were: no session leaves anything behind. Skipped unless
@@ -32,6 +34,8 @@ func TestSoak(t *testing.T) {
 	c.Hedge.MaxExtra = 0.1
 	c.Breaker.Cooldown = config.Duration{Duration: 50 * time.Millisecond}
 	c.Router = config.RouterConfig{DefaultRoute: "chat", MinConfidence: 0.6, Routes: config.DefaultRoutes()}
+	c.Section = config.SectionConfig{Split: config.SplitHeadings, MaxSections: 32, Merge: config.MergeSynthesis,
+		Vote: 3, VoteWhen: []string{"liabilit"}, VoteCategories: []string{"ok", "risk"}}
 	c.Tiers["t"] = config.TierConfig{Models: ids, Timeout: config.Duration{Duration: 2 * time.Second},
 		PerModelTimeout: config.Duration{Duration: time.Second}, StallTimeout: config.Duration{Duration: 50 * time.Millisecond}}
 	clients := map[string]providers.Provider{}
@@ -56,7 +60,8 @@ func TestSoak(t *testing.T) {
 	prompts := []string{"How do database indexes work?", "Is my invoice overdue?", "Why does this fail? ```go\nfunc main(){}\n```", "Tell me about autumn."}
 	g0, h0 := measure()
 	t.Logf("%-10s %8s %8s %8s %9s %11s %11s %8s", "strategy", "sessions", "answered", "failed", "elapsed", "goroutines", "heap MiB", "Δheap")
-	for _, st := range config.Strategies {
+	doc := "# Fees\n\nThe customer pays monthly.\n\n# Liability\n\nLiability is capped at the fees paid.\n\n# Term\n\nOne year, renewed yearly."
+	for _, st := range append(slices.Clone(config.Strategies), config.Section) {
 		start := time.Now()
 		var mu sync.Mutex
 		answered, failed := 0, 0
@@ -67,7 +72,11 @@ func TestSoak(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				for i := range work {
-					sum, err := e.Run(context.Background(), SessionRequest{Prompt: prompts[i%len(prompts)], Strategy: st}, nil)
+					req := SessionRequest{Prompt: prompts[i%len(prompts)], Strategy: st}
+					if st == config.Section {
+						req.Document = doc
+					}
+					sum, err := e.Run(context.Background(), req, nil)
 					mu.Lock()
 					switch {
 					case err != nil:
