@@ -114,18 +114,7 @@ func TestSpendingCapStopsAttemptsMidSession(t *testing.T) {
 		// primary's $0.06, a backup's worst $0.1 would cross $0.15.
 		e2 := newTestEngine(pricey("p", "b"), fakes)
 		defer e2.Close()
-		s, err := e2.newSession(t.Context(), SessionRequest{Prompt: "x", Strategy: config.Hedge, MaxCostUSD: 0.15})
-		if err != nil {
-			t.Fatal(err)
-		}
-		e2.wg.Add(1)
-		go s.runSession()
-		var sum2 *Summary
-		for ev := range s.q.out {
-			if ev.Type == SessionDone {
-				sum2 = ev.Summary
-			}
-		}
+		sum2 := runPastTheEstimate(t, e2, SessionRequest{Prompt: "x", Strategy: config.Hedge, MaxCostUSD: 0.15})
 		var skipped []string
 		for _, r := range sum2.Models {
 			if r.Status == AttemptSkippedStatus {
@@ -164,20 +153,28 @@ func TestSpendingCapDegradesTheAnswer(t *testing.T) {
 			"a": fixed(script{ttft: time.Millisecond, text: "x"}), "b": fixed(script{ttft: time.Millisecond, text: "x"}), "c": fixed(script{ttft: time.Millisecond, text: "x"}),
 		})
 		defer e.Close()
-		s, err := e.newSession(t.Context(), SessionRequest{Prompt: "x", MaxCostUSD: 0.25}) // room for two answers of $0.1
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.wg.Add(1)
-		go s.runSession()
-		var sum *Summary
-		for ev := range s.q.out {
-			if ev.Type == SessionDone {
-				sum = ev.Summary
-			}
-		}
+		sum := runPastTheEstimate(t, e, SessionRequest{Prompt: "x", MaxCostUSD: 0.25}) // room for two answers of $0.1
 		if sum.Status != StatusDegraded || !slices.Equal(sum.Degraded, []string{DegradedBudgetCost}) || result(sum, "c").Reason != "budget_cost" {
 			t.Errorf("%s %v, c %+v; want degraded [budget_cost] with c skipped", sum.Status, sum.Degraded, result(sum, "c"))
 		}
 	})
+}
+
+// runPastTheEstimate runs a session without Start's check of its worst
+// case, to test the cap while it runs.
+func runPastTheEstimate(t *testing.T, e *Engine, req SessionRequest) *Summary {
+	t.Helper()
+	s, err := e.newSession(t.Context(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.wg.Add(1)
+	go s.runSession()
+	var sum *Summary
+	for ev := range s.q.out {
+		if ev.Type == SessionDone {
+			sum = ev.Summary
+		}
+	}
+	return sum
 }

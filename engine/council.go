@@ -315,27 +315,12 @@ func (s *session) councilSynthesis(cc config.CouncilConfig, order []*attempt) {
 	start := s.stageStart(StageSynthesis)
 	chairs := s.chairmen(cc, order)
 	req := userRequest(providers.KindSynthesize, synthesisSystem, synthesisPrompt(s.prompt, order, s.multi.council.borda))
-	for i, m := range chairs {
-		if s.cancelledBy() != nil {
-			break
-		}
-		if i > 0 {
-			s.degrade(DegradedFallbackChairman)
-		}
-		a := s.launch(m, RoleChairman, StageSynthesis, req)
-		if a == nil {
-			continue
-		}
-		a = s.next()
-		if a.status != AttemptDoneStatus {
-			continue
-		}
-		a.status = AttemptWon
+	if a, fellBack := s.chair(chairs, StageSynthesis, req); a != nil {
 		c := s.multi.council
-		c.chairman, c.synthesis = m.cfg.ID, a.text.String()
-		s.decide(m.cfg.ID, c.synthesis)
+		c.chairman, c.synthesis = a.m.cfg.ID, a.text.String()
+		s.decide(a.m.cfg.ID, c.synthesis)
 		status := "done"
-		if i > 0 {
+		if fellBack {
 			status = "degraded"
 		}
 		s.stageDone(StageSynthesis, start, status)

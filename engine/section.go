@@ -443,25 +443,13 @@ func (s *session) sectionMerge(st *sectionState, cfg config.SectionConfig) {
 		return
 	}
 	req := userRequest(providers.KindSynthesize, mergeSystem, mergePrompt(s.prompt, st))
-	for i, m := range s.sectionChairmen() {
-		if s.cancelledBy() != nil {
-			break
-		}
-		if i > 0 {
-			s.degrade(DegradedFallbackChairman)
-			mr.Status = "degraded"
-		}
-		a := s.launch(m, RoleChairman, StageMerge, req)
-		if a == nil {
-			continue
-		}
-		a = s.next()
-		if a.status != AttemptDoneStatus {
-			continue
-		}
-		a.status = AttemptWon
-		mr.Model, mr.Attempt = m.cfg.ID, a.id()
-		finish(m.cfg.ID, strings.TrimSpace(a.text.String()))
+	a, fellBack := s.chair(s.sectionChairmen(), StageMerge, req)
+	if fellBack {
+		mr.Status = "degraded"
+	}
+	if a != nil {
+		mr.Model, mr.Attempt = a.m.cfg.ID, a.id()
+		finish(a.m.cfg.ID, strings.TrimSpace(a.text.String()))
 		return
 	}
 	if s.userCancelled() {

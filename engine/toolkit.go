@@ -355,3 +355,29 @@ func (s *session) noAnswer() string {
 	}
 	return "every model failed (" + itoa(launched) + " of " + itoa(len(s.attempts)) + ")"
 }
+
+// chair asks the chairmen in turn to write the final answer from req, in
+// stage, until one succeeds: it returns that attempt (its status won),
+// and whether a fallback had to take over (degraded fallback_chairman);
+// nil when every chairman failed, was held back, or the session was
+// cancelled.
+func (s *session) chair(chairs []*model, stage Stage, req *providers.Request) (won *attempt, fellBack bool) {
+	for i, m := range chairs {
+		if s.cancelledBy() != nil {
+			return nil, fellBack
+		}
+		if i > 0 {
+			s.degrade(DegradedFallbackChairman)
+			fellBack = true
+		}
+		a := s.launch(m, RoleChairman, stage, req)
+		if a == nil {
+			continue
+		}
+		if a = s.next(); a.status == AttemptDoneStatus {
+			a.status = AttemptWon
+			return a, fellBack
+		}
+	}
+	return nil, fellBack
+}

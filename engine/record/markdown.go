@@ -3,8 +3,8 @@ package record
 import (
 	"fmt"
 	"io"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/council-dev/council/engine"
@@ -67,7 +67,7 @@ func Markdown(w io.Writer, s Session) error {
 	}
 	if len(sum.Borda) > 0 {
 		b.WriteString("## Rankings\n\n")
-		for _, rv := range sortedKeys(sum.Rankings) {
+		for _, rv := range slices.Sorted(maps.Keys(sum.Rankings)) {
 			fmt.Fprintf(&b, "- %s: %s\n", rv, strings.Join(sum.Rankings[rv], " > "))
 		}
 		b.WriteString("\n| model | Borda |\n|---|---|\n")
@@ -166,18 +166,9 @@ func oneLine(s string, n int) string {
 	return s
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // sortedByCount lists m's keys by value, highest first, then by name.
 func sortedByCount(m map[string]int) []string {
-	keys := sortedKeys(m)
+	keys := slices.Sorted(maps.Keys(m))
 	slices.SortStableFunc(keys, func(a, b string) int { return m[b] - m[a] })
 	return keys
 }
