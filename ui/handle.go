@@ -34,18 +34,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			m.mode = m.back
 		case key.Matches(msg, k.Quit):
 			return m.quit()
-		case key.Matches(msg, k.ScrollDown):
-			m.helpScroll(1)
-		case key.Matches(msg, k.ScrollUp):
-			m.helpScroll(-1)
-		case key.Matches(msg, k.PageDown):
-			m.helpScroll(max(m.height-7, 1))
-		case key.Matches(msg, k.PageUp):
-			m.helpScroll(-max(m.height-7, 1))
-		case key.Matches(msg, k.Top):
-			m.helpOff = 0
-		case key.Matches(msg, k.Bottom):
-			m.helpScroll(1 << 20)
+		default:
+			m.scrollKeys(msg, m.helpScroll, func() { m.helpOff = 0 })
 		}
 		return nil
 	case modePrompt:
@@ -58,18 +48,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		switch {
 		case key.Matches(msg, k.Unzoom):
 			m.mode = modePanes
-		case key.Matches(msg, k.ScrollDown):
-			m.compareScroll(1)
-		case key.Matches(msg, k.ScrollUp):
-			m.compareScroll(-1)
-		case key.Matches(msg, k.PageDown):
-			m.compareScroll(max(m.height-7, 1))
-		case key.Matches(msg, k.PageUp):
-			m.compareScroll(-max(m.height-7, 1))
-		case key.Matches(msg, k.Top):
-			m.cmpOff = 0
-		case key.Matches(msg, k.Bottom):
-			m.compareScroll(1 << 20)
+		case m.scrollKeys(msg, m.compareScroll, func() { m.cmpOff = 0 }):
 		case key.Matches(msg, k.Quit):
 			return m.quit()
 		case key.Matches(msg, k.Help):
@@ -545,4 +524,29 @@ func (m *Model) onAction(a actionMsg) tea.Cmd {
 	m.setStatus(a.text, false)
 	m.actionModel, m.actionUntil = a.model, m.statusUntil
 	return nil
+}
+
+// scrollKeys moves a scrolled view (the help, the compare view) by the
+// scroll keys: a line, a page, to the top or the bottom. It reports
+// whether msg was one of them.
+func (m *Model) scrollKeys(msg tea.KeyPressMsg, scroll func(lines int), toTop func()) bool {
+	k := &m.keys
+	page := max(m.height-7, 1)
+	switch {
+	case key.Matches(msg, k.ScrollDown):
+		scroll(1)
+	case key.Matches(msg, k.ScrollUp):
+		scroll(-1)
+	case key.Matches(msg, k.PageDown):
+		scroll(page)
+	case key.Matches(msg, k.PageUp):
+		scroll(-page)
+	case key.Matches(msg, k.Top):
+		toTop()
+	case key.Matches(msg, k.Bottom):
+		scroll(1 << 20)
+	default:
+		return false
+	}
+	return true
 }
