@@ -1328,6 +1328,12 @@ func (c *Config) Describe(w io.Writer, getenv func(string) string) {
 		cats = strings.Join(cs.Categories, ", ")
 	}
 	row("categories", cats)
+	row("retry", fmt.Sprintf("%d more calls before the first token, backoff %s doubling", c.Retry.Attempts, c.Retry.Backoff.Duration))
+	caps := "none"
+	if c.MaxCostUSD > 0 || c.MaxRunCostUSD > 0 {
+		caps = fmt.Sprintf("session $%g, run $%g (0: none)", c.MaxCostUSD, c.MaxRunCostUSD)
+	}
+	row("spending caps", caps)
 	tw.Flush()
 
 	fmt.Fprintln(w, "\ntiers")
