@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"testing/synctest"
 )
@@ -78,5 +79,14 @@ func TestRunAutoRoutes(t *testing.T) {
 		if sum["answer"] == "" && sum["status"] != "failed" {
 			t.Errorf("%.30q: no answer", tt.prompt)
 		}
+	}
+}
+
+// The built-in demo council is clean: config check warns about nothing
+// (a new user's first run must not start with a warning about our own demo).
+func TestDemoCouncilHasNoWarnings(t *testing.T) {
+	out, errOut, code := council(t, nil, "config", "check")
+	if code != 0 || errOut != "" || !strings.Contains(out, "config ok") {
+		t.Errorf("config check on the demo: exit %d, stderr %q", code, errOut)
 	}
 }
