@@ -197,6 +197,8 @@ func (m *Model) panesKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.focusPrompt()
 	case key.Matches(msg, k.Rerun):
 		return m.startSession(m.sessionPrompt())
+	case key.Matches(msg, k.Continue):
+		m.toggleContinue()
 	case key.Matches(msg, k.Next, k.Prev, k.Left, k.Right, k.Up, k.Down):
 		m.moveFocus(msg)
 	case key.Matches(msg, k.Copy):

@@ -188,6 +188,12 @@ type Model struct {
 	sessStrategy config.Strategy
 	lastPrompt   string
 
+	// The conversation (convo.go): its turns so far, whether the next
+	// prompt continues it (C), and the turns the running session continues.
+	convo     []engine.Turn
+	cont      bool
+	sessTurns []engine.Turn
+
 	auto    bool
 	autoGen int
 
@@ -622,7 +628,7 @@ func (m *Model) sessionPrompt() string {
 
 // request is the next session's request.
 func (m *Model) request(prompt string) (engine.SessionRequest, error) {
-	req := engine.SessionRequest{Prompt: prompt, Strategy: m.strategy, Tier: m.tier}
+	req := engine.SessionRequest{Prompt: prompt, Strategy: m.strategy, Tier: m.tier, Turns: m.turnsFor()}
 	if m.strategy == config.Section {
 		req.Document = m.opts.Document
 	}
@@ -684,6 +690,10 @@ func (m *Model) startSession(prompt string) tea.Cmd {
 	if m.sessTier != m.tier {
 		m.sessTier = m.tier
 		m.rebuildPanes() // t was pressed since the last session
+	}
+	m.sessTurns = req.Turns
+	for _, p := range m.panes {
+		p.turn = len(req.Turns) + 1
 	}
 	if !m.userStatus() {
 		m.status = "" // the last session's verdict is not this one's
@@ -816,6 +826,9 @@ func (m *Model) apply(ev engine.Event) {
 			}
 			if s.CostUSD > 0 {
 				m.sessionCost = s.CostUSD
+			}
+			if m.cur != nil && !isStepper(m.b) {
+				m.endTurn(m.sessTurns, m.cur.req.Prompt, s)
 			}
 			m.setStatus(doneText(s), s.Status == engine.StatusFailed)
 		}

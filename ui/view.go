@@ -213,6 +213,9 @@ func (m *Model) promptView(w int) string {
 		}
 		right = "  " + sty.Render(truncate(m.status, w/2)) + " "
 	}
+	if m.showConvoTag() && m.status != m.convoTag() {
+		right = "  " + s.Accent.Render(m.convoTag()) + right
+	}
 	return spread(m.input.View(), right, w)
 }
 
