@@ -117,6 +117,7 @@ usage:
       --strategy race|hedge|consensus|council|auto  --tier NAME  --models a,b,c
       --theme dark|light|high-contrast|none  --no-mouse  --seed N  --config FILE
       --input FILE (a document: m cycles to section)  --record DIR (a log per session)
+      --system TEXT|--system-file FILE  --max-tokens N  --temperature T  --max-cost USD
   council run [flags] [PROMPT]          one headless session (PROMPT, else stdin)
       --strategy race|hedge|consensus|council|auto  --tier NAME  --models a,b,c
       --strategy section --input FILE|-  (PROMPT is the instruction for every section)
@@ -754,6 +755,11 @@ func (c *cli) dashboard(args []string) int {
 	noMouse := fs.Bool("no-mouse", false, "leave the mouse to the terminal (text selection)")
 	recordDir := fs.String("record", "", "record every session in this directory, a log per session")
 	input := fs.String("input", "", "a document for the section strategy (a file; m cycles to section)")
+	system := fs.String("system", "", "a system prompt for every model (over the config's; O edits it)")
+	sysFile := fs.String("system-file", "", "read the system prompt from this file")
+	maxTok := fs.Int("max-tokens", 0, "cap each answer at N tokens (over the config's)")
+	temp := fs.String("temperature", "", "sampling temperature, 0 to 2 (dropped, with a note, for models that refuse one)")
+	maxCost := fs.Float64("max-cost", 0, "cap each session's cost in USD: a session that may cost more does not start")
 	pos, code, ok := c.parseFlags(fs, args, usageText)
 	if !ok {
 		return code
@@ -762,6 +768,13 @@ func (c *cli) dashboard(args []string) int {
 		return c.usage(fmt.Sprintf("unknown command %q (see council help)", pos[0]))
 	}
 	var opts dashOptions
+	if msg := settingsFlags(&opts.settings, *system, *sysFile, *maxTok, *temp); msg != "" {
+		return c.usage(msg)
+	}
+	if *maxCost < 0 || math.IsNaN(*maxCost) || math.IsInf(*maxCost, 0) {
+		return c.usage("--max-cost must be a positive number of dollars")
+	}
+	opts.maxCost = *maxCost
 	if *strategy != "" {
 		s, err := config.ParseStrategy(*strategy)
 		if err != nil {

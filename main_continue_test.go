@@ -64,3 +64,19 @@ func TestRunContinuesARecordedConversation(t *testing.T) {
 		t.Errorf("--continue a missing log: exit %d, %q; want a usage error naming the flag", code, errOut)
 	}
 }
+
+// The dashboard takes the request settings as run does, and refuses bad
+// ones before it needs a terminal.
+func TestDashboardSettingsFlags(t *testing.T) {
+	for _, tt := range []struct{ args []string }{
+		{[]string{"--temperature", "5"}},
+		{[]string{"--max-tokens", "-1"}},
+		{[]string{"--max-cost", "-1"}},
+		{[]string{"--system", "a", "--system-file", "b"}},
+	} {
+		_, errOut, code := council(t, nil, tt.args...)
+		if code != exitUsage || !strings.Contains(errOut, tt.args[0]) {
+			t.Errorf("council %q: exit %d, %q; want a usage error naming %s", tt.args, code, errOut, tt.args[0])
+		}
+	}
+}

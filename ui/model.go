@@ -76,6 +76,10 @@ type Options struct {
 	// NoMouse leaves the mouse to the terminal (council --no-mouse): text
 	// can be selected as usual, clicks and the wheel do nothing here.
 	NoMouse bool
+	// Settings are how the models are asked (--system, --max-tokens,
+	// --temperature; O edits them); MaxCostUSD caps each session (--max-cost).
+	Settings   engine.Settings
+	MaxCostUSD float64
 }
 
 // Timing of the dashboard's own loops.
@@ -194,6 +198,11 @@ type Model struct {
 	cont      bool
 	sessTurns []engine.Turn
 
+	// The request settings (options.go): what the next session is asked
+	// with, and the settings form's answers so far.
+	settings    engine.Settings
+	formPending engine.Settings
+
 	auto    bool
 	autoGen int
 
@@ -271,6 +280,7 @@ func New(b Backend, o Options) *Model {
 	m.input = newPromptInput(o.Theme, &m.ctx.S)
 	m.setTheme(o.Theme)
 	m.setPrompt(o.Prompt)
+	m.settings = o.Settings
 
 	m.strategy = cfg.DefaultStrategy
 	if o.Document != "" {
@@ -628,7 +638,8 @@ func (m *Model) sessionPrompt() string {
 
 // request is the next session's request.
 func (m *Model) request(prompt string) (engine.SessionRequest, error) {
-	req := engine.SessionRequest{Prompt: prompt, Strategy: m.strategy, Tier: m.tier, Turns: m.turnsFor()}
+	req := engine.SessionRequest{Prompt: prompt, Strategy: m.strategy, Tier: m.tier, Turns: m.turnsFor(),
+		Settings: m.settings, MaxCostUSD: m.opts.MaxCostUSD}
 	if m.strategy == config.Section {
 		req.Document = m.opts.Document
 	}

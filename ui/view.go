@@ -132,6 +132,9 @@ func (m *Model) headerView(w int) string {
 		parts[i] = item(labels[i], values[i])
 	}
 	var right []string
+	if st := settingsShort(m.settings); st != "" {
+		right = append(right, s.Subtle.Render(st))
+	}
 	if sv := m.sections.Saved(); sv != "" && m.sectioning() {
 		right = append(right, s.Ok.Render(sv))
 	}
@@ -281,6 +284,7 @@ func (m *Model) helpLines(w int) []string {
 	lines := strings.Split(body, "\n")
 	notes := []string{
 		"Panes show: status · ttft · tokens · tok/s · cost · latency bar on the timeline's axis (▼ first token, ↯ hedge fired, ┊ the per-model timeout).",
+		"Request settings (O edits them): " + settingsText(m.settings) + ".",
 		"Chaos keys act on the focused model; e and s apply to simulated models only.",
 		"Editing the prompt: ←/→ and alt+←/→ move, ctrl+a/ctrl+e go to the start/end, ctrl+w/ctrl+u/ctrl+k delete a word/to the start/to the end, ctrl+v pastes.",
 	}
