@@ -58,3 +58,24 @@ func TestSettingsShownAndEdited(t *testing.T) {
 		t.Errorf("header after editing: %s", v)
 	}
 }
+
+// With a cap, the header shows spent / cap: the session's (its summary's,
+// else --max-cost, else max_cost_usd) and the run's (max_run_cost_usd).
+func TestHeaderShowsSpentAgainstCaps(t *testing.T) {
+	f := newFake()
+	m := newTestModel(f, 160, 40)
+	if h := strings.SplitN(plain(m), "\n", 2)[0]; strings.Contains(h, " / $") {
+		t.Fatalf("no cap, yet the header shows one: %s", h)
+	}
+	f.cfg.MaxCostUSD, f.cfg.MaxRunCostUSD = 0.05, 1.5
+	m = newTestModel(f, 160, 40)
+	press(m, "r")
+	h := strings.SplitN(plain(m), "\n", 2)[0]
+	if !strings.Contains(h, "cost $0.000047 / $0.05") || !strings.Contains(h, "run $0.000047 / $1.5") {
+		t.Errorf("header %q, want the session's and the run's spent / cap", h)
+	}
+	m.summary.CostCapUSD = 0.02
+	if h := strings.SplitN(plain(m), "\n", 2)[0]; !strings.Contains(h, "/ $0.02") {
+		t.Errorf("header %q, want the summary's cap", h)
+	}
+}

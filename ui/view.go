@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -125,7 +126,7 @@ func (m *Model) headerView(w int) string {
 	if m.strategy == config.Auto && m.route != nil {
 		strategy, short = routeText(m.route), "auto→"+string(m.route.Strategy)
 	}
-	values := []string{strategy, m.sessTier, n, clock, fmtCost(m.sessionCost), fmtCost(m.runCost + m.liveCost())}
+	values := []string{strategy, m.sessTier, n, clock, withCap(m.sessionCost, m.sessionCap()), withCap(m.runCost+m.liveCost(), m.cfg.MaxRunCostUSD)}
 	labels := []string{"strategy", "tier", "session", "elapsed", "cost", "run"}
 	parts := make([]string, len(values))
 	for i := range values {
@@ -191,6 +192,27 @@ func (m *Model) headerView(w int) string {
 		}
 	}
 	return spread(left, rs, w)
+}
+
+// sessionCap is the spending cap of the session on screen: its summary's,
+// else the one the dashboard asks for (--max-cost), else the config's
+// max_cost_usd; 0 when there is none.
+func (m *Model) sessionCap() float64 {
+	if m.summary != nil && m.summary.CostCapUSD > 0 {
+		return m.summary.CostCapUSD
+	}
+	if m.opts.MaxCostUSD > 0 {
+		return m.opts.MaxCostUSD
+	}
+	return m.cfg.MaxCostUSD
+}
+
+// withCap is a cost and, when there is a cap, the cap: "$0.0120 / $0.05".
+func withCap(c, limit float64) string {
+	if limit <= 0 {
+		return fmtCost(c)
+	}
+	return fmtCost(c) + " / $" + strconv.FormatFloat(limit, 'f', -1, 64)
 }
 
 // liveCost is the running session's cost so far (0 once it is counted).
