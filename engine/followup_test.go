@@ -135,3 +135,31 @@ func TestFollowUpReachesEveryRole(t *testing.T) {
 		}
 	})
 }
+
+// A fallback is asked what the model it stands in for was asked, with its
+// own history and the settings applied once, not on top of that model's.
+func TestFollowUpFallbackGetsItsOwnHistory(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		boom := &providers.Error{Kind: providers.KindHTTP, Status: 500, Message: "boom"}
+		fakes := map[string]*fake{
+			"a":  fixed(script{ttft: 10 * time.Millisecond, err: boom}),
+			"fb": fixed(script{ttft: 10 * time.Millisecond, text: "fb3"}),
+		}
+		c := testConfig("a")
+		c.Models = append(c.Models, config.ModelConfig{ID: "fb", Provider: "fake", Model: "fb"})
+		c.Models[0].Fallbacks = []string{"fb"}
+		e := newTestEngine(c, fakes)
+		defer e.Close()
+		_, sum := collect(e, t.Context(), SessionRequest{Prompt: "p3", Turns: turns, Settings: Settings{System: "Be brief."}})
+		if sum.Answer != "fb3" {
+			t.Fatalf("answer %q, want the fallback's", sum.Answer)
+		}
+		r := fakes["fb"].requests()[0]
+		if got, w := flat(r), []string{"user:p1", "assistant:a1", "user:p2", "assistant:a2", "user:p3"}; !slices.Equal(got, w) {
+			t.Errorf("the fallback was asked %q, want %q", got, w)
+		}
+		if r.System != "Be brief." {
+			t.Errorf("the fallback's system prompt %q, want the request's once", r.System)
+		}
+	})
+}

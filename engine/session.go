@@ -140,6 +140,9 @@ type multiStage struct {
 	fallbackFor map[int]string
 	// turns are the conversation the session continues (see [Turn]).
 	turns []Turn
+	// asked is what an attempt of a model with fallbacks was asked before
+	// its settings and history were applied, for its fallback (by attempt).
+	asked map[int]*providers.Request
 }
 
 // stagesOf returns the session's multi-stage part, made on first use.
