@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/term"
 
+	"github.com/council-dev/council/engine"
 	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/themes"
 	"github.com/council-dev/council/ui"
@@ -27,6 +28,10 @@ type dashOptions struct {
 	// doc is the --input document for the section strategy, if any;
 	// historyDir the record directory the history lists earlier runs from.
 	doc, historyDir string
+	// settings and maxCost are how the models are asked and each
+	// session's cap (--system, --max-tokens, --temperature, --max-cost).
+	settings engine.Settings
+	maxCost  float64
 }
 
 // runDashboard opens the dashboard on eng in the alternate screen.
@@ -47,7 +52,8 @@ func runDashboard(ctx context.Context, b ui.Backend, cfg *config.Config, o dashO
 		why = "config " + cfg.Source
 	}
 	return ui.Run(ctx, b, ui.Options{Theme: th, Why: why, AutoFireEvery: cfg.Dashboard.Hold(), Strategy: o.strategy, Tier: o.tier,
-		Models: o.models, NoMouse: o.noMouse, Version: version, HistoryDir: o.historyDir, Document: o.doc})
+		Models: o.models, NoMouse: o.noMouse, Version: version, HistoryDir: o.historyDir, Document: o.doc,
+		Settings: o.settings, MaxCostUSD: o.maxCost})
 }
 
 var errBadTheme = errors.New("bad theme")

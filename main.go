@@ -31,6 +31,7 @@ import (
 
 	"github.com/council-dev/council/engine"
 	"github.com/council-dev/council/engine/config"
+	"github.com/council-dev/council/engine/record"
 	"github.com/council-dev/council/providers"
 	"github.com/council-dev/council/themes"
 	"github.com/council-dev/council/ui"
@@ -116,11 +117,13 @@ usage:
       --strategy race|hedge|consensus|council|auto  --tier NAME  --models a,b,c
       --theme dark|light|high-contrast|none  --no-mouse  --seed N  --config FILE
       --input FILE (a document: m cycles to section)  --record DIR (a log per session)
+      --system TEXT|--system-file FILE  --max-tokens N  --temperature T  --max-cost USD
   council run [flags] [PROMPT]          one headless session (PROMPT, else stdin)
       --strategy race|hedge|consensus|council|auto  --tier NAME  --models a,b,c
       --strategy section --input FILE|-  (PROMPT is the instruction for every section)
       --json  --events  --repeat N  --seed N  --config FILE  --record FILE
       --system TEXT|--system-file FILE  --max-tokens N  --temperature T  --max-cost USD
+      --continue FILE  (a follow-up to the conversation recorded in FILE)
   council replay [--json|--markdown|--speed N|--step] FILE   play a recorded log back
   council config check [--config FILE]  validate; print the resolved setup, keys redacted
   council version
@@ -163,6 +166,10 @@ flags:
   --max-tokens N, --temperature T
                    how every model is asked (a model that refuses one drops it, noted)
   --max-cost USD   this session's spending cap: over it, the session does not start
+  --continue FILE  a follow-up: continue the conversation recorded in FILE (by
+                   --record FILE), each model shown its own earlier answers
+                   (follow_up = "winner" in the config: the final answers);
+                   with --record FILE the new turn is appended to the log
 
 examples:
   council run "How do database indexes work?"
@@ -377,6 +384,7 @@ func (c *cli) run(args []string) int {
 		temp     = fs.String("temperature", "", "sampling temperature, 0 to 2 (dropped, with a note, for models that refuse one)")
 		maxCost  = fs.Float64("max-cost", 0, "cap this session's cost in USD: a session that may cost more does not start")
 		input    = fs.String("input", "", "a document for --strategy section: a file, or - for stdin")
+		contFrom = fs.String("continue", "", "continue the conversation recorded in this log (--record FILE writes one): each model sees its own earlier answers")
 	)
 	pos, code, ok := c.parseFlags(fs, args, runUsage)
 	if !ok {
@@ -422,6 +430,19 @@ func (c *cli) run(args []string) int {
 	}
 	if req.Prompt == "" {
 		return c.usage("no prompt: give one as an argument or on stdin")
+	}
+	if *contFrom != "" {
+		ss, err := record.ReadFile(*contFrom)
+		if err != nil && !errors.Is(err, record.ErrTruncated) {
+			return c.usage("--continue: " + err.Error())
+		}
+		if err != nil {
+			c.errorf("--continue: %v; continuing from the %d whole sessions before it", err, len(ss))
+		}
+		if len(ss) == 0 {
+			return c.usage("--continue: " + *contFrom + " holds no session to continue")
+		}
+		req.Turns = record.Turns(ss)
 	}
 	cfg, eng, ok := c.setup(*path, *seed)
 	if !ok {
@@ -734,6 +755,11 @@ func (c *cli) dashboard(args []string) int {
 	noMouse := fs.Bool("no-mouse", false, "leave the mouse to the terminal (text selection)")
 	recordDir := fs.String("record", "", "record every session in this directory, a log per session")
 	input := fs.String("input", "", "a document for the section strategy (a file; m cycles to section)")
+	system := fs.String("system", "", "a system prompt for every model (over the config's; O edits it)")
+	sysFile := fs.String("system-file", "", "read the system prompt from this file")
+	maxTok := fs.Int("max-tokens", 0, "cap each answer at N tokens (over the config's)")
+	temp := fs.String("temperature", "", "sampling temperature, 0 to 2 (dropped, with a note, for models that refuse one)")
+	maxCost := fs.Float64("max-cost", 0, "cap each session's cost in USD: a session that may cost more does not start")
 	pos, code, ok := c.parseFlags(fs, args, usageText)
 	if !ok {
 		return code
@@ -742,6 +768,13 @@ func (c *cli) dashboard(args []string) int {
 		return c.usage(fmt.Sprintf("unknown command %q (see council help)", pos[0]))
 	}
 	var opts dashOptions
+	if msg := settingsFlags(&opts.settings, *system, *sysFile, *maxTok, *temp); msg != "" {
+		return c.usage(msg)
+	}
+	if *maxCost < 0 || math.IsNaN(*maxCost) || math.IsInf(*maxCost, 0) {
+		return c.usage("--max-cost must be a positive number of dollars")
+	}
+	opts.maxCost = *maxCost
 	if *strategy != "" {
 		s, err := config.ParseStrategy(*strategy)
 		if err != nil {

@@ -19,9 +19,24 @@ type SessionRequest struct {
 	Settings Settings
 	// MaxCostUSD caps this session's cost (0: the config's max_cost_usd).
 	MaxCostUSD float64
+	// Turns are the conversation so far, oldest first, when this session
+	// continues one: each model is asked with its history before Prompt
+	// (see [Turn]). Empty: a new conversation.
+	Turns []Turn
 	// Document is what strategy section splits; Prompt is then the
 	// instruction each section is asked. Other strategies ignore it.
 	Document string
+}
+
+// Turn is one earlier exchange of a conversation. A model continuing it
+// is shown Prompt and, as its own reply, its answer in Answers (or, with
+// the config's follow_up = "winner", or when it has none there, Answer).
+type Turn struct {
+	Prompt string
+	// Answers are each model's answer in that turn, by model id.
+	Answers map[string]string
+	// Answer is the turn's final answer (the winner's, the chairman's...).
+	Answer string
 }
 
 // Quantiles are latency percentiles over a sliding window.

@@ -138,6 +138,11 @@ type multiStage struct {
 	reserved, spent float64
 	// fallbackFor is the model each fallback attempt stands in for.
 	fallbackFor map[int]string
+	// turns are the conversation the session continues (see [Turn]).
+	turns []Turn
+	// asked is what an attempt of a model with fallbacks was asked before
+	// its settings and history were applied, for its fallback (by attempt).
+	asked map[int]*providers.Request
 }
 
 // stagesOf returns the session's multi-stage part, made on first use.
@@ -227,6 +232,9 @@ func (e *Engine) newSession(ctx context.Context, req SessionRequest) (*session, 
 	if !req.Settings.empty() || req.MaxCostUSD > 0 {
 		ms := s.stagesOf()
 		ms.settings, ms.capUSD = req.Settings, req.MaxCostUSD
+	}
+	if len(req.Turns) > 0 {
+		s.stagesOf().turns = req.Turns
 	}
 	if secs != nil {
 		s.stagesOf().section = &sectionState{parts: secs}

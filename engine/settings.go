@@ -54,12 +54,14 @@ func hasSettings(cfg *config.Config) bool {
 // withSettings returns req as model m is to be asked it in this session:
 // the request's, the model's and the tier's settings applied, a user's
 // system prompt before the engine's own instructions (a voter's, a
-// reviewer's), and any setting m refuses dropped, with a note saying so.
-// It returns req itself when nothing applies.
+// reviewer's), any setting m refuses dropped, with a note saying so, and
+// m's history of the conversation before req's last message when the
+// session continues one. It returns req itself when nothing applies.
 func (s *session) withSettings(m *model, req *providers.Request) (*providers.Request, string) {
 	var want Settings
+	var turns []Turn
 	if ms := s.multi; ms != nil {
-		want = ms.settings
+		want, turns = ms.settings, ms.turns
 	}
 	t, mc := s.e.cfg.Tiers[s.tierName], m.cfg
 	system := firstOf(want.System, mc.System, t.System)
@@ -71,10 +73,13 @@ func (s *session) withSettings(m *model, req *providers.Request) (*providers.Req
 	if temp == nil {
 		temp = t.Temperature
 	}
-	if system == "" && maxTok == 0 && temp == nil {
+	if system == "" && maxTok == 0 && temp == nil && len(turns) == 0 {
 		return req, ""
 	}
 	r := *req
+	if len(turns) > 0 && len(req.Messages) > 0 {
+		r.Messages = s.history(m, turns, req.Messages[len(req.Messages)-1])
+	}
 	var dropped []string
 	if system != "" {
 		if refuses(mc, "system") {
@@ -104,6 +109,32 @@ func (s *session) withSettings(m *model, req *providers.Request) (*providers.Req
 		note = fmt.Sprintf("%s dropped: %s does not take it", strings.Join(dropped, " and "), mc.Model)
 	}
 	return &r, note
+}
+
+// history is what model m is shown of a conversation, oldest first, and
+// then last (the prompt, or a voter's, reviewer's or chairman's own
+// instruction): each turn's prompt and, as m's reply, its own answer, or
+// the turn's final answer when follow_up = "winner" or m gave none. A
+// turn with no answer at all is left out, so that the messages alternate.
+// Only the last message is kept of what was asked before: a fallback,
+// asked what the model it stands in for was, gets its own history.
+func (s *session) history(m *model, turns []Turn, last providers.Message) []providers.Message {
+	winner := s.e.cfg.FollowUp == config.FollowWinner
+	msgs := make([]providers.Message, 0, 2*len(turns)+1)
+	for _, t := range turns {
+		answer := ""
+		if !winner {
+			answer = t.Answers[m.cfg.ID]
+		}
+		if answer == "" {
+			answer = t.Answer
+		}
+		if answer == "" || t.Prompt == "" {
+			continue
+		}
+		msgs = append(msgs, providers.Message{Role: "user", Content: t.Prompt}, providers.Message{Role: "assistant", Content: answer})
+	}
+	return append(msgs, last)
 }
 
 func firstOf[T comparable](vs ...T) T {

@@ -173,3 +173,29 @@ type ModelResult struct {
 	*Aside
 	Text string `json:"text,omitempty"`
 }
+
+// Turn is the session as one turn of a conversation that a later session
+// continues (see [SessionRequest].Turns): prompt, each model's completed
+// answer (a racer's, a hedge's, a council member's, a voter's), and the
+// final answer. Reviews, syntheses and sections are not a model's answer
+// to the prompt: such a model is shown the final answer.
+func (s *Summary) Turn(prompt string) Turn {
+	t := Turn{Prompt: prompt, Answer: s.Answer}
+	for _, r := range s.Models {
+		switch r.Role {
+		case RoleReviewer, RoleChairman, RoleClassifier, RoleSection:
+			continue
+		}
+		if (r.Status != AttemptWon && r.Status != AttemptDoneStatus) || r.Text == "" {
+			continue
+		}
+		if _, seen := t.Answers[r.ID]; seen {
+			continue
+		}
+		if t.Answers == nil {
+			t.Answers = map[string]string{}
+		}
+		t.Answers[r.ID] = r.Text
+	}
+	return t
+}

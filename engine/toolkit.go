@@ -107,10 +107,20 @@ func (s *session) launch(m *model, role Role, stage Stage, req *providers.Reques
 		req = s.baseRequest(role)
 	}
 	var note string
+	asked := req
 	if s.e.anySettings || s.multi != nil {
 		req, note = s.withSettings(m, req)
 	}
 	a := s.newAttempt(m, role, stage, req)
+	if req != asked && len(m.cfg.Fallbacks) > 0 {
+		// A fallback is asked what a was before the settings and history
+		// made it m's: it gets them applied as its own, once.
+		ms := s.stagesOf()
+		if ms.asked == nil {
+			ms.asked = map[int]*providers.Request{}
+		}
+		ms.asked[int(a.idx)] = asked
+	}
 	if note != "" {
 		ms := s.stagesOf()
 		if ms.notes == nil {
@@ -161,7 +171,11 @@ func (s *session) fallback(a *attempt) *attempt {
 			ms.fallbackFor = map[int]string{}
 		}
 		ms.fallbackFor[len(s.attempts)] = a.m.cfg.ID // the index the next attempt gets
-		if f := s.launch(fm, a.role, a.stage, a.req); f != nil {
+		req := a.req
+		if r := ms.asked[int(a.idx)]; r != nil {
+			req = r
+		}
+		if f := s.launch(fm, a.role, a.stage, req); f != nil {
 			return f
 		}
 	}

@@ -176,6 +176,10 @@ func (m *Model) panesKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.focusPrompt()
 	case key.Matches(msg, k.Rerun):
 		return m.startSession(m.sessionPrompt())
+	case key.Matches(msg, k.Continue):
+		m.toggleContinue()
+	case key.Matches(msg, k.Settings):
+		m.openSettings()
 	case key.Matches(msg, k.Next, k.Prev, k.Left, k.Right, k.Up, k.Down):
 		m.moveFocus(msg)
 	case key.Matches(msg, k.Copy):
@@ -410,6 +414,9 @@ func (m *Model) openForm(p *ModelPane, knob string) {
 // formKey: enter sets the value (the backend moves the knob by the
 // difference), esc leaves the form.
 func (m *Model) formKey(msg tea.KeyPressMsg) tea.Cmd {
+	if m.formModel == "" {
+		return m.settingsKey(msg)
+	}
 	k := &m.keys
 	switch {
 	case key.Matches(msg, k.FormCancel):

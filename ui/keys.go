@@ -15,7 +15,7 @@ type KeyMap struct {
 	// Prompt (typing mode).
 	Run, HistoryUp, HistoryDown, Leave key.Binding
 	// Session.
-	Rerun, Cancel, Strategy, Tier, Auto, Pause, Prompt key.Binding
+	Rerun, Cancel, Strategy, Tier, Auto, Pause, Prompt, Continue, Settings key.Binding
 	// Panes.
 	Next, Prev, Left, Down, Up, Right, Zoom, Toggle, Reasoning, Copy, Compare key.Binding
 	// Zoomed pane.
@@ -49,6 +49,10 @@ func DefaultKeyMap() KeyMap {
 		Auto:     b([]string{"a"}, "a", "auto-fire"),
 		Pause:    b([]string{"p"}, "p", "pause auto-fire"),
 		Prompt:   b([]string{"/", "i"}, "/", "edit prompt"),
+		// C: c is taken by force breaker closed.
+		Continue: b([]string{"C"}, "C", "follow-up: continue / new conversation"),
+		// O (options): o is taken by force breaker open.
+		Settings: b([]string{"O"}, "O", "request settings…"),
 
 		Next:   b([]string{"tab"}, "tab", "next pane"),
 		Prev:   b([]string{"shift+tab"}, "shift+tab", "previous pane"),
@@ -142,6 +146,7 @@ func (k KeyMap) enabled(s keyState) KeyMap {
 	set(panes && s.canRun && !s.running, &k.Rerun)
 	set(s.running && s.mode != modeHelp, &k.Cancel)
 	set(panes, &k.Strategy, &k.Tier, &k.Prompt)
+	set(panes && !s.replay, &k.Continue, &k.Settings)
 	set(panes || zoom, &k.Auto)
 	set((panes || zoom) && s.auto, &k.Pause)
 	set((panes || zoom) && s.hasModels, &k.Reasoning)
@@ -177,9 +182,9 @@ func (k KeyMap) ShortHelp() []key.Binding {
 // FullHelp groups every binding by purpose, for `?`.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Prompt, k.Run, k.HistoryUp, k.HistoryDown, k.Leave, k.Rerun, k.Cancel},
+		{k.Prompt, k.Run, k.HistoryUp, k.HistoryDown, k.Leave, k.Rerun, k.Continue, k.Cancel},
 		{k.Next, k.Prev, k.Left, k.Down, k.Up, k.Right, k.Zoom, k.Toggle, k.Reasoning, k.Copy, k.Compare},
-		{k.Strategy, k.Tier, k.Auto, k.Pause},
+		{k.Strategy, k.Tier, k.Settings, k.Auto, k.Pause},
 		{k.ErrorUp, k.StallUp, k.SetError, k.SetStall, k.Reset, k.ForceOpen, k.ForceClosed, k.ForceAuto, k.ResetBreaker},
 		{k.ScrollUp, k.ScrollDown, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Unzoom},
 		{k.History, k.Export, k.ReplayPause, k.StepEvent, k.Restart, k.Theme, k.Help, k.Quit},

@@ -76,6 +76,10 @@ type Options struct {
 	// NoMouse leaves the mouse to the terminal (council --no-mouse): text
 	// can be selected as usual, clicks and the wheel do nothing here.
 	NoMouse bool
+	// Settings are how the models are asked (--system, --max-tokens,
+	// --temperature; O edits them); MaxCostUSD caps each session (--max-cost).
+	Settings   engine.Settings
+	MaxCostUSD float64
 }
 
 // Timing of the dashboard's own loops.
@@ -188,6 +192,17 @@ type Model struct {
 	sessStrategy config.Strategy
 	lastPrompt   string
 
+	// The conversation (convo.go): its turns so far, whether the next
+	// prompt continues it (C), and the turns the running session continues.
+	convo     []engine.Turn
+	cont      bool
+	sessTurns []engine.Turn
+
+	// The request settings (options.go): what the next session is asked
+	// with, and the settings form's answers so far.
+	settings    engine.Settings
+	formPending engine.Settings
+
 	auto    bool
 	autoGen int
 
@@ -265,6 +280,7 @@ func New(b Backend, o Options) *Model {
 	m.input = newPromptInput(o.Theme, &m.ctx.S)
 	m.setTheme(o.Theme)
 	m.setPrompt(o.Prompt)
+	m.settings = o.Settings
 
 	m.strategy = cfg.DefaultStrategy
 	if o.Document != "" {
@@ -622,7 +638,8 @@ func (m *Model) sessionPrompt() string {
 
 // request is the next session's request.
 func (m *Model) request(prompt string) (engine.SessionRequest, error) {
-	req := engine.SessionRequest{Prompt: prompt, Strategy: m.strategy, Tier: m.tier}
+	req := engine.SessionRequest{Prompt: prompt, Strategy: m.strategy, Tier: m.tier, Turns: m.turnsFor(),
+		Settings: m.settings, MaxCostUSD: m.opts.MaxCostUSD}
 	if m.strategy == config.Section {
 		req.Document = m.opts.Document
 	}
@@ -684,6 +701,10 @@ func (m *Model) startSession(prompt string) tea.Cmd {
 	if m.sessTier != m.tier {
 		m.sessTier = m.tier
 		m.rebuildPanes() // t was pressed since the last session
+	}
+	m.sessTurns = req.Turns
+	for _, p := range m.panes {
+		p.turn = len(req.Turns) + 1
 	}
 	if !m.userStatus() {
 		m.status = "" // the last session's verdict is not this one's
@@ -816,6 +837,9 @@ func (m *Model) apply(ev engine.Event) {
 			}
 			if s.CostUSD > 0 {
 				m.sessionCost = s.CostUSD
+			}
+			if m.cur != nil && !isStepper(m.b) {
+				m.endTurn(m.sessTurns, m.cur.req.Prompt, s)
 			}
 			m.setStatus(doneText(s), s.Status == engine.StatusFailed)
 		}

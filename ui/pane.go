@@ -28,6 +28,8 @@ type ModelPane struct {
 	healthAt time.Time // when health was read, for the half-open countdown
 	excluded bool      // toggled out of the next sessions
 	focused  bool
+	// turn is the session's turn in its conversation (1: a new one).
+	turn int
 }
 
 // NewModelPane returns an idle pane for model id.
@@ -458,6 +460,9 @@ func (p *ModelPane) View(width, height int) string {
 		role := ""
 		if p.a.role != "" {
 			role = p.ctx.S.Subtle.Render(string(p.a.role))
+		}
+		if p.turn > 1 {
+			role = p.ctx.S.Subtle.Render(fmt.Sprintf("turn %d", p.turn)) + " " + role
 		}
 		add(spread(p.a.statusLine(p.ctx)+p.a.voteText(p.ctx), " "+role, iw))
 		if st := p.strip(); st != "" {

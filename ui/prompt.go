@@ -88,10 +88,14 @@ func (m *Model) updatePrompt(msg tea.Msg) tea.Cmd {
 // promptStatusWidth is the room the status takes on the right of the
 // prompt line (at most half the line).
 func (m *Model) promptStatusWidth(w int) int {
-	if m.status == "" {
-		return 1
+	tag := 0
+	if m.showConvoTag() && m.status != m.convoTag() {
+		tag = lipgloss.Width(m.convoTag()) + 2
 	}
-	return min(lipgloss.Width(m.status), w/2) + 3
+	if m.status == "" {
+		return 1 + tag
+	}
+	return min(lipgloss.Width(m.status), w/2) + 3 + tag
 }
 
 // layoutPrompt sizes the prompt line to the room the status leaves. The

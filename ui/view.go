@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -125,13 +126,16 @@ func (m *Model) headerView(w int) string {
 	if m.strategy == config.Auto && m.route != nil {
 		strategy, short = routeText(m.route), "auto→"+string(m.route.Strategy)
 	}
-	values := []string{strategy, m.sessTier, n, clock, fmtCost(m.sessionCost), fmtCost(m.runCost + m.liveCost())}
+	values := []string{strategy, m.sessTier, n, clock, withCap(m.sessionCost, m.sessionCap()), withCap(m.runCost+m.liveCost(), m.cfg.MaxRunCostUSD)}
 	labels := []string{"strategy", "tier", "session", "elapsed", "cost", "run"}
 	parts := make([]string, len(values))
 	for i := range values {
 		parts[i] = item(labels[i], values[i])
 	}
 	var right []string
+	if st := settingsShort(m.settings); st != "" {
+		right = append(right, s.Subtle.Render(st))
+	}
 	if sv := m.sections.Saved(); sv != "" && m.sectioning() {
 		right = append(right, s.Ok.Render(sv))
 	}
@@ -190,6 +194,27 @@ func (m *Model) headerView(w int) string {
 	return spread(left, rs, w)
 }
 
+// sessionCap is the spending cap of the session on screen: its summary's,
+// else the one the dashboard asks for (--max-cost), else the config's
+// max_cost_usd; 0 when there is none.
+func (m *Model) sessionCap() float64 {
+	if m.summary != nil && m.summary.CostCapUSD > 0 {
+		return m.summary.CostCapUSD
+	}
+	if m.opts.MaxCostUSD > 0 {
+		return m.opts.MaxCostUSD
+	}
+	return m.cfg.MaxCostUSD
+}
+
+// withCap is a cost and, when there is a cap, the cap: "$0.0120 / $0.05".
+func withCap(c, limit float64) string {
+	if limit <= 0 {
+		return fmtCost(c)
+	}
+	return fmtCost(c) + " / $" + strconv.FormatFloat(limit, 'f', -1, 64)
+}
+
 // liveCost is the running session's cost so far (0 once it is counted).
 func (m *Model) liveCost() float64 {
 	if m.running {
@@ -212,6 +237,9 @@ func (m *Model) promptView(w int) string {
 			sty = s.Error
 		}
 		right = "  " + sty.Render(truncate(m.status, w/2)) + " "
+	}
+	if m.showConvoTag() && m.status != m.convoTag() {
+		right = "  " + s.Accent.Render(m.convoTag()) + right
 	}
 	return spread(m.input.View(), right, w)
 }
@@ -278,6 +306,7 @@ func (m *Model) helpLines(w int) []string {
 	lines := strings.Split(body, "\n")
 	notes := []string{
 		"Panes show: status · ttft · tokens · tok/s · cost · latency bar on the timeline's axis (▼ first token, ↯ hedge fired, ┊ the per-model timeout).",
+		"Request settings (O edits them): " + settingsText(m.settings) + ".",
 		"Chaos keys act on the focused model; e and s apply to simulated models only.",
 		"Editing the prompt: ←/→ and alt+←/→ move, ctrl+a/ctrl+e go to the start/end, ctrl+w/ctrl+u/ctrl+k delete a word/to the start/to the end, ctrl+v pastes.",
 	}

@@ -12,6 +12,12 @@ import (
 	"time"
 )
 
+// The values of follow_up.
+const (
+	FollowOwn    = "own"
+	FollowWinner = "winner"
+)
+
 // Config is the whole setup: strategies' settings, tiers, providers and
 // models. Load one with [Load] or [Parse],
 // or take the built-in demo council with [Demo]; all of them apply the
@@ -33,6 +39,10 @@ type Config struct {
 	// is not launched. 0: no cap.
 	MaxCostUSD    float64 `toml:"max_cost_usd"`
 	MaxRunCostUSD float64 `toml:"max_run_cost_usd"`
+	// FollowUp is what a model is shown of earlier turns when a session
+	// continues a conversation: "own" (its own answers; the default) or
+	// "winner" (every model sees each turn's final answer).
+	FollowUp string `toml:"follow_up"`
 
 	Breaker   BreakerConfig             `toml:"breaker"`
 	Race      RaceConfig                `toml:"race"`

@@ -841,6 +841,9 @@ func (v *validator) run() error {
 	if c.MaxCostUSD < 0 {
 		v.errAt([]string{"max_cost_usd"}, -1, "cannot be negative, got %g", c.MaxCostUSD)
 	}
+	if c.FollowUp != FollowOwn && c.FollowUp != FollowWinner {
+		v.errAt([]string{"follow_up"}, -1, "must be %q or %q, got %q", FollowOwn, FollowWinner, c.FollowUp)
+	}
 	if c.MaxRunCostUSD < 0 {
 		v.errAt([]string{"max_run_cost_usd"}, -1, "cannot be negative, got %g", c.MaxRunCostUSD)
 	}

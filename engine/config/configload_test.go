@@ -69,6 +69,8 @@ func TestParseConfigErrors(t *testing.T) {
 			`"""`,
 			`temprature = 0.5`}, cfgBase...)...),
 			4, "temprature", "unknown key"},
+		{"bad follow_up", cfgLines(append([]string{`follow_up = "best"`}, cfgBase...)...),
+			1, "follow_up", `must be "own" or "winner", got "best"`},
 		{"bad duration", cfgWith(`[breaker]`, `window = "10 minutes"`),
 			10, "breaker.window", "invalid duration"},
 		{"bad duration in the first of two sims", cfgLines(
@@ -350,6 +352,7 @@ func TestParseConfigDefaults(t *testing.T) {
 		{"default_strategy", c.DefaultStrategy, Race},
 		{"default_tier", c.DefaultTier, "quick"},
 		{"max_concurrency", c.MaxConcurrency, 8},
+		{"follow_up", c.FollowUp, "own"},
 		{"breaker.failure_rate", c.Breaker.FailureRate, 0.25},
 		{"breaker.min_requests", c.Breaker.MinRequests, 5},
 		{"breaker.window", c.Breaker.Window.Duration, 10 * time.Minute},

@@ -101,6 +101,9 @@ func (c *Config) applyDefaults(isSet func(key ...string) bool, tierOrder []strin
 	if unset(c.DefaultStrategy == "", "default_strategy") {
 		c.DefaultStrategy = Race
 	}
+	if c.FollowUp == "" {
+		c.FollowUp = FollowOwn
+	}
 	if unset(c.MaxConcurrency == 0, "max_concurrency") {
 		c.MaxConcurrency = DefaultMaxConcurrency
 	}

@@ -289,3 +289,20 @@ func (h Header) ConfigOf() (*config.Config, error) {
 func FileName(t time.Time, session string) string {
 	return t.UTC().Format("20060102-150405") + "-" + strings.ReplaceAll(session, string(filepath.Separator), "_") + ".jsonl"
 }
+
+// Turns are the log's sessions as the turns of a conversation, oldest
+// first, for a session that continues it ([engine.SessionRequest].Turns):
+// each header's prompt, each model's answer and the final answer. A
+// session cut off before its summary is a turn without answers (which the
+// engine leaves out of every history).
+func Turns(ss []Session) []engine.Turn {
+	out := make([]engine.Turn, 0, len(ss))
+	for i := range ss {
+		if sum := ss[i].Summary(); sum != nil {
+			out = append(out, sum.Turn(ss[i].Header.Prompt))
+		} else {
+			out = append(out, engine.Turn{Prompt: ss[i].Header.Prompt})
+		}
+	}
+	return out
+}
