@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/council-dev/council/engine/config"
+	"github.com/council-dev/council/providers"
 )
 
 func ptr(f float64) *float64 { return &f }
@@ -177,4 +179,23 @@ func runPastTheEstimate(t *testing.T, e *Engine, req SessionRequest) *Summary {
 		}
 	}
 	return sum
+}
+
+// A kind that never sends a setting (Anthropic's temperature) has it
+// dropped for its models with a note, not silently.
+func TestKindThatRefusesASetting(t *testing.T) {
+	providers.Register("refuses-temp-test", providers.Factory{Refuses: []string{"temperature"},
+		New: func(context.Context, providers.Settings) (providers.Provider, error) { return nil, nil }})
+	defer providers.Unregister("refuses-temp-test")
+	synctest.Test(t, func(t *testing.T) {
+		c := testConfig("a")
+		c.Providers["fake"] = config.ProviderConfig{Kind: "refuses-temp-test"}
+		f := fixed(script{ttft: time.Millisecond, text: "x"})
+		e := newTestEngine(c, map[string]*fake{"a": f})
+		defer e.Close()
+		_, sum := collect(e, t.Context(), SessionRequest{Prompt: "x", Settings: Settings{Temperature: ptr(0.5)}})
+		if r := f.requests()[0]; r.Temperature != nil || !strings.Contains(sum.Models[0].Noted(), "temperature dropped") {
+			t.Errorf("temperature %v, note %q; want it dropped with a note", r.Temperature, sum.Models[0].Noted())
+		}
+	})
 }

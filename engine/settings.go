@@ -27,9 +27,14 @@ func (s Settings) empty() bool { return s.System == "" && s.MaxTokens == 0 && s.
 // note, unless the config says otherwise.
 var reasoningModel = regexp.MustCompile(`(^|/)(o[1-9](-|$)|o[1-9]-mini|gpt-5)`)
 
-// refuses reports whether model m refuses setting.
-func refuses(m config.ModelConfig, setting string) bool {
+// refuses reports whether model m, of provider kind kind, refuses
+// setting: the config says so, its kind never sends it, or it is a
+// reasoning model and the setting a temperature.
+func refuses(m config.ModelConfig, kind, setting string) bool {
 	if slices.Contains(m.Unsupported, setting) {
+		return true
+	}
+	if f, ok := providers.Lookup(kind); ok && slices.Contains(f.Refuses, setting) {
 		return true
 	}
 	return setting == "temperature" && reasoningModel.MatchString(strings.ToLower(m.Model))
@@ -82,7 +87,7 @@ func (s *session) withSettings(m *model, req *providers.Request) (*providers.Req
 	}
 	var dropped []string
 	if system != "" {
-		if refuses(mc, "system") {
+		if refuses(mc, m.kind, "system") {
 			dropped = append(dropped, "system")
 		} else if r.System == "" {
 			r.System = system
@@ -91,14 +96,14 @@ func (s *session) withSettings(m *model, req *providers.Request) (*providers.Req
 		}
 	}
 	if maxTok != 0 {
-		if refuses(mc, "max_tokens") {
+		if refuses(mc, m.kind, "max_tokens") {
 			dropped = append(dropped, "max_tokens")
 		} else {
 			r.MaxTokens = maxTok
 		}
 	}
 	if temp != nil {
-		if refuses(mc, "temperature") {
+		if refuses(mc, m.kind, "temperature") {
 			dropped = append(dropped, "temperature")
 		} else {
 			r.Temperature = temp

@@ -32,6 +32,10 @@ type Factory struct {
 	// and no URL, its models may have a [models.sim] table (Settings.Sim),
 	// and New is called once per model.
 	Simulated bool
+	// Refuses names the request settings this kind never sends ("system",
+	// "max_tokens", "temperature"): the engine drops them for its models,
+	// with a note, rather than let them vanish unsaid.
+	Refuses []string
 }
 
 // Settings is what [Factory.New] is given.
