@@ -75,3 +75,27 @@ func TestFollowUpToggle(t *testing.T) {
 		t.Errorf("a new conversation still shows a turn counter:\n%s", plain(m))
 	}
 }
+
+// A follow-up's pane shows the model's own earlier answers, dimmed above
+// the current turn's, in the pane and when zoomed.
+func TestFollowUpPaneShowsEarlierTurns(t *testing.T) {
+	f := newFake()
+	f.script = convoScript
+	m := newTestModel(f, 160, 48)
+	press(m, "r", "C", "/")
+	m.input.SetValue("")
+	press(m, "n", "e", "x", "t", "enter")
+	p := m.byID["sim/steady"]
+	if len(p.earlier) != 1 || p.earlier[0] != "steady on Why do circuit breakers help?" {
+		t.Fatalf("steady's earlier answers %q, want its own first answer", p.earlier)
+	}
+	view := stripANSI(p.View(80, 20))
+	for _, want := range []string{"── turn 1 ──", "steady on Why do circuit breakers help?", "── turn 2 ──", "steady on next"} {
+		if !strings.Contains(view, want) {
+			t.Errorf("pane lacks %q:\n%s", want, view)
+		}
+	}
+	if z := stripANSI(p.zoomText()); !strings.Contains(z, "turn 1") || !strings.Contains(z, "steady on next") {
+		t.Errorf("zoom lacks the turns:\n%s", z)
+	}
+}

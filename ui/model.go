@@ -704,7 +704,14 @@ func (m *Model) startSession(prompt string) tea.Cmd {
 	}
 	m.sessTurns = req.Turns
 	for _, p := range m.panes {
-		p.turn = len(req.Turns) + 1
+		p.turn, p.earlier = len(req.Turns)+1, nil
+		for _, t := range req.Turns {
+			a, ok := t.Answers[p.ID]
+			if !ok {
+				a = t.Answer
+			}
+			p.earlier = append(p.earlier, a)
+		}
 	}
 	if !m.userStatus() {
 		m.status = "" // the last session's verdict is not this one's

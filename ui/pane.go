@@ -28,8 +28,11 @@ type ModelPane struct {
 	healthAt time.Time // when health was read, for the half-open countdown
 	excluded bool      // toggled out of the next sessions
 	focused  bool
-	// turn is the session's turn in its conversation (1: a new one).
-	turn int
+	// turn is the session's turn in its conversation (1: a new one);
+	// earlier are this model's answers in the turns before (the final
+	// answer where it gave none), shown dimmed above the current one.
+	turn    int
+	earlier []string
 }
 
 // NewModelPane returns an idle pane for model id.
@@ -352,6 +355,12 @@ func (p *ModelPane) metricParts() []string {
 func (p *ModelPane) zoomText() string {
 	s := &p.ctx.S
 	var b strings.Builder
+	for i, e := range p.earlier {
+		b.WriteString(s.Muted.Render(fmt.Sprintf("── turn %d ──\n%s", i+1, e)) + "\n\n")
+	}
+	if len(p.earlier) > 0 {
+		b.WriteString(s.Subtle.Render(fmt.Sprintf("── turn %d ──", len(p.earlier)+1)) + "\n")
+	}
 	if p.a.phase == phaseFailed && p.a.err != "" {
 		b.WriteString(s.Error.Render(sanitize(p.a.err)) + "\n\n")
 	}
@@ -491,6 +500,15 @@ func (p *ModelPane) View(width, height int) string {
 func (p *ModelPane) textTail(w, n int, st lipgloss.Style) []string {
 	s := &p.ctx.S
 	var lines []string
+	for i, e := range p.earlier {
+		lines = append(lines, s.Muted.Render(truncate(fmt.Sprintf("── turn %d ──", i+1), w)))
+		for _, l := range wrapTail(e, w, n) {
+			lines = append(lines, s.Muted.Render(l))
+		}
+	}
+	if len(p.earlier) > 0 {
+		lines = append(lines, s.Subtle.Render(truncate(fmt.Sprintf("── turn %d ──", len(p.earlier)+1), w)))
+	}
 	if r := p.a.reasoning.String(); r != "" {
 		if p.ctx.FoldReasoning {
 			lines = append(lines, s.Muted.Render(truncate(fmt.Sprintf("▸ reasoning, %d chars · R shows it", len([]rune(r))), w)))

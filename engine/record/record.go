@@ -66,6 +66,9 @@ type Header struct {
 	// Health is every model's breaker and latency when the session began,
 	// so the breaker board replays as it was seen.
 	Health []engine.ModelHealth `json:"health"`
+	// Turns is the conversation the session continued, when it was a
+	// follow-up: the file alone says what each model was asked.
+	Turns []engine.Turn `json:"turns,omitempty"`
 }
 
 // Model is a model of the recorded council.
@@ -80,7 +83,7 @@ type Model struct {
 // council's health then, and the recording program's version.
 func NewHeader(cfg *config.Config, req engine.SessionRequest, health []engine.ModelHealth, version string, now time.Time) Header {
 	h := Header{Kind: kindHeader, Format: Format, Council: version, Recorded: now.UTC(),
-		Strategy: string(req.Strategy), Tier: req.Tier, Prompt: req.Prompt, Health: health}
+		Strategy: string(req.Strategy), Tier: req.Tier, Prompt: req.Prompt, Health: health, Turns: req.Turns}
 	if h.Strategy == "" {
 		h.Strategy = string(cfg.DefaultStrategy)
 	}
@@ -298,6 +301,9 @@ func FileName(t time.Time, session string) string {
 func Turns(ss []Session) []engine.Turn {
 	out := make([]engine.Turn, 0, len(ss))
 	for i := range ss {
+		if t := ss[i].Header.Turns; len(t) > 0 { // a follow-up: its header has the conversation so far
+			out = append(out[:0], t...)
+		}
 		if sum := ss[i].Summary(); sum != nil {
 			out = append(out, sum.Turn(ss[i].Header.Prompt))
 		} else {

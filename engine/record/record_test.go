@@ -341,3 +341,23 @@ func TestEveryEventReadsBackToItsLine(t *testing.T) {
 		}
 	}
 }
+
+// A follow-up's header carries the conversation it continued, so its log
+// alone rebuilds every turn.
+func TestFollowUpLogCarriesItsTurns(t *testing.T) {
+	first := engine.Turn{Prompt: "one", Answer: "1", Answers: map[string]string{"m": "1"}}
+	ss := []Session{
+		{Header: Header{Prompt: "two", Turns: []engine.Turn{first}},
+			Events: []engine.Event{{Type: engine.SessionDone, Summary: &engine.Summary{Answer: "2"}}}},
+	}
+	turns := Turns(ss)
+	if len(turns) != 2 || turns[0].Prompt != "one" || turns[1].Prompt != "two" || turns[1].Answer != "2" {
+		t.Errorf("turns %+v, want one then two", turns)
+	}
+	var log bytes.Buffer
+	NewWriter(&log).Header(NewHeader(config.Demo(), engine.SessionRequest{Prompt: "two", Turns: []engine.Turn{first}}, nil, "test", time.Now()))
+	back, err := Read(bytes.NewReader(log.Bytes()))
+	if err != nil || len(back) != 1 || len(back[0].Header.Turns) != 1 || back[0].Header.Turns[0].Answers["m"] != "1" {
+		t.Errorf("the header's turns do not read back: %v %+v", err, back)
+	}
+}
