@@ -2,6 +2,9 @@ package ui
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -17,8 +20,20 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// A test that exports without a temporary ExportDir writes into the
+	// package's directory, where the file would be committed by mistake.
+	before, _ := filepath.Glob("council-*")
+	code := m.Run()
+	if after, _ := filepath.Glob("council-*"); len(after) != len(before) {
+		fmt.Fprintf(os.Stderr, "a test exported into the package directory: %v (give it ExportDir: t.TempDir())\n", after)
+		code = 1
+	}
 	// teatest keeps one goroutine per program waiting for SIGINT.
-	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/charmbracelet/x/exp/teatest/v2.NewTestModel.func2"))
+	if err := goleak.Find(goleak.IgnoreAnyFunction("github.com/charmbracelet/x/exp/teatest/v2.NewTestModel.func2")); code == 0 && err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
+	os.Exit(code)
 }
 
 // testCtx is a context for rendering panes directly.
