@@ -118,11 +118,24 @@ func (e *Engine) checkBudget(s *session) error {
 	}
 	if runCap > 0 {
 		e.mu.Lock()
-		spent := e.runSpent
-		e.mu.Unlock()
-		if spent+est > runCap {
-			return fmt.Errorf("%w: this session may cost up to %s and the run has spent %s of max_run_cost_usd %s", ErrOverBudget, usd(est), usd(spent), usd(runCap))
+		defer e.mu.Unlock()
+		spent, held := e.runSpent, 0.0
+		for _, h := range e.runHolds {
+			held += h
 		}
+		if spent+held+est > runCap {
+			running := ""
+			if held > 0 {
+				running = fmt.Sprintf(" and sessions running may cost up to %s more", usd(held))
+			}
+			return fmt.Errorf("%w: this session may cost up to %s and the run has spent %s%s of max_run_cost_usd %s", ErrOverBudget, usd(est), usd(spent), running, usd(runCap))
+		}
+		// Held until the session ends, so that sessions running at once
+		// cannot together cross the run's cap.
+		if e.runHolds == nil {
+			e.runHolds = map[*session]float64{}
+		}
+		e.runHolds[s] = est
 	}
 	return nil
 }
@@ -165,13 +178,15 @@ func (s *session) settle(a *attempt) {
 	}
 }
 
-// spend adds a finished session's cost to the run's.
-func (e *Engine) spend(usd float64) {
+// spend adds a finished session's cost to the run's, in place of the
+// worst case it held.
+func (e *Engine) spend(s *session, usd float64) {
 	if e.cfg.MaxRunCostUSD <= 0 {
 		return
 	}
 	e.mu.Lock()
 	e.runSpent += usd
+	delete(e.runHolds, s)
 	e.mu.Unlock()
 }
 

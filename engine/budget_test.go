@@ -199,3 +199,30 @@ func TestKindThatRefusesASetting(t *testing.T) {
 		}
 	})
 }
+
+// Sessions running at once hold their worst case against the run's cap
+// until they end: a second session that would cross it with the first's
+// does not start, though nothing is spent yet; once the first has ended,
+// only what it cost counts, and the hold is given back.
+func TestRunCapHoldsWhatRunningSessionsMaySpend(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := pricey("a")
+		c.Models[0].MaxTokens = 10 // a session's worst case is about $0.002
+		c.MaxRunCostUSD = 0.003
+		e := newTestEngine(c, map[string]*fake{"a": fixed(script{ttft: time.Second, text: "w"})})
+		defer e.Close()
+		first, err := e.Start(t.Context(), SessionRequest{Prompt: "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Start(t.Context(), SessionRequest{Prompt: "x"}); !errors.Is(err, ErrOverBudget) || !strings.Contains(err.Error(), "running") {
+			t.Errorf("a second session while the first runs: %v, want ErrOverBudget naming what running sessions may cost", err)
+		}
+		for range first {
+		}
+		// The first cost a fraction of its worst case: the second fits now.
+		if _, sum := collect(e, t.Context(), SessionRequest{Prompt: "x"}); sum.Answer == "" {
+			t.Errorf("after the first ended: %s %s, want the second to run", sum.Status, sum.Error)
+		}
+	})
+}

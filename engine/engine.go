@@ -51,7 +51,8 @@ type Engine struct {
 	mu       sync.Mutex
 	live     *session
 	closed   bool
-	runSpent float64 // what sessions have cost, against max_run_cost_usd
+	runSpent float64              // what ended sessions have cost, against max_run_cost_usd
+	runHolds map[*session]float64 // the worst case of each running session, held against it
 }
 
 // model is one configured model and its state across sessions.

@@ -171,6 +171,7 @@ func (e *Engine) Start(ctx context.Context, req SessionRequest) (<-chan Event, e
 	// or refused (WaitGroup.Add must not race with Wait).
 	e.mu.Lock()
 	if e.closed {
+		delete(e.runHolds, s)
 		e.mu.Unlock()
 		return nil, ErrClosed
 	}
@@ -371,7 +372,7 @@ func (s *session) begin() {
 //go:noinline
 func (s *session) end() {
 	sum := s.summary()
-	s.e.spend(sum.CostUSD)
+	s.e.spend(s, sum.CostUSD)
 	s.emitAt(sum.Elapsed, -1, SessionDone, func(e *Event) { e.Summary, e.Err = sum, sum.Error })
 	s.e.untrack(s)
 	if s.stopCaller != nil {
