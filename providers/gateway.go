@@ -74,6 +74,16 @@ func ReservedHeader(name string) bool {
 // envRef is a "${VAR}" reference in a header or query value.
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
+// EnvRefs are the variables a header or query value names ("${VAR}"), in
+// order.
+func EnvRefs(v string) []string {
+	var names []string
+	for _, m := range envRef.FindAllStringSubmatch(v, -1) {
+		names = append(names, m[1])
+	}
+	return names
+}
+
 // ErrUnsetVar is the cause of a gateway value naming a variable that is not set.
 var ErrUnsetVar = errors.New("variable not set")
 

@@ -1366,6 +1366,7 @@ func (c *Config) Describe(w io.Writer, getenv func(string) string) {
 		row("  "+name, p.Kind, base, key)
 	}
 	tw.Flush()
+	describeGateways(w, c.Providers, getenv)
 
 	fmt.Fprintln(w, "\nmodels (prices in USD per million tokens)")
 	row("  ID", "PROVIDER", "MODEL", "INPUT", "OUTPUT", "MAX TOKENS")
@@ -1378,4 +1379,35 @@ func (c *Config) Describe(w io.Writer, getenv func(string) string) {
 		row("  "+m.ID, m.Provider, m.Model, price(m.InputPerMTok), price(m.OutputPerMTok), maxTok)
 	}
 	tw.Flush()
+}
+
+// describeGateways lists each provider's gateway headers and query
+// parameters by name. A value is never printed: one that names variables
+// shows them as written ("${GW_KEY}") and whether each is set; any other
+// is an inline value, which may be a secret too.
+func describeGateways(w io.Writer, ps map[string]ProviderConfig, getenv func(string) string) {
+	for _, name := range sortedKeys(ps) {
+		p := ps[name]
+		for _, g := range []struct {
+			what string
+			vals map[string]string
+		}{{"header", p.Headers}, {"query", p.Query}} {
+			for _, k := range sortedKeys(g.vals) {
+				refs := providers.EnvRefs(g.vals[k])
+				if len(refs) == 0 {
+					fmt.Fprintf(w, "  %s %s %s: inline value\n", name, g.what, k)
+					continue
+				}
+				var vars []string
+				for _, v := range refs {
+					state := "set"
+					if getenv(v) == "" {
+						state = "not set"
+					}
+					vars = append(vars, fmt.Sprintf("${%s} (%s)", v, state))
+				}
+				fmt.Fprintf(w, "  %s %s %s: %s\n", name, g.what, k, strings.Join(vars, ", "))
+			}
+		}
+	}
 }

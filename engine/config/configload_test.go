@@ -750,6 +750,40 @@ func TestDescribeRedactsKeys(t *testing.T) {
 	}
 }
 
+// config check lists a gateway's headers and query parameters by name,
+// and for a "${VAR}" value whether the variable is set, never a value.
+func TestDescribeListsGatewayHeaders(t *testing.T) {
+	const token, inline = "gw-SECRET-token", "inline-SECRET-value"
+	c, err := Parse([]byte(cfgWith(
+		`[providers.gw]`,
+		`kind = "openai-compatible"`,
+		`base_url = "http://gateway.local/v1"`,
+		`headers = { X-Gateway-Key = "Bearer ${GW_TOKEN}", X-Team = "`+inline+`", X-Other = "${GW_UNSET}" }`,
+		`query = { api-version = "2024-10-21" }`,
+	)), "council.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	c.Describe(&buf, cfgEnv(map[string]string{"GW_TOKEN": token}))
+	out := buf.String()
+	for _, secret := range []string{token, inline, "2024-10-21", "Bearer"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("Describe printed a gateway value %q:\n%s", secret, out)
+		}
+	}
+	for _, want := range []string{
+		"gw header X-Gateway-Key: ${GW_TOKEN} (set)",
+		"gw header X-Other: ${GW_UNSET} (not set)",
+		"gw header X-Team: inline value",
+		"gw query api-version: inline value",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("Describe lacks %q:\n%s", want, out)
+		}
+	}
+}
+
 func TestWarningsInlineKey(t *testing.T) {
 	const key = "sk-inline-SECRET789"
 	body := cfgWith(`[providers.openai]`, `api_key = "`+key+`"`)
