@@ -109,16 +109,23 @@ func councilEngine(t *testing.T, c *config.Config, fakes map[string]*fake) *Engi
 	return newTestEngine(c, fakes)
 }
 
+// staggeredCouncil is three members answering and reviewing at 100, 200
+// and 300 ms, each ranking m1 > m2 > m3, all three answers required.
+func staggeredCouncil() (map[string]*fake, *config.Config) {
+	prefs := []string{"m1", "m2", "m3"}
+	fakes := map[string]*fake{}
+	for i, id := range prefs {
+		d := time.Duration(i+1) * 100 * time.Millisecond
+		fakes[id] = councilFake(id, member{answer: answer(id, d), review: d}, prefs)
+	}
+	c := testConfig(prefs...)
+	c.Council.MinResponses = 3
+	return fakes, c
+}
+
 func TestCouncilThreeStages(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		prefs := []string{"m1", "m2", "m3"}
-		fakes := map[string]*fake{
-			"m1": councilFake("m1", member{answer: answer("m1", 100*time.Millisecond), review: 100 * time.Millisecond}, prefs),
-			"m2": councilFake("m2", member{answer: answer("m2", 200*time.Millisecond), review: 200 * time.Millisecond}, prefs),
-			"m3": councilFake("m3", member{answer: answer("m3", 300*time.Millisecond), review: 300 * time.Millisecond}, prefs),
-		}
-		c := testConfig("m1", "m2", "m3")
-		c.Council.MinResponses = 3
+		fakes, c := staggeredCouncil()
 		e := councilEngine(t, c, fakes)
 		defer e.Close()
 		evs, sum := collect(e, t.Context(), SessionRequest{Prompt: "Why?", Strategy: config.Council})

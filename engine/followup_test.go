@@ -104,14 +104,7 @@ func TestFollowUpReachesEveryRole(t *testing.T) {
 			t.Errorf("voter b's request lost its instructions: kind %v, system %q", r.Kind, r.System)
 		}
 
-		prefs := []string{"m1", "m2", "m3"}
-		cf := map[string]*fake{
-			"m1": councilFake("m1", member{answer: answer("m1", 100*time.Millisecond), review: 100 * time.Millisecond}, prefs),
-			"m2": councilFake("m2", member{answer: answer("m2", 200*time.Millisecond), review: 200 * time.Millisecond}, prefs),
-			"m3": councilFake("m3", member{answer: answer("m3", 300*time.Millisecond), review: 300 * time.Millisecond}, prefs),
-		}
-		cc := testConfig("m1", "m2", "m3")
-		cc.Council.MinResponses = 3
+		cf, cc := staggeredCouncil()
 		ce := councilEngine(t, cc, cf)
 		defer ce.Close()
 		_, sum := collect(ce, t.Context(), SessionRequest{Prompt: "Why?", Strategy: config.Council,

@@ -582,7 +582,7 @@ func TestWordDiff(t *testing.T) {
 	}
 }
 
-// TestCompareView: x on one model, x on another: the two answers side by
+// TestCompareView: d on one model, d on another: the two answers side by
 // side with the differing words counted and marked; esc goes back.
 func TestCompareView(t *testing.T) {
 	f := newFake()
