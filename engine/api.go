@@ -39,6 +39,18 @@ type Turn struct {
 	Answer string
 }
 
+// ReplyOf is what model id is shown as its own reply in t, with
+// follow_up set to followUp: its own answer, or the turn's final answer
+// when followUp is "winner" or the model gave none.
+func (t Turn) ReplyOf(id, followUp string) string {
+	if followUp != config.FollowWinner {
+		if a := t.Answers[id]; a != "" {
+			return a
+		}
+	}
+	return t.Answer
+}
+
 // Quantiles are latency percentiles over a sliding window.
 type Quantiles struct {
 	P50, P95, P99 time.Duration

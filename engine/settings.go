@@ -124,16 +124,9 @@ func (s *session) withSettings(m *model, req *providers.Request) (*providers.Req
 // Only the last message is kept of what was asked before: a fallback,
 // asked what the model it stands in for was, gets its own history.
 func (s *session) history(m *model, turns []Turn, last providers.Message) []providers.Message {
-	winner := s.e.cfg.FollowUp == config.FollowWinner
 	msgs := make([]providers.Message, 0, 2*len(turns)+1)
 	for _, t := range turns {
-		answer := ""
-		if !winner {
-			answer = t.Answers[m.cfg.ID]
-		}
-		if answer == "" {
-			answer = t.Answer
-		}
+		answer := t.ReplyOf(m.cfg.ID, s.e.cfg.FollowUp)
 		if answer == "" || t.Prompt == "" {
 			continue
 		}

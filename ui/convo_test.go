@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/engine/config"
 )
 
 // convoScript is a race in which swift wins and steady also finishes,
@@ -86,16 +87,32 @@ func TestFollowUpPaneShowsEarlierTurns(t *testing.T) {
 	m.input.SetValue("")
 	press(m, "n", "e", "x", "t", "enter")
 	p := m.byID["sim/steady"]
-	if len(p.earlier) != 1 || p.earlier[0] != "steady on Why do circuit breakers help?" {
-		t.Fatalf("steady's earlier answers %q, want its own first answer", p.earlier)
+	if len(p.earlier) != 1 || p.earlier[0].reply != "steady on Why do circuit breakers help?" {
+		t.Fatalf("steady's earlier turns %q, want its own first answer", p.earlier)
 	}
 	view := stripANSI(p.View(80, 20))
-	for _, want := range []string{"── turn 1 ──", "steady on Why do circuit breakers help?", "── turn 2 ──", "steady on next"} {
+	for _, want := range []string{"── turn 1 ──", "❯ Why do circuit breakers help?", "steady on Why do circuit breakers help?", "── turn 2 ──", "steady on next"} {
 		if !strings.Contains(view, want) {
 			t.Errorf("pane lacks %q:\n%s", want, view)
 		}
 	}
 	if z := stripANSI(p.zoomText()); !strings.Contains(z, "turn 1") || !strings.Contains(z, "steady on next") {
 		t.Errorf("zoom lacks the turns:\n%s", z)
+	}
+}
+
+// With follow_up = "winner" a pane shows, as the model's reply in an
+// earlier turn, the winner's answer: what the engine showed it.
+func TestFollowUpPaneShowsWhatTheModelWasShown(t *testing.T) {
+	f := newFake()
+	f.script = convoScript
+	f.cfg.FollowUp = config.FollowWinner
+	m := newTestModel(f, 160, 48)
+	press(m, "r", "C", "/")
+	m.input.SetValue("")
+	press(m, "n", "e", "x", "t", "enter")
+	p := m.byID["sim/steady"]
+	if len(p.earlier) != 1 || p.earlier[0].reply != "swift on Why do circuit breakers help?" {
+		t.Fatalf("steady's earlier turns %q, want the winner's first answer, as the engine showed it", p.earlier)
 	}
 }

@@ -703,14 +703,14 @@ func (m *Model) startSession(prompt string) tea.Cmd {
 		m.rebuildPanes() // t was pressed since the last session
 	}
 	m.sessTurns = req.Turns
+	followUp := ""
+	if m.cfg != nil {
+		followUp = m.cfg.FollowUp
+	}
 	for _, p := range m.panes {
 		p.turn, p.earlier = len(req.Turns)+1, nil
 		for _, t := range req.Turns {
-			a, ok := t.Answers[p.ID]
-			if !ok {
-				a = t.Answer
-			}
-			p.earlier = append(p.earlier, a)
+			p.earlier = append(p.earlier, earlierTurn{prompt: t.Prompt, reply: t.ReplyOf(p.ID, followUp)})
 		}
 	}
 	if !m.userStatus() {

@@ -29,11 +29,14 @@ type ModelPane struct {
 	excluded bool      // toggled out of the next sessions
 	focused  bool
 	// turn is the session's turn in its conversation (1: a new one);
-	// earlier are this model's answers in the turns before (the final
-	// answer where it gave none), shown dimmed above the current one.
+	// earlier are the turns before, with what this model was shown as its
+	// reply in each, drawn dimmed above the current answer.
 	turn    int
-	earlier []string
+	earlier []earlierTurn
 }
+
+// earlierTurn is one turn of a conversation as a pane draws it.
+type earlierTurn struct{ prompt, reply string }
 
 // NewModelPane returns an idle pane for model id.
 func NewModelPane(c *Context, id string, timeout time.Duration) *ModelPane {
@@ -356,7 +359,7 @@ func (p *ModelPane) zoomText() string {
 	s := &p.ctx.S
 	var b strings.Builder
 	for i, e := range p.earlier {
-		b.WriteString(s.Muted.Render(fmt.Sprintf("── turn %d ──\n%s", i+1, e)) + "\n\n")
+		b.WriteString(s.Muted.Render(fmt.Sprintf("── turn %d ──\n❯ %s\n%s", i+1, e.prompt, e.reply)) + "\n\n")
 	}
 	if len(p.earlier) > 0 {
 		b.WriteString(s.Subtle.Render(fmt.Sprintf("── turn %d ──", len(p.earlier)+1)) + "\n")
@@ -501,8 +504,9 @@ func (p *ModelPane) textTail(w, n int, st lipgloss.Style) []string {
 	s := &p.ctx.S
 	var lines []string
 	for i, e := range p.earlier {
-		lines = append(lines, s.Muted.Render(truncate(fmt.Sprintf("── turn %d ──", i+1), w)))
-		for _, l := range wrapTail(e, w, n) {
+		lines = append(lines, s.Muted.Render(truncate(fmt.Sprintf("── turn %d ──", i+1), w)),
+			s.Muted.Render(truncate("❯ "+e.prompt, w)))
+		for _, l := range wrapTail(e.reply, w, n) {
 			lines = append(lines, s.Muted.Render(l))
 		}
 	}
