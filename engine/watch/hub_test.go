@@ -287,3 +287,45 @@ func TestHubAdmin(t *testing.T) {
 		tr.Wait()
 	})
 }
+
+// TestHubServerRestart: a server that comes back with a new start time
+// has lost the sessions it was running: they are reported lost, and its
+// new sessions (whose ids start again) get keys of their own.
+func TestHubServerRestart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		eng := newEngine(t, 0)
+		srv := watchtest.NewServer(eng, "h")
+		tr := watchtest.NewTransport()
+		tr.Handle("h:1", srv)
+		hub, _ := watch.New([]string{"http://h:1"}, watch.Options{Client: tr.Client()})
+		ctx, cancel := context.WithCancel(t.Context())
+		hub.Connect(ctx)
+		c := &collector{t: t, ch: hub.Updates()}
+		c.until("connected", status(watch.Connected))
+		runCtx, stopRun := context.WithCancel(ctx)
+		srv.Run(runCtx, engine.SessionRequest{Prompt: "cut short", Strategy: config.Race})
+		first := c.until("its first token", func(u watch.Update) bool { return u.Kind == watch.KindEvent && u.Event.Type == engine.FirstToken })
+		srv.Drop()
+		stopRun()
+		srv.Wait()
+
+		eng2 := newEngine(t, 0)
+		srv2 := watchtest.NewServer(eng2, "h")
+		srv2.Started = srv.Started.Add(time.Hour)
+		tr.Handle("h:1", srv2)
+		lost := c.until("the lost session", func(u watch.Update) bool { return u.Kind == watch.KindLost })
+		if lost.Key != first.Key {
+			t.Errorf("lost %q, want %q", lost.Key, first.Key)
+		}
+		srv2.Run(ctx, engine.SessionRequest{Prompt: "after", Strategy: config.Race})
+		s := c.until("the new session", func(u watch.Update) bool { return u.Kind == watch.KindSession && u.Session.Prompt == "after" })
+		if s.Key == first.Key {
+			t.Errorf("the restarted server's session has the old one's key %q", s.Key)
+		}
+		c.until("its end", done(s.Key))
+		srv2.Wait()
+		cancel()
+		c.drain()
+		tr.Wait()
+	})
+}

@@ -69,7 +69,13 @@ func (in *instance) handle(ctx context.Context, m Message, hello **Hello) error 
 			return nil
 		}
 		if in.started != 0 && hl.StartedMS != in.started {
-			// The server restarted: its session ids start again.
+			// The server restarted: its session ids start again, and the
+			// sessions it was running will not end.
+			for _, s := range in.seen {
+				if !s.done && !in.send(ctx, Update{Kind: KindLost, Key: s.key}) {
+					return ctx.Err()
+				}
+			}
 			in.epoch++
 			clear(in.seen)
 		}
@@ -109,6 +115,7 @@ func (in *instance) handle(ctx context.Context, m Message, hello **Hello) error 
 			return nil // delivered before the connection dropped
 		}
 		s.lastSeq = ev.Seq
+		s.done = ev.Type == engine.SessionDone
 		ok = in.send(ctx, Update{Kind: KindEvent, Key: s.key, Event: ev})
 	}
 	if !ok {

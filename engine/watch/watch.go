@@ -114,6 +114,9 @@ const (
 	KindSession                 // a session the hub has not delivered before
 	KindEvent                   // one of its events (never one delivered before)
 	KindHealth                  // an instance's health arrived: the board's rows
+	// KindLost: the server restarted before the session ended; its end
+	// will never come.
+	KindLost
 )
 
 // Update is one thing the hub delivers.
@@ -159,6 +162,7 @@ type instance struct {
 type seenSession struct {
 	key     string
 	lastSeq int
+	done    bool // its session_done was delivered
 }
 
 // New returns a hub for the servers at urls (each a base URL such as
