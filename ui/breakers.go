@@ -37,6 +37,11 @@ func (b *BreakerBoard) sort() {
 		if i, ok := b.rank[id]; ok {
 			return i
 		}
+		if model, _, ok := strings.Cut(id, "@"); ok { // a watched instance's row, under its model's
+			if i, ok := b.rank[model]; ok {
+				return i
+			}
+		}
 		return len(b.rank)
 	}
 	slices.SortStableFunc(b.health, func(x, y engine.ModelHealth) int { return cmp.Compare(r(x.ID), r(y.ID)) })

@@ -17,6 +17,11 @@ import (
 // handleKey dispatches a key by the focused area.
 func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := &m.keys
+	if m.watch != nil {
+		if cmd, ok := m.watchKey(msg); ok {
+			return cmd
+		}
+	}
 	if msg.String() == "ctrl+c" {
 		if m.running {
 			m.cancelSession()
@@ -387,7 +392,7 @@ func (m *Model) tune(p *ModelPane, knob string) tea.Cmd {
 			return actionMsg{model: id, err: fmt.Errorf("%s: %s: %w", id, knob, err)}
 		}
 		return actionMsg{model: id, tuned: map[string]float64{knob: chaosStep},
-			text: fmt.Sprintf("%s %s → %.2f", id, knob, v)}
+			text: tunedText(id, knob, v, chaosStep)}
 	}, m.healthCmd())
 }
 
@@ -441,7 +446,7 @@ func (m *Model) formKey(msg tea.KeyPressMsg) tea.Cmd {
 				return actionMsg{model: id, err: fmt.Errorf("%s: %s: %w", id, knob, err)}
 			}
 			return actionMsg{model: id, tuned: map[string]float64{knob: delta},
-				text: fmt.Sprintf("%s %s → %.2f", id, knob, got)}
+				text: tunedText(id, knob, got, delta)}
 		}, m.healthCmd())
 	}
 	var cmd tea.Cmd

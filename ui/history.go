@@ -124,6 +124,11 @@ func (m *Model) historyKey(msg tea.KeyPressMsg) tea.Cmd {
 	case "k", "up":
 		m.histSel = max(m.histSel-1, 0)
 	case "enter":
+		if m.watch != nil {
+			m.showPastWatched(m.past[m.histSel])
+			m.mode = modePanes
+			return nil
+		}
 		if !m.running {
 			m.show(m.past[m.histSel])
 			m.mode = modePanes

@@ -26,6 +26,9 @@ type KeyMap struct {
 	FormSet, FormCancel key.Binding
 	// History and export; a replay's playback.
 	History, Export, ReplayPause, StepEvent, Restart key.Binding
+	// Watching servers (council watch): older / newer session, follow the
+	// latest, the list of sessions.
+	WatchOlder, WatchNewer, WatchFollow, WatchList key.Binding
 	// General.
 	Help, CloseHelp, Quit, Theme key.Binding
 }
@@ -95,6 +98,11 @@ func DefaultKeyMap() KeyMap {
 		StepEvent:   b([]string{"n"}, "n", "next event"),
 		Restart:     b([]string{"0"}, "0", "replay from the start"),
 
+		WatchOlder:  b([]string{"["}, "[", "older session"),
+		WatchNewer:  b([]string{"]"}, "]", "newer session"),
+		WatchFollow: b([]string{"F"}, "F", "follow the latest"),
+		WatchList:   b([]string{"L"}, "L", "sessions list"),
+
 		Help:      b([]string{"?"}, "?", "help"),
 		CloseHelp: b([]string{"esc", "?"}, "esc/?", "close help"),
 		Quit:      b([]string{"q"}, "q", "quit"),
@@ -106,18 +114,19 @@ func DefaultKeyMap() KeyMap {
 type mode uint8
 
 const (
-	modePanes   mode = iota // navigation: panes focused
-	modePrompt              // typing: the prompt has focus
-	modeZoom                // one pane fills the screen
-	modeHelp                // the full help
-	modeForm                // a small form: set a chaos rate exactly
-	modeCompare             // two answers side by side
-	modeHistory             // the list of this run's sessions
+	modePanes     mode = iota // navigation: panes focused
+	modePrompt                // typing: the prompt has focus
+	modeZoom                  // one pane fills the screen
+	modeHelp                  // the full help
+	modeForm                  // a small form: set a chaos rate exactly
+	modeCompare               // two answers side by side
+	modeHistory               // the list of this run's sessions
+	modeWatchList             // the list of the watched servers' sessions
 )
 
 // String names the mode for tests and the footer.
 func (m mode) String() string {
-	return [...]string{"panes", "prompt", "zoom", "help", "form", "compare", "history"}[m]
+	return [...]string{"panes", "prompt", "zoom", "help", "form", "compare", "history", "sessions"}[m]
 }
 
 // keyState is what decides which bindings are enabled.
@@ -131,6 +140,8 @@ type keyState struct {
 	auto      bool // auto-fire is on
 	replay    bool // the backend plays a recorded log
 	past      bool // a session has finished (history, export)
+	watching  bool // the sessions are servers' (council watch)
+	admin     bool // watching with the admin token: breaker actions go to the servers
 }
 
 // enabled returns a copy of the keymap with the bindings that do not apply
@@ -166,6 +177,13 @@ func (k KeyMap) enabled(s keyState) KeyMap {
 	if s.replay { // a replay is read-only: its space and 0 are the playback's
 		set(false, &k.Toggle, &k.Reset, &k.ErrorUp, &k.StallUp, &k.ForceOpen, &k.ForceClosed, &k.ForceAuto)
 	}
+	set(s.watching && (panes || zoom), &k.WatchOlder, &k.WatchNewer, &k.WatchFollow, &k.WatchList)
+	if s.watching { // nothing is run or changed from here; breakers only with the admin token
+		set(false, &k.Rerun, &k.Cancel, &k.Strategy, &k.Tier, &k.Prompt, &k.Continue, &k.Settings, &k.Toggle,
+			&k.Auto, &k.Pause, &k.SetError, &k.SetStall)
+		set(s.admin && (panes || zoom) && s.hasModels, &k.ErrorUp, &k.StallUp, &k.ForceOpen, &k.ForceClosed, &k.ForceAuto, &k.ResetBreaker)
+		set(!s.admin, &k.Reset)
+	}
 	return k
 }
 
@@ -174,6 +192,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 	return []key.Binding{
 		k.Run, k.HistoryUp, k.Leave, k.FormSet, k.FormCancel,
 		k.ScrollDown, k.PageDown, k.Unzoom,
+		k.WatchOlder, k.WatchNewer, k.WatchFollow, k.WatchList,
 		k.Cancel, k.Rerun, k.Prompt, k.Next, k.Zoom, k.Copy, k.Toggle, k.Strategy, k.Tier, k.Auto, k.Pause,
 		k.ReplayPause, k.StepEvent, k.ErrorUp, k.ForceOpen, k.History, k.CloseHelp, k.Quit,
 	}
@@ -187,7 +206,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.Strategy, k.Tier, k.Settings, k.Auto, k.Pause},
 		{k.ErrorUp, k.StallUp, k.SetError, k.SetStall, k.Reset, k.ForceOpen, k.ForceClosed, k.ForceAuto, k.ResetBreaker},
 		{k.ScrollUp, k.ScrollDown, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Unzoom},
-		{k.History, k.Export, k.ReplayPause, k.StepEvent, k.Restart, k.Theme, k.Help, k.Quit},
+		{k.History, k.Export, k.ReplayPause, k.StepEvent, k.Restart, k.WatchOlder, k.WatchNewer, k.WatchFollow, k.WatchList, k.Theme, k.Help, k.Quit},
 	}
 }
 

@@ -235,6 +235,9 @@ type Model struct {
 	loadedRecorded bool
 	opened         time.Time // when the dashboard opened: logs before it are earlier runs'
 
+	// watch is the watch mode's state (council watch), nil otherwise.
+	watch *watchState
+
 	// sysClipboard writes the system clipboard (y's fallback to OSC 52).
 	sysClipboard func(string) error
 
@@ -312,7 +315,10 @@ func New(b Backend, o Options) *Model {
 	m.sections = NewSectionList(m.ctx)
 	m.zoom = viewport.New()
 	m.rebuildPanes()
-	if o.Prompt == "" {
+	if w, ok := b.(Watcher); ok {
+		m.watch = newWatchState(w)
+		m.blurPrompt()
+	} else if o.Prompt == "" {
 		m.focusPrompt()
 	} else {
 		m.blurPrompt()
@@ -476,6 +482,9 @@ func (m *Model) Init() tea.Cmd {
 	if m.opts.AutoRun {
 		run = m.startSession(m.sessionPrompt())
 	}
+	if m.watch != nil {
+		run = readUpdates(m.watch.src.Updates())
+	}
 	return tea.Batch(m.healthCmd(), m.ensureTick(), run)
 }
 
@@ -579,6 +588,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.onStarted(msg)
 	case eventsMsg:
 		return m.onEvents(msg)
+	case watchMsg:
+		return m.onWatch(msg)
 	case tickMsg:
 		m.ticking = false
 		m.ctx.Frame++
@@ -958,7 +969,7 @@ func (m *Model) syncKeys() {
 	sim := p != nil && p.hasH && p.health.Knobs != nil
 	chaos := p != nil && len(m.applied[p.ID]) > 0
 	m.ctx.Keys = m.keys.enabled(keyState{
-		mode: m.mode, running: m.running, canRun: true, sim: sim,
+		mode: m.mode, running: m.running, canRun: true, sim: sim, watching: m.watch != nil, admin: m.watch != nil && m.watch.src.Admin(),
 		hasModels: len(m.panes) > 0, chaos: chaos, auto: m.auto, past: len(m.past) > 0 || m.opts.HistoryDir != "",
 		replay: isStepper(m.b),
 	})

@@ -20,6 +20,10 @@ func (m *Model) onClick(ms tea.Mouse) tea.Cmd {
 		return nil
 	}
 	if ms.Y == 1 {
+		if m.watch != nil {
+			m.setStatus(watchNoRun, true)
+			return nil
+		}
 		m.focusPrompt()
 		return nil
 	}

@@ -38,6 +38,9 @@ func (m *Model) View() tea.View {
 // the frame's lines and the panes' places.
 func (m *Model) render() string {
 	m.paneRects, m.panesY = m.paneRects[:0], 2
+	if m.watch != nil {
+		m.panesY++ // under the watch line
+	}
 	out := m.renderFrame()
 	m.frame = strings.Split(out, "\n")
 	return out
@@ -59,8 +62,15 @@ func (m *Model) renderFrame() string {
 		return lipgloss.Place(w, h, lipgloss.Center, lipgloss.Center, msg)
 	}
 	bh := h - 3
+	top := m.headerView(w) + "\n" + m.promptView(w)
+	if m.watch != nil {
+		bh--
+		top += "\n" + m.watchLine(w)
+	}
 	var body string
 	switch m.mode {
+	case modeWatchList:
+		body = m.watchListView(w, bh)
 	case modeHelp:
 		body = m.helpView(w, bh)
 	case modeZoom:
@@ -72,7 +82,7 @@ func (m *Model) renderFrame() string {
 	default:
 		body = m.bodyView(w, bh)
 	}
-	return m.headerView(w) + "\n" + m.promptView(w) + "\n" + padLines(body, bh) + "\n" + m.footerView(w)
+	return top + "\n" + padLines(body, bh) + "\n" + m.footerView(w)
 }
 
 // tooSmall reports whether the terminal is below the minimum size, where
@@ -126,8 +136,11 @@ func (m *Model) headerView(w int) string {
 	if m.strategy == config.Auto && m.route != nil {
 		strategy, short = routeText(m.route), "auto→"+string(m.route.Strategy)
 	}
-	values := []string{strategy, m.sessTier, n, clock, withCap(m.sessionCost, m.sessionCap()), withCap(m.runCost+m.liveCost(), m.cfg.MaxRunCostUSD)}
+	values := []string{strategy, orDash(m.sessTier), n, clock, withCap(m.sessionCost, m.sessionCap()), withCap(m.runCost+m.liveCost(), m.cfg.MaxRunCostUSD)}
 	labels := []string{"strategy", "tier", "session", "elapsed", "cost", "run"}
+	if m.watch != nil {
+		labels[5] = "seen" // what the sessions watched so far cost
+	}
 	parts := make([]string, len(values))
 	for i := range values {
 		parts[i] = item(labels[i], values[i])
@@ -481,7 +494,7 @@ func (m *Model) councilBody(w, bh int) string {
 	if len(m.panes) == 0 || chooseGrid(len(m.panes), w, paneH).compact {
 		return m.compactBody(w, bh)
 	}
-	m.panesY = 3 // under the stage bar
+	m.panesY++ // under the stage bar
 	return m.stages.View(w, 1) + "\n" + padLines(m.panesView(w, paneH), paneH) + "\n" + m.councilBottom(w, bottomH)
 }
 

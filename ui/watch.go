@@ -1,0 +1,421 @@
+package ui
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/engine/config"
+	"github.com/council-dev/council/engine/record"
+	"github.com/council-dev/council/engine/watch"
+)
+
+// Watcher is a backend whose sessions come from servers rather than from
+// the prompt line (council watch; *watch.Hub): the dashboard lists them,
+// follows the latest or the one picked, and draws the servers' breakers.
+type Watcher interface {
+	Backend
+	// Updates delivers the servers' sessions, events, health and
+	// connection states; it is closed when the watch ends.
+	Updates() <-chan watch.Update
+	// Instances are the servers' labels, in the order given.
+	Instances() []string
+	// Admin reports whether breaker actions may be sent.
+	Admin() bool
+}
+
+// watchState is the dashboard's watch mode.
+type watchState struct {
+	src      Watcher
+	inst     map[string]*instState
+	sessions []*watchedSession // in the order they were announced
+	byKey    map[string]*watchedSession
+	follow   bool   // show each new session as it starts
+	shown    string // the key of the session on screen
+	sel      int    // the list's selected row
+}
+
+type instState struct {
+	st       watch.Status
+	inFlight int
+}
+
+// watchedSession is one server session, its events kept as a recorded
+// session's are, for history, copy and export.
+type watchedSession struct {
+	key, inst string
+	n         int // its number in this watch, as the header and lists show it
+	info      watch.SessionInfo
+	events    []engine.Event
+	sum       *engine.Summary
+	lost      bool // its server restarted before it ended
+}
+
+// watchMsg is a batch of the servers' updates.
+type watchMsg struct {
+	updates []watch.Update
+	closed  bool
+}
+
+func newWatchState(w Watcher) *watchState {
+	ws := &watchState{src: w, inst: map[string]*instState{}, byKey: map[string]*watchedSession{}, follow: true}
+	for _, l := range w.Instances() {
+		ws.inst[l] = &instState{}
+	}
+	return ws
+}
+
+// readUpdates blocks for the next update, then gathers what else arrives
+// within the frame into one batch, as readEvents does for a session.
+func readUpdates(ch <-chan watch.Update) tea.Cmd {
+	return func() tea.Msg {
+		u, ok := <-ch
+		if !ok {
+			return watchMsg{closed: true}
+		}
+		batch := []watch.Update{u}
+		timer := time.NewTimer(frameInterval)
+		defer timer.Stop()
+		for {
+			select {
+			case u, ok := <-ch:
+				if !ok {
+					return watchMsg{updates: batch, closed: true}
+				}
+				batch = append(batch, u)
+			case <-timer.C:
+				return watchMsg{updates: batch}
+			}
+		}
+	}
+}
+
+func (m *Model) onWatch(msg watchMsg) tea.Cmd {
+	w := m.watch
+	for _, u := range msg.updates {
+		switch u.Kind {
+		case watch.KindStatus:
+			if in := w.inst[u.Instance]; in != nil {
+				in.st = u.Status
+			}
+		case watch.KindHealth:
+			if in := w.inst[u.Instance]; in != nil {
+				in.inFlight = u.InFlight
+			}
+			now := m.clock()
+			m.board.SetHealth(u.Health, now)
+			for _, h := range u.Health {
+				if p := m.byID[h.ID]; p != nil {
+					p.SetHealth(h, now)
+				}
+			}
+		case watch.KindSession:
+			ws := &watchedSession{key: u.Key, inst: u.Instance, n: len(w.sessions) + 1, info: *u.Session}
+			w.sessions = append(w.sessions, ws)
+			w.byKey[u.Key] = ws
+			if w.follow || w.shown == "" {
+				m.showWatched(ws)
+			}
+		case watch.KindLost:
+			if ws := w.byKey[u.Key]; ws != nil {
+				ws.lost = true
+				if ws.key == w.shown {
+					m.running = false
+					m.setStatus(fmt.Sprintf("session #%d lost: %s restarted before it ended", ws.n, ws.inst), true)
+				}
+			}
+		case watch.KindEvent:
+			ws := w.byKey[u.Key]
+			if ws == nil {
+				continue
+			}
+			ws.events = append(ws.events, u.Event)
+			if u.Event.Type == engine.SessionDone && u.Event.Summary != nil {
+				ws.sum = u.Event.Summary
+				m.runCost += ws.sum.CostUSD
+				m.keepWatched(ws)
+			}
+			if ws.key == w.shown {
+				m.apply(u.Event)
+				if u.Event.Type == engine.SessionDone {
+					m.running = false
+				}
+			}
+		}
+	}
+	m.refreshZoom(false)
+	if msg.closed {
+		return nil
+	}
+	return readUpdates(w.src.Updates())
+}
+
+// keepWatched puts a finished session in the history (H), where it can be
+// shown again and exported (x, X) like a recorded one.
+func (m *Model) keepWatched(ws *watchedSession) {
+	req := engine.SessionRequest{Prompt: ws.info.Prompt, Strategy: config.Strategy(ws.info.Strategy), Tier: ws.info.Tier, Models: ws.info.Models}
+	if ws.sum != nil && ws.sum.Strategy != "" {
+		req.Strategy = ws.sum.Strategy
+	}
+	cfg := m.b.Config()
+	if cfg == nil {
+		cfg = m.cfg
+	}
+	h := record.NewHeader(cfg, req, m.board.health, m.opts.Version, m.clock())
+	m.past = append(m.past, pastSession{n: ws.n, req: req, header: h, events: ws.events, sum: ws.sum})
+	const maxPast = 100
+	if len(m.past) > maxPast {
+		m.past = m.past[len(m.past)-maxPast:]
+	}
+}
+
+// showWatched puts a watched session on screen: its panes, timeline and
+// votes as its events so far drew them; the rest arrive as they come.
+func (m *Model) showWatched(ws *watchedSession) {
+	w := m.watch
+	w.shown = ws.key
+	m.gen++
+	m.sessionN, m.summary, m.sessionCost = ws.n, nil, 0
+	m.startWall, m.lastT = m.clock(), 0
+	m.strategy = config.Strategy(ws.info.Strategy)
+	m.route, m.sessStrategy = nil, m.strategy
+	m.sessTier, m.tier = ws.info.Tier, ws.info.Tier
+	m.panes, m.byID = nil, map[string]*ModelPane{}
+	for _, id := range ws.info.Models {
+		m.pane(id)
+	}
+	for _, h := range m.board.health {
+		if p := m.byID[h.ID]; p != nil {
+			p.SetHealth(h, m.board.at)
+		}
+	}
+	m.setFocus(min(m.focus, max(len(m.panes)-1, 0)))
+	m.ctx.Labels, m.ctx.AttemptModel = map[string]string{}, map[string]string{}
+	for _, a := range []interface{ Apply(engine.Event) }{m.timeline, m.votes, m.stages, m.rank, m.synth, m.sections} {
+		a.Apply(engine.Event{Type: engine.SessionStarted})
+	}
+	for _, ev := range ws.events {
+		m.apply(ev)
+	}
+	m.running = ws.sum == nil && !ws.lost
+	m.setPrompt(ws.info.Prompt)
+	m.input.CursorStart()
+	if ws.sum == nil {
+		m.status = "" // the last session's verdict is not this one's
+	}
+	m.refreshZoom(true)
+}
+
+// watchIndex is the index of the session on screen in the list.
+func (w *watchState) watchIndex() int {
+	for i, ws := range w.sessions {
+		if ws.key == w.shown {
+			return i
+		}
+	}
+	return len(w.sessions) - 1
+}
+
+// Why a key does nothing while watching.
+const (
+	watchNoRun    = "watching: sessions start on the servers (send them traffic), not here"
+	watchNoCancel = "watching: a session is its client's to cancel, not this screen's"
+	watchNoChange = "watching: %s changes what this dashboard would run; unavailable while watching"
+)
+
+// watchKey handles the keys that differ in watch mode; ok is false for
+// the others, which the dashboard handles as usual.
+func (m *Model) watchKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
+	k := &m.keys
+	w := m.watch
+	if msg.String() == "ctrl+c" {
+		return m.quit(), true
+	}
+	if m.mode == modeWatchList {
+		return m.watchListKey(msg), true
+	}
+	if m.mode != modePanes && m.mode != modeZoom {
+		return nil, false
+	}
+	switch {
+	case key.Matches(msg, k.WatchOlder, k.WatchNewer):
+		if len(w.sessions) == 0 {
+			m.setStatus("no session seen yet", true)
+			return nil, true
+		}
+		i := w.watchIndex()
+		if key.Matches(msg, k.WatchOlder) {
+			i = max(i-1, 0)
+		} else {
+			i = min(i+1, len(w.sessions)-1)
+		}
+		w.follow = false
+		m.showWatched(w.sessions[i])
+		m.setStatus(fmt.Sprintf("session #%d of %d (F follows the latest)", i+1, len(w.sessions)), false)
+	case key.Matches(msg, k.WatchFollow):
+		w.follow = true
+		if n := len(w.sessions); n > 0 && w.shown != w.sessions[n-1].key {
+			m.showWatched(w.sessions[n-1])
+		}
+		m.setStatus("following the latest session", false)
+	case key.Matches(msg, k.WatchList):
+		m.back, m.mode = m.mode, modeWatchList
+		w.sel = max(w.watchIndex(), 0)
+	case msg.String() == "esc" && m.mode == modePanes:
+		m.setStatus(watchNoCancel, true)
+	case key.Matches(msg, k.Rerun, k.Auto, k.Prompt):
+		m.setStatus(watchNoRun, true)
+	case key.Matches(msg, k.Strategy, k.Tier, k.Continue, k.Settings, k.Pause) ||
+		(m.mode == modePanes && key.Matches(msg, k.Toggle)):
+		m.setStatus(fmt.Sprintf(watchNoChange, msg.String()), true)
+	case key.Matches(msg, k.SetError, k.SetStall):
+		if !w.src.Admin() {
+			m.setStatus(watch.ErrReadOnly.Error(), true)
+		} else {
+			m.setStatus("watching: e and s move a knob by 25% on the servers; E and S are for a local council", true)
+		}
+	default:
+		return nil, false
+	}
+	return nil, true
+}
+
+// watchListKey handles the list of watched sessions.
+func (m *Model) watchListKey(msg tea.KeyPressMsg) tea.Cmd {
+	w := m.watch
+	switch msg.String() {
+	case "j", "down":
+		w.sel = min(w.sel+1, len(w.sessions)-1)
+	case "k", "up":
+		w.sel = max(w.sel-1, 0)
+	case "enter":
+		if w.sel >= 0 && w.sel < len(w.sessions) {
+			w.follow = w.sel == len(w.sessions)-1 && w.follow
+			m.showWatched(w.sessions[w.sel])
+			if !w.follow {
+				m.setStatus(fmt.Sprintf("session #%d picked (F follows the latest)", w.sessions[w.sel].n), false)
+			}
+		}
+		m.mode = modePanes
+	case "F", "f":
+		w.follow = true
+		if n := len(w.sessions); n > 0 {
+			m.showWatched(w.sessions[n-1])
+		}
+		m.mode = modePanes
+		m.setStatus("following the latest session", false)
+	case "esc", "L", "q":
+		m.mode = m.back
+	case "?":
+		m.back, m.mode, m.helpOff = modePanes, modeHelp, 0
+	}
+	return nil
+}
+
+// watchListView lists the sessions seen, newest last, by instance.
+func (m *Model) watchListView(w, h int) string {
+	s := &m.ctx.S
+	ws := m.watch
+	lines := []string{s.Title.Render("Sessions") + s.Subtle.Render("  j/k move · enter show · F follow the latest · esc back")}
+	if len(ws.sessions) == 0 {
+		lines = append(lines, s.Muted.Render("no session yet: they appear here as the servers run them"))
+	}
+	first := max(0, ws.sel-(h-4))
+	for i := first; i < len(ws.sessions) && len(lines) < h-1; i++ {
+		x := ws.sessions[i]
+		status, took, who := "● live", "", ""
+		if x.lost {
+			status = "lost"
+		}
+		if x.sum != nil {
+			status, took = string(x.sum.Status), fmtDur(x.sum.Elapsed)
+			who = x.sum.Winner
+			if who == "" && x.sum.Chairman != "" {
+				who = "chair " + x.sum.Chairman
+			}
+		}
+		row := fmt.Sprintf("#%-3d %-18s %-10s %-10s %-9s %7s  %-16s %s", x.n, truncate(x.inst, 18), truncate(x.info.Session, 10),
+			orDash(x.info.Strategy), status, took, truncate(who, 16), strings.Join(strings.Fields(x.info.Prompt), " "))
+		row = truncate(row, w-3)
+		switch {
+		case i == ws.sel:
+			lines = append(lines, s.Focus.Render("▶ "+row))
+		case x.key == ws.shown:
+			lines = append(lines, s.Accent.Render("• "+row))
+		default:
+			lines = append(lines, "  "+row)
+		}
+	}
+	return lipgloss.NewStyle().Padding(1, 1).Render(strings.Join(lines, "\n"))
+}
+
+// watchLine says what is watched: each server's connection, then the
+// session on screen and whether the screen follows the latest.
+func (m *Model) watchLine(w int) string {
+	s := &m.ctx.S
+	ws := m.watch
+	var parts []string
+	for _, label := range ws.src.Instances() {
+		in := ws.inst[label]
+		switch st := in.st; st.State {
+		case watch.Connected:
+			t := "● " + label
+			if in.inFlight > 0 {
+				t += fmt.Sprintf(" (%d in flight)", in.inFlight)
+			}
+			parts = append(parts, s.Ok.Render(t))
+		case watch.Reconnecting:
+			t := fmt.Sprintf("○ reconnecting to %s in %s (attempt %d)", label, fmtDur(st.In.Round(100*time.Millisecond)), st.Attempt)
+			if st.Err != "" {
+				t += ": " + st.Err
+			}
+			parts = append(parts, s.Error.Render(t))
+		default:
+			parts = append(parts, s.Warn.Render("◌ connecting to "+label+"…"))
+		}
+	}
+	left := s.HeaderLabel.Render("watching ") + strings.Join(parts, s.Muted.Render(" · "))
+	var right string
+	if i := ws.watchIndex(); i >= 0 && ws.shown != "" {
+		x := ws.sessions[i]
+		right = s.Subtle.Render(fmt.Sprintf("%s@%s", x.info.Session, x.inst))
+		if ws.follow {
+			right += s.Accent.Render(" · following the latest")
+		} else {
+			right += s.Warn.Render(fmt.Sprintf(" · #%d of %d picked", x.n, len(ws.sessions)))
+		}
+		right += " "
+	}
+	if lipgloss.Width(left)+lipgloss.Width(right) > w {
+		right = ""
+	}
+	return spread(" "+left, right, w)
+}
+
+// tunedText says what a tune did: the new value, or that it was sent
+// when the server does not say (NaN).
+func tunedText(id, knob string, v, delta float64) string {
+	if math.IsNaN(v) {
+		return fmt.Sprintf("%s %s %+.2f sent to the servers", id, knob, delta)
+	}
+	return fmt.Sprintf("%s %s → %.2f", id, knob, v)
+}
+
+// showPastWatched shows a watched session picked from the history; the
+// screen stops following the latest.
+func (m *Model) showPastWatched(ps pastSession) {
+	for _, ws := range m.watch.sessions {
+		if ws.n == ps.n {
+			m.watch.follow = false
+			m.showWatched(ws)
+			m.setStatus(fmt.Sprintf("session #%d from the history (x exports it; F follows the latest)", ps.n), false)
+			return
+		}
+	}
+}
