@@ -100,6 +100,8 @@ func realMain(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			return c.written(err)
 		case "replay":
 			return c.replay(args[1:])
+		case "watch":
+			return c.watch(args[1:])
 		case "bench":
 			return c.usage(fmt.Sprintf("council %s is not available in this version yet", args[0]))
 		case "help", "-h", "--help":
@@ -125,6 +127,7 @@ usage:
       --system TEXT|--system-file FILE  --max-tokens N  --temperature T  --max-cost USD
       --continue FILE  (a follow-up to the conversation recorded in FILE)
   council replay [--json|--markdown|--speed N|--step] FILE   play a recorded log back
+  council watch [--token T] [--admin-token T] URL [URL...]   the dashboard on running servers' sessions
   council config check [--config FILE]  validate; print the resolved setup, keys redacted
   council version
   council COMMAND --help                a command's flags and examples
