@@ -33,12 +33,23 @@ func (h *Hub) Start(context.Context, engine.SessionRequest) (<-chan engine.Event
 }
 
 // Config is a council of the watched models, for the dashboard's panes
-// and for exported logs (each model under its provider, one tier
-// "watched"); it holds no key.
+// and for exported logs, which `council replay` plays: the built-in
+// defaults, each watched model under its provider, one tier "watched"
+// with them all, and nothing that names a model the servers do not
+// report. It holds no key: the servers' are theirs.
 func (h *Hub) Config() *config.Config {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	cfg := &config.Config{DefaultStrategy: config.Race, DefaultTier: "watched", Providers: map[string]config.ProviderConfig{}}
+	cfg := config.Demo()
+	tier := cfg.Tiers["quick"] // its timeouts scale the panes' latency bars
+	cfg.DefaultStrategy, cfg.DefaultTier, cfg.Providers, cfg.Models = config.Race, "watched", map[string]config.ProviderConfig{}, nil
+	cfg.Hedge.Primary, cfg.Hedge.Backup, cfg.Consensus.EscalateTo = "", "", ""
+	cfg.Council.Chairman, cfg.Council.FallbackChairman, cfg.Council.Reviewers = "", "", nil
+	cfg.Router.Classifier = ""
+	for i := range cfg.Router.Routes {
+		cfg.Router.Routes[i].Tier = ""
+	}
+	cfg.Source, cfg.Why = "", ""
 	seen := map[string]bool{}
 	var ids []string
 	for _, in := range h.insts {
@@ -56,7 +67,8 @@ func (h *Hub) Config() *config.Config {
 			cfg.Models = append(cfg.Models, config.ModelConfig{ID: m.Model, Provider: prov, Model: m.Model})
 		}
 	}
-	cfg.Tiers = map[string]config.TierConfig{"watched": {Models: ids}}
+	tier.Models = ids
+	cfg.Tiers = map[string]config.TierConfig{"watched": tier}
 	return cfg
 }
 
