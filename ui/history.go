@@ -172,6 +172,9 @@ func (m *Model) show(ps pastSession) {
 // export writes a session as a Markdown report (asJSON false) or as a log
 // council replay can play, in ExportDir; the writing is a command.
 func (m *Model) export(ps pastSession, asJSON bool) tea.Cmd {
+	if m.watch != nil {
+		ps.header = m.watchedHeader(ps)
+	}
 	dir := m.opts.ExportDir
 	if dir == "" {
 		dir = "."

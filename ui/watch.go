@@ -175,6 +175,13 @@ func (m *Model) keepWatched(ws *watchedSession) {
 	}
 }
 
+// watchedHeader is a watched session's log header with the council as the
+// servers describe it now (their health may have come after the session
+// ended), so that the exported log plays back.
+func (m *Model) watchedHeader(ps pastSession) record.Header {
+	return record.NewHeader(m.b.Config(), ps.req, ps.header.Health, m.opts.Version, ps.header.Recorded)
+}
+
 // showWatched puts a watched session on screen: its panes, timeline and
 // votes as its events so far drew them; the rest arrive as they come.
 func (m *Model) showWatched(ws *watchedSession) {
