@@ -105,8 +105,14 @@ func (b *BreakerBoard) View(width, height int) string {
 		return strings.Join(lines, "\n")
 	}
 	nameW := 5
-	for _, h := range b.health {
-		nameW = max(nameW, lipgloss.Width(h.ID))
+	names := make([]string, len(b.health))
+	for i, h := range b.health {
+		names[i] = h.ID
+		// A watched server's row under its model's: "└ host:port".
+		if model, inst, ok := strings.Cut(h.ID, "@"); ok && i > 0 && strings.SplitN(b.health[i-1].ID, "@", 2)[0] == model {
+			names[i] = "└ " + inst
+		}
+		nameW = max(nameW, lipgloss.Width(names[i]))
 	}
 	nameW = min(nameW, 18)
 	// Columns after the name: state 15, err% 5, vol 5, p50 7, p99 7, half-open 9.
@@ -169,7 +175,7 @@ func (b *BreakerBoard) View(width, height int) string {
 			{lat(h.Latency.Total.P50), s.Text}, {lat(h.Latency.Total.P99), s.Text}, {half, s.Warn},
 		}
 		var l strings.Builder
-		l.WriteString(fit(truncate(h.ID, nameW), nameW))
+		l.WriteString(fit(truncate(names[i], nameW), nameW))
 		for j, c := range cols {
 			l.WriteString(" " + vals[j].st.Render(pad(vals[j].v, c.w)))
 		}

@@ -213,7 +213,7 @@ func (m *Model) showWatched(ws *watchedSession) {
 	m.running = ws.sum == nil && !ws.lost
 	m.setPrompt(ws.info.Prompt)
 	m.input.CursorStart()
-	if ws.sum == nil {
+	if ws.sum == nil && !m.userStatus() {
 		m.status = "" // the last session's verdict is not this one's
 	}
 	m.refreshZoom(true)

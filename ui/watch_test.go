@@ -348,7 +348,7 @@ func TestGoldenWatch160x48(t *testing.T) {
 		r.run(0, "Why do circuit breakers help?", config.Race)
 		r.health()
 		view := plain(r.m)
-		for _, w := range []string{"sim/swift@h1:8484", "sim/swift@h2:8484", "● h1:8484 · ● h2:8484"} {
+		for _, w := range []string{"sim/swift     ● closed         0%    2", "└ h1:8484     ● closed         0%    1", "● h1:8484 · ● h2:8484"} {
 			if !strings.Contains(view, w) {
 				t.Errorf("the frame lacks %q", w)
 			}
