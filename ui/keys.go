@@ -182,7 +182,6 @@ func (k KeyMap) enabled(s keyState) KeyMap {
 		set(false, &k.Rerun, &k.Cancel, &k.Strategy, &k.Tier, &k.Prompt, &k.Continue, &k.Settings, &k.Toggle,
 			&k.Auto, &k.Pause, &k.SetError, &k.SetStall)
 		set(s.admin && (panes || zoom) && s.hasModels, &k.ErrorUp, &k.StallUp, &k.ForceOpen, &k.ForceClosed, &k.ForceAuto, &k.ResetBreaker)
-		set(!s.admin, &k.Reset)
 	}
 	return k
 }

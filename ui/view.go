@@ -326,6 +326,13 @@ func (m *Model) helpLines(w int) []string {
 	if m.council() {
 		notes = append([]string{"Council: the members answer (stage 1; A, B, C… label the answers), each reviews the others' answers (rankings best first; Borda gives n-1…0 points; ✗ an unreadable ranking), the chairman writes the synthesis (tab or ↓ reaches it, enter zooms it)."}, notes...)
 	}
+	if m.watch != nil {
+		admin := "the breaker and chaos keys need the servers' admin token (--admin-token)"
+		if m.watch.src.Admin() {
+			admin = "the breaker keys (o c f B) and e/s act on every watched server that serves the focused model"
+		}
+		notes = append([]string{"Watching servers: sessions come from them ([ ] older/newer, F follows the latest, L lists them); r, /, a, esc, m, t, space, C and O run or change nothing here; " + admin + "."}, notes...)
+	}
 	if r := m.route; r != nil {
 		notes = append([]string{fmt.Sprintf("Route: %s, tier %s — %s", routeText(r), orDash(r.Tier), r.Why)}, notes...)
 	}
