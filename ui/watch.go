@@ -36,6 +36,7 @@ type watchState struct {
 	inst     map[string]*instState
 	sessions []*watchedSession // in the order they were announced
 	byKey    map[string]*watchedSession
+	seen     int    // sessions announced so far (the last one's number)
 	follow   bool   // show each new session as it starts
 	shown    string // the key of the session on screen
 	sel      int    // the list's selected row
@@ -116,9 +117,11 @@ func (m *Model) onWatch(msg watchMsg) tea.Cmd {
 				}
 			}
 		case watch.KindSession:
-			ws := &watchedSession{key: u.Key, inst: u.Instance, n: len(w.sessions) + 1, info: *u.Session}
+			w.seen++
+			ws := &watchedSession{key: u.Key, inst: u.Instance, n: w.seen, info: *u.Session}
 			w.sessions = append(w.sessions, ws)
 			w.byKey[u.Key] = ws
+			w.trim()
 			if w.follow || w.shown == "" {
 				m.showWatched(ws)
 			}
@@ -219,6 +222,24 @@ func (m *Model) showWatched(ws *watchedSession) {
 	m.refreshZoom(true)
 }
 
+// maxWatched is how many sessions the watch keeps (with their events);
+// older ones go, as the history keeps its newest 100.
+const maxWatched = 200
+
+// trim forgets the oldest sessions beyond maxWatched, never the one on
+// screen.
+func (w *watchState) trim() {
+	for len(w.sessions) > maxWatched {
+		i := 0
+		if w.sessions[0].key == w.shown {
+			i = 1
+		}
+		delete(w.byKey, w.sessions[i].key)
+		w.sessions = append(w.sessions[:i], w.sessions[i+1:]...)
+		w.sel = max(w.sel-1, 0)
+	}
+}
+
 // watchIndex is the index of the session on screen in the list.
 func (w *watchState) watchIndex() int {
 	for i, ws := range w.sessions {
@@ -264,7 +285,7 @@ func (m *Model) watchKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		}
 		w.follow = false
 		m.showWatched(w.sessions[i])
-		m.setStatus(fmt.Sprintf("session #%d of %d (F follows the latest)", i+1, len(w.sessions)), false)
+		m.setStatus(fmt.Sprintf("session #%d of %d (F follows the latest)", w.sessions[i].n, w.seen), false)
 	case key.Matches(msg, k.WatchFollow):
 		w.follow = true
 		if n := len(w.sessions); n > 0 && w.shown != w.sessions[n-1].key {
@@ -395,7 +416,7 @@ func (m *Model) watchLine(w int) string {
 		if ws.follow {
 			right += s.Accent.Render(" · following the latest")
 		} else {
-			right += s.Warn.Render(fmt.Sprintf(" · #%d of %d picked", x.n, len(ws.sessions)))
+			right += s.Warn.Render(fmt.Sprintf(" · #%d of %d picked", x.n, ws.seen))
 		}
 		right += " "
 	}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -355,4 +356,43 @@ func TestGoldenWatch160x48(t *testing.T) {
 		}
 		golden.RequireEqual(t, view)
 	})
+}
+
+// fakeWatcher is a scripted backend in watch mode, for what needs no
+// server: its updates are handed to the dashboard directly.
+type fakeWatcher struct{ *fakeBackend }
+
+func (fakeWatcher) Updates() <-chan watch.Update { return nil }
+func (fakeWatcher) Instances() []string          { return []string{"h:1"} }
+func (fakeWatcher) Admin() bool                  { return false }
+
+// TestWatchKeepsTheNewestSessions: a long watch keeps the newest
+// maxWatched sessions, numbered as they came, and never drops the one on
+// screen.
+func TestWatchKeepsTheNewestSessions(t *testing.T) {
+	m := New(fakeWatcher{newFake()}, Options{Theme: themes.NoColor(), Clock: func() time.Time { return fixedClock }})
+	m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
+	announce := func(i int) {
+		id := fmt.Sprintf("s%d", i)
+		m.Update(watchMsg{updates: []watch.Update{
+			{Kind: watch.KindSession, Instance: "h:1", Key: "h:1/" + id, Session: &watch.SessionInfo{Session: id, Strategy: "race", Models: []string{"sim/swift"}}},
+			{Kind: watch.KindEvent, Instance: "h:1", Key: "h:1/" + id, Event: engine.Event{Type: engine.SessionDone, Session: id, Seq: 1,
+				Summary: &engine.Summary{Session: id, Status: engine.StatusDecided}}},
+		}})
+	}
+	announce(1)
+	announce(2)
+	press(m, "[")
+	first := m.watch.shown
+	for i := 3; i <= maxWatched+50; i++ {
+		announce(i)
+	}
+	w := m.watch
+	if len(w.sessions) != maxWatched || w.shown != first || w.sessions[0].key != first || w.sessions[1].n != 52 || w.sessions[len(w.sessions)-1].n != maxWatched+50 {
+		t.Errorf("kept %d sessions, first #%d, second #%d, last #%d, shown %s; want %d: #1 (on screen), then #52 to #%d",
+			len(w.sessions), w.sessions[0].n, w.sessions[1].n, w.sessions[len(w.sessions)-1].n, w.shown, maxWatched, maxWatched+50)
+	}
+	if !strings.Contains(plain(m), fmt.Sprintf("#1 of %d picked", maxWatched+50)) {
+		t.Errorf("the watch line:\n%s", strings.Split(plain(m), "\n")[2])
+	}
 }

@@ -78,6 +78,7 @@ func (in *instance) handle(ctx context.Context, m Message, hello **Hello) error 
 			}
 			in.epoch++
 			clear(in.seen)
+			in.finished = nil
 		}
 		in.started = hl.StartedMS
 		*hello = &hl
@@ -115,7 +116,14 @@ func (in *instance) handle(ctx context.Context, m Message, hello **Hello) error 
 			return nil // delivered before the connection dropped
 		}
 		s.lastSeq = ev.Seq
-		s.done = ev.Type == engine.SessionDone
+		if ev.Type == engine.SessionDone {
+			s.done = true
+			in.finished = append(in.finished, ev.Session)
+			if len(in.finished) > keepFinished {
+				delete(in.seen, in.finished[0])
+				in.finished = in.finished[1:]
+			}
+		}
 		ok = in.send(ctx, Update{Kind: KindEvent, Key: s.key, Event: ev})
 	}
 	if !ok {

@@ -154,10 +154,17 @@ type instance struct {
 	base   string
 	// Known sessions by server id (reset when the server restarts), and
 	// the epoch that tells a restarted server's sessions apart.
-	seen    map[string]*seenSession
-	started int64
-	epoch   int
+	seen map[string]*seenSession
+	// finished are the ids of the sessions seen to end, oldest first:
+	// past keepFinished, the oldest are forgotten (a server's backlog
+	// holds far fewer, so none of them can come back).
+	finished []string
+	started  int64
+	epoch    int
 }
+
+// keepFinished is how many finished sessions an instance remembers.
+const keepFinished = 256
 
 type seenSession struct {
 	key     string
