@@ -520,6 +520,7 @@ func (m *Model) resetBreaker(p *ModelPane) tea.Cmd {
 func (m *Model) onAction(a actionMsg) tea.Cmd {
 	if a.err != nil {
 		m.setStatus(a.err.Error(), true)
+		m.actionModel, m.actionUntil = a.model, m.statusUntil // the refusal answers the key: no other model's news hides it
 		return nil
 	}
 	switch {

@@ -859,7 +859,9 @@ func (m *Model) apply(ev engine.Event) {
 			if m.cur != nil && !isStepper(m.b) {
 				m.endTurn(m.sessTurns, m.cur.req.Prompt, s)
 			}
-			m.setStatus(doneText(s), s.Status == engine.StatusFailed)
+			if m.watch == nil || !m.userStatus() { // watching, the user's last key keeps its answer
+				m.setStatus(doneText(s), s.Status == engine.StatusFailed)
+			}
 		}
 	}
 	if ev.Model != "" && ev.Type != engine.HedgeFired {

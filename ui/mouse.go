@@ -21,7 +21,7 @@ func (m *Model) onClick(ms tea.Mouse) tea.Cmd {
 	}
 	if ms.Y == 1 {
 		if m.watch != nil {
-			m.setStatus(watchNoRun, true)
+			m.refuse(watchNoRun)
 			return nil
 		}
 		m.focusPrompt()

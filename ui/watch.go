@@ -296,17 +296,17 @@ func (m *Model) watchKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		m.back, m.mode = m.mode, modeWatchList
 		w.sel = max(w.watchIndex(), 0)
 	case msg.String() == "esc" && m.mode == modePanes:
-		m.setStatus(watchNoCancel, true)
+		m.refuse(watchNoCancel)
 	case key.Matches(msg, k.Rerun, k.Auto, k.Prompt):
-		m.setStatus(watchNoRun, true)
+		m.refuse(watchNoRun)
 	case key.Matches(msg, k.Strategy, k.Tier, k.Continue, k.Settings, k.Pause) ||
 		(m.mode == modePanes && key.Matches(msg, k.Toggle)):
-		m.setStatus(fmt.Sprintf(watchNoChange, msg.String()), true)
+		m.refuse(fmt.Sprintf(watchNoChange, msg.String()))
 	case key.Matches(msg, k.SetError, k.SetStall):
 		if !w.src.Admin() {
-			m.setStatus(watch.ErrReadOnly.Error(), true)
+			m.refuse(watch.ErrReadOnly.Error())
 		} else {
-			m.setStatus("watching: e and s move a knob by 25% on the servers; E and S are for a local council", true)
+			m.refuse("watching: e and s move a knob by 25% on the servers; E and S are for a local council")
 		}
 	default:
 		return nil, false
@@ -446,4 +446,11 @@ func (m *Model) showPastWatched(ps pastSession) {
 			return
 		}
 	}
+}
+
+// refuse says why a key does nothing while watching; the answer stays
+// for its time although new sessions keep arriving.
+func (m *Model) refuse(why string) {
+	m.setStatus(why, true)
+	m.actionModel, m.actionUntil = "\x00watch", m.statusUntil // no model's news overwrites it
 }
