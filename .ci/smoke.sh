@@ -9,7 +9,9 @@ set -euo pipefail
 BIN=$(realpath "${1:-./council}")
 SOCK="council-smoke-$$"
 T="tmux -L $SOCK"
-trap 'tmux -L "$SOCK" kill-server >/dev/null 2>&1 || true' EXIT
+WATCHDIR=$(mktemp -d)
+SERVER=""
+trap 'tmux -L "$SOCK" kill-server >/dev/null 2>&1 || true; [ -z "$SERVER" ] || kill "$SERVER" 2>/dev/null || true; rm -rf "$WATCHDIR"' EXIT
 
 screen() { $T capture-pane -p -t smoke; }
 fail() {
@@ -30,14 +32,19 @@ wait_for() {
 keys() { $T send-keys -t smoke "$@"; sleep 0.3; }
 
 start() { # WIDTH HEIGHT [FLAGS [PATTERN]]; each run gets a tmux server of its own
+	start_cmd "$1" "$2" "'$BIN' --seed 42 ${3:-}" "${4:-type a prompt}"
+}
+
+start_cmd() { # WIDTH HEIGHT COMMAND PATTERN
 	$T kill-server >/dev/null 2>&1 || true
-	SOCK="council-smoke-$$-$1x$2"
+	RUNS=$((${RUNS:-0} + 1)) # a socket per run: a server just killed may linger on its own
+	SOCK="council-smoke-$$-$RUNS-$1x$2"
 	T="tmux -L $SOCK"
 	$T new-session -d -s smoke -x "$1" -y "$2" "env -u COUNCIL_CONFIG XDG_CONFIG_HOME=/nonexistent HOME=/nonexistent TERM=xterm-256color bash --norc --noprofile"
 	$T set-option -t smoke status off >/dev/null
 	keys 'PS1="smoke$ "; clear; echo BEFORE-COUNCIL' Enter
-	keys "'$BIN' --seed 42 ${3:-}" Enter
-	wait_for "${4:-type a prompt}" 10
+	keys "$3" Enter
+	wait_for "$4" 10
 }
 
 quit_and_check_restored() {
@@ -139,4 +146,46 @@ wait_for 'copied sim/v1' 5
 $T show-buffer | grep -q 'billing' || fail "y: the answer did not reach the clipboard (tmux buffer)"
 echo "smoke: esc cancelled, y copied"
 quit_and_check_restored
+
+echo "smoke: council watch"
+# A test server streams the demo council's sessions (engine/watch/watchtest).
+(cd "$(dirname "$0")/.." && ${GO:-go} test -c -o "$WATCHDIR/watchserve" ./engine/watch/watchtest) || fail "watch: cannot build the test server"
+serve() { # ADDR: serve there; ADDR is then the address taken
+	rm -f "$WATCHDIR/addr"
+	COUNCIL_WATCH_SERVE=$1 COUNCIL_WATCH_ADDR_FILE="$WATCHDIR/addr" COUNCIL_WATCH_EVERY=1s COUNCIL_WATCH_FOR=3m \
+		"$WATCHDIR/watchserve" -test.run TestServeLoopback -test.timeout 0 >"$WATCHDIR/log" 2>&1 &
+	SERVER=$!
+	local i
+	for ((i = 0; i < 100; i++)); do [ -s "$WATCHDIR/addr" ] && break; sleep 0.1; done
+	[ -s "$WATCHDIR/addr" ] || fail "watch: the test server did not start: $(cat "$WATCHDIR/log")"
+	ADDR=$(cat "$WATCHDIR/addr")
+}
+serve 127.0.0.1:0
+start_cmd 160 48 "'$BIN' watch http://$ADDR" 'watching'
+wait_for "● $ADDR" 10
+wait_for '(decided|degraded): sim/[a-z]+ won' 20
+screen | grep -q 'following the latest' || fail "watch: not following the latest session"
+keys r
+wait_for 'sessions start on the servers' 5
+keys o
+wait_for 'read-only: give --admin-token' 5
+keys L
+wait_for 'Sessions .*enter show' 5
+keys Escape
+keys '['
+wait_for 'picked' 5
+keys F
+wait_for 'following the latest' 5
+echo "smoke: watch follows, picks, lists; read-only keys say so"
+kill "$SERVER"
+wait "$SERVER" 2>/dev/null || true
+wait_for "reconnecting to $ADDR in [0-9.]+m?s \\(attempt [0-9]+\\)" 10
+serve "$ADDR"
+wait_for "● $ADDR" 30
+wait_for '(decided|degraded): sim/[a-z]+ won' 20
+echo "smoke: watch reconnected"
+quit_and_check_restored
+kill "$SERVER"
+wait "$SERVER" 2>/dev/null || true
+SERVER=""
 echo "smoke: ok"

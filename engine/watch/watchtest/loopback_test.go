@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"syscall"
 	"testing"
 	"time"
 
@@ -27,8 +28,9 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 //
 // A session of each strategy in turn starts every COUNCIL_WATCH_EVERY
 // (default 2s) until COUNCIL_WATCH_FOR (default 10m) has passed or the
-// test is interrupted. COUNCIL_ADMIN_TOKEN enables the admin endpoints,
-// COUNCIL_TOKEN requires a client token.
+// test is interrupted (SIGINT or SIGTERM). COUNCIL_ADMIN_TOKEN enables
+// the admin endpoints, COUNCIL_TOKEN requires a client token; with port 0
+// the address taken is written to COUNCIL_WATCH_ADDR_FILE.
 func TestServeLoopback(t *testing.T) {
 	addr := os.Getenv("COUNCIL_WATCH_SERVE")
 	if addr == "" {
@@ -48,16 +50,22 @@ func TestServeLoopback(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer eng.Close()
-	srv := NewServer(eng, addr)
-	srv.Token, srv.AdminToken = os.Getenv("COUNCIL_TOKEN"), os.Getenv("COUNCIL_ADMIN_TOKEN")
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
+	addr = ln.Addr().String() // the port, when asked for :0
+	if f := os.Getenv("COUNCIL_WATCH_ADDR_FILE"); f != "" {
+		if err := os.WriteFile(f, []byte(addr+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := NewServer(eng, addr)
+	srv.Token, srv.AdminToken = os.Getenv("COUNCIL_TOKEN"), os.Getenv("COUNCIL_ADMIN_TOKEN")
 	hs := &http.Server{Handler: srv}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, forD)
 	defer cancel()
