@@ -3,6 +3,8 @@ package watch_test
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -327,5 +329,40 @@ func TestHubServerRestart(t *testing.T) {
 		cancel()
 		c.drain()
 		tr.Wait()
+	})
+}
+
+// TestHubNotAStream: a URL that is not a council server's (a web page, an
+// error) is named as such on the servers' line, and tried again.
+func TestHubNotAStream(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tr := watchtest.NewTransport()
+		tr.Handle("web:80", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			io.WriteString(w, "<html>hello</html>")
+		}))
+		tr.Handle("err:80", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "boom", http.StatusBadGateway)
+		}))
+		hub, _ := watch.New([]string{"http://web:80", "http://err:80/"}, watch.Options{Client: tr.Client()})
+		ctx, cancel := context.WithCancel(t.Context())
+		hub.Connect(ctx)
+		c := &collector{t: t, ch: hub.Updates()}
+		why := map[string]string{}
+		c.until("both refused", func(u watch.Update) bool {
+			if u.Kind == watch.KindStatus && u.Status.State == watch.Reconnecting {
+				why[u.Instance] = u.Status.Err
+			}
+			return len(why) == 2
+		})
+		cancel()
+		c.drain()
+		tr.Wait()
+		if w := why["web:80"]; !strings.Contains(w, `answered "text/html", not an event stream`) {
+			t.Errorf("web:80: %q", w)
+		}
+		if w := why["err:80"]; w != "HTTP 502 from /v1/council/events" {
+			t.Errorf("err:80: %q", w)
+		}
 	})
 }
