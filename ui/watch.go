@@ -214,6 +214,9 @@ func (m *Model) showWatched(ws *watchedSession) {
 		m.apply(ev)
 	}
 	m.running = ws.sum == nil && !ws.lost
+	if m.running {
+		m.startWall = m.clock().Add(-m.lastT) // the clock goes on from its latest event, not from 0
+	}
 	m.setPrompt(ws.info.Prompt)
 	m.input.CursorStart()
 	if ws.sum == nil && !m.userStatus() {
