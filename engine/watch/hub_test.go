@@ -366,3 +366,40 @@ func TestHubNotAStream(t *testing.T) {
 		}
 	})
 }
+
+// TestHubCutsOffASilentStream: a stream that says nothing for Idle (a
+// network partition that never closes the connection) is taken for dead
+// and reconnected; pings keep a quiet one alive.
+func TestHubCutsOffASilentStream(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tr := watchtest.NewTransport()
+		tr.Handle("quiet:1", handlerFunc(func(w writer) { // pings only
+			w.write("event: hello\ndata: {\"type\":\"hello\",\"started_ms\":1}\n\n")
+			for range 8 {
+				time.Sleep(15 * time.Second)
+				w.write(": ping\n\n")
+			}
+		}))
+		tr.Handle("mute:1", handlerFunc(func(w writer) { // nothing after hello
+			w.write("event: hello\ndata: {\"type\":\"hello\",\"started_ms\":1}\n\n")
+		}))
+		hub, _ := watch.New([]string{"http://quiet:1", "http://mute:1"}, watch.Options{Client: tr.Client()})
+		ctx, cancel := context.WithCancel(t.Context())
+		start := time.Now()
+		hub.Connect(ctx)
+		c := &collector{t: t, ch: hub.Updates()}
+		u := c.until("the mute one cut off", status(watch.Reconnecting))
+		if u.Instance != "mute:1" || u.Status.Err != "nothing received for 45s" || time.Since(start) != 45*time.Second {
+			t.Errorf("%s after %s: %q; want mute:1 after 45s, nothing received", u.Instance, time.Since(start), u.Status.Err)
+		}
+		time.Sleep(90 * time.Second)
+		cancel()
+		c.drain()
+		tr.Wait()
+		for _, u := range c.got {
+			if u.Instance == "quiet:1" && u.Kind == watch.KindStatus && u.Status.State == watch.Reconnecting {
+				t.Errorf("the pinging stream was cut off: %q", u.Status.Err)
+			}
+		}
+	})
+}

@@ -9,6 +9,8 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"sync/atomic"
+	"time"
 
 	"github.com/council-dev/council/engine"
 	"github.com/council-dev/council/providers"
@@ -30,8 +32,16 @@ func (in *instance) stream(ctx context.Context, hello **Hello) error {
 	if t := in.h.opts.Token; t != "" {
 		req.Header.Set("Authorization", "Bearer "+t)
 	}
+	// A stream silent for longer than Idle is dead: cut it off.
+	idle := in.h.opts.Idle
+	var silent atomic.Bool
+	watchdog := time.AfterFunc(idle, func() { silent.Store(true); cancel() })
+	defer watchdog.Stop()
 	resp, err := in.h.opts.Client.Do(req)
 	if err != nil {
+		if silent.Load() {
+			return fmt.Errorf("no answer for %s", idle)
+		}
 		return errors.Unwrap(err) // the *url.Error's cause: the URL is on screen already
 	}
 	defer resp.Body.Close()
@@ -44,7 +54,25 @@ func (in *instance) stream(ctx context.Context, hello **Hello) error {
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "text/event-stream" {
 		return fmt.Errorf("%s answered %q, not an event stream: is this a council server?", EventsPath, providers.SafeText(mt))
 	}
-	return ReadSSE(resp.Body, func(m Message) error { return in.handle(ctx, m, hello) })
+	err = ReadSSE(&kicker{r: resp.Body, kick: func() { watchdog.Reset(idle) }}, func(m Message) error { return in.handle(ctx, m, hello) })
+	if silent.Load() {
+		return fmt.Errorf("nothing received for %s", idle)
+	}
+	return err
+}
+
+// kicker calls kick whenever something is read.
+type kicker struct {
+	r    io.Reader
+	kick func()
+}
+
+func (k *kicker) Read(p []byte) (int, error) {
+	n, err := k.r.Read(p)
+	if n > 0 {
+		k.kick()
+	}
+	return n, err
 }
 
 // typeOf is a message's type: its SSE event name, else its data's "type".

@@ -50,6 +50,11 @@ type Options struct {
 	// Jitter draws a number in [0, 1) for the backoff's jitter (default
 	// math/rand/v2's Float64).
 	Jitter func() float64
+	// Idle is how long a stream may stay silent before it is taken for
+	// dead and reconnected (default 45s: a server sends health every
+	// second and a ping every 15 s, so a silent one is cut off, as by a
+	// network partition that never closes the connection).
+	Idle time.Duration
 }
 
 // Backoff is capped exponential backoff with jitter: before reconnect
@@ -183,6 +188,9 @@ func New(urls []string, o Options) (*Hub, error) {
 	}
 	if o.Jitter == nil {
 		o.Jitter = rand.Float64
+	}
+	if o.Idle <= 0 {
+		o.Idle = 45 * time.Second
 	}
 	h := &Hub{opts: o, out: make(chan Update, 256), health: map[string][]ModelHealth{}}
 	labels := map[string]bool{}
