@@ -79,12 +79,16 @@ type session struct {
 	unreported sync.WaitGroup
 
 	// cmu guards attempts (appended by the session goroutine, walked by
-	// whoever cancels the session), cause, and the tier (which the router
-	// may change, and the watchdog reads). The tier changes only while no
-	// attempt runs, so an attempt reads it without the lock.
+	// whoever cancels the session), cause, cacheWrites, and the tier
+	// (which the router may change, and the watchdog reads). The tier
+	// changes only while no attempt runs, so an attempt reads it without
+	// the lock.
 	cmu      sync.Mutex
 	attempts []*attempt
 	cause    error // why the session was cancelled; nil while it runs
+	// cacheWrites are the prompt-cache writes of the attempts whose
+	// vendor reported some, by attempt index; nil until one does.
+	cacheWrites map[int32]int32
 
 	// A session of up to inlineAttempts attempts keeps its models and its
 	// attempts, contexts included, inside itself: one allocation.
