@@ -8,7 +8,10 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 
 	"github.com/council-dev/council/providers/providertest"
 )
@@ -111,4 +114,73 @@ models = ["vendor/m"]
 			}
 		})
 	}
+}
+
+// A recorded Gemini 429 whose google.rpc.RetryInfo asks for 34.4 s: the
+// model is rate limited, its breaker holds it back for exactly that long
+// (held_ms, on the virtual clock), and the next session skips it without
+// a call.
+func TestRunOnRecordedQuota429HoldsTheModel(t *testing.T) {
+	body, err := os.ReadFile(filepath.Join("providers", "gemini", "testdata", "recorded", "quota_429_retry_info.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GEMINI_API_KEY", "test-key-not-real")
+	synctest.Test(t, func(t *testing.T) {
+		var calls atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			calls.Add(1)
+			w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+			w.WriteHeader(http.StatusTooManyRequests)
+			_, _ = w.Write(body)
+		}))
+		defer srv.Close()
+		cfg := filepath.Join(t.TempDir(), "council.toml")
+		if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`default_strategy = "race"
+default_tier = "one"
+[providers.google]
+kind = "gemini"
+base_url = %q
+[[models]]
+id = "google/flash"
+provider = "google"
+model = "gemini-2.5-flash"
+[tiers.one]
+models = ["google/flash"]
+`, srv.URL)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, errOut, code := council(t, nil, "run", "--config", cfg, "--json", "--repeat", "2", "hi")
+		srv.CloseClientConnections()
+		if code != 1 {
+			t.Fatalf("exit %d, stderr %q\n%s", code, errOut, out)
+		}
+		type summary struct {
+			Models   []map[string]any
+			Breakers map[string]map[string]any
+		}
+		var sums []summary
+		for line := range strings.Lines(strings.TrimSpace(out)) {
+			var sum summary
+			if err := json.Unmarshal([]byte(line), &sum); err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			sums = append(sums, sum)
+		}
+		if len(sums) != 2 || len(sums[0].Models) != 1 || len(sums[1].Models) != 1 {
+			t.Fatalf("want two sessions of one row each:\n%s", out)
+		}
+		if r := sums[0].Models[0]; r["status"] != "failed" || r["reason"] != "rate_limited" {
+			t.Errorf("first row %v, want failed rate_limited", r)
+		}
+		if held := sums[0].Breakers["google/flash"]["held_ms"]; held != 34400.0 {
+			t.Errorf("held_ms %v, want 34400", held)
+		}
+		if r := sums[1].Models[0]; r["status"] != "skipped" || r["reason"] != "retry_after" {
+			t.Errorf("second row %v, want skipped retry_after", r)
+		}
+		if calls.Load() != 1 {
+			t.Errorf("the server saw %d calls, want 1", calls.Load())
+		}
+	})
 }
