@@ -862,6 +862,7 @@ func (v *validator) run() error {
 	v.section()
 	v.router()
 	v.limits()
+	v.serve()
 	if len(v.errs) == 0 {
 		return nil
 	}
@@ -1379,6 +1380,7 @@ func (c *Config) Describe(w io.Writer, getenv func(string) string) {
 		row("  "+m.ID, m.Provider, m.Model, price(m.InputPerMTok), price(m.OutputPerMTok), maxTok)
 	}
 	tw.Flush()
+	c.describeServe(w, getenv)
 }
 
 // describeGateways lists each provider's gateway headers and query
