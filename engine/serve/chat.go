@@ -271,6 +271,8 @@ type completion struct {
 	created int64
 	stream  bool
 	route   string
+	// routed is the strategy the router chose (auto).
+	routed config.Strategy
 
 	// pieces are each attempt's deltas, in stream mode: the decided
 	// answer is sent in the pieces it arrived in.
@@ -293,7 +295,7 @@ func (c *completion) event(ev engine.Event) {
 		}
 	case engine.RouteChosen:
 		if ev.Detail != nil && ev.Detail.Route != nil {
-			c.route = ev.Detail.Route.Name
+			c.route, c.routed = ev.Detail.Route.Name, ev.Detail.Route.Strategy
 		}
 	case engine.Decided:
 		e := ev
@@ -312,6 +314,8 @@ func (c *completion) headers(winner string, sum *engine.Summary) {
 	strategy := ""
 	if sum != nil {
 		strategy = string(sum.Strategy)
+	} else if c.routed != "" {
+		strategy = string(c.routed)
 	} else if m, ok := strings.CutPrefix(c.model, modelPrefix); ok {
 		strategy, _, _ = strings.Cut(m, "@")
 	} else {
@@ -471,7 +475,7 @@ func (c *completion) finish(ctx context.Context) {
 func failure(sum *engine.Summary, cause error) (int, string, string, string) {
 	if sum.Status == engine.StatusCancelled {
 		if errors.Is(cause, engine.ErrShutdown) {
-			return http.StatusServiceUnavailable, "server_error", "shutting_down", "the server shut down before the session decided: " + sum.Error
+			return http.StatusServiceUnavailable, "server_error", "shutting_down", "the server is shutting down: the session was cancelled before it decided (reason shutdown); try again"
 		}
 		// The client went away; nobody reads this.
 		return 499, "invalid_request_error", "cancelled", "the request was cancelled: " + sum.Error
