@@ -136,3 +136,26 @@ func TestFinishedKept(t *testing.T) {
 		t.Errorf("backlog of %d messages starting %s; want the last %d sessions", len(backlog), backlog[0], keepFinished)
 	}
 }
+
+// TestRunningCounts: a model's calls in flight count from attempt_started
+// to the attempt's end, once per attempt even when a retry starts it
+// again, and a session that ends releases whatever it still held.
+func TestRunningCounts(t *testing.T) {
+	hb := newHub()
+	l := hb.begin(Session{Session: "s1"})
+	start := engine.Event{Type: engine.AttemptStarted, Model: "m", Attempt: "a1"}
+	hb.publish(l, start)
+	hb.publish(l, start) // retried
+	hb.publish(l, engine.Event{Type: engine.AttemptStarted, Model: "m", Attempt: "a2"})
+	if _, running, _ := hb.counts(); running["m"] != 2 {
+		t.Errorf("running %d, want 2", running["m"])
+	}
+	hb.publish(l, engine.Event{Type: engine.AttemptDone, Model: "m", Attempt: "a1"})
+	if _, running, _ := hb.counts(); running["m"] != 1 {
+		t.Errorf("running %d after one ended, want 1", running["m"])
+	}
+	hb.publish(l, engine.Event{Type: engine.SessionDone})
+	if n, running, _ := hb.counts(); running["m"] != 0 || n != 0 {
+		t.Errorf("after session_done: %d running, %d sessions in flight; want none", running["m"], n)
+	}
+}

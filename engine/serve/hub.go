@@ -83,8 +83,10 @@ func (h *hub) publish(l *sessionLog, ev engine.Event) {
 	l.msgs = append(l.msgs, msg)
 	switch ev.Type {
 	case engine.AttemptStarted:
-		l.started[ev.Attempt] = ev.Model
-		h.running[ev.Model]++
+		if _, again := l.started[ev.Attempt]; !again { // a retried call starts again
+			l.started[ev.Attempt] = ev.Model
+			h.running[ev.Model]++
+		}
 	case engine.AttemptDone, engine.AttemptFailed, engine.AttemptCancelled:
 		if m, ok := l.started[ev.Attempt]; ok {
 			delete(l.started, ev.Attempt)
