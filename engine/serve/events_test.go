@@ -159,3 +159,27 @@ func TestRunningCounts(t *testing.T) {
 		t.Errorf("after session_done: %d running, %d sessions in flight; want none", running["m"], n)
 	}
 }
+
+// TestBacklogOrder: the backlog gives sessions in the order they began,
+// finished or not.
+func TestBacklogOrder(t *testing.T) {
+	hb := newHub()
+	s1 := hb.begin(Session{Session: "s1"})
+	s2 := hb.begin(Session{Session: "s2"})
+	s3 := hb.begin(Session{Session: "s3"})
+	hb.publish(s3, engine.Event{Type: engine.SessionDone, Session: "s3"})
+	hb.publish(s2, engine.Event{Type: engine.SessionDone, Session: "s2"})
+	_ = s1 // still in flight
+	_, backlog := hb.subscribe()
+	var order []string
+	for _, m := range backlog {
+		if strings.HasPrefix(string(m), "event: session\n") {
+			var s Session
+			json.Unmarshal([]byte(strings.TrimSuffix(strings.TrimPrefix(string(m), "event: session\ndata: "), "\n\n")), &s)
+			order = append(order, s.Session)
+		}
+	}
+	if strings.Join(order, ",") != "s1,s2,s3" {
+		t.Errorf("backlog order %v, want s1,s2,s3", order)
+	}
+}

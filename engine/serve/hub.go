@@ -3,6 +3,7 @@ package serve
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"sync"
 
 	"github.com/council-dev/council/engine"
@@ -23,6 +24,7 @@ type hub struct {
 	live     []*sessionLog // in flight, oldest first
 	finished []*sessionLog // the last keepFinished, oldest first
 	subs     map[*subscriber]struct{}
+	began    int // sessions begun
 	// running counts each model's attempts between attempt_started and
 	// their end, for the health message.
 	running map[string]int
@@ -32,6 +34,7 @@ type hub struct {
 // sessionLog is one session as the stream tells it: its session message,
 // then its events, each an encoded SSE message.
 type sessionLog struct {
+	n       int // the order sessions began in
 	msgs    [][]byte
 	started map[string]string // attempt id -> model, while it runs
 }
@@ -70,6 +73,8 @@ func (h *hub) begin(info Session) *sessionLog {
 	l := &sessionLog{msgs: [][]byte{msg}, started: map[string]string{}}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.began++
+	l.n = h.began
 	h.live = append(h.live, l)
 	h.broadcast(msg)
 	return l
@@ -150,15 +155,15 @@ func (h *hub) broadcast(msg []byte) {
 
 // subscribe registers a subscriber and returns the backlog it must write
 // before what arrives on its channel: the last finished sessions and those
-// in flight, oldest first, each with its events so far.
+// in flight, in the order they began, each with its events so far.
 func (h *hub) subscribe() (*subscriber, [][]byte) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	all := make([]*sessionLog, 0, len(h.finished)+len(h.live))
+	all = append(append(all, h.finished...), h.live...)
+	slices.SortFunc(all, func(a, b *sessionLog) int { return a.n - b.n })
 	var backlog [][]byte
-	for _, l := range h.finished {
-		backlog = append(backlog, l.msgs...)
-	}
-	for _, l := range h.live {
+	for _, l := range all {
 		backlog = append(backlog, l.msgs...)
 	}
 	sub := &subscriber{ch: make(chan []byte, subBuffer)}
