@@ -176,6 +176,8 @@ func (s *Server) sessionInfo(id string, req engine.SessionRequest, client, model
 	return info
 }
 
+func ptr[T any](v T) *T { return &v }
+
 func cmpOr[T comparable](a, b T) T {
 	var zero T
 	if a != zero {
@@ -278,20 +280,50 @@ type completion struct {
 	// answer is sent in the pieces it arrived in.
 	pieces map[string][]string
 	// decided is the decided event, once it came; sent says the stream's
-	// headers and answer are written.
+	// headers are written.
 	decided *engine.Event
 	sent    bool
 	sum     *engine.Summary
+	// live is the council chairman's attempt streamed as it writes the
+	// synthesis; broken says it failed after its first words, and the
+	// stream ended with an error.
+	live   string
+	broken bool
 }
 
 func (c *completion) event(ev engine.Event) {
 	switch ev.Type {
 	case engine.Delta:
-		if c.stream {
-			if c.pieces == nil {
-				c.pieces = map[string][]string{}
-			}
-			c.pieces[ev.Attempt] = append(c.pieces[ev.Attempt], ev.Text)
+		if !c.stream {
+			break
+		}
+		if ev.Stage == engine.StageSynthesis && ev.Role == engine.RoleChairman && !c.sent {
+			// The chairman's synthesis is the answer: it streams as it is
+			// written, not once it is decided.
+			c.startStream(ev.Model)
+			c.live = ev.Attempt
+		}
+		if c.live != "" && ev.Attempt == c.live && !c.broken {
+			c.chunk(chunkChoice{Delta: &chunkDelta{Content: ev.Text}}, nil, nil)
+			http.NewResponseController(c.w).Flush()
+			break
+		}
+		if c.pieces == nil {
+			c.pieces = map[string][]string{}
+		}
+		c.pieces[ev.Attempt] = append(c.pieces[ev.Attempt], ev.Text)
+	case engine.AttemptFailed, engine.AttemptCancelled:
+		if c.live != "" && ev.Attempt == c.live && !c.broken {
+			// Half an answer is out: say so in the stream rather than
+			// append another chairman's answer to it.
+			c.broken = true
+			msg := fmt.Sprintf("the chairman %s failed in the middle of its synthesis (%s): the answer streamed so far is incomplete",
+				ev.Model, cmpOr(ev.Err, string(ev.Reason)))
+			b, _ := json.Marshal(ErrorBody{ErrorDetail{Message: msg, Type: "server_error", Code: ptr("chairman_failed")}})
+			c.w.Write([]byte("data: "))
+			c.w.Write(b)
+			c.w.Write([]byte("\n\n"))
+			http.NewResponseController(c.w).Flush()
 		}
 	case engine.RouteChosen:
 		if ev.Detail != nil && ev.Detail.Route != nil {
@@ -300,7 +332,7 @@ func (c *completion) event(ev engine.Event) {
 	case engine.Decided:
 		e := ev
 		c.decided = &e
-		if c.stream {
+		if c.stream && !c.sent {
 			c.streamAnswer()
 		}
 	case engine.SessionDone:
@@ -331,10 +363,9 @@ func (c *completion) headers(winner string, sum *engine.Summary) {
 	}
 }
 
-// streamAnswer starts the stream with the decided answer.
-func (c *completion) streamAnswer() {
-	d := c.decided
-	c.headers(d.Model, nil)
+// startStream writes the stream's headers and its first chunk.
+func (c *completion) startStream(winner string) {
+	c.headers(winner, nil)
 	h := c.w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
@@ -342,6 +373,12 @@ func (c *completion) streamAnswer() {
 	c.w.WriteHeader(http.StatusOK)
 	c.sent = true
 	c.chunk(chunkChoice{Delta: &chunkDelta{Role: "assistant", Content: ""}}, nil, nil)
+}
+
+// streamAnswer starts the stream with the decided answer.
+func (c *completion) streamAnswer() {
+	d := c.decided
+	c.startStream(d.Model)
 	for _, p := range c.answerPieces(d) {
 		c.chunk(chunkChoice{Delta: &chunkDelta{Content: p}}, nil, nil)
 	}
@@ -430,8 +467,8 @@ func finishReason(sum *engine.Summary) string {
 func (c *completion) finish(ctx context.Context) {
 	sum := c.sum
 	if c.sent {
-		if sum == nil {
-			return // the engine closed under it; the stream just ends
+		if sum == nil || c.broken {
+			return // the engine closed under it, or the error is sent
 		}
 		fr := finishReason(sum)
 		c.chunk(chunkChoice{Delta: &chunkDelta{}, FinishReason: &fr}, nil, nil)

@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
@@ -270,4 +272,75 @@ func mustChat(t *testing.T, p openai.ChatCompletionNewParams) *chatRequest {
 		t.Fatal(err)
 	}
 	return &cr
+}
+
+// TestCouncilStreamsSynthesisLive: a council's stream carries the
+// chairman's synthesis as it is written, not all at once when decided.
+func TestCouncilStreamsSynthesisLive(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, "", nil)
+		c := h.client("")
+		st := c.Chat.Completions.NewStreaming(t.Context(), userParams("council/council", "How do database indexes work?"))
+		var first, last time.Time
+		var text strings.Builder
+		var final openai.ChatCompletionChunk
+		for st.Next() {
+			ch := st.Current()
+			final = ch
+			if len(ch.Choices) == 1 && ch.Choices[0].Delta.Content != "" {
+				if first.IsZero() {
+					first = time.Now()
+				}
+				last = time.Now()
+				text.WriteString(ch.Choices[0].Delta.Content)
+			}
+		}
+		if err := st.Err(); err != nil {
+			t.Fatal(err)
+		}
+		st.Close()
+		sum := councilOf(t, final.RawJSON())
+		if text.String() != sum.Synthesis || sum.Chairman == "" {
+			t.Fatalf("streamed %q, want the synthesis %q by %q", text.String(), sum.Synthesis, sum.Chairman)
+		}
+		if !last.After(first) {
+			t.Errorf("the synthesis came all at once (%s); want it as it was written", first)
+		}
+	})
+}
+
+// TestChairmanFailsMidStream: a chairman that fails after its first words
+// ends the stream with an error that says so, rather than appending the
+// fallback chairman's answer to half of its own; the client then leaves,
+// which cancels the session.
+func TestChairmanFailsMidStream(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, "[council]\nchairman = \"fake/x\"\nmin_responses = 2\n", nil)
+		h.fake.err, h.fake.failAfter = errors.New("connection reset"), 2
+		sub, _ := h.srv.hub.subscribe()
+		c := h.client("")
+		st := c.Chat.Completions.NewStreaming(t.Context(), userParams("council/council", "How do database indexes work?"))
+		var text strings.Builder
+		for st.Next() {
+			if ch := st.Current(); len(ch.Choices) == 1 {
+				text.WriteString(ch.Choices[0].Delta.Content)
+			}
+		}
+		err := st.Err()
+		st.Close()
+		if err == nil || !strings.Contains(err.Error(), "chairman fake/x failed") {
+			t.Fatalf("stream error %v; want the chairman's failure named", err)
+		}
+		if text.String() != "a scripted " {
+			t.Errorf("streamed %q, want the chairman's first two words", text.String())
+		}
+		sum := doneSummary(t, sub)
+		i := slices.IndexFunc(sum.Models, func(r engine.ModelResult) bool { return r.Role == engine.RoleChairman })
+		if i < 0 || sum.Models[i].ID != "fake/x" || sum.Models[i].Status != engine.AttemptFailedStatus {
+			t.Errorf("chairman rows %+v; want fake/x failed", sum.Models)
+		}
+		if sum.Status != engine.StatusCancelled {
+			t.Errorf("summary %s; want cancelled (the client left)", sum.Status)
+		}
+	})
 }

@@ -66,7 +66,8 @@ models = ["fake/x"]
 type fake struct {
 	ttft, gap time.Duration
 	text      string
-	err       error
+	err       error // returned after failAfter words
+	failAfter int
 	// ended counts calls whose context ended (the upstream request
 	// cancelled); onEnd, if set, runs when one does.
 	ended atomic.Int32
@@ -103,7 +104,7 @@ func (s *fakeStream) Next() bool {
 		return false
 	case <-t.C:
 	}
-	if s.f.err != nil {
+	if s.f.err != nil && s.i >= s.f.failAfter {
 		s.err = s.f.err
 		return false
 	}
