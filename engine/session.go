@@ -39,6 +39,11 @@ var ErrUnknownModel = errors.New("unknown model")
 // ErrClosed is returned by [Engine.Start] once [Engine.Close] has been called.
 var ErrClosed = errors.New("engine closed")
 
+// ErrShutdown, as the cause of the context given to [Engine.Start]
+// (context.WithCancelCause), cancels the session with reason shutdown
+// rather than user: a server draining on SIGTERM says so.
+var ErrShutdown = errors.New("server shutting down")
+
 // ErrPromptTooLarge is returned by [Engine.Start] for a prompt over
 // limits.max_prompt_bytes.
 var ErrPromptTooLarge = errors.New("prompt too large")
@@ -356,7 +361,13 @@ func (s *session) runSession() {
 //go:noinline
 func (s *session) begin() {
 	if s.caller.Done() != nil {
-		s.stopCaller = context.AfterFunc(s.caller, func() { s.cancel(causeUser) })
+		s.stopCaller = context.AfterFunc(s.caller, func() {
+			if errors.Is(context.Cause(s.caller), ErrShutdown) {
+				s.cancel(causeShutdown)
+				return
+			}
+			s.cancel(causeUser)
+		})
 	}
 	if !s.e.track(s) {
 		s.cancel(causeShutdown)

@@ -54,6 +54,7 @@ type Config struct {
 	Limits    LimitsConfig              `toml:"limits"`
 	Retry     RetryConfig               `toml:"retry"`
 	Dashboard DashboardConfig           `toml:"dashboard"`
+	Serve     ServeConfig               `toml:"serve"`
 	Tiers     map[string]TierConfig     `toml:"tiers"`
 	Providers map[string]ProviderConfig `toml:"providers"`
 	Models    []ModelConfig             `toml:"models"`

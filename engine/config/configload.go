@@ -862,6 +862,7 @@ func (v *validator) run() error {
 	v.section()
 	v.router()
 	v.limits()
+	v.serve()
 	if len(v.errs) == 0 {
 		return nil
 	}
@@ -1390,6 +1391,7 @@ func (c *Config) Describe(w io.Writer, getenv func(string) string) {
 			cachePrice(m.CacheWritePerMTok, m.InputPerMTok), price(m.OutputPerMTok), maxTok)
 	}
 	tw.Flush()
+	c.describeServe(w, getenv)
 }
 
 // describeGateways lists each provider's gateway headers and query
