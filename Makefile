@@ -41,8 +41,11 @@ smoke: build
 	@if command -v tmux >/dev/null 2>&1; then bash .ci/smoke.sh $(BIN); \
 	else echo "smoke: tmux not installed, skipped"; fi
 
+# Benchmarks, then council serve's load test: 200 streaming clients over
+# loopback for 30 s (added latency, throughput, goroutines and heap).
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./engine ./ui
+	$(GO) test -run '^$$' -bench . -benchmem ./engine ./ui ./engine/serve
+	COUNCIL_LOAD=30s $(GO) test -run TestLoad -count=1 -v ./engine/serve
 
 # 5,000 sessions of every strategy over fast simulated models that fail,
 # stall and get cut; reports goroutines and heap before and after.

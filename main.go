@@ -100,6 +100,8 @@ func realMain(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			return c.written(err)
 		case "replay":
 			return c.replay(args[1:])
+		case "serve":
+			return c.serve(args[1:])
 		case "watch":
 			return c.watch(args[1:])
 		case "bench":
@@ -129,6 +131,8 @@ usage:
   council replay [--json|--markdown|--speed N|--step] FILE   play a recorded log back
   council watch [--token T] [--admin-token T] URL [URL...]   the dashboard on running servers' sessions
   council config check [--config FILE]  validate; print the resolved setup, keys redacted
+  council serve [--addr 127.0.0.1:8484] [--config FILE]   the strategies behind an
+      OpenAI-compatible API (model council/race, ...), with a live event stream
   council version
   council COMMAND --help                a command's flags and examples
 

@@ -147,6 +147,28 @@ $T show-buffer | grep -q 'billing' || fail "y: the answer did not reach the clip
 echo "smoke: esc cancelled, y copied"
 quit_and_check_restored
 
+echo "smoke: council serve"
+if command -v curl >/dev/null 2>&1; then
+	$T kill-server >/dev/null 2>&1 || true
+	SOCK="council-smoke-$$-serve"
+	T="tmux -L $SOCK"
+	$T new-session -d -s smoke -x 160 -y 20 "env -u COUNCIL_CONFIG XDG_CONFIG_HOME=/nonexistent HOME=/nonexistent bash --norc --noprofile"
+	keys "'$BIN' serve --seed 42 --addr 127.0.0.1:0" Enter # a free port, read from the screen
+	wait_for 'serving on http://127.0.0.1:[0-9]+' 10
+	URL=$(screen | grep -Eo 'http://127.0.0.1:[0-9]+' | head -1)
+	out=$(curl -s -D- $URL/v1/chat/completions -d '{"model":"council/race","messages":[{"role":"user","content":"How do indexes work?"}]}')
+	echo "$out" | grep -qi '^x-council-winner: sim/' || fail "serve: no x-council-winner header: $out"
+	echo "$out" | grep -q '"council":{"session":"s1"' || fail "serve: no council summary: $out"
+	ev=$(curl -sN --max-time 2 $URL/v1/council/events || true)
+	echo "$ev" | grep -q '^event: session_done' || fail "serve: the event stream lacks the finished session: $ev"
+	echo "$ev" | grep -q '^event: health' || fail "serve: no health on the event stream"
+	keys C-c
+	wait_for 'drained, bye' 10
+	echo "smoke: serve answered, streamed its events, drained on ctrl+c"
+else
+	echo "smoke: curl not installed, council serve skipped"
+fi
+
 echo "smoke: council watch"
 # A test server streams the demo council's sessions (engine/watch/watchtest).
 (cd "$(dirname "$0")/.." && ${GO:-go} test -c -o "$WATCHDIR/watchserve" ./engine/watch/watchtest) || fail "watch: cannot build the test server"

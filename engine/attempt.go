@@ -35,6 +35,7 @@ type attempt struct {
 	ended             providers.Finish // why the vendor ended the answer
 	gotReasoning      bool             // reasoning text came
 	retries           uint8            // calls made again ([retry])
+	wroteCache        bool             // the vendor reported prompt-cache writes (see noteCacheWrites)
 	ticket            ticket           // the breaker's admission of this call
 	m                 *model
 	role              Role
@@ -211,6 +212,9 @@ func (a *attempt) call() error {
 			c := stream.Chunk()
 			if c.Usage != nil {
 				a.usage = tokensOf(c.Usage)
+				if c.Usage.CacheWriteTokens > 0 || a.wroteCache {
+					a.noteCacheWrites(c.Usage.CacheWriteTokens)
+				}
 			}
 			if c.Finish != providers.FinishNone {
 				a.ended = c.Finish
@@ -423,13 +427,46 @@ func (a *attempt) fillUsage() {
 		a.usage.out = clamp32((a.text.Len() + 3) / 4)
 	}
 	cfg := &a.m.cfg
-	cachedPrice := cfg.InputPerMTok
+	cachedPrice, writePrice := cfg.InputPerMTok, cfg.InputPerMTok
 	if cfg.CachedInputPerMTok != nil {
 		cachedPrice = *cfg.CachedInputPerMTok
 	}
+	if cfg.CacheWritePerMTok != nil {
+		writePrice = *cfg.CacheWritePerMTok
+	}
 	cached := min(a.usage.cached, a.usage.in)
-	a.cost = roundUSD((float64(a.usage.in-cached)*cfg.InputPerMTok + float64(cached)*cachedPrice +
-		float64(a.usage.out)*cfg.OutputPerMTok) / 1e6)
+	written := min(a.cacheWrites(), a.usage.in-cached)
+	a.cost = roundUSD((float64(a.usage.in-cached-written)*cfg.InputPerMTok + float64(cached)*cachedPrice +
+		float64(written)*writePrice + float64(a.usage.out)*cfg.OutputPerMTok) / 1e6)
+}
+
+// noteCacheWrites records the prompt-cache writes the call's vendor
+// reported (Anthropic's cache_creation_input_tokens). Few calls report
+// any, so the count lives in the session's side table rather than in
+// the attempt, whose every byte counts eight times in a session.
+//
+//go:noinline
+func (a *attempt) noteCacheWrites(n int) {
+	s := a.s
+	s.cmu.Lock()
+	if s.cacheWrites == nil {
+		s.cacheWrites = make(map[int32]int32)
+	}
+	s.cacheWrites[a.idx] = clamp32(n)
+	s.cmu.Unlock()
+	a.wroteCache = true
+}
+
+// cacheWrites returns the prompt-cache writes noteCacheWrites recorded,
+// 0 when the vendor reported none.
+func (a *attempt) cacheWrites() int32 {
+	if !a.wroteCache {
+		return 0
+	}
+	s := a.s
+	s.cmu.Lock()
+	defer s.cmu.Unlock()
+	return s.cacheWrites[a.idx]
 }
 
 // finishReason is the attempt's finish as reported: the vendor's, or

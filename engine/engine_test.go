@@ -604,6 +604,26 @@ func TestUserCancel(t *testing.T) {
 	})
 }
 
+// TestShutdownCancel: a caller's context cancelled with ErrShutdown (a
+// server draining) cancels the session with reason shutdown, and the
+// summary says so: cancelled, not failed, not the user.
+func TestShutdownCancel(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newTestEngine(testConfig("a"), map[string]*fake{"a": fixed(script{ttft: 10 * time.Second, text: "x"})})
+		defer e.Close()
+		ctx, cancel := context.WithCancelCause(t.Context())
+		time.AfterFunc(100*time.Millisecond, func() { cancel(ErrShutdown) })
+		evs, sum := collect(e, ctx, SessionRequest{Prompt: "x"})
+		c, ok := find(evs, AttemptCancelled, "a")
+		if !ok || c.Reason != ReasonShutdown || sum.Status != StatusCancelled || sum.Models[0].Reason != string(ReasonShutdown) {
+			t.Errorf("got %+v, %s, row %+v; want cancelled/shutdown", c, sum.Status, sum.Models[0])
+		}
+		if !strings.Contains(sum.Error, "shut down") {
+			t.Errorf("error %q; want the shutdown named", sum.Error)
+		}
+	})
+}
+
 func TestEngineCloseEndsRunningSessions(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newTestEngine(testConfig("a"), map[string]*fake{"a": fixed(script{ttft: time.Hour, text: "x"})})

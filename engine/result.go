@@ -112,6 +112,9 @@ func (s *session) modelResults(models []ModelResult) []ModelResult {
 		r.Reason, r.Error, r.Vote, r.Text = string(a.reason), a.err, a.vote, a.text.String()
 		r.InputTokens, r.OutputTokens, r.CostUSD = int(a.usage.in), int(a.usage.out), a.cost
 		r.CachedInputTokens, r.ReasoningTokens = int(a.usage.cached), int(a.usage.reasoning)
+		if w := a.cacheWrites(); w > 0 {
+			r.aside().CacheWriteTokens = int(w)
+		}
 		if f := a.finishReason(); f != providers.FinishNone {
 			r.Finish, r.Truncated = f, f == providers.FinishLength
 		}

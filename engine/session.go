@@ -39,6 +39,11 @@ var ErrUnknownModel = errors.New("unknown model")
 // ErrClosed is returned by [Engine.Start] once [Engine.Close] has been called.
 var ErrClosed = errors.New("engine closed")
 
+// ErrShutdown, as the cause of the context given to [Engine.Start]
+// (context.WithCancelCause), cancels the session with reason shutdown
+// rather than user: a server draining on SIGTERM says so.
+var ErrShutdown = errors.New("server shutting down")
+
 // ErrPromptTooLarge is returned by [Engine.Start] for a prompt over
 // limits.max_prompt_bytes.
 var ErrPromptTooLarge = errors.New("prompt too large")
@@ -79,12 +84,16 @@ type session struct {
 	unreported sync.WaitGroup
 
 	// cmu guards attempts (appended by the session goroutine, walked by
-	// whoever cancels the session), cause, and the tier (which the router
-	// may change, and the watchdog reads). The tier changes only while no
-	// attempt runs, so an attempt reads it without the lock.
+	// whoever cancels the session), cause, cacheWrites, and the tier
+	// (which the router may change, and the watchdog reads). The tier
+	// changes only while no attempt runs, so an attempt reads it without
+	// the lock.
 	cmu      sync.Mutex
 	attempts []*attempt
 	cause    error // why the session was cancelled; nil while it runs
+	// cacheWrites are the prompt-cache writes of the attempts whose
+	// vendor reported some, by attempt index; nil until one does.
+	cacheWrites map[int32]int32
 
 	// A session of up to inlineAttempts attempts keeps its models and its
 	// attempts, contexts included, inside itself: one allocation.
@@ -352,7 +361,13 @@ func (s *session) runSession() {
 //go:noinline
 func (s *session) begin() {
 	if s.caller.Done() != nil {
-		s.stopCaller = context.AfterFunc(s.caller, func() { s.cancel(causeUser) })
+		s.stopCaller = context.AfterFunc(s.caller, func() {
+			if errors.Is(context.Cause(s.caller), ErrShutdown) {
+				s.cancel(causeShutdown)
+				return
+			}
+			s.cancel(causeUser)
+		})
 	}
 	if !s.e.track(s) {
 		s.cancel(causeShutdown)

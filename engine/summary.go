@@ -49,6 +49,10 @@ type Aside struct {
 	Note string `json:"note,omitempty"`
 	// FallbackFor is the model whose place this attempt took (fallbacks).
 	FallbackFor string `json:"fallback_for,omitempty"`
+	// CacheWriteTokens is the part of the row's input_tokens written to
+	// the vendor's prompt cache (Anthropic's cache_creation_input_tokens),
+	// priced at cache_write_per_mtok.
+	CacheWriteTokens int `json:"cache_write_tokens,omitempty"`
 }
 
 // Noted returns the row's note, "" when it has none.

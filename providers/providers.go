@@ -127,6 +127,10 @@ type Usage struct {
 	// CachedInputTokens is the part of InputTokens read from the vendor's
 	// prompt cache (billed at cached_input_per_mtok).
 	CachedInputTokens int
+	// CacheWriteTokens is the part of InputTokens written to the vendor's
+	// prompt cache (Anthropic's cache_creation_input_tokens, billed at
+	// cache_write_per_mtok).
+	CacheWriteTokens int
 	// ReasoningTokens is the part of OutputTokens spent reasoning.
 	ReasoningTokens int
 }

@@ -54,6 +54,7 @@ type Config struct {
 	Limits    LimitsConfig              `toml:"limits"`
 	Retry     RetryConfig               `toml:"retry"`
 	Dashboard DashboardConfig           `toml:"dashboard"`
+	Serve     ServeConfig               `toml:"serve"`
 	Tiers     map[string]TierConfig     `toml:"tiers"`
 	Providers map[string]ProviderConfig `toml:"providers"`
 	Models    []ModelConfig             `toml:"models"`
@@ -238,7 +239,11 @@ type ModelConfig struct {
 	// CachedInputPerMTok prices input tokens read from the vendor's
 	// prompt cache; nil means the input price.
 	CachedInputPerMTok *float64 `toml:"cached_input_per_mtok"`
-	MaxTokens          int      `toml:"max_tokens"`
+	// CacheWritePerMTok prices input tokens written to the vendor's
+	// prompt cache (Anthropic's cache_creation_input_tokens); nil means
+	// the input price, as for cached reads.
+	CacheWritePerMTok *float64 `toml:"cache_write_per_mtok"`
+	MaxTokens         int      `toml:"max_tokens"`
 	// System and Temperature are how this model is asked unless the
 	// request says otherwise.
 	System      string   `toml:"system"`

@@ -862,6 +862,7 @@ func (v *validator) run() error {
 	v.section()
 	v.router()
 	v.limits()
+	v.serve()
 	if len(v.errs) == 0 {
 		return nil
 	}
@@ -1157,6 +1158,9 @@ func (v *validator) models() {
 		if m.CachedInputPerMTok != nil && *m.CachedInputPerMTok < 0 {
 			v.errAt(key("cached_input_per_mtok"), i, "model %q: a price cannot be negative", m.ID)
 		}
+		if m.CacheWritePerMTok != nil && *m.CacheWritePerMTok < 0 {
+			v.errAt(key("cache_write_per_mtok"), i, "model %q: a price cannot be negative", m.ID)
+		}
 		if m.MaxTokens < 0 {
 			v.errAt(key("max_tokens"), i, "model %q: cannot be negative", m.ID)
 		}
@@ -1369,16 +1373,25 @@ func (c *Config) Describe(w io.Writer, getenv func(string) string) {
 	describeGateways(w, c.Providers, getenv)
 
 	fmt.Fprintln(w, "\nmodels (prices in USD per million tokens)")
-	row("  ID", "PROVIDER", "MODEL", "INPUT", "OUTPUT", "MAX TOKENS")
+	row("  ID", "PROVIDER", "MODEL", "INPUT", "CACHE READ", "CACHE WRITE", "OUTPUT", "MAX TOKENS")
 	price := func(x float64) string { return strconv.FormatFloat(x, 'f', 2, 64) }
+	// A cache price left unset is the input price: shown as what is charged.
+	cachePrice := func(p *float64, input float64) string {
+		if p == nil {
+			return price(input)
+		}
+		return price(*p)
+	}
 	for _, m := range c.Models {
 		maxTok := "default"
 		if m.MaxTokens > 0 {
 			maxTok = strconv.Itoa(m.MaxTokens)
 		}
-		row("  "+m.ID, m.Provider, m.Model, price(m.InputPerMTok), price(m.OutputPerMTok), maxTok)
+		row("  "+m.ID, m.Provider, m.Model, price(m.InputPerMTok), cachePrice(m.CachedInputPerMTok, m.InputPerMTok),
+			cachePrice(m.CacheWritePerMTok, m.InputPerMTok), price(m.OutputPerMTok), maxTok)
 	}
 	tw.Flush()
+	c.describeServe(w, getenv)
 }
 
 // describeGateways lists each provider's gateway headers and query

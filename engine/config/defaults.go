@@ -173,6 +173,7 @@ func (c *Config) applyDefaults(isSet func(key ...string) bool, tierOrder []strin
 	if unset(rt.Backoff.Duration == 0, "retry", "backoff") {
 		rt.Backoff.Duration = DefaultRetryBackoff
 	}
+	c.serveDefaults(unset)
 	l := &c.Limits
 	if unset(l.MaxEventBytes == 0, "limits", "max_event_bytes") {
 		l.MaxEventBytes = DefaultMaxEventBytes

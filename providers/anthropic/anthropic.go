@@ -219,7 +219,8 @@ func (s *stream) Next() bool {
 			u := ev.Usage
 			in, read, created := u.InputTokens, u.CacheReadInputTokens, u.CacheCreationInputTokens
 			if in == 0 && read == 0 && created == 0 {
-				in, read = int64(s.usage.InputTokens-s.usage.CachedInputTokens), int64(s.usage.CachedInputTokens)
+				read, created = int64(s.usage.CachedInputTokens), int64(s.usage.CacheWriteTokens)
+				in = int64(s.usage.InputTokens) - read - created
 			}
 			thinking := u.OutputTokensDetails.ThinkingTokens
 			if thinking == 0 {
@@ -285,12 +286,13 @@ func (s *stream) Close() error {
 
 // usageOf converts the Messages API's counts. Its input_tokens leaves out
 // the tokens read from the cache and those written to it; council counts
-// every input token, with the cache reads apart.
+// every input token, with the cache reads and writes apart.
 func usageOf(input, cacheRead, cacheCreated, output, thinking int64) providers.Usage {
 	return providers.Usage{
 		InputTokens:       int(input + cacheRead + cacheCreated),
 		OutputTokens:      int(output),
 		CachedInputTokens: int(cacheRead),
+		CacheWriteTokens:  int(cacheCreated),
 		ReasoningTokens:   int(min(thinking, output)),
 	}
 }

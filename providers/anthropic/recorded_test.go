@@ -2,6 +2,7 @@ package anthropic
 
 import (
 	"context"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -41,11 +42,11 @@ func TestRecordedThinkingStream(t *testing.T) {
 }
 
 // Anthropic's input_tokens leaves out cache reads and writes: council
-// counts every input token, the reads apart (the numbers of a real
-// cached call: input 7, cache writes 221, cache reads 1301).
+// counts every input token, the reads and the writes apart (the numbers
+// of a real cached call: input 7, cache writes 221, cache reads 1301).
 func TestUsageWithCache(t *testing.T) {
 	u := usageOf(7, 1301, 221, 12, 0)
-	if u != (providers.Usage{InputTokens: 1529, CachedInputTokens: 1301, OutputTokens: 12}) {
+	if u != (providers.Usage{InputTokens: 1529, CachedInputTokens: 1301, CacheWriteTokens: 221, OutputTokens: 12}) {
 		t.Errorf("usage %+v", u)
 	}
 	if u := usageOf(10, 0, 0, 100, 140); u.ReasoningTokens != 100 {
@@ -55,7 +56,8 @@ func TestUsageWithCache(t *testing.T) {
 
 // A real call that read most of its prompt from the cache (see
 // testdata/recorded/README.md): every input token counted, the cache
-// reads apart; a tool call ends it (tool_calls) with no answer text.
+// reads and writes apart, the writes kept through message_delta; a tool
+// call ends it (tool_calls) with no answer text.
 func TestRecordedCachedToolUse(t *testing.T) {
 	rec := providertest.LoadHTTP(t, filepath.Join("testdata", "recorded", "cached_tool_use.http"))
 	for _, chunk := range []int{1 << 16, 11} {
@@ -69,9 +71,46 @@ func TestRecordedCachedToolUse(t *testing.T) {
 		if err != nil || got.Text != "" || got.Reasoning != "" || got.Finish != providers.FinishToolCalls {
 			t.Errorf("chunk %d: %+v %v", chunk, got, err)
 		}
-		want := providers.Usage{InputTokens: 6 + 182 + 1522, CachedInputTokens: 1522, OutputTokens: 121}
+		want := providers.Usage{InputTokens: 6 + 182 + 1522, CachedInputTokens: 1522, CacheWriteTokens: 182, OutputTokens: 121}
 		if got.Usage == nil || *got.Usage != want {
 			t.Errorf("chunk %d: usage %+v, want %+v", chunk, got.Usage, want)
 		}
+	}
+}
+
+// An older API version's message_delta carries only output_tokens: the
+// input, cache reads and cache writes of message_start stand.
+func TestCacheCountsKeptThroughShortMessageDelta(t *testing.T) {
+	const body = `event: message_start
+data: {"type":"message_start","message":{"model":"claude-sonnet-4-5","id":"msg_1","type":"message","role":"assistant","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":6,"cache_creation_input_tokens":182,"cache_read_input_tokens":1522,"output_tokens":1}}}
+
+event: content_block_start
+data: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}
+
+event: content_block_delta
+data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Booked."}}
+
+event: content_block_stop
+data: {"type":"content_block_stop","index":0}
+
+event: message_delta
+data: {"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":3}}
+
+event: message_stop
+data: {"type":"message_stop"}
+
+`
+	_, c := newFake(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = w.Write([]byte(body))
+	})
+	s, err := c.Stream(context.Background(), request())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := providertest.Collect(t, s)
+	want := providers.Usage{InputTokens: 6 + 182 + 1522, CachedInputTokens: 1522, CacheWriteTokens: 182, OutputTokens: 3}
+	if err != nil || got.Text != "Booked." || got.Usage == nil || *got.Usage != want {
+		t.Errorf("%+v %v, want usage %+v", got, err, want)
 	}
 }

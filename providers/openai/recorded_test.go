@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -52,6 +53,8 @@ func TestRecordedOpenRouter(t *testing.T) {
 
 // Reasoning in reasoning_content (DeepSeek, GLM, vLLM) or reasoning
 // (OpenRouter, Groq) streams apart; finish_reason length is truncation.
+// The stream is written by hand from OpenAI's documented chunk format: no
+// recorded streamed length cut was found (testdata/recorded/README.md).
 func TestReasoningFieldsAndLength(t *testing.T) {
 	stream := func(field string) string {
 		return `data: {"id":"1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":null,"` + field + `":"Let me think."},"finish_reason":null}]}
@@ -140,4 +143,86 @@ data: [DONE]
 	if err != nil || got.Text != "" || got.Finish != providers.FinishContentFilter {
 		t.Errorf("%+v %v", got, err)
 	}
+}
+
+// sseOfChunks frames a recording kept as one JSON chunk per line (the
+// AI SDK's .chunks.txt) as the server sent it: each as an SSE data line,
+// then [DONE].
+func sseOfChunks(t *testing.T, path string) string {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for line := range strings.Lines(string(raw)) {
+		if line = strings.TrimSpace(line); line != "" {
+			b.WriteString("data: " + line + "\n\n")
+		}
+	}
+	b.WriteString("data: [DONE]\n\n")
+	return b.String()
+}
+
+// A real xAI stream (grok-3-mini, see testdata/recorded/README.md):
+// reasoning_content streams as reasoning, and its usage is xAI's shape —
+// completion_tokens 1 leaves out the 290 reasoning tokens (total 303 =
+// 12 + 1 + 290) — so output is 291, counted once, with the 11 cached
+// prompt tokens apart; whole and in small reads.
+func TestRecordedXAIUsage(t *testing.T) {
+	body := sseOfChunks(t, filepath.Join("testdata", "recorded", "xai_reasoning.chunks.txt"))
+	for _, chunk := range []int{1 << 16, 5} {
+		srv, _ := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/event-stream")
+			for rest := body; rest != ""; {
+				n := min(chunk, len(rest))
+				_, _ = io.WriteString(w, rest[:n])
+				w.(http.Flusher).Flush()
+				rest = rest[n:]
+			}
+		})
+		c := newClient(t, Options{Name: "xai", Kind: KindCompatible, BaseURL: srv.URL + "/v1", APIKey: testKey})
+		s, err := c.Stream(context.Background(), userReq("grok-3-mini"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := providertest.Collect(t, s)
+		if err != nil || got.Text != "Hello" || got.Reasoning != "First, the user said" || got.Finish != providers.FinishStop {
+			t.Errorf("chunk %d: %+v, %v", chunk, got, err)
+		}
+		want := providers.Usage{InputTokens: 12, CachedInputTokens: 11, OutputTokens: 291, ReasoningTokens: 290}
+		if got.Usage == nil || *got.Usage != want {
+			t.Errorf("chunk %d: usage %+v, want %+v", chunk, got.Usage, want)
+		}
+	}
+}
+
+// A real Cloudflare 502 page (see testdata/recorded/README.md) in front of
+// an OpenAI-compatible server: the error names the status and the page's
+// title, never its markup.
+func TestRecordedCloudflare502(t *testing.T) {
+	page, err := os.ReadFile(filepath.Join("testdata", "recorded", "cloudflare_502.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, _ := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusBadGateway)
+		_, _ = w.Write(page)
+	})
+	c := newClient(t, Options{Name: "gateway", Kind: KindCompatible, BaseURL: srv.URL + "/v1", APIKey: testKey})
+	_, err = c.Stream(context.Background(), userReq("gpt-4o"))
+	pe := asProviderError(t, err)
+	msg := err.Error()
+	t.Logf("error: %s", msg)
+	if pe.Kind != providers.KindHTTP || pe.Status != http.StatusBadGateway ||
+		!strings.Contains(msg, "HTTP 502") || !strings.Contains(msg, "502 Bad Gateway") {
+		t.Errorf("%q (kind %v status %d), want an http error naming HTTP 502 and the page title", msg, pe.Kind, pe.Status)
+	}
+	for _, markup := range []string{"<", ">", "center", "cloudflare</"} {
+		if strings.Contains(msg, markup) {
+			t.Errorf("%q carries markup %q", msg, markup)
+		}
+	}
+	checkSafe(t, err)
 }

@@ -1,0 +1,97 @@
+package serve
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/engine/config"
+)
+
+// models is GET /v1/models: every strategy, with and without each tier,
+// then every configured model id (passed through).
+func (s *Server) models(w http.ResponseWriter, r *http.Request) {
+	type model struct {
+		ID      string `json:"id"`
+		Object  string `json:"object"`
+		Created int64  `json:"created"`
+		OwnedBy string `json:"owned_by"`
+	}
+	cfg := s.eng.Config()
+	created := s.started.Unix()
+	var data []model
+	for _, st := range config.Strategies {
+		data = append(data, model{modelPrefix + string(st), "model", created, "council"})
+		for _, t := range cfg.TierOrder() {
+			data = append(data, model{modelPrefix + string(st) + "@" + t, "model", created, "council"})
+		}
+	}
+	for _, m := range cfg.Models {
+		data = append(data, model{m.ID, "model", created, m.Provider})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data})
+}
+
+// decodeAdmin reads an admin action's body into v.
+func (s *Server) decodeAdmin(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "invalid_json", "bad admin request: "+err.Error())
+		return false
+	}
+	return true
+}
+
+// answerHealth answers an admin action with the model's health.
+func (s *Server) answerHealth(w http.ResponseWriter, id string, err error) {
+	if err != nil {
+		code := http.StatusBadRequest
+		if strings.HasPrefix(err.Error(), "unknown model") {
+			code = http.StatusNotFound
+		}
+		writeError(w, code, "invalid_request_error", "invalid_admin_request", err.Error())
+		return
+	}
+	h, _ := s.oneHealth(id)
+	writeJSON(w, http.StatusOK, h)
+}
+
+func (s *Server) adminBreaker(w http.ResponseWriter, r *http.Request) {
+	var req BreakerRequest
+	if !s.decodeAdmin(w, r, &req) {
+		return
+	}
+	var f engine.Force
+	switch req.Force {
+	case "open":
+		f = engine.ForceOpen
+	case "closed":
+		f = engine.ForceClosed
+	case "none", "":
+		f = engine.ForceNone
+	default:
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "invalid_admin_request", `force must be "open", "closed" or "none", got "`+req.Force+`"`)
+		return
+	}
+	s.answerHealth(w, req.Model, s.eng.ForceBreaker(req.Model, f))
+}
+
+func (s *Server) adminReset(w http.ResponseWriter, r *http.Request) {
+	var req ResetRequest
+	if !s.decodeAdmin(w, r, &req) {
+		return
+	}
+	_, err := s.eng.ResetBreaker(req.Model)
+	s.answerHealth(w, req.Model, err)
+}
+
+func (s *Server) adminTune(w http.ResponseWriter, r *http.Request) {
+	var req TuneRequest
+	if !s.decodeAdmin(w, r, &req) {
+		return
+	}
+	_, err := s.eng.Tune(req.Model, req.Knob, req.Delta)
+	s.answerHealth(w, req.Model, err)
+}

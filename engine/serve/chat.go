@@ -1,0 +1,559 @@
+package serve
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/engine/config"
+	"github.com/council-dev/council/providers"
+)
+
+// modelPrefix starts a strategy's model name: "council/race@quick".
+const modelPrefix = "council/"
+
+// chatRequest is what this server reads of a chat completion request;
+// other fields are ignored, those it cannot honour refused.
+type chatRequest struct {
+	Model               string          `json:"model"`
+	Messages            []chatMessage   `json:"messages"`
+	Stream              bool            `json:"stream"`
+	MaxTokens           int             `json:"max_tokens"`
+	MaxCompletionTokens int             `json:"max_completion_tokens"`
+	Temperature         *float64        `json:"temperature"`
+	N                   int             `json:"n"`
+	Tools               json.RawMessage `json:"tools"`
+}
+
+type chatMessage struct {
+	Role    string          `json:"role"`
+	Content json.RawMessage `json:"content"`
+}
+
+// text is a message's content: a string, or the text of its parts.
+func (m chatMessage) text() (string, error) {
+	if len(m.Content) == 0 || string(m.Content) == "null" {
+		return "", nil
+	}
+	var s string
+	if json.Unmarshal(m.Content, &s) == nil {
+		return s, nil
+	}
+	var parts []struct {
+		Type string `json:"type"`
+		Text string `json:"text"`
+	}
+	if err := json.Unmarshal(m.Content, &parts); err != nil {
+		return "", fmt.Errorf("a %s message's content must be a string or a list of text parts", m.Role)
+	}
+	var b strings.Builder
+	for _, p := range parts {
+		if p.Type != "text" {
+			return "", fmt.Errorf("content part of type %q is not supported: only text", p.Type)
+		}
+		b.WriteString(p.Text)
+	}
+	return b.String(), nil
+}
+
+// apiError is a request refused, with its status and OpenAI error code.
+type apiError struct {
+	status    int
+	typ, code string
+	msg       string
+}
+
+func badRequest(code, format string, args ...any) *apiError {
+	return &apiError{http.StatusBadRequest, "invalid_request_error", code, fmt.Sprintf(format, args...)}
+}
+
+// resolve turns a request's model into the session's strategy, tier and
+// models: "council/STRATEGY[@TIER]", or one configured model id, passed
+// through (a race of one, still behind its breaker).
+func (s *Server) resolve(model string, req *engine.SessionRequest) *apiError {
+	cfg := s.eng.Config()
+	if slices.ContainsFunc(cfg.Models, func(m config.ModelConfig) bool { return m.ID == model }) {
+		req.Strategy, req.Models = config.Race, []string{model}
+		return nil
+	}
+	name, ok := strings.CutPrefix(model, modelPrefix)
+	if !ok {
+		return &apiError{http.StatusNotFound, "invalid_request_error", "model_not_found",
+			fmt.Sprintf("the model %q does not exist here: ask for council/race, council/hedge, council/consensus, council/council or council/auto (optionally @tier), or a configured model id (GET /v1/models lists them)", model)}
+	}
+	strat, tier, _ := strings.Cut(name, "@")
+	st := config.Strategy(strat)
+	if !slices.Contains(config.Strategies, st) {
+		return &apiError{http.StatusNotFound, "invalid_request_error", "model_not_found",
+			fmt.Sprintf("unknown strategy %q in model %q (want race, hedge, consensus, council or auto)", strat, model)}
+	}
+	if tier != "" {
+		if _, ok := cfg.Tier(tier); !ok {
+			return &apiError{http.StatusNotFound, "invalid_request_error", "model_not_found",
+				fmt.Sprintf("unknown tier %q in model %q (tiers: %s)", tier, model, strings.Join(cfg.TierOrder(), ", "))}
+		}
+	}
+	req.Strategy, req.Tier = st, tier
+	return nil
+}
+
+// sessionRequest builds the session a chat request asks for: system
+// messages become the system prompt, earlier user and assistant messages
+// the conversation, the last user message the prompt.
+func (s *Server) sessionRequest(cr *chatRequest) (engine.SessionRequest, *apiError) {
+	var req engine.SessionRequest
+	if cr.Model == "" {
+		return req, badRequest("missing_model", "model is required: council/race, council/hedge, council/consensus, council/council, council/auto, or a configured model id")
+	}
+	if cr.N > 1 {
+		return req, badRequest("unsupported_parameter", "n = %d is not supported: the strategy decides one answer", cr.N)
+	}
+	if len(cr.Tools) > 0 && string(cr.Tools) != "null" && string(cr.Tools) != "[]" {
+		return req, badRequest("unsupported_parameter", "tools are not supported by council serve")
+	}
+	if len(cr.Messages) == 0 {
+		return req, badRequest("missing_messages", "messages is required: at least one user message")
+	}
+	var system []string
+	var pending []string
+	for i, m := range cr.Messages {
+		txt, err := m.text()
+		if err != nil {
+			return req, badRequest("invalid_content", "messages[%d]: %v", i, err)
+		}
+		switch m.Role {
+		case "system", "developer":
+			system = append(system, txt)
+		case "user":
+			pending = append(pending, txt)
+		case "assistant":
+			req.Turns = append(req.Turns, engine.Turn{Prompt: strings.Join(pending, "\n\n"), Answer: txt})
+			pending = nil
+		default:
+			return req, badRequest("invalid_role", "messages[%d]: role %q is not supported (system, developer, user, assistant)", i, m.Role)
+		}
+	}
+	if last := cr.Messages[len(cr.Messages)-1].Role; last != "user" || len(pending) == 0 {
+		return req, badRequest("invalid_messages", "the last message must be the user's prompt, got a %s message", last)
+	}
+	req.Prompt = strings.Join(pending, "\n\n")
+	if strings.TrimSpace(req.Prompt) == "" {
+		return req, badRequest("empty_prompt", "the prompt (the last user message) is empty")
+	}
+	req.Settings.System = strings.Join(system, "\n\n")
+	req.Settings.MaxTokens = max(cr.MaxTokens, cr.MaxCompletionTokens)
+	if t := cr.Temperature; t != nil {
+		if *t < 0 || *t > 2 || math.IsNaN(*t) {
+			return req, badRequest("invalid_temperature", "temperature must be between 0 and 2, got %g", *t)
+		}
+		req.Settings.Temperature = t
+	}
+	if cr.MaxTokens < 0 || cr.MaxCompletionTokens < 0 {
+		return req, badRequest("invalid_max_tokens", "max_tokens cannot be negative")
+	}
+	return req, s.resolve(cr.Model, &req)
+}
+
+// sessionInfo is the session message for req: what the stream announces.
+func (s *Server) sessionInfo(id string, req engine.SessionRequest, client, model string) Session {
+	cfg := s.eng.Config()
+	info := Session{Type: EventSession, Session: id, Strategy: string(cmpOr(req.Strategy, cfg.DefaultStrategy)),
+		Tier: cmpOr(req.Tier, cfg.DefaultTier), Models: req.Models, Prompt: req.Prompt,
+		StartedMS: time.Now().UnixMilli(), Client: client, Model: model}
+	if len(info.Models) == 0 {
+		if t, ok := cfg.Tier(info.Tier); ok {
+			info.Models = t.Models
+		}
+	}
+	return info
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func cmpOr[T comparable](a, b T) T {
+	var zero T
+	if a != zero {
+		return a
+	}
+	return b
+}
+
+// chat is POST /v1/chat/completions.
+func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
+	client := clientOf(r)
+	if ok, wait := s.allow(client); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		writeError(w, http.StatusTooManyRequests, "rate_limit_error", "rate_limit_exceeded",
+			fmt.Sprintf("rate limit: %d requests per minute per client (serve.rate_limit_rpm); retry in %s", s.o.RateLimitRPM, wait.Round(time.Second)))
+		return
+	}
+	var cr chatRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.o.MaxBodyBytes))
+	if err := dec.Decode(&cr); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, http.StatusRequestEntityTooLarge, "invalid_request_error", "request_too_large",
+				fmt.Sprintf("request body over %d bytes (serve.max_body_bytes)", tooBig.Limit))
+			return
+		}
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "invalid_json", "the body is not a chat completion request: "+err.Error())
+		return
+	}
+	req, aerr := s.sessionRequest(&cr)
+	if aerr != nil {
+		writeError(w, aerr.status, aerr.typ, aerr.code, aerr.msg)
+		return
+	}
+
+	// The session ends when the client goes (reason user) or when a drain
+	// runs out of time (reason shutdown).
+	ctx, cancel := context.WithCancelCause(r.Context())
+	defer cancel(nil)
+	stop := context.AfterFunc(s.sessions, func() { cancel(context.Cause(s.sessions)) })
+	defer stop()
+
+	began := time.Now()
+	ch, err := s.eng.Start(ctx, req)
+	if err != nil {
+		s.startError(w, err)
+		return
+	}
+	s.metrics.inFlight.Inc()
+	defer s.metrics.inFlight.Dec()
+	c := &completion{s: s, w: w, model: cr.Model, stream: cr.Stream, created: began.Unix()}
+	var log *sessionLog
+	for ev := range ch {
+		if log == nil {
+			c.id = ev.Session
+			log = s.hub.begin(s.sessionInfo(ev.Session, req, client, cr.Model))
+		}
+		s.hub.publish(log, ev)
+		s.metrics.event(ev)
+		c.event(ev)
+	}
+	if log != nil && c.sum == nil {
+		s.hub.abandon(log)
+	}
+	c.finish(ctx)
+	if c.sum != nil {
+		s.metrics.session(c.sum, time.Since(began))
+	}
+}
+
+// startError answers a session the engine refused to start.
+func (s *Server) startError(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, engine.ErrPromptTooLarge):
+		writeError(w, http.StatusRequestEntityTooLarge, "invalid_request_error", "prompt_too_large", err.Error())
+	case errors.Is(err, engine.ErrUnknownModel):
+		writeError(w, http.StatusNotFound, "invalid_request_error", "model_not_found", err.Error())
+	case errors.Is(err, engine.ErrClosed):
+		writeError(w, http.StatusServiceUnavailable, "server_error", "shutting_down", "the server is shutting down")
+	case errors.Is(err, engine.ErrOverBudget):
+		writeError(w, http.StatusPaymentRequired, "insufficient_quota", "over_budget", err.Error())
+	default:
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "invalid_request", err.Error())
+	}
+}
+
+// completion is one chat completion's answer as the session unfolds.
+type completion struct {
+	s       *Server
+	w       http.ResponseWriter
+	id      string
+	model   string
+	created int64
+	stream  bool
+	route   string
+	// routed is the strategy the router chose (auto).
+	routed config.Strategy
+
+	// pieces are each attempt's deltas, in stream mode: the decided
+	// answer is sent in the pieces it arrived in.
+	pieces map[string][]string
+	// decided is the decided event, once it came; sent says the stream's
+	// headers are written.
+	decided *engine.Event
+	sent    bool
+	sum     *engine.Summary
+	// live is the council chairman's attempt streamed as it writes the
+	// synthesis; broken says it failed after its first words, and the
+	// stream ended with an error.
+	live   string
+	broken bool
+}
+
+func (c *completion) event(ev engine.Event) {
+	switch ev.Type {
+	case engine.Delta:
+		if !c.stream {
+			break
+		}
+		if ev.Stage == engine.StageSynthesis && ev.Role == engine.RoleChairman && !c.sent {
+			// The chairman's synthesis is the answer: it streams as it is
+			// written, not once it is decided.
+			c.startStream(ev.Model)
+			c.live = ev.Attempt
+		}
+		if c.live != "" && ev.Attempt == c.live && !c.broken {
+			c.chunk(chunkChoice{Delta: &chunkDelta{Content: ev.Text}}, nil, nil)
+			http.NewResponseController(c.w).Flush()
+			break
+		}
+		if c.pieces == nil {
+			c.pieces = map[string][]string{}
+		}
+		c.pieces[ev.Attempt] = append(c.pieces[ev.Attempt], ev.Text)
+	case engine.AttemptFailed, engine.AttemptCancelled:
+		if c.live != "" && ev.Attempt == c.live && !c.broken {
+			// Half an answer is out: say so in the stream rather than
+			// append another chairman's answer to it.
+			c.broken = true
+			msg := fmt.Sprintf("the chairman %s failed in the middle of its synthesis (%s): the answer streamed so far is incomplete",
+				ev.Model, cmpOr(ev.Err, string(ev.Reason)))
+			b, _ := json.Marshal(ErrorBody{ErrorDetail{Message: msg, Type: "server_error", Code: ptr("chairman_failed")}})
+			c.w.Write([]byte("data: "))
+			c.w.Write(b)
+			c.w.Write([]byte("\n\n"))
+			http.NewResponseController(c.w).Flush()
+		}
+	case engine.RouteChosen:
+		if ev.Detail != nil && ev.Detail.Route != nil {
+			c.route, c.routed = ev.Detail.Route.Name, ev.Detail.Route.Strategy
+		}
+	case engine.Decided:
+		e := ev
+		c.decided = &e
+		if c.stream && !c.sent {
+			c.streamAnswer()
+		}
+	case engine.SessionDone:
+		c.sum = ev.Summary
+	}
+}
+
+// headers sets the council headers; winner is "" when not known.
+func (c *completion) headers(winner string, sum *engine.Summary) {
+	h := c.w.Header()
+	strategy := ""
+	if sum != nil {
+		strategy = string(sum.Strategy)
+	} else if c.routed != "" {
+		strategy = string(c.routed)
+	} else if m, ok := strings.CutPrefix(c.model, modelPrefix); ok {
+		strategy, _, _ = strings.Cut(m, "@")
+	} else {
+		strategy = string(config.Race)
+	}
+	h.Set("x-council-strategy", strategy)
+	h.Set("x-council-session", c.id)
+	if winner != "" {
+		h.Set("x-council-winner", winner)
+	}
+	if c.route != "" {
+		h.Set("x-council-route", c.route)
+	}
+}
+
+// startStream writes the stream's headers and its first chunk.
+func (c *completion) startStream(winner string) {
+	c.headers(winner, nil)
+	h := c.w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	c.w.WriteHeader(http.StatusOK)
+	c.sent = true
+	c.chunk(chunkChoice{Delta: &chunkDelta{Role: "assistant", Content: ""}}, nil, nil)
+}
+
+// streamAnswer starts the stream with the decided answer.
+func (c *completion) streamAnswer() {
+	d := c.decided
+	c.startStream(d.Model)
+	for _, p := range c.answerPieces(d) {
+		c.chunk(chunkChoice{Delta: &chunkDelta{Content: p}}, nil, nil)
+	}
+	http.NewResponseController(c.w).Flush()
+}
+
+// answerPieces is the decided answer in the pieces an attempt streamed
+// it in, or whole when no attempt's deltas make it up (a vote's category).
+func (c *completion) answerPieces(d *engine.Event) []string {
+	if p, ok := c.pieces[d.Attempt]; ok && strings.Join(p, "") == d.Text {
+		return p
+	}
+	for _, p := range c.pieces {
+		if strings.Join(p, "") == d.Text {
+			return p
+		}
+	}
+	return []string{d.Text}
+}
+
+type chunkDelta struct {
+	Role    string `json:"role,omitempty"`
+	Content string `json:"content"`
+}
+
+type chunkChoice struct {
+	Index        int         `json:"index"`
+	Delta        *chunkDelta `json:"delta"`
+	FinishReason *string     `json:"finish_reason"`
+}
+
+type usage struct {
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
+	TotalTokens      int `json:"total_tokens"`
+}
+
+// chunk writes one chat.completion.chunk; a nil choice writes none (the
+// usage chunk).
+func (c *completion) chunk(ch chunkChoice, u *usage, sum *engine.Summary) {
+	choices := []chunkChoice{}
+	if ch.Delta != nil {
+		choices = append(choices, ch)
+	}
+	v := struct {
+		ID      string          `json:"id"`
+		Object  string          `json:"object"`
+		Created int64           `json:"created"`
+		Model   string          `json:"model"`
+		Choices []chunkChoice   `json:"choices"`
+		Usage   *usage          `json:"usage,omitempty"`
+		Council *engine.Summary `json:"council,omitempty"`
+	}{"chatcmpl-" + c.id, "chat.completion.chunk", c.created, c.model, choices, u, sum}
+	b, _ := json.Marshal(v)
+	c.w.Write([]byte("data: "))
+	c.w.Write(b)
+	c.w.Write([]byte("\n\n"))
+}
+
+// usageOf is what the session used over all its attempts: every call a
+// strategy makes is paid for.
+func usageOf(sum *engine.Summary) *usage {
+	u := &usage{}
+	for _, m := range sum.Models {
+		u.PromptTokens += m.InputTokens
+		u.CompletionTokens += m.OutputTokens
+	}
+	u.TotalTokens = u.PromptTokens + u.CompletionTokens
+	return u
+}
+
+// finishReason is OpenAI's finish_reason for the decided answer.
+func finishReason(sum *engine.Summary) string {
+	for _, m := range sum.Models {
+		if m.Status == engine.AttemptWon && m.Finish == providers.FinishLength {
+			return "length"
+		}
+	}
+	if slices.Contains(sum.Degraded, engine.DegradedTruncated) {
+		return "length"
+	}
+	return "stop"
+}
+
+// finish answers once the session's channel is closed.
+func (c *completion) finish(ctx context.Context) {
+	sum := c.sum
+	if c.sent {
+		if sum == nil || c.broken {
+			return // the engine closed under it, or the error is sent
+		}
+		fr := finishReason(sum)
+		c.chunk(chunkChoice{Delta: &chunkDelta{}, FinishReason: &fr}, nil, nil)
+		c.chunk(chunkChoice{}, usageOf(sum), sum)
+		c.w.Write([]byte("data: [DONE]\n\n"))
+		http.NewResponseController(c.w).Flush()
+		return
+	}
+	if sum == nil {
+		writeError(c.w, http.StatusServiceUnavailable, "server_error", "shutting_down", "the server shut down before the session ended")
+		return
+	}
+	winner := cmpOr(sum.Winner, sum.Chairman)
+	if sum.Status == engine.StatusDecided || sum.Status == engine.StatusDegraded {
+		c.headers(winner, sum)
+		fr := finishReason(sum)
+		writeJSON(c.w, http.StatusOK, struct {
+			ID      string          `json:"id"`
+			Object  string          `json:"object"`
+			Created int64           `json:"created"`
+			Model   string          `json:"model"`
+			Choices []any           `json:"choices"`
+			Usage   *usage          `json:"usage"`
+			Council *engine.Summary `json:"council"`
+		}{"chatcmpl-" + c.id, "chat.completion", c.created, c.model, []any{map[string]any{
+			"index": 0, "message": map[string]any{"role": "assistant", "content": sum.Answer, "refusal": nil},
+			"finish_reason": fr, "logprobs": nil}}, usageOf(sum), sum})
+		return
+	}
+	c.headers("", sum)
+	status, typ, code, msg := failure(sum, context.Cause(ctx))
+	if code == "breaker_open" {
+		if wait := retryAfter(sum); wait > 0 {
+			c.w.Header().Set("Retry-After", strconv.Itoa(wait))
+		}
+	}
+	writeErrorWith(c.w, status, typ, code, msg, sum)
+}
+
+// failure maps a session without an answer to a status and a message.
+func failure(sum *engine.Summary, cause error) (int, string, string, string) {
+	if sum.Status == engine.StatusCancelled {
+		if errors.Is(cause, engine.ErrShutdown) {
+			return http.StatusServiceUnavailable, "server_error", "shutting_down", "the server is shutting down: the session was cancelled before it decided (reason shutdown); try again"
+		}
+		// The client went away; nobody reads this.
+		return 499, "invalid_request_error", "cancelled", "the request was cancelled: " + sum.Error
+	}
+	var open []string
+	all := len(sum.Models) > 0
+	for _, m := range sum.Models {
+		if m.Status == engine.AttemptSkippedStatus && (m.Reason == string(engine.ReasonBreakerOpen) || m.Reason == string(engine.ReasonRetryAfter)) {
+			open = append(open, m.ID)
+		} else {
+			all = false
+		}
+	}
+	if all {
+		return http.StatusServiceUnavailable, "server_error", "breaker_open",
+			fmt.Sprintf("every model of this session is held back by its circuit breaker (%s): not called; try again after the cooldown, or ask another tier or model", strings.Join(open, ", "))
+	}
+	var why []string
+	for _, m := range sum.Models {
+		if m.Error != "" {
+			why = append(why, m.ID+": "+m.Error)
+		} else if m.Status == engine.AttemptSkippedStatus {
+			why = append(why, m.ID+": skipped ("+m.Reason+")")
+		}
+	}
+	msg := "the session failed: " + sum.Error
+	if len(why) > 0 {
+		msg += " (" + strings.Join(why, "; ") + ")"
+	}
+	return http.StatusBadGateway, "server_error", "upstream_failed", msg
+}
+
+// retryAfter is the whole seconds until the first held-back breaker may
+// admit a call, or 0.
+func retryAfter(sum *engine.Summary) int {
+	best := 0.0
+	for _, b := range sum.Breakers {
+		ms := max(b.HalfOpenInMS, b.HeldForMS)
+		if ms > 0 && (best == 0 || ms < best) {
+			best = ms
+		}
+	}
+	return int(math.Ceil(best / 1000))
+}

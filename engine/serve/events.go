@@ -1,0 +1,107 @@
+package serve
+
+import (
+	"net/http"
+	"time"
+)
+
+// Event-stream timing.
+const (
+	healthEvery = time.Second
+	pingEvery   = 15 * time.Second
+	// writeWait bounds one write to a subscriber: one that stops reading
+	// is cut off rather than holding its handler forever.
+	writeWait = 10 * time.Second
+)
+
+// events is GET /v1/council/events: hello, the backlog, then every
+// session's events as they happen, health every second and a ping
+// comment every 15 s, until the client leaves, falls behind (dropped) or
+// the server shuts down.
+func (s *Server) events(w http.ResponseWriter, r *http.Request) {
+	rc := http.NewResponseController(w)
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+
+	sub, backlog := s.hub.subscribe()
+	defer s.hub.unsubscribe(sub)
+	s.metrics.sseSubs.Inc()
+	defer s.metrics.sseSubs.Dec()
+
+	write := func(b []byte) bool {
+		rc.SetWriteDeadline(time.Now().Add(writeWait))
+		_, err := w.Write(b)
+		return err == nil
+	}
+	flush := func() bool {
+		rc.SetWriteDeadline(time.Now().Add(writeWait))
+		return rc.Flush() == nil
+	}
+	hello := Hello{Type: EventHello, Instance: s.o.Instance, Version: s.o.Version,
+		StartedMS: s.started.UnixMilli(), Admin: s.o.AdminToken != ""}
+	if !write(sseMessage(EventHello, hello)) {
+		return
+	}
+	for _, m := range backlog {
+		if !write(m) {
+			return
+		}
+	}
+	if !write(s.healthMessage()) || !flush() {
+		return
+	}
+	health := time.NewTicker(healthEvery)
+	defer health.Stop()
+	ping := time.NewTicker(pingEvery)
+	defer ping.Stop()
+	for {
+		select {
+		case m, ok := <-sub.ch:
+			if !ok {
+				return // dropped: it fell behind; it reconnects
+			}
+			if !write(m) {
+				return
+			}
+			// Whatever else is ready goes in the same flush.
+			for more := true; more; {
+				select {
+				case m, ok := <-sub.ch:
+					if !ok {
+						return
+					}
+					if !write(m) {
+						return
+					}
+				default:
+					more = false
+				}
+			}
+		case <-health.C:
+			if !write(s.healthMessage()) {
+				return
+			}
+		case <-ping.C:
+			if !write([]byte(": ping\n\n")) {
+				return
+			}
+		case <-r.Context().Done():
+			return
+		case <-s.closing:
+			return
+		}
+		if !flush() {
+			return
+		}
+	}
+}
+
+// healthMessage is the health SSE message, now.
+func (s *Server) healthMessage() []byte {
+	n, _, _ := s.hub.counts()
+	return sseMessage(EventHealth, Health{Type: EventHealth, Instance: s.o.Instance, TMS: time.Now().UnixMilli(),
+		InFlight: n, Models: s.modelHealth()})
+}

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+
+	"github.com/council-dev/council/providers/providertest"
+)
+
+// council run --json on real recorded responses (see each vendor's
+// testdata/recorded/README.md): what the row says is what the vendor
+// reported, priced with the model's cache prices.
+func TestRunOnRecordedResponses(t *testing.T) {
+	gemini := func(name string) providertest.Recorded {
+		return providertest.LoadHTTPRR(t, filepath.Join("providers", "gemini", "testdata", "recorded", name))[0]
+	}
+	tests := []struct {
+		name, kind, keyEnv, model string
+		rec                       providertest.Recorded
+		prices                    string
+		code                      int
+		status                    string
+		degraded                  []string
+		row                       map[string]any
+		cost                      float64
+	}{
+		{
+			name: "gemini MAX_TOKENS is a truncated answer", kind: "gemini", keyEnv: "GEMINI_API_KEY", model: "gemini-2.5-flash",
+			rec: gemini("max_tokens.httprr"), prices: "input_per_mtok = 0.30\noutput_per_mtok = 2.50",
+			code: 0, status: "degraded", degraded: []string{"truncated"},
+			row: map[string]any{"status": "won", "finish": "length", "truncated": true, "text": "The water cycle, also known as",
+				"input_tokens": 9.0, "output_tokens": 196.0, "reasoning_tokens": 189.0},
+			cost: (9*0.30 + 196*2.50) / 1e6,
+		},
+		{
+			name: "gemini implicit cache hit", kind: "gemini", keyEnv: "GEMINI_API_KEY", model: "gemini-2.5-flash",
+			rec:    providertest.LoadHTTP(t, filepath.Join("providers", "gemini", "testdata", "recorded", "implicit_cache_hit.http")),
+			prices: "input_per_mtok = 0.30\ncached_input_per_mtok = 0.075\noutput_per_mtok = 2.50",
+			code:   0, status: "decided", degraded: []string{},
+			row: map[string]any{"status": "won", "finish": "stop", "truncated": false, "text": "hello",
+				"input_tokens": 7006.0, "cached_input_tokens": 6121.0, "output_tokens": 18.0, "reasoning_tokens": 17.0},
+			cost: (885*0.30 + 6121*0.075 + 18*2.50) / 1e6,
+		},
+		{
+			// A tool call and no text: the attempt fails (empty answer), and
+			// what it cost — cache writes at their own price — is still counted.
+			name: "anthropic cache writes", kind: "anthropic", keyEnv: "ANTHROPIC_API_KEY", model: "claude-sonnet-4-5",
+			rec:    providertest.LoadHTTP(t, filepath.Join("providers", "anthropic", "testdata", "recorded", "cached_tool_use.http")),
+			prices: "input_per_mtok = 3.0\ncached_input_per_mtok = 0.30\ncache_write_per_mtok = 3.75\noutput_per_mtok = 15.0",
+			code:   1, status: "failed", degraded: []string{},
+			row: map[string]any{"status": "failed", "input_tokens": 1710.0, "cached_input_tokens": 1522.0,
+				"cache_write_tokens": 182.0, "output_tokens": 121.0},
+			cost: (6*3.0 + 1522*0.30 + 182*3.75 + 121*15.0) / 1e6,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(tt.rec.Serve(1 << 16)))
+			t.Cleanup(srv.Close)
+			t.Cleanup(srv.CloseClientConnections)
+			cfg := filepath.Join(t.TempDir(), "council.toml")
+			body := fmt.Sprintf(`default_strategy = "race"
+default_tier = "one"
+[providers.vendor]
+kind = %q
+base_url = %q
+[[models]]
+id = "vendor/m"
+provider = "vendor"
+model = %q
+%s
+[tiers.one]
+models = ["vendor/m"]
+`, tt.kind, srv.URL, tt.model, tt.prices)
+			if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			t.Setenv(tt.keyEnv, "test-key-not-real")
+			out, errOut, code := council(t, nil, "run", "--config", cfg, "--json", "hi")
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d; stderr %q\n%s", code, tt.code, errOut, out)
+			}
+			var sum struct {
+				Status   string
+				Degraded []string
+				CostUSD  float64 `json:"cost_usd"`
+				Models   []map[string]any
+			}
+			if err := json.Unmarshal([]byte(out), &sum); err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			if sum.Status != tt.status || fmt.Sprint(sum.Degraded) != fmt.Sprint(tt.degraded) || len(sum.Models) != 1 {
+				t.Fatalf("status %s degraded %v models %d, want %s %v 1\n%s", sum.Status, sum.Degraded, len(sum.Models), tt.status, tt.degraded, out)
+			}
+			for k, want := range tt.row {
+				if got := sum.Models[0][k]; got != want {
+					t.Errorf("%s = %v, want %v", k, got, want)
+				}
+			}
+			if _, has := sum.Models[0]["cache_write_tokens"]; has && tt.row["cache_write_tokens"] == nil {
+				t.Errorf("cache_write_tokens on a row without cache writes: %v", sum.Models[0])
+			}
+			if math.Abs(sum.CostUSD-tt.cost) > 1e-9 || sum.Models[0]["cost_usd"] != sum.CostUSD {
+				t.Errorf("cost %v (row %v), want %v", sum.CostUSD, sum.Models[0]["cost_usd"], tt.cost)
+			}
+		})
+	}
+}
+
+// A recorded Gemini 429 whose google.rpc.RetryInfo asks for 34.4 s: the
+// model is rate limited, its breaker holds it back for exactly that long
+// (held_ms, on the virtual clock), and the next session skips it without
+// a call.
+func TestRunOnRecordedQuota429HoldsTheModel(t *testing.T) {
+	body, err := os.ReadFile(filepath.Join("providers", "gemini", "testdata", "recorded", "quota_429_retry_info.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GEMINI_API_KEY", "test-key-not-real")
+	synctest.Test(t, func(t *testing.T) {
+		var calls atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			calls.Add(1)
+			w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+			w.WriteHeader(http.StatusTooManyRequests)
+			_, _ = w.Write(body)
+		}))
+		defer srv.Close()
+		cfg := filepath.Join(t.TempDir(), "council.toml")
+		if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`default_strategy = "race"
+default_tier = "one"
+[providers.google]
+kind = "gemini"
+base_url = %q
+[[models]]
+id = "google/flash"
+provider = "google"
+model = "gemini-2.5-flash"
+[tiers.one]
+models = ["google/flash"]
+`, srv.URL)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, errOut, code := council(t, nil, "run", "--config", cfg, "--json", "--repeat", "2", "hi")
+		srv.CloseClientConnections()
+		if code != 1 {
+			t.Fatalf("exit %d, stderr %q\n%s", code, errOut, out)
+		}
+		type summary struct {
+			Models   []map[string]any
+			Breakers map[string]map[string]any
+		}
+		var sums []summary
+		for line := range strings.Lines(strings.TrimSpace(out)) {
+			var sum summary
+			if err := json.Unmarshal([]byte(line), &sum); err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			sums = append(sums, sum)
+		}
+		if len(sums) != 2 || len(sums[0].Models) != 1 || len(sums[1].Models) != 1 {
+			t.Fatalf("want two sessions of one row each:\n%s", out)
+		}
+		if r := sums[0].Models[0]; r["status"] != "failed" || r["reason"] != "rate_limited" {
+			t.Errorf("first row %v, want failed rate_limited", r)
+		}
+		if held := sums[0].Breakers["google/flash"]["held_ms"]; held != 34400.0 {
+			t.Errorf("held_ms %v, want 34400", held)
+		}
+		if r := sums[1].Models[0]; r["status"] != "skipped" || r["reason"] != "retry_after" {
+			t.Errorf("second row %v, want skipped retry_after", r)
+		}
+		if calls.Load() != 1 {
+			t.Errorf("the server saw %d calls, want 1", calls.Load())
+		}
+	})
+}
