@@ -14,6 +14,7 @@ import (
 	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/engine/record"
 	"github.com/council-dev/council/engine/watch"
+	"github.com/council-dev/council/engine/wire"
 )
 
 // Watcher is a backend whose sessions come from servers rather than from
@@ -52,7 +53,7 @@ type instState struct {
 type watchedSession struct {
 	key, inst string
 	n         int // its number in this watch, as the header and lists show it
-	info      watch.SessionInfo
+	info      wire.Session
 	events    []engine.Event
 	sum       *engine.Summary
 	lost      bool // its server restarted before it ended

@@ -19,6 +19,7 @@ import (
 	"github.com/council-dev/council/engine/record"
 	"github.com/council-dev/council/engine/watch"
 	"github.com/council-dev/council/engine/watch/watchtest"
+	"github.com/council-dev/council/engine/wire"
 	"github.com/council-dev/council/providers"
 	"github.com/council-dev/council/providers/sim"
 	"github.com/council-dev/council/themes"
@@ -375,7 +376,7 @@ func TestWatchKeepsTheNewestSessions(t *testing.T) {
 	announce := func(i int) {
 		id := fmt.Sprintf("s%d", i)
 		m.Update(watchMsg{updates: []watch.Update{
-			{Kind: watch.KindSession, Instance: "h:1", Key: "h:1/" + id, Session: &watch.SessionInfo{Session: id, Strategy: "race", Models: []string{"sim/swift"}}},
+			{Kind: watch.KindSession, Instance: "h:1", Key: "h:1/" + id, Session: &wire.Session{Session: id, Strategy: "race", Models: []string{"sim/swift"}}},
 			{Kind: watch.KindEvent, Instance: "h:1", Key: "h:1/" + id, Event: engine.Event{Type: engine.SessionDone, Session: id, Seq: 1,
 				Summary: &engine.Summary{Session: id, Status: engine.StatusDecided}}},
 		}})

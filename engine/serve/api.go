@@ -7,6 +7,7 @@ import (
 
 	"github.com/council-dev/council/engine"
 	"github.com/council-dev/council/engine/config"
+	"github.com/council-dev/council/engine/wire"
 )
 
 // models is GET /v1/models: every strategy, with and without each tier,
@@ -59,7 +60,7 @@ func (s *Server) answerHealth(w http.ResponseWriter, id string, err error) {
 }
 
 func (s *Server) adminBreaker(w http.ResponseWriter, r *http.Request) {
-	var req BreakerRequest
+	var req wire.BreakerRequest
 	if !s.decodeAdmin(w, r, &req) {
 		return
 	}
@@ -79,7 +80,7 @@ func (s *Server) adminBreaker(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) adminReset(w http.ResponseWriter, r *http.Request) {
-	var req ResetRequest
+	var req wire.ResetRequest
 	if !s.decodeAdmin(w, r, &req) {
 		return
 	}
@@ -88,7 +89,7 @@ func (s *Server) adminReset(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) adminTune(w http.ResponseWriter, r *http.Request) {
-	var req TuneRequest
+	var req wire.TuneRequest
 	if !s.decodeAdmin(w, r, &req) {
 		return
 	}

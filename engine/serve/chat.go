@@ -14,6 +14,7 @@ import (
 
 	"github.com/council-dev/council/engine"
 	"github.com/council-dev/council/engine/config"
+	"github.com/council-dev/council/engine/wire"
 	"github.com/council-dev/council/providers"
 )
 
@@ -163,9 +164,9 @@ func (s *Server) sessionRequest(cr *chatRequest) (engine.SessionRequest, *apiErr
 }
 
 // sessionInfo is the session message for req: what the stream announces.
-func (s *Server) sessionInfo(id string, req engine.SessionRequest, client, model string) Session {
+func (s *Server) sessionInfo(id string, req engine.SessionRequest, client, model string) wire.Session {
 	cfg := s.eng.Config()
-	info := Session{Type: EventSession, Session: id, Strategy: string(cmpOr(req.Strategy, cfg.DefaultStrategy)),
+	info := wire.Session{Type: wire.EventSession, Session: id, Strategy: string(cmpOr(req.Strategy, cfg.DefaultStrategy)),
 		Tier: cmpOr(req.Tier, cfg.DefaultTier), Models: req.Models, Prompt: req.Prompt,
 		StartedMS: time.Now().UnixMilli(), Client: client, Model: model}
 	if len(info.Models) == 0 {
@@ -319,7 +320,7 @@ func (c *completion) event(ev engine.Event) {
 			c.broken = true
 			msg := fmt.Sprintf("the chairman %s failed in the middle of its synthesis (%s): the answer streamed so far is incomplete",
 				ev.Model, cmpOr(ev.Err, string(ev.Reason)))
-			b, _ := json.Marshal(ErrorBody{ErrorDetail{Message: msg, Type: "server_error", Code: ptr("chairman_failed")}})
+			b, _ := json.Marshal(wire.ErrorBody{Error: wire.ErrorDetail{Message: msg, Type: "server_error", Code: ptr("chairman_failed")}})
 			c.w.Write([]byte("data: "))
 			c.w.Write(b)
 			c.w.Write([]byte("\n\n"))

@@ -3,6 +3,8 @@ package serve
 import (
 	"net/http"
 	"time"
+
+	"github.com/council-dev/council/engine/wire"
 )
 
 // Event-stream timing.
@@ -40,9 +42,9 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		rc.SetWriteDeadline(time.Now().Add(writeWait))
 		return rc.Flush() == nil
 	}
-	hello := Hello{Type: EventHello, Instance: s.o.Instance, Version: s.o.Version,
+	hello := wire.Hello{Type: wire.EventHello, Instance: s.o.Instance, Version: s.o.Version,
 		StartedMS: s.started.UnixMilli(), Admin: s.o.AdminToken != ""}
-	if !write(sseMessage(EventHello, hello)) {
+	if !write(sseMessage(wire.EventHello, hello)) {
 		return
 	}
 	for _, m := range backlog {
@@ -102,6 +104,6 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 // healthMessage is the health SSE message, now.
 func (s *Server) healthMessage() []byte {
 	n, _, _ := s.hub.counts()
-	return sseMessage(EventHealth, Health{Type: EventHealth, Instance: s.o.Instance, TMS: time.Now().UnixMilli(),
+	return sseMessage(wire.EventHealth, wire.Health{Type: wire.EventHealth, Instance: s.o.Instance, TMS: time.Now().UnixMilli(),
 		InFlight: n, Models: s.modelHealth()})
 }

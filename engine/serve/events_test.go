@@ -11,6 +11,7 @@ import (
 	"github.com/openai/openai-go/v3/option"
 
 	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/engine/wire"
 )
 
 // TestEventStream: hello, then for a new session its session message and
@@ -23,11 +24,11 @@ func TestEventStream(t *testing.T) {
 		sub := h.subscribe("")
 		defer sub.close()
 		m, _ := sub.next()
-		var hello Hello
-		if m.event != EventHello || json.Unmarshal([]byte(m.data), &hello) != nil || hello.Instance != "127.0.0.1:8484" || !hello.Admin || hello.Version != "test" {
+		var hello wire.Hello
+		if m.event != wire.EventHello || json.Unmarshal([]byte(m.data), &hello) != nil || hello.Instance != "127.0.0.1:8484" || !hello.Admin || hello.Version != "test" {
 			t.Fatalf("first message %+v", m)
 		}
-		if m, _ := sub.next(); m.event != EventHealth {
+		if m, _ := sub.next(); m.event != wire.EventHealth {
 			t.Fatalf("second message %+v, want health", m)
 		}
 
@@ -39,8 +40,8 @@ func TestEventStream(t *testing.T) {
 		}
 		id := resp.Header.Get("x-council-session")
 		msgs := sub.until(t, "session_done")
-		var info Session
-		if msgs[0].event != EventSession || json.Unmarshal([]byte(msgs[0].data), &info) != nil {
+		var info wire.Session
+		if msgs[0].event != wire.EventSession || json.Unmarshal([]byte(msgs[0].data), &info) != nil {
 			t.Fatalf("first of the session: %+v", msgs[0])
 		}
 		if info.Session != id || info.Strategy != "race" || info.Tier != "quick" || strings.Join(info.Models, ",") != "sim/a,sim/b,sim/c" ||
@@ -66,8 +67,8 @@ func TestEventStream(t *testing.T) {
 		}
 
 		start := time.Now()
-		m = sub.until(t, EventHealth)[0]
-		var hl Health
+		m = sub.until(t, wire.EventHealth)[0]
+		var hl wire.Health
 		if err := json.Unmarshal([]byte(m.data), &hl); err != nil || len(hl.Models) != 4 || hl.InFlight != 0 {
 			t.Fatalf("health %s (%v)", m.data, err)
 		}
@@ -91,7 +92,7 @@ func TestEventStream(t *testing.T) {
 		late := h.subscribe("")
 		defer late.close()
 		late.next() // hello
-		if m, _ := late.next(); m.event != EventSession || !strings.Contains(m.data, `"session":"`+id+`"`) {
+		if m, _ := late.next(); m.event != wire.EventSession || !strings.Contains(m.data, `"session":"`+id+`"`) {
 			t.Fatalf("backlog starts with %+v", m)
 		}
 		if n := len(late.until(t, "session_done")); n != len(msgs)-1 {
@@ -107,7 +108,7 @@ func TestSlowSubscriberDropped(t *testing.T) {
 	dropped := 0
 	hb.dropped = func() { dropped++ }
 	sub, _ := hb.subscribe()
-	l := hb.begin(Session{Type: EventSession, Session: "s1"})
+	l := hb.begin(wire.Session{Type: wire.EventSession, Session: "s1"})
 	for i := range subBuffer + 10 {
 		hb.publish(l, engine.Event{Type: engine.Delta, Session: "s1", Seq: i + 1, Text: "x"})
 	}
@@ -128,7 +129,7 @@ func TestSlowSubscriberDropped(t *testing.T) {
 func TestFinishedKept(t *testing.T) {
 	hb := newHub()
 	for i := range 25 {
-		l := hb.begin(Session{Session: "s" + string(rune('a'+i))})
+		l := hb.begin(wire.Session{Session: "s" + string(rune('a'+i))})
 		hb.publish(l, engine.Event{Type: engine.SessionDone, Seq: 1})
 	}
 	_, backlog := hb.subscribe()
@@ -142,7 +143,7 @@ func TestFinishedKept(t *testing.T) {
 // again, and a session that ends releases whatever it still held.
 func TestRunningCounts(t *testing.T) {
 	hb := newHub()
-	l := hb.begin(Session{Session: "s1"})
+	l := hb.begin(wire.Session{Session: "s1"})
 	start := engine.Event{Type: engine.AttemptStarted, Model: "m", Attempt: "a1"}
 	hb.publish(l, start)
 	hb.publish(l, start) // retried
@@ -164,9 +165,9 @@ func TestRunningCounts(t *testing.T) {
 // finished or not.
 func TestBacklogOrder(t *testing.T) {
 	hb := newHub()
-	s1 := hb.begin(Session{Session: "s1"})
-	s2 := hb.begin(Session{Session: "s2"})
-	s3 := hb.begin(Session{Session: "s3"})
+	s1 := hb.begin(wire.Session{Session: "s1"})
+	s2 := hb.begin(wire.Session{Session: "s2"})
+	s3 := hb.begin(wire.Session{Session: "s3"})
 	hb.publish(s3, engine.Event{Type: engine.SessionDone, Session: "s3"})
 	hb.publish(s2, engine.Event{Type: engine.SessionDone, Session: "s2"})
 	_ = s1 // still in flight
@@ -174,7 +175,7 @@ func TestBacklogOrder(t *testing.T) {
 	var order []string
 	for _, m := range backlog {
 		if strings.HasPrefix(string(m), "event: session\n") {
-			var s Session
+			var s wire.Session
 			json.Unmarshal([]byte(strings.TrimSuffix(strings.TrimPrefix(string(m), "event: session\ndata: "), "\n\n")), &s)
 			order = append(order, s.Session)
 		}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/council-dev/council/engine"
 	"github.com/council-dev/council/engine/config"
+	"github.com/council-dev/council/engine/wire"
 	"github.com/council-dev/council/providers"
 	"github.com/council-dev/council/providers/sim"
 )
@@ -276,8 +277,8 @@ func (s *sse) until(t *testing.T, typ string) []message {
 		if !ok {
 			t.Fatalf("stream ended before %s; read %d messages", typ, len(out))
 		}
-		if m.event == EventHealth || m.comment != "" {
-			if typ != EventHealth && m.comment == "" {
+		if m.event == wire.EventHealth || m.comment != "" {
+			if typ != wire.EventHealth && m.comment == "" {
 				continue
 			}
 			if m.comment != "" && typ != "ping" {

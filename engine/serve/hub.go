@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/engine/wire"
 )
 
 // keepFinished is how many finished sessions a new subscriber is sent.
@@ -68,8 +69,8 @@ func sseMessage(typ string, v any) []byte {
 }
 
 // begin announces a session and returns its log.
-func (h *hub) begin(info Session) *sessionLog {
-	msg := sseMessage(EventSession, info)
+func (h *hub) begin(info wire.Session) *sessionLog {
+	msg := sseMessage(wire.EventSession, info)
 	l := &sessionLog{msgs: [][]byte{msg}, started: map[string]string{}}
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -12,6 +12,7 @@ import (
 	"github.com/openai/openai-go/v3"
 
 	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/engine/wire"
 )
 
 // TestCheckExposure: beyond loopback, no token means no server.
@@ -69,7 +70,7 @@ func TestAuth(t *testing.T) {
 		}
 		sub := h.subscribe("tok-a")
 		defer sub.close()
-		m := sub.until(t, EventSession)
+		m := sub.until(t, wire.EventSession)
 		if !strings.Contains(m[len(m)-1].data, `"client":"1"`) || !strings.Contains(m[len(m)-1].data, `"session":"`+councilOf(t, got.RawJSON()).Session) {
 			t.Errorf("session message %s; want client 1 (tok-b)", m[len(m)-1].data)
 		}
@@ -79,7 +80,7 @@ func TestAuth(t *testing.T) {
 			t.Errorf("admin with a client token: %d", resp.StatusCode)
 		}
 		resp, out := h.do("POST", "/v1/council/admin/breaker", "adm", body)
-		var mh ModelHealth
+		var mh wire.ModelHealth
 		if resp.StatusCode != 200 || json.Unmarshal([]byte(out), &mh) != nil || mh.Breaker.Forced != "open" || mh.Breaker.State != engine.BreakerOpen {
 			t.Errorf("force open: %d %s", resp.StatusCode, out)
 		}

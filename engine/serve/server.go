@@ -22,6 +22,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/engine/wire"
 )
 
 // Options configure a [Server].
@@ -269,31 +270,31 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 }
 
 // modelHealth is every model's health, as the health message carries it.
-func (s *Server) modelHealth() []ModelHealth {
+func (s *Server) modelHealth() []wire.ModelHealth {
 	_, running, _ := s.hub.counts()
 	hs := s.eng.Health()
-	out := make([]ModelHealth, len(hs))
+	out := make([]wire.ModelHealth, len(hs))
 	for i, h := range hs {
 		out[i] = healthOf(h, running[h.ID])
 	}
 	return out
 }
 
-func healthOf(h engine.ModelHealth, running int) ModelHealth {
-	return ModelHealth{Model: h.ID, Provider: h.Provider, Kind: h.ProviderKind, Breaker: h.Breaker, InFlight: running,
+func healthOf(h engine.ModelHealth, running int) wire.ModelHealth {
+	return wire.ModelHealth{Model: h.ID, Provider: h.Provider, Kind: h.ProviderKind, Breaker: h.Breaker, InFlight: running,
 		Knobs: h.Knobs,
-		Latency: Latency{Count: h.Latency.Count, TTFTP50MS: engine.Millis(h.Latency.TTFT.P50),
+		Latency: wire.Latency{Count: h.Latency.Count, TTFTP50MS: engine.Millis(h.Latency.TTFT.P50),
 			P50MS: engine.Millis(h.Latency.Total.P50), P95MS: engine.Millis(h.Latency.Total.P95), P99MS: engine.Millis(h.Latency.Total.P99)}}
 }
 
 // oneHealth is model id's health, for an admin action's answer.
-func (s *Server) oneHealth(id string) (ModelHealth, bool) {
+func (s *Server) oneHealth(id string) (wire.ModelHealth, bool) {
 	for _, h := range s.modelHealth() {
 		if h.Model == id {
 			return h, true
 		}
 	}
-	return ModelHealth{}, false
+	return wire.ModelHealth{}, false
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
@@ -310,9 +311,9 @@ func writeError(w http.ResponseWriter, code int, typ, errCode, msg string) {
 // writeErrorWith adds the session's summary (field council) when there is one.
 func writeErrorWith(w http.ResponseWriter, code int, typ, errCode, msg string, sum *engine.Summary) {
 	body := struct {
-		ErrorBody
+		wire.ErrorBody
 		Council *engine.Summary `json:"council,omitempty"`
-	}{ErrorBody{ErrorDetail{Message: msg, Type: typ}}, sum}
+	}{wire.ErrorBody{Error: wire.ErrorDetail{Message: msg, Type: typ}}, sum}
 	if errCode != "" {
 		body.Error.Code = &errCode
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/council-dev/council/engine"
 	"github.com/council-dev/council/engine/config"
+	"github.com/council-dev/council/engine/wire"
 	"github.com/council-dev/council/providers"
 )
 
@@ -113,7 +114,7 @@ const adminTimeout = 10 * time.Second
 
 // admin posts an admin action for model to the instances that serve it
 // and keeps the model's health each answers.
-func (h *Hub) admin(model, action string, body map[string]any) ([]ModelHealth, error) {
+func (h *Hub) admin(model, action string, body map[string]any) ([]wire.ModelHealth, error) {
 	if h.opts.AdminToken == "" {
 		return nil, ErrReadOnly
 	}
@@ -139,7 +140,7 @@ func (h *Hub) admin(model, action string, body map[string]any) ([]ModelHealth, e
 		body = map[string]any{}
 	}
 	body["model"] = id
-	var out []ModelHealth
+	var out []wire.ModelHealth
 	for _, in := range targets {
 		r, err := h.post(in, action, body)
 		if err != nil {
@@ -157,8 +158,8 @@ func (h *Hub) admin(model, action string, body map[string]any) ([]ModelHealth, e
 	return out, nil
 }
 
-func (h *Hub) post(in *instance, action string, body map[string]any) (ModelHealth, error) {
-	var r ModelHealth
+func (h *Hub) post(in *instance, action string, body map[string]any) (wire.ModelHealth, error) {
+	var r wire.ModelHealth
 	b, _ := json.Marshal(body)
 	ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
 	defer cancel()

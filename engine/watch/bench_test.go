@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"testing"
+
+	"github.com/council-dev/council/engine/wire"
 )
 
 // stream is n sessions' worth of SSE: a session message, then deltas and
@@ -52,7 +54,7 @@ func BenchmarkInstanceHandle(b *testing.B) {
 		close(done)
 	}()
 	ctx := context.Background()
-	var hello *Hello
+	var hello *wire.Hello
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {

@@ -4,10 +4,11 @@ import (
 	"slices"
 
 	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/engine/wire"
 )
 
 // setHealth keeps an instance's latest health and returns the board.
-func (h *Hub) setHealth(label string, rows []ModelHealth) []engine.ModelHealth {
+func (h *Hub) setHealth(label string, rows []wire.ModelHealth) []engine.ModelHealth {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.health[label] = rows
@@ -15,7 +16,7 @@ func (h *Hub) setHealth(label string, rows []ModelHealth) []engine.ModelHealth {
 }
 
 func (h *Hub) rowsLocked() []engine.ModelHealth {
-	per := make([][]ModelHealth, len(h.insts))
+	per := make([][]wire.ModelHealth, len(h.insts))
 	for i, in := range h.insts {
 		per[i] = h.health[in.label]
 	}
@@ -26,7 +27,7 @@ func (h *Hub) rowsLocked() []engine.ModelHealth {
 // is per (in the same order). One instance: its models. Several: for each
 // model a combined row under its own id (see [Combine]), then a row per
 // instance that serves it, "model@instance".
-func Rows(labels []string, per [][]ModelHealth) []engine.ModelHealth {
+func Rows(labels []string, per [][]wire.ModelHealth) []engine.ModelHealth {
 	if len(labels) == 1 {
 		out := make([]engine.ModelHealth, 0, len(per[0]))
 		for _, m := range per[0] {

@@ -5,22 +5,23 @@ import (
 	"time"
 
 	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/engine/wire"
 )
 
 // TestRowsMergeInstances: two instances serving the same models give a
 // combined row per model (volumes summed, the worst state, the slowest
 // latency) followed by each instance's row.
 func TestRowsMergeInstances(t *testing.T) {
-	a := []ModelHealth{
-		{Model: "m1", Kind: "sim", Breaker: engine.BreakerSnapshot{State: engine.BreakerClosed, Requests: 10, Failures: 1}, Latency: Latency{Count: 10, P50MS: 100, P99MS: 400}},
+	a := []wire.ModelHealth{
+		{Model: "m1", Kind: "sim", Breaker: engine.BreakerSnapshot{State: engine.BreakerClosed, Requests: 10, Failures: 1}, Latency: wire.Latency{Count: 10, P50MS: 100, P99MS: 400}},
 		{Model: "m2", Kind: "sim", Breaker: engine.BreakerSnapshot{State: engine.BreakerHalfOpen, Requests: 4, Failures: 2}},
 	}
-	b := []ModelHealth{
-		{Model: "m1", Kind: "sim", Breaker: engine.BreakerSnapshot{State: engine.BreakerOpen, Requests: 6, Failures: 5, HalfOpenInMS: 2000, Forced: "closed"}, Latency: Latency{Count: 6, P50MS: 300, P99MS: 200}},
+	b := []wire.ModelHealth{
+		{Model: "m1", Kind: "sim", Breaker: engine.BreakerSnapshot{State: engine.BreakerOpen, Requests: 6, Failures: 5, HalfOpenInMS: 2000, Forced: "closed"}, Latency: wire.Latency{Count: 6, P50MS: 300, P99MS: 200}},
 		{Model: "m2", Kind: "sim", Breaker: engine.BreakerSnapshot{State: engine.BreakerClosed, Requests: 4, Failures: 0, Forced: "open"}},
 		{Model: "m3", Kind: "openai", Breaker: engine.BreakerSnapshot{Requests: 1}},
 	}
-	rows := Rows([]string{"a:1", "b:2"}, [][]ModelHealth{a, b})
+	rows := Rows([]string{"a:1", "b:2"}, [][]wire.ModelHealth{a, b})
 	var ids []string
 	by := map[string]engine.ModelHealth{}
 	for _, r := range rows {
@@ -46,7 +47,7 @@ func TestRowsMergeInstances(t *testing.T) {
 	if r := by["m1@b:2"]; r.Breaker.State != engine.BreakerOpen || r.Breaker.Requests != 6 {
 		t.Errorf("m1@b:2 %+v, want b's own row", r.Breaker)
 	}
-	if one := Rows([]string{"a:1"}, [][]ModelHealth{a}); len(one) != 2 || one[0].ID != "m1" || one[1].ID != "m2" {
+	if one := Rows([]string{"a:1"}, [][]wire.ModelHealth{a}); len(one) != 2 || one[0].ID != "m1" || one[1].ID != "m2" {
 		t.Errorf("one instance: %v, want its models only", one)
 	}
 }

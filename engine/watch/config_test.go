@@ -6,6 +6,7 @@ import (
 
 	"github.com/council-dev/council/engine"
 	"github.com/council-dev/council/engine/record"
+	"github.com/council-dev/council/engine/wire"
 	_ "github.com/council-dev/council/providers/sim" // the sim kind, as the program registers it
 )
 
@@ -16,7 +17,7 @@ func TestConfigReplays(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.setHealth("a:1", []ModelHealth{{Model: "sim/swift", Provider: "sim", Kind: "sim"}, {Model: "sim/steady", Provider: "sim", Kind: "sim"}})
+	h.setHealth("a:1", []wire.ModelHealth{{Model: "sim/swift", Provider: "sim", Kind: "sim"}, {Model: "sim/steady", Provider: "sim", Kind: "sim"}})
 	hdr := record.NewHeader(h.Config(), engine.SessionRequest{Prompt: "p"}, nil, "test", time.Now())
 	cfg, err := hdr.ConfigOf()
 	if err != nil {

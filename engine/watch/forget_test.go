@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"testing"
+
+	"github.com/council-dev/council/engine/wire"
 )
 
 // TestInstanceForgetsOldFinishedSessions: an instance remembers the last
@@ -26,7 +28,7 @@ func TestInstanceForgetsOldFinishedSessions(t *testing.T) {
 		announced <- n
 	}()
 	ctx := context.Background()
-	var hello *Hello
+	var hello *wire.Hello
 	feed := func(from, to int) {
 		for i := from; i <= to; i++ {
 			id := fmt.Sprintf("s%d", i)

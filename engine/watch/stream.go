@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/engine/wire"
 	"github.com/council-dev/council/providers"
 )
 
@@ -21,7 +22,7 @@ var errEOF = io.EOF
 
 // stream reads one connection of the instance's event stream until it
 // ends; *hello is set once the server said hello.
-func (in *instance) stream(ctx context.Context, hello **Hello) error {
+func (in *instance) stream(ctx context.Context, hello **wire.Hello) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, in.events, nil)
@@ -88,11 +89,11 @@ func typeOf(m Message) string {
 }
 
 // handle delivers one message; it fails only when ctx ends.
-func (in *instance) handle(ctx context.Context, m Message, hello **Hello) error {
+func (in *instance) handle(ctx context.Context, m Message, hello **wire.Hello) error {
 	ok := true
 	switch typeOf(m) {
 	case "hello":
-		var hl Hello
+		var hl wire.Hello
 		if json.Unmarshal([]byte(m.Data), &hl) != nil {
 			return nil
 		}
@@ -112,7 +113,7 @@ func (in *instance) handle(ctx context.Context, m Message, hello **Hello) error 
 		*hello = &hl
 		ok = in.send(ctx, Update{Kind: KindStatus, Status: Status{State: Connected, Hello: &hl}})
 	case "session":
-		var si SessionInfo
+		var si wire.Session
 		if json.Unmarshal([]byte(m.Data), &si) != nil || si.Session == "" {
 			return nil
 		}
@@ -122,7 +123,7 @@ func (in *instance) handle(ctx context.Context, m Message, hello **Hello) error 
 		s := in.track(si.Session)
 		ok = in.send(ctx, Update{Kind: KindSession, Key: s.key, Session: &si})
 	case "health":
-		var h Health
+		var h wire.Health
 		if json.Unmarshal([]byte(m.Data), &h) != nil {
 			return nil
 		}
@@ -136,7 +137,7 @@ func (in *instance) handle(ctx context.Context, m Message, hello **Hello) error 
 		s := in.seen[ev.Session]
 		if s == nil { // its session message was missed: announce it from here
 			s = in.track(ev.Session)
-			if !in.send(ctx, Update{Kind: KindSession, Key: s.key, Session: &SessionInfo{Type: "session", Session: ev.Session}}) {
+			if !in.send(ctx, Update{Kind: KindSession, Key: s.key, Session: &wire.Session{Type: "session", Session: ev.Session}}) {
 				return ctx.Err()
 			}
 		}

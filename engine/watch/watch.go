@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/engine/wire"
 )
 
 // EventsPath is the event stream's path under a server's base URL.
@@ -107,7 +108,7 @@ type Status struct {
 	In      time.Duration
 	Err     string
 	// Hello is the server's last hello (nil before the first).
-	Hello *Hello
+	Hello *wire.Hello
 }
 
 // Kind is what an [Update] carries.
@@ -132,9 +133,9 @@ type Update struct {
 	// Key identifies the session across instances and server restarts
 	// (KindSession, KindEvent).
 	Key     string
-	Status  Status       // KindStatus
-	Session *SessionInfo // KindSession
-	Event   engine.Event // KindEvent
+	Status  Status        // KindStatus
+	Session *wire.Session // KindSession
+	Event   engine.Event  // KindEvent
 	// Health is the whole board (KindHealth): see [Rows].
 	Health []engine.ModelHealth
 	// InFlight is the instance's sessions in flight (KindHealth).
@@ -148,7 +149,7 @@ type Hub struct {
 	out   chan Update
 
 	mu     sync.Mutex
-	health map[string][]ModelHealth // per instance label, the latest
+	health map[string][]wire.ModelHealth // per instance label, the latest
 }
 
 // instance is one server.
@@ -192,7 +193,7 @@ func New(urls []string, o Options) (*Hub, error) {
 	if o.Idle <= 0 {
 		o.Idle = 45 * time.Second
 	}
-	h := &Hub{opts: o, out: make(chan Update, 256), health: map[string][]ModelHealth{}}
+	h := &Hub{opts: o, out: make(chan Update, 256), health: map[string][]wire.ModelHealth{}}
 	labels := map[string]bool{}
 	for _, raw := range urls {
 		u, err := url.Parse(raw)
@@ -256,7 +257,7 @@ func (in *instance) run(ctx context.Context) {
 	attempt := 0
 	in.send(ctx, Update{Kind: KindStatus, Status: Status{State: Connecting}})
 	for {
-		var hello *Hello
+		var hello *wire.Hello
 		err := in.stream(ctx, &hello)
 		if ctx.Err() != nil {
 			return

@@ -20,6 +20,7 @@ import (
 
 	"github.com/council-dev/council/engine"
 	"github.com/council-dev/council/engine/watch"
+	"github.com/council-dev/council/engine/wire"
 )
 
 // backlogFinished is how many finished sessions a new stream is sent.
@@ -48,7 +49,7 @@ type Server struct {
 }
 
 type session struct {
-	info   watch.SessionInfo
+	info   wire.Session
 	frames []frame
 	done   bool
 }
@@ -94,7 +95,7 @@ func (s *Server) pump(req engine.SessionRequest, ch <-chan engine.Event) {
 			if strategy == "" {
 				strategy = s.eng.Config().DefaultStrategy
 			}
-			cur = &session{info: watch.SessionInfo{Type: "session", Session: ev.Session, Strategy: string(strategy),
+			cur = &session{info: wire.Session{Type: "session", Session: ev.Session, Strategy: string(strategy),
 				Tier: req.Tier, Models: models, Prompt: req.Prompt, StartedMS: time.Now().UnixMilli(), Client: "loopback"}}
 			b, _ := json.Marshal(cur.info)
 			s.mu.Lock()
@@ -207,7 +208,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
-	hello, _ := json.Marshal(watch.Hello{Type: "hello", Instance: s.Instance, Version: s.Version,
+	hello, _ := json.Marshal(wire.Hello{Type: "hello", Instance: s.Instance, Version: s.Version,
 		StartedMS: s.Started.UnixMilli(), Admin: s.AdminToken != ""})
 	c := &sub{ch: make(chan frame, 4096), gone: make(chan struct{})}
 	s.mu.Lock()
@@ -250,11 +251,11 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 }
 
 // Health is the instance's health as the stream sends it.
-func (s *Server) Health() watch.Health {
+func (s *Server) Health() wire.Health {
 	s.mu.Lock()
 	n := s.inFlight
 	s.mu.Unlock()
-	h := watch.Health{Type: "health", Instance: s.Instance, TMS: time.Now().UnixMilli(), InFlight: n}
+	h := wire.Health{Type: "health", Instance: s.Instance, TMS: time.Now().UnixMilli(), InFlight: n}
 	for _, m := range s.eng.Health() {
 		h.Models = append(h.Models, row(m))
 	}
@@ -267,10 +268,10 @@ func (s *Server) healthJSON() string {
 }
 
 // row is one model's health as the stream sends it.
-func row(m engine.ModelHealth) watch.ModelHealth {
+func row(m engine.ModelHealth) wire.ModelHealth {
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-	return watch.ModelHealth{Model: m.ID, Provider: m.Provider, Kind: m.ProviderKind, Breaker: m.Breaker, Knobs: m.Knobs,
-		Latency: watch.Latency{Count: m.Latency.Count, TTFTP50MS: ms(m.Latency.TTFT.P50), P50MS: ms(m.Latency.Total.P50),
+	return wire.ModelHealth{Model: m.ID, Provider: m.Provider, Kind: m.ProviderKind, Breaker: m.Breaker, Knobs: m.Knobs,
+		Latency: wire.Latency{Count: m.Latency.Count, TTFTP50MS: ms(m.Latency.TTFT.P50), P50MS: ms(m.Latency.Total.P50),
 			P95MS: ms(m.Latency.Total.P95), P99MS: ms(m.Latency.Total.P99)}}
 }
 

@@ -1,9 +1,15 @@
-package serve
+// Package wire is the JSON of council serve's event stream (GET
+// /v1/council/events) and of its admin actions: what `council serve`
+// writes and `council watch` reads, defined once for both.
+package wire
 
-import "github.com/council-dev/council/engine"
+import (
+	"time"
 
-// The JSON of the event stream (GET /v1/council/events) and of the admin
-// actions: what `council serve` writes and a watcher reads. Each SSE
+	"github.com/council-dev/council/engine"
+)
+
+// The stream's messages, beside the engine's own events. Each SSE
 // message is "event: <type>\ndata: <one JSON object>\n\n"; engine events
 // are written as [engine.Event.MarshalJSON] writes them, under their own
 // type.
@@ -105,4 +111,14 @@ type ErrorDetail struct {
 	Type    string  `json:"type"`
 	Param   *string `json:"param"`
 	Code    *string `json:"code"`
+}
+
+// Engine is the row as the dashboard's breaker board reads it.
+func (h ModelHealth) Engine() engine.ModelHealth {
+	ms := func(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
+	b := h.Breaker
+	b.HalfOpenIn, b.HeldFor = ms(b.HalfOpenInMS), ms(b.HeldForMS)
+	return engine.ModelHealth{ID: h.Model, Provider: h.Provider, ProviderKind: h.Kind, Breaker: b, Knobs: h.Knobs,
+		Latency: engine.LatencySnapshot{Count: h.Latency.Count, TTFT: engine.Quantiles{P50: ms(h.Latency.TTFTP50MS)},
+			Total: engine.Quantiles{P50: ms(h.Latency.P50MS), P95: ms(h.Latency.P95MS), P99: ms(h.Latency.P99MS)}}}
 }

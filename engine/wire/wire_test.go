@@ -1,0 +1,37 @@
+package wire
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/council-dev/council/engine"
+)
+
+// TestModelHealthRoundTrip: a health row as the server writes it comes
+// back, through its JSON, as the breaker board reads it: the durations
+// the JSON carries in milliseconds are durations again.
+func TestModelHealthRoundTrip(t *testing.T) {
+	in := ModelHealth{Model: "sim/a", Provider: "sim", Kind: "sim", InFlight: 2,
+		Breaker: engine.BreakerSnapshot{State: engine.BreakerOpen, Requests: 9, Failures: 6, FailureRate: 6.0 / 9,
+			HalfOpenInMS: 1500, HeldForMS: 250.5},
+		Latency: Latency{Count: 9, TTFTP50MS: 40, P50MS: 120, P95MS: 900, P99MS: 1200.5}}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out ModelHealth
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	h := out.Engine()
+	if h.ID != "sim/a" || h.ProviderKind != "sim" || h.Breaker.State != engine.BreakerOpen || h.Breaker.Failures != 6 {
+		t.Fatalf("row = %+v", h)
+	}
+	if h.Breaker.HalfOpenIn != 1500*time.Millisecond || h.Breaker.HeldFor != 250500*time.Microsecond {
+		t.Errorf("half-open in %v, held for %v; want 1.5s and 250.5ms", h.Breaker.HalfOpenIn, h.Breaker.HeldFor)
+	}
+	if h.Latency.Count != 9 || h.Latency.TTFT.P50 != 40*time.Millisecond || h.Latency.Total.P99 != 1200500*time.Microsecond {
+		t.Errorf("latency = %+v", h.Latency)
+	}
+}
