@@ -160,3 +160,42 @@ func TestDisconnectCancelsUpstream(t *testing.T) {
 		})
 	}
 }
+
+// TestDrainStreamsTheEnd: a watcher's event stream stays open through a
+// drain until the sessions in flight have ended, so it sees their
+// session_done (here after the drain deadline cancels one: reason
+// shutdown) rather than losing them when the server goes.
+func TestDrainStreamsTheEnd(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, "", func(o *Options) { o.DrainTimeout = 2 * time.Second })
+		h.fake.ttft = time.Hour
+		sub := h.subscribe("")
+		defer sub.close()
+		res := make(chan error, 1)
+		go func() {
+			c := h.client("")
+			_, err := c.Chat.Completions.New(context.Background(), userParams("fake/x", "hi"))
+			res <- err
+		}()
+		time.Sleep(time.Second)
+		served := make(chan error, 1)
+		go func() { served <- h.shutdown() }()
+		msgs := sub.until(t, "session_done")
+		var ev engine.Event
+		if err := json.Unmarshal([]byte(msgs[len(msgs)-1].data), &ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev.Summary == nil || ev.Summary.Status != engine.StatusCancelled || ev.Summary.Models[0].Reason != "shutdown" {
+			t.Fatalf("the stream's session_done: %s", msgs[len(msgs)-1].data)
+		}
+		for {
+			if _, ok := sub.next(); !ok {
+				break // the stream ends once nothing is in flight
+			}
+		}
+		if err := <-served; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+		<-res
+	})
+}

@@ -55,6 +55,9 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	if !write(s.healthMessage()) || !flush() {
 		return
 	}
+	// A drain keeps the stream open until no session is in flight, so a
+	// watcher sees each one end; closing is nil once the drain has begun.
+	closing, draining := s.closing, false
 	health := time.NewTicker(healthEvery)
 	defer health.Stop()
 	ping := time.NewTicker(pingEvery)
@@ -92,10 +95,10 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			}
 		case <-r.Context().Done():
 			return
-		case <-s.closing:
-			return
+		case <-closing:
+			closing, draining = nil, true
 		}
-		if !flush() {
+		if !flush() || draining && s.hub.idle() {
 			return
 		}
 	}

@@ -105,6 +105,13 @@ func (h *hub) publish(l *sessionLog, ev engine.Event) {
 	}
 }
 
+// idle reports whether no session is in flight.
+func (h *hub) idle() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.live) == 0
+}
+
 // end moves l from the live sessions to the finished ones. Called with
 // h.mu held; a session whose handler stopped reading early ends here too.
 func (h *hub) end(l *sessionLog) {

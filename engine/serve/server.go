@@ -59,7 +59,8 @@ type Server struct {
 	// [engine.ErrShutdown] when a drain runs out of time.
 	sessions       context.Context
 	cancelSessions context.CancelCauseFunc
-	// closing is closed when a shutdown starts: event streams end.
+	// closing is closed when a shutdown starts: event streams end once
+	// no session is in flight.
 	closing   chan struct{}
 	closeOnce sync.Once
 
@@ -103,9 +104,10 @@ func (s *Server) Handler() http.Handler {
 }
 
 // Serve serves on ln until ctx ends, then drains: it stops accepting,
-// ends the event streams, lets sessions in flight finish for
-// Options.DrainTimeout, cancels those still running (reason shutdown),
-// and returns once every handler has returned. A drain is not an error:
+// lets sessions in flight finish for Options.DrainTimeout, cancels those
+// still running (reason shutdown), ends the event streams once no session
+// is in flight (so watchers see every session end), and returns once
+// every handler has returned. A drain is not an error:
 // it returns nil.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
