@@ -101,7 +101,7 @@ func realMain(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		case "replay":
 			return c.replay(args[1:])
 		case "bench":
-			return c.usage(fmt.Sprintf("council %s is not available in this version yet", args[0]))
+			return c.bench(args[1:])
 		case "help", "-h", "--help":
 			_, err := fmt.Fprint(stdout, usageText)
 			return c.written(err)
@@ -125,6 +125,9 @@ usage:
       --system TEXT|--system-file FILE  --max-tokens N  --temperature T  --max-cost USD
       --continue FILE  (a follow-up to the conversation recorded in FILE)
   council replay [--json|--markdown|--speed N|--step] FILE   play a recorded log back
+  council bench [flags]                 many sessions measured: percentiles, extra requests, cost
+      --strategy NAME|--compare a,b,c  --sweep-concurrency A..B  --sessions N  --seed N
+      --json  --csv  --yes (real models: no question before spending)
   council config check [--config FILE]  validate; print the resolved setup, keys redacted
   council version
   council COMMAND --help                a command's flags and examples
