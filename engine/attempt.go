@@ -364,6 +364,12 @@ func (a *attempt) finish(err error) {
 		a.m.stats.addOutcome(OutcomeFailed)
 	default:
 		a.m.stats.addOutcome(OutcomeCancelled)
+		if a.reason == ReasonHedgeWon {
+			// A primary its hedge beat took longer than it ran: left out,
+			// the p95 the next hedge delay is read from would sink to the
+			// calls that finished, and ever more sessions would hedge.
+			a.m.stats.addLowerBound(a.endedAt - a.startedAt)
+		}
 	}
 	if a.admitted {
 		var h time.Duration

@@ -180,7 +180,7 @@ func summarise(w *Workload, name string, res *result) Strategy {
 			st.OutputTokens += r.OutputTokens
 			m.CostUSD += r.CostUSD
 			if r.Status == engine.AttemptWon || r.Status == engine.AttemptDoneStatus {
-				m.lat = append(m.lat, r.ElapsedMS-r.StartedMS)
+				m.lat = append(m.lat, r.ElapsedMS) // a row's elapsed is its own
 				if r.FirstTokenMS > 0 {
 					m.ttft = append(m.ttft, r.FirstTokenMS-r.StartedMS)
 				}

@@ -1193,6 +1193,9 @@ func (v *validator) models() {
 		if s.OutputTokens < 0 {
 			v.errAt(key("sim", "output_tokens"), i, "model %q: cannot be negative", m.ID)
 		}
+		if s.Capacity < 0 {
+			v.errAt(key("sim", "capacity"), i, "model %q: cannot be negative (0: unlimited)", m.ID)
+		}
 		if s.SlowFactor != 0 && s.SlowFactor < 1 {
 			v.errAt(key("sim", "slow_factor"), i, "model %q: must be at least 1 (a slowdown), got %g", m.ID, s.SlowFactor)
 		}
