@@ -147,11 +147,19 @@ func (r *Report) writeSweep(out io.Writer, width int) {
 		if p.Concurrency == sw.Ceiling {
 			mark = "  ◀ ceiling"
 		}
-		fmt.Fprintf(out, "%4d  %s %8s/s  p99 %-7s%s\n", p.Concurrency, bar, strconv.FormatFloat(p.Throughput, 'f', 2, 64), ms(p.P99MS), mark)
+		line := fmt.Sprintf("%4d  %s %8s/s  p99 %-7s%s", p.Concurrency, bar, strconv.FormatFloat(p.Throughput, 'f', 2, 64), ms(p.P99MS), mark)
+		fmt.Fprintln(out, strings.TrimRight(line, " "))
 	}
 	if sw.Ceiling > 0 {
-		fmt.Fprintf(out, "ceiling: %d — the lowest limit within %.0f%% of the best throughput (%.2f/s); above it, p99 grows instead\n",
-			sw.Ceiling, 100*CeilingShare, best)
+		var at, last Point
+		for _, p := range sw.Points {
+			if p.Concurrency == sw.Ceiling {
+				at = p
+			}
+			last = p
+		}
+		fmt.Fprintf(out, "ceiling: %d, the lowest limit within %.0f%% of the best throughput (%.2f/s); p99 %s there, %s at %d\n",
+			sw.Ceiling, 100*CeilingShare, best, ms(at.P99MS), ms(last.P99MS), last.Concurrency)
 	}
 }
 
