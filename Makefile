@@ -41,8 +41,12 @@ smoke: build
 	@if command -v tmux >/dev/null 2>&1; then bash .ci/smoke.sh $(BIN); \
 	else echo "smoke: tmux not installed, skipped"; fi
 
+# The Go benchmarks (engine overhead, live races and cancellation, the
+# dashboard's frame), then one short workload on the virtual clock and in
+# real time: how far apart their percentiles are.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./engine ./ui
+	$(GO) test -run '^$$' -bench VirtualVsRealClock -benchtime 1x ./engine/bench
 
 # 5,000 sessions of every strategy over fast simulated models that fail,
 # stall and get cut; reports goroutines and heap before and after.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -177,4 +179,24 @@ func TestBenchCtrlCPrintsPartial(t *testing.T) {
 			t.Errorf("stderr does not say partial: %q", errb.String())
 		}
 	})
+}
+
+// TestConfigCheckShowsBenchKnobs: config check lists the keys a bench is
+// measured against, and a negative capacity names its file, line and key.
+func TestConfigCheckShowsBenchKnobs(t *testing.T) {
+	out, errOut, code := council(t, nil, "config", "check", "--config", "testdata/bench/ceiling.toml")
+	if code != 0 || !strings.Contains(out, "sim/server  -          4") {
+		t.Errorf("exit %d, stderr %q; want the capacity listed:\n%s", code, errOut, out)
+	}
+	out, _, _ = council(t, nil, "config", "check", "--config", "testdata/bench/tail.toml")
+	if !strings.Contains(out, "5% of calls 10x slower") {
+		t.Errorf("no slow tail listed:\n%s", out)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.toml")
+	b, _ := os.ReadFile("testdata/bench/ceiling.toml")
+	os.WriteFile(bad, bytes.Replace(b, []byte("capacity = 4"), []byte("capacity = -2"), 1), 0o600)
+	_, errOut, code = council(t, nil, "config", "check", "--config", bad)
+	if code != exitUsage || !strings.Contains(errOut, "bad.toml:") || !strings.Contains(errOut, "capacity") {
+		t.Errorf("capacity = -2: exit %d, stderr %q; want 2 naming the file, line and key", code, errOut)
+	}
 }
