@@ -219,11 +219,17 @@ func (c *cli) bench(args []string) int {
 	if ferr := out.Flush(); err == nil {
 		err = ferr
 	}
+	if rep.Stopped != "" {
+		c.errorf("bench stopped: %s", rep.Stopped)
+	}
 	if rep.Partial {
 		c.errorf("bench stopped: the report is partial (the sessions that ended)")
 	}
 	if err != nil {
 		return c.written(err)
+	}
+	if rep.Stopped != "" && c.ctx.Err() == nil {
+		return exitFailed
 	}
 	if c.ctx.Err() != nil {
 		return exitCancelled

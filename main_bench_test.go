@@ -200,3 +200,32 @@ func TestConfigCheckShowsBenchKnobs(t *testing.T) {
 		t.Errorf("capacity = -2: exit %d, stderr %q; want 2 naming the file, line and key", code, errOut)
 	}
 }
+
+// TestBenchStopsAtTheRunCap: a spending cap ends the bench with what it
+// measured, says why, and exits 1; nothing is lost.
+func TestBenchStopsAtTheRunCap(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "capped.toml")
+	b, _ := os.ReadFile("testdata/fast.toml")
+	// A session may cost $0.0082 at worst and costs about $0.00006: the
+	// cap admits about 200 sessions of the 500.
+	b = append([]byte("max_run_cost_usd = 0.02\n"), b...)
+	os.WriteFile(cfg, b, 0o600)
+	out, errOut, code := council(t, nil, "bench", "--config", cfg, "--strategy", "race", "--sessions", "500", "--json")
+	var rep struct {
+		Partial    bool   `json:"partial"`
+		Stopped    string `json:"stopped"`
+		Strategies []struct {
+			Sessions int `json:"sessions"`
+		} `json:"strategies"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("exit %d, stderr %q, no report: %v\n%s", code, errOut, err, out)
+	}
+	if code != exitFailed || !rep.Partial || !strings.Contains(rep.Stopped, "max_run_cost_usd") ||
+		len(rep.Strategies) != 1 || rep.Strategies[0].Sessions == 0 || rep.Strategies[0].Sessions >= 500 {
+		t.Errorf("exit %d, partial %v, stopped %q, %+v; want 1, partial, the cap named, some sessions", code, rep.Partial, rep.Stopped, rep.Strategies)
+	}
+	if !strings.Contains(errOut, "max_run_cost_usd") {
+		t.Errorf("stderr does not say why: %q", errOut)
+	}
+}

@@ -109,6 +109,7 @@ type result struct {
 	elapsed time.Duration
 	virtual bool
 	partial bool
+	stopped string // why the batch ended early, other than a cancel
 }
 
 // execute runs the batch. A cancelled ctx ends it early: the sessions
@@ -145,6 +146,7 @@ func (r *run) execute(ctx context.Context) (*result, error) {
 		next, ended atomic.Int64
 		firstErr    error
 		errOnce     sync.Once
+		stop        atomic.Bool
 	)
 	start := clock.Now()
 	var end time.Time
@@ -157,7 +159,7 @@ func (r *run) execute(ctx context.Context) (*result, error) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				for ctx.Err() == nil {
+				for ctx.Err() == nil && !stop.Load() {
 					i := int(next.Add(1) - 1)
 					if i >= len(res.samples) {
 						return
@@ -165,6 +167,7 @@ func (r *run) execute(ctx context.Context) (*result, error) {
 					s, err := session(ctx, eng, req)
 					if err != nil {
 						errOnce.Do(func() { firstErr = err })
+						stop.Store(true)
 						return
 					}
 					if s.sum.Status == engine.StatusCancelled && ctx.Err() != nil {
@@ -205,7 +208,10 @@ func (r *run) execute(ctx context.Context) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if firstErr != nil {
+	if errors.Is(firstErr, engine.ErrOverBudget) {
+		// A spending cap: what was measured stands, and says why it ends.
+		res.stopped = firstErr.Error()
+	} else if firstErr != nil {
 		return nil, firstErr
 	}
 	// Keep the sessions that ended (all of them unless cancelled).
@@ -317,8 +323,8 @@ func Run(ctx context.Context, w *Workload, strategies []string) (*Report, error)
 		}
 		rep.note(res)
 		rep.Strategies = append(rep.Strategies, summarise(w, st, res))
-		if res.partial {
-			rep.Partial = true
+		if res.stopped != "" {
+			break
 		}
 	}
 	return rep, nil

@@ -24,7 +24,10 @@ type Report struct {
 	Clock string `json:"clock"`
 	// Partial is true when the bench was stopped before the end: the
 	// numbers describe the sessions that ended.
-	Partial    bool       `json:"partial"`
+	Partial bool `json:"partial"`
+	// Stopped says why a bench ended before its end other than a cancel
+	// (a spending cap reached); empty when it did not.
+	Stopped    string     `json:"stopped,omitempty"`
 	Strategies []Strategy `json:"strategies"`
 	Sweep      *Sweep     `json:"sweep,omitempty"`
 }
@@ -36,6 +39,9 @@ func (r *Report) note(res *result) {
 	}
 	if res.partial {
 		r.Partial = true
+	}
+	if res.stopped != "" {
+		r.Stopped = res.stopped
 	}
 }
 

@@ -64,8 +64,8 @@ func RunSweep(ctx context.Context, w *Workload, strategy string, lo, hi int) (*R
 			p.Throughput = round3(float64(st.Successes) / s)
 		}
 		rep.Sweep.Points = append(rep.Sweep.Points, p)
-		if res.partial {
-			rep.Partial = true
+		if res.stopped != "" {
+			break
 		}
 	}
 	rep.Sweep.Ceiling = ceiling(rep.Sweep.Points)
