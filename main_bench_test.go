@@ -228,4 +228,22 @@ func TestBenchStopsAtTheRunCap(t *testing.T) {
 	if !strings.Contains(errOut, "max_run_cost_usd") {
 		t.Errorf("stderr does not say why: %q", errOut)
 	}
+	// Each strategy runs on an engine of its own; the cap is the bench's.
+	out, _, code = council(t, nil, "bench", "--config", cfg, "--compare", "race,hedge,race", "--sessions", "150", "--json")
+	var cmp struct {
+		Stopped    string `json:"stopped"`
+		Strategies []struct {
+			CostUSD float64 `json:"cost_usd"`
+		} `json:"strategies"`
+	}
+	if err := json.Unmarshal([]byte(out), &cmp); err != nil {
+		t.Fatal(err)
+	}
+	total := 0.0
+	for _, s := range cmp.Strategies {
+		total += s.CostUSD
+	}
+	if code != exitFailed || cmp.Stopped == "" || total > 0.02 {
+		t.Errorf("three batches under a $0.02 cap: exit %d, stopped %q, spent $%.6f; want stopped within the cap", code, cmp.Stopped, total)
+	}
 }

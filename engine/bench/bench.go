@@ -278,6 +278,23 @@ func Estimate(w *Workload, strategies []string, batches int) (float64, error) {
 	return total, nil
 }
 
+// capLeft is the config a batch runs with: each batch has an engine of
+// its own, so max_run_cost_usd, which an engine keeps, is lowered by what
+// the batches before it spent, and the bench stops when nothing is left.
+func (w *Workload) capLeft(rep *Report, spent float64) (*config.Config, bool) {
+	cfg := *w.Config
+	if w.Config.MaxRunCostUSD <= 0 {
+		return &cfg, true
+	}
+	cfg.MaxRunCostUSD = w.Config.MaxRunCostUSD - spent
+	if cfg.MaxRunCostUSD <= 0 {
+		rep.Partial = true
+		rep.Stopped = fmt.Sprintf("the bench has spent $%.6f of max_run_cost_usd $%g", spent, w.Config.MaxRunCostUSD)
+		return nil, false
+	}
+	return &cfg, true
+}
+
 // session runs one session and counts what only its events tell.
 func session(ctx context.Context, eng *engine.Engine, req engine.SessionRequest) (sample, error) {
 	var s sample
@@ -311,18 +328,25 @@ func Run(ctx context.Context, w *Workload, strategies []string) (*Report, error)
 		return nil, errors.New("bench: sessions must be at least 1")
 	}
 	rep := newReport(w)
+	spent := 0.0
 	for _, st := range strategies {
 		if ctx.Err() != nil {
 			rep.Partial = true
 			break
 		}
-		r := &run{w: w, strategy: st, label: st, cfg: w.Config, parallel: w.Parallel}
+		cfg, ok := w.capLeft(rep, spent)
+		if !ok {
+			break
+		}
+		r := &run{w: w, strategy: st, label: st, cfg: cfg, parallel: w.Parallel}
 		res, err := r.execute(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", st, err)
 		}
 		rep.note(res)
-		rep.Strategies = append(rep.Strategies, summarise(w, st, res))
+		s := summarise(w, st, res)
+		spent += s.CostUSD
+		rep.Strategies = append(rep.Strategies, s)
 		if res.stopped != "" {
 			break
 		}

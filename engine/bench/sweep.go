@@ -44,20 +44,25 @@ func RunSweep(ctx context.Context, w *Workload, strategy string, lo, hi int) (*R
 	}
 	rep := newReport(w)
 	rep.Sweep = &Sweep{Strategy: strategy, Points: []Point{}}
+	spent := 0.0
 	for c := lo; c <= hi; c++ {
 		if ctx.Err() != nil {
 			rep.Partial = true
 			break
 		}
-		cfg := *w.Config
+		cfg, ok := w.capLeft(rep, spent)
+		if !ok {
+			break
+		}
 		cfg.MaxConcurrency = c
-		r := &run{w: w, strategy: strategy, label: fmt.Sprintf("%s at concurrency %d", strategy, c), cfg: &cfg, parallel: c}
+		r := &run{w: w, strategy: strategy, label: fmt.Sprintf("%s at concurrency %d", strategy, c), cfg: cfg, parallel: c}
 		res, err := r.execute(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("%s at concurrency %d: %w", strategy, c, err)
 		}
 		rep.note(res)
 		st := summarise(w, strategy, res)
+		spent += st.CostUSD
 		p := Point{Concurrency: c, Sessions: st.Sessions, Successes: st.Successes,
 			P50MS: st.P50MS, P95MS: st.P95MS, P99MS: st.P99MS}
 		if s := res.elapsed.Seconds(); s > 0 {
