@@ -42,10 +42,12 @@ smoke: build
 	else echo "smoke: tmux not installed, skipped"; fi
 
 # The Go benchmarks (engine overhead, live races and cancellation, the
-# dashboard's frame), then one short workload on the virtual clock and in
-# real time: how far apart their percentiles are.
+# dashboard's frame, a step of bench's virtual clock), then one short
+# workload on the virtual clock and in real time: how far apart their
+# percentiles are.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./engine ./ui
+	$(GO) test -run '^$$' -bench VirtualStep -benchmem ./engine/bench
 	$(GO) test -run '^$$' -bench VirtualVsRealClock -benchtime 1x ./engine/bench
 
 # 5,000 sessions of every strategy over fast simulated models that fail,

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"math"
+	"sync"
 	"testing"
 	"time"
 )
@@ -37,5 +38,37 @@ func BenchmarkVirtualVsRealClock(b *testing.B) {
 		b.ReportMetric(res[1].P95MS, "real-p95-ms")
 		b.ReportMetric(float64(wall[0].Milliseconds()), "virtual-wall-ms")
 		b.ReportMetric(float64(wall[1].Milliseconds()), "real-wall-ms")
+	}
+}
+
+// BenchmarkVirtualStep is what one step of the virtual clock costs: a
+// goroutine waits 1ms of virtual time, b.N times; the driver sees the
+// process quiet and fires its timer. With 8 goroutines each step wakes
+// one of them (steps-per-op says how many steps an op was).
+func BenchmarkVirtualStep(b *testing.B) {
+	for _, n := range []int{1, 8} {
+		b.Run(map[int]string{1: "1-goroutine", 8: "8-goroutines"}[n], func(b *testing.B) {
+			v := NewVirtual(epoch)
+			done := make(chan struct{})
+			var wg sync.WaitGroup
+			per := b.N/n + 1
+			b.ResetTimer()
+			for g := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					t := v.NewTimer(time.Duration(g+1) * time.Microsecond)
+					for range per {
+						<-t.C()
+						t.Reset(time.Millisecond)
+					}
+				}()
+			}
+			go func() { wg.Wait(); close(done) }()
+			if err := v.Drive(context.Background(), done, nil); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(v.Steps())/float64(b.N), "steps/op")
+		})
 	}
 }
