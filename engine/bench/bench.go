@@ -156,15 +156,23 @@ func (r *run) execute(ctx context.Context) (*result, error) {
 		defer close(done)
 		var wg sync.WaitGroup
 		for range max(r.parallel, 1) {
+			// Each worker's first session starts on a timer of its own, set
+			// here one after another: on the virtual clock they fire in that
+			// order, a step each, so sessions in flight at once start (and
+			// set their own timers) in the same order every time.
+			first := clock.NewTimer(0)
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				<-first.C()
 				for ctx.Err() == nil && !stop.Load() {
 					i := int(next.Add(1) - 1)
 					if i >= len(res.samples) {
 						return
 					}
-					s, err := session(ctx, eng, req)
+					// The session's number is its draw key: its calls
+					// draw alike whichever session reaches a model first.
+					s, err := session(context.WithValue(ctx, providers.DrawKey{}, uint64(i)), eng, req)
 					if err != nil {
 						errOnce.Do(func() { firstErr = err })
 						stop.Store(true)

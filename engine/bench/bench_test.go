@@ -100,6 +100,23 @@ func byName(t *testing.T, r *Report, name string) Strategy {
 	return Strategy{}
 }
 
+// TestSameSeedSameNumbersInFlight: eight hedge sessions in flight at once
+// over shared breakers, statistics, hedge budget and models, twice.
+func TestSameSeedSameNumbersInFlight(t *testing.T) {
+	var got []string
+	for range 2 {
+		w := &Workload{Config: config.Demo(), Clients: simClients, Sessions: 300, Seed: 7, Parallel: 8}
+		r, err := Run(context.Background(), w, []string{"hedge"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, reportJSON(t, r))
+	}
+	if got[0] != got[1] {
+		t.Errorf("same seed, different numbers:\n%s\n%s", got[0], got[1])
+	}
+}
+
 // TestHedgeCutsTheTail: on a workload where 5% of calls are 10x slower,
 // hedging at the primary's p95 cuts p99 at least 2x, with at most 6% of
 // sessions firing a backup (The Tail at Scale).

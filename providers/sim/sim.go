@@ -39,7 +39,9 @@
 // Every call is reproducible: its random draws come from a generator seeded
 // from the model's seed, its name and its call number, so the same sequence
 // of calls to a model gives the same answers at the same (virtual) times,
-// whatever the other models do concurrently. All draws are made when
+// whatever the other models do concurrently. A call whose context carries
+// a [providers.DrawKey] is numbered by that key and the calls made under
+// it instead, whatever calls of other keys came first. All draws are made when
 // [Model.Stream] is called; the stream then only waits and emits, on
 // timers of the model's [providers.Clock] ([Model.SetClock]; by default
 // [providers.RealClock]). The model reads no other time.
@@ -199,7 +201,8 @@ type Model struct {
 	mu       sync.Mutex
 	params   Params
 	calls    uint64
-	inflight int // calls started and not yet ended, for Capacity
+	keyed    map[uint64]uint64 // calls made under each draw key
+	inflight int               // calls started and not yet ended, for Capacity
 	clock    providers.Clock
 }
 
@@ -290,6 +293,15 @@ func (m *Model) Stream(ctx context.Context, req providers.Request) (providers.St
 	p := m.params // Answers is never mutated in place, so sharing it is safe
 	call := m.calls
 	m.calls++
+	if k, ok := ctx.Value(providers.DrawKey{}).(uint64); ok {
+		if m.keyed == nil {
+			m.keyed = map[uint64]uint64{}
+		}
+		// Above every plain call number: the key in the high bits, the
+		// call under it in the low ones.
+		call = 1<<63 | k<<16 | m.keyed[k]
+		m.keyed[k]++
+	}
 	m.inflight++
 	load := 1.0
 	if p.Capacity > 0 && m.inflight > p.Capacity {
