@@ -114,8 +114,12 @@ type result struct {
 
 // execute runs the batch. A cancelled ctx ends it early: the sessions
 // that ended are kept and the result is marked partial.
-func (r *run) execute(ctx context.Context) (*result, error) {
+func (r *run) execute(parent context.Context) (*result, error) {
 	w := r.w
+	// Cancelled when the clock cannot go on, so that no session outlives
+	// the bench; the sessions ended by it are not measurements.
+	ctx, stopAll := context.WithCancel(parent)
+	defer stopAll()
 	virtual := !w.Real && w.Simulated()
 	clients, err := w.Clients(r.cfg, w.Seed)
 	if err != nil {
@@ -164,7 +168,11 @@ func (r *run) execute(ctx context.Context) (*result, error) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				<-first.C()
+				select {
+				case <-first.C():
+				case <-ctx.Done():
+					return
+				}
 				for ctx.Err() == nil && !stop.Load() {
 					i := int(next.Add(1) - 1)
 					if i >= len(res.samples) {
@@ -197,7 +205,15 @@ func (r *run) execute(ctx context.Context) (*result, error) {
 		}
 	}
 	if virtual {
-		err = vc.Drive(ctx, done, tick)
+		if err = vc.Drive(parent, done, tick); err != nil {
+			stopAll()
+			eng.Close()
+			<-done
+			if errors.Is(err, ErrStuck) {
+				err = fmt.Errorf("%w: a session can never end (a model that stalls, with no timeout or stall_timeout on the tier?)", err)
+			}
+			return nil, err
+		}
 	} else {
 		t := time.NewTicker(100 * time.Millisecond)
 	wait:
