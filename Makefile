@@ -41,10 +41,15 @@ smoke: build
 	@if command -v tmux >/dev/null 2>&1; then bash .ci/smoke.sh $(BIN); \
 	else echo "smoke: tmux not installed, skipped"; fi
 
-# Benchmarks, then council serve's load test: 200 streaming clients over
-# loopback for 30 s (added latency, throughput, goroutines and heap).
+# The Go benchmarks (engine overhead, live races and cancellation, the
+# dashboard's frame, council serve, a step of bench's virtual clock), one
+# short workload on the virtual clock and in real time (how far apart their
+# percentiles are), then council serve's load test: 200 streaming clients
+# over loopback for 30 s (added latency, throughput, goroutines and heap).
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./engine ./ui ./engine/serve
+	$(GO) test -run '^$$' -bench . -benchmem ./engine ./ui ./engine/serve ./engine/watch
+	$(GO) test -run '^$$' -bench VirtualStep -benchmem ./engine/bench
+	$(GO) test -run '^$$' -bench VirtualVsRealClock -benchtime 1x ./engine/bench
 	COUNCIL_LOAD=30s $(GO) test -run TestLoad -count=1 -v ./engine/serve
 
 # 5,000 sessions of every strategy over fast simulated models that fail,

@@ -105,7 +105,7 @@ func realMain(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		case "watch":
 			return c.watch(args[1:])
 		case "bench":
-			return c.usage(fmt.Sprintf("council %s is not available in this version yet", args[0]))
+			return c.bench(args[1:])
 		case "help", "-h", "--help":
 			_, err := fmt.Fprint(stdout, usageText)
 			return c.written(err)
@@ -130,6 +130,9 @@ usage:
       --continue FILE  (a follow-up to the conversation recorded in FILE)
   council replay [--json|--markdown|--speed N|--step] FILE   play a recorded log back
   council watch [--token T] [--admin-token T] URL [URL...]   the dashboard on running servers' sessions
+  council bench [flags]                 many sessions measured: percentiles, extra requests, cost
+      --strategy NAME|--compare a,b,c  --sweep-concurrency A..B  --sessions N  --seed N
+      --json  --csv  --yes (real models: no question before spending)
   council config check [--config FILE]  validate; print the resolved setup, keys redacted
   council serve [--addr 127.0.0.1:8484] [--config FILE]   the strategies behind an
       OpenAI-compatible API (model council/race, ...), with a live event stream

@@ -117,7 +117,7 @@ func simParams(c *config.SimConfig) *providers.SimParams {
 		TTFT: c.TTFT.Duration, TTFTP95: c.TTFTP95.Duration, TokensPerSec: c.TokensPerSec,
 		OutputTokens: c.OutputTokens, ErrorRate: c.ErrorRate, RateLimitRate: c.RateLimitRate,
 		StallRate: c.StallRate, CutRate: c.CutRate, SlowRate: c.SlowRate, SlowFactor: c.SlowFactor,
-		BadRankingRate: c.BadRankingRate,
-		Answers:        c.Answers,
+		BadRankingRate: c.BadRankingRate, Capacity: c.Capacity,
+		Answers: c.Answers,
 	}
 }

@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -127,6 +129,19 @@ func (a *attempt) run() {
 	a.finish(err)
 }
 
+// jitter is a retry's random share of its backoff, 0..1, drawn from the
+// engine's seed, the session, the attempt and the retry, so that a seeded
+// run (council bench on its virtual clock) waits the same every time.
+func (a *attempt) jitter() float64 {
+	h := fnv.New64a()
+	h.Write([]byte(a.s.id))
+	var b [5]byte
+	binary.LittleEndian.PutUint32(b[:], uint32(a.idx))
+	b[4] = a.retries
+	h.Write(b[:])
+	return rand.New(rand.NewPCG(uint64(a.s.e.seed), h.Sum64())).Float64()
+}
+
 // retry makes a call that failed before any token again, as [retry]
 // allows: for a 5xx, a 429 or a failed connection, after a backoff that
 // doubles each time, with jitter, never sooner than the server's
@@ -138,7 +153,7 @@ func (a *attempt) retry(err error) error {
 	s := a.s
 	rc := s.e.cfg.Retry
 	for err != nil && int(a.retries) < rc.Attempts && a.retryable(err) {
-		wait := time.Duration(float64(rc.Backoff.Duration<<a.retries) * (0.5 + rand.Float64()))
+		wait := time.Duration(float64(rc.Backoff.Duration<<a.retries) * (0.5 + a.jitter()))
 		var pe *providers.Error
 		if errors.As(err, &pe) && pe.RetryAfter > wait {
 			wait = pe.RetryAfter
@@ -353,6 +368,12 @@ func (a *attempt) finish(err error) {
 		a.m.stats.addOutcome(OutcomeFailed)
 	default:
 		a.m.stats.addOutcome(OutcomeCancelled)
+		if a.reason == ReasonHedgeWon {
+			// A primary its hedge beat took longer than it ran: left out,
+			// the p95 the next hedge delay is read from would sink to the
+			// calls that finished, and ever more sessions would hedge.
+			a.m.stats.addLowerBound(a.endedAt - a.startedAt)
+		}
 	}
 	if a.admitted {
 		var h time.Duration

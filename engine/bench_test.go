@@ -134,3 +134,65 @@ func bareFanout(p providers.Provider) {
 	cancel()
 	wg.Wait()
 }
+
+// blocking is a provider whose streams send nothing until cancelled.
+type blocking struct{}
+
+type blockingStream struct{ ctx context.Context }
+
+func (blocking) Stream(ctx context.Context, _ providers.Request) (providers.Stream, error) {
+	return &blockingStream{ctx}, nil
+}
+
+func (s *blockingStream) Next() bool             { <-s.ctx.Done(); return false }
+func (s *blockingStream) Chunk() providers.Chunk { return providers.Chunk{} }
+func (s *blockingStream) Err() error             { return context.Cause(s.ctx) }
+func (s *blockingStream) Close() error           { return nil }
+
+// BenchmarkUserCancel8 is the cancellation latency a user sees: eight
+// models streaming, the caller's context cancelled, until the session's
+// channel is closed with every attempt ended and reported (ns/op is one
+// whole session; cancel-us is from cancel to the channel's close).
+func BenchmarkUserCancel8(b *testing.B) {
+	ids := make([]string, 8)
+	clients := map[string]providers.Provider{}
+	for i := range ids {
+		ids[i] = fmt.Sprintf("m%d", i)
+		clients[ids[i]] = blocking{}
+	}
+	e, err := New(testConfig(ids...), clients)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	b.ReportAllocs()
+	var lag time.Duration
+	n := 0
+	for b.Loop() {
+		ctx, cancel := context.WithCancel(context.Background())
+		ch, err := e.Start(ctx, SessionRequest{Prompt: "hi", Strategy: config.Race})
+		if err != nil {
+			b.Fatal(err)
+		}
+		started := 0
+		for ev := range ch {
+			if ev.Type == AttemptStarted {
+				if started++; started == len(ids) {
+					break
+				}
+			}
+		}
+		t0 := time.Now()
+		cancel()
+		var last Event
+		for ev := range ch {
+			last = ev
+		}
+		lag += time.Since(t0)
+		n++
+		if last.Type != SessionDone || last.Summary.Status != StatusCancelled {
+			b.Fatalf("ended with %v %v, want session_done cancelled", last.Type, last.Summary)
+		}
+	}
+	b.ReportMetric(float64(lag.Microseconds())/float64(n), "cancel-us")
+}

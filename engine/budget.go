@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -194,4 +195,17 @@ func (e *Engine) spend(s *session, usd float64) {
 // zeros: $0.0381, $0.00001.
 func usd(x float64) string {
 	return "$" + strconv.FormatFloat(math.Round(x*1e6)/1e6, 'f', -1, 64)
+}
+
+// Estimate is the most req's session may cost at the config's prices,
+// every attempt its strategy may make at its worst: what a spending cap
+// is checked against, and what `council bench` shows before it spends
+// money. The session is built to be measured, never started.
+func (e *Engine) Estimate(req SessionRequest) (float64, error) {
+	s, err := e.newSession(context.Background(), req)
+	if err != nil {
+		return 0, err
+	}
+	defer s.q.release()
+	return s.estimate(), nil
 }

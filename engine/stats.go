@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"slices"
 	"sync"
 	"time"
@@ -34,6 +35,18 @@ func (s *modelStats) addOK(ttft, total time.Duration) {
 	s.mu.Unlock()
 }
 
+// addLowerBound records a call known only to take longer than total (a
+// hedge's primary still running when its backup won), without an outcome
+// of its own and without a time to first token (-1, left out of the TTFT
+// quantiles, and the mark [modelStats.quantile] knows it by).
+func (s *modelStats) addLowerBound(total time.Duration) {
+	s.mu.Lock()
+	i := s.n % statsWindow
+	s.ttft[i], s.total[i] = -1, total
+	s.n++
+	s.mu.Unlock()
+}
+
 // addOutcome records how an attempt ended.
 func (s *modelStats) addOutcome(o Outcome) {
 	s.mu.Lock()
@@ -43,17 +56,34 @@ func (s *modelStats) addOutcome(o Outcome) {
 }
 
 // quantile returns the q-quantile of total latency and the sample count.
+// A lower bound counts as a call at least that slow; when the quantile
+// falls on one, the answer is the slowest finished call below it: the
+// quantile is known to lie above that, and a lower bound's own value
+// (its primary's time until its hedge won) would feed each hedge delay
+// back into the next, raising it session after session.
 func (s *modelStats) quantile(q float64) (time.Duration, int) {
+	type sample struct {
+		total time.Duration
+		bound bool
+	}
 	s.mu.Lock()
 	n := min(s.n, statsWindow)
-	buf := make([]time.Duration, n)
-	copy(buf, s.total[:n])
+	buf := make([]sample, n)
+	for i := range buf {
+		buf[i] = sample{s.total[i], s.ttft[i] < 0}
+	}
 	s.mu.Unlock()
 	if n == 0 {
 		return 0, 0
 	}
-	slices.Sort(buf)
-	return pick(buf, q), n
+	slices.SortFunc(buf, func(a, b sample) int { return cmp.Compare(a.total, b.total) })
+	i := min(max(int(q*float64(n)+0.999999)-1, 0), n-1)
+	for j := i; j >= 0; j-- {
+		if !buf[j].bound {
+			return buf[j].total, n
+		}
+	}
+	return buf[i].total, n
 }
 
 func (s *modelStats) snapshot() (LatencySnapshot, []Outcome) {
@@ -69,6 +99,7 @@ func (s *modelStats) snapshot() (LatencySnapshot, []Outcome) {
 		recent = append(recent, s.recent[i%recentLen])
 	}
 	s.mu.Unlock()
+	ttft = slices.DeleteFunc(ttft, func(d time.Duration) bool { return d < 0 })
 	slices.Sort(ttft)
 	slices.Sort(total)
 	return LatencySnapshot{Count: n, TTFT: quantiles(ttft), Total: quantiles(total)}, recent

@@ -50,3 +50,11 @@ type realTimer struct{ t *time.Timer }
 func (r realTimer) C() <-chan time.Time        { return r.t.C }
 func (r realTimer) Stop() bool                 { return r.t.Stop() }
 func (r realTimer) Reset(d time.Duration) bool { return r.t.Reset(d) }
+
+// DrawKey is a context key. A simulated model called with a uint64 under
+// it draws the call's randomness from that value and its own count of
+// calls made with it, rather than from its count of all calls, so that
+// calls made at the same moment draw the same whatever order they reach it
+// in: council bench gives each session its number, and sessions in flight
+// at once stay reproducible.
+type DrawKey struct{}

@@ -85,6 +85,8 @@ type SimParams struct {
 	BadRankingRate float64
 	// Answers weighs the simulated votes of a classification request.
 	Answers map[string]float64
+	// Capacity is how many calls run at full speed (0: unlimited).
+	Capacity int
 }
 
 var (

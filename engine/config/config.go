@@ -273,6 +273,10 @@ type SimConfig struct {
 	SlowRate       float64            `toml:"slow_rate"`
 	SlowFactor     float64            `toml:"slow_factor"`
 	Answers        map[string]float64 `toml:"answers"`
+	// Capacity is how many calls the model serves at full speed; a call
+	// started while n are in flight, n >= capacity, is (n+1)/capacity
+	// times slower (0: unlimited).
+	Capacity int `toml:"capacity"`
 }
 
 // Duration is a time.Duration written as "150ms" or "2s" in TOML.

@@ -1197,6 +1197,9 @@ func (v *validator) models() {
 		if s.OutputTokens < 0 {
 			v.errAt(key("sim", "output_tokens"), i, "model %q: cannot be negative", m.ID)
 		}
+		if s.Capacity < 0 {
+			v.errAt(key("sim", "capacity"), i, "model %q: cannot be negative (0: unlimited)", m.ID)
+		}
 		if s.SlowFactor != 0 && s.SlowFactor < 1 {
 			v.errAt(key("sim", "slow_factor"), i, "model %q: must be at least 1 (a slowdown), got %g", m.ID, s.SlowFactor)
 		}
@@ -1391,7 +1394,50 @@ func (c *Config) Describe(w io.Writer, getenv func(string) string) {
 			cachePrice(m.CacheWritePerMTok, m.InputPerMTok), price(m.OutputPerMTok), maxTok)
 	}
 	tw.Flush()
+	describeBenchKnobs(w, c.Models)
 	c.describeServe(w, getenv)
+}
+
+// describeBenchKnobs lists the simulated models' keys that shape what
+// council bench measures (a slow tail, a capacity, fixed vote weights),
+// when any model sets one.
+func describeBenchKnobs(w io.Writer, models []ModelConfig) {
+	var rows [][]string
+	for _, m := range models {
+		s := m.Sim
+		if s == nil || (s.SlowRate == 0 && s.Capacity == 0 && len(s.Answers) == 0) {
+			continue
+		}
+		slow, capacity, answers := "-", "unlimited", "by content"
+		if s.SlowRate > 0 {
+			f := s.SlowFactor
+			if f == 0 {
+				f = 10
+			}
+			slow = fmt.Sprintf("%g%% of calls %gx slower", 100*s.SlowRate, f)
+		}
+		if s.Capacity > 0 {
+			capacity = strconv.Itoa(s.Capacity)
+		}
+		if len(s.Answers) > 0 {
+			var parts []string
+			for _, a := range sortedKeys(s.Answers) {
+				parts = append(parts, fmt.Sprintf("%s %g", a, s.Answers[a]))
+			}
+			answers = strings.Join(parts, ", ")
+		}
+		rows = append(rows, []string{"  " + m.ID, slow, capacity, answers})
+	}
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nsimulated models (what council bench measures against)")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  ID\tSLOW TAIL\tCAPACITY\tANSWERS (the most probable is right)")
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	tw.Flush()
 }
 
 // describeGateways lists each provider's gateway headers and query

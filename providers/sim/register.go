@@ -18,6 +18,7 @@ func init() {
 					TTFT: c.TTFT, TTFTP95: c.TTFTP95, TokensPerSec: c.TokensPerSec, OutputTokens: c.OutputTokens,
 					ErrorRate: c.ErrorRate, RateLimitRate: c.RateLimitRate, StallRate: c.StallRate, CutRate: c.CutRate,
 					SlowRate: c.SlowRate, SlowFactor: c.SlowFactor, BadRankingRate: c.BadRankingRate, Answers: c.Answers,
+					Capacity: c.Capacity,
 				}
 			}
 			return New(s.Model, p, s.Seed), nil

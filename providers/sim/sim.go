@@ -21,6 +21,10 @@
 //     slow_factor times longer: the heavy tail that hedging is for.
 //   - bad_ranking_rate: the probability that a review's ranking is
 //     malformed (see below).
+//   - capacity: how many calls the model serves at full speed. A call
+//     started while n calls are in flight, n >= capacity, has every wait
+//     (n+1)/capacity times longer, as a server sharing its processors
+//     would: the concurrency ceiling a bench finds. 0: unlimited.
 //   - answers: the distribution of votes for classification requests. Without
 //     it, a model classifies by content: it reads the categories from the
 //     system prompt ("...into exactly one of these categories: a, b, c.")
@@ -35,7 +39,9 @@
 // Every call is reproducible: its random draws come from a generator seeded
 // from the model's seed, its name and its call number, so the same sequence
 // of calls to a model gives the same answers at the same (virtual) times,
-// whatever the other models do concurrently. All draws are made when
+// whatever the other models do concurrently. A call whose context carries
+// a [providers.DrawKey] is numbered by that key and the calls made under
+// it instead, whatever calls of other keys came first. All draws are made when
 // [Model.Stream] is called; the stream then only waits and emits, on
 // timers of the model's [providers.Clock] ([Model.SetClock]; by default
 // [providers.RealClock]). The model reads no other time.
@@ -107,6 +113,9 @@ type Params struct {
 	BadRankingRate float64
 	// SlowFactor multiplies a slow call's time to first token and gaps.
 	SlowFactor float64
+	// Capacity is how many calls run at full speed at once (0: unlimited);
+	// a call started beyond it is proportionally slower.
+	Capacity int
 	// Answers is the vote distribution for classification requests
 	// (weights, normalised when drawn). Empty: the model classifies by
 	// content, among the categories named in the system prompt or the
@@ -189,10 +198,12 @@ type Model struct {
 	name string
 	seed int64
 
-	mu     sync.Mutex
-	params Params
-	calls  uint64
-	clock  providers.Clock
+	mu       sync.Mutex
+	params   Params
+	calls    uint64
+	keyed    map[uint64]uint64 // calls made under each draw key
+	inflight int               // calls started and not yet ended, for Capacity
+	clock    providers.Clock
 }
 
 var _ providers.Provider = (*Model)(nil)
@@ -282,11 +293,43 @@ func (m *Model) Stream(ctx context.Context, req providers.Request) (providers.St
 	p := m.params // Answers is never mutated in place, so sharing it is safe
 	call := m.calls
 	m.calls++
+	if k, ok := ctx.Value(providers.DrawKey{}).(uint64); ok {
+		if m.keyed == nil {
+			m.keyed = map[uint64]uint64{}
+		}
+		// Above every plain call number: the key in the high bits, the
+		// call under it in the low ones.
+		call = 1<<63 | k<<16 | m.keyed[k]
+		m.keyed[k]++
+	}
+	m.inflight++
+	load := 1.0
+	if p.Capacity > 0 && m.inflight > p.Capacity {
+		load = float64(m.inflight) / float64(p.Capacity)
+	}
 	clock := m.clock
 	m.mu.Unlock()
 
 	rng := callRNG(m.seed, m.name, call)
-	return newStream(ctx, plan(rng, p, req), clock), nil
+	sc := plan(rng, p, req)
+	if load > 1 {
+		sc.slow(load)
+	}
+	st := newStream(ctx, sc, clock)
+	st.ended = func() {
+		m.mu.Lock()
+		m.inflight--
+		m.mu.Unlock()
+	}
+	return st, nil
+}
+
+// slow makes every wait of the script f times longer.
+func (sc *script) slow(f float64) {
+	for i := range sc.steps {
+		sc.steps[i].delay = time.Duration(float64(sc.steps[i].delay) * f)
+	}
+	sc.endDelay = time.Duration(float64(sc.endDelay) * f)
 }
 
 // callRNG derives a call's generator from (seed, name, call number), so that
@@ -412,9 +455,7 @@ func plan(rng *rand.Rand, p Params, req providers.Request) script {
 		sc.steps[i] = step{delay: d, text: pc.text, tokens: pc.tokens}
 	}
 	if oc == outcomeSlow {
-		for i := range sc.steps {
-			sc.steps[i].delay = time.Duration(float64(sc.steps[i].delay) * p.SlowFactor)
-		}
+		sc.slow(p.SlowFactor)
 	}
 
 	// cutAt returns how many chunks a broken call streams: 1..n-1 when it

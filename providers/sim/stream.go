@@ -22,12 +22,16 @@ type stream struct {
 	cur    providers.Chunk
 	output int // output tokens so far
 	err    error
-	ended  bool
+	done   bool
 	clock  providers.Clock
 	timer  providers.Timer
 
 	closeOnce sync.Once
 	closed    chan struct{}
+	// ended, when set, is called once when the stream ends or is closed
+	// (the model counts its calls in flight).
+	ended   func()
+	endOnce sync.Once
 }
 
 func newStream(ctx context.Context, sc script, clock providers.Clock) *stream {
@@ -38,7 +42,7 @@ func newStream(ctx context.Context, sc script, clock providers.Clock) *stream {
 // cancelled (at once) or after Close.
 func (s *stream) Next() bool {
 	s.cur = providers.Chunk{}
-	if s.ended {
+	if s.done {
 		return false
 	}
 	if s.i < len(s.sc.steps) {
@@ -109,11 +113,19 @@ func (s *stream) wait(d time.Duration) bool {
 }
 
 func (s *stream) finish(err error) {
-	s.ended = true
+	s.done = true
+	s.release()
 	s.err = err
 	s.cur = providers.Chunk{}
 	if s.timer != nil {
 		s.timer.Stop()
+	}
+}
+
+// release tells the model, once, that the call is over.
+func (s *stream) release() {
+	if s.ended != nil {
+		s.endOnce.Do(s.ended)
 	}
 }
 
@@ -130,5 +142,6 @@ func (s *stream) Err() error { return s.err }
 // false at once. Safe to call twice.
 func (s *stream) Close() error {
 	s.closeOnce.Do(func() { close(s.closed) })
+	s.release()
 	return nil
 }
