@@ -98,8 +98,23 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		case <-closing:
 			closing, draining = nil, true
 		}
-		if !flush() || draining && s.hub.idle() {
+		if !flush() {
 			return
+		}
+		if draining && s.hub.idle() {
+			// The last session's end is in sub.ch already (the hub sends
+			// it before it counts the session ended): send what is left.
+			for {
+				select {
+				case m, ok := <-sub.ch:
+					if !ok || !write(m) {
+						return
+					}
+				default:
+					flush()
+					return
+				}
+			}
 		}
 	}
 }
