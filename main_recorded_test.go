@@ -42,6 +42,15 @@ func TestRunOnRecordedResponses(t *testing.T) {
 			cost: (9*0.30 + 196*2.50) / 1e6,
 		},
 		{
+			name: "deepseek length cut is a truncated answer", kind: "openai-compatible", keyEnv: "DEEPSEEK_API_KEY", model: "deepseek-chat",
+			rec:    providertest.LoadChunks(t, filepath.Join("providers", "openai", "testdata", "recorded", "deepseek_length.chunks.txt")),
+			prices: "input_per_mtok = 0.28\noutput_per_mtok = 0.42",
+			code:   0, status: "degraded", degraded: []string{"truncated"},
+			row: map[string]any{"status": "won", "finish": "length", "truncated": true,
+				"input_tokens": 13.0, "output_tokens": 400.0},
+			cost: (13*0.28 + 400*0.42) / 1e6,
+		},
+		{
 			name: "gemini implicit cache hit", kind: "gemini", keyEnv: "GEMINI_API_KEY", model: "gemini-2.5-flash",
 			rec:    providertest.LoadHTTP(t, filepath.Join("providers", "gemini", "testdata", "recorded", "implicit_cache_hit.http")),
 			prices: "input_per_mtok = 0.30\ncached_input_per_mtok = 0.075\noutput_per_mtok = 2.50",
