@@ -228,3 +228,28 @@ func TestRecordedDeepSeekLengthCut(t *testing.T) {
 		}
 	}
 }
+
+// A real OpenAI 429's headers (see testdata/recorded/README.md): a model
+// overloaded, not a budget spent. Both x-ratelimit budgets have room
+// (3499 requests, 89980 tokens left), so their 17ms and 13ms resets are
+// not a hold: the error is rate limited, names 429, and asks for no wait;
+// whole and in small reads.
+func TestRecordedOpenAI429BudgetsNotSpent(t *testing.T) {
+	rec := providertest.LoadHTTP(t, filepath.Join("testdata", "recorded", "openai_429_overloaded.http"))
+	for _, chunk := range []int{1 << 16, 5} {
+		srv, _ := newServer(t, rec.Serve(chunk))
+		c := newClient(t, Options{Name: "openai", BaseURL: srv.URL + "/v1", APIKey: testKey})
+		_, err := c.Stream(context.Background(), userReq("gpt-3.5-turbo-0301"))
+		pe := asProviderError(t, err)
+		msg := err.Error()
+		t.Logf("error: %s", msg)
+		if pe.Kind != providers.KindRateLimited || pe.Status != 429 || pe.RetryAfter != 0 ||
+			!strings.HasPrefix(msg, "openai: HTTP 429: rate limited: That model is currently overloaded with other requests.") {
+			t.Errorf("chunk %d: %q (kind %v status %d retry %v), want rate limited 429, no hold", chunk, msg, pe.Kind, pe.Status, pe.RetryAfter)
+		}
+		if strings.Contains(msg, "{") || strings.Contains(msg, "server_error") {
+			t.Errorf("chunk %d: %q carries the raw body", chunk, msg)
+		}
+		checkSafe(t, err)
+	}
+}
