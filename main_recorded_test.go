@@ -60,6 +60,15 @@ func TestRunOnRecordedResponses(t *testing.T) {
 			cost: (885*0.30 + 6121*0.075 + 18*2.50) / 1e6,
 		},
 		{
+			name: "anthropic max_tokens is a truncated answer", kind: "anthropic", keyEnv: "ANTHROPIC_API_KEY", model: "claude-opus-4-8",
+			rec:    anthropicStream(t, "max_tokens_via_gateway.sse"),
+			prices: "input_per_mtok = 5.0\noutput_per_mtok = 25.0",
+			code:   0, status: "degraded", degraded: []string{"truncated"},
+			row: map[string]any{"status": "won", "finish": "length", "truncated": true, "text": "Hi there! How can I",
+				"input_tokens": 8.0, "output_tokens": 8.0},
+			cost: (8*5.0 + 8*25.0) / 1e6,
+		},
+		{
 			// A tool call and no text: the attempt fails (empty answer), and
 			// what it cost — cache writes at their own price — is still counted.
 			name: "anthropic cache writes", kind: "anthropic", keyEnv: "ANTHROPIC_API_KEY", model: "claude-sonnet-4-5",
@@ -217,4 +226,15 @@ attempts = 0
 			})
 		})
 	}
+}
+
+// anthropicStream loads a recorded Anthropic event stream kept as its
+// body alone, served as the API serves it.
+func anthropicStream(t *testing.T, name string) providertest.Recorded {
+	t.Helper()
+	body, err := os.ReadFile(filepath.Join("providers", "anthropic", "testdata", "recorded", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return providertest.Recorded{Status: http.StatusOK, Header: http.Header{"Content-Type": {"text/event-stream; charset=utf-8"}}, Body: body}
 }

@@ -3,6 +3,7 @@ package anthropic
 import (
 	"context"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -154,5 +155,32 @@ func TestRecordedRateLimit429ResetHeaders(t *testing.T) {
 			t.Errorf("chunk %d: %q carries the raw body", chunk, msg)
 		}
 		assertNoKey(t, err)
+	}
+}
+
+// A real stream cut by max_tokens (claude-opus-4-8 through Cloudflare AI
+// Gateway, see testdata/recorded/README.md), with the gateway's "p"
+// padding field and the API's whitespace padding in every event: the
+// partial answer kept, finish length, 8 in / 8 out; whole and in reads of
+// one byte.
+func TestRecordedMaxTokensStream(t *testing.T) {
+	body, err := os.ReadFile(filepath.Join("testdata", "recorded", "max_tokens_via_gateway.sse"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := providertest.Recorded{Status: http.StatusOK, Header: http.Header{"Content-Type": {"text/event-stream; charset=utf-8"}}, Body: body}
+	for _, chunk := range []int{1 << 16, 1} {
+		_, c := newFake(t, rec.Serve(chunk))
+		s, err := c.Stream(context.Background(), request())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := providertest.Collect(t, s)
+		if err != nil || got.Text != "Hi there! How can I" || got.Reasoning != "" || got.Finish != providers.FinishLength {
+			t.Errorf("chunk %d: %+v %v, want the partial answer and finish length", chunk, got, err)
+		}
+		if got.Usage == nil || *got.Usage != (providers.Usage{InputTokens: 8, OutputTokens: 8}) {
+			t.Errorf("chunk %d: usage %+v, want 8/8", chunk, got.Usage)
+		}
 	}
 }
