@@ -14,8 +14,9 @@ import (
 
 // thinkingStream is an OpenAI-compatible stream that reasons, answers, is
 // cut at its token limit and reports cached and reasoning tokens, written
-// by hand from OpenAI's documented chunk format (no recorded streamed
-// length cut was found; see providers/openai/testdata/recorded/README.md).
+// by hand from OpenAI's documented chunk format to have all of these in
+// one stream (a real DeepSeek length cut is replayed in
+// main_recorded_test.go).
 const thinkingStream = `data: {"id":"1","object":"chat.completion.chunk","created":1,"model":"glm","choices":[{"index":0,"delta":{"role":"assistant","reasoning_content":"The user asks about indexes."},"finish_reason":null}]}
 
 data: {"id":"1","object":"chat.completion.chunk","created":1,"model":"glm","choices":[{"index":0,"delta":{"reasoning_content":" B-trees first."},"finish_reason":null}]}

@@ -42,6 +42,15 @@ func TestRunOnRecordedResponses(t *testing.T) {
 			cost: (9*0.30 + 196*2.50) / 1e6,
 		},
 		{
+			name: "deepseek length cut is a truncated answer", kind: "openai-compatible", keyEnv: "DEEPSEEK_API_KEY", model: "deepseek-chat",
+			rec:    providertest.LoadChunks(t, filepath.Join("providers", "openai", "testdata", "recorded", "deepseek_length.chunks.txt")),
+			prices: "input_per_mtok = 0.28\noutput_per_mtok = 0.42",
+			code:   0, status: "degraded", degraded: []string{"truncated"},
+			row: map[string]any{"status": "won", "finish": "length", "truncated": true,
+				"input_tokens": 13.0, "output_tokens": 400.0},
+			cost: (13*0.28 + 400*0.42) / 1e6,
+		},
+		{
 			name: "gemini implicit cache hit", kind: "gemini", keyEnv: "GEMINI_API_KEY", model: "gemini-2.5-flash",
 			rec:    providertest.LoadHTTP(t, filepath.Join("providers", "gemini", "testdata", "recorded", "implicit_cache_hit.http")),
 			prices: "input_per_mtok = 0.30\ncached_input_per_mtok = 0.075\noutput_per_mtok = 2.50",
@@ -49,6 +58,15 @@ func TestRunOnRecordedResponses(t *testing.T) {
 			row: map[string]any{"status": "won", "finish": "stop", "truncated": false, "text": "hello",
 				"input_tokens": 7006.0, "cached_input_tokens": 6121.0, "output_tokens": 18.0, "reasoning_tokens": 17.0},
 			cost: (885*0.30 + 6121*0.075 + 18*2.50) / 1e6,
+		},
+		{
+			name: "anthropic max_tokens is a truncated answer", kind: "anthropic", keyEnv: "ANTHROPIC_API_KEY", model: "claude-opus-4-8",
+			rec:    anthropicStream(t, "max_tokens_via_gateway.sse"),
+			prices: "input_per_mtok = 5.0\noutput_per_mtok = 25.0",
+			code:   0, status: "degraded", degraded: []string{"truncated"},
+			row: map[string]any{"status": "won", "finish": "length", "truncated": true, "text": "Hi there! How can I",
+				"input_tokens": 8.0, "output_tokens": 8.0},
+			cost: (8*5.0 + 8*25.0) / 1e6,
 		},
 		{
 			// A tool call and no text: the attempt fails (empty answer), and
@@ -116,71 +134,107 @@ models = ["vendor/m"]
 	}
 }
 
-// A recorded Gemini 429 whose google.rpc.RetryInfo asks for 34.4 s: the
-// model is rate limited, its breaker holds it back for exactly that long
-// (held_ms, on the virtual clock), and the next session skips it without
-// a call.
-func TestRunOnRecordedQuota429HoldsTheModel(t *testing.T) {
-	body, err := os.ReadFile(filepath.Join("providers", "gemini", "testdata", "recorded", "quota_429_retry_info.json"))
+// Recorded 429s hold the model back for exactly as long as they ask, on
+// the virtual clock: a Gemini 429 whose google.rpc.RetryInfo asks for
+// 34.4 s, and an Anthropic 429 without Retry-After whose exhausted request
+// budget resets one second after its Date. The first session's row is
+// rate limited with the breaker's held_ms, and the next session skips the
+// model without a call. Retries are off: a retry would wait out the hold
+// on a clock that cannot move while the client waits on the network.
+func TestRunOnRecordedRateLimitsHoldTheModel(t *testing.T) {
+	geminiBody, err := os.ReadFile(filepath.Join("providers", "gemini", "testdata", "recorded", "quota_429_retry_info.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("GEMINI_API_KEY", "test-key-not-real")
-	synctest.Test(t, func(t *testing.T) {
-		var calls atomic.Int32
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			calls.Add(1)
-			w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-			w.WriteHeader(http.StatusTooManyRequests)
-			_, _ = w.Write(body)
-		}))
-		defer srv.Close()
-		cfg := filepath.Join(t.TempDir(), "council.toml")
-		if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`default_strategy = "race"
+	tests := []struct {
+		name, kind, keyEnv, model string
+		rec                       providertest.Recorded
+		heldMS                    float64
+	}{
+		{
+			name: "gemini RetryInfo", kind: "gemini", keyEnv: "GEMINI_API_KEY", model: "gemini-2.5-flash",
+			rec: providertest.Recorded{Status: http.StatusTooManyRequests, Body: geminiBody,
+				Header: http.Header{"Content-Type": {"application/json; charset=UTF-8"}}},
+			heldMS: 34400,
+		},
+		{
+			name: "anthropic ratelimit reset", kind: "anthropic", keyEnv: "ANTHROPIC_API_KEY", model: "claude-sonnet-4-5",
+			rec:    providertest.LoadHTTP(t, filepath.Join("providers", "anthropic", "testdata", "recorded", "rate_limit_429.http")),
+			heldMS: 1000,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv(tt.keyEnv, "test-key-not-real")
+			synctest.Test(t, func(t *testing.T) {
+				var calls atomic.Int32
+				serve := tt.rec.Serve(1 << 16)
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					calls.Add(1)
+					serve(w, r)
+				}))
+				defer srv.Close()
+				cfg := filepath.Join(t.TempDir(), "council.toml")
+				if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`default_strategy = "race"
 default_tier = "one"
-[providers.google]
-kind = "gemini"
+[providers.vendor]
+kind = %q
 base_url = %q
 [[models]]
-id = "google/flash"
-provider = "google"
-model = "gemini-2.5-flash"
+id = "vendor/m"
+provider = "vendor"
+model = %q
 [tiers.one]
-models = ["google/flash"]
-`, srv.URL)), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		out, errOut, code := council(t, nil, "run", "--config", cfg, "--json", "--repeat", "2", "hi")
-		srv.CloseClientConnections()
-		if code != 1 {
-			t.Fatalf("exit %d, stderr %q\n%s", code, errOut, out)
-		}
-		type summary struct {
-			Models   []map[string]any
-			Breakers map[string]map[string]any
-		}
-		var sums []summary
-		for line := range strings.Lines(strings.TrimSpace(out)) {
-			var sum summary
-			if err := json.Unmarshal([]byte(line), &sum); err != nil {
-				t.Fatalf("%v\n%s", err, out)
-			}
-			sums = append(sums, sum)
-		}
-		if len(sums) != 2 || len(sums[0].Models) != 1 || len(sums[1].Models) != 1 {
-			t.Fatalf("want two sessions of one row each:\n%s", out)
-		}
-		if r := sums[0].Models[0]; r["status"] != "failed" || r["reason"] != "rate_limited" {
-			t.Errorf("first row %v, want failed rate_limited", r)
-		}
-		if held := sums[0].Breakers["google/flash"]["held_ms"]; held != 34400.0 {
-			t.Errorf("held_ms %v, want 34400", held)
-		}
-		if r := sums[1].Models[0]; r["status"] != "skipped" || r["reason"] != "retry_after" {
-			t.Errorf("second row %v, want skipped retry_after", r)
-		}
-		if calls.Load() != 1 {
-			t.Errorf("the server saw %d calls, want 1", calls.Load())
-		}
-	})
+models = ["vendor/m"]
+[retry]
+attempts = 0
+`, tt.kind, srv.URL, tt.model)), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				out, errOut, code := council(t, nil, "run", "--config", cfg, "--json", "--repeat", "2", "hi")
+				srv.CloseClientConnections()
+				if code != 1 {
+					t.Fatalf("exit %d, stderr %q\n%s", code, errOut, out)
+				}
+				type summary struct {
+					Models   []map[string]any
+					Breakers map[string]map[string]any
+				}
+				var sums []summary
+				for line := range strings.Lines(strings.TrimSpace(out)) {
+					var sum summary
+					if err := json.Unmarshal([]byte(line), &sum); err != nil {
+						t.Fatalf("%v\n%s", err, out)
+					}
+					sums = append(sums, sum)
+				}
+				if len(sums) != 2 || len(sums[0].Models) != 1 || len(sums[1].Models) != 1 {
+					t.Fatalf("want two sessions of one row each:\n%s", out)
+				}
+				if r := sums[0].Models[0]; r["status"] != "failed" || r["reason"] != "rate_limited" {
+					t.Errorf("first row %v, want failed rate_limited", r)
+				}
+				if held := sums[0].Breakers["vendor/m"]["held_ms"]; held != tt.heldMS {
+					t.Errorf("held_ms %v, want %v", held, tt.heldMS)
+				}
+				if r := sums[1].Models[0]; r["status"] != "skipped" || r["reason"] != "retry_after" {
+					t.Errorf("second row %v, want skipped retry_after", r)
+				}
+				if calls.Load() != 1 {
+					t.Errorf("the server saw %d calls, want 1", calls.Load())
+				}
+			})
+		})
+	}
+}
+
+// anthropicStream loads a recorded Anthropic event stream kept as its
+// body alone, served as the API serves it.
+func anthropicStream(t *testing.T, name string) providertest.Recorded {
+	t.Helper()
+	body, err := os.ReadFile(filepath.Join("providers", "anthropic", "testdata", "recorded", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return providertest.Recorded{Status: http.StatusOK, Header: http.Header{"Content-Type": {"text/event-stream; charset=utf-8"}}, Body: body}
 }

@@ -3,9 +3,11 @@ package anthropic
 import (
 	"context"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/council-dev/council/providers"
 	"github.com/council-dev/council/providers/providertest"
@@ -112,5 +114,73 @@ data: {"type":"message_stop"}
 	want := providers.Usage{InputTokens: 6 + 182 + 1522, CachedInputTokens: 1522, CacheWriteTokens: 182, OutputTokens: 3}
 	if err != nil || got.Text != "Booked." || got.Usage == nil || *got.Usage != want {
 		t.Errorf("%+v %v, want usage %+v", got, err, want)
+	}
+}
+
+// A real 529 overloaded_error (see testdata/recorded/README.md): an HTTP
+// error naming 529 and what the API said, once and without its JSON; no
+// hold, as the API asks for none; whole and in small reads.
+func TestRecordedOverloaded529(t *testing.T) {
+	rec := providertest.LoadHTTP(t, filepath.Join("testdata", "recorded", "overloaded_529.http"))
+	for _, chunk := range []int{1 << 16, 3} {
+		_, c := newFake(t, rec.Serve(chunk))
+		_, err := c.Stream(context.Background(), request())
+		pe := asProviderError(t, err)
+		msg := err.Error()
+		if pe.Kind != providers.KindHTTP || pe.Status != 529 || pe.RetryAfter != 0 || msg != "claude: HTTP 529: overloaded" {
+			t.Errorf("chunk %d: %q (kind %v status %d retry %v), want \"claude: HTTP 529: overloaded\"", chunk, msg, pe.Kind, pe.Status, pe.RetryAfter)
+		}
+		assertNoKey(t, err)
+	}
+}
+
+// A real 429's headers with no Retry-After (see testdata/recorded/README.md):
+// the request budget is exhausted (remaining 0) and resets at 20:00:00Z,
+// one second after the response's Date, so the hold is exactly 1s, read on
+// the server's clock; the token budget (16000 left) does not count. The
+// error is rate limited, names 429 and keeps the API's message.
+func TestRecordedRateLimit429ResetHeaders(t *testing.T) {
+	rec := providertest.LoadHTTP(t, filepath.Join("testdata", "recorded", "rate_limit_429.http"))
+	for _, chunk := range []int{1 << 16, 5} {
+		_, c := newFake(t, rec.Serve(chunk))
+		_, err := c.Stream(context.Background(), request())
+		pe := asProviderError(t, err)
+		msg := err.Error()
+		if pe.Kind != providers.KindRateLimited || pe.Status != 429 || pe.RetryAfter != time.Second ||
+			!strings.Contains(msg, "429") || !strings.Contains(msg, "Number of request tokens has exceeded your per-minute rate limit") {
+			t.Errorf("chunk %d: %q (kind %v status %d retry %v), want rate limited, 429, hold 1s", chunk, msg, pe.Kind, pe.Status, pe.RetryAfter)
+		}
+		t.Logf("error: %s", msg)
+		if strings.Contains(msg, "{") || strings.Contains(msg, "rate_limit_error") {
+			t.Errorf("chunk %d: %q carries the raw body", chunk, msg)
+		}
+		assertNoKey(t, err)
+	}
+}
+
+// A real stream cut by max_tokens (claude-opus-4-8 through Cloudflare AI
+// Gateway, see testdata/recorded/README.md), with the gateway's "p"
+// padding field and the API's whitespace padding in every event: the
+// partial answer kept, finish length, 8 in / 8 out; whole and in reads of
+// one byte.
+func TestRecordedMaxTokensStream(t *testing.T) {
+	body, err := os.ReadFile(filepath.Join("testdata", "recorded", "max_tokens_via_gateway.sse"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := providertest.Recorded{Status: http.StatusOK, Header: http.Header{"Content-Type": {"text/event-stream; charset=utf-8"}}, Body: body}
+	for _, chunk := range []int{1 << 16, 1} {
+		_, c := newFake(t, rec.Serve(chunk))
+		s, err := c.Stream(context.Background(), request())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := providertest.Collect(t, s)
+		if err != nil || got.Text != "Hi there! How can I" || got.Reasoning != "" || got.Finish != providers.FinishLength {
+			t.Errorf("chunk %d: %+v %v, want the partial answer and finish length", chunk, got, err)
+		}
+		if got.Usage == nil || *got.Usage != (providers.Usage{InputTokens: 8, OutputTokens: 8}) {
+			t.Errorf("chunk %d: usage %+v, want 8/8", chunk, got.Usage)
+		}
 	}
 }

@@ -172,3 +172,36 @@ func TestRecordedQuota429(t *testing.T) {
 	}
 	assertNoKey(t, err)
 }
+
+// The real Cloudflare 502 page kept in providers/openai/testdata/recorded
+// (no Gemini-served page was found, see testdata/recorded/README.md), in
+// front of the Gemini API as a gateway would put it: through the genai
+// SDK the error names HTTP 502 and the page's title, never its markup;
+// whole and in small reads.
+func TestRecordedGatewayPage502(t *testing.T) {
+	page, err := os.ReadFile(filepath.Join("..", "openai", "testdata", "recorded", "cloudflare_502.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := providertest.Recorded{Status: http.StatusBadGateway, Header: http.Header{"Content-Type": {"text/html"}}, Body: page}
+	for _, chunk := range []int{1 << 16, 3} {
+		_, c := newFake(t, rec.Serve(chunk))
+		s, err := c.Stream(context.Background(), testRequest())
+		if err == nil {
+			_, err = providertest.Collect(t, s)
+		}
+		pe := asProviderError(t, err)
+		msg := err.Error()
+		t.Logf("error: %s", msg)
+		if pe.Kind != providers.KindHTTP || pe.Status != http.StatusBadGateway ||
+			!strings.Contains(msg, "HTTP 502") || !strings.Contains(msg, "502 Bad Gateway") {
+			t.Errorf("chunk %d: %q (kind %v status %d), want an http error naming HTTP 502 and the page title", chunk, msg, pe.Kind, pe.Status)
+		}
+		for _, markup := range []string{"<", ">", "center", "cloudflare</"} {
+			if strings.Contains(msg, markup) {
+				t.Errorf("chunk %d: %q carries markup %q", chunk, msg, markup)
+			}
+		}
+		assertNoKey(t, err)
+	}
+}

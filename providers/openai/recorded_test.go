@@ -53,8 +53,9 @@ func TestRecordedOpenRouter(t *testing.T) {
 
 // Reasoning in reasoning_content (DeepSeek, GLM, vLLM) or reasoning
 // (OpenRouter, Groq) streams apart; finish_reason length is truncation.
-// The stream is written by hand from OpenAI's documented chunk format: no
-// recorded streamed length cut was found (testdata/recorded/README.md).
+// The stream is written by hand from OpenAI's documented chunk format, to
+// try both reasoning fields with one cut; TestRecordedDeepSeekLengthCut
+// replays a real one.
 func TestReasoningFieldsAndLength(t *testing.T) {
 	stream := func(field string) string {
 		return `data: {"id":"1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":null,"` + field + `":"Let me think."},"finish_reason":null}]}
@@ -145,42 +146,15 @@ data: [DONE]
 	}
 }
 
-// sseOfChunks frames a recording kept as one JSON chunk per line (the
-// AI SDK's .chunks.txt) as the server sent it: each as an SSE data line,
-// then [DONE].
-func sseOfChunks(t *testing.T, path string) string {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	for line := range strings.Lines(string(raw)) {
-		if line = strings.TrimSpace(line); line != "" {
-			b.WriteString("data: " + line + "\n\n")
-		}
-	}
-	b.WriteString("data: [DONE]\n\n")
-	return b.String()
-}
-
 // A real xAI stream (grok-3-mini, see testdata/recorded/README.md):
 // reasoning_content streams as reasoning, and its usage is xAI's shape —
 // completion_tokens 1 leaves out the 290 reasoning tokens (total 303 =
 // 12 + 1 + 290) — so output is 291, counted once, with the 11 cached
 // prompt tokens apart; whole and in small reads.
 func TestRecordedXAIUsage(t *testing.T) {
-	body := sseOfChunks(t, filepath.Join("testdata", "recorded", "xai_reasoning.chunks.txt"))
+	rec := providertest.LoadChunks(t, filepath.Join("testdata", "recorded", "xai_reasoning.chunks.txt"))
 	for _, chunk := range []int{1 << 16, 5} {
-		srv, _ := newServer(t, func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "text/event-stream")
-			for rest := body; rest != ""; {
-				n := min(chunk, len(rest))
-				_, _ = io.WriteString(w, rest[:n])
-				w.(http.Flusher).Flush()
-				rest = rest[n:]
-			}
-		})
+		srv, _ := newServer(t, rec.Serve(chunk))
 		c := newClient(t, Options{Name: "xai", Kind: KindCompatible, BaseURL: srv.URL + "/v1", APIKey: testKey})
 		s, err := c.Stream(context.Background(), userReq("grok-3-mini"))
 		if err != nil {
@@ -225,4 +199,57 @@ func TestRecordedCloudflare502(t *testing.T) {
 		}
 	}
 	checkSafe(t, err)
+}
+
+// A real DeepSeek stream cut by max_tokens (deepseek-chat, 400 tokens, see
+// testdata/recorded/README.md): 400 one-token content deltas, then
+// finish_reason length with the usage on the same chunk. The cut is
+// truncation, the partial answer is kept whole, and usage is counted
+// once; whole and in small reads.
+func TestRecordedDeepSeekLengthCut(t *testing.T) {
+	rec := providertest.LoadChunks(t, filepath.Join("testdata", "recorded", "deepseek_length.chunks.txt"))
+	for _, chunk := range []int{1 << 16, 7} {
+		srv, _ := newServer(t, rec.Serve(chunk))
+		c := newClient(t, Options{Name: "deepseek", Kind: KindCompatible, BaseURL: srv.URL, APIKey: testKey})
+		s, err := c.Stream(context.Background(), userReq("deepseek-chat"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := providertest.Collect(t, s)
+		if err != nil || got.Finish != providers.FinishLength || got.Reasoning != "" {
+			t.Errorf("chunk %d: finish %v reasoning %q err %v, want length", chunk, got.Finish, got.Reasoning, err)
+		}
+		if len(got.Text) != 1859 || !strings.HasPrefix(got.Text, "## **Holiday Name:** Starlight Remembrance\n\n") ||
+			!strings.HasSuffix(got.Text, "observe 15 minutes of silent looking at") {
+			t.Errorf("chunk %d: text (%d bytes) %.60q...%q", chunk, len(got.Text), got.Text, got.Text[max(0, len(got.Text)-40):])
+		}
+		if got.Usage == nil || *got.Usage != (providers.Usage{InputTokens: 13, OutputTokens: 400}) {
+			t.Errorf("chunk %d: usage %+v, want 13 in / 400 out", chunk, got.Usage)
+		}
+	}
+}
+
+// A real OpenAI 429's headers (see testdata/recorded/README.md): a model
+// overloaded, not a budget spent. Both x-ratelimit budgets have room
+// (3499 requests, 89980 tokens left), so their 17ms and 13ms resets are
+// not a hold: the error is rate limited, names 429, and asks for no wait;
+// whole and in small reads.
+func TestRecordedOpenAI429BudgetsNotSpent(t *testing.T) {
+	rec := providertest.LoadHTTP(t, filepath.Join("testdata", "recorded", "openai_429_overloaded.http"))
+	for _, chunk := range []int{1 << 16, 5} {
+		srv, _ := newServer(t, rec.Serve(chunk))
+		c := newClient(t, Options{Name: "openai", BaseURL: srv.URL + "/v1", APIKey: testKey})
+		_, err := c.Stream(context.Background(), userReq("gpt-3.5-turbo-0301"))
+		pe := asProviderError(t, err)
+		msg := err.Error()
+		t.Logf("error: %s", msg)
+		if pe.Kind != providers.KindRateLimited || pe.Status != 429 || pe.RetryAfter != 0 ||
+			!strings.HasPrefix(msg, "openai: HTTP 429: rate limited: That model is currently overloaded with other requests.") {
+			t.Errorf("chunk %d: %q (kind %v status %d retry %v), want rate limited 429, no hold", chunk, msg, pe.Kind, pe.Status, pe.RetryAfter)
+		}
+		if strings.Contains(msg, "{") || strings.Contains(msg, "server_error") {
+			t.Errorf("chunk %d: %q carries the raw body", chunk, msg)
+		}
+		checkSafe(t, err)
+	}
 }

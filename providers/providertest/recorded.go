@@ -149,3 +149,23 @@ func Collect(t testing.TB, s providers.Stream) (Collected, error) {
 	c.Text, c.Reasoning = text.String(), reasoning.String()
 	return c, err
 }
+
+// LoadChunks reads a stream kept as one JSON chunk per line (the AI SDK's
+// .chunks.txt fixtures of Chat Completions streams) and frames it as the
+// server sent it: a 200 event stream of one SSE data line per chunk, then
+// data: [DONE].
+func LoadChunks(t testing.TB, path string) Recorded {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	for line := range strings.Lines(string(raw)) {
+		if line = strings.TrimSpace(line); line != "" {
+			b.WriteString("data: " + line + "\n\n")
+		}
+	}
+	b.WriteString("data: [DONE]\n\n")
+	return Recorded{Status: http.StatusOK, Header: http.Header{"Content-Type": {"text/event-stream"}}, Body: b.Bytes()}
+}
