@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/council-dev/council/engine/config"
@@ -226,5 +227,42 @@ func TestSweepFindsTheCeiling(t *testing.T) {
 	}
 	if r.Sweep.Ceiling != 4 {
 		t.Errorf("ceiling %d, want 4 (the model's capacity)", r.Sweep.Ceiling)
+	}
+}
+
+// TestNoLatencyWithoutACompletedCall: a model whose every call was
+// cancelled (in a race of the demo council, the slow sim/sage) has no
+// latency to report: null in the JSON and "-" in the table, never 0ms.
+func TestNoLatencyWithoutACompletedCall(t *testing.T) {
+	w := &Workload{Config: config.Demo(), Clients: simClients, Sessions: 60, Seed: 1}
+	r, err := Run(context.Background(), w, []string{"race"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table strings.Builder
+	if err := r.WriteText(&table, 160); err != nil {
+		t.Fatal(err)
+	}
+	none := 0
+	for _, m := range r.Strategies[0].Models {
+		completed := m.Won + m.Done
+		if (m.P50MS == nil) != (completed == 0) || (m.TTFTP50MS == nil) != (completed == 0) {
+			t.Errorf("%s: %d completed calls, p50 %v ttft %v", m.ID, completed, m.P50MS, m.TTFTP50MS)
+		}
+		if completed > 0 {
+			continue
+		}
+		none++
+		for _, line := range strings.Split(table.String(), "\n") {
+			if f := strings.Fields(line); len(f) > 12 && f[0] == "race" && f[1] == m.ID && (f[8] != "-" || f[11] != "-") {
+				t.Errorf("table row %q: want - for p50 and ttft", line)
+			}
+		}
+	}
+	if none == 0 {
+		t.Fatal("every model completed a call: the case under test did not happen")
+	}
+	if j := reportJSON(t, r); !strings.Contains(j, `"p50_ms":null`) {
+		t.Errorf("JSON has no null latency:\n%s", j)
 	}
 }

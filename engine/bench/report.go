@@ -97,19 +97,29 @@ type Model struct {
 	Failed    int    `json:"failed"`
 	Cancelled int    `json:"cancelled"`
 	Skipped   int    `json:"skipped"`
-	// Latency of its completed calls, milliseconds.
-	P50MS         float64 `json:"p50_ms"`
-	P95MS         float64 `json:"p95_ms"`
-	P99MS         float64 `json:"p99_ms"`
-	TTFTP50MS     float64 `json:"ttft_p50_ms"`
-	CostUSD       float64 `json:"cost_usd"`
-	WastedCostUSD float64 `json:"wasted_cost_usd"`
+	// Latency of its completed calls, milliseconds; null when none
+	// completed (a model cancelled every time has no latency to give).
+	P50MS         *float64 `json:"p50_ms"`
+	P95MS         *float64 `json:"p95_ms"`
+	P99MS         *float64 `json:"p99_ms"`
+	TTFTP50MS     *float64 `json:"ttft_p50_ms"`
+	CostUSD       float64  `json:"cost_usd"`
+	WastedCostUSD float64  `json:"wasted_cost_usd"`
 
 	lat, ttft []float64
 }
 
 func newReport(w *Workload) *Report {
 	return &Report{Seed: w.Seed, Sessions: w.Sessions, Clock: "real", Strategies: []Strategy{}}
+}
+
+// quantileOf is quantile rounded, or nil when xs is empty.
+func quantileOf(xs []float64, p float64) *float64 {
+	if len(xs) == 0 {
+		return nil
+	}
+	q := round3(quantile(xs, p))
+	return &q
 }
 
 // quantile is the nearest-rank p quantile of sorted xs (0 when empty).
@@ -241,8 +251,8 @@ func summarise(w *Workload, name string, res *result) Strategy {
 		m := models[id]
 		slices.Sort(m.lat)
 		slices.Sort(m.ttft)
-		m.P50MS, m.P95MS, m.P99MS = round3(quantile(m.lat, .50)), round3(quantile(m.lat, .95)), round3(quantile(m.lat, .99))
-		m.TTFTP50MS = round3(quantile(m.ttft, .50))
+		m.P50MS, m.P95MS, m.P99MS = quantileOf(m.lat, .50), quantileOf(m.lat, .95), quantileOf(m.lat, .99)
+		m.TTFTP50MS = quantileOf(m.ttft, .50)
 		m.CostUSD, m.WastedCostUSD = roundCost(m.CostUSD), roundCost(m.WastedCostUSD)
 		st.Models = append(st.Models, *m)
 	}
@@ -316,12 +326,20 @@ func (r *Report) WriteCSV(out io.Writer) error {
 			f(s.P99MS), f(s.TTFTP50MS), f(s.ExtraRequests), i(s.Attempts), i(s.CancelledAttempts), f(s.CostUSD),
 			f(s.WastedCostUSD), i(s.BreakerTrips), opt(s.Accuracy), opt(s.MeanVotes)})
 		for _, m := range s.Models {
-			w.Write([]string{s.Strategy, m.ID, i(m.Calls), i(m.Won + m.Done), "", i(m.Failed), f(m.P50MS), f(m.P95MS),
-				f(m.P99MS), f(m.TTFTP50MS), "", i(m.Calls), i(m.Cancelled), f(m.CostUSD), f(m.WastedCostUSD), "", "", ""})
+			w.Write([]string{s.Strategy, m.ID, i(m.Calls), i(m.Won + m.Done), "", i(m.Failed), opt(m.P50MS), opt(m.P95MS),
+				opt(m.P99MS), opt(m.TTFTP50MS), "", i(m.Calls), i(m.Cancelled), f(m.CostUSD), f(m.WastedCostUSD), "", "", ""})
 		}
 	}
 	w.Flush()
 	return w.Error()
+}
+
+// msOr formats *x as ms does, or "-" when there is no figure.
+func msOr(x *float64) string {
+	if x == nil {
+		return "-"
+	}
+	return ms(*x)
 }
 
 // ms formats milliseconds for a table: "812ms", "1.52s".

@@ -33,9 +33,13 @@ func (r *Report) WriteText(out io.Writer, width int) error {
 		if s.MeanVotes != nil {
 			votes = fmt.Sprintf("%.2f", *s.MeanVotes)
 		}
+		p50, p95, p99, ttft := ms(s.P50MS), ms(s.P95MS), ms(s.P99MS), ms(s.TTFTP50MS)
+		if s.Successes == 0 { // no successful session: no latency to give
+			p50, p95, p99, ttft = "-", "-", "-", "-"
+		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%.1f%%\t$%.6f\t$%.6f\t%d\t%s\t%s\n",
-			s.Strategy, s.Sessions, s.Successes, s.Degraded, s.Failed, ms(s.P50MS), ms(s.P95MS), ms(s.P99MS),
-			ms(s.TTFTP50MS), 100*s.ExtraRequests, s.CostUSD, s.WastedCostUSD, s.BreakerTrips, acc, votes)
+			s.Strategy, s.Sessions, s.Successes, s.Degraded, s.Failed, p50, p95, p99,
+			ttft, 100*s.ExtraRequests, s.CostUSD, s.WastedCostUSD, s.BreakerTrips, acc, votes)
 	}
 	tw.Flush()
 	tw = tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
@@ -43,7 +47,7 @@ func (r *Report) WriteText(out io.Writer, width int) error {
 	for _, s := range r.Strategies {
 		for _, m := range s.Models {
 			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t$%.6f\t$%.6f\n", s.Strategy, m.ID, m.Calls,
-				m.Won, m.Done, m.Failed, m.Cancelled, m.Skipped, ms(m.P50MS), ms(m.P95MS), ms(m.P99MS), ms(m.TTFTP50MS),
+				m.Won, m.Done, m.Failed, m.Cancelled, m.Skipped, msOr(m.P50MS), msOr(m.P95MS), msOr(m.P99MS), msOr(m.TTFTP50MS),
 				m.CostUSD, m.WastedCostUSD)
 		}
 	}
