@@ -14,7 +14,8 @@ type Sweep struct {
 	Points   []Point `json:"points"`
 	// Ceiling is the lowest concurrency whose throughput is within
 	// [CeilingShare] of the best measured: where raising the limit stops
-	// paying. 0 when nothing was measured.
+	// paying. 0 when nothing was measured, or when throughput still rose
+	// at the highest limit tried (the ceiling lies beyond the sweep).
 	Ceiling int `json:"ceiling"`
 }
 
@@ -78,14 +79,18 @@ func RunSweep(ctx context.Context, w *Workload, strategy string, lo, hi int) (*R
 }
 
 // ceiling is the lowest concurrency within CeilingShare of the best
-// throughput.
+// throughput; 0 when that is the highest limit of several tried, where
+// nothing says throughput would not go on rising.
 func ceiling(ps []Point) int {
 	best := 0.0
 	for _, p := range ps {
 		best = max(best, p.Throughput)
 	}
-	for _, p := range ps {
+	for i, p := range ps {
 		if best > 0 && p.Throughput >= CeilingShare*best {
+			if i == len(ps)-1 && i > 0 {
+				return 0
+			}
 			return p.Concurrency
 		}
 	}

@@ -154,6 +154,11 @@ func (r *Report) writeSweep(out io.Writer, width int) {
 		line := fmt.Sprintf("%4d  %s %8s/s  p99 %-7s%s", p.Concurrency, bar, strconv.FormatFloat(p.Throughput, 'f', 2, 64), ms(p.P99MS), mark)
 		fmt.Fprintln(out, strings.TrimRight(line, " "))
 	}
+	if sw.Ceiling == 0 && len(sw.Points) > 1 && best > 0 {
+		last := sw.Points[len(sw.Points)-1]
+		fmt.Fprintf(out, "no ceiling up to %d: throughput still rose at the highest limit tried (%.2f/s); sweep higher\n",
+			last.Concurrency, last.Throughput)
+	}
 	if sw.Ceiling > 0 {
 		var at, last Point
 		for _, p := range sw.Points {

@@ -63,3 +63,23 @@ func TestSweepChart(t *testing.T) {
 		t.Errorf("the ceiling is not marked on row 4:\n%s", b.String())
 	}
 }
+
+// TestSweepWithoutACeiling: throughput still rising at the highest limit
+// tried is no ceiling found: the JSON says 0 and the report says to sweep
+// higher, rather than marking the last limit as the ceiling.
+func TestSweepWithoutACeiling(t *testing.T) {
+	r := &Report{Sessions: 100, Seed: 1, Clock: "virtual", Sweep: &Sweep{Strategy: "hedge"}}
+	for c := range 4 {
+		r.Sweep.Points = append(r.Sweep.Points, Point{Concurrency: c + 1, Sessions: 100, Throughput: 0.25 * float64(c+1), P99MS: 11000})
+	}
+	if r.Sweep.Ceiling = ceiling(r.Sweep.Points); r.Sweep.Ceiling != 0 {
+		t.Errorf("ceiling %d, want 0: throughput never stopped rising", r.Sweep.Ceiling)
+	}
+	var b bytes.Buffer
+	if err := r.WriteText(&b, 80); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "◀ ceiling") || !strings.Contains(b.String(), "no ceiling up to 4") {
+		t.Errorf("report:\n%s", b.String())
+	}
+}
