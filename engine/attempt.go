@@ -38,6 +38,7 @@ type attempt struct {
 	gotReasoning      bool             // reasoning text came
 	retries           uint8            // calls made again ([retry])
 	wroteCache        bool             // the vendor reported prompt-cache writes (see noteCacheWrites)
+	queued            bool             // launched with no free slot: waits in line (slots)
 	ticket            ticket           // the breaker's admission of this call
 	m                 *model
 	role              Role
@@ -104,14 +105,14 @@ func (a *attempt) run() {
 		s.box.put(a.idx)
 		s.unreported.Done()
 	}()
-	if !s.e.slots.TryAcquire(1) {
+	if a.queued {
 		s.emitAttempt(AttemptQueued, a, s.since(), "")
-		if s.e.slots.Acquire(&a.ctx, 1) != nil {
+		if s.e.slots.wait(&a.ctx, a) != nil {
 			a.finish(a.ctx.Cause())
 			return
 		}
 	}
-	defer s.e.slots.Release(1)
+	defer s.e.slots.release()
 	a.started = true
 	a.startedAt = s.since()
 	s.emitAttempt(AttemptStarted, a, a.startedAt, "")

@@ -19,8 +19,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"golang.org/x/sync/semaphore"
-
 	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/providers"
 )
@@ -37,7 +35,7 @@ type Engine struct {
 	seed        int64
 	models      map[string]*model
 	order       []*model
-	slots       *semaphore.Weighted // max_concurrency
+	slots       *slots // max_concurrency
 	hedges      hedgeBudget
 	watch       watchdog
 	nsess       atomic.Int64
@@ -85,7 +83,7 @@ func New(cfg *config.Config, clients map[string]providers.Provider, opts ...Opti
 		cfg:    cfg,
 		clock:  providers.RealClock,
 		models: make(map[string]*model, len(cfg.Models)),
-		slots:  semaphore.NewWeighted(int64(max(cfg.MaxConcurrency, 1))),
+		slots:  newSlots(cfg.MaxConcurrency),
 	}
 	for _, o := range opts {
 		o(e)

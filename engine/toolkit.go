@@ -142,6 +142,7 @@ func (s *session) launch(m *model, role Role, stage Stage, req *providers.Reques
 	a.ticket, a.admitted = tk, true
 	s.pending++
 	s.unreported.Add(1)
+	a.queued = !s.e.slots.reserve(a) // in line in the order launched
 	go a.run()
 	return a
 }

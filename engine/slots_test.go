@@ -1,0 +1,48 @@
+package engine
+
+import (
+	"context"
+	"testing"
+)
+
+// TestSlotsFirstLaunchedFirstServed: calls launched with no free slot get
+// one in the order they were launched, whatever order they wait in; a call
+// whose context ends gives up its place, or passes on a slot it was given.
+func TestSlotsFirstLaunchedFirstServed(t *testing.T) {
+	q := newSlots(1)
+	a, b, c := &attempt{}, &attempt{}, &attempt{}
+	if !q.reserve(a) || q.reserve(b) || q.reserve(c) {
+		t.Fatal("with one slot the first call should run and the next two wait")
+	}
+	q.release() // a ends: b, launched before c, is next
+	if len(q.line) != 1 || q.line[0].a != c {
+		t.Fatalf("after a freed its slot the line is %v, want c alone", q.line)
+	}
+	if err := q.wait(context.Background(), b); err != nil {
+		t.Fatalf("b: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := q.wait(ctx, c); err == nil {
+		t.Fatal("c waited on with its context ended: want its error")
+	}
+	if len(q.line) != 0 || q.free != 0 {
+		t.Fatalf("c gave up its place: line %d, free %d; want 0 and 0 (b holds the slot)", len(q.line), q.free)
+	}
+	q.release() // b ends
+	if q.free != 1 {
+		t.Fatalf("free %d, want 1", q.free)
+	}
+
+	// A slot given as the context ends is passed on, not lost.
+	if !q.reserve(a) || q.reserve(b) {
+		t.Fatal("reserve")
+	}
+	q.release() // b is given the slot...
+	if err := q.wait(ctx, b); err == nil {
+		q.release() // ...and took it: it ends now
+	}
+	if q.free != 1 || len(q.line) != 0 {
+		t.Fatalf("free %d, line %d: the slot was lost", q.free, len(q.line))
+	}
+}
