@@ -277,16 +277,9 @@ func (s *Server) modelHealth() []wire.ModelHealth {
 	hs := s.eng.Health()
 	out := make([]wire.ModelHealth, len(hs))
 	for i, h := range hs {
-		out[i] = healthOf(h, running[h.ID])
+		out[i] = wire.HealthOf(h, running[h.ID])
 	}
 	return out
-}
-
-func healthOf(h engine.ModelHealth, running int) wire.ModelHealth {
-	return wire.ModelHealth{Model: h.ID, Provider: h.Provider, Kind: h.ProviderKind, Breaker: h.Breaker, InFlight: running,
-		Knobs: h.Knobs,
-		Latency: wire.Latency{Count: h.Latency.Count, TTFTP50MS: engine.Millis(h.Latency.TTFT.P50),
-			P50MS: engine.Millis(h.Latency.Total.P50), P95MS: engine.Millis(h.Latency.Total.P95), P99MS: engine.Millis(h.Latency.Total.P99)}}
 }
 
 // oneHealth is model id's health, for an admin action's answer.

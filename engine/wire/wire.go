@@ -113,6 +113,15 @@ type ErrorDetail struct {
 	Code    *string `json:"code"`
 }
 
+// HealthOf is model h's row as the stream sends it, with inFlight
+// calls running: the inverse of [ModelHealth.Engine].
+func HealthOf(h engine.ModelHealth, inFlight int) ModelHealth {
+	return ModelHealth{Model: h.ID, Provider: h.Provider, Kind: h.ProviderKind, Breaker: h.Breaker, InFlight: inFlight,
+		Knobs: h.Knobs,
+		Latency: Latency{Count: h.Latency.Count, TTFTP50MS: engine.Millis(h.Latency.TTFT.P50),
+			P50MS: engine.Millis(h.Latency.Total.P50), P95MS: engine.Millis(h.Latency.Total.P95), P99MS: engine.Millis(h.Latency.Total.P99)}}
+}
+
 // Engine is the row as the dashboard's breaker board reads it.
 func (h ModelHealth) Engine() engine.ModelHealth {
 	ms := func(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }

@@ -35,3 +35,21 @@ func TestModelHealthRoundTrip(t *testing.T) {
 		t.Errorf("latency = %+v", h.Latency)
 	}
 }
+
+// TestHealthOfIsEngineInverse: a model's health written for the stream
+// and read back is the health the engine gave, on the stream's 0.1 ms grid.
+func TestHealthOfIsEngineInverse(t *testing.T) {
+	in := engine.ModelHealth{ID: "sim/b", Provider: "sim", ProviderKind: "sim",
+		Breaker: engine.BreakerSnapshot{State: engine.BreakerHalfOpen, Requests: 4, Failures: 1},
+		Latency: engine.LatencySnapshot{Count: 4, TTFT: engine.Quantiles{P50: 80 * time.Millisecond},
+			Total: engine.Quantiles{P50: 300 * time.Millisecond, P95: 1200 * time.Millisecond, P99: 1500 * time.Millisecond}}}
+	row := HealthOf(in, 3)
+	if row.InFlight != 3 || row.Latency.P95MS != 1200 {
+		t.Fatalf("row %+v", row)
+	}
+	out := row.Engine()
+	if out.ID != in.ID || out.Breaker.State != in.Breaker.State || out.Latency.TTFT.P50 != in.Latency.TTFT.P50 ||
+		out.Latency.Total != in.Latency.Total || out.Latency.Count != in.Latency.Count {
+		t.Errorf("round trip: %+v, want %+v", out, in)
+	}
+}

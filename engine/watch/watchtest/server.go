@@ -257,7 +257,7 @@ func (s *Server) Health() wire.Health {
 	s.mu.Unlock()
 	h := wire.Health{Type: "health", Instance: s.Instance, TMS: time.Now().UnixMilli(), InFlight: n}
 	for _, m := range s.eng.Health() {
-		h.Models = append(h.Models, row(m))
+		h.Models = append(h.Models, wire.HealthOf(m, 0))
 	}
 	return h
 }
@@ -265,14 +265,6 @@ func (s *Server) Health() wire.Health {
 func (s *Server) healthJSON() string {
 	b, _ := json.Marshal(s.Health())
 	return string(b)
-}
-
-// row is one model's health as the stream sends it.
-func row(m engine.ModelHealth) wire.ModelHealth {
-	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-	return wire.ModelHealth{Model: m.ID, Provider: m.Provider, Kind: m.ProviderKind, Breaker: m.Breaker, Knobs: m.Knobs,
-		Latency: wire.Latency{Count: m.Latency.Count, TTFTP50MS: ms(m.Latency.TTFT.P50), P50MS: ms(m.Latency.Total.P50),
-			P95MS: ms(m.Latency.Total.P95), P99MS: ms(m.Latency.Total.P99)}}
 }
 
 func (s *Server) admin(w http.ResponseWriter, r *http.Request) {
@@ -311,7 +303,7 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) {
 	for _, m := range s.eng.Health() {
 		if m.ID == body.Model {
 			w.Header().Set("Content-Type", "application/json")
-			json.NewEncoder(w).Encode(row(m))
+			json.NewEncoder(w).Encode(wire.HealthOf(m, 0))
 			return
 		}
 	}
