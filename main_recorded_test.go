@@ -85,23 +85,7 @@ func TestRunOnRecordedResponses(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(tt.rec.Serve(1 << 16)))
 			t.Cleanup(srv.Close)
 			t.Cleanup(srv.CloseClientConnections)
-			cfg := filepath.Join(t.TempDir(), "council.toml")
-			body := fmt.Sprintf(`default_strategy = "race"
-default_tier = "one"
-[providers.vendor]
-kind = %q
-base_url = %q
-[[models]]
-id = "vendor/m"
-provider = "vendor"
-model = %q
-%s
-[tiers.one]
-models = ["vendor/m"]
-`, tt.kind, srv.URL, tt.model, tt.prices)
-			if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
-				t.Fatal(err)
-			}
+			cfg := vendorConfig(t, tt.kind, srv.URL, tt.model, tt.prices, "")
 			t.Setenv(tt.keyEnv, "test-key-not-real")
 			out, errOut, code := council(t, nil, "run", "--config", cfg, "--json", "hi")
 			if code != tt.code {
@@ -174,23 +158,7 @@ func TestRunOnRecordedRateLimitsHoldTheModel(t *testing.T) {
 					serve(w, r)
 				}))
 				defer srv.Close()
-				cfg := filepath.Join(t.TempDir(), "council.toml")
-				if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`default_strategy = "race"
-default_tier = "one"
-[providers.vendor]
-kind = %q
-base_url = %q
-[[models]]
-id = "vendor/m"
-provider = "vendor"
-model = %q
-[tiers.one]
-models = ["vendor/m"]
-[retry]
-attempts = 0
-`, tt.kind, srv.URL, tt.model)), 0o600); err != nil {
-					t.Fatal(err)
-				}
+				cfg := vendorConfig(t, tt.kind, srv.URL, tt.model, "", "[retry]\nattempts = 0")
 				out, errOut, code := council(t, nil, "run", "--config", cfg, "--json", "--repeat", "2", "hi")
 				srv.CloseClientConnections()
 				if code != 1 {
@@ -237,4 +205,31 @@ func anthropicStream(t *testing.T, name string) providertest.Recorded {
 		t.Fatal(err)
 	}
 	return providertest.Recorded{Status: http.StatusOK, Header: http.Header{"Content-Type": {"text/event-stream; charset=utf-8"}}, Body: body}
+}
+
+// vendorConfig writes a config of one model, vendor/m, of provider kind
+// kind at url (a tier "one" of it alone, raced), with modelKeys added to
+// the model's table (its prices) and extra at the end; it returns the
+// file's path.
+func vendorConfig(t *testing.T, kind, url, model, modelKeys, extra string) string {
+	t.Helper()
+	cfg := filepath.Join(t.TempDir(), "council.toml")
+	body := fmt.Sprintf(`default_strategy = "race"
+default_tier = "one"
+[providers.vendor]
+kind = %q
+base_url = %q
+[[models]]
+id = "vendor/m"
+provider = "vendor"
+model = %q
+%s
+[tiers.one]
+models = ["vendor/m"]
+%s
+`, kind, url, model, modelKeys, extra)
+	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }

@@ -424,19 +424,27 @@ func (c *completion) chunk(ch chunkChoice, u *usage, sum *engine.Summary) {
 	if ch.Delta != nil {
 		choices = append(choices, ch)
 	}
-	v := struct {
-		ID      string          `json:"id"`
-		Object  string          `json:"object"`
-		Created int64           `json:"created"`
-		Model   string          `json:"model"`
-		Choices []chunkChoice   `json:"choices"`
-		Usage   *usage          `json:"usage,omitempty"`
-		Council *engine.Summary `json:"council,omitempty"`
-	}{"chatcmpl-" + c.id, "chat.completion.chunk", c.created, c.model, choices, u, sum}
-	b, _ := json.Marshal(v)
+	b, _ := json.Marshal(c.envelope("chat.completion.chunk", choices, u, sum))
 	c.w.Write([]byte("data: "))
 	c.w.Write(b)
 	c.w.Write([]byte("\n\n"))
+}
+
+// envelope is a chat.completion or chat.completion.chunk object. A chunk
+// carries usage and the summary only at the end; a whole completion
+// always has both.
+type envelope struct {
+	ID      string          `json:"id"`
+	Object  string          `json:"object"`
+	Created int64           `json:"created"`
+	Model   string          `json:"model"`
+	Choices any             `json:"choices"`
+	Usage   *usage          `json:"usage,omitempty"`
+	Council *engine.Summary `json:"council,omitempty"`
+}
+
+func (c *completion) envelope(object string, choices any, u *usage, sum *engine.Summary) envelope {
+	return envelope{ID: "chatcmpl-" + c.id, Object: object, Created: c.created, Model: c.model, Choices: choices, Usage: u, Council: sum}
 }
 
 // usageOf is what the session used over all its attempts: every call a
@@ -486,17 +494,9 @@ func (c *completion) finish(ctx context.Context) {
 	if sum.Status == engine.StatusDecided || sum.Status == engine.StatusDegraded {
 		c.headers(winner, sum)
 		fr := finishReason(sum)
-		writeJSON(c.w, http.StatusOK, struct {
-			ID      string          `json:"id"`
-			Object  string          `json:"object"`
-			Created int64           `json:"created"`
-			Model   string          `json:"model"`
-			Choices []any           `json:"choices"`
-			Usage   *usage          `json:"usage"`
-			Council *engine.Summary `json:"council"`
-		}{"chatcmpl-" + c.id, "chat.completion", c.created, c.model, []any{map[string]any{
+		writeJSON(c.w, http.StatusOK, c.envelope("chat.completion", []any{map[string]any{
 			"index": 0, "message": map[string]any{"role": "assistant", "content": sum.Answer, "refusal": nil},
-			"finish_reason": fr, "logprobs": nil}}, usageOf(sum), sum})
+			"finish_reason": fr, "logprobs": nil}}, usageOf(sum), sum))
 		return
 	}
 	c.headers("", sum)
