@@ -1,13 +1,9 @@
 package config
 
 import (
-	_ "embed"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/council-dev/council/providers"
 )
 
 // The defaults, applied to every key a config leaves
@@ -56,35 +52,6 @@ func DefaultRoutes() []RouteConfig {
 			Keywords: []string{"contract", "legal", "lawsuit", "medical", "diagnos", "dosage", "invest", "compliance", "security review", "architecture", "trade-off", "tradeoff", "strategy for", "should we", "pros and cons", "high-stakes", "critical decision"}},
 		{Name: "chat", Strategy: Hedge},
 	}
-}
-
-// DemoSource is the Source of the built-in demo council.
-const DemoSource = "built-in demo council"
-
-// The kinds [DefaultCouncil]'s catalogue names. What a config may name is
-// whatever the vendor packages registered (see [providers.Register]):
-// their factories say each kind's key variables and needs; nothing here
-// does.
-const (
-	KindOpenAI           = "openai"
-	KindOpenAICompatible = "openai-compatible"
-	KindAnthropic        = "anthropic"
-	KindGemini           = "gemini"
-	KindSim              = "sim"
-)
-
-// lookupKind is the registered factory of a kind.
-func lookupKind(kind string) (providers.Factory, bool) {
-	if kind == "" {
-		return providers.Factory{}, false
-	}
-	return providers.Lookup(kind)
-}
-
-// simulated reports whether kind is a registered simulated kind.
-func simulated(kind string) bool {
-	f, ok := lookupKind(kind)
-	return ok && f.Simulated
 }
 
 // applyDefaults fills what the config leaves out. isSet reports whether a
@@ -287,185 +254,8 @@ func vendorModel(id string) string {
 	return id
 }
 
-//go:embed demo.toml
-var demoTOML []byte
-
-// DemoTOML returns the text of the built-in demo council, a commented
-// example of every key.
-func DemoTOML() []byte { return slices.Clone(demoTOML) }
-
-// Demo returns the built-in demo council of five simulated models
-// (demo.toml), with Source [DemoSource]. Each call returns a new Config.
-// The sim kind must be registered (import providers/sim), or Demo panics.
-func Demo() *Config {
-	c, err := Parse(demoTOML, "demo.toml")
-	if err != nil {
-		panic("config: the embedded demo.toml is invalid: " + err.Error())
-	}
-	c.Source = DemoSource
-	c.Why = "no config file and no API key in the environment, so the council is simulated"
-	return c
-}
-
-// keyedProvider is a provider the default council uses when its key is in
-// the environment and its kind is registered.
-type keyedProvider struct {
-	name, kind, baseURL string
-	envs                []string // the first one set is used; nil: the kind's KeyEnvs
-	models              []defaultModel
-}
-
-// keyEnvs are the variables p's key may be in.
-func (p keyedProvider) keyEnvs() []string {
-	if p.envs != nil {
-		return p.envs
-	}
-	f, _ := lookupKind(p.kind)
-	return f.KeyEnvs
-}
-
-type defaultModel struct {
-	model     string
-	in, out   float64 // USD per million tokens
-	tiers     []string
-	maxTokens int
-}
-
-// defaultProviders are the providers and models of [DefaultCouncil], with
-// list prices in USD per million tokens. Within a tier, each provider's
-// cheaper model comes first.
-var defaultProviders = []keyedProvider{
-	{name: "openai", kind: KindOpenAI, models: []defaultModel{
-		{model: "gpt-4.1-nano", in: 0.10, out: 0.40, tiers: []string{"quick"}},
-		{model: "gpt-4.1-mini", in: 0.40, out: 1.60, tiers: []string{"quick", "balanced"}},
-		{model: "gpt-4.1", in: 2.00, out: 8.00, tiers: []string{"balanced", "high"}},
-		{model: "gpt-5", in: 1.25, out: 10.00, tiers: []string{"high", "reasoning"}},
-		{model: "o4-mini", in: 1.10, out: 4.40, tiers: []string{"reasoning"}},
-	}},
-	{name: "anthropic", kind: KindAnthropic, models: []defaultModel{
-		{model: "claude-haiku-4-5", in: 1.00, out: 5.00, tiers: []string{"quick", "balanced"}},
-		{model: "claude-sonnet-4-5", in: 3.00, out: 15.00, tiers: []string{"balanced", "high", "reasoning"}},
-		{model: "claude-opus-4-1", in: 15.00, out: 75.00, tiers: []string{"high", "reasoning"}},
-	}},
-	{name: "gemini", kind: KindGemini, models: []defaultModel{
-		{model: "gemini-2.5-flash-lite", in: 0.10, out: 0.40, tiers: []string{"quick"}},
-		{model: "gemini-2.5-flash", in: 0.30, out: 2.50, tiers: []string{"quick", "balanced"}},
-		{model: "gemini-2.5-pro", in: 1.25, out: 10.00, tiers: []string{"high", "reasoning"}},
-	}},
-	// OpenRouter's own variable: the openai-compatible kind has none.
-	{name: "openrouter", kind: KindOpenAICompatible, baseURL: "https://openrouter.ai/api/v1",
-		envs: []string{"OPENROUTER_API_KEY"}, models: []defaultModel{
-			{model: "meta-llama/llama-3.3-70b-instruct", in: 0.13, out: 0.40, tiers: []string{"quick"}},
-			{model: "google/gemini-2.5-flash", in: 0.30, out: 2.50, tiers: []string{"quick", "balanced"}},
-			{model: "openai/gpt-4.1-mini", in: 0.40, out: 1.60, tiers: []string{"quick", "balanced"}},
-			{model: "anthropic/claude-haiku-4.5", in: 1.00, out: 5.00, tiers: []string{"balanced"}},
-			{model: "anthropic/claude-sonnet-4.5", in: 3.00, out: 15.00, tiers: []string{"high", "reasoning"}},
-			{model: "openai/gpt-5", in: 1.25, out: 10.00, tiers: []string{"high", "reasoning"}},
-		}},
-}
-
-// KeyEnvVars are the environment variables [DefaultCouncil] looks for
-// (OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY, GOOGLE_API_KEY,
-// OPENROUTER_API_KEY when every vendor is built in).
-func KeyEnvVars() []string {
-	var vars []string
-	for _, p := range defaultProviders {
-		if _, ok := lookupKind(p.kind); ok {
-			vars = append(vars, p.keyEnvs()...)
-		}
-	}
-	return vars
-}
-
-// DefaultCouncil is the council used when there is no config file: if any
-// of OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY (or GOOGLE_API_KEY)
-// and OPENROUTER_API_KEY is set, a council of those providers with current
-// models and list prices in each tier; otherwise [Demo]. Why names
-// the variables found, never their values. Within a tier the providers take
-// turns, so that a hedge's primary and backup come from different vendors.
-func DefaultCouncil(getenv func(string) string) *Config {
-	c := &Config{
-		Providers: map[string]ProviderConfig{},
-		Tiers:     map[string]TierConfig{},
-		Consensus: ConsensusConfig{Categories: []string{"billing", "technical", "account", "general"}},
-		Source:    "built-in default council",
-	}
-	var found []string
-	perTier := map[string][][]string{} // tier -> per provider -> model ids
-	for _, p := range defaultProviders {
-		if _, ok := lookupKind(p.kind); !ok {
-			continue // a vendor this build leaves out
-		}
-		env := ""
-		for _, e := range p.keyEnvs() {
-			if getenv(e) != "" {
-				env = e
-				break
-			}
-		}
-		if env == "" {
-			continue
-		}
-		found = append(found, env)
-		c.Providers[p.name] = ProviderConfig{Kind: p.kind, BaseURL: p.baseURL, APIKeyEnv: env}
-		mine := map[string][]string{}
-		for _, m := range p.models {
-			id := p.name + "/" + m.model
-			c.Models = append(c.Models, ModelConfig{ID: id, Provider: p.name, Model: m.model,
-				InputPerMTok: m.in, OutputPerMTok: m.out, MaxTokens: m.maxTokens})
-			for _, t := range m.tiers {
-				mine[t] = append(mine[t], id)
-			}
-		}
-		for t, ids := range mine {
-			perTier[t] = append(perTier[t], ids)
-		}
-	}
-	if len(found) == 0 {
-		return Demo()
-	}
-	for _, t := range TierNames {
-		var ids []string
-		lists := perTier[t]
-		for i := 0; ; i++ {
-			added := false
-			for _, l := range lists {
-				if i < len(l) {
-					ids = append(ids, l[i])
-					added = true
-				}
-			}
-			if !added {
-				break
-			}
-		}
-		if len(ids) > 0 {
-			c.Tiers[t] = TierConfig{Models: ids}
-		}
-	}
-	// A quorum the quick tier can reach.
-	n := len(c.Tiers["quick"].Models)
-	c.Consensus.Voters = min(DefaultVoters, n)
-	c.Consensus.MinResponses = min(DefaultMinResponses, n)
-	c.applyDefaults(nil, nil)
-	if err := c.Validate(); err != nil {
-		panic("config: the default council is invalid: " + err.Error())
-	}
-	c.Why = fmt.Sprintf("no config file; %s found in the environment, so the default council uses %s",
-		joinAnd(found), plural(len(found), "that provider", "those providers"))
-	return c
-}
-
-func joinAnd(s []string) string {
-	if len(s) <= 1 {
-		return strings.Join(s, "")
-	}
-	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
+// ApplyDefaults fills the zero values of a Config built in Go with the
+// defaults [Parse] applies to keys a file leaves out. A zero that has a
+// non-zero default (hedge delay 0s, max_extra 0) cannot be told from a
+// missing value here: set it after ApplyDefaults.
+func (c *Config) ApplyDefaults() { c.applyDefaults(nil, nil) }
