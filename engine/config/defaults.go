@@ -54,6 +54,10 @@ func DefaultRoutes() []RouteConfig {
 	}
 }
 
+// unsetFunc reports whether a key is left out: not written in the file,
+// or, for a config built in Go, zero.
+type unsetFunc = func(zero bool, key ...string) bool
+
 // applyDefaults fills what the config leaves out. isSet reports whether a
 // key is written in the file (so that an explicit 0 is kept, and then
 // validated); nil means "a zero value is unset", for configs built in Go.
@@ -74,7 +78,23 @@ func (c *Config) applyDefaults(isSet func(key ...string) bool, tierOrder []strin
 	if unset(c.MaxConcurrency == 0, "max_concurrency") {
 		c.MaxConcurrency = DefaultMaxConcurrency
 	}
+	c.breakerDefaults(unset)
+	c.hedgeDefaults(unset)
+	c.routerDefaults(unset)
+	c.sectionDefaults(unset)
+	c.retryDefaults(unset)
+	c.serveDefaults(unset)
+	c.limitsDefaults(unset)
+	c.consensusDefaults(unset)
+	c.providerDefaults()
+	c.modelDefaults()
+	c.tierDefaults(isSet)
+	if unset(c.DefaultTier == "", "default_tier") {
+		c.DefaultTier = c.firstTier(tierOrder)
+	}
+}
 
+func (c *Config) breakerDefaults(unset unsetFunc) {
 	b := &c.Breaker
 	if unset(b.FailureRate == 0, "breaker", "failure_rate") {
 		b.FailureRate = DefaultFailureRate
@@ -88,7 +108,19 @@ func (c *Config) applyDefaults(isSet func(key ...string) bool, tierOrder []strin
 	if unset(b.Cooldown.Duration == 0, "breaker", "cooldown") {
 		b.Cooldown.Duration = DefaultCooldown
 	}
+}
 
+func (c *Config) retryDefaults(unset unsetFunc) {
+	rt := &c.Retry
+	if unset(rt.Attempts == 0, "retry", "attempts") {
+		rt.Attempts = DefaultRetryAttempts
+	}
+	if unset(rt.Backoff.Duration == 0, "retry", "backoff") {
+		rt.Backoff.Duration = DefaultRetryBackoff
+	}
+}
+
+func (c *Config) hedgeDefaults(unset unsetFunc) {
 	h := &c.Hedge
 	if unset(h.Delay == HedgeDelay{}, "hedge", "delay") {
 		h.Delay = HedgeDelay{Quantile: DefaultHedgeQuantile}
@@ -102,7 +134,10 @@ func (c *Config) applyDefaults(isSet func(key ...string) bool, tierOrder []strin
 	if unset(h.MaxExtra == 0, "hedge", "max_extra") {
 		h.MaxExtra = DefaultMaxExtra
 	}
+}
 
+// routerDefaults fills [council] and [router].
+func (c *Config) routerDefaults(unset unsetFunc) {
 	co := &c.Council
 	if unset(co.MinResponses == 0, "council", "min_responses") {
 		co.MinResponses = DefaultCouncilMin
@@ -117,6 +152,9 @@ func (c *Config) applyDefaults(isSet func(key ...string) bool, tierOrder []strin
 	if len(r.Routes) == 0 {
 		r.Routes = DefaultRoutes()
 	}
+}
+
+func (c *Config) sectionDefaults(unset unsetFunc) {
 	sc := &c.Section
 	if unset(sc.Split == "", "section", "split") {
 		sc.Split = SplitHeadings
@@ -133,14 +171,9 @@ func (c *Config) applyDefaults(isSet func(key ...string) bool, tierOrder []strin
 	if unset(sc.VoteCategories == nil, "section", "vote_categories") {
 		sc.VoteCategories = []string{"ok", "risk"}
 	}
-	rt := &c.Retry
-	if unset(rt.Attempts == 0, "retry", "attempts") {
-		rt.Attempts = DefaultRetryAttempts
-	}
-	if unset(rt.Backoff.Duration == 0, "retry", "backoff") {
-		rt.Backoff.Duration = DefaultRetryBackoff
-	}
-	c.serveDefaults(unset)
+}
+
+func (c *Config) limitsDefaults(unset unsetFunc) {
 	l := &c.Limits
 	if unset(l.MaxEventBytes == 0, "limits", "max_event_bytes") {
 		l.MaxEventBytes = DefaultMaxEventBytes
@@ -154,7 +187,9 @@ func (c *Config) applyDefaults(isSet func(key ...string) bool, tierOrder []strin
 	if unset(l.MaxPromptBytes == 0, "limits", "max_prompt_bytes") {
 		l.MaxPromptBytes = DefaultMaxPromptBytes
 	}
+}
 
+func (c *Config) consensusDefaults(unset unsetFunc) {
 	cs := &c.Consensus
 	if unset(cs.Voters == 0, "consensus", "voters") {
 		cs.Voters = DefaultVoters
@@ -174,7 +209,11 @@ func (c *Config) applyDefaults(isSet func(key ...string) bool, tierOrder []strin
 			cs.DefaultAnswer = DefaultAnswer
 		}
 	}
+}
 
+// providerDefaults gives each provider its kind (when named after one) and
+// the variable its key is read from.
+func (c *Config) providerDefaults() {
 	for name, p := range c.Providers {
 		if f, ok := lookupKind(name); ok && p.Kind == "" && !f.NeedsBaseURL {
 			p.Kind = name // [providers.openai] needs no kind = "openai"
@@ -188,6 +227,11 @@ func (c *Config) applyDefaults(isSet func(key ...string) bool, tierOrder []strin
 		}
 		c.Providers[name] = p
 	}
+}
+
+// modelDefaults runs after providerDefaults: a model of a simulated kind
+// gets a [models.sim] table.
+func (c *Config) modelDefaults() {
 	for i := range c.Models {
 		m := &c.Models[i]
 		if m.Model == "" {
@@ -197,10 +241,13 @@ func (c *Config) applyDefaults(isSet func(key ...string) bool, tierOrder []strin
 			m.Sim = &SimConfig{} // the sim package has defaults for every zero
 		}
 	}
+}
 
+// tierDefaults gives a config without tiers the tier quick of every model,
+// and every tier its timeouts and, without models, every model.
+func (c *Config) tierDefaults(isSet func(key ...string) bool) {
 	if len(c.Tiers) == 0 && len(c.Models) > 0 {
 		c.Tiers = map[string]TierConfig{"quick": {}}
-		tierOrder = []string{"quick"}
 	}
 	ids := c.modelIDs()
 	for name, t := range c.Tiers {
@@ -210,15 +257,21 @@ func (c *Config) applyDefaults(isSet func(key ...string) bool, tierOrder []strin
 		}
 		c.Tiers[name] = t
 	}
-	if unset(c.DefaultTier == "", "default_tier") {
-		if _, ok := c.Tiers["quick"]; ok {
-			c.DefaultTier = "quick"
-		} else if len(tierOrder) > 0 {
-			c.DefaultTier = tierOrder[0]
-		} else if names := c.TierOrder(); len(names) > 0 {
-			c.DefaultTier = names[0]
-		}
+}
+
+// firstTier is the default tier: quick, else the first the file defines,
+// else the first of [Config.TierOrder].
+func (c *Config) firstTier(tierOrder []string) string {
+	if _, ok := c.Tiers["quick"]; ok {
+		return "quick"
 	}
+	if len(tierOrder) > 0 {
+		return tierOrder[0]
+	}
+	if names := c.TierOrder(); len(names) > 0 {
+		return names[0]
+	}
+	return ""
 }
 
 // fill applies the tier timeouts' defaults (quick's for a tier not among

@@ -55,74 +55,94 @@ func (c *Config) Describe(w io.Writer, getenv func(string) string) {
 		getenv = os.Getenv
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	row := func(cells ...string) { fmt.Fprintln(tw, strings.Join(cells, "\t")) }
-	pct := func(x float64) string { return strconv.FormatFloat(x*100, 'f', -1, 64) + "%" }
-	orDash := func(s string) string { return cmp.Or(s, "-") }
+	c.describeSettings(tw)
+	tw.Flush()
+	fmt.Fprintln(w, "\ntiers")
+	c.describeTiers(tw)
+	tw.Flush()
+	fmt.Fprintln(w, "\nproviders")
+	c.describeProviders(tw, getenv)
+	tw.Flush()
+	describeGateways(w, c.Providers, getenv)
+	fmt.Fprintln(w, "\nmodels (prices in USD per million tokens)")
+	c.describeModels(tw)
+	tw.Flush()
+	describeBenchKnobs(w, c.Models)
+	c.describeServe(w, getenv)
+}
 
-	row("source", cmp.Or(c.Source, "(unknown)"))
+// row writes one line of tab-separated cells to a tabwriter.
+func row(w io.Writer, cells ...string) { fmt.Fprintln(w, strings.Join(cells, "\t")) }
+
+func pct(x float64) string { return strconv.FormatFloat(x*100, 'f', -1, 64) + "%" }
+
+// describeSettings writes where the config came from and the strategies'
+// settings, one row each.
+func (c *Config) describeSettings(tw io.Writer) {
+	row(tw, "source", cmp.Or(c.Source, "(unknown)"))
 	if c.Why != "" {
-		row("why", c.Why)
+		row(tw, "why", c.Why)
 	}
-	row("strategy", string(c.DefaultStrategy))
-	row("tier", c.DefaultTier)
-	row("max concurrency", strconv.Itoa(c.MaxConcurrency))
+	row(tw, "strategy", string(c.DefaultStrategy))
+	row(tw, "tier", c.DefaultTier)
+	row(tw, "max concurrency", strconv.Itoa(c.MaxConcurrency))
 	if c.Theme != "" {
-		row("theme", c.Theme)
+		row(tw, "theme", c.Theme)
 	}
 	b := c.Breaker
-	row("breaker", fmt.Sprintf("opens at %s failures over at least %d requests in %s; cooldown %s",
+	row(tw, "breaker", fmt.Sprintf("opens at %s failures over at least %d requests in %s; cooldown %s",
 		pct(b.FailureRate), b.MinRequests, fmtDur(b.Window.Duration), fmtDur(b.Cooldown.Duration)))
 	h := c.Hedge
-	row("hedge", fmt.Sprintf("delay %s (fallback %s), budget %s, max extra %s, primary %s, backup %s",
+	row(tw, "hedge", fmt.Sprintf("delay %s (fallback %s), budget %s, max extra %s, primary %s, backup %s",
 		h.Delay, fmtDur(h.FallbackDelay.Duration), fmtDur(h.Budget.Duration), pct(h.MaxExtra),
 		cmp.Or(h.Primary, "tier's first"), cmp.Or(h.Backup, "tier's second")))
 	cs := c.Consensus
-	row("consensus", fmt.Sprintf("%d voters, quorum %d, tie-break %s, escalate to %s, default answer %s",
-		cs.Voters, cs.MinResponses, cs.TieBreak, cmp.Or(cs.EscalateTo, "tier's last"), orDash(cs.DefaultAnswer)))
+	row(tw, "consensus", fmt.Sprintf("%d voters, quorum %d, tie-break %s, escalate to %s, default answer %s",
+		cs.Voters, cs.MinResponses, cs.TieBreak, cmp.Or(cs.EscalateTo, "tier's last"), cmp.Or(cs.DefaultAnswer, "-")))
 	cats := "any"
 	if len(cs.Categories) > 0 {
 		cats = strings.Join(cs.Categories, ", ")
 	}
-	row("categories", cats)
-	row("retry", fmt.Sprintf("%d more calls before the first token, backoff %s doubling", c.Retry.Attempts, c.Retry.Backoff.Duration))
+	row(tw, "categories", cats)
+	row(tw, "retry", fmt.Sprintf("%d more calls before the first token, backoff %s doubling", c.Retry.Attempts, c.Retry.Backoff.Duration))
 	caps := "none"
 	if c.MaxCostUSD > 0 || c.MaxRunCostUSD > 0 {
 		caps = fmt.Sprintf("session $%g, run $%g (0: none)", c.MaxCostUSD, c.MaxRunCostUSD)
 	}
-	row("spending caps", caps)
-	tw.Flush()
+	row(tw, "spending caps", caps)
+}
 
-	fmt.Fprintln(w, "\ntiers")
-	row("  NAME", "TIMEOUT", "PER MODEL", "STALL", "MODELS")
+// describeTiers writes a row per tier, the default one marked *.
+func (c *Config) describeTiers(tw io.Writer) {
+	row(tw, "  NAME", "TIMEOUT", "PER MODEL", "STALL", "MODELS")
 	for _, name := range c.TierOrder() {
 		t, _ := c.Tier(name)
 		mark := ""
 		if name == c.DefaultTier {
 			mark = " *"
 		}
-		row("  "+name+mark, fmtDur(t.Timeout.Duration), fmtDur(t.PerModelTimeout.Duration), fmtDur(t.StallTimeout.Duration), strings.Join(t.Models, ", "))
+		row(tw, "  "+name+mark, fmtDur(t.Timeout.Duration), fmtDur(t.PerModelTimeout.Duration), fmtDur(t.StallTimeout.Duration), strings.Join(t.Models, ", "))
 	}
-	tw.Flush()
+}
 
-	fmt.Fprintln(w, "\nproviders")
-	row("  NAME", "KIND", "BASE URL", "KEY")
+// describeProviders writes a row per provider: where its key comes from,
+// never the key.
+func (c *Config) describeProviders(tw io.Writer, getenv func(string) string) {
+	row(tw, "  NAME", "KIND", "BASE URL", "KEY")
 	for _, name := range sortedKeys(c.Providers) {
 		p := c.Providers[name]
-		base := p.BaseURL
-		if base == "" {
-			base = "(default)"
-		}
+		base := cmp.Or(p.BaseURL, "(default)")
 		key := p.KeySource(getenv)
 		if simulated(p.Kind) {
 			base, key = "-", "none needed"
 		}
-		row("  "+name, p.Kind, base, key)
+		row(tw, "  "+name, p.Kind, base, key)
 	}
-	tw.Flush()
-	describeGateways(w, c.Providers, getenv)
+}
 
-	fmt.Fprintln(w, "\nmodels (prices in USD per million tokens)")
-	row("  ID", "PROVIDER", "MODEL", "INPUT", "CACHE READ", "CACHE WRITE", "OUTPUT", "MAX TOKENS")
+// describeModels writes a row per model with its prices.
+func (c *Config) describeModels(tw io.Writer) {
+	row(tw, "  ID", "PROVIDER", "MODEL", "INPUT", "CACHE READ", "CACHE WRITE", "OUTPUT", "MAX TOKENS")
 	price := func(x float64) string { return strconv.FormatFloat(x, 'f', 2, 64) }
 	// A cache price left unset is the input price: shown as what is charged.
 	cachePrice := func(p *float64, input float64) string {
@@ -136,12 +156,9 @@ func (c *Config) Describe(w io.Writer, getenv func(string) string) {
 		if m.MaxTokens > 0 {
 			maxTok = strconv.Itoa(m.MaxTokens)
 		}
-		row("  "+m.ID, m.Provider, m.Model, price(m.InputPerMTok), cachePrice(m.CachedInputPerMTok, m.InputPerMTok),
+		row(tw, "  "+m.ID, m.Provider, m.Model, price(m.InputPerMTok), cachePrice(m.CachedInputPerMTok, m.InputPerMTok),
 			cachePrice(m.CacheWritePerMTok, m.InputPerMTok), price(m.OutputPerMTok), maxTok)
 	}
-	tw.Flush()
-	describeBenchKnobs(w, c.Models)
-	c.describeServe(w, getenv)
 }
 
 // describeBenchKnobs lists the simulated models' keys that shape what

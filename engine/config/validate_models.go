@@ -63,86 +63,106 @@ func (v *validator) providers() {
 func (v *validator) models() {
 	first := map[string]int{} // id -> index
 	for i, m := range v.c.Models {
-		key := func(k ...string) []string { return append([]string{"models"}, k...) }
-		if m.ID == "" {
-			v.errAt(key("id"), i, "model number %d has no id", i+1)
-		} else if j, dup := first[m.ID]; dup {
-			at := ""
-			if l := findLine(v.pos, key("id"), j); l > 0 {
-				at = fmt.Sprintf(" (first at line %d)", l)
-			}
-			v.errAt(key("id"), i, "duplicate model id %q%s", m.ID, at)
-		} else {
-			first[m.ID] = i
-		}
+		v.modelID(m, i, first)
 		p, ok := v.c.Providers[m.Provider]
 		switch {
 		case m.Provider == "":
-			v.errAt(key("provider"), i, "model %q has no provider", m.ID)
+			v.errAt(modelKey("provider"), i, "model %q has no provider", m.ID)
 		case !ok:
-			v.errAt(key("provider"), i, "model %q: provider %q is not defined (providers: %s)", m.ID, m.Provider, listOr(sortedKeys(v.c.Providers)))
+			v.errAt(modelKey("provider"), i, "model %q: provider %q is not defined (providers: %s)", m.ID, m.Provider, listOr(sortedKeys(v.c.Providers)))
 		}
-		if m.InputPerMTok < 0 {
-			v.errAt(key("input_per_mtok"), i, "model %q: a price cannot be negative", m.ID)
-		}
-		if m.OutputPerMTok < 0 {
-			v.errAt(key("output_per_mtok"), i, "model %q: a price cannot be negative", m.ID)
-		}
-		if m.CachedInputPerMTok != nil && *m.CachedInputPerMTok < 0 {
-			v.errAt(key("cached_input_per_mtok"), i, "model %q: a price cannot be negative", m.ID)
-		}
-		if m.CacheWritePerMTok != nil && *m.CacheWritePerMTok < 0 {
-			v.errAt(key("cache_write_per_mtok"), i, "model %q: a price cannot be negative", m.ID)
-		}
-		if m.MaxTokens < 0 {
-			v.errAt(key("max_tokens"), i, "model %q: cannot be negative", m.ID)
-		}
-		if t := m.Temperature; t != nil && (*t < 0 || *t > 2) {
-			v.errAt(key("temperature"), i, "model %q: must be between 0 and 2, got %g", m.ID, *t)
-		}
-		for _, f := range m.Fallbacks {
-			if f == m.ID {
-				v.errAt(key("fallbacks"), i, "model %q cannot be its own fallback", m.ID)
-			} else if _, ok := v.c.Model(f); !ok {
-				v.errAt(key("fallbacks"), i, "model %q: no model has id %q (models: %s)", m.ID, f, listOr(v.c.modelIDs()))
-			}
-		}
-		for _, u := range m.Unsupported {
-			if !slices.Contains(Settings, u) {
-				v.errAt(key("unsupported"), i, "model %q: unknown setting %q (want %s)", m.ID, u, strings.Join(Settings, ", "))
-			}
-		}
+		v.modelSettings(m, i)
 		if m.Sim == nil {
 			continue
 		}
 		if ok && !simulated(p.Kind) {
-			v.errAt(key("sim"), i, "model %q: [models.sim] is only for providers of kind %s, and %s is %s", m.ID, simulatedKinds(), m.Provider, p.Kind)
+			v.errAt(modelKey("sim"), i, "model %q: [models.sim] is only for providers of kind %s, and %s is %s", m.ID, simulatedKinds(), m.Provider, p.Kind)
 			continue
 		}
-		s := m.Sim
-		for k, x := range map[string]float64{"error_rate": s.ErrorRate, "rate_limit_rate": s.RateLimitRate,
-			"stall_rate": s.StallRate, "cut_rate": s.CutRate, "slow_rate": s.SlowRate, "bad_ranking_rate": s.BadRankingRate} {
-			v.rate(key("sim", k), i, x)
+		v.sim(m.ID, m.Sim, i)
+	}
+}
+
+// modelKey is the key of a [[models]] element's field.
+func modelKey(k ...string) []string { return append([]string{"models"}, k...) }
+
+// modelID checks model i's id: present, and not one an earlier model has
+// (first maps each id seen to its model).
+func (v *validator) modelID(m ModelConfig, i int, first map[string]int) {
+	key := modelKey("id")
+	if m.ID == "" {
+		v.errAt(key, i, "model number %d has no id", i+1)
+	} else if j, dup := first[m.ID]; dup {
+		at := ""
+		if l := findLine(v.pos, key, j); l > 0 {
+			at = fmt.Sprintf(" (first at line %d)", l)
 		}
-		if s.TokensPerSec < 0 {
-			v.errAt(key("sim", "tokens_per_sec"), i, "model %q: cannot be negative", m.ID)
+		v.errAt(key, i, "duplicate model id %q%s", m.ID, at)
+	} else {
+		first[m.ID] = i
+	}
+}
+
+// modelSettings checks model i's prices, request settings and fallbacks.
+func (v *validator) modelSettings(m ModelConfig, i int) {
+	key := modelKey
+	if m.InputPerMTok < 0 {
+		v.errAt(key("input_per_mtok"), i, "model %q: a price cannot be negative", m.ID)
+	}
+	if m.OutputPerMTok < 0 {
+		v.errAt(key("output_per_mtok"), i, "model %q: a price cannot be negative", m.ID)
+	}
+	if m.CachedInputPerMTok != nil && *m.CachedInputPerMTok < 0 {
+		v.errAt(key("cached_input_per_mtok"), i, "model %q: a price cannot be negative", m.ID)
+	}
+	if m.CacheWritePerMTok != nil && *m.CacheWritePerMTok < 0 {
+		v.errAt(key("cache_write_per_mtok"), i, "model %q: a price cannot be negative", m.ID)
+	}
+	if m.MaxTokens < 0 {
+		v.errAt(key("max_tokens"), i, "model %q: cannot be negative", m.ID)
+	}
+	if t := m.Temperature; t != nil && (*t < 0 || *t > 2) {
+		v.errAt(key("temperature"), i, "model %q: must be between 0 and 2, got %g", m.ID, *t)
+	}
+	for _, f := range m.Fallbacks {
+		if f == m.ID {
+			v.errAt(key("fallbacks"), i, "model %q cannot be its own fallback", m.ID)
+		} else if _, ok := v.c.Model(f); !ok {
+			v.errAt(key("fallbacks"), i, "model %q: no model has id %q (models: %s)", m.ID, f, listOr(v.c.modelIDs()))
 		}
-		if s.OutputTokens < 0 {
-			v.errAt(key("sim", "output_tokens"), i, "model %q: cannot be negative", m.ID)
+	}
+	for _, u := range m.Unsupported {
+		if !slices.Contains(Settings, u) {
+			v.errAt(key("unsupported"), i, "model %q: unknown setting %q (want %s)", m.ID, u, strings.Join(Settings, ", "))
 		}
-		if s.Capacity < 0 {
-			v.errAt(key("sim", "capacity"), i, "model %q: cannot be negative (0: unlimited)", m.ID)
-		}
-		if s.SlowFactor != 0 && s.SlowFactor < 1 {
-			v.errAt(key("sim", "slow_factor"), i, "model %q: must be at least 1 (a slowdown), got %g", m.ID, s.SlowFactor)
-		}
-		if s.TTFT.Duration > 0 && s.TTFTP95.Duration > 0 && s.TTFTP95.Duration < s.TTFT.Duration {
-			v.errAt(key("sim", "ttft_p95"), i, "model %q: ttft_p95 %s is less than the median ttft %s", m.ID, s.TTFTP95, s.TTFT)
-		}
-		for _, a := range sortedKeys(s.Answers) {
-			if w := s.Answers[a]; w < 0 || w != w {
-				v.errAt(key("sim", "answers", a), i, "model %q: an answer's weight cannot be negative, got %g", m.ID, w)
-			}
+	}
+}
+
+// sim checks the [models.sim] table s of model i, whose id is id.
+func (v *validator) sim(id string, s *SimConfig, i int) {
+	key := func(k ...string) []string { return modelKey(append([]string{"sim"}, k...)...) }
+	for k, x := range map[string]float64{"error_rate": s.ErrorRate, "rate_limit_rate": s.RateLimitRate,
+		"stall_rate": s.StallRate, "cut_rate": s.CutRate, "slow_rate": s.SlowRate, "bad_ranking_rate": s.BadRankingRate} {
+		v.rate(key(k), i, x)
+	}
+	if s.TokensPerSec < 0 {
+		v.errAt(key("tokens_per_sec"), i, "model %q: cannot be negative", id)
+	}
+	if s.OutputTokens < 0 {
+		v.errAt(key("output_tokens"), i, "model %q: cannot be negative", id)
+	}
+	if s.Capacity < 0 {
+		v.errAt(key("capacity"), i, "model %q: cannot be negative (0: unlimited)", id)
+	}
+	if s.SlowFactor != 0 && s.SlowFactor < 1 {
+		v.errAt(key("slow_factor"), i, "model %q: must be at least 1 (a slowdown), got %g", id, s.SlowFactor)
+	}
+	if s.TTFT.Duration > 0 && s.TTFTP95.Duration > 0 && s.TTFTP95.Duration < s.TTFT.Duration {
+		v.errAt(key("ttft_p95"), i, "model %q: ttft_p95 %s is less than the median ttft %s", id, s.TTFTP95, s.TTFT)
+	}
+	for _, a := range sortedKeys(s.Answers) {
+		if w := s.Answers[a]; w < 0 || w != w {
+			v.errAt(key("answers", a), i, "model %q: an answer's weight cannot be negative, got %g", id, w)
 		}
 	}
 }
