@@ -78,21 +78,7 @@ func DefaultCouncil(getenv func(string) string) *Config {
 		return Demo()
 	}
 	for _, t := range TierNames {
-		var ids []string
-		lists := perTier[t]
-		for i := 0; ; i++ {
-			added := false
-			for _, l := range lists {
-				if i < len(l) {
-					ids = append(ids, l[i])
-					added = true
-				}
-			}
-			if !added {
-				break
-			}
-		}
-		if len(ids) > 0 {
+		if ids := takeTurns(perTier[t]); len(ids) > 0 {
 			c.Tiers[t] = TierConfig{Models: ids}
 		}
 	}
@@ -107,6 +93,24 @@ func DefaultCouncil(getenv func(string) string) *Config {
 	c.Why = fmt.Sprintf("no config file; %s found in the environment, so the default council uses %s",
 		joinAnd(found), plural(len(found), "that provider", "those providers"))
 	return c
+}
+
+// takeTurns merges lists by taking one from each in turn: [[a b] [c]] is
+// [a c b].
+func takeTurns(lists [][]string) []string {
+	var ids []string
+	for i := 0; ; i++ {
+		added := false
+		for _, l := range lists {
+			if i < len(l) {
+				ids = append(ids, l[i])
+				added = true
+			}
+		}
+		if !added {
+			return ids
+		}
+	}
 }
 
 func joinAnd(s []string) string {

@@ -42,24 +42,8 @@ type configParser struct {
 }
 
 func (p *configParser) parse() (*Config, error) {
-	// Syntax first, on its own: a syntax error has a position but no key.
-	var generic map[string]any
-	if _, err := toml.NewDecoder(strings.NewReader(p.src)).Decode(&generic); err != nil {
-		var pe toml.ParseError
-		if errors.As(err, &pe) {
-			msg := pe.Message
-			if pe.Usage != "" {
-				msg += " (" + strings.TrimSpace(strings.SplitN(pe.Usage, "\n", 2)[0]) + ")"
-			}
-			// The line of the byte it tripped on: the parser counts a
-			// line's closing newline as the next line.
-			line := pe.Position.Line
-			if st := pe.Position.Start; st >= 0 && st <= len(p.src) {
-				line = strings.Count(p.src[:st], "\n") + 1
-			}
-			return nil, &Error{File: p.file, Line: line, Msg: "invalid TOML: " + msg, Err: err}
-		}
-		return nil, &Error{File: p.file, Msg: "invalid TOML: " + err.Error(), Err: err}
+	if err := p.syntax(); err != nil {
+		return nil, err
 	}
 	p.pos = scanKeys(p.src)
 
@@ -80,10 +64,9 @@ func (p *configParser) parse() (*Config, error) {
 		return nil, &Error{File: p.file, Line: p.line(k, -1), Key: k.String(), Msg: unknownKeyMsg(k)}
 	}
 
-	// The toml package matches keys case-insensitively, so "is this key
-	// written" must too (md.IsDefined is exact).
-	isSet := func(key ...string) bool { return definedFold(generic, key) }
-	c.applyDefaults(isSet, p.tierOrder())
+	written := md.Keys()
+	isSet := func(key ...string) bool { return keyWritten(written, key) }
+	c.applyDefaults(isSet, tierOrder(written))
 	v := &validator{c: &c, file: p.file, pos: p.pos, isSet: isSet}
 	if err := v.run(); err != nil {
 		return nil, err
@@ -92,38 +75,51 @@ func (p *configParser) parse() (*Config, error) {
 	return &c, nil
 }
 
-// definedFold reports whether key is in the decoded document m, matching
-// each part exactly or else case-insensitively.
-func definedFold(m map[string]any, key []string) bool {
-	var cur any = m
-	for _, k := range key {
-		mm, ok := cur.(map[string]any)
-		if !ok {
-			return false
-		}
-		v, ok := mm[k]
-		if !ok {
-			for kk, vv := range mm {
-				if strings.EqualFold(kk, k) {
-					v, ok = vv, true
-					break
-				}
-			}
-		}
-		if !ok {
-			return false
-		}
-		cur = v
+// syntax parses the document alone, before it is decoded into a Config: a
+// syntax error has a position but no key.
+func (p *configParser) syntax() error {
+	_, err := toml.Decode(p.src, &struct{}{})
+	if err == nil {
+		return nil
 	}
-	return len(key) > 0
+	var pe toml.ParseError
+	if !errors.As(err, &pe) {
+		return &Error{File: p.file, Msg: "invalid TOML: " + err.Error(), Err: err}
+	}
+	msg := pe.Message
+	if pe.Usage != "" {
+		msg += " (" + strings.TrimSpace(strings.SplitN(pe.Usage, "\n", 2)[0]) + ")"
+	}
+	// The line of the byte it tripped on: the parser counts a line's
+	// closing newline as the next line.
+	line := pe.Position.Line
+	if st := pe.Position.Start; st >= 0 && st <= len(p.src) {
+		line = strings.Count(p.src[:st], "\n") + 1
+	}
+	return &Error{File: p.file, Line: line, Msg: "invalid TOML: " + msg, Err: err}
+}
+
+// keyWritten reports whether key, or a key inside it, is among the keys
+// written in the file. The toml package matches keys to fields
+// case-insensitively, so this does too (md.IsDefined is exact).
+func keyWritten(written []toml.Key, key []string) bool {
+	if len(key) == 0 {
+		return false
+	}
+	for _, k := range written {
+		if len(k) >= len(key) && slices.EqualFunc(k[:len(key)], key, strings.EqualFold) {
+			return true
+		}
+	}
+	return false
 }
 
 // tierOrder lists the tiers in the order the file defines them.
-func (p *configParser) tierOrder() []string {
+func tierOrder(written []toml.Key) []string {
 	var names []string
-	for _, kp := range p.pos {
-		if len(kp.segs) >= 2 && kp.segs[0] == "tiers" && !slices.Contains(names, kp.segs[1]) {
-			names = append(names, kp.segs[1])
+	for _, k := range written {
+		if len(k) >= 2 && k[0] == "tiers" && !slices.Contains(names, k[1]) {
+			names = append(names, k[1])
 		}
 	}
 	return names
@@ -137,10 +133,13 @@ func (p *configParser) line(key []string, elem int) int {
 
 // typeErrRE matches the toml package's unstructured decode errors:
 // toml: line 3 (last key "breaker.window"): incompatible types: ...
+// The package returns a type mismatch as a plain error (MetaData.e), not a
+// toml.ParseError, so its key and line are only in its text.
 var typeErrRE = regexp.MustCompile(`^toml: (?:line (\d+) )?\(last key ("(?:[^"\\]|\\.)*")\): (.*)$`)
 
-// decodeErr turns a toml decode error into a Error; elem is the
-// [[models]] element being decoded, or -1.
+// decodeErr turns a toml decode error into an *[Error]; elem is the
+// [[models]] element being decoded, or -1. The line is where the scanner
+// found the key in that element, else the one the package gives.
 func (p *configParser) decodeErr(err error, elem int) error {
 	var pe toml.ParseError
 	if errors.As(err, &pe) {

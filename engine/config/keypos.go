@@ -8,6 +8,16 @@ import (
 	"github.com/BurntSushi/toml"
 )
 
+// keyPos is where a key (or a table header) is written in a TOML file.
+type keyPos struct {
+	segs []string // the key's path, without array indices
+	elem int      // element of the outermost array of tables it is in, or -1
+	line int
+}
+
+// findLine is the line where key is written (in the element elem of its
+// array of tables when elem >= 0), or its nearest enclosing table's; 0 when
+// neither is found.
 func findLine(pos []keyPos, key []string, elem int) int {
 	for n := len(key); n > 0; n-- {
 		for _, kp := range pos {
@@ -19,18 +29,14 @@ func findLine(pos []keyPos, key []string, elem int) int {
 	return 0
 }
 
-// keyPos is where a key (or a table header) is written in a TOML file.
-type keyPos struct {
-	segs []string // the key's path, without array indices
-	elem int      // element of the outermost array of tables it is in, or -1
-	line int
-}
-
 // scanKeys finds where each key of a TOML document is written: table and
 // array-of-tables headers, dotted keys, inline tables and arrays of inline
-// tables. The toml package keeps key positions private, so this small
-// scanner recovers them for error messages; it runs only on documents the
-// toml package has already parsed, and is best effort.
+// tables. The toml package records these positions but keeps them private:
+// it reports a line only in a toml.ParseError (syntax, or a value its
+// TextUnmarshaler refused) and in the text of a type mismatch, while most
+// problems are found after decoding, on values (a tier naming no model, a
+// negative price), and each must still name its line. It runs only on
+// documents the toml package has already parsed, and is best effort.
 func scanKeys(src string) []keyPos {
 	s := &tomlScanner{src: src, line: 1, aot: map[string]int{}}
 	var table []string
@@ -222,53 +228,64 @@ func (s *tomlScanner) value(path []string, elem int) {
 		s.str()
 	case '[':
 		s.i++
-		for n := 0; s.i < len(s.src); n++ {
-			s.skipSpace(true)
-			if s.peek() == ']' {
-				s.i++
-				return
-			}
-			e := elem
-			if e < 0 && s.peek() == '{' {
-				e = n // an inline array of tables counts like [[path]]
-			}
-			before := s.i
-			s.value(path, e)
-			s.skipSpace(true)
-			if s.peek() == ',' {
-				s.i++
-			}
-			if s.i == before {
-				s.i++
-			}
-		}
+		s.array(path, elem)
 	case '{':
 		s.i++
-		for s.i < len(s.src) {
-			s.skipSpace(true)
-			switch s.peek() {
-			case '}':
-				s.i++
-				return
-			case ',':
-				s.i++
-				continue
-			}
-			before := s.i
-			segs := s.key()
-			s.skipSpace(false)
-			if len(segs) > 0 && s.peek() == '=' {
-				s.i++
-				full := append(slices.Clone(path), segs...)
-				s.add(full, elem)
-				s.value(full, elem)
-			}
-			if s.i == before {
-				s.i++
-			}
-		}
+		s.inlineTable(path, elem)
 	default:
 		for s.i < len(s.src) && strings.IndexByte(",]}\n#", s.src[s.i]) < 0 {
+			s.i++
+		}
+	}
+}
+
+// array skips an array's elements and its closing bracket.
+func (s *tomlScanner) array(path []string, elem int) {
+	for n := 0; s.i < len(s.src); n++ {
+		s.skipSpace(true)
+		if s.peek() == ']' {
+			s.i++
+			return
+		}
+		e := elem
+		if e < 0 && s.peek() == '{' {
+			e = n // an inline array of tables counts like [[path]]
+		}
+		before := s.i
+		s.value(path, e)
+		s.skipSpace(true)
+		if s.peek() == ',' {
+			s.i++
+		}
+		if s.i == before {
+			s.i++
+		}
+	}
+}
+
+// inlineTable records the keys of an inline table and skips to its
+// closing brace.
+func (s *tomlScanner) inlineTable(path []string, elem int) {
+	for s.i < len(s.src) {
+		s.skipSpace(true)
+		switch s.peek() {
+		case '}':
+			s.i++
+			return
+		case ',':
+			s.i++
+			continue
+		}
+		before := s.i
+		segs := s.key()
+		s.skipSpace(false)
+		if len(segs) > 0 && s.peek() == '=' {
+			s.i++
+			full := append(slices.Clone(path), segs...)
+			s.add(full, elem)
+			s.value(full, elem)
+		}
+		if s.i == before {
 			s.i++
 		}
 	}

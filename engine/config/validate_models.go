@@ -13,24 +13,7 @@ func (v *validator) providers() {
 	for _, name := range sortedKeys(v.c.Providers) {
 		p := v.c.Providers[name]
 		key := func(k string) []string { return []string{"providers", name, k} }
-		f, known := lookupKind(p.Kind)
-		switch {
-		case p.Kind == "":
-			v.errAt(key("kind"), -1, "provider %s has no kind (want %s)", name, strings.Join(providers.Kinds(), ", "))
-		case !known:
-			v.errAt(key("kind"), -1, "unknown provider kind %q (want %s)", p.Kind, strings.Join(providers.Kinds(), ", "))
-		case f.NeedsBaseURL && p.BaseURL == "":
-			eg := ""
-			if f.BaseURLExample != "" {
-				eg = " (e.g. " + f.BaseURLExample + ")"
-			}
-			v.errAt(key("base_url"), -1, "provider %s of kind %s needs a base_url%s", name, p.Kind, eg)
-		}
-		if p.BaseURL != "" {
-			if u, err := url.Parse(p.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				v.errAt(key("base_url"), -1, "%q is not an http(s) URL", p.BaseURL)
-			}
-		}
+		v.providerEndpoint(name, p)
 		for _, h := range sortedKeys(p.Headers) {
 			switch {
 			case strings.TrimSpace(h) == "" || strings.ContainsAny(h, " :\r\n"):
@@ -56,6 +39,29 @@ func (v *validator) providers() {
 		}
 		if len(sources) > 1 {
 			v.errAt(key(sources[1]), -1, "provider %s sets %s: choose one way to find its key", name, strings.Join(sources, " and "))
+		}
+	}
+}
+
+// providerEndpoint checks a provider's kind and base_url.
+func (v *validator) providerEndpoint(name string, p ProviderConfig) {
+	key := func(k string) []string { return []string{"providers", name, k} }
+	f, known := lookupKind(p.Kind)
+	switch {
+	case p.Kind == "":
+		v.errAt(key("kind"), -1, "provider %s has no kind (want %s)", name, strings.Join(providers.Kinds(), ", "))
+	case !known:
+		v.errAt(key("kind"), -1, "unknown provider kind %q (want %s)", p.Kind, strings.Join(providers.Kinds(), ", "))
+	case f.NeedsBaseURL && p.BaseURL == "":
+		eg := ""
+		if f.BaseURLExample != "" {
+			eg = " (e.g. " + f.BaseURLExample + ")"
+		}
+		v.errAt(key("base_url"), -1, "provider %s of kind %s needs a base_url%s", name, p.Kind, eg)
+	}
+	if p.BaseURL != "" {
+		if u, err := url.Parse(p.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			v.errAt(key("base_url"), -1, "%q is not an http(s) URL", p.BaseURL)
 		}
 	}
 }
