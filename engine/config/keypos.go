@@ -31,7 +31,8 @@ func findLine(pos []keyPos, key []string, elem int) int {
 
 // scanKeys finds where each key of a TOML document is written: table and
 // array-of-tables headers, dotted keys, inline tables and arrays of inline
-// tables. The toml package records these positions but keeps them private:
+// tables. The toml package records these positions but keeps them private
+// (BurntSushi/toml#462 asks for them):
 // it reports a line only in a toml.ParseError (syntax, or a value its
 // TextUnmarshaler refused) and in the text of a type mismatch, while most
 // problems are found after decoding, on values (a tier naming no model, a
