@@ -104,12 +104,48 @@ func (c *Config) describeSettings(tw io.Writer) {
 		cats = strings.Join(cs.Categories, ", ")
 	}
 	row(tw, "categories", cats)
+	c.describeStrategies(tw)
 	row(tw, "retry", fmt.Sprintf("%d more calls before the first token, backoff %s doubling", c.Retry.Attempts, c.Retry.Backoff.Duration))
 	caps := "none"
 	if c.MaxCostUSD > 0 || c.MaxRunCostUSD > 0 {
 		caps = fmt.Sprintf("session $%g, run $%g (0: none)", c.MaxCostUSD, c.MaxRunCostUSD)
 	}
 	row(tw, "spending caps", caps)
+}
+
+// describeStrategies writes the council's, the router's and sectioning's
+// settings as a session will use them: a default in words where a key is
+// left empty.
+func (c *Config) describeStrategies(tw io.Writer) {
+	co := c.Council
+	reviewers := "the models that answered"
+	if len(co.Reviewers) > 0 {
+		reviewers = strings.Join(co.Reviewers, ", ")
+	}
+	row(tw, "council", fmt.Sprintf("review after %d answers, chairman %s, fallback %s, reviewers %s",
+		co.MinResponses, cmp.Or(co.Chairman, "the Borda leader's model"), cmp.Or(co.FallbackChairman, "the next healthy model"), reviewers))
+	r := c.Router
+	var routes []string
+	for _, rt := range r.Routes {
+		s := rt.Name + " -> " + string(rt.Strategy)
+		if rt.Tier != "" {
+			s += "@" + rt.Tier
+		}
+		routes = append(routes, s)
+	}
+	row(tw, "router", fmt.Sprintf("default route %s below %s confidence, classifier %s; routes %s",
+		r.DefaultRoute, pct(r.MinConfidence), cmp.Or(r.Classifier, "none (rules only)"), listOr(routes)))
+	sc := c.Section
+	split := string(sc.Split)
+	if sc.Split == SplitTokens {
+		split += fmt.Sprintf(" (about %d a section)", sc.ChunkTokens)
+	}
+	vote := "off"
+	if sc.Vote > 1 {
+		vote = fmt.Sprintf("%d runs of each section matching %s (verdicts %s)",
+			sc.Vote, strings.Join(sc.VoteWhen, ", "), strings.Join(sc.VoteCategories, ", "))
+	}
+	row(tw, "section", fmt.Sprintf("split by %s, at most %d sections, merge %s; vote %s", split, sc.MaxSections, sc.Merge, vote))
 }
 
 // describeTiers writes a row per tier, the default one marked *.
