@@ -1,13 +1,9 @@
 package config
 
 import (
-	_ "embed"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/council-dev/council/providers"
 )
 
 // The defaults, applied to every key a config leaves
@@ -58,34 +54,9 @@ func DefaultRoutes() []RouteConfig {
 	}
 }
 
-// DemoSource is the Source of the built-in demo council.
-const DemoSource = "built-in demo council"
-
-// The kinds [DefaultCouncil]'s catalogue names. What a config may name is
-// whatever the vendor packages registered (see [providers.Register]):
-// their factories say each kind's key variables and needs; nothing here
-// does.
-const (
-	KindOpenAI           = "openai"
-	KindOpenAICompatible = "openai-compatible"
-	KindAnthropic        = "anthropic"
-	KindGemini           = "gemini"
-	KindSim              = "sim"
-)
-
-// lookupKind is the registered factory of a kind.
-func lookupKind(kind string) (providers.Factory, bool) {
-	if kind == "" {
-		return providers.Factory{}, false
-	}
-	return providers.Lookup(kind)
-}
-
-// simulated reports whether kind is a registered simulated kind.
-func simulated(kind string) bool {
-	f, ok := lookupKind(kind)
-	return ok && f.Simulated
-}
+// unsetFunc reports whether a key is left out: not written in the file,
+// or, for a config built in Go, zero.
+type unsetFunc = func(zero bool, key ...string) bool
 
 // applyDefaults fills what the config leaves out. isSet reports whether a
 // key is written in the file (so that an explicit 0 is kept, and then
@@ -107,7 +78,23 @@ func (c *Config) applyDefaults(isSet func(key ...string) bool, tierOrder []strin
 	if unset(c.MaxConcurrency == 0, "max_concurrency") {
 		c.MaxConcurrency = DefaultMaxConcurrency
 	}
+	c.breakerDefaults(unset)
+	c.hedgeDefaults(unset)
+	c.routerDefaults(unset)
+	c.sectionDefaults(unset)
+	c.retryDefaults(unset)
+	c.serveDefaults(unset)
+	c.limitsDefaults(unset)
+	c.consensusDefaults(unset)
+	c.providerDefaults()
+	c.modelDefaults()
+	c.tierDefaults(isSet)
+	if unset(c.DefaultTier == "", "default_tier") {
+		c.DefaultTier = c.firstTier(tierOrder)
+	}
+}
 
+func (c *Config) breakerDefaults(unset unsetFunc) {
 	b := &c.Breaker
 	if unset(b.FailureRate == 0, "breaker", "failure_rate") {
 		b.FailureRate = DefaultFailureRate
@@ -121,7 +108,19 @@ func (c *Config) applyDefaults(isSet func(key ...string) bool, tierOrder []strin
 	if unset(b.Cooldown.Duration == 0, "breaker", "cooldown") {
 		b.Cooldown.Duration = DefaultCooldown
 	}
+}
 
+func (c *Config) retryDefaults(unset unsetFunc) {
+	rt := &c.Retry
+	if unset(rt.Attempts == 0, "retry", "attempts") {
+		rt.Attempts = DefaultRetryAttempts
+	}
+	if unset(rt.Backoff.Duration == 0, "retry", "backoff") {
+		rt.Backoff.Duration = DefaultRetryBackoff
+	}
+}
+
+func (c *Config) hedgeDefaults(unset unsetFunc) {
 	h := &c.Hedge
 	if unset(h.Delay == HedgeDelay{}, "hedge", "delay") {
 		h.Delay = HedgeDelay{Quantile: DefaultHedgeQuantile}
@@ -135,7 +134,10 @@ func (c *Config) applyDefaults(isSet func(key ...string) bool, tierOrder []strin
 	if unset(h.MaxExtra == 0, "hedge", "max_extra") {
 		h.MaxExtra = DefaultMaxExtra
 	}
+}
 
+// routerDefaults fills [council] and [router].
+func (c *Config) routerDefaults(unset unsetFunc) {
 	co := &c.Council
 	if unset(co.MinResponses == 0, "council", "min_responses") {
 		co.MinResponses = DefaultCouncilMin
@@ -150,6 +152,9 @@ func (c *Config) applyDefaults(isSet func(key ...string) bool, tierOrder []strin
 	if len(r.Routes) == 0 {
 		r.Routes = DefaultRoutes()
 	}
+}
+
+func (c *Config) sectionDefaults(unset unsetFunc) {
 	sc := &c.Section
 	if unset(sc.Split == "", "section", "split") {
 		sc.Split = SplitHeadings
@@ -166,14 +171,9 @@ func (c *Config) applyDefaults(isSet func(key ...string) bool, tierOrder []strin
 	if unset(sc.VoteCategories == nil, "section", "vote_categories") {
 		sc.VoteCategories = []string{"ok", "risk"}
 	}
-	rt := &c.Retry
-	if unset(rt.Attempts == 0, "retry", "attempts") {
-		rt.Attempts = DefaultRetryAttempts
-	}
-	if unset(rt.Backoff.Duration == 0, "retry", "backoff") {
-		rt.Backoff.Duration = DefaultRetryBackoff
-	}
-	c.serveDefaults(unset)
+}
+
+func (c *Config) limitsDefaults(unset unsetFunc) {
 	l := &c.Limits
 	if unset(l.MaxEventBytes == 0, "limits", "max_event_bytes") {
 		l.MaxEventBytes = DefaultMaxEventBytes
@@ -187,7 +187,9 @@ func (c *Config) applyDefaults(isSet func(key ...string) bool, tierOrder []strin
 	if unset(l.MaxPromptBytes == 0, "limits", "max_prompt_bytes") {
 		l.MaxPromptBytes = DefaultMaxPromptBytes
 	}
+}
 
+func (c *Config) consensusDefaults(unset unsetFunc) {
 	cs := &c.Consensus
 	if unset(cs.Voters == 0, "consensus", "voters") {
 		cs.Voters = DefaultVoters
@@ -207,7 +209,11 @@ func (c *Config) applyDefaults(isSet func(key ...string) bool, tierOrder []strin
 			cs.DefaultAnswer = DefaultAnswer
 		}
 	}
+}
 
+// providerDefaults gives each provider its kind (when named after one) and
+// the variable its key is read from.
+func (c *Config) providerDefaults() {
 	for name, p := range c.Providers {
 		if f, ok := lookupKind(name); ok && p.Kind == "" && !f.NeedsBaseURL {
 			p.Kind = name // [providers.openai] needs no kind = "openai"
@@ -221,6 +227,11 @@ func (c *Config) applyDefaults(isSet func(key ...string) bool, tierOrder []strin
 		}
 		c.Providers[name] = p
 	}
+}
+
+// modelDefaults runs after providerDefaults: a model of a simulated kind
+// gets a [models.sim] table.
+func (c *Config) modelDefaults() {
 	for i := range c.Models {
 		m := &c.Models[i]
 		if m.Model == "" {
@@ -230,10 +241,13 @@ func (c *Config) applyDefaults(isSet func(key ...string) bool, tierOrder []strin
 			m.Sim = &SimConfig{} // the sim package has defaults for every zero
 		}
 	}
+}
 
+// tierDefaults gives a config without tiers the tier quick of every model,
+// and every tier its timeouts and, without models, every model.
+func (c *Config) tierDefaults(isSet func(key ...string) bool) {
 	if len(c.Tiers) == 0 && len(c.Models) > 0 {
 		c.Tiers = map[string]TierConfig{"quick": {}}
-		tierOrder = []string{"quick"}
 	}
 	ids := c.modelIDs()
 	for name, t := range c.Tiers {
@@ -243,15 +257,21 @@ func (c *Config) applyDefaults(isSet func(key ...string) bool, tierOrder []strin
 		}
 		c.Tiers[name] = t
 	}
-	if unset(c.DefaultTier == "", "default_tier") {
-		if _, ok := c.Tiers["quick"]; ok {
-			c.DefaultTier = "quick"
-		} else if len(tierOrder) > 0 {
-			c.DefaultTier = tierOrder[0]
-		} else if names := c.TierOrder(); len(names) > 0 {
-			c.DefaultTier = names[0]
-		}
+}
+
+// firstTier is the default tier: quick, else the first the file defines,
+// else the first of [Config.TierOrder].
+func (c *Config) firstTier(tierOrder []string) string {
+	if _, ok := c.Tiers["quick"]; ok {
+		return "quick"
 	}
+	if len(tierOrder) > 0 {
+		return tierOrder[0]
+	}
+	if names := c.TierOrder(); len(names) > 0 {
+		return names[0]
+	}
+	return ""
 }
 
 // fill applies the tier timeouts' defaults (quick's for a tier not among
@@ -287,185 +307,8 @@ func vendorModel(id string) string {
 	return id
 }
 
-//go:embed demo.toml
-var demoTOML []byte
-
-// DemoTOML returns the text of the built-in demo council, a commented
-// example of every key.
-func DemoTOML() []byte { return slices.Clone(demoTOML) }
-
-// Demo returns the built-in demo council of five simulated models
-// (demo.toml), with Source [DemoSource]. Each call returns a new Config.
-// The sim kind must be registered (import providers/sim), or Demo panics.
-func Demo() *Config {
-	c, err := Parse(demoTOML, "demo.toml")
-	if err != nil {
-		panic("config: the embedded demo.toml is invalid: " + err.Error())
-	}
-	c.Source = DemoSource
-	c.Why = "no config file and no API key in the environment, so the council is simulated"
-	return c
-}
-
-// keyedProvider is a provider the default council uses when its key is in
-// the environment and its kind is registered.
-type keyedProvider struct {
-	name, kind, baseURL string
-	envs                []string // the first one set is used; nil: the kind's KeyEnvs
-	models              []defaultModel
-}
-
-// keyEnvs are the variables p's key may be in.
-func (p keyedProvider) keyEnvs() []string {
-	if p.envs != nil {
-		return p.envs
-	}
-	f, _ := lookupKind(p.kind)
-	return f.KeyEnvs
-}
-
-type defaultModel struct {
-	model     string
-	in, out   float64 // USD per million tokens
-	tiers     []string
-	maxTokens int
-}
-
-// defaultProviders are the providers and models of [DefaultCouncil], with
-// list prices in USD per million tokens. Within a tier, each provider's
-// cheaper model comes first.
-var defaultProviders = []keyedProvider{
-	{name: "openai", kind: KindOpenAI, models: []defaultModel{
-		{model: "gpt-4.1-nano", in: 0.10, out: 0.40, tiers: []string{"quick"}},
-		{model: "gpt-4.1-mini", in: 0.40, out: 1.60, tiers: []string{"quick", "balanced"}},
-		{model: "gpt-4.1", in: 2.00, out: 8.00, tiers: []string{"balanced", "high"}},
-		{model: "gpt-5", in: 1.25, out: 10.00, tiers: []string{"high", "reasoning"}},
-		{model: "o4-mini", in: 1.10, out: 4.40, tiers: []string{"reasoning"}},
-	}},
-	{name: "anthropic", kind: KindAnthropic, models: []defaultModel{
-		{model: "claude-haiku-4-5", in: 1.00, out: 5.00, tiers: []string{"quick", "balanced"}},
-		{model: "claude-sonnet-4-5", in: 3.00, out: 15.00, tiers: []string{"balanced", "high", "reasoning"}},
-		{model: "claude-opus-4-1", in: 15.00, out: 75.00, tiers: []string{"high", "reasoning"}},
-	}},
-	{name: "gemini", kind: KindGemini, models: []defaultModel{
-		{model: "gemini-2.5-flash-lite", in: 0.10, out: 0.40, tiers: []string{"quick"}},
-		{model: "gemini-2.5-flash", in: 0.30, out: 2.50, tiers: []string{"quick", "balanced"}},
-		{model: "gemini-2.5-pro", in: 1.25, out: 10.00, tiers: []string{"high", "reasoning"}},
-	}},
-	// OpenRouter's own variable: the openai-compatible kind has none.
-	{name: "openrouter", kind: KindOpenAICompatible, baseURL: "https://openrouter.ai/api/v1",
-		envs: []string{"OPENROUTER_API_KEY"}, models: []defaultModel{
-			{model: "meta-llama/llama-3.3-70b-instruct", in: 0.13, out: 0.40, tiers: []string{"quick"}},
-			{model: "google/gemini-2.5-flash", in: 0.30, out: 2.50, tiers: []string{"quick", "balanced"}},
-			{model: "openai/gpt-4.1-mini", in: 0.40, out: 1.60, tiers: []string{"quick", "balanced"}},
-			{model: "anthropic/claude-haiku-4.5", in: 1.00, out: 5.00, tiers: []string{"balanced"}},
-			{model: "anthropic/claude-sonnet-4.5", in: 3.00, out: 15.00, tiers: []string{"high", "reasoning"}},
-			{model: "openai/gpt-5", in: 1.25, out: 10.00, tiers: []string{"high", "reasoning"}},
-		}},
-}
-
-// KeyEnvVars are the environment variables [DefaultCouncil] looks for
-// (OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY, GOOGLE_API_KEY,
-// OPENROUTER_API_KEY when every vendor is built in).
-func KeyEnvVars() []string {
-	var vars []string
-	for _, p := range defaultProviders {
-		if _, ok := lookupKind(p.kind); ok {
-			vars = append(vars, p.keyEnvs()...)
-		}
-	}
-	return vars
-}
-
-// DefaultCouncil is the council used when there is no config file: if any
-// of OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY (or GOOGLE_API_KEY)
-// and OPENROUTER_API_KEY is set, a council of those providers with current
-// models and list prices in each tier; otherwise [Demo]. Why names
-// the variables found, never their values. Within a tier the providers take
-// turns, so that a hedge's primary and backup come from different vendors.
-func DefaultCouncil(getenv func(string) string) *Config {
-	c := &Config{
-		Providers: map[string]ProviderConfig{},
-		Tiers:     map[string]TierConfig{},
-		Consensus: ConsensusConfig{Categories: []string{"billing", "technical", "account", "general"}},
-		Source:    "built-in default council",
-	}
-	var found []string
-	perTier := map[string][][]string{} // tier -> per provider -> model ids
-	for _, p := range defaultProviders {
-		if _, ok := lookupKind(p.kind); !ok {
-			continue // a vendor this build leaves out
-		}
-		env := ""
-		for _, e := range p.keyEnvs() {
-			if getenv(e) != "" {
-				env = e
-				break
-			}
-		}
-		if env == "" {
-			continue
-		}
-		found = append(found, env)
-		c.Providers[p.name] = ProviderConfig{Kind: p.kind, BaseURL: p.baseURL, APIKeyEnv: env}
-		mine := map[string][]string{}
-		for _, m := range p.models {
-			id := p.name + "/" + m.model
-			c.Models = append(c.Models, ModelConfig{ID: id, Provider: p.name, Model: m.model,
-				InputPerMTok: m.in, OutputPerMTok: m.out, MaxTokens: m.maxTokens})
-			for _, t := range m.tiers {
-				mine[t] = append(mine[t], id)
-			}
-		}
-		for t, ids := range mine {
-			perTier[t] = append(perTier[t], ids)
-		}
-	}
-	if len(found) == 0 {
-		return Demo()
-	}
-	for _, t := range TierNames {
-		var ids []string
-		lists := perTier[t]
-		for i := 0; ; i++ {
-			added := false
-			for _, l := range lists {
-				if i < len(l) {
-					ids = append(ids, l[i])
-					added = true
-				}
-			}
-			if !added {
-				break
-			}
-		}
-		if len(ids) > 0 {
-			c.Tiers[t] = TierConfig{Models: ids}
-		}
-	}
-	// A quorum the quick tier can reach.
-	n := len(c.Tiers["quick"].Models)
-	c.Consensus.Voters = min(DefaultVoters, n)
-	c.Consensus.MinResponses = min(DefaultMinResponses, n)
-	c.applyDefaults(nil, nil)
-	if err := c.Validate(); err != nil {
-		panic("config: the default council is invalid: " + err.Error())
-	}
-	c.Why = fmt.Sprintf("no config file; %s found in the environment, so the default council uses %s",
-		joinAnd(found), plural(len(found), "that provider", "those providers"))
-	return c
-}
-
-func joinAnd(s []string) string {
-	if len(s) <= 1 {
-		return strings.Join(s, "")
-	}
-	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
+// ApplyDefaults fills the zero values of a Config built in Go with the
+// defaults [Parse] applies to keys a file leaves out. A zero that has a
+// non-zero default (hedge delay 0s, max_extra 0) cannot be told from a
+// missing value here: set it after ApplyDefaults.
+func (c *Config) ApplyDefaults() { c.applyDefaults(nil, nil) }
