@@ -108,19 +108,20 @@ func testGoldenConsensus120x40(t *testing.T) {
 	}
 }
 
-// TestGoldenREADME160x48 is the capture pasted into the README
-// (testdata/TestGoldenREADME160x48.golden).
-func TestGoldenREADME160x48(t *testing.T) { synctest.Test(t, testGoldenREADME160x48) }
+// TestGoldenRace160x48 is a race at full size: the panes, the timeline
+// and the breaker board. (The README shows a capture of this screen; no
+// test compares the two.)
+func TestGoldenRace160x48(t *testing.T) { synctest.Test(t, testGoldenRace160x48) }
 
-func testGoldenREADME160x48(t *testing.T) {
+func testGoldenRace160x48(t *testing.T) {
 	runGolden(t, newFake(), 160, 48, []string{"r"}, "642ms")
 }
 
-// TestGoldenREADME80x24 is the compact layout of the README: one line per
+// TestGoldenRace80x24 is a race in the compact layout: one line per
 // model, the focused model's answer under them.
-func TestGoldenREADME80x24(t *testing.T) { synctest.Test(t, testGoldenREADME80x24) }
+func TestGoldenRace80x24(t *testing.T) { synctest.Test(t, testGoldenRace80x24) }
 
-func testGoldenREADME80x24(t *testing.T) {
+func testGoldenRace80x24(t *testing.T) {
 	runGolden(t, newFake(), 80, 24, []string{"r"}, "642ms")
 }
 
