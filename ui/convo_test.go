@@ -3,6 +3,7 @@ package ui
 import (
 	"strings"
 	"testing"
+	"testing/synctest"
 
 	"github.com/council-dev/council/engine"
 	"github.com/council-dev/council/engine/config"
@@ -30,7 +31,9 @@ func convoScript(req engine.SessionRequest) []engine.Event {
 // session is asked with the turns so far (each model's own answer in
 // them), the prompt line says so and the panes count the turn; off, a
 // new conversation starts.
-func TestFollowUpToggle(t *testing.T) {
+func TestFollowUpToggle(t *testing.T) { synctest.Test(t, testFollowUpToggle) }
+
+func testFollowUpToggle(t *testing.T) {
 	f := newFake()
 	f.script = convoScript
 	m := newTestModel(f, 120, 40)
@@ -80,6 +83,10 @@ func TestFollowUpToggle(t *testing.T) {
 // A follow-up's pane shows the model's own earlier answers, dimmed above
 // the current turn's, in the pane and when zoomed.
 func TestFollowUpPaneShowsEarlierTurns(t *testing.T) {
+	synctest.Test(t, testFollowUpPaneShowsEarlierTurns)
+}
+
+func testFollowUpPaneShowsEarlierTurns(t *testing.T) {
 	f := newFake()
 	f.script = convoScript
 	m := newTestModel(f, 160, 48)
@@ -104,6 +111,10 @@ func TestFollowUpPaneShowsEarlierTurns(t *testing.T) {
 // With follow_up = "winner" a pane shows, as the model's reply in an
 // earlier turn, the winner's answer: what the engine showed it.
 func TestFollowUpPaneShowsWhatTheModelWasShown(t *testing.T) {
+	synctest.Test(t, testFollowUpPaneShowsWhatTheModelWasShown)
+}
+
+func testFollowUpPaneShowsWhatTheModelWasShown(t *testing.T) {
 	f := newFake()
 	f.script = convoScript
 	f.cfg.FollowUp = config.FollowWinner

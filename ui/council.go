@@ -10,6 +10,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/providers"
 )
 
@@ -55,6 +56,12 @@ func (b *StageBar) reset() {
 // Active reports whether the session has stages.
 func (b *StageBar) Active() bool { return b.seen }
 
+// Stages are the council's stages, which the bar draws.
+func (b *StageBar) Stages() []engine.Stage { return councilStages }
+
+// Screen is the council's: its stages put up the council's screen.
+func (b *StageBar) Screen() config.Strategy { return config.Council }
+
 func (b *StageBar) stage(name engine.Stage) *stageState {
 	for i := range b.stages {
 		if b.stages[i].name == name {
@@ -65,11 +72,11 @@ func (b *StageBar) stage(name engine.Stage) *stageState {
 	return &b.stages[len(b.stages)-1]
 }
 
-// Apply folds one event into the bar. The router's classifier is not a
-// council stage: should the engine frame it with stage events, the bar
-// leaves it to the timeline.
+// Apply folds one event into the bar. It draws the council's stages only:
+// the router's classify stage (in an auto session's events and summary)
+// is left to the timeline, and the section strategy's to its list.
 func (b *StageBar) Apply(ev engine.Event) {
-	if ev.Stage == engine.StageClassify {
+	if ev.Stage != engine.StageNone && !slices.Contains(councilStages, ev.Stage) {
 		return
 	}
 	switch ev.Type {
@@ -93,6 +100,9 @@ func (b *StageBar) Apply(ev engine.Event) {
 			return
 		}
 		for _, r := range s.Stages {
+			if !slices.Contains(councilStages, r.Name) {
+				continue
+			}
 			b.seen = true
 			st := b.stage(r.Name)
 			st.status = orStatus(r.Status)

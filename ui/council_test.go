@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/synctest"
 
 	"github.com/council-dev/council/engine"
 	"github.com/council-dev/council/engine/config"
@@ -41,6 +42,10 @@ func upTo(stop func(engine.Event) bool) func(engine.SessionRequest) []engine.Eve
 // chairs keeps all three attempts; its text stays its stage-1 answer and
 // the stage strip shows each stage's outcome.
 func TestCouncilPaneKeepsEveryAttempt(t *testing.T) {
+	synctest.Test(t, testCouncilPaneKeepsEveryAttempt)
+}
+
+func testCouncilPaneKeepsEveryAttempt(t *testing.T) {
 	m, _ := runScript(t, councilScript, config.Council, 160, 48)
 	swift := m.byID["sim/swift"]
 	var ids []string
@@ -77,7 +82,9 @@ func TestCouncilPaneKeepsEveryAttempt(t *testing.T) {
 
 // TestHedgeSameModelBackup: a hedge whose backup is the same model keeps
 // both attempts; the backup's win is what the pane shows.
-func TestHedgeSameModelBackup(t *testing.T) {
+func TestHedgeSameModelBackup(t *testing.T) { synctest.Test(t, testHedgeSameModelBackup) }
+
+func testHedgeSameModelBackup(t *testing.T) {
 	script := func(engine.SessionRequest) []engine.Event {
 		return seqEvents([]engine.Event{
 			{Type: engine.SessionStarted},
@@ -111,6 +118,10 @@ func TestHedgeSameModelBackup(t *testing.T) {
 // TestCouncilTimelineRowPerAttempt: ten attempts, ten rows, labelled by
 // stage, in stage order.
 func TestCouncilTimelineRowPerAttempt(t *testing.T) {
+	synctest.Test(t, testCouncilTimelineRowPerAttempt)
+}
+
+func testCouncilTimelineRowPerAttempt(t *testing.T) {
 	m, _ := runScript(t, councilScript, config.Council, 160, 48)
 	names := m.timeline.labels()
 	var got []string
@@ -142,7 +153,9 @@ func TestCouncilTimelineRowPerAttempt(t *testing.T) {
 // TestRankingTable: a row per reviewer, the invalid one marked with its
 // text, the cancelled one; the Borda count as the engine computes it,
 // while the review runs and from the summary.
-func TestRankingTable(t *testing.T) {
+func TestRankingTable(t *testing.T) { synctest.Test(t, testRankingTable) }
+
+func testRankingTable(t *testing.T) {
 	f := newFake()
 	f.script = upTo(func(e engine.Event) bool { return e.Type == engine.SessionDone })
 	m := newTestModel(f, 160, 48)
@@ -197,7 +210,9 @@ func TestRankingTable(t *testing.T) {
 
 // TestSynthesisPane: the chairman's box streams exactly its deltas,
 // titled by the chairman; the fallback chairman is flagged with why.
-func TestSynthesisPane(t *testing.T) {
+func TestSynthesisPane(t *testing.T) { synctest.Test(t, testSynthesisPane) }
+
+func testSynthesisPane(t *testing.T) {
 	f := newFake()
 	f.script = upTo(func(e engine.Event) bool { return e.Type == engine.AttemptDone && e.Attempt == "a10" })
 	m := newTestModel(f, 160, 48)
@@ -238,7 +253,9 @@ func TestSynthesisPane(t *testing.T) {
 
 // TestSynthesisZoom: tab reaches the synthesis after the panes; enter
 // zooms it and it scrolls like a pane.
-func TestSynthesisZoom(t *testing.T) {
+func TestSynthesisZoom(t *testing.T) { synctest.Test(t, testSynthesisZoom) }
+
+func testSynthesisZoom(t *testing.T) {
 	long := strings.Repeat("a line of the synthesis\n", 60) + "THE END"
 	script := func(req engine.SessionRequest) []engine.Event {
 		evs := councilScript(req)
@@ -325,7 +342,9 @@ func TestStageBarStates(t *testing.T) {
 
 // TestCouncilHeaderAndStatus: the strategy, the degraded reasons and the
 // verdict on the prompt line.
-func TestCouncilHeaderAndStatus(t *testing.T) {
+func TestCouncilHeaderAndStatus(t *testing.T) { synctest.Test(t, testCouncilHeaderAndStatus) }
+
+func testCouncilHeaderAndStatus(t *testing.T) {
 	m, _ := runScript(t, councilScript, config.Council, 160, 48)
 	lines := strings.Split(plain(m), "\n")
 	for _, w := range []string{"strategy council", "degraded: reviewers_missing, fallback_chairman"} {
@@ -346,7 +365,9 @@ func TestCouncilHeaderAndStatus(t *testing.T) {
 
 // TestAutoRoute: the route in the header and the verdict, its why in the
 // help; the classifier's attempt does not take the racer's pane.
-func TestAutoRoute(t *testing.T) {
+func TestAutoRoute(t *testing.T) { synctest.Test(t, testAutoRoute) }
+
+func testAutoRoute(t *testing.T) {
 	m, _ := runScript(t, autoScript, config.Auto, 160, 48)
 	lines := strings.Split(plain(m), "\n")
 	if !strings.Contains(lines[0], "strategy auto → code (race) 0.82") {
@@ -402,7 +423,9 @@ func TestAutoRoute(t *testing.T) {
 
 // TestCancelledIsNotFailed: a session the user cancels says cancelled in
 // the header, on the prompt line and in the stage bar, never failed.
-func TestCancelledIsNotFailed(t *testing.T) {
+func TestCancelledIsNotFailed(t *testing.T) { synctest.Test(t, testCancelledIsNotFailed) }
+
+func testCancelledIsNotFailed(t *testing.T) {
 	f := newFake()
 	f.live = true
 	f.script = func(engine.SessionRequest) []engine.Event {
@@ -435,7 +458,9 @@ func TestCancelledIsNotFailed(t *testing.T) {
 
 // TestCouncilCompact: at 80×24 one line per member, the stage bar, the
 // synthesis in the rows left, the Borda line.
-func TestCouncilCompact(t *testing.T) {
+func TestCouncilCompact(t *testing.T) { synctest.Test(t, testCouncilCompact) }
+
+func testCouncilCompact(t *testing.T) {
 	m, _ := runScript(t, councilScript, config.Council, 80, 24)
 	lines := strings.Split(plain(m), "\n")
 	if len(lines) != 24 {
@@ -462,7 +487,9 @@ func TestCouncilCompact(t *testing.T) {
 
 // TestCouncilFitsEverySize: every frame of a council fills the terminal
 // exactly, mid-session and done.
-func TestCouncilFitsEverySize(t *testing.T) {
+func TestCouncilFitsEverySize(t *testing.T) { synctest.Test(t, testCouncilFitsEverySize) }
+
+func testCouncilFitsEverySize(t *testing.T) {
 	mid := upTo(func(e engine.Event) bool { return e.Type == engine.AttemptDone && e.Attempt == "a7" })
 	for _, script := range []func(engine.SessionRequest) []engine.Event{mid, councilScript} {
 		for _, sz := range [][2]int{{60, 16}, {80, 24}, {100, 30}, {120, 40}, {160, 48}, {200, 50}} {
@@ -506,6 +533,10 @@ func withAttemptIDs(script func(engine.SessionRequest) []engine.Event) func(engi
 // TestOneStageUnchangedByAttemptIDs: a race or a consensus draws the same
 // frame whether or not its events carry attempt ids.
 func TestOneStageUnchangedByAttemptIDs(t *testing.T) {
+	synctest.Test(t, testOneStageUnchangedByAttemptIDs)
+}
+
+func testOneStageUnchangedByAttemptIDs(t *testing.T) {
 	for _, tc := range []struct {
 		script func(engine.SessionRequest) []engine.Event
 		st     config.Strategy

@@ -228,6 +228,31 @@ func consensusScript(engine.SessionRequest) []engine.Event {
 	return seqEvents(evs)
 }
 
+// mustBeInBubble panics unless the caller runs inside a synctest bubble.
+// The dashboard's commands wait on timers (the tick, the auto-fire hold,
+// the frame's batching, the text inputs' cursor blink, which bubbles times
+// itself): a test that runs them must do so on the bubble's virtual clock,
+// never on the real one. A bubble's clock starts at midnight UTC
+// 2000-01-01 (testing/synctest's documented epoch) and moves only while
+// the bubble is blocked, so a clock before 2001 is a bubble's.
+func mustBeInBubble(what string) {
+	if time.Now().Before(time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)) {
+		return
+	}
+	panic(what + " outside a synctest bubble: its commands would wait on the real clock (run the test with synctest.Test)")
+}
+
+// TestRunCmdNeedsABubble: the guard itself. Outside a bubble runCmd
+// refuses to run the dashboard's commands rather than wait on real timers.
+func TestRunCmdNeedsABubble(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("runCmd ran commands outside a synctest bubble")
+		}
+	}()
+	runCmd(newTestModel(newFake(), 80, 24), nil)
+}
+
 // newTestModel is a dashboard over a fake backend with a pinned clock and
 // the colourless theme, sized w×h, with the health already read.
 func newTestModel(f *fakeBackend, w, h int) *Model {
@@ -241,6 +266,7 @@ func newTestModel(f *fakeBackend, w, h int) *Model {
 // back into the model, as the program would (ticks are dropped: they would
 // only animate).
 func runCmd(m *Model, cmd tea.Cmd) {
+	mustBeInBubble("runCmd")
 	queue := []tea.Cmd{cmd}
 	for len(queue) > 0 {
 		c := queue[0]
@@ -346,6 +372,7 @@ type loop struct {
 }
 
 func newLoop(t testing.TB, m *Model) *loop {
+	mustBeInBubble("newLoop")
 	l := &loop{t: t, m: m, msgs: make(chan tea.Msg, 64), done: make(chan struct{})}
 	l.run(m.Init())
 	return l

@@ -155,9 +155,7 @@ func (m *Model) show(ps pastSession) {
 	}
 	m.route, m.sessStrategy = nil, ps.req.Strategy
 	m.ctx.Labels, m.ctx.AttemptModel = map[string]string{}, map[string]string{}
-	for _, a := range []interface{ Apply(engine.Event) }{m.timeline, m.votes, m.stages, m.rank, m.synth} {
-		a.Apply(engine.Event{Type: engine.SessionStarted})
-	}
+	m.resetAreas()
 	for _, ev := range ps.events {
 		m.apply(ev)
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -18,6 +19,10 @@ import (
 // H lists this run's finished sessions; enter shows one again, as it
 // ended; x exports it as Markdown, X as a log that council replay reads.
 func TestHistoryShowsAndExportsPastSessions(t *testing.T) {
+	synctest.Test(t, testHistoryShowsAndExportsPastSessions)
+}
+
+func testHistoryShowsAndExportsPastSessions(t *testing.T) {
 	f := newFake()
 	m := newTestModel(f, 160, 48)
 	m.opts.ExportDir = t.TempDir()
@@ -80,7 +85,9 @@ func (s *stepper) Rewind()           { s.calls = append(s.calls, "rewind") }
 
 // In a replay, space, n and 0 drive the playback (not a model's
 // inclusion or its chaos), and the help says so.
-func TestReplayKeysDriveThePlayback(t *testing.T) {
+func TestReplayKeysDriveThePlayback(t *testing.T) { synctest.Test(t, testReplayKeysDriveThePlayback) }
+
+func testReplayKeysDriveThePlayback(t *testing.T) {
 	st := &stepper{fakeBackend: newFake()}
 	m := New(st, Options{Prompt: "p"})
 	press(m, "esc", "space", "n", "0")
@@ -106,6 +113,10 @@ func TestReplayKeysDriveThePlayback(t *testing.T) {
 // With a record directory, the history lists the sessions earlier runs
 // recorded there, before this run's, and shows them like this run's.
 func TestHistoryListsRecordedSessions(t *testing.T) {
+	synctest.Test(t, testHistoryListsRecordedSessions)
+}
+
+func testHistoryListsRecordedSessions(t *testing.T) {
 	dir := t.TempDir()
 	f := newFake()
 	evs := raceScript(engine.SessionRequest{Prompt: "an earlier question"})

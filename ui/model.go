@@ -164,6 +164,9 @@ type Model struct {
 	route  *engine.Route
 	// The section strategy's list and merge (sections.go).
 	sections *SectionList
+	// areas are the ones above in one list (areas.go), as apply and a
+	// reset read them.
+	areas []area
 
 	strategies []config.Strategy
 	strategy   config.Strategy
@@ -305,14 +308,8 @@ func New(b Backend, o Options) *Model {
 		m.tier = m.tiers[0]
 	}
 	m.sessTier = m.tier
-	m.timeline = NewTimeline(m.ctx)
-	m.votes = NewVoteTally(m.ctx, cfg.Consensus.Voters, cfg.Consensus.MinResponses)
-	m.board = NewBreakerBoard(m.ctx)
-	m.stages = NewStageBar(m.ctx)
-	m.rank = NewRankingTable(m.ctx)
-	m.synth = NewSynthesisPane(m.ctx)
+	m.newAreas()
 	m.synth.timeout = m.timeout()
-	m.sections = NewSectionList(m.ctx)
 	m.zoom = viewport.New()
 	m.rebuildPanes()
 	if w, ok := b.(Watcher); ok {
@@ -733,9 +730,7 @@ func (m *Model) startSession(prompt string) tea.Cmd {
 	}
 	m.ctx.Labels, m.ctx.AttemptModel = map[string]string{}, map[string]string{}
 	m.synth.timeout = m.timeout()
-	for _, a := range []interface{ Apply(engine.Event) }{m.timeline, m.votes, m.stages, m.rank, m.synth, m.sections} {
-		a.Apply(engine.Event{Type: engine.SessionStarted})
-	}
+	m.resetAreas()
 	m.refreshZoom(true)
 	m.cur = &pastSession{n: m.sessionN, req: req, header: record.NewHeader(m.cfg, req, m.board.health, m.opts.Version, m.clock())}
 	b, gen := m.b, m.gen
@@ -818,12 +813,8 @@ func (m *Model) apply(ev engine.Event) {
 	case engine.SessionStarted:
 		m.startWall = m.clock().Add(-ev.T)
 	case engine.StageStarted:
-		switch ev.Stage {
-		case engine.StageClassify:
-		case engine.StageSections, engine.StageMerge:
-			m.sessStrategy = config.Section
-		default:
-			m.sessStrategy = config.Council
+		if s, ok := m.screenOf(ev.Stage); ok {
+			m.sessStrategy = s
 		}
 	case engine.RouteChosen:
 		if r := detail(ev).Route; r != nil {
@@ -867,13 +858,9 @@ func (m *Model) apply(ev engine.Event) {
 	if ev.Model != "" && ev.Type != engine.HedgeFired {
 		m.pane(ev.Model).Apply(ev)
 	}
-	m.timeline.Apply(ev)
-	m.votes.Apply(ev)
-	m.board.Apply(ev)
-	m.stages.Apply(ev)
-	m.rank.Apply(ev)
-	m.synth.Apply(ev)
-	m.sections.Apply(ev)
+	for _, a := range m.areas {
+		a.Apply(ev)
+	}
 }
 
 // sectioning reports whether the screen is the section strategy's: the

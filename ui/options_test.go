@@ -3,6 +3,7 @@ package ui
 import (
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -14,7 +15,9 @@ import (
 // The settings given at start reach every session and show in the header
 // and the help; O edits them one after another (enter takes each, a bad
 // value is refused, esc changes nothing), and the next session has them.
-func TestSettingsShownAndEdited(t *testing.T) {
+func TestSettingsShownAndEdited(t *testing.T) { synctest.Test(t, testSettingsShownAndEdited) }
+
+func testSettingsShownAndEdited(t *testing.T) {
 	f := newFake()
 	temp := 0.5
 	m := New(f, Options{Theme: themes.NoColor(), Clock: func() time.Time { return fixedClock }, Prompt: "hi",
@@ -61,7 +64,9 @@ func TestSettingsShownAndEdited(t *testing.T) {
 
 // With a cap, the header shows spent / cap: the session's (its summary's,
 // else --max-cost, else max_cost_usd) and the run's (max_run_cost_usd).
-func TestHeaderShowsSpentAgainstCaps(t *testing.T) {
+func TestHeaderShowsSpentAgainstCaps(t *testing.T) { synctest.Test(t, testHeaderShowsSpentAgainstCaps) }
+
+func testHeaderShowsSpentAgainstCaps(t *testing.T) {
 	f := newFake()
 	m := newTestModel(f, 160, 40)
 	if h := strings.SplitN(plain(m), "\n", 2)[0]; strings.Contains(h, " / $") {

@@ -3,6 +3,7 @@ package ui
 import (
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/council-dev/council/engine"
@@ -55,7 +56,9 @@ func TestPaneReasoningAndTruncation(t *testing.T) {
 }
 
 // R folds and unfolds the reasoning of every pane.
-func TestReasoningKey(t *testing.T) {
+func TestReasoningKey(t *testing.T) { synctest.Test(t, testReasoningKey) }
+
+func testReasoningKey(t *testing.T) {
 	m := newTestModel(newFake(), 160, 48)
 	press(m, "R")
 	if !m.ctx.FoldReasoning {

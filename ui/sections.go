@@ -8,7 +8,11 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/engine/config"
 )
+
+// sectionStages are the section strategy's stages in order.
+var sectionStages = [2]engine.Stage{engine.StageSections, engine.StageMerge}
 
 // SectionList is the section strategy's progress: one row per section of
 // the document (title, model, status, latency, ↻ retried, ⚖ voted with
@@ -38,11 +42,17 @@ func NewSectionList(c *Context) *SectionList {
 
 func (l *SectionList) reset() {
 	*l = SectionList{ctx: l.ctx, started: map[string]time.Duration{}}
-	l.stage[0].name, l.stage[1].name = engine.StageSections, engine.StageMerge
+	l.stage[0].name, l.stage[1].name = sectionStages[0], sectionStages[1]
 }
 
 // Active reports whether the session is a section session.
 func (l *SectionList) Active() bool { return l.seen }
+
+// Stages are the section strategy's: every section at once, then the merge.
+func (l *SectionList) Stages() []engine.Stage { return sectionStages[:] }
+
+// Screen is the section strategy's.
+func (l *SectionList) Screen() config.Strategy { return config.Section }
 
 // Apply folds one event into the list.
 func (l *SectionList) Apply(ev engine.Event) {

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -95,7 +96,9 @@ func TestSectionListFillsIn(t *testing.T) {
 
 // With --input the m key reaches section; without, it never does (the
 // strategy needs a document).
-func TestSectionOnlyWithADocument(t *testing.T) {
+func TestSectionOnlyWithADocument(t *testing.T) { synctest.Test(t, testSectionOnlyWithADocument) }
+
+func testSectionOnlyWithADocument(t *testing.T) {
 	f := newFake()
 	m := newTestModel(f, 160, 48)
 	if slices.Contains(m.strategies, config.Section) || m.strategy == config.Section {

@@ -20,7 +20,9 @@ import (
 
 // TestTooSmallQQuits: the too-small screen names q, and q quits there even
 // though the dashboard starts in prompt typing.
-func TestTooSmallQQuits(t *testing.T) {
+func TestTooSmallQQuits(t *testing.T) { synctest.Test(t, testTooSmallQQuits) }
+
+func testTooSmallQQuits(t *testing.T) {
 	m := New(newFake(), Options{Theme: themes.NoColor(), Clock: func() time.Time { return fixedClock }})
 	m.Update(teaSize(40, 10))
 	if m.mode != modePrompt {
@@ -37,7 +39,9 @@ func TestTooSmallQQuits(t *testing.T) {
 
 // TestPasteNewlinesBecomeSpaces: terminals send CR for a newline; CR, LF
 // and CRLF each become one space, never glue two words.
-func TestPasteNewlinesBecomeSpaces(t *testing.T) {
+func TestPasteNewlinesBecomeSpaces(t *testing.T) { synctest.Test(t, testPasteNewlinesBecomeSpaces) }
+
+func testPasteNewlinesBecomeSpaces(t *testing.T) {
 	m := New(newFake(), Options{Theme: themes.NoColor(), Clock: func() time.Time { return fixedClock }})
 	m.Update(teaSize(120, 40))
 	_, cmd := m.Update(tea.PasteMsg{Content: "line one\rline two\r\nline three\nend"})
@@ -49,7 +53,9 @@ func TestPasteNewlinesBecomeSpaces(t *testing.T) {
 
 // TestZoomTitleIsNotARate: the zoom's scroll position must not read like
 // an error rate ("sim/swift 100%").
-func TestZoomTitleIsNotARate(t *testing.T) {
+func TestZoomTitleIsNotARate(t *testing.T) { synctest.Test(t, testZoomTitleIsNotARate) }
+
+func testZoomTitleIsNotARate(t *testing.T) {
 	f := newFake()
 	f.script = func(engine.SessionRequest) []engine.Event {
 		return seqEvents([]engine.Event{
@@ -75,7 +81,9 @@ func TestZoomTitleIsNotARate(t *testing.T) {
 
 // TestStatusNotStale: a new session clears the last one's verdict; typing
 // clears "type a prompt first".
-func TestStatusNotStale(t *testing.T) {
+func TestStatusNotStale(t *testing.T) { synctest.Test(t, testStatusNotStale) }
+
+func testStatusNotStale(t *testing.T) {
 	f := newFake()
 	m := newTestModel(f, 120, 40)
 	press(m, "esc", "r")
@@ -107,7 +115,9 @@ func TestStatusNotStale(t *testing.T) {
 
 // TestForceReportsItsOwnModel: c on one model is reported for that model,
 // not overwritten by another model's breaker change a moment later.
-func TestForceReportsItsOwnModel(t *testing.T) {
+func TestForceReportsItsOwnModel(t *testing.T) { synctest.Test(t, testForceReportsItsOwnModel) }
+
+func testForceReportsItsOwnModel(t *testing.T) {
 	m := newTestModel(newFake(), 120, 40)
 	press(m, "esc")
 	id := m.focused().ID
@@ -145,6 +155,10 @@ func consensusCancelled(engine.SessionRequest) []engine.Event {
 // cancelled in the header and the tally, never "quorum not reached" and
 // never 0% agreement over two votes.
 func TestCancelledConsensusIsNotAFailure(t *testing.T) {
+	synctest.Test(t, testCancelledConsensusIsNotAFailure)
+}
+
+func testCancelledConsensusIsNotAFailure(t *testing.T) {
 	f := newFake()
 	f.script = consensusCancelled
 	m := newTestModel(f, 160, 48)
@@ -167,7 +181,9 @@ func TestCancelledConsensusIsNotAFailure(t *testing.T) {
 
 // TestCancelledRaceIsNotAFailure: a race cancelled with esc never shows
 // "✗ failed".
-func TestCancelledRaceIsNotAFailure(t *testing.T) {
+func TestCancelledRaceIsNotAFailure(t *testing.T) { synctest.Test(t, testCancelledRaceIsNotAFailure) }
+
+func testCancelledRaceIsNotAFailure(t *testing.T) {
 	f := newFake()
 	f.live = true
 	f.script = func(engine.SessionRequest) []engine.Event {
@@ -190,7 +206,9 @@ func TestCancelledRaceIsNotAFailure(t *testing.T) {
 // TestImpossibleQuorumNotStarted: a consensus over fewer models than its
 // quorum is refused at start, naming the keys, rather than run to a
 // failure.
-func TestImpossibleQuorumNotStarted(t *testing.T) {
+func TestImpossibleQuorumNotStarted(t *testing.T) { synctest.Test(t, testImpossibleQuorumNotStarted) }
+
+func testImpossibleQuorumNotStarted(t *testing.T) {
 	f := newFake()
 	f.script = consensusScript
 	m := newTestModel(f, 120, 40)
@@ -206,7 +224,9 @@ func TestImpossibleQuorumNotStarted(t *testing.T) {
 
 // TestTierKeepsFinishedSession: t after a session changes the next
 // session's tier; the finished one keeps its tier, panes and scale.
-func TestTierKeepsFinishedSession(t *testing.T) {
+func TestTierKeepsFinishedSession(t *testing.T) { synctest.Test(t, testTierKeepsFinishedSession) }
+
+func testTierKeepsFinishedSession(t *testing.T) {
 	f := newFake()
 	m := newTestModel(f, 160, 48)
 	press(m, "esc", "r")
@@ -237,7 +257,9 @@ func TestTierKeepsFinishedSession(t *testing.T) {
 
 // TestOptionsSetTheFirstSession: --strategy, --tier and --models reach the
 // first session.
-func TestOptionsSetTheFirstSession(t *testing.T) {
+func TestOptionsSetTheFirstSession(t *testing.T) { synctest.Test(t, testOptionsSetTheFirstSession) }
+
+func testOptionsSetTheFirstSession(t *testing.T) {
 	f := newFake()
 	m := New(f, Options{Theme: themes.NoColor(), Clock: func() time.Time { return fixedClock }, Prompt: "x",
 		Strategy: "hedge", Tier: "balanced", Models: []string{"sim/swift", "sim/slow"}})
@@ -299,7 +321,9 @@ func testAutoFireHoldAndPause(t *testing.T) {
 
 // TestHelpScrollsAtEverySize: at 60x16 the full help is taller than the
 // screen; it scrolls to its last line, and says so.
-func TestHelpScrollsAtEverySize(t *testing.T) {
+func TestHelpScrollsAtEverySize(t *testing.T) { synctest.Test(t, testHelpScrollsAtEverySize) }
+
+func testHelpScrollsAtEverySize(t *testing.T) {
 	for _, sz := range [][2]int{{60, 16}, {80, 24}} {
 		m := newTestModel(newFake(), sz[0], sz[1])
 		press(m, "esc", "?")
@@ -365,7 +389,9 @@ func TestTimelineAxisReadsWell(t *testing.T) {
 
 // TestLatencyBarUsesTheScreen: a race that takes 640 ms of a 20 s timeout
 // fills much of its bar (the shared axis), the timeout still named.
-func TestLatencyBarUsesTheScreen(t *testing.T) {
+func TestLatencyBarUsesTheScreen(t *testing.T) { synctest.Test(t, testLatencyBarUsesTheScreen) }
+
+func testLatencyBarUsesTheScreen(t *testing.T) {
 	m := newTestModel(newFake(), 160, 48)
 	press(m, "esc", "r")
 	p := m.byID["sim/swift"]
@@ -381,7 +407,9 @@ func TestLatencyBarUsesTheScreen(t *testing.T) {
 
 // TestCopyFocusedAnswer: y copies the focused pane's answer through OSC 52
 // (tea.SetClipboard) and the system clipboard, and says so.
-func TestCopyFocusedAnswer(t *testing.T) {
+func TestCopyFocusedAnswer(t *testing.T) { synctest.Test(t, testCopyFocusedAnswer) }
+
+func testCopyFocusedAnswer(t *testing.T) {
 	m := newTestModel(newFake(), 120, 40)
 	var sys []string
 	m.sysClipboard = func(s string) error { sys = append(sys, s); return nil }
@@ -425,7 +453,9 @@ func TestCopyFocusedAnswer(t *testing.T) {
 
 // TestResetBreakerKey: B resets the focused model's breaker counts, and
 // the board shows it closed.
-func TestResetBreakerKey(t *testing.T) {
+func TestResetBreakerKey(t *testing.T) { synctest.Test(t, testResetBreakerKey) }
+
+func testResetBreakerKey(t *testing.T) {
 	f := newFake()
 	m := newTestModel(f, 160, 48)
 	press(m, "esc", "tab", "tab") // sim/flaky, open
@@ -446,7 +476,9 @@ func TestResetBreakerKey(t *testing.T) {
 
 // TestThemeSwitchesLive: T moves to the next theme at once, through every
 // built-in one and none, and back.
-func TestThemeSwitchesLive(t *testing.T) {
+func TestThemeSwitchesLive(t *testing.T) { synctest.Test(t, testThemeSwitchesLive) }
+
+func testThemeSwitchesLive(t *testing.T) {
 	dark, _ := themes.Load("dark")
 	m := New(newFake(), Options{Theme: dark, Clock: func() time.Time { return fixedClock }, Prompt: "x"})
 	m.Update(teaSize(120, 40))
@@ -471,7 +503,9 @@ func TestThemeSwitchesLive(t *testing.T) {
 // TestChaosFormSetsExactRate: E opens a form for the focused model's error
 // rate; enter sets it exactly (the backend moves it by the difference);
 // a value outside 0..1 is refused; esc leaves without a change.
-func TestChaosFormSetsExactRate(t *testing.T) {
+func TestChaosFormSetsExactRate(t *testing.T) { synctest.Test(t, testChaosFormSetsExactRate) }
+
+func testChaosFormSetsExactRate(t *testing.T) {
 	f := newFake()
 	m := newTestModel(f, 120, 40)
 	press(m, "esc", "tab", "tab") // sim/flaky, error_rate 0.5 in its health
@@ -506,7 +540,9 @@ func TestChaosFormSetsExactRate(t *testing.T) {
 // TestMouse: a click on a pane focuses it, a click on a breaker board row
 // selects that model, the wheel scrolls a zoomed answer; --no-mouse
 // leaves the mouse to the terminal.
-func TestMouse(t *testing.T) {
+func TestMouse(t *testing.T) { synctest.Test(t, testMouse) }
+
+func testMouse(t *testing.T) {
 	f := newFake()
 	f.script = func(engine.SessionRequest) []engine.Event {
 		return seqEvents([]engine.Event{
@@ -584,7 +620,9 @@ func TestWordDiff(t *testing.T) {
 
 // TestCompareView: d on one model, d on another: the two answers side by
 // side with the differing words counted and marked; esc goes back.
-func TestCompareView(t *testing.T) {
+func TestCompareView(t *testing.T) { synctest.Test(t, testCompareView) }
+
+func testCompareView(t *testing.T) {
 	f := newFake()
 	f.script = func(engine.SessionRequest) []engine.Event {
 		return seqEvents([]engine.Event{
@@ -618,7 +656,9 @@ func TestCompareView(t *testing.T) {
 
 // TestFooterKeysWork: every key the footer names on the compare and form
 // screens does what it says ("? help" included).
-func TestFooterKeysWork(t *testing.T) {
+func TestFooterKeysWork(t *testing.T) { synctest.Test(t, testFooterKeysWork) }
+
+func testFooterKeysWork(t *testing.T) {
 	m := newTestModel(newFake(), 120, 40)
 	press(m, "esc", "r", "d", "tab", "d")
 	if m.mode != modeCompare {

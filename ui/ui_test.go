@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -28,8 +29,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "a test exported into the package directory: %v (give it ExportDir: t.TempDir())\n", after)
 		code = 1
 	}
-	// teatest keeps one goroutine per program waiting for SIGINT.
-	if err := goleak.Find(goleak.IgnoreAnyFunction("github.com/charmbracelet/x/exp/teatest/v2.NewTestModel.func2")); code == 0 && err != nil {
+	if err := goleak.Find(); code == 0 && err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		code = 1
 	}
@@ -117,7 +117,9 @@ func TestModelPaneRendering(t *testing.T) {
 
 // TestIdleWording: before any session a pane is ready; a model a session
 // leaves out says so; a model that appears later (another tier) is ready.
-func TestIdleWording(t *testing.T) {
+func TestIdleWording(t *testing.T) { synctest.Test(t, testIdleWording) }
+
+func testIdleWording(t *testing.T) {
 	f := newFake()
 	f.script = func(engine.SessionRequest) []engine.Event {
 		return seqEvents([]engine.Event{
@@ -204,7 +206,9 @@ func TestTimelineLegendFits(t *testing.T) {
 
 // TestRowsFollowPaneOrder: the timeline and the breaker board list models
 // in the panes' order, whatever order the events and the engine use.
-func TestRowsFollowPaneOrder(t *testing.T) {
+func TestRowsFollowPaneOrder(t *testing.T) { synctest.Test(t, testRowsFollowPaneOrder) }
+
+func testRowsFollowPaneOrder(t *testing.T) {
 	f := newFake()
 	slices.Reverse(f.health)
 	m := newTestModel(f, 160, 48)
@@ -263,7 +267,9 @@ func TestBreakerBoard(t *testing.T) {
 	}
 }
 
-func TestFocusAndLayoutKeys(t *testing.T) {
+func TestFocusAndLayoutKeys(t *testing.T) { synctest.Test(t, testFocusAndLayoutKeys) }
+
+func testFocusAndLayoutKeys(t *testing.T) {
 	m := newTestModel(newFake(), 160, 48) // 4 panes in a 2×2 grid
 	if m.mode != modePanes {
 		t.Fatalf("mode = %v, want panes (a prompt was given)", m.mode)
@@ -302,7 +308,9 @@ func TestFocusAndLayoutKeys(t *testing.T) {
 	}
 }
 
-func TestStrategyTierToggle(t *testing.T) {
+func TestStrategyTierToggle(t *testing.T) { synctest.Test(t, testStrategyTierToggle) }
+
+func testStrategyTierToggle(t *testing.T) {
 	f := newFake()
 	m := newTestModel(f, 120, 40)
 	for _, want := range []config.Strategy{config.Hedge, config.Consensus, config.Council, config.Auto, config.Race} {
@@ -339,7 +347,9 @@ func TestStrategyTierToggle(t *testing.T) {
 	}
 }
 
-func TestChaosKeysReachBackend(t *testing.T) {
+func TestChaosKeysReachBackend(t *testing.T) { synctest.Test(t, testChaosKeysReachBackend) }
+
+func testChaosKeysReachBackend(t *testing.T) {
 	f := newFake()
 	m := newTestModel(f, 120, 40)
 	press(m, "tab", "e", "e", "s")
@@ -390,7 +400,9 @@ func equalTunes(a, b []tuneCall) bool {
 	return true
 }
 
-func TestPromptModeAndHistory(t *testing.T) {
+func TestPromptModeAndHistory(t *testing.T) { synctest.Test(t, testPromptModeAndHistory) }
+
+func testPromptModeAndHistory(t *testing.T) {
 	f := newFake()
 	m := New(f, Options{Theme: themes.NoColor(), Clock: func() time.Time { return fixedClock }})
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
@@ -457,23 +469,27 @@ func TestPromptEditing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := New(newFake(), Options{Theme: themes.NoColor(), Clock: func() time.Time { return fixedClock }})
-			m.Update(teaSize(120, 40))
-			typeText(m, tt.typed)
-			press(m, tt.keys...)
-			if got := m.input.Value(); got != tt.want {
-				t.Errorf("value = %q, want %q", got, tt.want)
-			}
-			if m.mode != modePrompt {
-				t.Errorf("mode = %v, want prompt", m.mode)
-			}
+			synctest.Test(t, func(t *testing.T) {
+				m := New(newFake(), Options{Theme: themes.NoColor(), Clock: func() time.Time { return fixedClock }})
+				m.Update(teaSize(120, 40))
+				typeText(m, tt.typed)
+				press(m, tt.keys...)
+				if got := m.input.Value(); got != tt.want {
+					t.Errorf("value = %q, want %q", got, tt.want)
+				}
+				if m.mode != modePrompt {
+					t.Errorf("mode = %v, want prompt", m.mode)
+				}
+			})
 		})
 	}
 }
 
 // TestRerunShowsItsPrompt: r on an empty prompt line runs the demo
 // prompt and shows it there, so the screen says what was asked.
-func TestRerunShowsItsPrompt(t *testing.T) {
+func TestRerunShowsItsPrompt(t *testing.T) { synctest.Test(t, testRerunShowsItsPrompt) }
+
+func testRerunShowsItsPrompt(t *testing.T) {
 	f := newFake()
 	m := New(f, Options{Theme: themes.NoColor(), Clock: func() time.Time { return fixedClock }})
 	m.Update(teaSize(120, 40))
@@ -489,7 +505,9 @@ func TestRerunShowsItsPrompt(t *testing.T) {
 	}
 }
 
-func TestPromptPasteIsOneCleanLine(t *testing.T) {
+func TestPromptPasteIsOneCleanLine(t *testing.T) { synctest.Test(t, testPromptPasteIsOneCleanLine) }
+
+func testPromptPasteIsOneCleanLine(t *testing.T) {
 	m := New(newFake(), Options{Theme: themes.NoColor(), Clock: func() time.Time { return fixedClock }})
 	m.Update(teaSize(120, 40))
 	typeText(m, "a")
@@ -509,7 +527,9 @@ func TestPromptPasteIsOneCleanLine(t *testing.T) {
 // TestPromptLineFits: a long prompt scrolls inside the line, beside a
 // status, at any width; the cursor's end stays in view while typing and
 // the start shows once the prompt is left.
-func TestPromptLineFits(t *testing.T) {
+func TestPromptLineFits(t *testing.T) { synctest.Test(t, testPromptLineFits) }
+
+func testPromptLineFits(t *testing.T) {
 	long := strings.Repeat("word ", 30) + "END"
 	for _, w := range []int{60, 80, 160} {
 		m := New(newFake(), Options{Theme: themes.NoColor(), Clock: func() time.Time { return fixedClock }, Why: "a status message that is rather long for a narrow terminal"})
@@ -539,43 +559,47 @@ func TestPromptLineFits(t *testing.T) {
 func TestEscCancelsRunningSession(t *testing.T) {
 	for _, key := range []string{"esc", "ctrl+c"} {
 		t.Run(key, func(t *testing.T) {
-			f := newFake()
-			f.live = true
-			f.script = func(engine.SessionRequest) []engine.Event {
-				return []engine.Event{{Type: engine.SessionStarted}, {Type: engine.AttemptStarted, Model: "sim/slow", Role: engine.RoleRacer}}
-			}
-			m := newTestModel(f, 120, 40)
-			l := newLoop(t, m)
-			defer l.close()
-			l.send(keyMsg("r"))
-			l.until(func() bool { return m.byID["sim/slow"].Status() == "connecting" })
-			ctx := f.ctxs[0]
-			l.send(keyMsg(key))
-			if ctx.Err() != context.Canceled {
-				t.Fatalf("%s: session ctx err = %v, want canceled", key, ctx.Err())
-			}
-			if m.quitting {
-				t.Fatalf("%s while running quit the dashboard", key)
-			}
-			// The final events still arrive and are drawn.
-			l.until(func() bool { return !m.running })
-			if got := m.byID["sim/slow"].Status(); got != "cancelled" {
-				t.Fatalf("slow status = %s, want cancelled", got)
-			}
-			if !strings.Contains(plain(m), "cancelled · user") {
-				t.Errorf("pane does not say the user cancelled:\n%s", plain(m))
-			}
-			l.send(keyMsg("ctrl+c"))
-			if !m.quitting {
-				t.Fatal("ctrl+c when idle did not quit")
-			}
+			synctest.Test(t, func(t *testing.T) {
+				f := newFake()
+				f.live = true
+				f.script = func(engine.SessionRequest) []engine.Event {
+					return []engine.Event{{Type: engine.SessionStarted}, {Type: engine.AttemptStarted, Model: "sim/slow", Role: engine.RoleRacer}}
+				}
+				m := newTestModel(f, 120, 40)
+				l := newLoop(t, m)
+				defer l.close()
+				l.send(keyMsg("r"))
+				l.until(func() bool { return m.byID["sim/slow"].Status() == "connecting" })
+				ctx := f.ctxs[0]
+				l.send(keyMsg(key))
+				if ctx.Err() != context.Canceled {
+					t.Fatalf("%s: session ctx err = %v, want canceled", key, ctx.Err())
+				}
+				if m.quitting {
+					t.Fatalf("%s while running quit the dashboard", key)
+				}
+				// The final events still arrive and are drawn.
+				l.until(func() bool { return !m.running })
+				if got := m.byID["sim/slow"].Status(); got != "cancelled" {
+					t.Fatalf("slow status = %s, want cancelled", got)
+				}
+				if !strings.Contains(plain(m), "cancelled · user") {
+					t.Errorf("pane does not say the user cancelled:\n%s", plain(m))
+				}
+				l.send(keyMsg("ctrl+c"))
+				if !m.quitting {
+					t.Fatal("ctrl+c when idle did not quit")
+				}
+			})
 		})
 	}
 }
 
 // TestHeaderNarrow: on a narrow screen the header drops whole items (run
 // cost, then tier) rather than cutting a value in half.
-func TestHeaderNarrow(t *testing.T) {
+func TestHeaderNarrow(t *testing.T) { synctest.Test(t, testHeaderNarrow) }
+
+func testHeaderNarrow(t *testing.T) {
 	tests := []struct {
 		w         int
 		auto      bool
@@ -608,7 +632,9 @@ func TestHeaderNarrow(t *testing.T) {
 
 // TestHelpFits: the full help never runs past the screen; its notes come
 // when there is room, and the footer says how to close it.
-func TestHelpFits(t *testing.T) {
+func TestHelpFits(t *testing.T) { synctest.Test(t, testHelpFits) }
+
+func testHelpFits(t *testing.T) {
 	for _, sz := range [][2]int{{80, 24}, {160, 48}} {
 		m := newTestModel(newFake(), sz[0], sz[1])
 		press(m, "?")
@@ -654,7 +680,9 @@ func TestFooterFits(t *testing.T) {
 	}
 }
 
-func TestZoomFailedShowsError(t *testing.T) {
+func TestZoomFailedShowsError(t *testing.T) { synctest.Test(t, testZoomFailedShowsError) }
+
+func testZoomFailedShowsError(t *testing.T) {
 	m := newTestModel(newFake(), 120, 40)
 	press(m, "r", "tab", "tab", "enter") // sim/flaky, rate limited
 	if got := plain(m); !strings.Contains(got, "HTTP 429: rate limited") || !strings.Contains(got, "(no text)") {
@@ -684,7 +712,9 @@ func TestTooSmall(t *testing.T) {
 	}
 }
 
-func TestLayoutAdapts(t *testing.T) {
+func TestLayoutAdapts(t *testing.T) { synctest.Test(t, testLayoutAdapts) }
+
+func testLayoutAdapts(t *testing.T) {
 	tests := []struct {
 		n, w, h   int
 		cols, rws int
@@ -722,7 +752,9 @@ func TestLayoutAdapts(t *testing.T) {
 // TestCompactLayout: at 80×24 the panes are one line each and the rows
 // under them show the focused model's answer; with five models the
 // breakers shrink to a summary line to leave the answer room.
-func TestCompactLayout(t *testing.T) {
+func TestCompactLayout(t *testing.T) { synctest.Test(t, testCompactLayout) }
+
+func testCompactLayout(t *testing.T) {
 	f := newFake()
 	m := New(f, Options{Theme: themes.NoColor(), Clock: func() time.Time { return fixedClock },
 		Prompt: "Why do circuit breakers help?", Why: "no config file, so the council is simulated"})
@@ -784,7 +816,9 @@ func TestCompactLayout(t *testing.T) {
 	}
 }
 
-func TestNoColorIsReadable(t *testing.T) {
+func TestNoColorIsReadable(t *testing.T) { synctest.Test(t, testNoColorIsReadable) }
+
+func testNoColorIsReadable(t *testing.T) {
 	m := newTestModel(newFake(), 160, 48)
 	press(m, "r")
 	out := m.render()
@@ -798,7 +832,9 @@ func TestNoColorIsReadable(t *testing.T) {
 	}
 }
 
-func TestAutoFire(t *testing.T) {
+func TestAutoFire(t *testing.T) { synctest.Test(t, testAutoFire) }
+
+func testAutoFire(t *testing.T) {
 	f := newFake()
 	m := newTestModel(f, 120, 40)
 	press(m, "a")
@@ -821,7 +857,9 @@ func TestAutoFire(t *testing.T) {
 	}
 }
 
-func TestZoomScrollsWholeAnswer(t *testing.T) {
+func TestZoomScrollsWholeAnswer(t *testing.T) { synctest.Test(t, testZoomScrollsWholeAnswer) }
+
+func testZoomScrollsWholeAnswer(t *testing.T) {
 	f := newFake()
 	long := strings.Repeat("line of a long answer\n", 80) + "THE END"
 	f.script = func(engine.SessionRequest) []engine.Event {
@@ -851,6 +889,10 @@ func TestZoomScrollsWholeAnswer(t *testing.T) {
 // anyone wins, the model that has streamed most) until the user picks a
 // model; then they stay on the user's choice.
 func TestCompactDetailFollowsWinnerUntilUserPicks(t *testing.T) {
+	synctest.Test(t, testCompactDetailFollowsWinnerUntilUserPicks)
+}
+
+func testCompactDetailFollowsWinnerUntilUserPicks(t *testing.T) {
 	f := newFake()
 	f.script = func(engine.SessionRequest) []engine.Event {
 		return seqEvents([]engine.Event{

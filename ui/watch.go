@@ -208,9 +208,7 @@ func (m *Model) showWatched(ws *watchedSession) {
 	}
 	m.setFocus(min(m.focus, max(len(m.panes)-1, 0)))
 	m.ctx.Labels, m.ctx.AttemptModel = map[string]string{}, map[string]string{}
-	for _, a := range []interface{ Apply(engine.Event) }{m.timeline, m.votes, m.stages, m.rank, m.synth, m.sections} {
-		a.Apply(engine.Event{Type: engine.SessionStarted})
-	}
+	m.resetAreas()
 	for _, ev := range ws.events {
 		m.apply(ev)
 	}

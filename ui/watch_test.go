@@ -40,6 +40,7 @@ type watchRig struct {
 
 func newWatchRig(t *testing.T, admin string, hosts ...string) *watchRig {
 	t.Helper()
+	mustBeInBubble("newWatchRig")
 	r := &watchRig{t: t, tr: watchtest.NewTransport()}
 	var urls []string
 	for _, h := range hosts {
@@ -370,7 +371,9 @@ func (fakeWatcher) Admin() bool                  { return false }
 // TestWatchKeepsTheNewestSessions: a long watch keeps the newest
 // maxWatched sessions, numbered as they came, and never drops the one on
 // screen.
-func TestWatchKeepsTheNewestSessions(t *testing.T) {
+func TestWatchKeepsTheNewestSessions(t *testing.T) { synctest.Test(t, testWatchKeepsTheNewestSessions) }
+
+func testWatchKeepsTheNewestSessions(t *testing.T) {
 	m := New(fakeWatcher{newFake()}, Options{Theme: themes.NoColor(), Clock: func() time.Time { return fixedClock }})
 	m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
 	announce := func(i int) {
