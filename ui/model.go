@@ -67,7 +67,8 @@ type Options struct {
 	HistoryDir string
 	// Document is what strategy section splits (--input); with one, the
 	// m key's cycle includes section, and the dashboard starts on it.
-	Document string
+	// DocumentName names it (the --input argument).
+	Document, DocumentName string
 	// Strategy and Tier, when set, replace the config's defaults; Models,
 	// when set, replaces the tiers' models (council --models).
 	Strategy config.Strategy
@@ -652,7 +653,7 @@ func (m *Model) request(prompt string) (engine.SessionRequest, error) {
 	req := engine.SessionRequest{Prompt: prompt, Strategy: m.strategy, Tier: m.tier, Turns: m.turnsFor(),
 		Settings: m.settings, MaxCostUSD: m.opts.MaxCostUSD}
 	if m.strategy == config.Section {
-		req.Document = m.opts.Document
+		req.Document, req.DocumentName = m.opts.Document, m.opts.DocumentName
 	}
 	if len(m.opts.Models) > 0 && len(m.excluded) == 0 {
 		req.Models = slices.Clone(m.opts.Models)
