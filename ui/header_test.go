@@ -14,6 +14,8 @@ import (
 	"github.com/council-dev/council/engine"
 	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/engine/record"
+	"github.com/council-dev/council/engine/watch"
+	"github.com/council-dev/council/engine/wire"
 	"github.com/council-dev/council/providers"
 	"github.com/council-dev/council/providers/sim"
 	"github.com/council-dev/council/themes"
@@ -230,4 +232,38 @@ func TestNextSessionIsShownApartFromTheSessionOnScreen(t *testing.T) {
 			t.Errorf("the consensus reopened: prompt line %q, want its prompt and what the next session runs", pl)
 		}
 	})
+}
+
+// Watching, the header draws the session from its session_started too: a
+// session message that says less (an older server's, or one made up for
+// a session whose message was missed) is filled in from it, in the header,
+// the prompt line and the history.
+func TestWatchDrawsTheHeaderFromTheSessionsStart(t *testing.T) {
+	m := New(fakeWatcher{newFake()}, Options{Theme: themes.NoColor(), Clock: func() time.Time { return fixedClock }})
+	m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
+	key := "h:1/s1"
+	m.Update(watchMsg{updates: []watch.Update{
+		{Kind: watch.KindSession, Instance: "h:1", Key: key, Session: &wire.Session{Session: "s1"}},
+		{Kind: watch.KindEvent, Instance: "h:1", Key: key, Event: engine.Event{Type: engine.SessionStarted, Session: "s1", Seq: 1,
+			Text: "Is my invoice wrong?", Detail: &engine.Detail{Info: &engine.SessionInfo{Strategy: config.Consensus, Tier: "high",
+				Models: []string{"sim/swift", "sim/steady", "sim/slow"}, Settings: engine.Settings{MaxTokens: 300}, Turn: 1}}}},
+	}})
+	h := headerLine(m)
+	if !strings.Contains(h, "strategy consensus ") || !strings.Contains(h, "tier high ") || !strings.Contains(h, "⚙ 300 tok") {
+		t.Errorf("watched session's header %q, want a consensus on high with 300 tokens", h)
+	}
+	if pl := promptLine(m); !strings.Contains(pl, "Is my invoice wrong?") {
+		t.Errorf("watched session's prompt line %q", pl)
+	}
+	if len(m.panes) != 3 {
+		t.Errorf("%d panes, want the session's 3 models", len(m.panes))
+	}
+	m.Update(watchMsg{updates: []watch.Update{
+		{Kind: watch.KindEvent, Instance: "h:1", Key: key, Event: engine.Event{Type: engine.SessionDone, Session: "s1", Seq: 2,
+			Summary: &engine.Summary{Session: "s1", Strategy: config.Consensus, Tier: "high", Status: engine.StatusDecided}}},
+	}})
+	press(m, "H")
+	if v := plain(m); !strings.Contains(v, "consensus  high") || !strings.Contains(v, "Is my invoice wrong?") {
+		t.Errorf("the history lists the watched session as:\n%s", v)
+	}
 }
