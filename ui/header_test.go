@@ -267,3 +267,25 @@ func TestWatchDrawsTheHeaderFromTheSessionsStart(t *testing.T) {
 		t.Errorf("the history lists the watched session as:\n%s", v)
 	}
 }
+
+// An auto session's header starts as auto on the tier asked and takes
+// the route, and the route's tier, when route_chosen says.
+func TestAutoHeaderFollowsTheRoute(t *testing.T) {
+	f := newFake()
+	f.script = func(req engine.SessionRequest) []engine.Event {
+		return seqEvents([]engine.Event{
+			{Type: engine.SessionStarted, Text: req.Prompt, Detail: &engine.Detail{Info: &engine.SessionInfo{Strategy: config.Auto, Tier: "quick", Turn: 1}}},
+			{Type: engine.RouteChosen, T: ms(100), Detail: &engine.Detail{Route: &engine.Route{Name: "chat", Strategy: config.Hedge, Tier: "balanced", Confidence: 0.7}}},
+		})
+	}
+	m := New(f, Options{Theme: themes.NoColor(), Clock: func() time.Time { return fixedClock }, Prompt: "hello", Strategy: config.Auto})
+	m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
+	press(m, "r")
+	h := headerLine(m)
+	if !strings.Contains(h, "strategy auto → chat (hedge) 0.70") || !strings.Contains(h, "tier balanced ") {
+		t.Errorf("header after the route %q, want auto → chat (hedge) on balanced", h)
+	}
+	if pl := promptLine(m); strings.Contains(pl, "next:") {
+		t.Errorf("the route is not a change of the next session: prompt line %q", pl)
+	}
+}

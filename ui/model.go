@@ -832,6 +832,13 @@ func (m *Model) apply(ev engine.Event) {
 			if r.Strategy != "" {
 				m.sessStrategy = r.Strategy
 			}
+			if r.Tier != "" && r.Tier != m.sessTier { // the route runs on its own tier
+				m.sessTier = r.Tier
+				m.synth.timeout = m.timeout()
+				for _, p := range m.panes {
+					p.timeout = m.timeout()
+				}
+			}
 			m.setStatus(routeText(r), false)
 		}
 	case engine.AttemptDone, engine.AttemptFailed, engine.AttemptCancelled:
