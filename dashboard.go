@@ -25,9 +25,10 @@ type dashOptions struct {
 	tier     string
 	models   []string
 	noMouse  bool
-	// doc is the --input document for the section strategy, if any;
-	// historyDir the record directory the history lists earlier runs from.
-	doc, historyDir string
+	// doc is the --input document for the section strategy, if any, and
+	// docName its name; historyDir the record directory the history lists
+	// earlier runs from.
+	doc, docName, historyDir string
 	// settings and maxCost are how the models are asked and each
 	// session's cap (--system, --max-tokens, --temperature, --max-cost).
 	settings engine.Settings
@@ -53,7 +54,7 @@ func runDashboard(ctx context.Context, b ui.Backend, cfg *config.Config, o dashO
 	}
 	return ui.Run(ctx, b, ui.Options{Theme: th, Why: why, AutoFireEvery: cfg.Dashboard.Hold(), Strategy: o.strategy, Tier: o.tier,
 		Models: o.models, NoMouse: o.noMouse, Version: version, HistoryDir: o.historyDir, Document: o.doc,
-		Settings: o.settings, MaxCostUSD: o.maxCost})
+		DocumentName: o.docName, Settings: o.settings, MaxCostUSD: o.maxCost})
 }
 
 var errBadTheme = errors.New("bad theme")

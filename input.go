@@ -44,7 +44,7 @@ func (c *cli) readInput(input string, req *engine.SessionRequest) (code int, ok 
 	if req.Prompt == "" {
 		return c.usage("no instruction: give one as an argument, e.g. \"Summarise each chapter\""), false
 	}
-	req.Document = string(b)
+	req.Document, req.DocumentName = string(b), input
 	return 0, true
 }
 

@@ -804,6 +804,7 @@ func (c *cli) dashboard(args []string) int {
 	if opts.doc, code, ok = c.dashboardInput(*input); !ok {
 		return code
 	}
+	opts.docName = *input
 	cfg, eng, ok := c.setup(*path, *seed)
 	if !ok {
 		return exitUsage

@@ -98,3 +98,30 @@ func TestRunSectionTooManySections(t *testing.T) {
 		t.Errorf("exit %d stderr %q", code, errOut)
 	}
 }
+
+// session_started names the document a section session splits (and says
+// the rest of what the session was asked), as --events prints it.
+func TestRunSectionEventsNameTheInput(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var out, errb bytes.Buffer
+		code := realMain(context.Background(), []string{"run", "--strategy", "section", "--input", "testdata/contract.md", "--events", "--seed", "3",
+			"--max-tokens", "200", "Summarise each clause"}, strings.NewReader(""), &out, &errb, func(k string) string {
+			if k == "HOME" {
+				return t.TempDir()
+			}
+			return ""
+		})
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errb.String())
+		}
+		first, _, _ := strings.Cut(out.String(), "\n")
+		var ev map[string]any
+		if err := json.Unmarshal([]byte(first), &ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev["type"] != "session_started" || ev["input"] != "testdata/contract.md" || ev["strategy"] != "section" ||
+			ev["text"] != "Summarise each clause" || ev["max_tokens"] != 200.0 || ev["turn"] != 1.0 {
+			t.Errorf("first event %s, want session_started naming the input, strategy section, 200 tokens, turn 1", first)
+		}
+	})
+}

@@ -26,6 +26,9 @@ type SessionRequest struct {
 	// Document is what strategy section splits; Prompt is then the
 	// instruction each section is asked. Other strategies ignore it.
 	Document string
+	// DocumentName names Document for the screens (session_started's
+	// input): a file name, "-" for stdin.
+	DocumentName string
 }
 
 // Turn is one earlier exchange of a conversation. A model continuing it

@@ -218,15 +218,41 @@ type Event struct {
 
 	// Summary is the session's result (session_done).
 	Summary *Summary
-	// Detail is what stage_done, ranking_cast and route_chosen add; nil
-	// for every other event.
+	// Detail is what session_started, stage_done, ranking_cast,
+	// route_chosen, section_changed and attempt_retry add; nil for every
+	// other event.
 	Detail *Detail
+}
+
+// SessionInfo describes a session as it starts (session_started): what a
+// screen needs to draw its header and prompt line, live, replayed,
+// watched or reopened from a history, whatever that screen would ask of
+// its next session. The prompt is the event's Text.
+type SessionInfo struct {
+	// Strategy is the one asked for: auto until route_chosen says which
+	// ran (and on which tier).
+	Strategy config.Strategy
+	Tier     string
+	// Models are the session's model ids, in order.
+	Models []string
+	// Settings are the request's own (empty: the tiers' and models'
+	// settings apply); CostCapUSD is the session's spending cap, 0 for none.
+	Settings   Settings
+	CostCapUSD float64
+	// Turn is the session's turn in its conversation: 1 for a new one.
+	Turn int
+	// Input names the document a section session splits (a file name,
+	// "-" for stdin); empty without one.
+	Input string
 }
 
 // Detail is what the rarer events of multi-stage strategies add to an
 // [Event]. It hangs off the event rather than widening it: the frequent
 // events (deltas above all) stay small.
 type Detail struct {
+	// Info describes the session (session_started).
+	Info *SessionInfo
+
 	// Status is how a stage ended (stage_done): done, degraded, skipped,
 	// failed, cancelled; Elapsed how long it took.
 	Status  string
@@ -291,6 +317,17 @@ type eventJSON struct {
 	From         string          `json:"from,omitempty"`
 	To           string          `json:"to,omitempty"`
 	Summary      *Summary        `json:"summary,omitempty"`
+
+	// session_started's description (SessionInfo), after every older key.
+	Strategy    config.Strategy `json:"strategy,omitempty"`
+	Tier        string          `json:"tier,omitempty"`
+	Models      []string        `json:"models,omitempty"`
+	System      string          `json:"system,omitempty"`
+	MaxTokens   int             `json:"max_tokens,omitempty"`
+	Temperature *float64        `json:"temperature,omitempty"`
+	CostCapUSD  float64         `json:"cost_cap_usd,omitempty"`
+	Turn        int             `json:"turn,omitempty"`
+	Input       string          `json:"input,omitempty"`
 }
 
 // MarshalJSON writes the event as one --events line object.
@@ -315,6 +352,10 @@ func (e Event) MarshalJSON() ([]byte, error) {
 			d.Status, Millis(d.Elapsed), d.Reviewer, d.Ranking, d.Invalid, d.Raw, d.Route
 		j.Section, j.Sections = d.Section, d.Sections
 		j.Retry, j.Retries, j.RetryInMS = d.Retry, d.Retries, Millis(d.RetryIn)
+		if in := d.Info; in != nil {
+			j.Strategy, j.Tier, j.Models, j.CostCapUSD, j.Turn, j.Input = in.Strategy, in.Tier, in.Models, in.CostCapUSD, in.Turn, in.Input
+			j.System, j.MaxTokens, j.Temperature = in.Settings.System, in.Settings.MaxTokens, in.Settings.Temperature
+		}
 	}
 	return json.Marshal(j)
 }

@@ -50,6 +50,14 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 			Ranking: j.Ranking, Invalid: j.Invalid, Raw: j.Raw, Route: j.Route, Section: j.Section, Sections: j.Sections,
 			Retry: j.Retry, Retries: j.Retries, RetryIn: fromMillis(j.RetryInMS)}
 	}
+	if j.Strategy != "" || j.Tier != "" || j.Models != nil || j.System != "" || j.MaxTokens != 0 || j.Temperature != nil ||
+		j.CostCapUSD != 0 || j.Turn != 0 || j.Input != "" {
+		if e.Detail == nil {
+			e.Detail = new(Detail)
+		}
+		e.Detail.Info = &SessionInfo{Strategy: j.Strategy, Tier: j.Tier, Models: j.Models, CostCapUSD: j.CostCapUSD, Turn: j.Turn, Input: j.Input,
+			Settings: Settings{System: j.System, MaxTokens: j.MaxTokens, Temperature: j.Temperature}}
+	}
 	if s := e.Summary; s != nil {
 		s.restore()
 	}

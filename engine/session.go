@@ -152,6 +152,8 @@ type multiStage struct {
 	// asked is what an attempt of a model with fallbacks was asked before
 	// its settings and history were applied, for its fallback (by attempt).
 	asked map[int]*providers.Request
+	// input names the document a section session splits.
+	input string
 }
 
 // stagesOf returns the session's multi-stage part, made on first use.
@@ -248,6 +250,7 @@ func (e *Engine) newSession(ctx context.Context, req SessionRequest) (*session, 
 	}
 	if secs != nil {
 		s.stagesOf().section = &sectionState{parts: secs}
+		s.multi.input = req.DocumentName
 	}
 	s.id = sessionID(e.nsess.Add(1))
 	s.newSummary()
@@ -377,7 +380,28 @@ func (s *session) begin() {
 	if d := s.tier.timeout; d > 0 {
 		s.e.watch.ensure(s.base + d)
 	}
-	s.emitWith(-1, SessionStarted, func(e *Event) { e.Text = s.prompt })
+	d := s.started()
+	s.emitWith(-1, SessionStarted, func(e *Event) { e.Text, e.Detail = s.prompt, d })
+}
+
+// started is session_started's description of the session. The detail
+// and its description are one allocation.
+func (s *session) started() *Detail {
+	x := &struct {
+		d    Detail
+		info SessionInfo
+	}{}
+	in := &x.info
+	in.Strategy, in.Tier, in.CostCapUSD, in.Turn = s.strategy, s.tierName, s.costCap(), 1
+	in.Models = make([]string, len(s.models))
+	for i, m := range s.models {
+		in.Models[i] = m.cfg.ID
+	}
+	if ms := s.multi; ms != nil {
+		in.Settings, in.Turn, in.Input = ms.settings, len(ms.turns)+1, ms.input
+	}
+	x.d.Info = in
+	return &x.d
 }
 
 // end publishes the summary and releases what begin took. Cancelling the

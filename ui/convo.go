@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/council-dev/council/engine"
 )
@@ -61,4 +62,48 @@ func (m *Model) convoTag() string {
 // continuing, and while typing a prompt after a session.
 func (m *Model) showConvoTag() bool {
 	return m.convoTag() != "" && (m.cont || m.mode == modePrompt)
+}
+
+// nextTag is what the next session runs where it differs from the session
+// on screen (after m, t or O): "next: hedge · balanced · ⚙ sys"; "" when
+// it runs alike, before any session (the header shows the next one then),
+// and where this screen runs no session (watching, replaying).
+func (m *Model) nextTag() string {
+	if m.sessionN == 0 || m.watch != nil || isStepper(m.b) {
+		return ""
+	}
+	cur, next := m.sessInfo, m.settings
+	if m.strategy == cur.Strategy && m.tier == cur.Tier && sameSettings(next, cur.Settings) {
+		return ""
+	}
+	parts := []string{string(m.strategy), m.tier}
+	switch st := settingsShort(next); {
+	case st != "":
+		parts = append(parts, st)
+	case settingsShort(cur.Settings) != "":
+		parts = append(parts, "⚙ the config's")
+	}
+	return "next: " + strings.Join(parts, " · ")
+}
+
+// promptTags is what the prompt line says about the next session, beside
+// the status: what differs from the session on screen, and whether it
+// continues the conversation; at most a third of width w.
+func (m *Model) promptTags(w int) string {
+	var tags []string
+	if t := m.nextTag(); t != "" {
+		tags = append(tags, t)
+	}
+	if m.showConvoTag() && m.status != m.convoTag() {
+		tags = append(tags, m.convoTag())
+	}
+	if len(tags) == 0 {
+		return ""
+	}
+	return truncate(strings.Join(tags, "  "), max(w/3, 12))
+}
+
+func sameSettings(a, b engine.Settings) bool {
+	return a.System == b.System && a.MaxTokens == b.MaxTokens &&
+		(a.Temperature == nil) == (b.Temperature == nil) && (a.Temperature == nil || *a.Temperature == *b.Temperature)
 }

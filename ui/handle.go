@@ -220,8 +220,6 @@ func (m *Model) panesKey(msg tea.KeyPressMsg) tea.Cmd {
 			if m.sessionN == 0 {
 				m.sessTier = m.tier
 				m.rebuildPanes() // nothing on screen yet: show the tier's models
-			} else {
-				note = " (from the next session)" // the session on screen keeps its own
 			}
 			m.setStatus(fmt.Sprintf("tier: %s (%d models, %s per model)%s", m.tier, len(m.cfg.Tiers[m.tier].Models), fmtDur(m.tierTimeout(m.tier)), note), false)
 		}
@@ -314,8 +312,10 @@ func (m *Model) copyAnswer() tea.Cmd {
 	})
 }
 
+// nextNote is what m and t add to their status: once a session is on
+// screen, it keeps its own strategy and tier.
 func (m *Model) nextNote() string {
-	if m.running {
+	if m.sessionN > 0 {
 		return " (from the next session)"
 	}
 	return ""

@@ -75,13 +75,26 @@ func loadRecorded(dir string, before time.Time) tea.Cmd {
 				if !s.Header.Recorded.Before(before) {
 					continue
 				}
-				ps := pastSession{file: f, header: s.Header, events: s.Events, sum: s.Summary(),
-					req: engine.SessionRequest{Prompt: s.Header.Prompt, Strategy: config.Strategy(s.Header.Strategy), Tier: s.Header.Tier}}
+				ps := pastSession{file: f, header: s.Header, events: s.Events, sum: s.Summary(), req: askedBy(s)}
 				out = append(out, ps)
 			}
 		}
 		return recordedMsg{sessions: out}
 	}
+}
+
+// askedBy is the request a recorded session ran, as its session_started
+// describes it (record.Read describes an older log's from its header).
+func askedBy(s record.Session) engine.SessionRequest {
+	h := s.Header
+	req := engine.SessionRequest{Prompt: h.Prompt, Strategy: config.Strategy(h.Strategy), Tier: h.Tier, Turns: h.Turns}
+	if len(s.Events) > 0 {
+		if in := detail(s.Events[0]).Info; in != nil {
+			req.Strategy, req.Tier, req.Models, req.Settings, req.MaxCostUSD, req.DocumentName =
+				in.Strategy, in.Tier, in.Models, in.Settings, in.CostCapUSD, in.Input
+		}
+	}
+	return req
 }
 
 // openHistory shows the list of past sessions, the one on screen selected;
@@ -154,6 +167,13 @@ func (m *Model) show(ps pastSession) {
 		p.Reset()
 	}
 	m.route, m.sessStrategy = nil, ps.req.Strategy
+	m.sessInfo = m.askedInfo(ps.req) // until its session_started says
+	if t := m.sessInfo.Tier; t != m.sessTier {
+		m.sessTier = t
+		m.rebuildPanes()
+	}
+	m.synth.timeout = m.timeout()
+	m.setTurns(ps.req.Turns)
 	m.ctx.Labels, m.ctx.AttemptModel = map[string]string{}, map[string]string{}
 	m.resetAreas()
 	for _, ev := range ps.events {
@@ -230,7 +250,7 @@ func (m *Model) historyView(w, h int) string {
 		if ps.n == 0 {
 			num = ps.header.Recorded.Local().Format("01-02 15:04")
 		}
-		row := fmt.Sprintf("%-11s %-10s %-9s %7s %10s  %-20s %s", num, ps.req.Strategy, status, took, cost, truncate(who, 20),
+		row := fmt.Sprintf("%-11s %-10s %-9s %-9s %7s %10s  %-20s %s", num, ps.req.Strategy, truncate(orDash(ps.req.Tier), 9), status, took, cost, truncate(who, 20),
 			strings.Join(strings.Fields(ps.req.Prompt), " "))
 		row = truncate(row, w-3)
 		if i == m.histSel {

@@ -67,7 +67,8 @@ type Options struct {
 	HistoryDir string
 	// Document is what strategy section splits (--input); with one, the
 	// m key's cycle includes section, and the dashboard starts on it.
-	Document string
+	// DocumentName names it (the --input argument).
+	Document, DocumentName string
 	// Strategy and Tier, when set, replace the config's defaults; Models,
 	// when set, replaces the tiers' models (council --models).
 	Strategy config.Strategy
@@ -194,6 +195,11 @@ type Model struct {
 	// the route's once auto has chosen, the summary's at the end.
 	sessStrategy config.Strategy
 	lastPrompt   string
+	// sessInfo is the session on screen as its session_started describes
+	// it (as it was asked, until that event arrives or when a backend's
+	// events do not say): the header draws it, never the next session's
+	// strategy, tier or settings, which the prompt line shows apart.
+	sessInfo engine.SessionInfo
 
 	// The conversation (convo.go): its turns so far, whether the next
 	// prompt continues it (C), and the turns the running session continues.
@@ -649,7 +655,7 @@ func (m *Model) request(prompt string) (engine.SessionRequest, error) {
 	req := engine.SessionRequest{Prompt: prompt, Strategy: m.strategy, Tier: m.tier, Turns: m.turnsFor(),
 		Settings: m.settings, MaxCostUSD: m.opts.MaxCostUSD}
 	if m.strategy == config.Section {
-		req.Document = m.opts.Document
+		req.Document, req.DocumentName = m.opts.Document, m.opts.DocumentName
 	}
 	if len(m.opts.Models) > 0 && len(m.excluded) == 0 {
 		req.Models = slices.Clone(m.opts.Models)
@@ -711,16 +717,8 @@ func (m *Model) startSession(prompt string) tea.Cmd {
 		m.rebuildPanes() // t was pressed since the last session
 	}
 	m.sessTurns = req.Turns
-	followUp := ""
-	if m.cfg != nil {
-		followUp = m.cfg.FollowUp
-	}
-	for _, p := range m.panes {
-		p.turn, p.earlier = len(req.Turns)+1, nil
-		for _, t := range req.Turns {
-			p.earlier = append(p.earlier, earlierTurn{prompt: t.Prompt, reply: t.ReplyOf(p.ID, followUp)})
-		}
-	}
+	m.sessInfo = m.askedInfo(req)
+	m.setTurns(req.Turns)
 	if !m.userStatus() {
 		m.status = "" // the last session's verdict is not this one's
 	}
@@ -812,6 +810,9 @@ func (m *Model) apply(ev engine.Event) {
 	switch ev.Type {
 	case engine.SessionStarted:
 		m.startWall = m.clock().Add(-ev.T)
+		if in := detail(ev).Info; in != nil {
+			m.describe(*in, ev.Text)
+		}
 	case engine.StageStarted:
 		if s, ok := m.screenOf(ev.Stage); ok {
 			m.sessStrategy = s
@@ -821,6 +822,13 @@ func (m *Model) apply(ev engine.Event) {
 			m.route = r
 			if r.Strategy != "" {
 				m.sessStrategy = r.Strategy
+			}
+			if r.Tier != "" && r.Tier != m.sessTier { // the route runs on its own tier
+				m.sessTier = r.Tier
+				m.synth.timeout = m.timeout()
+				for _, p := range m.panes {
+					p.timeout = m.timeout()
+				}
 			}
 			m.setStatus(routeText(r), false)
 		}
@@ -861,6 +869,99 @@ func (m *Model) apply(ev engine.Event) {
 	for _, a := range m.areas {
 		a.Apply(ev)
 	}
+}
+
+// askedInfo describes a session as req asks it, the config's defaults
+// filled in: the header's until the session's own session_started says.
+func (m *Model) askedInfo(req engine.SessionRequest) engine.SessionInfo {
+	in := engine.SessionInfo{Strategy: req.Strategy, Tier: req.Tier, Models: req.Models, Settings: req.Settings,
+		CostCapUSD: req.MaxCostUSD, Turn: len(req.Turns) + 1, Input: req.DocumentName}
+	if in.Strategy == "" {
+		in.Strategy = m.cfg.DefaultStrategy
+	}
+	if in.Tier == "" {
+		in.Tier = m.cfg.DefaultTier
+	}
+	if len(in.Models) == 0 {
+		in.Models = m.tierModels(in.Tier)
+	}
+	if in.CostCapUSD == 0 {
+		in.CostCapUSD = m.cfg.MaxCostUSD
+	}
+	return in
+}
+
+// describe takes the session on screen as its session_started describes
+// it: its strategy, tier (and the panes' scale), settings, turn and
+// prompt, in the header, the panes, the prompt line and the history.
+func (m *Model) describe(in engine.SessionInfo, prompt string) {
+	m.sessInfo = in
+	if in.Strategy != "" {
+		m.sessStrategy = in.Strategy
+	}
+	if in.Tier != "" && in.Tier != m.sessTier {
+		m.sessTier = in.Tier
+		if m.watch == nil { // watching, the panes are the session's models, not a local tier's
+			m.rebuildPanes()
+		}
+		m.synth.timeout = m.timeout()
+	}
+	if m.watch != nil {
+		for _, id := range in.Models { // its session message may have been missed
+			m.pane(id)
+		}
+	}
+	for _, p := range m.panes {
+		p.turn = max(in.Turn, 1)
+		if p.turn == 1 {
+			p.earlier = nil
+		}
+	}
+	if prompt == "" {
+		return
+	}
+	if m.cur != nil { // a replay's request was the dashboard's, not the session's
+		r := &m.cur.req
+		r.Prompt, r.Strategy, r.Tier, r.Models, r.Settings, r.MaxCostUSD = prompt, in.Strategy, in.Tier, in.Models, in.Settings, in.CostCapUSD
+		m.cur.header.Prompt, m.cur.header.Strategy, m.cur.header.Tier = prompt, string(in.Strategy), in.Tier
+	}
+	if m.mode != modePrompt { // never under the user's typing
+		m.setPrompt(prompt)
+		m.input.CursorStart()
+	}
+}
+
+// setTurns sets the panes' conversation: the turns the session on screen
+// continued.
+func (m *Model) setTurns(turns []engine.Turn) {
+	followUp := ""
+	if m.cfg != nil {
+		followUp = m.cfg.FollowUp
+	}
+	for _, p := range m.panes {
+		p.turn, p.earlier = len(turns)+1, nil
+		for _, t := range turns {
+			p.earlier = append(p.earlier, earlierTurn{prompt: t.Prompt, reply: t.ReplyOf(p.ID, followUp)})
+		}
+	}
+}
+
+// shownStrategy is the strategy of the session on screen (the one it
+// asked for: auto stays auto), or before any session the next one's.
+func (m *Model) shownStrategy() config.Strategy {
+	if m.sessionN == 0 || m.sessInfo.Strategy == "" {
+		return m.strategy
+	}
+	return m.sessInfo.Strategy
+}
+
+// shownSettings are the settings of the session on screen, or before any
+// session the next one's.
+func (m *Model) shownSettings() engine.Settings {
+	if m.sessionN == 0 {
+		return m.settings
+	}
+	return m.sessInfo.Settings
 }
 
 // sectioning reports whether the screen is the section strategy's: the

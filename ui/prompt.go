@@ -89,8 +89,8 @@ func (m *Model) updatePrompt(msg tea.Msg) tea.Cmd {
 // prompt line (at most half the line).
 func (m *Model) promptStatusWidth(w int) int {
 	tag := 0
-	if m.showConvoTag() && m.status != m.convoTag() {
-		tag = lipgloss.Width(m.convoTag()) + 2
+	if tags := m.promptTags(w); tags != "" {
+		tag = lipgloss.Width(tags) + 2
 	}
 	if m.status == "" {
 		return 1 + tag

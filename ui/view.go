@@ -132,8 +132,9 @@ func (m *Model) headerView(w int) string {
 	if m.running {
 		clock = spin(m.ctx) + " " + clock
 	}
-	strategy, short := string(m.strategy), string(m.strategy)
-	if m.strategy == config.Auto && m.route != nil {
+	st := m.shownStrategy()
+	strategy, short := string(st), string(st)
+	if st == config.Auto && m.route != nil {
 		strategy, short = routeText(m.route), "auto→"+string(m.route.Strategy)
 	}
 	values := []string{strategy, orDash(m.sessTier), n, clock, withCap(m.sessionCost, m.sessionCap()), withCap(m.runCost+m.liveCost(), m.cfg.MaxRunCostUSD)}
@@ -146,7 +147,7 @@ func (m *Model) headerView(w int) string {
 		parts[i] = item(labels[i], values[i])
 	}
 	var right []string
-	if st := settingsShort(m.settings); st != "" {
+	if st := settingsShort(m.shownSettings()); st != "" {
 		right = append(right, s.Subtle.Render(st))
 	}
 	if sv := m.sections.Saved(); sv != "" && m.sectioning() {
@@ -208,11 +209,15 @@ func (m *Model) headerView(w int) string {
 }
 
 // sessionCap is the spending cap of the session on screen: its summary's,
-// else the one the dashboard asks for (--max-cost), else the config's
-// max_cost_usd; 0 when there is none.
+// else its session_started's, else (before any session) the one the
+// dashboard asks for (--max-cost), else the config's max_cost_usd; 0 when
+// there is none.
 func (m *Model) sessionCap() float64 {
 	if m.summary != nil && m.summary.CostCapUSD > 0 {
 		return m.summary.CostCapUSD
+	}
+	if m.sessionN > 0 {
+		return m.sessInfo.CostCapUSD
 	}
 	if m.opts.MaxCostUSD > 0 {
 		return m.opts.MaxCostUSD
@@ -251,8 +256,8 @@ func (m *Model) promptView(w int) string {
 		}
 		right = "  " + sty.Render(truncate(m.status, w/2)) + " "
 	}
-	if m.showConvoTag() && m.status != m.convoTag() {
-		right = "  " + s.Accent.Render(m.convoTag()) + right
+	if tags := m.promptTags(w); tags != "" {
+		right = "  " + s.Accent.Render(tags) + right
 	}
 	return spread(m.input.View(), right, w)
 }
@@ -452,7 +457,7 @@ func (m *Model) split(bh int) (paneH, bottomH int) {
 }
 
 func (m *Model) showVotes() bool {
-	return m.strategy == config.Consensus || m.votes.Active()
+	return m.shownStrategy() == config.Consensus || m.votes.Active()
 }
 
 // bottomWant is the height the bottom area would like at width w.
@@ -556,7 +561,7 @@ func (m *Model) councilBottom(w, h int) string {
 func (m *Model) panesView(w, h int) string {
 	n := len(m.panes)
 	if n == 0 {
-		return m.ctx.S.Muted.Render("no models in tier " + m.tier)
+		return m.ctx.S.Muted.Render("no models in tier " + m.sessTier)
 	}
 	g := chooseGrid(n, w, h)
 	if g.compact {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"strings"
@@ -140,6 +141,9 @@ func (m *Model) onWatch(msg watchMsg) tea.Cmd {
 				continue
 			}
 			ws.events = append(ws.events, u.Event)
+			if in := detail(u.Event).Info; in != nil && u.Event.Type == engine.SessionStarted {
+				ws.describe(*in, u.Event.Text)
+			}
 			if u.Event.Type == engine.SessionDone && u.Event.Summary != nil {
 				ws.sum = u.Event.Summary
 				m.runCost += ws.sum.CostUSD
@@ -160,12 +164,28 @@ func (m *Model) onWatch(msg watchMsg) tea.Cmd {
 	return readUpdates(w.src.Updates())
 }
 
+// describe takes what the session's session_started says of it over its
+// session message, for the list and the history (the header reads the
+// event itself).
+func (ws *watchedSession) describe(in engine.SessionInfo, prompt string) {
+	ws.info.Strategy, ws.info.Tier = cmp.Or(string(in.Strategy), ws.info.Strategy), cmp.Or(in.Tier, ws.info.Tier)
+	ws.info.Prompt = cmp.Or(prompt, ws.info.Prompt)
+	if len(in.Models) > 0 {
+		ws.info.Models = in.Models
+	}
+}
+
 // keepWatched puts a finished session in the history (H), where it can be
 // shown again and exported (x, X) like a recorded one.
 func (m *Model) keepWatched(ws *watchedSession) {
 	req := engine.SessionRequest{Prompt: ws.info.Prompt, Strategy: config.Strategy(ws.info.Strategy), Tier: ws.info.Tier, Models: ws.info.Models}
 	if ws.sum != nil && ws.sum.Strategy != "" {
 		req.Strategy = ws.sum.Strategy
+	}
+	if len(ws.events) > 0 {
+		if in := detail(ws.events[0]).Info; in != nil {
+			req.Settings, req.MaxCostUSD, req.DocumentName = in.Settings, in.CostCapUSD, in.Input
+		}
 	}
 	cfg := m.b.Config()
 	if cfg == nil {
@@ -197,6 +217,8 @@ func (m *Model) showWatched(ws *watchedSession) {
 	m.strategy = config.Strategy(ws.info.Strategy)
 	m.route, m.sessStrategy = nil, m.strategy
 	m.sessTier, m.tier = ws.info.Tier, ws.info.Tier
+	// Until its session_started, among the events applied below, says more.
+	m.sessInfo = engine.SessionInfo{Strategy: m.strategy, Tier: ws.info.Tier, Models: ws.info.Models, Turn: 1}
 	m.panes, m.byID = nil, map[string]*ModelPane{}
 	for _, id := range ws.info.Models {
 		m.pane(id)

@@ -22,6 +22,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -207,8 +208,49 @@ var ErrNewerFormat = errors.New("the log is from a newer council")
 // Read reads every session of a log. A log cut in the middle of a line
 // (a crash, a full disk) gives the sessions read so far and an error
 // wrapping [ErrTruncated] that says at which line; any other bad line is
-// an error naming its line number.
+// an error naming its line number. A session recorded before
+// session_started described it is described from its header.
 func Read(r io.Reader) ([]Session, error) {
+	out, err := read(r)
+	for i := range out {
+		out[i].describe()
+	}
+	return out, err
+}
+
+// describe gives the session's session_started, when it lacks one, the
+// description newer councils record in it ([engine.SessionInfo]), from the
+// header: its strategy, tier and prompt, the tier's models and the spending
+// cap in the recorded config (the summary's cap, when it has one), its
+// turn from the conversation it continued. The request's settings and
+// document name are not in an older log: they stay empty.
+func (s *Session) describe() {
+	if len(s.Events) == 0 || s.Events[0].Type != engine.SessionStarted {
+		return
+	}
+	ev := &s.Events[0]
+	if ev.Detail != nil && ev.Detail.Info != nil {
+		return
+	}
+	h := s.Header
+	in := &engine.SessionInfo{Strategy: config.Strategy(h.Strategy), Tier: h.Tier, Turn: len(h.Turns) + 1}
+	if cfg, err := h.ConfigOf(); err == nil {
+		in.Models, in.CostCapUSD = slices.Clone(cfg.Tiers[h.Tier].Models), cfg.MaxCostUSD
+	}
+	if sum := s.Summary(); sum != nil && sum.CostCapUSD > 0 {
+		in.CostCapUSD = sum.CostCapUSD
+	}
+	d := new(engine.Detail)
+	if ev.Detail != nil {
+		*d = *ev.Detail
+	}
+	d.Info, ev.Detail = in, d
+	if ev.Text == "" {
+		ev.Text = h.Prompt
+	}
+}
+
+func read(r io.Reader) ([]Session, error) {
 	br := bufio.NewReader(r)
 	var out []Session
 	for n := 1; ; n++ {

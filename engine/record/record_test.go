@@ -361,3 +361,45 @@ func TestFollowUpLogCarriesItsTurns(t *testing.T) {
 		t.Errorf("the header's turns do not read back: %v %+v", err, back)
 	}
 }
+
+// A log recorded before session_started described its session
+// (testdata/format1-council-hedge.jsonl: a council on quick, then a hedge
+// on balanced, recorded by council run --record at commit d3cfd0b) reads
+// with the description filled from each session's header and config.
+func TestOldLogDescribesItsSessionsFromTheHeader(t *testing.T) {
+	ss, err := ReadFile("testdata/format1-council-hedge.jsonl")
+	if err != nil || len(ss) != 2 {
+		t.Fatalf("read %d sessions, err %v; want 2", len(ss), err)
+	}
+	want := []engine.SessionInfo{
+		{Strategy: config.Council, Tier: "quick", Models: []string{"sim/a", "sim/b", "sim/c"}, Turn: 1},
+		{Strategy: config.Hedge, Tier: "balanced", Models: []string{"sim/b", "sim/c"}, Turn: 1},
+	}
+	prompts := []string{"How do database indexes work?", "Why is the sky blue?"}
+	for i, s := range ss {
+		st := s.Events[0]
+		if st.Type != engine.SessionStarted || st.Detail == nil || st.Detail.Info == nil {
+			t.Fatalf("session %d: first event %s without a description", i+1, st.Type)
+		}
+		if got := *st.Detail.Info; !reflect.DeepEqual(got, want[i]) {
+			t.Errorf("session %d is described as\n%+v\nwant\n%+v", i+1, got, want[i])
+		}
+		if st.Text != prompts[i] {
+			t.Errorf("session %d: prompt %q, want %q", i+1, st.Text, prompts[i])
+		}
+	}
+	// A log that has the description keeps its own: it is not overwritten
+	// from the header.
+	var log bytes.Buffer
+	w := NewWriter(&log)
+	w.Header(Header{Kind: kindHeader, Format: Format, Strategy: "race", Tier: "quick", Prompt: "header's"})
+	own := &engine.SessionInfo{Strategy: config.Auto, Tier: "high", Models: []string{"x"}, Turn: 2}
+	w.Event(engine.Event{Type: engine.SessionStarted, Session: "s1", Seq: 1, Text: "event's", Detail: &engine.Detail{Info: own}})
+	back, err := Read(&log)
+	if err != nil || len(back) != 1 {
+		t.Fatalf("read %d, %v", len(back), err)
+	}
+	if got := back[0].Events[0]; !reflect.DeepEqual(got.Detail.Info, own) || got.Text != "event's" {
+		t.Errorf("a described session_started read back as %+v %q, want %+v", got.Detail.Info, got.Text, own)
+	}
+}

@@ -137,7 +137,11 @@ func (in *instance) handle(ctx context.Context, m Message, hello **wire.Hello) e
 		s := in.seen[ev.Session]
 		if s == nil { // its session message was missed: announce it from here
 			s = in.track(ev.Session)
-			if !in.send(ctx, Update{Kind: KindSession, Key: s.key, Session: &wire.Session{Type: "session", Session: ev.Session}}) {
+			si := &wire.Session{Type: "session", Session: ev.Session}
+			if d := ev.Detail; ev.Type == engine.SessionStarted && d != nil && d.Info != nil { // which describes it
+				si.Strategy, si.Tier, si.Models, si.Prompt = string(d.Info.Strategy), d.Info.Tier, d.Info.Models, ev.Text
+			}
+			if !in.send(ctx, Update{Kind: KindSession, Key: s.key, Session: si}) {
 				return ctx.Err()
 			}
 		}
