@@ -195,21 +195,11 @@ func (e *Engine) newSession(ctx context.Context, req SessionRequest) (*session, 
 	if strategy == "" {
 		strategy = e.cfg.DefaultStrategy
 	}
-	if strategyTable[strategy] == nil {
-		return nil, fmt.Errorf("unknown strategy %q (want %s)", strategy, strategyNames())
+	if lookup(strategy) == nil {
+		return nil, unknownStrategy(strategy)
 	}
 	if max := e.cfg.Limits.MaxPromptBytes; max > 0 && len(req.Prompt) > max {
 		return nil, fmt.Errorf("%w: %d bytes, over limits.max_prompt_bytes (%d)", ErrPromptTooLarge, len(req.Prompt), max)
-	}
-	var secs []docSection
-	if strategy == config.Section {
-		if req.Document == "" {
-			return nil, fmt.Errorf("%w: strategy section needs a document to split (--input FILE, or --input - for stdin)", ErrDocument)
-		}
-		var err error
-		if secs, err = splitDocument(req.Document, e.cfg.Section, e.cfg.Limits.MaxPromptBytes); err != nil {
-			return nil, err
-		}
 	}
 	tierName := req.Tier
 	if tierName == "" {
@@ -238,6 +228,18 @@ func (e *Engine) newSession(ctx context.Context, req SessionRequest) (*session, 
 			return nil, fmt.Errorf("model %q is listed twice: each model is called once per session", id)
 		}
 		s.models = append(s.models, m)
+	}
+	// The strategy refuses what it could only fail, before any call.
+	p := &plan{cfg: e.cfg, req: &req, strategy: strategy, tier: tierName, models: ids, explicit: explicit, routes: e.routes}
+	if err := p.validate(); err != nil {
+		return nil, err
+	}
+	var secs []docSection
+	if strategy == config.Section {
+		var err error
+		if secs, err = splitDocument(req.Document, e.cfg.Section, e.cfg.Limits.MaxPromptBytes); err != nil {
+			return nil, err
+		}
 	}
 	if !req.Settings.empty() || req.MaxCostUSD > 0 {
 		ms := s.stagesOf()
@@ -350,7 +352,7 @@ func (s *session) userCancelled() bool {
 // stack first, which cost a session more than its breakers.
 func (s *session) runSession() {
 	s.begin()
-	strategyTable[s.strategy](s)
+	lookup(s.strategy).run(s)
 	s.end()
 }
 
