@@ -44,7 +44,7 @@ func quorumProblem(cfg *config.Config, tier string, n int, from string) error {
 	if voters >= c.MinResponses {
 		return nil
 	}
-	return fmt.Errorf("tier %s: %w: consensus.min_responses = %d, but only %d voter(s) (%s lists %d, consensus.voters = %d); lower consensus.min_responses or add models",
+	return fmt.Errorf("tier %s: %w: consensus.min_responses = %d, but only %d voter(s) (%s: %d, consensus.voters = %d); lower consensus.min_responses or add models",
 		tier, ErrNoQuorum, c.MinResponses, voters, from, n, c.Voters)
 }
 

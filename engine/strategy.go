@@ -156,7 +156,7 @@ type plan struct {
 // from names where the plan's models are listed, for messages.
 func (p *plan) from() string {
 	if p.explicit {
-		return "the request's models (--models)"
+		return "the models asked for"
 	}
 	return "tiers." + p.tier + ".models"
 }

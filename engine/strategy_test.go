@@ -194,7 +194,7 @@ func TestImpossibleQuorumRefusedBeforeAnyCall(t *testing.T) {
 		} {
 			want := []string{"consensus.min_responses = 3", "tiers.t.models"}
 			if len(req.Models) > 0 {
-				want[1] = "--models"
+				want[1] = "the models asked for: 2"
 			}
 			_, errStart := e.Start(t.Context(), req)
 			_, errRun := e.Run(t.Context(), req, nil)

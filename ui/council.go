@@ -10,6 +10,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/providers"
 )
 
@@ -18,8 +19,9 @@ import (
 // chairman's synthesis. Like the other areas they are plain structs that
 // fold events (Apply) and draw themselves (View) with the shared Context.
 
-// councilStages are the council's stages in order.
-var councilStages = []engine.Stage{engine.StageAnswers, engine.StageReview, engine.StageSynthesis}
+// councilStages are the council's stages in order, as its strategy
+// declares them: the bar draws those and no other strategy's.
+var councilStages = strategyStages(config.Council)
 
 // stageState is where a stage stands.
 type stageState struct {
@@ -65,11 +67,11 @@ func (b *StageBar) stage(name engine.Stage) *stageState {
 	return &b.stages[len(b.stages)-1]
 }
 
-// Apply folds one event into the bar. The router's classifier is not a
-// council stage: should the engine frame it with stage events, the bar
-// leaves it to the timeline.
+// Apply folds one event into the bar. A stage the council does not
+// declare (the router's classifier, the section strategy's) is left to
+// the timeline and its own areas.
 func (b *StageBar) Apply(ev engine.Event) {
-	if ev.Stage == engine.StageClassify {
+	if ev.Stage != engine.StageNone && !slices.Contains(councilStages, ev.Stage) {
 		return
 	}
 	switch ev.Type {
@@ -93,6 +95,9 @@ func (b *StageBar) Apply(ev engine.Event) {
 			return
 		}
 		for _, r := range s.Stages {
+			if !slices.Contains(councilStages, r.Name) {
+				continue
+			}
 			b.seen = true
 			st := b.stage(r.Name)
 			st.status = orStatus(r.Status)

@@ -274,7 +274,7 @@ func New(b Backend, o Options) *Model {
 		byID:       map[string]*ModelPane{},
 		excluded:   map[string]bool{},
 		applied:    map[string]map[string]float64{},
-		strategies: config.Strategies,
+		strategies: strategyCycle(false),
 	}
 	m.sysClipboard = clipboard.WriteAll
 	m.ctx = &Context{Keys: m.keys, Now: o.Clock()}
@@ -287,8 +287,8 @@ func New(b Backend, o Options) *Model {
 
 	m.strategy = cfg.DefaultStrategy
 	if o.Document != "" {
-		m.strategies = append(slices.Clone(config.Strategies), config.Section)
-		m.strategy = config.Section
+		m.strategies = strategyCycle(true)
+		m.strategy = firstNeedingDocument(m.strategies)
 	}
 	if o.Strategy != "" {
 		m.strategy = o.Strategy
@@ -667,15 +667,10 @@ func (m *Model) request(prompt string) (engine.SessionRequest, error) {
 			return req, errors.New("every model is toggled out: space on a pane brings it back")
 		}
 	}
-	if req.Strategy == config.Consensus {
-		n := len(req.Models)
-		if n == 0 {
-			n = len(m.tierModels(m.tier))
-		}
-		c := m.cfg.Consensus
-		if voters := min(max(c.Voters, 1), n); voters < c.MinResponses {
-			return req, fmt.Errorf("consensus needs %d votes (consensus.min_responses) but tier %s has %d model(s) (tiers.%s.models)", c.MinResponses, m.tier, n, m.tier)
-		}
+	if m.cfg != nil {
+		// What the engine would refuse before calling a model (a quorum
+		// the models can never give), refused here without a round trip.
+		return req, engine.Check(m.cfg, req)
 	}
 	return req, nil
 }
@@ -818,12 +813,10 @@ func (m *Model) apply(ev engine.Event) {
 	case engine.SessionStarted:
 		m.startWall = m.clock().Add(-ev.T)
 	case engine.StageStarted:
-		switch ev.Stage {
-		case engine.StageClassify:
-		case engine.StageSections, engine.StageMerge:
-			m.sessStrategy = config.Section
-		default:
-			m.sessStrategy = config.Council
+		// The strategy that declares the stage; a router's stage and a
+		// stage no strategy declares say nothing of it.
+		if st, ok := engine.StrategyOfStage(ev.Stage); ok && !st.Routes {
+			m.sessStrategy = st.Name
 		}
 	case engine.RouteChosen:
 		if r := detail(ev).Route; r != nil {
