@@ -651,7 +651,7 @@ func (m *Model) sessionPrompt() string {
 func (m *Model) request(prompt string) (engine.SessionRequest, error) {
 	req := engine.SessionRequest{Prompt: prompt, Strategy: m.strategy, Tier: m.tier, Turns: m.turnsFor(),
 		Settings: m.settings, MaxCostUSD: m.opts.MaxCostUSD}
-	if m.strategy == config.Section {
+	if info, ok := engine.LookupStrategy(m.strategy); ok && !info.PromptAlone {
 		req.Document = m.opts.Document
 	}
 	if len(m.opts.Models) > 0 && len(m.excluded) == 0 {
