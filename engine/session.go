@@ -229,10 +229,14 @@ func (e *Engine) newSession(ctx context.Context, req SessionRequest) (*session, 
 		}
 		s.models = append(s.models, m)
 	}
-	// The strategy refuses what it could only fail, before any call.
-	p := &plan{cfg: e.cfg, req: &req, strategy: strategy, tier: tierName, models: ids, explicit: explicit, routes: e.routes}
-	if err := p.validate(); err != nil {
-		return nil, err
+	// The strategy refuses what it could only fail, before any call (a
+	// plan is made only for one that may: a race allocates none).
+	if st := lookup(strategy); st.validate != nil {
+		r := req // not &req, which would move every session's request to the heap
+		p := &plan{cfg: e.cfg, req: &r, strategy: strategy, tier: tierName, models: ids, explicit: explicit, routes: e.routes}
+		if err := st.validate(p); err != nil {
+			return nil, err
+		}
 	}
 	var secs []docSection
 	if strategy == config.Section {
