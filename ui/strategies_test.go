@@ -98,3 +98,15 @@ func TestUnknownStageIsNotACouncil(t *testing.T) {
 		t.Errorf("the council's review stage: screen %s (council %v)", m.sessStrategy, m.council())
 	}
 }
+
+// TestTimelineStagesInRegistryOrder: the timeline orders stages as the
+// registry declares them, a router's first, an undeclared one last.
+func TestTimelineStagesInRegistryOrder(t *testing.T) {
+	order := []engine.Stage{engine.StageClassify, engine.StageNone, engine.StageAnswers, engine.StageReview,
+		engine.StageSynthesis, engine.StageSections, engine.StageMerge, engine.Stage(99)}
+	for i := 1; i < len(order); i++ {
+		if stageRank(order[i-1]) >= stageRank(order[i]) {
+			t.Errorf("stage %q ranks %d, not before %q at %d", order[i-1], stageRank(order[i-1]), order[i], stageRank(order[i]))
+		}
+	}
+}
