@@ -142,8 +142,10 @@ func TestStrategiesDeclareTheirStages(t *testing.T) {
 					t.Fatalf("Estimate = %v, %v; want a positive worst case", est, err)
 				}
 				evs, sum := collect(e, t.Context(), req)
-				if sum.Status != StatusDecided {
-					t.Fatalf("status %s (%s), want decided", sum.Status, sum.Error)
+				// Degraded is fine (a reviewer's fixed ranking may name an
+				// answer it was not shown): the stages ran.
+				if sum.Answer == "" || sum.Status == StatusFailed {
+					t.Fatalf("status %s (%s, degraded %v), want an answer", sum.Status, sum.Error, sum.Degraded)
 				}
 				allowed := slices.Clone(info.Stages)
 				if info.Routes {
