@@ -16,12 +16,13 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/term"
 
+	"github.com/council-dev/council/engine"
 	"github.com/council-dev/council/engine/bench"
 	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/providers"
 )
 
-const benchUsage = `usage: council bench [flags] [PROMPT]
+var benchUsage = withStrategies(`usage: council bench [flags] [PROMPT]
 
 Runs many sessions of a strategy and measures them: per strategy and per
 model, sessions, successes, p50/p95/p99 latency, time to first token,
@@ -33,8 +34,8 @@ sessions of seconds-long latencies take seconds, and the same seed gives
 the same numbers. Real models: it prints the estimated cost and asks first.
 
 flags:
-  --strategy NAME     race, hedge, consensus, council, auto, or single (the
-                      first model alone) (default: the config's default_strategy)
+  --strategy NAME     STRATEGIES_COMMA, or single (the first model alone)
+                      (default: the config's default_strategy)
   --compare a,b,c     these strategies side by side on the same seeded workload
   --sweep-concurrency A..B
                       the strategy at each max_concurrency from A to B, with
@@ -63,7 +64,7 @@ examples:
 Exit status: 0 done, 1 the output could not be written or a model could
 not be set up, 2 usage or configuration error, 130 stopped (the partial
 report is printed first).
-`
+`)
 
 // benchDefaultSessions is how many sessions a strategy runs when
 // --sessions is not given: many with simulated models, which cost nothing
@@ -142,11 +143,12 @@ func (c *cli) bench(args []string) int {
 		if s == bench.Single {
 			continue
 		}
-		if _, err := config.ParseStrategy(s); err != nil {
+		st, err := engine.ParseStrategy(s)
+		if err != nil {
 			return c.usage(err.Error() + " (or single)")
 		}
-		if s == string(config.Section) {
-			return c.usage("bench cannot measure strategy section: it needs a document")
+		if info, _ := engine.LookupStrategy(st); !info.PromptAlone {
+			return c.usage("bench cannot measure strategy " + s + ": it needs a document")
 		}
 	}
 

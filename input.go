@@ -3,9 +3,9 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/council-dev/council/engine"
-	"github.com/council-dev/council/engine/config"
 )
 
 // maxInputBytes bounds a --input document read into memory; the engine
@@ -16,14 +16,18 @@ const maxInputBytes = 64 << 20
 // a document needs strategy section, and section needs a document and an
 // instruction as the prompt. ok is false with the exit code when it fails.
 func (c *cli) readInput(input string, req *engine.SessionRequest) (code int, ok bool) {
+	// Whether the strategy needs a document is the engine's registry's
+	// to say (an empty strategy is the config's default: never section).
+	info, ok := engine.LookupStrategy(req.Strategy)
+	needs := ok && !info.PromptAlone
 	if input == "" {
-		if req.Strategy == config.Section {
-			return c.usage("--strategy section needs a document: --input FILE (or --input - for stdin)"), false
+		if needs {
+			return c.usage("--strategy " + string(req.Strategy) + " needs a document: --input FILE (or --input - for stdin)"), false
 		}
 		return 0, true
 	}
-	if req.Strategy != config.Section {
-		return c.usage("--input is a document for --strategy section"), false
+	if !needs {
+		return c.usage("--input is a document for --strategy " + strings.ReplaceAll(withStrategies("STRATEGIES_DOC"), "|", " or ")), false
 	}
 	var b []byte
 	var err error

@@ -114,17 +114,17 @@ func realMain(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	return c.dashboard(args)
 }
 
-const usageText = `council: one prompt, several models, live.
+var usageText = withStrategies(`council: one prompt, several models, live.
 
 usage:
   council [flags]                       the dashboard (needs a terminal)
-      --strategy race|hedge|consensus|council|auto  --tier NAME  --models a,b,c
+      --strategy STRATEGIES  --tier NAME  --models a,b,c
       --theme dark|light|high-contrast|none  --no-mouse  --seed N  --config FILE
       --input FILE (a document: m cycles to section)  --record DIR (a log per session)
       --system TEXT|--system-file FILE  --max-tokens N  --temperature T  --max-cost USD
   council run [flags] [PROMPT]          one headless session (PROMPT, else stdin)
-      --strategy race|hedge|consensus|council|auto  --tier NAME  --models a,b,c
-      --strategy section --input FILE|-  (PROMPT is the instruction for every section)
+      --strategy STRATEGIES  --tier NAME  --models a,b,c
+      --strategy STRATEGIES_DOC --input FILE|-  (PROMPT is the instruction for every section)
       --json  --events  --repeat N  --seed N  --config FILE  --record FILE
       --system TEXT|--system-file FILE  --max-tokens N  --temperature T  --max-cost USD
       --continue FILE  (a follow-up to the conversation recorded in FILE)
@@ -150,16 +150,16 @@ else the default council (your API keys) or the built-in demo council of simulat
 Exit status: 0 decided (or degraded), 1 the session failed or the output could
 not be written, 2 usage or configuration error, 130 cancelled (ctrl+c, SIGINT
 or SIGTERM).
-`
+`)
 
-const runUsage = `usage: council run [flags] [PROMPT]
+var runUsage = withStrategies(`usage: council run [flags] [PROMPT]
 
 One headless session: the answer on stdout, a one-line summary on stderr.
 PROMPT is the rest of the command line (flags may come before or after it);
 without one the prompt is read from stdin (from a terminal, end it with ctrl+d).
 
 flags:
-  --strategy NAME  race, hedge, consensus, council or auto (default: the config's default_strategy)
+  --strategy NAME  STRATEGIES_OR (default: the config's default_strategy)
   --tier NAME      a tier of the config (default: its default_tier)
   --models a,b,c   these models instead of the tier's
   --json           one summary object per session on stdout, one line each
@@ -181,6 +181,9 @@ flags:
                    (follow_up = "winner" in the config: the final answers);
                    with --record FILE the new turn is appended to the log
 
+strategies:
+STRATEGY_LINES
+
 examples:
   council run "How do database indexes work?"
   echo "I was charged twice" | council run --strategy consensus --json
@@ -189,7 +192,7 @@ examples:
 
 Exit status: 0 decided (or degraded), 1 failed or the output could not be
 written, 2 usage or configuration error, 130 cancelled (ctrl+c, SIGINT, SIGTERM).
-`
+`)
 
 const configCheckUsage = `usage: council config check [--config FILE]
 
@@ -318,7 +321,7 @@ func (c *cli) configCheck(args []string) int {
 	if !ok {
 		return exitUsage
 	}
-	problems := quorumProblems(cfg)
+	problems := engine.ConfigProblems(cfg)
 	for _, p := range problems {
 		c.errorf("warning: %s", p)
 	}
@@ -330,32 +333,6 @@ func (c *cli) configCheck(args []string) int {
 		fmt.Fprintln(out, "\nconfig ok")
 	}
 	return c.written(out.err)
-}
-
-// quorumProblems names each tier whose models can never give a consensus
-// its quorum (fewer voters than consensus.min_responses), with the keys to
-// change.
-func quorumProblems(cfg *config.Config) []string {
-	var out []string
-	for _, name := range cfg.TierOrder() {
-		t, _ := cfg.Tier(name)
-		if p := quorumProblem(cfg, name, len(t.Models), "tiers."+name+".models"); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-// quorumProblem says why a consensus over n models of tier (listed by
-// from) can never reach quorum, or "".
-func quorumProblem(cfg *config.Config, tier string, n int, from string) string {
-	c := cfg.Consensus
-	voters := min(max(c.Voters, 1), n)
-	if voters >= c.MinResponses {
-		return ""
-	}
-	return fmt.Sprintf("tier %s: a consensus can never reach quorum: consensus.min_responses = %d, but only %d voter(s) (%s lists %d, consensus.voters = %d); lower consensus.min_responses or add models",
-		tier, c.MinResponses, voters, from, n, c.Voters)
 }
 
 // errWriter remembers the first error of w; later writes fail with it.
@@ -380,7 +357,7 @@ func (c *cli) run(args []string) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	var (
 		path     = fs.String("config", "", "config file")
-		strategy = fs.String("strategy", "", "race, hedge, consensus, council or auto (default: the config's default_strategy)")
+		strategy = fs.String("strategy", "", engine.StrategyNames(", ", true)+" (default: the config's default_strategy)")
 		tier     = fs.String("tier", "", "tier name (default: the config's default_tier)")
 		models   = fs.String("models", "", "comma-separated model ids (default: the tier's models)")
 		asJSON   = fs.Bool("json", false, "print one summary object per session, one line each")
@@ -411,7 +388,7 @@ func (c *cli) run(args []string) int {
 		return c.usage("--max-cost must be a positive number of dollars")
 	}
 	if *strategy != "" {
-		s, err := config.ParseStrategy(*strategy)
+		s, err := engine.ParseStrategy(*strategy)
 		if err != nil {
 			return c.usage(err.Error())
 		}
@@ -459,9 +436,9 @@ func (c *cli) run(args []string) int {
 		return exitUsage
 	}
 	defer eng.Close()
-	if p := runQuorumProblem(cfg, req); p != "" {
+	if err := engine.Check(cfg, req); err != nil {
 		// Refused before any model is called: the session could only fail.
-		return c.usage(p)
+		return c.usage(err.Error())
 	}
 	rec := newRecorder(cfg, eng, *recordTo, "", c.getenv)
 
@@ -554,35 +531,6 @@ func (c *cli) run(args []string) int {
 		return c.written(outErr)
 	}
 	return status
-}
-
-// runQuorumProblem is why req, a consensus, can never reach quorum, or "".
-func runQuorumProblem(cfg *config.Config, req engine.SessionRequest) string {
-	strategy, tier := req.Strategy, req.Tier
-	if strategy == "" {
-		strategy = cfg.DefaultStrategy
-	}
-	if strategy != config.Consensus {
-		return ""
-	}
-	if tier == "" {
-		tier = cfg.DefaultTier
-	}
-	n, from := len(req.Models), "--models"
-	for _, id := range req.Models {
-		if _, ok := cfg.Model(id); !ok {
-			return "" // the engine names the unknown model
-		}
-	}
-	if n == 0 {
-		from = "tiers." + tier + ".models"
-		t, ok := cfg.Tier(tier)
-		if !ok {
-			return ""
-		}
-		n = len(t.Models)
-	}
-	return quorumProblem(cfg, tier, n, from)
 }
 
 // parseModels splits --models; a model listed twice is an error (each is
@@ -786,7 +734,7 @@ func (c *cli) dashboard(args []string) int {
 	}
 	opts.maxCost = *maxCost
 	if *strategy != "" {
-		s, err := config.ParseStrategy(*strategy)
+		s, err := engine.ParseStrategy(*strategy)
 		if err != nil {
 			return c.usage(err.Error())
 		}

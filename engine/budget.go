@@ -7,7 +7,6 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/providers"
 )
 
@@ -41,60 +40,33 @@ func worstCost(m *model, req *providers.Request, extraIn int) float64 {
 	return (float64(in)*m.cfg.InputPerMTok + float64(out)*m.cfg.OutputPerMTok) / 1e6
 }
 
-// estimate is the session's worst case before it starts: every attempt
-// its strategy may make, each at its worst (the council's reviewers and
-// chairmen read every answer at its longest).
-func (s *session) estimate() float64 {
-	base := s.baseRequest(RoleRacer)
-	worst := func(m *model, extraIn int) float64 {
-		r, _ := s.withSettings(m, base)
-		return worstCost(m, r, extraIn)
+// estimate is the session's worst case before it starts: what its
+// strategy's estimate says every attempt it may make costs, each at its
+// worst.
+func (s *session) estimate() float64 { return lookup(s.strategy).estimate(s) }
+
+// worstOf is what one attempt of m asking the session's prompt (with
+// extraIn more tokens of input) costs at most.
+func (s *session) worstOf(m *model, extraIn int) float64 {
+	r, _ := s.withSettings(m, s.baseRequest(RoleRacer))
+	return worstCost(m, r, extraIn)
+}
+
+// sumWorst is worstOf summed over ms.
+func (s *session) sumWorst(ms []*model, extraIn int) (c float64) {
+	for _, m := range ms {
+		c += s.worstOf(m, extraIn)
 	}
-	sum := func(ms []*model, extraIn int) (c float64) {
-		for _, m := range ms {
-			c += worst(m, extraIn)
-		}
-		return c
+	return c
+}
+
+// priciest is the dearest worstOf among ms: what a stage asks of one
+// model it picks from them (a chairman, a fallback) may cost.
+func (s *session) priciest(ms []*model, extraIn int) (c float64) {
+	for _, m := range ms {
+		c = max(c, s.worstOf(m, extraIn))
 	}
-	priciest := func(ms []*model, extraIn int) (c float64) {
-		for _, m := range ms {
-			c = max(c, worst(m, extraIn))
-		}
-		return c
-	}
-	n := len(s.models)
-	answers := n * assumedMaxTokens
-	if ms := s.multi; ms != nil && ms.section != nil {
-		// Every section at its longest, failed over once, each voted run
-		// too, then the merge reading every result.
-		parts := ms.section.parts
-		longest := 0
-		for _, p := range parts {
-			longest = max(longest, (len(p.Text)+3)/4)
-		}
-		runs := len(parts) * max(s.e.cfg.Section.Vote, 1)
-		return 2*float64(runs)*priciest(s.models, longest) + 2*priciest(s.models, len(parts)*assumedMaxTokens)
-	}
-	switch s.strategy {
-	case config.Hedge:
-		p, b := s.hedgeModels()
-		c := worst(p, 0)
-		if b != nil {
-			c += 2 * worst(b, 0) // a withheld backup may still fail over
-		}
-		return c
-	case config.Consensus:
-		return sum(s.models[:min(max(s.e.cfg.Consensus.Voters, 1), n)], 0) + priciest(s.models, 0)
-	case config.Council:
-		return sum(s.models, 0) + sum(s.models, answers) + 2*priciest(s.models, answers)
-	case config.Auto:
-		c := sum(s.models, 0) + sum(s.models, answers) + 2*priciest(s.models, answers) // the council is the dearest route
-		if m := s.e.models[s.e.cfg.Router.Classifier]; m != nil {
-			c += worst(m, 0)
-		}
-		return c
-	}
-	return 2 * sum(s.models, 0) // race, and any strategy that fails over
+	return c
 }
 
 // costCap is the session's cap: the request's, else the config's; 0 for

@@ -7,7 +7,46 @@ import (
 	"github.com/council-dev/council/engine/config"
 )
 
-func init() { register(config.Consensus, (*session).consensus) }
+func init() {
+	register(&strategy{
+		StrategyInfo: StrategyInfo{Name: config.Consensus, Stages: []Stage{StageNone}, PromptAlone: true,
+			Summary: "voters classify the prompt; decided once the leader cannot be caught"},
+		run: (*session).consensus,
+		// The voters, and one escalation to the dearest model.
+		estimate: func(s *session) float64 {
+			voters := min(max(s.e.cfg.Consensus.Voters, 1), len(s.models))
+			return s.sumWorst(s.models[:voters], 0) + s.priciest(s.models, 0)
+		},
+		validate: func(p *plan) error { return quorumProblem(p.cfg, p.tier, len(p.models), p.from()) },
+		problems: quorumProblems,
+	})
+}
+
+// quorumProblems names each tier whose models can never give a consensus
+// its quorum (fewer voters than consensus.min_responses), with the keys to
+// change.
+func quorumProblems(cfg *config.Config) []string {
+	var out []string
+	for _, name := range cfg.TierOrder() {
+		t, _ := cfg.Tier(name)
+		if err := quorumProblem(cfg, name, len(t.Models), "tiers."+name+".models"); err != nil {
+			out = append(out, err.Error())
+		}
+	}
+	return out
+}
+
+// quorumProblem is why a consensus over n models of tier (listed by from)
+// can never reach quorum ([ErrNoQuorum]), or nil.
+func quorumProblem(cfg *config.Config, tier string, n int, from string) error {
+	c := cfg.Consensus
+	voters := min(max(c.Voters, 1), n)
+	if voters >= c.MinResponses {
+		return nil
+	}
+	return fmt.Errorf("tier %s: %w: consensus.min_responses = %d, but only %d voter(s) (%s: %d, consensus.voters = %d); lower consensus.min_responses or add models",
+		tier, ErrNoQuorum, c.MinResponses, voters, from, n, c.Voters)
+}
 
 // consensus asks voters to classify the prompt, decides the moment the
 // leader cannot be caught, cancels the stragglers (decided), and applies

@@ -12,7 +12,21 @@ import (
 	"github.com/council-dev/council/providers"
 )
 
-func init() { register(config.Council, (*session).councilRun) }
+func init() {
+	register(&strategy{
+		StrategyInfo: StrategyInfo{Name: config.Council, Stages: []Stage{StageAnswers, StageReview, StageSynthesis}, PromptAlone: true,
+			Summary: "every member answers, reviews the others anonymously, a chairman synthesises"},
+		run:      (*session).councilRun,
+		estimate: (*session).councilEstimate,
+	})
+}
+
+// councilEstimate: every member answers, then reviews every answer at its
+// longest, and a chairman (failed over once) reads them all.
+func (s *session) councilEstimate() float64 {
+	answers := len(s.models) * assumedMaxTokens
+	return s.sumWorst(s.models, 0) + s.sumWorst(s.models, answers) + 2*s.priciest(s.models, answers)
+}
 
 // councilResult is what a council session adds to its summary.
 type councilResult struct {

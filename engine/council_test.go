@@ -21,7 +21,7 @@ import (
 // counted done, so this strategy's awaitAll waited for ever (3 models x 2
 // attempts, capacity 4).
 func TestAwaitAllWithTwoAttemptsPerModel(t *testing.T) {
-	register("test-double", func(s *session) {
+	register(&strategy{StrategyInfo: StrategyInfo{Name: "test-double"}, run: func(s *session) {
 		for _, m := range s.models {
 			s.launch(m, RoleRacer, StageNone, nil)
 			s.launch(m, RoleReviewer, StageReview, nil)
@@ -32,7 +32,7 @@ func TestAwaitAllWithTwoAttemptsPerModel(t *testing.T) {
 			s.next()
 		}
 		s.win(first)
-	})
+	}})
 	defer delete(strategyTable, "test-double")
 	synctest.Test(t, func(t *testing.T) {
 		fakes := map[string]*fake{}

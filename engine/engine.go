@@ -1,11 +1,3 @@
-// Package engine runs council sessions: one prompt sent to several models
-// under a strategy (race, hedge, consensus), with per-model circuit
-// breakers, latency statistics, tiers, timeouts and a concurrency cap. A
-// session runs in its own goroutine and publishes typed [Event] values on a
-// channel that is closed when the session ends; its result is a [Summary].
-//
-// The engine knows providers only through the [providers.Provider]
-// interface and imports no UI package.
 package engine
 
 import (

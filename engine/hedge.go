@@ -6,7 +6,25 @@ import (
 	"github.com/council-dev/council/engine/config"
 )
 
-func init() { register(config.Hedge, (*session).hedge) }
+func init() {
+	register(&strategy{
+		StrategyInfo: StrategyInfo{Name: config.Hedge, Stages: []Stage{StageNone}, PromptAlone: true,
+			Summary: "the primary alone; a backup once it is slower than usual or fails"},
+		run:      (*session).hedge,
+		estimate: (*session).hedgeEstimate,
+	})
+}
+
+// hedgeEstimate is the primary, and the backup failed over once: a
+// backup withheld by max_extra may still fail over.
+func (s *session) hedgeEstimate() float64 {
+	p, b := s.hedgeModels()
+	c := s.worstOf(p, 0)
+	if b != nil {
+		c += 2 * s.worstOf(b, 0)
+	}
+	return c
+}
 
 // hedgeModels picks the primary and the backup: hedge.primary and
 // hedge.backup when they are among the session's models, else the first

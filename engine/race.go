@@ -2,7 +2,15 @@ package engine
 
 import "github.com/council-dev/council/engine/config"
 
-func init() { register(config.Race, (*session).race) }
+func init() {
+	register(&strategy{
+		StrategyInfo: StrategyInfo{Name: config.Race, Stages: []Stage{StageNone}, PromptAlone: true,
+			Summary: "every model at once; the first whole answer wins, the others are cancelled"},
+		run: (*session).race,
+		// Every model, each failed over once (a fallback).
+		estimate: func(s *session) float64 { return 2 * s.sumWorst(s.models, 0) },
+	})
+}
 
 // race starts every model at once; the first success wins and the others
 // are cancelled at once (lost_race). Failures do not end the race unless

@@ -10,7 +10,58 @@ import (
 	"github.com/council-dev/council/providers"
 )
 
-func init() { register(config.Auto, (*session).auto) }
+func init() {
+	register(&strategy{
+		StrategyInfo: StrategyInfo{Name: config.Auto, Stages: []Stage{StageClassify}, PromptAlone: true, Routes: true,
+			Summary: "a route (strategy and tier) picked by rules or a classifier model"},
+		run:      (*session).auto,
+		estimate: (*session).autoEstimate,
+		validate: validateRoute,
+	})
+}
+
+// autoEstimate: the classifier, then the dearest strategy a route may
+// lead to, on the session's models.
+func (s *session) autoEstimate() float64 {
+	var c float64
+	if m := s.e.models[s.e.cfg.Router.Classifier]; m != nil {
+		c = s.worstOf(m, 0)
+	}
+	var route float64
+	for _, info := range Strategies() {
+		if info.PromptAlone && !info.Routes {
+			route = max(route, lookup(info.Name).estimate(s))
+		}
+	}
+	return c + route
+}
+
+// validateRoute refuses a prompt whose route is known before any call
+// (no classifier: the rules decide) and leads to a strategy that would
+// refuse it. With a classifier the route is checked once chosen, before
+// the routed strategy calls a model.
+func validateRoute(p *plan) error {
+	rc := p.cfg.Router
+	if rc.Classifier != "" {
+		return nil
+	}
+	if p.routes == nil {
+		p.routes = compileRoutes(rc.Routes)
+	}
+	route := settleRoute(rc, routeByRules(p.req.Prompt, rc.Routes, p.routes))
+	return routedPlan(p, route).validate()
+}
+
+// routedPlan is p after auto takes route: its strategy, and its tier
+// when the route names one (as useTier moves the session).
+func routedPlan(p *plan, route Route) *plan {
+	q := *p
+	q.strategy = route.Strategy
+	if t, ok := p.cfg.Tiers[route.Tier]; ok && route.Tier != "" && !p.explicit && len(t.Models) > 0 {
+		q.tier, q.models = route.Tier, t.Models
+	}
+	return &q
+}
 
 // auto routes the prompt to a strategy, announces the route
 // (route_chosen), and runs that strategy in the same session: the router's
@@ -35,20 +86,32 @@ func (s *session) auto() {
 		s.fail(s.noAnswer())
 		return
 	}
-	if route.Confidence < rc.MinConfidence || route.Name == "" {
-		why := "no rule matched and no classifier was sure"
-		if route.Name != "" {
-			why = fmt.Sprintf("%s at %.2f is below router.min_confidence %.2g", route.Name, route.Confidence, rc.MinConfidence)
-		}
-		conf := route.Confidence
-		route = routeNamed(rc, rc.DefaultRoute)
-		route.Confidence, route.Why = conf, "the default route: "+why
-	}
+	route = settleRoute(rc, route)
 	s.stagesOf().route = &route
 	s.useTier(route.Tier)
 	s.emitWith(-1, RouteChosen, func(e *Event) { e.Detail = &Detail{Route: &route} })
 	s.strategy = route.Strategy
-	strategyTable[route.Strategy](s)
+	if err := s.plan().validate(); err != nil {
+		s.fail(err.Error()) // before the routed strategy calls any model
+		return
+	}
+	lookup(route.Strategy).run(s)
+}
+
+// settleRoute is route, or the default route when route is below
+// router.min_confidence or none was found.
+func settleRoute(rc config.RouterConfig, route Route) Route {
+	if route.Confidence >= rc.MinConfidence && route.Name != "" {
+		return route
+	}
+	why := "no rule matched and no classifier was sure"
+	if route.Name != "" {
+		why = fmt.Sprintf("%s at %.2f is below router.min_confidence %.2g", route.Name, route.Confidence, rc.MinConfidence)
+	}
+	conf := route.Confidence
+	route = routeNamed(rc, rc.DefaultRoute)
+	route.Confidence, route.Why = conf, "the default route: "+why
+	return route
 }
 
 // routeNamed is the route called name, with its strategy and tier.

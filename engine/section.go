@@ -11,7 +11,32 @@ import (
 	"github.com/council-dev/council/providers"
 )
 
-func init() { register(config.Section, (*session).sectionRun) }
+func init() {
+	register(&strategy{
+		StrategyInfo: StrategyInfo{Name: config.Section, Stages: []Stage{StageSections, StageMerge},
+			Summary: "a document cut into sections, each answered at once, then merged"},
+		run:      (*session).sectionRun,
+		estimate: (*session).sectionEstimate,
+		validate: func(p *plan) error {
+			if p.req.Document == "" {
+				return fmt.Errorf("%w: strategy section needs a document to split (--input FILE, or --input - for stdin)", ErrDocument)
+			}
+			return nil
+		},
+	})
+}
+
+// sectionEstimate: every section at its longest, failed over once, each
+// voted run too, then the merge reading every result.
+func (s *session) sectionEstimate() float64 {
+	parts := s.stagesOf().section.parts
+	longest := 0
+	for _, p := range parts {
+		longest = max(longest, (len(p.Text)+3)/4)
+	}
+	runs := len(parts) * max(s.e.cfg.Section.Vote, 1)
+	return 2*float64(runs)*s.priciest(s.models, longest) + 2*s.priciest(s.models, len(parts)*assumedMaxTokens)
+}
 
 // SectionResult is one section of a section session (the summary's
 // sections, and section_changed events).

@@ -197,21 +197,11 @@ func (e *Engine) newSession(ctx context.Context, req SessionRequest) (*session, 
 	if strategy == "" {
 		strategy = e.cfg.DefaultStrategy
 	}
-	if strategyTable[strategy] == nil {
-		return nil, fmt.Errorf("unknown strategy %q (want %s)", strategy, strategyNames())
+	if lookup(strategy) == nil {
+		return nil, unknownStrategy(strategy)
 	}
 	if max := e.cfg.Limits.MaxPromptBytes; max > 0 && len(req.Prompt) > max {
 		return nil, fmt.Errorf("%w: %d bytes, over limits.max_prompt_bytes (%d)", ErrPromptTooLarge, len(req.Prompt), max)
-	}
-	var secs []docSection
-	if strategy == config.Section {
-		if req.Document == "" {
-			return nil, fmt.Errorf("%w: strategy section needs a document to split (--input FILE, or --input - for stdin)", ErrDocument)
-		}
-		var err error
-		if secs, err = splitDocument(req.Document, e.cfg.Section, e.cfg.Limits.MaxPromptBytes); err != nil {
-			return nil, err
-		}
 	}
 	tierName := req.Tier
 	if tierName == "" {
@@ -240,6 +230,22 @@ func (e *Engine) newSession(ctx context.Context, req SessionRequest) (*session, 
 			return nil, fmt.Errorf("model %q is listed twice: each model is called once per session", id)
 		}
 		s.models = append(s.models, m)
+	}
+	// The strategy refuses what it could only fail, before any call (a
+	// plan is made only for one that may: a race allocates none).
+	if st := lookup(strategy); st.validate != nil {
+		r := req // not &req, which would move every session's request to the heap
+		p := &plan{cfg: e.cfg, req: &r, strategy: strategy, tier: tierName, models: ids, explicit: explicit, routes: e.routes}
+		if err := st.validate(p); err != nil {
+			return nil, err
+		}
+	}
+	var secs []docSection
+	if strategy == config.Section {
+		var err error
+		if secs, err = splitDocument(req.Document, e.cfg.Section, e.cfg.Limits.MaxPromptBytes); err != nil {
+			return nil, err
+		}
 	}
 	if !req.Settings.empty() || req.MaxCostUSD > 0 {
 		ms := s.stagesOf()
@@ -353,7 +359,7 @@ func (s *session) userCancelled() bool {
 // stack first, which cost a session more than its breakers.
 func (s *session) runSession() {
 	s.begin()
-	strategyTable[s.strategy](s)
+	lookup(s.strategy).run(s)
 	s.end()
 }
 

@@ -3,11 +3,9 @@ package engine
 import (
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/providers"
 )
 
@@ -32,31 +30,9 @@ import (
 //     stageStart and stageDone bracket a stage.
 //
 // A strategy returns once the session has its result; the session then
-// publishes the summary. Each strategy is one file that registers itself
-// in strategyTable from an init function.
-type strategyFunc func(s *session)
-
-// strategyTable maps a strategy's name to its function.
-var strategyTable = map[config.Strategy]strategyFunc{}
-
-// register adds a strategy to the table.
-func register(name config.Strategy, f strategyFunc) { strategyTable[name] = f }
-
-// strategyNames lists the registered strategies, in config's order first.
-func strategyNames() string {
-	var names []string
-	for _, st := range config.Strategies {
-		if strategyTable[st] != nil {
-			names = append(names, string(st))
-		}
-	}
-	for st := range strategyTable {
-		if !slices.Contains(config.Strategies, st) {
-			names = append(names, string(st))
-		}
-	}
-	return strings.Join(names, ", ")
-}
+// publishes the summary. Each strategy is one file that registers its
+// descriptor ([strategy]: run, estimate, validate, stages...) from an init
+// function.
 
 // mailbox is where attempts report that they have ended, in the order
 // they ended. Any number of attempts may report without the session

@@ -19,8 +19,9 @@ import (
 // chairman's synthesis. Like the other areas they are plain structs that
 // fold events (Apply) and draw themselves (View) with the shared Context.
 
-// councilStages are the council's stages in order.
-var councilStages = []engine.Stage{engine.StageAnswers, engine.StageReview, engine.StageSynthesis}
+// councilStages are the council's stages in order, as its strategy
+// declares them: the bar draws those and no other strategy's.
+var councilStages = strategyStages(config.Council)
 
 // stageState is where a stage stands.
 type stageState struct {
@@ -72,9 +73,9 @@ func (b *StageBar) stage(name engine.Stage) *stageState {
 	return &b.stages[len(b.stages)-1]
 }
 
-// Apply folds one event into the bar. It draws the council's stages only:
-// the router's classify stage (in an auto session's events and summary)
-// is left to the timeline, and the section strategy's to its list.
+// Apply folds one event into the bar. A stage the council does not
+// declare (the router's classifier, the section strategy's) is left to
+// the timeline and its own areas.
 func (b *StageBar) Apply(ev engine.Event) {
 	if ev.Stage != engine.StageNone && !slices.Contains(councilStages, ev.Stage) {
 		return

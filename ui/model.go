@@ -283,7 +283,7 @@ func New(b Backend, o Options) *Model {
 		byID:       map[string]*ModelPane{},
 		excluded:   map[string]bool{},
 		applied:    map[string]map[string]float64{},
-		strategies: config.Strategies,
+		strategies: strategyCycle(false),
 	}
 	m.sysClipboard = clipboard.WriteAll
 	m.ctx = &Context{Keys: m.keys, Now: o.Clock()}
@@ -296,8 +296,8 @@ func New(b Backend, o Options) *Model {
 
 	m.strategy = cfg.DefaultStrategy
 	if o.Document != "" {
-		m.strategies = append(slices.Clone(config.Strategies), config.Section)
-		m.strategy = config.Section
+		m.strategies = strategyCycle(true)
+		m.strategy = firstNeedingDocument(m.strategies)
 	}
 	if o.Strategy != "" {
 		m.strategy = o.Strategy
@@ -654,7 +654,7 @@ func (m *Model) sessionPrompt() string {
 func (m *Model) request(prompt string) (engine.SessionRequest, error) {
 	req := engine.SessionRequest{Prompt: prompt, Strategy: m.strategy, Tier: m.tier, Turns: m.turnsFor(),
 		Settings: m.settings, MaxCostUSD: m.opts.MaxCostUSD}
-	if m.strategy == config.Section {
+	if info, ok := engine.LookupStrategy(m.strategy); ok && !info.PromptAlone {
 		req.Document, req.DocumentName = m.opts.Document, m.opts.DocumentName
 	}
 	if len(m.opts.Models) > 0 && len(m.excluded) == 0 {
@@ -670,15 +670,10 @@ func (m *Model) request(prompt string) (engine.SessionRequest, error) {
 			return req, errors.New("every model is toggled out: space on a pane brings it back")
 		}
 	}
-	if req.Strategy == config.Consensus {
-		n := len(req.Models)
-		if n == 0 {
-			n = len(m.tierModels(m.tier))
-		}
-		c := m.cfg.Consensus
-		if voters := min(max(c.Voters, 1), n); voters < c.MinResponses {
-			return req, fmt.Errorf("consensus needs %d votes (consensus.min_responses) but tier %s has %d model(s) (tiers.%s.models)", c.MinResponses, m.tier, n, m.tier)
-		}
+	if m.cfg != nil {
+		// What the engine would refuse before calling a model (a quorum
+		// the models can never give), refused here without a round trip.
+		return req, engine.Check(m.cfg, req)
 	}
 	return req, nil
 }

@@ -40,23 +40,36 @@ type tlRow struct {
 	seq   int // order of appearance
 }
 
-// stageRank orders stages on the timeline: the router's classifier, the
-// one-stage strategies, then the council's stages in order.
+// stageRank orders stages on the timeline: a router's stages (which run
+// first), then every strategy's in the registry's order and each
+// strategy's own order (the one-stage strategies' StageNone, the
+// council's answers, review, synthesis, ...); a stage no strategy
+// declares last.
 func stageRank(st engine.Stage) int {
-	switch st {
-	case engine.StageClassify:
-		return 0
-	case engine.StageNone:
-		return 1
-	case engine.StageAnswers:
-		return 2
-	case engine.StageReview:
-		return 3
-	case engine.StageSynthesis:
-		return 4
+	if r, ok := stageRanks[st]; ok {
+		return r
 	}
-	return 5
+	return len(stageRanks)
 }
+
+var stageRanks = func() map[engine.Stage]int {
+	ranks := map[engine.Stage]int{}
+	add := func(routes bool) {
+		for _, info := range engine.Strategies() {
+			if info.Routes != routes {
+				continue
+			}
+			for _, st := range info.Stages {
+				if _, ok := ranks[st]; !ok {
+					ranks[st] = len(ranks)
+				}
+			}
+		}
+	}
+	add(true)
+	add(false)
+	return ranks
+}()
 
 // rankOf numbers ids by position.
 func rankOf(ids []string) map[string]int {

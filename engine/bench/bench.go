@@ -259,7 +259,7 @@ func (w *Workload) request(strategy string) (engine.SessionRequest, error) {
 		req.Strategy = config.Race
 		req.Models = w.models()[:1]
 	} else {
-		st, err := config.ParseStrategy(strategy)
+		st, err := engine.ParseStrategy(strategy)
 		if err != nil {
 			return req, err
 		}
@@ -271,7 +271,9 @@ func (w *Workload) request(strategy string) (engine.SessionRequest, error) {
 			req.Prompt = ClassifyPrompt
 		}
 	}
-	return req, nil
+	// What the strategy refuses (a quorum its models can never give) is
+	// refused before the engine is built and any model called.
+	return req, engine.Check(w.Config, req)
 }
 
 // Estimate is the most the bench may cost at the config's prices: every

@@ -353,8 +353,12 @@ const (
 	Section Strategy = "section"
 )
 
-// Strategies lists the strategies this engine runs, in the order the
-// dashboard cycles through them.
+// Strategies lists the strategies this engine runs on a prompt alone, in
+// the order the dashboard cycles through them. Config keeps the names
+// because a config file is validated without the engine (which imports
+// config, not the other way round); everything else about a strategy is
+// in the engine's registry (engine.Strategies), and the engine's
+// TestRegistryAgreesWithConfig fails when the two disagree.
 var Strategies = []Strategy{Race, Hedge, Consensus, Council, Auto}
 
 // ParseStrategy validates a strategy name.

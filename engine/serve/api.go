@@ -6,12 +6,12 @@ import (
 	"strings"
 
 	"github.com/council-dev/council/engine"
-	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/engine/wire"
 )
 
-// models is GET /v1/models: every strategy, with and without each tier,
-// then every configured model id (passed through).
+// models is GET /v1/models: every strategy the engine registers that runs
+// on a prompt alone, with and without each tier, then every configured
+// model id (passed through).
 func (s *Server) models(w http.ResponseWriter, r *http.Request) {
 	type model struct {
 		ID      string `json:"id"`
@@ -22,7 +22,11 @@ func (s *Server) models(w http.ResponseWriter, r *http.Request) {
 	cfg := s.eng.Config()
 	created := s.started.Unix()
 	var data []model
-	for _, st := range config.Strategies {
+	for _, info := range engine.Strategies() {
+		if !info.PromptAlone {
+			continue // a chat completion carries no document
+		}
+		st := info.Name
 		data = append(data, model{modelPrefix + string(st), "model", created, "council"})
 		for _, t := range cfg.TierOrder() {
 			data = append(data, model{modelPrefix + string(st) + "@" + t, "model", created, "council"})

@@ -88,13 +88,13 @@ func (s *Server) resolve(model string, req *engine.SessionRequest) *apiError {
 	name, ok := strings.CutPrefix(model, modelPrefix)
 	if !ok {
 		return &apiError{http.StatusNotFound, "invalid_request_error", "model_not_found",
-			fmt.Sprintf("the model %q does not exist here: ask for council/race, council/hedge, council/consensus, council/council or council/auto (optionally @tier), or a configured model id (GET /v1/models lists them)", model)}
+			fmt.Sprintf("the model %q does not exist here: ask for %s (optionally @tier), or a configured model id (GET /v1/models lists them)", model, strategyModels(", "))}
 	}
 	strat, tier, _ := strings.Cut(name, "@")
 	st := config.Strategy(strat)
-	if !slices.Contains(config.Strategies, st) {
+	if info, ok := engine.LookupStrategy(st); !ok || !info.PromptAlone {
 		return &apiError{http.StatusNotFound, "invalid_request_error", "model_not_found",
-			fmt.Sprintf("unknown strategy %q in model %q (want race, hedge, consensus, council or auto)", strat, model)}
+			fmt.Sprintf("unknown strategy %q in model %q (want %s)", strat, model, engine.StrategyNames(", ", true))}
 	}
 	if tier != "" {
 		if _, ok := cfg.Tier(tier); !ok {
@@ -106,13 +106,19 @@ func (s *Server) resolve(model string, req *engine.SessionRequest) *apiError {
 	return nil
 }
 
+// strategyModels names the model of every strategy a chat completion can
+// ask for (council/race, ...), joined by sep.
+func strategyModels(sep string) string {
+	return modelPrefix + strings.ReplaceAll(engine.StrategyNames(","+modelPrefix, true), ",", sep)
+}
+
 // sessionRequest builds the session a chat request asks for: system
 // messages become the system prompt, earlier user and assistant messages
 // the conversation, the last user message the prompt.
 func (s *Server) sessionRequest(cr *chatRequest) (engine.SessionRequest, *apiError) {
 	var req engine.SessionRequest
 	if cr.Model == "" {
-		return req, badRequest("missing_model", "model is required: council/race, council/hedge, council/consensus, council/council, council/auto, or a configured model id")
+		return req, badRequest("missing_model", "model is required: %s, or a configured model id", strategyModels(", "))
 	}
 	if cr.N > 1 {
 		return req, badRequest("unsupported_parameter", "n = %d is not supported: the strategy decides one answer", cr.N)
@@ -258,6 +264,8 @@ func (s *Server) startError(w http.ResponseWriter, err error) {
 		writeError(w, http.StatusNotFound, "invalid_request_error", "model_not_found", err.Error())
 	case errors.Is(err, engine.ErrClosed):
 		writeError(w, http.StatusServiceUnavailable, "server_error", "shutting_down", "the server is shutting down")
+	case errors.Is(err, engine.ErrNoQuorum):
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "quorum_unreachable", err.Error())
 	case errors.Is(err, engine.ErrOverBudget):
 		writeError(w, http.StatusPaymentRequired, "insufficient_quota", "over_budget", err.Error())
 	default:

@@ -100,6 +100,17 @@ var Gemini = Dialect{
 	},
 }
 
+// Dialects is the dialect each built-in provider kind speaks, by kind: a
+// kind registered without one here has no stand-in for the fault suite
+// (package main's TestEveryKindIsWhole fails), and package faulttest runs
+// its faults over every dialect listed (TestSuiteRunsEveryDialect).
+var Dialects = map[string]Dialect{
+	"openai":            OpenAI,
+	"openai-compatible": OpenAI, // the openai package, at another base_url
+	"anthropic":         Anthropic,
+	"gemini":            Gemini,
+}
+
 // Sent counts the bytes a hostile handler wrote, so that a test can check
 // that the client hung up long before the handler's cap.
 type Sent struct{ n atomic.Int64 }

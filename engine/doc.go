@@ -1,0 +1,31 @@
+// Package engine runs council sessions: one prompt sent to several models
+// under a strategy, with per-model circuit breakers, latency statistics,
+// tiers, timeouts, retries, fallbacks, spending caps and a concurrency
+// cap. A session runs in its own goroutine and publishes typed [Event]
+// values on a channel that is closed when the session ends; its result is
+// a [Summary].
+//
+// Each strategy is one file that registers its descriptor (its run
+// function, worst-case estimate, request validation, stages and summary)
+// from an init function; [Strategies] lists them for the engine's
+// clients:
+//
+//   - race (race.go): every model at once, the first whole answer wins.
+//   - hedge (hedge.go): the primary, a backup when it is slow or fails.
+//   - consensus (consensus.go, vote.go): voters classify the prompt,
+//     decided once the leader cannot be caught; refused up front when the
+//     models can never give it its quorum.
+//   - council (council.go): answers, anonymous peer review, a chairman's
+//     synthesis.
+//   - auto (router.go): a route picked by rules or a classifier model,
+//     then that route's strategy in the same session.
+//   - section (section.go, split.go): a document cut into sections,
+//     answered at once, then merged; needs a document.
+//
+// The registry is in strategy.go, the toolkit strategies are written
+// against in toolkit.go, the session in session.go and the attempt in
+// attempt.go.
+//
+// The engine knows providers only through the [providers.Provider]
+// interface and imports no UI package.
+package engine
