@@ -74,7 +74,8 @@ type Config struct {
 // BreakerConfig sets every model's circuit breaker.
 type BreakerConfig struct {
 	// FailureRate trips the breaker when failures/requests in the window
-	// reach it (default 0.25).
+	// are more than it (default 0.25: 2 failures in 8 do not trip it, 3
+	// in 8 do; 1 never trips).
 	FailureRate float64 `toml:"failure_rate"`
 	// MinRequests is the volume below which the breaker never trips (5).
 	MinRequests int `toml:"min_requests"`
