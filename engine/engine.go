@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,7 +27,7 @@ import (
 // outlive sessions. The zero value is not usable: call [New].
 type Engine struct {
 	cfg    *config.Config
-	routes [][]*regexp.Regexp // the router's patterns, compiled
+	routes []routeRules // the router's rules, compiled
 	// anySettings: a tier or a model sets how models are asked.
 	anySettings bool
 	clock       providers.Clock
