@@ -110,7 +110,15 @@ func (k keyword) matches(text string) bool {
 		}
 		rest := text[i+len(root):]
 		if root != k.text {
-			rest = strings.TrimPrefix(rest, "e") // the e taken off, back again
+			// The e taken off must come back, or give way to -ing:
+			// "decide", "deciding", never "decid".
+			if r, ok := strings.CutPrefix(rest, "e"); ok {
+				rest = r
+			} else if r, ok := strings.CutPrefix(rest, "ing"); ok {
+				rest = "ing" + r
+			} else {
+				continue
+			}
 		}
 		if unicode.IsLetter(last) {
 			rest = inflected(rest)
