@@ -124,7 +124,8 @@ func (s *session) breakTie(top int) {
 	s.tieBreak = string(c.TieBreak)
 	switch c.TieBreak {
 	case config.TieDefault:
-		if cats := s.voteCategories(); len(cats) > 0 && !slices.ContainsFunc(cats, func(c string) bool { return Normalize(c) == Normalize(s.e.cfg.Consensus.DefaultAnswer) }) {
+		isDefault := func(cat string) bool { return Normalize(cat) == Normalize(c.DefaultAnswer) }
+		if cats := s.voteCategories(); len(cats) > 0 && !slices.ContainsFunc(cats, isDefault) {
 			s.fail(fmt.Sprintf("tie between %v; consensus.default_answer %q is not among this route's categories (%s)", tied, c.DefaultAnswer, strings.Join(cats, ", ")))
 			return
 		}
