@@ -63,7 +63,8 @@ func TestRunCouncilJSON(t *testing.T) {
 // Three prompts of different kinds go to three strategies.
 func TestRunAutoRoutes(t *testing.T) {
 	for _, tt := range []struct{ prompt, route, strategy string }{
-		{"Is my invoice overdue?", "classification", "consensus"},
+		{"Is my invoice overdue?", "yes-no", "consensus"},
+		{"Classify this ticket: I was charged twice for one order.", "classification", "consensus"},
 		{"Why does this fail?\n```go\nfunc main() { panic(\"x\") }\n```", "code", "race"},
 		{"Tell me something nice about autumn.", "chat", "hedge"},
 	} {
@@ -78,6 +79,11 @@ func TestRunAutoRoutes(t *testing.T) {
 		}
 		if sum["answer"] == "" && sum["status"] != "failed" {
 			t.Errorf("%.30q: no answer", tt.prompt)
+		}
+		// The simulated voters answer a yes/no question yes or no, never
+		// with a ticket category.
+		if a := sum["answer"]; tt.route == "yes-no" && a != "yes" && a != "no" {
+			t.Errorf("%.30q: answer %q (%v), want yes or no", tt.prompt, a, sum["status"])
 		}
 	}
 }

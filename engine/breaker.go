@@ -101,7 +101,7 @@ type ticket struct {
 
 // breaker is one model's circuit breaker, with the semantics of
 // gobreaker's rolling-window breaker (failures / finished calls over a
-// window kept in ten buckets; trip at failure_rate after min_requests; open
+// window kept in ten buckets; trip above failure_rate after min_requests; open
 // for cooldown; then one half-open probe whose success closes it and whose
 // failure opens it again; a call admitted before a state change is not
 // counted after it), plus forcing, rate-limit holds, and time read through
@@ -254,7 +254,8 @@ func (b *breaker) report(t ticket, o outcome, hold time.Duration, now time.Time)
 }
 
 // count adds a finished call to the window and trips the breaker when the
-// failure rate reaches its threshold. Apart from report so that report's
+// failure rate exceeds its threshold (strictly: 2 failures in 8 do not
+// trip it at 0.25). Apart from report so that report's
 // frame stays small on the attempt goroutine.
 //
 //go:noinline
@@ -271,7 +272,7 @@ func (b *breaker) count(now time.Time, o outcome) []breakerChange {
 	}
 	bk.failure++
 	req, fail := b.counts(n)
-	if req < b.minRequests || float64(fail)/float64(req) < b.rate {
+	if req < b.minRequests || float64(fail)/float64(req) <= b.rate {
 		return nil
 	}
 	var changes []breakerChange

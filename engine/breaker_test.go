@@ -365,3 +365,22 @@ func TestDegradedReasons(t *testing.T) {
 		})
 	}
 }
+
+// TestBreakerTripsOnlyAboveTheRate: failure_rate is a ceiling the breaker
+// tolerates; exactly at it the model keeps being called, one failure more
+// trips it.
+func TestBreakerTripsOnlyAboveTheRate(t *testing.T) {
+	c := &manualClock{now: time.Unix(1000, 0)}
+	b := testBreaker(c) // failure_rate 0.5, min_requests 4
+	for _, o := range []outcome{outcomeSuccess, outcomeFailure, outcomeSuccess, outcomeFailure} {
+		if ch, _ := call(b, o); len(ch) != 0 {
+			t.Fatalf("tripped at or below the rate: %v", ch)
+		}
+	}
+	if s := b.snapshot(); s.State != BreakerClosed || s.FailureRate != 0.5 || s.Requests != 4 {
+		t.Fatalf("at exactly failure_rate: %+v, want closed at 50%% of 4", s)
+	}
+	if ch, _ := call(b, outcomeFailure); !slices.Equal(ch, []breakerChange{{BreakerClosed, BreakerOpen}}) {
+		t.Errorf("3 failures of 5 (60%% > 50%%): changes %v, want closed -> open", ch)
+	}
+}

@@ -2,7 +2,9 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/council-dev/council/engine/config"
 )
@@ -115,7 +117,7 @@ func (s *session) consensus() {
 // castVote parses a finished voter's answer and emits vote_cast.
 func (s *session) castVote(a *attempt) {
 	text := a.text.String()
-	v, err := ParseVote(text, s.e.cfg.Consensus.Categories)
+	v, err := ParseVote(text, s.voteCategories())
 	if err != nil {
 		s.invalid++
 		a.err = "invalid vote: " + err.Error()
@@ -161,6 +163,11 @@ func (s *session) breakTie(top int) {
 	s.tieBreak = string(c.TieBreak)
 	switch c.TieBreak {
 	case config.TieDefault:
+		isDefault := func(cat string) bool { return Normalize(cat) == Normalize(c.DefaultAnswer) }
+		if cats := s.voteCategories(); len(cats) > 0 && !slices.ContainsFunc(cats, isDefault) {
+			s.fail(fmt.Sprintf("tie between %v; consensus.default_answer %q is not among this route's categories (%s)", tied, c.DefaultAnswer, strings.Join(cats, ", ")))
+			return
+		}
 		s.degrade(DegradedTieDefault)
 		s.decide("", Normalize(c.DefaultAnswer))
 	case config.TieEscalate:
@@ -179,7 +186,7 @@ func (s *session) breakTie(top int) {
 			s.fail(fmt.Sprintf("tie between %v; escalation to %s failed: %s", tied, m.cfg.ID, a.err))
 			return
 		}
-		v, err := ParseVote(a.text.String(), c.Categories)
+		v, err := ParseVote(a.text.String(), s.voteCategories())
 		s.emitWith(int(a.idx), VoteCast, func(e *Event) {
 			e.Model, e.Text, e.Vote, e.Err, e.Attempt, e.Role = m.cfg.ID, a.text.String(), v, errString(err), a.id(), a.role
 		})
@@ -193,6 +200,16 @@ func (s *session) breakTie(top int) {
 	default:
 		s.fail(fmt.Sprintf("tie between %v (tie_break = fail)", tied))
 	}
+}
+
+// voteCategories are the answers a vote may give: the route's own when
+// the router chose a route that has them (a yes/no route's "yes", "no"),
+// else consensus.categories (empty: any answer).
+func (s *session) voteCategories() []string {
+	if s.multi != nil && s.multi.route != nil && len(s.multi.route.Categories) > 0 {
+		return s.multi.route.Categories
+	}
+	return s.e.cfg.Consensus.Categories
 }
 
 // escalationModel is consensus.escalate_to, else the first session model

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,7 +19,7 @@ import (
 // outlive sessions. The zero value is not usable: call [New].
 type Engine struct {
 	cfg    *config.Config
-	routes [][]*regexp.Regexp // the router's patterns, compiled
+	routes []routeRules // the router's rules, compiled
 	// anySettings: a tier or a model sets how models are asked.
 	anySettings bool
 	clock       providers.Clock

@@ -161,10 +161,13 @@ func (s *Stage) UnmarshalText(b []byte) error {
 // Route is the router's choice for a prompt (route_chosen, and the
 // summary's route).
 type Route struct {
-	Name       string          `json:"name"`
-	Strategy   config.Strategy `json:"strategy"`
-	Tier       string          `json:"tier,omitempty"`
-	Confidence float64         `json:"confidence"`
+	Name     string          `json:"name"`
+	Strategy config.Strategy `json:"strategy"`
+	Tier     string          `json:"tier,omitempty"`
+	// Categories are the answers of a consensus route with its own (a
+	// yes/no route's); empty: consensus.categories.
+	Categories []string `json:"categories,omitempty"`
+	Confidence float64  `json:"confidence"`
 	// Why says what decided it: the keywords or pattern matched, the
 	// classifier's answer, or the default route and why.
 	Why string `json:"why"`

@@ -3,7 +3,6 @@ package engine
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/council-dev/council/engine/config"
@@ -98,15 +97,18 @@ func (s *session) auto() {
 	lookup(route.Strategy).run(s)
 }
 
-// settleRoute is route, or the default route when route is below
-// router.min_confidence or none was found.
+// settleRoute is route, or the default route when route is unnamed or
+// below router.min_confidence, its why saying so and what was found.
 func settleRoute(rc config.RouterConfig, route Route) Route {
 	if route.Confidence >= rc.MinConfidence && route.Name != "" {
 		return route
 	}
-	why := "no rule matched and no classifier was sure"
+	why := route.Why
+	if rc.Classifier != "" {
+		why += " and no classifier was sure"
+	}
 	if route.Name != "" {
-		why = fmt.Sprintf("%s at %.2f is below router.min_confidence %.2g", route.Name, route.Confidence, rc.MinConfidence)
+		why = fmt.Sprintf("%s at %.2f is below router.min_confidence %.2g (%s)", route.Name, route.Confidence, rc.MinConfidence, route.Why)
 	}
 	conf := route.Confidence
 	route = routeNamed(rc, rc.DefaultRoute)
@@ -118,7 +120,7 @@ func settleRoute(rc config.RouterConfig, route Route) Route {
 func routeNamed(rc config.RouterConfig, name string) Route {
 	for _, r := range rc.Routes {
 		if r.Name == name {
-			return Route{Name: r.Name, Strategy: r.Strategy, Tier: r.Tier}
+			return Route{Name: r.Name, Strategy: r.Strategy, Tier: r.Tier, Categories: r.Categories}
 		}
 	}
 	return Route{Name: name, Strategy: config.Hedge}
@@ -146,65 +148,6 @@ func (s *session) useTier(tier string) {
 	if d := t.Timeout.Duration; d > 0 {
 		s.e.watch.ensure(s.base + d)
 	}
-}
-
-// compileRoutes compiles each route's patterns, once per engine (the
-// config has validated them).
-func compileRoutes(routes []config.RouteConfig) [][]*regexp.Regexp {
-	out := make([][]*regexp.Regexp, len(routes))
-	for i, r := range routes {
-		for _, p := range r.Patterns {
-			if re, err := regexp.Compile(p); err == nil {
-				out[i] = append(out[i], re)
-			}
-		}
-	}
-	return out
-}
-
-// routeByRules scores every route by what of it the prompt matches (each
-// keyword and pattern one hit, a long enough prompt two) and returns the
-// best, earlier routes winning ties, with a confidence that grows with its
-// hits (one hit 0.65, two 0.85, three or more 0.95). No hit: a route with
-// no name and confidence 0.
-func routeByRules(prompt string, routes []config.RouteConfig, patterns [][]*regexp.Regexp) Route {
-	lower := strings.ToLower(prompt)
-	words := len(strings.Fields(prompt))
-	best, bestHits, bestWhy := -1, 0, ""
-	for i := range routes {
-		r := &routes[i]
-		hits := 0
-		var why []string
-		for _, k := range r.Keywords {
-			if k != "" && strings.Contains(lower, strings.ToLower(k)) {
-				hits++
-				why = append(why, fmt.Sprintf("%q", strings.TrimSpace(k)))
-			}
-		}
-		var res []*regexp.Regexp
-		if i < len(patterns) {
-			res = patterns[i]
-		}
-		for _, re := range res {
-			if re.MatchString(prompt) {
-				hits++
-				why = append(why, "/"+re.String()+"/")
-			}
-		}
-		if r.MinWords > 0 && words >= r.MinWords {
-			hits += 2
-			why = append(why, fmt.Sprintf("%d words (min_words %d)", words, r.MinWords))
-		}
-		if hits > bestHits {
-			best, bestHits, bestWhy = i, hits, strings.Join(why, ", ")
-		}
-	}
-	if best < 0 {
-		return Route{}
-	}
-	r := routes[best]
-	return Route{Name: r.Name, Strategy: r.Strategy, Tier: r.Tier,
-		Confidence: min(0.95, 0.45+0.2*float64(bestHits)), Why: "rules matched " + clip(bestWhy, 160)}
 }
 
 // classify asks router.classifier for the route, as a vote among the
@@ -245,7 +188,7 @@ func (s *session) classify(rc config.RouterConfig) (Route, bool) {
 	for _, r := range rc.Routes {
 		if Normalize(r.Name) == v {
 			conf := voteConfidence(text)
-			return Route{Name: r.Name, Strategy: r.Strategy, Tier: r.Tier, Confidence: conf,
+			return Route{Name: r.Name, Strategy: r.Strategy, Tier: r.Tier, Categories: r.Categories, Confidence: conf,
 				Why: fmt.Sprintf("classifier %s said %s (%.2f)", m.cfg.ID, r.Name, conf)}, true
 		}
 	}

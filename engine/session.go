@@ -443,7 +443,7 @@ func (s *session) baseRequest(role Role) *providers.Request {
 		r.Messages = s.messages[:]
 		if classify {
 			r.Kind = providers.KindClassify
-			r.System = classifyPrompt(s.e.cfg.Consensus.Categories)
+			r.System = classifyPrompt(s.voteCategories())
 		}
 	}
 	return r

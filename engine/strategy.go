@@ -3,7 +3,6 @@ package engine
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -149,8 +148,8 @@ type plan struct {
 	strategy config.Strategy
 	tier     string
 	models   []string
-	explicit bool               // the request named the models
-	routes   [][]*regexp.Regexp // the router's patterns; nil: compiled when needed
+	explicit bool         // the request named the models
+	routes   []routeRules // the router's rules; nil: compiled when needed
 }
 
 // from names where the plan's models are listed, for messages.

@@ -122,14 +122,30 @@ func clip(s string, n int) string {
 	return string(r[:n]) + "…"
 }
 
-// classifyPrompt is the system prompt voters get.
+// classifyPrompt is the system prompt voters get. Voters on yes and no
+// are asked to answer the question, not to classify the message.
 func classifyPrompt(categories []string) string {
 	var b strings.Builder
-	b.WriteString("Classify the user's message")
-	if len(categories) > 0 {
-		b.WriteString(" into exactly one of these categories: ")
+	switch {
+	case yesNo(categories):
+		b.WriteString("Answer the user's yes/no question with exactly one of these categories: ")
 		b.WriteString(strings.Join(categories, ", "))
+	case len(categories) > 0:
+		b.WriteString("Classify the user's message into exactly one of these categories: ")
+		b.WriteString(strings.Join(categories, ", "))
+	default:
+		b.WriteString("Classify the user's message")
 	}
 	b.WriteString(`. Answer with JSON only, {"category": "<category>", "confidence": <0..1>}, and nothing else.`)
 	return b.String()
+}
+
+// yesNo reports whether categories are a yes/no question's answers: yes,
+// no, and nothing else.
+func yesNo(categories []string) bool {
+	if len(categories) != 2 {
+		return false
+	}
+	a, b := Normalize(categories[0]), Normalize(categories[1])
+	return a == "yes" && b == "no" || a == "no" && b == "yes"
 }

@@ -379,6 +379,13 @@ func testAutoRoute(t *testing.T) {
 	if m.council() {
 		t.Error("an auto session routed to a race has the council's screen")
 	}
+	// Once the verdict has gone from the prompt line, the route's why stays.
+	status := m.status
+	m.status = ""
+	if l := strings.Split(plain(m), "\n")[1]; !strings.Contains(l, "classifier said code; keywords matched") {
+		t.Errorf("prompt line %q lacks the route's why once no status is shown", l)
+	}
+	m.status = status
 	swift := m.byID["sim/swift"]
 	if swift.Text() != "A nil map write panics." || swift.Status() != "won" || len(swift.atts) != 2 {
 		t.Errorf("sim/swift pane: text %q status %s, %d attempts; want the racer's answer, won, 2", swift.Text(), swift.Status(), len(swift.atts))

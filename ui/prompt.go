@@ -92,10 +92,14 @@ func (m *Model) promptStatusWidth(w int) int {
 	if tags := m.promptTags(w); tags != "" {
 		tag = lipgloss.Width(tags) + 2
 	}
-	if m.status == "" {
+	status := m.status
+	if status == "" {
+		status = m.routeWhy()
+	}
+	if status == "" {
 		return 1 + tag
 	}
-	return min(lipgloss.Width(m.status), w/2) + 3 + tag
+	return min(lipgloss.Width(status), w/2) + 3 + tag
 }
 
 // layoutPrompt sizes the prompt line to the room the status leaves. The

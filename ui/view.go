@@ -241,20 +241,32 @@ func (m *Model) liveCost() float64 {
 	return 0
 }
 
-// promptView is the prompt line with the transient status on its right;
-// the chaos form takes its place while it is open.
+// routeWhy is why the router chose the session's route: the prompt
+// line's right side whenever no status is shown, so it stays on screen.
+func (m *Model) routeWhy() string {
+	if m.route == nil {
+		return ""
+	}
+	return m.route.Why
+}
+
+// promptView is the prompt line with the transient status on its right
+// (else the route's why); the chaos form takes its place while it is open.
 func (m *Model) promptView(w int) string {
 	s := &m.ctx.S
 	if m.mode == modeForm {
 		return fit(m.form.View(), w)
 	}
 	right := " "
-	if m.status != "" {
+	switch {
+	case m.status != "":
 		sty := s.Accent
 		if m.statusErr {
 			sty = s.Error
 		}
 		right = "  " + sty.Render(truncate(m.status, w/2)) + " "
+	case m.routeWhy() != "":
+		right = "  " + s.Subtle.Render(truncate(m.routeWhy(), w/2)) + " "
 	}
 	if tags := m.promptTags(w); tags != "" {
 		right = "  " + s.Accent.Render(tags) + right

@@ -74,7 +74,8 @@ type Config struct {
 // BreakerConfig sets every model's circuit breaker.
 type BreakerConfig struct {
 	// FailureRate trips the breaker when failures/requests in the window
-	// reach it (default 0.25).
+	// are more than it (default 0.25: 2 failures in 8 do not trip it, 3
+	// in 8 do; 1 never trips).
 	FailureRate float64 `toml:"failure_rate"`
 	// MinRequests is the volume below which the breaker never trips (5).
 	MinRequests int `toml:"min_requests"`
@@ -139,18 +140,33 @@ type RouterConfig struct {
 	Routes []RouteConfig `toml:"routes"`
 }
 
-// RouteConfig is one rule of the router.
+// RouteConfig is one rule of the router. What a prompt matches of it is
+// its evidence for the route: a keyword 1, a pattern 2, a long enough
+// prompt 1 (see the engine's routeByRules for the confidence).
 type RouteConfig struct {
 	Name     string   `toml:"name"`
 	Strategy Strategy `toml:"strategy"`
-	// Keywords match the prompt case-insensitively, as substrings.
+	// Keywords match whole words (or phrases) of the prompt,
+	// case-insensitively, with Unicode word boundaries: "rust" matches
+	// "Rust" and "rust's" but not "trust" or "frustrated". A keyword also
+	// matches its plural (-s, -es). A trailing * makes a stem: "invest*"
+	// matches "investing" and "investment" (and "investigate": a stem
+	// matches every word it begins).
 	Keywords []string `toml:"keywords"`
 	// Patterns are regular expressions matched against the prompt.
 	Patterns []string `toml:"patterns"`
+	// Unless are regular expressions that take the route out of the
+	// running when one matches ("Could you explain ...?" is a request,
+	// not a yes/no question).
+	Unless []string `toml:"unless"`
 	// MinWords matches a prompt of at least this many words (0: off).
 	MinWords int `toml:"min_words"`
 	// Tier is the tier the route runs in; empty: the session's.
 	Tier string `toml:"tier"`
+	// Categories are the answers of a consensus route (a yes/no route's
+	// "yes", "no"), used by its consensus instead of
+	// consensus.categories; empty: consensus.categories.
+	Categories []string `toml:"categories"`
 }
 
 // RetryConfig sets the engine's retries: a call that fails before its

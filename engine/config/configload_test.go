@@ -519,7 +519,7 @@ func TestDemoConfig(t *testing.T) {
 			t.Errorf("model %s has fixed answers %v; want none", m.ID, m.Sim.Answers)
 		}
 	}
-	if c.Council.FallbackChairman != "sim/sage" || len(c.Router.Routes) != 4 || c.Limits.MaxEventBytes != 1<<20 {
+	if c.Council.FallbackChairman != "sim/sage" || len(c.Router.Routes) != len(DefaultRoutes()) || c.Limits.MaxEventBytes != 1<<20 {
 		t.Errorf("council %+v router %d routes limits %+v", c.Council, len(c.Router.Routes), c.Limits)
 	}
 	flaky, _ := c.Model("sim/flaky")

@@ -90,7 +90,7 @@ func (c *Config) describeSettings(tw io.Writer) {
 		row(tw, "theme", c.Theme)
 	}
 	b := c.Breaker
-	row(tw, "breaker", fmt.Sprintf("opens at %s failures over at least %d requests in %s; cooldown %s",
+	row(tw, "breaker", fmt.Sprintf("opens above %s failures over at least %d requests in %s; cooldown %s",
 		pct(b.FailureRate), b.MinRequests, fmtDur(b.Window.Duration), fmtDur(b.Cooldown.Duration)))
 	h := c.Hedge
 	row(tw, "hedge", fmt.Sprintf("delay %s (fallback %s), budget %s, max extra %s, primary %s, backup %s",

@@ -45,7 +45,7 @@ provider = "sim"
 	}{
 		{demo, []string{
 			"council          review after 3 answers, chairman the Borda leader's model, fallback sim/sage, reviewers the models that answered\n",
-			"router           default route chat below 60% confidence, classifier none (rules only); routes classification -> consensus, code -> race, high-stakes -> council, chat -> hedge\n",
+			"router           default route chat below 60% confidence, classifier none (rules only); routes classification -> consensus, code -> race, high-stakes -> council, yes-no -> consensus, chat -> hedge\n",
 			"section          split by headings, at most 40 sections, merge concat; vote 3 runs of each section matching indemnif, liabilit, /terminat(e|ion)/ (verdicts ok, risk)\n",
 		}},
 		{custom, []string{

@@ -262,6 +262,7 @@ func (v *validator) router() {
 				v.errAt(rk("patterns"), i, "route %q: pattern %q: %v", rt.Name, p, err)
 			}
 		}
+		v.routeRules(i, rt)
 		if rt.Tier != "" {
 			if _, ok := v.c.Tiers[rt.Tier]; !ok {
 				v.errAt(rk("tier"), i, "route %q: %q is not a tier (tiers: %s)", rt.Name, rt.Tier, listOr(v.c.TierOrder()))

@@ -3,6 +3,7 @@ package sim
 import (
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
 	"regexp"
 	"slices"
@@ -112,6 +113,8 @@ var lexicon = map[string][]string{
 		"invest*", "compliance", "architecture", "security review", "trade-off", "tradeoff", "should we",
 		"pros and cons", "critical decision", "high-stakes", "risk*", "liability", "mortgage",
 		"retirement", "surgery", "strategy for"},
+	"yes_no": {"yes or no", "true or false", "is it true", "is it", "are there", "is there", "does it",
+		"can i", "do i need"},
 	"chat": {"hello", "hi", "hey", "thanks", "thank you", "how are you", "good morning", "joke",
 		"what's up", "chat", "nice day"},
 
@@ -278,6 +281,9 @@ func classifyByContent(rng *rand.Rand, system, prompt string) (string, float64) 
 	if len(cats) == 0 {
 		cats = defaultCategories
 	}
+	if yes, no, ok := yesNoPair(cats); ok {
+		return yesNoAnswer(rng, cats[yes], cats[no], text)
+	}
 	msg := newMessage(text)
 
 	scores := make([]float64, len(cats))
@@ -344,6 +350,41 @@ func classifyByContent(rng *rand.Rand, system, prompt string) (string, float64) 
 	return cats[choice], clamp(conf, 0.2, 0.98)
 }
 
+// yesNoPair finds yes and no among cats; ok when they are all there is.
+func yesNoPair(cats []string) (yes, no int, ok bool) {
+	yes, no = -1, -1
+	for i, c := range cats {
+		switch foldName(c) {
+		case "yes":
+			yes = i
+		case "no":
+			no = i
+		}
+	}
+	return yes, no, len(cats) == 2 && yes >= 0 && no >= 0
+}
+
+// yesNoAnswer answers a yes/no question. A simulated model cannot know
+// the answer, so every simulated model holds the same opinion of a
+// question (drawn from its words, not from the call), and a call gives it
+// nine times in ten, confidently; otherwise the other answer, unsure. A
+// consensus over simulated models thus decides a question the same way
+// every run, as models that mostly agree would. The draws are the same
+// four as [classifyByContent]'s.
+func yesNoAnswer(rng *rand.Rand, yes, no, question string) (string, float64) {
+	_, uNoise, _, uConf := rng.Float64(), rng.Float64(), rng.Float64(), rng.Float64()
+	h := fnv.New32a()
+	h.Write([]byte(strings.Join(promptWords(question), " ")))
+	opinion, other := yes, no
+	if h.Sum32()%2 == 1 {
+		opinion, other = no, yes
+	}
+	if uNoise < 0.10 {
+		return other, 0.35 + 0.25*uConf
+	}
+	return opinion, 0.7 + 0.25*uConf
+}
+
 var preambles = []string{
 	"Here is my classification:",
 	"Based on the message, the category is:",
@@ -355,6 +396,11 @@ var preambles = []string{
 // the category the message is about ([classifyByContent]).
 func classifyAnswer(rng *rand.Rand, answers map[string]float64, system, prompt string) []piece {
 	cat, ok := drawCategory(rng, answers)
+	if cats, _ := findCategories(system); ok && !slices.Contains(cats, cat) {
+		if _, _, yn := yesNoPair(cats); yn {
+			ok = false // weights for ticket categories say nothing about a yes/no question
+		}
+	}
 	var conf float64
 	if ok {
 		conf = float64(60+rng.IntN(39)) / 100

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -178,4 +179,62 @@ func TestAnswersStillDecide(t *testing.T) {
 			}
 		}
 	})
+}
+
+// yesNoSystem is the engine's system prompt for a yes/no route's voters
+// (engine/vote.go, classifyPrompt with categories yes, no).
+const yesNoSystem = "Answer the user's yes/no question with exactly one of these categories: yes, no." +
+	` Answer with JSON only, {"category": "<category>", "confidence": <0..1>}, and nothing else.`
+
+// TestYesNoQuestions: asked a yes/no question, simulated models answer yes
+// or no (never a ticket category), agree on each question most of the
+// time (so a consensus decides it), and do not answer every question alike.
+func TestYesNoQuestions(t *testing.T) {
+	questions := []string{"Is 97 a prime number?", "Can dogs eat grapes?", "Is my invoice overdue?",
+		"Are tomatoes a fruit?", "Does the 42 bus stop at the station?", "Was Einstein awarded a Nobel Prize?"}
+	const n = 100
+	majority := map[string]int{}
+	for _, q := range questions {
+		got, conf := votes(t, yesNoSystem, q, n)
+		if got["yes"]+got["no"] != n {
+			t.Errorf("%q: votes %v, want only yes and no", q, got)
+			continue
+		}
+		lead := "yes"
+		if got["no"] > got["yes"] {
+			lead = "no"
+		}
+		majority[lead]++
+		if share := float64(got[lead]) / n; share < 0.8 {
+			t.Errorf("%q: votes %v, want at least 80%% agreeing", q, got)
+		}
+		if conf[lead] < 0.6 {
+			t.Errorf("%q: the agreeing votes' mean confidence %.2f, want at least 0.6", q, conf[lead])
+		}
+	}
+	if majority["yes"] == 0 || majority["no"] == 0 {
+		t.Errorf("majorities %v over %d questions: want some yes and some no", majority, len(questions))
+	}
+	// A model whose fixed answers are ticket categories still answers a
+	// yes/no question yes or no.
+	synctest.Test(t, func(t *testing.T) {
+		m := New("voter", Params{Answers: map[string]float64{"billing": 1}}, 1)
+		req := classifyReq("Is 97 a prime number?")
+		req.System = yesNoSystem
+		for range 20 {
+			if cat, _ := parseVote(t, run(t, t.Context(), m, req).text); cat != "yes" && cat != "no" {
+				t.Fatalf("a model answering billing was asked yes or no and said %q", cat)
+			}
+		}
+	})
+}
+
+// TestClassifyYesNoRoute: a simulated router classifier sends a yes/no
+// question to the yes-no route.
+func TestClassifyYesNoRoute(t *testing.T) {
+	cats := append(slices.Clone(routeCats), "yes-no")
+	got, _ := votes(t, systemFor(cats...), "Is it true that owls can turn their heads all the way round? Yes or no.", 200)
+	if share := float64(got["yes-no"]) / 200; share < 0.75 {
+		t.Errorf("votes %v: got %.0f%% yes-no, want at least 75%%", got, 100*share)
+	}
 }
