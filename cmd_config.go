@@ -1,0 +1,92 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/council-dev/council/engine/config"
+)
+
+const configCheckUsage = `usage: council config check [--config FILE]
+
+Loads the config, validates it and prints the resolved setup (strategy,
+tiers, providers, models and prices) with API keys redacted; warnings go to
+stderr. Exit 0 when it loads, 2 when it does not.
+
+flags:
+  --config FILE  the config (default: $COUNCIL_CONFIG, then
+                 $XDG_CONFIG_HOME/council/council.toml, else the built-in council)
+
+examples:
+  council config check
+  council config check --config ./council.toml
+`
+
+func (c *cli) configCheck(args []string) int {
+	fs := flag.NewFlagSet("config check", flag.ContinueOnError)
+	path := fs.String("config", "", "config file")
+	if _, code, ok := c.parseFlags(fs, args, configCheckUsage); !ok {
+		return code
+	}
+	cfg, ok := c.loadConfig(*path)
+	if !ok {
+		return exitUsage
+	}
+	problems := quorumProblems(cfg)
+	for _, p := range problems {
+		c.errorf("warning: %s", p)
+	}
+	out := &errWriter{w: c.stdout}
+	cfg.Describe(out, c.getenv)
+	if len(problems) > 0 {
+		fmt.Fprintf(out, "\nconfig loads, but %d warning(s) on stderr: a consensus there always fails\n", len(problems))
+	} else {
+		fmt.Fprintln(out, "\nconfig ok")
+	}
+	return c.written(out.err)
+}
+
+// quorumProblems names each tier whose models can never give a consensus
+// its quorum (fewer voters than consensus.min_responses), with the keys to
+// change.
+func quorumProblems(cfg *config.Config) []string {
+	var out []string
+	for _, name := range cfg.TierOrder() {
+		t, _ := cfg.Tier(name)
+		if p := quorumProblem(cfg, name, len(t.Models), "tiers."+name+".models"); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// quorumProblem says why a consensus over n models of tier (listed by
+// from) can never reach quorum, or "".
+func quorumProblem(cfg *config.Config, tier string, n int, from string) string {
+	c := cfg.Consensus
+	voters := min(max(c.Voters, 1), n)
+	if voters >= c.MinResponses {
+		return ""
+	}
+	return fmt.Sprintf("tier %s: a consensus can never reach quorum: consensus.min_responses = %d, but only %d voter(s) (%s lists %d, consensus.voters = %d); lower consensus.min_responses or add models",
+		tier, c.MinResponses, voters, from, n, c.Voters)
+}
+
+// errWriter remembers the first error of w; later writes fail with it.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	e.err = err
+	return n, err
+}
