@@ -14,6 +14,7 @@ import (
 
 	"github.com/council-dev/council/engine"
 	"github.com/council-dev/council/engine/config"
+	"github.com/council-dev/council/engine/record"
 	"github.com/council-dev/council/themes"
 	"github.com/council-dev/council/ui"
 )
@@ -139,9 +140,9 @@ func (c *cli) dashboard(args []string) int {
 	}
 	opts.theme, opts.noMouse = *theme, *noMouse
 	var b ui.Backend = eng
-	if rec := newRecorder(cfg, eng, "", *recordDir, c.getenv); rec != nil {
-		b = recordingBackend{Engine: eng, rec: rec, report: func(err error) { recordErr.Store(&err) }}
-		opts.historyDir = rec.dir
+	if rec := record.NewRecorder(cfg, eng, record.Options{Dir: *recordDir, Version: version, Getenv: c.getenv}); rec != nil {
+		b = rec.Recorded(eng, func(err error) { recordErr.Store(&err) })
+		opts.historyDir = rec.Dir()
 	}
 	code = c.dashboardExit(runDashboard(c.ctx, b, cfg, opts, c.getenv))
 	if p := recordErr.Load(); p != nil {

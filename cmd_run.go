@@ -148,7 +148,7 @@ func (c *cli) run(args []string) int {
 		// Refused before any model is called: the session could only fail.
 		return c.usage(p)
 	}
-	rec := newRecorder(cfg, eng, *recordTo, "", c.getenv)
+	rec := record.NewRecorder(cfg, eng, record.Options{File: *recordTo, Version: version, Getenv: c.getenv})
 
 	// A failing stdout stops the work: nobody would see the answer. outErr
 	// is the first output error: a write's (which the bufio.Writer then
@@ -187,12 +187,12 @@ func (c *cli) run(args []string) int {
 				}
 			}
 		}
-		var rs *recording
+		var rs *record.Recording
 		if rec != nil {
-			rs = rec.begin(req)
+			rs = rec.Begin(req)
 			show := onEvent
 			onEvent = func(ev engine.Event) {
-				rs.event(ev)
+				rs.Event(ev)
 				if show != nil {
 					show(ev)
 				}
@@ -200,7 +200,7 @@ func (c *cli) run(args []string) int {
 		}
 		sum, err := eng.Run(ctx, req, onEvent)
 		if rs != nil {
-			if rerr := rs.end(); rerr != nil {
+			if rerr := rs.End(); rerr != nil {
 				c.errorf("recording: %v", rerr)
 				status = exitFailed
 			}
