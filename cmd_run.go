@@ -10,8 +10,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"slices"
-	"sort"
 	"strings"
 
 	"github.com/charmbracelet/x/term"
@@ -165,11 +163,11 @@ func (c *cli) run(args []string) int {
 		}
 	}
 	status := exitOK
-	var tot totals
+	var tot engine.Totals
 	if *repeat > 1 {
 		// Totals on stderr, so that stdout stays what N=1 writes, N times.
 		defer func() {
-			if tot.n > 0 {
+			if tot.N > 0 {
 				fmt.Fprintln(c.stderr, "council:", tot.String())
 			}
 		}()
@@ -218,7 +216,7 @@ func (c *cli) run(args []string) int {
 		case !*asJSON && !*events:
 			check(c.printSummary(out, sum))
 		}
-		tot.add(sum)
+		tot.Add(sum)
 		check(out.Flush())
 		switch sum.Status {
 		case engine.StatusFailed:
@@ -291,61 +289,6 @@ func (c *cli) readStdin() ([]byte, error) {
 	}
 }
 
-// totals sum up the sessions of --repeat.
-type totals struct {
-	n        int
-	statuses map[engine.Status]int
-	wins     map[string]int
-	elapsed  []float64 // ms
-	cost     float64
-}
-
-func (t *totals) add(s *engine.Summary) {
-	if t.statuses == nil {
-		t.statuses, t.wins = map[engine.Status]int{}, map[string]int{}
-	}
-	t.n++
-	t.statuses[s.Status]++
-	if s.Winner != "" {
-		t.wins[s.Winner]++
-	}
-	t.elapsed = append(t.elapsed, s.ElapsedMS)
-	t.cost += s.CostUSD
-}
-
-// String is one line: "3 sessions: 2 decided, 1 degraded, 0 failed, 0
-// cancelled; wins sim/a 67%, sim/b 33%; p50 12ms p95 30ms p99 31ms; cost $0.000123".
-func (t *totals) String() string {
-	b := fmt.Sprintf("%d sessions: %d decided, %d degraded, %d failed, %d cancelled", t.n,
-		t.statuses[engine.StatusDecided], t.statuses[engine.StatusDegraded], t.statuses[engine.StatusFailed], t.statuses[engine.StatusCancelled])
-	if len(t.wins) > 0 {
-		ids := make([]string, 0, len(t.wins))
-		for id := range t.wins {
-			ids = append(ids, id)
-		}
-		sort.Slice(ids, func(i, j int) bool {
-			if t.wins[ids[i]] != t.wins[ids[j]] {
-				return t.wins[ids[i]] > t.wins[ids[j]]
-			}
-			return ids[i] < ids[j]
-		})
-		var ws []string
-		for _, id := range ids {
-			ws = append(ws, fmt.Sprintf("%s %.0f%%", id, 100*float64(t.wins[id])/float64(t.n)))
-		}
-		b += "; wins " + strings.Join(ws, ", ")
-	}
-	if len(t.elapsed) > 0 {
-		e := slices.Clone(t.elapsed)
-		slices.Sort(e)
-		q := func(p float64) float64 { // nearest rank
-			return e[max(int(math.Ceil(p*float64(len(e))))-1, 0)]
-		}
-		b += fmt.Sprintf("; p50 %.0fms p95 %.0fms p99 %.0fms", q(0.50), q(0.95), q(0.99))
-	}
-	return b + fmt.Sprintf("; cost $%.6f", t.cost)
-}
-
 // printSummary writes a human summary: the answer on stdout and one line
 // of facts on stderr, for each session of --repeat too. Both go to a
 // terminal, so the model's text loses its escape sequences.
@@ -357,65 +300,6 @@ func (c *cli) printSummary(out *bufio.Writer, sum *engine.Summary) error {
 			return err
 		}
 	}
-	line := fmt.Sprintf("%s %s/%s: %s", sum.Session, sum.Strategy, sum.Tier, sum.Status)
-	if sum.Winner != "" {
-		line += " winner " + sum.Winner
-	}
-	if sum.Route != nil {
-		line += fmt.Sprintf(" routed %s (%.2f: %s)", sum.Route.Name, sum.Route.Confidence, sum.Route.Why)
-	}
-	if sum.Strategy == config.Consensus && sum.Answer != "" {
-		line += fmt.Sprintf(" answer %s (agreement %.0f%%)", sum.Answer, sum.Agreement*100)
-	}
-	if sum.Chairman != "" {
-		line += " chairman " + sum.Chairman
-	}
-	line += sectionNote(sum)
-	for _, st := range sum.Stages {
-		line += fmt.Sprintf(" [%s %s %.0fms]", st.Name, st.Status, st.ElapsedMS)
-	}
-	if len(sum.Degraded) > 0 {
-		line += " degraded: " + strings.Join(sum.Degraded, ", ")
-	}
-	if sum.TieBreak != "" {
-		line += " tie_break " + sum.TieBreak
-	}
-	line += fmt.Sprintf(" in %.0fms, $%.6f", sum.ElapsedMS, sum.CostUSD)
-	var notes []string
-	for _, m := range sum.Models {
-		switch m.Status {
-		case engine.AttemptWon, engine.AttemptDoneStatus:
-		default:
-			n := m.ID + " " + string(m.Status)
-			if m.Role == engine.RolePrimary || m.Role == engine.RoleBackup {
-				// A hedge's model may have two rows (a withheld backup, then
-				// its failover): the role tells them apart.
-				n = m.ID + " " + string(m.Role) + " " + string(m.Status)
-			}
-			if m.Stage != engine.StageNone {
-				n = m.ID + " " + m.Stage.String() + " " + string(m.Status)
-			}
-			switch {
-			case m.Error != "" && m.Reason != "":
-				n += " (" + m.Reason + ": " + m.Error + ")"
-			case m.Reason != "":
-				n += " (" + m.Reason + ")"
-			}
-			notes = append(notes, n)
-		}
-	}
-	if len(notes) > 0 {
-		line += "; " + strings.Join(notes, ", ")
-	}
-	if sum.Error != "" {
-		line += "; " + sum.Error
-	}
-	for id, b := range sum.Breakers {
-		if b.State != engine.BreakerClosed {
-			line += fmt.Sprintf("; breaker %s %s", id, b.State)
-		}
-	}
-	line = providers.SafeText(line)
-	fmt.Fprintln(c.stderr, line)
+	fmt.Fprintln(c.stderr, sum.Line())
 	return nil
 }
