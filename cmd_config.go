@@ -1,9 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"flag"
 	"fmt"
-	"io"
 
 	"github.com/council-dev/council/engine/config"
 )
@@ -37,14 +37,14 @@ func (c *cli) configCheck(args []string) int {
 	for _, p := range problems {
 		c.errorf("warning: %s", p)
 	}
-	out := &errWriter{w: c.stdout}
+	out := bufio.NewWriter(c.stdout) // keeps the first error; later writes fail with it
 	cfg.Describe(out, c.getenv)
 	if len(problems) > 0 {
 		fmt.Fprintf(out, "\nconfig loads, but %d warning(s) on stderr: a consensus there always fails\n", len(problems))
 	} else {
 		fmt.Fprintln(out, "\nconfig ok")
 	}
-	return c.written(out.err)
+	return c.written(out.Flush())
 }
 
 // quorumProblems names each tier whose models can never give a consensus
@@ -71,22 +71,4 @@ func quorumProblem(cfg *config.Config, tier string, n int, from string) string {
 	}
 	return fmt.Sprintf("tier %s: a consensus can never reach quorum: consensus.min_responses = %d, but only %d voter(s) (%s lists %d, consensus.voters = %d); lower consensus.min_responses or add models",
 		tier, c.MinResponses, voters, from, n, c.Voters)
-}
-
-// errWriter remembers the first error of w; later writes fail with it.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) Write(p []byte) (int, error) {
-	if e.err != nil {
-		return 0, e.err
-	}
-	n, err := e.w.Write(p)
-	if err == nil && n < len(p) {
-		err = io.ErrShortWrite
-	}
-	e.err = err
-	return n, err
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"math"
 	"os"
 	"sync/atomic"
 
@@ -23,18 +22,14 @@ var errNoTerminal = errors.New("the dashboard needs a terminal; for scripts use 
 
 // dashOptions are the dashboard's flags.
 type dashOptions struct {
-	theme    string
-	strategy config.Strategy
-	tier     string
-	models   []string
-	noMouse  bool
+	theme   string
+	noMouse bool
+	// req is the first session's strategy, tier and models, how the
+	// models are asked and each session's cap (the session flags).
+	req engine.SessionRequest
 	// doc is the --input document for the section strategy, if any;
 	// historyDir the record directory the history lists earlier runs from.
 	doc, historyDir string
-	// settings and maxCost are how the models are asked and each
-	// session's cap (--system, --max-tokens, --temperature, --max-cost).
-	settings engine.Settings
-	maxCost  float64
 }
 
 // runDashboard opens the dashboard on eng in the alternate screen.
@@ -54,9 +49,9 @@ func runDashboard(ctx context.Context, b ui.Backend, cfg *config.Config, o dashO
 	if why == "" {
 		why = "config " + cfg.Source
 	}
-	return ui.Run(ctx, b, ui.Options{Theme: th, Why: why, AutoFireEvery: cfg.Dashboard.Hold(), Strategy: o.strategy, Tier: o.tier,
-		Models: o.models, NoMouse: o.noMouse, Version: version, HistoryDir: o.historyDir, Document: o.doc,
-		Settings: o.settings, MaxCostUSD: o.maxCost})
+	return ui.Run(ctx, b, ui.Options{Theme: th, Why: why, AutoFireEvery: cfg.Dashboard.Hold(), Strategy: o.req.Strategy, Tier: o.req.Tier,
+		Models: o.req.Models, NoMouse: o.noMouse, Version: version, HistoryDir: o.historyDir, Document: o.doc,
+		Settings: o.req.Settings, MaxCostUSD: o.req.MaxCostUSD})
 }
 
 var errBadTheme = errors.New("bad theme")
@@ -81,20 +76,11 @@ var recordErr atomic.Pointer[error]
 // dashboard opens the live dashboard.
 func (c *cli) dashboard(args []string) int {
 	fs := flag.NewFlagSet("council", flag.ContinueOnError)
-	path := fs.String("config", "", "config file")
+	sf := addSessionFlags(fs, 0, true)
 	theme := fs.String("theme", "", "colour theme: dark, light, high-contrast, none")
-	seed := fs.Int64("seed", 0, "seed for simulated models (default: random)")
-	strategy := fs.String("strategy", "", "the first session's strategy")
-	tier := fs.String("tier", "", "the first session's tier")
-	models := fs.String("models", "", "comma-separated model ids instead of the tier's")
 	noMouse := fs.Bool("no-mouse", false, "leave the mouse to the terminal (text selection)")
 	recordDir := fs.String("record", "", "record every session in this directory, a log per session")
 	input := fs.String("input", "", "a document for the section strategy (a file; m cycles to section)")
-	system := fs.String("system", "", "a system prompt for every model (over the config's; O edits it)")
-	sysFile := fs.String("system-file", "", "read the system prompt from this file")
-	maxTok := fs.Int("max-tokens", 0, "cap each answer at N tokens (over the config's)")
-	temp := fs.String("temperature", "", "sampling temperature, 0 to 2 (dropped, with a note, for models that refuse one)")
-	maxCost := fs.Float64("max-cost", 0, "cap each session's cost in USD: a session that may cost more does not start")
 	pos, code, ok := c.parseFlags(fs, args, usageText)
 	if !ok {
 		return code
@@ -102,24 +88,10 @@ func (c *cli) dashboard(args []string) int {
 	if len(pos) > 0 {
 		return c.usage(fmt.Sprintf("unknown command %q (see council help)", pos[0]))
 	}
-	var opts dashOptions
-	if msg := settingsFlags(&opts.settings, *system, *sysFile, *maxTok, *temp); msg != "" {
+	opts := dashOptions{theme: *theme, noMouse: *noMouse}
+	var msg string
+	if opts.req, msg = sf.request(); msg != "" {
 		return c.usage(msg)
-	}
-	if *maxCost < 0 || math.IsNaN(*maxCost) || math.IsInf(*maxCost, 0) {
-		return c.usage("--max-cost must be a positive number of dollars")
-	}
-	opts.maxCost = *maxCost
-	if *strategy != "" {
-		s, err := config.ParseStrategy(*strategy)
-		if err != nil {
-			return c.usage(err.Error())
-		}
-		opts.strategy = s
-	}
-	var err error
-	if opts.models, err = parseModels(*models); err != nil {
-		return c.usage(err.Error())
 	}
 	if *theme != "" {
 		if _, err := themes.Load(*theme); err != nil {
@@ -129,16 +101,14 @@ func (c *cli) dashboard(args []string) int {
 	if opts.doc, code, ok = c.dashboardInput(*input); !ok {
 		return code
 	}
-	cfg, eng, ok := c.setup(*path, *seed)
+	cfg, eng, ok := c.setup(sf.config, sf.seed)
 	if !ok {
 		return exitUsage
 	}
 	defer eng.Close()
-	opts.tier = *tier
-	if msg := checkChoices(cfg, opts.tier, opts.models); msg != "" {
+	if msg := checkChoices(cfg, opts.req.Tier, opts.req.Models); msg != "" {
 		return c.usage(msg)
 	}
-	opts.theme, opts.noMouse = *theme, *noMouse
 	var b ui.Backend = eng
 	if rec := record.NewRecorder(cfg, eng, record.Options{Dir: *recordDir, Version: version, Getenv: c.getenv}); rec != nil {
 		b = rec.Recorded(eng, func(err error) { recordErr.Store(&err) })

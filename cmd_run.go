@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"strings"
 
@@ -61,21 +60,12 @@ written, 2 usage or configuration error, 130 cancelled (ctrl+c, SIGINT, SIGTERM)
 
 func (c *cli) run(args []string) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	sf := addSessionFlags(fs, 0, true)
 	var (
-		path     = fs.String("config", "", "config file")
-		strategy = fs.String("strategy", "", "race, hedge, consensus, council or auto (default: the config's default_strategy)")
-		tier     = fs.String("tier", "", "tier name (default: the config's default_tier)")
-		models   = fs.String("models", "", "comma-separated model ids (default: the tier's models)")
 		asJSON   = fs.Bool("json", false, "print one summary object per session, one line each")
 		events   = fs.Bool("events", false, "print every event as one JSON object per line")
 		repeat   = fs.Int("repeat", 1, "run N sessions in one process, sharing breakers and statistics")
-		seed     = fs.Int64("seed", 0, "seed for simulated models (default: random)")
 		recordTo = fs.String("record", "", "append every session to this log, one JSON object per line (council replay reads it)")
-		system   = fs.String("system", "", "a system prompt for every model (over the config's)")
-		sysFile  = fs.String("system-file", "", "read the system prompt from this file")
-		maxTok   = fs.Int("max-tokens", 0, "cap each answer at N tokens (over the config's)")
-		temp     = fs.String("temperature", "", "sampling temperature, 0 to 2 (dropped, with a note, for models that refuse one)")
-		maxCost  = fs.Float64("max-cost", 0, "cap this session's cost in USD: a session that may cost more does not start")
 		input    = fs.String("input", "", "a document for --strategy section: a file, or - for stdin")
 		contFrom = fs.String("continue", "", "continue the conversation recorded in this log (--record FILE writes one): each model sees its own earlier answers")
 	)
@@ -86,58 +76,17 @@ func (c *cli) run(args []string) int {
 	if *repeat < 1 {
 		return c.usage("--repeat must be at least 1")
 	}
-	req := engine.SessionRequest{Tier: *tier, MaxCostUSD: *maxCost}
-	if msg := settingsFlags(&req.Settings, *system, *sysFile, *maxTok, *temp); msg != "" {
+	req, msg := sf.request()
+	if msg != "" {
 		return c.usage(msg)
 	}
-	if *maxCost < 0 || math.IsNaN(*maxCost) || math.IsInf(*maxCost, 0) {
-		return c.usage("--max-cost must be a positive number of dollars")
-	}
-	if *strategy != "" {
-		s, err := config.ParseStrategy(*strategy)
-		if err != nil {
-			return c.usage(err.Error())
-		}
-		req.Strategy = s
-	}
-	var err error
-	if req.Models, err = parseModels(*models); err != nil {
-		return c.usage(err.Error())
-	}
-	req.Prompt = strings.TrimSpace(strings.Join(pos, " "))
-	if code, ok := c.readInput(*input, &req); !ok {
+	if code, ok := c.readPrompt(pos, *input, &req); !ok {
 		return code
 	}
-	if req.Prompt == "" {
-		if f, ok := c.stdin.(*os.File); ok && term.IsTerminal(f.Fd()) {
-			fmt.Fprintln(c.stderr, "council: reading the prompt from the terminal; end it with ctrl+d")
-		}
-		b, err := c.readStdin()
-		if c.ctx.Err() != nil {
-			return exitCancelled
-		}
-		if err != nil {
-			return c.usage("reading the prompt from stdin: " + err.Error())
-		}
-		req.Prompt = strings.TrimSpace(string(b))
+	if code, ok := c.continueFrom(*contFrom, &req); !ok {
+		return code
 	}
-	if req.Prompt == "" {
-		return c.usage("no prompt: give one as an argument or on stdin")
-	}
-	if *contFrom != "" {
-		ss, err := record.ReadFile(*contFrom)
-		if err != nil && !errors.Is(err, record.ErrTruncated) {
-			return c.usage("--continue: " + err.Error())
-		}
-		if err != nil {
-			c.errorf("--continue: %v; continuing from the %d whole sessions before it", err, len(ss))
-		}
-		if len(ss) == 0 {
-			return c.usage("--continue: " + *contFrom + " holds no session to continue")
-		}
-		req.Turns = record.Turns(ss)
-	}
-	cfg, eng, ok := c.setup(*path, *seed)
+	cfg, eng, ok := c.setup(sf.config, sf.seed)
 	if !ok {
 		return exitUsage
 	}
@@ -146,97 +95,178 @@ func (c *cli) run(args []string) int {
 		// Refused before any model is called: the session could only fail.
 		return c.usage(p)
 	}
-	rec := record.NewRecorder(cfg, eng, record.Options{File: *recordTo, Version: version, Getenv: c.getenv})
+	r := &runner{c: c, eng: eng, req: req, asJSON: *asJSON, events: *events,
+		rec: record.NewRecorder(cfg, eng, record.Options{File: *recordTo, Version: version, Getenv: c.getenv})}
+	return r.run(*repeat)
+}
+
+// readPrompt sets req's prompt (the arguments, else stdin) and document
+// (--input). ok is false with the exit code when there is none.
+func (c *cli) readPrompt(pos []string, input string, req *engine.SessionRequest) (code int, ok bool) {
+	req.Prompt = strings.TrimSpace(strings.Join(pos, " "))
+	if code, ok := c.readInput(input, req); !ok {
+		return code, false
+	}
+	if req.Prompt == "" {
+		if f, ok := c.stdin.(*os.File); ok && term.IsTerminal(f.Fd()) {
+			fmt.Fprintln(c.stderr, "council: reading the prompt from the terminal; end it with ctrl+d")
+		}
+		b, err := c.readStdin()
+		if c.ctx.Err() != nil {
+			return exitCancelled, false
+		}
+		if err != nil {
+			return c.usage("reading the prompt from stdin: " + err.Error()), false
+		}
+		req.Prompt = strings.TrimSpace(string(b))
+	}
+	if req.Prompt == "" {
+		return c.usage("no prompt: give one as an argument or on stdin"), false
+	}
+	return 0, true
+}
+
+// continueFrom sets req's turns from the log of --continue, if given. ok
+// is false with the exit code when the log cannot be continued.
+func (c *cli) continueFrom(path string, req *engine.SessionRequest) (code int, ok bool) {
+	if path == "" {
+		return 0, true
+	}
+	ss, err := record.ReadFile(path)
+	if err != nil && !errors.Is(err, record.ErrTruncated) {
+		return c.usage("--continue: " + err.Error()), false
+	}
+	if err != nil {
+		c.errorf("--continue: %v; continuing from the %d whole sessions before it", err, len(ss))
+	}
+	if len(ss) == 0 {
+		return c.usage("--continue: " + path + " holds no session to continue"), false
+	}
+	req.Turns = record.Turns(ss)
+	return 0, true
+}
+
+// runner runs council run's sessions one after another and writes what
+// they show: the events, the summaries, the totals of --repeat.
+type runner struct {
+	c              *cli
+	eng            *engine.Engine
+	req            engine.SessionRequest
+	rec            *record.Recorder // nil: not recording
+	asJSON, events bool
 
 	// A failing stdout stops the work: nobody would see the answer. outErr
 	// is the first output error: a write's (which the bufio.Writer then
 	// keeps returning) or the encoder's own (a number JSON cannot hold).
-	ctx, stopRun := context.WithCancel(c.ctx)
-	defer stopRun()
-	out := bufio.NewWriter(c.stdout)
-	enc := json.NewEncoder(out)
-	var outErr error
-	check := func(err error) {
-		if err != nil && outErr == nil {
-			outErr = err
-			stopRun()
-		}
+	ctx     context.Context
+	stopRun context.CancelFunc
+	out     *bufio.Writer
+	enc     *json.Encoder
+	outErr  error
+	status  int
+	tot     engine.Totals
+}
+
+func (r *runner) check(err error) {
+	if err != nil && r.outErr == nil {
+		r.outErr = err
+		r.stopRun()
 	}
-	status := exitOK
-	var tot engine.Totals
-	if *repeat > 1 {
+}
+
+// run runs repeat sessions and returns the exit status.
+func (r *runner) run(repeat int) int {
+	r.ctx, r.stopRun = context.WithCancel(r.c.ctx)
+	defer r.stopRun()
+	r.out = bufio.NewWriter(r.c.stdout)
+	r.enc = json.NewEncoder(r.out)
+	if repeat > 1 {
 		// Totals on stderr, so that stdout stays what N=1 writes, N times.
 		defer func() {
-			if tot.N > 0 {
-				fmt.Fprintln(c.stderr, "council:", tot.String())
+			if r.tot.N > 0 {
+				fmt.Fprintln(r.c.stderr, "council:", r.tot.String())
 			}
 		}()
 	}
-	for i := 0; i < *repeat && outErr == nil; i++ {
-		var onEvent func(engine.Event)
-		if *events {
-			onEvent = func(ev engine.Event) {
-				if outErr != nil {
-					return
-				}
-				check(enc.Encode(ev))
-				if ev.Type != engine.Delta {
-					check(out.Flush())
-				}
-			}
+	for i := 0; i < repeat && r.outErr == nil; i++ {
+		if code, done := r.session(); done {
+			return code
 		}
-		var rs *record.Recording
-		if rec != nil {
-			rs = rec.Begin(req)
-			show := onEvent
-			onEvent = func(ev engine.Event) {
-				rs.Event(ev)
-				if show != nil {
-					show(ev)
-				}
-			}
-		}
-		sum, err := eng.Run(ctx, req, onEvent)
-		if rs != nil {
-			if rerr := rs.End(); rerr != nil {
-				c.errorf("recording: %v", rerr)
-				status = exitFailed
-			}
-		}
-		if err != nil {
-			check(out.Flush())
-			if outErr == nil {
-				return c.usage(err.Error())
-			}
-			break
-		}
-		switch {
-		case *asJSON && !*events:
-			check(enc.Encode(sum))
-		case !*asJSON && !*events:
-			check(c.printSummary(out, sum))
-		}
-		tot.Add(sum)
-		check(out.Flush())
-		switch sum.Status {
-		case engine.StatusFailed:
-			status = max(status, exitFailed)
-		case engine.StatusCancelled:
-			status = exitCancelled
-		}
-		if c.ctx.Err() != nil {
+		if r.c.ctx.Err() != nil {
 			break
 		}
 	}
-	check(out.Flush())
+	r.check(r.out.Flush())
 	switch {
-	case c.ctx.Err() != nil:
+	case r.c.ctx.Err() != nil:
 		// A signal or the user: whatever the session's status, 130.
 		return exitCancelled
-	case outErr != nil:
-		return c.written(outErr)
+	case r.outErr != nil:
+		return r.c.written(r.outErr)
 	}
-	return status
+	return r.status
+}
+
+// session runs one session and writes it; done is true when council run
+// must end at once with code (the engine refused the request).
+func (r *runner) session() (code int, done bool) {
+	onEvent, rs := r.onEvent()
+	sum, err := r.eng.Run(r.ctx, r.req, onEvent)
+	if rs != nil {
+		if rerr := rs.End(); rerr != nil {
+			r.c.errorf("recording: %v", rerr)
+			r.status = exitFailed
+		}
+	}
+	if err != nil {
+		r.check(r.out.Flush())
+		if r.outErr == nil {
+			return r.c.usage(err.Error()), true
+		}
+		return 0, false
+	}
+	switch {
+	case r.asJSON && !r.events:
+		r.check(r.enc.Encode(sum))
+	case !r.asJSON && !r.events:
+		r.check(r.c.printSummary(r.out, sum))
+	}
+	r.tot.Add(sum)
+	r.check(r.out.Flush())
+	switch sum.Status {
+	case engine.StatusFailed:
+		r.status = max(r.status, exitFailed)
+	case engine.StatusCancelled:
+		r.status = exitCancelled
+	}
+	return 0, false
+}
+
+// onEvent is what a session's events go to: stdout with --events, the log
+// when recording (whose recording is returned, to be ended).
+func (r *runner) onEvent() (func(engine.Event), *record.Recording) {
+	var onEvent func(engine.Event)
+	if r.events {
+		onEvent = func(ev engine.Event) {
+			if r.outErr != nil {
+				return
+			}
+			r.check(r.enc.Encode(ev))
+			if ev.Type != engine.Delta {
+				r.check(r.out.Flush())
+			}
+		}
+	}
+	if r.rec == nil {
+		return onEvent, nil
+	}
+	rs := r.rec.Begin(r.req)
+	return func(ev engine.Event) {
+		rs.Event(ev)
+		if onEvent != nil {
+			onEvent(ev)
+		}
+	}, rs
 }
 
 // runQuorumProblem is why req, a consensus, can never reach quorum, or "".

@@ -4,7 +4,12 @@
 // breakers, and every stream, latency, breaker and vote is shown as it
 // happens. `council run` does the same headless, for scripts.
 //
-// This file parses flags, loads the config and wires the pieces; the logic
+// main.go only dispatches: each command is a file of its own (cmd_run.go,
+// cmd_dashboard.go, cmd_bench.go, cmd_replay.go, cmd_serve.go,
+// cmd_watch.go, cmd_config.go, cmd_version.go) that parses its flags and
+// wires the pieces; the settings flags every session-running command takes
+// are defined and checked once (flags.go), and what every command shares
+// (errors, exit statuses, loading the config) is in cli.go. The logic
 // lives in engine, providers and ui.
 package main
 
@@ -13,11 +18,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 )
-
-// version is the program's version, set with -ldflags "-X main.version=...".
-var version = "0.1.0-dev"
 
 func main() {
 	ctx, stop := signalContext()
@@ -26,6 +27,8 @@ func main() {
 	os.Exit(code)
 }
 
+// realMain runs the command args name (the dashboard when none does) and
+// returns its exit status.
 func realMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	c := &cli{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
 	if len(args) > 0 {
@@ -38,8 +41,7 @@ func realMain(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			}
 			return c.usage("unknown command: council config needs check (see council config check --help)")
 		case "version", "--version", "-version":
-			_, err := fmt.Fprintf(stdout, "council %s (%s %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
-			return c.written(err)
+			return c.printVersion()
 		case "replay":
 			return c.replay(args[1:])
 		case "serve":
