@@ -81,17 +81,18 @@ func (r *Recorder) Begin(req engine.SessionRequest) *Recording {
 }
 
 // Event records one event; the file is opened at the first (a log per
-// session is named by its session id).
+// session is a new file named by its start and session id).
 func (s *Recording) Event(ev engine.Event) {
 	if s.err != nil {
 		return
 	}
 	if s.w == nil {
-		path := s.r.file
-		if path == "" {
-			path = filepath.Join(s.r.dir, FileName(time.Now(), ev.Session))
+		if s.r.file != "" {
+			s.f, s.err = Create(s.r.file)
+		} else {
+			s.f, s.err = CreateNew(s.r.dir, time.Now(), ev.Session)
 		}
-		if s.f, s.err = Create(path); s.err != nil {
+		if s.err != nil {
 			return
 		}
 		s.w = NewWriter(s.f)
