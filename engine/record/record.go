@@ -10,7 +10,10 @@
 // whole line; [Read] says where such a log ends early. A log from a newer
 // format version is refused; a malformed line is reported with its number.
 // Keys are never written: the header's config has every provider's key
-// sources removed.
+// sources removed. A [Recorder] is what the commands use: it records
+// every session to one log, or each to a new log of its own in a
+// directory. Logs are private (0600) and never written through a
+// symbolic link; a line over [wire.MaxLineBytes] is refused on reading.
 package record
 
 import (
