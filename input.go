@@ -64,40 +64,6 @@ func readFileLimited(path string, limit int64) ([]byte, error) {
 	return os.ReadFile(path)
 }
 
-// sectionNote is what a section session adds to the summary line: how
-// many sections were answered, retried and voted, and the time saved.
-func sectionNote(sum *engine.Summary) string {
-	if len(sum.Sections) == 0 {
-		return ""
-	}
-	done, retried, voted, disagree := 0, 0, 0, 0
-	for _, s := range sum.Sections {
-		if s.Status == "done" {
-			done++
-		}
-		if s.Retried {
-			retried++
-		}
-		if len(s.Votes) > 0 {
-			voted++
-		}
-		if s.Disagree {
-			disagree++
-		}
-	}
-	note := fmt.Sprintf(" sections %d/%d", done, len(sum.Sections))
-	if retried+voted > 0 {
-		note += fmt.Sprintf(" (%d retried, %d voted, %d disagreed)", retried, voted, disagree)
-	}
-	if sum.Merge != nil {
-		note += " merge " + string(sum.Merge.Mode)
-		if sum.Merge.Model != "" {
-			note += " by " + sum.Merge.Model
-		}
-	}
-	return note + fmt.Sprintf(" %.1f s instead of %.1f s", sum.SerialMS/1000-sum.SavedMS/1000, sum.SerialMS/1000)
-}
-
 // dashboardInput reads the dashboard's --input document: a file only,
 // since the dashboard reads its keys from stdin.
 func (c *cli) dashboardInput(input string) (doc string, code int, ok bool) {

@@ -118,16 +118,8 @@ func quantileOf(xs []float64, p float64) *float64 {
 	if len(xs) == 0 {
 		return nil
 	}
-	q := round3(quantile(xs, p))
+	q := round3(engine.Quantile(xs, p))
 	return &q
-}
-
-// quantile is the nearest-rank p quantile of sorted xs (0 when empty).
-func quantile(xs []float64, p float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	return xs[max(int(math.Ceil(p*float64(len(xs))))-1, 0)]
 }
 
 // round3 keeps JSON numbers short and stable.
@@ -224,7 +216,7 @@ func summarise(w *Workload, name string, res *result) Strategy {
 	slices.Sort(lat)
 	slices.Sort(ttft)
 	st.latencies = lat
-	st.P50MS, st.P95MS, st.P99MS = round3(quantile(lat, .50)), round3(quantile(lat, .95)), round3(quantile(lat, .99))
+	st.P50MS, st.P95MS, st.P99MS = round3(engine.Quantile(lat, .50)), round3(engine.Quantile(lat, .95)), round3(engine.Quantile(lat, .99))
 	if len(lat) > 0 {
 		var total float64
 		for _, x := range lat {
@@ -232,7 +224,7 @@ func summarise(w *Workload, name string, res *result) Strategy {
 		}
 		st.MeanMS = round3(total / float64(len(lat)))
 	}
-	st.TTFTP50MS, st.TTFTP95MS = round3(quantile(ttft, .50)), round3(quantile(ttft, .95))
+	st.TTFTP50MS, st.TTFTP95MS = round3(engine.Quantile(ttft, .50)), round3(engine.Quantile(ttft, .95))
 	if st.Sessions > 0 {
 		st.ExtraRequests = round3(float64(extra) / float64(st.Sessions))
 	}

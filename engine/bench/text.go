@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"math"
@@ -13,7 +14,7 @@ import (
 // their models, the latency chart, and for a sweep its table and chart.
 // width is the terminal's (80 when unknown).
 func (r *Report) WriteText(out io.Writer, width int) error {
-	ew := &errWriter{w: out}
+	ew := bufio.NewWriter(out) // keeps the first error; later writes fail with it
 	head := fmt.Sprintf("%d sessions each, seed %d, %s clock", r.Sessions, r.Seed, r.Clock)
 	if r.Partial {
 		head += " — PARTIAL: stopped before the end; the numbers are of the sessions that ended"
@@ -21,7 +22,7 @@ func (r *Report) WriteText(out io.Writer, width int) error {
 	fmt.Fprintln(ew, head)
 	if r.Sweep != nil {
 		r.writeSweep(ew, width)
-		return ew.err
+		return ew.Flush()
 	}
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "\nstrategy\tsessions\tok\tdegraded\tfailed\tp50\tp95\tp99\tttft p50\textra\tcost\twasted\ttrips\taccuracy\tvotes")
@@ -54,7 +55,7 @@ func (r *Report) WriteText(out io.Writer, width int) error {
 	tw.Flush()
 	fmt.Fprintln(ew)
 	fmt.Fprint(ew, LatencyChart(r.Strategies, width))
-	return ew.err
+	return ew.Flush()
 }
 
 // LatencyChart draws each strategy's latency distribution as a histogram
@@ -170,19 +171,4 @@ func (r *Report) writeSweep(out io.Writer, width int) {
 		fmt.Fprintf(out, "ceiling: %d, the lowest limit within %.0f%% of the best throughput (%.2f/s); p99 %s there, %s at %d\n",
 			sw.Ceiling, 100*CeilingShare, best, ms(at.P99MS), ms(last.P99MS), last.Concurrency)
 	}
-}
-
-// errWriter remembers the first error of w; later writes fail with it.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) Write(p []byte) (int, error) {
-	if e.err != nil {
-		return 0, e.err
-	}
-	n, err := e.w.Write(p)
-	e.err = err
-	return n, err
 }

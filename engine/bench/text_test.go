@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/charmbracelet/x/exp/golden"
+
+	"github.com/council-dev/council/engine"
 )
 
 // strategyOf is a Strategy measured as lat (ms), its quantiles taken as
@@ -14,7 +16,7 @@ import (
 func strategyOf(name string, lat []float64) Strategy {
 	lat = slices.Sorted(slices.Values(lat))
 	return Strategy{Strategy: name, Sessions: len(lat), Successes: len(lat), latencies: lat,
-		P50MS: quantile(lat, .5), P95MS: quantile(lat, .95), P99MS: quantile(lat, .99)}
+		P50MS: engine.Quantile(lat, .5), P95MS: engine.Quantile(lat, .95), P99MS: engine.Quantile(lat, .99)}
 }
 
 // tailed is n latencies around 1s with every twentieth ten times slower,

@@ -9,13 +9,16 @@ import (
 
 	"github.com/council-dev/council/engine"
 	"github.com/council-dev/council/engine/config"
+	"github.com/council-dev/council/providers"
 )
 
 // Markdown writes a session as a report: the prompt, the outcome, each
 // attempt's answer in a section with its status, latency and cost, and
 // the votes, stages and rankings where the strategy had them. A session
 // whose log ends before its summary is reported from its events, marked
-// incomplete.
+// incomplete. A report is read in a terminal as often as in an editor, so
+// every escape sequence a model (or a server's error) wrote is removed, as
+// [providers.SafeText] removes them everywhere else.
 func Markdown(w io.Writer, s Session) error {
 	var b strings.Builder
 	h := s.Header
@@ -101,7 +104,7 @@ func Markdown(w io.Writer, s Session) error {
 			fmt.Fprintf(&b, "%s\n", quote(m.Text))
 		}
 	}
-	_, err := io.WriteString(w, b.String())
+	_, err := io.WriteString(w, providers.SafeText(b.String()))
 	return err
 }
 

@@ -10,7 +10,10 @@
 // whole line; [Read] says where such a log ends early. A log from a newer
 // format version is refused; a malformed line is reported with its number.
 // Keys are never written: the header's config has every provider's key
-// sources removed.
+// sources removed. A [Recorder] is what the commands use: it records
+// every session to one log, or each to a new log of its own in a
+// directory. Logs are private (0600) and never written through a
+// symbolic link; a line over [wire.MaxLineBytes] is refused on reading.
 package record
 
 import (
@@ -20,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -31,6 +35,7 @@ import (
 
 	"github.com/council-dev/council/engine"
 	"github.com/council-dev/council/engine/config"
+	"github.com/council-dev/council/engine/wire"
 )
 
 // Format is the version of the log format this package writes; [Read]
@@ -126,15 +131,78 @@ type Writer struct {
 // NewWriter writes to w.
 func NewWriter(w io.Writer) *Writer { return &Writer{w: w} }
 
-// Create opens (creating or appending to) the log at path, readable by its
-// owner only.
+// Create opens the log at path to append sessions to, creating it
+// readable by its owner only. A log holds prompts and answers, so Create
+// never follows a symbolic link at path (a link planted there would carry
+// the sessions elsewhere), and refuses anything but a regular file, and a
+// file that others may read or write.
 func Create(path string) (*os.File, error) {
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, err
-		}
+	if err := mkdirFor(path); err != nil {
+		return nil, err
 	}
-	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		return nil, fmt.Errorf("%s is a symbolic link: council writes a session log only to a file of its own", path)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND|noFollow, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := private(f, path); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// private checks that f, opened at path, is a regular file only its owner
+// may read or write.
+func private(f *os.File, path string) error {
+	fi, err := f.Stat()
+	switch {
+	case err != nil:
+		return err
+	case !fi.Mode().IsRegular():
+		return fmt.Errorf("%s is not a regular file (%s): council writes a session log only to a file of its own", path, fi.Mode().Type())
+	case fi.Mode().Perm()&0o077 != 0:
+		return fmt.Errorf("%s may be read or written by others (mode %04o), and a session log holds prompts and answers: chmod 600 it, or record to another file",
+			path, fi.Mode().Perm())
+	}
+	return nil
+}
+
+// CreateNew creates a new log in dir for a session started at t, named
+// by [FileName], readable by its owner only. It never opens a file that
+// exists, nor a symbolic link: when the name is taken (two sessions of the
+// same id in one second, from two councils, or a planted link) it takes
+// the name with -2, -3, ... before the extension.
+func CreateNew(dir string, t time.Time, session string) (*os.File, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	base := strings.TrimSuffix(FileName(t, session), ".jsonl")
+	for n := 1; n <= maxNameTries; n++ {
+		name := base + ".jsonl"
+		if n > 1 {
+			name = fmt.Sprintf("%s-%d.jsonl", base, n)
+		}
+		f, err := os.OpenFile(filepath.Join(dir, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL|noFollow, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		return f, err
+	}
+	return nil, fmt.Errorf("%s: %s.jsonl and %d more names like it are taken", dir, base, maxNameTries-1)
+}
+
+// maxNameTries bounds the names [CreateNew] tries for one session.
+const maxNameTries = 1000
+
+// mkdirFor makes the directory path is in, readable by its owner only.
+func mkdirFor(path string) error {
+	if dir := filepath.Dir(path); dir != "" {
+		return os.MkdirAll(dir, 0o700)
+	}
+	return nil
 }
 
 // Header writes a session's header line.
@@ -251,10 +319,13 @@ func (s *Session) describe() {
 }
 
 func read(r io.Reader) ([]Session, error) {
-	br := bufio.NewReader(r)
+	br := bufio.NewReaderSize(r, 64<<10)
 	var out []Session
 	for n := 1; ; n++ {
-		line, err := br.ReadBytes('\n')
+		line, err := readLine(br, wire.MaxLineBytes)
+		if errors.Is(err, ErrLineTooLong) {
+			return out, fmt.Errorf("line %d: %w: more than any event council writes, so the log is damaged or not a council log", n, err)
+		}
 		if len(line) > 0 && line[len(line)-1] != '\n' {
 			return out, fmt.Errorf("%w at line %d (a partial line of %d bytes)", ErrTruncated, n, len(line))
 		}
@@ -306,6 +377,37 @@ func read(r io.Reader) ([]Session, error) {
 	}
 }
 
+// ErrLineTooLong is wrapped by the error [Read] returns for a line over
+// [wire.MaxLineBytes], which it stops reading rather than hold.
+var ErrLineTooLong = fmt.Errorf("the line is over %d MiB", wire.MaxLineBytes>>20)
+
+// readLine reads one line with its '\n' (without one at the end of r), of
+// at most limit bytes.
+func readLine(br *bufio.Reader, limit int) ([]byte, error) {
+	var line []byte
+	for {
+		frag, err := br.ReadSlice('\n')
+		if line == nil && err != bufio.ErrBufferFull {
+			return bytes.Clone(frag), err // the usual line, within the buffer
+		}
+		need := len(line) + len(frag)
+		if need > limit {
+			return nil, ErrLineTooLong
+		}
+		if need > cap(line) {
+			// Doubling, not append's 1.25x for large slices: a line near
+			// the cap then costs twice its size, not five times.
+			grown := make([]byte, len(line), min(limit, 2*need))
+			copy(grown, line)
+			line = grown
+		}
+		line = append(line, frag...)
+		if err != bufio.ErrBufferFull {
+			return line, err
+		}
+	}
+}
+
 // ReadFile reads the log at path.
 func ReadFile(path string) ([]Session, error) {
 	f, err := os.Open(path)
@@ -329,8 +431,8 @@ func (h Header) ConfigOf() (*config.Config, error) {
 	return c, nil
 }
 
-// FileName is a log's name for a session started at t: sortable, unique
-// per session id.
+// FileName is a log's name for a session started at t: sortable, by the
+// second, then the session id ([CreateNew] makes it unique).
 func FileName(t time.Time, session string) string {
 	return t.UTC().Format("20060102-150405") + "-" + strings.ReplaceAll(session, string(filepath.Separator), "_") + ".jsonl"
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"strings"
+
+	"github.com/council-dev/council/engine/wire"
 )
 
 // Message is one server-sent event: its type (the `event:` field,
@@ -13,9 +15,8 @@ type Message struct {
 	Event, Data string
 }
 
-// maxLine caps one line of the stream: a session_done's summary carries
-// every answer, so lines may be long, but not without end.
-const maxLine = 16 << 20
+// maxLine caps one line of the stream, as it caps a log's.
+const maxLine = wire.MaxLineBytes
 
 // ErrLineTooLong is a stream line over the cap.
 var ErrLineTooLong = errors.New("event stream line over 16 MiB")

@@ -21,6 +21,12 @@ const (
 	EventHealth  = "health"
 )
 
+// MaxLineBytes caps one line of an event's JSON, in the event stream and
+// in a session log alike: a session_done's summary carries every answer,
+// so lines may be long, but not without end (a reader stops there rather
+// than hold whatever a damaged or hostile source sends).
+const MaxLineBytes = 16 << 20
+
 // Hello is the first message of the event stream.
 type Hello struct {
 	Type      string `json:"type"` // "hello"

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -76,21 +75,13 @@ const (
 
 func (c *cli) bench(args []string) int {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	sf := addSessionFlags(fs, 1, false)
 	var (
-		path     = fs.String("config", "", "config file")
 		strategy = fs.String("strategy", "", "strategy to measure")
 		compare  = fs.String("compare", "", "strategies side by side")
 		sweep    = fs.String("sweep-concurrency", "", "A..B")
-		tier     = fs.String("tier", "", "tier name")
-		models   = fs.String("models", "", "comma-separated model ids")
 		sessions = fs.Int("sessions", 0, "sessions per strategy")
 		parallel = fs.Int("parallel", 1, "sessions in flight")
-		seed     = fs.Int64("seed", 1, "seed")
-		system   = fs.String("system", "", "system prompt")
-		sysFile  = fs.String("system-file", "", "system prompt file")
-		maxTok   = fs.Int("max-tokens", 0, "max tokens")
-		temp     = fs.String("temperature", "", "temperature")
-		maxCost  = fs.Float64("max-cost", 0, "per-session cap, USD")
 		asJSON   = fs.Bool("json", false, "JSON report")
 		asCSV    = fs.Bool("csv", false, "CSV report")
 		yes      = fs.Bool("yes", false, "do not ask before spending money")
@@ -100,8 +91,6 @@ func (c *cli) bench(args []string) int {
 	if !ok {
 		return code
 	}
-	w := &bench.Workload{Tier: *tier, Seed: *seed, Parallel: *parallel, Real: *realTime, MaxCostUSD: *maxCost,
-		Prompt: strings.TrimSpace(strings.Join(pos, " "))}
 	switch {
 	case *asJSON && *asCSV:
 		return c.usage("give --json or --csv, not both")
@@ -113,31 +102,52 @@ func (c *cli) bench(args []string) int {
 		return c.usage("--sessions must be at least 1")
 	case *parallel < 1:
 		return c.usage("--parallel must be at least 1")
-	case *maxCost < 0 || math.IsNaN(*maxCost) || math.IsInf(*maxCost, 0):
-		return c.usage("--max-cost must be a positive number of dollars")
 	}
-	if msg := settingsFlags(&w.Settings, *system, *sysFile, *maxTok, *temp); msg != "" {
+	req, msg := sf.request()
+	if msg != "" {
 		return c.usage(msg)
 	}
-	var err error
-	if w.Models, err = parseModels(*models); err != nil {
-		return c.usage(err.Error())
-	}
+	w := &bench.Workload{Tier: req.Tier, Models: req.Models, Settings: req.Settings, MaxCostUSD: req.MaxCostUSD,
+		Seed: sf.seed, Parallel: *parallel, Real: *realTime, Prompt: strings.TrimSpace(strings.Join(pos, " "))}
 	lo, hi := 0, 0
 	if *sweep != "" {
+		var err error
 		if lo, hi, err = parseRange(*sweep); err != nil {
 			return c.usage("--sweep-concurrency: " + err.Error())
 		}
 	}
+	strategies, msg := benchStrategies(*strategy, *compare)
+	if msg != "" {
+		return c.usage(msg)
+	}
+	if code, ok := c.benchSetup(w, sf.config, &strategies, *sessions); !ok {
+		return code
+	}
+	if !w.Simulated() {
+		if code, ok := c.benchConfirm(w, strategies, lo, hi, *yes); !ok {
+			return code
+		}
+	}
+	rep, err := c.benchRun(w, strategies, lo, hi)
+	if err != nil {
+		c.errorf("bench: %v", err)
+		return exitFailed
+	}
+	return c.benchReport(rep, *asJSON, *asCSV)
+}
+
+// benchStrategies are the strategies --strategy or --compare name, or what
+// is wrong with them; none means the config's default.
+func benchStrategies(strategy, compare string) ([]string, string) {
 	var strategies []string
-	if *compare != "" {
-		for _, s := range strings.Split(*compare, ",") {
+	if compare != "" {
+		for _, s := range strings.Split(compare, ",") {
 			if s = strings.TrimSpace(s); s != "" {
 				strategies = append(strategies, s)
 			}
 		}
-	} else if *strategy != "" {
-		strategies = []string{*strategy}
+	} else if strategy != "" {
+		strategies = []string{strategy}
 	}
 	for _, s := range strategies {
 		if s == bench.Single {
@@ -145,75 +155,81 @@ func (c *cli) bench(args []string) int {
 		}
 		st, err := engine.ParseStrategy(s)
 		if err != nil {
-			return c.usage(err.Error() + " (or single)")
+			return nil, err.Error() + " (or single)"
 		}
 		if info, _ := engine.LookupStrategy(st); !info.PromptAlone {
-			return c.usage("bench cannot measure strategy " + s + ": it needs a document")
+			return nil, "bench cannot measure strategy " + s + ": it needs a document"
 		}
 	}
+	return strategies, ""
+}
 
-	cfg, ok := c.loadConfig(*path)
+// benchSetup loads the config into w, checks the tier and models against
+// it, and sets what the config decides: the default strategy, the clients,
+// the number of sessions. ok is false with the exit code when it fails.
+func (c *cli) benchSetup(w *bench.Workload, path string, strategies *[]string, sessions int) (int, bool) {
+	cfg, ok := c.loadConfig(path)
 	if !ok {
-		return exitUsage
+		return exitUsage, false
 	}
 	w.Config = cfg
-	if len(strategies) == 0 {
-		strategies = []string{string(cfg.DefaultStrategy)}
+	if len(*strategies) == 0 {
+		*strategies = []string{string(cfg.DefaultStrategy)}
 	}
 	if msg := checkChoices(cfg, w.Tier, w.Models); msg != "" {
-		return c.usage(msg)
+		return c.usage(msg), false
 	}
 	w.Clients = func(cfg *config.Config, seed int64) (map[string]providers.Provider, error) {
 		return buildClients(c.ctx, cfg, seed)
 	}
-	w.Sessions = *sessions
+	w.Sessions = sessions
 	if w.Sessions == 0 {
 		w.Sessions = benchDefaultSessions
 		if !w.Simulated() {
 			w.Sessions = benchDefaultRealSessions
 		}
 	}
-	if !w.Simulated() {
-		batches := 1
-		if hi > 0 {
-			batches = hi - lo + 1
-		}
-		est, err := bench.Estimate(w, strategies, batches)
-		if err != nil {
-			return c.usage(err.Error())
-		}
-		if code, ok := c.confirmSpend(est, *yes); !ok {
-			return code
-		}
-	}
+	return 0, true
+}
 
-	prog := c.newBenchProgress()
-	var rep *bench.Report
+// benchConfirm estimates what a bench of real models may cost and asks
+// before spending it (confirmSpend).
+func (c *cli) benchConfirm(w *bench.Workload, strategies []string, lo, hi int, yes bool) (int, bool) {
+	batches := 1
 	if hi > 0 {
-		if len(strategies) > 1 {
-			return c.usage("--sweep-concurrency measures one strategy")
-		}
-		w.Progress = prog.update
-		rep, err = bench.RunSweep(c.ctx, w, strategies[0], lo, hi)
-	} else {
-		w.Progress = prog.update
-		rep, err = bench.Run(c.ctx, w, strategies)
+		batches = hi - lo + 1
 	}
-	prog.clear()
+	est, err := bench.Estimate(w, strategies, batches)
 	if err != nil {
-		c.errorf("bench: %v", err)
-		return exitFailed
+		return c.usage(err.Error()), false
 	}
+	return c.confirmSpend(est, yes)
+}
+
+// benchRun runs the bench (a sweep when hi > 0) with its progress shown.
+func (c *cli) benchRun(w *bench.Workload, strategies []string, lo, hi int) (*bench.Report, error) {
+	prog := c.newBenchProgress()
+	defer prog.clear()
+	w.Progress = prog.update
+	if hi > 0 {
+		return bench.RunSweep(c.ctx, w, strategies[0], lo, hi)
+	}
+	return bench.Run(c.ctx, w, strategies)
+}
+
+// benchReport writes the report as asked and returns the exit status.
+func (c *cli) benchReport(rep *bench.Report, asJSON, asCSV bool) int {
 	if c.ctx.Err() != nil {
 		rep.Partial = true
 	}
-	out := bufio.NewWriter(&errWriter{w: c.stdout})
+	out := bufio.NewWriter(c.stdout)
+	var err error
 	switch {
-	case *asJSON:
+	case asJSON:
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
 		err = enc.Encode(rep)
-	case *asCSV:
+	case asCSV:
 		err = rep.WriteCSV(out)
 	default:
 		err = rep.WriteText(out, c.termWidth())
