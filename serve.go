@@ -79,7 +79,8 @@ func (c *cli) serve(args []string) int {
 		return exitFailed
 	}
 	srv := serve.New(serve.Options{Engine: eng, Instance: ln.Addr().String(), Version: version, Tokens: tokens,
-		AdminToken: admin, RateLimitRPM: sc.RateLimitRPM, MaxBodyBytes: int64(sc.MaxBodyBytes), DrainTimeout: sc.DrainTimeout.Duration})
+		AdminToken: admin, RateLimitRPM: sc.RateLimitRPM, MaxBodyBytes: int64(sc.MaxBodyBytes), DrainTimeout: sc.DrainTimeout.Duration,
+		ReadTimeout: sc.ReadTimeout.Duration, WriteTimeout: sc.WriteTimeout.Duration})
 	auth := "loopback, no token needed"
 	if len(tokens) > 0 {
 		auth = fmt.Sprintf("%d client token(s) from %s", len(tokens), sc.TokensEnv)

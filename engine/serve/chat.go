@@ -191,21 +191,15 @@ func cmpOr[T comparable](a, b T) T {
 func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	client := clientOf(r)
 	if ok, wait := s.allow(client); !ok {
+		refuseEarly(w, r)
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		writeError(w, http.StatusTooManyRequests, "rate_limit_error", "rate_limit_exceeded",
 			fmt.Sprintf("rate limit: %d requests per minute per client (serve.rate_limit_rpm); retry in %s", s.o.RateLimitRPM, wait.Round(time.Second)))
 		return
 	}
 	var cr chatRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.o.MaxBodyBytes))
-	if err := dec.Decode(&cr); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, "invalid_request_error", "request_too_large",
-				fmt.Sprintf("request body over %d bytes (serve.max_body_bytes)", tooBig.Limit))
-			return
-		}
-		writeError(w, http.StatusBadRequest, "invalid_request_error", "invalid_json", "the body is not a chat completion request: "+err.Error())
+	if aerr := s.readBody(w, r, s.o.MaxBodyBytes, false, "a chat completion request", &cr); aerr != nil {
+		writeError(w, aerr.status, aerr.typ, aerr.code, aerr.msg)
 		return
 	}
 	req, aerr := s.sessionRequest(&cr)
@@ -213,6 +207,13 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		writeError(w, aerr.status, aerr.typ, aerr.code, aerr.msg)
 		return
 	}
+
+	if !s.hold(r) {
+		aerr = shuttingDown()
+		writeError(w, aerr.status, aerr.typ, aerr.code, aerr.msg)
+		return
+	}
+	defer s.release(r)
 
 	// The session ends when the client goes (reason user) or when a drain
 	// runs out of time (reason shutdown).

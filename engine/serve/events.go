@@ -11,9 +11,6 @@ import (
 const (
 	healthEvery = time.Second
 	pingEvery   = 15 * time.Second
-	// writeWait bounds one write to a subscriber: one that stops reading
-	// is cut off rather than holding its handler forever.
-	writeWait = 10 * time.Second
 )
 
 // events is GET /v1/council/events: hello, the backlog, then every
@@ -22,6 +19,12 @@ const (
 // the server shuts down.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
+	if !s.hold(r) {
+		aerr := shuttingDown()
+		writeError(w, aerr.status, aerr.typ, aerr.code, aerr.msg)
+		return
+	}
+	defer s.release(r)
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
@@ -33,15 +36,13 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	s.metrics.sseSubs.Inc()
 	defer s.metrics.sseSubs.Dec()
 
+	// Each write has serve.write_timeout (Handler): a subscriber that
+	// stops reading is cut off rather than holding its handler forever.
 	write := func(b []byte) bool {
-		rc.SetWriteDeadline(time.Now().Add(writeWait))
 		_, err := w.Write(b)
 		return err == nil
 	}
-	flush := func() bool {
-		rc.SetWriteDeadline(time.Now().Add(writeWait))
-		return rc.Flush() == nil
-	}
+	flush := func() bool { return rc.Flush() == nil }
 	hello := wire.Hello{Type: wire.EventHello, Instance: s.o.Instance, Version: s.o.Version,
 		StartedMS: s.started.UnixMilli(), Admin: s.o.AdminToken != ""}
 	if !write(sseMessage(wire.EventHello, hello)) {

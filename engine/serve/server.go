@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -44,6 +45,11 @@ type Options struct {
 	// DrainTimeout is how long [Server.Serve] lets sessions in flight
 	// finish once its context ends, before cancelling them (shutdown).
 	DrainTimeout time.Duration
+	// ReadTimeout bounds reading a request's body; 0: 30 s.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds each write of a response (each chunk of a
+	// stream on its own); 0: 30 s.
+	WriteTimeout time.Duration
 }
 
 // Server serves one engine. Build it with [New].
@@ -66,6 +72,12 @@ type Server struct {
 
 	lmu      sync.Mutex
 	limiters map[string]*rate.Limiter
+
+	// conns are the open connections, each with how many sessions or
+	// event streams it carries: a drain cuts those that carry none.
+	cmu     sync.Mutex
+	conns   map[net.Conn]int
+	cutting bool // a drain has cut the idle ones; no new session starts
 }
 
 // New builds a server over o.Engine.
@@ -73,8 +85,10 @@ func New(o Options) *Server {
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = 4 << 20
 	}
+	o.ReadTimeout = cmpOr(o.ReadTimeout, 30*time.Second)
+	o.WriteTimeout = cmpOr(o.WriteTimeout, 30*time.Second)
 	s := &Server{o: o, eng: o.Engine, hub: newHub(), started: time.Now(), closing: make(chan struct{}),
-		limiters: map[string]*rate.Limiter{}}
+		limiters: map[string]*rate.Limiter{}, conns: map[net.Conn]int{}}
 	s.sessions, s.cancelSessions = context.WithCancelCause(context.Background())
 	s.metrics = newMetrics(s)
 	s.hub.dropped = s.metrics.sseDropped.Inc
@@ -94,13 +108,77 @@ func New(o Options) *Server {
 	return s
 }
 
-// Handler is the server's HTTP handler, every endpoint counted.
+// Handler is the server's HTTP handler, every endpoint counted. Each
+// write of a response has Options.WriteTimeout to go out, and a body
+// Options.ReadTimeout to come in.
 func (s *Server) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK, rc: http.NewResponseController(w), wait: s.o.WriteTimeout}
+		if r.ContentLength != 0 {
+			// Cleared once the body is read (readBody): a deadline left
+			// on the connection would end a long answer's context.
+			rec.rc.SetReadDeadline(time.Now().Add(s.o.ReadTimeout))
+		}
 		s.mux.ServeHTTP(rec, r)
 		s.metrics.request(r, rec.code)
 	})
+}
+
+type connKey struct{}
+
+// hold counts a session or event stream on r's connection, so that a
+// drain waits for it; false once the drain has begun (answer 503).
+func (s *Server) hold(r *http.Request) bool {
+	c, _ := r.Context().Value(connKey{}).(net.Conn)
+	s.cmu.Lock()
+	defer s.cmu.Unlock()
+	if s.cutting {
+		return false
+	}
+	if _, ok := s.conns[c]; ok {
+		s.conns[c]++
+	}
+	return true
+}
+
+// release undoes hold.
+func (s *Server) release(r *http.Request) {
+	c, _ := r.Context().Value(connKey{}).(net.Conn)
+	s.cmu.Lock()
+	defer s.cmu.Unlock()
+	if n, ok := s.conns[c]; ok && n > 0 {
+		s.conns[c] = n - 1
+	}
+}
+
+// trackConn keeps the set of open connections (http.Server.ConnState).
+func (s *Server) trackConn(c net.Conn, st http.ConnState) {
+	s.cmu.Lock()
+	defer s.cmu.Unlock()
+	switch st {
+	case http.StateNew:
+		s.conns[c] = 0
+		if s.cutting {
+			c.SetReadDeadline(time.Now()) // accepted as the drain began
+		}
+	case http.StateClosed, http.StateHijacked:
+		delete(s.conns, c)
+	}
+}
+
+// cutIdle ends, at once, the reads of every connection that carries no
+// session or event stream — a slow body, headers still coming, a client
+// between requests — so that a drain waits only for sessions.
+func (s *Server) cutIdle() {
+	s.cmu.Lock()
+	defer s.cmu.Unlock()
+	s.cutting = true
+	now := time.Now()
+	for c, n := range s.conns {
+		if n == 0 {
+			c.SetReadDeadline(now)
+		}
+	}
 }
 
 // Serve serves on ln until ctx ends, then drains: it stops accepting,
@@ -110,7 +188,11 @@ func (s *Server) Handler() http.Handler {
 // every handler has returned. A drain is not an error:
 // it returns nil.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ConnState: s.trackConn,
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return context.WithValue(ctx, connKey{}, c)
+		}}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -121,6 +203,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	s.closeOnce.Do(func() { close(s.closing) })
 	dctx, cancel := context.WithTimeout(context.Background(), s.o.DrainTimeout)
+	// Shutdown closes idle connections itself; one that is not idle but
+	// carries no session is cut here, so the drain waits only for sessions.
+	s.cutIdle()
 	err := hs.Shutdown(dctx)
 	cancel()
 	if err != nil {
@@ -218,6 +303,7 @@ func (s *Server) client(h http.HandlerFunc) http.HandlerFunc {
 				who = "admin"
 			default:
 				w.Header().Set("WWW-Authenticate", `Bearer realm="council"`)
+				refuseEarly(w, r)
 				writeError(w, http.StatusUnauthorized, "invalid_request_error", "invalid_api_key",
 					"a client token is required: send Authorization: Bearer <token> (one of the tokens in the server's serve.tokens_env)")
 				return
@@ -225,6 +311,87 @@ func (s *Server) client(h http.HandlerFunc) http.HandlerFunc {
 		}
 		h(w, r.WithContext(context.WithValue(r.Context(), clientKey{}, who)))
 	}
+}
+
+// earlyGrace is how long the rest of a refused request's body may take to
+// arrive after the answer: enough for an honest client's body already on
+// its way (the answer is read more surely when it was all sent), too
+// short for a slow one to hold the connection.
+const earlyGrace = time.Second
+
+// refuseEarly prepares an answer given before r's body is read: it goes
+// out at once (net/http would otherwise read the body first, to keep the
+// connection), and the connection closes after it.
+func refuseEarly(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength == 0 {
+		return
+	}
+	w.Header().Set("Connection", "close")
+	http.NewResponseController(w).SetReadDeadline(time.Now().Add(earlyGrace))
+}
+
+// errBodyTimeout is a body that did not arrive within the read timeout.
+var errBodyTimeout = errors.New("body read timed out")
+
+// readBody decodes r's JSON body, at most limit bytes, into v: exactly
+// one value, nothing but space after it. It clears the read deadline
+// [Server.Handler] set, so that the answer's wait does not end the
+// request's context.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, limit int64, strict bool, what string, v any) *apiError {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+	if strict {
+		dec.DisallowUnknownFields()
+	}
+	err := dec.Decode(v)
+	if err == nil {
+		if _, terr := dec.Token(); terr != io.EOF {
+			err = errTrailing
+			if terr != nil && !isSyntax(terr) {
+				err = terr
+			}
+		}
+	}
+	if err == nil {
+		http.NewResponseController(w).SetReadDeadline(time.Time{})
+		return nil
+	}
+	// The deadline stays: net/http reads what is left of a refused body
+	// after the answer, and must not wait for it longer.
+	var tooBig *http.MaxBytesError
+	var ne net.Error
+	switch {
+	case errors.As(err, &tooBig):
+		return &apiError{http.StatusRequestEntityTooLarge, "invalid_request_error", "request_too_large",
+			fmt.Sprintf("request body over %d bytes (serve.max_body_bytes)", tooBig.Limit)}
+	case errors.As(err, &ne) && ne.Timeout():
+		w.Header().Set("Connection", "close")
+		if s.isCutting() {
+			return shuttingDown()
+		}
+		return &apiError{http.StatusRequestTimeout, "invalid_request_error", "request_timeout",
+			fmt.Sprintf("the request body did not arrive within %s (serve.read_timeout)", s.o.ReadTimeout)}
+	case errors.Is(err, errTrailing):
+		return badRequest("invalid_json", "the body has data after its JSON object: send exactly one object")
+	}
+	return badRequest("invalid_json", "the body is not %s: %v", what, err)
+}
+
+var errTrailing = errors.New("trailing data")
+
+func isSyntax(err error) bool {
+	var se *json.SyntaxError
+	return errors.As(err, &se)
+}
+
+func (s *Server) isCutting() bool {
+	s.cmu.Lock()
+	defer s.cmu.Unlock()
+	return s.cutting
+}
+
+// shuttingDown is the answer to a request that comes during a drain.
+func shuttingDown() *apiError {
+	return &apiError{http.StatusServiceUnavailable, "server_error", "shutting_down", "the server is shutting down; try again"}
 }
 
 // admin requires the admin token; without one configured, admin actions
@@ -315,21 +482,37 @@ func writeErrorWith(w http.ResponseWriter, code int, typ, errCode, msg string, s
 	writeJSON(w, code, body)
 }
 
-// statusRecorder remembers the status written, for metrics; it passes
-// Flush and the rest through (http.ResponseController unwraps it).
+// statusRecorder remembers the status written, for metrics, and gives
+// each write its own deadline; it passes Flush and the rest through
+// (http.ResponseController unwraps it).
 type statusRecorder struct {
 	http.ResponseWriter
 	code int
+	rc   *http.ResponseController
+	wait time.Duration
+}
+
+// deadline gives the next write wait to go out: a client that stops
+// reading is cut then, its context cancelled (and with it its session).
+func (r *statusRecorder) deadline() {
+	r.rc.SetWriteDeadline(time.Now().Add(r.wait))
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
 	r.code = code
+	r.deadline()
 	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	r.deadline()
+	return r.ResponseWriter.Write(b)
 }
 
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 func (r *statusRecorder) Flush() {
+	r.deadline()
 	if f, ok := r.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
