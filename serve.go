@@ -70,6 +70,12 @@ func (c *cli) serve(args []string) int {
 			return c.usage(fmt.Sprintf("serve.admin_token_env names %s, which is not set: set it, or remove the key to keep admin actions off", sc.AdminTokenEnv))
 		}
 	}
+	var watchers []string
+	if sc.WatchTokensEnv != "" {
+		if watchers = serve.ParseTokens(c.getenv(sc.WatchTokensEnv)); len(watchers) == 0 {
+			return c.usage(fmt.Sprintf("serve.watch_tokens_env names %s, which holds no token: set it to a comma-separated list of watch tokens, or remove the key", sc.WatchTokensEnv))
+		}
+	}
 	if err := serve.CheckExposure(listen, tokens); err != nil {
 		return c.usage(err.Error())
 	}
@@ -79,7 +85,7 @@ func (c *cli) serve(args []string) int {
 		return exitFailed
 	}
 	srv := serve.New(serve.Options{Engine: eng, Instance: ln.Addr().String(), Version: version, Tokens: tokens,
-		AdminToken: admin, RateLimitRPM: sc.RateLimitRPM, MaxBodyBytes: int64(sc.MaxBodyBytes), DrainTimeout: sc.DrainTimeout.Duration,
+		AdminToken: admin, WatchTokens: watchers, RateLimitRPM: sc.RateLimitRPM, MaxBodyBytes: int64(sc.MaxBodyBytes), DrainTimeout: sc.DrainTimeout.Duration,
 		ReadTimeout: sc.ReadTimeout.Duration, WriteTimeout: sc.WriteTimeout.Duration})
 	auth := "loopback, no token needed"
 	if len(tokens) > 0 {

@@ -317,7 +317,7 @@ func TestChairmanFailsMidStream(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness(t, "[council]\nchairman = \"fake/x\"\nmin_responses = 2\n", nil)
 		h.fake.err, h.fake.failAfter = errors.New("connection reset"), 2
-		sub, _ := h.srv.hub.subscribe()
+		sub, _ := h.srv.hub.subscribe("", true)
 		c := h.client("")
 		st := c.Chat.Completions.NewStreaming(t.Context(), userParams("council/council", "How do database indexes work?"))
 		var text strings.Builder

@@ -14,7 +14,8 @@ const (
 )
 
 // events is GET /v1/council/events: hello, the backlog, then every
-// session's events as they happen, health every second and a ping
+// session's events as they happen (a client token's own sessions only;
+// a watcher's, the admin's or on a server without tokens, all), health every second and a ping
 // comment every 15 s, until the client leaves, falls behind (dropped) or
 // the server shuts down.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
@@ -31,7 +32,8 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 
-	sub, backlog := s.hub.subscribe()
+	c := callerOf(r)
+	sub, backlog := s.hub.subscribe(c.who, c.all)
 	defer s.hub.unsubscribe(sub)
 	s.metrics.sseSubs.Inc()
 	defer s.metrics.sseSubs.Dec()

@@ -107,7 +107,7 @@ func TestSlowSubscriberDropped(t *testing.T) {
 	hb := newHub()
 	dropped := 0
 	hb.dropped = func() { dropped++ }
-	sub, _ := hb.subscribe()
+	sub, _ := hb.subscribe("", true)
 	l := hb.begin(wire.Session{Type: wire.EventSession, Session: "s1"})
 	for i := range subBuffer + 10 {
 		hb.publish(l, engine.Event{Type: engine.Delta, Session: "s1", Seq: i + 1, Text: "x"})
@@ -132,7 +132,7 @@ func TestFinishedKept(t *testing.T) {
 		l := hb.begin(wire.Session{Session: "s" + string(rune('a'+i))})
 		hb.publish(l, engine.Event{Type: engine.SessionDone, Seq: 1})
 	}
-	_, backlog := hb.subscribe()
+	_, backlog := hb.subscribe("", true)
 	if len(backlog) != 2*keepFinished || !strings.Contains(string(backlog[0]), `"session":"sf"`) {
 		t.Errorf("backlog of %d messages starting %s; want the last %d sessions", len(backlog), backlog[0], keepFinished)
 	}
@@ -171,7 +171,7 @@ func TestBacklogOrder(t *testing.T) {
 	hb.publish(s3, engine.Event{Type: engine.SessionDone, Session: "s3"})
 	hb.publish(s2, engine.Event{Type: engine.SessionDone, Session: "s2"})
 	_ = s1 // still in flight
-	_, backlog := hb.subscribe()
+	_, backlog := hb.subscribe("", true)
 	var order []string
 	for _, m := range backlog {
 		if strings.HasPrefix(string(m), "event: session\n") {

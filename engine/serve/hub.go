@@ -35,7 +35,8 @@ type hub struct {
 // sessionLog is one session as the stream tells it: its session message,
 // then its events, each an encoded SSE message.
 type sessionLog struct {
-	n       int // the order sessions began in
+	n       int    // the order sessions began in
+	client  string // who asked (wire.Session.Client)
 	msgs    [][]byte
 	started map[string]string // attempt id -> model, while it runs
 }
@@ -44,7 +45,14 @@ type sessionLog struct {
 // it (it fell behind) or it leaves.
 type subscriber struct {
 	ch chan []byte
+	// client is who subscribed; all says it sees every client's
+	// sessions, else only client's own.
+	client string
+	all    bool
 }
+
+// sees reports whether sub is sent l's messages.
+func (sub *subscriber) sees(l *sessionLog) bool { return sub.all || sub.client == l.client }
 
 func newHub() *hub {
 	return &hub{subs: map[*subscriber]struct{}{}, running: map[string]int{}}
@@ -71,13 +79,13 @@ func sseMessage(typ string, v any) []byte {
 // begin announces a session and returns its log.
 func (h *hub) begin(info wire.Session) *sessionLog {
 	msg := sseMessage(wire.EventSession, info)
-	l := &sessionLog{msgs: [][]byte{msg}, started: map[string]string{}}
+	l := &sessionLog{msgs: [][]byte{msg}, started: map[string]string{}, client: info.Client}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.began++
 	l.n = h.began
 	h.live = append(h.live, l)
-	h.broadcast(msg)
+	h.broadcast(l, msg)
 	return l
 }
 
@@ -99,7 +107,7 @@ func (h *hub) publish(l *sessionLog, ev engine.Event) {
 			h.running[m]--
 		}
 	}
-	h.broadcast(msg)
+	h.broadcast(l, msg)
 	if ev.Type == engine.SessionDone {
 		h.end(l)
 	}
@@ -145,10 +153,13 @@ func (h *hub) abandon(l *sessionLog) {
 	}
 }
 
-// broadcast hands msg to every subscriber without waiting: one whose
-// buffer is full is dropped. Called with h.mu held.
-func (h *hub) broadcast(msg []byte) {
+// broadcast hands l's msg to every subscriber that sees l without
+// waiting: one whose buffer is full is dropped. Called with h.mu held.
+func (h *hub) broadcast(l *sessionLog, msg []byte) {
 	for sub := range h.subs {
+		if !sub.sees(l) {
+			continue
+		}
 		select {
 		case sub.ch <- msg:
 		default:
@@ -161,20 +172,23 @@ func (h *hub) broadcast(msg []byte) {
 	}
 }
 
-// subscribe registers a subscriber and returns the backlog it must write
-// before what arrives on its channel: the last finished sessions and those
-// in flight, in the order they began, each with its events so far.
-func (h *hub) subscribe() (*subscriber, [][]byte) {
+// subscribe registers a subscriber (client, or every client's sessions
+// when all) and returns the backlog it must write before what arrives on
+// its channel: the last finished sessions and those in flight that it
+// sees, in the order they began, each with its events so far.
+func (h *hub) subscribe(client string, seesAll bool) (*subscriber, [][]byte) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	all := make([]*sessionLog, 0, len(h.finished)+len(h.live))
-	all = append(append(all, h.finished...), h.live...)
-	slices.SortFunc(all, func(a, b *sessionLog) int { return a.n - b.n })
+	logs := make([]*sessionLog, 0, len(h.finished)+len(h.live))
+	logs = append(append(logs, h.finished...), h.live...)
+	slices.SortFunc(logs, func(a, b *sessionLog) int { return a.n - b.n })
+	sub := &subscriber{ch: make(chan []byte, subBuffer), client: client, all: seesAll}
 	var backlog [][]byte
-	for _, l := range all {
-		backlog = append(backlog, l.msgs...)
+	for _, l := range logs {
+		if sub.sees(l) {
+			backlog = append(backlog, l.msgs...)
+		}
 	}
-	sub := &subscriber{ch: make(chan []byte, subBuffer)}
 	h.subs[sub] = struct{}{}
 	return sub, backlog
 }

@@ -38,6 +38,9 @@ type Options struct {
 	// AdminToken enables the admin actions for whoever presents it; empty:
 	// they are off (403).
 	AdminToken string
+	// WatchTokens read every client's sessions on the event stream, and
+	// /metrics from beyond loopback; a client token sees its own sessions.
+	WatchTokens []string
 	// RateLimitRPM is each client's chat completions per minute; 0: none.
 	RateLimitRPM int
 	// MaxBodyBytes bounds a request body; 0: 4 MiB.
@@ -95,12 +98,12 @@ func New(o Options) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/chat/completions", s.client(s.chat))
 	mux.HandleFunc("GET /v1/models", s.client(s.models))
-	mux.HandleFunc("GET /v1/council/events", s.client(s.events))
+	mux.HandleFunc("GET /v1/council/events", s.watcher(s.events))
 	mux.HandleFunc("POST /v1/council/admin/breaker", s.admin(s.adminBreaker))
 	mux.HandleFunc("POST /v1/council/admin/reset", s.admin(s.adminReset))
 	mux.HandleFunc("POST /v1/council/admin/tune", s.admin(s.adminTune))
 	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.Handle("GET /metrics", s.client(s.metrics.handler.ServeHTTP))
+	mux.Handle("GET /metrics", s.metricsAuth(s.metrics.handler.ServeHTTP))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "invalid_request_error", "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
@@ -259,11 +262,21 @@ func ParseTokens(list string) []string {
 	return out
 }
 
-type clientKey struct{}
+type callerKey struct{}
+
+// caller is who made a request: a client token's index ("0", "1", ...),
+// "admin", "watcher" or "loopback" (a server without tokens); all says it
+// sees every client's sessions.
+type caller struct {
+	who string
+	all bool
+}
 
 // clientOf is who made r: a token index, "admin" or "loopback".
-func clientOf(r *http.Request) string {
-	c, _ := r.Context().Value(clientKey{}).(string)
+func clientOf(r *http.Request) string { return callerOf(r).who }
+
+func callerOf(r *http.Request) caller {
+	c, _ := r.Context().Value(callerKey{}).(caller)
 	return c
 }
 
@@ -288,29 +301,64 @@ func match(got string, tokens []string) int {
 	return found
 }
 
+// identify reads r's token: ok is false when the server wants one and r
+// has none it knows; a watch token alone is no client's.
+func (s *Server) identify(r *http.Request) (c caller, ok bool) {
+	if len(s.o.Tokens) == 0 {
+		return caller{who: "loopback", all: true}, true
+	}
+	tok := bearer(r)
+	watch := len(s.o.WatchTokens) > 0 && match(tok, s.o.WatchTokens) >= 0
+	if i := match(tok, s.o.Tokens); i >= 0 {
+		return caller{who: strconv.Itoa(i), all: watch}, true
+	}
+	if s.o.AdminToken != "" && match(tok, []string{s.o.AdminToken}) == 0 {
+		return caller{who: "admin", all: true}, true
+	}
+	if watch {
+		return caller{who: "watcher", all: true}, true
+	}
+	return caller{}, false
+}
+
 // client requires a client token when the server has any (the admin
 // token serves too), and names the client in the request's context.
 func (s *Server) client(h http.HandlerFunc) http.HandlerFunc {
+	return s.auth(false, h)
+}
+
+// watcher is client, where a watch token serves too (the event stream).
+func (s *Server) watcher(h http.HandlerFunc) http.HandlerFunc {
+	return s.auth(true, h)
+}
+
+func (s *Server) auth(watchers bool, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		who := "loopback"
-		if len(s.o.Tokens) > 0 {
-			tok := bearer(r)
-			i := match(tok, s.o.Tokens)
-			switch {
-			case i >= 0:
-				who = strconv.Itoa(i)
-			case s.o.AdminToken != "" && match(tok, []string{s.o.AdminToken}) == 0:
-				who = "admin"
-			default:
-				w.Header().Set("WWW-Authenticate", `Bearer realm="council"`)
-				refuseEarly(w, r)
-				writeError(w, http.StatusUnauthorized, "invalid_request_error", "invalid_api_key",
-					"a client token is required: send Authorization: Bearer <token> (one of the tokens in the server's serve.tokens_env)")
-				return
-			}
+		c, ok := s.identify(r)
+		if !ok || (c.who == "watcher" && !watchers) {
+			refuseEarly(w, r)
+			w.Header().Set("WWW-Authenticate", `Bearer realm="council"`)
+			writeError(w, http.StatusUnauthorized, "invalid_request_error", "invalid_api_key",
+				"a client token is required: send Authorization: Bearer <token> (one of the tokens in the server's serve.tokens_env)")
+			return
 		}
-		h(w, r.WithContext(context.WithValue(r.Context(), clientKey{}, who)))
+		h(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)))
 	}
+}
+
+// metricsAuth lets a watcher or the admin read /metrics; a client token
+// serves only from loopback (a local scraper), as every request does on
+// a server without tokens.
+func (s *Server) metricsAuth(h http.HandlerFunc) http.HandlerFunc {
+	return s.watcher(func(w http.ResponseWriter, r *http.Request) {
+		host, _, _ := net.SplitHostPort(r.RemoteAddr)
+		if !callerOf(r).all && !IsLoopback(host) {
+			writeError(w, http.StatusForbidden, "permission_error", "watch_token_required",
+				"/metrics beyond loopback needs a watch token (serve.watch_tokens_env) or the admin token")
+			return
+		}
+		h(w, r)
+	})
 }
 
 // earlyGrace is how long the rest of a refused request's body may take to
