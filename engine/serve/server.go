@@ -48,6 +48,9 @@ type Options struct {
 	// DrainTimeout is how long [Server.Serve] lets sessions in flight
 	// finish once its context ends, before cancelling them (shutdown).
 	DrainTimeout time.Duration
+	// BacklogBytes bounds what the event stream keeps for a new
+	// subscriber; 0: 32 MiB.
+	BacklogBytes int
 	// ReadTimeout bounds reading a request's body; 0: 30 s.
 	ReadTimeout time.Duration
 	// WriteTimeout bounds each write of a response (each chunk of a
@@ -90,7 +93,7 @@ func New(o Options) *Server {
 	}
 	o.ReadTimeout = cmpOr(o.ReadTimeout, 30*time.Second)
 	o.WriteTimeout = cmpOr(o.WriteTimeout, 30*time.Second)
-	s := &Server{o: o, eng: o.Engine, hub: newHub(), started: time.Now(), closing: make(chan struct{}),
+	s := &Server{o: o, eng: o.Engine, hub: newHub(o.BacklogBytes), started: time.Now(), closing: make(chan struct{}),
 		limiters: map[string]*rate.Limiter{}, conns: map[net.Conn]int{}}
 	s.sessions, s.cancelSessions = context.WithCancelCause(context.Background())
 	s.metrics = newMetrics(s)
