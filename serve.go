@@ -86,7 +86,7 @@ func (c *cli) serve(args []string) int {
 	}
 	srv := serve.New(serve.Options{Engine: eng, Instance: ln.Addr().String(), Version: version, Tokens: tokens,
 		AdminToken: admin, WatchTokens: watchers, RateLimitRPM: sc.RateLimitRPM, MaxBodyBytes: int64(sc.MaxBodyBytes), DrainTimeout: sc.DrainTimeout.Duration,
-		BacklogBytes: sc.BacklogBytes, ReadTimeout: sc.ReadTimeout.Duration, WriteTimeout: sc.WriteTimeout.Duration})
+		BacklogBytes: sc.BacklogBytes, MaxSessions: sc.MaxSessions, QueueTimeout: sc.QueueTimeout.Duration, ReadTimeout: sc.ReadTimeout.Duration, WriteTimeout: sc.WriteTimeout.Duration})
 	auth := "loopback, no token needed"
 	if len(tokens) > 0 {
 		auth = fmt.Sprintf("%d client token(s) from %s", len(tokens), sc.TokensEnv)

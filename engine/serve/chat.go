@@ -214,6 +214,16 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.release(r)
+	free, aerr := s.admit(r.Context())
+	if aerr != nil {
+		if aerr.code == "overloaded" {
+			s.metrics.overloaded.Inc()
+			w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(s.o.QueueTimeout.Seconds())))))
+		}
+		writeError(w, aerr.status, aerr.typ, aerr.code, aerr.msg)
+		return
+	}
+	defer free()
 
 	// The session ends when the client goes (reason user) or when a drain
 	// runs out of time (reason shutdown).

@@ -18,8 +18,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/semaphore"
 	"golang.org/x/time/rate"
 
 	"github.com/council-dev/council/engine"
@@ -51,6 +53,11 @@ type Options struct {
 	// BacklogBytes bounds what the event stream keeps for a new
 	// subscriber; 0: 32 MiB.
 	BacklogBytes int
+	// MaxSessions bounds the sessions in flight; 0: no bound. As many more
+	// may wait QueueTimeout for a place; the rest are refused at once
+	// (503 overloaded).
+	MaxSessions  int
+	QueueTimeout time.Duration
 	// ReadTimeout bounds reading a request's body; 0: 30 s.
 	ReadTimeout time.Duration
 	// WriteTimeout bounds each write of a response (each chunk of a
@@ -79,6 +86,11 @@ type Server struct {
 	lmu      sync.Mutex
 	limiters map[string]*rate.Limiter
 
+	// slots are the places of Options.MaxSessions; waiting counts the
+	// requests queued for one.
+	slots   *semaphore.Weighted
+	waiting atomic.Int64
+
 	// conns are the open connections, each with how many sessions or
 	// event streams it carries: a drain cuts those that carry none.
 	cmu     sync.Mutex
@@ -95,6 +107,9 @@ func New(o Options) *Server {
 	o.WriteTimeout = cmpOr(o.WriteTimeout, 30*time.Second)
 	s := &Server{o: o, eng: o.Engine, hub: newHub(o.BacklogBytes), started: time.Now(), closing: make(chan struct{}),
 		limiters: map[string]*rate.Limiter{}, conns: map[net.Conn]int{}}
+	if o.MaxSessions > 0 {
+		s.slots = semaphore.NewWeighted(int64(o.MaxSessions))
+	}
 	s.sessions, s.cancelSessions = context.WithCancelCause(context.Background())
 	s.metrics = newMetrics(s)
 	s.hub.dropped = s.metrics.sseDropped.Inc
@@ -463,6 +478,38 @@ func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
+// admit takes a place among Options.MaxSessions, waiting at most
+// Options.QueueTimeout in a queue as long as the bound; release gives it
+// back. A request beyond them is refused at once, so that a client gets a
+// fast 503 it may retry elsewhere rather than a session that would start
+// too late to finish.
+func (s *Server) admit(ctx context.Context) (release func(), aerr *apiError) {
+	if s.slots == nil {
+		return func() {}, nil
+	}
+	release = func() { s.slots.Release(1) }
+	if s.slots.TryAcquire(1) {
+		return release, nil
+	}
+	overloaded := &apiError{http.StatusServiceUnavailable, "server_error", "overloaded",
+		fmt.Sprintf("the server is overloaded: %d sessions in flight (serve.max_sessions) and as many waiting; retry shortly", s.o.MaxSessions)}
+	if s.waiting.Add(1) > int64(s.o.MaxSessions) {
+		s.waiting.Add(-1)
+		return nil, overloaded
+	}
+	defer s.waiting.Add(-1)
+	qctx, cancel := context.WithTimeout(ctx, s.o.QueueTimeout)
+	defer cancel()
+	if s.slots.Acquire(qctx, 1) != nil {
+		return nil, overloaded
+	}
+	return release, nil
+}
+
+// retryAfterDefault is the Retry-After of a 503 that knows no better
+// (shutting down, a breaker forced open): every 503 carries one.
+const retryAfterDefault = 5
+
 // allow takes one request from client's rate limit.
 func (s *Server) allow(client string) (bool, time.Duration) {
 	rpm := s.o.RateLimitRPM
@@ -523,6 +570,9 @@ func writeError(w http.ResponseWriter, code int, typ, errCode, msg string) {
 
 // writeErrorWith adds the session's summary (field council) when there is one.
 func writeErrorWith(w http.ResponseWriter, code int, typ, errCode, msg string, sum *engine.Summary) {
+	if code == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterDefault))
+	}
 	body := struct {
 		wire.ErrorBody
 		Council *engine.Summary `json:"council,omitempty"`
