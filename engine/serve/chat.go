@@ -24,14 +24,18 @@ const modelPrefix = "council/"
 // chatRequest is what this server reads of a chat completion request;
 // other fields are ignored, those it cannot honour refused.
 type chatRequest struct {
-	Model               string          `json:"model"`
-	Messages            []chatMessage   `json:"messages"`
-	Stream              bool            `json:"stream"`
-	MaxTokens           int             `json:"max_tokens"`
-	MaxCompletionTokens int             `json:"max_completion_tokens"`
-	Temperature         *float64        `json:"temperature"`
-	N                   int             `json:"n"`
-	Tools               json.RawMessage `json:"tools"`
+	Model               string        `json:"model"`
+	Messages            []chatMessage `json:"messages"`
+	Stream              bool          `json:"stream"`
+	MaxTokens           int           `json:"max_tokens"`
+	MaxCompletionTokens int           `json:"max_completion_tokens"`
+	Temperature         *float64      `json:"temperature"`
+	N                   *int          `json:"n"`
+	StreamOptions       *struct {
+		IncludeUsage bool `json:"include_usage"`
+	} `json:"stream_options"`
+	// params is every parameter as sent, for those refused (contract.go).
+	params map[string]json.RawMessage
 }
 
 type chatMessage struct {
@@ -70,10 +74,11 @@ type apiError struct {
 	status    int
 	typ, code string
 	msg       string
+	param     string // the parameter at fault, if one is
 }
 
 func badRequest(code, format string, args ...any) *apiError {
-	return &apiError{http.StatusBadRequest, "invalid_request_error", code, fmt.Sprintf(format, args...)}
+	return &apiError{status: http.StatusBadRequest, typ: "invalid_request_error", code: code, msg: fmt.Sprintf(format, args...)}
 }
 
 // resolve turns a request's model into the session's strategy, tier and
@@ -88,18 +93,18 @@ func (s *Server) resolve(model string, req *engine.SessionRequest) *apiError {
 	name, ok := strings.CutPrefix(model, modelPrefix)
 	if !ok {
 		return &apiError{http.StatusNotFound, "invalid_request_error", "model_not_found",
-			fmt.Sprintf("the model %q does not exist here: ask for council/race, council/hedge, council/consensus, council/council or council/auto (optionally @tier), or a configured model id (GET /v1/models lists them)", model)}
+			fmt.Sprintf("the model %q does not exist here: ask for council/race, council/hedge, council/consensus, council/council or council/auto (optionally @tier), or a configured model id (GET /v1/models lists them)", model), "model"}
 	}
 	strat, tier, _ := strings.Cut(name, "@")
 	st := config.Strategy(strat)
 	if !slices.Contains(config.Strategies, st) {
 		return &apiError{http.StatusNotFound, "invalid_request_error", "model_not_found",
-			fmt.Sprintf("unknown strategy %q in model %q (want race, hedge, consensus, council or auto)", strat, model)}
+			fmt.Sprintf("unknown strategy %q in model %q (want race, hedge, consensus, council or auto)", strat, model), "model"}
 	}
 	if tier != "" {
 		if _, ok := cfg.Tier(tier); !ok {
 			return &apiError{http.StatusNotFound, "invalid_request_error", "model_not_found",
-				fmt.Sprintf("unknown tier %q in model %q (tiers: %s)", tier, model, strings.Join(cfg.TierOrder(), ", "))}
+				fmt.Sprintf("unknown tier %q in model %q (tiers: %s)", tier, model, strings.Join(cfg.TierOrder(), ", ")), "model"}
 		}
 	}
 	req.Strategy, req.Tier = st, tier
@@ -114,11 +119,18 @@ func (s *Server) sessionRequest(cr *chatRequest) (engine.SessionRequest, *apiErr
 	if cr.Model == "" {
 		return req, badRequest("missing_model", "model is required: council/race, council/hedge, council/consensus, council/council, council/auto, or a configured model id")
 	}
-	if cr.N > 1 {
-		return req, badRequest("unsupported_parameter", "n = %d is not supported: the strategy decides one answer", cr.N)
+	if cr.N != nil && *cr.N > 1 {
+		e := badRequest("unsupported_parameter", "n = %d is not supported: the strategy decides one answer", *cr.N)
+		e.param = "n"
+		return req, e
 	}
-	if len(cr.Tools) > 0 && string(cr.Tools) != "null" && string(cr.Tools) != "[]" {
-		return req, badRequest("unsupported_parameter", "tools are not supported by council serve")
+	if cr.N != nil && *cr.N < 1 {
+		e := badRequest("invalid_value", "n must be at least 1, got %d", *cr.N)
+		e.param = "n"
+		return req, e
+	}
+	if e := refuseUnhonoured(cr.params); e != nil {
+		return req, e
 	}
 	if len(cr.Messages) == 0 {
 		return req, badRequest("missing_messages", "messages is required: at least one user message")
@@ -198,13 +210,19 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var cr chatRequest
-	if aerr := s.readBody(w, r, s.o.MaxBodyBytes, false, "a chat completion request", &cr); aerr != nil {
-		writeError(w, aerr.status, aerr.typ, aerr.code, aerr.msg)
+	var raw json.RawMessage
+	if aerr := s.readBody(w, r, s.o.MaxBodyBytes, false, "a chat completion request", &raw); aerr != nil {
+		writeAPIError(w, aerr)
 		return
 	}
+	if err := json.Unmarshal(raw, &cr); err != nil {
+		writeAPIError(w, badRequest("invalid_json", "the body is not a chat completion request: %v", err))
+		return
+	}
+	json.Unmarshal(raw, &cr.params) // an object, as cr decoded from it
 	req, aerr := s.sessionRequest(&cr)
 	if aerr != nil {
-		writeError(w, aerr.status, aerr.typ, aerr.code, aerr.msg)
+		writeAPIError(w, aerr)
 		return
 	}
 
@@ -240,7 +258,8 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	}
 	s.metrics.inFlight.Inc()
 	defer s.metrics.inFlight.Dec()
-	c := &completion{s: s, w: w, model: cr.Model, stream: cr.Stream, created: began.Unix()}
+	c := &completion{s: s, w: w, model: cr.Model, stream: cr.Stream, created: began.Unix(), cancel: cancel,
+		includeUsage: cr.StreamOptions != nil && cr.StreamOptions.IncludeUsage}
 	var log *sessionLog
 	for ev := range ch {
 		if log == nil {
@@ -301,7 +320,14 @@ type completion struct {
 	// stream ended with an error.
 	live   string
 	broken bool
+	// includeUsage says the stream ends with a usage chunk
+	// (stream_options.include_usage); cancel ends the session.
+	includeUsage bool
+	cancel       context.CancelCauseFunc
 }
+
+// errStreamEnded cancels a session whose stream ended with an error.
+var errStreamEnded = errors.New("the answer's stream ended with an error")
 
 func (c *completion) event(ev engine.Event) {
 	switch ev.Type {
@@ -334,8 +360,11 @@ func (c *completion) event(ev engine.Event) {
 			b, _ := json.Marshal(wire.ErrorBody{Error: wire.ErrorDetail{Message: msg, Type: "server_error", Code: ptr("chairman_failed")}})
 			c.w.Write([]byte("data: "))
 			c.w.Write(b)
-			c.w.Write([]byte("\n\n"))
+			// The stream ends here, as OpenAI's does after an error, and
+			// what still runs for it is cancelled.
+			c.w.Write([]byte("\n\ndata: [DONE]\n\n"))
 			http.NewResponseController(c.w).Flush()
+			c.cancel(errStreamEnded)
 		}
 	case engine.RouteChosen:
 		if ev.Detail != nil && ev.Detail.Route != nil {
@@ -491,8 +520,14 @@ func (c *completion) finish(ctx context.Context) {
 			return // the engine closed under it, or the error is sent
 		}
 		fr := finishReason(sum)
-		c.chunk(chunkChoice{Delta: &chunkDelta{}, FinishReason: &fr}, nil, nil)
-		c.chunk(chunkChoice{}, usageOf(sum), sum)
+		// The summary rides on the last chunk: the usage chunk when the
+		// client asked for one, else the finishing one.
+		if c.includeUsage {
+			c.chunk(chunkChoice{Delta: &chunkDelta{}, FinishReason: &fr}, nil, nil)
+			c.chunk(chunkChoice{}, usageOf(sum), sum)
+		} else {
+			c.chunk(chunkChoice{Delta: &chunkDelta{}, FinishReason: &fr}, nil, sum)
+		}
 		c.w.Write([]byte("data: [DONE]\n\n"))
 		http.NewResponseController(c.w).Flush()
 		return

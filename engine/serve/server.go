@@ -116,6 +116,7 @@ func New(o Options) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/chat/completions", s.client(s.chat))
 	mux.HandleFunc("GET /v1/models", s.client(s.models))
+	mux.HandleFunc("GET /v1/models/{id...}", s.client(s.model))
 	mux.HandleFunc("GET /v1/council/events", s.watcher(s.events))
 	mux.HandleFunc("POST /v1/council/admin/breaker", s.admin(s.adminBreaker))
 	mux.HandleFunc("POST /v1/council/admin/reset", s.admin(s.adminReset))
@@ -428,14 +429,14 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, limit int64, s
 	switch {
 	case errors.As(err, &tooBig):
 		return &apiError{http.StatusRequestEntityTooLarge, "invalid_request_error", "request_too_large",
-			fmt.Sprintf("request body over %d bytes (serve.max_body_bytes)", tooBig.Limit)}
+			fmt.Sprintf("request body over %d bytes (serve.max_body_bytes)", tooBig.Limit), ""}
 	case errors.As(err, &ne) && ne.Timeout():
 		w.Header().Set("Connection", "close")
 		if s.isCutting() {
 			return shuttingDown()
 		}
 		return &apiError{http.StatusRequestTimeout, "invalid_request_error", "request_timeout",
-			fmt.Sprintf("the request body did not arrive within %s (serve.read_timeout)", s.o.ReadTimeout)}
+			fmt.Sprintf("the request body did not arrive within %s (serve.read_timeout)", s.o.ReadTimeout), ""}
 	case errors.Is(err, errTrailing):
 		return badRequest("invalid_json", "the body has data after its JSON object: send exactly one object")
 	}
@@ -457,7 +458,7 @@ func (s *Server) isCutting() bool {
 
 // shuttingDown is the answer to a request that comes during a drain.
 func shuttingDown() *apiError {
-	return &apiError{http.StatusServiceUnavailable, "server_error", "shutting_down", "the server is shutting down; try again"}
+	return &apiError{http.StatusServiceUnavailable, "server_error", "shutting_down", "the server is shutting down; try again", ""}
 }
 
 // admin requires the admin token; without one configured, admin actions
@@ -492,7 +493,7 @@ func (s *Server) admit(ctx context.Context) (release func(), aerr *apiError) {
 		return release, nil
 	}
 	overloaded := &apiError{http.StatusServiceUnavailable, "server_error", "overloaded",
-		fmt.Sprintf("the server is overloaded: %d sessions in flight (serve.max_sessions) and as many waiting; retry shortly", s.o.MaxSessions)}
+		fmt.Sprintf("the server is overloaded: %d sessions in flight (serve.max_sessions) and as many waiting; retry shortly", s.o.MaxSessions), ""}
 	if s.waiting.Add(1) > int64(s.o.MaxSessions) {
 		s.waiting.Add(-1)
 		return nil, overloaded
