@@ -102,6 +102,74 @@ func TestServeDrainsOnSignal(t *testing.T) {
 		if !strings.Contains(stderr.String(), "serving on http://127.0.0.1:8484") || !strings.Contains(stderr.String(), "drained") {
 			t.Errorf("stderr %q", stderr.String())
 		}
+		// The access log goes to stderr without serve.access_log.
+		if !strings.Contains(stderr.String(), "method=GET path=/v1/models status=200") {
+			t.Errorf("no access-log line on stderr: %q", stderr.String())
+		}
+	})
+}
+
+// TestServeDebugAddr: --debug-addr serves pprof on a listener of its own,
+// to the admin token only, and refuses to start without one;
+// serve.access_log appends the access log to a file.
+func TestServeDebugAddr(t *testing.T) {
+	if _, errOut, code := council(t, nil, "serve", "--config", "testdata/fast.toml", "--debug-addr", "127.0.0.1:6060"); code != exitUsage || !strings.Contains(errOut, "admin_token_env") {
+		t.Errorf("--debug-addr without an admin token: exit %d %q, want 2 naming admin_token_env", code, errOut)
+	}
+	dir := t.TempDir()
+	fast, _ := os.ReadFile("testdata/fast.toml")
+	path, logPath := filepath.Join(dir, "c.toml"), filepath.Join(dir, "access.log")
+	os.WriteFile(path, append(fast, "\n[serve]\nadmin_token_env = \"COUNCIL_TEST_ADMIN\"\naccess_log = \""+logPath+"\"\n"...), 0o600)
+	synctest.Test(t, func(t *testing.T) {
+		ln, dln := serve.NewPipeListener(), serve.NewPipeListener()
+		old := serveListen
+		serveListen = func(addr string) (net.Listener, error) {
+			if addr == "127.0.0.1:6060" {
+				return dln, nil
+			}
+			return ln, nil
+		}
+		defer func() { serveListen = old }()
+		ctx, sigterm := context.WithCancel(context.Background())
+		var stderr syncBuffer
+		code := make(chan int, 1)
+		go func() {
+			code <- realMain(ctx, []string{"serve", "--config", path, "--debug-addr", "127.0.0.1:6060"}, strings.NewReader(""), io.Discard, &stderr,
+				func(k string) string { return map[string]string{"COUNCIL_TEST_ADMIN": "adm"}[k] })
+		}()
+		time.Sleep(10 * time.Millisecond)
+		get := func(l *serve.PipeListener, path, token string) int {
+			tr := &http.Transport{DialContext: l.Dial}
+			defer tr.CloseIdleConnections()
+			req, _ := http.NewRequest("GET", "http://council.test"+path, nil)
+			if token != "" {
+				req.Header.Set("Authorization", "Bearer "+token)
+			}
+			resp, err := (&http.Client{Transport: tr}).Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		if c := get(dln, "/debug/pprof/", "adm"); c != 200 {
+			t.Errorf("pprof with the admin token: %d", c)
+		}
+		if c := get(dln, "/debug/pprof/", ""); c != 401 {
+			t.Errorf("pprof without a token: %d, want 401", c)
+		}
+		if c := get(ln, "/debug/pprof/", "adm"); c != 404 {
+			t.Errorf("pprof on the API's listener: %d, want 404", c)
+		}
+		sigterm()
+		if c := <-code; c != exitOK {
+			t.Errorf("exit %d; stderr %s", c, stderr.String())
+		}
+		b, err := os.ReadFile(logPath)
+		if err != nil || !strings.Contains(string(b), "path=/debug/pprof/ status=404") || strings.Contains(stderr.String(), "path=") {
+			t.Errorf("access log file %q (%v), stderr %q; want the API's request in the file only", b, err, stderr.String())
+		}
 	})
 }
 

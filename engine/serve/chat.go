@@ -220,6 +220,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	json.Unmarshal(raw, &cr.params) // an object, as cr decoded from it
+	noteRequest(w, cr.Model, "")
 	req, aerr := s.sessionRequest(&cr)
 	if aerr != nil {
 		writeAPIError(w, aerr)
@@ -264,6 +265,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	for ev := range ch {
 		if log == nil {
 			c.id = ev.Session
+			noteRequest(w, cr.Model, ev.Session)
 			log = s.hub.begin(s.sessionInfo(ev.Session, req, client, cr.Model))
 		}
 		s.hub.publish(log, ev)

@@ -40,11 +40,11 @@ type hub struct {
 // sessionLog is one session as the stream tells it: its session message,
 // then its events, each an encoded SSE message.
 type sessionLog struct {
-	n       int    // the order sessions began in
-	client  string // who asked (wire.Session.Client)
-	id      string
-	msgs    [][]byte
-	size    int // bytes in msgs
+	n      int    // the order sessions began in
+	client string // who asked (wire.Session.Client)
+	id     string
+	msgs   [][]byte
+	size   int // bytes in msgs
 	// evicted says its messages were let go to bound the backlog: the
 	// log stays, empty, so that new subscribers are told it is missing.
 	evicted bool

@@ -8,11 +8,14 @@ package serve
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -58,6 +61,10 @@ type Options struct {
 	// (503 overloaded).
 	MaxSessions  int
 	QueueTimeout time.Duration
+	// AccessLog receives one line per request (time, method, path,
+	// status, model, session, duration, a hash of the token: never a
+	// token, never a prompt); nil: none.
+	AccessLog io.Writer
 	// ReadTimeout bounds reading a request's body; 0: 30 s.
 	ReadTimeout time.Duration
 	// WriteTimeout bounds each write of a response (each chunk of a
@@ -85,6 +92,7 @@ type Server struct {
 
 	lmu      sync.Mutex
 	limiters map[string]*rate.Limiter
+	access   *slog.Logger
 
 	// slots are the places of Options.MaxSessions; waiting counts the
 	// requests queued for one.
@@ -107,6 +115,14 @@ func New(o Options) *Server {
 	o.WriteTimeout = cmpOr(o.WriteTimeout, 30*time.Second)
 	s := &Server{o: o, eng: o.Engine, hub: newHub(o.BacklogBytes), started: time.Now(), closing: make(chan struct{}),
 		limiters: map[string]*rate.Limiter{}, conns: map[net.Conn]int{}}
+	if o.AccessLog != nil {
+		s.access = slog.New(slog.NewTextHandler(o.AccessLog, &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.LevelKey {
+				return slog.Attr{} // every line is a request
+			}
+			return a
+		}}))
+	}
 	if o.MaxSessions > 0 {
 		s.slots = semaphore.NewWeighted(int64(o.MaxSessions))
 	}
@@ -141,9 +157,33 @@ func (s *Server) Handler() http.Handler {
 			// on the connection would end a long answer's context.
 			rec.rc.SetReadDeadline(time.Now().Add(s.o.ReadTimeout))
 		}
+		began := time.Now()
 		s.mux.ServeHTTP(rec, r)
 		s.metrics.request(r, rec.code)
+		if s.access != nil {
+			s.access.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.Int("status", rec.code), slog.String("model", cmpOr(rec.model, "-")), slog.String("session", cmpOr(rec.session, "-")),
+				slog.Float64("duration_ms", float64(time.Since(began).Microseconds())/1000), slog.String("token", tokenHash(bearer(r))))
+		}
 	})
+}
+
+// tokenHash names a token in the access log without giving it away: the
+// first 8 hex digits of its SHA-256, or "-" when there is none.
+func tokenHash(tok string) string {
+	if tok == "" {
+		return "-"
+	}
+	sum := sha256.Sum256([]byte(tok))
+	return hex.EncodeToString(sum[:4])
+}
+
+// noteRequest tells the access log which model and session w's request
+// was about.
+func noteRequest(w http.ResponseWriter, model, session string) {
+	if rec, ok := w.(*statusRecorder); ok {
+		rec.model, rec.session = model, session
+	}
 }
 
 type connKey struct{}
@@ -592,6 +632,8 @@ type statusRecorder struct {
 	code int
 	rc   *http.ResponseController
 	wait time.Duration
+	// model and session are the access log's (noteRequest).
+	model, session string
 }
 
 // deadline gives the next write wait to go out: a client that stops
