@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/engine/serve"
 )
 
@@ -191,4 +193,78 @@ func TestServeRefusesExposure(t *testing.T) {
 	if _, errOut, code = council(t, nil, "serve", "extra"); code != exitUsage {
 		t.Errorf("an argument: exit %d %q", code, errOut)
 	}
+}
+
+// TestServeSixtyParallel: 60 races at once on the demo council, with the
+// default serve.max_sessions and queue_timeout: every client gets a 200 or
+// a fast 503 overloaded (within the queue timeout, with Retry-After),
+// never a 502 after the tier's timeout — sessions admitted beyond what the
+// call slots can serve in time used to queue their calls until it ran out.
+func TestServeSixtyParallel(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "demo.toml")
+	if err := os.WriteFile(path, config.DemoTOML(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	synctest.Test(t, func(t *testing.T) {
+		ln := serve.NewPipeListener()
+		old := serveListen
+		serveListen = func(string) (net.Listener, error) { return ln, nil }
+		defer func() { serveListen = old }()
+		ctx, sigterm := context.WithCancel(context.Background())
+		code := make(chan int, 1)
+		go func() {
+			code <- realMain(ctx, []string{"serve", "--config", path, "--seed", "3"}, strings.NewReader(""), io.Discard, io.Discard, func(string) string { return "" })
+		}()
+		time.Sleep(10 * time.Millisecond)
+		tr := &http.Transport{DialContext: ln.Dial}
+		defer tr.CloseIdleConnections()
+		hc := &http.Client{Transport: tr}
+		type result struct {
+			status int
+			wait   string
+			took   time.Duration
+			body   string
+		}
+		var mu sync.Mutex
+		var got []result
+		var wg sync.WaitGroup
+		start := time.Now()
+		for i := range 60 {
+			wg.Go(func() {
+				resp, err := hc.Post("http://council.test/v1/chat/completions", "application/json",
+					strings.NewReader(fmt.Sprintf(`{"model":"council/race","messages":[{"role":"user","content":"question %d: how do indexes work?"}]}`, i)))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				mu.Lock()
+				got = append(got, result{resp.StatusCode, resp.Header.Get("Retry-After"), time.Since(start), string(b)})
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		counts := map[int]int{}
+		for _, r := range got {
+			counts[r.status]++
+			switch r.status {
+			case 200:
+			case 503:
+				if r.wait == "" || r.took > config.DefaultQueueTimeout || !strings.Contains(r.body, "overloaded") {
+					t.Errorf("503 after %s, Retry-After %q: %s; want overloaded within the queue timeout", r.took, r.wait, r.body)
+				}
+			default:
+				t.Errorf("status %d after %s: %.300s", r.status, r.took, r.body)
+			}
+		}
+		if counts[200] == 0 {
+			t.Errorf("no request answered: %v", counts)
+		}
+		t.Logf("60 races at once: %v", counts)
+		sigterm()
+		if c := <-code; c != exitOK {
+			t.Errorf("exit %d", c)
+		}
+	})
 }
