@@ -78,7 +78,8 @@ func TestDescribeServe(t *testing.T) {
 		return ""
 	})
 	out := b.String()
-	for _, want := range []string{"serve", "addr 127.0.0.1:8484", "client tokens: env CT (set)", "admin token: env AT (not set)"} {
+	for _, want := range []string{"serve", "addr 127.0.0.1:8484", "client tokens: env CT (set)", "admin token: env AT (not set)",
+		"read 30s, write 30s per write, sessions 8 (queue 2s), backlog 33554432 bytes, access log stderr"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("describe lacks %q:\n%s", want, out)
 		}

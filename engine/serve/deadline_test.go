@@ -147,3 +147,30 @@ func TestDrainSkipsIdleConnections(t *testing.T) {
 		}
 	})
 }
+
+// TestNonReaderCancelsLiveSession: a client that stops reading a council's
+// live synthesis is cut at the write timeout, and the session, still
+// running, is cancelled with it: the chairman's call ends.
+func TestNonReaderCancelsLiveSession(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, "[council]\nchairman = \"fake/x\"\nmin_responses = 2\n", func(o *Options) { o.WriteTimeout = 2 * time.Second })
+		h.fake.text = strings.Repeat(strings.Repeat("z", 1000)+" ", 300)
+		h.fake.gap = 100 * time.Millisecond // 30 s of synthesis
+		sub, _ := h.srv.hub.subscribe("", true)
+		req, _ := http.NewRequest("POST", "http://council.test/v1/chat/completions",
+			strings.NewReader(`{"model":"council/council","stream":true,"messages":[{"role":"user","content":"How do database indexes work?"}]}`))
+		resp, err := h.hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		start := time.Now()
+		sum := doneSummary(t, sub)
+		if sum.Status != "cancelled" || h.fake.ended.Load() == 0 {
+			t.Errorf("session %s, chairman's call ended %d times; want cancelled, its call ended", sum.Status, h.fake.ended.Load())
+		}
+		if d := time.Since(start); d > 20*time.Second {
+			t.Errorf("the session ran %s after its client stopped reading, want it cut within seconds", d)
+		}
+	})
+}
