@@ -437,9 +437,6 @@ func refuseEarly(w http.ResponseWriter, r *http.Request) {
 	http.NewResponseController(w).SetReadDeadline(time.Now().Add(earlyGrace))
 }
 
-// errBodyTimeout is a body that did not arrive within the read timeout.
-var errBodyTimeout = errors.New("body read timed out")
-
 // readBody decodes r's JSON body, at most limit bytes, into v: exactly
 // one value, nothing but space after it. It clears the read deadline
 // [Server.Handler] set, so that the answer's wait does not end the
@@ -483,6 +480,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, limit int64, s
 	return badRequest("invalid_json", "the body is not %s: %v", what, err)
 }
 
+// errTrailing is a body with more than its JSON value.
 var errTrailing = errors.New("trailing data")
 
 func isSyntax(err error) bool {
@@ -490,6 +488,7 @@ func isSyntax(err error) bool {
 	return errors.As(err, &se)
 }
 
+// isCutting reports whether a drain has begun cutting connections.
 func (s *Server) isCutting() bool {
 	s.cmu.Lock()
 	defer s.cmu.Unlock()
