@@ -4,11 +4,14 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/http"
+	"os"
+	"time"
 
 	"github.com/council-dev/council/engine/serve"
 )
 
-const serveUsage = `usage: council serve [--addr 127.0.0.1:8484] [--config FILE] [--seed N]
+const serveUsage = `usage: council serve [--addr 127.0.0.1:8484] [--config FILE] [--seed N] [--debug-addr HOST:PORT]
 
 The strategies behind an OpenAI-compatible API: POST /v1/chat/completions
 with model council/race, council/hedge, council/consensus, council/council or
@@ -24,6 +27,9 @@ flags:
   --config FILE     the config (default: $COUNCIL_CONFIG, then
                     $XDG_CONFIG_HOME/council/council.toml, else the built-in council)
   --seed N          seed for simulated models (default: random)
+  --debug-addr HOST:PORT
+                    also serve Go's pprof profiles (/debug/pprof/) on this address, a
+                    listener of their own, to the admin token only (serve.admin_token_env)
 
 examples:
   council serve
@@ -37,9 +43,10 @@ var serveListen = func(addr string) (net.Listener, error) { return net.Listen("t
 func (c *cli) serve(args []string) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	var (
-		path = fs.String("config", "", "config file")
-		addr = fs.String("addr", "", "host:port to listen on (default: serve.addr, 127.0.0.1:8484)")
-		seed = fs.Int64("seed", 0, "seed for simulated models (default: random)")
+		path  = fs.String("config", "", "config file")
+		addr  = fs.String("addr", "", "host:port to listen on (default: serve.addr, 127.0.0.1:8484)")
+		seed  = fs.Int64("seed", 0, "seed for simulated models (default: random)")
+		debug = fs.String("debug-addr", "", "serve pprof on this address, to the admin token only")
 	)
 	pos, code, ok := c.parseFlags(fs, args, serveUsage)
 	if !ok {
@@ -70,16 +77,48 @@ func (c *cli) serve(args []string) int {
 			return c.usage(fmt.Sprintf("serve.admin_token_env names %s, which is not set: set it, or remove the key to keep admin actions off", sc.AdminTokenEnv))
 		}
 	}
+	var watchers []string
+	if sc.WatchTokensEnv != "" {
+		if watchers = serve.ParseTokens(c.getenv(sc.WatchTokensEnv)); len(watchers) == 0 {
+			return c.usage(fmt.Sprintf("serve.watch_tokens_env names %s, which holds no token: set it to a comma-separated list of watch tokens, or remove the key", sc.WatchTokensEnv))
+		}
+	}
 	if err := serve.CheckExposure(listen, tokens); err != nil {
 		return c.usage(err.Error())
+	}
+	if *debug != "" && admin == "" {
+		return c.usage("--debug-addr serves profiles to the admin token only: set serve.admin_token_env to a variable holding one")
+	}
+	access := c.stderr
+	if sc.AccessLog != "" {
+		f, err := os.OpenFile(sc.AccessLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			c.errorf("serve.access_log: %v", err)
+			return exitFailed
+		}
+		defer f.Close()
+		access = f
 	}
 	ln, err := serveListen(listen)
 	if err != nil {
 		c.errorf("%v", err)
 		return exitFailed
 	}
+	if *debug != "" {
+		dln, err := serveListen(*debug)
+		if err != nil {
+			ln.Close()
+			c.errorf("--debug-addr: %v", err)
+			return exitFailed
+		}
+		ds := &http.Server{Handler: serve.DebugHandler(admin), ReadHeaderTimeout: 10 * time.Second}
+		go ds.Serve(dln)
+		defer ds.Close()
+		fmt.Fprintf(c.stderr, "council: profiles on http://%s/debug/pprof/ (admin token only)\n", dln.Addr())
+	}
 	srv := serve.New(serve.Options{Engine: eng, Instance: ln.Addr().String(), Version: version, Tokens: tokens,
-		AdminToken: admin, RateLimitRPM: sc.RateLimitRPM, MaxBodyBytes: int64(sc.MaxBodyBytes), DrainTimeout: sc.DrainTimeout.Duration})
+		AccessLog: access, AdminToken: admin, WatchTokens: watchers, RateLimitRPM: sc.RateLimitRPM, MaxBodyBytes: int64(sc.MaxBodyBytes), DrainTimeout: sc.DrainTimeout.Duration,
+		BacklogBytes: sc.BacklogBytes, MaxSessions: sc.MaxSessions, QueueTimeout: sc.QueueTimeout.Duration, ReadTimeout: sc.ReadTimeout.Duration, WriteTimeout: sc.WriteTimeout.Duration})
 	auth := "loopback, no token needed"
 	if len(tokens) > 0 {
 		auth = fmt.Sprintf("%d client token(s) from %s", len(tokens), sc.TokensEnv)

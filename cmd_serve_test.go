@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/engine/serve"
 )
 
@@ -102,6 +104,74 @@ func TestServeDrainsOnSignal(t *testing.T) {
 		if !strings.Contains(stderr.String(), "serving on http://127.0.0.1:8484") || !strings.Contains(stderr.String(), "drained") {
 			t.Errorf("stderr %q", stderr.String())
 		}
+		// The access log goes to stderr without serve.access_log.
+		if !strings.Contains(stderr.String(), "method=GET path=/v1/models status=200") {
+			t.Errorf("no access-log line on stderr: %q", stderr.String())
+		}
+	})
+}
+
+// TestServeDebugAddr: --debug-addr serves pprof on a listener of its own,
+// to the admin token only, and refuses to start without one;
+// serve.access_log appends the access log to a file.
+func TestServeDebugAddr(t *testing.T) {
+	if _, errOut, code := council(t, nil, "serve", "--config", "testdata/fast.toml", "--debug-addr", "127.0.0.1:6060"); code != exitUsage || !strings.Contains(errOut, "admin_token_env") {
+		t.Errorf("--debug-addr without an admin token: exit %d %q, want 2 naming admin_token_env", code, errOut)
+	}
+	dir := t.TempDir()
+	fast, _ := os.ReadFile("testdata/fast.toml")
+	path, logPath := filepath.Join(dir, "c.toml"), filepath.Join(dir, "access.log")
+	os.WriteFile(path, append(fast, "\n[serve]\nadmin_token_env = \"COUNCIL_TEST_ADMIN\"\naccess_log = \""+logPath+"\"\n"...), 0o600)
+	synctest.Test(t, func(t *testing.T) {
+		ln, dln := serve.NewPipeListener(), serve.NewPipeListener()
+		old := serveListen
+		serveListen = func(addr string) (net.Listener, error) {
+			if addr == "127.0.0.1:6060" {
+				return dln, nil
+			}
+			return ln, nil
+		}
+		defer func() { serveListen = old }()
+		ctx, sigterm := context.WithCancel(context.Background())
+		var stderr syncBuffer
+		code := make(chan int, 1)
+		go func() {
+			code <- realMain(ctx, []string{"serve", "--config", path, "--debug-addr", "127.0.0.1:6060"}, strings.NewReader(""), io.Discard, &stderr,
+				func(k string) string { return map[string]string{"COUNCIL_TEST_ADMIN": "adm"}[k] })
+		}()
+		time.Sleep(10 * time.Millisecond)
+		get := func(l *serve.PipeListener, path, token string) int {
+			tr := &http.Transport{DialContext: l.Dial}
+			defer tr.CloseIdleConnections()
+			req, _ := http.NewRequest("GET", "http://council.test"+path, nil)
+			if token != "" {
+				req.Header.Set("Authorization", "Bearer "+token)
+			}
+			resp, err := (&http.Client{Transport: tr}).Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		if c := get(dln, "/debug/pprof/", "adm"); c != 200 {
+			t.Errorf("pprof with the admin token: %d", c)
+		}
+		if c := get(dln, "/debug/pprof/", ""); c != 401 {
+			t.Errorf("pprof without a token: %d, want 401", c)
+		}
+		if c := get(ln, "/debug/pprof/", "adm"); c != 404 {
+			t.Errorf("pprof on the API's listener: %d, want 404", c)
+		}
+		sigterm()
+		if c := <-code; c != exitOK {
+			t.Errorf("exit %d; stderr %s", c, stderr.String())
+		}
+		b, err := os.ReadFile(logPath)
+		if err != nil || !strings.Contains(string(b), "path=/debug/pprof/ status=404") || strings.Contains(stderr.String(), "path=") {
+			t.Errorf("access log file %q (%v), stderr %q; want the API's request in the file only", b, err, stderr.String())
+		}
 	})
 }
 
@@ -123,4 +193,78 @@ func TestServeRefusesExposure(t *testing.T) {
 	if _, errOut, code = council(t, nil, "serve", "extra"); code != exitUsage {
 		t.Errorf("an argument: exit %d %q", code, errOut)
 	}
+}
+
+// TestServeSixtyParallel: 60 races at once on the demo council, with the
+// default serve.max_sessions and queue_timeout: every client gets a 200 or
+// a fast 503 overloaded (within the queue timeout, with Retry-After),
+// never a 502 after the tier's timeout — sessions admitted beyond what the
+// call slots can serve in time used to queue their calls until it ran out.
+func TestServeSixtyParallel(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "demo.toml")
+	if err := os.WriteFile(path, config.DemoTOML(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	synctest.Test(t, func(t *testing.T) {
+		ln := serve.NewPipeListener()
+		old := serveListen
+		serveListen = func(string) (net.Listener, error) { return ln, nil }
+		defer func() { serveListen = old }()
+		ctx, sigterm := context.WithCancel(context.Background())
+		code := make(chan int, 1)
+		go func() {
+			code <- realMain(ctx, []string{"serve", "--config", path, "--seed", "3"}, strings.NewReader(""), io.Discard, io.Discard, func(string) string { return "" })
+		}()
+		time.Sleep(10 * time.Millisecond)
+		tr := &http.Transport{DialContext: ln.Dial}
+		defer tr.CloseIdleConnections()
+		hc := &http.Client{Transport: tr}
+		type result struct {
+			status int
+			wait   string
+			took   time.Duration
+			body   string
+		}
+		var mu sync.Mutex
+		var got []result
+		var wg sync.WaitGroup
+		start := time.Now()
+		for i := range 60 {
+			wg.Go(func() {
+				resp, err := hc.Post("http://council.test/v1/chat/completions", "application/json",
+					strings.NewReader(fmt.Sprintf(`{"model":"council/race","messages":[{"role":"user","content":"question %d: how do indexes work?"}]}`, i)))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				mu.Lock()
+				got = append(got, result{resp.StatusCode, resp.Header.Get("Retry-After"), time.Since(start), string(b)})
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		counts := map[int]int{}
+		for _, r := range got {
+			counts[r.status]++
+			switch r.status {
+			case 200:
+			case 503:
+				if r.wait == "" || r.took > config.DefaultQueueTimeout || !strings.Contains(r.body, "overloaded") {
+					t.Errorf("503 after %s, Retry-After %q: %s; want overloaded within the queue timeout", r.took, r.wait, r.body)
+				}
+			default:
+				t.Errorf("status %d after %s: %.300s", r.status, r.took, r.body)
+			}
+		}
+		if counts[200] == 0 {
+			t.Errorf("no request answered: %v", counts)
+		}
+		t.Logf("60 races at once: %v", counts)
+		sigterm()
+		if c := <-code; c != exitOK {
+			t.Errorf("exit %d", c)
+		}
+	})
 }

@@ -21,7 +21,9 @@ stream is reconnected with backoff, said on screen. Read-only: breaker keys
 act on the servers only with the admin token.
 
 flags:
-  --token TOKEN        the servers' client token, sent as Authorization: Bearer
+  --token TOKEN        sent on the event stream as Authorization: Bearer: a watch
+                       token (serve.watch_tokens_env) or the admin token shows every
+                       client's sessions, a client token only that client's own
                        (default: $COUNCIL_TOKEN; prefer the variable, which ps cannot show)
   --admin-token TOKEN  the servers' admin token: o, c, f, B, e, s act on their
                        breakers (default: $COUNCIL_ADMIN_TOKEN)
@@ -36,7 +38,7 @@ examples:
 // watch opens the dashboard on servers' event streams.
 func (c *cli) watch(args []string) int {
 	fs := flag.NewFlagSet("watch", flag.ContinueOnError)
-	token := fs.String("token", "", "client token (default: $COUNCIL_TOKEN)")
+	token := fs.String("token", "", "watch, admin or client token (default: $COUNCIL_TOKEN)")
 	admin := fs.String("admin-token", "", "admin token (default: $COUNCIL_ADMIN_TOKEN)")
 	theme := fs.String("theme", "", "colour theme: dark, light, high-contrast, none")
 	noMouse := fs.Bool("no-mouse", false, "leave the mouse to the terminal (text selection)")

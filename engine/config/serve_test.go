@@ -17,14 +17,19 @@ func TestServeDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := c.Serve
-	if s.Addr != DefaultServeAddr || s.DrainTimeout.Duration != DefaultDrainTimeout || s.MaxBodyBytes != DefaultMaxBodyBytes || s.RateLimitRPM != 0 {
+	if s.Addr != DefaultServeAddr || s.DrainTimeout.Duration != DefaultDrainTimeout || s.MaxBodyBytes != DefaultMaxBodyBytes || s.RateLimitRPM != 0 ||
+		s.ReadTimeout.Duration != DefaultReadTimeout || s.WriteTimeout.Duration != DefaultWriteTimeout || s.BacklogBytes != DefaultBacklogBytes ||
+		s.MaxSessions != c.MaxConcurrency || s.QueueTimeout.Duration != DefaultQueueTimeout || s.AccessLog != "" || s.WatchTokensEnv != "" {
 		t.Errorf("defaults %+v", s)
 	}
-	c, err = Parse([]byte("[serve]\naddr = \"0.0.0.0:9000\"\ntokens_env = \"CT\"\nadmin_token_env = \"AT\"\nrate_limit_rpm = 30\ndrain_timeout = \"5s\"\nmax_body_bytes = 1000\n"+serveBase), "c.toml")
+	c, err = Parse([]byte("[serve]\naddr = \"0.0.0.0:9000\"\ntokens_env = \"CT\"\nadmin_token_env = \"AT\"\nrate_limit_rpm = 30\ndrain_timeout = \"5s\"\nmax_body_bytes = 1000\n"+
+		"watch_tokens_env = \"WT\"\nread_timeout = \"3s\"\nwrite_timeout = \"4s\"\nbacklog_bytes = 5000\nmax_sessions = 6\nqueue_timeout = \"500ms\"\naccess_log = \"/tmp/a.log\"\n"+serveBase), "c.toml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := ServeConfig{Addr: "0.0.0.0:9000", TokensEnv: "CT", AdminTokenEnv: "AT", RateLimitRPM: 30, DrainTimeout: Duration{5 * time.Second}, MaxBodyBytes: 1000}
+	want := ServeConfig{Addr: "0.0.0.0:9000", TokensEnv: "CT", AdminTokenEnv: "AT", RateLimitRPM: 30, DrainTimeout: Duration{5 * time.Second}, MaxBodyBytes: 1000,
+		WatchTokensEnv: "WT", ReadTimeout: Duration{3 * time.Second}, WriteTimeout: Duration{4 * time.Second}, BacklogBytes: 5000, MaxSessions: 6,
+		QueueTimeout: Duration{500 * time.Millisecond}, AccessLog: "/tmp/a.log"}
 	if c.Serve != want {
 		t.Errorf("got %+v, want %+v", c.Serve, want)
 	}
@@ -37,6 +42,12 @@ func TestServeErrors(t *testing.T) {
 		{"[serve]\naddr = \"8484\"\n", "serve.addr"},
 		{"[serve]\nrate_limit_rpm = -1\n", "serve.rate_limit_rpm"},
 		{"[serve]\nmax_body_bytes = 0\n", "serve.max_body_bytes"},
+		{"[serve]\nread_timeout = \"-1s\"\n", "serve.read_timeout"},
+		{"[serve]\nwrite_timeout = \"0s\"\n", "serve.write_timeout"},
+		{"[serve]\nbacklog_bytes = -5\n", "serve.backlog_bytes"},
+		{"[serve]\nmax_sessions = 0\n", "serve.max_sessions"},
+		{"[serve]\nqueue_timeout = \"-1s\"\n", "serve.queue_timeout"},
+		{"[serve]\nwatch_tokens_env = \"X\"\nadmin_token_env = \"X\"\n", "serve.watch_tokens_env"},
 		{"[serve]\ntokens_env = \"X\"\nadmin_token_env = \"X\"\n", "serve.admin_token_env"},
 		{"[serve]\ntoken_env = \"X\"\n", "serve.token_env"},
 	} {
@@ -67,7 +78,8 @@ func TestDescribeServe(t *testing.T) {
 		return ""
 	})
 	out := b.String()
-	for _, want := range []string{"serve", "addr 127.0.0.1:8484", "client tokens: env CT (set)", "admin token: env AT (not set)"} {
+	for _, want := range []string{"serve", "addr 127.0.0.1:8484", "client tokens: env CT (set)", "admin token: env AT (not set)",
+		"read 30s, write 30s per write, sessions 8 (queue 2s), backlog 33554432 bytes, access log stderr"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("describe lacks %q:\n%s", want, out)
 		}

@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -40,10 +39,8 @@ func (s *Server) models(w http.ResponseWriter, r *http.Request) {
 
 // decodeAdmin reads an admin action's body into v.
 func (s *Server) decodeAdmin(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		writeError(w, http.StatusBadRequest, "invalid_request_error", "invalid_json", "bad admin request: "+err.Error())
+	if aerr := s.readBody(w, r, 64<<10, true, "an admin request", v); aerr != nil {
+		writeError(w, aerr.status, aerr.typ, aerr.code, aerr.msg)
 		return false
 	}
 	return true

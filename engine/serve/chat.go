@@ -24,14 +24,18 @@ const modelPrefix = "council/"
 // chatRequest is what this server reads of a chat completion request;
 // other fields are ignored, those it cannot honour refused.
 type chatRequest struct {
-	Model               string          `json:"model"`
-	Messages            []chatMessage   `json:"messages"`
-	Stream              bool            `json:"stream"`
-	MaxTokens           int             `json:"max_tokens"`
-	MaxCompletionTokens int             `json:"max_completion_tokens"`
-	Temperature         *float64        `json:"temperature"`
-	N                   int             `json:"n"`
-	Tools               json.RawMessage `json:"tools"`
+	Model               string        `json:"model"`
+	Messages            []chatMessage `json:"messages"`
+	Stream              bool          `json:"stream"`
+	MaxTokens           int           `json:"max_tokens"`
+	MaxCompletionTokens int           `json:"max_completion_tokens"`
+	Temperature         *float64      `json:"temperature"`
+	N                   *int          `json:"n"`
+	StreamOptions       *struct {
+		IncludeUsage bool `json:"include_usage"`
+	} `json:"stream_options"`
+	// params is every parameter as sent, for those refused (contract.go).
+	params map[string]json.RawMessage
 }
 
 type chatMessage struct {
@@ -70,10 +74,11 @@ type apiError struct {
 	status    int
 	typ, code string
 	msg       string
+	param     string // the parameter at fault, if one is
 }
 
 func badRequest(code, format string, args ...any) *apiError {
-	return &apiError{http.StatusBadRequest, "invalid_request_error", code, fmt.Sprintf(format, args...)}
+	return &apiError{status: http.StatusBadRequest, typ: "invalid_request_error", code: code, msg: fmt.Sprintf(format, args...)}
 }
 
 // resolve turns a request's model into the session's strategy, tier and
@@ -88,18 +93,18 @@ func (s *Server) resolve(model string, req *engine.SessionRequest) *apiError {
 	name, ok := strings.CutPrefix(model, modelPrefix)
 	if !ok {
 		return &apiError{http.StatusNotFound, "invalid_request_error", "model_not_found",
-			fmt.Sprintf("the model %q does not exist here: ask for %s (optionally @tier), or a configured model id (GET /v1/models lists them)", model, strategyModels(", "))}
+			fmt.Sprintf("the model %q does not exist here: ask for %s (optionally @tier), or a configured model id (GET /v1/models lists them)", model, strategyModels(", ")), "model"}
 	}
 	strat, tier, _ := strings.Cut(name, "@")
 	st := config.Strategy(strat)
 	if info, ok := engine.LookupStrategy(st); !ok || !info.PromptAlone {
 		return &apiError{http.StatusNotFound, "invalid_request_error", "model_not_found",
-			fmt.Sprintf("unknown strategy %q in model %q (want %s)", strat, model, engine.StrategyNames(", ", true))}
+			fmt.Sprintf("unknown strategy %q in model %q (want %s)", strat, model, engine.StrategyNames(", ", true)), "model"}
 	}
 	if tier != "" {
 		if _, ok := cfg.Tier(tier); !ok {
 			return &apiError{http.StatusNotFound, "invalid_request_error", "model_not_found",
-				fmt.Sprintf("unknown tier %q in model %q (tiers: %s)", tier, model, strings.Join(cfg.TierOrder(), ", "))}
+				fmt.Sprintf("unknown tier %q in model %q (tiers: %s)", tier, model, strings.Join(cfg.TierOrder(), ", ")), "model"}
 		}
 	}
 	req.Strategy, req.Tier = st, tier
@@ -120,11 +125,18 @@ func (s *Server) sessionRequest(cr *chatRequest) (engine.SessionRequest, *apiErr
 	if cr.Model == "" {
 		return req, badRequest("missing_model", "model is required: %s, or a configured model id", strategyModels(", "))
 	}
-	if cr.N > 1 {
-		return req, badRequest("unsupported_parameter", "n = %d is not supported: the strategy decides one answer", cr.N)
+	if cr.N != nil && *cr.N > 1 {
+		e := badRequest("unsupported_parameter", "n = %d is not supported: the strategy decides one answer", *cr.N)
+		e.param = "n"
+		return req, e
 	}
-	if len(cr.Tools) > 0 && string(cr.Tools) != "null" && string(cr.Tools) != "[]" {
-		return req, badRequest("unsupported_parameter", "tools are not supported by council serve")
+	if cr.N != nil && *cr.N < 1 {
+		e := badRequest("invalid_value", "n must be at least 1, got %d", *cr.N)
+		e.param = "n"
+		return req, e
+	}
+	if e := refuseUnhonoured(cr.params); e != nil {
+		return req, e
 	}
 	if len(cr.Messages) == 0 {
 		return req, badRequest("missing_messages", "messages is required: at least one user message")
@@ -197,28 +209,46 @@ func cmpOr[T comparable](a, b T) T {
 func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	client := clientOf(r)
 	if ok, wait := s.allow(client); !ok {
+		refuseEarly(w, r)
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		writeError(w, http.StatusTooManyRequests, "rate_limit_error", "rate_limit_exceeded",
 			fmt.Sprintf("rate limit: %d requests per minute per client (serve.rate_limit_rpm); retry in %s", s.o.RateLimitRPM, wait.Round(time.Second)))
 		return
 	}
 	var cr chatRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.o.MaxBodyBytes))
-	if err := dec.Decode(&cr); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, "invalid_request_error", "request_too_large",
-				fmt.Sprintf("request body over %d bytes (serve.max_body_bytes)", tooBig.Limit))
-			return
-		}
-		writeError(w, http.StatusBadRequest, "invalid_request_error", "invalid_json", "the body is not a chat completion request: "+err.Error())
+	var raw json.RawMessage
+	if aerr := s.readBody(w, r, s.o.MaxBodyBytes, false, "a chat completion request", &raw); aerr != nil {
+		writeAPIError(w, aerr)
 		return
 	}
+	if err := json.Unmarshal(raw, &cr); err != nil {
+		writeAPIError(w, badRequest("invalid_json", "the body is not a chat completion request: %v", err))
+		return
+	}
+	json.Unmarshal(raw, &cr.params) // an object, as cr decoded from it
+	noteRequest(w, cr.Model, "")
 	req, aerr := s.sessionRequest(&cr)
 	if aerr != nil {
+		writeAPIError(w, aerr)
+		return
+	}
+
+	if !s.hold(r) {
+		aerr = shuttingDown()
 		writeError(w, aerr.status, aerr.typ, aerr.code, aerr.msg)
 		return
 	}
+	defer s.release(r)
+	free, aerr := s.admit(r.Context())
+	if aerr != nil {
+		if aerr.code == "overloaded" {
+			s.metrics.overloaded.Inc()
+			w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(s.o.QueueTimeout.Seconds())))))
+		}
+		writeError(w, aerr.status, aerr.typ, aerr.code, aerr.msg)
+		return
+	}
+	defer free()
 
 	// The session ends when the client goes (reason user) or when a drain
 	// runs out of time (reason shutdown).
@@ -235,11 +265,13 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	}
 	s.metrics.inFlight.Inc()
 	defer s.metrics.inFlight.Dec()
-	c := &completion{s: s, w: w, model: cr.Model, stream: cr.Stream, created: began.Unix()}
+	c := &completion{s: s, w: w, model: cr.Model, stream: cr.Stream, created: began.Unix(), cancel: cancel,
+		includeUsage: cr.StreamOptions != nil && cr.StreamOptions.IncludeUsage}
 	var log *sessionLog
 	for ev := range ch {
 		if log == nil {
 			c.id = ev.Session
+			noteRequest(w, cr.Model, ev.Session)
 			log = s.hub.begin(s.sessionInfo(ev.Session, req, client, cr.Model))
 		}
 		s.hub.publish(log, ev)
@@ -298,7 +330,14 @@ type completion struct {
 	// stream ended with an error.
 	live   string
 	broken bool
+	// includeUsage says the stream ends with a usage chunk
+	// (stream_options.include_usage); cancel ends the session.
+	includeUsage bool
+	cancel       context.CancelCauseFunc
 }
+
+// errStreamEnded cancels a session whose stream ended with an error.
+var errStreamEnded = errors.New("the answer's stream ended with an error")
 
 func (c *completion) event(ev engine.Event) {
 	switch ev.Type {
@@ -331,8 +370,11 @@ func (c *completion) event(ev engine.Event) {
 			b, _ := json.Marshal(wire.ErrorBody{Error: wire.ErrorDetail{Message: msg, Type: "server_error", Code: ptr("chairman_failed")}})
 			c.w.Write([]byte("data: "))
 			c.w.Write(b)
-			c.w.Write([]byte("\n\n"))
+			// The stream ends here, as OpenAI's does after an error, and
+			// what still runs for it is cancelled.
+			c.w.Write([]byte("\n\ndata: [DONE]\n\n"))
 			http.NewResponseController(c.w).Flush()
+			c.cancel(errStreamEnded)
 		}
 	case engine.RouteChosen:
 		if ev.Detail != nil && ev.Detail.Route != nil {
@@ -488,8 +530,14 @@ func (c *completion) finish(ctx context.Context) {
 			return // the engine closed under it, or the error is sent
 		}
 		fr := finishReason(sum)
-		c.chunk(chunkChoice{Delta: &chunkDelta{}, FinishReason: &fr}, nil, nil)
-		c.chunk(chunkChoice{}, usageOf(sum), sum)
+		// The summary rides on the last chunk: the usage chunk when the
+		// client asked for one, else the finishing one.
+		if c.includeUsage {
+			c.chunk(chunkChoice{Delta: &chunkDelta{}, FinishReason: &fr}, nil, nil)
+			c.chunk(chunkChoice{}, usageOf(sum), sum)
+		} else {
+			c.chunk(chunkChoice{Delta: &chunkDelta{}, FinishReason: &fr}, nil, sum)
+		}
 		c.w.Write([]byte("data: [DONE]\n\n"))
 		http.NewResponseController(c.w).Flush()
 		return

@@ -82,15 +82,21 @@ func TestChatEachStrategy(t *testing.T) {
 }
 
 // TestChatStream: streaming sends the decided answer as chunks, then a
-// finish, then usage with the summary in the last chunk.
+// finish, then — only when stream_options.include_usage asks — usage; the
+// summary is in the last chunk either way.
 func TestChatStream(t *testing.T) {
-	for _, model := range []string{"council/race", "council/hedge", "council/council", "council/consensus"} {
+	for _, model := range []string{"council/race", "council/hedge", "council/council", "council/consensus",
+		"council/race+usage", "council/council+usage"} {
 		t.Run(model, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				h := newHarness(t, "", nil)
 				c := h.client("")
 				var resp *http.Response
+				model, withUsage := strings.CutSuffix(model, "+usage")
 				params := userParams(model, "How do database indexes work?")
+				if withUsage {
+					params.StreamOptions.IncludeUsage = openai.Bool(true)
+				}
 				st := c.Chat.Completions.NewStreaming(t.Context(), params, option.WithResponseInto(&resp))
 				var acc openai.ChatCompletionAccumulator
 				var last openai.ChatCompletionChunk
@@ -113,8 +119,14 @@ func TestChatStream(t *testing.T) {
 				if model != "council/consensus" && chunks < 3 {
 					t.Errorf("%d content chunks: the answer should come in the pieces it was streamed in", chunks)
 				}
-				if acc.Usage.TotalTokens == 0 || last.Usage.TotalTokens != acc.Usage.TotalTokens {
+				if withUsage && (acc.Usage.TotalTokens == 0 || last.Usage.TotalTokens != acc.Usage.TotalTokens || len(last.Choices) != 0) {
 					t.Errorf("usage %+v in the last chunk", last.Usage)
+				}
+				if !withUsage && (acc.Usage.TotalTokens != 0 || strings.Contains(last.RawJSON(), `"usage"`)) {
+					t.Errorf("a usage chunk was sent unasked: %s", last.RawJSON())
+				}
+				if !withUsage && (len(last.Choices) != 1 || last.Choices[0].FinishReason == "") {
+					t.Errorf("the summary is not on the finishing chunk: %s", last.RawJSON())
 				}
 				if resp.Header.Get("x-council-session") != sum.Session || resp.Header.Get("Content-Type") != "text/event-stream" {
 					t.Errorf("headers %v, session %s", resp.Header, sum.Session)
@@ -317,7 +329,7 @@ func TestChairmanFailsMidStream(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness(t, "[council]\nchairman = \"fake/x\"\nmin_responses = 2\n", nil)
 		h.fake.err, h.fake.failAfter = errors.New("connection reset"), 2
-		sub, _ := h.srv.hub.subscribe()
+		sub, _ := h.srv.hub.subscribe("", true)
 		c := h.client("")
 		st := c.Chat.Completions.NewStreaming(t.Context(), userParams("council/council", "How do database indexes work?"))
 		var text strings.Builder

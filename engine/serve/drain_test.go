@@ -59,7 +59,7 @@ func TestDrainDeadline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness(t, "", func(o *Options) { o.DrainTimeout = 2 * time.Second })
 		h.fake.ttft = time.Hour
-		sub, _ := h.srv.hub.subscribe()
+		sub, _ := h.srv.hub.subscribe("", true)
 		res := make(chan error, 1)
 		go func() {
 			c := h.client("")
@@ -118,7 +118,7 @@ func TestDisconnectCancelsUpstream(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				h := newHarness(t, "", nil)
 				h.fake.ttft = time.Hour
-				sub, _ := h.srv.hub.subscribe()
+				sub, _ := h.srv.hub.subscribe("", true)
 				endedBeforeDone := make(chan bool, 1)
 				ctx, cancel := context.WithCancel(context.Background())
 				res := make(chan error, 1)

@@ -11,37 +11,40 @@ import (
 const (
 	healthEvery = time.Second
 	pingEvery   = 15 * time.Second
-	// writeWait bounds one write to a subscriber: one that stops reading
-	// is cut off rather than holding its handler forever.
-	writeWait = 10 * time.Second
 )
 
 // events is GET /v1/council/events: hello, the backlog, then every
-// session's events as they happen, health every second and a ping
+// session's events as they happen (a client token's own sessions only;
+// a watcher's, the admin's or on a server without tokens, all), health every second and a ping
 // comment every 15 s, until the client leaves, falls behind (dropped) or
 // the server shuts down.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
+	if !s.hold(r) {
+		aerr := shuttingDown()
+		writeError(w, aerr.status, aerr.typ, aerr.code, aerr.msg)
+		return
+	}
+	defer s.release(r)
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 
-	sub, backlog := s.hub.subscribe()
+	c := callerOf(r)
+	sub, backlog := s.hub.subscribe(c.who, c.all)
 	defer s.hub.unsubscribe(sub)
 	s.metrics.sseSubs.Inc()
 	defer s.metrics.sseSubs.Dec()
 
+	// Each write has serve.write_timeout (Handler): a subscriber that
+	// stops reading is cut off rather than holding its handler forever.
 	write := func(b []byte) bool {
-		rc.SetWriteDeadline(time.Now().Add(writeWait))
 		_, err := w.Write(b)
 		return err == nil
 	}
-	flush := func() bool {
-		rc.SetWriteDeadline(time.Now().Add(writeWait))
-		return rc.Flush() == nil
-	}
+	flush := func() bool { return rc.Flush() == nil }
 	hello := wire.Hello{Type: wire.EventHello, Instance: s.o.Instance, Version: s.o.Version,
 		StartedMS: s.started.UnixMilli(), Admin: s.o.AdminToken != ""}
 	if !write(sseMessage(wire.EventHello, hello)) {

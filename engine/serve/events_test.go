@@ -2,6 +2,7 @@ package serve
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -104,10 +105,10 @@ func TestEventStream(t *testing.T) {
 // TestSlowSubscriberDropped: a subscriber that does not read is dropped
 // once its buffer is full; publishing never waits for it.
 func TestSlowSubscriberDropped(t *testing.T) {
-	hb := newHub()
+	hb := newHub(0)
 	dropped := 0
 	hb.dropped = func() { dropped++ }
-	sub, _ := hb.subscribe()
+	sub, _ := hb.subscribe("", true)
 	l := hb.begin(wire.Session{Type: wire.EventSession, Session: "s1"})
 	for i := range subBuffer + 10 {
 		hb.publish(l, engine.Event{Type: engine.Delta, Session: "s1", Seq: i + 1, Text: "x"})
@@ -127,12 +128,12 @@ func TestSlowSubscriberDropped(t *testing.T) {
 
 // TestFinishedKept: the backlog keeps the last 20 finished sessions.
 func TestFinishedKept(t *testing.T) {
-	hb := newHub()
+	hb := newHub(0)
 	for i := range 25 {
 		l := hb.begin(wire.Session{Session: "s" + string(rune('a'+i))})
 		hb.publish(l, engine.Event{Type: engine.SessionDone, Seq: 1})
 	}
-	_, backlog := hb.subscribe()
+	_, backlog := hb.subscribe("", true)
 	if len(backlog) != 2*keepFinished || !strings.Contains(string(backlog[0]), `"session":"sf"`) {
 		t.Errorf("backlog of %d messages starting %s; want the last %d sessions", len(backlog), backlog[0], keepFinished)
 	}
@@ -142,7 +143,7 @@ func TestFinishedKept(t *testing.T) {
 // to the attempt's end, once per attempt even when a retry starts it
 // again, and a session that ends releases whatever it still held.
 func TestRunningCounts(t *testing.T) {
-	hb := newHub()
+	hb := newHub(0)
 	l := hb.begin(wire.Session{Session: "s1"})
 	start := engine.Event{Type: engine.AttemptStarted, Model: "m", Attempt: "a1"}
 	hb.publish(l, start)
@@ -164,14 +165,14 @@ func TestRunningCounts(t *testing.T) {
 // TestBacklogOrder: the backlog gives sessions in the order they began,
 // finished or not.
 func TestBacklogOrder(t *testing.T) {
-	hb := newHub()
+	hb := newHub(0)
 	s1 := hb.begin(wire.Session{Session: "s1"})
 	s2 := hb.begin(wire.Session{Session: "s2"})
 	s3 := hb.begin(wire.Session{Session: "s3"})
 	hb.publish(s3, engine.Event{Type: engine.SessionDone, Session: "s3"})
 	hb.publish(s2, engine.Event{Type: engine.SessionDone, Session: "s2"})
 	_ = s1 // still in flight
-	_, backlog := hb.subscribe()
+	_, backlog := hb.subscribe("", true)
 	var order []string
 	for _, m := range backlog {
 		if strings.HasPrefix(string(m), "event: session\n") {
@@ -183,4 +184,87 @@ func TestBacklogOrder(t *testing.T) {
 	if strings.Join(order, ",") != "s1,s2,s3" {
 		t.Errorf("backlog order %v, want s1,s2,s3", order)
 	}
+}
+
+// TestBacklogBytes: the backlog stays within its bound in bytes, letting
+// the oldest finished sessions go first, then the oldest in flight; a new
+// subscriber is told which are missing and is sent none of their messages.
+func TestBacklogBytes(t *testing.T) {
+	hb := newHub(100_000)
+	big := strings.Repeat("x", 30_000)
+	for i := range 5 {
+		id := fmt.Sprintf("s%d", i+1)
+		l := hb.begin(wire.Session{Session: id})
+		hb.publish(l, engine.Event{Type: engine.Delta, Session: id, Seq: 1, Text: big})
+		hb.publish(l, engine.Event{Type: engine.SessionDone, Session: id, Seq: 2})
+	}
+	if hb.bytes > hb.limit {
+		t.Errorf("backlog of %d bytes, over its bound %d", hb.bytes, hb.limit)
+	}
+	_, backlog := hb.subscribe("", true)
+	total := 0
+	for _, m := range backlog {
+		total += len(m)
+	}
+	if total > hb.limit+1000 {
+		t.Errorf("a new subscriber is sent %d bytes, want about the bound %d", total, hb.limit)
+	}
+	if !strings.HasPrefix(string(backlog[0]), "event: dropped\n") || !strings.Contains(string(backlog[0]), `"sessions":["s1","s2"]`) {
+		t.Fatalf("backlog starts %.200s; want a dropped message naming s1 and s2", backlog[0])
+	}
+	if !strings.Contains(string(backlog[len(backlog)-1]), `"session":"s5"`) {
+		t.Errorf("the newest session is not whole in the backlog")
+	}
+
+	// A session in flight past the bound goes too; a subscriber that came
+	// after is not sent the rest of it, one that came before is.
+	before, _ := hb.subscribe("", true)
+	l := hb.begin(wire.Session{Session: "s6"})
+	for i := range 5 {
+		hb.publish(l, engine.Event{Type: engine.Delta, Session: "s6", Seq: i + 1, Text: big})
+	}
+	after, backlog := hb.subscribe("", true)
+	if !strings.Contains(string(backlog[0]), `"s6"`) {
+		t.Errorf("dropped %.200s does not name s6", backlog[0])
+	}
+	hb.publish(l, engine.Event{Type: engine.SessionDone, Session: "s6", Seq: 6})
+	if len(after.ch) != 0 {
+		t.Errorf("the later subscriber was sent %d messages of a session it never saw begin", len(after.ch))
+	}
+	if len(before.ch) != 7 {
+		t.Errorf("the earlier subscriber was sent %d messages of s6, want all 7", len(before.ch))
+	}
+}
+
+// TestBacklogBigAnswers: with answers of 200 KB, what the server keeps for
+// the event stream stays within serve.backlog_bytes, and a subscriber is
+// told the oldest sessions were dropped.
+func TestBacklogBigAnswers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, "", func(o *Options) { o.BacklogBytes = 2 << 20 })
+		h.fake.text = strings.Repeat(strings.Repeat("y", 99)+" ", 2000)
+		h.fake.gap = time.Millisecond
+		c := h.client("")
+		for range 5 {
+			if _, err := c.Chat.Completions.New(t.Context(), userParams("fake/x", "a long one")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		h.srv.hub.mu.Lock()
+		kept, limit := h.srv.hub.bytes, h.srv.hub.limit
+		h.srv.hub.mu.Unlock()
+		if kept > limit || kept < limit/4 {
+			t.Errorf("the hub keeps %d bytes; want under its bound %d (and not nothing)", kept, limit)
+		}
+		sub := h.subscribe("")
+		defer sub.close()
+		m := sub.until(t, wire.EventDropped)
+		var d wire.Dropped
+		if err := json.Unmarshal([]byte(m[len(m)-1].data), &d); err != nil || len(d.Sessions) == 0 || d.Sessions[0] != "s1" || d.LimitBytes != 2<<20 {
+			t.Errorf("dropped %s (%v); want the oldest sessions from s1, and the bound", m[len(m)-1].data, err)
+		}
+		if len(m) != 2 {
+			t.Errorf("dropped came after %d messages, want right after hello", len(m)-1)
+		}
+	})
 }

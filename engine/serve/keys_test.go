@@ -50,7 +50,7 @@ model = "gpt-4.1-mini"
 	}
 	defer eng.Close()
 	srv := New(Options{Engine: eng, Instance: "k", DrainTimeout: time.Second})
-	sub, _ := srv.hub.subscribe()
+	sub, _ := srv.hub.subscribe("", true)
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequestWithContext(context.Background(), "POST", "/v1/chat/completions",
 		strings.NewReader(`{"model":"oa/mini","messages":[{"role":"user","content":"hi"}]}`))

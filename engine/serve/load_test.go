@@ -225,7 +225,7 @@ func BenchmarkDisconnectCancel(b *testing.B) {
 	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()
 	hc := &http.Client{Transport: tr}
-	sub, _ := srv.hub.subscribe()
+	sub, _ := srv.hub.subscribe("", true)
 	defer srv.hub.unsubscribe(sub)
 	var cancels, dones []time.Duration
 	body := `{"model":"fake/x","stream":true,"messages":[{"role":"user","content":"hi"}]}`

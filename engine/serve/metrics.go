@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/council-dev/council/engine"
@@ -27,6 +28,7 @@ type metrics struct {
 	inFlight   prometheus.Gauge
 	sseSubs    prometheus.Gauge
 	sseDropped prometheus.Counter
+	overloaded prometheus.Counter
 }
 
 func newMetrics(s *Server) *metrics {
@@ -53,8 +55,13 @@ func newMetrics(s *Server) *metrics {
 	m.sseSubs = prometheus.NewGauge(prometheus.GaugeOpts{Name: "council_event_subscribers", Help: "Event-stream clients connected."})
 	m.sseDropped = prometheus.NewCounter(prometheus.CounterOpts{Name: "council_event_subscribers_dropped_total",
 		Help: "Event-stream clients dropped because they fell behind."})
+	m.overloaded = prometheus.NewCounter(prometheus.CounterOpts{Name: "council_overloaded_total",
+		Help: "Chat completions refused because max_sessions were in flight and the queue was full or too slow."})
 	for _, c := range []prometheus.Collector{m.requests, m.sessions, m.duration, m.attempts, m.ttft, m.hedges, m.cancels,
-		m.cost, m.inFlight, m.sseSubs, m.sseDropped, breakerCollector{s}} {
+		m.cost, m.inFlight, m.sseSubs, m.sseDropped, m.overloaded, breakerCollector{s},
+		// The Go runtime's (goroutines, heap, GC) and the process's (CPU,
+		// resident memory, open files) own metrics.
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
 	}
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -45,7 +46,7 @@ func TestCheckExposure(t *testing.T) {
 }
 
 // TestAuth: with client tokens every endpoint but /healthz needs one,
-// and the session says which client asked; admin actions need the admin
+// and the session says which client asked (to the admin); admin actions need the admin
 // token, and are off without one.
 func TestAuth(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -68,7 +69,9 @@ func TestAuth(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sub := h.subscribe("tok-a")
+		// A client token sees only its own sessions (TestEventsPrivate):
+		// the admin sees tok-b's.
+		sub := h.subscribe("adm")
 		defer sub.close()
 		m := sub.until(t, wire.EventSession)
 		if !strings.Contains(m[len(m)-1].data, `"client":"1"`) || !strings.Contains(m[len(m)-1].data, `"session":"`+councilOf(t, got.RawJSON()).Session) {
@@ -179,6 +182,94 @@ func TestMetrics(t *testing.T) {
 			if !strings.Contains(out, want) {
 				t.Errorf("metrics lack %s", want)
 			}
+		}
+	})
+}
+
+// sessionsSeen reads sub until it has seen n session_done messages and
+// returns the clients of the session messages read on the way.
+func sessionsSeen(t *testing.T, sub *sse, n int) []string {
+	t.Helper()
+	var clients []string
+	for range n {
+		for _, m := range sub.until(t, "session_done") {
+			if m.event == wire.EventSession {
+				var s wire.Session
+				if err := json.Unmarshal([]byte(m.data), &s); err != nil {
+					t.Fatal(err)
+				}
+				clients = append(clients, s.Client)
+			}
+		}
+	}
+	return clients
+}
+
+// TestEventsPrivate: a client token's event stream carries its own
+// sessions only, live and in the backlog; a watch token and the admin
+// token see every client's.
+func TestEventsPrivate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, "", func(o *Options) {
+			o.Tokens = []string{"tok-a", "tok-b"}
+			o.AdminToken = "adm"
+			o.WatchTokens = []string{"watch"}
+		})
+		a, b, w, adm := h.subscribe("tok-a"), h.subscribe("tok-b"), h.subscribe("watch"), h.subscribe("adm")
+		for _, tok := range []string{"tok-a", "tok-b", "tok-a"} {
+			c := h.client(tok)
+			if _, err := c.Chat.Completions.New(t.Context(), userParams("fake/x", "secret of "+tok)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, tc := range []struct {
+			name string
+			sub  *sse
+			n    int
+			want string
+		}{{"tok-a", a, 2, "0 0"}, {"tok-b", b, 1, "1"}, {"watch", w, 3, "0 1 0"}, {"admin", adm, 3, "0 1 0"}} {
+			if got := strings.Join(sessionsSeen(t, tc.sub, tc.n), " "); got != tc.want {
+				t.Errorf("%s saw the sessions of clients %q, want %q", tc.name, got, tc.want)
+			}
+			tc.sub.close()
+		}
+		// tok-a's first live stream would have shown tok-b's session
+		// before its own second one; a new subscriber's backlog is
+		// filtered alike.
+		late := h.subscribe("tok-b")
+		if got := strings.Join(sessionsSeen(t, late, 1), " "); got != "1" {
+			t.Errorf("tok-b's backlog: clients %q, want its own (1)", got)
+		}
+		late.close()
+		if resp, _ := h.do("POST", "/v1/chat/completions", "watch", `{"model":"fake/x","messages":[{"role":"user","content":"hi"}]}`); resp.StatusCode != 401 {
+			t.Errorf("a watch token asked for a completion: %d, want 401", resp.StatusCode)
+		}
+	})
+}
+
+// TestMetricsNeedWatcher: beyond loopback /metrics wants a watch or the
+// admin token, a client token is refused; from loopback a client token
+// serves (a local scraper).
+func TestMetricsNeedWatcher(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, "", func(o *Options) {
+			o.Tokens = []string{"tok-a"}
+			o.AdminToken = "adm"
+			o.WatchTokens = []string{"watch"}
+		})
+		// The in-memory connections are not loopback's.
+		for tok, want := range map[string]int{"": 401, "tok-a": 403, "watch": 200, "adm": 200} {
+			if resp, body := h.do("GET", "/metrics", tok, ""); resp.StatusCode != want {
+				t.Errorf("/metrics with %q: %d %s, want %d", tok, resp.StatusCode, body, want)
+			}
+		}
+		req := httptest.NewRequest("GET", "/metrics", nil)
+		req.RemoteAddr = "127.0.0.1:40000"
+		req.Header.Set("Authorization", "Bearer tok-a")
+		rec := httptest.NewRecorder()
+		h.srv.Handler().ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			t.Errorf("/metrics from loopback with a client token: %d, want 200", rec.Code)
 		}
 	})
 }

@@ -8,17 +8,23 @@ package serve
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/semaphore"
 	"golang.org/x/time/rate"
 
 	"github.com/council-dev/council/engine"
@@ -37,6 +43,9 @@ type Options struct {
 	// AdminToken enables the admin actions for whoever presents it; empty:
 	// they are off (403).
 	AdminToken string
+	// WatchTokens read every client's sessions on the event stream, and
+	// /metrics from beyond loopback; a client token sees its own sessions.
+	WatchTokens []string
 	// RateLimitRPM is each client's chat completions per minute; 0: none.
 	RateLimitRPM int
 	// MaxBodyBytes bounds a request body; 0: 4 MiB.
@@ -44,6 +53,23 @@ type Options struct {
 	// DrainTimeout is how long [Server.Serve] lets sessions in flight
 	// finish once its context ends, before cancelling them (shutdown).
 	DrainTimeout time.Duration
+	// BacklogBytes bounds what the event stream keeps for a new
+	// subscriber; 0: 32 MiB.
+	BacklogBytes int
+	// MaxSessions bounds the sessions in flight; 0: no bound. As many more
+	// may wait QueueTimeout for a place; the rest are refused at once
+	// (503 overloaded).
+	MaxSessions  int
+	QueueTimeout time.Duration
+	// AccessLog receives one line per request (time, method, path,
+	// status, model, session, duration, a hash of the token: never a
+	// token, never a prompt); nil: none.
+	AccessLog io.Writer
+	// ReadTimeout bounds reading a request's body; 0: 30 s.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds each write of a response (each chunk of a
+	// stream on its own); 0: 30 s.
+	WriteTimeout time.Duration
 }
 
 // Server serves one engine. Build it with [New].
@@ -66,6 +92,18 @@ type Server struct {
 
 	lmu      sync.Mutex
 	limiters map[string]*rate.Limiter
+	access   *slog.Logger
+
+	// slots are the places of Options.MaxSessions; waiting counts the
+	// requests queued for one.
+	slots   *semaphore.Weighted
+	waiting atomic.Int64
+
+	// conns are the open connections, each with how many sessions or
+	// event streams it carries: a drain cuts those that carry none.
+	cmu     sync.Mutex
+	conns   map[net.Conn]int
+	cutting bool // a drain has cut the idle ones; no new session starts
 }
 
 // New builds a server over o.Engine.
@@ -73,20 +111,34 @@ func New(o Options) *Server {
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = 4 << 20
 	}
-	s := &Server{o: o, eng: o.Engine, hub: newHub(), started: time.Now(), closing: make(chan struct{}),
-		limiters: map[string]*rate.Limiter{}}
+	o.ReadTimeout = cmpOr(o.ReadTimeout, 30*time.Second)
+	o.WriteTimeout = cmpOr(o.WriteTimeout, 30*time.Second)
+	s := &Server{o: o, eng: o.Engine, hub: newHub(o.BacklogBytes), started: time.Now(), closing: make(chan struct{}),
+		limiters: map[string]*rate.Limiter{}, conns: map[net.Conn]int{}}
+	if o.AccessLog != nil {
+		s.access = slog.New(slog.NewTextHandler(o.AccessLog, &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.LevelKey {
+				return slog.Attr{} // every line is a request
+			}
+			return a
+		}}))
+	}
+	if o.MaxSessions > 0 {
+		s.slots = semaphore.NewWeighted(int64(o.MaxSessions))
+	}
 	s.sessions, s.cancelSessions = context.WithCancelCause(context.Background())
 	s.metrics = newMetrics(s)
 	s.hub.dropped = s.metrics.sseDropped.Inc
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/chat/completions", s.client(s.chat))
 	mux.HandleFunc("GET /v1/models", s.client(s.models))
-	mux.HandleFunc("GET /v1/council/events", s.client(s.events))
+	mux.HandleFunc("GET /v1/models/{id...}", s.client(s.model))
+	mux.HandleFunc("GET /v1/council/events", s.watcher(s.events))
 	mux.HandleFunc("POST /v1/council/admin/breaker", s.admin(s.adminBreaker))
 	mux.HandleFunc("POST /v1/council/admin/reset", s.admin(s.adminReset))
 	mux.HandleFunc("POST /v1/council/admin/tune", s.admin(s.adminTune))
 	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.Handle("GET /metrics", s.client(s.metrics.handler.ServeHTTP))
+	mux.Handle("GET /metrics", s.metricsAuth(s.metrics.handler.ServeHTTP))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "invalid_request_error", "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
@@ -94,13 +146,101 @@ func New(o Options) *Server {
 	return s
 }
 
-// Handler is the server's HTTP handler, every endpoint counted.
+// Handler is the server's HTTP handler, every endpoint counted. Each
+// write of a response has Options.WriteTimeout to go out, and a body
+// Options.ReadTimeout to come in.
 func (s *Server) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK, rc: http.NewResponseController(w), wait: s.o.WriteTimeout}
+		if r.ContentLength != 0 {
+			// Cleared once the body is read (readBody): a deadline left
+			// on the connection would end a long answer's context.
+			rec.rc.SetReadDeadline(time.Now().Add(s.o.ReadTimeout))
+		}
+		began := time.Now()
 		s.mux.ServeHTTP(rec, r)
 		s.metrics.request(r, rec.code)
+		if s.access != nil {
+			s.access.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.Int("status", rec.code), slog.String("model", cmpOr(rec.model, "-")), slog.String("session", cmpOr(rec.session, "-")),
+				slog.Float64("duration_ms", float64(time.Since(began).Microseconds())/1000), slog.String("token", tokenHash(bearer(r))))
+		}
 	})
+}
+
+// tokenHash names a token in the access log without giving it away: the
+// first 8 hex digits of its SHA-256, or "-" when there is none.
+func tokenHash(tok string) string {
+	if tok == "" {
+		return "-"
+	}
+	sum := sha256.Sum256([]byte(tok))
+	return hex.EncodeToString(sum[:4])
+}
+
+// noteRequest tells the access log which model and session w's request
+// was about.
+func noteRequest(w http.ResponseWriter, model, session string) {
+	if rec, ok := w.(*statusRecorder); ok {
+		rec.model, rec.session = model, session
+	}
+}
+
+type connKey struct{}
+
+// hold counts a session or event stream on r's connection, so that a
+// drain waits for it; false once the drain has begun (answer 503).
+func (s *Server) hold(r *http.Request) bool {
+	c, _ := r.Context().Value(connKey{}).(net.Conn)
+	s.cmu.Lock()
+	defer s.cmu.Unlock()
+	if s.cutting {
+		return false
+	}
+	if _, ok := s.conns[c]; ok {
+		s.conns[c]++
+	}
+	return true
+}
+
+// release undoes hold.
+func (s *Server) release(r *http.Request) {
+	c, _ := r.Context().Value(connKey{}).(net.Conn)
+	s.cmu.Lock()
+	defer s.cmu.Unlock()
+	if n, ok := s.conns[c]; ok && n > 0 {
+		s.conns[c] = n - 1
+	}
+}
+
+// trackConn keeps the set of open connections (http.Server.ConnState).
+func (s *Server) trackConn(c net.Conn, st http.ConnState) {
+	s.cmu.Lock()
+	defer s.cmu.Unlock()
+	switch st {
+	case http.StateNew:
+		s.conns[c] = 0
+		if s.cutting {
+			c.SetReadDeadline(time.Now()) // accepted as the drain began
+		}
+	case http.StateClosed, http.StateHijacked:
+		delete(s.conns, c)
+	}
+}
+
+// cutIdle ends, at once, the reads of every connection that carries no
+// session or event stream — a slow body, headers still coming, a client
+// between requests — so that a drain waits only for sessions.
+func (s *Server) cutIdle() {
+	s.cmu.Lock()
+	defer s.cmu.Unlock()
+	s.cutting = true
+	now := time.Now()
+	for c, n := range s.conns {
+		if n == 0 {
+			c.SetReadDeadline(now)
+		}
+	}
 }
 
 // Serve serves on ln until ctx ends, then drains: it stops accepting,
@@ -110,7 +250,11 @@ func (s *Server) Handler() http.Handler {
 // every handler has returned. A drain is not an error:
 // it returns nil.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ConnState: s.trackConn,
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return context.WithValue(ctx, connKey{}, c)
+		}}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -121,6 +265,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	s.closeOnce.Do(func() { close(s.closing) })
 	dctx, cancel := context.WithTimeout(context.Background(), s.o.DrainTimeout)
+	// Shutdown closes idle connections itself; one that is not idle but
+	// carries no session is cut here, so the drain waits only for sessions.
+	s.cutIdle()
 	err := hs.Shutdown(dctx)
 	cancel()
 	if err != nil {
@@ -174,11 +321,21 @@ func ParseTokens(list string) []string {
 	return out
 }
 
-type clientKey struct{}
+type callerKey struct{}
+
+// caller is who made a request: a client token's index ("0", "1", ...),
+// "admin", "watcher" or "loopback" (a server without tokens); all says it
+// sees every client's sessions.
+type caller struct {
+	who string
+	all bool
+}
 
 // clientOf is who made r: a token index, "admin" or "loopback".
-func clientOf(r *http.Request) string {
-	c, _ := r.Context().Value(clientKey{}).(string)
+func clientOf(r *http.Request) string { return callerOf(r).who }
+
+func callerOf(r *http.Request) caller {
+	c, _ := r.Context().Value(callerKey{}).(caller)
 	return c
 }
 
@@ -203,28 +360,144 @@ func match(got string, tokens []string) int {
 	return found
 }
 
+// identify reads r's token: ok is false when the server wants one and r
+// has none it knows; a watch token alone is no client's.
+func (s *Server) identify(r *http.Request) (c caller, ok bool) {
+	if len(s.o.Tokens) == 0 {
+		return caller{who: "loopback", all: true}, true
+	}
+	tok := bearer(r)
+	watch := len(s.o.WatchTokens) > 0 && match(tok, s.o.WatchTokens) >= 0
+	if i := match(tok, s.o.Tokens); i >= 0 {
+		return caller{who: strconv.Itoa(i), all: watch}, true
+	}
+	if s.o.AdminToken != "" && match(tok, []string{s.o.AdminToken}) == 0 {
+		return caller{who: "admin", all: true}, true
+	}
+	if watch {
+		return caller{who: "watcher", all: true}, true
+	}
+	return caller{}, false
+}
+
 // client requires a client token when the server has any (the admin
 // token serves too), and names the client in the request's context.
 func (s *Server) client(h http.HandlerFunc) http.HandlerFunc {
+	return s.auth(false, h)
+}
+
+// watcher is client, where a watch token serves too (the event stream).
+func (s *Server) watcher(h http.HandlerFunc) http.HandlerFunc {
+	return s.auth(true, h)
+}
+
+func (s *Server) auth(watchers bool, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		who := "loopback"
-		if len(s.o.Tokens) > 0 {
-			tok := bearer(r)
-			i := match(tok, s.o.Tokens)
-			switch {
-			case i >= 0:
-				who = strconv.Itoa(i)
-			case s.o.AdminToken != "" && match(tok, []string{s.o.AdminToken}) == 0:
-				who = "admin"
-			default:
-				w.Header().Set("WWW-Authenticate", `Bearer realm="council"`)
-				writeError(w, http.StatusUnauthorized, "invalid_request_error", "invalid_api_key",
-					"a client token is required: send Authorization: Bearer <token> (one of the tokens in the server's serve.tokens_env)")
-				return
+		c, ok := s.identify(r)
+		if !ok || (c.who == "watcher" && !watchers) {
+			refuseEarly(w, r)
+			w.Header().Set("WWW-Authenticate", `Bearer realm="council"`)
+			writeError(w, http.StatusUnauthorized, "invalid_request_error", "invalid_api_key",
+				"a client token is required: send Authorization: Bearer <token> (one of the tokens in the server's serve.tokens_env)")
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)))
+	}
+}
+
+// metricsAuth lets a watcher or the admin read /metrics; a client token
+// serves only from loopback (a local scraper), as every request does on
+// a server without tokens.
+func (s *Server) metricsAuth(h http.HandlerFunc) http.HandlerFunc {
+	return s.watcher(func(w http.ResponseWriter, r *http.Request) {
+		host, _, _ := net.SplitHostPort(r.RemoteAddr)
+		if !callerOf(r).all && !IsLoopback(host) {
+			writeError(w, http.StatusForbidden, "permission_error", "watch_token_required",
+				"/metrics beyond loopback needs a watch token (serve.watch_tokens_env) or the admin token")
+			return
+		}
+		h(w, r)
+	})
+}
+
+// earlyGrace is how long the rest of a refused request's body may take to
+// arrive after the answer: enough for an honest client's body already on
+// its way (the answer is read more surely when it was all sent), too
+// short for a slow one to hold the connection.
+const earlyGrace = time.Second
+
+// refuseEarly prepares an answer given before r's body is read: it goes
+// out at once (net/http would otherwise read the body first, to keep the
+// connection), and the connection closes after it.
+func refuseEarly(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength == 0 {
+		return
+	}
+	w.Header().Set("Connection", "close")
+	http.NewResponseController(w).SetReadDeadline(time.Now().Add(earlyGrace))
+}
+
+// readBody decodes r's JSON body, at most limit bytes, into v: exactly
+// one value, nothing but space after it. It clears the read deadline
+// [Server.Handler] set, so that the answer's wait does not end the
+// request's context.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, limit int64, strict bool, what string, v any) *apiError {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+	if strict {
+		dec.DisallowUnknownFields()
+	}
+	err := dec.Decode(v)
+	if err == nil {
+		if _, terr := dec.Token(); terr != io.EOF {
+			err = errTrailing
+			if terr != nil && !isSyntax(terr) {
+				err = terr
 			}
 		}
-		h(w, r.WithContext(context.WithValue(r.Context(), clientKey{}, who)))
 	}
+	if err == nil {
+		http.NewResponseController(w).SetReadDeadline(time.Time{})
+		return nil
+	}
+	// The deadline stays: net/http reads what is left of a refused body
+	// after the answer, and must not wait for it longer.
+	var tooBig *http.MaxBytesError
+	var ne net.Error
+	switch {
+	case errors.As(err, &tooBig):
+		return &apiError{http.StatusRequestEntityTooLarge, "invalid_request_error", "request_too_large",
+			fmt.Sprintf("request body over %d bytes (serve.max_body_bytes)", tooBig.Limit), ""}
+	case errors.As(err, &ne) && ne.Timeout():
+		w.Header().Set("Connection", "close")
+		if s.isCutting() {
+			return shuttingDown()
+		}
+		return &apiError{http.StatusRequestTimeout, "invalid_request_error", "request_timeout",
+			fmt.Sprintf("the request body did not arrive within %s (serve.read_timeout)", s.o.ReadTimeout), ""}
+	case errors.Is(err, errTrailing):
+		return badRequest("invalid_json", "the body has data after its JSON object: send exactly one object")
+	}
+	return badRequest("invalid_json", "the body is not %s: %v", what, err)
+}
+
+// errTrailing is a body with more than its JSON value.
+var errTrailing = errors.New("trailing data")
+
+func isSyntax(err error) bool {
+	var se *json.SyntaxError
+	return errors.As(err, &se)
+}
+
+// isCutting reports whether a drain has begun cutting connections.
+func (s *Server) isCutting() bool {
+	s.cmu.Lock()
+	defer s.cmu.Unlock()
+	return s.cutting
+}
+
+// shuttingDown is the answer to a request that comes during a drain.
+func shuttingDown() *apiError {
+	return &apiError{http.StatusServiceUnavailable, "server_error", "shutting_down", "the server is shutting down; try again", ""}
 }
 
 // admin requires the admin token; without one configured, admin actions
@@ -244,6 +517,38 @@ func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
 		h(w, r)
 	}
 }
+
+// admit takes a place among Options.MaxSessions, waiting at most
+// Options.QueueTimeout in a queue as long as the bound; release gives it
+// back. A request beyond them is refused at once, so that a client gets a
+// fast 503 it may retry elsewhere rather than a session that would start
+// too late to finish.
+func (s *Server) admit(ctx context.Context) (release func(), aerr *apiError) {
+	if s.slots == nil {
+		return func() {}, nil
+	}
+	release = func() { s.slots.Release(1) }
+	if s.slots.TryAcquire(1) {
+		return release, nil
+	}
+	overloaded := &apiError{http.StatusServiceUnavailable, "server_error", "overloaded",
+		fmt.Sprintf("the server is overloaded: %d sessions in flight (serve.max_sessions) and as many waiting; retry shortly", s.o.MaxSessions), ""}
+	if s.waiting.Add(1) > int64(s.o.MaxSessions) {
+		s.waiting.Add(-1)
+		return nil, overloaded
+	}
+	defer s.waiting.Add(-1)
+	qctx, cancel := context.WithTimeout(ctx, s.o.QueueTimeout)
+	defer cancel()
+	if s.slots.Acquire(qctx, 1) != nil {
+		return nil, overloaded
+	}
+	return release, nil
+}
+
+// retryAfterDefault is the Retry-After of a 503 that knows no better
+// (shutting down, a breaker forced open): every 503 carries one.
+const retryAfterDefault = 5
 
 // allow takes one request from client's rate limit.
 func (s *Server) allow(client string) (bool, time.Duration) {
@@ -305,6 +610,9 @@ func writeError(w http.ResponseWriter, code int, typ, errCode, msg string) {
 
 // writeErrorWith adds the session's summary (field council) when there is one.
 func writeErrorWith(w http.ResponseWriter, code int, typ, errCode, msg string, sum *engine.Summary) {
+	if code == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterDefault))
+	}
 	body := struct {
 		wire.ErrorBody
 		Council *engine.Summary `json:"council,omitempty"`
@@ -315,21 +623,39 @@ func writeErrorWith(w http.ResponseWriter, code int, typ, errCode, msg string, s
 	writeJSON(w, code, body)
 }
 
-// statusRecorder remembers the status written, for metrics; it passes
-// Flush and the rest through (http.ResponseController unwraps it).
+// statusRecorder remembers the status written, for metrics, and gives
+// each write its own deadline; it passes Flush and the rest through
+// (http.ResponseController unwraps it).
 type statusRecorder struct {
 	http.ResponseWriter
 	code int
+	rc   *http.ResponseController
+	wait time.Duration
+	// model and session are the access log's (noteRequest).
+	model, session string
+}
+
+// deadline gives the next write wait to go out: a client that stops
+// reading is cut then, its context cancelled (and with it its session).
+func (r *statusRecorder) deadline() {
+	r.rc.SetWriteDeadline(time.Now().Add(r.wait))
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
 	r.code = code
+	r.deadline()
 	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	r.deadline()
+	return r.ResponseWriter.Write(b)
 }
 
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 func (r *statusRecorder) Flush() {
+	r.deadline()
 	if f, ok := r.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}

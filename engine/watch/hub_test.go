@@ -170,6 +170,8 @@ func TestHubSkipsWhatIsNotItsOwn(t *testing.T) {
 		tr.Handle("h:1", handlerFunc(func(w writer) {
 			w.write(": ping\n\n")
 			w.write("event: hello\ndata: {\"type\":\"hello\",\"instance\":\"h:1\",\"started_ms\":1}\n\n")
+			// Sessions the server's backlog left out (serve.backlog_bytes).
+			w.write("event: dropped\ndata: {\"type\":\"dropped\",\"sessions\":[\"s0\"],\"limit_bytes\":100}\n\n")
 			w.write("event: surprise\ndata: {\"type\":\"surprise\",\"x\":1}\n\n")
 			w.write("event: session\ndata: {\"type\":\"session\",\"session\":\"s1\",\"strategy\":\"race\",\"models\":[\"a\"],\"prompt\":\"p\"}\n\n")
 			w.write("event: attempt_started\ndata: {not json\n\n")

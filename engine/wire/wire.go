@@ -19,6 +19,7 @@ const (
 	EventHello   = "hello"
 	EventSession = "session"
 	EventHealth  = "health"
+	EventDropped = "dropped"
 )
 
 // MaxLineBytes caps one line of an event's JSON, in the event stream and
@@ -52,6 +53,16 @@ type Session struct {
 	Client string `json:"client"`
 	// Model is what the request named ("council/race@quick", a model id).
 	Model string `json:"model,omitempty"`
+}
+
+// Dropped comes after hello when the backlog leaves sessions out to stay
+// within the server's serve.backlog_bytes: the oldest finished go first,
+// then the oldest in flight (whose events then are not sent either).
+type Dropped struct {
+	Type string `json:"type"` // "dropped"
+	// Sessions are the ids left out, oldest first.
+	Sessions   []string `json:"sessions"`
+	LimitBytes int      `json:"limit_bytes"`
 }
 
 // Health is the state of every model, sent every second.
