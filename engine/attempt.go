@@ -39,6 +39,7 @@ type attempt struct {
 	retries           uint8            // calls made again ([retry])
 	wroteCache        bool             // the vendor reported prompt-cache writes (see noteCacheWrites)
 	queued            bool             // launched with no free slot: waits in line (slots)
+	endPhase          uint8            // 1: final event queued, 2: breaker told (see recovered)
 	ticket            ticket           // the breaker's admission of this call
 	m                 *model
 	role              Role
@@ -102,6 +103,9 @@ var errAnswerTooLarge = errors.New("answer too large")
 func (a *attempt) run() {
 	s := a.s
 	defer func() {
+		if v := recover(); v != nil {
+			a.recovered(v)
+		}
 		s.box.put(a.idx)
 		s.unreported.Done()
 	}()
@@ -381,6 +385,7 @@ func (a *attempt) finish(err error) {
 		if out == outcomeFailure {
 			h = hold(err)
 		}
+		a.endPhase = 2
 		s.breakerEvents(a, a.m.breaker.report(a.ticket, out, h, s.start.Add(a.endedAt)))
 	}
 }
@@ -431,6 +436,7 @@ func (a *attempt) emitEnd() {
 		e.Type, e.Kind, e.Err, e.Finish = AttemptFailed, a.kind, a.err, a.ended
 	}
 	s.q.commit()
+	a.endPhase = 1
 }
 
 // fillUsage estimates tokens the provider did not report (a cancelled

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/council-dev/council/engine/config"
@@ -117,6 +118,9 @@ type session struct {
 	// when the request named its models, so a route's tier does not
 	// replace them.
 	hedgeFired, ownDegraded, explicitModels bool
+	// internal is the bug the session hit (a recovered panic), nil
+	// while it has hit none; set from any goroutine (see crashed).
+	internal atomic.Pointer[crash]
 }
 
 // timeouts are a tier's, as a session uses them (the rest of the tier is
@@ -168,6 +172,15 @@ func (s *session) stagesOf() *multiStage {
 // arrive). It returns an error, and starts nothing, for a bad request or a
 // closed engine.
 func (e *Engine) Start(ctx context.Context, req SessionRequest) (<-chan Event, error) {
+	s, err := e.start(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return s.q.out, nil
+}
+
+// start is Start, returning the session.
+func (e *Engine) start(ctx context.Context, req SessionRequest) (*session, error) {
 	s, err := e.newSession(ctx, req)
 	if err != nil {
 		return nil, err
@@ -187,7 +200,7 @@ func (e *Engine) Start(ctx context.Context, req SessionRequest) (<-chan Event, e
 	e.wg.Add(1)
 	e.mu.Unlock()
 	go s.runSession() // which calls e.wg.Done
-	return s.q.out, nil
+	return s, nil
 }
 
 func (e *Engine) newSession(ctx context.Context, req SessionRequest) (*session, error) {
@@ -350,7 +363,7 @@ func (s *session) userCancelled() bool {
 // stack first, which cost a session more than its breakers.
 func (s *session) runSession() {
 	s.begin()
-	strategyTable[s.strategy](s)
+	s.runStrategy()
 	s.end()
 }
 
@@ -388,7 +401,12 @@ func (s *session) begin() {
 func (s *session) end() {
 	sum := s.summary()
 	s.e.spend(s, sum.CostUSD)
-	s.emitAt(sum.Elapsed, -1, SessionDone, func(e *Event) { e.Summary, e.Err = sum, sum.Error })
+	s.emitAt(sum.Elapsed, -1, SessionDone, func(e *Event) {
+		e.Summary, e.Err = sum, sum.Error
+		if sum.ErrorKind == ErrorKindInternal {
+			e.Kind = providers.KindInternal
+		}
+	})
 	s.e.untrack(s)
 	if s.stopCaller != nil {
 		s.stopCaller()

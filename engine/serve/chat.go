@@ -479,6 +479,15 @@ func (c *completion) finish(ctx context.Context) {
 		if sum == nil || c.broken {
 			return // the engine closed under it, or the error is sent
 		}
+		if sum.ErrorKind == engine.ErrorKindInternal {
+			// Decided, then a bug failed the session: say so, not stop.
+			b, _ := json.Marshal(wire.ErrorBody{Error: wire.ErrorDetail{Message: sum.Error, Type: "internal_error", Code: ptr("internal")}})
+			c.w.Write([]byte("data: "))
+			c.w.Write(b)
+			c.w.Write([]byte("\n\n"))
+			http.NewResponseController(c.w).Flush()
+			return
+		}
 		fr := finishReason(sum)
 		c.chunk(chunkChoice{Delta: &chunkDelta{}, FinishReason: &fr}, nil, nil)
 		c.chunk(chunkChoice{}, usageOf(sum), sum)
@@ -511,6 +520,10 @@ func (c *completion) finish(ctx context.Context) {
 
 // failure maps a session without an answer to a status and a message.
 func failure(sum *engine.Summary, cause error) (int, string, string, string) {
+	if sum.ErrorKind == engine.ErrorKindInternal {
+		// A bug in council fails this request only; the server serves on.
+		return http.StatusInternalServerError, "internal_error", "internal", sum.Error
+	}
 	if sum.Status == engine.StatusCancelled {
 		if errors.Is(cause, engine.ErrShutdown) {
 			return http.StatusServiceUnavailable, "server_error", "shutting_down", "the server is shutting down: the session was cancelled before it decided (reason shutdown); try again"
