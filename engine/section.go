@@ -232,6 +232,13 @@ func (s *session) sectionsRun(st *sectionState, cfg config.SectionConfig) {
 	for s.pending > 0 {
 		a := s.next()
 		r := byAttempt[a]
+		if r == nil { // a model's fallback, in the place of the run's attempt
+			o := s.origin(a)
+			r = byAttempt[o]
+			r.a, byAttempt[a] = a, r
+			load[o.m]--
+			load[a.m]++
+		}
 		load[a.m]--
 		if a.started && (firstStart[r.sec] < 0 || a.startedAt < firstStart[r.sec]) {
 			firstStart[r.sec] = a.startedAt
@@ -444,7 +451,7 @@ func (s *session) sectionMerge(st *sectionState, cfg config.SectionConfig) {
 	}
 	req := userRequest(providers.KindSynthesize, mergeSystem, mergePrompt(s.prompt, st))
 	a, fellBack := s.chair(s.sectionChairmen(), StageMerge, req)
-	if fellBack {
+	if fellBack || s.fellBackIn(StageMerge) {
 		mr.Status = "degraded"
 	}
 	if a != nil {

@@ -149,8 +149,10 @@ type multiStage struct {
 	notes           map[int]string
 	reserve         map[int]float64
 	reserved, spent float64
-	// fallbackFor is the model each fallback attempt stands in for.
+	// fallbackFor is the model each fallback attempt stands in for;
+	// standsIn the attempt (both by attempt).
 	fallbackFor map[int]string
+	standsIn    map[int]int
 	// turns are the conversation the session continues (see [Turn]).
 	turns []Turn
 	// asked is what an attempt of a model with fallbacks was asked before

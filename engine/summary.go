@@ -40,6 +40,7 @@ const (
 	DegradedSectionMissing   = "section_missing"   // section: a section has no result, even after its failover
 	DegradedFewVerdicts      = "few_verdicts"      // section: a voted run failed or gave no valid verdict
 	DegradedTruncated        = "truncated"         // the answer was cut by its token limit
+	DegradedFallback         = "fallback"          // a model failed or was held back, and its fallback took its place
 )
 
 // Aside is the rarer part of a [ModelResult].

@@ -169,18 +169,58 @@ func (s *session) fallback(a *attempt) *attempt {
 			continue
 		}
 		if ms.fallbackFor == nil {
-			ms.fallbackFor = map[int]string{}
+			ms.fallbackFor, ms.standsIn = map[int]string{}, map[int]int{}
 		}
 		ms.fallbackFor[len(s.attempts)] = a.m.cfg.ID // the index the next attempt gets
+		ms.standsIn[len(s.attempts)] = int(a.idx)
 		req := a.req
 		if r := ms.asked[int(a.idx)]; r != nil {
 			req = r
 		}
 		if f := s.launch(fm, a.role, a.stage, req); f != nil {
+			// Reported, never swallowed, whatever the strategy makes of it.
+			s.degrade(DegradedFallback)
 			return f
 		}
 	}
 	return nil
+}
+
+// origin returns the attempt a stands in for as its fallback, or a.
+func (s *session) origin(a *attempt) *attempt {
+	if s.multi != nil {
+		if i, ok := s.multi.standsIn[int(a.idx)]; ok {
+			return s.attempts[i]
+		}
+	}
+	return a
+}
+
+// standIn returns the fallback that took a's place, nil when none did.
+func (s *session) standIn(a *attempt) *attempt {
+	if s.multi == nil {
+		return nil
+	}
+	var last *attempt
+	for f, o := range s.multi.standsIn {
+		if o == int(a.idx) && (last == nil || f > int(last.idx)) {
+			last = s.attempts[f]
+		}
+	}
+	return last
+}
+
+// fellBackIn reports whether a fallback took a model's place in stage.
+func (s *session) fellBackIn(st Stage) bool {
+	if s.multi == nil {
+		return false
+	}
+	for f := range s.multi.standsIn {
+		if s.attempts[f].stage == st {
+			return true
+		}
+	}
+	return false
 }
 
 // calledIn reports whether m has an attempt in stage already.
@@ -331,8 +371,12 @@ func (s *session) stageStart(st Stage) time.Duration {
 	return now
 }
 
-// stageDone announces how a stage that started at start ended.
+// stageDone announces how a stage that started at start ended. A stage
+// that needed a fallback did not go as asked: done becomes degraded.
 func (s *session) stageDone(st Stage, start time.Duration, status string) {
+	if status == "done" && s.fellBackIn(st) {
+		status = "degraded"
+	}
 	now := s.since()
 	s.emitAt(now, -1, StageDone, func(e *Event) { e.Stage, e.Detail = st, &Detail{Status: status, Elapsed: now - start} })
 	ms := s.stagesOf()
