@@ -375,14 +375,20 @@ func (s *session) runSession() {
 //
 //go:noinline
 func (s *session) begin() {
-	if s.caller.Done() != nil {
-		s.stopCaller = context.AfterFunc(s.caller, func() {
-			if errors.Is(context.Cause(s.caller), ErrShutdown) {
-				s.cancel(causeShutdown)
-				return
-			}
-			s.cancel(causeUser)
-		})
+	callerDone := func() {
+		if errors.Is(context.Cause(s.caller), ErrShutdown) {
+			s.cancel(causeShutdown)
+			return
+		}
+		s.cancel(causeUser)
+	}
+	switch {
+	case s.caller.Err() != nil:
+		// Cancelled before it began (a signal while an api_key_cmd ran):
+		// a cancel at once, before any attempt is launched and fails.
+		callerDone()
+	case s.caller.Done() != nil:
+		s.stopCaller = context.AfterFunc(s.caller, callerDone)
 	}
 	if !s.e.track(s) {
 		s.cancel(causeShutdown)

@@ -398,9 +398,13 @@ func (s *session) noAnswer() string {
 		return "cancelled: the engine shut down"
 	}
 	launched, capped := 0, 0
+	var stopped []string // models whose breaker stopped their last retry
 	for _, a := range s.attempts {
-		if a.admitted {
+		if a.started {
 			launched++
+		}
+		if a.status == AttemptFailedStatus && (a.reason == ReasonBreakerOpen || a.reason == ReasonRetryAfter) {
+			stopped = append(stopped, a.m.cfg.ID+" "+a.stoppedBy())
 		}
 		if a.reason == ReasonBudgetCost {
 			capped++
@@ -412,7 +416,11 @@ func (s *session) noAnswer() string {
 	if launched == 0 {
 		return "no model was called: all " + itoa(len(s.attempts)) + " breakers are open"
 	}
-	return "every model failed (" + itoa(launched) + " of " + itoa(len(s.attempts)) + ")"
+	msg := "every model failed (" + itoa(launched) + " of " + itoa(len(s.attempts)) + ")"
+	if len(stopped) > 0 {
+		msg += ": " + strings.Join(stopped, "; ")
+	}
+	return msg
 }
 
 // chair asks the chairmen in turn to write the final answer from req, in
