@@ -397,11 +397,14 @@ func (s *session) noAnswer() string {
 	case causeShutdown:
 		return "cancelled: the engine shut down"
 	}
-	launched, capped := 0, 0
+	launched, capped, held := 0, 0, 0
 	var stopped []string // models whose breaker stopped their last retry
 	for _, a := range s.attempts {
 		if a.started {
 			launched++
+		}
+		if a.status == AttemptSkippedStatus && (a.reason == ReasonBreakerOpen || a.reason == ReasonRetryAfter) {
+			held++
 		}
 		if a.status == AttemptFailedStatus && (a.reason == ReasonBreakerOpen || a.reason == ReasonRetryAfter) {
 			stopped = append(stopped, a.m.cfg.ID+" "+a.stoppedBy())
@@ -413,8 +416,11 @@ func (s *session) noAnswer() string {
 	if capped > 0 {
 		return fmt.Sprintf("no answer within the spending cap (%s): %d attempts were not launched", usd(s.costCap()), capped)
 	}
-	if launched == 0 {
+	if launched == 0 && held == len(s.attempts) {
 		return "no model was called: all " + itoa(len(s.attempts)) + " breakers are open"
+	}
+	if launched == 0 {
+		return "no model was called (" + itoa(held) + " of " + itoa(len(s.attempts)) + " held back by their breakers)"
 	}
 	msg := "every model failed (" + itoa(launched) + " of " + itoa(len(s.attempts)) + ")"
 	if len(stopped) > 0 {
