@@ -66,8 +66,13 @@ type composition struct {
 	synthMerge  bool
 	sectionVote bool
 	minRequests int
-	faults      [5]fault         // m0..m3, fb
-	ttft        [5]time.Duration // m0..m3, fb
+	// Drawn last, so that earlier inputs keep their meaning: whether the
+	// cancel is a server's shutdown, and the event (1..) of the first
+	// session at which the consumer panics, 0 for none.
+	shutdown        bool
+	consumerPanicAt int
+	faults          [5]fault         // m0..m3, fb
+	ttft            [5]time.Duration // m0..m3, fb
 }
 
 var strategiesDrawn = []config.Strategy{config.Race, config.Hedge, config.Consensus, config.Council, config.Auto, config.Section}
@@ -120,6 +125,10 @@ func decode(b []byte) composition {
 		}
 		c.ttft[i] = time.Duration(1+r.next(20)) * 25 * time.Millisecond
 	}
+	c.shutdown = r.next(2) == 1
+	if v := r.next(64); v >= 60 {
+		c.consumerPanicAt = 1 + (v-60)*5
+	}
 	return c
 }
 
@@ -128,7 +137,7 @@ func (c composition) String() string {
 	for i, f := range c.faults {
 		fs = append(fs, fmt.Sprintf("%s:%s@%s", modelName(i), f, c.ttft[i]))
 	}
-	return fmt.Sprintf("%s models=%d fallbackOf=%d classifier=%v retries=%d max_extra=%g cap=%g run_cap=%g turns=%d cancel=%s tie=%s min=%d sections=%d synth=%v vote=%v min_requests=%d faults=[%s]",
+	return fmt.Sprintf("shutdown=%v consumer_panic_at=%d ", c.shutdown, c.consumerPanicAt) + fmt.Sprintf("%s models=%d fallbackOf=%d classifier=%v retries=%d max_extra=%g cap=%g run_cap=%g turns=%d cancel=%s tie=%s min=%d sections=%d synth=%v vote=%v min_requests=%d faults=[%s]",
 		c.strategy, c.models, c.fallbackOf, c.classifier, c.retries, c.maxExtra, c.sessionCap, c.runCap, c.turns, c.cancelAt,
 		c.tieBreak, c.minResp, c.sections, c.synthMerge, c.sectionVote, c.minRequests, strings.Join(fs, " "))
 }
@@ -143,6 +152,9 @@ func modelName(i int) string {
 // injected reports whether the composition plants a bug in council: a
 // model whose calls make the engine panic, which may be called.
 func (c composition) injected() bool {
+	if c.consumerPanicAt > 0 {
+		return true
+	}
 	for i, f := range c.faults {
 		if f == faultPanic && (i < c.models || i == 4 || c.strategy == config.Auto) {
 			return true
@@ -262,8 +274,15 @@ func runComposition(t *testing.T, b []byte) (outcomes []string) {
 		}
 		defer e.Close()
 		var turns []Turn
+		spent := 0.0
 		for n := range 1 + c.turns {
-			ctx, cancel := context.WithCancel(t.Context())
+			ctx, cancelCause := context.WithCancelCause(t.Context())
+			cancel := func() {
+				if c.shutdown {
+					cancelCause(ErrShutdown)
+				}
+				cancelCause(nil)
+			}
 			if n == 0 && c.cancelAt > 0 {
 				stop := time.AfterFunc(c.cancelAt, cancel) // the virtual clock's
 				defer stop.Stop()
@@ -273,7 +292,12 @@ func runComposition(t *testing.T, b []byte) (outcomes []string) {
 				req.Document = doc(c.sections)
 			}
 			var evs []Event
-			sum, err := e.Run(ctx, req, func(ev Event) { evs = append(evs, ev) })
+			sum, err := e.Run(ctx, req, func(ev Event) {
+				evs = append(evs, ev)
+				if n == 0 && len(evs) == c.consumerPanicAt {
+					panic("a planted bug in the consumer")
+				}
+			})
 			cancel()
 			if err != nil {
 				if sum != nil || len(evs) > 0 || err.Error() == "" {
@@ -281,7 +305,30 @@ func runComposition(t *testing.T, b []byte) (outcomes []string) {
 				}
 				continue // refused before it began (a spending cap): nothing ran
 			}
-			checkSession(t, c, evs, sum)
+			if n == 0 && c.consumerPanicAt > 0 && c.consumerPanicAt < len(evs) {
+				t.Errorf("%s: the consumer was called after it panicked", sum.Session)
+			}
+			if n == 0 && c.consumerPanicAt > 0 && c.consumerPanicAt <= len(evs) {
+				// What the consumer saw stops at its panic: the summary alone.
+				if sum.Status != StatusFailed || sum.ErrorKind != ErrorKindInternal {
+					t.Errorf("%s: the consumer panicked, status %s kind %q", sum.Session, sum.Status, sum.ErrorKind)
+				}
+			} else {
+				checkSession(t, c, evs, sum)
+				if bugs.Len() > 0 && !c.injected() {
+					t.Errorf("%s: the bug log has %q", sum.Session, bugs.String())
+				}
+			}
+			spent += sum.CostUSD
+			if sum.Status == StatusCancelled && (n > 0 || c.cancelAt == 0) {
+				t.Errorf("%s: cancelled, but nothing cancelled it", sum.Session)
+			}
+			if c.sessionCap > 0 && sum.CostUSD > c.sessionCap+1e-9 {
+				t.Errorf("%s: cost %g over the session cap %g", sum.Session, sum.CostUSD, c.sessionCap)
+			}
+			if c.runCap > 0 && spent > c.runCap+1e-9 {
+				t.Errorf("%s: the run spent %g, over its cap %g", sum.Session, spent, c.runCap)
+			}
 			outcomes = append(outcomes, string(c.strategy)+" "+string(sum.Status)+" "+sum.ErrorKind)
 			if t.Failed() {
 				t.Logf("composition %s\ninput %q\nbug log:\n%s", c, b, bugs.String())
@@ -309,6 +356,21 @@ func checkSession(t *testing.T, c composition, evs []Event, sum *Summary) {
 		if ev.Seq != i+1 {
 			errorf("event %d (%s) has seq %d", i, ev.Type, ev.Seq)
 			break
+		}
+	}
+	// Every stage that starts ends, once.
+	stages := map[Stage]int{}
+	for _, ev := range evs {
+		switch ev.Type {
+		case StageStarted:
+			stages[ev.Stage]++
+		case StageDone:
+			stages[ev.Stage]--
+		}
+	}
+	for st, n := range stages {
+		if n != 0 {
+			errorf("stage %s: %d more stage_started than stage_done", st, n)
 		}
 	}
 	// Every attempt ends exactly once, and has one summary row.
@@ -380,6 +442,10 @@ var compositionSeeds = []struct {
 	// whose fallback fb ranks: parseRanking on a nil review task.
 	{"reviewer fallback ranks", []byte{3, 1, 3, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 3,
 		0, 1, 0, 2, 21, 3, 0, 0, 0, 0}},
+	// The consumer panics on an event the session had already summed up
+	// (it was cancelled, shutdown, first): Run returned the summary
+	// saying cancelled, as if nothing had gone wrong.
+	{"consumer panics after the summary", []byte("\xe5^\xc4znJ&\x1a\x9d\xf31\xc3\xcfd\fwvZ\xa5\xc2\xcebgm\"\xb0\xd3}\xfb\xb8\xdf\xef")},
 	// A section strategy whose m1 is rate limited and falls back to fb:
 	// the section had no run for the fallback's attempt (nil dereference).
 	{"section fallback", []byte("\xa1\xe9p\x0eZf\xfc\x9bW\xafG\xb22Ua\xe5\x06z3Q\x04\xa6J\xc0\x02\xbb\xf0\xe5:\aiN")},

@@ -177,6 +177,11 @@ func (e *Engine) Run(ctx context.Context, req SessionRequest, onEvent func(Event
 	if sum == nil {
 		return nil, errors.New("engine closed before the session ended")
 	}
+	if s.internal.Load() != nil && sum.ErrorKind != ErrorKindInternal {
+		// The callback panicked on events the session had already
+		// summed up: the session is still its failure.
+		s.internalResult(sum)
+	}
 	return sum, nil
 }
 

@@ -171,5 +171,15 @@ func TestConsumerPanicFailsTheSession(t *testing.T) {
 		if !strings.Contains(log.String(), "deliberate panic in a consumer") {
 			t.Errorf("bug log %q", log.String())
 		}
+
+		// On the last event, once the summary is made: still the failure.
+		sum, err = e.Run(t.Context(), SessionRequest{Prompt: "hi"}, func(ev Event) {
+			if ev.Type == SessionDone {
+				panic("deliberate panic in a consumer, at the end")
+			}
+		})
+		if err != nil || sum.Status != StatusFailed || sum.ErrorKind != ErrorKindInternal || sum.Answer != "" || len(sum.Degraded) != 0 {
+			t.Errorf("got %v %s %q answer %q degraded %v; want failed, internal, no answer", err, sum.Status, sum.ErrorKind, sum.Answer, sum.Degraded)
+		}
 	})
 }

@@ -103,7 +103,7 @@ func (s *session) multiResults(sum *Summary) {
 func (s *session) internalResult(sum *Summary) {
 	c := s.internal.Load()
 	sum.Status, sum.ErrorKind, sum.Error, sum.Stack = StatusFailed, ErrorKindInternal, c.message(), string(c.stack)
-	sum.Answer, sum.Winner, sum.Agreement = "", "", 0
+	sum.Answer, sum.Winner, sum.Agreement, sum.Degraded = "", "", 0, noReasons
 }
 
 // noReasons is the degraded list of a session that is not degraded: an
