@@ -515,6 +515,13 @@ func (c *completion) finish(ctx context.Context) {
 			c.w.Header().Set("Retry-After", strconv.Itoa(wait))
 		}
 	}
+	if sum.Stack != "" {
+		// The stack is for the operator (stderr, the event stream), not
+		// for whoever sent the request.
+		cp := *sum
+		cp.Stack = ""
+		sum = &cp
+	}
 	writeErrorWith(c.w, status, typ, code, msg, sum)
 }
 

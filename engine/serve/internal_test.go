@@ -30,6 +30,11 @@ func TestSessionBugIs500(t *testing.T) {
 			apiErr.Type != "internal_error" || !strings.Contains(apiErr.Message, "bug in council") {
 			t.Fatalf("got %v; want a 500 internal_error saying it is a bug in council", err)
 		}
+		// The body carries the session's summary, without the stack.
+		resp, body := h.do("POST", "/v1/chat/completions", "", `{"model":"fake/x","messages":[{"role":"user","content":"hi"}]}`)
+		if resp.StatusCode != 500 || !strings.Contains(body, `"error_kind":"internal"`) || strings.Contains(body, "goroutine") {
+			t.Errorf("raw 500: %d %s; want the summary with error_kind internal and no stack", resp.StatusCode, body)
+		}
 		h.fake.err = nil
 		got, err := c.Chat.Completions.New(t.Context(), userParams("fake/x", "hi"))
 		if err != nil || got.Choices[0].Message.Content != "a scripted answer from x" {
