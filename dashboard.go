@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"sync"
 	"sync/atomic"
 
 	tea "charm.land/bubbletea/v2"
@@ -15,6 +18,26 @@ import (
 	"github.com/council-dev/council/themes"
 	"github.com/council-dev/council/ui"
 )
+
+// bugBuffer keeps what the engine writes of a session's bug (its stack)
+// while the dashboard owns the terminal, to print once it is gone.
+type bugBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (w *bugBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+// flush writes what was kept to out.
+func (w *bugBuffer) flush(out io.Writer) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out.Write(w.b.Bytes())
+}
 
 var errNoTerminal = errors.New("the dashboard needs a terminal; for scripts use council run (see council help)")
 

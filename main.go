@@ -82,6 +82,9 @@ type cli struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
+	// bugLog is where the engine writes the stack of a session's bug;
+	// nil: stderr.
+	bugLog io.Writer
 }
 
 func realMain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
@@ -300,7 +303,11 @@ func (c *cli) setup(path string, seed int64) (*config.Config, *engine.Engine, bo
 	clients, err := buildClients(c.ctx, cfg, seed)
 	if err == nil {
 		var eng *engine.Engine
-		if eng, err = engine.New(cfg, clients, engine.WithSeed(seed)); err == nil {
+		bugs := c.bugLog
+		if bugs == nil {
+			bugs = c.stderr
+		}
+		if eng, err = engine.New(cfg, clients, engine.WithSeed(seed), engine.WithBugLog(bugs)); err == nil {
 			return cfg, eng, true
 		}
 	}
@@ -804,6 +811,9 @@ func (c *cli) dashboard(args []string) int {
 	if opts.doc, code, ok = c.dashboardInput(*input); !ok {
 		return code
 	}
+	bugs := new(bugBuffer) // the dashboard owns the terminal: shown after it
+	defer bugs.flush(c.stderr)
+	c.bugLog = bugs
 	cfg, eng, ok := c.setup(*path, *seed)
 	if !ok {
 		return exitUsage
