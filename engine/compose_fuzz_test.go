@@ -395,6 +395,9 @@ func checkSession(t *testing.T, c composition, evs []Event, sum *Summary) {
 		if ends[r.Attempt] != 1 {
 			errorf("attempt %s (%s, %s) ended %d times, want once", r.Attempt, r.ID, r.Status, ends[r.Attempt])
 		}
+		if r.Reason == string(ReasonInternal) && !c.injected() {
+			errorf("attempt %s cancelled for a bug (reason internal), none planted", r.Attempt)
+		}
 		switch r.Status {
 		case AttemptQueuedStatus, AttemptRunning, "":
 			errorf("attempt %s is %q in the summary: not ended", r.Attempt, r.Status)
