@@ -375,20 +375,13 @@ func (s *session) runSession() {
 //
 //go:noinline
 func (s *session) begin() {
-	callerDone := func() {
-		if errors.Is(context.Cause(s.caller), ErrShutdown) {
-			s.cancel(causeShutdown)
-			return
-		}
-		s.cancel(causeUser)
-	}
 	switch {
 	case s.caller.Err() != nil:
 		// Cancelled before it began (a signal while an api_key_cmd ran):
 		// a cancel at once, before any attempt is launched and fails.
-		callerDone()
+		s.callerDone()
 	case s.caller.Done() != nil:
-		s.stopCaller = context.AfterFunc(s.caller, callerDone)
+		s.stopCaller = context.AfterFunc(s.caller, s.callerDone)
 	}
 	if !s.e.track(s) {
 		s.cancel(causeShutdown)
@@ -399,6 +392,16 @@ func (s *session) begin() {
 		s.e.watch.ensure(s.base + d)
 	}
 	s.emitWith(-1, SessionStarted, func(e *Event) { e.Text = s.prompt })
+}
+
+// callerDone cancels the session as its caller's context says: shutdown
+// or user.
+func (s *session) callerDone() {
+	if errors.Is(context.Cause(s.caller), ErrShutdown) {
+		s.cancel(causeShutdown)
+		return
+	}
+	s.cancel(causeUser)
 }
 
 // end publishes the summary and releases what begin took. Cancelling the
