@@ -231,15 +231,13 @@ func (s *session) sectionsRun(st *sectionState, cfg config.SectionConfig) {
 	}
 	for s.pending > 0 {
 		a := s.next()
+		o := s.origin(a) // a fallback stands in for the run's attempt
 		r := byAttempt[a]
-		if r == nil { // a model's fallback, in the place of the run's attempt
-			o := s.origin(a)
+		if r == nil {
 			r = byAttempt[o]
 			r.a, byAttempt[a] = a, r
-			load[o.m]--
-			load[a.m]++
 		}
-		load[a.m]--
+		load[o.m]-- // the model picked carries the load launchRun counted
 		if a.started && (firstStart[r.sec] < 0 || a.startedAt < firstStart[r.sec]) {
 			firstStart[r.sec] = a.startedAt
 		}
