@@ -4,7 +4,7 @@ GO      ?= go
 BIN     ?= ./council
 PKGS    := ./...
 
-.PHONY: all build run demo test vet fmt-check unit smoke bench soak clean
+.PHONY: all build run demo test vet fmt-check unit smoke bench soak fuzz clean
 
 all: build
 
@@ -56,6 +56,14 @@ bench:
 # stall and get cut; reports goroutines and heap before and after.
 soak:
 	COUNCIL_SOAK=5000 $(GO) test -run TestSoak -count=1 -v -timeout 30m ./engine
+
+# The property test as a fuzz target: random sessions (every strategy with
+# retries, fallbacks, hedge budgets, caps, follow-ups, cancels and faults)
+# checked against the invariants every session keeps. make test runs a
+# bounded, seeded share of it (TestCompositions); new failures land in
+# engine/testdata/fuzz/FuzzCompositions.
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzCompositions -fuzztime 2m ./engine
 
 clean:
 	rm -f $(BIN)

@@ -53,6 +53,9 @@ type cli struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
+	// bugLog is where the engine writes the stack of a session's bug;
+	// nil: stderr.
+	bugLog io.Writer
 }
 
 // parseFlags parses a command's flags: --help prints its usage on stdout
@@ -149,7 +152,11 @@ func (c *cli) setup(path string, seed int64) (*config.Config, *engine.Engine, bo
 	clients, err := buildClients(c.ctx, cfg, seed)
 	if err == nil {
 		var eng *engine.Engine
-		if eng, err = engine.New(cfg, clients, engine.WithSeed(seed)); err == nil {
+		bugs := c.bugLog
+		if bugs == nil {
+			bugs = c.stderr
+		}
+		if eng, err = engine.New(cfg, clients, engine.WithSeed(seed), engine.WithBugLog(bugs)); err == nil {
 			return cfg, eng, true
 		}
 	}

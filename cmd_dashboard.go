@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
+	"sync"
 	"sync/atomic"
 
 	tea "charm.land/bubbletea/v2"
@@ -53,6 +56,26 @@ func runDashboard(ctx context.Context, b ui.Backend, cfg *config.Config, o dashO
 	return ui.Run(ctx, b, ui.Options{Theme: th, Why: why, AutoFireEvery: cfg.Dashboard.Hold(), Strategy: o.req.Strategy, Tier: o.req.Tier,
 		Models: o.req.Models, NoMouse: o.noMouse, Version: version, HistoryDir: o.historyDir, Document: o.doc,
 		DocumentName: o.docName, Settings: o.req.Settings, MaxCostUSD: o.req.MaxCostUSD})
+}
+
+// bugBuffer keeps what the engine writes of a session's bug (its stack)
+// while the dashboard owns the terminal, to print once it is gone.
+type bugBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (w *bugBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+// flush writes what was kept to out.
+func (w *bugBuffer) flush(out io.Writer) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out.Write(w.b.Bytes())
 }
 
 var errBadTheme = errors.New("bad theme")
@@ -103,6 +126,9 @@ func (c *cli) dashboard(args []string) int {
 		return code
 	}
 	opts.docName = *input
+	bugs := new(bugBuffer) // the dashboard owns the terminal: shown after it
+	defer bugs.flush(c.stderr)
+	c.bugLog = bugs
 	cfg, eng, ok := c.setup(sf.config, sf.seed)
 	if !ok {
 		return exitUsage

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -95,4 +96,36 @@ func TestDemoCouncilHasNoWarnings(t *testing.T) {
 	if code != 0 || errOut != "" || !strings.Contains(out, "config ok") {
 		t.Errorf("config check on the demo: exit %d, stderr %q", code, errOut)
 	}
+}
+
+// A council whose reviewer fails and whose fallback ranks in its place:
+// `council run --json` exits 0 with a summary that names the fallback's
+// row and says a fallback was needed. This panicked in parseRanking.
+func TestRunCouncilReviewerFallback(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		out, errOut, code := council(t, nil, "run", "--config", "testdata/reviewer_fallback.toml", "--json", "--seed", "7", "How do database indexes work?")
+		if code != 0 {
+			t.Fatalf("exit %d, stderr %q", code, errOut)
+		}
+		var sum struct {
+			Status   string   `json:"status"`
+			Degraded []string `json:"degraded"`
+			Models   []struct {
+				ID          string `json:"id"`
+				Role        string `json:"role"`
+				Stage       string `json:"stage"`
+				FallbackFor string `json:"fallback_for"`
+			} `json:"models"`
+		}
+		if err := json.Unmarshal([]byte(out), &sum); err != nil {
+			t.Fatalf("not one JSON object: %v\n%s", err, out)
+		}
+		found := false
+		for _, m := range sum.Models {
+			found = found || (m.ID == "sim/fb" && m.FallbackFor == "sim/bad" && m.Role == "reviewer" && m.Stage == "review")
+		}
+		if !found || sum.Status != "degraded" || !slices.Contains(sum.Degraded, "fallback") {
+			t.Errorf("status %s degraded %v rows %+v: want degraded (fallback) and sim/fb's review row standing in for sim/bad", sum.Status, sum.Degraded, sum.Models)
+		}
+	})
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -39,6 +40,7 @@ type attempt struct {
 	retries           uint8            // calls made again ([retry])
 	wroteCache        bool             // the vendor reported prompt-cache writes (see noteCacheWrites)
 	queued            bool             // launched with no free slot: waits in line (slots)
+	endPhase          uint8            // 1: final event queued, 2: breaker told (see recovered)
 	ticket            ticket           // the breaker's admission of this call
 	m                 *model
 	role              Role
@@ -102,6 +104,9 @@ var errAnswerTooLarge = errors.New("answer too large")
 func (a *attempt) run() {
 	s := a.s
 	defer func() {
+		if v := recover(); v != nil {
+			a.recovered(v)
+		}
 		s.box.put(a.idx)
 		s.unreported.Done()
 	}()
@@ -185,7 +190,11 @@ func (a *attempt) retry(err error) error {
 		tk, changes, why := a.m.breaker.allow() // after the wait: a hold it asked for is over
 		s.breakerEvents(a, changes)
 		if why != ReasonNone {
-			return err // the breaker opened on these failures: no more calls
+			// The breaker opened on these failures: no more calls. The
+			// retry announced was not made; the summary says why.
+			a.retries--
+			a.reason = why
+			return fmt.Errorf("%w (%s)", err, a.stoppedBy())
 		}
 		a.ticket, a.admitted = tk, true
 		a.ended = providers.FinishNone
@@ -194,11 +203,21 @@ func (a *attempt) retry(err error) error {
 	return err
 }
 
+// stoppedBy says how many times a failed attempt was called and what
+// stopped its last retry (its reason: breaker_open or retry_after).
+func (a *attempt) stoppedBy() string {
+	what := "its breaker opened and stopped the last retry"
+	if a.reason == ReasonRetryAfter {
+		what = "a rate limit's Retry-After held back the last retry"
+	}
+	return fmt.Sprintf("failed %d times; %s", a.retries+1, what)
+}
+
 // retryable reports whether a failed call may be made again: nothing
 // streamed yet, not cancelled, and a failure a second try can cure (a
 // 5xx, a 429, a failed connection; never auth, invalid or a 4xx).
 func (a *attempt) retryable(err error) bool {
-	if a.gotFirst || a.gotReasoning || a.ctx.Cause() != nil {
+	if a.gotFirst || a.gotReasoning || a.ctx.Cause() != nil || errors.Is(err, context.Canceled) {
 		return false
 	}
 	var pe *providers.Error
@@ -335,6 +354,11 @@ func (a *attempt) finish(err error) {
 			a.status, a.kind = AttemptFailedStatus, providers.KindInvalid
 			a.err = fmt.Sprintf("answer larger than limits.max_answer_bytes (%d bytes)", s.e.cfg.Limits.MaxAnswerBytes)
 			out = outcomeFailure
+		case cause == nil && errors.Is(err, context.Canceled):
+			// A cancellation that reached the call another way (an
+			// api_key_cmd stopped by a signal) is a cancel, no evidence.
+			a.status, a.reason = AttemptCancelledStatus, ReasonUser
+			out = outcomeExcluded
 		case cause == nil:
 			a.status, a.kind, a.err = AttemptFailedStatus, providers.KindOf(err), err.Error()
 			out = outcomeFailure
@@ -381,6 +405,7 @@ func (a *attempt) finish(err error) {
 		if out == outcomeFailure {
 			h = hold(err)
 		}
+		a.endPhase = 2
 		s.breakerEvents(a, a.m.breaker.report(a.ticket, out, h, s.start.Add(a.endedAt)))
 	}
 }
@@ -431,6 +456,7 @@ func (a *attempt) emitEnd() {
 		e.Type, e.Kind, e.Err, e.Finish = AttemptFailed, a.kind, a.err, a.ended
 	}
 	s.q.commit()
+	a.endPhase = 1
 }
 
 // fillUsage estimates tokens the provider did not report (a cancelled

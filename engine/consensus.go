@@ -188,7 +188,7 @@ func (s *session) breakTie(top int) {
 		}
 		v, err := ParseVote(a.text.String(), s.voteCategories())
 		s.emitWith(int(a.idx), VoteCast, func(e *Event) {
-			e.Model, e.Text, e.Vote, e.Err, e.Attempt, e.Role = m.cfg.ID, a.text.String(), v, errString(err), a.id(), a.role
+			e.Model, e.Text, e.Vote, e.Err, e.Attempt, e.Role = a.m.cfg.ID, a.text.String(), v, errString(err), a.id(), a.role
 		})
 		if err != nil {
 			a.err = "invalid vote: " + err.Error()
@@ -196,7 +196,7 @@ func (s *session) breakTie(top int) {
 			return
 		}
 		a.vote = v
-		s.decide(m.cfg.ID, v)
+		s.decide(a.m.cfg.ID, v)
 	default:
 		s.fail(fmt.Sprintf("tie between %v (tie_break = fail)", tied))
 	}

@@ -165,6 +165,9 @@ func (s *session) councilReview(cc config.CouncilConfig, answers []*attempt) []*
 	for s.pending > 0 {
 		a := s.next()
 		rv := tasks[a]
+		if rv == nil { // a fallback that took a failed reviewer's place
+			rv = tasks[s.origin(a)]
+		}
 		switch a.status {
 		case AttemptDoneStatus:
 			ranked, raw, ok := parseRanking(a.text.String(), rv)
@@ -192,7 +195,7 @@ func (s *session) councilReview(cc config.CouncilConfig, answers []*attempt) []*
 		case AttemptCancelledStatus:
 			missing = missing || a.reason == ReasonBudget
 		}
-		if !decided && s.pending > 0 && leaderSafe(answers, borda, tasks) {
+		if !decided && s.pending > 0 && leaderSafe(answers, borda, tasks, s.reviewing) {
 			decided = true
 			s.cancelRunning(causeDecided)
 		}
@@ -239,10 +242,20 @@ func (s *session) reviewers(cc config.CouncilConfig, answers []*attempt) []*mode
 	return ms
 }
 
+// reviewing reports whether reviewer r, or the fallback in its place, is
+// still at work.
+func (s *session) reviewing(r *attempt) bool {
+	if f := s.standIn(r); f != nil {
+		return !f.reported
+	}
+	return !r.reported
+}
+
 // leaderSafe reports whether the Borda leader can no longer be caught by
-// any answer, whatever the reviewers still at work say: an answer can gain
-// at most k-1 points from each pending reviewer that shows it k answers.
-func leaderSafe(answers []*attempt, borda map[*attempt]int, tasks map[*attempt]*review) bool {
+// any answer, whatever the reviewers still at work (reviewing) say: an
+// answer can gain at most k-1 points from each pending reviewer that
+// shows it k answers.
+func leaderSafe(answers []*attempt, borda map[*attempt]int, tasks map[*attempt]*review, reviewing func(*attempt) bool) bool {
 	var leader *attempt
 	for _, a := range answers { // the earlier answer leads a tie
 		if leader == nil || borda[a] > borda[leader] {
@@ -255,7 +268,7 @@ func leaderSafe(answers []*attempt, borda map[*attempt]int, tasks map[*attempt]*
 		}
 		gain := 0
 		for r, rv := range tasks {
-			if !r.reported && slices.Contains(rv.shown, a) {
+			if reviewing(r) && slices.Contains(rv.shown, a) {
 				gain += len(rv.shown) - 1
 			}
 		}

@@ -30,6 +30,7 @@ type Engine struct {
 	hedges      hedgeBudget
 	watch       watchdog
 	nsess       atomic.Int64
+	bugs        bugLog // where recovered panics' stacks go
 
 	ctx  context.Context // cancelled by Close
 	stop context.CancelFunc
@@ -147,16 +148,18 @@ func (e *Engine) untrack(s *session) {
 }
 
 // Run runs one session to its end, calling onEvent (when non-nil) for each
-// event in order, and returns the summary.
+// event in order, and returns the summary. A panic in onEvent is the
+// session's bug: it fails the session (error kind internal), onEvent is
+// called no more, and Run returns the summary once the session has ended.
 func (e *Engine) Run(ctx context.Context, req SessionRequest, onEvent func(Event)) (*Summary, error) {
-	ch, err := e.Start(ctx, req)
+	s, err := e.start(ctx, req)
 	if err != nil {
 		return nil, err
 	}
 	var sum *Summary
-	for ev := range ch {
-		if onEvent != nil {
-			onEvent(ev)
+	for ev := range s.q.out {
+		if onEvent != nil && !s.consume(onEvent, ev) {
+			onEvent = nil
 		}
 		if ev.Type == SessionDone {
 			sum = ev.Summary
@@ -164,6 +167,11 @@ func (e *Engine) Run(ctx context.Context, req SessionRequest, onEvent func(Event
 	}
 	if sum == nil {
 		return nil, errors.New("engine closed before the session ended")
+	}
+	if s.internal.Load() != nil && sum.ErrorKind != ErrorKindInternal {
+		// The callback panicked on events the session had already
+		// summed up: the session is still its failure.
+		s.internalResult(sum)
 	}
 	return sum, nil
 }

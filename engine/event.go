@@ -97,6 +97,7 @@ const (
 	ReasonShutdown    Reason = "shutdown"     // the engine was closed
 	ReasonNoQuorum    Reason = "no_quorum"    // the vote can no longer reach its quorum: the session fails
 	ReasonRetryAfter  Reason = "retry_after"  // skipped: the server asked to be left alone (a 429's Retry-After)
+	ReasonInternal    Reason = "internal"     // the session hit a bug in council and fails
 )
 
 // Role is a model's part in a session.
@@ -341,7 +342,7 @@ func (e Event) MarshalJSON() ([]byte, error) {
 		Error: e.Err, InputTokens: e.InputTokens, OutputTokens: e.OutputTokens,
 		CostUSD: e.Cost, DelayMS: Millis(e.Delay), TieBreak: e.TieBreak, Summary: e.Summary,
 	}
-	if e.Type == AttemptFailed {
+	if e.Type == AttemptFailed || (e.Type == SessionDone && e.Kind == providers.KindInternal) {
 		j.Kind = e.Kind.String()
 	}
 	if e.Finish != providers.FinishNone {

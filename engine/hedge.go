@@ -127,7 +127,7 @@ func (s *session) hedge() {
 	var waiting *attempt // the backup's success, held until the budget ends
 	decide := func(w *attempt) {
 		s.win(w)
-		if w == primary {
+		if s.origin(w) == primary {
 			s.cancelRunning(causePrimaryWon)
 		} else {
 			s.cancelRunning(causeHedgeWon)
@@ -157,10 +157,11 @@ func (s *session) hedge() {
 			continue
 		}
 		ok := a.status == AttemptDoneStatus
+		isPrimary := s.origin(a) == primary // or its fallback
 		switch {
-		case a == primary && ok:
+		case isPrimary && ok:
 			decide(a)
-		case a == primary:
+		case isPrimary:
 			if waiting != nil {
 				decide(waiting)
 			} else {

@@ -49,6 +49,8 @@ func (s *session) summary() *Summary {
 	s.breakerStates(sum)
 	sum.Degraded = noReasons
 	switch {
+	case s.internal.Load() != nil:
+		s.internalResult(sum)
 	case s.answer == "" && s.userCancelled():
 		sum.Status = StatusCancelled
 		sum.Error = s.noAnswer()
@@ -92,6 +94,16 @@ func (s *session) multiResults(sum *Summary) {
 	if c := ms.council; c != nil {
 		sum.Rankings, sum.Borda, sum.Chairman, sum.Synthesis = c.rankings, c.borda, c.chairman, c.synthesis
 	}
+}
+
+// internalResult makes the summary of a session that hit a bug: failed,
+// whatever it had decided, with the bug's message and stack.
+//
+//go:noinline
+func (s *session) internalResult(sum *Summary) {
+	c := s.internal.Load()
+	sum.Status, sum.ErrorKind, sum.Error, sum.Stack = StatusFailed, ErrorKindInternal, c.message(), string(c.stack)
+	sum.Answer, sum.Winner, sum.Agreement, sum.Degraded = "", "", 0, noReasons
 }
 
 // noReasons is the degraded list of a session that is not degraded: an

@@ -176,7 +176,7 @@ func (s *session) classify(rc config.RouterConfig) (Route, bool) {
 	text := a.text.String()
 	v, err := ParseVote(text, names)
 	s.emitWith(int(a.idx), VoteCast, func(e *Event) {
-		e.Model, e.Text, e.Vote, e.Err, e.Attempt, e.Role, e.Stage = m.cfg.ID, text, v, errString(err), a.id(), a.role, StageClassify
+		e.Model, e.Text, e.Vote, e.Err, e.Attempt, e.Role, e.Stage = a.m.cfg.ID, text, v, errString(err), a.id(), a.role, StageClassify
 	})
 	if err != nil {
 		a.err = "invalid route: " + err.Error()
@@ -189,7 +189,7 @@ func (s *session) classify(rc config.RouterConfig) (Route, bool) {
 		if Normalize(r.Name) == v {
 			conf := voteConfidence(text)
 			return Route{Name: r.Name, Strategy: r.Strategy, Tier: r.Tier, Categories: r.Categories, Confidence: conf,
-				Why: fmt.Sprintf("classifier %s said %s (%.2f)", m.cfg.ID, r.Name, conf)}, true
+				Why: fmt.Sprintf("classifier %s said %s (%.2f)", a.m.cfg.ID, r.Name, conf)}, true
 		}
 	}
 	return Route{}, false

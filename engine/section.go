@@ -256,8 +256,13 @@ func (s *session) sectionsRun(st *sectionState, cfg config.SectionConfig) {
 	}
 	for s.pending > 0 {
 		a := s.next()
+		o := s.origin(a) // a fallback stands in for the run's attempt
 		r := byAttempt[a]
-		load[a.m]--
+		if r == nil {
+			r = byAttempt[o]
+			r.a, byAttempt[a] = a, r
+		}
+		load[o.m]-- // the model picked carries the load launchRun counted
 		if a.started && (firstStart[r.sec] < 0 || a.startedAt < firstStart[r.sec]) {
 			firstStart[r.sec] = a.startedAt
 		}
@@ -469,7 +474,7 @@ func (s *session) sectionMerge(st *sectionState, cfg config.SectionConfig) {
 	}
 	req := userRequest(providers.KindSynthesize, mergeSystem, mergePrompt(s.prompt, st))
 	a, fellBack := s.chair(s.sectionChairmen(), StageMerge, req)
-	if fellBack {
+	if fellBack || s.fellBackIn(StageMerge) {
 		mr.Status = "degraded"
 	}
 	if a != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/council-dev/council/engine/config"
@@ -117,6 +118,9 @@ type session struct {
 	// when the request named its models, so a route's tier does not
 	// replace them.
 	hedgeFired, ownDegraded, explicitModels bool
+	// internal is the bug the session hit (a recovered panic), nil
+	// while it has hit none; set from any goroutine (see crashed).
+	internal atomic.Pointer[crash]
 }
 
 // timeouts are a tier's, as a session uses them (the rest of the tier is
@@ -145,8 +149,10 @@ type multiStage struct {
 	notes           map[int]string
 	reserve         map[int]float64
 	reserved, spent float64
-	// fallbackFor is the model each fallback attempt stands in for.
+	// fallbackFor is the model each fallback attempt stands in for;
+	// standsIn the attempt (both by attempt).
 	fallbackFor map[int]string
+	standsIn    map[int]int
 	// turns are the conversation the session continues (see [Turn]).
 	turns []Turn
 	// asked is what an attempt of a model with fallbacks was asked before
@@ -170,6 +176,15 @@ func (s *session) stagesOf() *multiStage {
 // arrive). It returns an error, and starts nothing, for a bad request or a
 // closed engine.
 func (e *Engine) Start(ctx context.Context, req SessionRequest) (<-chan Event, error) {
+	s, err := e.start(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return s.q.out, nil
+}
+
+// start is Start, returning the session.
+func (e *Engine) start(ctx context.Context, req SessionRequest) (*session, error) {
 	s, err := e.newSession(ctx, req)
 	if err != nil {
 		return nil, err
@@ -189,7 +204,7 @@ func (e *Engine) Start(ctx context.Context, req SessionRequest) (<-chan Event, e
 	e.wg.Add(1)
 	e.mu.Unlock()
 	go s.runSession() // which calls e.wg.Done
-	return s.q.out, nil
+	return s, nil
 }
 
 func (e *Engine) newSession(ctx context.Context, req SessionRequest) (*session, error) {
@@ -359,7 +374,7 @@ func (s *session) userCancelled() bool {
 // stack first, which cost a session more than its breakers.
 func (s *session) runSession() {
 	s.begin()
-	lookup(s.strategy).run(s)
+	s.runStrategy()
 	s.end()
 }
 
@@ -369,14 +384,13 @@ func (s *session) runSession() {
 //
 //go:noinline
 func (s *session) begin() {
-	if s.caller.Done() != nil {
-		s.stopCaller = context.AfterFunc(s.caller, func() {
-			if errors.Is(context.Cause(s.caller), ErrShutdown) {
-				s.cancel(causeShutdown)
-				return
-			}
-			s.cancel(causeUser)
-		})
+	switch {
+	case s.caller.Err() != nil:
+		// Cancelled before it began (a signal while an api_key_cmd ran):
+		// a cancel at once, before any attempt is launched and fails.
+		s.callerDone()
+	case s.caller.Done() != nil:
+		s.stopCaller = context.AfterFunc(s.caller, s.callerDone)
 	}
 	if !s.e.track(s) {
 		s.cancel(causeShutdown)
@@ -410,6 +424,16 @@ func (s *session) started() *Detail {
 	return &x.d
 }
 
+// callerDone cancels the session as its caller's context says: shutdown
+// or user.
+func (s *session) callerDone() {
+	if errors.Is(context.Cause(s.caller), ErrShutdown) {
+		s.cancel(causeShutdown)
+		return
+	}
+	s.cancel(causeUser)
+}
+
 // end publishes the summary and releases what begin took. Cancelling the
 // session last ends its attempts' contexts, and with them whatever the
 // providers derived from them.
@@ -418,7 +442,12 @@ func (s *session) started() *Detail {
 func (s *session) end() {
 	sum := s.summary()
 	s.e.spend(s, sum.CostUSD)
-	s.emitAt(sum.Elapsed, -1, SessionDone, func(e *Event) { e.Summary, e.Err = sum, sum.Error })
+	s.emitAt(sum.Elapsed, -1, SessionDone, func(e *Event) {
+		e.Summary, e.Err = sum, sum.Error
+		if sum.ErrorKind == ErrorKindInternal {
+			e.Kind = providers.KindInternal
+		}
+	})
 	s.e.untrack(s)
 	if s.stopCaller != nil {
 		s.stopCaller()

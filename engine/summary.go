@@ -40,6 +40,7 @@ const (
 	DegradedSectionMissing   = "section_missing"   // section: a section has no result, even after its failover
 	DegradedFewVerdicts      = "few_verdicts"      // section: a voted run failed or gave no valid verdict
 	DegradedTruncated        = "truncated"         // the answer was cut by its token limit
+	DegradedFallback         = "fallback"          // a model failed or was held back, and its fallback took its place
 )
 
 // Aside is the rarer part of a [ModelResult].
@@ -88,17 +89,21 @@ const (
 
 // Summary is the result of one session, the `council run --json` object.
 type Summary struct {
-	Session   string          `json:"session"`
-	Strategy  config.Strategy `json:"strategy"`
-	Tier      string          `json:"tier"`
-	Prompt    string          `json:"prompt,omitempty"`
-	Status    Status          `json:"status"`
-	Winner    string          `json:"winner,omitempty"`
-	Answer    string          `json:"answer"`
-	Error     string          `json:"error,omitempty"`
-	ElapsedMS float64         `json:"elapsed_ms"`
-	CostUSD   float64         `json:"cost_usd"`
-	Votes     map[string]int  `json:"votes,omitempty"`
+	Session  string          `json:"session"`
+	Strategy config.Strategy `json:"strategy"`
+	Tier     string          `json:"tier"`
+	Prompt   string          `json:"prompt,omitempty"`
+	Status   Status          `json:"status"`
+	Winner   string          `json:"winner,omitempty"`
+	Answer   string          `json:"answer"`
+	Error    string          `json:"error,omitempty"`
+	// ErrorKind is "internal" ([ErrorKindInternal]) when the session
+	// failed by a bug in council, whose stack is then Stack.
+	ErrorKind string         `json:"error_kind,omitempty"`
+	Stack     string         `json:"stack,omitempty"`
+	ElapsedMS float64        `json:"elapsed_ms"`
+	CostUSD   float64        `json:"cost_usd"`
+	Votes     map[string]int `json:"votes,omitempty"`
 	// Invalid is a 32-bit count beside HedgeFired: the summary and its
 	// eight model lines fit an allocation size class (2,304 bytes).
 	Invalid    int32   `json:"invalid_votes,omitempty"`

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -145,18 +146,58 @@ func (s *session) fallback(a *attempt) *attempt {
 			continue
 		}
 		if ms.fallbackFor == nil {
-			ms.fallbackFor = map[int]string{}
+			ms.fallbackFor, ms.standsIn = map[int]string{}, map[int]int{}
 		}
 		ms.fallbackFor[len(s.attempts)] = a.m.cfg.ID // the index the next attempt gets
+		ms.standsIn[len(s.attempts)] = int(a.idx)
 		req := a.req
 		if r := ms.asked[int(a.idx)]; r != nil {
 			req = r
 		}
 		if f := s.launch(fm, a.role, a.stage, req); f != nil {
+			// Reported, never swallowed, whatever the strategy makes of it.
+			s.degrade(DegradedFallback)
 			return f
 		}
 	}
 	return nil
+}
+
+// origin returns the attempt a stands in for as its fallback, or a.
+func (s *session) origin(a *attempt) *attempt {
+	if s.multi != nil {
+		if i, ok := s.multi.standsIn[int(a.idx)]; ok {
+			return s.attempts[i]
+		}
+	}
+	return a
+}
+
+// standIn returns the fallback that took a's place, nil when none did.
+func (s *session) standIn(a *attempt) *attempt {
+	if s.multi == nil {
+		return nil
+	}
+	var last *attempt
+	for f, o := range s.multi.standsIn {
+		if o == int(a.idx) && (last == nil || f > int(last.idx)) {
+			last = s.attempts[f]
+		}
+	}
+	return last
+}
+
+// fellBackIn reports whether a fallback took a model's place in stage.
+func (s *session) fellBackIn(st Stage) bool {
+	if s.multi == nil {
+		return false
+	}
+	for f := range s.multi.standsIn {
+		if s.attempts[f].stage == st {
+			return true
+		}
+	}
+	return false
 }
 
 // calledIn reports whether m has an attempt in stage already.
@@ -307,8 +348,12 @@ func (s *session) stageStart(st Stage) time.Duration {
 	return now
 }
 
-// stageDone announces how a stage that started at start ended.
+// stageDone announces how a stage that started at start ended. A stage
+// that needed a fallback did not go as asked: done becomes degraded.
 func (s *session) stageDone(st Stage, start time.Duration, status string) {
+	if status == "done" && s.fellBackIn(st) {
+		status = "degraded"
+	}
 	now := s.since()
 	s.emitAt(now, -1, StageDone, func(e *Event) { e.Stage, e.Detail = st, &Detail{Status: status, Elapsed: now - start} })
 	ms := s.stagesOf()
@@ -329,10 +374,17 @@ func (s *session) noAnswer() string {
 	case causeShutdown:
 		return "cancelled: the engine shut down"
 	}
-	launched, capped := 0, 0
+	launched, capped, held := 0, 0, 0
+	var stopped []string // models whose breaker stopped their last retry
 	for _, a := range s.attempts {
-		if a.admitted {
+		if a.started {
 			launched++
+		}
+		if a.status == AttemptSkippedStatus && (a.reason == ReasonBreakerOpen || a.reason == ReasonRetryAfter) {
+			held++
+		}
+		if a.status == AttemptFailedStatus && (a.reason == ReasonBreakerOpen || a.reason == ReasonRetryAfter) {
+			stopped = append(stopped, a.m.cfg.ID+" "+a.stoppedBy())
 		}
 		if a.reason == ReasonBudgetCost {
 			capped++
@@ -341,10 +393,17 @@ func (s *session) noAnswer() string {
 	if capped > 0 {
 		return fmt.Sprintf("no answer within the spending cap (%s): %d attempts were not launched", usd(s.costCap()), capped)
 	}
-	if launched == 0 {
+	if launched == 0 && held == len(s.attempts) {
 		return "no model was called: all " + itoa(len(s.attempts)) + " breakers are open"
 	}
-	return "every model failed (" + itoa(launched) + " of " + itoa(len(s.attempts)) + ")"
+	if launched == 0 {
+		return "no model was called (" + itoa(held) + " of " + itoa(len(s.attempts)) + " held back by their breakers)"
+	}
+	msg := "every model failed (" + itoa(launched) + " of " + itoa(len(s.attempts)) + ")"
+	if len(stopped) > 0 {
+		msg += ": " + strings.Join(stopped, "; ")
+	}
+	return msg
 }
 
 // chair asks the chairmen in turn to write the final answer from req, in

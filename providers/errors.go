@@ -26,6 +26,9 @@ const (
 	KindAuth
 	// KindInvalid is a malformed or truncated stream, or an invalid answer.
 	KindInvalid
+	// KindInternal is a bug in council itself (a recovered panic), never
+	// the model's fault: it counts no breaker failure.
+	KindInternal
 )
 
 var kindNames = [...]string{
@@ -36,6 +39,7 @@ var kindNames = [...]string{
 	KindHTTP:        "http",
 	KindAuth:        "auth",
 	KindInvalid:     "invalid",
+	KindInternal:    "internal",
 }
 
 // String returns the kind's wire name ("rate_limited").

@@ -529,6 +529,15 @@ func (c *completion) finish(ctx context.Context) {
 		if sum == nil || c.broken {
 			return // the engine closed under it, or the error is sent
 		}
+		if sum.ErrorKind == engine.ErrorKindInternal {
+			// Decided, then a bug failed the session: say so, not stop.
+			b, _ := json.Marshal(wire.ErrorBody{Error: wire.ErrorDetail{Message: sum.Error, Type: "internal_error", Code: ptr("internal")}})
+			c.w.Write([]byte("data: "))
+			c.w.Write(b)
+			c.w.Write([]byte("\n\n"))
+			http.NewResponseController(c.w).Flush()
+			return
+		}
 		fr := finishReason(sum)
 		// The summary rides on the last chunk: the usage chunk when the
 		// client asked for one, else the finishing one.
@@ -562,11 +571,22 @@ func (c *completion) finish(ctx context.Context) {
 			c.w.Header().Set("Retry-After", strconv.Itoa(wait))
 		}
 	}
+	if sum.Stack != "" {
+		// The stack is for the operator (stderr, the event stream), not
+		// for whoever sent the request.
+		cp := *sum
+		cp.Stack = ""
+		sum = &cp
+	}
 	writeErrorWith(c.w, status, typ, code, msg, sum)
 }
 
 // failure maps a session without an answer to a status and a message.
 func failure(sum *engine.Summary, cause error) (int, string, string, string) {
+	if sum.ErrorKind == engine.ErrorKindInternal {
+		// A bug in council fails this request only; the server serves on.
+		return http.StatusInternalServerError, "internal_error", "internal", sum.Error
+	}
 	if sum.Status == engine.StatusCancelled {
 		if errors.Is(cause, engine.ErrShutdown) {
 			return http.StatusServiceUnavailable, "server_error", "shutting_down", "the server is shutting down: the session was cancelled before it decided (reason shutdown); try again"
