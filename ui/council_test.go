@@ -148,7 +148,8 @@ func TestRankingTable(t *testing.T) {
 	m := newTestModel(f, 160, 48)
 	press(m, "m", "m", "m", "r")
 	live := m.rank.Borda()
-	want := map[string]int{"sim/steady": 4, "sim/swift": 1, "sim/flaky": 1, "sim/slow": 0}
+	// Each ballot of three gives 1, 1/2 and 0.
+	want := map[string]float64{"sim/steady": 2, "sim/swift": 0.5, "sim/flaky": 0.5, "sim/slow": 0}
 	if !maps.Equal(live, want) {
 		t.Errorf("live Borda = %v, want %v", live, want)
 	}
@@ -156,7 +157,7 @@ func TestRankingTable(t *testing.T) {
 	for _, w := range []string{
 		"Rankings  2 valid · 1 invalid",
 		"sim/swift    B sim/steady > C sim/flaky > D sim/slow",
-		"sim/steady   ✗ invalid: \"I liked the first one best",
+		"sim/steady   ✗ invalid · no FINAL RANKING section: \"I liked the first one best",
 		"sim/flaky    B sim/steady > A sim/swift > D sim/slow",
 		"sim/slow     ■ cancelled · decided",
 		"★ B sim/steady",
@@ -176,8 +177,8 @@ func TestRankingTable(t *testing.T) {
 		t.Errorf("Height() = %d, View drew %d lines", h, len(lines))
 	}
 	for _, l := range lines {
-		if strings.HasPrefix(strings.TrimSpace(l), "★ B sim/steady") && !strings.HasSuffix(strings.TrimSpace(l), " 4") {
-			t.Errorf("leader row %q, want 4 points", l)
+		if strings.HasPrefix(strings.TrimSpace(l), "★ B sim/steady") && !strings.HasSuffix(strings.TrimSpace(l), " 2") {
+			t.Errorf("leader row %q, want 2 points", l)
 		}
 	}
 	// Narrow: labels only.
@@ -448,7 +449,7 @@ func TestCouncilCompact(t *testing.T) {
 		t.Errorf("line 8 %q, want the synthesis' rule", lines[7])
 	}
 	got := strings.Join(lines, "\n")
-	for _, w := range []string{"Circuit breakers make a distributed system", "Borda  ★ B sim/steady 4", "sim/swift·chair"} {
+	for _, w := range []string{"Circuit breakers make a distributed system", "Borda  ★ B sim/steady 2", "sim/swift·chair"} {
 		if !strings.Contains(got, w) {
 			t.Errorf("compact council lacks %q:\n%s", w, got)
 		}
@@ -520,25 +521,48 @@ func TestOneStageUnchangedByAttemptIDs(t *testing.T) {
 	}
 }
 
-// TestRankingLeaderTieGoesToTheEarlierAnswer: on a Borda tie the star is
-// on the answer that came first, as the engine breaks the tie (its model
-// chairs), not on the first one launched.
-func TestRankingLeaderTieGoesToTheEarlierAnswer(t *testing.T) {
+// TestRankingLeaderTieFollowsTheEngine: on a Borda tie the star follows
+// the engine's rule: the better average rank; then, while the session
+// runs, the answer that came first, and once it is done the tied answer
+// whose model chairs (the engine's seeded draw put it first).
+func TestRankingLeaderTieFollowsTheEngine(t *testing.T) {
 	c := &Context{AttemptModel: map[string]string{"a1": "m1", "a2": "m2", "a3": "m3"}}
-	r := NewRankingTable(c)
-	for _, ev := range []engine.Event{
+	start := []engine.Event{
 		{Type: engine.AttemptStarted, Attempt: "a1", Model: "m1", Stage: engine.StageAnswers},
 		{Type: engine.AttemptStarted, Attempt: "a2", Model: "m2", Stage: engine.StageAnswers},
 		{Type: engine.AttemptStarted, Attempt: "a3", Model: "m3", Stage: engine.StageAnswers},
 		{Type: engine.AttemptDone, Attempt: "a2", Model: "m2", Stage: engine.StageAnswers},
 		{Type: engine.AttemptDone, Attempt: "a1", Model: "m1", Stage: engine.StageAnswers},
 		{Type: engine.AttemptDone, Attempt: "a3", Model: "m3", Stage: engine.StageAnswers},
-		{Type: engine.RankingCast, Model: "m3", Detail: &engine.Detail{Reviewer: "a4", Ranking: []string{"a1", "a2"}}},
-		{Type: engine.RankingCast, Model: "m1", Detail: &engine.Detail{Reviewer: "a5", Ranking: []string{"a2", "a3"}}},
-	} {
-		r.Apply(ev)
 	}
-	if got := r.leader(); got != "a2" {
-		t.Errorf("leader %s, want a2 (tied with a1 on 1 point, and it answered first)", got)
+	apply := func(evs ...engine.Event) *RankingTable {
+		r := NewRankingTable(c)
+		for _, ev := range append(slices.Clone(start), evs...) {
+			r.Apply(ev)
+		}
+		return r
+	}
+	// a1 and a2 have 1 point each; a1 was first on its one ballot, a2
+	// first on one and last on the other.
+	r := apply(
+		engine.Event{Type: engine.RankingCast, Model: "m3", Detail: &engine.Detail{Reviewer: "a4", Ranking: []string{"a1", "a2"}}},
+		engine.Event{Type: engine.RankingCast, Model: "m1", Detail: &engine.Detail{Reviewer: "a5", Ranking: []string{"a2", "a3"}}},
+	)
+	if got := r.leader(); got != "a1" {
+		t.Errorf("leader %s, want a1 (tied with a2 on 1 point, with the better average rank)", got)
+	}
+	// A cycle: all on 1 point, all on average 1/2.
+	cycle := []engine.Event{
+		{Type: engine.RankingCast, Model: "m1", Detail: &engine.Detail{Reviewer: "a4", Ranking: []string{"a2", "a3"}}},
+		{Type: engine.RankingCast, Model: "m2", Detail: &engine.Detail{Reviewer: "a5", Ranking: []string{"a3", "a1"}}},
+		{Type: engine.RankingCast, Model: "m3", Detail: &engine.Detail{Reviewer: "a6", Ranking: []string{"a1", "a2"}}},
+	}
+	if got := apply(cycle...).leader(); got != "a2" {
+		t.Errorf("live leader %s, want a2 (a three-way tie: the answer that came first, until the draw is known)", got)
+	}
+	done := engine.Event{Type: engine.SessionDone, Summary: &engine.Summary{
+		Borda: map[string]float64{"m1": 1, "m2": 1, "m3": 1}, Chairman: "m3", TieBreak: "borda tie: seeded draw"}}
+	if got := apply(append(cycle, done)...).leader(); got != "a3" {
+		t.Errorf("final leader %s, want a3 (the draw chose m3, which chairs)", got)
 	}
 }

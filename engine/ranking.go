@@ -1,0 +1,117 @@
+package engine
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// This file reads a reviewer's ranking as models write it. The ballot is
+// the list under the last "FINAL RANKING" header; the header may be in any
+// case, plural, with or without a colon, a Markdown heading or bold. The
+// list is numbered lines ("1." or "1)"), bullets, or one inline list after
+// the header, separated by commas or ">". It ends at the first line that is
+// not a list item, so a closing remark after it does not count. A ranking
+// is never guessed: a ballot is valid only when it names every answer
+// shown exactly once.
+
+var (
+	// rankingHeaderLine is a line that starts with the header; group 1 is
+	// what follows it on the line.
+	// At the start of a line the colon may be left out; later in a line
+	// ("Here is my final ranking:") it is what makes it a header.
+	rankingHeaderLine = regexp.MustCompile(`(?im)^(?:[ \t>#*_]*final[ \t]+rankings?\b[ \t*_]*:?|.*?\bfinal[ \t]+rankings?[ \t*_]*:)[ \t*_]*(.*)$`)
+	// rankingItem is a list line: a number with "." or ")", or a bullet,
+	// then (possibly emphasised) "Response X"; the rest of the line is the
+	// reviewer's note.
+	rankingItem = regexp.MustCompile(`(?i)^[ \t]*(?:\d{1,2}[.)]|[-*•+])[ \t]*[*_]*[ \t]*response[ \t]+([A-Z])\b`)
+	// rankingInline is one item of an inline list: "Response X", maybe
+	// emphasised or numbered, maybe with a short note after it.
+	rankingInline = regexp.MustCompile(`(?i)^[ \t]*(?:\d{1,2}[.)][ \t]*)?[*_]*[ \t]*response[ \t]+([A-Z])\b[*_]*[^,>]{0,60}$`)
+	rankingLabel  = regexp.MustCompile(`(?i)\bresponse[ \t]+([A-Z])\b`)
+	inlineSep     = regexp.MustCompile(`[,>;]`)
+	inlineAnd     = regexp.MustCompile(`(?i)\b(?:and|then)[ \t]+(response[ \t]+[A-Z]\b)`)
+)
+
+// rankedLabels reads the labels of a review's ballot, best first, without
+// checking them against the answers shown. ok is false, with the reason,
+// when the review has no ballot.
+func rankedLabels(text string) (labels []string, raw, why string, ok bool) {
+	locs := rankingHeaderLine.FindAllStringSubmatchIndex(text, -1)
+	if len(locs) == 0 {
+		return nil, clip(strings.TrimSpace(lastLines(text, 4)), 200), "no FINAL RANKING section", false
+	}
+	l := locs[len(locs)-1]
+	tail := text[l[0]:]
+	raw = clip(strings.TrimSpace(tail), 200)
+	rest := strings.Trim(text[l[2]:l[3]], " \t*_")
+	if rankingLabel.MatchString(rest) {
+		// An inline list on the header's line.
+		for _, part := range inlineSep.Split(inlineAnd.ReplaceAllString(strings.TrimRight(rest, ". \t"), ",$1"), -1) {
+			if part = strings.TrimSpace(part); part == "" {
+				continue
+			}
+			m := rankingInline.FindStringSubmatch(part)
+			if m == nil || len(rankingLabel.FindAllString(part, 2)) > 1 {
+				return nil, raw, fmt.Sprintf("%q is not one response in the inline list", clip(part, 40)), false
+			}
+			labels = append(labels, strings.ToUpper(m[1]))
+		}
+		return labels, raw, "", true
+	}
+	started := false
+	for line := range strings.SplitSeq(text[l[1]:], "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue // blank lines before and between items
+		}
+		m := rankingItem.FindStringSubmatch(line)
+		if m == nil {
+			if !started {
+				return nil, raw, "no list of responses after FINAL RANKING", false
+			}
+			break // the list has ended
+		}
+		started = true
+		labels = append(labels, strings.ToUpper(m[1]))
+	}
+	if !started {
+		return nil, raw, "no list of responses after FINAL RANKING", false
+	}
+	return labels, raw, "", true
+}
+
+// parseRanking reads a review's ballot against the answers it was shown:
+// the answers best first when it names every one exactly once; otherwise
+// the text it could not use (raw) and why, for the user to see.
+func parseRanking(text string, rv *review) (ranked []*attempt, raw, why string, ok bool) {
+	labels, raw, why, ok := rankedLabels(text)
+	if !ok {
+		return nil, raw, why, false
+	}
+	for _, l := range labels {
+		i := slices.Index(rv.labels, l)
+		switch {
+		case i < 0:
+			return nil, raw, "Response " + l + " is not one of the responses shown", false
+		case slices.Contains(ranked, rv.shown[i]):
+			return nil, raw, "Response " + l + " is ranked twice", false
+		}
+		ranked = append(ranked, rv.shown[i])
+	}
+	for i, a := range rv.shown {
+		if !slices.Contains(ranked, a) {
+			return nil, raw, "Response " + rv.labels[i] + " is missing", false
+		}
+	}
+	return ranked, "", "", true
+}
+
+// lastLines is the last n lines of s.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
