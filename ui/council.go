@@ -192,7 +192,7 @@ type RankingTable struct {
 	final     map[string]float64 // the summary's count, by model id
 	ballots   map[string]int     // stage-1 attempt id -> valid ballots that ranked it
 	drawn     string             // the chairman, when the engine's seeded draw settled a tie
-	early     bool           // the review ended before every reviewer ranked
+	early     bool               // the review ended before every reviewer ranked
 	earlyAt   time.Duration
 	chairman  string
 	hasReview bool
