@@ -106,12 +106,15 @@ type review struct {
 }
 
 // tally is the review stage's count. Each valid ballot is normalised so
-// that every ballot weighs the same, however many answers it saw: of k
-// answers, the first gets 1 point, the last 0, the others evenly between
-// ((k-1-i)/(k-1) for place i). A reviewer that is not a member sees one
-// answer more than a member does; its ballot still gives 1 point to its
-// first.
+// that every ballot weighs the same, however many answers it saw: its
+// first gets scale points, its last 0, the others evenly between
+// (scale*(k-1-i)/(k-1) for place i of k). scale is what a member's ballot
+// gives its first, n-2 for n answers (at least 1), so that a council whose
+// reviewers are its members counts as Borda always did (n-2 ... 0, a
+// member not ranking its own answer), while a reviewer that is not a
+// member, shown all n answers, gives no more to its first than a member.
 type tally struct {
+	scale   float64
 	points  map[*attempt]float64
 	ballots map[*attempt]int // valid ballots that ranked the answer
 	draw    map[*attempt]uint64
@@ -130,13 +133,13 @@ const tieEpsilon = 1e-9
 func (t *tally) add(ranked []*attempt) {
 	k := len(ranked)
 	for i, x := range ranked {
-		t.points[x] += float64(k-1-i) / float64(k-1)
+		t.points[x] += t.scale * float64(k-1-i) / float64(k-1)
 		t.ballots[x]++
 	}
 }
 
 // average is an answer's mean points per ballot that ranked it: its
-// average rank, 1 for always first, 0 for always last.
+// average rank, scale for always first, 0 for always last.
 func (t *tally) average(a *attempt) float64 {
 	if t.ballots[a] == 0 {
 		return 0
@@ -223,7 +226,7 @@ func (s *session) councilReview(cc config.CouncilConfig, answers []*attempt) []*
 		tasks[a] = rv
 	}
 
-	t := &tally{points: map[*attempt]float64{}, ballots: map[*attempt]int{}, draw: map[*attempt]uint64{}}
+	t := &tally{scale: float64(max(len(answers)-2, 1)), points: map[*attempt]float64{}, ballots: map[*attempt]int{}, draw: map[*attempt]uint64{}}
 	for _, a := range answers {
 		t.points[a] = 0
 		t.draw[a] = s.seeded("tie/" + a.m.cfg.ID)
@@ -388,7 +391,8 @@ func (s *session) reviewing(r *attempt) bool {
 
 // leaderSafe reports whether the leader can no longer be caught by any
 // answer, whatever the reviewers still at work (reviewing) say: an answer
-// can gain at most 1 point from each pending reviewer that shows it. A
+// can gain at most t.scale points from each pending reviewer that shows
+// it. A
 // possible tie is not safe: the tie-break could still go either way.
 func leaderSafe(answers []*attempt, t *tally, tasks map[*attempt]*review, reviewing func(*attempt) bool) bool {
 	var leader *attempt
@@ -404,7 +408,7 @@ func leaderSafe(answers []*attempt, t *tally, tasks map[*attempt]*review, review
 		gain := 0.0
 		for r, rv := range tasks {
 			if reviewing(r) && slices.Contains(rv.shown, a) {
-				gain++
+				gain += t.scale
 			}
 		}
 		if t.points[a]+gain >= t.points[leader]-tieEpsilon {

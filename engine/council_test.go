@@ -247,8 +247,8 @@ func TestCouncilReviewEndsEarlyWhenTheLeaderCannotBeCaught(t *testing.T) {
 		e := councilEngine(t, c, fakes)
 		defer e.Close()
 		evs, sum := collect(e, t.Context(), SessionRequest{Prompt: "Q", Strategy: config.Council})
-		// After m2, m3 and m4 have ranked m1 first, m1 has 3 points and
-		// nobody else more than 1 + the 1 that m1's own review can give.
+		// After m2, m3 and m4 have ranked m1 first, m1 has 6 points and
+		// nobody else more than 2 + the 2 that m1's own review can give.
 		var cancelled Event
 		for _, ev := range evs {
 			if ev.Type == AttemptCancelled && ev.Stage == StageReview {
@@ -267,8 +267,8 @@ func TestCouncilReviewEndsEarlyWhenTheLeaderCannotBeCaught(t *testing.T) {
 		if review.StartedMS+review.ElapsedMS != 340 || review.Status != "done" {
 			t.Errorf("review stage %+v, want done at 340ms (answers at 40ms + the third review at 300ms)", review)
 		}
-		if sum.Borda["m1"] != 3 || sum.Chairman != "m1" {
-			t.Errorf("borda %v chairman %s, want m1 on 3 (first on three ballots) in the chair", sum.Borda, sum.Chairman)
+		if sum.Borda["m1"] != 6 || sum.Chairman != "m1" {
+			t.Errorf("borda %v chairman %s, want m1 on 6 in the chair", sum.Borda, sum.Chairman)
 		}
 		if len(sum.Degraded) != 0 {
 			t.Errorf("degraded %v: a reviewer cancelled because the vote was decided is not missing", sum.Degraded)

@@ -291,7 +291,8 @@ func TestCouncilBallotsAreNormalised(t *testing.T) {
 		defer e.Close()
 		_, sum := collect(e, t.Context(), SessionRequest{Prompt: "Q", Strategy: config.Council})
 		// Raw Borda would tie all three on 2 (r's ballot worth 3 points
-		// against a member's 1). Normalised: r gives 1, 1/2, 0.
+		// against a member's 1). Normalised to a member's ballot (1 point
+		// for the first of 2): r gives 1, 1/2, 0.
 		if want := map[string]float64{"m1": 2, "m2": 1.5, "m3": 1}; !maps.Equal(sum.Borda, want) {
 			t.Errorf("borda %v, want %v", sum.Borda, want)
 		}

@@ -263,10 +263,12 @@ func (r *RankingTable) Apply(ev engine.Event) {
 		rv := r.review(d.Reviewer, ev.Model)
 		rv.cast, rv.ranking, rv.invalid, rv.raw, rv.why = true, d.Ranking, d.Invalid, d.Raw, d.Why
 		if !d.Invalid && len(d.Ranking) > 1 {
-			// As the engine counts: each ballot gives its first 1 point,
-			// its last 0, the others evenly between.
+			// As the engine counts: each ballot gives its first n-2
+			// points (n answers; at least 1), its last 0, the others
+			// evenly between.
+			scale := float64(max(len(r.finished)-2, 1))
 			for i, id := range d.Ranking {
-				r.borda[id] += float64(len(d.Ranking)-1-i) / float64(len(d.Ranking)-1)
+				r.borda[id] += scale * float64(len(d.Ranking)-1-i) / float64(len(d.Ranking)-1)
 				r.ballots[id]++
 				if !slices.Contains(r.answers, id) {
 					r.answers = append(r.answers, id)

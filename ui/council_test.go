@@ -148,8 +148,7 @@ func TestRankingTable(t *testing.T) {
 	m := newTestModel(f, 160, 48)
 	press(m, "m", "m", "m", "r")
 	live := m.rank.Borda()
-	// Each ballot of three gives 1, 1/2 and 0.
-	want := map[string]float64{"sim/steady": 2, "sim/swift": 0.5, "sim/flaky": 0.5, "sim/slow": 0}
+	want := map[string]float64{"sim/steady": 4, "sim/swift": 1, "sim/flaky": 1, "sim/slow": 0}
 	if !maps.Equal(live, want) {
 		t.Errorf("live Borda = %v, want %v", live, want)
 	}
@@ -177,8 +176,8 @@ func TestRankingTable(t *testing.T) {
 		t.Errorf("Height() = %d, View drew %d lines", h, len(lines))
 	}
 	for _, l := range lines {
-		if strings.HasPrefix(strings.TrimSpace(l), "★ B sim/steady") && !strings.HasSuffix(strings.TrimSpace(l), " 2") {
-			t.Errorf("leader row %q, want 2 points", l)
+		if strings.HasPrefix(strings.TrimSpace(l), "★ B sim/steady") && !strings.HasSuffix(strings.TrimSpace(l), " 4") {
+			t.Errorf("leader row %q, want 4 points", l)
 		}
 	}
 	// Narrow: labels only.
@@ -449,7 +448,7 @@ func TestCouncilCompact(t *testing.T) {
 		t.Errorf("line 8 %q, want the synthesis' rule", lines[7])
 	}
 	got := strings.Join(lines, "\n")
-	for _, w := range []string{"Circuit breakers make a distributed system", "Borda  ★ B sim/steady 2", "sim/swift·chair"} {
+	for _, w := range []string{"Circuit breakers make a distributed system", "Borda  ★ B sim/steady 4", "sim/swift·chair"} {
 		if !strings.Contains(got, w) {
 			t.Errorf("compact council lacks %q:\n%s", w, got)
 		}

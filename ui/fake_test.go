@@ -500,7 +500,7 @@ func councilScript(engine.SessionRequest) []engine.Event {
 				"sim/swift": {"sim/steady", "sim/flaky", "sim/slow"},
 				"sim/flaky": {"sim/steady", "sim/swift", "sim/slow"},
 			},
-			Borda:     map[string]float64{"sim/steady": 2, "sim/swift": 0.5, "sim/flaky": 0.5, "sim/slow": 0},
+			Borda:     map[string]float64{"sim/steady": 4, "sim/swift": 1, "sim/flaky": 1, "sim/slow": 0},
 			Chairman:  "sim/swift",
 			Synthesis: synthesis,
 			CostUSD:   0.0002, Elapsed: ms(3501), ElapsedMS: 3501,
