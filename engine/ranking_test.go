@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -313,6 +314,50 @@ func TestCouncilBallotsAreNormalised(t *testing.T) {
 			if len(reqs) != 1 || !strings.Contains(reqs[0].Prompt(), fmt.Sprintf("<response label=%q>\nanswer from %s.", l, id)) {
 				t.Errorf("r's label %s -> %s does not match what its prompt showed", l, id)
 			}
+		}
+	})
+}
+
+// When no ballot is valid the summary still says what was counted:
+// "rankings" is an empty object, each review row says why it is invalid,
+// and a session of another strategy has no "rankings" at all.
+func TestCouncilSummaryJSONWhenNoBallotIsValid(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		prefs := []string{"m1", "m2", "m3"}
+		fakes := map[string]*fake{}
+		for i, id := range prefs {
+			d := time.Duration(i+1) * 10 * time.Millisecond
+			fakes[id] = councilFake(id, member{answer: answer(id, d), review: d, badReview: true}, prefs)
+		}
+		c := testConfig(prefs...)
+		c.Council.MinResponses = 3
+		e := councilEngine(t, c, fakes)
+		defer e.Close()
+		_, sum := collect(e, t.Context(), SessionRequest{Prompt: "Q", Strategy: config.Council})
+		js, err := json.Marshal(sum)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(js), `"rankings":{}`) {
+			t.Errorf("summary JSON lacks an empty rankings object:\n%s", js)
+		}
+		var got struct {
+			Reviews []map[string]any `json:"reviews"`
+		}
+		if err := json.Unmarshal(js, &got); err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Reviews) != 3 {
+			t.Fatalf("%d review rows, want 3:\n%s", len(got.Reviews), js)
+		}
+		for _, r := range got.Reviews {
+			if r["invalid"] != "no FINAL RANKING section" || r["raw"] == nil || r["ranking"] != nil || len(r["labels"].(map[string]any)) != 2 {
+				t.Errorf("review row %v, want invalid with its reason, raw text and the two labels it saw", r)
+			}
+		}
+		_, race := collect(e, t.Context(), SessionRequest{Prompt: "Q", Strategy: config.Race})
+		if js, _ := json.Marshal(race); strings.Contains(string(js), `"rankings"`) || strings.Contains(string(js), `"reviews"`) {
+			t.Errorf("a race's summary has council fields:\n%s", js)
 		}
 	})
 }
