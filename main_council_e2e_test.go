@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,6 +17,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/council-dev/council/engine/serve"
 	"github.com/council-dev/council/providers/providertest"
 )
 
@@ -64,11 +68,13 @@ func e2eBallot(reviewer string, labels []string) string {
 	return b.String()
 }
 
-// TestRunCouncilOnAnOpenAIServerWithRealRankings: a council of four models
-// behind an OpenAI-compatible server whose reviewers write their rankings
-// as real models do ends decided, every ballot valid, with the Borda count
-// the ballots add up to.
-func TestRunCouncilOnAnOpenAIServerWithRealRankings(t *testing.T) {
+// e2eVendor starts an OpenAI-compatible server standing in for four
+// models, m1 to m4: each answers "Answer from mK.", reviews the answers
+// it is shown in the order e2ePrefs gives it, in its own form (e2eBallot),
+// and as chairman checks that it was given the four reviews. It returns
+// the server's URL and a function that reports what the server found
+// wrong.
+func e2eVendor(t *testing.T) (url string, check func()) {
 	var mu sync.Mutex
 	var failures []string
 	fail := func(format string, args ...any) {
@@ -122,6 +128,19 @@ func TestRunCouncilOnAnOpenAIServerWithRealRankings(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	t.Cleanup(srv.CloseClientConnections)
+	return srv.URL, func() {
+		t.Helper()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, f := range failures {
+			t.Error(f)
+		}
+	}
+}
+
+// e2eConfig writes the config of the four models at url, a council of
+// them by default, and returns its path.
+func e2eConfig(t *testing.T, url string) string {
 	cfg := filepath.Join(t.TempDir(), "council.toml")
 	var models strings.Builder
 	for _, id := range []string{"m1", "m2", "m3", "m4"} {
@@ -137,37 +156,32 @@ base_url = %q
 models = ["m1", "m2", "m3", "m4"]
 [council]
 min_responses = 4
-`, srv.URL, models.String())
+`, url, models.String())
 	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("OPENAI_API_KEY", "test-key-not-real")
-	out, errOut, code := council(t, map[string]string{"OPENAI_API_KEY": "test-key-not-real"}, "run", "--config", cfg, "--json", "--seed", "3", "How do database indexes work?")
-	mu.Lock()
-	for _, f := range failures {
-		t.Error(f)
+	return cfg
+}
+
+// e2eSummary is what the end-to-end tests read of a council's summary.
+type e2eSummary struct {
+	Status   string
+	Degraded []string
+	Chairman string
+	TieBreak string `json:"tie_break"`
+	Borda    map[string]float64
+	Rankings map[string][]string
+	Reviews  []struct {
+		Reviewer string
+		Labels   map[string]string
+		Ranking  []string
+		Invalid  string
 	}
-	mu.Unlock()
-	if code != 0 {
-		t.Fatalf("exit %d, stderr %q\n%s", code, errOut, out)
-	}
-	var sum struct {
-		Status   string
-		Degraded []string
-		Chairman string
-		TieBreak string `json:"tie_break"`
-		Borda    map[string]float64
-		Rankings map[string][]string
-		Reviews  []struct {
-			Reviewer string
-			Labels   map[string]string
-			Ranking  []string
-			Invalid  string
-		}
-	}
-	if err := json.Unmarshal([]byte(out), &sum); err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
+}
+
+// check reports where the summary differs from the council e2ePrefs make.
+func (sum e2eSummary) check(t *testing.T) {
+	t.Helper()
 	if sum.Status != "decided" || len(sum.Degraded) != 0 {
 		t.Errorf("status %s degraded %v, want decided", sum.Status, sum.Degraded)
 	}
@@ -188,4 +202,78 @@ min_responses = 4
 			t.Errorf("review %+v, want %s's ranking %v, valid, with its three labels", rv, rv.Reviewer, e2ePrefs[rv.Reviewer])
 		}
 	}
+}
+
+// TestRunCouncilOnAnOpenAIServerWithRealRankings: a council of four models
+// behind an OpenAI-compatible server whose reviewers write their rankings
+// as real models do ends decided, every ballot valid, with the Borda count
+// the ballots add up to.
+func TestRunCouncilOnAnOpenAIServerWithRealRankings(t *testing.T) {
+	url, check := e2eVendor(t)
+	cfg := e2eConfig(t, url)
+	t.Setenv("OPENAI_API_KEY", "test-key-not-real")
+	out, errOut, code := council(t, map[string]string{"OPENAI_API_KEY": "test-key-not-real"}, "run", "--config", cfg, "--json", "--seed", "3", "How do database indexes work?")
+	check()
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q\n%s", code, errOut, out)
+	}
+	var sum e2eSummary
+	if err := json.Unmarshal([]byte(out), &sum); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	sum.check(t)
+}
+
+// TestServeCouncilOnAnOpenAIServerWithRealRankings: the same council
+// through council serve's chat completions ends the same way, the
+// chairman's synthesis as the answer.
+func TestServeCouncilOnAnOpenAIServerWithRealRankings(t *testing.T) {
+	url, check := e2eVendor(t)
+	cfg := e2eConfig(t, url)
+	t.Setenv("OPENAI_API_KEY", "test-key-not-real")
+	ln := serve.NewPipeListener()
+	old := serveListen
+	serveListen = func(string) (net.Listener, error) { return ln, nil }
+	defer func() { serveListen = old }()
+	ctx, stop := context.WithCancel(context.Background())
+	var stderr syncBuffer
+	code := make(chan int, 1)
+	go func() {
+		env := func(k string) string {
+			if k == "OPENAI_API_KEY" {
+				return "test-key-not-real"
+			}
+			return ""
+		}
+		code <- realMain(ctx, []string{"serve", "--config", cfg, "--seed", "3"}, strings.NewReader(""), io.Discard, &stderr, env)
+	}()
+	tr := &http.Transport{DialContext: ln.Dial}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr}).Post("http://council.test/v1/chat/completions", "application/json",
+		strings.NewReader(`{"model":"council/council","messages":[{"role":"user","content":"How do database indexes work?"}]}`))
+	if err != nil {
+		stop()
+		<-code
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	stop()
+	if c := <-code; c != exitOK {
+		t.Errorf("serve exited %d; stderr %s", c, stderr.String())
+	}
+	check()
+	var got struct {
+		Choices []struct {
+			Message struct{ Content string }
+		}
+		Council e2eSummary
+	}
+	if err := json.Unmarshal(b, &got); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("%d %v\n%s", resp.StatusCode, err, b)
+	}
+	if len(got.Choices) != 1 || got.Choices[0].Message.Content != "Indexes are sorted structures that make lookups fast." {
+		t.Errorf("choices %+v, want the chairman's synthesis", got.Choices)
+	}
+	got.Council.check(t)
 }
