@@ -109,7 +109,10 @@ type Summary struct {
 	Invalid    int32   `json:"invalid_votes,omitempty"`
 	HedgeFired bool    `json:"hedge_fired,omitempty"`
 	Agreement  float64 `json:"agreement,omitempty"`
-	TieBreak   string  `json:"tie_break"`
+	// TieBreak says how a tie was settled: a consensus tie by its
+	// tie_break setting; the council's leader, when a tie on Borda points
+	// decided it, by [TieBordaAverage] or [TieBordaDraw].
+	TieBreak string `json:"tie_break"`
 	// Degraded lists why the answer is degraded; empty exactly when
 	// Status is not degraded.
 	Degraded []string                   `json:"degraded"`
