@@ -200,6 +200,7 @@ func (s *session) councilReview(cc config.CouncilConfig, answers []*attempt) []*
 	c := s.multi.council
 	c.rankings = map[string][]string{}
 	tasks := map[*attempt]*review{}
+	skipped := map[*attempt]*review{} // reviewers held back at launch
 	missing := false
 	for _, m := range reviewers {
 		var others []*attempt
@@ -221,6 +222,9 @@ func (s *session) councilReview(cc config.CouncilConfig, answers []*attempt) []*
 		a := s.launch(m, RoleReviewer, StageReview, userRequest(providers.KindRank, reviewSystem, reviewPrompt(s.prompt, rv)))
 		if a == nil {
 			missing = true
+			if n := len(s.attempts); n > 0 && s.attempts[n-1].m == m && s.attempts[n-1].stage == StageReview {
+				skipped[s.attempts[n-1]] = rv // for its row in the summary's reviews
+			}
 			continue
 		}
 		tasks[a] = rv
@@ -279,7 +283,7 @@ func (s *session) councilReview(cc config.CouncilConfig, answers []*attempt) []*
 			s.cancelRunning(causeDecided)
 		}
 	}
-	c.reviews = s.reviewResults(tasks, cast)
+	c.reviews = s.reviewResults(tasks, skipped, cast)
 
 	order := slices.Clone(byLaunch)
 	slices.SortStableFunc(order, func(x, y *attempt) int { n, _ := t.compare(x, y); return n })
@@ -339,7 +343,7 @@ func reviewResult(a *attempt, rv *review) *ReviewResult {
 // reviewResults is every launched reviewer's row, in launch order: the
 // finished ones as read, the others with the labels they were shown and
 // how they ended.
-func (s *session) reviewResults(tasks map[*attempt]*review, cast map[*attempt]*ReviewResult) []ReviewResult {
+func (s *session) reviewResults(tasks, skipped map[*attempt]*review, cast map[*attempt]*ReviewResult) []ReviewResult {
 	var out []ReviewResult
 	for _, a := range s.attempts {
 		if a.stage != StageReview {
@@ -352,6 +356,9 @@ func (s *session) reviewResults(tasks map[*attempt]*review, cast map[*attempt]*R
 		rv := tasks[a]
 		if rv == nil {
 			rv = tasks[s.origin(a)]
+		}
+		if rv == nil {
+			rv = skipped[a]
 		}
 		if rv != nil {
 			out = append(out, *reviewResult(a, rv))

@@ -361,3 +361,36 @@ func TestCouncilSummaryJSONWhenNoBallotIsValid(t *testing.T) {
 		}
 	})
 }
+
+// A reviewer held back at launch (its breaker open) still has its row in
+// the summary's reviews: the labels it would have seen, and how it ended.
+func TestCouncilSkippedReviewerHasItsRow(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		prefs := []string{"m1", "m2", "m3"}
+		fakes := map[string]*fake{}
+		for i, id := range append(slices.Clone(prefs), "r") {
+			d := time.Duration(i+1) * 10 * time.Millisecond
+			fakes[id] = councilFake(id, member{answer: answer(id, d), review: d}, prefs)
+		}
+		c := testConfig(prefs...)
+		c.Models = append(c.Models, config.ModelConfig{ID: "r", Provider: "fake", Model: "r", InputPerMTok: 1, OutputPerMTok: 2})
+		c.Council.MinResponses = 3
+		c.Council.Reviewers = []string{"m1", "m2", "m3", "r"}
+		e := councilEngine(t, c, fakes)
+		defer e.Close()
+		if err := e.ForceBreaker("r", ForceOpen); err != nil {
+			t.Fatal(err)
+		}
+		_, sum := collect(e, t.Context(), SessionRequest{Prompt: "Q", Strategy: config.Council})
+		var rows []string
+		for _, r := range sum.Reviews {
+			rows = append(rows, fmt.Sprintf("%s:%s:%d", r.Reviewer, r.Status, len(r.Labels)))
+		}
+		if want := []string{"m1:done:2", "m2:done:2", "m3:done:2", "r:skipped:3"}; !slices.Equal(rows, want) {
+			t.Errorf("review rows %v, want %v", rows, want)
+		}
+		if !slices.Contains(sum.Degraded, DegradedReviewersMissing) {
+			t.Errorf("degraded %v, want reviewers_missing", sum.Degraded)
+		}
+	})
+}
