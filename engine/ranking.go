@@ -8,7 +8,7 @@ import (
 )
 
 // This file reads a reviewer's ranking as models write it. The ballot is
-// the list under the last "FINAL RANKING" header; the header may be in any
+// the list under the last "FINAL RANKING" header that has one; the header may be in any
 // case, plural, with or without a colon, a Markdown heading or bold. The
 // list is numbered lines ("1." or "1)"), bullets, or one inline list after
 // the header, separated by commas or ">". It ends at the first line that is
@@ -17,10 +17,10 @@ import (
 // shown exactly once.
 
 var (
-	// rankingHeaderLine is a line that starts with the header; group 1 is
-	// what follows it on the line.
-	// At the start of a line the colon may be left out; later in a line
-	// ("Here is my final ranking:") it is what makes it a header.
+	// rankingHeaderLine is a line with the header; group 1 is what follows
+	// it on the line. At the start of a line the colon may be left out;
+	// later in a line ("Here is my final ranking:") it is what makes it a
+	// header.
 	rankingHeaderLine = regexp.MustCompile(`(?im)^(?:[ \t>#*_]*final[ \t]+rankings?\b[ \t*_]*:?|.*?\bfinal[ \t]+rankings?[ \t*_]*:)[ \t*_]*(.*)$`)
 	// rankingItem is a list line: a number with "." or ")", or a bullet,
 	// then (possibly emphasised) "Response X"; the rest of the line is the
@@ -35,50 +35,58 @@ var (
 )
 
 // rankedLabels reads the labels of a review's ballot, best first, without
-// checking them against the answers shown. ok is false, with the reason,
-// when the review has no ballot.
+// checking them against the answers shown: the list under the last header
+// that has one (a later header with no list under it, "Final ranking
+// notes:", does not hide the ballot above it). ok is false, with the
+// reason, when the review has no ballot.
 func rankedLabels(text string) (labels []string, raw, why string, ok bool) {
 	locs := rankingHeaderLine.FindAllStringSubmatchIndex(text, -1)
 	if len(locs) == 0 {
 		return nil, clip(strings.TrimSpace(lastLines(text, 4)), 200), "no FINAL RANKING section", false
 	}
-	l := locs[len(locs)-1]
-	tail := text[l[0]:]
-	raw = clip(strings.TrimSpace(tail), 200)
-	rest := strings.Trim(text[l[2]:l[3]], " \t*_")
+	for i := len(locs) - 1; ; i-- {
+		l := locs[i]
+		labels, why, ok = listAfter(text[l[2]:l[3]], text[l[1]:])
+		if ok || i == 0 || why != noList {
+			return labels, clip(strings.TrimSpace(text[l[0]:]), 200), why, ok
+		}
+	}
+}
+
+// noList is why a header with nothing ranked under it is not a ballot.
+const noList = "no list of responses after FINAL RANKING"
+
+// listAfter reads the ballot after a header: an inline list in rest (the
+// header line's remainder), else the list items on the lines of next.
+func listAfter(rest, next string) (labels []string, why string, ok bool) {
+	rest = strings.Trim(rest, " \t*_")
 	if rankingLabel.MatchString(rest) {
-		// An inline list on the header's line.
 		for _, part := range inlineSep.Split(inlineAnd.ReplaceAllString(strings.TrimRight(rest, ". \t"), ",$1"), -1) {
 			if part = strings.TrimSpace(part); part == "" {
 				continue
 			}
 			m := rankingInline.FindStringSubmatch(part)
 			if m == nil || len(rankingLabel.FindAllString(part, 2)) > 1 {
-				return nil, raw, fmt.Sprintf("%q is not one response in the inline list", clip(part, 40)), false
+				return nil, fmt.Sprintf("%q is not one response in the inline list", clip(part, 40)), false
 			}
 			labels = append(labels, strings.ToUpper(m[1]))
 		}
-		return labels, raw, "", true
+		return labels, "", true
 	}
-	started := false
-	for line := range strings.SplitSeq(text[l[1]:], "\n") {
+	for line := range strings.SplitSeq(next, "\n") {
 		if strings.TrimSpace(line) == "" {
 			continue // blank lines before and between items
 		}
 		m := rankingItem.FindStringSubmatch(line)
 		if m == nil {
-			if !started {
-				return nil, raw, "no list of responses after FINAL RANKING", false
-			}
-			break // the list has ended
+			break // the list has ended (or never started)
 		}
-		started = true
 		labels = append(labels, strings.ToUpper(m[1]))
 	}
-	if !started {
-		return nil, raw, "no list of responses after FINAL RANKING", false
+	if len(labels) == 0 {
+		return nil, noList, false
 	}
-	return labels, raw, "", true
+	return labels, "", true
 }
 
 // parseRanking reads a review's ballot against the answers it was shown:

@@ -62,6 +62,8 @@ func TestParseRankingForms(t *testing.T) {
 		{"inline, and", evalText + "Final ranking: Response C, Response A and Response B", "CAB", "", "mentions: ABCCAB", "mentions: ABC"},
 		{"a draft, then the final one", evalText + "FINAL RANKING: (draft)\n1. Response A\n\nOn reflection:\nFINAL RANKING:\n1. Response C\n2. Response A\n3. Response B", "CAB", "", "A", "A"},
 
+		{"a header-like remark after the list", evalText + "FINAL RANKING:\n1. Response C\n2. Response A\n3. Response B\n\nFinal ranking notes: a close call.", "CAB", "", "CAB", "CAB"},
+
 		{"no header", evalText + "My ranking:\n1. Response C\n2. Response A\n3. Response B", "", "no FINAL RANKING", "mentions: ABCCAB", "mentions: ABC"},
 		{"prose only", "Overall, I would put Response C first, then Response A, and Response B last.", "", "no FINAL RANKING", "mentions: CAB", "mentions: CAB"},
 		{"header, then prose", evalText + "FINAL RANKING:\nI think Response C is best, then A.", "", "no list", "C", "C"},
