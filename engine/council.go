@@ -544,8 +544,8 @@ func points(p float64) string { return strconv.FormatFloat(math.Round(p*1e4)/1e4
 // ("Answer 2 > Answer 1"), or "invalid".
 func evaluation(r readReview, order []*attempt) (text, ranking string) {
 	text = r.a.text.String()
-	if locs := rankingHeaderLine.FindAllStringIndex(text, -1); len(locs) > 0 {
-		text = text[:locs[len(locs)-1][0]]
+	if at, _, _, _ := ballot(text); at >= 0 {
+		text = text[:at]
 	}
 	number := func(label string) string {
 		i := slices.Index(r.rv.labels, strings.ToUpper(label))

@@ -40,15 +40,25 @@ var (
 // notes:", does not hide the ballot above it). ok is false, with the
 // reason, when the review has no ballot.
 func rankedLabels(text string) (labels []string, raw, why string, ok bool) {
+	at, labels, why, ok := ballot(text)
+	if at < 0 {
+		return nil, clip(strings.TrimSpace(lastLines(text, 4)), 200), why, false
+	}
+	return labels, clip(strings.TrimSpace(text[at:]), 200), why, ok
+}
+
+// ballot finds the header rankedLabels reads: its offset in text (-1 when
+// there is none) and what is under it.
+func ballot(text string) (at int, labels []string, why string, ok bool) {
 	locs := rankingHeaderLine.FindAllStringSubmatchIndex(text, -1)
 	if len(locs) == 0 {
-		return nil, clip(strings.TrimSpace(lastLines(text, 4)), 200), "no FINAL RANKING section", false
+		return -1, nil, "no FINAL RANKING section", false
 	}
 	for i := len(locs) - 1; ; i-- {
 		l := locs[i]
 		labels, why, ok = listAfter(text[l[2]:l[3]], text[l[1]:])
 		if ok || i == 0 || why != noList {
-			return labels, clip(strings.TrimSpace(text[l[0]:]), 200), why, ok
+			return l[0], labels, why, ok
 		}
 	}
 }
