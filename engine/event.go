@@ -264,11 +264,12 @@ type Detail struct {
 
 	// Reviewer is the reviewing attempt's id (ranking_cast); Ranking the
 	// stage-1 attempt ids it ranked, best first, or nil when Invalid, with
-	// the text that could not be read in Raw.
+	// the text that could not be read in Raw and why in Why.
 	Reviewer string
 	Ranking  []string
 	Invalid  bool
 	Raw      string
+	Why      string
 
 	// Route is the router's choice (route_chosen).
 	Route *Route
@@ -300,6 +301,7 @@ type eventJSON struct {
 	Ranking      []string        `json:"ranking,omitempty"`
 	Invalid      bool            `json:"invalid,omitempty"`
 	Raw          string          `json:"raw,omitempty"`
+	Why          string          `json:"invalid_reason,omitempty"`
 	Route        *Route          `json:"route,omitempty"`
 	Section      *SectionResult  `json:"section,omitempty"`
 	Sections     []SectionResult `json:"sections,omitempty"`
@@ -354,7 +356,7 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	if d := e.Detail; d != nil {
 		j.Status, j.ElapsedMS, j.Reviewer, j.Ranking, j.Invalid, j.Raw, j.Route =
 			d.Status, Millis(d.Elapsed), d.Reviewer, d.Ranking, d.Invalid, d.Raw, d.Route
-		j.Section, j.Sections = d.Section, d.Sections
+		j.Section, j.Sections, j.Why = d.Section, d.Sections, d.Why
 		j.Retry, j.Retries, j.RetryInMS = d.Retry, d.Retries, Millis(d.RetryIn)
 		if in := d.Info; in != nil {
 			j.Strategy, j.Tier, j.Models, j.CostCapUSD, j.Turn, j.Input = in.Strategy, in.Tier, in.Models, in.CostCapUSD, in.Turn, in.Input

@@ -47,7 +47,7 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 	if j.Status != "" || j.ElapsedMS != 0 || j.Reviewer != "" || j.Ranking != nil || j.Invalid || j.Raw != "" ||
 		j.Route != nil || j.Section != nil || j.Sections != nil || j.Retry != 0 {
 		e.Detail = &Detail{Status: j.Status, Elapsed: fromMillis(j.ElapsedMS), Reviewer: j.Reviewer,
-			Ranking: j.Ranking, Invalid: j.Invalid, Raw: j.Raw, Route: j.Route, Section: j.Section, Sections: j.Sections,
+			Ranking: j.Ranking, Invalid: j.Invalid, Raw: j.Raw, Why: j.Why, Route: j.Route, Section: j.Section, Sections: j.Sections,
 			Retry: j.Retry, Retries: j.Retries, RetryIn: fromMillis(j.RetryInMS)}
 	}
 	if j.Strategy != "" || j.Tier != "" || j.Models != nil || j.System != "" || j.MaxTokens != 0 || j.Temperature != nil ||

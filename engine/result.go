@@ -93,6 +93,15 @@ func (s *session) multiResults(sum *Summary) {
 	}
 	if c := ms.council; c != nil {
 		sum.Rankings, sum.Borda, sum.Chairman, sum.Synthesis = c.rankings, c.borda, c.chairman, c.synthesis
+		sum.Reviews = c.reviews
+		if sum.Rankings == nil {
+			sum.Rankings = map[string][]string{} // a council always says what it counted
+		}
+		for i, why := range c.invalid {
+			if i < len(sum.Models) && sum.Models[i].Error == "" {
+				sum.Models[i].Error = why
+			}
+		}
 	}
 }
 

@@ -109,19 +109,26 @@ type Summary struct {
 	Invalid    int32   `json:"invalid_votes,omitempty"`
 	HedgeFired bool    `json:"hedge_fired,omitempty"`
 	Agreement  float64 `json:"agreement,omitempty"`
-	TieBreak   string  `json:"tie_break"`
+	// TieBreak says how a tie was settled: a consensus tie by its
+	// tie_break setting; the council's leader, when a tie on Borda points
+	// decided it, by [TieBordaAverage] or [TieBordaDraw].
+	TieBreak string `json:"tie_break"`
 	// Degraded lists why the answer is degraded; empty exactly when
 	// Status is not degraded.
 	Degraded []string                   `json:"degraded"`
 	Models   []ModelResult              `json:"models"`
 	Breakers map[string]BreakerSnapshot `json:"breakers"`
 
-	// The council strategy: its stages, each reviewer's ranking (reviewer
-	// model id -> ranked model ids, best first), the Borda count per model,
-	// the chairman that wrote the synthesis, and the synthesis.
+	// The council strategy: its stages, each reviewer's valid ranking
+	// (reviewer model id -> ranked model ids, best first; present, maybe
+	// empty, in a council's summary), the normalised Borda points per model
+	// (each valid ballot gives its first 1 point and its last 0), every
+	// reviewer's ballot as it was read, the chairman that wrote the
+	// synthesis, and the synthesis.
 	Stages    []StageResult       `json:"stages,omitempty"`
-	Rankings  map[string][]string `json:"rankings,omitempty"`
-	Borda     map[string]int      `json:"borda,omitempty"`
+	Rankings  map[string][]string `json:"rankings,omitzero"`
+	Borda     map[string]float64  `json:"borda,omitempty"`
+	Reviews   []ReviewResult      `json:"reviews,omitempty"`
 	Chairman  string              `json:"chairman,omitempty"`
 	Synthesis string              `json:"synthesis,omitempty"`
 	// Route is the router's choice (strategy auto).
@@ -139,6 +146,21 @@ type Summary struct {
 
 	// Elapsed is ElapsedMS as a duration, for Go callers.
 	Elapsed time.Duration `json:"-"`
+}
+
+// ReviewResult is one council reviewer's ballot in a [Summary]: the
+// label -> model map it was shown (labels are shuffled per reviewer), its
+// ranking (model ids, best first) when valid, else why it is invalid
+// (Invalid) and the text that could not be read (Raw). A reviewer that did
+// not finish has neither; Status says how it ended.
+type ReviewResult struct {
+	Reviewer string            `json:"reviewer"`
+	Attempt  string            `json:"attempt"`
+	Status   AttemptStatus     `json:"status"`
+	Labels   map[string]string `json:"labels"`
+	Ranking  []string          `json:"ranking,omitempty"`
+	Invalid  string            `json:"invalid,omitempty"`
+	Raw      string            `json:"raw,omitempty"`
 }
 
 // ModelResult is one attempt's line in a [Summary].

@@ -1,8 +1,11 @@
 package ui
 
 import (
+	"cmp"
 	"fmt"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -184,6 +187,7 @@ type review struct {
 	ranking   []string
 	invalid   bool
 	raw       string
+	why       string // why the ranking is invalid
 }
 
 // RankingTable is the council's peer review as it happens: one row per
@@ -195,9 +199,11 @@ type RankingTable struct {
 	answers   []string // stage-1 attempt ids, in launch order
 	finished  []string // stage-1 attempt ids that answered, in the order they did
 	reviews   []*review
-	borda     map[string]int // stage-1 attempt id -> points
-	final     map[string]int // the summary's count, by model id
-	early     bool           // the review ended before every reviewer ranked
+	borda     map[string]float64 // stage-1 attempt id -> points
+	final     map[string]float64 // the summary's count, by model id
+	ballots   map[string]int     // stage-1 attempt id -> valid ballots that ranked it
+	drawn     string             // the chairman, when the engine's seeded draw settled a tie
+	early     bool               // the review ended before every reviewer ranked
 	earlyAt   time.Duration
 	chairman  string
 	hasReview bool
@@ -205,7 +211,7 @@ type RankingTable struct {
 
 // NewRankingTable returns an empty table.
 func NewRankingTable(c *Context) *RankingTable {
-	return &RankingTable{ctx: c, borda: map[string]int{}}
+	return &RankingTable{ctx: c, borda: map[string]float64{}, ballots: map[string]int{}}
 }
 
 // Active reports whether there is a review to show.
@@ -266,12 +272,15 @@ func (r *RankingTable) Apply(ev engine.Event) {
 	case engine.RankingCast:
 		d := detail(ev)
 		rv := r.review(d.Reviewer, ev.Model)
-		rv.cast, rv.ranking, rv.invalid, rv.raw = true, d.Ranking, d.Invalid, d.Raw
-		if !d.Invalid {
-			// As the engine counts: n-1-position points, n the ranking's
-			// length (a reviewer does not rank its own answer).
+		rv.cast, rv.ranking, rv.invalid, rv.raw, rv.why = true, d.Ranking, d.Invalid, d.Raw, d.Why
+		if !d.Invalid && len(d.Ranking) > 1 {
+			// As the engine counts: each ballot gives its first n-2
+			// points (n answers; at least 1), its last 0, the others
+			// evenly between.
+			scale := float64(max(len(r.finished)-2, 1))
 			for i, id := range d.Ranking {
-				r.borda[id] += len(d.Ranking) - 1 - i
+				r.borda[id] += scale * float64(len(d.Ranking)-1-i) / float64(len(d.Ranking)-1)
+				r.ballots[id]++
 				if !slices.Contains(r.answers, id) {
 					r.answers = append(r.answers, id)
 				}
@@ -283,13 +292,16 @@ func (r *RankingTable) Apply(ev engine.Event) {
 				r.final = s.Borda
 			}
 			r.chairman = s.Chairman
+			if s.TieBreak == engine.TieBordaDraw {
+				r.drawn = s.Chairman
+			}
 		}
 	}
 }
 
 // total is an answer's Borda points: the summary's once the session is
 // done, else the count so far.
-func (r *RankingTable) total(id string) int {
+func (r *RankingTable) total(id string) float64 {
 	if r.final != nil {
 		if m := r.ctx.AttemptModel[id]; m != "" {
 			return r.final[m]
@@ -299,8 +311,8 @@ func (r *RankingTable) total(id string) int {
 }
 
 // Borda is the count per model, as the summary's Borda map.
-func (r *RankingTable) Borda() map[string]int {
-	out := map[string]int{}
+func (r *RankingTable) Borda() map[string]float64 {
+	out := map[string]float64{}
 	for _, id := range r.answers {
 		out[r.ctx.AttemptModel[id]] += r.total(id)
 	}
@@ -308,10 +320,12 @@ func (r *RankingTable) Borda() map[string]int {
 }
 
 // leader is the answer with the most points, "" before any valid
-// ranking. A tie goes to the answer that came first, as the engine breaks
-// it (so the star is on the answer whose model chairs).
+// ranking. A tie goes as the engine breaks it: the better average rank
+// (points per ballot that ranked the answer); then, once the session is
+// done and the engine's seeded draw decided, the tied answer whose model
+// chairs; before that, the answer that came first.
 func (r *RankingTable) leader() string {
-	best, bestN := "", -1
+	best, bestN := "", -1.0
 	order := slices.Clone(r.finished)
 	for _, id := range r.answers {
 		if !slices.Contains(order, id) {
@@ -319,14 +333,33 @@ func (r *RankingTable) leader() string {
 		}
 	}
 	for _, id := range order {
-		if n := r.total(id); n > bestN {
-			best, bestN = id, n
+		n := r.total(id)
+		switch {
+		case n > bestN+1e-9:
+		case n < bestN-1e-9:
+			continue
+		case r.average(id) > r.average(best)+1e-9:
+		case r.average(id) < r.average(best)-1e-9:
+			continue
+		case r.drawn != "" && r.ctx.AttemptModel[id] == r.drawn:
+		default:
+			continue
 		}
+		best, bestN = id, n
 	}
 	if bestN <= 0 && r.final == nil {
 		return ""
 	}
 	return best
+}
+
+// average is an answer's points per valid ballot that ranked it, as the
+// engine breaks a tie.
+func (r *RankingTable) average(id string) float64 {
+	if r.ballots[id] == 0 {
+		return 0
+	}
+	return r.total(id) / float64(r.ballots[id])
 }
 
 // Height is the lines View draws: the title, a row per reviewer, a row
@@ -382,7 +415,12 @@ func (r *RankingTable) View(width, height int) string {
 		switch {
 		case rv.cast && rv.invalid:
 			raw := strings.Join(strings.Fields(sanitize(rv.raw)), " ")
-			t = s.Error.Render("✗ invalid") + s.Subtle.Render(": "+truncate(fmt.Sprintf("%q", raw), max(rest-11, 3)))
+			head := "✗ invalid"
+			if rv.why != "" {
+				head += " · " + sanitize(rv.why)
+			}
+			head = truncate(head, max(rest-5, 9))
+			t = s.Error.Render(head) + s.Subtle.Render(": "+truncate(fmt.Sprintf("%q", raw), max(rest-lipgloss.Width(head)-2, 3)))
 		case rv.cast:
 			t = rankingText(r.ctx, rv.ranking, true)
 			if lipgloss.Width(t) > rest {
@@ -401,7 +439,7 @@ func (r *RankingTable) View(width, height int) string {
 		lines = append(lines, fit("  "+fit(s.Subtle.Render(truncate(rv.model, nameW)), nameW)+" "+t, width))
 	}
 	lead := r.leader()
-	most := 1
+	most := 1.0
 	for _, id := range r.answers {
 		most = max(most, r.total(id))
 	}
@@ -413,12 +451,12 @@ func (r *RankingTable) View(width, height int) string {
 			label = "?"
 		}
 		name := fit(label+" "+truncate(r.ctx.AttemptModel[id], nameW-2), nameW)
-		f := min(int(float64(bw)*float64(n)/float64(most)+0.5), bw)
+		f := min(int(float64(bw)*n/most+0.5), bw)
 		mark, st := "  ", s.Text
 		if id == lead {
 			mark, st = s.Won.Render("★ "), s.Ok
 		}
-		line := mark + st.Render(name) + " " + st.Render(strings.Repeat("█", f)) + s.Muted.Render(strings.Repeat("░", bw-f)) + fmt.Sprintf(" %d", n)
+		line := mark + st.Render(name) + " " + st.Render(strings.Repeat("█", f)) + s.Muted.Render(strings.Repeat("░", bw-f)) + " " + points(n)
 		lines = append(lines, fit(line, width))
 	}
 	if r.early {
@@ -435,11 +473,11 @@ func (r *RankingTable) View(width, height int) string {
 func (r *RankingTable) Line(width int) string {
 	s := &r.ctx.S
 	ids := slices.Clone(r.answers)
-	slices.SortStableFunc(ids, func(a, b string) int { return r.total(b) - r.total(a) })
+	slices.SortStableFunc(ids, func(a, b string) int { return cmp.Compare(r.total(b), r.total(a)) })
 	lead := r.leader()
 	parts := make([]string, 0, len(ids))
 	for _, id := range ids {
-		t := fmt.Sprintf("%s %s %d", r.ctx.Labels[id], r.ctx.AttemptModel[id], r.total(id))
+		t := fmt.Sprintf("%s %s %s", r.ctx.Labels[id], r.ctx.AttemptModel[id], points(r.total(id)))
 		if id == lead {
 			parts = append(parts, s.Won.Render("★ "+t))
 			continue
@@ -452,6 +490,9 @@ func (r *RankingTable) Line(width int) string {
 	}
 	return fit(line, width)
 }
+
+// points writes Borda points without needless decimals: 2, 1.5, 0.33.
+func points(p float64) string { return strconv.FormatFloat(math.Round(p*100)/100, 'f', -1, 64) }
 
 // SynthesisPane is the chairman's streaming synthesis, in a box titled
 // "synthesis · <chairman>"; a fallback chairman (the first one failed) is

@@ -161,7 +161,7 @@ func testRankingTable(t *testing.T) {
 	m := newTestModel(f, 160, 48)
 	press(m, "m", "m", "m", "r")
 	live := m.rank.Borda()
-	want := map[string]int{"sim/steady": 4, "sim/swift": 1, "sim/flaky": 1, "sim/slow": 0}
+	want := map[string]float64{"sim/steady": 4, "sim/swift": 1, "sim/flaky": 1, "sim/slow": 0}
 	if !maps.Equal(live, want) {
 		t.Errorf("live Borda = %v, want %v", live, want)
 	}
@@ -169,7 +169,7 @@ func testRankingTable(t *testing.T) {
 	for _, w := range []string{
 		"Rankings  2 valid · 1 invalid",
 		"sim/swift    B sim/steady > C sim/flaky > D sim/slow",
-		"sim/steady   ✗ invalid: \"I liked the first one best",
+		"sim/steady   ✗ invalid · no FINAL RANKING section: \"I liked the first one best",
 		"sim/flaky    B sim/steady > A sim/swift > D sim/slow",
 		"sim/slow     ■ cancelled · decided",
 		"★ B sim/steady",
@@ -558,25 +558,48 @@ func testOneStageUnchangedByAttemptIDs(t *testing.T) {
 	}
 }
 
-// TestRankingLeaderTieGoesToTheEarlierAnswer: on a Borda tie the star is
-// on the answer that came first, as the engine breaks the tie (its model
-// chairs), not on the first one launched.
-func TestRankingLeaderTieGoesToTheEarlierAnswer(t *testing.T) {
+// TestRankingLeaderTieFollowsTheEngine: on a Borda tie the star follows
+// the engine's rule: the better average rank; then, while the session
+// runs, the answer that came first, and once it is done the tied answer
+// whose model chairs (the engine's seeded draw put it first).
+func TestRankingLeaderTieFollowsTheEngine(t *testing.T) {
 	c := &Context{AttemptModel: map[string]string{"a1": "m1", "a2": "m2", "a3": "m3"}}
-	r := NewRankingTable(c)
-	for _, ev := range []engine.Event{
+	start := []engine.Event{
 		{Type: engine.AttemptStarted, Attempt: "a1", Model: "m1", Stage: engine.StageAnswers},
 		{Type: engine.AttemptStarted, Attempt: "a2", Model: "m2", Stage: engine.StageAnswers},
 		{Type: engine.AttemptStarted, Attempt: "a3", Model: "m3", Stage: engine.StageAnswers},
 		{Type: engine.AttemptDone, Attempt: "a2", Model: "m2", Stage: engine.StageAnswers},
 		{Type: engine.AttemptDone, Attempt: "a1", Model: "m1", Stage: engine.StageAnswers},
 		{Type: engine.AttemptDone, Attempt: "a3", Model: "m3", Stage: engine.StageAnswers},
-		{Type: engine.RankingCast, Model: "m3", Detail: &engine.Detail{Reviewer: "a4", Ranking: []string{"a1", "a2"}}},
-		{Type: engine.RankingCast, Model: "m1", Detail: &engine.Detail{Reviewer: "a5", Ranking: []string{"a2", "a3"}}},
-	} {
-		r.Apply(ev)
 	}
-	if got := r.leader(); got != "a2" {
-		t.Errorf("leader %s, want a2 (tied with a1 on 1 point, and it answered first)", got)
+	apply := func(evs ...engine.Event) *RankingTable {
+		r := NewRankingTable(c)
+		for _, ev := range append(slices.Clone(start), evs...) {
+			r.Apply(ev)
+		}
+		return r
+	}
+	// a1 and a2 have 1 point each; a1 was first on its one ballot, a2
+	// first on one and last on the other.
+	r := apply(
+		engine.Event{Type: engine.RankingCast, Model: "m3", Detail: &engine.Detail{Reviewer: "a4", Ranking: []string{"a1", "a2"}}},
+		engine.Event{Type: engine.RankingCast, Model: "m1", Detail: &engine.Detail{Reviewer: "a5", Ranking: []string{"a2", "a3"}}},
+	)
+	if got := r.leader(); got != "a1" {
+		t.Errorf("leader %s, want a1 (tied with a2 on 1 point, with the better average rank)", got)
+	}
+	// A cycle: all on 1 point, all on average 1/2.
+	cycle := []engine.Event{
+		{Type: engine.RankingCast, Model: "m1", Detail: &engine.Detail{Reviewer: "a4", Ranking: []string{"a2", "a3"}}},
+		{Type: engine.RankingCast, Model: "m2", Detail: &engine.Detail{Reviewer: "a5", Ranking: []string{"a3", "a1"}}},
+		{Type: engine.RankingCast, Model: "m3", Detail: &engine.Detail{Reviewer: "a6", Ranking: []string{"a1", "a2"}}},
+	}
+	if got := apply(cycle...).leader(); got != "a2" {
+		t.Errorf("live leader %s, want a2 (a three-way tie: the answer that came first, until the draw is known)", got)
+	}
+	done := engine.Event{Type: engine.SessionDone, Summary: &engine.Summary{
+		Borda: map[string]float64{"m1": 1, "m2": 1, "m3": 1}, Chairman: "m3", TieBreak: "borda tie: seeded draw"}}
+	if got := apply(append(cycle, done)...).leader(); got != "a3" {
+		t.Errorf("final leader %s, want a3 (the draw chose m3, which chairs)", got)
 	}
 }

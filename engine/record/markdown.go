@@ -1,10 +1,12 @@
 package record
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/council-dev/council/engine"
@@ -75,7 +77,12 @@ func Markdown(w io.Writer, s Session) error {
 		}
 		b.WriteString("\n| model | Borda |\n|---|---|\n")
 		for _, m := range sortedByCount(sum.Borda) {
-			fmt.Fprintf(&b, "| %s | %d |\n", m, sum.Borda[m])
+			fmt.Fprintf(&b, "| %s | %s |\n", m, strconv.FormatFloat(sum.Borda[m], 'f', -1, 64))
+		}
+		for _, r := range sum.Reviews {
+			if r.Invalid != "" {
+				fmt.Fprintf(&b, "\n%s's ranking is invalid: %s.\n", r.Reviewer, r.Invalid)
+			}
 		}
 		b.WriteString("\n")
 	}
@@ -170,8 +177,8 @@ func oneLine(s string, n int) string {
 }
 
 // sortedByCount lists m's keys by value, highest first, then by name.
-func sortedByCount(m map[string]int) []string {
+func sortedByCount[N int | float64](m map[string]N) []string {
 	keys := slices.Sorted(maps.Keys(m))
-	slices.SortStableFunc(keys, func(a, b string) int { return m[b] - m[a] })
+	slices.SortStableFunc(keys, func(a, b string) int { return cmp.Compare(m[b], m[a]) })
 	return keys
 }

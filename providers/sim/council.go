@@ -14,6 +14,10 @@ import (
 // labels may be followed by a note before the colon ("Response A (gpt):",
 // "Answer 1 (ranked first):"), wrapped in Markdown emphasis, and a closing
 // paragraph of instructions after the last answer is not part of it.
+// A prompt that quotes them in blocks, as the council's engine does
+// (<question>...</question>, <response label="A">...</response>,
+// <answer n="1" ...>...</answer>, the text inside escaped so that it
+// cannot close its block), is read by its blocks.
 
 // section is one labelled answer quoted in a prompt.
 type section struct {
@@ -27,7 +31,39 @@ var (
 	blankLineRE    = regexp.MustCompile(`\n[ \t]*\n`)
 	responseRE     = regexp.MustCompile(`(?m)^[ \t]*[*_#>]*[ \t]*Response[ \t]+([A-Za-z0-9]{1,3})\b[^:\n]{0,40}:[*_]*[ \t]*`)
 	answerRE       = regexp.MustCompile(`(?m)^[ \t]*[*_#>]*[ \t]*Answer[ \t]+(\d{1,3})\b[^:\n]{0,60}:[*_]*[ \t]*`)
+
+	questionTagRE = regexp.MustCompile(`(?s)<question>(.*?)</question>`)
+	// blockRE is, for each way of labelling answers, the blocks that
+	// quote them.
+	blockRE = map[*regexp.Regexp]*regexp.Regexp{
+		responseRE: regexp.MustCompile(`(?s)<response[ \t]+label="([A-Za-z0-9]{1,3})"[^>\n]*>(.*?)</response>`),
+		answerRE:   regexp.MustCompile(`(?s)<answer[ \t]+n="(\d{1,3})"[^>\n]*>(.*?)</answer>`),
+	}
 )
+
+// parseBlocks reads a prompt that quotes the question and the answers in
+// blocks; ok is false when it has no answer block.
+func parseBlocks(prompt string, re *regexp.Regexp) (question string, secs []section, ok bool) {
+	br := blockRE[re]
+	if br == nil {
+		return "", nil, false
+	}
+	for _, m := range br.FindAllStringSubmatch(prompt, -1) {
+		if !slices.ContainsFunc(secs, func(s section) bool { return s.label == m[1] }) {
+			secs = append(secs, section{label: m[1], text: unquote(m[2])})
+		}
+	}
+	if len(secs) == 0 {
+		return "", nil, false
+	}
+	if m := questionTagRE.FindStringSubmatch(prompt); m != nil {
+		question = unquote(m[1])
+	}
+	return question, secs, true
+}
+
+// unquote undoes the escaping of a block's text.
+func unquote(s string) string { return strings.TrimSpace(strings.ReplaceAll(s, "&lt;", "<")) }
 
 // parseSections finds the question and the sections that re labels in
 // prompt. The question is the text after "Question:" up to the next
@@ -35,6 +71,9 @@ var (
 // a section runs to the next one. Trailing instruction paragraphs are
 // dropped from both. A label seen twice keeps its first section.
 func parseSections(prompt string, re *regexp.Regexp) (question string, secs []section) {
+	if q, secs, ok := parseBlocks(prompt, re); ok {
+		return q, secs
+	}
 	locs := re.FindAllStringSubmatchIndex(prompt, -1)
 	next := func(from int) int { // the start of the first section at or after from
 		for _, l := range locs {
