@@ -514,3 +514,27 @@ func TestSectionUserCancel(t *testing.T) {
 		}
 	})
 }
+
+// A heading with nothing under it is no section of its own: it joins the
+// next one, its line kept as that section's context; one at the end joins
+// the section before it.
+func TestSplitHeadingsEmptyHeadingJoinsTheNext(t *testing.T) {
+	d := "# Agreement\n\n## 1. Fees\nPay.\n## 2. Term\n\n### 2.1 Start\nNow.\n## Annex\n"
+	secs := splitHeadings(d)
+	var titles []string
+	for _, s := range secs {
+		titles = append(titles, s.Title)
+	}
+	if !slices.Equal(titles, []string{"1. Fees", "2.1 Start"}) {
+		t.Fatalf("titles %q, want the two sections with a body", titles)
+	}
+	if !strings.HasPrefix(secs[0].Text, "# Agreement\n") || !strings.Contains(secs[0].Text, "## 1. Fees\nPay.") {
+		t.Errorf("the first section does not carry its parent heading: %q", secs[0].Text)
+	}
+	if !strings.HasPrefix(secs[1].Text, "## 2. Term\n") || !strings.Contains(secs[1].Text, "### 2.1 Start\nNow.") || !strings.HasSuffix(secs[1].Text, "## Annex") {
+		t.Errorf("the second section: %q", secs[1].Text)
+	}
+	if s := splitHeadings("# Only a title\n"); len(s) != 1 || s[0].Title != "Only a title" {
+		t.Errorf("a document that is one heading: %+v", s)
+	}
+}
