@@ -60,9 +60,9 @@ type sectionState struct {
 	parts   []docSection
 	results []SectionResult
 	merge   *MergeResult
-	// serial is the sum of the section attempts' times; saved is how much
-	// of it running them at once saved.
-	serial, saved time.Duration
+	// serial is the sum of the section attempts' times (the summary's
+	// saved_ms is it less the session's wall clock).
+	serial time.Duration
 }
 
 // secRun is one run of a section: once, or section.vote times for a
@@ -113,8 +113,6 @@ func (s *session) sectionRun() {
 			st.serial += a.endedAt - a.startedAt
 		}
 	}
-	wall := s.since() - start
-	st.saved = max(st.serial-wall, 0)
 	answered := 0
 	for _, r := range st.results {
 		if r.Status == "done" {

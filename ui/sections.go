@@ -25,7 +25,8 @@ type SectionList struct {
 	seen  bool
 	stage [2]stageState // sections, merge
 	// serial is the sum of the section attempts' times, by the events
-	// until the summary gives it exactly; wall the sections stage's time.
+	// until the summary gives it exactly; wall the session's wall clock,
+	// merge included (the summary's), which the sum is weighed against.
 	serial, wall time.Duration
 	mergeMode    string
 	mergeStatus  string
@@ -94,9 +95,6 @@ func (l *SectionList) Apply(ev engine.Event) {
 		}
 		d := detail(ev)
 		st.status, st.elapsed = orStatus(d.Status), d.Elapsed
-		if i == 0 {
-			l.wall = d.Elapsed
-		}
 	case engine.SessionDone:
 		s := ev.Summary
 		if s == nil || len(s.Sections) == 0 {
@@ -132,8 +130,9 @@ func (l *SectionList) counts() (done, all int) {
 	return done, len(l.rows)
 }
 
-// Saved is the header's "6.1 s instead of 41 s": the sections' wall-clock
-// against the sum of their times; empty until the sections are done.
+// Saved is the header's "6.1 s instead of 41 s": the session's wall clock
+// (merge included) against the sum of the section attempts' times; empty
+// until the session is done.
 func (l *SectionList) Saved() string {
 	if l.wall <= 0 || l.serial <= 0 {
 		return ""
