@@ -218,6 +218,7 @@ func (c *cli) replay(args []string) int {
 			c.errorf("%s: %v", pos[0], err)
 			return exitFailed
 		}
+		p.SetName(pos[0])
 		if *step {
 			p.TogglePause()
 		}

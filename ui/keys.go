@@ -175,7 +175,8 @@ func (k KeyMap) enabled(s keyState) KeyMap {
 	set((panes || zoom) && s.past, &k.History, &k.Export)
 	set((panes || zoom) && s.replay, &k.ReplayPause, &k.StepEvent, &k.Restart)
 	if s.replay { // a replay is read-only: its space and 0 are the playback's
-		set(false, &k.Toggle, &k.Reset, &k.ErrorUp, &k.StallUp, &k.ForceOpen, &k.ForceClosed, &k.ForceAuto)
+		set(false, &k.Toggle, &k.Reset, &k.ErrorUp, &k.StallUp, &k.ForceOpen, &k.ForceClosed, &k.ForceAuto,
+			&k.Strategy, &k.Tier, &k.Prompt, &k.Auto, &k.Pause, &k.SetError, &k.SetStall, &k.ResetBreaker)
 	}
 	set(s.watching && (panes || zoom), &k.WatchOlder, &k.WatchNewer, &k.WatchFollow, &k.WatchList)
 	if s.watching { // nothing is run or changed from here; breakers only with the admin token

@@ -321,7 +321,7 @@ func New(b Backend, o Options) *Model {
 	if w, ok := b.(Watcher); ok {
 		m.watch = newWatchState(w)
 		m.blurPrompt()
-	} else if o.Prompt == "" {
+	} else if o.Prompt == "" && !isStepper(b) {
 		m.focusPrompt()
 	} else {
 		m.blurPrompt()
@@ -595,7 +595,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.onWatch(msg)
 	case tickMsg:
 		m.ticking = false
-		m.ctx.Frame++
+		if !m.replayPaused() { // a paused replay shows nothing turning
+			m.ctx.Frame++
+		}
 		now := m.clock()
 		if m.status != "" && !now.Before(m.statusUntil) {
 			m.status = ""
@@ -774,7 +776,9 @@ func (m *Model) onEvents(msg eventsMsg) tea.Cmd {
 	}
 	m.running, m.events = false, nil
 	m.cancel()
-	m.runCost += m.sessionCost
+	if !isStepper(m.b) { // a replay spends nothing, however often it plays
+		m.runCost += m.sessionCost
+	}
 	m.keep()
 	if m.restart { // a replay's 0: play it again from the start
 		m.restart = false

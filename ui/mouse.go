@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -22,6 +23,10 @@ func (m *Model) onClick(ms tea.Mouse) tea.Cmd {
 	if ms.Y == 1 {
 		if m.watch != nil {
 			m.refuse(watchNoRun)
+			return nil
+		}
+		if isStepper(m.b) {
+			m.refuse(fmt.Sprintf(replayNoChange, "the prompt line"))
 			return nil
 		}
 		m.focusPrompt()

@@ -129,7 +129,8 @@ func (m *Model) headerView(w int) string {
 		n = fmt.Sprintf("#%d", m.sessionN)
 	}
 	clock := fmtDur(m.ctx.Elapsed)
-	if m.running {
+	replay, replaying := m.b.(Stepper)
+	if m.running && !m.replayPaused() {
 		clock = spin(m.ctx) + " " + clock
 	}
 	st := m.shownStrategy()
@@ -141,6 +142,12 @@ func (m *Model) headerView(w int) string {
 	labels := []string{"strategy", "tier", "session", "elapsed", "cost", "run"}
 	if m.watch != nil {
 		labels[5] = "seen" // what the sessions watched so far cost
+	}
+	var replayState string
+	if replaying { // no run spend: a replay spends nothing; the mark says what plays
+		var mark string
+		mark, replayState = replayMark(replay)
+		values[5], labels[5] = strings.TrimPrefix(mark, "replay "), "replay"
 	}
 	parts := make([]string, len(values))
 	for i := range values {
@@ -164,6 +171,8 @@ func (m *Model) headerView(w int) string {
 		right = append(right, s.Warn.Render("⟳ auto "+fmtDur(m.opts.AutoFireEvery)))
 	}
 	switch {
+	case m.running && replaying:
+		right = append(right, s.Running.Render(replayState))
 	case m.running:
 		right = append(right, s.Running.Render("● running"))
 	case m.summary != nil:
@@ -195,7 +204,11 @@ func (m *Model) headerView(w int) string {
 		for i := range values[:5] {
 			parts[i] = s.Bold.Render(values[i])
 		}
-		for _, drop := range []int{-1, 5, 1, 3} { // run, tier, then cost (index after the tier's)
+		drops := []int{-1, 5, 1, 3} // run, tier, then cost (index after the tier's)
+		if replaying {
+			drops = []int{-1, 1, 3, 2} // a replay keeps its mark: tier, cost, elapsed go first
+		}
+		for _, drop := range drops {
 			if drop >= 0 {
 				parts = slices.Delete(parts, drop, drop+1)
 			}
