@@ -195,7 +195,9 @@ func (m *Model) panesKey(msg tea.KeyPressMsg) tea.Cmd {
 		if p != nil || m.synthFocused() {
 			m.mode = modeZoom
 			m.refreshZoom(true)
-			m.zoom.GotoBottom()
+			if m.focusStreaming() { // follow the words as they arrive; a finished answer opens at its top
+				m.zoom.GotoBottom()
+			}
 		}
 	case key.Matches(msg, k.Toggle):
 		if p != nil {

@@ -725,6 +725,7 @@ func (m *Model) startSession(prompt string) tea.Cmd {
 		m.status = "" // the last session's verdict is not this one's
 	}
 	m.route, m.sessStrategy = nil, m.strategy
+	m.userFocus = false // the focus follows this session's answer until the user moves it
 	if m.focus >= len(m.panes) && m.strategy != config.Council && m.strategy != config.Auto {
 		m.setFocus(0) // the synthesis was focused; this session has none
 	}
@@ -838,6 +839,8 @@ func (m *Model) apply(ev engine.Event) {
 		}
 	case engine.AttemptDone, engine.AttemptFailed, engine.AttemptCancelled:
 		m.sessionCost += ev.Cost
+	case engine.Decided:
+		defer m.focusDecided(ev) // once the panes know the winner
 	case engine.HedgeFired:
 		for _, p := range m.panes {
 			p.Apply(ev)

@@ -499,7 +499,9 @@ func (p *ModelPane) View(width, height int) string {
 }
 
 // textTail is the last n lines of the text area, w wide: the reasoning,
-// dimmed (or folded to one line, R), then the answer in style st.
+// dimmed (or folded to one line, R), then the answer in style st; once
+// the answer has ended, its first lines (what leads to it above them, as
+// room allows).
 func (p *ModelPane) textTail(w, n int, st lipgloss.Style) []string {
 	s := &p.ctx.S
 	var lines []string
@@ -523,6 +525,15 @@ func (p *ModelPane) textTail(w, n int, st lipgloss.Style) []string {
 		}
 	}
 	if t := p.a.text.String(); t != "" {
+		if p.a.phase.ended() { // a finished answer opens at its top
+			if len(lines) >= n {
+				lines = lines[:0] // the answer before what led to it
+			}
+			for _, l := range wrapHead(t, w, n-len(lines)) {
+				lines = append(lines, st.Render(l))
+			}
+			return lines
+		}
 		for _, l := range wrapTail(t, w, n) {
 			lines = append(lines, st.Render(l))
 		}

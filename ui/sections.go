@@ -336,3 +336,6 @@ func (m *Model) sectionsBody(w, bh int) string {
 	parts = append(parts, m.board.SummaryView(w))
 	return strings.Join(parts, "\n")
 }
+
+// focusMerge puts the section screen's focus on the merge.
+func (l *SectionList) focusMerge() {}

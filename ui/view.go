@@ -813,7 +813,7 @@ func (m *Model) detailView(w, h int) string {
 		if p.a.phase == phaseCancelled || p.a.phase == phaseFailed {
 			st = s.Subtle
 		}
-		add(st, wrapTail(text, w, rows)...)
+		add(st, wrapEnd(text, w, rows, p.a.phase.ended())...)
 	case m.sessionN == 0:
 		if m.opts.Why != "" {
 			add(s.Subtle, wrapTail(m.opts.Why, w, rows)...)
@@ -840,7 +840,7 @@ func (m *Model) synthDetail(w, h int) string {
 	rows := h - 1
 	switch text := sp.Text(); {
 	case text != "":
-		for _, l := range wrapTail(text, w, rows) {
+		for _, l := range wrapEnd(text, w, rows, sp.a.phase.ended()) {
 			lines = append(lines, s.Text.Render(l))
 		}
 	case sp.a.phase.active():
