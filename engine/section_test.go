@@ -538,3 +538,15 @@ func TestSplitHeadingsEmptyHeadingJoinsTheNext(t *testing.T) {
 		t.Errorf("a document that is one heading: %+v", s)
 	}
 }
+
+// SectionTitles cuts as a session does, and fails as it would.
+func TestSectionTitles(t *testing.T) {
+	sc := config.SectionConfig{Split: config.SplitHeadings, MaxSections: 3}
+	got, err := SectionTitles("# T\n\n## A\na\n## B\nb\n", sc, 0)
+	if err != nil || !slices.Equal(got, []string{"A", "B"}) {
+		t.Errorf("titles %q %v", got, err)
+	}
+	if _, err := SectionTitles("# A\na\n# B\nb\n# C\nc\n# D\nd\n", sc, 0); !errors.Is(err, ErrDocument) {
+		t.Errorf("four sections over max_sections 3: %v", err)
+	}
+}

@@ -196,3 +196,16 @@ func titleOf(text string, n int) string {
 	}
 	return fmt.Sprintf("§%d %s", n, t)
 }
+
+// SectionTitles is the titles of the sections doc splits into under sc,
+// as a section session would cut it (maxBytes: limits.max_prompt_bytes,
+// 0 for none); the error is the one the session would fail with. The
+// dashboard shows the document this way before its first run.
+func SectionTitles(doc string, sc config.SectionConfig, maxBytes int) ([]string, error) {
+	secs, err := splitDocument(doc, sc, maxBytes)
+	titles := make([]string, len(secs))
+	for i, s := range secs {
+		titles[i] = s.Title
+	}
+	return titles, err
+}

@@ -15,7 +15,7 @@ func (m *Model) focusDecided(ev engine.Event) {
 	}
 	switch {
 	case m.sectioning():
-		m.sections.focusMerge()
+		m.sections.focus = focusMerge
 		m.setFocus(len(m.panes)) // off the panes: the section screen's focus is its own
 	case m.council() && m.synth.Active() && (ev.Model == "" || ev.Model == m.synth.model):
 		m.setFocus(len(m.panes))

@@ -315,6 +315,10 @@ func New(b Backend, o Options) *Model {
 	}
 	m.sessTier = m.tier
 	m.newAreas()
+	if o.Document != "" {
+		titles, err := engine.SectionTitles(o.Document, cfg.Section, cfg.Limits.MaxPromptBytes)
+		m.sections.SetDocument(o.DocumentName, titles, err)
+	}
 	m.synth.timeout = m.timeout()
 	m.zoom = viewport.New()
 	m.rebuildPanes()
@@ -1035,6 +1039,8 @@ func (m *Model) refreshZoom(top bool) {
 	}
 	var text string
 	switch p := m.focused(); {
+	case m.sectioning() && m.sections.zoomed:
+		_, text = m.sectionZoom()
 	case m.synthFocused():
 		text = m.synth.zoomText()
 	case p != nil:
@@ -1068,6 +1074,6 @@ func (m *Model) syncKeys() {
 	m.ctx.Keys = m.keys.enabled(keyState{
 		mode: m.mode, running: m.running, canRun: true, sim: sim, watching: m.watch != nil, admin: m.watch != nil && m.watch.src.Admin(),
 		hasModels: len(m.panes) > 0, chaos: chaos, auto: m.auto, past: len(m.past) > 0 || m.opts.HistoryDir != "",
-		replay: isStepper(m.b),
+		replay: isStepper(m.b), sections: m.sectioning(),
 	})
 }

@@ -32,6 +32,9 @@ func (m *Model) onClick(ms tea.Mouse) tea.Cmd {
 		m.focusPrompt()
 		return nil
 	}
+	if m.sectioning() && m.sectionClick(ms.Y) { // sections.go
+		return nil
+	}
 	for _, r := range m.paneRects {
 		if ms.X >= r.x && ms.X < r.x+r.w && ms.Y >= r.y && ms.Y < r.y+r.h {
 			m.selectPane(r.pane)
@@ -90,6 +93,14 @@ func (m *Model) onWheel(ms tea.Mouse) tea.Cmd {
 		return nil
 	}
 	switch m.mode {
+	case modePanes:
+		d := wheelStep
+		if up {
+			d = -d
+		}
+		if m.sectioning() {
+			m.sectionWheel(ms.Y, d)
+		}
 	case modeZoom:
 		if up {
 			m.zoom.ScrollUp(wheelStep)

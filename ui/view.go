@@ -388,6 +388,10 @@ func (m *Model) zoomView(w, h int) string {
 		pct = fmt.Sprintf(" · lines %d-%d of %d", first, last, m.zoom.TotalLineCount())
 	}
 	lines := append(m.zoomHead(w-2), strings.Split(m.zoom.View(), "\n")...)
+	if m.sectioning() && m.sections.zoomed {
+		title, _ := m.sectionZoom()
+		return box(m.ctx, title+pct, "", lines, w, h, true)
+	}
 	if m.synthFocused() {
 		return box(m.ctx, m.synth.Title()+pct, m.synth.badge(), lines, w, h, true)
 	}
@@ -405,6 +409,8 @@ func (m *Model) zoomHead(iw int) []string {
 	rule := m.ctx.S.Muted.Render(strings.Repeat("┄", iw))
 	var lines []string
 	switch p := m.focused(); {
+	case m.sectioning() && m.sections.zoomed:
+		lines = []string{fit(m.ctx.S.Subtle.Render("tab: the other · y copies · esc back"), iw)}
 	case m.synthFocused():
 		lines = m.synth.head(iw)
 	case p != nil:
