@@ -323,13 +323,32 @@ func replayMark(st Stepper) (mark, state string) {
 	}
 	switch {
 	case p.Stepped:
-		state = "⏯ stepping · n next"
+		state = "⏯ stepping"
 	case p.Paused:
-		state = "⏸ paused · n steps"
+		state = "⏸ paused"
 	default:
 		state = "▶ replaying"
 	}
 	return mark, state
+}
+
+// describePlaying takes the replayed session's strategy, tier and prompt
+// from its log header until its session_started is played: a replay
+// started paused (--step) is drawn as the session it is, from the start.
+func (m *Model) describePlaying() {
+	st, ok := m.b.(Stepper)
+	if !ok || m.lastT > 0 || m.cur != nil && len(m.cur.events) > 0 {
+		return
+	}
+	p := st.Playing()
+	in := m.sessInfo
+	if p.Strategy != "" {
+		in.Strategy = config.Strategy(p.Strategy)
+	}
+	if p.Tier != "" {
+		in.Tier = p.Tier
+	}
+	m.describe(in, p.Prompt)
 }
 
 // replayPaused reports whether a replay's playback is paused.

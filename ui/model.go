@@ -756,6 +756,7 @@ func (m *Model) onStarted(msg startedMsg) tea.Cmd {
 		return m.autoNext()
 	}
 	m.events = msg.ch
+	m.describePlaying()
 	return readEvents(msg.ch, msg.gen)
 }
 

@@ -101,7 +101,7 @@ func TestReplayRefusesWhatWouldChangeASession(t *testing.T) {
 func TestReplayStepShowsPaused(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		cfg := config.Demo()
-		ss := recordLog(t, cfg, simEngine(t, cfg), engine.SessionRequest{Prompt: "Why is the sky blue?", Strategy: config.Race})
+		ss := recordLog(t, cfg, simEngine(t, cfg), engine.SessionRequest{Prompt: "Is my invoice wrong?", Strategy: config.Consensus, Tier: "high"})
 		m, p := newReplay(t, ss, 10, 160, 48)
 		p.TogglePause()
 		l := newLoop(t, m)
@@ -110,9 +110,12 @@ func TestReplayStepShowsPaused(t *testing.T) {
 			time.Sleep(time.Second) // let pending ticks fire and exit
 			synctest.Wait()
 		}()
-		l.until(func() bool { return m.running })
+		l.until(func() bool { return m.events != nil }) // the playback has started
 		synctest.Wait()
 		h := headerLine(m)
+		if !strings.Contains(h, "strategy consensus") || !strings.Contains(h, "tier high") {
+			t.Errorf("a --step replay before n: header %q, want the recorded session's strategy", h)
+		}
 		if strings.Contains(h, "running") || !strings.Contains(h, "paused") {
 			t.Errorf("a --step replay before n: header %q, want paused, not running", h)
 		}

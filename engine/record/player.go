@@ -108,6 +108,9 @@ type Playing struct {
 	Paused            bool
 	// Stepped: paused, and n has released an event since.
 	Stepped bool
+	// Strategy, Tier and Prompt are the playing session's, as its log
+	// header recorded them: what it is before its first event is played.
+	Strategy, Tier, Prompt string
 }
 
 // SetName names the log played (its path; the header shows its base).
@@ -123,7 +126,9 @@ func (p *Player) Playing() Playing {
 	if p.next > 0 {
 		cur = (p.next-1)%n + 1
 	}
-	return Playing{Name: p.name, Speed: p.speed, Session: cur, Sessions: n, Paused: p.paused, Stepped: p.paused && p.stepped}
+	h := p.sessions[cur-1].Header
+	return Playing{Name: p.name, Speed: p.speed, Session: cur, Sessions: n, Paused: p.paused, Stepped: p.paused && p.stepped,
+		Strategy: h.Strategy, Tier: h.Tier, Prompt: h.Prompt}
 }
 
 // SetClock makes the player wait on c (tests use a virtual clock).
