@@ -344,6 +344,12 @@ func (m *Model) helpLines(w int) []string {
 	if m.council() {
 		notes = append([]string{"Council: the members answer (stage 1; A, B, C… label the answers), each reviews the others' answers (rankings best first; Borda gives n-1…0 points; ✗ an unreadable ranking), the chairman writes the synthesis (tab or ↓ reaches it, enter zooms it)."}, notes...)
 	}
+	if m.sectioning() {
+		notes = append([]string{"Section: tab goes between the list of sections and the merge; on the list j/k pick a section and enter shows its attempts; on the merge j/k, pgdn/pgup and g/G scroll it, enter zooms it; y copies the section's answer or the merged result. The header's time saved is the session's wall clock against the sum of the section attempts' times."}, notes...)
+	}
+	if isStepper(m.b) {
+		notes = append([]string{"Replay: the header says which log, how fast, which session of how many, and whether it plays, is paused or steps; space pauses, n plays one event, 0 plays the session again, r the next. A replay changes nothing: m, t, O, C, a, p, /, e, s, E and S say so, and its cost is never added to a run's spend."}, notes...)
+	}
 	if m.watch != nil {
 		admin := "the breaker and chaos keys need the servers' admin token (--admin-token)"
 		if m.watch.src.Admin() {
