@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"fmt"
 	"regexp"
 	"slices"
@@ -22,6 +23,9 @@ type SectionResult struct {
 	// answering it).
 	Model   string `json:"model,omitempty"`
 	Attempt string `json:"attempt,omitempty"`
+	// Attempts are every attempt made for the section (its runs and
+	// their failovers), in launch order.
+	Attempts []string `json:"attempts,omitempty"`
 	// Status is pending, running, retrying, done or failed (the section
 	// is missing from the result).
 	Status string `json:"status"`
@@ -71,6 +75,7 @@ type secRun struct {
 	sec, vote int
 	tried     []*model // the models it was launched on (or skipped by)
 	a         *attempt // the current attempt
+	ids       []string // every attempt it made
 	failures  int
 	done, ok  bool
 	verdict   string
@@ -212,7 +217,7 @@ func (s *session) sectionsRun(st *sectionState, cfg config.SectionConfig) {
 			}
 			r.tried = append(r.tried, m)
 			if a := s.launch(m, RoleSection, StageSections, reqs[r.sec]); a != nil {
-				r.a = a
+				r.a, r.ids = a, append(r.ids, a.id())
 				load[m]++
 				byAttempt[a] = r
 				return true
@@ -279,10 +284,11 @@ func cmpKey(a, b [3]int64) int {
 func (s *session) sectionProgress(st *sectionState, i int, runs []*secRun, firstStart []time.Duration) {
 	r := &st.results[i]
 	prev := r.Status
-	r.Status, r.Retried, r.Votes = "running", false, nil
+	r.Status, r.Retried, r.Votes, r.Attempts = "running", false, nil, nil
 	all, anyOK := true, false
 	var winner *secRun
 	for _, x := range runs {
+		r.Attempts = append(r.Attempts, x.ids...)
 		r.Retried = r.Retried || x.failures > 0
 		all = all && x.done
 		if x.ok && winner == nil {
@@ -290,6 +296,8 @@ func (s *session) sectionProgress(st *sectionState, i int, runs []*secRun, first
 		}
 		anyOK = anyOK || x.ok
 	}
+	// In launch order: "a9" before "a10".
+	slices.SortFunc(r.Attempts, func(a, b string) int { return cmp.Or(cmp.Compare(len(a), len(b)), cmp.Compare(a, b)) })
 	if winner == nil && len(runs) > 0 && runs[0].a != nil {
 		r.Model, r.Attempt = runs[0].a.m.cfg.ID, runs[0].a.id()
 	}

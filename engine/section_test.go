@@ -278,6 +278,9 @@ func TestSectionFailoverAndTheDegradedPath(t *testing.T) {
 					if s.Retried != tc.wantRetried[i] {
 						t.Errorf("%s retried %v, want %v", s.Title, s.Retried, tc.wantRetried[i])
 					}
+					if n := len(s.Attempts); s.Retried && n != 2 || !s.Retried && n != 1 {
+						t.Errorf("%s (retried %v) lists attempts %v, want every attempt it made", s.Title, s.Retried, s.Attempts)
+					}
 					if s.Status == "failed" {
 						missing = append(missing, s.Title)
 						if !strings.Contains(s.Error, "first") || !strings.Contains(s.Error, "good") {
@@ -357,6 +360,9 @@ func TestSectionVoteOnMatchingSections(t *testing.T) {
 		for _, s := range sum.Sections[1:] {
 			if len(s.Votes) != 3 || s.Verdict != "risk" || !s.Disagree {
 				t.Errorf("%s: votes %v verdict %q disagree %v; want 3 votes, risk, disagreement", s.Title, s.Votes, s.Verdict, s.Disagree)
+			}
+			if len(s.Attempts) != 3 || !slices.Contains(s.Attempts, s.Attempt) {
+				t.Errorf("%s: attempts %v, want its three runs (the answer's %s among them)", s.Title, s.Attempts, s.Attempt)
 			}
 			if strings.Contains(s.Text, "category") {
 				t.Errorf("%s: the verdict is left in the text %q", s.Title, s.Text)

@@ -146,8 +146,10 @@ func (l *SectionList) Apply(ev engine.Event) {
 		}
 		if r := d.Section; r != nil && r.Index >= 1 && r.Index <= len(l.rows) {
 			l.rows[r.Index-1] = *r
-			if r.Attempt != "" && !slices.Contains(l.attempts[r.Index], r.Attempt) {
-				l.attempts[r.Index] = append(l.attempts[r.Index], r.Attempt)
+			for _, id := range append(slices.Clone(r.Attempts), r.Attempt) {
+				if id != "" && !slices.Contains(l.attempts[r.Index], id) {
+					l.attempts[r.Index] = append(l.attempts[r.Index], id)
+				}
 			}
 		}
 	case engine.AttemptStarted:

@@ -322,3 +322,33 @@ func TestSectionListIsFocusable(t *testing.T) {
 		}
 	})
 }
+
+// enter on a voted section shows each of its runs: the attempt, its
+// model, how it ended and its text.
+func TestSectionRowShowsEveryAttempt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := config.Demo()
+		eng := simEngine(t, cfg)
+		doc, _ := os.ReadFile("../testdata/contract.md")
+		m := New(eng, Options{Theme: themes.NoColor(), Clock: func() time.Time { return fixedClock }, Prompt: "Review each clause",
+			Document: string(doc), DocumentName: "contract.md"})
+		m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
+		press(m, "esc", "r")
+		if m.running || m.summary == nil {
+			t.Fatal("the section session did not end")
+		}
+		i := slices.IndexFunc(m.summary.Sections, func(r engine.SectionResult) bool { return len(r.Votes) == 3 })
+		if i < 0 {
+			t.Fatalf("no voted section in %+v", m.summary.Sections)
+		}
+		press(m, "tab")
+		for range i {
+			press(m, "j")
+		}
+		press(m, "enter")
+		out := plain(m)
+		if n := strings.Count(out, "── a"); n != 3 {
+			t.Errorf("section %d, voted three times: %d attempts shown:\n%s", i+1, n, out)
+		}
+	})
+}
