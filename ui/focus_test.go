@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -90,6 +91,25 @@ func testWinnerTakesTheFocus(t *testing.T) {
 		runCmd(m, cmd)
 		if m.running || m.focused() != want || want.ID == "sim/steady" {
 			t.Errorf("%dx%d: focus moved by the user during the session went to %v, want it left on %v", size[0], size[1], m.focused(), want)
+		}
+	}
+}
+
+// A zoomed model with several attempts (a council member's answer and
+// review, a model that answered four sections) shows each of them, not
+// only the one its pane shows.
+func TestZoomShowsEveryAttempt(t *testing.T) {
+	p := NewModelPane(testCtx(), "sim/swift", 0)
+	p.Reset()
+	for i, text := range []string{"FIRSTSECTION answer", "SECONDSECTION answer", "THIRDSECTION answer"} {
+		id := fmt.Sprintf("a%d", i+1)
+		p.Apply(engine.Event{Type: engine.AttemptStarted, Model: "sim/swift", Attempt: id, Stage: engine.StageSections, Role: engine.RoleSection, T: ms(10 * i)})
+		p.Apply(engine.Event{Type: engine.AttemptDone, Model: "sim/swift", Attempt: id, Stage: engine.StageSections, Role: engine.RoleSection, T: ms(10*i + 5), Text: text})
+	}
+	z := stripANSI(p.zoomText())
+	for _, want := range []string{"FIRSTSECTION", "SECONDSECTION", "THIRDSECTION", "── a2 sections"} {
+		if !strings.Contains(z, want) {
+			t.Errorf("the zoom lacks %q:\n%s", want, z)
 		}
 	}
 }
