@@ -48,6 +48,7 @@ type SectionList struct {
 	// The screen's focus: the list (sel its selected row) or the merge
 	// (mergeOff its scroll offset); zoomed says enter zoomed one of them.
 	focus    sectionFocus
+	keys     bool // the screen has the keys (not the prompt line): the focus is drawn
 	sel      int
 	picked   bool // the user picked a row: the list keeps it in view
 	listOff  int
@@ -307,7 +308,7 @@ func (l *SectionList) View(width, height int) string {
 	for _, r := range rows {
 		marksW = max(marksW, lipgloss.Width(l.marks(r, wide)))
 	}
-	focused := l.focus == focusSectionList
+	focused := l.focus == focusSectionList && l.keys
 	for i, r := range rows[first:min(len(rows), first+ih)] {
 		row := l.row(r, iw, modelW, marksW, wide)
 		if focused && first+i == l.sel {
@@ -422,7 +423,7 @@ func (l *SectionList) MergeView(width, height int) string {
 		}
 		if len(all) > ih {
 			title += fmt.Sprintf(" · lines %d-%d of %d", l.mergeOff+1, min(l.mergeOff+ih, len(all)), len(all))
-			if l.focus == focusMerge {
+			if l.focus == focusMerge && l.keys {
 				title += " · j/k scroll · enter zooms"
 			}
 		}
@@ -431,7 +432,7 @@ func (l *SectionList) MergeView(width, height int) string {
 	if l.mergeStatus == "degraded" {
 		badge = s.Warn.Render("⚑ merge degraded")
 	}
-	return box(l.ctx, title, badge, lines, width, height, l.focus == focusMerge)
+	return box(l.ctx, title, badge, lines, width, height, l.focus == focusMerge && l.keys)
 }
 
 // scrollMerge moves the merge by d lines (View clamps it).
@@ -659,6 +660,7 @@ func (m *Model) sectionsBody(w, bh int) string {
 	h := bh - 2 // the stage line and the breakers' line
 	listH := min(l.Height(), max(h*45/100, 3))
 	mergeH := h - listH
+	l.keys = m.mode != modePrompt
 	l.listY, l.listH = m.panesY+1, listH
 	l.mergeY, l.mergeH = m.panesY+1+listH, mergeH
 	parts := []string{l.StageLine(w), padLines(l.View(w, listH), listH)}
