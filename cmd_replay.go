@@ -13,22 +13,47 @@ import (
 	"github.com/council-dev/council/ui"
 )
 
+const replayUsage = `usage: council replay [flags] FILE
+
+Plays a session log back (council run --record FILE, council --record DIR,
+or x/X in the dashboard): in the dashboard, marked "replay FILE · speed ·
+session i of n" in its header, at the recorded pace; or printed. A replay
+shows what happened and changes nothing: keys that would start or change a
+session say so, and its sessions' cost is never added to a run's spend.
+
+flags:
+  --speed N     play N times faster than recorded (default 1)
+  --step        start paused: n plays one event at a time, space goes on,
+                0 plays the session again from its start, r plays the next
+  --theme NAME  dark, light, high-contrast, none
+  --json        print each session's summary, as council run --json printed it
+  --markdown    print each session as a Markdown report
+
+examples:
+  council replay session.jsonl
+  council replay --speed 10 sessions.jsonl
+  council replay --step session.jsonl
+  council replay --markdown session.jsonl > report.md
+
+Exit status: 0 played or printed, 1 the log cannot be read or the output
+written, 2 usage error.
+`
+
 // replay plays a recorded log back: in the dashboard, or as summaries
 // (--json) or a report (--markdown).
 func (c *cli) replay(args []string) int {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
 	asJSON := fs.Bool("json", false, "print each session's summary, as council run --json printed it")
 	markdown := fs.Bool("markdown", false, "print each session as a Markdown report")
 	speed := fs.Float64("speed", 1, "play this many times faster than recorded (the dashboard)")
 	step := fs.Bool("step", false, "start paused: n plays one event at a time, space goes on, 0 restarts")
-	theme := fs.String("theme", "", "colour theme: dark, light, high-contrast")
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return exitUsage
+	theme := fs.String("theme", "", "colour theme: dark, light, high-contrast, none")
+	pos, code, ok := c.parseFlags(fs, args, replayUsage)
+	if !ok {
+		return code
 	}
 	if len(pos) != 1 {
-		return c.usage("usage: council replay [--json | --markdown | --speed N | --step] FILE")
+		return c.usage(fmt.Sprintf("council replay needs a log FILE, got %d arguments (see council replay --help)", len(pos)))
 	}
 	sessions, err := record.ReadFile(pos[0])
 	if err != nil {
@@ -68,6 +93,7 @@ func (c *cli) replay(args []string) int {
 			c.errorf("%s: %v", pos[0], err)
 			return exitFailed
 		}
+		p.SetName(pos[0])
 		if *step {
 			p.TogglePause()
 		}

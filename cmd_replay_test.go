@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -124,5 +125,31 @@ func TestRunRecordRefusesALink(t *testing.T) {
 	})
 	if b, _ := os.ReadFile(target); len(b) != 0 {
 		t.Errorf("the session was written through the link: %d bytes", len(b))
+	}
+}
+
+// council replay --help is like every other command's: the usage on
+// stdout with double-dash flags and examples, exit 0; a bad flag is named
+// and followed by the usage on stderr, exit 2.
+func TestReplayHelpIsLikeTheOthers(t *testing.T) {
+	out, errOut, code := council(t, nil, "replay", "--help")
+	if code != 0 || errOut != "" {
+		t.Errorf("replay --help: exit %d stderr %q, want 0 and nothing", code, errOut)
+	}
+	for _, want := range []string{"usage: council replay [flags] FILE", "flags:", "--speed N", "--step", "--json", "--markdown", "--theme", "examples:", "Exit status"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("replay --help has no %q:\n%s", want, out)
+		}
+	}
+	if regexp.MustCompile(`(^|\s)-[a-z]{2,}`).MatchString(out) {
+		t.Errorf("a single-dash long flag in:\n%s", out)
+	}
+	out, errOut, code = council(t, nil, "replay", "--bogus", "x.jsonl")
+	if code != exitUsage || out != "" || !strings.Contains(errOut, "--bogus") || !strings.Contains(errOut, "usage: council replay") {
+		t.Errorf("replay --bogus: exit %d stdout %q stderr %q, want 2, the flag named and the usage", code, out, errOut)
+	}
+	_, errOut, code = council(t, nil, "replay")
+	if code != exitUsage || !strings.Contains(errOut, "council replay needs a log") {
+		t.Errorf("replay without a file: exit %d stderr %q", code, errOut)
 	}
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"fmt"
 	"regexp"
 	"slices"
@@ -47,6 +48,9 @@ type SectionResult struct {
 	// answering it).
 	Model   string `json:"model,omitempty"`
 	Attempt string `json:"attempt,omitempty"`
+	// Attempts are every attempt made for the section (its runs and
+	// their failovers), in launch order.
+	Attempts []string `json:"attempts,omitempty"`
 	// Status is pending, running, retrying, done or failed (the section
 	// is missing from the result).
 	Status string `json:"status"`
@@ -85,9 +89,9 @@ type sectionState struct {
 	parts   []docSection
 	results []SectionResult
 	merge   *MergeResult
-	// serial is the sum of the section attempts' times; saved is how much
-	// of it running them at once saved.
-	serial, saved time.Duration
+	// serial is the sum of the section attempts' times (the summary's
+	// saved_ms is it less the session's wall clock).
+	serial time.Duration
 }
 
 // secRun is one run of a section: once, or section.vote times for a
@@ -96,6 +100,7 @@ type secRun struct {
 	sec, vote int
 	tried     []*model // the models it was launched on (or skipped by)
 	a         *attempt // the current attempt
+	ids       []string // every attempt it made
 	failures  int
 	done, ok  bool
 	verdict   string
@@ -138,8 +143,6 @@ func (s *session) sectionRun() {
 			st.serial += a.endedAt - a.startedAt
 		}
 	}
-	wall := s.since() - start
-	st.saved = max(st.serial-wall, 0)
 	answered := 0
 	for _, r := range st.results {
 		if r.Status == "done" {
@@ -239,7 +242,7 @@ func (s *session) sectionsRun(st *sectionState, cfg config.SectionConfig) {
 			}
 			r.tried = append(r.tried, m)
 			if a := s.launch(m, RoleSection, StageSections, reqs[r.sec]); a != nil {
-				r.a = a
+				r.a, r.ids = a, append(r.ids, a.id())
 				load[m]++
 				byAttempt[a] = r
 				return true
@@ -311,10 +314,11 @@ func cmpKey(a, b [3]int64) int {
 func (s *session) sectionProgress(st *sectionState, i int, runs []*secRun, firstStart []time.Duration) {
 	r := &st.results[i]
 	prev := r.Status
-	r.Status, r.Retried, r.Votes = "running", false, nil
+	r.Status, r.Retried, r.Votes, r.Attempts = "running", false, nil, nil
 	all, anyOK := true, false
 	var winner *secRun
 	for _, x := range runs {
+		r.Attempts = append(r.Attempts, x.ids...)
 		r.Retried = r.Retried || x.failures > 0
 		all = all && x.done
 		if x.ok && winner == nil {
@@ -322,6 +326,8 @@ func (s *session) sectionProgress(st *sectionState, i int, runs []*secRun, first
 		}
 		anyOK = anyOK || x.ok
 	}
+	// In launch order: "a9" before "a10".
+	slices.SortFunc(r.Attempts, func(a, b string) int { return cmp.Or(cmp.Compare(len(a), len(b)), cmp.Compare(a, b)) })
 	if winner == nil && len(runs) > 0 && runs[0].a != nil {
 		r.Model, r.Attempt = runs[0].a.m.cfg.ID, runs[0].a.id()
 	}

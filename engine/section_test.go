@@ -165,8 +165,8 @@ func TestSectionTakesTheSlowestSectionPlusTheMerge(t *testing.T) {
 		if sum.Elapsed != 4500*time.Millisecond {
 			t.Errorf("elapsed %v, want the slowest section (4s) plus the merge (0.5s)", sum.Elapsed)
 		}
-		if sum.SerialMS != 10000 || sum.SavedMS != 6000 {
-			t.Errorf("serial %v ms saved %v ms, want 10000 and 6000", sum.SerialMS, sum.SavedMS)
+		if sum.SerialMS != 10000 || sum.SavedMS != 5500 {
+			t.Errorf("serial %v ms saved %v ms, want 10000 and 5500 (against the session's 4.5 s, merge included)", sum.SerialMS, sum.SavedMS)
 		}
 		if !strings.HasPrefix(sum.Answer, "merged by ") || sum.Merge == nil || sum.Merge.Mode != config.MergeSynthesis || sum.Merge.Model == "" {
 			t.Errorf("answer %q merge %+v", sum.Answer, sum.Merge)
@@ -278,6 +278,9 @@ func TestSectionFailoverAndTheDegradedPath(t *testing.T) {
 					if s.Retried != tc.wantRetried[i] {
 						t.Errorf("%s retried %v, want %v", s.Title, s.Retried, tc.wantRetried[i])
 					}
+					if n := len(s.Attempts); s.Retried && n != 2 || !s.Retried && n != 1 {
+						t.Errorf("%s (retried %v) lists attempts %v, want every attempt it made", s.Title, s.Retried, s.Attempts)
+					}
 					if s.Status == "failed" {
 						missing = append(missing, s.Title)
 						if !strings.Contains(s.Error, "first") || !strings.Contains(s.Error, "good") {
@@ -357,6 +360,9 @@ func TestSectionVoteOnMatchingSections(t *testing.T) {
 		for _, s := range sum.Sections[1:] {
 			if len(s.Votes) != 3 || s.Verdict != "risk" || !s.Disagree {
 				t.Errorf("%s: votes %v verdict %q disagree %v; want 3 votes, risk, disagreement", s.Title, s.Votes, s.Verdict, s.Disagree)
+			}
+			if len(s.Attempts) != 3 || !slices.Contains(s.Attempts, s.Attempt) {
+				t.Errorf("%s: attempts %v, want its three runs (the answer's %s among them)", s.Title, s.Attempts, s.Attempt)
 			}
 			if strings.Contains(s.Text, "category") {
 				t.Errorf("%s: the verdict is left in the text %q", s.Title, s.Text)
@@ -513,4 +519,40 @@ func TestSectionUserCancel(t *testing.T) {
 			t.Fatalf("status %s at %v (%s)", sum.Status, sum.Elapsed, sum.Error)
 		}
 	})
+}
+
+// A heading with nothing under it is no section of its own: it joins the
+// next one, its line kept as that section's context; one at the end joins
+// the section before it.
+func TestSplitHeadingsEmptyHeadingJoinsTheNext(t *testing.T) {
+	d := "# Agreement\n\n## 1. Fees\nPay.\n## 2. Term\n\n### 2.1 Start\nNow.\n## Annex\n"
+	secs := splitHeadings(d)
+	var titles []string
+	for _, s := range secs {
+		titles = append(titles, s.Title)
+	}
+	if !slices.Equal(titles, []string{"1. Fees", "2.1 Start"}) {
+		t.Fatalf("titles %q, want the two sections with a body", titles)
+	}
+	if !strings.HasPrefix(secs[0].Text, "# Agreement\n") || !strings.Contains(secs[0].Text, "## 1. Fees\nPay.") {
+		t.Errorf("the first section does not carry its parent heading: %q", secs[0].Text)
+	}
+	if !strings.HasPrefix(secs[1].Text, "## 2. Term\n") || !strings.Contains(secs[1].Text, "### 2.1 Start\nNow.") || !strings.HasSuffix(secs[1].Text, "## Annex") {
+		t.Errorf("the second section: %q", secs[1].Text)
+	}
+	if s := splitHeadings("# Only a title\n"); len(s) != 1 || s[0].Title != "Only a title" {
+		t.Errorf("a document that is one heading: %+v", s)
+	}
+}
+
+// SectionTitles cuts as a session does, and fails as it would.
+func TestSectionTitles(t *testing.T) {
+	sc := config.SectionConfig{Split: config.SplitHeadings, MaxSections: 3}
+	got, err := SectionTitles("# T\n\n## A\na\n## B\nb\n", sc, 0)
+	if err != nil || !slices.Equal(got, []string{"A", "B"}) {
+		t.Errorf("titles %q %v", got, err)
+	}
+	if _, err := SectionTitles("# A\na\n# B\nb\n# C\nc\n# D\nd\n", sc, 0); !errors.Is(err, ErrDocument) {
+		t.Errorf("four sections over max_sections 3: %v", err)
+	}
 }

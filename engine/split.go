@@ -61,11 +61,15 @@ func splitDocument(doc string, sc config.SectionConfig, maxBytes int) ([]docSect
 
 // splitHeadings cuts before every Markdown heading (outside code fences);
 // text before the first heading is a section "Preamble" when it is not
-// blank. A document without headings is one section.
+// blank. A document without headings is one section. A heading with
+// nothing under it (a title over numbered clauses) is not sent alone: it
+// joins the next section, whose text starts with it as context; one at the
+// end joins the section before it.
 func splitHeadings(doc string) []docSection {
 	var secs []docSection
 	var cur *docSection
 	var body strings.Builder
+	var carry string // empty headings waiting for a section with a body
 	flush := func() {
 		text := strings.TrimSpace(body.String())
 		body.Reset()
@@ -75,7 +79,12 @@ func splitHeadings(doc string) []docSection {
 			}
 			return
 		}
-		cur.Text = text
+		if _, rest, _ := strings.Cut(text, "\n"); strings.TrimSpace(rest) == "" {
+			carry += text + "\n\n"
+			return
+		}
+		cur.Text = carry + text
+		carry = ""
 		secs = append(secs, *cur)
 	}
 	fence := false
@@ -92,6 +101,13 @@ func splitHeadings(doc string) []docSection {
 		body.WriteByte('\n')
 	}
 	flush()
+	if carry = strings.TrimSpace(carry); carry != "" {
+		if len(secs) == 0 {
+			secs = append(secs, docSection{Title: cur.Title, Text: carry})
+		} else {
+			secs[len(secs)-1].Text += "\n\n" + carry
+		}
+	}
 	if len(secs) == 1 && secs[0].Title == "Preamble" {
 		secs[0].Title = "Document"
 	}
@@ -179,4 +195,17 @@ func titleOf(text string, n int) string {
 		t += "…"
 	}
 	return fmt.Sprintf("§%d %s", n, t)
+}
+
+// SectionTitles is the titles of the sections doc splits into under sc,
+// as a section session would cut it (maxBytes: limits.max_prompt_bytes,
+// 0 for none); the error is the one the session would fail with. The
+// dashboard shows the document this way before its first run.
+func SectionTitles(doc string, sc config.SectionConfig, maxBytes int) ([]string, error) {
+	secs, err := splitDocument(doc, sc, maxBytes)
+	titles := make([]string, len(secs))
+	for i, s := range secs {
+		titles[i] = s.Title
+	}
+	return titles, err
 }

@@ -625,7 +625,7 @@ func (p *SynthesisPane) View(width, height int) string {
 		if p.a.phase == phaseFailed || p.a.phase == phaseCancelled {
 			st = p.ctx.S.Subtle
 		}
-		for _, l := range wrapTail(p.Text(), iw, rest) {
+		for _, l := range wrapEnd(p.Text(), iw, rest, p.a.phase.ended()) {
 			lines = append(lines, st.Render(l))
 		}
 	}

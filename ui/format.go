@@ -132,6 +132,31 @@ func wrapTail(text string, w, h int) []string {
 	return lines
 }
 
+// wrapHead word-wraps text to width w and returns its first h lines: a
+// finished answer is read from its top. When the text is longer, the last
+// line says how many more lines there are (enter zooms the whole of it).
+func wrapHead(text string, w, h int) []string {
+	if w <= 0 || h <= 0 || text == "" {
+		return nil
+	}
+	lines := strings.Split(ansi.Wrap(text, w, ""), "\n")
+	if len(lines) <= h {
+		return lines
+	}
+	more := len(lines) - h + 1
+	head := lines[:h-1]
+	return append(head, truncate(fmt.Sprintf("… %d more lines · enter zooms", more), w))
+}
+
+// wrapEnd is the lines of text to show in h lines w wide: the tail while
+// it streams (where the words arrive), the head once it has ended.
+func wrapEnd(text string, w, h int, ended bool) []string {
+	if ended {
+		return wrapHead(text, w, h)
+	}
+	return wrapTail(text, w, h)
+}
+
 // wrapAll word-wraps the whole text to width w.
 func wrapAll(text string, w int) string {
 	if w <= 0 {

@@ -64,12 +64,20 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		if cmd, ok := m.replayKey(msg); ok {
 			return cmd
 		}
+		if cmd, ok := m.sectionZoomKey(msg); ok { // sections.go
+			return cmd
+		}
 		if cmd, ok := m.zoomKey(msg); ok {
 			return cmd
 		}
 	}
 	if cmd, ok := m.replayKey(msg); ok {
 		return cmd
+	}
+	if m.mode == modePanes && m.sectioning() {
+		if cmd, ok := m.sectionKey(msg); ok { // sections.go
+			return cmd
+		}
 	}
 	return m.panesKey(msg)
 }
@@ -195,7 +203,9 @@ func (m *Model) panesKey(msg tea.KeyPressMsg) tea.Cmd {
 		if p != nil || m.synthFocused() {
 			m.mode = modeZoom
 			m.refreshZoom(true)
-			m.zoom.GotoBottom()
+			if m.focusStreaming() { // follow the words as they arrive; a finished answer opens at its top
+				m.zoom.GotoBottom()
+			}
 		}
 	case key.Matches(msg, k.Toggle):
 		if p != nil {
@@ -288,6 +298,9 @@ func (m *Model) panesKey(msg tea.KeyPressMsg) tea.Cmd {
 // clipboard where there is one (its failure is not an error: over ssh
 // there is none).
 func (m *Model) copyAnswer() tea.Cmd {
+	if m.sectioning() {
+		return m.copySection()
+	}
 	var id, text string
 	switch p := m.focused(); {
 	case m.synthFocused():
@@ -302,7 +315,12 @@ func (m *Model) copyAnswer() tea.Cmd {
 		m.setStatus(id+": no answer to copy", true)
 		return nil
 	}
-	m.setStatus(fmt.Sprintf("copied %s's answer (%d chars)", id, len([]rune(text))), false)
+	return m.copyText(id+"'s answer", text)
+}
+
+// copyText copies text, what it is named in the status.
+func (m *Model) copyText(what, text string) tea.Cmd {
+	m.setStatus(fmt.Sprintf("copied %s (%d chars)", what, len([]rune(text))), false)
 	sys := m.sysClipboard
 	return tea.Batch(tea.SetClipboard(text), func() tea.Msg {
 		if sys != nil {

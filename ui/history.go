@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
@@ -29,11 +31,13 @@ type pastSession struct {
 }
 
 // Stepper is a backend that plays recorded sessions (a replay): it can
-// pause, release one event at a time, and play a session again.
+// pause, release one event at a time, and play a session again; Playing
+// says what it plays, for the header.
 type Stepper interface {
 	TogglePause() (paused bool)
 	Step()
 	Rewind()
+	Playing() record.Playing
 }
 
 // exportedMsg says where an export went, or why it failed.
@@ -269,6 +273,15 @@ func (m *Model) replayKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	if !isReplay {
 		return nil, false
 	}
+	if m.mode != modePanes && m.mode != modeZoom {
+		return nil, false
+	}
+	k := &m.keys
+	if key.Matches(msg, k.Strategy, k.Tier, k.Settings, k.Continue, k.Auto, k.Prompt, k.Pause,
+		k.SetError, k.SetStall, k.ErrorUp, k.StallUp) {
+		m.refuse(fmt.Sprintf(replayNoChange, msg.String()))
+		return nil, true
+	}
 	switch msg.String() {
 	case "space":
 		if st.TogglePause() {
@@ -291,6 +304,57 @@ func (m *Model) replayKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		return nil, false
 	}
 	return nil, true
+}
+
+// replayNoChange answers a key that would start or change a session.
+const replayNoChange = "%s: a replay plays what was recorded and changes nothing (r plays the next session, 0 this one again)"
+
+// replayMark is the header's "replay s.jsonl · 10× · 2 of 3", and the
+// playback's state in a word: replaying, paused or stepping.
+func replayMark(st Stepper) (mark, state string) {
+	p := st.Playing()
+	mark = "replay"
+	if p.Name != "" {
+		mark += " " + truncate(filepath.Base(p.Name), 24)
+	}
+	mark += " · " + strconv.FormatFloat(p.Speed, 'f', -1, 64) + "×"
+	if p.Sessions > 0 {
+		mark += fmt.Sprintf(" · %d of %d", p.Session, p.Sessions)
+	}
+	switch {
+	case p.Stepped:
+		state = "⏯ stepping"
+	case p.Paused:
+		state = "⏸ paused"
+	default:
+		state = "▶ replaying"
+	}
+	return mark, state
+}
+
+// describePlaying takes the replayed session's strategy, tier and prompt
+// from its log header until its session_started is played: a replay
+// started paused (--step) is drawn as the session it is, from the start.
+func (m *Model) describePlaying() {
+	st, ok := m.b.(Stepper)
+	if !ok || m.lastT > 0 || m.cur != nil && len(m.cur.events) > 0 {
+		return
+	}
+	p := st.Playing()
+	in := m.sessInfo
+	if p.Strategy != "" {
+		in.Strategy = config.Strategy(p.Strategy)
+	}
+	if p.Tier != "" {
+		in.Tier = p.Tier
+	}
+	m.describe(in, p.Prompt)
+}
+
+// replayPaused reports whether a replay's playback is paused.
+func (m *Model) replayPaused() bool {
+	st, ok := m.b.(Stepper)
+	return ok && st.Playing().Paused
 }
 
 func isStepper(b Backend) bool {

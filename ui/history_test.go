@@ -82,6 +82,9 @@ type stepper struct {
 func (s *stepper) TogglePause() bool { s.calls = append(s.calls, "pause"); return true }
 func (s *stepper) Step()             { s.calls = append(s.calls, "step") }
 func (s *stepper) Rewind()           { s.calls = append(s.calls, "rewind") }
+func (s *stepper) Playing() record.Playing {
+	return record.Playing{Speed: 1, Session: 1, Sessions: 1}
+}
 
 // In a replay, space, n and 0 drive the playback (not a model's
 // inclusion or its chaos), and the help says so.

@@ -141,6 +141,7 @@ type keyState struct {
 	replay    bool // the backend plays a recorded log
 	past      bool // a session has finished (history, export)
 	watching  bool // the sessions are servers' (council watch)
+	sections  bool // the section strategy's screen: its list and merge, no model's pane
 	admin     bool // watching with the admin token: breaker actions go to the servers
 }
 
@@ -175,7 +176,15 @@ func (k KeyMap) enabled(s keyState) KeyMap {
 	set((panes || zoom) && s.past, &k.History, &k.Export)
 	set((panes || zoom) && s.replay, &k.ReplayPause, &k.StepEvent, &k.Restart)
 	if s.replay { // a replay is read-only: its space and 0 are the playback's
-		set(false, &k.Toggle, &k.Reset, &k.ErrorUp, &k.StallUp, &k.ForceOpen, &k.ForceClosed, &k.ForceAuto)
+		set(false, &k.Toggle, &k.Reset, &k.ErrorUp, &k.StallUp, &k.ForceOpen, &k.ForceClosed, &k.ForceAuto,
+			&k.Strategy, &k.Tier, &k.Prompt, &k.Auto, &k.Pause, &k.SetError, &k.SetStall, &k.ResetBreaker)
+	}
+	if s.sections { // tab goes between the list and the merge; no model's pane is drawn
+		k.Next.SetHelp("tab", "list ⇄ merge")
+		k.Prev.SetHelp("shift+tab", "list ⇄ merge")
+		k.Zoom.SetHelp("enter", "zoom section/merge")
+		k.Copy.SetHelp("y", "copy section/merge")
+		set(false, &k.Toggle, &k.Compare)
 	}
 	set(s.watching && (panes || zoom), &k.WatchOlder, &k.WatchNewer, &k.WatchFollow, &k.WatchList)
 	if s.watching { // nothing is run or changed from here; breakers only with the admin token

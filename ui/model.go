@@ -315,13 +315,17 @@ func New(b Backend, o Options) *Model {
 	}
 	m.sessTier = m.tier
 	m.newAreas()
+	if o.Document != "" {
+		titles, err := engine.SectionTitles(o.Document, cfg.Section, cfg.Limits.MaxPromptBytes)
+		m.sections.SetDocument(o.DocumentName, titles, err)
+	}
 	m.synth.timeout = m.timeout()
 	m.zoom = viewport.New()
 	m.rebuildPanes()
 	if w, ok := b.(Watcher); ok {
 		m.watch = newWatchState(w)
 		m.blurPrompt()
-	} else if o.Prompt == "" {
+	} else if o.Prompt == "" && !isStepper(b) {
 		m.focusPrompt()
 	} else {
 		m.blurPrompt()
@@ -595,7 +599,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.onWatch(msg)
 	case tickMsg:
 		m.ticking = false
-		m.ctx.Frame++
+		if !m.replayPaused() { // a paused replay shows nothing turning
+			m.ctx.Frame++
+		}
 		now := m.clock()
 		if m.status != "" && !now.Before(m.statusUntil) {
 			m.status = ""
@@ -718,6 +724,7 @@ func (m *Model) startSession(prompt string) tea.Cmd {
 		m.status = "" // the last session's verdict is not this one's
 	}
 	m.route, m.sessStrategy = nil, m.strategy
+	m.userFocus = false // the focus follows this session's answer until the user moves it
 	if m.focus >= len(m.panes) && m.strategy != config.Council && m.strategy != config.Auto {
 		m.setFocus(0) // the synthesis was focused; this session has none
 	}
@@ -744,6 +751,7 @@ func (m *Model) onStarted(msg startedMsg) tea.Cmd {
 		return m.autoNext()
 	}
 	m.events = msg.ch
+	m.describePlaying()
 	return readEvents(msg.ch, msg.gen)
 }
 
@@ -769,7 +777,9 @@ func (m *Model) onEvents(msg eventsMsg) tea.Cmd {
 	}
 	m.running, m.events = false, nil
 	m.cancel()
-	m.runCost += m.sessionCost
+	if !isStepper(m.b) { // a replay spends nothing, however often it plays
+		m.runCost += m.sessionCost
+	}
 	m.keep()
 	if m.restart { // a replay's 0: play it again from the start
 		m.restart = false
@@ -829,6 +839,8 @@ func (m *Model) apply(ev engine.Event) {
 		}
 	case engine.AttemptDone, engine.AttemptFailed, engine.AttemptCancelled:
 		m.sessionCost += ev.Cost
+	case engine.Decided:
+		defer m.focusDecided(ev) // once the panes know the winner
 	case engine.HedgeFired:
 		for _, p := range m.panes {
 			p.Apply(ev)
@@ -1023,6 +1035,8 @@ func (m *Model) refreshZoom(top bool) {
 	}
 	var text string
 	switch p := m.focused(); {
+	case m.sectioning() && m.sections.zoomed:
+		_, text = m.sectionZoom()
 	case m.synthFocused():
 		text = m.synth.zoomText()
 	case p != nil:
@@ -1056,6 +1070,6 @@ func (m *Model) syncKeys() {
 	m.ctx.Keys = m.keys.enabled(keyState{
 		mode: m.mode, running: m.running, canRun: true, sim: sim, watching: m.watch != nil, admin: m.watch != nil && m.watch.src.Admin(),
 		hasModels: len(m.panes) > 0, chaos: chaos, auto: m.auto, past: len(m.past) > 0 || m.opts.HistoryDir != "",
-		replay: isStepper(m.b),
+		replay: isStepper(m.b), sections: m.sectioning(),
 	})
 }

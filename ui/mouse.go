@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
@@ -24,7 +25,14 @@ func (m *Model) onClick(ms tea.Mouse) tea.Cmd {
 			m.refuse(watchNoRun)
 			return nil
 		}
+		if isStepper(m.b) {
+			m.refuse(fmt.Sprintf(replayNoChange, "the prompt line"))
+			return nil
+		}
 		m.focusPrompt()
+		return nil
+	}
+	if m.sectioning() && m.sectionClick(ms.Y) { // sections.go
 		return nil
 	}
 	for _, r := range m.paneRects {
@@ -85,6 +93,14 @@ func (m *Model) onWheel(ms tea.Mouse) tea.Cmd {
 		return nil
 	}
 	switch m.mode {
+	case modePanes:
+		d := wheelStep
+		if up {
+			d = -d
+		}
+		if m.sectioning() {
+			m.sectionWheel(ms.Y, d)
+		}
 	case modeZoom:
 		if up {
 			m.zoom.ScrollUp(wheelStep)

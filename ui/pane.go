@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"time"
@@ -364,6 +365,30 @@ func (p *ModelPane) zoomText() string {
 	if len(p.earlier) > 0 {
 		b.WriteString(s.Subtle.Render(fmt.Sprintf("── turn %d ──", len(p.earlier)+1)) + "\n")
 	}
+	if len(p.atts) > 1 { // every attempt, stage by stage: not only the one the pane shows
+		for i, pa := range p.atts {
+			if i > 0 {
+				b.WriteString("\n\n")
+			}
+			head := "── " + cmp.Or(pa.id, fmt.Sprintf("#%d", i+1))
+			if pa.stage != engine.StageNone {
+				head += " " + pa.stage.String()
+			}
+			b.WriteString(s.Subtle.Render(head+" · "+pa.att.phase.String()+" ──") + "\n")
+			if pa.att.err != "" {
+				b.WriteString(s.Error.Render(sanitize(pa.att.err)) + "\n")
+			}
+			if r := pa.att.reasoning.String(); r != "" {
+				if p.ctx.FoldReasoning {
+					b.WriteString(s.Muted.Render(fmt.Sprintf("▸ reasoning, %d chars · R shows it", len([]rune(r)))) + "\n")
+				} else {
+					b.WriteString(s.Muted.Render(r) + "\n")
+				}
+			}
+			b.WriteString(cmp.Or(pa.att.text.String(), s.Muted.Render("(no text)")))
+		}
+		return b.String()
+	}
 	if p.a.phase == phaseFailed && p.a.err != "" {
 		b.WriteString(s.Error.Render(sanitize(p.a.err)) + "\n\n")
 	}
@@ -499,7 +524,9 @@ func (p *ModelPane) View(width, height int) string {
 }
 
 // textTail is the last n lines of the text area, w wide: the reasoning,
-// dimmed (or folded to one line, R), then the answer in style st.
+// dimmed (or folded to one line, R), then the answer in style st; once
+// the answer has ended, its first lines (what leads to it above them, as
+// room allows).
 func (p *ModelPane) textTail(w, n int, st lipgloss.Style) []string {
 	s := &p.ctx.S
 	var lines []string
@@ -523,6 +550,15 @@ func (p *ModelPane) textTail(w, n int, st lipgloss.Style) []string {
 		}
 	}
 	if t := p.a.text.String(); t != "" {
+		if p.a.phase.ended() { // a finished answer opens at its top
+			if len(lines) >= n {
+				lines = lines[:0] // the answer before what led to it
+			}
+			for _, l := range wrapHead(t, w, n-len(lines)) {
+				lines = append(lines, st.Render(l))
+			}
+			return lines
+		}
 		for _, l := range wrapTail(t, w, n) {
 			lines = append(lines, st.Render(l))
 		}

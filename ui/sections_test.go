@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -69,7 +71,13 @@ func TestSectionListFillsIn(t *testing.T) {
 	if v := stripANSI(l.View(100, 6)); !strings.Contains(v, "↻ Term") || !strings.Contains(v, "✓ Fees") {
 		t.Errorf("a retrying section:\n%s", v)
 	}
-	for _, ev := range evs[8:] {
+	for _, ev := range evs[8:11] {
+		l.Apply(ev)
+	}
+	if l.Saved() != "" {
+		t.Errorf("saved %q before the session's wall clock is known (the merge is still to come)", l.Saved())
+	}
+	for _, ev := range evs[11:] {
 		l.Apply(ev)
 	}
 	v = stripANSI(l.View(100, 6))
@@ -153,4 +161,194 @@ func TestSectionListMissing(t *testing.T) {
 	if v := stripANSI(l.MergeView(80, 6)); !strings.Contains(v, "MISSING 1 of 2 sections") || !strings.Contains(v, "merge · synthesis · sim/sage") || !strings.Contains(v, "⚑ merge degraded") {
 		t.Errorf("merge pane:\n%s", v)
 	}
+}
+
+// longSectionScript is sectionScript with a merged result of many lines,
+// its last one "END-OF-MERGE", and each section's attempt id.
+func longSectionScript(req engine.SessionRequest) []engine.Event {
+	evs := sectionScript(req)
+	var b strings.Builder
+	for i := 1; i <= 24; i++ {
+		fmt.Fprintf(&b, "## Section %d\n\nThe finding of section %d, in a sentence or two that wrap.\n\n", i, i)
+	}
+	b.WriteString("ENDOFMERGE")
+	answer := b.String()
+	for i := range evs {
+		ev := &evs[i]
+		if r := detail(*ev).Section; r != nil && r.Model != "" {
+			r.Attempt = fmt.Sprintf("a%d", r.Index)
+		}
+		if ev.Type == engine.Decided {
+			ev.Text = answer
+		}
+		if s := ev.Summary; s != nil {
+			s.Answer = answer
+		}
+	}
+	return evs
+}
+
+func newSectionModel(t *testing.T, f *fakeBackend, w, h int) *Model {
+	t.Helper()
+	doc, err := os.ReadFile("../testdata/contract.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := New(f, Options{Theme: themes.NoColor(), Clock: func() time.Time { return fixedClock }, Prompt: "Review each clause",
+		Document: string(doc), DocumentName: "contract.md"})
+	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	return m
+}
+
+// Before the first run the section screen shows the document loaded: how
+// many sections, from which file, and their titles; never "0/0".
+func TestSectionScreenShowsTheDocumentBeforeARun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		for _, size := range [][2]int{{160, 48}, {80, 24}} {
+			m := newSectionModel(t, newFake(), size[0], size[1])
+			out := plain(m)
+			for _, want := range []string{"9 sections from contract.md", "Services Agreement", "1. Services"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("%dx%d: before a run the screen lacks %q:\n%s", size[0], size[1], want, out)
+				}
+			}
+			if strings.Contains(out, "0/0") {
+				t.Errorf("%dx%d: before a run the screen says 0/0:\n%s", size[0], size[1], out)
+			}
+		}
+	})
+}
+
+// The merged result is read to its end: it has the focus once merged,
+// scrolls (j/k, pgdn, G/g, the wheel), zooms (enter) and copies (y); tab
+// goes between the list and the merge only, never to a model not drawn.
+func TestSectionMergeReadsToItsEnd(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		for _, size := range [][2]int{{160, 48}, {80, 24}} {
+			f := newFake()
+			f.script = longSectionScript
+			m := newSectionModel(t, f, size[0], size[1])
+			press(m, "esc", "r")
+			out := plain(m)
+			if !strings.Contains(out, "## Section 1") || strings.Contains(out, "ENDOFMERGE") || !strings.Contains(out, "lines 1-") {
+				t.Fatalf("%dx%d: the merge should open at its top, saying which lines it shows:\n%s", size[0], size[1], out)
+			}
+			press(m, "G")
+			if out := plain(m); !strings.Contains(out, "ENDOFMERGE") {
+				t.Errorf("%dx%d: G does not reach the merge's end:\n%s", size[0], size[1], out)
+			}
+			press(m, "g", "j")
+			if m.sections.mergeOff != 1 {
+				t.Errorf("%dx%d: j on the merge: offset %d, want 1", size[0], size[1], m.sections.mergeOff)
+			}
+			press(m, "pgdown")
+			if m.sections.mergeOff <= 1 {
+				t.Errorf("%dx%d: pgdown on the merge: offset %d", size[0], size[1], m.sections.mergeOff)
+			}
+			press(m, "g")
+			m.Update(tea.MouseWheelMsg{X: 5, Y: size[1] - 4, Button: tea.MouseWheelDown})
+			if m.sections.mergeOff != wheelStep {
+				t.Errorf("%dx%d: the wheel on the merge: offset %d, want %d", size[0], size[1], m.sections.mergeOff, wheelStep)
+			}
+			press(m, "y")
+			if !strings.Contains(m.status, "copied the merged result") {
+				t.Errorf("%dx%d: y on the merge: status %q", size[0], size[1], m.status)
+			}
+			press(m, "enter")
+			if out := plain(m); m.mode != modeZoom || !strings.Contains(out, "merge") || !strings.Contains(out, "## Section 1") {
+				t.Fatalf("%dx%d: enter on the merge does not zoom it:\n%s", size[0], size[1], out)
+			}
+			press(m, "G")
+			if out := plain(m); !strings.Contains(out, "ENDOFMERGE") {
+				t.Errorf("%dx%d: the zoomed merge does not scroll to its end:\n%s", size[0], size[1], out)
+			}
+			press(m, "esc")
+			// tab: the list, then the merge again; never a model's pane.
+			for i, want := range []sectionFocus{focusSectionList, focusMerge, focusSectionList} {
+				press(m, "tab")
+				if m.sections.focus != want || m.focused() != nil {
+					t.Errorf("%dx%d: tab %d: focus %v (pane %v), want %v", size[0], size[1], i+1, m.sections.focus, m.focused(), want)
+				}
+			}
+		}
+	})
+}
+
+// The section list has the keys: j/k pick a section, enter shows its
+// attempts (which model, how it ended, its text), y copies its answer; a
+// click on a row picks it.
+func TestSectionListIsFocusable(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake()
+		f.script = longSectionScript
+		m := newSectionModel(t, f, 160, 48)
+		press(m, "esc", "r", "tab")
+		if m.sections.focus != focusSectionList || m.sections.sel != 0 {
+			t.Fatalf("tab from the merge: focus %v sel %d", m.sections.focus, m.sections.sel)
+		}
+		press(m, "j", "j")
+		if m.sections.sel != 2 {
+			t.Errorf("j j: row %d, want 2", m.sections.sel)
+		}
+		if out := plain(m); !strings.Contains(out, "▶") {
+			t.Errorf("the selected row is not marked:\n%s", out)
+		}
+		press(m, "k")
+		press(m, "y")
+		if !strings.Contains(m.status, "copied section 2") {
+			t.Errorf("y on a row: status %q", m.status)
+		}
+		press(m, "enter")
+		out := plain(m)
+		for _, want := range []string{"Term", "sim/steady", "↻ retried", "term"} {
+			if m.mode != modeZoom || !strings.Contains(out, want) {
+				t.Errorf("enter on section 2: mode %s, the zoom lacks %q:\n%s", m.mode, want, out)
+			}
+		}
+		press(m, "esc")
+		// A click on the first row picks it.
+		y := -1
+		for i, l := range strings.Split(plain(m), "\n") {
+			if strings.Contains(l, "Fees") && strings.Contains(l, "sim/swift") {
+				y = i
+			}
+		}
+		if y < 0 {
+			t.Fatal("no Fees row on screen")
+		}
+		m.Update(tea.MouseClickMsg{X: 10, Y: y, Button: tea.MouseLeft})
+		if m.sections.focus != focusSectionList || m.sections.sel != 0 {
+			t.Errorf("a click on the Fees row: focus %v sel %d", m.sections.focus, m.sections.sel)
+		}
+	})
+}
+
+// enter on a voted section shows each of its runs: the attempt, its
+// model, how it ended and its text.
+func TestSectionRowShowsEveryAttempt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := config.Demo()
+		eng := simEngine(t, cfg)
+		doc, _ := os.ReadFile("../testdata/contract.md")
+		m := New(eng, Options{Theme: themes.NoColor(), Clock: func() time.Time { return fixedClock }, Prompt: "Review each clause",
+			Document: string(doc), DocumentName: "contract.md"})
+		m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
+		press(m, "esc", "r")
+		if m.running || m.summary == nil {
+			t.Fatal("the section session did not end")
+		}
+		i := slices.IndexFunc(m.summary.Sections, func(r engine.SectionResult) bool { return len(r.Votes) == 3 })
+		if i < 0 {
+			t.Fatalf("no voted section in %+v", m.summary.Sections)
+		}
+		press(m, "tab")
+		for range i {
+			press(m, "j")
+		}
+		press(m, "enter")
+		out := plain(m)
+		if n := strings.Count(out, "── a"); n != 3 {
+			t.Errorf("section %d, voted three times: %d attempts shown:\n%s", i+1, n, out)
+		}
+	})
 }

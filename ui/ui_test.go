@@ -340,7 +340,7 @@ func testStrategyTierToggle(t *testing.T) {
 	if !strings.Contains(plain(m), "○ off") {
 		t.Errorf("toggled-out pane does not say so:\n%s", plain(m))
 	}
-	press(m, "space")
+	press(m, "tab", "tab", "space") // the winner, sim/swift, took the focus: back to sim/flaky
 	press(m, "r")
 	if got := f.starts[1].Models; got != nil {
 		t.Fatalf("with every model back, Models = %v, want nil (the tier's)", got)
@@ -872,8 +872,12 @@ func testZoomScrollsWholeAnswer(t *testing.T) {
 	}
 	m := newTestModel(f, 120, 40)
 	press(m, "r", "enter")
+	if got := plain(m); m.mode != modeZoom || strings.Contains(got, "THE END") || !strings.Contains(got, "· lines 1-") {
+		t.Fatalf("a finished answer's zoom does not open at its top:\n%s", got)
+	}
+	press(m, "G")
 	if m.mode != modeZoom || !strings.Contains(plain(m), "THE END") {
-		t.Fatalf("zoom does not open at the end of the answer:\n%s", plain(m))
+		t.Fatalf("G does not go to the end of the answer:\n%s", plain(m))
 	}
 	press(m, "g")
 	if got := plain(m); strings.Contains(got, "THE END") || !strings.Contains(got, "· lines 1-") {
@@ -913,8 +917,10 @@ func testCompactDetailFollowsWinnerUntilUserPicks(t *testing.T) {
 	if !strings.Contains(got, "── sim/slow ★ won") || !strings.Contains(got, "Slow but first to finish.") {
 		t.Fatalf("the answer rows do not follow the winner:\n%s", got)
 	}
-	press(m, "tab") // the user picks sim/steady
-	press(m, "r")
+	// The user picks sim/steady while the next session runs.
+	cmd := m.startSession(m.sessionPrompt())
+	press(m, "shift+tab", "shift+tab") // from the winner, sim/slow
+	runCmd(m, cmd)
 	got = plain(m)
 	if !strings.Contains(got, "── sim/steady") || strings.Contains(got, "── sim/slow ★ won") {
 		t.Errorf("after the user moved the focus, the answer rows should stay on sim/steady:\n%s", got)

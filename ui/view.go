@@ -129,7 +129,8 @@ func (m *Model) headerView(w int) string {
 		n = fmt.Sprintf("#%d", m.sessionN)
 	}
 	clock := fmtDur(m.ctx.Elapsed)
-	if m.running {
+	replay, replaying := m.b.(Stepper)
+	if m.running && !m.replayPaused() {
 		clock = spin(m.ctx) + " " + clock
 	}
 	st := m.shownStrategy()
@@ -141,6 +142,12 @@ func (m *Model) headerView(w int) string {
 	labels := []string{"strategy", "tier", "session", "elapsed", "cost", "run"}
 	if m.watch != nil {
 		labels[5] = "seen" // what the sessions watched so far cost
+	}
+	var replayState string
+	if replaying { // no run spend: a replay spends nothing; the mark says what plays
+		var mark string
+		mark, replayState = replayMark(replay)
+		values[5], labels[5] = strings.TrimPrefix(mark, "replay "), "replay"
 	}
 	parts := make([]string, len(values))
 	for i := range values {
@@ -164,6 +171,8 @@ func (m *Model) headerView(w int) string {
 		right = append(right, s.Warn.Render("⟳ auto "+fmtDur(m.opts.AutoFireEvery)))
 	}
 	switch {
+	case m.running && replaying:
+		right = append(right, s.Running.Render(replayState))
 	case m.running:
 		right = append(right, s.Running.Render("● running"))
 	case m.summary != nil:
@@ -195,7 +204,11 @@ func (m *Model) headerView(w int) string {
 		for i := range values[:5] {
 			parts[i] = s.Bold.Render(values[i])
 		}
-		for _, drop := range []int{-1, 5, 1, 3} { // run, tier, then cost (index after the tier's)
+		drops := []int{-1, 5, 1, 3} // run, tier, then cost (index after the tier's)
+		if replaying {
+			drops = []int{-1, 1, 3, 2} // a replay keeps its mark: tier, cost, elapsed go first
+		}
+		for _, drop := range drops {
 			if drop >= 0 {
 				parts = slices.Delete(parts, drop, drop+1)
 			}
@@ -343,6 +356,12 @@ func (m *Model) helpLines(w int) []string {
 	if m.council() {
 		notes = append([]string{"Council: the members answer (stage 1; A, B, C… label the answers), each reviews the others' answers (rankings best first; Borda gives n-1…0 points; ✗ an unreadable ranking), the chairman writes the synthesis (tab or ↓ reaches it, enter zooms it)."}, notes...)
 	}
+	if m.sectioning() {
+		notes = append([]string{"Section: tab goes between the list of sections and the merge; on the list j/k pick a section and enter shows its attempts; on the merge j/k, pgdn/pgup and g/G scroll it, enter zooms it; y copies the section's answer or the merged result. The header's time saved is the session's wall clock against the sum of the section attempts' times."}, notes...)
+	}
+	if isStepper(m.b) {
+		notes = append([]string{"Replay: the header says which log, how fast, which session of how many, and whether it plays, is paused or steps; space pauses, n plays one event, 0 plays the session again, r the next. A replay changes nothing: m, t, O, C, a, p, /, e, s, E and S say so, and its cost is never added to a run's spend."}, notes...)
+	}
 	if m.watch != nil {
 		admin := "the breaker and chaos keys need the servers' admin token (--admin-token)"
 		if m.watch.src.Admin() {
@@ -387,6 +406,10 @@ func (m *Model) zoomView(w, h int) string {
 		pct = fmt.Sprintf(" · lines %d-%d of %d", first, last, m.zoom.TotalLineCount())
 	}
 	lines := append(m.zoomHead(w-2), strings.Split(m.zoom.View(), "\n")...)
+	if m.sectioning() && m.sections.zoomed {
+		title, _ := m.sectionZoom()
+		return box(m.ctx, title+pct, "", lines, w, h, true)
+	}
 	if m.synthFocused() {
 		return box(m.ctx, m.synth.Title()+pct, m.synth.badge(), lines, w, h, true)
 	}
@@ -404,6 +427,8 @@ func (m *Model) zoomHead(iw int) []string {
 	rule := m.ctx.S.Muted.Render(strings.Repeat("┄", iw))
 	var lines []string
 	switch p := m.focused(); {
+	case m.sectioning() && m.sections.zoomed:
+		lines = []string{fit(m.ctx.S.Subtle.Render("tab: the other · y copies · esc back"), iw)}
 	case m.synthFocused():
 		lines = m.synth.head(iw)
 	case p != nil:
@@ -812,7 +837,7 @@ func (m *Model) detailView(w, h int) string {
 		if p.a.phase == phaseCancelled || p.a.phase == phaseFailed {
 			st = s.Subtle
 		}
-		add(st, wrapTail(text, w, rows)...)
+		add(st, wrapEnd(text, w, rows, p.a.phase.ended())...)
 	case m.sessionN == 0:
 		if m.opts.Why != "" {
 			add(s.Subtle, wrapTail(m.opts.Why, w, rows)...)
@@ -839,7 +864,7 @@ func (m *Model) synthDetail(w, h int) string {
 	rows := h - 1
 	switch text := sp.Text(); {
 	case text != "":
-		for _, l := range wrapTail(text, w, rows) {
+		for _, l := range wrapEnd(text, w, rows, sp.a.phase.ended()) {
 			lines = append(lines, s.Text.Render(l))
 		}
 	case sp.a.phase.active():

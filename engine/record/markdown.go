@@ -86,15 +86,29 @@ func Markdown(w io.Writer, s Session) error {
 		}
 		b.WriteString("\n")
 	}
-	b.WriteString("## Models\n\n| attempt | model | stage | role | status | first token | took | tokens in/out | cost |\n|---|---|---|---|---|---|---|---|---|\n")
+	if len(sum.Sections) > 0 {
+		sectionsReport(&b, sum)
+	}
+	b.WriteString("## Models\n\n| attempt | model | stage | role | status | started | first token | took | tokens in/out | cost |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, m := range sum.Models {
 		status := string(m.Status)
 		if m.Reason != "" {
 			status += " (" + m.Reason + ")"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %d / %d | $%.6f |\n", m.Attempt, m.ID, m.Stage, m.Role,
-			status, ms(m.FirstTokenMS), ms(m.ElapsedMS), m.InputTokens, m.OutputTokens, m.CostUSD)
+		started, first := "—", "—"
+		if m.StartedMS > 0 || m.ElapsedMS > 0 || m.FirstTokenMS > 0 {
+			started = fmt.Sprintf("%.0f ms", m.StartedMS)
+			if m.StartedMS >= 1000 {
+				started = ms(m.StartedMS)
+			}
+		}
+		if m.FirstTokenMS > 0 {
+			first = ms(max(m.FirstTokenMS-m.StartedMS, 0))
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %d / %d | $%.6f |\n", m.Attempt, m.ID, m.Stage, m.Role,
+			status, started, first, ms(m.ElapsedMS), m.InputTokens, m.OutputTokens, m.CostUSD)
 	}
+	b.WriteString("\nstarted: since the session began; first token: after the attempt started; took: the attempt's duration.\n")
 	for _, m := range sum.Models {
 		if m.Text == "" && m.Error == "" {
 			continue
@@ -114,6 +128,53 @@ func Markdown(w io.Writer, s Session) error {
 	_, err := io.WriteString(w, providers.SafeText(b.String()))
 	return err
 }
+
+// sectionsReport is a section session's sections: title, model, status,
+// time and verdict each, what the result lacks, and the time running them
+// at once saved.
+func sectionsReport(b *strings.Builder, sum *engine.Summary) {
+	b.WriteString("## Sections\n\n| # | section | model | status | took | verdict |\n|---|---|---|---|---|---|\n")
+	for _, r := range sum.Sections {
+		status := r.Status
+		if r.Error != "" {
+			status += ": " + oneLine(r.Error, 60)
+		}
+		if r.Retried {
+			status += " ↻ retried"
+		}
+		verdict := r.Verdict
+		if len(r.Votes) > 0 {
+			votes := make([]string, len(r.Votes))
+			for i, v := range r.Votes {
+				votes[i] = cmp.Or(v, "invalid")
+			}
+			verdict = strings.TrimSpace(verdict + " (" + strings.Join(votes, ", ") + ")")
+		}
+		if r.Disagree {
+			verdict += " ⚑ disagreement"
+		}
+		fmt.Fprintf(b, "| %d | %s | %s | %s | %s | %s |\n", r.Index, cell(r.Title), cmp.Or(r.Model, "—"), cell(status), ms(r.ElapsedMS), cell(verdict))
+	}
+	b.WriteString("\n")
+	if m := sum.Merge; m != nil {
+		fmt.Fprintf(b, "Merged by %s", m.Mode)
+		if m.Model != "" {
+			fmt.Fprintf(b, " (%s)", m.Model)
+		}
+		fmt.Fprintf(b, ": %s.", m.Status)
+		if len(m.Missing) > 0 {
+			fmt.Fprintf(b, " Missing from the result: %s.", strings.Join(m.Missing, ", "))
+		}
+		b.WriteString("\n")
+	}
+	if sum.SerialMS > 0 {
+		fmt.Fprintf(b, "Sections run at once: %s instead of %s one at a time.\n", ms(sum.ElapsedMS), ms(sum.SerialMS))
+	}
+	b.WriteString("\n")
+}
+
+// cell is text safe in a Markdown table cell: one line, pipes escaped.
+func cell(s string) string { return strings.ReplaceAll(oneLine(s, 200), "|", "\\|") }
 
 // summaryFromEvents is what can be said of a session whose log has no
 // summary: the attempts it saw start, with their text so far.

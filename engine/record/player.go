@@ -26,6 +26,7 @@ type Player struct {
 	cfg      *config.Config
 	speed    float64
 	clock    providers.Clock
+	name     string // the log's, for the dashboard's header
 
 	mu     sync.Mutex
 	next   int
@@ -33,6 +34,7 @@ type Player struct {
 	// paused holds the playback; steps are events released one at a time
 	// while paused (n); resumed wakes a paused playback.
 	paused  bool
+	stepped bool // n was pressed since the pause
 	steps   chan struct{}
 	resumed chan struct{}
 }
@@ -59,7 +61,7 @@ func NewPlayer(sessions []Session, speed float64) (*Player, error) {
 func (p *Player) TogglePause() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.paused = !p.paused
+	p.paused, p.stepped = !p.paused, false
 	if !p.paused {
 		select {
 		case p.resumed <- struct{}{}:
@@ -79,7 +81,7 @@ func (p *Player) Paused() bool {
 // Step releases the next event of a paused playback (pausing it first).
 func (p *Player) Step() {
 	p.mu.Lock()
-	p.paused = true
+	p.paused, p.stepped = true, true
 	p.mu.Unlock()
 	select {
 	case p.steps <- struct{}{}:
@@ -95,6 +97,38 @@ func (p *Player) Rewind() {
 	if p.next > 0 {
 		p.next--
 	}
+}
+
+// Playing is what a [Player] plays, as the dashboard's header says it:
+// "replay s.jsonl · 10× · 2 of 3".
+type Playing struct {
+	Name              string  // the log's file name
+	Speed             float64 // times faster than recorded
+	Session, Sessions int     // the session playing (from 1), of how many
+	Paused            bool
+	// Stepped: paused, and n has released an event since.
+	Stepped bool
+	// Strategy, Tier and Prompt are the playing session's, as its log
+	// header recorded them: what it is before its first event is played.
+	Strategy, Tier, Prompt string
+}
+
+// SetName names the log played (its path; the header shows its base).
+func (p *Player) SetName(name string) { p.name = name }
+
+// Playing says what is played: the log, the speed, which session of how
+// many, paused or stepping.
+func (p *Player) Playing() Playing {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := len(p.sessions)
+	cur := 1
+	if p.next > 0 {
+		cur = (p.next-1)%n + 1
+	}
+	h := p.sessions[cur-1].Header
+	return Playing{Name: p.name, Speed: p.speed, Session: cur, Sessions: n, Paused: p.paused, Stepped: p.paused && p.stepped,
+		Strategy: h.Strategy, Tier: h.Tier, Prompt: h.Prompt}
 }
 
 // SetClock makes the player wait on c (tests use a virtual clock).

@@ -403,3 +403,38 @@ func TestOldLogDescribesItsSessionsFromTheHeader(t *testing.T) {
 		t.Errorf("a described session_started read back as %+v %q, want %+v", got.Detail.Info, got.Text, own)
 	}
 }
+
+// The models table's times are labelled and consistent: started is since
+// the session began, first token after the attempt started, took its
+// duration; a section session lists each section's title and verdict.
+func TestMarkdownTimesAndSections(t *testing.T) {
+	sum := &engine.Summary{Strategy: config.Section, Tier: "quick", Status: engine.StatusDecided, ElapsedMS: 1500, Answer: "merged",
+		Models: []engine.ModelResult{{Attempt: "a1", ID: "sim/swift", Stage: engine.StageSections, Role: engine.RoleSection, Status: engine.AttemptDoneStatus,
+			StartedMS: 200, FirstTokenMS: 543, ElapsedMS: 900}},
+		Sections: []engine.SectionResult{
+			{Index: 1, Title: "1. Fees", Model: "sim/swift", Status: "done", ElapsedMS: 900},
+			{Index: 2, Title: "2. Liability", Model: "sim/steady", Status: "done", ElapsedMS: 1200, Votes: []string{"risk", "ok", "risk"}, Verdict: "risk", Disagree: true, Retried: true},
+			{Index: 3, Title: "3. Law", Status: "failed", Error: "timeout"}},
+		Merge: &engine.MergeResult{Mode: config.MergeConcat, Status: "degraded", Missing: []string{"3. Law"}}, SerialMS: 2100, SavedMS: 600}
+	s := Session{Header: Header{Prompt: "Review", Strategy: "section", Tier: "quick"}, Events: []engine.Event{{Type: engine.SessionDone, Summary: sum}}}
+	var md bytes.Buffer
+	if err := Markdown(&md, s); err != nil {
+		t.Fatal(err)
+	}
+	out := md.String()
+	for _, want := range []string{
+		"| started | first token | took |",
+		"| 200 ms | 343 ms | 900 ms |",
+		"first token: after the attempt started",
+		"## Sections",
+		"| 1 | 1. Fees | sim/swift | done | 900 ms |",
+		"| 2 | 2. Liability | sim/steady | done ↻ retried | 1.20 s | risk (risk, ok, risk) ⚑ disagreement |",
+		"| 3 | 3. Law | — | failed: timeout | — |",
+		"Missing from the result: 3. Law.",
+		"1.50 s instead of 2.10 s",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, out)
+		}
+	}
+}

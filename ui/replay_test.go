@@ -1,0 +1,134 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/engine/config"
+	"github.com/council-dev/council/engine/record"
+	"github.com/council-dev/council/themes"
+)
+
+// newReplay opens the dashboard on a player of ss, as council replay does.
+func newReplay(t *testing.T, ss []record.Session, speed float64, w, h int) (*Model, *record.Player) {
+	t.Helper()
+	p, err := record.NewPlayer(ss, speed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.SetName("/tmp/logs/s.jsonl")
+	m := New(p, Options{Theme: themes.NoColor(), Clock: func() time.Time { return fixedClock }, Prompt: p.Prompt(), AutoRun: true})
+	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	return m, p
+}
+
+// A replay is marked in the header: the log, the speed, which session of
+// how many; at 80 columns too, beside the session's strategy. Its
+// sessions' cost is never added to the run's spend, however often r plays
+// a one-session log again.
+func TestReplayIsMarked(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := config.Demo()
+		eng := simEngine(t, cfg)
+		ss := recordLog(t, cfg, eng,
+			engine.SessionRequest{Prompt: "How do database indexes work?", Strategy: config.Council},
+			engine.SessionRequest{Prompt: "Why is the sky blue?", Strategy: config.Race},
+			engine.SessionRequest{Prompt: "Is my invoice wrong?", Strategy: config.Consensus, Tier: "high"},
+		)
+		m, _ := newReplay(t, ss, 10, 160, 48)
+		runCmd(m, m.Init())
+		if h := headerLine(m); !strings.Contains(h, "replay s.jsonl · 10× · 1 of 3") || !strings.Contains(h, "council") {
+			t.Errorf("header %q, want the replay marked", h)
+		}
+		press(m, "r")
+		if h := headerLine(m); !strings.Contains(h, "replay s.jsonl · 10× · 2 of 3") || !strings.Contains(h, "race") {
+			t.Errorf("header %q after r, want the second session marked", h)
+		}
+		m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+		press(m, "r", "r") // the third, then the first again
+		if h := headerLine(m); !strings.Contains(h, "replay") || !strings.Contains(h, "1 of 3") || !strings.Contains(h, "council") {
+			t.Errorf("80 columns: header %q, want replay, the position and the council", h)
+		}
+
+		one := ss[:1]
+		m, _ = newReplay(t, one, 10, 160, 48)
+		runCmd(m, m.Init())
+		if m.sessionCost <= 0 {
+			t.Fatalf("the recorded council cost nothing (%v): nothing to check", m.sessionCost)
+		}
+		press(m, "r", "r")
+		if m.runCost != 0 || strings.Contains(headerLine(m), "run $") {
+			t.Errorf("after replaying a one-session log three times: run cost %v, header %q; a replay never adds to the run's spend", m.runCost, headerLine(m))
+		}
+	})
+}
+
+// A replay refuses, with a message, every key that would start or change
+// a session (the recorded ones are what they were).
+func TestReplayRefusesWhatWouldChangeASession(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := config.Demo()
+		ss := recordLog(t, cfg, simEngine(t, cfg), engine.SessionRequest{Prompt: "Why is the sky blue?", Strategy: config.Race})
+		m, _ := newReplay(t, ss, 10, 160, 48)
+		runCmd(m, m.Init())
+		strategy, tier, settings := m.strategy, m.tier, m.settings
+		for _, k := range []string{"m", "t", "O", "C", "a", "/", "i", "p", "E", "S", "e", "s"} {
+			m.status = ""
+			press(m, k)
+			if m.mode != modePanes || m.status == "" || !m.statusErr || !strings.Contains(m.status, "replay") {
+				t.Errorf("%s in a replay: mode %s status %q (error %v), want it refused with a word about the replay", k, m.mode, m.status, m.statusErr)
+			}
+		}
+		if m.strategy != strategy || m.tier != tier || m.settings != settings || m.auto || m.cont {
+			t.Errorf("a replay changed the next session: %s %s %+v auto %v continue %v", m.strategy, m.tier, m.settings, m.auto, m.cont)
+		}
+		// A click on the prompt line does not open it either.
+		m.status = ""
+		m.Update(tea.MouseClickMsg{X: 5, Y: 1, Button: tea.MouseLeft})
+		if m.mode == modePrompt || !strings.Contains(m.status, "replay") {
+			t.Errorf("a click on the prompt line in a replay: mode %s status %q", m.mode, m.status)
+		}
+	})
+}
+
+// A replay started with --step is paused before its first event: the
+// header says so, nothing spins as if it ran, until n plays an event.
+func TestReplayStepShowsPaused(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := config.Demo()
+		ss := recordLog(t, cfg, simEngine(t, cfg), engine.SessionRequest{Prompt: "Is my invoice wrong?", Strategy: config.Consensus, Tier: "high"})
+		m, p := newReplay(t, ss, 10, 160, 48)
+		p.TogglePause()
+		l := newLoop(t, m)
+		defer func() {
+			l.close()
+			time.Sleep(time.Second) // let pending ticks fire and exit
+			synctest.Wait()
+		}()
+		l.until(func() bool { return m.events != nil }) // the playback has started
+		synctest.Wait()
+		h := headerLine(m)
+		if !strings.Contains(h, "strategy consensus") || !strings.Contains(h, "tier high") {
+			t.Errorf("a --step replay before n: header %q, want the recorded session's strategy", h)
+		}
+		if strings.Contains(h, "running") || !strings.Contains(h, "paused") {
+			t.Errorf("a --step replay before n: header %q, want paused, not running", h)
+		}
+		f := m.ctx.Frame
+		l.send(tickMsg{})
+		if m.ctx.Frame != f {
+			t.Errorf("the spinners turn while the replay is paused (frame %d → %d)", f, m.ctx.Frame)
+		}
+		l.send(keyMsg("n"))
+		l.until(func() bool { return m.lastT > 0 || m.cur != nil && len(m.cur.events) > 0 })
+		if h := headerLine(m); !strings.Contains(h, "stepping") {
+			t.Errorf("after n: header %q, want stepping", h)
+		}
+		l.send(keyMsg("q"))
+	})
+}
