@@ -61,7 +61,7 @@ func TestBenchTableAndCSV(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
-	for _, want := range []string{"strategy", "race", "p99", "sim/a", "latency of the successful sessions", "p50 "} {
+	for _, want := range []string{"strategy", "race", "p99", "sim/a", "latency of every session", "p50 "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table has no %q:\n%s", want, out)
 		}

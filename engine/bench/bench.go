@@ -110,6 +110,9 @@ type result struct {
 	virtual bool
 	partial bool
 	stopped string // why the batch ended early, other than a cancel
+	// tail is what the hedge read from its primary's window at the end
+	// (strategy hedge only).
+	tail *engine.HedgeTail
 }
 
 // execute runs the batch. A cancelled ctx ends it early: the sessions
@@ -232,6 +235,11 @@ func (r *run) execute(parent context.Context) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if req.Strategy == config.Hedge && r.strategy != Single {
+		if t, ok := eng.HedgeTail(w.hedgePrimary(r.cfg)); ok {
+			res.tail = &t
+		}
+	}
 	if errors.Is(firstErr, engine.ErrOverBudget) {
 		// A spending cap: what was measured stands, and says why it ends.
 		res.stopped = firstErr.Error()
@@ -249,6 +257,21 @@ func (r *run) execute(parent context.Context) (*result, error) {
 	res.partial = len(kept) < w.Sessions
 	res.elapsed = end.Sub(start)
 	return res, nil
+}
+
+// hedgePrimary is the model a hedge of the workload starts first, as the
+// engine picks it: hedge.primary when among the models, else the first.
+func (w *Workload) hedgePrimary(cfg *config.Config) string {
+	ms := w.models()
+	for _, m := range ms {
+		if m == cfg.Hedge.Primary {
+			return m
+		}
+	}
+	if len(ms) == 0 {
+		return ""
+	}
+	return ms[0]
 }
 
 // request is the session every run of strategy asks.

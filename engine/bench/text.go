@@ -34,8 +34,8 @@ func (r *Report) WriteText(out io.Writer, width int) error {
 			votes = fmt.Sprintf("%.2f", *s.MeanVotes)
 		}
 		p50, p95, p99, ttft := ms(s.P50MS), ms(s.P95MS), ms(s.P99MS), ms(s.TTFTP50MS)
-		if s.Successes == 0 { // no successful session: no latency to give
-			p50, p95, p99, ttft = "-", "-", "-", "-"
+		if s.Successes == 0 { // no answer: no time to first token
+			ttft = "-"
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%.1f%%\t$%.6f\t$%.6f\t%d\t%s\t%s\n",
 			s.Strategy, s.Sessions, s.Successes, s.Degraded, s.Failed, p50, p95, p99,
@@ -81,7 +81,7 @@ func LatencyChart(ss []Strategy, width int) string {
 		return min(max(c, 0), cols-1)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "latency of the successful sessions (log scale, %s to %s); ^ p50, p95, p99\n", ms(lo), ms(hi))
+	fmt.Fprintf(&b, "latency of every session, a failed one at its end (log scale, %s to %s); ^ p50, p95, p99\n", ms(lo), ms(hi))
 	bars := []rune(" ▁▂▃▄▅▆▇█")
 	for _, s := range ss {
 		counts := make([]int, cols)
