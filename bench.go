@@ -285,8 +285,12 @@ func (c *cli) confirmSpend(est float64, yes bool) (int, bool) {
 	}
 }
 
-// termWidth is stdout's width when it is a terminal, else 100.
+// termWidth is $COLUMNS when set, else stdout's width when it is a
+// terminal, else 100.
 func (c *cli) termWidth() int {
+	if n, err := strconv.Atoi(c.getenv("COLUMNS")); err == nil && n > 20 {
+		return n
+	}
 	if f, ok := c.stdout.(*os.File); ok && term.IsTerminal(f.Fd()) {
 		if w, _, err := term.GetSize(f.Fd()); err == nil && w > 20 {
 			return w
@@ -298,11 +302,10 @@ func (c *cli) termWidth() int {
 // benchProgress shows how far the bench is: a progress bar on stdout when
 // it is a terminal, else a line on stderr every tenth of the way.
 type benchProgress struct {
-	c     *cli
-	bar   *progress.Model
-	tty   io.Writer
-	batch string
-	last  int // tenths reported (plain text)
+	c    *cli
+	bar  *progress.Model
+	tty  io.Writer
+	last int // tenths reported (plain text)
 }
 
 func (c *cli) newBenchProgress() *benchProgress {
@@ -314,10 +317,9 @@ func (c *cli) newBenchProgress() *benchProgress {
 	return p
 }
 
+// update shows done of the whole bench's total sessions, and the batch
+// running.
 func (p *benchProgress) update(batch string, done, total int) {
-	if batch != p.batch {
-		p.batch, p.last = batch, -1
-	}
 	frac := float64(done) / float64(max(total, 1))
 	if p.bar != nil {
 		view := p.bar.ViewAs(frac)

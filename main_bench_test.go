@@ -10,6 +10,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/charmbracelet/x/ansi"
 )
 
 // TestBenchJSON: council bench --json on simulated models is one object
@@ -245,5 +247,22 @@ func TestBenchStopsAtTheRunCap(t *testing.T) {
 	}
 	if code != exitFailed || cmp.Stopped == "" || total > 0.02 {
 		t.Errorf("three batches under a $0.02 cap: exit %d, stopped %q, spent $%.6f; want stopped within the cap", code, cmp.Stopped, total)
+	}
+}
+
+// TestBenchFitsEightyColumns: council bench --compare single,race,hedge on
+// the demo council, told the width by $COLUMNS, writes no line wider.
+func TestBenchFitsEightyColumns(t *testing.T) {
+	out, errOut, code := council(t, map[string]string{"COLUMNS": "80"}, "bench", "--compare", "single,race,hedge", "--sessions", "40", "--seed", "1")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if w := ansi.StringWidth(line); w > 80 {
+			t.Errorf("%d cells: %s", w, line)
+		}
+	}
+	if !strings.Contains(out, "sim/straggler") || !strings.Contains(out, "hedge: sim/straggler") {
+		t.Errorf("no model table or hedge note:\n%s", out)
 	}
 }

@@ -40,9 +40,10 @@ type Workload struct {
 	// Real runs on the real clock even when every model is simulated
 	// (make bench compares the two).
 	Real bool
-	// Progress, when set, is told how many sessions of total the batch
-	// (a strategy, or a sweep's concurrency) has ended; it is called from
-	// the goroutine that called the bench, never from the sessions'.
+	// Progress, when set, is told how many sessions of the whole bench
+	// (every strategy, or every concurrency of a sweep) have ended, and
+	// which batch is running; it is called from the goroutine that called
+	// the bench, never from the sessions'.
 	Progress func(batch string, done, total int)
 }
 
@@ -92,7 +93,9 @@ type run struct {
 	label    string // for Progress
 	cfg      *config.Config
 	parallel int
-	progress func()
+	// before is how many sessions the bench's batches before this one
+	// ran, of total: the progress is the whole bench's.
+	before, total int
 }
 
 // sample is what one session leaves behind.
@@ -204,7 +207,7 @@ func (r *run) execute(parent context.Context) (*result, error) {
 	}()
 	tick := func() {
 		if w.Progress != nil {
-			w.Progress(r.label, int(ended.Load()), w.Sessions)
+			w.Progress(r.label, r.before+int(ended.Load()), max(r.total, w.Sessions))
 		}
 	}
 	if virtual {
@@ -376,7 +379,7 @@ func Run(ctx context.Context, w *Workload, strategies []string) (*Report, error)
 	}
 	rep := newReport(w)
 	spent := 0.0
-	for _, st := range strategies {
+	for i, st := range strategies {
 		if ctx.Err() != nil {
 			rep.Partial = true
 			break
@@ -385,7 +388,8 @@ func Run(ctx context.Context, w *Workload, strategies []string) (*Report, error)
 		if !ok {
 			break
 		}
-		r := &run{w: w, strategy: st, label: st, cfg: cfg, parallel: w.Parallel}
+		r := &run{w: w, strategy: st, label: st, cfg: cfg, parallel: w.Parallel,
+			before: i * w.Sessions, total: len(strategies) * w.Sessions}
 		res, err := r.execute(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", st, err)
