@@ -93,8 +93,7 @@ type HedgeTail struct {
 	Model   string
 	Samples int
 	// Knee is the fast mode's slowest call, when the window shows a slow
-	// mode (0 when it does not); SlowShare the share of calls beyond it:
-	// the max_extra that lets every slow call hedge at the knee.
+	// mode (0 when it does not); SlowShare the share of calls beyond it.
 	Knee      time.Duration
 	SlowShare float64
 	// NeedsMaxExtra is the max_extra that lets every slow call hedge at
@@ -132,12 +131,12 @@ func (e *Engine) HedgeTail(id string) (t HedgeTail, ok bool) {
 
 // hedge starts the primary, and the backup after the hedge delay (or at
 // once when the primary fails or is skipped); a quantile delay's backup
-// that would most likely lose to the primary does not fire (lateHedge). A primary that completes
-// within hedge.budget wins even if the backup finished first; after the
-// budget the first success wins. A delayed backup is subject to
-// max_extra; a failover backup never is, since without it there is no
-// answer: a backup withheld by max_extra still fails over when the
-// primary then fails.
+// that would most likely lose to the primary does not fire (lateHedge).
+// A primary that completes within hedge.budget wins even if the backup
+// finished first; after the budget the first success wins. A delayed
+// backup is subject to max_extra; a failover backup never is, since
+// without it there is no answer: a backup withheld by max_extra (or as
+// late) still fails over when the primary then fails.
 func (s *session) hedge() {
 	pm, bm := s.hedgeModels()
 	h := s.e.cfg.Hedge
