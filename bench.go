@@ -302,16 +302,17 @@ func (c *cli) termWidth() int {
 // benchProgress shows how far the bench is: a progress bar on stdout when
 // it is a terminal, else a line on stderr every tenth of the way.
 type benchProgress struct {
-	c    *cli
-	bar  *progress.Model
-	tty  io.Writer
-	last int // tenths reported (plain text)
+	c     *cli
+	bar   *progress.Model
+	tty   io.Writer
+	width int // the bar's line is cut to it
+	last  int // tenths reported (plain text)
 }
 
 func (c *cli) newBenchProgress() *benchProgress {
-	p := &benchProgress{c: c, last: -1}
+	p := &benchProgress{c: c, last: -1, width: c.termWidth()}
 	if f, ok := c.stdout.(*os.File); ok && term.IsTerminal(f.Fd()) {
-		b := progress.New(progress.WithWidth(40))
+		b := progress.New(progress.WithWidth(min(40, p.width/3)))
 		p.bar, p.tty = &b, f
 	}
 	return p
@@ -326,7 +327,9 @@ func (p *benchProgress) update(batch string, done, total int) {
 		if p.c.getenv("NO_COLOR") != "" {
 			view = ansi.Strip(view)
 		}
-		fmt.Fprintf(p.tty, "\r%s %s: %d/%d sessions\x1b[K", view, providers.SafeText(batch), done, total)
+		// Within the width: a line that wraps cannot be redrawn with \r.
+		line := ansi.Truncate(fmt.Sprintf("%s %s: %d/%d sessions", view, providers.SafeText(batch), done, total), p.width-1, "…")
+		fmt.Fprintf(p.tty, "\r%s\x1b[K", line)
 		return
 	}
 	if tenth := done * 10 / max(total, 1); tenth > p.last {

@@ -11,6 +11,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"charm.land/bubbles/v2/progress"
 	"github.com/charmbracelet/x/ansi"
 )
 
@@ -264,5 +265,22 @@ func TestBenchFitsEightyColumns(t *testing.T) {
 	}
 	if !strings.Contains(out, "sim/straggler") || !strings.Contains(out, "hedge: sim/straggler") {
 		t.Errorf("no model table or hedge note:\n%s", out)
+	}
+}
+
+// TestBenchProgressBarFitsTheWidth: the progress bar's line, redrawn in
+// place with \r, is cut to the width: a line that wrapped could not be.
+func TestBenchProgressBarFitsTheWidth(t *testing.T) {
+	var tty bytes.Buffer
+	c := &cli{stdout: &tty, getenv: func(k string) string {
+		return map[string]string{"COLUMNS": "80", "NO_COLOR": "1"}[k]
+	}}
+	p := c.newBenchProgress()
+	b := progress.New(progress.WithWidth(min(40, p.width/3)))
+	p.bar, p.tty = &b, &tty
+	p.update("a-strategy-with-a-long-name at concurrency 12 of 1..16", 2500, 16000)
+	line := strings.TrimSuffix(strings.TrimPrefix(tty.String(), "\r"), "\x1b[K")
+	if w := ansi.StringWidth(line); w > 79 || !strings.HasSuffix(line, "…") || !strings.Contains(line, "concurrency 12") {
+		t.Errorf("%d cells: %q; want at most 79, cut with …", w, line)
 	}
 }
