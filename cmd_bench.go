@@ -303,8 +303,12 @@ func (c *cli) confirmSpend(est float64, yes bool) (int, bool) {
 	}
 }
 
-// termWidth is stdout's width when it is a terminal, else 100.
+// termWidth is $COLUMNS when set, else stdout's width when it is a
+// terminal, else 100.
 func (c *cli) termWidth() int {
+	if n, err := strconv.Atoi(c.getenv("COLUMNS")); err == nil && n > 20 {
+		return n
+	}
 	if f, ok := c.stdout.(*os.File); ok && term.IsTerminal(f.Fd()) {
 		if w, _, err := term.GetSize(f.Fd()); err == nil && w > 20 {
 			return w
@@ -319,30 +323,31 @@ type benchProgress struct {
 	c     *cli
 	bar   *progress.Model
 	tty   io.Writer
-	batch string
+	width int // the bar's line is cut to it
 	last  int // tenths reported (plain text)
 }
 
 func (c *cli) newBenchProgress() *benchProgress {
-	p := &benchProgress{c: c, last: -1}
+	p := &benchProgress{c: c, last: -1, width: c.termWidth()}
 	if f, ok := c.stdout.(*os.File); ok && term.IsTerminal(f.Fd()) {
-		b := progress.New(progress.WithWidth(40))
+		b := progress.New(progress.WithWidth(min(40, p.width/3)))
 		p.bar, p.tty = &b, f
 	}
 	return p
 }
 
+// update shows done of the whole bench's total sessions, and the batch
+// running.
 func (p *benchProgress) update(batch string, done, total int) {
-	if batch != p.batch {
-		p.batch, p.last = batch, -1
-	}
 	frac := float64(done) / float64(max(total, 1))
 	if p.bar != nil {
 		view := p.bar.ViewAs(frac)
 		if p.c.getenv("NO_COLOR") != "" {
 			view = ansi.Strip(view)
 		}
-		fmt.Fprintf(p.tty, "\r%s %s: %d/%d sessions\x1b[K", view, providers.SafeText(batch), done, total)
+		// Within the width: a line that wraps cannot be redrawn with \r.
+		line := ansi.Truncate(fmt.Sprintf("%s %s: %d/%d sessions", view, providers.SafeText(batch), done, total), p.width-1, "…")
+		fmt.Fprintf(p.tty, "\r%s\x1b[K", line)
 		return
 	}
 	if tenth := done * 10 / max(total, 1); tenth > p.last {

@@ -10,6 +10,9 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"charm.land/bubbles/v2/progress"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // TestBenchJSON: council bench --json on simulated models is one object
@@ -61,7 +64,7 @@ func TestBenchTableAndCSV(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
-	for _, want := range []string{"strategy", "race", "p99", "sim/a", "latency of the successful sessions", "p50 "} {
+	for _, want := range []string{"strategy", "race", "p99", "sim/a", "latency of every session", "p50 "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table has no %q:\n%s", want, out)
 		}
@@ -245,5 +248,39 @@ func TestBenchStopsAtTheRunCap(t *testing.T) {
 	}
 	if code != exitFailed || cmp.Stopped == "" || total > 0.02 {
 		t.Errorf("three batches under a $0.02 cap: exit %d, stopped %q, spent $%.6f; want stopped within the cap", code, cmp.Stopped, total)
+	}
+}
+
+// TestBenchFitsEightyColumns: council bench --compare single,race,hedge on
+// the demo council, told the width by $COLUMNS, writes no line wider.
+func TestBenchFitsEightyColumns(t *testing.T) {
+	out, errOut, code := council(t, map[string]string{"COLUMNS": "80"}, "bench", "--compare", "single,race,hedge", "--sessions", "40", "--seed", "1")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if w := ansi.StringWidth(line); w > 80 {
+			t.Errorf("%d cells: %s", w, line)
+		}
+	}
+	if !strings.Contains(out, "sim/straggler") || !strings.Contains(out, "hedge: sim/straggler") {
+		t.Errorf("no model table or hedge note:\n%s", out)
+	}
+}
+
+// TestBenchProgressBarFitsTheWidth: the progress bar's line, redrawn in
+// place with \r, is cut to the width: a line that wrapped could not be.
+func TestBenchProgressBarFitsTheWidth(t *testing.T) {
+	var tty bytes.Buffer
+	c := &cli{stdout: &tty, getenv: func(k string) string {
+		return map[string]string{"COLUMNS": "80", "NO_COLOR": "1"}[k]
+	}}
+	p := c.newBenchProgress()
+	b := progress.New(progress.WithWidth(min(40, p.width/3)))
+	p.bar, p.tty = &b, &tty
+	p.update("a-strategy-with-a-long-name at concurrency 12 of 1..16", 2500, 16000)
+	line := strings.TrimSuffix(strings.TrimPrefix(tty.String(), "\r"), "\x1b[K")
+	if w := ansi.StringWidth(line); w > 79 || !strings.HasSuffix(line, "…") || !strings.Contains(line, "concurrency 12") {
+		t.Errorf("%d cells: %q; want at most 79, cut with …", w, line)
 	}
 }

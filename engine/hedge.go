@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"math"
 	"time"
 
 	"github.com/council-dev/council/engine/config"
@@ -59,26 +60,101 @@ func (s *session) hedgeModels() (primary, backup *model) {
 // before it is trusted over fallback_delay.
 const minHedgeSamples = 20
 
-// hedgeDelay is how long the backup waits: the fixed delay, or the
-// primary's observed latency quantile once it has enough samples.
+// hedgeDelay is how long the backup waits: the fixed delay, or one read
+// from the primary's latency window (see [adaptiveDelay]).
 func (s *session) hedgeDelay(primary *model) time.Duration {
 	h := s.e.cfg.Hedge
 	if h.Delay.Quantile == 0 {
 		return h.Delay.Fixed
 	}
-	if q, n := primary.stats.quantile(h.Delay.Quantile); n >= minHedgeSamples {
-		return q
+	return adaptiveDelay(&primary.stats, h.Delay.Quantile, h.FallbackDelay.Duration)
+}
+
+// adaptiveDelay is the hedge delay read from a primary's window: its
+// q-quantile, unless the window has a slow mode holding more than 1-q of
+// its calls. The quantile then lies inside the slow mode, where a backup
+// starts after the slow calls have already cost their time; it fires at
+// the knee instead, before the slow mode. When the slow share is above
+// max_extra the hedge budget picks which slow calls get a backup: firing
+// at the knee rather than at the lowest quantile that fits max_extra
+// measured the same p95 on the demo's straggler and a lower mean and cost
+// (the backups it pays for start earlier). The fallback delay applies
+// until minHedgeSamples calls are in the window.
+func adaptiveDelay(st *modelStats, q float64, fallback time.Duration) time.Duration {
+	d, n := st.quantile(q)
+	if n < minHedgeSamples {
+		return fallback
 	}
-	return h.FallbackDelay.Duration
+	if m, ok := st.slowMode(); ok && m.Share > 1-q && m.Knee < d {
+		return m.Knee
+	}
+	return d
+}
+
+// lateHedge reports whether a backup fired at delay would most likely
+// lose to the primary anyway: of the primary's calls that ran past delay,
+// fewer than half ran on past delay plus the backup's median latency. It
+// does not fire then: it would spend max_extra on a call that cannot win,
+// and a primary that then fails still fails over. Without enough samples
+// of either model it cannot tell, and the backup fires.
+func lateHedge(primary, backup *model, delay time.Duration) bool {
+	b50, n := backup.stats.quantile(0.5)
+	if n < minHedgeSamples {
+		return false
+	}
+	share, ok := primary.stats.pastShare(delay, delay+b50)
+	return ok && share < 0.5
+}
+
+// HedgeTail is what a hedge reads from its primary's latency window.
+type HedgeTail struct {
+	Model   string
+	Samples int
+	// Knee is the fast mode's slowest call, when the window shows a slow
+	// mode (0 when it does not); SlowShare the share of calls beyond it.
+	Knee      time.Duration
+	SlowShare float64
+	// NeedsMaxExtra is the max_extra that lets every slow call hedge at
+	// the knee: the slow share, with room for its swings over the
+	// sessions the hedge budget counts (two standard deviations over
+	// hedgeWindow), rounded up to a hundredth; 0 without a slow mode. At
+	// the bare share the budget runs out in every stretch of sessions
+	// slower than the average, and those stretches make the p95.
+	NeedsMaxExtra float64
+	// Delay is what a hedge with this primary would wait now.
+	Delay time.Duration
+}
+
+// HedgeTail reads model id's latency window as the hedge does; ok is
+// false for an unknown model.
+func (e *Engine) HedgeTail(id string) (t HedgeTail, ok bool) {
+	m := e.models[id]
+	if m == nil {
+		return t, false
+	}
+	h := e.cfg.Hedge
+	t = HedgeTail{Model: id, Delay: h.Delay.Fixed}
+	if h.Delay.Quantile > 0 {
+		t.Delay = adaptiveDelay(&m.stats, h.Delay.Quantile, h.FallbackDelay.Duration)
+	}
+	sm, found := m.stats.slowMode()
+	t.Samples = sm.Samples
+	if found {
+		t.Knee, t.SlowShare = sm.Knee, sm.Share
+		need := sm.Share + 2*math.Sqrt(sm.Share*(1-sm.Share)/hedgeWindow)
+		t.NeedsMaxExtra = min(math.Ceil(need*100-1e-9)/100, 1)
+	}
+	return t, true
 }
 
 // hedge starts the primary, and the backup after the hedge delay (or at
-// once when the primary fails or is skipped). A primary that completes
-// within hedge.budget wins even if the backup finished first; after the
-// budget the first success wins. A delayed backup is subject to
-// max_extra; a failover backup never is, since without it there is no
-// answer: a backup withheld by max_extra still fails over when the
-// primary then fails.
+// once when the primary fails or is skipped); a quantile delay's backup
+// that would most likely lose to the primary does not fire (lateHedge).
+// A primary that completes within hedge.budget wins even if the backup
+// finished first; after the budget the first success wins. A delayed
+// backup is subject to max_extra; a failover backup never is, since
+// without it there is no answer: a backup withheld by max_extra (or as
+// late) still fails over when the primary then fails.
 func (s *session) hedge() {
 	pm, bm := s.hedgeModels()
 	h := s.e.cfg.Hedge
@@ -114,6 +190,9 @@ func (s *session) hedge() {
 			return
 		}
 		hedged = true
+		if h.Delay.Quantile > 0 && lateHedge(pm, bm, delay) {
+			return
+		}
 		if !s.e.hedges.take(slot, h.MaxExtra) {
 			s.skip(bm, RoleBackup, StageNone, ReasonHedgeBudget)
 			return
@@ -172,6 +251,12 @@ func (s *session) hedge() {
 		case ok:
 			waiting = a
 		}
+	}
+	if primary != nil && primary.status == AttemptTimeout {
+		// A call at least this slow: left out, the window would lose the
+		// slowest of the slow mode, and with them the share that needs a
+		// hedge.
+		pm.stats.addLowerBound(primary.endedAt - primary.startedAt)
 	}
 	if s.winner == nil {
 		s.fail(s.noAnswer())

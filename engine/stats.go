@@ -55,17 +55,15 @@ func (s *modelStats) addOutcome(o Outcome) {
 	s.mu.Unlock()
 }
 
-// quantile returns the q-quantile of total latency and the sample count.
-// A lower bound counts as a call at least that slow; when the quantile
-// falls on one, the answer is the slowest finished call below it: the
-// quantile is known to lie above that, and a lower bound's own value
-// (its primary's time until its hedge won) would feed each hedge delay
-// back into the next, raising it session after session.
-func (s *modelStats) quantile(q float64) (time.Duration, int) {
-	type sample struct {
-		total time.Duration
-		bound bool
-	}
+// sample is one call's total latency in the window; bound marks a lower
+// bound (the call took longer than total).
+type sample struct {
+	total time.Duration
+	bound bool
+}
+
+// sorted is the window's calls, fastest first.
+func (s *modelStats) sorted() []sample {
 	s.mu.Lock()
 	n := min(s.n, statsWindow)
 	buf := make([]sample, n)
@@ -73,10 +71,97 @@ func (s *modelStats) quantile(q float64) (time.Duration, int) {
 		buf[i] = sample{s.total[i], s.ttft[i] < 0}
 	}
 	s.mu.Unlock()
+	slices.SortStableFunc(buf, func(a, b sample) int { return cmp.Compare(a.total, b.total) })
+	return buf
+}
+
+// kneeRatio is how much slower than the fast mode's slowest finished call
+// the next one must be for the gap between them to split two modes (a
+// straggler's slow calls), not the spread of one.
+const kneeRatio = 2.0
+
+// slowMode is a model's slow mode as its window shows it.
+type slowMode struct {
+	// Knee is the fast mode's slowest finished call: a backup fired then
+	// starts before any call of the slow mode has ended.
+	Knee time.Duration
+	// Share is the share of the window's calls beyond the knee (lower
+	// bounds above it included: calls a hedge cut, or that timed out).
+	Share float64
+	// Samples is the window's size.
+	Samples int
+}
+
+// slowMode finds the widest gap, at least kneeRatio wide, between two
+// consecutive finished calls with at least half the window below it, or
+// failing that, lower bounds above every finished call; ok is false when
+// there is neither (one mode, or too few samples). Only finished calls
+// bound the gap: a lower bound's value is where a hedge cut it, which
+// would move the knee after each hedge delay.
+func (s *modelStats) slowMode() (m slowMode, ok bool) {
+	buf := s.sorted()
+	n := len(buf)
+	if n < minHedgeSamples {
+		return slowMode{Samples: n}, false
+	}
+	best := 0.0
+	prev := -1 // the previous finished call's index
+	for i, x := range buf {
+		if x.bound {
+			continue
+		}
+		if prev >= 0 && 2*(prev+1) >= n && buf[prev].total > 0 {
+			if r := float64(x.total) / float64(buf[prev].total); r >= kneeRatio && r > best {
+				best = r
+				m = slowMode{Knee: buf[prev].total, Share: float64(n-prev-1) / float64(n)}
+			}
+		}
+		prev = i
+	}
+	if best == 0 && prev >= 0 && prev < n-1 && 2*(prev+1) >= n {
+		// No finished call beyond a gap, but calls known to be slower than
+		// every finished one: once hedges cut every slow call at the knee,
+		// the slow mode is only lower bounds.
+		m, best = slowMode{Knee: buf[prev].total, Share: float64(n-prev-1) / float64(n)}, kneeRatio
+	}
+	m.Samples = n
+	return m, best > 0
+}
+
+// pastShare is, of the window's calls that ran longer than d, the share
+// that ran longer than later as well; ok is false when fewer than
+// minPast did. A lower bound counts when its value is past d, and as
+// past later too: all that is known is that it had not ended.
+func (s *modelStats) pastShare(d, later time.Duration) (share float64, ok bool) {
+	const minPast = 5
+	past, beyond := 0, 0
+	for _, x := range s.sorted() {
+		if x.total <= d {
+			continue
+		}
+		past++
+		if x.bound || x.total > later {
+			beyond++
+		}
+	}
+	if past < minPast {
+		return 0, false
+	}
+	return float64(beyond) / float64(past), true
+}
+
+// quantile returns the q-quantile of total latency and the sample count.
+// A lower bound counts as a call at least that slow; when the quantile
+// falls on one, the answer is the slowest finished call below it: the
+// quantile is known to lie above that, and a lower bound's own value
+// (its primary's time until its hedge won) would feed each hedge delay
+// back into the next, raising it session after session.
+func (s *modelStats) quantile(q float64) (time.Duration, int) {
+	buf := s.sorted()
+	n := len(buf)
 	if n == 0 {
 		return 0, 0
 	}
-	slices.SortFunc(buf, func(a, b sample) int { return cmp.Compare(a.total, b.total) })
 	i := min(max(int(q*float64(n)+0.999999)-1, 0), n-1)
 	for j := i; j >= 0; j-- {
 		if !buf[j].bound {

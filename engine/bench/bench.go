@@ -40,9 +40,10 @@ type Workload struct {
 	// Real runs on the real clock even when every model is simulated
 	// (make bench compares the two).
 	Real bool
-	// Progress, when set, is told how many sessions of total the batch
-	// (a strategy, or a sweep's concurrency) has ended; it is called from
-	// the goroutine that called the bench, never from the sessions'.
+	// Progress, when set, is told how many sessions of the whole bench
+	// (every strategy, or every concurrency of a sweep) have ended, and
+	// which batch is running; it is called from the goroutine that called
+	// the bench, never from the sessions'.
 	Progress func(batch string, done, total int)
 }
 
@@ -92,7 +93,9 @@ type run struct {
 	label    string // for Progress
 	cfg      *config.Config
 	parallel int
-	progress func()
+	// before is how many sessions the bench's batches before this one
+	// ran, of total: the progress is the whole bench's.
+	before, total int
 }
 
 // sample is what one session leaves behind.
@@ -110,6 +113,9 @@ type result struct {
 	virtual bool
 	partial bool
 	stopped string // why the batch ended early, other than a cancel
+	// tail is what the hedge read from its primary's window at the end
+	// (strategy hedge only).
+	tail *engine.HedgeTail
 }
 
 // execute runs the batch. A cancelled ctx ends it early: the sessions
@@ -201,7 +207,7 @@ func (r *run) execute(parent context.Context) (*result, error) {
 	}()
 	tick := func() {
 		if w.Progress != nil {
-			w.Progress(r.label, int(ended.Load()), w.Sessions)
+			w.Progress(r.label, r.before+int(ended.Load()), max(r.total, w.Sessions))
 		}
 	}
 	if virtual {
@@ -232,6 +238,11 @@ func (r *run) execute(parent context.Context) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if req.Strategy == config.Hedge && r.strategy != Single {
+		if t, ok := eng.HedgeTail(w.hedgePrimary(r.cfg)); ok {
+			res.tail = &t
+		}
+	}
 	if errors.Is(firstErr, engine.ErrOverBudget) {
 		// A spending cap: what was measured stands, and says why it ends.
 		res.stopped = firstErr.Error()
@@ -249,6 +260,21 @@ func (r *run) execute(parent context.Context) (*result, error) {
 	res.partial = len(kept) < w.Sessions
 	res.elapsed = end.Sub(start)
 	return res, nil
+}
+
+// hedgePrimary is the model a hedge of the workload starts first, as the
+// engine picks it: hedge.primary when among the models, else the first.
+func (w *Workload) hedgePrimary(cfg *config.Config) string {
+	ms := w.models()
+	for _, m := range ms {
+		if m == cfg.Hedge.Primary {
+			return m
+		}
+	}
+	if len(ms) == 0 {
+		return ""
+	}
+	return ms[0]
 }
 
 // request is the session every run of strategy asks.
@@ -355,7 +381,7 @@ func Run(ctx context.Context, w *Workload, strategies []string) (*Report, error)
 	}
 	rep := newReport(w)
 	spent := 0.0
-	for _, st := range strategies {
+	for i, st := range strategies {
 		if ctx.Err() != nil {
 			rep.Partial = true
 			break
@@ -364,7 +390,8 @@ func Run(ctx context.Context, w *Workload, strategies []string) (*Report, error)
 		if !ok {
 			break
 		}
-		r := &run{w: w, strategy: st, label: st, cfg: cfg, parallel: w.Parallel}
+		r := &run{w: w, strategy: st, label: st, cfg: cfg, parallel: w.Parallel,
+			before: i * w.Sessions, total: len(strategies) * w.Sessions}
 		res, err := r.execute(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", st, err)

@@ -53,7 +53,12 @@ type Strategy struct {
 	Degraded  int    `json:"degraded"`
 	Failed    int    `json:"failed"`
 	Cancelled int    `json:"cancelled"`
-	// Latency of the successful sessions, milliseconds (nearest rank).
+	// FailureRate is the share of sessions that ended without an answer
+	// (failed or cancelled), beside the latencies that count them.
+	FailureRate float64 `json:"failure_rate"`
+	// Latency of every session, milliseconds (nearest rank): a session
+	// that failed counts at the time it ended, so that a strategy that
+	// fails more is not flattered by leaving its slowest sessions out.
 	P50MS  float64 `json:"p50_ms"`
 	P95MS  float64 `json:"p95_ms"`
 	P99MS  float64 `json:"p99_ms"`
@@ -84,8 +89,46 @@ type Strategy struct {
 	Accuracy    *float64 `json:"accuracy,omitempty"`
 	MeanVotes   *float64 `json:"mean_votes,omitempty"`
 	Models      []Model  `json:"models"`
+	// Hedge is what the hedge read from its primary's latencies at the
+	// end of the batch (strategy hedge only).
+	Hedge *Hedge `json:"hedge,omitempty"`
 
-	latencies []float64 // sorted, ms: for the charts
+	latencies []float64 // sorted, ms, every session: for the charts
+}
+
+// Hedge is a hedge's primary as its latency window showed it at the end
+// of the batch, and what that asks of max_extra.
+type Hedge struct {
+	Primary string `json:"primary"`
+	Samples int    `json:"samples"`
+	// KneeMS is the fast mode's slowest call, when the primary has a slow
+	// mode (null when it has none); SlowShare the share of its calls
+	// beyond it.
+	KneeMS    *float64 `json:"knee_ms"`
+	SlowShare float64  `json:"slow_share"`
+	// DelayMS is the delay the hedge had come to.
+	DelayMS float64 `json:"delay_ms"`
+	// MaxExtra is the hedge budget the batch ran with; NeedsMaxExtra the
+	// one that lets every slow call of the primary hedge at the knee (the
+	// slow share with room for its swings, see [engine.HedgeTail]; 0
+	// without a slow mode).
+	MaxExtra      float64 `json:"max_extra"`
+	NeedsMaxExtra float64 `json:"needs_max_extra"`
+}
+
+// hedgeOf reports t for a batch run with max_extra maxExtra.
+func hedgeOf(t *engine.HedgeTail, maxExtra float64) *Hedge {
+	if t == nil {
+		return nil
+	}
+	h := &Hedge{Primary: t.Model, Samples: t.Samples, SlowShare: round3(t.SlowShare),
+		DelayMS: round3(float64(t.Delay) / float64(time.Millisecond)), MaxExtra: maxExtra}
+	if t.Knee > 0 {
+		k := round3(float64(t.Knee) / float64(time.Millisecond))
+		h.KneeMS = &k
+		h.NeedsMaxExtra = t.NeedsMaxExtra
+	}
+	return h
 }
 
 // Model is one model's calls within a strategy.
@@ -127,7 +170,8 @@ func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 
 // summarise turns a batch's samples into a [Strategy].
 func summarise(w *Workload, name string, res *result) Strategy {
-	st := Strategy{Strategy: name, Sessions: len(res.samples), ElapsedS: round3(res.elapsed.Seconds())}
+	st := Strategy{Strategy: name, Sessions: len(res.samples), ElapsedS: round3(res.elapsed.Seconds()),
+		Hedge: hedgeOf(res.tail, w.Config.Hedge.MaxExtra)}
 	var lat, ttft []float64
 	models := map[string]*Model{}
 	right := rightAnswer(w)
@@ -135,10 +179,10 @@ func summarise(w *Workload, name string, res *result) Strategy {
 	extra := 0
 	for _, s := range res.samples {
 		sum := s.sum
+		lat = append(lat, sum.ElapsedMS)
 		switch sum.Status {
 		case engine.StatusDecided, engine.StatusDegraded:
 			st.Successes++
-			lat = append(lat, sum.ElapsedMS)
 			if sum.Status == engine.StatusDegraded {
 				st.Degraded++
 			}
@@ -227,6 +271,7 @@ func summarise(w *Workload, name string, res *result) Strategy {
 	st.TTFTP50MS, st.TTFTP95MS = round3(engine.Quantile(ttft, .50)), round3(engine.Quantile(ttft, .95))
 	if st.Sessions > 0 {
 		st.ExtraRequests = round3(float64(extra) / float64(st.Sessions))
+		st.FailureRate = round3(float64(st.Failed+st.Cancelled) / float64(st.Sessions))
 	}
 	st.CostUSD, st.WastedCostUSD = roundCost(st.CostUSD), roundCost(st.WastedCostUSD)
 	if name == string(config.Consensus) && st.Sessions > 0 {

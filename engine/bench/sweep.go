@@ -56,7 +56,8 @@ func RunSweep(ctx context.Context, w *Workload, strategy string, lo, hi int) (*R
 			break
 		}
 		cfg.MaxConcurrency = c
-		r := &run{w: w, strategy: strategy, label: fmt.Sprintf("%s at concurrency %d", strategy, c), cfg: cfg, parallel: c}
+		r := &run{w: w, strategy: strategy, label: fmt.Sprintf("%s at concurrency %d of %d..%d", strategy, c, lo, hi), cfg: cfg,
+			parallel: c, before: (c - lo) * w.Sessions, total: (hi - lo + 1) * w.Sessions}
 		res, err := r.execute(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("%s at concurrency %d: %w", strategy, c, err)

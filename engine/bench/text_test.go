@@ -2,13 +2,16 @@ package bench
 
 import (
 	"bytes"
+	"context"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/engine/config"
 )
 
 // strategyOf is a Strategy measured as lat (ms), its quantiles taken as
@@ -41,8 +44,9 @@ func tailed(n int, hedged bool) []float64 {
 func TestLatencyChart(t *testing.T) {
 	got := LatencyChart([]Strategy{strategyOf("single", tailed(400, false)), strategyOf("hedge", tailed(400, true))}, 80)
 	golden.RequireEqual(t, []byte(got))
+	fits(t, got, 80)
 	lines := strings.Split(got, "\n")
-	if !strings.Contains(lines[3], "p99 11.90s") || !strings.Contains(lines[6], "p99 2.70s") {
+	if !strings.Contains(lines[4], "p99 11.90s") || !strings.Contains(lines[7], "p99 2.70s") { // under a two-line title
 		t.Errorf("p99 labels not where expected:\n%s", got)
 	}
 }
@@ -61,6 +65,7 @@ func TestSweepChart(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden.RequireEqual(t, b.Bytes())
+	fits(t, b.String(), 80)
 	if !strings.Contains(b.String(), "   4  ") || !strings.Contains(b.String(), "◀ ceiling") {
 		t.Errorf("the ceiling is not marked on row 4:\n%s", b.String())
 	}
@@ -83,5 +88,110 @@ func TestSweepWithoutACeiling(t *testing.T) {
 	}
 	if strings.Contains(b.String(), "◀ ceiling") || !strings.Contains(b.String(), "no ceiling up to 4") {
 		t.Errorf("report:\n%s", b.String())
+	}
+}
+
+// fits fails t for every line of out wider than width cells.
+func fits(t *testing.T, out string, width int) {
+	t.Helper()
+	for i, line := range strings.Split(out, "\n") {
+		if w := ansi.StringWidth(line); w > width {
+			t.Errorf("line %d is %d cells, over %d:\n%s", i+1, w, width, line)
+		}
+	}
+}
+
+// TestReportFitsEightyColumns: single, race and hedge on the demo council
+// (five models, long ids) drawn at 80 columns: no line is wider, and no
+// cell is cut (every name and every p95 is there whole), at 80 and wider.
+func TestReportFitsEightyColumns(t *testing.T) {
+	w := &Workload{Config: config.Demo(), Clients: simClients, Sessions: 60, Seed: 1}
+	r, err := Run(context.Background(), w, []string{Single, "race", "hedge"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, width := range []int{80, 100, 160} {
+		var b bytes.Buffer
+		if err := r.WriteText(&b, width); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		fits(t, out, width)
+		if strings.Contains(out, "…") {
+			t.Errorf("width %d: a cell was cut:\n%s", width, out)
+		}
+		for _, s := range r.Strategies {
+			for _, want := range []string{s.Strategy + " ", ms(s.P95MS), pct(s.FailureRate), usd(s.WastedCostUSD)} {
+				if !strings.Contains(out, want) {
+					t.Errorf("width %d: no %q for %s:\n%s", width, want, s.Strategy, out)
+				}
+			}
+			for _, m := range s.Models {
+				if !strings.Contains(out, m.ID+" ") {
+					t.Errorf("width %d: no model %q:\n%s", width, m.ID, out)
+				}
+			}
+		}
+		if width == 80 {
+			t.Logf("\n%s", out)
+		}
+	}
+}
+
+// TestTableCutsWithASign: a model id too long for the width is cut with
+// "…", the line still within it; the columns that do not fit beside the
+// keys continue below, each block led by the keys.
+func TestTableCutsWithASign(t *testing.T) {
+	long := "openrouter/" + strings.Repeat("very-long-model-name-", 4) + "v1"
+	tb := &table{keys: 2, head: []string{"strategy", "model", "calls", "p50", "p95", "p99", "cost", "wasted"}}
+	tb.rows = [][]string{{"hedge", long, "500", "1.43s", "2.97s", "9.23s", "$0.0334", "$0.00235"}, {"hedge", "sim/swift", "155", "821ms", "1.12s", "3.57s", "$0.00374", "$0.000055"}}
+	var b bytes.Buffer
+	tb.write(&b, 80)
+	out := b.String()
+	fits(t, out, 80)
+	if !strings.Contains(out, "openrouter/very-long") || !strings.Contains(out, "…") {
+		t.Errorf("the long id is not cut with a sign:\n%s", out)
+	}
+	for _, want := range []string{"$0.000055", "9.23s", "sim/swift"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "strategy"); n < 2 {
+		t.Errorf("%d heads: want the table to continue in a second block:\n%s", n, out)
+	}
+}
+
+// TestSweepProgressIsOverall: a sweep reports one progress over all its
+// points: the total stays the whole sweep's and done never goes back.
+func TestSweepProgressIsOverall(t *testing.T) {
+	var calls []struct {
+		batch       string
+		done, total int
+	}
+	w := &Workload{Config: loadFile(t, "ceiling.toml"), Clients: simClients, Sessions: 30, Seed: 1,
+		Progress: func(batch string, done, total int) {
+			calls = append(calls, struct {
+				batch       string
+				done, total int
+			}{batch, done, total})
+		}}
+	if _, err := RunSweep(context.Background(), w, "race", 2, 4); err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) == 0 {
+		t.Fatal("no progress")
+	}
+	last := 0
+	batches := map[string]bool{}
+	for _, c := range calls {
+		if c.total != 90 || c.done < last {
+			t.Fatalf("progress %+v after %d: want done rising to the total 90 (3 points of 30)", c, last)
+		}
+		last = c.done
+		batches[c.batch] = true
+	}
+	if last != 90 || len(batches) != 3 || !batches["race at concurrency 3 of 2..4"] {
+		t.Errorf("last %d, batches %v: want 90 and each point named", last, batches)
 	}
 }
