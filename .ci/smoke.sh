@@ -65,40 +65,41 @@ echo "smoke: race ok"
 
 keys Escape
 keys m # hedge
-wait_for 'strategy hedge' 5
+wait_for 'next: hedge' 5 # the session on screen keeps its header
 keys r
-wait_for 'session #2.*(decided|degraded)' 20
+wait_for '#2 .*(decided|degraded)' 20
+screen | grep -q 'strategy hedge' || fail "hedge: the header does not name the session's strategy"
 screen | grep -Eq 'primary|hedge' || fail "hedge: no primary/backup shown"
 echo "smoke: hedge ok"
 
 keys m # consensus
-wait_for 'strategy consensus' 5
+wait_for 'next: consensus' 5 # the session on screen keeps its header
 keys / C-u
 keys 'I was charged twice for my subscription this month' Enter
-wait_for 'session #3.*(decided|degraded|failed)' 20
+wait_for '#3 .*(decided|degraded|failed)' 20
 wait_for 'Votes' 5
 screen | grep -q 'quorum' || fail "consensus: no quorum line"
 echo "smoke: consensus ok"
 
 keys m # council
-wait_for 'strategy council' 5
+wait_for 'next: council' 5 # the session on screen keeps its header
 keys / C-u
 keys 'How do database indexes work?' Enter
-wait_for 'session #4.*(decided|degraded|failed)' 40
+wait_for '#4 .*(decided|degraded|failed)' 40
 wait_for 'Stages .*synthesis' 5
 screen | grep -q 'Rankings' || fail "council: no ranking table"
 screen | grep -Eq 'synthesis · sim/' || fail "council: no synthesis pane"
 echo "smoke: council ok"
 
 keys m # auto
-wait_for 'strategy auto' 5
+wait_for 'next: auto' 5 # the session on screen keeps its header
 keys r
-wait_for 'session #5.*(decided|degraded|failed)' 40
+wait_for '#5 .*(decided|degraded|failed)' 40
 screen | grep -Eq 'auto ?→' || fail "auto: no route in the header"
 echo "smoke: auto ok"
 
 keys m # race again
-wait_for 'strategy race' 5
+wait_for 'next: race' 5 # the session on screen keeps its header
 # Focus sim/flaky (the fourth pane of the quick tier) and make it worse.
 keys Escape
 for _ in 1 2 3; do keys Tab; done
@@ -138,7 +139,7 @@ $T set-option -s set-clipboard on
 keys 'I was charged twice' Enter
 wait_for 'vote billing' 10
 keys Escape
-wait_for 'session #1.*cancelled' 10
+wait_for '#1 .*cancelled' 10
 screen | grep -q 'cancelled before a decision' || fail "consensus esc: the tally does not say cancelled"
 screen | grep -Eq 'quorum not reached|agreement 0%|✗ failed|no decision' && fail "consensus esc: reported as a failure"
 keys y
