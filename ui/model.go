@@ -1053,14 +1053,29 @@ func (m *Model) zoomSize() (w, h int) {
 	return max(m.width-2, 1), max(m.height-3-2-len(m.zoomHead(max(m.width-2, 1))), 1)
 }
 
-// syncKeys enables the bindings that apply now, for the help views.
+// syncKeys enables the bindings that apply now: the screen's keymap,
+// which its footer shows and its handling reads.
 func (m *Model) syncKeys() {
+	m.ctx.Keys = m.keys.enabled(m.keyState(m.mode))
+}
+
+// keyState is what decides the keymap of the screen in mode md.
+func (m *Model) keyState(md mode) keyState {
 	p := m.focused()
 	sim := p != nil && p.hasH && p.health.Knobs != nil
 	chaos := p != nil && len(m.applied[p.ID]) > 0
-	m.ctx.Keys = m.keys.enabled(keyState{
-		mode: m.mode, running: m.running, canRun: true, sim: sim, watching: m.watch != nil, admin: m.watch != nil && m.watch.src.Admin(),
+	return keyState{
+		mode: md, running: m.running, canRun: true, sim: sim, watching: m.watch != nil, admin: m.watch != nil && m.watch.src.Admin(),
 		hasModels: len(m.panes) > 0, chaos: chaos, auto: m.auto, past: len(m.past) > 0 || m.opts.HistoryDir != "",
-		replay: isStepper(m.b),
-	})
+		replay: isStepper(m.b), tooSmall: m.tooSmall(), sections: m.sectioning(),
+	}
+}
+
+// helpKeys is the keymap the help lists: the keys of the screen it was
+// opened from (on any other screen, that screen's own).
+func (m *Model) helpKeys() KeyMap {
+	if m.mode == modeHelp {
+		return m.keys.enabled(m.keyState(m.back))
+	}
+	return m.ctx.Keys
 }

@@ -269,6 +269,15 @@ func (m *Model) footerView(w int) string {
 	if m.mode != modePrompt && m.mode != modeHelp && m.mode != modeForm {
 		right = s.Accent.Render("?") + s.Subtle.Render(" help ") + right
 	}
+	if m.mode == modeForm && m.status != "" {
+		// The form has the prompt line, where the status goes: what it
+		// refused, and why, is said here.
+		sty := s.Accent
+		if m.statusErr {
+			sty = s.Error
+		}
+		right = sty.Render(truncate(m.status, w/2)) + " " + right
+	}
 	return spread(" "+shortHelpView(m.help.Styles, m.ctx.Keys.ShortHelp(), w-lipgloss.Width(right)-3), right, w)
 }
 
@@ -320,7 +329,7 @@ func (m *Model) helpLines(w int) []string {
 	s := &m.ctx.S
 	hm := m.help
 	hm.SetWidth(w - 4)
-	body := fullHelpView(hm, m.keys, w-4, s.Title) // every key, whatever the mode
+	body := fullHelpView(hm, m.helpKeys(), w-4, s.Title) // the keys of the screen it was opened from
 	lines := strings.Split(body, "\n")
 	notes := []string{
 		"Panes show: status · ttft · tokens · tok/s · cost · latency bar on the timeline's axis (▼ first token, ↯ hedge fired, ┊ the per-model timeout).",

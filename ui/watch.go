@@ -341,12 +341,19 @@ func (m *Model) watchKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 // watchListKey handles the list of watched sessions.
 func (m *Model) watchListKey(msg tea.KeyPressMsg) tea.Cmd {
 	w := m.watch
-	switch msg.String() {
-	case "j", "down":
+	k := &m.ctx.Keys // the list's keymap: what its footer names
+	switch {
+	case key.Matches(msg, k.Down):
+		if w.sel >= len(w.sessions)-1 {
+			m.setStatus("the newest session is the last row", false)
+		}
 		w.sel = min(w.sel+1, len(w.sessions)-1)
-	case "k", "up":
+	case key.Matches(msg, k.Up):
+		if w.sel <= 0 {
+			m.setStatus("the oldest session kept is the first row", false)
+		}
 		w.sel = max(w.sel-1, 0)
-	case "enter":
+	case key.Matches(msg, k.ListShow):
 		if w.sel >= 0 && w.sel < len(w.sessions) {
 			w.follow = w.sel == len(w.sessions)-1 && w.follow
 			m.showWatched(w.sessions[w.sel])
@@ -355,17 +362,17 @@ func (m *Model) watchListKey(msg tea.KeyPressMsg) tea.Cmd {
 			}
 		}
 		m.mode = modePanes
-	case "F", "f":
+	case key.Matches(msg, k.WatchFollow) || msg.String() == "f":
 		w.follow = true
 		if n := len(w.sessions); n > 0 {
 			m.showWatched(w.sessions[n-1])
 		}
 		m.mode = modePanes
 		m.setStatus("following the latest session", false)
-	case "esc", "L", "q":
+	case key.Matches(msg, k.ListBack):
 		m.mode = m.back
-	case "?":
-		m.back, m.mode, m.helpOff = modePanes, modeHelp, 0
+	case key.Matches(msg, k.Help):
+		m.back, m.mode, m.helpOff = modeWatchList, modeHelp, 0
 	}
 	return nil
 }
