@@ -511,7 +511,7 @@ func (m *Model) ensureTick() tea.Cmd {
 // hot reports whether the screen changes with time: a session runs,
 // auto-fire is on, a breaker is open (its countdown), a status is shown.
 func (m *Model) hot() bool {
-	return m.running || m.auto || m.board.anyOpen() || m.status != ""
+	return m.running || m.auto || m.board.anyOpen() || m.status != "" || m.watch != nil && m.watch.reconnecting()
 }
 
 // readEvents blocks for the session's next event, then gathers whatever

@@ -141,6 +141,7 @@ func (m *Model) headerView(w int) string {
 	labels := []string{"strategy", "tier", "session", "elapsed", "cost", "run"}
 	if m.watch != nil {
 		labels[5] = "seen" // what the sessions watched so far cost
+		values[5] = fmtCost(m.watch.spent)
 	}
 	parts := make([]string, len(values))
 	for i := range values {
@@ -569,6 +570,9 @@ func (m *Model) councilBottom(w, h int) string {
 // panesView lays the panes out in a grid, or one line each when small.
 func (m *Model) panesView(w, h int) string {
 	n := len(m.panes)
+	if n == 0 && m.watch != nil {
+		return m.ctx.S.Muted.Render("no session yet: each one the servers run shows here as it starts (the breakers are their models)")
+	}
 	if n == 0 {
 		return m.ctx.S.Muted.Render("no models in tier " + m.sessTier)
 	}
