@@ -1050,7 +1050,7 @@ func (m *Model) refreshZoom(top bool) {
 
 // zoomSize is the viewport's size inside the zoomed pane's box.
 func (m *Model) zoomSize() (w, h int) {
-	return max(m.width-2, 1), max(m.height-3-2-len(m.zoomHead(max(m.width-2, 1))), 1)
+	return max(m.width-2, 1), max(m.bodyH()-2-len(m.zoomHead(max(m.width-2, 1))), 1)
 }
 
 // syncKeys enables the bindings that apply now: the screen's keymap,
