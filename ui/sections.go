@@ -213,6 +213,10 @@ func (l *SectionList) View(width, height int) string {
 	}
 	done, all := l.counts()
 	title := fmt.Sprintf("sections %d/%d", done, all)
+	if shown := min(len(l.rows), first+ih) - first; shown < len(l.rows) {
+		// Not all fit: which rows are shown, and how many are not.
+		title += fmt.Sprintf(" · rows %d-%d of %d, %d more", first+1, first+shown, len(l.rows), len(l.rows)-shown)
+	}
 	return box(l.ctx, title, "", lines, width, height, false)
 }
 
