@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -102,7 +103,8 @@ func (m *Model) routeLines(w int) []string {
 	var text string
 	switch {
 	case r != nil:
-		text = fmt.Sprintf("route %s → %s on %s (%.2f) · why: %s", r.Name, orDash(string(r.Strategy)), orDash(r.Tier), r.Confidence, orDash(r.Why))
+		// A route that keeps the tier names none: the session's is it.
+		text = fmt.Sprintf("route %s → %s on %s (%.2f) · why: %s", r.Name, orDash(string(r.Strategy)), orDash(cmp.Or(r.Tier, m.sessTier)), r.Confidence, orDash(r.Why))
 	case m.sessInfo.Strategy != config.Auto:
 		return nil
 	case m.running:
@@ -323,7 +325,7 @@ func (m *Model) footerView(w int) string {
 		if m.statusErr {
 			sty = s.Error
 		}
-		right = sty.Render(truncate(m.status, w/2)) + " " + right
+		right = sty.Render(truncate(m.status, w*2/3)) + " " + right
 	}
 	return spread(" "+shortHelpView(m.help.Styles, m.ctx.Keys.ShortHelp(), w-lipgloss.Width(right)-3), right, w)
 }
