@@ -141,6 +141,7 @@ func TestEveryNamedKeyAnswers(t *testing.T) { synctest.Test(t, testEveryNamedKey
 func testEveryNamedKeyAnswers(t *testing.T) {
 	for _, sc := range walkScreens(t) {
 		m := sc.build()
+		m.syncKeys()
 		bs := named(m)
 		if len(bs) == 0 {
 			t.Errorf("%s: names no key", sc.name)
@@ -148,6 +149,7 @@ func testEveryNamedKeyAnswers(t *testing.T) {
 		for _, b := range bs {
 			for _, k := range b.Keys() {
 				m := sc.build()
+				m.syncKeys()
 				before, mode := m.render(), m.mode
 				cmd := m.handleKey(walkKey(k))
 				m.syncKeys()

@@ -194,7 +194,7 @@ func (k KeyMap) enabled(s keyState) KeyMap {
 	set((panes || zoom) && s.sim, &k.ErrorUp, &k.StallUp, &k.SetError, &k.SetStall)
 	set(form, &k.FormSet, &k.FormCancel)
 	set((panes || zoom) && s.chaos, &k.Reset)
-	set(!typing && !form, &k.Help) // in a form, ? and q are typed
+	set(!typing && !form && s.mode != modeHelp, &k.Help) // in a form, ? and q are typed; in the help, ? closes it
 	set(!typing && !form && !list, &k.Quit)
 	set(panes || zoom, &k.Theme)
 	set(s.mode == modeHelp, &k.CloseHelp)
