@@ -155,3 +155,18 @@ func TestSectionBoxSaysWhatItHides(t *testing.T) {
 		t.Errorf("%d of 9 sections shown, and the box does not say so:\n%s", shown, out)
 	}
 }
+
+// A breaker board with more models than rows says how many it leaves
+// out.
+func TestBoardSaysWhatItHides(t *testing.T) {
+	b := NewBreakerBoard(testCtx())
+	b.SetHealth(testHealth(), fixedClock)
+	out := stripANSI(b.View(100, 4))
+	shown := strings.Count(out, "sim/")
+	if shown >= 4 || !strings.Contains(out, fmt.Sprintf("+%d more", 4-shown)) {
+		t.Errorf("%d of 4 models shown, and the board does not say how many more:\n%s", shown, out)
+	}
+	if n := len(strings.Split(out, "\n")); n > 4 {
+		t.Errorf("%d lines in 4", n)
+	}
+}
