@@ -170,3 +170,29 @@ func TestBoardSaysWhatItHides(t *testing.T) {
 		t.Errorf("%d lines in 4", n)
 	}
 }
+
+// A ranking table too tall for its box keeps the totals and says what it
+// folded or left out.
+func TestRankingsSayWhatTheyFold(t *testing.T) { synctest.Test(t, testRankingsSayWhatTheyFold) }
+
+func testRankingsSayWhatTheyFold(t *testing.T) {
+	f := newFake()
+	f.script = councilScript
+	m := newTestModel(f, 160, 48)
+	m.strategy = config.Council
+	press(m, "r")
+	r := m.rank
+	full := stripANSI(r.View(80, 40))
+	for h := 3; h <= 10; h++ {
+		out := stripANSI(r.View(80, h))
+		if n := len(strings.Split(out, "\n")); n > h {
+			t.Errorf("height %d: %d lines", h, n)
+		}
+		if out != full && !strings.Contains(out, "folded") && !strings.Contains(out, "more rows") {
+			t.Errorf("height %d: rows cut without a sign:\n%s", h, out)
+		}
+	}
+	if out := stripANSI(r.View(80, 7)); !strings.Contains(out, "sim/steady ") || !strings.Contains(out, " 4") {
+		t.Errorf("height 7: the Borda leader's total is not shown:\n%s", out)
+	}
+}
