@@ -133,8 +133,12 @@ func (b *BreakerBoard) View(width, height int) string {
 	}
 	lines = append(lines, fit(s.Subtle.Render(hdr), width))
 	rows := height - 2
+	if rows < len(b.health) {
+		rows-- // the last line says how many models are not shown
+	}
 	for i, h := range b.health {
 		if i >= rows {
+			lines = append(lines, s.Muted.Render(fit(fmt.Sprintf("+%d more models: a taller terminal shows them", len(b.health)-max(rows, 0)), width)))
 			break
 		}
 		br := h.Breaker

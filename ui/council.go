@@ -438,6 +438,7 @@ func (r *RankingTable) View(width, height int) string {
 		}
 		lines = append(lines, fit("  "+fit(s.Subtle.Render(truncate(rv.model, nameW)), nameW)+" "+t, width))
 	}
+	nRev := len(r.reviews)
 	lead := r.leader()
 	most := 1.0
 	for _, id := range r.answers {
@@ -462,8 +463,15 @@ func (r *RankingTable) View(width, height int) string {
 	if r.early {
 		lines = append(lines, fit(s.Cancelled.Render("■ decided at "+fmtDur(r.earlyAt))+s.Subtle.Render(": leader cannot be caught"), width))
 	}
-	if len(lines) > height {
-		lines = lines[:height]
+	if len(lines) > height && nRev > 1 {
+		// The totals matter most: the reviews fold into one line (each
+		// member's pane still shows its ranking).
+		folded := fit(s.Muted.Render(fmt.Sprintf("  %d reviews folded: each pane's review line has its ranking", nRev)), width)
+		lines = append([]string{lines[0], folded}, lines[1+nRev:]...)
+	}
+	if len(lines) > height && height > 0 {
+		more := fmt.Sprintf("+%d more rows: a taller terminal shows them", len(lines)-height+1)
+		lines = append(lines[:height-1], fit(s.Muted.Render(truncate(more, width)), width))
 	}
 	return strings.Join(lines, "\n")
 }

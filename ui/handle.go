@@ -34,13 +34,20 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	switch m.mode {
 	case modeHelp:
+		off := m.helpOff
 		switch {
 		case key.Matches(msg, k.CloseHelp):
 			m.mode = m.back
 		case key.Matches(msg, k.Quit):
 			return m.quit()
-		default:
-			m.scrollKeys(msg, m.helpScroll, func() { m.helpOff = 0 })
+		case m.scrollKeys(msg, m.helpScroll, func() { m.helpOff = 0 }):
+			m.scrolled(off == m.helpOff)
+		case m.helpNames(msg):
+			// A key the help lists is the screen's: it closes the help and
+			// does what it says there.
+			m.mode = m.back
+			m.syncKeys()
+			return m.handleKey(msg)
 		}
 		return nil
 	case modePrompt:
@@ -50,10 +57,13 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case modeForm:
 		return m.formKey(msg)
 	case modeCompare:
+		off := m.cmpOff
 		switch {
 		case key.Matches(msg, k.Unzoom):
 			m.mode = modePanes
 		case m.scrollKeys(msg, m.compareScroll, func() { m.cmpOff = 0 }):
+			m.render() // the view keeps the offset within the text
+			m.scrolled(off == m.cmpOff)
 		case key.Matches(msg, k.Quit):
 			return m.quit()
 		case key.Matches(msg, k.Help):
@@ -116,9 +126,15 @@ func (m *Model) promptKey(msg tea.KeyPressMsg) tea.Cmd {
 		if m.histIdx > 0 {
 			m.histIdx--
 			m.setPrompt(m.history[m.histIdx])
+		} else {
+			m.setStatus("no older prompt: ↑ goes through this run's prompts", false)
 		}
 		return nil
 	case key.Matches(msg, k.HistoryDown):
+		if m.histIdx >= len(m.history) && m.input.Value() == "" {
+			m.setStatus("no newer prompt", false)
+			return nil
+		}
 		if m.histIdx < len(m.history)-1 {
 			m.histIdx++
 			m.setPrompt(m.history[m.histIdx])
@@ -138,6 +154,12 @@ func (m *Model) promptKey(msg tea.KeyPressMsg) tea.Cmd {
 // fall through to the panes' handling (chaos, tab, quit...).
 func (m *Model) zoomKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	k := &m.keys
+	off := m.zoom.YOffset()
+	defer func() {
+		if key.Matches(msg, k.ScrollUp, k.ScrollDown, k.PageUp, k.PageDown, k.Top, k.Bottom) {
+			m.scrolled(off == m.zoom.YOffset())
+		}
+	}()
 	switch {
 	case key.Matches(msg, k.Unzoom):
 		m.mode = modePanes
@@ -356,6 +378,12 @@ func (m *Model) moveFocus(msg tea.KeyPressMsg) {
 		total++
 	}
 	f = min(f, total-1)
+	was := f
+	defer func() {
+		if m.focus == was {
+			m.setStatus("no pane that way", false)
+		}
+	}()
 	switch {
 	case key.Matches(msg, k.Next):
 		f = (f + 1) % total
@@ -580,4 +608,26 @@ func (m *Model) scrollKeys(msg tea.KeyPressMsg, scroll func(lines int), toTop fu
 		return false
 	}
 	return true
+}
+
+// scrolled answers a scroll key that moved nothing: the view is at its
+// end that way (or shows all of it).
+func (m *Model) scrolled(stuck bool) {
+	switch {
+	case stuck:
+		m.setStatus(statusNoScroll, false)
+	case m.status == statusNoScroll:
+		m.status = "" // it moved: the note is no longer true
+	}
+}
+
+const statusNoScroll = "nothing more to scroll that way"
+
+// helpNames reports whether msg is a key the help lists for the screen it
+// was opened from.
+func (m *Model) helpNames(msg tea.KeyPressMsg) bool {
+	named := false
+	k := m.helpKeys()
+	k.each(func(b *key.Binding) { named = named || key.Matches(msg, *b) })
+	return named
 }

@@ -135,12 +135,19 @@ func (m *Model) onRecorded(msg recordedMsg) {
 
 // historyKey handles the history list: move, open, export, leave.
 func (m *Model) historyKey(msg tea.KeyPressMsg) tea.Cmd {
-	switch msg.String() {
-	case "j", "down":
+	k := &m.ctx.Keys // the history's keymap: what its footer names
+	switch {
+	case key.Matches(msg, k.Down):
+		if m.histSel >= len(m.past)-1 {
+			m.setStatus("the newest session is the last row", false)
+		}
 		m.histSel = min(m.histSel+1, len(m.past)-1)
-	case "k", "up":
+	case key.Matches(msg, k.Up):
+		if m.histSel <= 0 {
+			m.setStatus("the oldest session is the first row", false)
+		}
 		m.histSel = max(m.histSel-1, 0)
-	case "enter":
+	case key.Matches(msg, k.ListShow):
 		if m.watch != nil {
 			m.showPastWatched(m.past[m.histSel])
 			m.mode = modePanes
@@ -152,12 +159,12 @@ func (m *Model) historyKey(msg tea.KeyPressMsg) tea.Cmd {
 		} else {
 			m.setStatus("a session is running: esc cancels it first", true)
 		}
-	case "x":
-		return m.export(m.past[m.histSel], false)
-	case "X":
-		return m.export(m.past[m.histSel], true)
-	case "esc", "H", "q":
+	case key.Matches(msg, k.Export):
+		return m.export(m.past[m.histSel], msg.String() == "X")
+	case key.Matches(msg, k.ListBack, k.History):
 		m.mode = m.back
+	case key.Matches(msg, k.Help):
+		m.back, m.mode, m.helpOff = modeHistory, modeHelp, 0
 	}
 	return nil
 }

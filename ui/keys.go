@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"reflect"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/help"
@@ -29,6 +31,9 @@ type KeyMap struct {
 	// Watching servers (council watch): older / newer session, follow the
 	// latest, the list of sessions.
 	WatchOlder, WatchNewer, WatchFollow, WatchList key.Binding
+	// A list (the history, the watched sessions): show the selected row,
+	// leave the list.
+	ListShow, ListBack key.Binding
 	// General.
 	Help, CloseHelp, Quit, Theme key.Binding
 }
@@ -103,6 +108,9 @@ func DefaultKeyMap() KeyMap {
 		WatchFollow: b([]string{"F"}, "F", "follow the latest"),
 		WatchList:   b([]string{"L"}, "L", "sessions list"),
 
+		ListShow: b([]string{"enter"}, "enter", "show"),
+		ListBack: b([]string{"esc", "q"}, "esc", "back"),
+
 		Help:      b([]string{"?"}, "?", "help"),
 		CloseHelp: b([]string{"esc", "?"}, "esc/?", "close help"),
 		Quit:      b([]string{"q"}, "q", "quit"),
@@ -124,6 +132,15 @@ const (
 	modeWatchList             // the list of the watched servers' sessions
 )
 
+// A screen's keymap is the dashboard's [KeyMap] with the bindings that do
+// not apply on it disabled ([KeyMap.enabled] of the screen's [keyState]):
+// the live dashboard idle, running or done, the prompt, a zoomed pane, the
+// compare view, a form, the history, a replay, the watch and its list,
+// the section screen, the help, the too-small screen. Its footer
+// (ShortHelp), its help (FullHelp) and its handling read that one keymap,
+// so a key a screen names is one it answers (TestEveryNamedKeyAnswers
+// walks them all).
+
 // String names the mode for tests and the footer.
 func (m mode) String() string {
 	return [...]string{"panes", "prompt", "zoom", "help", "form", "compare", "history", "sessions"}[m]
@@ -136,6 +153,7 @@ type keyState struct {
 	canRun    bool // there is a prompt to run
 	sim       bool // the focused model has chaos knobs
 	hasModels bool // there is a pane to act on
+	onModel   bool // the focus is on a model's pane (not the synthesis, a section or the merge)
 	chaos     bool // chaos applied that can be reset
 	auto      bool // auto-fire is on
 	replay    bool // the backend plays a recorded log
@@ -143,6 +161,7 @@ type keyState struct {
 	watching  bool // the sessions are servers' (council watch)
 	sections  bool // the section strategy's screen: its list and merge, no model's pane
 	admin     bool // watching with the admin token: breaker actions go to the servers
+	tooSmall  bool // the terminal is below the minimum: the screen says so and q quits
 }
 
 // enabled returns a copy of the keymap with the bindings that do not apply
@@ -154,9 +173,14 @@ func (k KeyMap) enabled(s keyState) KeyMap {
 		}
 	}
 	typing, panes, zoom := s.mode == modePrompt, s.mode == modePanes, s.mode == modeZoom
+	form, list := s.mode == modeForm, s.mode == modeHistory || s.mode == modeWatchList
 	set(typing, &k.Run, &k.HistoryUp, &k.HistoryDown, &k.Leave)
 	set(panes && s.canRun && !s.running, &k.Rerun)
 	set(s.running && s.mode != modeHelp, &k.Cancel)
+	if !panes { // esc is the prompt's, the zoom's, the form's or the list's: ctrl+c cancels
+		k.Cancel.SetKeys("ctrl+c")
+		k.Cancel.SetHelp("ctrl+c", "cancel session")
+	}
 	set(panes, &k.Strategy, &k.Tier, &k.Prompt)
 	set(panes && !s.replay, &k.Continue, &k.Settings)
 	set(panes || zoom, &k.Auto)
@@ -164,18 +188,24 @@ func (k KeyMap) enabled(s keyState) KeyMap {
 	set((panes || zoom) && s.hasModels, &k.Reasoning)
 	set((panes || zoom) && s.hasModels, &k.Copy, &k.Next, &k.Prev, &k.ForceOpen, &k.ForceClosed, &k.ForceAuto, &k.ResetBreaker)
 	set(panes && s.hasModels, &k.Left, &k.Down, &k.Up, &k.Right, &k.Zoom, &k.Toggle, &k.Compare)
+	set(list, &k.Up, &k.Down, &k.ListShow, &k.ListBack)
 	cmp := s.mode == modeCompare
 	set(zoom || cmp || s.mode == modeHelp, &k.ScrollUp, &k.ScrollDown, &k.PageUp, &k.PageDown, &k.Top, &k.Bottom)
 	set(zoom || cmp, &k.Unzoom)
 	set((panes || zoom) && s.sim, &k.ErrorUp, &k.StallUp, &k.SetError, &k.SetStall)
-	set(s.mode == modeForm, &k.FormSet, &k.FormCancel)
+	set(form, &k.FormSet, &k.FormCancel)
 	set((panes || zoom) && s.chaos, &k.Reset)
-	set(!typing, &k.Help, &k.Quit)
+	set(!typing && !form && s.mode != modeHelp, &k.Help) // in a form, ? and q are typed; in the help, ? closes it
+	set(!typing && !form && !list, &k.Quit)
 	set(panes || zoom, &k.Theme)
 	set(s.mode == modeHelp, &k.CloseHelp)
-	set((panes || zoom) && s.past, &k.History, &k.Export)
+	set((panes || zoom) && s.past || s.mode == modeHistory, &k.History, &k.Export)
+	if s.mode == modeHistory { // H leaves the list it opened
+		k.History.SetHelp("H", "close history")
+	}
 	set((panes || zoom) && s.replay, &k.ReplayPause, &k.StepEvent, &k.Restart)
 	if s.replay { // a replay is read-only: its space and 0 are the playback's
+		k.Rerun.SetHelp("r", "play the next session")
 		set(false, &k.Toggle, &k.Reset, &k.ErrorUp, &k.StallUp, &k.ForceOpen, &k.ForceClosed, &k.ForceAuto,
 			&k.Strategy, &k.Tier, &k.Prompt, &k.Auto, &k.Pause, &k.SetError, &k.SetStall, &k.ResetBreaker)
 	}
@@ -192,13 +222,34 @@ func (k KeyMap) enabled(s keyState) KeyMap {
 			&k.Auto, &k.Pause, &k.SetError, &k.SetStall)
 		set(s.admin && (panes || zoom) && s.hasModels, &k.ErrorUp, &k.StallUp, &k.ForceOpen, &k.ForceClosed, &k.ForceAuto, &k.ResetBreaker)
 	}
+	if s.mode == modeWatchList {
+		set(true, &k.WatchFollow)
+		k.ListBack.SetKeys("esc", "L", "q")
+	}
+	if s.tooSmall { // the screen says only that it is too small, and that q quits
+		k.each(func(b *key.Binding) { b.SetEnabled(false) })
+		set(true, &k.Quit)
+	}
+	if !s.onModel { // what acts on one model needs a model's pane in focus
+		set(false, &k.Toggle, &k.Compare, &k.ForceOpen, &k.ForceClosed, &k.ForceAuto, &k.ResetBreaker)
+	}
 	return k
+}
+
+// each calls f with every binding of k, in declaration order.
+func (k *KeyMap) each(f func(*key.Binding)) {
+	v := reflect.ValueOf(k).Elem()
+	for i := range v.NumField() {
+		if b, ok := v.Field(i).Addr().Interface().(*key.Binding); ok {
+			f(b)
+		}
+	}
 }
 
 // ShortHelp is the footer's hints for the focused area.
 func (k KeyMap) ShortHelp() []key.Binding {
 	return []key.Binding{
-		k.Run, k.HistoryUp, k.Leave, k.FormSet, k.FormCancel,
+		k.Run, k.HistoryUp, k.Leave, k.FormSet, k.FormCancel, k.ListShow, k.ListBack,
 		k.ScrollDown, k.PageDown, k.Unzoom,
 		k.WatchOlder, k.WatchNewer, k.WatchFollow, k.WatchList,
 		k.Cancel, k.Rerun, k.Prompt, k.Next, k.Zoom, k.Copy, k.Toggle, k.Strategy, k.Tier, k.Auto, k.Pause,
@@ -214,7 +265,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.Strategy, k.Tier, k.Settings, k.Auto, k.Pause},
 		{k.ErrorUp, k.StallUp, k.SetError, k.SetStall, k.Reset, k.ForceOpen, k.ForceClosed, k.ForceAuto, k.ResetBreaker},
 		{k.ScrollUp, k.ScrollDown, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Unzoom},
-		{k.History, k.Export, k.ReplayPause, k.StepEvent, k.Restart, k.WatchOlder, k.WatchNewer, k.WatchFollow, k.WatchList, k.Theme, k.Help, k.Quit},
+		{k.ListShow, k.ListBack, k.History, k.Export, k.ReplayPause, k.StepEvent, k.Restart, k.WatchOlder, k.WatchNewer, k.WatchFollow, k.WatchList, k.Theme, k.Help, k.Quit},
 	}
 }
 
@@ -228,6 +279,9 @@ func fullHelpView(h help.Model, k KeyMap, width int, title lipgloss.Style) strin
 	used := 0
 	var rows []string
 	for i, g := range groups {
+		if !slices.ContainsFunc(g, key.Binding.Enabled) {
+			continue // nothing of this group applies on the screen
+		}
 		col := title.Render(fullHelpTitles[i]) + "\n" + h.FullHelpView([][]key.Binding{g})
 		w := lipgloss.Width(col) + 4
 		if used > 0 && used+w > width {

@@ -515,7 +515,7 @@ func (m *Model) ensureTick() tea.Cmd {
 // hot reports whether the screen changes with time: a session runs,
 // auto-fire is on, a breaker is open (its countdown), a status is shown.
 func (m *Model) hot() bool {
-	return m.running || m.auto || m.board.anyOpen() || m.status != ""
+	return m.running || m.auto || m.board.anyOpen() || m.status != "" || m.watch != nil && m.watch.reconnecting()
 }
 
 // readEvents blocks for the session's next event, then gathers whatever
@@ -1059,17 +1059,32 @@ func (m *Model) refreshZoom(top bool) {
 
 // zoomSize is the viewport's size inside the zoomed pane's box.
 func (m *Model) zoomSize() (w, h int) {
-	return max(m.width-2, 1), max(m.height-3-2-len(m.zoomHead(max(m.width-2, 1))), 1)
+	return max(m.width-2, 1), max(m.bodyH()-2-len(m.zoomHead(max(m.width-2, 1))), 1)
 }
 
-// syncKeys enables the bindings that apply now, for the help views.
+// syncKeys enables the bindings that apply now: the screen's keymap,
+// which its footer shows and its handling reads.
 func (m *Model) syncKeys() {
+	m.ctx.Keys = m.keys.enabled(m.keyState(m.mode))
+}
+
+// keyState is what decides the keymap of the screen in mode md.
+func (m *Model) keyState(md mode) keyState {
 	p := m.focused()
 	sim := p != nil && p.hasH && p.health.Knobs != nil
 	chaos := p != nil && len(m.applied[p.ID]) > 0
-	m.ctx.Keys = m.keys.enabled(keyState{
-		mode: m.mode, running: m.running, canRun: true, sim: sim, watching: m.watch != nil, admin: m.watch != nil && m.watch.src.Admin(),
-		hasModels: len(m.panes) > 0, chaos: chaos, auto: m.auto, past: len(m.past) > 0 || m.opts.HistoryDir != "",
-		replay: isStepper(m.b), sections: m.sectioning(),
-	})
+	return keyState{
+		mode: md, running: m.running, canRun: true, sim: sim, watching: m.watch != nil, admin: m.watch != nil && m.watch.src.Admin(),
+		hasModels: len(m.panes) > 0, onModel: p != nil && !m.synthFocused(), chaos: chaos, auto: m.auto, past: len(m.past) > 0 || m.opts.HistoryDir != "",
+		replay: isStepper(m.b), tooSmall: m.tooSmall(), sections: m.sectioning(),
+	}
+}
+
+// helpKeys is the keymap the help lists: the keys of the screen it was
+// opened from (on any other screen, that screen's own).
+func (m *Model) helpKeys() KeyMap {
+	if m.mode == modeHelp {
+		return m.keys.enabled(m.keyState(m.back))
+	}
+	return m.ctx.Keys
 }

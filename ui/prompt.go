@@ -18,6 +18,7 @@ import (
 const (
 	promptMark        = "❯ "
 	promptPlaceholder = "type a prompt; enter runs it (/ focuses this line, esc leaves it)"
+	watchPlaceholder  = "watching: the prompt of the session on screen shows here; sessions start on the servers"
 )
 
 // newPromptInput returns the prompt line styled by s: bright when typing,
@@ -111,7 +112,11 @@ func (m *Model) layoutPrompt() {
 	}
 	// The input draws its mark, width cells of text and one for the cursor.
 	w := max(m.width-m.promptStatusWidth(m.width)-lipgloss.Width(promptMark)-1, 1)
-	m.input.Placeholder = truncate(promptPlaceholder, w+1)
+	ph := promptPlaceholder
+	if m.watch != nil {
+		ph = watchPlaceholder // nothing typed here runs
+	}
+	m.input.Placeholder = truncate(ph, w+1)
 	if w == m.input.Width() {
 		return
 	}

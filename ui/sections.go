@@ -321,8 +321,9 @@ func (l *SectionList) View(width, height int) string {
 	if !l.seen && l.docLine() != "" {
 		title = l.docLine()
 	}
-	if len(rows) > ih {
-		title += fmt.Sprintf(" · rows %d-%d of %d", first+1, min(first+ih, len(rows)), len(rows))
+	if shown := min(len(rows), first+ih) - first; shown < len(rows) {
+		// Not all fit: which rows are shown, and how many are not.
+		title += fmt.Sprintf(" · rows %d-%d of %d, %d more", first+1, first+shown, len(rows), len(rows)-shown)
 	}
 	return box(l.ctx, title, "", lines, width, height, focused)
 }

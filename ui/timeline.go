@@ -252,11 +252,7 @@ func (t *Timeline) View(width, height int) string {
 	if t.done {
 		now = t.end
 	}
-	head := s.Title.Render("Timeline")
-	if t.hasDec {
-		head += "  " + s.Accent.Render("┆ decided "+fmtDur(t.decided))
-	}
-	lines := []string{head + t.legend(width-lipgloss.Width(head))}
+	lines := t.head(width)
 	if len(t.order) == 0 {
 		lines = append(lines, s.Muted.Render("no session yet: type a prompt and press enter"))
 		return strings.Join(lines, "\n")
@@ -282,10 +278,14 @@ func (t *Timeline) View(width, height int) string {
 		c := int(float64(aw-1) * float64(d) / float64(scale))
 		return min(max(c, 0), aw-1)
 	}
-	rows := height - 2
+	rows := height - len(lines) - 1 // the title and legend, the axis
 	order := t.order
-	if rows < len(order) && rows > 0 {
-		order = order[len(order)-rows:]
+	if rows < len(order) {
+		// The latest rows stay; a line says how many went above.
+		rows = max(rows-1, 0)
+		hidden := len(order) - rows
+		order = order[hidden:]
+		lines = append(lines, s.Muted.Render(truncate(fmt.Sprintf("+%d earlier rows above · enter on a model zooms its attempts", hidden), width)))
 	}
 	for _, id := range order {
 		a := t.rows[id]
@@ -337,9 +337,12 @@ var legendItems = []struct {
 	{"⊘", "skipped", 4, func(_ *Timeline, a *attempt) bool { return a.phase == phaseSkipped }},
 }
 
-// legend explains the glyphs on screen (all of them before a session):
-// whole items, the outcomes first when not all fit in w cells.
-func (t *Timeline) legend(w int) string {
+// legendShort are the legend's words when the full ones do not fit.
+var legendShort = map[string]string{"queued": "queue", "1st token": "1st", "cancelled": "cancel", "failed": "fail", "skipped": "skip"}
+
+// legendUsed reports, per legend item, whether the rows use its glyph
+// (all of them before a session).
+func (t *Timeline) legendUsed() []bool {
 	on := make([]bool, len(legendItems))
 	for i, it := range legendItems {
 		on[i] = len(t.order) == 0
@@ -349,27 +352,98 @@ func (t *Timeline) legend(w int) string {
 			}
 		}
 	}
-	used, full := 1, false // a space after the title
+	return on
+}
+
+// legendText is the items on in one line: full words ("▼ 1st token"), or
+// short ones ("▼ 1st"), or short and tight ("▼1st").
+func legendText(on []bool, short, tight bool) string {
+	var b strings.Builder
+	for i, it := range legendItems {
+		if !on[i] {
+			continue
+		}
+		word := it.word
+		if w, ok := legendShort[word]; ok && short {
+			word = w
+		}
+		sep := " "
+		if tight {
+			sep = ""
+		}
+		b.WriteString(" " + it.glyph + sep + word)
+	}
+	return b.String()
+}
+
+// head is the timeline's title line: the title, the decision's time and
+// a legend of every glyph the rows use, in the first form that fits in
+// width (full words, short words, tight, the decision's time left to the
+// rows' ┆, then without the title); when none does, the outcomes first and the other items on
+// lines of their own, so that no glyph the rows use goes unexplained.
+func (t *Timeline) head(width int) []string {
+	s := &t.ctx.S
+	title := s.Title.Render("Timeline")
+	dec := ""
+	if t.hasDec {
+		dec = "  " + s.Accent.Render("┆ decided "+fmtDur(t.decided))
+	}
+	on := t.legendUsed()
+	for _, f := range []struct{ short, tight bool }{{false, false}, {true, false}, {true, true}} {
+		if l := " " + legendText(on, f.short, f.tight); lipgloss.Width(title+dec+l) <= width {
+			return []string{title + dec + s.Subtle.Render(l)}
+		}
+	}
+	decWord := ""
+	if t.hasDec {
+		decWord = " ┆decided" // the rows' ┆ marks the time
+	}
+	if l := " " + legendText(on, true, true) + decWord; lipgloss.Width(title+l) <= width {
+		return []string{title + s.Subtle.Render(l)}
+	}
+	if l := legendText(on, true, true) + decWord; lipgloss.Width(l) <= width {
+		// The rows and the axis say what the area is; the glyphs need saying.
+		return []string{s.Subtle.Render(l[1:])}
+	}
+	// The outcomes first on the title line, the rest below it.
+	first := make([]bool, len(legendItems))
+	used, full := lipgloss.Width(title+dec)+1, false
 	for prio := range len(legendItems) {
 		for i, it := range legendItems {
 			if it.prio != prio || !on[i] {
 				continue
 			}
-			if iw := 1 + lipgloss.Width(it.glyph) + 1 + len(it.word); !full && used+iw <= w {
+			if iw := 1 + lipgloss.Width(it.glyph) + 1 + len(it.word); !full && used+iw <= width {
 				used += iw
+				first[i] = true
 			} else {
-				on[i], full = false, true // and every item of lower priority
+				full = true // and every item of lower priority goes below
 			}
 		}
 	}
-	var b strings.Builder
-	b.WriteByte(' ')
-	for i, it := range legendItems {
-		if on[i] {
-			b.WriteString(" " + it.glyph + " " + it.word)
-		}
+	rest := make([]bool, len(legendItems))
+	for i := range on {
+		rest[i] = on[i] && !first[i]
 	}
-	return t.ctx.S.Subtle.Render(b.String())
+	out := []string{title + dec + s.Subtle.Render(" "+legendText(first, false, false))}
+	line := ""
+	for i, it := range legendItems {
+		if !rest[i] {
+			continue
+		}
+		item := it.glyph + " " + it.word
+		if line != "" && lipgloss.Width(line)+1+lipgloss.Width(item) > width {
+			out, line = append(out, s.Subtle.Render(line)), ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += item
+	}
+	if line != "" {
+		out = append(out, s.Subtle.Render(truncate(line, width)))
+	}
+	return out
 }
 
 // outcome is the glyph ending an attempt's bar and the words after it.

@@ -184,7 +184,8 @@ func TestTimelineLegendFits(t *testing.T) {
 		want, not []string
 	}{
 		{120, []string{"◌┄ queued", "├ start", "▼ 1st token", "★ won", "■ cancelled", "✗ failed"}, []string{"↯ hedge", "✓ done", "⊘ skipped"}},
-		{60, []string{"├ start", "★ won", "✗ failed"}, []string{"…"}}, // every bar starts with ├: it stays
+		// Narrow, every glyph the rows use is still there, with its short word.
+		{60, []string{"◌┄queue", "├start", "▼1st", "★won", "■cancel", "✗fail"}, []string{"…", "↯", "✓", "⊘"}},
 	}
 	for _, tt := range tests {
 		head := strings.Split(stripANSI(tl.View(tt.width, 8)), "\n")[0]

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -37,7 +38,7 @@ func (m *Model) View() tea.View {
 // render is the frame as a string (the content of View); the mouse reads
 // the frame's lines and the panes' places.
 func (m *Model) render() string {
-	m.paneRects, m.panesY = m.paneRects[:0], 2
+	m.paneRects, m.panesY = m.paneRects[:0], 2+len(m.routeLines(m.width))
 	if m.watch != nil {
 		m.panesY++ // under the watch line
 	}
@@ -63,6 +64,10 @@ func (m *Model) renderFrame() string {
 	}
 	bh := h - 3
 	top := m.headerView(w) + "\n" + m.promptView(w)
+	if rl := m.routeLines(w); len(rl) > 0 {
+		bh -= len(rl)
+		top += "\n" + strings.Join(rl, "\n")
+	}
 	if m.watch != nil {
 		bh--
 		top += "\n" + m.watchLine(w)
@@ -83,6 +88,49 @@ func (m *Model) renderFrame() string {
 		body = m.bodyView(w, bh)
 	}
 	return top + "\n" + padLines(body, bh) + "\n" + m.footerView(w)
+}
+
+// routeLines are an auto session's route and why, under the prompt line
+// for as long as the session is on screen (the header has room for the
+// route only when it is wide; a status would go): at most two lines,
+// cut with "…" and whole in the help's notes.
+func (m *Model) routeLines(w int) []string {
+	if m.sessionN == 0 || w <= 0 || m.tooSmall() {
+		return nil
+	}
+	s := &m.ctx.S
+	r := m.route
+	var text string
+	switch {
+	case r != nil:
+		// A route that keeps the tier names none: the session's is it.
+		text = fmt.Sprintf("route %s → %s on %s (%.2f) · why: %s", r.Name, orDash(string(r.Strategy)), orDash(cmp.Or(r.Tier, m.sessTier)), r.Confidence, orDash(r.Why))
+	case m.sessInfo.Strategy != config.Auto:
+		return nil
+	case m.running:
+		text = "route: the router is classifying the prompt…"
+	default:
+		text = "route: none was chosen"
+	}
+	lines := strings.Split(wrapAll(text, w-2), "\n")
+	if len(lines) > 2 {
+		lines = lines[:2]
+		lines[1] = truncate(lines[1]+" …", w-2)
+	}
+	for i, l := range lines {
+		lines[i] = " " + s.Subtle.Render(l)
+	}
+	return lines
+}
+
+// bodyH is the height left for the body under the header, the prompt
+// line, the route and the watch lines, above the footer.
+func (m *Model) bodyH() int {
+	h := m.height - 3 - len(m.routeLines(m.width))
+	if m.watch != nil {
+		h--
+	}
+	return h
 }
 
 // tooSmall reports whether the terminal is below the minimum size, where
@@ -142,6 +190,7 @@ func (m *Model) headerView(w int) string {
 	labels := []string{"strategy", "tier", "session", "elapsed", "cost", "run"}
 	if m.watch != nil {
 		labels[5] = "seen" // what the sessions watched so far cost
+		values[5] = fmtCost(m.watch.spent)
 	}
 	var replayState string
 	if replaying { // no run spend: a replay spends nothing; the mark says what plays
@@ -294,6 +343,15 @@ func (m *Model) footerView(w int) string {
 	if m.mode != modePrompt && m.mode != modeHelp && m.mode != modeForm {
 		right = s.Accent.Render("?") + s.Subtle.Render(" help ") + right
 	}
+	if m.mode == modeForm && m.status != "" {
+		// The form has the prompt line, where the status goes: what it
+		// refused, and why, is said here.
+		sty := s.Accent
+		if m.statusErr {
+			sty = s.Error
+		}
+		right = sty.Render(truncate(m.status, w*2/3)) + " " + right
+	}
 	return spread(" "+shortHelpView(m.help.Styles, m.ctx.Keys.ShortHelp(), w-lipgloss.Width(right)-3), right, w)
 }
 
@@ -345,7 +403,7 @@ func (m *Model) helpLines(w int) []string {
 	s := &m.ctx.S
 	hm := m.help
 	hm.SetWidth(w - 4)
-	body := fullHelpView(hm, m.keys, w-4, s.Title) // every key, whatever the mode
+	body := fullHelpView(hm, m.helpKeys(), w-4, s.Title) // the keys of the screen it was opened from
 	lines := strings.Split(body, "\n")
 	notes := []string{
 		"Panes show: status · ttft · tokens · tok/s · cost · latency bar on the timeline's axis (▼ first token, ↯ hedge fired, ┊ the per-model timeout).",
@@ -383,7 +441,7 @@ func (m *Model) helpLines(w int) []string {
 
 // helpScroll moves the help by d lines, within its length.
 func (m *Model) helpScroll(d int) {
-	view := max(m.height-3-2-1, 1)
+	view := max(m.bodyH()-2-1, 1)
 	m.helpOff = min(max(m.helpOff+d, 0), max(len(m.helpLines(m.width))-view, 0))
 }
 
@@ -422,7 +480,7 @@ func (m *Model) zoomView(w, h int) string {
 
 // zoomHead is the zoomed box's lines over the scrolling text: the status,
 // the stage strip of a model with several attempts, the metrics, the
-// latency bar, the route's why in an auto session, and a rule.
+// latency bar and a rule.
 func (m *Model) zoomHead(iw int) []string {
 	rule := m.ctx.S.Muted.Render(strings.Repeat("┄", iw))
 	var lines []string
@@ -440,15 +498,12 @@ func (m *Model) zoomHead(iw int) []string {
 	default:
 		return nil
 	}
-	if r := m.route; r != nil {
-		lines = append(lines, fit(m.ctx.S.Subtle.Render(routeText(r)+": "+r.Why), iw))
-	}
-	return append(lines, rule)
+	return append(lines, rule) // an auto session's route is on the line under the prompt
 }
 
 // gridCols is the number of pane columns at the current size.
 func (m *Model) gridCols() int {
-	paneH, _ := m.split(m.height - 3)
+	paneH, _ := m.split(m.bodyH())
 	g := chooseGrid(len(m.panes), m.width, paneH)
 	return g.cols
 }
@@ -597,6 +652,9 @@ func (m *Model) councilBottom(w, h int) string {
 // panesView lays the panes out in a grid, or one line each when small.
 func (m *Model) panesView(w, h int) string {
 	n := len(m.panes)
+	if n == 0 && m.watch != nil {
+		return m.ctx.S.Muted.Render("no session yet: each one the servers run shows here as it starts (the breakers are their models)")
+	}
 	if n == 0 {
 		return m.ctx.S.Muted.Render("no models in tier " + m.sessTier)
 	}

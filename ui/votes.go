@@ -132,10 +132,7 @@ func (v *VoteTally) View(width, height int) string {
 	case v.hasSummary && v.status == engine.StatusFailed:
 		lines = append(lines, fit(s.Error.Render("✗ no decision: quorum not reached or tie"), width))
 	}
-	type row struct {
-		label string
-		n     int
-	}
+	type row = tallyRow
 	rows := make([]row, 0, len(v.votes))
 	for k, n := range v.votes {
 		rows = append(rows, row{k, n})
@@ -184,7 +181,48 @@ func (v *VoteTally) View(width, height int) string {
 		lines = append(lines, fit(s.Cancelled.Render(n)+s.Subtle.Render(strings.Join(v.stragglers, ", ")), width))
 	}
 	if len(lines) > height {
-		lines = lines[:height]
+		lines = v.compact(lines[0], head2(lines, v), rows, valid, width, height)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// tallyRow is a category and its votes.
+type tallyRow struct {
+	label string
+	n     int
+}
+
+// head2 is the decision line under the title, if the tally has one.
+func head2(lines []string, v *VoteTally) string {
+	if v.decided || v.hasSummary && (v.status == engine.StatusCancelled || v.status == engine.StatusFailed) {
+		return lines[1]
+	}
+	return ""
+}
+
+// compact is the tally in a box too short for a bar per category: every
+// category with its count on as few lines as fit, never one dropped (a
+// 2-2 tie cut to its first row would read as one category leading). The
+// title and the decision go first when there is no room for them.
+func (v *VoteTally) compact(head, decision string, rows []tallyRow, valid, width, height int) []string {
+	s := &v.ctx.S
+	items := []string{fmt.Sprintf("valid %d/%d", valid, v.quorum)}
+	for _, r := range rows {
+		items = append(items, fmt.Sprintf("%s %d", r.label, r.n))
+	}
+	if v.invalid > 0 {
+		items = append(items, fmt.Sprintf("invalid %d", v.invalid))
+	}
+	tally := strings.Split(wrapAll(strings.Join(items, " · "), width), "\n")
+	for i, l := range tally {
+		tally[i] = s.Text.Render(l)
+	}
+	out := tally
+	if decision != "" && len(out) < height {
+		out = append([]string{decision}, out...)
+	}
+	if len(out) < height {
+		out = append([]string{head}, out...)
+	}
+	return out
 }

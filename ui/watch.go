@@ -42,10 +42,14 @@ type watchState struct {
 	follow   bool   // show each new session as it starts
 	shown    string // the key of the session on screen
 	sel      int    // the list's selected row
+	// spent is what the sessions seen have cost so far, finished or not:
+	// it only grows (a session's summary adds what its events did not).
+	spent float64
 }
 
 type instState struct {
 	st       watch.Status
+	at       time.Time // when st arrived: a reconnection counts down from it
 	inFlight int
 }
 
@@ -53,7 +57,8 @@ type instState struct {
 // session's are, for history, copy and export.
 type watchedSession struct {
 	key, inst string
-	n         int // its number in this watch, as the header and lists show it
+	n         int     // its number in this watch, as the header and lists show it
+	cost      float64 // spent so far: its events' costs, then its summary's
 	info      wire.Session
 	events    []engine.Event
 	sum       *engine.Summary
@@ -105,7 +110,10 @@ func (m *Model) onWatch(msg watchMsg) tea.Cmd {
 		switch u.Kind {
 		case watch.KindStatus:
 			if in := w.inst[u.Instance]; in != nil {
-				in.st = u.Status
+				in.st, in.at = u.Status, m.clock()
+			}
+			if h := u.Status.Hello; h != nil {
+				m.serverTiers(h.Tiers)
 			}
 		case watch.KindHealth:
 			if in := w.inst[u.Instance]; in != nil {
@@ -141,12 +149,17 @@ func (m *Model) onWatch(msg watchMsg) tea.Cmd {
 				continue
 			}
 			ws.events = append(ws.events, u.Event)
+			w.spent += u.Event.Cost
+			ws.cost += u.Event.Cost
+			if s := u.Event.Summary; s != nil && s.CostUSD > ws.cost {
+				w.spent += s.CostUSD - ws.cost
+				ws.cost = s.CostUSD
+			}
 			if in := detail(u.Event).Info; in != nil && u.Event.Type == engine.SessionStarted {
 				ws.describe(*in, u.Event.Text)
 			}
 			if u.Event.Type == engine.SessionDone && u.Event.Summary != nil {
 				ws.sum = u.Event.Summary
-				m.runCost += ws.sum.CostUSD
 				m.keepWatched(ws)
 			}
 			if ws.key == w.shown {
@@ -309,7 +322,7 @@ func (m *Model) watchKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		}
 		w.follow = false
 		m.showWatched(w.sessions[i])
-		m.setStatus(fmt.Sprintf("session #%d of %d (F follows the latest)", w.sessions[i].n, w.seen), false)
+		m.setStatus(fmt.Sprintf("session #%d picked (F follows the latest)", w.sessions[i].n), false)
 	case key.Matches(msg, k.WatchFollow):
 		w.follow = true
 		if n := len(w.sessions); n > 0 && w.shown != w.sessions[n-1].key {
@@ -341,12 +354,19 @@ func (m *Model) watchKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 // watchListKey handles the list of watched sessions.
 func (m *Model) watchListKey(msg tea.KeyPressMsg) tea.Cmd {
 	w := m.watch
-	switch msg.String() {
-	case "j", "down":
+	k := &m.ctx.Keys // the list's keymap: what its footer names
+	switch {
+	case key.Matches(msg, k.Down):
+		if w.sel >= len(w.sessions)-1 {
+			m.setStatus("the newest session is the last row", false)
+		}
 		w.sel = min(w.sel+1, len(w.sessions)-1)
-	case "k", "up":
+	case key.Matches(msg, k.Up):
+		if w.sel <= 0 {
+			m.setStatus("the oldest session kept is the first row", false)
+		}
 		w.sel = max(w.sel-1, 0)
-	case "enter":
+	case key.Matches(msg, k.ListShow):
 		if w.sel >= 0 && w.sel < len(w.sessions) {
 			w.follow = w.sel == len(w.sessions)-1 && w.follow
 			m.showWatched(w.sessions[w.sel])
@@ -355,17 +375,17 @@ func (m *Model) watchListKey(msg tea.KeyPressMsg) tea.Cmd {
 			}
 		}
 		m.mode = modePanes
-	case "F", "f":
+	case key.Matches(msg, k.WatchFollow) || msg.String() == "f":
 		w.follow = true
 		if n := len(w.sessions); n > 0 {
 			m.showWatched(w.sessions[n-1])
 		}
 		m.mode = modePanes
 		m.setStatus("following the latest session", false)
-	case "esc", "L", "q":
+	case key.Matches(msg, k.ListBack):
 		m.mode = m.back
-	case "?":
-		m.back, m.mode, m.helpOff = modePanes, modeHelp, 0
+	case key.Matches(msg, k.Help):
+		m.back, m.mode, m.helpOff = modeWatchList, modeHelp, 0
 	}
 	return nil
 }
@@ -423,7 +443,8 @@ func (m *Model) watchLine(w int) string {
 			}
 			parts = append(parts, s.Ok.Render(t))
 		case watch.Reconnecting:
-			t := fmt.Sprintf("○ reconnecting to %s in %s (attempt %d)", label, fmtDur(st.In.Round(100*time.Millisecond)), st.Attempt)
+			left := max(st.In-m.ctx.Now.Sub(in.at), 0) // counts down on the tick
+			t := fmt.Sprintf("○ reconnecting to %s in %s (attempt %d)", label, fmtDur(left.Round(100*time.Millisecond)), st.Attempt)
 			if st.Err != "" {
 				t += ": " + st.Err
 			}
@@ -477,4 +498,40 @@ func (m *Model) showPastWatched(ps pastSession) {
 func (m *Model) refuse(why string) {
 	m.setStatus(why, true)
 	m.actionModel, m.actionUntil = "\x00watch", m.statusUntil // no model's news overwrites it
+}
+
+// serverTiers takes the servers' tiers from their hellos: a watched
+// session's panes scale their latency bars by its tier's per-model
+// timeout as its server has it (the longest, when servers differ), not by
+// a fallback.
+func (m *Model) serverTiers(tiers []wire.Tier) {
+	if len(tiers) == 0 {
+		return
+	}
+	if m.cfg.Tiers == nil {
+		m.cfg.Tiers = map[string]config.TierConfig{}
+	}
+	ms := func(v int64) config.Duration { return config.Duration{Duration: time.Duration(v) * time.Millisecond} }
+	for _, t := range tiers {
+		old, seen := m.cfg.Tiers[t.Name]
+		if seen && t.Name != "watched" && old.PerModelTimeout.Milliseconds() >= t.PerModelTimeoutMS {
+			continue
+		}
+		m.cfg.Tiers[t.Name] = config.TierConfig{Models: t.Models, Timeout: ms(t.TimeoutMS), PerModelTimeout: ms(t.PerModelTimeoutMS)}
+	}
+	d := m.timeout()
+	for _, p := range m.panes {
+		p.timeout = d
+	}
+	m.synth.timeout = d
+}
+
+// reconnecting reports whether a server's reconnection is counting down.
+func (w *watchState) reconnecting() bool {
+	for _, in := range w.inst {
+		if in.st.State == watch.Reconnecting {
+			return true
+		}
+	}
+	return false
 }

@@ -46,7 +46,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	}
 	flush := func() bool { return rc.Flush() == nil }
 	hello := wire.Hello{Type: wire.EventHello, Instance: s.o.Instance, Version: s.o.Version,
-		StartedMS: s.started.UnixMilli(), Admin: s.o.AdminToken != ""}
+		StartedMS: s.started.UnixMilli(), Admin: s.o.AdminToken != "", Tiers: wire.TiersOf(s.eng.Config())}
 	if !write(sseMessage(wire.EventHello, hello)) {
 		return
 	}

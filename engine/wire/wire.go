@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/engine/config"
 )
 
 // The stream's messages, beside the engine's own events. Each SSE
@@ -37,6 +38,33 @@ type Hello struct {
 	// Admin says whether admin actions are enabled on this server (an
 	// admin token is configured), not whether the watcher holds it.
 	Admin bool `json:"admin"`
+	// Tiers are the server's tiers, their models and timeouts (absent
+	// from older servers): a watcher scales its latency bars by them
+	// rather than guess.
+	Tiers []Tier `json:"tiers,omitempty"`
+}
+
+// Tier is one of a server's tiers, as its hello describes it.
+type Tier struct {
+	Name   string   `json:"name"`
+	Models []string `json:"models"`
+	// TimeoutMS bounds a session, PerModelTimeoutMS one model's call, in
+	// milliseconds (0: none).
+	TimeoutMS         int64 `json:"timeout_ms"`
+	PerModelTimeoutMS int64 `json:"per_model_timeout_ms"`
+}
+
+// TiersOf is cfg's tiers as a hello sends them, in the config's order.
+func TiersOf(cfg *config.Config) []Tier {
+	if cfg == nil {
+		return nil
+	}
+	var out []Tier
+	for _, name := range cfg.TierOrder() {
+		t := cfg.Tiers[name]
+		out = append(out, Tier{Name: name, Models: t.Models, TimeoutMS: t.Timeout.Milliseconds(), PerModelTimeoutMS: t.PerModelTimeout.Milliseconds()})
+	}
+	return out
 }
 
 // Session announces a session, before its events.
@@ -84,7 +112,14 @@ type ModelHealth struct {
 	InFlight int                    `json:"in_flight"`
 	// Knobs are a simulated model's chaos settings (error_rate...).
 	Knobs map[string]float64 `json:"knobs,omitempty"`
+	// Recent are its latest calls' outcomes, oldest first: ok, failed,
+	// cancelled, skipped (absent from older servers).
+	Recent []string `json:"recent,omitempty"`
 }
+
+// outcomeNames are the outcomes as Recent spells them, by engine.Outcome.
+var outcomeNames = map[engine.Outcome]string{engine.OutcomeOK: "ok", engine.OutcomeFailed: "failed",
+	engine.OutcomeCancelled: "cancelled", engine.OutcomeSkipped: "skipped"}
 
 // Latency is a model's latency over its sliding window, in milliseconds.
 type Latency struct {
@@ -133,8 +168,14 @@ type ErrorDetail struct {
 // HealthOf is model h's row as the stream sends it, with inFlight
 // calls running: the inverse of [ModelHealth.Engine].
 func HealthOf(h engine.ModelHealth, inFlight int) ModelHealth {
+	var recent []string
+	for _, o := range h.Recent {
+		if n, ok := outcomeNames[o]; ok {
+			recent = append(recent, n)
+		}
+	}
 	return ModelHealth{Model: h.ID, Provider: h.Provider, Kind: h.ProviderKind, Breaker: h.Breaker, InFlight: inFlight,
-		Knobs: h.Knobs,
+		Knobs: h.Knobs, Recent: recent,
 		Latency: Latency{Count: h.Latency.Count, TTFTP50MS: engine.Millis(h.Latency.TTFT.P50),
 			P50MS: engine.Millis(h.Latency.Total.P50), P95MS: engine.Millis(h.Latency.Total.P95), P99MS: engine.Millis(h.Latency.Total.P99)}}
 }
@@ -144,7 +185,15 @@ func (h ModelHealth) Engine() engine.ModelHealth {
 	ms := func(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
 	b := h.Breaker
 	b.HalfOpenIn, b.HeldFor = ms(b.HalfOpenInMS), ms(b.HeldForMS)
-	return engine.ModelHealth{ID: h.Model, Provider: h.Provider, ProviderKind: h.Kind, Breaker: b, Knobs: h.Knobs,
+	var recent []engine.Outcome
+	for _, r := range h.Recent {
+		for o, n := range outcomeNames {
+			if n == r {
+				recent = append(recent, o)
+			}
+		}
+	}
+	return engine.ModelHealth{ID: h.Model, Provider: h.Provider, ProviderKind: h.Kind, Breaker: b, Knobs: h.Knobs, Recent: recent,
 		Latency: engine.LatencySnapshot{Count: h.Latency.Count, TTFT: engine.Quantiles{P50: ms(h.Latency.TTFTP50MS)},
 			Total: engine.Quantiles{P50: ms(h.Latency.P50MS), P95: ms(h.Latency.P95MS), P99: ms(h.Latency.P99MS)}}}
 }

@@ -2,10 +2,12 @@ package wire
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/engine/config"
 )
 
 // TestModelHealthRoundTrip: a health row as the server writes it comes
@@ -51,5 +53,41 @@ func TestHealthOfIsEngineInverse(t *testing.T) {
 	if out.ID != in.ID || out.Breaker.State != in.Breaker.State || out.Latency.TTFT.P50 != in.Latency.TTFT.P50 ||
 		out.Latency.Total != in.Latency.Total || out.Latency.Count != in.Latency.Count {
 		t.Errorf("round trip: %+v, want %+v", out, in)
+	}
+}
+
+// A model's recent outcomes travel the stream: the watcher's board draws
+// what the server's did.
+func TestHealthCarriesRecentOutcomes(t *testing.T) {
+	h := engine.ModelHealth{ID: "m", Recent: []engine.Outcome{engine.OutcomeOK, engine.OutcomeFailed, engine.OutcomeCancelled, engine.OutcomeSkipped}}
+	b, err := json.Marshal(HealthOf(h, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back ModelHealth
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if got := back.Engine().Recent; !slices.Equal(got, h.Recent) {
+		t.Errorf("recent outcomes %v after the stream, want %v (%s)", got, h.Recent, b)
+	}
+}
+
+// A hello names the server's tiers with their timeouts.
+func TestHelloCarriesTiers(t *testing.T) {
+	d := func(s string) config.Duration { v, _ := time.ParseDuration(s); return config.Duration{Duration: v} }
+	cfg := &config.Config{Tiers: map[string]config.TierConfig{
+		"quick": {Models: []string{"a", "b"}, Timeout: d("30s"), PerModelTimeout: d("10s")},
+		"high":  {Models: []string{"c"}, PerModelTimeout: d("2m")},
+	}}
+	tiers := TiersOf(cfg)
+	if len(tiers) != len(cfg.Tiers) {
+		t.Fatalf("%d tiers, want %d", len(tiers), len(cfg.Tiers))
+	}
+	for _, tr := range tiers {
+		c := cfg.Tiers[tr.Name]
+		if tr.PerModelTimeoutMS != c.PerModelTimeout.Milliseconds() || tr.TimeoutMS != c.Timeout.Milliseconds() || !slices.Equal(tr.Models, c.Models) {
+			t.Errorf("tier %s: %+v, want %v", tr.Name, tr, c)
+		}
 	}
 }

@@ -209,7 +209,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
 	hello, _ := json.Marshal(wire.Hello{Type: "hello", Instance: s.Instance, Version: s.Version,
-		StartedMS: s.Started.UnixMilli(), Admin: s.AdminToken != ""})
+		StartedMS: s.Started.UnixMilli(), Admin: s.AdminToken != "", Tiers: wire.TiersOf(s.eng.Config())})
 	c := &sub{ch: make(chan frame, 4096), gone: make(chan struct{})}
 	s.mu.Lock()
 	backlog := []frame{{"hello", string(hello)}}
