@@ -4,7 +4,7 @@ GO      ?= go
 BIN     ?= ./council
 PKGS    := ./...
 
-.PHONY: all build run demo test vet fmt-check unit smoke bench soak clean
+.PHONY: all build run demo test vet fmt-check unit smoke compat bench soak clean
 
 all: build
 
@@ -35,6 +35,12 @@ fmt-check:
 
 unit:
 	$(GO) test -race $(PKGS)
+
+# council serve driven by the official OpenAI Node SDK (testdata/compat);
+# the SDK is installed once into .cache/compat. Also part of unit; skipped
+# where node or npm is missing, a failure under CI=true when npm cannot install.
+compat:
+	$(GO) test -run TestCompatNodeSDK -count=1 -v .
 
 # Drives the real binary in tmux as a person would; skipped where tmux is absent.
 smoke: build
