@@ -105,7 +105,7 @@ func TestCompatNodeSDK(t *testing.T) {
 		}
 	}
 	want := []string{"models.list", "models.retrieve council/race@quick", "models.retrieve unknown", "chat unknown model",
-		"include_usage", "abort ends the session", "json mode", "429 retried"}
+		"include_usage", "abort ends the session", "json mode", "stop", "429 retried"}
 	for _, s := range []string{"race", "hedge", "consensus", "council", "auto"} {
 		want = append(want, s+" not streamed", s+" streamed")
 	}

@@ -58,6 +58,17 @@ type Request struct {
 	MaxTokens int
 	// Temperature is optional; nil leaves the vendor's default.
 	Temperature *float64
+	// Output shapes the answer: stop sequences, a JSON format; nil: free
+	// text to its natural end. One pointer, so that a Request, which a
+	// session keeps two of, stays within its allocation's size class.
+	Output *Output
+	// Kind tells simulated models what sort of answer to produce; real
+	// providers ignore it.
+	Kind RequestKind
+}
+
+// Output shapes an answer (see [Request.Output]).
+type Output struct {
 	// Stop are sequences that end the answer where one would begin (it is
 	// not part of the answer); nil: none.
 	Stop []string
@@ -65,9 +76,22 @@ type Request struct {
 	// vendor for it says so in its Factory's Refuses ("response_format",
 	// or "json_schema" for schemas only).
 	Format *ResponseFormat
-	// Kind tells simulated models what sort of answer to produce; real
-	// providers ignore it.
-	Kind RequestKind
+}
+
+// StopSequences is r's stop sequences, or nil.
+func (r *Request) StopSequences() []string {
+	if r.Output == nil {
+		return nil
+	}
+	return r.Output.Stop
+}
+
+// ResponseFormat is r's response format, or nil (free text).
+func (r *Request) ResponseFormat() *ResponseFormat {
+	if r.Output == nil {
+		return nil
+	}
+	return r.Output.Format
 }
 
 // ResponseFormat asks a model for a JSON answer: any object

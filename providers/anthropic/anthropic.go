@@ -134,7 +134,7 @@ func params(req providers.Request) sdk.MessageNewParams {
 	p := sdk.MessageNewParams{
 		Model:         req.Model,
 		MaxTokens:     int64(req.MaxTokens),
-		StopSequences: req.Stop,
+		StopSequences: req.StopSequences(),
 	}
 	if p.MaxTokens <= 0 {
 		p.MaxTokens = DefaultMaxTokens

@@ -115,7 +115,7 @@ func TestStream(t *testing.T) {
 			req.MaxTokens = tt.maxTokens
 			temp := 0.2
 			req.Temperature = &temp
-			req.Stop = []string{"END", "\n\nHuman:"}
+			req.Output = &providers.Output{Stop: []string{"END", "\n\nHuman:"}}
 			s, err := c.Stream(context.Background(), req)
 			if err != nil {
 				t.Fatalf("Stream: %v", err)

@@ -159,8 +159,8 @@ func request(req providers.Request) ([]*genai.Content, *genai.GenerateContentCon
 	if req.Temperature != nil {
 		config.Temperature = genai.Ptr(float32(*req.Temperature))
 	}
-	config.StopSequences = req.Stop
-	if f := req.Format; f != nil {
+	config.StopSequences = req.StopSequences()
+	if f := req.ResponseFormat(); f != nil {
 		config.ResponseMIMEType = "application/json"
 		if f.Type == providers.FormatJSONSchema {
 			config.ResponseJsonSchema = f.Schema

@@ -132,8 +132,7 @@ func TestStream(t *testing.T) {
 			req.MaxTokens = tt.maxTokens
 			temp := 0.25
 			req.Temperature = &temp
-			req.Stop = []string{"END"}
-			req.Format = &providers.ResponseFormat{Type: providers.FormatJSONSchema, Schema: map[string]any{"type": "object"}}
+			req.Output = &providers.Output{Stop: []string{"END"}, Format: &providers.ResponseFormat{Type: providers.FormatJSONSchema, Schema: map[string]any{"type": "object"}}}
 			s, err := c.Stream(context.Background(), req)
 			if err != nil {
 				t.Fatalf("Stream: %v", err)

@@ -211,10 +211,10 @@ func (c *Client) params(req providers.Request, withUsage bool) (sdk.ChatCompleti
 	if req.Temperature != nil {
 		p.Temperature = sdk.Float(*req.Temperature)
 	}
-	if len(req.Stop) > 0 {
-		p.Stop = sdk.ChatCompletionNewParamsStopUnion{OfStringArray: req.Stop}
+	if len(req.StopSequences()) > 0 {
+		p.Stop = sdk.ChatCompletionNewParamsStopUnion{OfStringArray: req.StopSequences()}
 	}
-	if f := req.Format; f != nil {
+	if f := req.ResponseFormat(); f != nil {
 		switch f.Type {
 		case providers.FormatJSONObject:
 			p.ResponseFormat = sdk.ChatCompletionNewParamsResponseFormatUnion{OfJSONObject: &shared.ResponseFormatJSONObjectParam{}}

@@ -334,7 +334,7 @@ func TestRequestOnTheWire(t *testing.T) {
 			name: "openai", kind: KindOpenAI, suffix: "/v1", key: testKey,
 			req: providers.Request{
 				Model: "gpt-4.1-mini", System: "Be brief.", MaxTokens: 256, Temperature: &temp,
-				Stop: []string{"END", "\n\n"}, Format: &providers.ResponseFormat{Type: providers.FormatJSONObject},
+				Output: &providers.Output{Stop: []string{"END", "\n\n"}, Format: &providers.ResponseFormat{Type: providers.FormatJSONObject}},
 				Messages: []providers.Message{
 					{Role: "user", Content: "Hi"}, {Role: "assistant", Content: "Hello."}, {Role: "user", Content: "Why hedge?"},
 				},
@@ -356,8 +356,8 @@ func TestRequestOnTheWire(t *testing.T) {
 		{
 			name: "compatible without key", kind: KindCompatible, suffix: "", key: "",
 			req: providers.Request{Model: "llama3.2", MaxTokens: 100, Messages: []providers.Message{{Role: "user", Content: "Why hedge?"}},
-				Format: &providers.ResponseFormat{Type: providers.FormatJSONSchema, Name: "verdict", Strict: true,
-					Schema: map[string]any{"type": "object", "properties": map[string]any{"ok": map[string]any{"type": "boolean"}}}}},
+				Output: &providers.Output{Format: &providers.ResponseFormat{Type: providers.FormatJSONSchema, Name: "verdict", Strict: true,
+					Schema: map[string]any{"type": "object", "properties": map[string]any{"ok": map[string]any{"type": "boolean"}}}}}},
 			wantPath: "/chat/completions",
 			wantBody: map[string]any{
 				"model": "llama3.2", "stream": true,

@@ -49,14 +49,14 @@ func TestStopSequence(t *testing.T) {
 		}
 		stop := words[6] // its first occurrence ends the answer
 		req := textReq("How do database indexes work?")
-		req.Stop = []string{"no such sequence", stop}
+		req.Output = &providers.Output{Stop: []string{"no such sequence", stop}}
 		req.MaxTokens = 40
 		tr := run(t, t.Context(), m(), req)
 		want := full[:strings.Index(full, stop)]
 		if tr.err != nil || tr.text != want || finishOf(tr) != providers.FinishStop {
 			t.Errorf("stop %q: %q finish %v err %v; want %q finish stop", stop, tr.text, finishOf(tr), tr.err, want)
 		}
-		req.Stop = []string{"no such sequence"}
+		req.Output = &providers.Output{Stop: []string{"no such sequence"}}
 		req.MaxTokens = 0
 		if tr := run(t, t.Context(), m(), req); tr.text != full || finishOf(tr) != providers.FinishStop {
 			t.Errorf("stop that never appears: %q finish %v; want the whole answer", tr.text, finishOf(tr))
@@ -71,7 +71,7 @@ func TestJSONObject(t *testing.T) {
 		m := func() *Model { return New("json", Params{OutputTokens: 40, TokensPerSec: 1000}, 3) }
 		plain := run(t, t.Context(), m(), textReq(`Say "hi" <now> & then`)).text
 		req := textReq(`Say "hi" <now> & then`)
-		req.Format = &providers.ResponseFormat{Type: providers.FormatJSONObject}
+		req.Output = &providers.Output{Format: &providers.ResponseFormat{Type: providers.FormatJSONObject}}
 		tr := run(t, t.Context(), m(), req)
 		var got struct{ Answer string }
 		if err := json.Unmarshal([]byte(tr.text), &got); err != nil || got.Answer != plain {
@@ -79,7 +79,7 @@ func TestJSONObject(t *testing.T) {
 		}
 		c := classifyReq("I was charged twice")
 		c.System = "categories: billing, technical"
-		c.Format = req.Format
+		c.Output = req.Output
 		var vote map[string]any
 		if tr := run(t, t.Context(), m(), c); json.Unmarshal([]byte(tr.text), &vote) != nil || vote["category"] == nil {
 			t.Errorf("classification in JSON mode: %q, want its own {\"category\": ...}", tr.text)

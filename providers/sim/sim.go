@@ -446,12 +446,12 @@ func plan(rng *rand.Rand, p Params, req providers.Request) script {
 		pieces = textAnswer(rng, sample(req.Prompt()), max(n, 1), req.MaxTokens)
 		sc.cut = req.MaxTokens > 0 && n > req.MaxTokens
 	}
-	if free && req.Format != nil {
+	if free && req.ResponseFormat() != nil {
 		pieces = asJSON(pieces)
 	}
-	if free && len(req.Stop) > 0 {
+	if free && len(req.StopSequences()) > 0 {
 		var stopped bool
-		if pieces, stopped = cutAtStop(pieces, req.Stop); stopped {
+		if pieces, stopped = cutAtStop(pieces, req.StopSequences()); stopped {
 			sc.cut = false // the model stopped, as a vendor says when a stop sequence ends it
 		}
 	}

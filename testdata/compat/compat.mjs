@@ -120,11 +120,21 @@ await check('abort ends the session', async () => {
 });
 
 await check('json mode', async () => {
+  const c = await client.chat.completions.create({ model: 'council/race', messages, response_format: { type: 'json_object' } });
+  const obj = JSON.parse(c.choices[0].message.content);
+  assert(obj && typeof obj === 'object' && !Array.isArray(obj), `answer ${c.choices[0].message.content}`);
+  // A consensus answers a category: JSON mode is refused, naming the parameter.
   await expectError(
-    () => client.chat.completions.create({ model: 'council/race', messages, response_format: { type: 'json_object' } }),
+    () => client.chat.completions.create({ model: 'council/consensus', messages, response_format: { type: 'json_object' } }),
     OpenAI.BadRequestError,
     (err) => assert(err.status === 400 && err.code === 'unsupported_parameter' && err.param === 'response_format', `${err.status} ${err.code} ${err.param}`),
   );
+});
+
+await check('stop', async () => {
+  const c = await client.chat.completions.create({ model: 'council/race', messages, stop: [' the '] });
+  const text = c.choices[0].message.content;
+  assert(c.choices[0].finish_reason === 'stop' && !text.includes(' the '), `finish ${c.choices[0].finish_reason}: ${text}`);
 });
 
 // Last: it spends this client's rate limit (the server runs with
