@@ -48,7 +48,8 @@ smoke: build
 	else echo "smoke: tmux not installed, skipped"; fi
 
 # The Go benchmarks (engine overhead, live races and cancellation, the
-# dashboard's frame, council serve, a step of bench's virtual clock), one
+# dashboard's frame, council serve and its overhead beside a bare
+# httputil.ReverseProxy, a step of bench's virtual clock), one
 # short workload on the virtual clock and in real time (how far apart their
 # percentiles are), then council serve's load test: 200 streaming clients
 # over loopback for 30 s (added latency, throughput, goroutines and heap).
