@@ -4,7 +4,7 @@ GO      ?= go
 BIN     ?= ./council
 PKGS    := ./...
 
-.PHONY: all build run demo test vet fmt-check unit smoke bench soak fuzz clean
+.PHONY: all build run demo test vet fmt-check unit smoke compat bench soak fuzz clean
 
 all: build
 
@@ -36,13 +36,20 @@ fmt-check:
 unit:
 	$(GO) test -race $(PKGS)
 
+# council serve driven by the official OpenAI Node SDK (testdata/compat);
+# the SDK is installed once into .cache/compat. Also part of unit; skipped
+# where node or npm is missing, a failure under CI=true when npm cannot install.
+compat:
+	$(GO) test -run TestCompatNodeSDK -count=1 -v .
+
 # Drives the real binary in tmux as a person would; skipped where tmux is absent.
 smoke: build
 	@if command -v tmux >/dev/null 2>&1; then bash .ci/smoke.sh $(BIN); \
 	else echo "smoke: tmux not installed, skipped"; fi
 
 # The Go benchmarks (engine overhead, live races and cancellation, the
-# dashboard's frame, council serve, a step of bench's virtual clock), one
+# dashboard's frame, council serve and its overhead beside a bare
+# httputil.ReverseProxy, a step of bench's virtual clock), one
 # short workload on the virtual clock and in real time (how far apart their
 # percentiles are), then council serve's load test: 200 streaming clients
 # over loopback for 30 s (added latency, throughput, goroutines and heap).

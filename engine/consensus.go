@@ -82,11 +82,11 @@ func (s *session) consensus() {
 		}
 		leader, lc, second := s.tally()
 		switch {
-		case s.valid+s.pending < c.MinResponses:
+		case int(s.valid)+s.pending < c.MinResponses:
 			decided = true
-			s.fail(fmt.Sprintf("quorum not reached: %d valid votes, %d required", s.valid+s.pending, c.MinResponses))
+			s.fail(fmt.Sprintf("quorum not reached: %d valid votes, %d required", int(s.valid)+s.pending, c.MinResponses))
 			s.cancelRunning(causeNoQuorum) // not "decided": nothing was
-		case s.valid >= c.MinResponses && lc > second+s.pending:
+		case int(s.valid) >= c.MinResponses && lc > second+s.pending:
 			decided = true
 			s.decide("", leader)
 			s.cancelRunning(causeDecided)
@@ -105,7 +105,7 @@ func (s *session) consensus() {
 	// Every voter is in and nobody leads alone.
 	leader, lc, second := s.tally()
 	switch {
-	case s.valid < c.MinResponses:
+	case int(s.valid) < c.MinResponses:
 		s.fail(fmt.Sprintf("quorum not reached: %d valid votes, %d required", s.valid, c.MinResponses))
 	case lc > second:
 		s.decide("", leader)

@@ -17,7 +17,7 @@ import (
 
 func init() {
 	register(&strategy{
-		StrategyInfo: StrategyInfo{Name: config.Council, Stages: []Stage{StageAnswers, StageReview, StageSynthesis}, PromptAlone: true,
+		StrategyInfo: StrategyInfo{Name: config.Council, Stages: []Stage{StageAnswers, StageReview, StageSynthesis}, PromptAlone: true, FreeText: true,
 			Summary: "every member answers, reviews the others anonymously, a chairman synthesises"},
 		run:      (*session).councilRun,
 		estimate: (*session).councilEstimate,

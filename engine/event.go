@@ -331,9 +331,33 @@ type eventJSON struct {
 	System      string          `json:"system,omitempty"`
 	MaxTokens   int             `json:"max_tokens,omitempty"`
 	Temperature *float64        `json:"temperature,omitempty"`
+	Stop        []string        `json:"stop,omitempty"`
+	Format      *formatJSON     `json:"response_format,omitempty"`
 	CostCapUSD  float64         `json:"cost_cap_usd,omitempty"`
 	Turn        int             `json:"turn,omitempty"`
 	Input       string          `json:"input,omitempty"`
+}
+
+// formatJSON is a session's response format in its session_started line.
+type formatJSON struct {
+	Type   string         `json:"type"`
+	Name   string         `json:"name,omitempty"`
+	Schema map[string]any `json:"schema,omitempty"`
+	Strict bool           `json:"strict,omitempty"`
+}
+
+func formatOf(f *providers.ResponseFormat) *formatJSON {
+	if f == nil {
+		return nil
+	}
+	return &formatJSON{f.Type, f.Name, f.Schema, f.Strict}
+}
+
+func (f *formatJSON) format() *providers.ResponseFormat {
+	if f == nil {
+		return nil
+	}
+	return &providers.ResponseFormat{Type: f.Type, Name: f.Name, Schema: f.Schema, Strict: f.Strict}
 }
 
 // MarshalJSON writes the event as one --events line object.
@@ -361,6 +385,7 @@ func (e Event) MarshalJSON() ([]byte, error) {
 		if in := d.Info; in != nil {
 			j.Strategy, j.Tier, j.Models, j.CostCapUSD, j.Turn, j.Input = in.Strategy, in.Tier, in.Models, in.CostCapUSD, in.Turn, in.Input
 			j.System, j.MaxTokens, j.Temperature = in.Settings.System, in.Settings.MaxTokens, in.Settings.Temperature
+			j.Stop, j.Format = in.Settings.Stop, formatOf(in.Settings.Format)
 		}
 	}
 	return json.Marshal(j)

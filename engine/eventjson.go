@@ -51,12 +51,12 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 			Retry: j.Retry, Retries: j.Retries, RetryIn: fromMillis(j.RetryInMS)}
 	}
 	if j.Strategy != "" || j.Tier != "" || j.Models != nil || j.System != "" || j.MaxTokens != 0 || j.Temperature != nil ||
-		j.CostCapUSD != 0 || j.Turn != 0 || j.Input != "" {
+		j.Stop != nil || j.Format != nil || j.CostCapUSD != 0 || j.Turn != 0 || j.Input != "" {
 		if e.Detail == nil {
 			e.Detail = new(Detail)
 		}
 		e.Detail.Info = &SessionInfo{Strategy: j.Strategy, Tier: j.Tier, Models: j.Models, CostCapUSD: j.CostCapUSD, Turn: j.Turn, Input: j.Input,
-			Settings: Settings{System: j.System, MaxTokens: j.MaxTokens, Temperature: j.Temperature}}
+			Settings: Settings{System: j.System, MaxTokens: j.MaxTokens, Temperature: j.Temperature, Stop: j.Stop, Format: j.Format.format()}}
 	}
 	if s := e.Summary; s != nil {
 		s.restore()

@@ -9,7 +9,7 @@ import (
 
 func init() {
 	register(&strategy{
-		StrategyInfo: StrategyInfo{Name: config.Hedge, Stages: []Stage{StageNone}, PromptAlone: true,
+		StrategyInfo: StrategyInfo{Name: config.Hedge, Stages: []Stage{StageNone}, PromptAlone: true, FreeText: true,
 			Summary: "the primary alone; a backup once it is slower than usual or fails"},
 		run:      (*session).hedge,
 		estimate: (*session).hedgeEstimate,

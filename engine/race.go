@@ -4,7 +4,7 @@ import "github.com/council-dev/council/engine/config"
 
 func init() {
 	register(&strategy{
-		StrategyInfo: StrategyInfo{Name: config.Race, Stages: []Stage{StageNone}, PromptAlone: true,
+		StrategyInfo: StrategyInfo{Name: config.Race, Stages: []Stage{StageNone}, PromptAlone: true, FreeText: true,
 			Summary: "every model at once; the first whole answer wins, the others are cancelled"},
 		run: (*session).race,
 		// Every model, each failed over once (a fallback).

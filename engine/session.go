@@ -107,8 +107,8 @@ type session struct {
 	answer   string
 	failure  string
 	votes    map[string]int
-	valid    int
-	invalid  int
+	valid    int32 // int32: the session stays within its allocation size class (size_test.go)
+	invalid  int32
 	tieBreak string
 	// degraded lists why the answer came with less redundancy than asked.
 	degraded []string

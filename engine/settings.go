@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"fmt"
 	"regexp"
 	"slices"
@@ -12,15 +13,81 @@ import (
 
 // Settings are how a session's models are asked: a system prompt, an
 // answer's token limit, a temperature. A request's settings win over the
-// model's, which win over the tier's (see [config.TierConfig]).
+// model's, which win over the tier's (see [config.TierConfig]). Stop and
+// Format are the request's alone and shape only the answers a client
+// reads (free text and a chairman's synthesis), never a vote or a ranking.
 type Settings struct {
 	System      string
 	MaxTokens   int
 	Temperature *float64
+	Stop        []string
+	Format      *providers.ResponseFormat
 }
 
 // empty reports whether no setting is given.
-func (s Settings) empty() bool { return s.System == "" && s.MaxTokens == 0 && s.Temperature == nil }
+func (s Settings) empty() bool {
+	return s.System == "" && s.MaxTokens == 0 && s.Temperature == nil && len(s.Stop) == 0 && s.Format == nil
+}
+
+// Refuses reports whether model m, of provider kind kind, cannot honour
+// these settings' stop sequences or response format, and names the
+// parameter ("stop", "response_format"), for a server to refuse the
+// request rather than the engine dropping it.
+func (s Settings) Refuses(m config.ModelConfig, kind string) (string, bool) {
+	if len(s.Stop) > 0 && refuses(m, kind, "stop") {
+		return "stop", true
+	}
+	if f := s.Format; f != nil && (refuses(m, kind, "response_format") || f.Type == providers.FormatJSONSchema && refuses(m, kind, "json_schema")) {
+		return "response_format", true
+	}
+	return "", false
+}
+
+// Unhonoured names the parameter of req's settings ("stop",
+// "response_format") that its session could not honour, and why: its
+// strategy answers a category, or a model of its route (a fallback
+// included) cannot be asked for it. "" when all can. A session run anyway
+// drops what a model refuses, with a note.
+func (e *Engine) Unhonoured(req SessionRequest) (param, why string) {
+	set := req.Settings
+	if len(set.Stop) == 0 && set.Format == nil {
+		return "", ""
+	}
+	st := cmp.Or(req.Strategy, e.cfg.DefaultStrategy)
+	if info, ok := LookupStrategy(st); ok && !info.FreeText {
+		param := "response_format"
+		if len(set.Stop) > 0 {
+			param = "stop"
+		}
+		return param, fmt.Sprintf("the %s strategy answers a category, not free text", st)
+	}
+	ids := req.Models
+	if len(ids) == 0 {
+		t, _ := e.cfg.Tier(cmp.Or(req.Tier, e.cfg.DefaultTier))
+		ids = t.Models
+	}
+	seen := map[string]bool{}
+	for len(ids) > 0 {
+		id := ids[0]
+		ids = ids[1:]
+		m := e.models[id]
+		if m == nil || seen[id] {
+			continue
+		}
+		seen[id] = true
+		if p, ok := set.Refuses(m.cfg, m.kind); ok {
+			return p, fmt.Sprintf("model %s (provider kind %s) cannot be asked for it", id, m.kind)
+		}
+		ids = append(ids, m.cfg.Fallbacks...)
+	}
+	return "", ""
+}
+
+// shapesAnswer reports whether a request of kind k is answered for the
+// client, so that stop and a response format apply to it.
+func shapesAnswer(k providers.RequestKind) bool {
+	return k == providers.KindText || k == providers.KindSynthesize
+}
 
 // reasoningModel matches vendor model names that refuse a temperature
 // (OpenAI's o-series and GPT-5 family): it is dropped for them, with a
@@ -78,7 +145,11 @@ func (s *session) withSettings(m *model, req *providers.Request) (*providers.Req
 	if temp == nil {
 		temp = t.Temperature
 	}
-	if system == "" && maxTok == 0 && temp == nil && len(turns) == 0 {
+	stop, format := want.Stop, want.Format
+	if !shapesAnswer(req.Kind) {
+		stop, format = nil, nil
+	}
+	if system == "" && maxTok == 0 && temp == nil && len(turns) == 0 && len(stop) == 0 && format == nil {
 		return req, ""
 	}
 	r := *req
@@ -108,6 +179,24 @@ func (s *session) withSettings(m *model, req *providers.Request) (*providers.Req
 		} else {
 			r.Temperature = temp
 		}
+	}
+	var out providers.Output
+	if len(stop) > 0 {
+		if refuses(mc, m.kind, "stop") {
+			dropped = append(dropped, "stop")
+		} else {
+			out.Stop = stop
+		}
+	}
+	if format != nil {
+		if refuses(mc, m.kind, "response_format") || format.Type == providers.FormatJSONSchema && refuses(mc, m.kind, "json_schema") {
+			dropped = append(dropped, "response_format")
+		} else {
+			out.Format = format
+		}
+	}
+	if out.Stop != nil || out.Format != nil {
+		r.Output = &out
 	}
 	note := ""
 	if len(dropped) > 0 {

@@ -25,6 +25,10 @@ type StrategyInfo struct {
 	PromptAlone bool
 	// Routes: it picks another strategy and runs it in the same session.
 	Routes bool
+	// FreeText: its answer is a model's free text or a synthesis of them,
+	// which a request's stop sequences and response format can shape
+	// ([Settings]). False for one that answers a category, or may.
+	FreeText bool
 }
 
 // strategy is everything the engine knows about one strategy, registered

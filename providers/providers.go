@@ -58,10 +58,56 @@ type Request struct {
 	MaxTokens int
 	// Temperature is optional; nil leaves the vendor's default.
 	Temperature *float64
+	// Output shapes the answer: stop sequences, a JSON format; nil: free
+	// text to its natural end. One pointer, so that a Request, which a
+	// session keeps two of, stays within its allocation's size class.
+	Output *Output
 	// Kind tells simulated models what sort of answer to produce; real
 	// providers ignore it.
 	Kind RequestKind
 }
+
+// Output shapes an answer (see [Request.Output]).
+type Output struct {
+	// Stop are sequences that end the answer where one would begin (it is
+	// not part of the answer); nil: none.
+	Stop []string
+	// Format asks for JSON; nil: free text. A kind that cannot ask its
+	// vendor for it says so in its Factory's Refuses ("response_format",
+	// or "json_schema" for schemas only).
+	Format *ResponseFormat
+}
+
+// StopSequences is r's stop sequences, or nil.
+func (r *Request) StopSequences() []string {
+	if r.Output == nil {
+		return nil
+	}
+	return r.Output.Stop
+}
+
+// ResponseFormat is r's response format, or nil (free text).
+func (r *Request) ResponseFormat() *ResponseFormat {
+	if r.Output == nil {
+		return nil
+	}
+	return r.Output.Format
+}
+
+// ResponseFormat asks a model for a JSON answer: any object
+// ([FormatJSONObject]), or one that matches Schema ([FormatJSONSchema]).
+type ResponseFormat struct {
+	Type   string
+	Name   string         // the schema's name (json_schema)
+	Schema map[string]any // a JSON Schema (json_schema)
+	Strict bool           // the vendor must follow Schema exactly, where it can
+}
+
+// The response formats, as Chat Completions names them.
+const (
+	FormatJSONObject = "json_object"
+	FormatJSONSchema = "json_schema"
+)
 
 // RequestKind says what the engine expects from an answer.
 type RequestKind uint8

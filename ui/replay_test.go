@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -84,7 +85,7 @@ func TestReplayRefusesWhatWouldChangeASession(t *testing.T) {
 				t.Errorf("%s in a replay: mode %s status %q (error %v), want it refused with a word about the replay", k, m.mode, m.status, m.statusErr)
 			}
 		}
-		if m.strategy != strategy || m.tier != tier || m.settings != settings || m.auto || m.cont {
+		if m.strategy != strategy || m.tier != tier || !reflect.DeepEqual(m.settings, settings) || m.auto || m.cont {
 			t.Errorf("a replay changed the next session: %s %s %+v auto %v continue %v", m.strategy, m.tier, m.settings, m.auto, m.cont)
 		}
 		// A click on the prompt line does not open it either.

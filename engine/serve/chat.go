@@ -24,13 +24,15 @@ const modelPrefix = "council/"
 // chatRequest is what this server reads of a chat completion request;
 // other fields are ignored, those it cannot honour refused.
 type chatRequest struct {
-	Model               string        `json:"model"`
-	Messages            []chatMessage `json:"messages"`
-	Stream              bool          `json:"stream"`
-	MaxTokens           int           `json:"max_tokens"`
-	MaxCompletionTokens int           `json:"max_completion_tokens"`
-	Temperature         *float64      `json:"temperature"`
-	N                   *int          `json:"n"`
+	Model               string          `json:"model"`
+	Messages            []chatMessage   `json:"messages"`
+	Stream              bool            `json:"stream"`
+	MaxTokens           int             `json:"max_tokens"`
+	MaxCompletionTokens int             `json:"max_completion_tokens"`
+	Temperature         *float64        `json:"temperature"`
+	Stop                json.RawMessage `json:"stop"`
+	ResponseFormat      json.RawMessage `json:"response_format"`
+	N                   *int            `json:"n"`
 	StreamOptions       *struct {
 		IncludeUsage bool `json:"include_usage"`
 	} `json:"stream_options"`
@@ -178,7 +180,22 @@ func (s *Server) sessionRequest(cr *chatRequest) (engine.SessionRequest, *apiErr
 	if cr.MaxTokens < 0 || cr.MaxCompletionTokens < 0 {
 		return req, badRequest("invalid_max_tokens", "max_tokens cannot be negative")
 	}
-	return req, s.resolve(cr.Model, &req)
+	var aerr *apiError
+	if req.Settings.Stop, aerr = parseStop(cr.Stop); aerr != nil {
+		return req, aerr
+	}
+	if req.Settings.Format, aerr = parseFormat(cr.ResponseFormat); aerr != nil {
+		return req, aerr
+	}
+	if aerr := s.resolve(cr.Model, &req); aerr != nil {
+		return req, aerr
+	}
+	if param, why := s.eng.Unhonoured(req); param != "" {
+		e := badRequest("unsupported_parameter", "%s cannot be honoured for %s: %s", param, cr.Model, why)
+		e.param = param
+		return req, e
+	}
+	return req, nil
 }
 
 // sessionInfo is the session message for req: what the stream announces.

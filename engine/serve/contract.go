@@ -11,6 +11,7 @@ import (
 	"github.com/council-dev/council/engine"
 	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/engine/wire"
+	"github.com/council-dev/council/providers"
 )
 
 // unhonoured are the Chat Completions parameters this server does not
@@ -23,8 +24,6 @@ var unhonoured = []struct {
 	harmless []any // as encoding/json decodes them
 	why      string
 }{
-	{"stop", []any{"", []any{}}, "stop sequences are not passed to the models yet"},
-	{"response_format", []any{map[string]any{"type": "text"}}, "JSON mode and structured output are not passed to the models yet; only {\"type\":\"text\"}"},
 	{"tools", []any{[]any{}}, "tool calls are not supported"},
 	{"tool_choice", []any{"none"}, "tool calls are not supported"},
 	{"functions", []any{[]any{}}, "function calls are not supported"},
@@ -61,6 +60,69 @@ func refuseUnhonoured(body map[string]json.RawMessage) *apiError {
 		return e
 	}
 	return nil
+}
+
+// maxStop is how many stop sequences a request may carry, as OpenAI's API.
+const maxStop = 4
+
+// parseStop reads stop: a string or up to maxStop strings; "" and []
+// ask for none.
+func parseStop(raw json.RawMessage) ([]string, *apiError) {
+	if len(raw) == 0 || string(bytes.TrimSpace(raw)) == "null" {
+		return nil, nil
+	}
+	var one string
+	if json.Unmarshal(raw, &one) == nil {
+		if one == "" {
+			return nil, nil
+		}
+		return []string{one}, nil
+	}
+	var many []string
+	if err := json.Unmarshal(raw, &many); err != nil || len(many) > maxStop || slices.Contains(many, "") {
+		e := badRequest("invalid_value", "stop must be a string or a list of at most %d non-empty strings", maxStop)
+		e.param = "stop"
+		return nil, e
+	}
+	return many, nil
+}
+
+// parseFormat reads response_format: {"type": "text"} asks for nothing,
+// json_object for a JSON object, json_schema for one that follows
+// json_schema.schema.
+func parseFormat(raw json.RawMessage) (*providers.ResponseFormat, *apiError) {
+	if len(raw) == 0 || string(bytes.TrimSpace(raw)) == "null" {
+		return nil, nil
+	}
+	var f struct {
+		Type       string `json:"type"`
+		JSONSchema *struct {
+			Name   string         `json:"name"`
+			Schema map[string]any `json:"schema"`
+			Strict *bool          `json:"strict"`
+		} `json:"json_schema"`
+	}
+	bad := func(format string, a ...any) (*providers.ResponseFormat, *apiError) {
+		e := badRequest("invalid_value", format, a...)
+		e.param = "response_format"
+		return nil, e
+	}
+	if err := json.Unmarshal(raw, &f); err != nil {
+		return bad("response_format must be an object with a type (text, json_object, json_schema): %v", err)
+	}
+	switch f.Type {
+	case "text":
+		return nil, nil
+	case providers.FormatJSONObject:
+		return &providers.ResponseFormat{Type: f.Type}, nil
+	case providers.FormatJSONSchema:
+		if f.JSONSchema == nil || f.JSONSchema.Name == "" {
+			return bad("response_format json_schema needs json_schema.name (and its schema)")
+		}
+		return &providers.ResponseFormat{Type: f.Type, Name: f.JSONSchema.Name, Schema: f.JSONSchema.Schema,
+			Strict: f.JSONSchema.Strict != nil && *f.JSONSchema.Strict}, nil
+	}
+	return bad("response_format type %q is not text, json_object or json_schema", f.Type)
 }
 
 // writeAPIError answers e in OpenAI's error shape, naming its parameter.

@@ -8,11 +8,14 @@ import (
 	"testing/synctest"
 
 	"github.com/council-dev/council/engine"
+	_ "github.com/council-dev/council/providers/anthropic" // a kind without JSON mode
 )
 
 // TestContract: every Chat Completions parameter the server does not
 // honour is refused with 400 unsupported_parameter naming it, unless its
-// value asks for nothing; trailing data and n < 1 are refused.
+// value asks for nothing; trailing data, n < 1 and malformed stop and
+// response_format are refused. (Stop and response_format are honoured
+// where they can be: TestStopAndFormat.)
 func TestContract(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness(t, "", nil)
@@ -20,9 +23,11 @@ func TestContract(t *testing.T) {
 		for _, tc := range []struct {
 			extra, code, param string
 		}{
-			{`"stop":["\n"]`, "unsupported_parameter", "stop"},
-			{`"stop":"END"`, "unsupported_parameter", "stop"},
-			{`"response_format":{"type":"json_object"}`, "unsupported_parameter", "response_format"},
+			{`"stop":["a","b","c","d","e"]`, "invalid_value", "stop"},
+			{`"stop":42`, "invalid_value", "stop"},
+			{`"response_format":{"type":"xml"}`, "invalid_value", "response_format"},
+			{`"response_format":{"type":"json_schema"}`, "invalid_value", "response_format"},
+			// fake/x is of kind sim, which answers {"answer": ...} whatever the schema.
 			{`"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{}}}`, "unsupported_parameter", "response_format"},
 			{`"logprobs":true`, "unsupported_parameter", "logprobs"},
 			{`"top_logprobs":2`, "unsupported_parameter", "top_logprobs"},
@@ -73,6 +78,46 @@ func TestContract(t *testing.T) {
 		}
 		if resp, out := h.do("POST", "/v1/chat/completions", "", `{"model":"fake/x",`+msgs+"}\n  \n"); resp.StatusCode != 200 {
 			t.Errorf("trailing space refused: %d %s", resp.StatusCode, out)
+		}
+	})
+}
+
+// TestStopAndFormat: stop and response_format reach the models of a
+// strategy that answers in free text, and are refused (400
+// unsupported_parameter) where a strategy answers a category or a model
+// of the route cannot be asked for them (anthropic: no JSON mode).
+func TestStopAndFormat(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, "[providers.claude]\nkind = \"anthropic\"\n[[models]]\nid = \"claude/s\"\nprovider = \"claude\"\nmodel = \"claude-sonnet-4-5\"\n"+
+			"[tiers.mixed]\nmodels = [\"sim/a\", \"claude/s\"]\n", nil)
+		const msgs = `"messages":[{"role":"user","content":"hi"}]`
+		resp, out := h.do("POST", "/v1/chat/completions", "", `{"model":"fake/x",`+msgs+`,"stop":["END","\n\n"],"response_format":{"type":"json_object"}}`)
+		got := h.fake.last.Load()
+		if resp.StatusCode != 200 || got == nil || strings.Join(got.StopSequences(), "|") != "END|\n\n" || got.ResponseFormat() == nil || got.ResponseFormat().Type != "json_object" {
+			t.Errorf("fake/x with stop and json_object: %d %s; the model was asked %+v", resp.StatusCode, out, got)
+		}
+		resp, out = h.do("POST", "/v1/chat/completions", "", `{"model":"council/race@quick",`+msgs+`,"response_format":{"type":"json_object"}}`)
+		var c struct {
+			Choices []struct{ Message struct{ Content string } }
+		}
+		var obj map[string]any
+		if json.Unmarshal([]byte(out), &c); resp.StatusCode != 200 || len(c.Choices) != 1 || json.Unmarshal([]byte(c.Choices[0].Message.Content), &obj) != nil {
+			t.Errorf("race in JSON mode over simulated models: %d %s; want a JSON object answer", resp.StatusCode, out)
+		}
+		if resp, out := h.do("POST", "/v1/chat/completions", "", `{"model":"council/race@mixed",`+msgs+`,"stop":"END"}`); resp.StatusCode != 200 {
+			t.Errorf("stop with an anthropic model: %d %s; want 200 (stop_sequences)", resp.StatusCode, out)
+		}
+		for _, tc := range []struct{ model, extra, param, why string }{
+			{"council/consensus", `"stop":"END"`, "stop", "category"},
+			{"council/consensus", `"response_format":{"type":"json_object"}`, "response_format", "category"},
+			{"council/auto", `"response_format":{"type":"json_object"}`, "response_format", "category"},
+			{"council/race@mixed", `"response_format":{"type":"json_object"}`, "response_format", "claude/s"},
+			{"council/council@mixed", `"response_format":{"type":"json_object"}`, "response_format", "claude/s"},
+		} {
+			resp, out := h.do("POST", "/v1/chat/completions", "", `{"model":"`+tc.model+`",`+msgs+`,`+tc.extra+`}`)
+			if resp.StatusCode != 400 || !strings.Contains(out, `"code":"unsupported_parameter"`) || !strings.Contains(out, `"param":"`+tc.param+`"`) || !strings.Contains(out, tc.why) {
+				t.Errorf("%s %s: %d %s; want 400 unsupported_parameter %s saying %s", tc.model, tc.extra, resp.StatusCode, out, tc.param, tc.why)
+			}
 		}
 	})
 }

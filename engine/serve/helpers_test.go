@@ -73,9 +73,12 @@ type fake struct {
 	// cancelled); onEnd, if set, runs when one does.
 	ended atomic.Int32
 	onEnd func()
+	// last is the request of the latest call.
+	last atomic.Pointer[providers.Request]
 }
 
 func (f *fake) Stream(ctx context.Context, req providers.Request) (providers.Stream, error) {
+	f.last.Store(&req)
 	return &fakeStream{f: f, ctx: ctx, words: strings.SplitAfter(f.text, " ")}, nil
 }
 
@@ -151,8 +154,11 @@ func newHarness(t *testing.T, extra string, opts func(*Options)) *harness {
 	clients := map[string]providers.Provider{"fake/x": fk}
 	for _, m := range cfg.Models {
 		if m.ID != "fake/x" {
-			clients[m.ID] = sim.New(m.ID, sim.Params{TTFT: m.Sim.TTFT.Duration, TTFTP95: m.Sim.TTFTP95.Duration,
-				TokensPerSec: m.Sim.TokensPerSec, OutputTokens: m.Sim.OutputTokens}, 7)
+			var p sim.Params // a real vendor's model stands in as a simulated one
+			if m.Sim != nil {
+				p = sim.Params{TTFT: m.Sim.TTFT.Duration, TTFTP95: m.Sim.TTFTP95.Duration, TokensPerSec: m.Sim.TokensPerSec, OutputTokens: m.Sim.OutputTokens}
+			}
+			clients[m.ID] = sim.New(m.ID, p, 7)
 		}
 	}
 	eng, err := engine.New(cfg, clients, engine.WithSeed(7))

@@ -128,11 +128,13 @@ func New(o Options) (*Client, error) {
 func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
 
 // params builds the Messages request. Temperature is not sent: API version
-// 2026-10-21, which the v2 SDK speaks, dropped the parameter.
+// 2026-10-21, which the v2 SDK speaks, dropped the parameter. Nor is a
+// response format: Messages has no JSON mode (the kind refuses it).
 func params(req providers.Request) sdk.MessageNewParams {
 	p := sdk.MessageNewParams{
-		Model:     req.Model,
-		MaxTokens: int64(req.MaxTokens),
+		Model:         req.Model,
+		MaxTokens:     int64(req.MaxTokens),
+		StopSequences: req.StopSequences(),
 	}
 	if p.MaxTokens <= 0 {
 		p.MaxTokens = DefaultMaxTokens

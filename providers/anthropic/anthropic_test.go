@@ -115,6 +115,7 @@ func TestStream(t *testing.T) {
 			req.MaxTokens = tt.maxTokens
 			temp := 0.2
 			req.Temperature = &temp
+			req.Output = &providers.Output{Stop: []string{"END", "\n\nHuman:"}}
 			s, err := c.Stream(context.Background(), req)
 			if err != nil {
 				t.Fatalf("Stream: %v", err)
@@ -151,6 +152,7 @@ func TestStream(t *testing.T) {
 				{"system", fmt.Sprint(got.Body["system"]), "[map[text:Answer in one sentence. type:text]]"},
 				{"messages", fmt.Sprint(got.Body["messages"]), "[map[content:[map[text:What does a circuit breaker do? type:text]] role:user]]"},
 				{"temperature (dropped by API 2026-10-21)", got.Body["temperature"], nil},
+				{"stop_sequences", fmt.Sprintf("%q", got.Body["stop_sequences"]), `["END" "\n\nHuman:"]`},
 			}
 			for _, ck := range checks {
 				if ck.got != ck.want {

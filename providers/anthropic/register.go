@@ -10,7 +10,9 @@ import (
 func init() {
 	providers.Register("anthropic", providers.Factory{
 		KeyEnvs: []string{DefaultKeyEnv},
-		Refuses: []string{"temperature"}, // the API version the SDK speaks dropped it
+		// The API version the SDK speaks dropped temperature; Messages has
+		// no JSON mode (a prefilled "{" would be a guess, not a contract).
+		Refuses: []string{"temperature", "response_format"},
 		New: func(_ context.Context, s providers.Settings) (providers.Provider, error) {
 			c, err := New(Options{Name: s.Name, BaseURL: s.BaseURL, APIKey: s.APIKey, KeyEnv: s.KeyEnv, Limits: s.Limits, Gateway: s.Gateway})
 			if err != nil {

@@ -159,6 +159,13 @@ func request(req providers.Request) ([]*genai.Content, *genai.GenerateContentCon
 	if req.Temperature != nil {
 		config.Temperature = genai.Ptr(float32(*req.Temperature))
 	}
+	config.StopSequences = req.StopSequences()
+	if f := req.ResponseFormat(); f != nil {
+		config.ResponseMIMEType = "application/json"
+		if f.Type == providers.FormatJSONSchema {
+			config.ResponseJsonSchema = f.Schema
+		}
+	}
 	return contents, config
 }
 

@@ -132,6 +132,7 @@ func TestStream(t *testing.T) {
 			req.MaxTokens = tt.maxTokens
 			temp := 0.25
 			req.Temperature = &temp
+			req.Output = &providers.Output{Stop: []string{"END"}, Format: &providers.ResponseFormat{Type: providers.FormatJSONSchema, Schema: map[string]any{"type": "object"}}}
 			s, err := c.Stream(context.Background(), req)
 			if err != nil {
 				t.Fatalf("Stream: %v", err)
@@ -166,6 +167,9 @@ func TestStream(t *testing.T) {
 				{"systemInstruction", fmt.Sprint(got.Body["systemInstruction"]), "map[parts:[map[text:Answer in one sentence.]] role:user]"},
 				{"temperature", gen["temperature"], 0.25},
 				{"maxOutputTokens", gen["maxOutputTokens"], wantMax},
+				{"stopSequences", fmt.Sprint(gen["stopSequences"]), "[END]"},
+				{"responseMimeType", gen["responseMimeType"], "application/json"},
+				{"responseJsonSchema", fmt.Sprint(gen["responseJsonSchema"]), "map[type:object]"},
 			}
 			for _, ck := range checks {
 				if ck.got != ck.want {

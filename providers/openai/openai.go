@@ -10,6 +10,7 @@
 package openai
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -23,6 +24,7 @@ import (
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/packages/respjson"
 	"github.com/openai/openai-go/v3/packages/ssestream"
+	"github.com/openai/openai-go/v3/shared"
 
 	"github.com/council-dev/council/providers"
 )
@@ -208,6 +210,23 @@ func (c *Client) params(req providers.Request, withUsage bool) (sdk.ChatCompleti
 	}
 	if req.Temperature != nil {
 		p.Temperature = sdk.Float(*req.Temperature)
+	}
+	if len(req.StopSequences()) > 0 {
+		p.Stop = sdk.ChatCompletionNewParamsStopUnion{OfStringArray: req.StopSequences()}
+	}
+	if f := req.ResponseFormat(); f != nil {
+		switch f.Type {
+		case providers.FormatJSONObject:
+			p.ResponseFormat = sdk.ChatCompletionNewParamsResponseFormatUnion{OfJSONObject: &shared.ResponseFormatJSONObjectParam{}}
+		case providers.FormatJSONSchema:
+			js := shared.ResponseFormatJSONSchemaJSONSchemaParam{Name: cmp.Or(f.Name, "answer"), Schema: f.Schema}
+			if f.Strict {
+				js.Strict = sdk.Bool(true)
+			}
+			p.ResponseFormat = sdk.ChatCompletionNewParamsResponseFormatUnion{OfJSONSchema: &shared.ResponseFormatJSONSchemaParam{JSONSchema: js}}
+		default:
+			return p, &providers.Error{Kind: providers.KindInvalid, Provider: c.name, Message: fmt.Sprintf("response format %q is not json_object or json_schema", f.Type)}
+		}
 	}
 	if withUsage {
 		p.StreamOptions = sdk.ChatCompletionStreamOptionsParam{IncludeUsage: sdk.Bool(true)}

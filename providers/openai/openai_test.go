@@ -334,6 +334,7 @@ func TestRequestOnTheWire(t *testing.T) {
 			name: "openai", kind: KindOpenAI, suffix: "/v1", key: testKey,
 			req: providers.Request{
 				Model: "gpt-4.1-mini", System: "Be brief.", MaxTokens: 256, Temperature: &temp,
+				Output: &providers.Output{Stop: []string{"END", "\n\n"}, Format: &providers.ResponseFormat{Type: providers.FormatJSONObject}},
 				Messages: []providers.Message{
 					{Role: "user", Content: "Hi"}, {Role: "assistant", Content: "Hello."}, {Role: "user", Content: "Why hedge?"},
 				},
@@ -343,6 +344,7 @@ func TestRequestOnTheWire(t *testing.T) {
 				"model": "gpt-4.1-mini", "stream": true,
 				"stream_options":        map[string]any{"include_usage": true},
 				"max_completion_tokens": float64(256), "max_tokens": nil, "temperature": 0.2,
+				"stop": []any{"END", "\n\n"}, "response_format": map[string]any{"type": "json_object"},
 				"messages": []any{
 					map[string]any{"role": "system", "content": "Be brief."},
 					map[string]any{"role": "user", "content": "Hi"},
@@ -353,12 +355,16 @@ func TestRequestOnTheWire(t *testing.T) {
 		},
 		{
 			name: "compatible without key", kind: KindCompatible, suffix: "", key: "",
-			req:      providers.Request{Model: "llama3.2", MaxTokens: 100, Messages: []providers.Message{{Role: "user", Content: "Why hedge?"}}},
+			req: providers.Request{Model: "llama3.2", MaxTokens: 100, Messages: []providers.Message{{Role: "user", Content: "Why hedge?"}},
+				Output: &providers.Output{Format: &providers.ResponseFormat{Type: providers.FormatJSONSchema, Name: "verdict", Strict: true,
+					Schema: map[string]any{"type": "object", "properties": map[string]any{"ok": map[string]any{"type": "boolean"}}}}}},
 			wantPath: "/chat/completions",
 			wantBody: map[string]any{
 				"model": "llama3.2", "stream": true,
 				"stream_options": map[string]any{"include_usage": true},
-				"max_tokens":     float64(100), "max_completion_tokens": nil, "temperature": nil,
+				"max_tokens":     float64(100), "max_completion_tokens": nil, "temperature": nil, "stop": nil,
+				"response_format": map[string]any{"type": "json_schema", "json_schema": map[string]any{"name": "verdict", "strict": true,
+					"schema": map[string]any{"type": "object", "properties": map[string]any{"ok": map[string]any{"type": "boolean"}}}}},
 				"messages": []any{map[string]any{"role": "user", "content": "Why hedge?"}},
 			},
 		},

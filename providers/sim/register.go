@@ -11,6 +11,7 @@ import (
 func init() {
 	providers.Register("sim", providers.Factory{
 		Simulated: true,
+		Refuses:   []string{"json_schema"}, // it answers {"answer": ...}, whatever the schema
 		New: func(_ context.Context, s providers.Settings) (providers.Provider, error) {
 			var p Params
 			if c := s.Sim; c != nil {

@@ -74,11 +74,13 @@ package sim
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"maps"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -378,7 +380,8 @@ type step struct {
 
 // script is a call's whole future, drawn when the call starts.
 type script struct {
-	input    int // input tokens
+	input    int  // input tokens
+	cut      bool // max_tokens cut the answer: it finishes with length
 	steps    []step
 	end      ending
 	endDelay time.Duration
@@ -424,20 +427,33 @@ func plan(rng *rand.Rand, p Params, req providers.Request) script {
 
 	ttft := drawTTFT(rng, p)
 	var pieces []piece
+	free := true // a free-text answer: the kinds max_tokens, stop and a format shape
 	switch req.Kind {
 	case providers.KindClassify:
-		pieces = classifyAnswer(rng, p.Answers, req.System, sample(req.Prompt()))
+		pieces, free = classifyAnswer(rng, p.Answers, req.System, sample(req.Prompt())), false
 	case providers.KindRank:
-		pieces = rankAnswer(rng, req.Prompt(), p.BadRankingRate, req.MaxTokens)
+		pieces, free = rankAnswer(rng, req.Prompt(), p.BadRankingRate, req.MaxTokens), false
 	case providers.KindSynthesize:
 		n := int(math.Round(1.5 * float64(p.OutputTokens) * (0.7 + 0.6*rng.Float64())))
 		pieces = synthAnswer(rng, req.Prompt(), max(n, 1), req.MaxTokens)
+		sc.cut = req.MaxTokens > 0 && n > req.MaxTokens
 	case providers.KindSection:
 		n := int(math.Round(float64(p.OutputTokens) * (0.7 + 0.6*rng.Float64())))
 		pieces = sectionAnswer(rng, req.System, req.Prompt(), max(n, 1), req.MaxTokens)
+		sc.cut = req.MaxTokens > 0 && n > req.MaxTokens
 	default:
 		n := int(math.Round(float64(p.OutputTokens) * (0.7 + 0.6*rng.Float64())))
 		pieces = textAnswer(rng, sample(req.Prompt()), max(n, 1), req.MaxTokens)
+		sc.cut = req.MaxTokens > 0 && n > req.MaxTokens
+	}
+	if free && req.ResponseFormat() != nil {
+		pieces = asJSON(pieces)
+	}
+	if free && len(req.StopSequences()) > 0 {
+		var stopped bool
+		if pieces, stopped = cutAtStop(pieces, req.StopSequences()); stopped {
+			sc.cut = false // the model stopped, as a vendor says when a stop sequence ends it
+		}
 	}
 	gap := func() time.Duration {
 		return time.Duration(float64(time.Second) / p.TokensPerSec * (0.6 + 0.8*rng.Float64()))
@@ -500,6 +516,54 @@ func plan(rng *rand.Rand, p Params, req providers.Request) script {
 		}
 	}
 	return sc
+}
+
+// asJSON makes pieces the JSON object {"answer": text}, streamed as
+// they are, as a model in JSON mode answers.
+func asJSON(pieces []piece) []piece {
+	out := make([]piece, len(pieces))
+	for i, pc := range pieces {
+		b, _ := json.Marshal(pc.text) // escaping is per character: the quoted pieces join into one string
+		out[i] = piece{text: string(b[1 : len(b)-1]), tokens: pc.tokens}
+	}
+	if len(out) == 0 {
+		return []piece{{text: `{"answer":""}`, tokens: 1}}
+	}
+	out[0].text = `{"answer":"` + out[0].text
+	out[len(out)-1].text += `"}`
+	return out
+}
+
+// cutAtStop ends pieces where the first of the stop sequences begins (it
+// is not sent), and reports whether one did.
+func cutAtStop(pieces []piece, stop []string) ([]piece, bool) {
+	var b strings.Builder
+	for _, pc := range pieces {
+		b.WriteString(pc.text)
+	}
+	full, at := b.String(), -1
+	for _, s := range stop {
+		if i := strings.Index(full, s); s != "" && i >= 0 && (at < 0 || i < at) {
+			at = i
+		}
+	}
+	if at < 0 {
+		return pieces, false
+	}
+	var out []piece
+	pos := 0
+	for _, pc := range pieces {
+		if pos+len(pc.text) <= at {
+			out = append(out, pc)
+			pos += len(pc.text)
+			continue
+		}
+		if rest := pc.text[:at-pos]; rest != "" || len(out) == 0 {
+			out = append(out, piece{text: rest, tokens: max(pc.tokens*len(rest)/max(len(pc.text), 1), 1)})
+		}
+		break
+	}
+	return out, true
 }
 
 // drawTTFT draws a time to first token from the log-normal whose median is

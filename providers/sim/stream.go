@@ -58,6 +58,9 @@ func (s *stream) Next() bool {
 		}
 		if s.i == len(s.sc.steps) && s.sc.end == endOK {
 			s.cur.Finish = providers.FinishStop // the whole answer, as a vendor says it
+			if s.sc.cut {
+				s.cur.Finish = providers.FinishLength
+			}
 		}
 		return true
 	}
