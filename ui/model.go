@@ -1027,41 +1027,6 @@ func doneText(s *engine.Summary) string {
 	return t + " in " + fmtDur(s.Elapsed)
 }
 
-// refreshZoom refills the zoomed pane's viewport; it follows the tail of
-// a streaming answer unless the reader scrolled up.
-func (m *Model) refreshZoom(top bool) {
-	if m.mode != modeZoom {
-		return
-	}
-	var text string
-	switch p := m.focused(); {
-	case m.sectioning() && m.sections.zoomed:
-		_, text = m.sectionZoom()
-	case m.synthFocused():
-		text = m.synth.zoomText()
-	case p != nil:
-		text = p.zoomText()
-	default:
-		return
-	}
-	w, h := m.zoomSize()
-	follow := m.zoom.AtBottom() || m.zoom.TotalLineCount() == 0
-	m.zoom.SetWidth(w)
-	m.zoom.SetHeight(h)
-	m.zoom.SetContent(wrapAll(text, w))
-	switch {
-	case top:
-		m.zoom.GotoTop()
-	case follow:
-		m.zoom.GotoBottom()
-	}
-}
-
-// zoomSize is the viewport's size inside the zoomed pane's box.
-func (m *Model) zoomSize() (w, h int) {
-	return max(m.width-2, 1), max(m.bodyH()-2-len(m.zoomHead(max(m.width-2, 1))), 1)
-}
-
 // syncKeys enables the bindings that apply now: the screen's keymap,
 // which its footer shows and its handling reads.
 func (m *Model) syncKeys() {
