@@ -8,7 +8,7 @@ import (
 )
 
 // Pane size limits of the grid.
-const minPaneW, minPaneH = 28, 7
+const minPaneW, minPaneH = 28, 7 // a box shorter than 7 holds one line of text: one line per model reads better
 
 // gridCols is the number of pane columns at the current size.
 func (m *Model) gridCols() int {

@@ -12,8 +12,6 @@ import (
 // Minimum terminal size; below it the dashboard says so.
 const minWidth, minHeight = 60, 16
 
-// a box shorter than 7 holds one line of text: one line per model reads better
-
 // View draws the whole screen.
 func (m *Model) View() tea.View {
 	v := tea.NewView(m.render())
