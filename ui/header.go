@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"charm.land/lipgloss/v2"
+
 	"github.com/council-dev/council/engine"
 	"github.com/council-dev/council/engine/config"
 )

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+
 	"github.com/council-dev/council/engine"
 	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/engine/record"
@@ -436,4 +437,38 @@ func doneText(s *engine.Summary) string {
 		t += " (auto → " + s.Route.Name + ")"
 	}
 	return t + " in " + fmtDur(s.Elapsed)
+}
+
+// togglePause pauses auto-fire's hold, or resumes it.
+func (m *Model) togglePause() tea.Cmd {
+	if !m.auto {
+		m.setStatus("auto-fire is off: a starts it", false)
+		return nil
+	}
+	m.autoPaused = !m.autoPaused
+	m.autoGen++ // a pending tick is void
+	if m.autoPaused {
+		m.setStatus("auto-fire paused: p resumes", false)
+		return nil
+	}
+	m.setStatus(fmt.Sprintf("auto-fire resumed: next session in %s", fmtDur(m.opts.AutoFireEvery)), false)
+	if !m.running {
+		return m.autoNext()
+	}
+	return nil
+}
+
+// toggleAuto turns auto-fire on (starting a session unless one runs) or off.
+func (m *Model) toggleAuto() tea.Cmd {
+	m.auto, m.autoPaused = !m.auto, false
+	m.autoGen++
+	if !m.auto {
+		m.setStatus("auto-fire off", false)
+		return nil
+	}
+	m.setStatus(fmt.Sprintf("auto-fire on: a session every %s", fmtDur(m.opts.AutoFireEvery)), false)
+	if !m.running {
+		return m.startSession(m.sessionPrompt())
+	}
+	return nil
 }
