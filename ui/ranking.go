@@ -215,6 +215,45 @@ func (r *RankingTable) Height() int {
 // View draws the table.
 func (r *RankingTable) View(width, height int) string {
 	s := &r.ctx.S
+	lines := []string{fit(r.head(), width)}
+	if len(r.reviews) == 0 && len(r.answers) == 0 {
+		lines = append(lines, s.Muted.Render("no review yet"))
+		return strings.Join(lines, "\n")
+	}
+	nameW := 6
+	for _, rv := range r.reviews {
+		nameW = max(nameW, lipgloss.Width(rv.model))
+	}
+	for _, id := range r.answers {
+		nameW = max(nameW, 2+lipgloss.Width(r.ctx.AttemptModel[id]))
+	}
+	nameW = min(nameW, max(width/3, 8))
+	rest := max(width-nameW-3, 1)
+	for _, rv := range r.reviews {
+		lines = append(lines, fit("  "+fit(s.Subtle.Render(truncate(rv.model, nameW)), nameW)+" "+r.reviewText(rv, rest), width))
+	}
+	nRev := len(r.reviews)
+	lines = append(lines, r.totals(nameW, width)...)
+	if r.early {
+		lines = append(lines, fit(s.Cancelled.Render("■ decided at "+fmtDur(r.earlyAt))+s.Subtle.Render(": leader cannot be caught"), width))
+	}
+	if len(lines) > height && nRev > 1 {
+		// The totals matter most: the reviews fold into one line (each
+		// member's pane still shows its ranking).
+		folded := fit(s.Muted.Render(fmt.Sprintf("  %d reviews folded: each pane's review line has its ranking", nRev)), width)
+		lines = append([]string{lines[0], folded}, lines[1+nRev:]...)
+	}
+	if len(lines) > height && height > 0 {
+		more := fmt.Sprintf("+%d more rows: a taller terminal shows them", len(lines)-height+1)
+		lines = append(lines[:height-1], fit(s.Muted.Render(truncate(more, width)), width))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// head is the table's title with how many reviews are valid, invalid and
+// still running.
+func (r *RankingTable) head() string {
+	s := &r.ctx.S
 	valid, invalid, pending := 0, 0, 0
 	for _, rv := range r.reviews {
 		switch {
@@ -233,49 +272,42 @@ func (r *RankingTable) View(width, height int) string {
 	if pending > 0 {
 		head += s.Subtle.Render(fmt.Sprintf(" · %d reviewing", pending))
 	}
-	lines := []string{fit(head, width)}
-	if len(r.reviews) == 0 && len(r.answers) == 0 {
-		lines = append(lines, s.Muted.Render("no review yet"))
-		return strings.Join(lines, "\n")
-	}
-	nameW := 6
-	for _, rv := range r.reviews {
-		nameW = max(nameW, lipgloss.Width(rv.model))
-	}
-	for _, id := range r.answers {
-		nameW = max(nameW, 2+lipgloss.Width(r.ctx.AttemptModel[id]))
-	}
-	nameW = min(nameW, max(width/3, 8))
-	rest := max(width-nameW-3, 1)
-	for _, rv := range r.reviews {
-		var t string
-		switch {
-		case rv.cast && rv.invalid:
-			raw := strings.Join(strings.Fields(sanitize(rv.raw)), " ")
-			head := "✗ invalid"
-			if rv.why != "" {
-				head += " · " + sanitize(rv.why)
-			}
-			head = truncate(head, max(rest-5, 9))
-			t = s.Error.Render(head) + s.Subtle.Render(": "+truncate(fmt.Sprintf("%q", raw), max(rest-lipgloss.Width(head)-2, 3)))
-		case rv.cast:
-			t = rankingText(r.ctx, rv.ranking, true)
-			if lipgloss.Width(t) > rest {
-				t = rankingText(r.ctx, rv.ranking, false)
-			}
-			t = s.Text.Render(t)
-		case rv.phase == phaseCancelled || rv.phase == phaseSkipped:
-			t = phaseStyle(s, rv.phase).Render(phaseGlyph(r.ctx, rv.phase)+" "+rv.phase.String()) + s.Subtle.Render(" · "+reasonText(rv.reason))
-		case rv.phase == phaseFailed:
-			t = s.Error.Render("✗ failed") + s.Subtle.Render(" · "+rv.kind)
-		case rv.phase == phaseDone:
-			t = s.Subtle.Render("✓ done, reading its ranking…")
-		default:
-			t = s.Running.Render(spin(r.ctx) + " reviewing…")
+	return head
+}
+
+// reviewText is a reviewer's row after its name, in rest cells: its
+// ranking, why it is invalid, or where the review stands.
+func (r *RankingTable) reviewText(rv *review, rest int) string {
+	s := &r.ctx.S
+	switch {
+	case rv.cast && rv.invalid:
+		raw := strings.Join(strings.Fields(sanitize(rv.raw)), " ")
+		head := "✗ invalid"
+		if rv.why != "" {
+			head += " · " + sanitize(rv.why)
 		}
-		lines = append(lines, fit("  "+fit(s.Subtle.Render(truncate(rv.model, nameW)), nameW)+" "+t, width))
+		head = truncate(head, max(rest-5, 9))
+		return s.Error.Render(head) + s.Subtle.Render(": "+truncate(fmt.Sprintf("%q", raw), max(rest-lipgloss.Width(head)-2, 3)))
+	case rv.cast:
+		t := rankingText(r.ctx, rv.ranking, true)
+		if lipgloss.Width(t) > rest {
+			t = rankingText(r.ctx, rv.ranking, false)
+		}
+		return s.Text.Render(t)
+	case rv.phase == phaseCancelled || rv.phase == phaseSkipped:
+		return phaseStyle(s, rv.phase).Render(phaseGlyph(r.ctx, rv.phase)+" "+rv.phase.String()) + s.Subtle.Render(" · "+reasonText(rv.reason))
+	case rv.phase == phaseFailed:
+		return s.Error.Render("✗ failed") + s.Subtle.Render(" · "+rv.kind)
+	case rv.phase == phaseDone:
+		return s.Subtle.Render("✓ done, reading its ranking…")
 	}
-	nRev := len(r.reviews)
+	return s.Running.Render(spin(r.ctx) + " reviewing…")
+}
+
+// totals are the answers' Borda bars, the leader starred.
+func (r *RankingTable) totals(nameW, width int) []string {
+	s := &r.ctx.S
+	var lines []string
 	lead := r.leader()
 	most := 1.0
 	for _, id := range r.answers {
@@ -297,20 +329,7 @@ func (r *RankingTable) View(width, height int) string {
 		line := mark + st.Render(name) + " " + st.Render(strings.Repeat("█", f)) + s.Muted.Render(strings.Repeat("░", bw-f)) + " " + points(n)
 		lines = append(lines, fit(line, width))
 	}
-	if r.early {
-		lines = append(lines, fit(s.Cancelled.Render("■ decided at "+fmtDur(r.earlyAt))+s.Subtle.Render(": leader cannot be caught"), width))
-	}
-	if len(lines) > height && nRev > 1 {
-		// The totals matter most: the reviews fold into one line (each
-		// member's pane still shows its ranking).
-		folded := fit(s.Muted.Render(fmt.Sprintf("  %d reviews folded: each pane's review line has its ranking", nRev)), width)
-		lines = append([]string{lines[0], folded}, lines[1+nRev:]...)
-	}
-	if len(lines) > height && height > 0 {
-		more := fmt.Sprintf("+%d more rows: a taller terminal shows them", len(lines)-height+1)
-		lines = append(lines[:height-1], fit(s.Muted.Render(truncate(more, width)), width))
-	}
-	return strings.Join(lines, "\n")
+	return lines
 }
 
 // Line is the table in one line for small screens: the Borda count,
