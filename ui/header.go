@@ -13,13 +13,29 @@ import (
 	"github.com/council-dev/council/engine/config"
 )
 
-// headerView: strategy, tier, session number, elapsed, session and run cost.
+// headerView: strategy, tier, session number, elapsed, session and run
+// cost on the left; the settings, auto-fire and the session's state on the
+// right.
 func (m *Model) headerView(w int) string {
 	s := &m.ctx.S
-	item := func(label, value string) string {
-		return s.HeaderLabel.Render(label+" ") + s.Bold.Render(value)
+	labels, values, short, replayState := m.headerItems()
+	parts := make([]string, len(values))
+	for i := range values {
+		parts[i] = s.HeaderLabel.Render(labels[i]+" ") + s.Bold.Render(values[i])
 	}
-	sep := s.Muted.Render("  │  ")
+	rs := " " + strings.Join(m.headerRight(w, replayState), "  ") + " "
+	room := w - lipgloss.Width(rs)
+	left := s.Header.Render(" council ") + " " + strings.Join(parts, s.Muted.Render("  │  "))
+	if lipgloss.Width(left) > room {
+		values[0] = short
+		left = m.narrowHeader(labels, values, room)
+	}
+	return spread(left, rs, w)
+}
+
+// headerItems are the header's labels and values, the strategy's short
+// form for a narrow header, and a replay's state (what it plays).
+func (m *Model) headerItems() (labels, values []string, short, replayState string) {
 	n := "—"
 	if m.sessionN > 0 {
 		n = fmt.Sprintf("#%d", m.sessionN)
@@ -34,22 +50,25 @@ func (m *Model) headerView(w int) string {
 	if st == config.Auto && m.route != nil {
 		strategy, short = routeText(m.route), "auto→"+string(m.route.Strategy)
 	}
-	values := []string{strategy, orDash(m.sessTier), n, clock, withCap(m.sessionCost, m.sessionCap()), withCap(m.runCost+m.liveCost(), m.cfg.MaxRunCostUSD)}
-	labels := []string{"strategy", "tier", "session", "elapsed", "cost", "run"}
+	values = []string{strategy, orDash(m.sessTier), n, clock, withCap(m.sessionCost, m.sessionCap()), withCap(m.runCost+m.liveCost(), m.cfg.MaxRunCostUSD)}
+	labels = []string{"strategy", "tier", "session", "elapsed", "cost", "run"}
 	if m.watch != nil {
 		labels[5] = "seen" // what the sessions watched so far cost
 		values[5] = fmtCost(m.watch.spent)
 	}
-	var replayState string
 	if replaying { // no run spend: a replay spends nothing; the mark says what plays
 		var mark string
 		mark, replayState = replayMark(replay)
 		values[5], labels[5] = strings.TrimPrefix(mark, "replay "), "replay"
 	}
-	parts := make([]string, len(values))
-	for i := range values {
-		parts[i] = item(labels[i], values[i])
-	}
+	return labels, values, short, replayState
+}
+
+// headerRight is the header's right side: the settings, a section
+// session's time saved, auto-fire, and the session's state.
+func (m *Model) headerRight(w int, replayState string) []string {
+	s := &m.ctx.S
+	_, replaying := m.b.(Stepper)
 	var right []string
 	if st := settingsShort(m.shownSettings()); st != "" {
 		right = append(right, s.Subtle.Render(st))
@@ -91,31 +110,35 @@ func (m *Model) headerView(w int) string {
 		}
 		right = append(right, st.Render(truncate(word, max(w/2-12, 10))))
 	}
-	rs := " " + strings.Join(right, "  ") + " "
-	room := w - lipgloss.Width(rs)
-	left := s.Header.Render(" council ") + " " + strings.Join(parts, sep)
-	if lipgloss.Width(left) > room {
-		// Narrow: values only, the run cost labelled; then, while it does
-		// not fit, without the run cost, the tier, the session's cost.
-		values[0] = short
-		for i := range values[:5] {
-			parts[i] = s.Bold.Render(values[i])
+	return right
+}
+
+// narrowHeader is the header's left side when it does not fit in room:
+// values only, the run cost labelled; then, while it does not fit,
+// without the run cost, the tier, the session's cost.
+func (m *Model) narrowHeader(labels, values []string, room int) string {
+	s := &m.ctx.S
+	_, replaying := m.b.(Stepper)
+	parts := make([]string, len(values))
+	for i := range values {
+		parts[i] = s.Bold.Render(values[i])
+	}
+	parts[5] = s.HeaderLabel.Render(labels[5]+" ") + s.Bold.Render(values[5])
+	drops := []int{-1, 5, 1, 3} // run, tier, then cost (index after the tier's)
+	if replaying {
+		drops = []int{-1, 1, 3, 2} // a replay keeps its mark: tier, cost, elapsed go first
+	}
+	var left string
+	for _, drop := range drops {
+		if drop >= 0 {
+			parts = slices.Delete(parts, drop, drop+1)
 		}
-		drops := []int{-1, 5, 1, 3} // run, tier, then cost (index after the tier's)
-		if replaying {
-			drops = []int{-1, 1, 3, 2} // a replay keeps its mark: tier, cost, elapsed go first
-		}
-		for _, drop := range drops {
-			if drop >= 0 {
-				parts = slices.Delete(parts, drop, drop+1)
-			}
-			left = s.Header.Render(" council ") + " " + strings.Join(parts, s.Muted.Render(" · "))
-			if lipgloss.Width(left) <= room {
-				break
-			}
+		left = s.Header.Render(" council ") + " " + strings.Join(parts, s.Muted.Render(" · "))
+		if lipgloss.Width(left) <= room {
+			break
 		}
 	}
-	return spread(left, rs, w)
+	return left
 }
 
 // sessionCap is the spending cap of the session on screen: its summary's,
