@@ -116,19 +116,127 @@ type (
 	autoFireMsg struct{ gen int }
 )
 
-// Model is the dashboard's root Bubble Tea model.
+// Model is the dashboard's root Bubble Tea model. Its state is grouped by
+// concern: the areas, then the structs it embeds (their fields are the
+// model's): paneSet (the panes and the focus), sessionView (the session on
+// screen), nextSession (what the next session is asked with), liveSession
+// (the running session's plumbing), screenModes (the mode and what each
+// mode keeps), promptState, autoFire, statusLine, loops, historyState and
+// mouseState.
 type Model struct {
 	b     Backend
 	cfg   *config.Config
 	opts  Options
 	clock func() time.Time
 
-	ctx   *Context
-	keys  KeyMap // every binding; ctx.Keys is the enabled view for help
-	help  help.Model
-	input textinput.Model
-	mode  mode
-	back  mode // the mode under the help screen
+	ctx  *Context
+	keys KeyMap // every binding; ctx.Keys is the enabled view for help
+	help help.Model
+
+	width, height int
+	quitting      bool
+
+	// The areas of the screen other than the panes, each created once in
+	// newAreas (areas.go) and listed in areas, as apply, a reset and the
+	// layouts read them.
+	timeline *Timeline
+	votes    *VoteTally
+	board    *BreakerBoard
+	stages   *StageBar // the council's
+	rank     *RankingTable
+	synth    *SynthesisPane
+	sections *SectionList // the section strategy's list and merge
+	areas    []area
+
+	paneSet
+	sessionView
+	nextSession
+	liveSession
+	screenModes
+	promptState
+	autoFire
+	statusLine
+	loops
+	historyState
+	mouseState
+
+	// runCost is what this run's finished sessions cost.
+	runCost float64
+	// applied are the chaos deltas per model, for reset.
+	applied map[string]map[string]float64
+
+	// watch is the watch mode's state (council watch), nil otherwise.
+	watch *watchState
+
+	// sysClipboard writes the system clipboard (y's fallback to OSC 52).
+	sysClipboard func(string) error
+}
+
+// paneSet are the panes, one per model, and the focus.
+type paneSet struct {
+	panes []*ModelPane
+	byID  map[string]*ModelPane
+	focus int
+	// userFocus: the user has moved the focus, so the compact layout shows
+	// the focused model rather than following the winner.
+	userFocus bool
+}
+
+// sessionView is the session on screen: the header, the panes' turn, the
+// history rows and the layout read it, never the next session's settings.
+type sessionView struct {
+	sessionN int
+	// sessInfo is the session on screen as its session_started describes
+	// it (as it was asked, until that event arrives or when a backend's
+	// events do not say): the header draws it, never the next session's
+	// strategy, tier or settings, which the prompt line shows apart.
+	sessInfo engine.SessionInfo
+	// sessStrategy is the strategy the session runs: the one asked for,
+	// the route's once auto has chosen, the summary's at the end.
+	sessStrategy config.Strategy
+	// sessTier is the tier of the session on screen: t changes the next
+	// session's, never the finished one's panes, scale or header.
+	sessTier string
+	// route is the router's choice.
+	route       *engine.Route
+	startWall   time.Time
+	lastT       time.Duration
+	summary     *engine.Summary
+	sessionCost float64
+	// sessTurns are the turns the session continues.
+	sessTurns []engine.Turn
+}
+
+// nextSession is what the next session is asked with (m, t, O, C and
+// space change it); the prompt line's next: shows it once a session is on
+// screen.
+type nextSession struct {
+	strategies []config.Strategy
+	strategy   config.Strategy
+	tiers      []string
+	tier       string
+	excluded   map[string]bool
+	// settings are the request settings (options.go).
+	settings engine.Settings
+	// The conversation (convo.go): its turns so far and whether the next
+	// prompt continues it (C).
+	convo []engine.Turn
+	cont  bool
+}
+
+// liveSession is the running session's plumbing: gen tells its messages
+// from a cancelled one's.
+type liveSession struct {
+	running bool
+	gen     int
+	cancel  context.CancelFunc
+	events  <-chan engine.Event
+}
+
+// screenModes is the screen's mode and what each mode keeps.
+type screenModes struct {
+	mode mode
+	back mode // the mode under the help screen
 	// helpOff is the full help's scroll offset.
 	helpOff int
 	// The chaos form (E, S): the model and knob it sets, the mode under it.
@@ -136,87 +244,34 @@ type Model struct {
 	formModel string
 	formKnob  string
 	formBack  mode
+	// formPending is the settings form's answers so far.
+	formPending engine.Settings
 	// The compare view (x, x): the two models and the scroll offset.
 	cmpA, cmpB string
 	cmpOff     int
+	// zoom is the zoomed pane's viewport.
+	zoom viewport.Model
+}
 
-	history []string
-	histIdx int
+// promptState is the prompt's input and its history.
+type promptState struct {
+	input      textinput.Model
+	history    []string
+	histIdx    int
+	lastPrompt string
+}
 
-	panes []*ModelPane
-	byID  map[string]*ModelPane
-	focus int
-	// userFocus: the user has moved the focus, so the compact layout shows
-	// the focused model rather than following the winner.
-	userFocus bool
-	timeline  *Timeline
-	votes     *VoteTally
-	board     *BreakerBoard
-	zoom      viewport.Model
-	// The council's areas, and the router's choice.
-	stages *StageBar
-	rank   *RankingTable
-	synth  *SynthesisPane
-	route  *engine.Route
-	// The section strategy's list and merge (sections.go).
-	sections *SectionList
-	// areas are the ones above in one list (areas.go), as apply and a
-	// reset read them.
-	areas []area
-
-	strategies []config.Strategy
-	strategy   config.Strategy
-	tiers      []string
-	tier       string // the next session's tier
-	excluded   map[string]bool
-	applied    map[string]map[string]float64 // chaos deltas per model, for reset
-
-	// sessTier is the tier of the session on screen: t changes the next
-	// session's, never the finished one's panes, scale or header.
-	sessTier string
-
-	// The session.
-	running     bool
-	sessionN    int
-	gen         int
-	cancel      context.CancelFunc
-	events      <-chan engine.Event
-	startWall   time.Time
-	lastT       time.Duration
-	summary     *engine.Summary
-	sessionCost float64
-	runCost     float64 // finished sessions
-	// sessStrategy is the strategy the session runs: the one asked for,
-	// the route's once auto has chosen, the summary's at the end.
-	sessStrategy config.Strategy
-	lastPrompt   string
-	// sessInfo is the session on screen as its session_started describes
-	// it (as it was asked, until that event arrives or when a backend's
-	// events do not say): the header draws it, never the next session's
-	// strategy, tier or settings, which the prompt line shows apart.
-	sessInfo engine.SessionInfo
-
-	// The conversation (convo.go): its turns so far, whether the next
-	// prompt continues it (C), and the turns the running session continues.
-	convo     []engine.Turn
-	cont      bool
-	sessTurns []engine.Turn
-
-	// The request settings (options.go): what the next session is asked
-	// with, and the settings form's answers so far.
-	settings    engine.Settings
-	formPending engine.Settings
-
+// autoFire is the auto-fire's state (a, p).
+type autoFire struct {
 	auto    bool
 	autoGen int
 
 	autoPaused bool      // p: the result stays until p again
 	autoNextAt time.Time // when the held result gives way to the next session
+}
 
-	ticking       bool
-	healthPending bool
-	lastHealth    time.Time
-
+// statusLine is the transient status on the prompt line's right.
+type statusLine struct {
 	status      string
 	statusErr   bool
 	statusUntil time.Time
@@ -225,28 +280,30 @@ type Model struct {
 	// actionUntil.
 	actionModel string
 	actionUntil time.Time
+}
 
-	width, height int
-	quitting      bool
+// loops are the dashboard's own timers: the tick and the health reading.
+type loops struct {
+	ticking       bool
+	healthPending bool
+	lastHealth    time.Time
+}
 
-	// The history (H): this run's finished sessions, the one running, the
-	// selected row; restart: a replay's 0 is waiting for the running
-	// session to end before it plays it again.
+// historyState is the history (H): this run's finished sessions, the one
+// running, the selected row; restart: a replay's 0 is waiting for the
+// running session to end before it plays it again.
+type historyState struct {
 	past           []pastSession
 	cur            *pastSession
 	histSel        int
 	restart        bool
 	loadedRecorded bool
 	opened         time.Time // when the dashboard opened: logs before it are earlier runs'
+}
 
-	// watch is the watch mode's state (council watch), nil otherwise.
-	watch *watchState
-
-	// sysClipboard writes the system clipboard (y's fallback to OSC 52).
-	sysClipboard func(string) error
-
-	// For the mouse: the last frame's lines, where each pane's box was,
-	// and the row the panes start on.
+// mouseState is what the mouse reads: the last frame's lines, where each
+// pane's box was, and the row the panes start on.
+type mouseState struct {
 	frame     []string
 	paneRects []rect
 	panesY    int
@@ -274,12 +331,12 @@ func New(b Backend, o Options) *Model {
 	}
 	m := &Model{
 		b: b, cfg: cfg, opts: o, clock: o.Clock,
-		keys:       DefaultKeyMap(),
-		byID:       map[string]*ModelPane{},
-		excluded:   map[string]bool{},
-		applied:    map[string]map[string]float64{},
-		strategies: strategyCycle(false),
+		keys:    DefaultKeyMap(),
+		applied: map[string]map[string]float64{},
 	}
+	m.byID = map[string]*ModelPane{}
+	m.excluded = map[string]bool{}
+	m.strategies = strategyCycle(false)
 	m.sysClipboard = clipboard.WriteAll
 	m.ctx = &Context{Keys: m.keys, Now: o.Clock()}
 	m.opened = o.Clock()
