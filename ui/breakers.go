@@ -22,6 +22,10 @@ type BreakerBoard struct {
 	rank   map[string]int // row order: the panes' order
 }
 
+// Height is the height the board would like: a row per model (one for
+// the empty board), its title and its column heads.
+func (b *BreakerBoard) Height() int { return max(len(b.health), 1) + 2 }
+
 // SetOrder lists the models in the order of ids (the panes' order); the
 // others follow in the engine's order.
 func (b *BreakerBoard) SetOrder(ids []string) {

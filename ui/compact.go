@@ -131,7 +131,7 @@ func (m *Model) councilStacked(w, h, keep int) (string, int) {
 		parts = append(parts, m.rank.Line(w))
 		used++
 	}
-	if tlH := min(max(len(m.timeline.order), 1)+2, (h-used-1-keep)/1); tlH >= 3 {
+	if tlH := min(m.timeline.Height(), (h-used-1-keep)/1); tlH >= 3 {
 		tlH = min(tlH, max(h/2, 3))
 		parts = append(parts, padLines(m.timeline.View(w, tlH), tlH))
 		used += tlH
@@ -151,7 +151,7 @@ func (m *Model) stackedBottom(w, h, keep int) (string, int) {
 	if h <= 0 {
 		return "", 0
 	}
-	tlH := min(max(len(m.timeline.order), 1)+2, h)
+	tlH := min(m.timeline.Height(), h)
 	parts := []string{padLines(m.timeline.View(w, tlH), tlH)}
 	used := tlH
 	if m.showVotes() && used < h {
@@ -159,7 +159,7 @@ func (m *Model) stackedBottom(w, h, keep int) (string, int) {
 		parts = append(parts, padLines(m.votes.View(w, vh), vh))
 		used += vh
 	}
-	switch full := max(len(m.board.health), 1) + 2; {
+	switch full := m.board.Height(); {
 	case h-used-full >= keep:
 		parts = append(parts, padLines(m.board.View(w, full), full))
 		used += full

@@ -63,8 +63,8 @@ func (m *Model) showVotes() bool {
 
 // bottomWant is the height the bottom area would like at width w.
 func (m *Model) bottomWant(w int) int {
-	tl := max(len(m.timeline.order), 1) + 2
-	br := max(len(m.board.health), 1) + 2
+	tl := m.timeline.Height()
+	br := m.board.Height()
 	vt := 0
 	if m.showVotes() {
 		vt = m.votes.Height()
@@ -111,16 +111,13 @@ func (m *Model) councilBody(w, bh int) string {
 	return m.stages.View(w, 1) + "\n" + padLines(m.panesView(w, paneH), paneH) + "\n" + m.councilBottom(w, bottomH)
 }
 
-// synthMinH is the least height of the synthesis box.
-const synthMinH = 8
-
 // councilBottomWant is the height the council's bottom area would like.
 func (m *Model) councilBottomWant(w int) int {
-	right := m.rank.Height() + max(len(m.timeline.order), 1) + 2
+	right := m.rank.Height() + m.timeline.Height()
 	if w >= 100 {
-		return max(right, synthMinH) + 1
+		return max(right, m.synth.Height()) + 1
 	}
-	return synthMinH + right + 1
+	return m.synth.Height() + right + 1
 }
 
 // councilBottom draws the synthesis on the left, the ranking table over
@@ -142,7 +139,7 @@ func (m *Model) councilBottom(w, h int) string {
 		}
 		out = joinColumns([]string{m.synth.View(lw, bh), right}, []int{lw + 1, rw}, bh)
 	} else {
-		sh := max(bh-m.rank.Height()-max(len(m.timeline.order), 1)-2, min(synthMinH, bh))
+		sh := max(bh-m.rank.Height()-m.timeline.Height(), min(m.synth.Height(), bh))
 		parts := []string{m.synth.View(w, sh)}
 		rest := bh - sh
 		if rest > 0 {
@@ -231,12 +228,12 @@ func (m *Model) bottomView(w, h int) string {
 		tw := w - bw - 1
 		left := m.timeline.View(tw, h)
 		if votes {
-			tlH := min(max(len(m.timeline.order), 1)+2, h)
+			tlH := min(m.timeline.Height(), h)
 			left = padLines(m.timeline.View(tw, tlH), tlH) + "\n" + m.votes.View(tw, h-tlH)
 		}
 		return joinColumns([]string{left, m.board.View(bw, h)}, []int{tw + 1, bw}, h)
 	}
-	tlH := min(max(len(m.timeline.order), 1)+2, h)
+	tlH := min(m.timeline.Height(), h)
 	parts := []string{padLines(m.timeline.View(w, tlH), tlH)}
 	rest := h - tlH
 	if votes && rest > 0 {

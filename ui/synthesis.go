@@ -124,6 +124,10 @@ func (p *SynthesisPane) head(iw int) []string {
 	return lines
 }
 
+// Height is the least height of the synthesis's box: it takes what the
+// layout leaves.
+func (p *SynthesisPane) Height() int { return synthMinH }
+
 // View draws the box: the status lines, then the tail of the synthesis.
 func (p *SynthesisPane) View(width, height int) string {
 	iw, ih := width-2, height-2
@@ -156,3 +160,6 @@ func (p *SynthesisPane) zoomText() string {
 	}
 	return p.ctx.S.Muted.Render("(no synthesis)")
 }
+
+// synthMinH is the least height of the synthesis box.
+const synthMinH = 8
