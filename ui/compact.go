@@ -151,14 +151,7 @@ func (m *Model) stackedBottom(w, h, keep int) (string, int) {
 	if h <= 0 {
 		return "", 0
 	}
-	tlH := min(m.timeline.Height(), h)
-	parts := []string{padLines(m.timeline.View(w, tlH), tlH)}
-	used := tlH
-	if m.showVotes() && used < h {
-		vh := min(m.votes.Height(), h-used)
-		parts = append(parts, padLines(m.votes.View(w, vh), vh))
-		used += vh
-	}
+	parts, used := stack(m.logAreas(), w, h)
 	switch full := m.board.Height(); {
 	case h-used-full >= keep:
 		parts = append(parts, padLines(m.board.View(w, full), full))

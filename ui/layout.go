@@ -63,19 +63,45 @@ func (m *Model) showVotes() bool {
 
 // bottomWant is the height the bottom area would like at width w.
 func (m *Model) bottomWant(w int) int {
-	tl := m.timeline.Height()
+	log := m.logAreas()
+	stacked, tallest := 0, 0
+	for _, a := range log {
+		stacked += a.Height()
+		tallest = max(tallest, a.Height())
+	}
 	br := m.board.Height()
-	vt := 0
-	if m.showVotes() {
-		vt = m.votes.Height()
-	}
 	switch {
-	case w >= threeCols || w >= 150 && vt == 0:
-		return max(tl, br, vt)
+	case w >= threeCols || w >= 150 && len(log) == 1:
+		return max(tallest, br) // side by side
 	case w >= 100:
-		return max(tl+vt, br)
+		return max(stacked, br) // the log stacked beside the board
 	}
-	return tl + vt + br
+	return stacked + br
+}
+
+// logAreas are the areas under the panes on the panes' screens (race,
+// hedge, consensus) other than the breakers, in the order they stack:
+// the timeline, then the votes when the screen shows them.
+func (m *Model) logAreas() []sizedArea {
+	if m.showVotes() {
+		return []sizedArea{m.timeline, m.votes}
+	}
+	return []sizedArea{m.timeline}
+}
+
+// stack draws areas one under the other in at most h lines, each at the
+// height it would like while there is room; it returns the drawings and
+// the lines they use.
+func stack(areas []sizedArea, w, h int) (parts []string, used int) {
+	for _, a := range areas {
+		if used >= h {
+			break
+		}
+		ah := min(a.Height(), h-used)
+		parts = append(parts, padLines(a.View(w, ah), ah))
+		used += ah
+	}
+	return parts, used
 }
 
 // bodyView draws the panes over the bottom area.
@@ -233,15 +259,8 @@ func (m *Model) bottomView(w, h int) string {
 		}
 		return joinColumns([]string{left, m.board.View(bw, h)}, []int{tw + 1, bw}, h)
 	}
-	tlH := min(m.timeline.Height(), h)
-	parts := []string{padLines(m.timeline.View(w, tlH), tlH)}
-	rest := h - tlH
-	if votes && rest > 0 {
-		vh := min(m.votes.Height(), rest)
-		parts = append(parts, padLines(m.votes.View(w, vh), vh))
-		rest -= vh
-	}
-	if rest > 0 {
+	parts, used := stack(m.logAreas(), w, h)
+	if rest := h - used; rest > 0 {
 		parts = append(parts, m.board.View(w, rest))
 	}
 	return strings.Join(parts, "\n")
