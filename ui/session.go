@@ -236,18 +236,7 @@ func (m *Model) apply(ev engine.Event) {
 		}
 	case engine.RouteChosen:
 		if r := detail(ev).Route; r != nil {
-			m.route = r
-			if r.Strategy != "" {
-				m.sessStrategy = r.Strategy
-			}
-			if r.Tier != "" && r.Tier != m.sessTier { // the route runs on its own tier
-				m.sessTier = r.Tier
-				m.synth.timeout = m.timeout()
-				for _, p := range m.panes {
-					p.timeout = m.timeout()
-				}
-			}
-			m.setStatus(routeText(r), false)
+			m.onRoute(r)
 		}
 	case engine.AttemptDone, engine.AttemptFailed, engine.AttemptCancelled:
 		m.sessionCost += ev.Cost
@@ -264,22 +253,7 @@ func (m *Model) apply(ev engine.Event) {
 		m.setStatus(fmt.Sprintf("%s breaker %s → %s", ev.Model, ev.From, ev.To), ev.To == engine.BreakerOpen)
 	case engine.SessionDone:
 		if s := ev.Summary; s != nil {
-			m.summary = s
-			if s.Strategy != "" {
-				m.sessStrategy = s.Strategy
-			}
-			if s.Route != nil {
-				m.route = s.Route
-			}
-			if s.CostUSD > 0 {
-				m.sessionCost = s.CostUSD
-			}
-			if m.cur != nil && !isStepper(m.b) {
-				m.endTurn(m.sessTurns, m.cur.req.Prompt, s)
-			}
-			if m.watch == nil || !m.userStatus() { // watching, the user's last key keeps its answer
-				m.setStatus(doneText(s), s.Status == engine.StatusFailed)
-			}
+			m.onSummary(s)
 		}
 	}
 	if ev.Model != "" && ev.Type != engine.HedgeFired {
@@ -287,6 +261,44 @@ func (m *Model) apply(ev engine.Event) {
 	}
 	for _, a := range m.areas {
 		a.Apply(ev)
+	}
+}
+
+// onRoute takes the router's choice: the session's strategy and, when the
+// route runs on its own tier, the panes' scale.
+func (m *Model) onRoute(r *engine.Route) {
+	m.route = r
+	if r.Strategy != "" {
+		m.sessStrategy = r.Strategy
+	}
+	if r.Tier != "" && r.Tier != m.sessTier { // the route runs on its own tier
+		m.sessTier = r.Tier
+		m.synth.timeout = m.timeout()
+		for _, p := range m.panes {
+			p.timeout = m.timeout()
+		}
+	}
+	m.setStatus(routeText(r), false)
+}
+
+// onSummary takes the session's summary: its strategy, route and cost as
+// it ended, the conversation's turn, the verdict in the status.
+func (m *Model) onSummary(s *engine.Summary) {
+	m.summary = s
+	if s.Strategy != "" {
+		m.sessStrategy = s.Strategy
+	}
+	if s.Route != nil {
+		m.route = s.Route
+	}
+	if s.CostUSD > 0 {
+		m.sessionCost = s.CostUSD
+	}
+	if m.cur != nil && !isStepper(m.b) {
+		m.endTurn(m.sessTurns, m.cur.req.Prompt, s)
+	}
+	if m.watch == nil || !m.userStatus() { // watching, the user's last key keeps its answer
+		m.setStatus(doneText(s), s.Status == engine.StatusFailed)
 	}
 }
 
