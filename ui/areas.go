@@ -15,6 +15,16 @@ type area interface {
 	Apply(engine.Event)
 }
 
+// sizedArea is an area the layouts place: it draws itself in the box
+// they give it and says the height it would like. Every registered area
+// is one (Model.areas holds them).
+type sizedArea interface {
+	area
+	View(width, height int) string
+	// Height is the height the area would like.
+	Height() int
+}
+
 // stager is an area that draws stages of its own: a stage_started of one
 // of them puts up that area's screen.
 type stager interface {
@@ -36,7 +46,13 @@ func (m *Model) newAreas() {
 	m.rank = NewRankingTable(m.ctx)
 	m.synth = NewSynthesisPane(m.ctx)
 	m.sections = NewSectionList(m.ctx)
-	m.areas = []area{m.timeline, m.votes, m.board, m.stages, m.rank, m.synth, m.sections}
+	// Listed as sizedAreas, so that an area that cannot be placed (no
+	// View or Height) does not compile.
+	placed := []sizedArea{m.timeline, m.votes, m.board, m.stages, m.rank, m.synth, m.sections}
+	m.areas = make([]area, len(placed))
+	for i, a := range placed {
+		m.areas[i] = a
+	}
 }
 
 // resetAreas clears every area for a session about to be drawn.

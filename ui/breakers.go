@@ -22,6 +22,10 @@ type BreakerBoard struct {
 	rank   map[string]int // row order: the panes' order
 }
 
+// Height is the height the board would like: a row per model (one for
+// the empty board), its title and its column heads.
+func (b *BreakerBoard) Height() int { return max(len(b.health), 1) + 2 }
+
 // SetOrder lists the models in the order of ids (the panes' order); the
 // others follow in the engine's order.
 func (b *BreakerBoard) SetOrder(ids []string) {
@@ -104,22 +108,9 @@ func (b *BreakerBoard) View(width, height int) string {
 		lines = append(lines, s.Muted.Render("no data yet"))
 		return strings.Join(lines, "\n")
 	}
-	nameW := 5
-	names := make([]string, len(b.health))
-	for i, h := range b.health {
-		names[i] = h.ID
-		// A watched server's row under its model's: "└ host:port".
-		if model, inst, ok := strings.Cut(h.ID, "@"); ok && i > 0 && strings.SplitN(b.health[i-1].ID, "@", 2)[0] == model {
-			names[i] = "└ " + inst
-		}
-		nameW = max(nameW, lipgloss.Width(names[i]))
-	}
-	nameW = min(nameW, 18)
+	names, nameW := b.names()
 	// Columns after the name: state 15, err% 5, vol 5, p50 7, p99 7, half-open 9.
-	cols := []struct {
-		title string
-		w     int
-	}{{"state", 16}, {"err%", 5}, {"vol", 5}, {"p50", 7}, {"p99", 7}, {"½open", 7}}
+	cols := []boardCol{{"state", 16}, {"err%", 5}, {"vol", 5}, {"p50", 7}, {"p99", 7}, {"½open", 7}}
 	for len(cols) > 2 && nameW+sumW(cols)+1+4 > width {
 		cols = cols[:len(cols)-1]
 	}
@@ -141,54 +132,88 @@ func (b *BreakerBoard) View(width, height int) string {
 			lines = append(lines, s.Muted.Render(fit(fmt.Sprintf("+%d more models: a taller terminal shows them", len(b.health)-max(rows, 0)), width)))
 			break
 		}
-		br := h.Breaker
-		state, st := "● closed", s.Ok
-		switch {
-		case br.Forced == "open":
-			state, st = "⚑ forced open", s.Error
-		case br.Forced == "closed":
-			state, st = "⚑ forced closed", s.Warn
-		case br.State == engine.BreakerOpen:
-			state, st = "○ OPEN", s.Error
-		case br.State == engine.BreakerHalfOpen:
-			state, st = "◐ half-open", s.Warn
-		case heldLeft(br, b.ctx.Now, b.at) > 0:
-			state, st = "⏸ held "+fmtDur(heldLeft(br, b.ctx.Now, b.at)), s.Warn
-		}
-		errSt := s.Text
-		if br.FailureRate >= 0.25 {
-			errSt = s.Error
-		} else if br.FailureRate > 0 {
-			errSt = s.Warn
-		}
-		half := "—"
-		if br.State == engine.BreakerOpen && br.HalfOpenIn > 0 && br.Forced == "" {
-			half = fmtDur((br.HalfOpenIn - b.ctx.Now.Sub(b.at)).Round(time.Second))
-		}
-		lat := func(d time.Duration) string {
-			if h.Latency.Count == 0 {
-				return "—"
-			}
-			return fmtDur(d)
-		}
-		vals := []struct {
-			v  string
-			st lipgloss.Style
-		}{
-			{state, st}, {fmt.Sprintf("%.0f%%", br.FailureRate*100), errSt}, {fmt.Sprint(br.Requests), s.Text},
-			{lat(h.Latency.Total.P50), s.Text}, {lat(h.Latency.Total.P99), s.Text}, {half, s.Warn},
-		}
-		var l strings.Builder
-		l.WriteString(fit(truncate(names[i], nameW), nameW))
-		for j, c := range cols {
-			l.WriteString(" " + vals[j].st.Render(pad(vals[j].v, c.w)))
-		}
-		if sparkW > 0 {
-			l.WriteString(" " + b.spark(h.Recent, sparkW))
-		}
-		lines = append(lines, fit(l.String(), width))
+		lines = append(lines, fit(b.row(h, fit(truncate(names[i], nameW), nameW), cols, sparkW), width))
 	}
 	return strings.Join(lines, "\n")
+}
+
+// boardCol is a column of the board after the model's name.
+type boardCol struct {
+	title string
+	w     int
+}
+
+// names are the board's row names, a watched server's row under its
+// model's as "└ host:port", and the width they take (18 at most).
+func (b *BreakerBoard) names() ([]string, int) {
+	nameW := 5
+	names := make([]string, len(b.health))
+	for i, h := range b.health {
+		names[i] = h.ID
+		if model, inst, ok := strings.Cut(h.ID, "@"); ok && i > 0 && strings.SplitN(b.health[i-1].ID, "@", 2)[0] == model {
+			names[i] = "└ " + inst
+		}
+		nameW = max(nameW, lipgloss.Width(names[i]))
+	}
+	return names, min(nameW, 18)
+}
+
+// row is one model's line: its name, then cols of its breaker's state,
+// and its recent outcomes in sparkW cells.
+func (b *BreakerBoard) row(h engine.ModelHealth, name string, cols []boardCol, sparkW int) string {
+	s := &b.ctx.S
+	br := h.Breaker
+	state, st := b.stateText(br)
+	errSt := s.Text
+	if br.FailureRate >= 0.25 {
+		errSt = s.Error
+	} else if br.FailureRate > 0 {
+		errSt = s.Warn
+	}
+	half := "—"
+	if br.State == engine.BreakerOpen && br.HalfOpenIn > 0 && br.Forced == "" {
+		half = fmtDur((br.HalfOpenIn - b.ctx.Now.Sub(b.at)).Round(time.Second))
+	}
+	lat := func(d time.Duration) string {
+		if h.Latency.Count == 0 {
+			return "—"
+		}
+		return fmtDur(d)
+	}
+	vals := []struct {
+		v  string
+		st lipgloss.Style
+	}{
+		{state, st}, {fmt.Sprintf("%.0f%%", br.FailureRate*100), errSt}, {fmt.Sprint(br.Requests), s.Text},
+		{lat(h.Latency.Total.P50), s.Text}, {lat(h.Latency.Total.P99), s.Text}, {half, s.Warn},
+	}
+	var l strings.Builder
+	l.WriteString(name)
+	for j, c := range cols {
+		l.WriteString(" " + vals[j].st.Render(pad(vals[j].v, c.w)))
+	}
+	if sparkW > 0 {
+		l.WriteString(" " + b.spark(h.Recent, sparkW))
+	}
+	return l.String()
+}
+
+// stateText is a breaker's state in words and its style.
+func (b *BreakerBoard) stateText(br engine.BreakerSnapshot) (string, lipgloss.Style) {
+	s := &b.ctx.S
+	switch {
+	case br.Forced == "open":
+		return "⚑ forced open", s.Error
+	case br.Forced == "closed":
+		return "⚑ forced closed", s.Warn
+	case br.State == engine.BreakerOpen:
+		return "○ OPEN", s.Error
+	case br.State == engine.BreakerHalfOpen:
+		return "◐ half-open", s.Warn
+	case heldLeft(br, b.ctx.Now, b.at) > 0:
+		return "⏸ held " + fmtDur(heldLeft(br, b.ctx.Now, b.at)), s.Warn
+	}
+	return "● closed", s.Ok
 }
 
 // SummaryView is the board in one line, for small screens: the breakers
@@ -255,10 +280,7 @@ func (b *BreakerBoard) spark(rec []engine.Outcome, w int) string {
 	return out.String()
 }
 
-func sumW(cols []struct {
-	title string
-	w     int
-}) int {
+func sumW(cols []boardCol) int {
 	n := 0
 	for _, c := range cols {
 		n += c.w + 1

@@ -1,6 +1,9 @@
 package ui
 
 import (
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
 	"github.com/council-dev/council/engine"
 )
 
@@ -36,4 +39,67 @@ func (m *Model) focusStreaming() bool {
 	}
 	p := m.focused()
 	return p != nil && p.a.phase.active()
+}
+
+// moveFocus moves the focus: tab cycles, h/j/k/l and arrows move in the grid.
+func (m *Model) moveFocus(msg tea.KeyPressMsg) {
+	n := len(m.panes)
+	if n == 0 {
+		return
+	}
+	m.userFocus = true
+	k := &m.keys
+	cols := max(m.gridCols(), 1)
+	f := m.focus
+	// In a council the synthesis comes after the panes: tab reaches it,
+	// and so does down from the last row of panes.
+	total := n
+	if m.council() {
+		total++
+	}
+	f = min(f, total-1)
+	was := f
+	defer func() {
+		if m.focus == was {
+			m.setStatus("no pane that way", false)
+		}
+	}()
+	switch {
+	case key.Matches(msg, k.Next):
+		f = (f + 1) % total
+	case key.Matches(msg, k.Prev):
+		f = (f + total - 1) % total
+	case f == n: // on the synthesis
+		if key.Matches(msg, k.Up) {
+			f = n - 1
+		}
+	case key.Matches(msg, k.Left):
+		if f%cols > 0 {
+			f--
+		}
+	case key.Matches(msg, k.Right):
+		if f%cols < cols-1 && f+1 < n {
+			f++
+		}
+	case key.Matches(msg, k.Up):
+		if f-cols >= 0 {
+			f -= cols
+		}
+	case key.Matches(msg, k.Down):
+		switch {
+		case f+cols < n:
+			f += cols
+		case total > n:
+			f = n
+		}
+	}
+	m.setFocus(f)
+}
+
+func (m *Model) setFocus(f int) {
+	for i, p := range m.panes {
+		p.focused = i == f
+	}
+	m.synth.focused = f == len(m.panes)
+	m.focus = f
 }

@@ -3,15 +3,10 @@ package ui
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
-
-	"charm.land/bubbles/v2/textinput"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-
-	"github.com/council-dev/council/engine"
 )
 
 // handleKey dispatches a key by the focused area.
@@ -222,97 +217,86 @@ func (m *Model) panesKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Compare):
 		m.compareKey(p)
 	case key.Matches(msg, k.Zoom):
-		if p != nil || m.synthFocused() {
-			m.mode = modeZoom
-			m.refreshZoom(true)
-			if m.focusStreaming() { // follow the words as they arrive; a finished answer opens at its top
-				m.zoom.GotoBottom()
-			}
-		}
+		m.zoomFocused(p)
 	case key.Matches(msg, k.Toggle):
-		if p != nil {
-			if m.excluded[p.ID] {
-				delete(m.excluded, p.ID)
-				m.setStatus(p.ID+" back in the next sessions", false)
-			} else {
-				m.excluded[p.ID] = true
-				m.setStatus(p.ID+" left out of the next sessions", false)
-			}
-			p.excluded = m.excluded[p.ID]
-		}
+		m.toggleModel(p)
 	case key.Matches(msg, k.Strategy):
-		i := slices.Index(m.strategies, m.strategy)
-		m.strategy = m.strategies[(i+1)%len(m.strategies)]
-		m.setStatus("strategy: "+string(m.strategy)+m.nextNote(), false)
+		m.nextStrategy()
 	case key.Matches(msg, k.Tier):
-		if len(m.tiers) > 0 {
-			i := slices.Index(m.tiers, m.tier)
-			m.tier = m.tiers[(i+1)%len(m.tiers)]
-			note := m.nextNote()
-			if m.sessionN == 0 {
-				m.sessTier = m.tier
-				m.rebuildPanes() // nothing on screen yet: show the tier's models
-			}
-			m.setStatus(fmt.Sprintf("tier: %s (%d models, %s per model)%s", m.tier, len(m.cfg.Tiers[m.tier].Models), fmtDur(m.tierTimeout(m.tier)), note), false)
-		}
+		m.nextTier()
 	case key.Matches(msg, k.Pause):
-		if !m.auto {
-			m.setStatus("auto-fire is off: a starts it", false)
-			return nil
-		}
-		m.autoPaused = !m.autoPaused
-		m.autoGen++ // a pending tick is void
-		if m.autoPaused {
-			m.setStatus("auto-fire paused: p resumes", false)
-			return nil
-		}
-		m.setStatus(fmt.Sprintf("auto-fire resumed: next session in %s", fmtDur(m.opts.AutoFireEvery)), false)
-		if !m.running {
-			return m.autoNext()
-		}
+		return m.togglePause()
 	case key.Matches(msg, k.Reasoning):
-		m.ctx.FoldReasoning = !m.ctx.FoldReasoning
-		if m.ctx.FoldReasoning {
-			m.setStatus("reasoning folded: R shows it", false)
-		} else {
-			m.setStatus("reasoning shown, dimmed: R folds it", false)
-		}
-		if m.mode == modeZoom {
-			m.refreshZoom(false)
-		}
+		m.toggleReasoning()
 	case key.Matches(msg, k.Auto):
-		m.auto, m.autoPaused = !m.auto, false
-		m.autoGen++
-		if !m.auto {
-			m.setStatus("auto-fire off", false)
-			return nil
-		}
-		m.setStatus(fmt.Sprintf("auto-fire on: a session every %s", fmtDur(m.opts.AutoFireEvery)), false)
-		if !m.running {
-			return m.startSession(m.sessionPrompt())
-		}
-	case key.Matches(msg, k.ErrorUp):
-		return m.tune(p, "error_rate")
-	case key.Matches(msg, k.StallUp):
-		return m.tune(p, "stall_rate")
-	case key.Matches(msg, k.SetError):
-		m.openForm(p, "error_rate")
-	case key.Matches(msg, k.SetStall):
-		m.openForm(p, "stall_rate")
-	case key.Matches(msg, k.Reset):
-		return m.resetChaos(p)
-	case key.Matches(msg, k.ForceOpen):
-		return m.force(p, engine.ForceOpen)
-	case key.Matches(msg, k.ForceClosed):
-		return m.force(p, engine.ForceClosed)
-	case key.Matches(msg, k.ForceAuto):
-		return m.force(p, engine.ForceNone)
+		return m.toggleAuto()
 	case key.Matches(msg, k.Theme):
 		m.nextTheme()
-	case key.Matches(msg, k.ResetBreaker):
-		return m.resetBreaker(p)
+	default:
+		return m.chaosKey(msg, p)
 	}
 	return nil
+}
+
+// zoomFocused zooms the focused pane or the synthesis.
+func (m *Model) zoomFocused(p *ModelPane) {
+	if p != nil || m.synthFocused() {
+		m.mode = modeZoom
+		m.refreshZoom(true)
+		if m.focusStreaming() { // follow the words as they arrive; a finished answer opens at its top
+			m.zoom.GotoBottom()
+		}
+	}
+}
+
+// toggleModel leaves p's model out of the next sessions, or brings it back.
+func (m *Model) toggleModel(p *ModelPane) {
+	if p == nil {
+		return
+	}
+	if m.excluded[p.ID] {
+		delete(m.excluded, p.ID)
+		m.setStatus(p.ID+" back in the next sessions", false)
+	} else {
+		m.excluded[p.ID] = true
+		m.setStatus(p.ID+" left out of the next sessions", false)
+	}
+	p.excluded = m.excluded[p.ID]
+}
+
+// nextStrategy moves the next session to the strategy after its current one.
+func (m *Model) nextStrategy() {
+	i := slices.Index(m.strategies, m.strategy)
+	m.strategy = m.strategies[(i+1)%len(m.strategies)]
+	m.setStatus("strategy: "+string(m.strategy)+m.nextNote(), false)
+}
+
+// nextTier moves the next session to the tier after its current one.
+func (m *Model) nextTier() {
+	if len(m.tiers) == 0 {
+		return
+	}
+	i := slices.Index(m.tiers, m.tier)
+	m.tier = m.tiers[(i+1)%len(m.tiers)]
+	note := m.nextNote()
+	if m.sessionN == 0 {
+		m.sessTier = m.tier
+		m.rebuildPanes() // nothing on screen yet: show the tier's models
+	}
+	m.setStatus(fmt.Sprintf("tier: %s (%d models, %s per model)%s", m.tier, len(m.cfg.Tiers[m.tier].Models), fmtDur(m.tierTimeout(m.tier)), note), false)
+}
+
+// toggleReasoning folds the models' reasoning, or shows it dimmed.
+func (m *Model) toggleReasoning() {
+	m.ctx.FoldReasoning = !m.ctx.FoldReasoning
+	if m.ctx.FoldReasoning {
+		m.setStatus("reasoning folded: R shows it", false)
+	} else {
+		m.setStatus("reasoning shown, dimmed: R folds it", false)
+	}
+	if m.mode == modeZoom {
+		m.refreshZoom(false)
+	}
 }
 
 // copyAnswer copies the focused answer (or the synthesis): OSC 52 through
@@ -361,229 +345,8 @@ func (m *Model) nextNote() string {
 	return ""
 }
 
-// moveFocus moves the focus: tab cycles, h/j/k/l and arrows move in the grid.
-func (m *Model) moveFocus(msg tea.KeyPressMsg) {
-	n := len(m.panes)
-	if n == 0 {
-		return
-	}
-	m.userFocus = true
-	k := &m.keys
-	cols := max(m.gridCols(), 1)
-	f := m.focus
-	// In a council the synthesis comes after the panes: tab reaches it,
-	// and so does down from the last row of panes.
-	total := n
-	if m.council() {
-		total++
-	}
-	f = min(f, total-1)
-	was := f
-	defer func() {
-		if m.focus == was {
-			m.setStatus("no pane that way", false)
-		}
-	}()
-	switch {
-	case key.Matches(msg, k.Next):
-		f = (f + 1) % total
-	case key.Matches(msg, k.Prev):
-		f = (f + total - 1) % total
-	case f == n: // on the synthesis
-		if key.Matches(msg, k.Up) {
-			f = n - 1
-		}
-	case key.Matches(msg, k.Left):
-		if f%cols > 0 {
-			f--
-		}
-	case key.Matches(msg, k.Right):
-		if f%cols < cols-1 && f+1 < n {
-			f++
-		}
-	case key.Matches(msg, k.Up):
-		if f-cols >= 0 {
-			f -= cols
-		}
-	case key.Matches(msg, k.Down):
-		switch {
-		case f+cols < n:
-			f += cols
-		case total > n:
-			f = n
-		}
-	}
-	m.setFocus(f)
-}
-
-func (m *Model) setFocus(f int) {
-	for i, p := range m.panes {
-		p.focused = i == f
-	}
-	m.synth.focused = f == len(m.panes)
-	m.focus = f
-}
-
 // Chaos and breaker actions: the backend is called in a command; Update
 // records the outcome when the actionMsg comes back.
-
-func (m *Model) tune(p *ModelPane, knob string) tea.Cmd {
-	if p == nil {
-		return nil
-	}
-	b, id := m.b, p.ID
-	return tea.Sequence(func() tea.Msg {
-		v, err := b.Tune(id, knob, chaosStep)
-		if err != nil {
-			return actionMsg{model: id, err: fmt.Errorf("%s: %s: %w", id, knob, err)}
-		}
-		return actionMsg{model: id, tuned: map[string]float64{knob: chaosStep},
-			text: tunedText(id, knob, v, chaosStep)}
-	}, m.healthCmd())
-}
-
-// openForm asks for a chaos knob's exact value for p's model, in the
-// prompt line's place.
-func (m *Model) openForm(p *ModelPane, knob string) {
-	if p == nil {
-		return
-	}
-	if !p.hasH || p.health.Knobs == nil {
-		m.setStatus(p.ID+" is not a simulated model: chaos knobs only apply to sim models", true)
-		return
-	}
-	m.formModel, m.formKnob, m.formBack = p.ID, knob, m.mode
-	cur := p.health.Knobs[knob]
-	m.form = textinput.New()
-	m.form.Prompt = fmt.Sprintf("%s %s (now %.2f, 0 to 1): ", p.ID, knob, cur)
-	m.form.SetValue(strconv.FormatFloat(cur, 'f', -1, 64))
-	m.form.CursorEnd()
-	m.form.Focus()
-	m.mode = modeForm
-}
-
-// formKey: enter sets the value (the backend moves the knob by the
-// difference), esc leaves the form.
-func (m *Model) formKey(msg tea.KeyPressMsg) tea.Cmd {
-	if m.formModel == "" {
-		return m.settingsKey(msg)
-	}
-	k := &m.keys
-	switch {
-	case key.Matches(msg, k.FormCancel):
-		m.mode = m.formBack
-		return nil
-	case key.Matches(msg, k.FormSet):
-		v, err := strconv.ParseFloat(strings.TrimSpace(m.form.Value()), 64)
-		if err != nil || v < 0 || v > 1 {
-			m.setStatus(m.formKnob+" must be a number from 0 to 1", true)
-			return nil
-		}
-		m.mode = m.formBack
-		p := m.byID[m.formModel]
-		if p == nil {
-			return nil
-		}
-		cur := p.health.Knobs[m.formKnob]
-		b, id, knob, delta := m.b, p.ID, m.formKnob, v-cur
-		return tea.Sequence(func() tea.Msg {
-			got, err := b.Tune(id, knob, delta)
-			if err != nil {
-				return actionMsg{model: id, err: fmt.Errorf("%s: %s: %w", id, knob, err)}
-			}
-			return actionMsg{model: id, tuned: map[string]float64{knob: delta},
-				text: tunedText(id, knob, got, delta)}
-		}, m.healthCmd())
-	}
-	var cmd tea.Cmd
-	m.form, cmd = m.form.Update(msg)
-	return cmd
-}
-
-func (m *Model) resetChaos(p *ModelPane) tea.Cmd {
-	if p == nil {
-		return nil
-	}
-	deltas := m.applied[p.ID]
-	if len(deltas) == 0 {
-		m.setStatus(p.ID+": no chaos to reset", false)
-		return nil
-	}
-	b, id := m.b, p.ID
-	undo := make(map[string]float64, len(deltas))
-	for k, d := range deltas {
-		undo[k] = -d
-	}
-	return tea.Sequence(func() tea.Msg {
-		var errs []string
-		for knob, d := range undo {
-			if _, err := b.Tune(id, knob, d); err != nil {
-				errs = append(errs, knob+": "+err.Error())
-			}
-		}
-		if len(errs) > 0 {
-			return actionMsg{model: id, err: fmt.Errorf("%s reset: %s", id, strings.Join(errs, "; "))}
-		}
-		return actionMsg{model: id, reset: true, text: id + " chaos reset to its configured rates"}
-	}, m.healthCmd())
-}
-
-func (m *Model) force(p *ModelPane, f engine.Force) tea.Cmd {
-	if p == nil {
-		return nil
-	}
-	b, id := m.b, p.ID
-	return tea.Sequence(func() tea.Msg {
-		if err := b.ForceBreaker(id, f); err != nil {
-			return actionMsg{model: id, err: fmt.Errorf("%s breaker: %w", id, err)}
-		}
-		t := id + " breaker forced " + f.String()
-		if f == engine.ForceNone {
-			t = id + " breaker back to automatic"
-		}
-		return actionMsg{model: id, forced: true, text: t}
-	}, m.healthCmd())
-}
-
-func (m *Model) resetBreaker(p *ModelPane) tea.Cmd {
-	if p == nil {
-		return nil
-	}
-	b, id := m.b, p.ID
-	return tea.Sequence(func() tea.Msg {
-		from, err := b.ResetBreaker(id)
-		if err != nil {
-			return actionMsg{model: id, err: fmt.Errorf("%s breaker reset: %w", id, err)}
-		}
-		t := id + " breaker counts reset"
-		if from != engine.BreakerClosed {
-			t += fmt.Sprintf(" (%s → closed)", from)
-		}
-		return actionMsg{model: id, forced: true, text: t}
-	}, m.healthCmd())
-}
-
-func (m *Model) onAction(a actionMsg) tea.Cmd {
-	if a.err != nil {
-		m.setStatus(a.err.Error(), true)
-		m.actionModel, m.actionUntil = a.model, m.statusUntil // the refusal answers the key: no other model's news hides it
-		return nil
-	}
-	switch {
-	case a.reset:
-		delete(m.applied, a.model)
-	case a.tuned != nil:
-		if m.applied[a.model] == nil {
-			m.applied[a.model] = map[string]float64{}
-		}
-		for k, d := range a.tuned {
-			m.applied[a.model][k] += d
-		}
-	}
-	m.setStatus(a.text, false)
-	m.actionModel, m.actionUntil = a.model, m.statusUntil
-	return nil
-}
 
 // scrollKeys moves a scrolled view (the help, the compare view) by the
 // scroll keys: a line, a page, to the top or the bottom. It reports

@@ -299,3 +299,30 @@ func fullHelpView(h help.Model, k KeyMap, width int, title lipgloss.Style) strin
 	}
 	return strings.Join(rows, "\n\n")
 }
+
+// syncKeys enables the bindings that apply now: the screen's keymap,
+// which its footer shows and its handling reads.
+func (m *Model) syncKeys() {
+	m.ctx.Keys = m.keys.enabled(m.keyState(m.mode))
+}
+
+// keyState is what decides the keymap of the screen in mode md.
+func (m *Model) keyState(md mode) keyState {
+	p := m.focused()
+	sim := p != nil && p.hasH && p.health.Knobs != nil
+	chaos := p != nil && len(m.applied[p.ID]) > 0
+	return keyState{
+		mode: md, running: m.running, canRun: true, sim: sim, watching: m.watch != nil, admin: m.watch != nil && m.watch.src.Admin(),
+		hasModels: len(m.panes) > 0, onModel: p != nil && !m.synthFocused(), chaos: chaos, auto: m.auto, past: len(m.past) > 0 || m.opts.HistoryDir != "",
+		replay: isStepper(m.b), tooSmall: m.tooSmall(), sections: m.sectioning(),
+	}
+}
+
+// helpKeys is the keymap the help lists: the keys of the screen it was
+// opened from (on any other screen, that screen's own).
+func (m *Model) helpKeys() KeyMap {
+	if m.mode == modeHelp {
+		return m.keys.enabled(m.keyState(m.back))
+	}
+	return m.ctx.Keys
+}

@@ -1,12 +1,15 @@
 package ui
 
 import (
+	"cmp"
+	"fmt"
 	"strings"
 
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
+	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/themes"
 )
 
@@ -126,4 +129,70 @@ func (m *Model) layoutPrompt() {
 	pos := m.input.Position()
 	m.input.CursorEnd()
 	m.input.SetCursor(pos)
+}
+
+// routeLines are an auto session's route and why, under the prompt line
+// for as long as the session is on screen (the header has room for the
+// route only when it is wide; a status would go): at most two lines,
+// cut with "…" and whole in the help's notes.
+func (m *Model) routeLines(w int) []string {
+	if m.sessionN == 0 || w <= 0 || m.tooSmall() {
+		return nil
+	}
+	s := &m.ctx.S
+	r := m.route
+	var text string
+	switch {
+	case r != nil:
+		// A route that keeps the tier names none: the session's is it.
+		text = fmt.Sprintf("route %s → %s on %s (%.2f) · why: %s", r.Name, orDash(string(r.Strategy)), orDash(cmp.Or(r.Tier, m.sessTier)), r.Confidence, orDash(r.Why))
+	case m.sessInfo.Strategy != config.Auto:
+		return nil
+	case m.running:
+		text = "route: the router is classifying the prompt…"
+	default:
+		text = "route: none was chosen"
+	}
+	lines := strings.Split(wrapAll(text, w-2), "\n")
+	if len(lines) > 2 {
+		lines = lines[:2]
+		lines[1] = truncate(lines[1]+" …", w-2)
+	}
+	for i, l := range lines {
+		lines[i] = " " + s.Subtle.Render(l)
+	}
+	return lines
+}
+
+// routeWhy is why the router chose the session's route: the prompt
+// line's right side whenever no status is shown, so it stays on screen.
+func (m *Model) routeWhy() string {
+	if m.route == nil {
+		return ""
+	}
+	return m.route.Why
+}
+
+// promptView is the prompt line with the transient status on its right
+// (else the route's why); the chaos form takes its place while it is open.
+func (m *Model) promptView(w int) string {
+	s := &m.ctx.S
+	if m.mode == modeForm {
+		return fit(m.form.View(), w)
+	}
+	right := " "
+	switch {
+	case m.status != "":
+		sty := s.Accent
+		if m.statusErr {
+			sty = s.Error
+		}
+		right = "  " + sty.Render(truncate(m.status, w/2)) + " "
+	case m.routeWhy() != "":
+		right = "  " + s.Subtle.Render(truncate(m.routeWhy(), w/2)) + " "
+	}
+	if tags := m.promptTags(w); tags != "" {
+		right = "  " + s.Accent.Render(tags) + right
+	}
+	return spread(m.input.View(), right, w)
 }

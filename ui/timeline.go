@@ -245,6 +245,10 @@ func niceScale(d time.Duration) time.Duration {
 	return d
 }
 
+// Height is the height the timeline would like: a row per attempt (one
+// for the empty timeline), its title and its axis.
+func (t *Timeline) Height() int { return max(len(t.order), 1) + 2 }
+
 // View draws the timeline: a title, one row per attempt and the axis.
 func (t *Timeline) View(width, height int) string {
 	s := &t.ctx.S
