@@ -213,9 +213,56 @@ func (s *session) councilReview(cc config.CouncilConfig, answers []*attempt) []*
 
 	c := s.multi.council
 	c.rankings = map[string][]string{}
-	tasks := map[*attempt]*review{}
-	skipped := map[*attempt]*review{} // reviewers held back at launch
-	missing := false
+	r := &reviewRound{tasks: map[*attempt]*review{}, skipped: map[*attempt]*review{}}
+	s.launchReviews(r, reviewers, byLaunch)
+	r.t = s.newTally(answers)
+	s.collectReviews(r, answers)
+	c.reviews = s.reviewResults(r.tasks, r.skipped, r.cast)
+
+	order := slices.Clone(byLaunch)
+	slices.SortStableFunc(order, func(x, y *attempt) int { n, _ := r.t.compare(x, y); return n })
+	if len(order) > 1 {
+		if _, rule := r.t.compare(order[0], order[1]); rule != "" {
+			s.tieBreak = rule // the leader was decided by a tie-break
+		}
+	}
+	c.borda = make(map[string]float64, len(answers))
+	for _, a := range answers {
+		c.borda[a.m.cfg.ID] = math.Round(r.t.points[a]*1e4) / 1e4
+	}
+	s.stageDone(StageReview, start, s.reviewStatus(r))
+	for _, a := range s.attempts { // in launch order
+		if rr := r.cast[a]; rr != nil {
+			c.read = append(c.read, readReview{a: a, rv: r.taskOf(s, a), valid: rr.Invalid == ""})
+		}
+	}
+	return order
+}
+
+// reviewRound is the review stage's state while it runs.
+type reviewRound struct {
+	tasks   map[*attempt]*review // each launched reviewer and what it was shown
+	skipped map[*attempt]*review // reviewers held back at launch
+	cast    map[*attempt]*ReviewResult
+	t       *tally
+	// missing: a reviewer was held back, failed, timed out, was cut by
+	// the budget or cast an invalid ballot.
+	missing bool
+}
+
+// taskOf is what reviewer a was shown; for a fallback that took a failed
+// reviewer's place, what that reviewer was shown.
+func (r *reviewRound) taskOf(s *session, a *attempt) *review {
+	if rv := r.tasks[a]; rv != nil {
+		return rv
+	}
+	return r.tasks[s.origin(a)]
+}
+
+// launchReviews launches each reviewer with the other members' answers
+// in its own shuffled order; a reviewer with fewer than two to rank is
+// not launched.
+func (s *session) launchReviews(r *reviewRound, reviewers []*model, byLaunch []*attempt) {
 	for _, m := range reviewers {
 		var others []*attempt
 		for _, a := range byLaunch {
@@ -235,86 +282,92 @@ func (s *session) councilReview(cc config.CouncilConfig, answers []*attempt) []*
 		}
 		a := s.launch(m, RoleReviewer, StageReview, userRequest(providers.KindRank, reviewSystem, reviewPrompt(s.prompt, rv)))
 		if a == nil {
-			missing = true
+			r.missing = true
 			if n := len(s.attempts); n > 0 && s.attempts[n-1].m == m && s.attempts[n-1].stage == StageReview {
-				skipped[s.attempts[n-1]] = rv // for its row in the summary's reviews
+				r.skipped[s.attempts[n-1]] = rv // for its row in the summary's reviews
 			}
 			continue
 		}
-		tasks[a] = rv
+		r.tasks[a] = rv
 	}
+}
 
+// newTally is an empty tally of the answers, each with its seeded draw
+// for the last tie-break.
+func (s *session) newTally(answers []*attempt) *tally {
 	t := &tally{scale: float64(max(len(answers)-2, 1)), points: map[*attempt]float64{}, ballots: map[*attempt]int{}, draw: map[*attempt]uint64{}}
 	for _, a := range answers {
 		t.points[a] = 0
 		t.draw[a] = s.seeded("tie/" + a.m.cfg.ID)
 	}
-	cast := map[*attempt]*ReviewResult{}
+	return t
+}
+
+// collectReviews reads the reviews as they end, until every reviewer has
+// ended; the moment the leader cannot be caught it cancels the rest.
+func (s *session) collectReviews(r *reviewRound, answers []*attempt) {
+	r.cast = map[*attempt]*ReviewResult{}
 	decided := false
 	for s.pending > 0 {
 		a := s.next()
-		rv := tasks[a]
-		if rv == nil { // a fallback that took a failed reviewer's place
-			rv = tasks[s.origin(a)]
-		}
 		switch a.status {
 		case AttemptDoneStatus:
-			rr := reviewResult(a, rv)
-			cast[a] = rr
-			ranked, raw, why, ok := parseRanking(a.text.String(), rv)
-			if !ok {
-				missing = true
-				rr.Invalid, rr.Raw = why, raw
-				if c.invalid == nil {
-					c.invalid = map[int]string{}
-				}
-				c.invalid[int(a.idx)] = "invalid ranking: " + why
-				s.emitWith(int(a.idx), RankingCast, func(e *Event) {
-					e.Model, e.Attempt, e.Role, e.Stage = a.m.cfg.ID, a.id(), a.role, StageReview
-					e.Detail = &Detail{Reviewer: a.id(), Invalid: true, Raw: raw, Why: why}
-				})
-				continue
-			}
-			t.add(ranked)
-			ids := make([]string, len(ranked))
-			models := make([]string, len(ranked))
-			for i, x := range ranked {
-				ids[i], models[i] = x.id(), x.m.cfg.ID
-			}
-			rr.Ranking = models
-			c.rankings[a.m.cfg.ID] = models
-			s.emitWith(int(a.idx), RankingCast, func(e *Event) {
-				e.Model, e.Attempt, e.Role, e.Stage = a.m.cfg.ID, a.id(), a.role, StageReview
-				e.Detail = &Detail{Reviewer: a.id(), Ranking: ids}
-			})
+			s.castBallot(r, a)
 		case AttemptFailedStatus, AttemptTimeout:
-			missing = true
+			r.missing = true
 		case AttemptCancelledStatus:
-			missing = missing || a.reason == ReasonBudget
+			r.missing = r.missing || a.reason == ReasonBudget
 		}
-		if !decided && s.pending > 0 && leaderSafe(answers, t, tasks, s.reviewing) {
+		if !decided && s.pending > 0 && leaderSafe(answers, r.t, r.tasks, s.reviewing) {
 			decided = true
 			s.cancelRunning(causeDecided)
 		}
 	}
-	c.reviews = s.reviewResults(tasks, skipped, cast)
+}
 
-	order := slices.Clone(byLaunch)
-	slices.SortStableFunc(order, func(x, y *attempt) int { n, _ := t.compare(x, y); return n })
-	if len(order) > 1 {
-		if _, rule := t.compare(order[0], order[1]); rule != "" {
-			s.tieBreak = rule // the leader was decided by a tie-break
+// castBallot reads finished review a: a valid ranking adds to the tally
+// and is shown as cast; an unparseable one is shown as invalid, with why.
+func (s *session) castBallot(r *reviewRound, a *attempt) {
+	c := s.multi.council
+	rv := r.taskOf(s, a)
+	rr := reviewResult(a, rv)
+	r.cast[a] = rr
+	ranked, raw, why, ok := parseRanking(a.text.String(), rv)
+	if !ok {
+		r.missing = true
+		rr.Invalid, rr.Raw = why, raw
+		if c.invalid == nil {
+			c.invalid = map[int]string{}
 		}
+		c.invalid[int(a.idx)] = "invalid ranking: " + why
+		s.emitWith(int(a.idx), RankingCast, func(e *Event) {
+			e.Model, e.Attempt, e.Role, e.Stage = a.m.cfg.ID, a.id(), a.role, StageReview
+			e.Detail = &Detail{Reviewer: a.id(), Invalid: true, Raw: raw, Why: why}
+		})
+		return
 	}
-	c.borda = make(map[string]float64, len(answers))
-	for _, a := range answers {
-		c.borda[a.m.cfg.ID] = math.Round(t.points[a]*1e4) / 1e4
+	r.t.add(ranked)
+	ids := make([]string, len(ranked))
+	models := make([]string, len(ranked))
+	for i, x := range ranked {
+		ids[i], models[i] = x.id(), x.m.cfg.ID
 	}
+	rr.Ranking = models
+	c.rankings[a.m.cfg.ID] = models
+	s.emitWith(int(a.idx), RankingCast, func(e *Event) {
+		e.Model, e.Attempt, e.Role, e.Stage = a.m.cfg.ID, a.id(), a.role, StageReview
+		e.Detail = &Detail{Reviewer: a.id(), Ranking: ids}
+	})
+}
+
+// reviewStatus is the review stage's status, degrading the session for
+// missing reviewers or the budget.
+func (s *session) reviewStatus(r *reviewRound) string {
 	status := "done"
-	if len(tasks) == 0 && !missing {
+	if len(r.tasks) == 0 && !r.missing {
 		status = "skipped" // fewer than two answers to compare
 	}
-	if missing {
+	if r.missing {
 		s.degrade(DegradedReviewersMissing)
 		status = "degraded"
 	}
@@ -324,17 +377,7 @@ func (s *session) councilReview(cc config.CouncilConfig, answers []*attempt) []*
 	if s.userCancelled() {
 		status = "cancelled"
 	}
-	s.stageDone(StageReview, start, status)
-	for _, a := range s.attempts { // in launch order
-		if rr := cast[a]; rr != nil {
-			rv := tasks[a]
-			if rv == nil {
-				rv = tasks[s.origin(a)]
-			}
-			c.read = append(c.read, readReview{a: a, rv: rv, valid: rr.Invalid == ""})
-		}
-	}
-	return order
+	return status
 }
 
 // readReview is a finished review: its text goes to the chairman.

@@ -175,37 +175,51 @@ func (s *session) sectionRun() {
 // sectionsRun launches every section's runs and waits for them all,
 // failing a run over to another model once.
 func (s *session) sectionsRun(st *sectionState, cfg config.SectionConfig) {
-	p95 := make(map[*model]time.Duration, len(s.models))
-	for _, m := range s.models {
-		p95[m], _ = m.stats.quantile(0.95)
-	}
-	load := make(map[*model]int, len(s.models))
-	// pick is the healthy model to ask next: not among hard, preferably
-	// not among avoid, then the least loaded, then the lowest p95, then
-	// the tier's order.
-	pick := func(avoid, hard []*model) *model {
-		var best *model
-		key := func(m *model) [3]int64 {
-			av := int64(0)
-			if slices.Contains(avoid, m) {
-				av = 1
-			}
-			return [3]int64{av, int64(load[m]), int64(p95[m])}
+	sr := s.planSections(st, cfg)
+	for _, r := range sr.runs {
+		if s.cancelledBy() != nil || !sr.launchRun(r) {
+			r.done, r.err = true, "no healthy model to ask"
 		}
-		for _, m := range s.models {
-			if slices.Contains(hard, m) || m.breaker.snapshot().State == BreakerOpen {
-				continue
-			}
-			if best == nil || cmpKey(key(m), key(best)) < 0 {
-				best = m
-			}
-		}
-		return best
 	}
+	for i := range st.parts {
+		s.sectionProgress(st, i, sr.bySec[i], sr.firstStart)
+	}
+	for s.pending > 0 {
+		sr.ended(s.next())
+	}
+}
 
-	var runs []*secRun
-	bySec := make([][]*secRun, len(st.parts))
-	reqs := make([]*providers.Request, len(st.parts))
+// sectionRound is the sections stage's state while it runs.
+type sectionRound struct {
+	s   *session
+	st  *sectionState
+	cfg config.SectionConfig
+	// p95 is each model's latency when the stage began; load how many
+	// runs each is answering now.
+	p95  map[*model]time.Duration
+	load map[*model]int
+
+	runs      []*secRun
+	bySec     [][]*secRun          // each section's runs
+	reqs      []*providers.Request // each section's request
+	byAttempt map[*attempt]*secRun
+	// firstStart is when each section's first attempt started; -1 until
+	// one has.
+	firstStart []time.Duration
+}
+
+// planSections makes each section's request and its runs: one, or
+// section.vote for a section matching vote_when (with a verdict asked).
+func (s *session) planSections(st *sectionState, cfg config.SectionConfig) *sectionRound {
+	sr := &sectionRound{s: s, st: st, cfg: cfg,
+		p95:  make(map[*model]time.Duration, len(s.models)),
+		load: make(map[*model]int, len(s.models)),
+	}
+	for _, m := range s.models {
+		sr.p95[m], _ = m.stats.quantile(0.95)
+	}
+	sr.bySec = make([][]*secRun, len(st.parts))
+	sr.reqs = make([]*providers.Request, len(st.parts))
 	voteWhen := compileVoteWhen(cfg.VoteWhen)
 	for i, p := range st.parts {
 		n := 1
@@ -214,87 +228,106 @@ func (s *session) sectionsRun(st *sectionState, cfg config.SectionConfig) {
 			n = cfg.Vote
 			system += verdictSystem + strings.Join(cfg.VoteCategories, ", ")
 		}
-		reqs[i] = userRequest(providers.KindSection, system, sectionPrompt(s.prompt, p, i+1, len(st.parts)))
+		sr.reqs[i] = userRequest(providers.KindSection, system, sectionPrompt(s.prompt, p, i+1, len(st.parts)))
 		for v := range n {
 			r := &secRun{sec: i, vote: v}
-			runs = append(runs, r)
-			bySec[i] = append(bySec[i], r)
+			sr.runs = append(sr.runs, r)
+			sr.bySec[i] = append(sr.bySec[i], r)
 		}
 	}
-	byAttempt := make(map[*attempt]*secRun, len(runs))
-	firstStart := make([]time.Duration, len(st.parts))
-	for i := range firstStart {
-		firstStart[i] = -1
+	sr.byAttempt = make(map[*attempt]*secRun, len(sr.runs))
+	sr.firstStart = make([]time.Duration, len(st.parts))
+	for i := range sr.firstStart {
+		sr.firstStart[i] = -1
 	}
-	// launchRun starts r on the best model it has not tried, past any
-	// whose breaker keeps it back; false when none is left.
-	launchRun := func(r *secRun) bool {
-		for {
-			var avoid []*model
-			for _, o := range bySec[r.sec] {
-				if o != r && o.a != nil {
-					avoid = append(avoid, o.a.m)
-				}
-			}
-			m := pick(avoid, r.tried)
-			if m == nil {
-				return false
-			}
-			r.tried = append(r.tried, m)
-			if a := s.launch(m, RoleSection, StageSections, reqs[r.sec]); a != nil {
-				r.a, r.ids = a, append(r.ids, a.id())
-				load[m]++
-				byAttempt[a] = r
-				return true
-			}
+	return sr
+}
+
+// pick is the healthy model to ask next: not among hard, preferably not
+// among avoid, then the least loaded, then the lowest p95, then the
+// tier's order.
+func (sr *sectionRound) pick(avoid, hard []*model) *model {
+	var best *model
+	key := func(m *model) [3]int64 {
+		av := int64(0)
+		if slices.Contains(avoid, m) {
+			av = 1
+		}
+		return [3]int64{av, int64(sr.load[m]), int64(sr.p95[m])}
+	}
+	for _, m := range sr.s.models {
+		if slices.Contains(hard, m) || m.breaker.snapshot().State == BreakerOpen {
+			continue
+		}
+		if best == nil || cmpKey(key(m), key(best)) < 0 {
+			best = m
 		}
 	}
-	for _, r := range runs {
-		if s.cancelledBy() != nil || !launchRun(r) {
-			r.done, r.err = true, "no healthy model to ask"
+	return best
+}
+
+// launchRun starts r on the best model it has not tried, past any whose
+// breaker keeps it back; false when none is left.
+func (sr *sectionRound) launchRun(r *secRun) bool {
+	for {
+		var avoid []*model
+		for _, o := range sr.bySec[r.sec] {
+			if o != r && o.a != nil {
+				avoid = append(avoid, o.a.m)
+			}
+		}
+		m := sr.pick(avoid, r.tried)
+		if m == nil {
+			return false
+		}
+		r.tried = append(r.tried, m)
+		if a := sr.s.launch(m, RoleSection, StageSections, sr.reqs[r.sec]); a != nil {
+			r.a, r.ids = a, append(r.ids, a.id())
+			sr.load[m]++
+			sr.byAttempt[a] = r
+			return true
 		}
 	}
-	for i := range st.parts {
-		s.sectionProgress(st, i, bySec[i], firstStart)
+}
+
+// ended takes a section attempt that ended: its run is done, or, on its
+// first failure, launched again on another model.
+func (sr *sectionRound) ended(a *attempt) {
+	s := sr.s
+	o := s.origin(a) // a fallback stands in for the run's attempt
+	r := sr.byAttempt[a]
+	if r == nil {
+		r = sr.byAttempt[o]
+		r.a, sr.byAttempt[a] = a, r
 	}
-	for s.pending > 0 {
-		a := s.next()
-		o := s.origin(a) // a fallback stands in for the run's attempt
-		r := byAttempt[a]
-		if r == nil {
-			r = byAttempt[o]
-			r.a, byAttempt[a] = a, r
+	sr.load[o.m]-- // the model picked carries the load launchRun counted
+	if a.started && (sr.firstStart[r.sec] < 0 || a.startedAt < sr.firstStart[r.sec]) {
+		sr.firstStart[r.sec] = a.startedAt
+	}
+	switch a.status {
+	case AttemptDoneStatus:
+		r.done, r.ok = true, true
+		if len(sr.bySec[r.sec]) > 1 {
+			r.verdict = s.sectionVerdict(a, sr.cfg.VoteCategories)
 		}
-		load[o.m]-- // the model picked carries the load launchRun counted
-		if a.started && (firstStart[r.sec] < 0 || a.startedAt < firstStart[r.sec]) {
-			firstStart[r.sec] = a.startedAt
+	case AttemptFailedStatus, AttemptTimeout:
+		r.failures++
+		why := a.m.cfg.ID + ": " + string(a.status)
+		if a.err != "" {
+			why += " (" + clip(a.err, 80) + ")"
 		}
-		switch a.status {
-		case AttemptDoneStatus:
-			r.done, r.ok = true, true
-			if len(bySec[r.sec]) > 1 {
-				r.verdict = s.sectionVerdict(a, cfg.VoteCategories)
-			}
-		case AttemptFailedStatus, AttemptTimeout:
-			r.failures++
-			why := a.m.cfg.ID + ": " + string(a.status)
-			if a.err != "" {
-				why += " (" + clip(a.err, 80) + ")"
-			}
-			if r.err != "" {
-				why = r.err + "; then " + why
-			}
-			r.err = why
-			if r.failures == 1 && s.cancelledBy() == nil && launchRun(r) {
-				s.sectionProgress(st, r.sec, bySec[r.sec], firstStart)
-				continue
-			}
+		if r.err != "" {
+			why = r.err + "; then " + why
+		}
+		r.err = why
+		// On its first failure it runs again, on another model.
+		if r.failures > 1 || s.cancelledBy() != nil || !sr.launchRun(r) {
 			r.done = true
-		default: // cancelled: the budget, the user
-			r.done, r.err = true, a.m.cfg.ID+": cancelled ("+string(a.reason)+")"
 		}
-		s.sectionProgress(st, r.sec, bySec[r.sec], firstStart)
+	default: // cancelled: the budget, the user
+		r.done, r.err = true, a.m.cfg.ID+": cancelled ("+string(a.reason)+")"
 	}
+	s.sectionProgress(sr.st, r.sec, sr.bySec[r.sec], sr.firstStart)
 }
 
 func cmpKey(a, b [3]int64) int {
