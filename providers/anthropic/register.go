@@ -12,7 +12,7 @@ func init() {
 		KeyEnvs: []string{DefaultKeyEnv},
 		Refuses: []string{"temperature"}, // the API version the SDK speaks dropped it
 		New: func(_ context.Context, s providers.Settings) (providers.Provider, error) {
-			c, err := New(Options{Name: s.Name, BaseURL: s.BaseURL, APIKey: s.APIKey, KeyEnv: s.KeyEnv, Limits: s.Limits, Gateway: s.Gateway})
+			c, err := New(Options{Settings: s})
 			if err != nil {
 				return nil, err
 			}
