@@ -61,7 +61,7 @@ const synthesisSystem = `You are the chairman of a council of models. Several mo
 func (s *session) councilRun() {
 	cc := s.e.cfg.Council
 	s.ownDegraded = true
-	s.stagesOf().council = &councilResult{}
+	s.extrasOf().stage.council = &councilResult{}
 	answers := s.councilAnswers(cc)
 	if len(answers) == 0 {
 		return
@@ -211,7 +211,7 @@ func (s *session) councilReview(cc config.CouncilConfig, answers []*attempt) []*
 	byLaunch := slices.Clone(answers) // arrival order must not matter
 	slices.SortFunc(byLaunch, func(x, y *attempt) int { return int(x.idx) - int(y.idx) })
 
-	c := s.multi.council
+	c := s.multi.stage.council
 	c.rankings = map[string][]string{}
 	r := &reviewRound{tasks: map[*attempt]*review{}, skipped: map[*attempt]*review{}}
 	s.launchReviews(r, reviewers, byLaunch)
@@ -328,7 +328,7 @@ func (s *session) collectReviews(r *reviewRound, answers []*attempt) {
 // castBallot reads finished review a: a valid ranking adds to the tally
 // and is shown as cast; an unparseable one is shown as invalid, with why.
 func (s *session) castBallot(r *reviewRound, a *attempt) {
-	c := s.multi.council
+	c := s.multi.stage.council
 	rv := r.taskOf(s, a)
 	rr := reviewResult(a, rv)
 	r.cast[a] = rr
@@ -516,9 +516,9 @@ func reviewPrompt(question string, rv *review) string {
 func (s *session) councilSynthesis(cc config.CouncilConfig, order []*attempt) {
 	start := s.stageStart(StageSynthesis)
 	chairs := s.chairmen(cc, order)
-	req := userRequest(providers.KindSynthesize, synthesisSystem, synthesisPrompt(s.prompt, order, s.multi.council))
+	req := userRequest(providers.KindSynthesize, synthesisSystem, synthesisPrompt(s.prompt, order, s.multi.stage.council))
 	if a, fellBack := s.chair(chairs, StageSynthesis, req); a != nil {
-		c := s.multi.council
+		c := s.multi.stage.council
 		c.chairman, c.synthesis = a.m.cfg.ID, a.text.String()
 		s.decide(a.m.cfg.ID, c.synthesis)
 		status := "done"

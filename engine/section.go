@@ -30,7 +30,7 @@ func init() {
 // sectionEstimate: every section at its longest, failed over once, each
 // voted run too, then the merge reading every result.
 func (s *session) sectionEstimate() float64 {
-	parts := s.stagesOf().section.parts
+	parts := s.extrasOf().stage.section.parts
 	longest := 0
 	for _, p := range parts {
 		longest = max(longest, (len(p.Text)+3)/4)
@@ -83,8 +83,8 @@ type MergeResult struct {
 	Missing []string `json:"missing,omitempty"`
 }
 
-// sectionState is what a section session keeps, behind the session's
-// multiStage pointer.
+// sectionState is what a section session keeps, in its extras' stage
+// state (see stageState).
 type sectionState struct {
 	parts   []docSection
 	results []SectionResult
@@ -125,7 +125,7 @@ const mergeSystem = `You are combining the results of an instruction that was ap
 // or by a synthesis call. A section with no result is named, in the
 // answer and in degraded (section_missing), never smoothed over.
 func (s *session) sectionRun() {
-	st := s.multi.section
+	st := s.multi.stage.section
 	cfg := s.e.cfg.Section
 	s.ownDegraded = true
 	st.results = make([]SectionResult, len(st.parts))
