@@ -15,12 +15,12 @@
 //   - consensus (consensus.go, vote.go): voters classify the prompt,
 //     decided once the leader cannot be caught; refused up front when the
 //     models can never give it its quorum.
-//   - council (council.go, ranking.go): answers, anonymous peer review,
-//     a chairman's synthesis.
+//   - council (council.go, review.go, ranking.go): answers, anonymous
+//     peer review, a chairman's synthesis.
 //   - auto (router.go): a route picked by rules or a classifier model,
 //     then that route's strategy in the same session.
-//   - section (section.go, split.go): a document cut into sections,
-//     answered at once, then merged; needs a document.
+//   - section (section.go, sectionmerge.go, split.go): a document cut
+//     into sections, answered at once, then merged; needs a document.
 //
 // The registry is in strategy.go, the toolkit strategies are written
 // against in toolkit.go (launch, next, win, fallbacks, stages), the
