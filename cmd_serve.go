@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/engine/serve"
 )
 
@@ -40,6 +41,8 @@ examples:
 // serveListen opens the server's listener; tests swap in an in-memory one.
 var serveListen = func(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
 
+// serve is council serve: the strategies behind an OpenAI-compatible API
+// until SIGINT or SIGTERM drains it.
 func (c *cli) serve(args []string) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	var (
@@ -65,28 +68,14 @@ func (c *cli) serve(args []string) int {
 	if *addr != "" {
 		listen = *addr
 	}
-	var tokens []string
-	if sc.TokensEnv != "" {
-		if tokens = serve.ParseTokens(c.getenv(sc.TokensEnv)); len(tokens) == 0 {
-			return c.usage(fmt.Sprintf("serve.tokens_env names %s, which holds no token: set it to a comma-separated list of client tokens", sc.TokensEnv))
-		}
+	keys, code, ok := c.serveKeys(sc)
+	if !ok {
+		return code
 	}
-	admin := ""
-	if sc.AdminTokenEnv != "" {
-		if admin = c.getenv(sc.AdminTokenEnv); admin == "" {
-			return c.usage(fmt.Sprintf("serve.admin_token_env names %s, which is not set: set it, or remove the key to keep admin actions off", sc.AdminTokenEnv))
-		}
-	}
-	var watchers []string
-	if sc.WatchTokensEnv != "" {
-		if watchers = serve.ParseTokens(c.getenv(sc.WatchTokensEnv)); len(watchers) == 0 {
-			return c.usage(fmt.Sprintf("serve.watch_tokens_env names %s, which holds no token: set it to a comma-separated list of watch tokens, or remove the key", sc.WatchTokensEnv))
-		}
-	}
-	if err := serve.CheckExposure(listen, tokens); err != nil {
+	if err := serve.CheckExposure(listen, keys.tokens); err != nil {
 		return c.usage(err.Error())
 	}
-	if *debug != "" && admin == "" {
+	if *debug != "" && keys.admin == "" {
 		return c.usage("--debug-addr serves profiles to the admin token only: set serve.admin_token_env to a variable holding one")
 	}
 	access := c.stderr
@@ -105,29 +94,68 @@ func (c *cli) serve(args []string) int {
 		return exitFailed
 	}
 	if *debug != "" {
-		dln, err := serveListen(*debug)
-		if err != nil {
-			ln.Close()
-			c.errorf("--debug-addr: %v", err)
+		stop, ok := c.serveDebug(*debug, keys.admin, ln)
+		if !ok {
 			return exitFailed
 		}
-		ds := &http.Server{Handler: serve.DebugHandler(admin), ReadHeaderTimeout: 10 * time.Second}
-		go ds.Serve(dln)
-		defer ds.Close()
-		fmt.Fprintf(c.stderr, "council: profiles on http://%s/debug/pprof/ (admin token only)\n", dln.Addr())
+		defer stop()
 	}
-	srv := serve.New(serve.Options{Engine: eng, Instance: ln.Addr().String(), Version: version, Tokens: tokens,
-		AccessLog: access, AdminToken: admin, WatchTokens: watchers, RateLimitRPM: sc.RateLimitRPM, MaxBodyBytes: int64(sc.MaxBodyBytes), DrainTimeout: sc.DrainTimeout.Duration,
+	srv := serve.New(serve.Options{Engine: eng, Instance: ln.Addr().String(), Version: version, Tokens: keys.tokens,
+		AccessLog: access, AdminToken: keys.admin, WatchTokens: keys.watchers, RateLimitRPM: sc.RateLimitRPM, MaxBodyBytes: int64(sc.MaxBodyBytes), DrainTimeout: sc.DrainTimeout.Duration,
 		BacklogBytes: sc.BacklogBytes, MaxSessions: sc.MaxSessions, QueueTimeout: sc.QueueTimeout.Duration, ReadTimeout: sc.ReadTimeout.Duration, WriteTimeout: sc.WriteTimeout.Duration})
 	auth := "loopback, no token needed"
-	if len(tokens) > 0 {
-		auth = fmt.Sprintf("%d client token(s) from %s", len(tokens), sc.TokensEnv)
+	if len(keys.tokens) > 0 {
+		auth = fmt.Sprintf("%d client token(s) from %s", len(keys.tokens), sc.TokensEnv)
 	}
-	fmt.Fprintf(c.stderr, "council: serving on http://%s (%s; admin %s)\n", ln.Addr(), auth, map[bool]string{true: "on", false: "off"}[admin != ""])
+	fmt.Fprintf(c.stderr, "council: serving on http://%s (%s; admin %s)\n", ln.Addr(), auth, map[bool]string{true: "on", false: "off"}[keys.admin != ""])
 	if err := srv.Serve(c.ctx, ln); err != nil {
 		c.errorf("%v", err)
 		return exitFailed
 	}
 	fmt.Fprintln(c.stderr, "council: drained, bye")
 	return exitOK
+}
+
+// serveKeyring is the tokens the server's variables hold: its clients',
+// the admin's, the watchers'.
+type serveKeyring struct {
+	tokens, watchers []string
+	admin            string
+}
+
+// serveKeys reads the tokens from the variables the config names; a named
+// variable that holds none is a usage error (ok false, with its exit code).
+func (c *cli) serveKeys(sc config.ServeConfig) (k serveKeyring, code int, ok bool) {
+	if sc.TokensEnv != "" {
+		if k.tokens = serve.ParseTokens(c.getenv(sc.TokensEnv)); len(k.tokens) == 0 {
+			return k, c.usage(fmt.Sprintf("serve.tokens_env names %s, which holds no token: set it to a comma-separated list of client tokens", sc.TokensEnv)), false
+		}
+	}
+	if sc.AdminTokenEnv != "" {
+		if k.admin = c.getenv(sc.AdminTokenEnv); k.admin == "" {
+			return k, c.usage(fmt.Sprintf("serve.admin_token_env names %s, which is not set: set it, or remove the key to keep admin actions off", sc.AdminTokenEnv)), false
+		}
+	}
+	if sc.WatchTokensEnv != "" {
+		if k.watchers = serve.ParseTokens(c.getenv(sc.WatchTokensEnv)); len(k.watchers) == 0 {
+			return k, c.usage(fmt.Sprintf("serve.watch_tokens_env names %s, which holds no token: set it to a comma-separated list of watch tokens, or remove the key", sc.WatchTokensEnv)), false
+		}
+	}
+	return k, 0, true
+}
+
+// serveDebug serves pprof on addr, to the admin token only, on a listener
+// of its own; on failure it closes the main listener ln and says why.
+// stop closes the debug server.
+func (c *cli) serveDebug(addr, admin string, ln net.Listener) (stop func(), ok bool) {
+	dln, err := serveListen(addr)
+	if err != nil {
+		ln.Close()
+		c.errorf("--debug-addr: %v", err)
+		return nil, false
+	}
+	ds := &http.Server{Handler: serve.DebugHandler(admin), ReadHeaderTimeout: 10 * time.Second}
+	go ds.Serve(dln)
+	fmt.Fprintf(c.stderr, "council: profiles on http://%s/debug/pprof/ (admin token only)\n", dln.Addr())
+	return func() { ds.Close() }, true
 }

@@ -206,8 +206,8 @@ func (s *session) breakTie(top int) {
 // the router chose a route that has them (a yes/no route's "yes", "no"),
 // else consensus.categories (empty: any answer).
 func (s *session) voteCategories() []string {
-	if s.multi != nil && s.multi.route != nil && len(s.multi.route.Categories) > 0 {
-		return s.multi.route.Categories
+	if s.multi != nil && s.multi.stage.route != nil && len(s.multi.stage.route.Categories) > 0 {
+		return s.multi.stage.route.Categories
 	}
 	return s.e.cfg.Consensus.Categories
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/council-dev/council/engine/config"
+	"github.com/council-dev/council/providers"
 )
 
 func init() {
@@ -156,107 +157,141 @@ func (e *Engine) HedgeTail(id string) (t HedgeTail, ok bool) {
 // without it there is no answer: a backup withheld by max_extra (or as
 // late) still fails over when the primary then fails.
 func (s *session) hedge() {
-	pm, bm := s.hedgeModels()
-	h := s.e.cfg.Hedge
-	slot := s.e.hedges.begin()
-	primary := s.launch(pm, RolePrimary, StageNone, nil)
-	launched := bm == nil // the backup has been launched (or there is none)
-	hedged := launched    // the delayed hedge has been decided, fired or withheld
+	r := hedgeRun{s: s}
+	r.pm, r.bm = s.hedgeModels()
+	r.slot = s.e.hedges.begin()
+	r.primary = s.launch(r.pm, RolePrimary, StageNone, nil)
+	r.launched = r.bm == nil
+	r.hedged = r.launched
 
 	clock := s.e.clock
-	delay := s.hedgeDelay(pm)
-	fire := clock.NewTimer(delay)
-	defer fire.Stop()
-	budget := clock.NewTimer(h.Budget.Duration)
+	r.delay = s.hedgeDelay(r.pm)
+	r.fire = clock.NewTimer(r.delay)
+	defer r.fire.Stop()
+	budget := clock.NewTimer(s.e.cfg.Hedge.Budget.Duration)
 	defer budget.Stop()
-	budgetOver := false
 
-	launchBackup := func(failover bool) {
-		if launched {
-			return
-		}
-		hedged, launched = true, true
-		fire.Stop()
-		s.hedgeFired = true
-		d := delay
-		if failover {
-			d = s.since()
-		}
-		s.emitWith(-1, HedgeFired, func(e *Event) { e.Model, e.Delay = bm.cfg.ID, d })
-		s.launch(bm, RoleBackup, StageNone, nil)
-	}
-	fireHedge := func() {
-		if hedged {
-			return
-		}
-		hedged = true
-		if h.Delay.Quantile > 0 && lateHedge(pm, bm, delay) {
-			return
-		}
-		if !s.e.hedges.take(slot, h.MaxExtra) {
-			s.skip(bm, RoleBackup, StageNone, ReasonHedgeBudget)
-			return
-		}
-		launchBackup(false)
-	}
-	if primary == nil {
-		launchBackup(true)
-	}
-
-	var waiting *attempt // the backup's success, held until the budget ends
-	decide := func(w *attempt) {
-		s.win(w)
-		if s.origin(w) == primary {
-			s.cancelRunning(causePrimaryWon)
-		} else {
-			s.cancelRunning(causeHedgeWon)
-		}
-		hedged, launched = true, true
-		fire.Stop()
+	if r.primary == nil {
+		r.launchBackup(true)
 	}
 	for s.pending > 0 {
 		if s.winner != nil {
 			s.awaitAll()
 		}
-		a, fired := s.wait(fire.C(), budget.C())
-		switch fired {
-		case 1:
-			if s.winner == nil {
-				fireHedge()
-			}
-			continue
-		case 2:
-			budgetOver = true
-			if s.winner == nil && waiting != nil {
-				decide(waiting)
-			}
-			continue
-		}
-		if s.winner != nil {
-			continue
-		}
-		ok := a.status == AttemptDoneStatus
-		isPrimary := s.origin(a) == primary // or its fallback
+		a, fired := s.wait(r.fire.C(), budget.C())
 		switch {
-		case isPrimary && ok:
-			decide(a)
-		case isPrimary:
-			if waiting != nil {
-				decide(waiting)
-			} else {
-				launchBackup(true)
+		case fired == 1:
+			if s.winner == nil {
+				r.fireHedge()
 			}
-		case ok && (budgetOver || primary == nil || primary.reported):
-			decide(a)
-		case ok:
-			waiting = a
+		case fired == 2:
+			r.budgetOver = true
+			if s.winner == nil && r.waiting != nil {
+				r.decide(r.waiting)
+			}
+		case s.winner == nil:
+			r.reported(a)
 		}
 	}
-	if primary != nil && primary.status == AttemptTimeout {
+	r.end()
+}
+
+// hedgeRun is a hedge session's state while it runs.
+type hedgeRun struct {
+	s       *session
+	pm, bm  *model   // the primary and the backup (nil without one)
+	primary *attempt // the primary's attempt; nil when it was skipped
+	slot    int      // the session's place in the hedge budget
+	delay   time.Duration
+	fire    providers.Timer // fires the delayed backup
+	// launched: the backup has been launched (or there is none); hedged:
+	// the delayed hedge has been decided, fired or withheld; budgetOver:
+	// hedge.budget has passed, so the first success wins.
+	launched, hedged, budgetOver bool
+	waiting                      *attempt // the backup's success, held until the budget ends
+}
+
+// launchBackup starts the backup, once: delayed (failover false) or
+// because the primary failed or was skipped.
+func (r *hedgeRun) launchBackup(failover bool) {
+	if r.launched {
+		return
+	}
+	s := r.s
+	r.hedged, r.launched = true, true
+	r.fire.Stop()
+	s.hedgeFired = true
+	d := r.delay
+	if failover {
+		d = s.since()
+	}
+	s.emitWith(-1, HedgeFired, func(e *Event) { e.Model, e.Delay = r.bm.cfg.ID, d })
+	s.launch(r.bm, RoleBackup, StageNone, nil)
+}
+
+// fireHedge decides the delayed hedge when its timer fires: withheld as
+// late, skipped by max_extra, or launched.
+func (r *hedgeRun) fireHedge() {
+	if r.hedged {
+		return
+	}
+	r.hedged = true
+	s, h := r.s, &r.s.e.cfg.Hedge
+	if h.Delay.Quantile > 0 && lateHedge(r.pm, r.bm, r.delay) {
+		return
+	}
+	if !s.e.hedges.take(r.slot, h.MaxExtra) {
+		s.skip(r.bm, RoleBackup, StageNone, ReasonHedgeBudget)
+		return
+	}
+	r.launchBackup(false)
+}
+
+// decide makes w the winner and cancels the rest.
+func (r *hedgeRun) decide(w *attempt) {
+	s := r.s
+	s.win(w)
+	if s.origin(w) == r.primary {
+		s.cancelRunning(causePrimaryWon)
+	} else {
+		s.cancelRunning(causeHedgeWon)
+	}
+	r.hedged, r.launched = true, true
+	r.fire.Stop()
+}
+
+// reported takes an attempt that ended while no winner is decided: the
+// primary (or its fallback) wins or fails over; a backup's success wins
+// once the primary cannot, else waits for the budget to end.
+func (r *hedgeRun) reported(a *attempt) {
+	s := r.s
+	ok := a.status == AttemptDoneStatus
+	isPrimary := s.origin(a) == r.primary // or its fallback
+	switch {
+	case isPrimary && ok:
+		r.decide(a)
+	case isPrimary:
+		if r.waiting != nil {
+			r.decide(r.waiting)
+		} else {
+			r.launchBackup(true)
+		}
+	case ok && (r.budgetOver || r.primary == nil || r.primary.reported):
+		r.decide(a)
+	case ok:
+		r.waiting = a
+	}
+}
+
+// end records a timed-out primary's latency and fails a session without
+// an answer.
+func (r *hedgeRun) end() {
+	s := r.s
+	if r.primary != nil && r.primary.status == AttemptTimeout {
 		// A call at least this slow: left out, the window would lose the
 		// slowest of the slow mode, and with them the share that needs a
 		// hedge.
-		pm.stats.addLowerBound(primary.endedAt - primary.startedAt)
+		r.pm.stats.addLowerBound(r.primary.endedAt - r.primary.startedAt)
 	}
 	if s.winner == nil {
 		s.fail(s.noAnswer())

@@ -141,7 +141,7 @@ func liveEngine(t testing.TB, servers []*sseServer) (*engine.Engine, *http.Clien
 	for i, s := range servers {
 		name := fmt.Sprintf("local%d", i)
 		id := name + "/m"
-		c, err := openai.New(openai.Options{Name: name, Kind: openai.KindCompatible, BaseURL: s.URL + "/v1", HTTPClient: hc})
+		c, err := openai.New(openai.Options{Settings: providers.Settings{Name: name, Kind: openai.KindCompatible, BaseURL: s.URL + "/v1"}, HTTPClient: hc})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -79,7 +79,7 @@ func (s *session) summary() *Summary {
 //go:noinline
 func (s *session) multiResults(sum *Summary) {
 	ms := s.multi
-	sum.Stages, sum.Route = ms.stages, ms.route
+	sum.Stages, sum.Route = ms.stage.stages, ms.stage.route
 	for i, note := range ms.notes {
 		sum.Models[i].aside().Note = note
 	}
@@ -88,12 +88,12 @@ func (s *session) multiResults(sum *Summary) {
 			sum.Models[i].aside().FallbackFor = id
 		}
 	}
-	if sc := ms.section; sc != nil {
+	if sc := ms.stage.section; sc != nil {
 		// Saved is against the session's wall clock, merge included: what
 		// running the sections at once saved end to end.
 		sum.Sections, sum.Merge, sum.SerialMS, sum.SavedMS = sc.results, sc.merge, Millis(sc.serial), Millis(max(sc.serial-sum.Elapsed, 0))
 	}
-	if c := ms.council; c != nil {
+	if c := ms.stage.council; c != nil {
 		sum.Rankings, sum.Borda, sum.Chairman, sum.Synthesis = c.rankings, c.borda, c.chairman, c.synthesis
 		sum.Reviews = c.reviews
 		if sum.Rankings == nil {

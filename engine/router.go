@@ -86,7 +86,7 @@ func (s *session) auto() {
 		return
 	}
 	route = settleRoute(rc, route)
-	s.stagesOf().route = &route
+	s.extrasOf().stage.route = &route
 	s.useTier(route.Tier)
 	s.emitWith(-1, RouteChosen, func(e *Event) { e.Detail = &Detail{Route: &route} })
 	s.strategy = route.Strategy

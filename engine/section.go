@@ -30,7 +30,7 @@ func init() {
 // sectionEstimate: every section at its longest, failed over once, each
 // voted run too, then the merge reading every result.
 func (s *session) sectionEstimate() float64 {
-	parts := s.stagesOf().section.parts
+	parts := s.extrasOf().stage.section.parts
 	longest := 0
 	for _, p := range parts {
 		longest = max(longest, (len(p.Text)+3)/4)
@@ -83,8 +83,8 @@ type MergeResult struct {
 	Missing []string `json:"missing,omitempty"`
 }
 
-// sectionState is what a section session keeps, behind the session's
-// multiStage pointer.
+// sectionState is what a section session keeps, in its extras' stage
+// state (see stageState).
 type sectionState struct {
 	parts   []docSection
 	results []SectionResult
@@ -125,7 +125,7 @@ const mergeSystem = `You are combining the results of an instruction that was ap
 // or by a synthesis call. A section with no result is named, in the
 // answer and in degraded (section_missing), never smoothed over.
 func (s *session) sectionRun() {
-	st := s.multi.section
+	st := s.multi.stage.section
 	cfg := s.e.cfg.Section
 	s.ownDegraded = true
 	st.results = make([]SectionResult, len(st.parts))
@@ -175,37 +175,51 @@ func (s *session) sectionRun() {
 // sectionsRun launches every section's runs and waits for them all,
 // failing a run over to another model once.
 func (s *session) sectionsRun(st *sectionState, cfg config.SectionConfig) {
-	p95 := make(map[*model]time.Duration, len(s.models))
-	for _, m := range s.models {
-		p95[m], _ = m.stats.quantile(0.95)
-	}
-	load := make(map[*model]int, len(s.models))
-	// pick is the healthy model to ask next: not among hard, preferably
-	// not among avoid, then the least loaded, then the lowest p95, then
-	// the tier's order.
-	pick := func(avoid, hard []*model) *model {
-		var best *model
-		key := func(m *model) [3]int64 {
-			av := int64(0)
-			if slices.Contains(avoid, m) {
-				av = 1
-			}
-			return [3]int64{av, int64(load[m]), int64(p95[m])}
+	sr := s.planSections(st, cfg)
+	for _, r := range sr.runs {
+		if s.cancelledBy() != nil || !sr.launchRun(r) {
+			r.done, r.err = true, "no healthy model to ask"
 		}
-		for _, m := range s.models {
-			if slices.Contains(hard, m) || m.breaker.snapshot().State == BreakerOpen {
-				continue
-			}
-			if best == nil || cmpKey(key(m), key(best)) < 0 {
-				best = m
-			}
-		}
-		return best
 	}
+	for i := range st.parts {
+		s.sectionProgress(st, i, sr.bySec[i], sr.firstStart)
+	}
+	for s.pending > 0 {
+		sr.ended(s.next())
+	}
+}
 
-	var runs []*secRun
-	bySec := make([][]*secRun, len(st.parts))
-	reqs := make([]*providers.Request, len(st.parts))
+// sectionRound is the sections stage's state while it runs.
+type sectionRound struct {
+	s   *session
+	st  *sectionState
+	cfg config.SectionConfig
+	// p95 is each model's latency when the stage began; load how many
+	// runs each is answering now.
+	p95  map[*model]time.Duration
+	load map[*model]int
+
+	runs      []*secRun
+	bySec     [][]*secRun          // each section's runs
+	reqs      []*providers.Request // each section's request
+	byAttempt map[*attempt]*secRun
+	// firstStart is when each section's first attempt started; -1 until
+	// one has.
+	firstStart []time.Duration
+}
+
+// planSections makes each section's request and its runs: one, or
+// section.vote for a section matching vote_when (with a verdict asked).
+func (s *session) planSections(st *sectionState, cfg config.SectionConfig) *sectionRound {
+	sr := &sectionRound{s: s, st: st, cfg: cfg,
+		p95:  make(map[*model]time.Duration, len(s.models)),
+		load: make(map[*model]int, len(s.models)),
+	}
+	for _, m := range s.models {
+		sr.p95[m], _ = m.stats.quantile(0.95)
+	}
+	sr.bySec = make([][]*secRun, len(st.parts))
+	sr.reqs = make([]*providers.Request, len(st.parts))
 	voteWhen := compileVoteWhen(cfg.VoteWhen)
 	for i, p := range st.parts {
 		n := 1
@@ -214,87 +228,106 @@ func (s *session) sectionsRun(st *sectionState, cfg config.SectionConfig) {
 			n = cfg.Vote
 			system += verdictSystem + strings.Join(cfg.VoteCategories, ", ")
 		}
-		reqs[i] = userRequest(providers.KindSection, system, sectionPrompt(s.prompt, p, i+1, len(st.parts)))
+		sr.reqs[i] = userRequest(providers.KindSection, system, sectionPrompt(s.prompt, p, i+1, len(st.parts)))
 		for v := range n {
 			r := &secRun{sec: i, vote: v}
-			runs = append(runs, r)
-			bySec[i] = append(bySec[i], r)
+			sr.runs = append(sr.runs, r)
+			sr.bySec[i] = append(sr.bySec[i], r)
 		}
 	}
-	byAttempt := make(map[*attempt]*secRun, len(runs))
-	firstStart := make([]time.Duration, len(st.parts))
-	for i := range firstStart {
-		firstStart[i] = -1
+	sr.byAttempt = make(map[*attempt]*secRun, len(sr.runs))
+	sr.firstStart = make([]time.Duration, len(st.parts))
+	for i := range sr.firstStart {
+		sr.firstStart[i] = -1
 	}
-	// launchRun starts r on the best model it has not tried, past any
-	// whose breaker keeps it back; false when none is left.
-	launchRun := func(r *secRun) bool {
-		for {
-			var avoid []*model
-			for _, o := range bySec[r.sec] {
-				if o != r && o.a != nil {
-					avoid = append(avoid, o.a.m)
-				}
-			}
-			m := pick(avoid, r.tried)
-			if m == nil {
-				return false
-			}
-			r.tried = append(r.tried, m)
-			if a := s.launch(m, RoleSection, StageSections, reqs[r.sec]); a != nil {
-				r.a, r.ids = a, append(r.ids, a.id())
-				load[m]++
-				byAttempt[a] = r
-				return true
-			}
+	return sr
+}
+
+// pick is the healthy model to ask next: not among hard, preferably not
+// among avoid, then the least loaded, then the lowest p95, then the
+// tier's order.
+func (sr *sectionRound) pick(avoid, hard []*model) *model {
+	var best *model
+	key := func(m *model) [3]int64 {
+		av := int64(0)
+		if slices.Contains(avoid, m) {
+			av = 1
+		}
+		return [3]int64{av, int64(sr.load[m]), int64(sr.p95[m])}
+	}
+	for _, m := range sr.s.models {
+		if slices.Contains(hard, m) || m.breaker.snapshot().State == BreakerOpen {
+			continue
+		}
+		if best == nil || cmpKey(key(m), key(best)) < 0 {
+			best = m
 		}
 	}
-	for _, r := range runs {
-		if s.cancelledBy() != nil || !launchRun(r) {
-			r.done, r.err = true, "no healthy model to ask"
+	return best
+}
+
+// launchRun starts r on the best model it has not tried, past any whose
+// breaker keeps it back; false when none is left.
+func (sr *sectionRound) launchRun(r *secRun) bool {
+	for {
+		var avoid []*model
+		for _, o := range sr.bySec[r.sec] {
+			if o != r && o.a != nil {
+				avoid = append(avoid, o.a.m)
+			}
+		}
+		m := sr.pick(avoid, r.tried)
+		if m == nil {
+			return false
+		}
+		r.tried = append(r.tried, m)
+		if a := sr.s.launch(m, RoleSection, StageSections, sr.reqs[r.sec]); a != nil {
+			r.a, r.ids = a, append(r.ids, a.id())
+			sr.load[m]++
+			sr.byAttempt[a] = r
+			return true
 		}
 	}
-	for i := range st.parts {
-		s.sectionProgress(st, i, bySec[i], firstStart)
+}
+
+// ended takes a section attempt that ended: its run is done, or, on its
+// first failure, launched again on another model.
+func (sr *sectionRound) ended(a *attempt) {
+	s := sr.s
+	o := s.origin(a) // a fallback stands in for the run's attempt
+	r := sr.byAttempt[a]
+	if r == nil {
+		r = sr.byAttempt[o]
+		r.a, sr.byAttempt[a] = a, r
 	}
-	for s.pending > 0 {
-		a := s.next()
-		o := s.origin(a) // a fallback stands in for the run's attempt
-		r := byAttempt[a]
-		if r == nil {
-			r = byAttempt[o]
-			r.a, byAttempt[a] = a, r
+	sr.load[o.m]-- // the model picked carries the load launchRun counted
+	if a.started && (sr.firstStart[r.sec] < 0 || a.startedAt < sr.firstStart[r.sec]) {
+		sr.firstStart[r.sec] = a.startedAt
+	}
+	switch a.status {
+	case AttemptDoneStatus:
+		r.done, r.ok = true, true
+		if len(sr.bySec[r.sec]) > 1 {
+			r.verdict = s.sectionVerdict(a, sr.cfg.VoteCategories)
 		}
-		load[o.m]-- // the model picked carries the load launchRun counted
-		if a.started && (firstStart[r.sec] < 0 || a.startedAt < firstStart[r.sec]) {
-			firstStart[r.sec] = a.startedAt
+	case AttemptFailedStatus, AttemptTimeout:
+		r.failures++
+		why := a.m.cfg.ID + ": " + string(a.status)
+		if a.err != "" {
+			why += " (" + clip(a.err, 80) + ")"
 		}
-		switch a.status {
-		case AttemptDoneStatus:
-			r.done, r.ok = true, true
-			if len(bySec[r.sec]) > 1 {
-				r.verdict = s.sectionVerdict(a, cfg.VoteCategories)
-			}
-		case AttemptFailedStatus, AttemptTimeout:
-			r.failures++
-			why := a.m.cfg.ID + ": " + string(a.status)
-			if a.err != "" {
-				why += " (" + clip(a.err, 80) + ")"
-			}
-			if r.err != "" {
-				why = r.err + "; then " + why
-			}
-			r.err = why
-			if r.failures == 1 && s.cancelledBy() == nil && launchRun(r) {
-				s.sectionProgress(st, r.sec, bySec[r.sec], firstStart)
-				continue
-			}
+		if r.err != "" {
+			why = r.err + "; then " + why
+		}
+		r.err = why
+		// On its first failure it runs again, on another model.
+		if r.failures > 1 || s.cancelledBy() != nil || !sr.launchRun(r) {
 			r.done = true
-		default: // cancelled: the budget, the user
-			r.done, r.err = true, a.m.cfg.ID+": cancelled ("+string(a.reason)+")"
 		}
-		s.sectionProgress(st, r.sec, bySec[r.sec], firstStart)
+	default: // cancelled: the budget, the user
+		r.done, r.err = true, a.m.cfg.ID+": cancelled ("+string(a.reason)+")"
 	}
+	s.sectionProgress(sr.st, r.sec, sr.bySec[r.sec], sr.firstStart)
 }
 
 func cmpKey(a, b [3]int64) int {
@@ -457,164 +490,4 @@ func matchesAny(text string, when []string, patterns []*regexp.Regexp) bool {
 // section after its title line.
 func sectionPrompt(instruction string, p docSection, i, n int) string {
 	return fmt.Sprintf("Instruction:\n%s\n\nSection: %s (%d of %d)\n%s\n", instruction, p.Title, i, n, p.Text)
-}
-
-// sectionMerge runs stage merge.
-func (s *session) sectionMerge(st *sectionState, cfg config.SectionConfig) {
-	start := s.stageStart(StageMerge)
-	mr := &MergeResult{Mode: cfg.Merge, Status: "done"}
-	st.merge = mr
-	for _, r := range st.results {
-		if r.Status != "done" {
-			mr.Missing = append(mr.Missing, r.Title)
-		}
-	}
-	finish := func(model, text string) {
-		mr.ElapsedMS = Millis(s.since() - start)
-		s.stageDone(StageMerge, start, mr.Status)
-		s.decide(model, mergeNotes(st)+text+disagreements(st))
-	}
-	if cfg.Merge != config.MergeSynthesis {
-		finish("", concatSections(st))
-		return
-	}
-	req := userRequest(providers.KindSynthesize, mergeSystem, mergePrompt(s.prompt, st))
-	a, fellBack := s.chair(s.sectionChairmen(), StageMerge, req)
-	if fellBack || s.fellBackIn(StageMerge) {
-		mr.Status = "degraded"
-	}
-	if a != nil {
-		mr.Model, mr.Attempt = a.m.cfg.ID, a.id()
-		finish(a.m.cfg.ID, strings.TrimSpace(a.text.String()))
-		return
-	}
-	if s.userCancelled() {
-		s.stageDone(StageMerge, start, "cancelled")
-		s.fail(s.noAnswer())
-		return
-	}
-	if s.cancelledBy() == causeBudget {
-		s.degrade(DegradedBudget)
-	}
-	// No chairman: the sections as they are, flagged.
-	s.degrade(DegradedNoSynthesis)
-	mr.Status = "degraded"
-	finish("", concatSections(st))
-}
-
-// sectionChairmen are who merges by synthesis, in order: council.chairman,
-// else the fastest healthy model of the session (lowest p95, models
-// without samples last); then council.fallback_chairman, else the next
-// healthy one.
-func (s *session) sectionChairmen() []*model {
-	cc := s.e.cfg.Council
-	type cand struct {
-		m   *model
-		p95 time.Duration
-		n   int
-	}
-	var cands []cand
-	for _, m := range s.models {
-		if m.breaker.snapshot().State == BreakerOpen {
-			continue
-		}
-		q, n := m.stats.quantile(0.95)
-		cands = append(cands, cand{m, q, n})
-	}
-	slices.SortStableFunc(cands, func(a, b cand) int {
-		if (a.n == 0) != (b.n == 0) {
-			if a.n == 0 {
-				return 1
-			}
-			return -1
-		}
-		return int((a.p95 - b.p95) / time.Microsecond)
-	})
-	var chairs []*model
-	add := func(m *model) {
-		if m != nil && !slices.Contains(chairs, m) && len(chairs) < 2 {
-			chairs = append(chairs, m)
-		}
-	}
-	if cc.Chairman != "" {
-		add(s.e.models[cc.Chairman])
-	}
-	if len(chairs) == 0 && len(cands) > 0 {
-		add(cands[0].m)
-	}
-	if cc.FallbackChairman != "" {
-		add(s.e.models[cc.FallbackChairman])
-	}
-	for _, c := range cands {
-		add(c.m)
-	}
-	return chairs
-}
-
-// concatSections is every section in document order under its title; a
-// missing one says so and why.
-func concatSections(st *sectionState) string {
-	var b strings.Builder
-	for i, r := range st.results {
-		if i > 0 {
-			b.WriteString("\n\n")
-		}
-		fmt.Fprintf(&b, "## %s", r.Title)
-		if r.Verdict != "" {
-			fmt.Fprintf(&b, " [%s]", r.Verdict)
-		}
-		b.WriteString("\n\n")
-		if r.Status != "done" {
-			fmt.Fprintf(&b, "[missing: no result for this section: %s]", r.Error)
-			continue
-		}
-		b.WriteString(r.Text)
-	}
-	return b.String()
-}
-
-// mergePrompt quotes the instruction and the sections' results, in order,
-// after "Answer N (title):" lines.
-func mergePrompt(instruction string, st *sectionState) string {
-	var b strings.Builder
-	b.WriteString("Question:\n")
-	b.WriteString(instruction)
-	n := 0
-	for _, r := range st.results {
-		if r.Status != "done" {
-			continue
-		}
-		n++
-		title := strings.ReplaceAll(r.Title, ":", " -")
-		if r.Verdict != "" {
-			title += ", verdict " + r.Verdict
-		}
-		fmt.Fprintf(&b, "\n\nAnswer %d (%s):\n%s", n, title, r.Text)
-	}
-	b.WriteString("\n")
-	return b.String()
-}
-
-// mergeNotes opens a merged answer that lacks sections by naming them.
-func mergeNotes(st *sectionState) string {
-	if st.merge == nil || len(st.merge.Missing) == 0 {
-		return ""
-	}
-	return fmt.Sprintf("MISSING %d of %d sections, not covered below: %s.\n\n",
-		len(st.merge.Missing), len(st.results), strings.Join(st.merge.Missing, "; "))
-}
-
-// disagreements closes a merged answer by flagging the voted sections
-// whose runs did not agree.
-func disagreements(st *sectionState) string {
-	var flags []string
-	for _, r := range st.results {
-		if r.Disagree {
-			flags = append(flags, fmt.Sprintf("%s (verdicts %s)", r.Title, strings.Join(r.Votes, ", ")))
-		}
-	}
-	if len(flags) == 0 {
-		return ""
-	}
-	return "\n\nDISAGREEMENT between the runs on: " + strings.Join(flags, "; ") + "."
 }

@@ -112,7 +112,9 @@ type session struct {
 	tieBreak string
 	// degraded lists why the answer came with less redundancy than asked.
 	degraded []string
-	multi    *multiStage // a multi-stage strategy's stages and results
+	// multi is the session's extras (see sessionExtras); nil for a plain
+	// session.
+	multi *sessionExtras
 	// ownDegraded is set by a strategy that names its own degraded reasons
 	// instead of the generic model_failed / model_skipped; explicitModels
 	// when the request named its models, so a route's tier does not
@@ -132,43 +134,57 @@ func timeoutsOf(t config.TierConfig) timeouts {
 	return timeouts{t.Timeout.Duration, t.PerModelTimeout.Duration, t.StallTimeout.Duration}
 }
 
-// multiStage is what a multi-stage strategy (the council, the router)
-// adds to a session: kept apart, behind a pointer, so that a one-stage
-// session stays small.
-type multiStage struct {
-	stages  []StageResult
-	council *councilResult
-	route   *Route
-	section *sectionState
-
-	// The request's settings and spending cap; notes on settings dropped
-	// for a model (by attempt); the cap's reservations (by attempt), what
-	// is reserved and what was spent.
-	settings        Settings
-	capUSD          float64
-	notes           map[int]string
+// sessionExtras is what a session holds beyond what a plain race needs:
+// the request's settings, spending cap, turns and document, the notes and
+// requests of settings applied per model, the cap's reservations, the
+// fallbacks, and a multi-stage strategy's state. Kept apart, behind a
+// pointer made on first use (extrasOf), so that a plain session stays
+// small.
+type sessionExtras struct {
+	// The request's settings and spending cap; the conversation the
+	// session continues (see [Turn]); the name of the document a section
+	// session splits.
+	settings Settings
+	capUSD   float64
+	turns    []Turn
+	input    string
+	// notes are the settings dropped for a model (by attempt); asked is
+	// what an attempt of a model with fallbacks was asked before its
+	// settings and history were applied, for its fallback (by attempt).
+	notes map[int]string
+	asked map[int]*providers.Request
+	// The cap's reservations (by attempt), what is reserved and what was
+	// spent (see budget.go).
 	reserve         map[int]float64
 	reserved, spent float64
 	// fallbackFor is the model each fallback attempt stands in for;
 	// standsIn the attempt (both by attempt).
 	fallbackFor map[int]string
 	standsIn    map[int]int
-	// turns are the conversation the session continues (see [Turn]).
-	turns []Turn
-	// asked is what an attempt of a model with fallbacks was asked before
-	// its settings and history were applied, for its fallback (by attempt).
-	asked map[int]*providers.Request
-	// input names the document a section session splits.
-	input string
+
+	stage stageState
 }
 
-// stagesOf returns the session's multi-stage part, made on first use.
-func (s *session) stagesOf() *multiStage {
+// stageState is a multi-stage strategy's state: the stages run so far
+// and what the strategy keeps (the council's reviews, the router's
+// route, the section strategy's sections).
+type stageState struct {
+	stages  []StageResult
+	council *councilResult
+	route   *Route
+	section *sectionState
+}
+
+// extrasOf returns the session's extras, made on first use.
+func (s *session) extrasOf() *sessionExtras {
 	if s.multi == nil {
-		s.multi = new(multiStage)
+		s.multi = new(sessionExtras)
 	}
 	return s.multi
 }
+
+// stagesOf is extrasOf by its old name, still called from budget.go.
+func (s *session) stagesOf() *sessionExtras { return s.extrasOf() }
 
 // Start begins a session and returns its events. The channel is closed
 // after session_done; the consumer must drain it until then (cancelling ctx
@@ -263,14 +279,14 @@ func (e *Engine) newSession(ctx context.Context, req SessionRequest) (*session, 
 		}
 	}
 	if !req.Settings.empty() || req.MaxCostUSD > 0 {
-		ms := s.stagesOf()
+		ms := s.extrasOf()
 		ms.settings, ms.capUSD = req.Settings, req.MaxCostUSD
 	}
 	if len(req.Turns) > 0 {
-		s.stagesOf().turns = req.Turns
+		s.extrasOf().turns = req.Turns
 	}
 	if secs != nil {
-		s.stagesOf().section = &sectionState{parts: secs}
+		s.extrasOf().stage.section = &sectionState{parts: secs}
 		s.multi.input = req.DocumentName
 	}
 	s.id = sessionID(e.nsess.Add(1))

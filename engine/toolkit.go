@@ -92,14 +92,14 @@ func (s *session) launch(m *model, role Role, stage Stage, req *providers.Reques
 	if req != asked && len(m.cfg.Fallbacks) > 0 {
 		// A fallback is asked what a was before the settings and history
 		// made it m's: it gets them applied as its own, once.
-		ms := s.stagesOf()
+		ms := s.extrasOf()
 		if ms.asked == nil {
 			ms.asked = map[int]*providers.Request{}
 		}
 		ms.asked[int(a.idx)] = asked
 	}
 	if note != "" {
-		ms := s.stagesOf()
+		ms := s.extrasOf()
 		if ms.notes == nil {
 			ms.notes = map[int]string{}
 		}
@@ -133,7 +133,7 @@ func (s *session) fallback(a *attempt) *attempt {
 	if len(fbs) == 0 || s.cancelledBy() != nil {
 		return nil
 	}
-	ms := s.stagesOf()
+	ms := s.extrasOf()
 	if _, isFallback := ms.fallbackFor[int(a.idx)]; isFallback {
 		return nil
 	}
@@ -343,8 +343,8 @@ func (s *session) degrade(reason string) {
 func (s *session) stageStart(st Stage) time.Duration {
 	now := s.since()
 	s.emitAt(now, -1, StageStarted, func(e *Event) { e.Stage = st })
-	ms := s.stagesOf()
-	ms.stages = append(ms.stages, StageResult{Name: st, StartedMS: Millis(now)})
+	ms := s.extrasOf()
+	ms.stage.stages = append(ms.stage.stages, StageResult{Name: st, StartedMS: Millis(now)})
 	return now
 }
 
@@ -356,10 +356,10 @@ func (s *session) stageDone(st Stage, start time.Duration, status string) {
 	}
 	now := s.since()
 	s.emitAt(now, -1, StageDone, func(e *Event) { e.Stage, e.Detail = st, &Detail{Status: status, Elapsed: now - start} })
-	ms := s.stagesOf()
-	for i := range ms.stages {
-		if ms.stages[i].Name == st {
-			ms.stages[i].Status, ms.stages[i].ElapsedMS = status, Millis(now-start)
+	ms := s.extrasOf()
+	for i := range ms.stage.stages {
+		if ms.stage.stages[i].Name == st {
+			ms.stage.stages[i].Status, ms.stage.stages[i].ElapsedMS = status, Millis(now-start)
 		}
 	}
 }

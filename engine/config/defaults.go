@@ -48,86 +48,109 @@ const (
 // it is a yes/no question.
 func DefaultRoutes() []RouteConfig {
 	return []RouteConfig{
-		{Name: "classification", Strategy: Consensus,
-			Keywords: []string{"category", "categories", "label", "tag", "ticket", "support ticket", "sentiment",
-				"spam", "customer", "complaint", "queue", "department", "billing", "refund", "intent", "urgency", "priority"},
-			Patterns: []string{
-				`(?i)\b(classify|classification|categori[sz]e|triage)\b`,
-				`(?i)^\s*(please\s+)?(tag|label|assign|sort|route|file)\b`,
-				`(?i)\b(which|what) (category|team|department|queue|label|bucket|tag)\b`,
-				`(?im)^\s*(ticket|customer|subject|support ticket|support request|message)\s*(#\s*\d+)?\s*:`,
-				`(?i)\b(billing|technical|account|general)( issue| problem| question| ticket)?\s*(,|/|or)\s*(an? )?(billing|technical|account|general)\b`,
-				`(?i)\b(positive|negative) or (positive|negative|neutral)\b`,
-			}},
-		{Name: "code", Strategy: Race,
-			Keywords: []string{"code", "coding", "function", "func", "method", "variable", "compile", "compiler",
-				"bug", "debug", "debugger", "debugging", "breakpoint", "script", "program", "programming", "api",
-				"endpoint", "json", "yaml", "database", "docker", "kubernetes", "git", "npm", "pip", "python",
-				"java", "rust", "c++", "c#", "react", "component", "node.js", "bash", "exception", "error",
-				"null", "nil", "array", "recursion", "recursive", "algorithm", "big-o", "repo", "repository",
-				"commit", "pull request", "merge conflict", "library", "dependency", "interface", "struct",
-				"integer", "parse", "parser", "query", "linux", "crash", "deadlock", "mutex", "async", "lambda",
-				"syntax", "cli", "div", "pandas", "numpy", "vs code", "http", "https", "ssh", "github", "gitlab",
-				"sqlite", "postgres", "postgresql", "mysql", "mongodb", "redis", "class", "string", "mock",
-				"type hints", "for loop", "while loop", "list comprehension", "race condition", "memory leak",
-				"garbage collection", "callback", "runtime", "backend", "frontend", "web server", "dockerfile",
-				"stack overflow", "tests", "compiles", "build fails"},
-			Patterns: []string{
-				"```",
-				`\b\w+\([^)]*\)\s*[{:]`,
-				`\b\w+\.\w+\([^)]*\)`,
-				`\)\s*\{`,
-				`(?m)^\s*(import|package|def|class|func|fn|#include|from \S+ import)\b`,
-				`(?i)\b(golang|typescript|javascript|sql|html|css|segfault|segmentation fault|traceback|stack ?trace|refactor\w*|regexp?|regular expression|goroutines?|nil pointer|null pointer|unit tests?|linter|kotlin|haskell|rustc|cargo)\b`,
-				`\b(in|with|using|learn|written in|idiomatic) Go\b|\bGo (tests?|code|programs?|modules?|structs?|functions?|channels?|interfaces?|generics|compiler|web server|server|service|binary)\b`,
-				`(?i)\b(write|implement|fix|debug|optimi[sz]e|refactor|test) (a|an|the|this|my) (\w+ ){0,2}(function|method|class|struct|program|query|endpoint|module|script)s?\b`,
-				`\b[A-Z][a-zA-Z]*(Error|Exception)\b`,
-				`\b[\w-]+\.(go|py|js|ts|tsx|jsx|rs|java|cpp|rb|php|cs|sh|sql|ya?ml|toml)\b`,
-				`(?i)\b(npm|pip|cargo|git|docker|kubectl|go) (install|run|build|test|get|mod|commit|push|pull|rebase|merge|checkout|compose|apply|vet)\b`,
-				`(?i)\b(select .+ from|insert into|update \w+ set|create table)\b`,
-				`:=|!=|==|&&|\|\||=>|\+\+|\+=|<=`,
-			}},
-		{Name: "high-stakes", Strategy: Council, MinWords: 80,
-			Keywords: []string{"decide", "decision", "weigh", "risk", "risky", "trade-off", "tradeoff", "pros and cons",
-				"legal", "lawyer", "attorney", "lawsuit", "sue", "court", "settlement", "contract", "liability",
-				"liable", "compliance", "regulator", "regulatory", "gdpr", "hipaa", "audit", "cease-and-desist",
-				"trademark", "copyright", "infringement", "evict*", "medical", "medication", "medicine",
-				"diagnos*", "symptom*", "dosage", "dose", "surgery", "doctor", "prescription", "pregnant",
-				"pregnancy", "chest pain", "fever", "rash", "a&e", "emergency room", "ambulance", "overdose",
-				"injur*", "antidepressant*", "ibuprofen", "paracetamol", "insulin", "antibiotic*",
-				"blood thinner*", "security", "breach", "data leak", "vulnerability", "invest", "investing",
-				"investment*", "investor*", "mortgage", "retirement", "pension", "inheritance", "savings",
-				"tax", "debt", "loan", "co-sign", "acquisition", "merger", "layoff*", "board", "shareholder",
-				"strategy", "strategic", "roadmap", "architecture", "migration", "migrate", "vendor", "budget",
-				"in depth", "in-depth", "critical", "irreversible", "long-term", "consequences", "should we",
-				"should i", "should our", "quit my job", "divorce", "custody", "insurance", "fraud",
-				"recommendation", "evaluate", "assess", "option", "alternatives"},
-			Patterns: []string{
-				`(?i)\bfor (the|our|my) (board|investors|shareholders|ceo|cfo|cto|executive team|leadership|exec team)\b`,
-				`(?i)\b(pros and cons|trade-?offs?|risks? and (benefits|costs|rewards|mitigations?)|costs? and risks?|cost-benefit|risk assessment)\b`,
-				`(?i)\b(legal|medical|financial|security|compliance|regulatory|tax) (advice|risks?|review|implications?|exposure|audit|consequences|obligations?|liability|decision|return|options)\b`,
-				`(?i)\b(is|are) (it|this|that|they) (legal|lawful|illegal)\b`,
-				`(?i)\b(taper(ing)? off|side effects?|drug interactions?|interacts? with|safe (dose|dosage|to take))\b`,
-				`(?i)\b(help (me|us) (decide|choose|weigh)|make (a|the) (decision|call)|go/no-go|recommend whether|whether (we|i) should)\b`,
-				// A weighty choice put in one line: "Sign the contract or walk away?"
-				`(?i)^\s*(sign|accept|reject|approve|hire|fire|sell|invest|settle|operate|launch|quit|raise|acquire|expand|delay|disclose|sue|refinance|retire|relocate|take the (job|offer|deal|settlement|buyout|loan|plea))\b[^?]{0,80}\bor\b[^?]*\?\s*$`,
-			}},
-		{Name: "yes-no", Strategy: Consensus, Categories: []string{"yes", "no"},
-			Patterns: []string{
-				`(?i)(^|[.!?:;\n]\s*)(is|are|am|was|were|does|do|did|has|have|had|can|could|should|shall|will|would|may|might|must|isn't|aren't|wasn't|weren't|doesn't|don't|didn't|hasn't|haven't|can't|cannot|couldn't|shouldn't|won't|wouldn't)\s[^.!?\n]{0,200}\?\s*$`,
-				`(?i)\b(yes or no|yes/no|true or false)\b`,
-			},
-			Unless: []string{
-				// A request phrased as a question: "Could you explain ...?"
-				`(?i)(^|[.!?\n]\s*)(please\s+)?(can|could|would|will|won't|wouldn't)\s+(you|u|someone|anyone)\s+(please\s+)?(explain|write|help|tell|give|show|make|list|summari[sz]e|translate|check|create|generate|recommend|suggest|find|fix|describe|draft|review|compare|provide|look|send|walk|teach|outline|rewrite|proofread|plan|design|build|convert|calculate|estimate|name|share|clarify|elaborate|break|put|turn|read|point|answer|add|remove|format|improve|edit|correct|update|set|book|remind|analy[sz]e|think|come up|sketch|spell|play|sing|pick|choose|guide|do me)\b`,
-				`(?i)(^|[.!?\n]\s*)(do|does)\s+(you|anyone|anybody|someone)\s+(know|have)\s+(how|what|where|why|when|who|which|of|a|an|any|some)\b`,
-				`(?i)(^|[.!?\n]\s*)(is|are)\s+there\s+(a|an|any)\s+(way|good|better|best|recommended|easy|simple|quick|faster)\b`,
-				`(?i)(^|[.!?\n]\s*)(can|could|may)\s+i\s+(ask|get|have)\s+(you|a|an|some)\b`,
-				// A choice between things: "Is it X or Y?" ("or not", "or no" stay yes/no).
-				`(?i)\bor\s+([^n\W]|n[^o\W]|no[^t\W]|not\w)[^?.!\n]*\?\s*$`,
-			}},
+		classificationRoute(),
+		codeRoute(),
+		highStakesRoute(),
+		yesNoRoute(),
 		{Name: "chat", Strategy: Hedge},
 	}
+}
+
+// classificationRoute routes prompts to classify (support tickets above all) to a
+// consensus over the ticket categories.
+func classificationRoute() RouteConfig {
+	return RouteConfig{Name: "classification", Strategy: Consensus,
+		Keywords: []string{"category", "categories", "label", "tag", "ticket", "support ticket", "sentiment",
+			"spam", "customer", "complaint", "queue", "department", "billing", "refund", "intent", "urgency", "priority"},
+		Patterns: []string{
+			`(?i)\b(classify|classification|categori[sz]e|triage)\b`,
+			`(?i)^\s*(please\s+)?(tag|label|assign|sort|route|file)\b`,
+			`(?i)\b(which|what) (category|team|department|queue|label|bucket|tag)\b`,
+			`(?im)^\s*(ticket|customer|subject|support ticket|support request|message)\s*(#\s*\d+)?\s*:`,
+			`(?i)\b(billing|technical|account|general)( issue| problem| question| ticket)?\s*(,|/|or)\s*(an? )?(billing|technical|account|general)\b`,
+			`(?i)\b(positive|negative) or (positive|negative|neutral)\b`,
+		}}
+}
+
+// codeRoute routes code to race.
+func codeRoute() RouteConfig {
+	return RouteConfig{Name: "code", Strategy: Race,
+		Keywords: []string{"code", "coding", "function", "func", "method", "variable", "compile", "compiler",
+			"bug", "debug", "debugger", "debugging", "breakpoint", "script", "program", "programming", "api",
+			"endpoint", "json", "yaml", "database", "docker", "kubernetes", "git", "npm", "pip", "python",
+			"java", "rust", "c++", "c#", "react", "component", "node.js", "bash", "exception", "error",
+			"null", "nil", "array", "recursion", "recursive", "algorithm", "big-o", "repo", "repository",
+			"commit", "pull request", "merge conflict", "library", "dependency", "interface", "struct",
+			"integer", "parse", "parser", "query", "linux", "crash", "deadlock", "mutex", "async", "lambda",
+			"syntax", "cli", "div", "pandas", "numpy", "vs code", "http", "https", "ssh", "github", "gitlab",
+			"sqlite", "postgres", "postgresql", "mysql", "mongodb", "redis", "class", "string", "mock",
+			"type hints", "for loop", "while loop", "list comprehension", "race condition", "memory leak",
+			"garbage collection", "callback", "runtime", "backend", "frontend", "web server", "dockerfile",
+			"stack overflow", "tests", "compiles", "build fails"},
+		Patterns: []string{
+			"```",
+			`\b\w+\([^)]*\)\s*[{:]`,
+			`\b\w+\.\w+\([^)]*\)`,
+			`\)\s*\{`,
+			`(?m)^\s*(import|package|def|class|func|fn|#include|from \S+ import)\b`,
+			`(?i)\b(golang|typescript|javascript|sql|html|css|segfault|segmentation fault|traceback|stack ?trace|refactor\w*|regexp?|regular expression|goroutines?|nil pointer|null pointer|unit tests?|linter|kotlin|haskell|rustc|cargo)\b`,
+			`\b(in|with|using|learn|written in|idiomatic) Go\b|\bGo (tests?|code|programs?|modules?|structs?|functions?|channels?|interfaces?|generics|compiler|web server|server|service|binary)\b`,
+			`(?i)\b(write|implement|fix|debug|optimi[sz]e|refactor|test) (a|an|the|this|my) (\w+ ){0,2}(function|method|class|struct|program|query|endpoint|module|script)s?\b`,
+			`\b[A-Z][a-zA-Z]*(Error|Exception)\b`,
+			`\b[\w-]+\.(go|py|js|ts|tsx|jsx|rs|java|cpp|rb|php|cs|sh|sql|ya?ml|toml)\b`,
+			`(?i)\b(npm|pip|cargo|git|docker|kubectl|go) (install|run|build|test|get|mod|commit|push|pull|rebase|merge|checkout|compose|apply|vet)\b`,
+			`(?i)\b(select .+ from|insert into|update \w+ set|create table)\b`,
+			`:=|!=|==|&&|\|\||=>|\+\+|\+=|<=`,
+		}}
+}
+
+// highStakesRoute routes decisions and high-stakes prompts (legal,
+// medical, security, money, the board) to the council.
+func highStakesRoute() RouteConfig {
+	return RouteConfig{Name: "high-stakes", Strategy: Council, MinWords: 80,
+		Keywords: []string{"decide", "decision", "weigh", "risk", "risky", "trade-off", "tradeoff", "pros and cons",
+			"legal", "lawyer", "attorney", "lawsuit", "sue", "court", "settlement", "contract", "liability",
+			"liable", "compliance", "regulator", "regulatory", "gdpr", "hipaa", "audit", "cease-and-desist",
+			"trademark", "copyright", "infringement", "evict*", "medical", "medication", "medicine",
+			"diagnos*", "symptom*", "dosage", "dose", "surgery", "doctor", "prescription", "pregnant",
+			"pregnancy", "chest pain", "fever", "rash", "a&e", "emergency room", "ambulance", "overdose",
+			"injur*", "antidepressant*", "ibuprofen", "paracetamol", "insulin", "antibiotic*",
+			"blood thinner*", "security", "breach", "data leak", "vulnerability", "invest", "investing",
+			"investment*", "investor*", "mortgage", "retirement", "pension", "inheritance", "savings",
+			"tax", "debt", "loan", "co-sign", "acquisition", "merger", "layoff*", "board", "shareholder",
+			"strategy", "strategic", "roadmap", "architecture", "migration", "migrate", "vendor", "budget",
+			"in depth", "in-depth", "critical", "irreversible", "long-term", "consequences", "should we",
+			"should i", "should our", "quit my job", "divorce", "custody", "insurance", "fraud",
+			"recommendation", "evaluate", "assess", "option", "alternatives"},
+		Patterns: []string{
+			`(?i)\bfor (the|our|my) (board|investors|shareholders|ceo|cfo|cto|executive team|leadership|exec team)\b`,
+			`(?i)\b(pros and cons|trade-?offs?|risks? and (benefits|costs|rewards|mitigations?)|costs? and risks?|cost-benefit|risk assessment)\b`,
+			`(?i)\b(legal|medical|financial|security|compliance|regulatory|tax) (advice|risks?|review|implications?|exposure|audit|consequences|obligations?|liability|decision|return|options)\b`,
+			`(?i)\b(is|are) (it|this|that|they) (legal|lawful|illegal)\b`,
+			`(?i)\b(taper(ing)? off|side effects?|drug interactions?|interacts? with|safe (dose|dosage|to take))\b`,
+			`(?i)\b(help (me|us) (decide|choose|weigh)|make (a|the) (decision|call)|go/no-go|recommend whether|whether (we|i) should)\b`,
+			// A weighty choice put in one line: "Sign the contract or walk away?"
+			`(?i)^\s*(sign|accept|reject|approve|hire|fire|sell|invest|settle|operate|launch|quit|raise|acquire|expand|delay|disclose|sue|refinance|retire|relocate|take the (job|offer|deal|settlement|buyout|loan|plea))\b[^?]{0,80}\bor\b[^?]*\?\s*$`,
+		}}
+}
+
+// yesNoRoute routes yes/no questions to a consensus answering yes or no;
+// a request or a choice phrased as a question is not one.
+func yesNoRoute() RouteConfig {
+	return RouteConfig{Name: "yes-no", Strategy: Consensus, Categories: []string{"yes", "no"},
+		Patterns: []string{
+			`(?i)(^|[.!?:;\n]\s*)(is|are|am|was|were|does|do|did|has|have|had|can|could|should|shall|will|would|may|might|must|isn't|aren't|wasn't|weren't|doesn't|don't|didn't|hasn't|haven't|can't|cannot|couldn't|shouldn't|won't|wouldn't)\s[^.!?\n]{0,200}\?\s*$`,
+			`(?i)\b(yes or no|yes/no|true or false)\b`,
+		},
+		Unless: []string{
+			// A request phrased as a question: "Could you explain ...?"
+			`(?i)(^|[.!?\n]\s*)(please\s+)?(can|could|would|will|won't|wouldn't)\s+(you|u|someone|anyone)\s+(please\s+)?(explain|write|help|tell|give|show|make|list|summari[sz]e|translate|check|create|generate|recommend|suggest|find|fix|describe|draft|review|compare|provide|look|send|walk|teach|outline|rewrite|proofread|plan|design|build|convert|calculate|estimate|name|share|clarify|elaborate|break|put|turn|read|point|answer|add|remove|format|improve|edit|correct|update|set|book|remind|analy[sz]e|think|come up|sketch|spell|play|sing|pick|choose|guide|do me)\b`,
+			`(?i)(^|[.!?\n]\s*)(do|does)\s+(you|anyone|anybody|someone)\s+(know|have)\s+(how|what|where|why|when|who|which|of|a|an|any|some)\b`,
+			`(?i)(^|[.!?\n]\s*)(is|are)\s+there\s+(a|an|any)\s+(way|good|better|best|recommended|easy|simple|quick|faster)\b`,
+			`(?i)(^|[.!?\n]\s*)(can|could|may)\s+i\s+(ask|get|have)\s+(you|a|an|some)\b`,
+			// A choice between things: "Is it X or Y?" ("or not", "or no" stay yes/no).
+			`(?i)\bor\s+([^n\W]|n[^o\W]|no[^t\W]|not\w)[^?.!\n]*\?\s*$`,
+		}}
 }
 
 // unsetFunc reports whether a key is left out: not written in the file,

@@ -27,36 +27,27 @@ import (
 )
 
 // DefaultKeyEnv is the environment variable read when neither
-// [Options.APIKey] nor [Options.KeyEnv] is set.
+// the Options' APIKey nor KeyEnv is set.
 const DefaultKeyEnv = "ANTHROPIC_API_KEY"
 
 // DefaultMaxTokens is sent when [providers.Request.MaxTokens] is 0: the
 // Messages API requires max_tokens.
 const DefaultMaxTokens = 1024
 
-// Options configures a [Client].
+// Options configures a [Client]: the provider's [providers.Settings] (of
+// them, BaseURL empty means Anthropic's, and the SDK's ANTHROPIC_BASE_URL
+// variable is deliberately not honoured: the config is the only source;
+// an empty APIKey means the variable KeyEnv, else ANTHROPIC_API_KEY, is
+// read; Limits bound what is read of each response, zero fields taking
+// their defaults; Gateway's headers and query parameters go on every
+// request, the key's header and the SDK's own winning over them; Kind and
+// the simulated kinds' Model, Seed and Sim are not read), and the HTTP
+// client.
 type Options struct {
-	// Name is the provider name from the config, used in messages.
-	Name string
-	// BaseURL is the API root; empty means Anthropic's. The SDK's
-	// ANTHROPIC_BASE_URL variable is deliberately not honoured: the config
-	// is the only source.
-	BaseURL string
-	// APIKey is the key. When empty, the variable KeyEnv (else
-	// ANTHROPIC_API_KEY) is read.
-	APIKey string
-	// KeyEnv names the variable the key came from, for auth errors
-	// ("set ANTHROPIC_API_KEY").
-	KeyEnv string
+	providers.Settings
 	// HTTPClient is optional; nil means a client of this package's own, whose
 	// idle connections [Client.CloseIdleConnections] closes.
 	HTTPClient *http.Client
-	// Limits bounds what is read of each response (one event, an error
-	// body); zero fields take their defaults. Pass the config's [limits].
-	Limits providers.Limits
-	// Gateway adds headers and query parameters to every request; the
-	// key's header and the SDK's own win over it.
-	Gateway providers.Gateway
 }
 
 // Client streams completions from the Messages API.

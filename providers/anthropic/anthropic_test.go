@@ -32,7 +32,7 @@ const testKey = "sk-ant-api03-TESTKEY-never-echo-0123456789abcdef"
 func newFake(t *testing.T, h http.HandlerFunc) (*providertest.Server, *Client) {
 	t.Helper()
 	f := providertest.NewServer(t, h)
-	c, err := New(Options{Name: "claude", BaseURL: f.URL, APIKey: testKey, KeyEnv: "ANTHROPIC_API_KEY"})
+	c, err := New(Options{Settings: providers.Settings{Name: "claude", BaseURL: f.URL, APIKey: testKey, KeyEnv: "ANTHROPIC_API_KEY"}})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -332,7 +332,7 @@ func TestConnectionRefused(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL
 	srv.Close()
-	c, err := New(Options{Name: "claude", BaseURL: url, APIKey: testKey})
+	c, err := New(Options{Settings: providers.Settings{Name: "claude", BaseURL: url, APIKey: testKey}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -436,7 +436,7 @@ func TestCancelBeforeHeaders(t *testing.T) {
 }
 
 func TestBadBaseURL(t *testing.T) {
-	_, err := New(Options{Name: "claude", BaseURL: "api.anthropic.com/" + testKey, APIKey: testKey})
+	_, err := New(Options{Settings: providers.Settings{Name: "claude", BaseURL: "api.anthropic.com/" + testKey, APIKey: testKey}})
 	if err == nil || !strings.Contains(err.Error(), "base_url") {
 		t.Fatalf("err = %v, want a base_url error", err)
 	}
@@ -471,7 +471,7 @@ func TestDeadlineMidStream(t *testing.T) {
 func TestKeyResolution(t *testing.T) {
 	t.Run("missing", func(t *testing.T) {
 		t.Setenv("COUNCIL_TEST_ANTHROPIC_KEY", "")
-		_, err := New(Options{Name: "claude", KeyEnv: "COUNCIL_TEST_ANTHROPIC_KEY"})
+		_, err := New(Options{Settings: providers.Settings{Name: "claude", KeyEnv: "COUNCIL_TEST_ANTHROPIC_KEY"}})
 		pe := asProviderError(t, err)
 		if pe.Kind != providers.KindAuth || !strings.Contains(err.Error(), "set COUNCIL_TEST_ANTHROPIC_KEY") {
 			t.Errorf("got %v %q", pe.Kind, err)
@@ -488,7 +488,7 @@ func TestKeyResolution(t *testing.T) {
 			apiError(401, "authentication_error", "invalid x-api-key", nil)(w, r)
 		}))
 		defer srv.Close()
-		c, err := New(Options{Name: "claude", BaseURL: srv.URL, KeyEnv: "COUNCIL_TEST_ANTHROPIC_KEY"})
+		c, err := New(Options{Settings: providers.Settings{Name: "claude", BaseURL: srv.URL, KeyEnv: "COUNCIL_TEST_ANTHROPIC_KEY"}})
 		if err != nil {
 			t.Fatal(err)
 		}

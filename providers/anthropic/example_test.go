@@ -21,7 +21,7 @@ func Example() {
 	}))
 	defer srv.Close()
 
-	c, err := anthropic.New(anthropic.Options{Name: "claude", BaseURL: srv.URL, APIKey: "sk-ant-example"})
+	c, err := anthropic.New(anthropic.Options{Settings: providers.Settings{Name: "claude", BaseURL: srv.URL, APIKey: "sk-ant-example"}})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -14,7 +14,7 @@ func init() {
 		// no JSON mode (a prefilled "{" would be a guess, not a contract).
 		Refuses: []string{"temperature", "response_format"},
 		New: func(_ context.Context, s providers.Settings) (providers.Provider, error) {
-			c, err := New(Options{Name: s.Name, BaseURL: s.BaseURL, APIKey: s.APIKey, KeyEnv: s.KeyEnv, Limits: s.Limits, Gateway: s.Gateway})
+			c, err := New(Options{Settings: s})
 			if err != nil {
 				return nil, err
 			}

@@ -65,18 +65,15 @@ type vendor struct {
 var vendors = []vendor{
 	{providertest.OpenAI, "OPENAI_API_KEY", "sk-faulttest-0123456789abcdef",
 		func(url, key string, hc *http.Client, lim providers.Limits) (providers.Provider, error) {
-			return openai.New(openai.Options{Name: "openai", BaseURL: url + "/v1", APIKey: key,
-				KeyEnv: "OPENAI_API_KEY", HTTPClient: hc, Limits: lim})
+			return openai.New(openai.Options{Settings: providers.Settings{Name: "openai", BaseURL: url + "/v1", APIKey: key, KeyEnv: "OPENAI_API_KEY", Limits: lim}, HTTPClient: hc})
 		}},
 	{providertest.Anthropic, "ANTHROPIC_API_KEY", "sk-ant-faulttest-0123456789abcdef",
 		func(url, key string, hc *http.Client, lim providers.Limits) (providers.Provider, error) {
-			return anthropic.New(anthropic.Options{Name: "anthropic", BaseURL: url, APIKey: key,
-				KeyEnv: "ANTHROPIC_API_KEY", HTTPClient: hc, Limits: lim})
+			return anthropic.New(anthropic.Options{Settings: providers.Settings{Name: "anthropic", BaseURL: url, APIKey: key, KeyEnv: "ANTHROPIC_API_KEY", Limits: lim}, HTTPClient: hc})
 		}},
 	{providertest.Gemini, "GEMINI_API_KEY", "AIzaFaultTest0123456789abcdef",
 		func(url, key string, hc *http.Client, lim providers.Limits) (providers.Provider, error) {
-			return gemini.New(gemini.Options{Name: "gemini", BaseURL: url, APIKey: key,
-				KeyEnv: "GEMINI_API_KEY", HTTPClient: hc, Limits: lim})
+			return gemini.New(gemini.Options{Settings: providers.Settings{Name: "gemini", BaseURL: url, APIKey: key, KeyEnv: "GEMINI_API_KEY", Limits: lim}, HTTPClient: hc})
 		}},
 }
 

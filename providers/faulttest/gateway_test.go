@@ -82,11 +82,11 @@ func openWithGateway(t *testing.T, v vendor, url string, hc *http.Client, gw pro
 	var err error
 	switch v.d.Name {
 	case "openai":
-		p, err = openai.New(openai.Options{Name: "openai", BaseURL: url + "/v1", APIKey: v.key, KeyEnv: v.keyEnv, HTTPClient: hc, Gateway: gw})
+		p, err = openai.New(openai.Options{Settings: providers.Settings{Name: "openai", BaseURL: url + "/v1", APIKey: v.key, KeyEnv: v.keyEnv, Gateway: gw}, HTTPClient: hc})
 	case "anthropic":
-		p, err = anthropic.New(anthropic.Options{Name: "anthropic", BaseURL: url, APIKey: v.key, KeyEnv: v.keyEnv, HTTPClient: hc, Gateway: gw})
+		p, err = anthropic.New(anthropic.Options{Settings: providers.Settings{Name: "anthropic", BaseURL: url, APIKey: v.key, KeyEnv: v.keyEnv, Gateway: gw}, HTTPClient: hc})
 	case "gemini":
-		p, err = gemini.New(gemini.Options{Name: "gemini", BaseURL: url, APIKey: v.key, KeyEnv: v.keyEnv, HTTPClient: hc, Gateway: gw})
+		p, err = gemini.New(gemini.Options{Settings: providers.Settings{Name: "gemini", BaseURL: url, APIKey: v.key, KeyEnv: v.keyEnv, Gateway: gw}, HTTPClient: hc})
 	default:
 		t.Fatalf("no vendor %s", v.d.Name)
 	}

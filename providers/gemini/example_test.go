@@ -21,7 +21,7 @@ func Example() {
 	}))
 	defer srv.Close()
 
-	c, err := gemini.New(gemini.Options{Name: "google", BaseURL: srv.URL, APIKey: "AIza-example"})
+	c, err := gemini.New(gemini.Options{Settings: providers.Settings{Name: "google", BaseURL: srv.URL, APIKey: "AIza-example"}})
 	if err != nil {
 		fmt.Println(err)
 		return

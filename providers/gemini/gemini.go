@@ -30,30 +30,23 @@ import (
 // the SDK's GOOGLE_GEMINI_BASE_URL variable does not silently redirect calls.
 const DefaultBaseURL = "https://generativelanguage.googleapis.com/"
 
-// KeyEnvs are the variables read, in order, when neither [Options.APIKey]
-// nor [Options.KeyEnv] is set.
+// KeyEnvs are the variables read, in order, when neither the Options' APIKey
+// nor KeyEnv is set.
 var KeyEnvs = []string{"GEMINI_API_KEY", "GOOGLE_API_KEY"}
 
-// Options configures a [Client].
+// Options configures a [Client]: the provider's [providers.Settings] (of
+// them, BaseURL empty means [DefaultBaseURL]; an empty APIKey means the
+// variable KeyEnv is read, else GEMINI_API_KEY, else GOOGLE_API_KEY;
+// Limits bound what is read of each response, zero fields taking their
+// defaults; Gateway's headers and query parameters go on every request,
+// the key's header and the SDK's own winning over them; Kind and the
+// simulated kinds' Model, Seed and Sim are not read), and the HTTP
+// client.
 type Options struct {
-	// Name is the provider name from the config, used in messages.
-	Name string
-	// BaseURL is the API root; empty means [DefaultBaseURL].
-	BaseURL string
-	// APIKey is the key. When empty, the variable KeyEnv is read, else
-	// GEMINI_API_KEY, else GOOGLE_API_KEY.
-	APIKey string
-	// KeyEnv names the variable the key came from, for auth errors.
-	KeyEnv string
+	providers.Settings
 	// HTTPClient is optional; nil means a client of this package's own, whose
 	// idle connections [Client.CloseIdleConnections] closes.
 	HTTPClient *http.Client
-	// Limits bounds what is read of each response (one event, an error
-	// body); zero fields take their defaults. Pass the config's [limits].
-	Limits providers.Limits
-	// Gateway adds headers and query parameters to every request; the
-	// key's header and the SDK's own win over it.
-	Gateway providers.Gateway
 }
 
 // Client streams completions from the Gemini API.

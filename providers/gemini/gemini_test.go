@@ -41,7 +41,7 @@ const testKey = "AIzaSyTESTKEY-never-echo-0123456789abcd"
 func newFake(t *testing.T, h http.HandlerFunc) (*providertest.Server, *Client) {
 	t.Helper()
 	f := providertest.NewServer(t, h)
-	c, err := New(Options{Name: "google", BaseURL: f.URL, APIKey: testKey, KeyEnv: "GEMINI_API_KEY"})
+	c, err := New(Options{Settings: providers.Settings{Name: "google", BaseURL: f.URL, APIKey: testKey, KeyEnv: "GEMINI_API_KEY"}})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -383,7 +383,7 @@ func TestConnectionRefused(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL
 	srv.Close()
-	c, err := New(Options{Name: "google", BaseURL: url, APIKey: testKey})
+	c, err := New(Options{Settings: providers.Settings{Name: "google", BaseURL: url, APIKey: testKey}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -569,7 +569,7 @@ func TestKeyResolution(t *testing.T) {
 	t.Run("missing", func(t *testing.T) {
 		t.Setenv("GEMINI_API_KEY", "")
 		t.Setenv("GOOGLE_API_KEY", "")
-		_, err := New(Options{Name: "google"})
+		_, err := New(Options{Settings: providers.Settings{Name: "google"}})
 		pe := asProviderError(t, err)
 		if pe.Kind != providers.KindAuth || !strings.Contains(err.Error(), "set GEMINI_API_KEY") || !errors.Is(err, providers.ErrNoKey) {
 			t.Errorf("got %v %q", pe.Kind, err)
@@ -590,7 +590,7 @@ func TestKeyResolution(t *testing.T) {
 			t.Setenv("GOOGLE_API_KEY", tt.google)
 			t.Setenv("COUNCIL_TEST_GEMINI_KEY", testKey)
 			f, _ := newFake(t, apiError(401, body401, nil))
-			c, err := New(Options{Name: "google", BaseURL: f.URL, KeyEnv: tt.keyEnv})
+			c, err := New(Options{Settings: providers.Settings{Name: "google", BaseURL: f.URL, KeyEnv: tt.keyEnv}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -11,7 +11,7 @@ func init() {
 	providers.Register("gemini", providers.Factory{
 		KeyEnvs: KeyEnvs, // GEMINI_API_KEY, else GOOGLE_API_KEY, as Google's tools do
 		New: func(_ context.Context, s providers.Settings) (providers.Provider, error) {
-			c, err := New(Options{Name: s.Name, BaseURL: s.BaseURL, APIKey: s.APIKey, KeyEnv: s.KeyEnv, Limits: s.Limits, Gateway: s.Gateway})
+			c, err := New(Options{Settings: s})
 			if err != nil {
 				return nil, err
 			}

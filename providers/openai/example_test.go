@@ -30,7 +30,7 @@ func ExampleClient_Stream() {
 	srv := newExampleServer()
 	defer srv.Close()
 
-	c, err := New(Options{Name: "local", Kind: KindCompatible, BaseURL: srv.URL + "/v1"})
+	c, err := New(Options{Settings: providers.Settings{Name: "local", Kind: KindCompatible, BaseURL: srv.URL + "/v1"}})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -35,29 +35,20 @@ const (
 	KindCompatible = "openai-compatible"
 )
 
-// Options configures a [Client].
+// Options configures a [Client]: the provider's [providers.Settings] (of
+// them, Name prefixes every error; Kind is [KindOpenAI] or
+// [KindCompatible], empty meaning [KindOpenAI]; BaseURL includes any /v1,
+// "http://localhost:8080/v1", empty meaning https://api.openai.com/v1;
+// APIKey may be empty for local servers, and no Authorization header is
+// sent then; Limits bound what is read of each response, zero fields
+// taking their defaults; Gateway's headers and query parameters go on
+// every request, the key's header and the SDK's own winning over them;
+// the simulated kinds' Model, Seed and Sim are not read), and the HTTP
+// client.
 type Options struct {
-	// Name is the provider's name in the config ("openai", "groq"); it
-	// prefixes every error.
-	Name string
-	// Kind is [KindOpenAI] or [KindCompatible]. Empty means [KindOpenAI].
-	Kind string
-	// BaseURL is the API root including any /v1 ("http://localhost:8080/v1");
-	// empty means https://api.openai.com/v1.
-	BaseURL string
-	// APIKey may be empty for local servers; no Authorization header is
-	// sent then.
-	APIKey string
-	// KeyEnv names the variable the key comes from, for auth errors.
-	KeyEnv string
+	providers.Settings
 	// HTTPClient is optional; nil shares one pooled client.
 	HTTPClient *http.Client
-	// Limits bounds what is read of each response (one event, an error
-	// body); zero fields take their defaults. Pass the config's [limits].
-	Limits providers.Limits
-	// Gateway adds headers and query parameters to every request; the
-	// key's header and the SDK's own win over it.
-	Gateway providers.Gateway
 }
 
 // Client is a Chat Completions provider. It is safe for concurrent use.

@@ -204,7 +204,7 @@ func TestRecordings(t *testing.T) {
 		for _, step := range []int{0, 3} {
 			t.Run(tt.name+"/step"+string(rune('0'+step)), func(t *testing.T) {
 				srv, _ := newServer(t, replay(t, tt.file, step))
-				c := newClient(t, Options{Name: "test", Kind: tt.kind, BaseURL: srv.URL + "/v1", APIKey: testKey, KeyEnv: "TEST_KEY"})
+				c := newClient(t, Options{Settings: providers.Settings{Name: "test", Kind: tt.kind, BaseURL: srv.URL + "/v1", APIKey: testKey, KeyEnv: "TEST_KEY"}})
 				s, err := c.Stream(context.Background(), userReq("gpt-4.1-mini"))
 				if err != nil {
 					t.Fatalf("Stream: %v", err)
@@ -265,7 +265,7 @@ func TestNotAStream(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"Hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}`)
 	})
-	c := newClient(t, Options{Name: "local", Kind: KindCompatible, BaseURL: srv.URL})
+	c := newClient(t, Options{Settings: providers.Settings{Name: "local", Kind: KindCompatible, BaseURL: srv.URL}})
 	s, err := c.Stream(context.Background(), userReq("m"))
 	if err != nil {
 		t.Fatal(err)
@@ -282,7 +282,7 @@ func TestNotAStream(t *testing.T) {
 // The final usage-only chunk (choices: []) is its own chunk: usage, no text.
 func TestUsageOnlyFinalChunk(t *testing.T) {
 	srv, _ := newServer(t, replay(t, "plain.sse", 0))
-	c := newClient(t, Options{Name: "openai", BaseURL: srv.URL, APIKey: testKey})
+	c := newClient(t, Options{Settings: providers.Settings{Name: "openai", BaseURL: srv.URL, APIKey: testKey}})
 	s, err := c.Stream(context.Background(), userReq("gpt-4.1-mini"))
 	if err != nil {
 		t.Fatal(err)
@@ -372,7 +372,7 @@ func TestRequestOnTheWire(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv, reqs := newServer(t, replay(t, "plain.sse", 0))
-			c := newClient(t, Options{Name: "p", Kind: tt.kind, BaseURL: srv.URL + tt.suffix, APIKey: tt.key})
+			c := newClient(t, Options{Settings: providers.Settings{Name: "p", Kind: tt.kind, BaseURL: srv.URL + tt.suffix, APIKey: tt.key}})
 			s, err := c.Stream(context.Background(), tt.req)
 			if err != nil {
 				t.Fatal(err)
@@ -432,69 +432,69 @@ func TestHTTPErrors(t *testing.T) {
 		wantSubstr []string
 	}{
 		{
-			name: "401 names the env var", opts: Options{Name: "openai", Kind: KindOpenAI, KeyEnv: "OPENAI_API_KEY"},
+			name: "401 names the env var", opts: Options{Settings: providers.Settings{Name: "openai", Kind: KindOpenAI, KeyEnv: "OPENAI_API_KEY"}},
 			status: 401, body: openAIErr("Incorrect API key provided: "+testKey+". You can find your API key at https://platform.openai.com/account/api-keys.", "invalid_request_error", "invalid_api_key"),
 			wantKind: providers.KindAuth, wantSubstr: []string{"openai: HTTP 401", "authentication failed", "set OPENAI_API_KEY"},
 		},
 		{
-			name: "401 masked key echo", opts: Options{Name: "openai", Kind: KindOpenAI, KeyEnv: "OPENAI_API_KEY"},
+			name: "401 masked key echo", opts: Options{Settings: providers.Settings{Name: "openai", Kind: KindOpenAI, KeyEnv: "OPENAI_API_KEY"}},
 			status: 401, body: openAIErr("Incorrect API key provided: sk-proj-Zk3QpL9vX2****sDqq.", "invalid_request_error", "invalid_api_key"),
 			wantKind: providers.KindAuth, wantSubstr: []string{"[REDACTED]", "set OPENAI_API_KEY"},
 		},
 		{
-			name: "401 compatible without key_env", opts: Options{Name: "groq", Kind: KindCompatible},
+			name: "401 compatible without key_env", opts: Options{Settings: providers.Settings{Name: "groq", Kind: KindCompatible}},
 			status: 401, body: `{"error":{"message":"Invalid API Key","type":"invalid_request_error","code":"invalid_api_key"}}`,
 			wantKind: providers.KindAuth, wantSubstr: []string{"groq: HTTP 401", "set api_key_env for provider groq"},
 		},
 		{
-			name: "403", opts: Options{Name: "openai", Kind: KindOpenAI, KeyEnv: "OPENAI_API_KEY"},
+			name: "403", opts: Options{Settings: providers.Settings{Name: "openai", Kind: KindOpenAI, KeyEnv: "OPENAI_API_KEY"}},
 			status: 403, body: openAIErr("Country, region, or territory not supported", "request_forbidden", "unsupported_country_region_territory"),
 			wantKind: providers.KindAuth, wantSubstr: []string{"HTTP 403", "access denied", "OPENAI_API_KEY"},
 		},
 		{
-			name: "404 model", opts: Options{Name: "openai", Kind: KindOpenAI},
+			name: "404 model", opts: Options{Settings: providers.Settings{Name: "openai", Kind: KindOpenAI}},
 			status: 404, body: openAIErr("The model `gpt-9-mini` does not exist or you do not have access to it.", "invalid_request_error", "model_not_found"),
 			wantKind: providers.KindHTTP, wantSubstr: []string{"HTTP 404", `model "gpt-9-mini" not found`, "does not exist"},
 		},
 		{
-			name: "404 ollama string error", opts: Options{Name: "ollama", Kind: KindCompatible},
+			name: "404 ollama string error", opts: Options{Settings: providers.Settings{Name: "ollama", Kind: KindCompatible}},
 			status: 404, body: `{"error":{"message":"model \"gpt-9-mini\" not found, try pulling it first","type":"api_error","param":null,"code":null}}`,
 			wantKind: providers.KindHTTP, wantSubstr: []string{`model "gpt-9-mini" not found`, "try pulling it first"},
 		},
 		{
-			name: "404 plain text: wrong base_url", opts: Options{Name: "vllm", Kind: KindCompatible},
+			name: "404 plain text: wrong base_url", opts: Options{Settings: providers.Settings{Name: "vllm", Kind: KindCompatible}},
 			status: 404, body: "404 page not found\n",
 			wantKind: providers.KindHTTP, wantSubstr: []string{`model "gpt-9-mini" not found, or no chat/completions endpoint under http://127.0.0.1`},
 		},
 		{
-			name: "429 Retry-After seconds", opts: Options{Name: "openai", Kind: KindOpenAI},
+			name: "429 Retry-After seconds", opts: Options{Settings: providers.Settings{Name: "openai", Kind: KindOpenAI}},
 			status: 429, header: map[string]string{"Retry-After": "7"},
 			body:     openAIErr("Rate limit reached for gpt-4.1-mini in organization org-abc on tokens per min (TPM): Limit 200000, Used 199000, Requested 1500. Please try again in 150ms.", "tokens", "rate_limit_exceeded"),
 			wantKind: providers.KindRateLimited, wantRetry: 7 * time.Second, wantSubstr: []string{"HTTP 429", "rate limited", "(retry after 7s)"},
 		},
 		{
-			name: "429 retry-after-ms wins", opts: Options{Name: "openai", Kind: KindOpenAI},
+			name: "429 retry-after-ms wins", opts: Options{Settings: providers.Settings{Name: "openai", Kind: KindOpenAI}},
 			status: 429, header: map[string]string{"Retry-After": "2", "retry-after-ms": "1500"},
 			body:     openAIErr("Rate limit reached", "requests", "rate_limit_exceeded"),
 			wantKind: providers.KindRateLimited, wantRetry: 1500 * time.Millisecond,
 		},
 		{
-			name: "500", opts: Options{Name: "openai", Kind: KindOpenAI},
+			name: "500", opts: Options{Settings: providers.Settings{Name: "openai", Kind: KindOpenAI}},
 			status: 500, body: openAIErr("The server had an error while processing your request. Sorry about that!", "server_error", ""),
 			wantKind: providers.KindHTTP, wantSubstr: []string{"HTTP 500", "server error", "Sorry about that"},
 		},
 		{
-			name: "503 html", opts: Options{Name: "openrouter", Kind: KindCompatible},
+			name: "503 html", opts: Options{Settings: providers.Settings{Name: "openrouter", Kind: KindCompatible}},
 			status: 503, body: "<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n</body>\r\n</html>\r\n",
 			wantKind: providers.KindHTTP, wantSubstr: []string{"HTTP 503", "server error", "503 Service Temporarily Unavailable"},
 		},
 		{
-			name: "529 overloaded", opts: Options{Name: "openrouter", Kind: KindCompatible},
+			name: "529 overloaded", opts: Options{Settings: providers.Settings{Name: "openrouter", Kind: KindCompatible}},
 			status: 529, body: `{"error":{"code":529,"message":"Overloaded"}}`,
 			wantKind: providers.KindHTTP, wantSubstr: []string{"HTTP 529", "overloaded"},
 		},
 		{
-			name: "400", opts: Options{Name: "openai", Kind: KindOpenAI},
+			name: "400", opts: Options{Settings: providers.Settings{Name: "openai", Kind: KindOpenAI}},
 			status: 400, body: openAIErr("Unsupported value: 'temperature' does not support 0.2 with this model.", "invalid_request_error", "unsupported_value"),
 			wantKind: providers.KindHTTP, wantSubstr: []string{"HTTP 400", "request rejected", "temperature"},
 		},
@@ -572,7 +572,7 @@ func TestStreamOptionsRejected(t *testing.T) {
 		}
 	}
 
-	c := newClient(t, Options{Name: "vllm", Kind: KindCompatible, BaseURL: srv.URL + "/v1"})
+	c := newClient(t, Options{Settings: providers.Settings{Name: "vllm", Kind: KindCompatible, BaseURL: srv.URL + "/v1"}})
 	for i, want := range []struct{ n, withOptions int }{{2, 1}, {1, 0}} {
 		s, err := c.Stream(context.Background(), userReq("m"))
 		if err != nil {
@@ -588,7 +588,7 @@ func TestStreamOptionsRejected(t *testing.T) {
 		}
 	}
 
-	o := newClient(t, Options{Name: "openai", Kind: KindOpenAI, BaseURL: srv.URL + "/v1", APIKey: testKey})
+	o := newClient(t, Options{Settings: providers.Settings{Name: "openai", Kind: KindOpenAI, BaseURL: srv.URL + "/v1", APIKey: testKey}})
 	_, err := o.Stream(context.Background(), userReq("m"))
 	if pe := asProviderError(t, err); pe.Status != 400 || pe.Kind != providers.KindHTTP {
 		t.Errorf("openai kind: err = %v, want HTTP 400", err)
@@ -617,7 +617,7 @@ func stallAfter(t *testing.T, n int, before bool) (http.HandlerFunc, <-chan time
 func TestCancelStalledStream(t *testing.T) {
 	h, serverDone := stallAfter(t, 4, false)
 	srv, _ := newServer(t, h)
-	c := newClient(t, Options{Name: "openai", BaseURL: srv.URL + "/v1", APIKey: testKey})
+	c := newClient(t, Options{Settings: providers.Settings{Name: "openai", BaseURL: srv.URL + "/v1", APIKey: testKey}})
 
 	errLostRace := errors.New("lost race")
 	ctx, cancel := context.WithCancelCause(context.Background())
@@ -685,7 +685,7 @@ func TestCancelStalledStream(t *testing.T) {
 // the next call, without handing out the buffered chunks.
 func TestCancelWithBufferedChunks(t *testing.T) {
 	srv, _ := newServer(t, replay(t, "plain.sse", 0))
-	c := newClient(t, Options{Name: "openai", BaseURL: srv.URL, APIKey: testKey})
+	c := newClient(t, Options{Settings: providers.Settings{Name: "openai", BaseURL: srv.URL, APIKey: testKey}})
 	ctx, cancel := context.WithCancel(context.Background())
 	s, err := c.Stream(ctx, userReq("gpt-4.1-mini"))
 	if err != nil {
@@ -708,7 +708,7 @@ func TestCancelWithBufferedChunks(t *testing.T) {
 func TestCloseUnblocksNext(t *testing.T) {
 	h, serverDone := stallAfter(t, 2, false)
 	srv, _ := newServer(t, h)
-	c := newClient(t, Options{Name: "openai", BaseURL: srv.URL, APIKey: testKey})
+	c := newClient(t, Options{Settings: providers.Settings{Name: "openai", BaseURL: srv.URL, APIKey: testKey}})
 	s, err := c.Stream(context.Background(), userReq("gpt-4.1-mini"))
 	if err != nil {
 		t.Fatal(err)
@@ -746,7 +746,7 @@ func TestDeadline(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h, serverDone := stallAfter(t, 3, tt.before)
 			srv, _ := newServer(t, h)
-			c := newClient(t, Options{Name: "openai", BaseURL: srv.URL, APIKey: testKey})
+			c := newClient(t, Options{Settings: providers.Settings{Name: "openai", BaseURL: srv.URL, APIKey: testKey}})
 			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 			defer cancel()
 			s, err := c.Stream(ctx, userReq("gpt-4.1-mini"))
@@ -806,7 +806,7 @@ func TestConnectionDroppedMidStream(t *testing.T) {
 				}
 				conn.Close()
 			})
-			c := newClient(t, Options{Name: "openai", BaseURL: srv.URL, APIKey: testKey})
+			c := newClient(t, Options{Settings: providers.Settings{Name: "openai", BaseURL: srv.URL, APIKey: testKey}})
 			s, err := c.Stream(context.Background(), userReq("gpt-4.1-mini"))
 			if err != nil {
 				t.Fatal(err)
@@ -841,7 +841,7 @@ func TestConnectionRefused(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	c := newClient(t, Options{Name: "local", Kind: KindCompatible, BaseURL: "http://user:" + testKey + "@" + addr + "/v1", APIKey: testKey})
+	c := newClient(t, Options{Settings: providers.Settings{Name: "local", Kind: KindCompatible, BaseURL: "http://user:" + testKey + "@" + addr + "/v1", APIKey: testKey}})
 	_, err = c.Stream(context.Background(), userReq("llama3.2"))
 	pe := asProviderError(t, err)
 	if pe.Kind != providers.KindError {
@@ -854,7 +854,7 @@ func TestConnectionRefused(t *testing.T) {
 }
 
 func TestNoKeyForOpenAI(t *testing.T) {
-	c := newClient(t, Options{Name: "openai", Kind: KindOpenAI, KeyEnv: "OPENAI_API_KEY"})
+	c := newClient(t, Options{Settings: providers.Settings{Name: "openai", Kind: KindOpenAI, KeyEnv: "OPENAI_API_KEY"}})
 	_, err := c.Stream(context.Background(), userReq("gpt-4.1-mini"))
 	pe := asProviderError(t, err)
 	if pe.Kind != providers.KindAuth || !errors.Is(err, providers.ErrNoKey) || !strings.Contains(pe.Message, "set OPENAI_API_KEY") {
@@ -868,11 +868,11 @@ func TestNew(t *testing.T) {
 		o       Options
 		wantErr string
 	}{
-		{"default kind", Options{Name: "openai"}, ""},
-		{"compatible", Options{Name: "ollama", Kind: KindCompatible, BaseURL: "http://localhost:11434/v1"}, ""},
-		{"unknown kind", Options{Name: "x", Kind: "anthropic"}, `kind "anthropic"`},
-		{"not a URL", Options{Name: "x", Kind: KindCompatible, BaseURL: "localhost:8080/v1?key=" + testKey, APIKey: testKey}, "is not an http(s) URL"},
-		{"no host", Options{Name: "x", Kind: KindCompatible, BaseURL: "http:///v1"}, "is not an http(s) URL"},
+		{"default kind", Options{Settings: providers.Settings{Name: "openai"}}, ""},
+		{"compatible", Options{Settings: providers.Settings{Name: "ollama", Kind: KindCompatible, BaseURL: "http://localhost:11434/v1"}}, ""},
+		{"unknown kind", Options{Settings: providers.Settings{Name: "x", Kind: "anthropic"}}, `kind "anthropic"`},
+		{"not a URL", Options{Settings: providers.Settings{Name: "x", Kind: KindCompatible, BaseURL: "localhost:8080/v1?key=" + testKey, APIKey: testKey}}, "is not an http(s) URL"},
+		{"no host", Options{Settings: providers.Settings{Name: "x", Kind: KindCompatible, BaseURL: "http:///v1"}}, "is not an http(s) URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -894,7 +894,7 @@ func TestNew(t *testing.T) {
 }
 
 func TestRequestErrors(t *testing.T) {
-	c := newClient(t, Options{Name: "p", Kind: KindCompatible, BaseURL: "http://127.0.0.1:1"})
+	c := newClient(t, Options{Settings: providers.Settings{Name: "p", Kind: KindCompatible, BaseURL: "http://127.0.0.1:1"}})
 	for _, req := range []providers.Request{
 		{Messages: []providers.Message{{Role: "user", Content: "x"}}},
 		{Model: "m", Messages: []providers.Message{{Role: "tool", Content: "x"}}},

@@ -26,7 +26,7 @@ func TestRecordedOpenRouter(t *testing.T) {
 	}
 	for _, chunk := range []int{1 << 16, 5} {
 		srv, _ := newServer(t, recs[0].Serve(chunk))
-		c := newClient(t, Options{Name: "openrouter", Kind: KindCompatible, BaseURL: srv.URL + "/api/v1", APIKey: testKey})
+		c := newClient(t, Options{Settings: providers.Settings{Name: "openrouter", Kind: KindCompatible, BaseURL: srv.URL + "/api/v1", APIKey: testKey}})
 		s, err := c.Stream(context.Background(), userReq("meta-llama/llama-3.2-3b-instruct:free"))
 		if err != nil {
 			t.Fatal(err)
@@ -40,7 +40,7 @@ func TestRecordedOpenRouter(t *testing.T) {
 		}
 
 		srv, _ = newServer(t, recs[1].Serve(chunk))
-		c = newClient(t, Options{Name: "openrouter", Kind: KindCompatible, BaseURL: srv.URL + "/api/v1", APIKey: testKey})
+		c = newClient(t, Options{Settings: providers.Settings{Name: "openrouter", Kind: KindCompatible, BaseURL: srv.URL + "/api/v1", APIKey: testKey}})
 		_, err = c.Stream(context.Background(), userReq("meta-llama/llama-3.2-3b-instruct:free"))
 		pe := asProviderError(t, err)
 		// Reset 15:41:00.000 against the response's Date 15:40:34.
@@ -72,7 +72,7 @@ data: [DONE]
 	}
 	for _, field := range []string{"reasoning_content", "reasoning"} {
 		srv, _ := newServer(t, sseHandler(stream(field)))
-		c := newClient(t, Options{Name: "local", Kind: KindCompatible, BaseURL: srv.URL + "/v1"})
+		c := newClient(t, Options{Settings: providers.Settings{Name: "local", Kind: KindCompatible, BaseURL: srv.URL + "/v1"}})
 		s, err := c.Stream(context.Background(), userReq("m"))
 		if err != nil {
 			t.Fatal(err)
@@ -135,7 +135,7 @@ data: [DONE]
 
 `
 	srv, _ := newServer(t, sseHandler(body))
-	c := newClient(t, Options{Name: "openai", BaseURL: srv.URL + "/v1", APIKey: testKey})
+	c := newClient(t, Options{Settings: providers.Settings{Name: "openai", BaseURL: srv.URL + "/v1", APIKey: testKey}})
 	s, err := c.Stream(context.Background(), userReq("gpt-4o"))
 	if err != nil {
 		t.Fatal(err)
@@ -155,7 +155,7 @@ func TestRecordedXAIUsage(t *testing.T) {
 	rec := providertest.LoadChunks(t, filepath.Join("testdata", "recorded", "xai_reasoning.chunks.txt"))
 	for _, chunk := range []int{1 << 16, 5} {
 		srv, _ := newServer(t, rec.Serve(chunk))
-		c := newClient(t, Options{Name: "xai", Kind: KindCompatible, BaseURL: srv.URL + "/v1", APIKey: testKey})
+		c := newClient(t, Options{Settings: providers.Settings{Name: "xai", Kind: KindCompatible, BaseURL: srv.URL + "/v1", APIKey: testKey}})
 		s, err := c.Stream(context.Background(), userReq("grok-3-mini"))
 		if err != nil {
 			t.Fatal(err)
@@ -184,7 +184,7 @@ func TestRecordedCloudflare502(t *testing.T) {
 		w.WriteHeader(http.StatusBadGateway)
 		_, _ = w.Write(page)
 	})
-	c := newClient(t, Options{Name: "gateway", Kind: KindCompatible, BaseURL: srv.URL + "/v1", APIKey: testKey})
+	c := newClient(t, Options{Settings: providers.Settings{Name: "gateway", Kind: KindCompatible, BaseURL: srv.URL + "/v1", APIKey: testKey}})
 	_, err = c.Stream(context.Background(), userReq("gpt-4o"))
 	pe := asProviderError(t, err)
 	msg := err.Error()
@@ -210,7 +210,7 @@ func TestRecordedDeepSeekLengthCut(t *testing.T) {
 	rec := providertest.LoadChunks(t, filepath.Join("testdata", "recorded", "deepseek_length.chunks.txt"))
 	for _, chunk := range []int{1 << 16, 7} {
 		srv, _ := newServer(t, rec.Serve(chunk))
-		c := newClient(t, Options{Name: "deepseek", Kind: KindCompatible, BaseURL: srv.URL, APIKey: testKey})
+		c := newClient(t, Options{Settings: providers.Settings{Name: "deepseek", Kind: KindCompatible, BaseURL: srv.URL, APIKey: testKey}})
 		s, err := c.Stream(context.Background(), userReq("deepseek-chat"))
 		if err != nil {
 			t.Fatal(err)
@@ -238,7 +238,7 @@ func TestRecordedOpenAI429BudgetsNotSpent(t *testing.T) {
 	rec := providertest.LoadHTTP(t, filepath.Join("testdata", "recorded", "openai_429_overloaded.http"))
 	for _, chunk := range []int{1 << 16, 5} {
 		srv, _ := newServer(t, rec.Serve(chunk))
-		c := newClient(t, Options{Name: "openai", BaseURL: srv.URL + "/v1", APIKey: testKey})
+		c := newClient(t, Options{Settings: providers.Settings{Name: "openai", BaseURL: srv.URL + "/v1", APIKey: testKey}})
 		_, err := c.Stream(context.Background(), userReq("gpt-3.5-turbo-0301"))
 		pe := asProviderError(t, err)
 		msg := err.Error()

@@ -9,7 +9,7 @@ import (
 // The kinds this package serves, in the providers registry.
 func init() {
 	build := func(_ context.Context, s providers.Settings) (providers.Provider, error) {
-		c, err := New(Options{Name: s.Name, Kind: s.Kind, BaseURL: s.BaseURL, APIKey: s.APIKey, KeyEnv: s.KeyEnv, Limits: s.Limits, Gateway: s.Gateway})
+		c, err := New(Options{Settings: s})
 		if err != nil {
 			return nil, err
 		}
