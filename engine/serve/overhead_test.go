@@ -87,7 +87,7 @@ func BenchmarkOverhead(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	client, err := openai.New(openai.Options{Name: "up", Kind: openai.KindCompatible, BaseURL: up + "/v1"})
+	client, err := openai.New(openai.Options{Settings: providers.Settings{Name: "up", Kind: openai.KindCompatible, BaseURL: up + "/v1"}})
 	if err != nil {
 		b.Fatal(err)
 	}
