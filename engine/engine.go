@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"math"
@@ -29,8 +30,10 @@ type Engine struct {
 	order       []*model
 	slots       *slots // max_concurrency
 	hedges      hedgeBudget
-	watch       watchdog
-	nsess       atomic.Int64
+	// shared is the fleet's state (breakers, holds, spending); nil: none.
+	shared SharedState
+	watch  watchdog
+	nsess  atomic.Int64
 
 	ctx  context.Context // cancelled by Close
 	stop context.CancelFunc
@@ -43,6 +46,11 @@ type Engine struct {
 	closed   bool
 	runSpent float64              // what ended sessions have cost, against max_run_cost_usd
 	runHolds map[*session]float64 // the worst case of each running session, held against it
+	// sharedHolds names each running session's hold in the fleet's
+	// spending; nonce and nhold make the names.
+	sharedHolds map[*session]string
+	nonce       string
+	nhold       atomic.Int64
 }
 
 // model is one configured model and its state across sessions.
@@ -81,6 +89,9 @@ func New(cfg *config.Config, clients map[string]providers.Provider, opts ...Opti
 		o(e)
 	}
 	e.ctx, e.stop = context.WithCancel(context.Background())
+	if e.shared != nil {
+		e.nonce = rand.Text()[:10]
+	}
 	e.watch.e, e.watch.epoch = e, e.clock.Now()
 	e.routes = compileRoutes(cfg.Router.Routes)
 	e.anySettings = hasSettings(cfg)
@@ -91,6 +102,9 @@ func New(cfg *config.Config, clients map[string]providers.Provider, opts ...Opti
 		}
 		m := &model{cfg: mc, kind: cfg.Providers[mc.Provider].Kind, client: c,
 			breaker: newBreaker(cfg.Breaker, e.clock)}
+		if e.shared != nil {
+			m.breaker.fleet = &fleetBreaker{st: e.shared, ctx: e.ctx, model: mc.ID}
+		}
 		e.models[mc.ID] = m
 		e.order = append(e.order, m)
 	}
