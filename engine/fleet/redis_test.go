@@ -3,6 +3,7 @@ package fleet
 import (
 	"bufio"
 	"context"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -39,11 +40,17 @@ func (r *redisServer) start() {
 	r.t.Helper()
 	cmd := exec.Command("redis-server", "--port", "0", "--unixsocket", r.sock, "--unixsocketperm", "700",
 		"--save", "", "--appendonly", "no", "--loglevel", "notice")
-	out, err := cmd.StdoutPipe()
+	// Its own pipe, not StdoutPipe: it is read until the server exits,
+	// after Wait.
+	out, w, err := os.Pipe()
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
+	cmd.Stdout = w
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
+		out.Close()
 		r.t.Fatal(err)
 	}
 	r.cmd = cmd
@@ -51,14 +58,16 @@ func (r *redisServer) start() {
 	var seen []string
 	for sc.Scan() {
 		seen = append(seen, sc.Text())
-		if strings.Contains(sc.Text(), "Ready to accept connections") {
+		if strings.Contains(strings.ToLower(sc.Text()), "ready to accept connections") {
 			go func() { // keep its pipe drained until it exits
 				for sc.Scan() {
 				}
+				out.Close()
 			}()
 			return
 		}
 	}
+	out.Close()
 	r.t.Fatalf("redis-server did not start:\n%s", strings.Join(seen, "\n"))
 }
 
