@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"net"
 
+	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/engine/config"
+	"github.com/council-dev/council/engine/fleet"
 	"github.com/council-dev/council/engine/serve"
 )
 
-const serveUsage = `usage: council serve [--addr 127.0.0.1:8484] [--config FILE] [--seed N]
+const serveUsage = `usage: council serve [--addr 127.0.0.1:8484] [--config FILE] [--seed N] [--redis URL]
 
 The strategies behind an OpenAI-compatible API: POST /v1/chat/completions
 with model council/race, council/hedge, council/consensus, council/council or
@@ -24,6 +27,9 @@ flags:
   --config FILE     the config (default: $COUNCIL_CONFIG, then
                     $XDG_CONFIG_HOME/council/council.toml, else the built-in council)
   --seed N          seed for simulated models (default: random)
+  --redis URL       share breakers, rate-limit holds, client rate limits and spending
+                    with the other replicas of a fleet through this Redis
+                    (default: the config's shared.redis_url; none: each keeps its own)
 
 examples:
   council serve
@@ -40,6 +46,7 @@ func (c *cli) serve(args []string) int {
 		path = fs.String("config", "", "config file")
 		addr = fs.String("addr", "", "host:port to listen on (default: serve.addr, 127.0.0.1:8484)")
 		seed = fs.Int64("seed", 0, "seed for simulated models (default: random)")
+		rurl = fs.String("redis", "", "share breakers, holds, rate limits and spending with a fleet through this Redis")
 	)
 	pos, code, ok := c.parseFlags(fs, args, serveUsage)
 	if !ok {
@@ -48,7 +55,24 @@ func (c *cli) serve(args []string) int {
 	if len(pos) > 0 {
 		return c.usage(fmt.Sprintf("council serve takes no arguments, got %q (see council serve --help)", pos[0]))
 	}
-	cfg, eng, ok := c.setup(*path, *seed)
+	var store *fleet.Store
+	cfg, eng, ok := c.setup(*path, *seed, func(cfg *config.Config) ([]engine.Option, error) {
+		if *rurl != "" {
+			cfg.Shared.RedisURL = *rurl
+		}
+		if cfg.Shared.RedisURL == "" {
+			return nil, nil
+		}
+		s, err := fleet.Open(cfg.Shared, c.getenv)
+		if err != nil {
+			return nil, err
+		}
+		store = s
+		return []engine.Option{engine.WithShared(s)}, nil
+	})
+	if store != nil {
+		defer store.Close() // after the engine: deferred first
+	}
 	if !ok {
 		return exitUsage
 	}
@@ -83,6 +107,13 @@ func (c *cli) serve(args []string) int {
 	auth := "loopback, no token needed"
 	if len(tokens) > 0 {
 		auth = fmt.Sprintf("%d client token(s) from %s", len(tokens), sc.TokensEnv)
+	}
+	if store != nil {
+		status := "shared"
+		if err := store.Ping(c.ctx); err != nil {
+			status = "degraded (Redis unreachable: each replica uses its own state until it is back)"
+		}
+		fmt.Fprintf(c.stderr, "council: fleet %q through %s: %s\n", cfg.Shared.Fleet, config.RedactURL(cfg.Shared.RedisURL), status)
 	}
 	fmt.Fprintf(c.stderr, "council: serving on http://%s (%s; admin %s)\n", ln.Addr(), auth, map[bool]string{true: "on", false: "off"}[admin != ""])
 	if err := srv.Serve(c.ctx, ln); err != nil {

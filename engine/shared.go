@@ -80,6 +80,9 @@ type Spending struct {
 // through st (see [SharedState]).
 func WithShared(st SharedState) Option { return func(e *Engine) { e.shared = st } }
 
+// Shared is the engine's shared state, nil when it shares nothing.
+func (e *Engine) Shared() SharedState { return e.shared }
+
 // SharedStatus is "" for an engine that shares nothing, else its store's
 // status: "shared" or "degraded".
 func (e *Engine) SharedStatus() string {
