@@ -60,7 +60,7 @@ type Store struct {
 
 // Open connects to c.RedisURL (with the password from the variable named
 // by c.RedisPasswordEnv, read through getenv). Its errors never repeat
-// the password.
+// the password. It silences go-redis's logger, process-wide.
 func Open(c config.SharedConfig, getenv func(string) string) (*Store, error) {
 	if err := config.CheckRedisURL(c.RedisURL); err != nil {
 		return nil, fmt.Errorf("shared.redis_url: %w", err)
@@ -74,8 +74,18 @@ func Open(c config.SharedConfig, getenv func(string) string) (*Store, error) {
 			opts.Password = pw
 		}
 	}
+	quietOnce.Do(func() { redis.SetLogger(quiet{}) })
 	return New(opts, c.Fleet, c.Timeout.Duration), nil
 }
+
+// quiet drops go-redis's own log lines (a refused dial each try while
+// Redis is down): the store reports its status instead, and no line about
+// a connection can carry its credentials.
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
+
+var quietOnce sync.Once
 
 // New is a store over a Redis client built from opts; fleet namespaces
 // its keys and timeout bounds each call (0: 50ms).
@@ -88,6 +98,7 @@ func New(opts *redis.Options, fleet string, timeout time.Duration) *Store {
 	o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = timeout, timeout, timeout, timeout
 	o.ContextTimeoutEnabled = true
 	o.MaxRetries = -1
+	o.DialerRetries = 1
 	o.DisableIdentity = true
 	o.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
 	return &Store{rdb: redis.NewClient(&o), prefix: "council:" + fleet + ":", timeout: timeout}
