@@ -17,7 +17,7 @@ import (
 )
 
 // fleetConfig is one model ("m") in a tier, min_requests 4, no retries.
-func fleetConfig(t *testing.T, extra string) *config.Config {
+func fleetConfig(t testing.TB, extra string) *config.Config {
 	t.Helper()
 	c, err := config.Parse([]byte(`
 default_strategy = "race"

@@ -16,14 +16,14 @@ import (
 // redisServer is a redis-server this test started, on a unix socket in
 // its temp dir.
 type redisServer struct {
-	t    *testing.T
+	t    testing.TB
 	sock string
 	cmd  *exec.Cmd
 }
 
 // startRedis starts a redis-server without persistence; the test is
 // skipped when there is none (CI installs Debian's).
-func startRedis(t *testing.T) *redisServer {
+func startRedis(t testing.TB) *redisServer {
 	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Skip("redis-server is not installed (apt-get install redis-server; .ci/run installs it): skipping the tests against a real Redis")
@@ -82,7 +82,7 @@ func (r *redisServer) stop() {
 }
 
 // store is a store on r with timeout; fleet names the test's keys.
-func (r *redisServer) store(t *testing.T, timeout time.Duration) *Store {
+func (r *redisServer) store(t testing.TB, timeout time.Duration) *Store {
 	s := New(&redis.Options{Network: "unix", Addr: r.sock}, "test-"+t.Name(), timeout)
 	t.Cleanup(func() { _ = s.Close() })
 	if err := s.Ping(context.Background()); err != nil {
