@@ -121,3 +121,22 @@ func (b *breaker) publish(st BreakerState, at time.Time, req, fail int) {
 	fl.dirty = false
 	fl.seen = max(fl.seen, sb.Seq)
 }
+
+// refresh adopts the shared breaker without a call: a board shows the
+// fleet's state on a replica that has not called the model since it moved.
+// The move is not reported as an event here; the replica that made it
+// reported it.
+func (b *breaker) refresh() {
+	fl := b.fleet
+	sb, err := fl.st.LoadBreaker(fl.ctx, fl.model)
+	if err != nil {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if fl.dirty {
+		return // its own state goes first, at the next admission
+	}
+	var changes []breakerChange
+	b.adopt(sb, true, &changes)
+}

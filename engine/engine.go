@@ -191,6 +191,9 @@ func (e *Engine) Health() []ModelHealth {
 	out := make([]ModelHealth, 0, len(e.order))
 	for _, m := range e.order {
 		h := ModelHealth{ID: m.cfg.ID, Provider: m.cfg.Provider, ProviderKind: m.kind}
+		if m.breaker.fleet != nil {
+			m.breaker.refresh() // the fleet's breaker, even here where no call went out
+		}
 		h.Breaker = m.breaker.snapshot()
 		h.Latency, h.Recent = m.stats.snapshot()
 		if t, ok := m.client.(tunable); ok {

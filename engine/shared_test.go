@@ -186,3 +186,27 @@ func TestFleetSpendingCap(t *testing.T) {
 		t.Errorf("over the day's cap: %v", err)
 	}
 }
+
+// TestFleetHealthShowsTheFleet: an engine's Health reads its fleet's
+// breaker, so a replica that has not called the model since another
+// tripped it shows it open.
+func TestFleetHealthShowsTheFleet(t *testing.T) {
+	st := NewMemoryShared()
+	mk := func() *Engine {
+		e, err := New(testConfig("a"), map[string]providers.Provider{"a": fixed(script{})}, WithShared(st))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(e.Close)
+		return e
+	}
+	e1, e2 := mk(), mk()
+	c := e1.models["a"].breaker.clock.Now()
+	for range 4 {
+		tk, _, _ := e1.models["a"].breaker.allow()
+		e1.models["a"].breaker.report(tk, outcomeFailure, 0, c)
+	}
+	if got := e2.Health()[0].Breaker.State; got != BreakerOpen {
+		t.Errorf("the other replica's health reads %s, want open", got)
+	}
+}
