@@ -277,6 +277,16 @@ func (h *hedgeBudget) take(i int, maxExtra float64) bool {
 	return true
 }
 
+// fire counts a backup fired for slot i, as the fleet's budget allowed.
+func (h *hedgeBudget) fire(i int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.ring[i] {
+		h.ring[i] = true
+		h.fired++
+	}
+}
+
 func sessionID(n int64) string { return "s" + strconv.FormatInt(n, 10) }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -82,7 +82,7 @@ func (s *session) hedgeDelay(primary *model) time.Duration {
 func (s *session) hedge() {
 	pm, bm := s.hedgeModels()
 	h := s.e.cfg.Hedge
-	slot := s.e.hedges.begin()
+	slot := s.e.hedgeBegin()
 	primary := s.launch(pm, RolePrimary, StageNone, nil)
 	launched := bm == nil // the backup has been launched (or there is none)
 	hedged := launched    // the delayed hedge has been decided, fired or withheld
@@ -114,7 +114,7 @@ func (s *session) hedge() {
 			return
 		}
 		hedged = true
-		if !s.e.hedges.take(slot, h.MaxExtra) {
+		if !s.e.hedgeTake(slot, h.MaxExtra) {
 			s.skip(bm, RoleBackup, StageNone, ReasonHedgeBudget)
 			return
 		}

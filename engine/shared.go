@@ -39,6 +39,13 @@ type SharedState interface {
 	Reserve(ctx context.Context, id string, usd, runCap, dayCap float64, now time.Time) (bool, Spending, error)
 	// Settle replaces id's hold with what its session really cost.
 	Settle(ctx context.Context, id string, usd float64, now time.Time) error
+	// HedgeBegin registers a hedge session in the fleet's hedge budget
+	// (hedge.max_extra over the fleet's last 100 hedge sessions) and
+	// returns its number.
+	HedgeBegin(ctx context.Context) (int64, error)
+	// HedgeTake asks to fire a backup for hedge session n: true while the
+	// fleet's backups fired stay within ceil(maxExtra x sessions).
+	HedgeTake(ctx context.Context, n int64, maxExtra float64) (bool, error)
 	// Status is "shared", or "degraded" while the store cannot be reached.
 	Status() string
 }
@@ -102,6 +109,7 @@ type MemoryShared struct {
 	spent    float64
 	days     map[string]float64
 	holds    map[string]float64
+	hedges   hedgeBudget
 }
 
 type memBreaker struct {
@@ -245,8 +253,50 @@ func (m *MemoryShared) Settle(_ context.Context, id string, usd float64, now tim
 	return nil
 }
 
+// HedgeBegin implements [SharedState].
+func (m *MemoryShared) HedgeBegin(context.Context) (int64, error) { return int64(m.hedges.begin()), nil }
+
+// HedgeTake implements [SharedState].
+func (m *MemoryShared) HedgeTake(_ context.Context, n int64, maxExtra float64) (bool, error) {
+	return m.hedges.take(int(n), maxExtra), nil
+}
+
 // Status implements [SharedState]: always "shared".
 func (m *MemoryShared) Status() string { return "shared" }
 
 // dayOf names now's UTC day, the period of max_cost_usd_per_day.
 func dayOf(now time.Time) string { return now.UTC().Format("2006-01-02") }
+
+// hedgeSlot is a hedge session's place in the engine's hedge budget and,
+// when it has one, in the fleet's.
+type hedgeSlot struct {
+	local  int
+	shared int64
+	fleet  bool // registered in the fleet's budget
+}
+
+// hedgeBegin registers a hedge session in the engine's budget and the
+// fleet's.
+func (e *Engine) hedgeBegin() hedgeSlot {
+	sl := hedgeSlot{local: e.hedges.begin()}
+	if e.shared != nil {
+		if n, err := e.shared.HedgeBegin(e.ctx); err == nil {
+			sl.shared, sl.fleet = n, true
+		}
+	}
+	return sl
+}
+
+// hedgeTake asks to fire a backup: the fleet's budget decides when it
+// can be reached, the engine's own otherwise (which counts it either way).
+func (e *Engine) hedgeTake(sl hedgeSlot, maxExtra float64) bool {
+	if sl.fleet {
+		if ok, err := e.shared.HedgeTake(e.ctx, sl.shared, maxExtra); err == nil {
+			if ok {
+				e.hedges.fire(sl.local)
+			}
+			return ok
+		}
+	}
+	return e.hedges.take(sl.local, maxExtra)
+}

@@ -210,3 +210,35 @@ func TestFleetHealthShowsTheFleet(t *testing.T) {
 		t.Errorf("the other replica's health reads %s, want open", got)
 	}
 }
+
+// TestFleetHedgeBudget: max_extra holds over the fleet's hedge sessions:
+// two replicas with one session each may fire one backup between them,
+// where alone each would fire its own.
+func TestFleetHedgeBudget(t *testing.T) {
+	for _, shared := range []bool{false, true} {
+		st := NewMemoryShared()
+		var fired int
+		var es []*Engine
+		for range 2 {
+			var opts []Option
+			if shared {
+				opts = append(opts, WithShared(st))
+			}
+			e, err := New(testConfig("a"), map[string]providers.Provider{"a": fixed(script{})}, opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(e.Close)
+			es = append(es, e)
+		}
+		s1, s2 := es[0].hedgeBegin(), es[1].hedgeBegin()
+		for i, sl := range []hedgeSlot{s1, s2} {
+			if es[i].hedgeTake(sl, 0.5) {
+				fired++
+			}
+		}
+		if want := map[bool]int{false: 2, true: 1}[shared]; fired != want {
+			t.Errorf("shared %v: %d backups fired, want %d", shared, fired, want)
+		}
+	}
+}

@@ -1,7 +1,7 @@
 // Package fleet shares a fleet of council serve replicas' state through
 // Redis: each model's breaker (its rolling window, state, cooldown, force
-// and rate-limit hold), each client's rate limit, and the spending against
-// max_run_cost_usd and max_cost_usd_per_day. [Store] implements
+// and rate-limit hold), each client's rate limit, the spending against
+// max_run_cost_usd and max_cost_usd_per_day, and the hedge budget. [Store] implements
 // engine.SharedState; every change is one Lua script, so replicas never
 // interleave inside one, and every key has a TTL.
 //
@@ -284,6 +284,30 @@ else
 end
 return {ok, string.format('%.9f', spent), string.format('%.9f', held), string.format('%.9f', day)}`)
 
+	hedgeBeginScript = redis.NewScript(`
+local n = redis.call('INCR', KEYS[1])
+redis.call('HSET', KEYS[2], tostring(n % tonumber(ARGV[1])), n .. ':0')
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+return n`)
+
+	hedgeTakeScript = redis.NewScript(`
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+local w = tonumber(ARGV[3])
+local all = redis.call('HGETALL', KEYS[2])
+local fired = 0
+for i = 1, #all, 2 do
+  local v = all[i + 1]
+  local sep = string.find(v, ':', 1, true)
+  if tonumber(string.sub(v, 1, sep - 1)) > cur - w and string.sub(v, sep + 1) == '1' then
+    fired = fired + 1
+  end
+end
+if fired >= math.ceil(tonumber(ARGV[2]) * math.min(cur, w) - 1e-9) then return 0 end
+local n = tonumber(ARGV[1])
+if n > cur - w then redis.call('HSET', KEYS[2], tostring(n % w), n .. ':1') end
+return 1`)
+
 	settleScript = redis.NewScript(`
 redis.call('HDEL', KEYS[3], ARGV[1])
 redis.call('INCRBYFLOAT', KEYS[1], ARGV[2])
@@ -405,6 +429,31 @@ func (s *Store) Settle(ctx context.Context, id string, cost float64, now time.Ti
 	return s.do(ctx, func(ctx context.Context) error {
 		return settleScript.Run(ctx, s.rdb, s.spendKeys(now), id, usd(cost), secs(spentTTL), secs(dayTTL)).Err()
 	})
+}
+
+// hedgeWindow is how many of the fleet's latest hedge sessions the
+// hedge budget counts, as the engine's own does.
+const hedgeWindow = 100
+
+func (s *Store) hedgeKeys() []string { return []string{s.prefix + "hedge:n", s.prefix + "hedge:ring"} }
+
+// HedgeBegin implements engine.SharedState.
+func (s *Store) HedgeBegin(ctx context.Context) (n int64, err error) {
+	err = s.do(ctx, func(ctx context.Context) error {
+		n, err = hedgeBeginScript.Run(ctx, s.rdb, s.hedgeKeys(), hedgeWindow, secs(breakerTTL)).Int64()
+		return err
+	})
+	return n, err
+}
+
+// HedgeTake implements engine.SharedState.
+func (s *Store) HedgeTake(ctx context.Context, n int64, maxExtra float64) (ok bool, err error) {
+	err = s.do(ctx, func(ctx context.Context) error {
+		v, err := hedgeTakeScript.Run(ctx, s.rdb, s.hedgeKeys(), n, usd(maxExtra), hedgeWindow).Int64()
+		ok = v == 1
+		return err
+	})
+	return ok, err
 }
 
 var _ engine.SharedState = (*Store)(nil)

@@ -158,3 +158,28 @@ func TestOpenRedactsPassword(t *testing.T) {
 		t.Errorf("password or prefix not taken: %q", s.prefix)
 	}
 }
+
+// TestStoreHedgeBudget: max_extra over the fleet's hedge sessions, from
+// any replica's connection.
+func TestStoreHedgeBudget(t *testing.T) {
+	s, mr := miniStore(t)
+	s2 := New(&redis.Options{Addr: mr.Addr()}, "t", time.Second)
+	defer s2.Close()
+	ctx := context.Background()
+	var ns []int64
+	for _, st := range []*Store{s, s2, s} {
+		n, err := st.HedgeBegin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ns = append(ns, n)
+	}
+	// max_extra 0.5 over 3 sessions: ceil(1.5) = 2 backups.
+	for i, want := range []bool{true, true, false} {
+		st := []*Store{s2, s, s2}[i]
+		if ok, err := st.HedgeTake(ctx, ns[i], 0.5); err != nil || ok != want {
+			t.Errorf("session %d's backup: %v %v, want %v", i+1, ok, err, want)
+		}
+	}
+	checkTTLs(t, mr)
+}
