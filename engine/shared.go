@@ -254,7 +254,9 @@ func (m *MemoryShared) Settle(_ context.Context, id string, usd float64, now tim
 }
 
 // HedgeBegin implements [SharedState].
-func (m *MemoryShared) HedgeBegin(context.Context) (int64, error) { return int64(m.hedges.begin()), nil }
+func (m *MemoryShared) HedgeBegin(context.Context) (int64, error) {
+	return int64(m.hedges.begin()), nil
+}
 
 // HedgeTake implements [SharedState].
 func (m *MemoryShared) HedgeTake(_ context.Context, n int64, maxExtra float64) (bool, error) {
