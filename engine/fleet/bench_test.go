@@ -1,9 +1,12 @@
 package fleet
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/council-dev/council/engine"
 	"github.com/council-dev/council/providers"
@@ -38,6 +41,33 @@ func BenchmarkFleetSession(b *testing.B) {
 			}
 			slices.Sort(took)
 			b.ReportMetric(float64(took[len(took)/2].Nanoseconds())/1e6, "p50-ms")
+		})
+	}
+}
+
+// BenchmarkFleetTrip is TestFleetTripsOnceWithRedis measured: three
+// replicas calling a model that fails every call at once, alone and
+// sharing through Redis; it reports the calls the dead model got before
+// all three refused it (min_requests is 4).
+func BenchmarkFleetTrip(b *testing.B) {
+	for _, mode := range []string{"alone", "redis"} {
+		b.Run(mode, func(b *testing.B) {
+			var st func() engine.SharedState
+			var r *redisServer
+			if mode == "redis" {
+				r = startRedis(b)
+			}
+			var calls int64
+			for i := range b.N {
+				if r != nil {
+					s := New(&redis.Options{Network: "unix", Addr: r.sock}, fmt.Sprintf("bench-%d", i), time.Second)
+					st = func() engine.SharedState { return s }
+					defer s.Close()
+				}
+				p := &counting{answer: dead}
+				calls += allOpen(b, replicas(b, 3, fleetConfig(b, ""), p, st), p)
+			}
+			b.ReportMetric(float64(calls)/float64(b.N), "calls-wasted")
 		})
 	}
 }

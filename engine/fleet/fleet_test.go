@@ -89,7 +89,7 @@ func (s *oneChunk) Close() error { return nil }
 func dead() error { return &providers.Error{Kind: providers.KindHTTP, Status: 500, Message: "down"} }
 
 // replicas are n engines over p sharing st (none when nil).
-func replicas(t *testing.T, n int, cfg *config.Config, p providers.Provider, st func() engine.SharedState) []*engine.Engine {
+func replicas(t testing.TB, n int, cfg *config.Config, p providers.Provider, st func() engine.SharedState) []*engine.Engine {
 	t.Helper()
 	es := make([]*engine.Engine, n)
 	for i := range es {
@@ -118,7 +118,7 @@ func ask(e *engine.Engine) (*engine.Summary, error) {
 
 // allOpen runs sessions on the replicas at once, each in a loop, until
 // every replica refuses the dead model; it returns the calls it got.
-func allOpen(t *testing.T, es []*engine.Engine, p *counting) int64 {
+func allOpen(t testing.TB, es []*engine.Engine, p *counting) int64 {
 	t.Helper()
 	var wg sync.WaitGroup
 	for _, e := range es {
