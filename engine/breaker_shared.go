@@ -86,6 +86,13 @@ func (b *breaker) adopt(sb SharedBreaker, moves bool, changes *[]breakerChange) 
 		b.heldTill = sb.HeldTill
 	}
 	b.force = sb.Force
+	if sb.Seq == 0 && b.fleet.seen > 0 {
+		// The store lost the breaker (Redis restarted without saving, or
+		// its key expired): count its moves afresh, and share this one's
+		// state again if it is open.
+		b.fleet.seen = 0
+		b.fleet.dirty = b.fleet.dirty || b.state == BreakerOpen
+	}
 	if !moves || sb.Seq <= b.fleet.seen {
 		return
 	}

@@ -242,3 +242,25 @@ func TestFleetHedgeBudget(t *testing.T) {
 		}
 	}
 }
+
+// TestFleetStoreLost: a store that lost its state (Redis restarted
+// without saving) is shared afresh: a trip after it reaches every
+// replica, though its count of moves started again.
+func TestFleetStoreLost(t *testing.T) {
+	c := &manualClock{now: time.Unix(1000, 0)}
+	st := NewMemoryShared()
+	bs := fleetOf(st, 3, c)
+	deadCalls(t, bs, c) // every replica has seen the shared move 1
+	c.advance(31 * time.Second)
+	call(bs[0], outcomeSuccess) // the probe closes it: move 2
+	for _, b := range bs[1:] {
+		b.allow()
+	}
+	fresh := NewMemoryShared()
+	for _, b := range bs {
+		b.fleet.st = fresh
+	}
+	if n := deadCalls(t, bs, c); n != 4 {
+		t.Errorf("after the store lost its state, the dead model got %d calls, want min_requests = 4", n)
+	}
+}
