@@ -14,6 +14,7 @@ type fleetBreaker struct {
 	st    SharedState
 	ctx   context.Context // the engine's: ends with it
 	model string
+	owner string // this replica, for the half-open probe's claim
 	// seen is the latest shared Seq adopted or made (under breaker.mu).
 	seen int64
 	// dirty: a move was made while the store could not be reached.
@@ -39,7 +40,27 @@ func (b *breaker) allowShared() (ticket, []breakerChange, Reason) {
 	if publish {
 		b.publish(st, at, req, fail)
 	}
+	if t.probe && why == ReasonNone && !b.claim(t, at) {
+		return ticket{}, changes, ReasonBreakerOpen // another replica probes
+	}
 	return t, changes, why
+}
+
+// claim takes the fleet's one half-open probe for t; false (and t given
+// back) when another replica has it. Unreached, the replica probes alone.
+func (b *breaker) claim(t ticket, openedAt time.Time) bool {
+	fl := b.fleet
+	now := b.clock.Now()
+	ok, err := fl.st.ClaimProbe(fl.ctx, fl.model, fl.owner, openedAt, now, b.cooldown)
+	if err != nil || ok {
+		return true
+	}
+	b.mu.Lock()
+	if b.gen == t.gen {
+		b.probing = false
+	}
+	b.mu.Unlock()
+	return false
 }
 
 // reportShared is report for a breaker in a fleet: the outcome counts in

@@ -103,7 +103,7 @@ func New(cfg *config.Config, clients map[string]providers.Provider, opts ...Opti
 		m := &model{cfg: mc, kind: cfg.Providers[mc.Provider].Kind, client: c,
 			breaker: newBreaker(cfg.Breaker, e.clock)}
 		if e.shared != nil {
-			m.breaker.fleet = &fleetBreaker{st: e.shared, ctx: e.ctx, model: mc.ID}
+			m.breaker.fleet = &fleetBreaker{st: e.shared, ctx: e.ctx, model: mc.ID, owner: e.nonce}
 		}
 		e.models[mc.ID] = m
 		e.order = append(e.order, m)

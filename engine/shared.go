@@ -24,6 +24,10 @@ type SharedState interface {
 	// (opened at, with the counts that tripped it) or to closed. An open
 	// already shared is kept; it returns the shared breaker after.
 	PublishBreaker(ctx context.Context, model string, st BreakerState, at time.Time, req, fail int) (SharedBreaker, error)
+	// ClaimProbe claims the half-open probe of model's breaker opened at
+	// openedAt for owner (a replica), for ttl: false when another
+	// replica holds it. The owner may claim it again.
+	ClaimProbe(ctx context.Context, model, owner string, openedAt, now time.Time, ttl time.Duration) (bool, error)
 	// ForceBreaker forces model's shared breaker (ForceNone gives it back).
 	ForceBreaker(ctx context.Context, model string, f Force) error
 	// Hold skips model until till on every replica (a 429's Retry-After);
@@ -110,6 +114,12 @@ type MemoryShared struct {
 	days     map[string]float64
 	holds    map[string]float64
 	hedges   hedgeBudget
+	probes   map[string]memProbe
+}
+
+type memProbe struct {
+	owner string
+	till  time.Time
 }
 
 type memBreaker struct {
@@ -125,7 +135,7 @@ type memRate struct {
 // NewMemoryShared returns an empty shared state.
 func NewMemoryShared() *MemoryShared {
 	return &MemoryShared{breakers: map[string]*memBreaker{}, rates: map[string]*memRate{},
-		days: map[string]float64{}, holds: map[string]float64{}}
+		days: map[string]float64{}, holds: map[string]float64{}, probes: map[string]memProbe{}}
 }
 
 func (m *MemoryShared) breaker(model string) *memBreaker {
@@ -189,6 +199,18 @@ func (m *MemoryShared) PublishBreaker(_ context.Context, model string, st Breake
 	b.State, b.OpenedAt, b.Req, b.Fail = st, at, req, fail
 	clear(b.buckets)
 	return b.SharedBreaker, nil
+}
+
+// ClaimProbe implements [SharedState].
+func (m *MemoryShared) ClaimProbe(_ context.Context, model, owner string, openedAt, now time.Time, ttl time.Duration) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := model + "@" + openedAt.String()
+	if p, ok := m.probes[k]; ok && p.owner != owner && now.Before(p.till) {
+		return false, nil
+	}
+	m.probes[k] = memProbe{owner, now.Add(ttl)}
+	return true, nil
 }
 
 // ForceBreaker implements [SharedState].

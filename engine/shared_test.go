@@ -17,7 +17,7 @@ func fleetOf(st SharedState, n int, c *manualClock) []*breaker {
 	for i := range bs {
 		bs[i] = testBreaker(c)
 		if st != nil {
-			bs[i].fleet = &fleetBreaker{st: st, ctx: context.Background(), model: "m"}
+			bs[i].fleet = &fleetBreaker{st: st, ctx: context.Background(), model: "m", owner: string(rune('a' + i))}
 		}
 	}
 	return bs
@@ -262,5 +262,31 @@ func TestFleetStoreLost(t *testing.T) {
 	}
 	if n := deadCalls(t, bs, c); n != 4 {
 		t.Errorf("after the store lost its state, the dead model got %d calls, want min_requests = 4", n)
+	}
+}
+
+// TestFleetProbesOnce: once the cooldown has passed, one replica probes
+// for the fleet; the others refuse the model until the probe's outcome is
+// shared.
+func TestFleetProbesOnce(t *testing.T) {
+	c := &manualClock{now: time.Unix(1000, 0)}
+	bs := fleetOf(NewMemoryShared(), 3, c)
+	deadCalls(t, bs, c)
+	c.advance(31 * time.Second)
+	tk, _, why := bs[0].allow()
+	if why != ReasonNone || !tk.probe {
+		t.Fatalf("the first replica after the cooldown: %s probe %v, want the probe", why, tk.probe)
+	}
+	for i, b := range bs[1:] {
+		if _, _, why := b.allow(); why != ReasonBreakerOpen {
+			t.Errorf("replica %d while another probes: %q, want breaker_open", i+1, why)
+		}
+	}
+	bs[0].report(tk, outcomeFailure, 0, c.now) // the probe failed: open again, for the fleet
+	c.advance(10 * time.Second)
+	for i, b := range bs {
+		if _, _, why := b.allow(); why != ReasonBreakerOpen {
+			t.Errorf("replica %d after the failed probe: %q, want breaker_open", i, why)
+		}
 	}
 }

@@ -237,6 +237,12 @@ end
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 return 1`)
 
+	probeScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if v and v ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`)
+
 	forceScript = redis.NewScript(`
 redis.call('HSET', KEYS[1], 'force', ARGV[1])
 redis.call('EXPIRE', KEYS[1], ARGV[2])
@@ -373,6 +379,17 @@ func (s *Store) PublishBreaker(ctx context.Context, model string, st engine.Brea
 		return err
 	})
 	return sb, err
+}
+
+// ClaimProbe implements engine.SharedState.
+func (s *Store) ClaimProbe(ctx context.Context, model, owner string, openedAt, _ time.Time, ttl time.Duration) (ok bool, err error) {
+	key := s.prefix + "probe:" + model + ":" + us(openedAt)
+	err = s.do(ctx, func(ctx context.Context) error {
+		v, err := probeScript.Run(ctx, s.rdb, []string{key}, owner, max(ttl, time.Millisecond).Milliseconds()).Int64()
+		ok = v == 1
+		return err
+	})
+	return ok, err
 }
 
 // ForceBreaker implements engine.SharedState.

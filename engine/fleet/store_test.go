@@ -183,3 +183,30 @@ func TestStoreHedgeBudget(t *testing.T) {
 	}
 	checkTTLs(t, mr)
 }
+
+// TestStoreProbeClaim: one replica holds the half-open probe of one
+// opening until it expires; its owner may claim it again; another opening
+// is another probe.
+func TestStoreProbeClaim(t *testing.T) {
+	s, mr := miniStore(t)
+	ctx := context.Background()
+	t0 := time.Unix(1_800_000_000, 0)
+	claim := func(owner string, opened time.Time) bool {
+		ok, err := s.ClaimProbe(ctx, "m", owner, opened, t0, 30*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if !claim("a", t0) || claim("b", t0) || !claim("a", t0) {
+		t.Error("want a's claim, b refused, a again")
+	}
+	if !claim("b", t0.Add(time.Minute)) {
+		t.Error("another opening's probe refused")
+	}
+	checkTTLs(t, mr)
+	mr.FastForward(31 * time.Second)
+	if !claim("b", t0) {
+		t.Error("b refused after a's claim expired")
+	}
+}
