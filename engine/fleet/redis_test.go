@@ -47,6 +47,7 @@ func (r *redisServer) start() {
 		r.t.Fatal(err)
 	}
 	cmd.Stdout = w
+	dieWithTest(cmd)
 	err = cmd.Start()
 	w.Close()
 	if err != nil {
