@@ -58,6 +58,8 @@ bench:
 	$(GO) test -run '^$$' -bench VirtualStep -benchmem ./engine/bench
 	$(GO) test -run '^$$' -bench VirtualVsRealClock -benchtime 1x ./engine/bench
 	COUNCIL_LOAD=30s $(GO) test -run TestLoad -count=1 -v ./engine/serve
+	$(GO) test -run '^$$' -bench FleetSession ./engine/fleet
+	$(GO) test -run '^$$' -bench FleetTrip -benchtime 5x ./engine/fleet
 
 # 5,000 sessions of every strategy over fast simulated models that fail,
 # stall and get cut; reports goroutines and heap before and after.

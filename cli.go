@@ -140,8 +140,9 @@ func (c *cli) loadConfig(path string) (*config.Config, bool) {
 }
 
 // setup loads the config and builds the engine over its providers; a zero
-// seed picks a random one. It reports problems itself.
-func (c *cli) setup(path string, seed int64) (*config.Config, *engine.Engine, bool) {
+// seed picks a random one. extra adds engine options read from the config
+// (council serve's fleet). It reports problems itself.
+func (c *cli) setup(path string, seed int64, extra ...func(*config.Config) ([]engine.Option, error)) (*config.Config, *engine.Engine, bool) {
 	cfg, ok := c.loadConfig(path)
 	if !ok {
 		return nil, nil, false
@@ -149,14 +150,23 @@ func (c *cli) setup(path string, seed int64) (*config.Config, *engine.Engine, bo
 	if seed == 0 {
 		seed = time.Now().UnixNano()
 	}
+	bugs := c.bugLog
+	if bugs == nil {
+		bugs = c.stderr
+	}
+	opts := []engine.Option{engine.WithSeed(seed), engine.WithBugLog(bugs)}
+	for _, f := range extra {
+		more, err := f(cfg)
+		if err != nil {
+			c.errorf("%v", err)
+			return nil, nil, false
+		}
+		opts = append(opts, more...)
+	}
 	clients, err := buildClients(c.ctx, cfg, seed)
 	if err == nil {
 		var eng *engine.Engine
-		bugs := c.bugLog
-		if bugs == nil {
-			bugs = c.stderr
-		}
-		if eng, err = engine.New(cfg, clients, engine.WithSeed(seed), engine.WithBugLog(bugs)); err == nil {
+		if eng, err = engine.New(cfg, clients, opts...); err == nil {
 			return cfg, eng, true
 		}
 	}

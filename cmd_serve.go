@@ -8,11 +8,14 @@ import (
 	"os"
 	"time"
 
+	"github.com/council-dev/council/engine"
 	"github.com/council-dev/council/engine/config"
+	"github.com/council-dev/council/engine/fleet"
 	"github.com/council-dev/council/engine/serve"
 )
 
 const serveUsage = `usage: council serve [--addr 127.0.0.1:8484] [--config FILE] [--seed N] [--debug-addr HOST:PORT]
+                     [--redis URL]
 
 The strategies behind an OpenAI-compatible API: POST /v1/chat/completions
 with model council/race, council/hedge, council/consensus, council/council or
@@ -31,6 +34,9 @@ flags:
   --debug-addr HOST:PORT
                     also serve Go's pprof profiles (/debug/pprof/) on this address, a
                     listener of their own, to the admin token only (serve.admin_token_env)
+  --redis URL       share breakers, rate-limit holds, client rate limits and spending
+                    with the other replicas of a fleet through this Redis
+                    (default: the config's shared.redis_url; none: each keeps its own)
 
 examples:
   council serve
@@ -50,6 +56,7 @@ func (c *cli) serve(args []string) int {
 		addr  = fs.String("addr", "", "host:port to listen on (default: serve.addr, 127.0.0.1:8484)")
 		seed  = fs.Int64("seed", 0, "seed for simulated models (default: random)")
 		debug = fs.String("debug-addr", "", "serve pprof on this address, to the admin token only")
+		rurl  = fs.String("redis", "", "share breakers, holds, rate limits and spending with a fleet through this Redis")
 	)
 	pos, code, ok := c.parseFlags(fs, args, serveUsage)
 	if !ok {
@@ -58,7 +65,11 @@ func (c *cli) serve(args []string) int {
 	if len(pos) > 0 {
 		return c.usage(fmt.Sprintf("council serve takes no arguments, got %q (see council serve --help)", pos[0]))
 	}
-	cfg, eng, ok := c.setup(*path, *seed)
+	var store *fleet.Store
+	cfg, eng, ok := c.setup(*path, *seed, c.serveFleet(*rurl, &store))
+	if store != nil {
+		defer store.Close() // after the engine: deferred first
+	}
 	if !ok {
 		return exitUsage
 	}
@@ -107,6 +118,7 @@ func (c *cli) serve(args []string) int {
 	if len(keys.tokens) > 0 {
 		auth = fmt.Sprintf("%d client token(s) from %s", len(keys.tokens), sc.TokensEnv)
 	}
+	c.fleetStatus(cfg, store)
 	fmt.Fprintf(c.stderr, "council: serving on http://%s (%s; admin %s)\n", ln.Addr(), auth, map[bool]string{true: "on", false: "off"}[keys.admin != ""])
 	if err := srv.Serve(c.ctx, ln); err != nil {
 		c.errorf("%v", err)
@@ -114,6 +126,39 @@ func (c *cli) serve(args []string) int {
 	}
 	fmt.Fprintln(c.stderr, "council: drained, bye")
 	return exitOK
+}
+
+// serveFleet is the engine option that shares the fleet's state through
+// Redis (--redis, else shared.redis_url), none without one; the store it
+// opens is left in *store for the caller to close.
+func (c *cli) serveFleet(url string, store **fleet.Store) func(*config.Config) ([]engine.Option, error) {
+	return func(cfg *config.Config) ([]engine.Option, error) {
+		if url != "" {
+			cfg.Shared.RedisURL = url
+		}
+		if cfg.Shared.RedisURL == "" {
+			return nil, nil
+		}
+		s, err := fleet.Open(cfg.Shared, c.getenv)
+		if err != nil {
+			return nil, err
+		}
+		*store = s
+		return []engine.Option{engine.WithShared(s)}, nil
+	}
+}
+
+// fleetStatus says which fleet the server shares its state with, and
+// whether Redis answers now; the URL's password is never printed.
+func (c *cli) fleetStatus(cfg *config.Config, store *fleet.Store) {
+	if store == nil {
+		return
+	}
+	status := "shared"
+	if err := store.Ping(c.ctx); err != nil {
+		status = "degraded (Redis unreachable: each replica uses its own state until it is back)"
+	}
+	fmt.Fprintf(c.stderr, "council: fleet %q through %s: %s\n", cfg.Shared.Fleet, config.RedactURL(cfg.Shared.RedisURL), status)
 }
 
 // serveKeyring is the tokens the server's variables hold: its clients',

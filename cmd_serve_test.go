@@ -268,3 +268,12 @@ func TestServeSixtyParallel(t *testing.T) {
 		}
 	})
 }
+
+// TestServeRedisURL: a --redis URL council cannot use is refused, without
+// its password in the message.
+func TestServeRedisURL(t *testing.T) {
+	_, errOut, code := council(t, nil, "serve", "--config", "testdata/fast.toml", "--redis", "http://user:hunter2@localhost:6379")
+	if code != exitUsage || !strings.Contains(errOut, "redis_url") || strings.Contains(errOut, "hunter2") {
+		t.Errorf("exit %d, stderr %q; want 2 naming redis_url, without the password", code, errOut)
+	}
+}

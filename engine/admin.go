@@ -1,6 +1,9 @@
 package engine
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // ResetBreaker clears a model's breaker, as an operator would after
 // fixing what tripped it: its window's counts go, and an open or
@@ -14,7 +17,6 @@ func (e *Engine) ResetBreaker(id string) (BreakerState, error) {
 	}
 	b := m.breaker
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	from := b.state
 	var changes []breakerChange
 	b.setState(BreakerClosed, b.clock.Now(), &changes)
@@ -22,5 +24,9 @@ func (e *Engine) ResetBreaker(id string) (BreakerState, error) {
 	b.gen++ // reports of calls admitted before the reset are stale
 	b.probing = false
 	b.trippedReq, b.trippedFail = 0, 0
+	b.mu.Unlock()
+	if b.fleet != nil {
+		b.publish(BreakerClosed, time.Time{}, 0, 0) // the fleet's breaker too
+	}
 	return from, nil
 }

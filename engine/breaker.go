@@ -132,6 +132,10 @@ type breaker struct {
 	// tripped are the window's counts when the breaker last opened: a
 	// board should show the error rate that tripped an open breaker.
 	trippedReq, trippedFail int
+
+	// fleet is the breaker's shared state across replicas; nil (the
+	// default) keeps the breaker to itself.
+	fleet *fleetBreaker
 }
 
 func newBreaker(c config.BreakerConfig, clock providers.Clock) *breaker {
@@ -187,16 +191,23 @@ func (b *breaker) setState(st BreakerState, now time.Time, changes *[]breakerCha
 // not when the call must not go out: breaker_open, or retry_after while a
 // rate-limit hold lasts.
 func (b *breaker) allow() (ticket, []breakerChange, Reason) {
+	if b.fleet != nil {
+		return b.allowShared()
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.state == BreakerClosed && b.force == ForceNone && b.heldTill.IsZero() {
 		return ticket{gen: b.gen}, nil, ReasonNone // nothing here depends on the time
 	}
+	return b.decide(nil)
+}
+
+// decide is allow's judgement, under b.mu, after changes already seen.
+func (b *breaker) decide(changes []breakerChange) (ticket, []breakerChange, Reason) {
 	now := b.clock.Now()
 	if !b.heldTill.IsZero() && !now.Before(b.heldTill) {
 		b.heldTill = time.Time{} // the hold is over
 	}
-	var changes []breakerChange
 	if b.state == BreakerOpen && now.Sub(b.openedAt) >= b.cooldown {
 		b.setState(BreakerHalfOpen, now, &changes)
 	}
@@ -224,6 +235,14 @@ func (b *breaker) allow() (ticket, []breakerChange, Reason) {
 // Retry-After): the model is skipped for that long, without the skips
 // counting as more failures.
 func (b *breaker) report(t ticket, o outcome, hold time.Duration, now time.Time) []breakerChange {
+	if b.fleet != nil {
+		return b.reportShared(t, o, hold, now)
+	}
+	return b.reportLocal(t, o, hold, now)
+}
+
+// reportLocal is report on the breaker's own state.
+func (b *breaker) reportLocal(t ticket, o outcome, hold time.Duration, now time.Time) []breakerChange {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if hold > 0 {
@@ -303,6 +322,9 @@ func (b *breaker) setForce(f Force) {
 	b.mu.Lock()
 	b.force = f
 	b.mu.Unlock()
+	if fl := b.fleet; fl != nil {
+		_ = fl.st.ForceBreaker(fl.ctx, fl.model, f) // unreached: this replica's force stands
+	}
 }
 
 // snapshot returns the breaker's state now. It changes nothing: an open

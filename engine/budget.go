@@ -82,12 +82,21 @@ func (s *session) costCap() float64 {
 // is left of the run's.
 func (e *Engine) checkBudget(s *session) error {
 	capUSD, runCap := s.costCap(), e.cfg.MaxRunCostUSD
-	if capUSD <= 0 && runCap <= 0 {
+	dayCap := 0.0
+	if e.shared != nil {
+		dayCap = e.cfg.Shared.MaxCostUSDPerDay
+	}
+	if capUSD <= 0 && runCap <= 0 && dayCap <= 0 {
 		return nil
 	}
 	est := s.estimate()
 	if capUSD > 0 && est > capUSD {
 		return fmt.Errorf("%w: this session may cost up to %s, over max_cost_usd %s (fewer models, a cheaper tier or max_tokens lower it)", ErrOverBudget, usd(est), usd(capUSD))
+	}
+	if e.shared != nil && (runCap > 0 || dayCap > 0) {
+		if done, err := e.reserveShared(s, est, runCap); done {
+			return err
+		}
 	}
 	if runCap > 0 {
 		e.mu.Lock()
@@ -103,14 +112,54 @@ func (e *Engine) checkBudget(s *session) error {
 			}
 			return fmt.Errorf("%w: this session may cost up to %s and the run has spent %s%s of max_run_cost_usd %s", ErrOverBudget, usd(est), usd(spent), running, usd(runCap))
 		}
-		// Held until the session ends, so that sessions running at once
-		// cannot together cross the run's cap.
-		if e.runHolds == nil {
-			e.runHolds = map[*session]float64{}
-		}
-		e.runHolds[s] = est
+		e.holdLocal(s, est)
 	}
 	return nil
+}
+
+// holdLocal holds a session's worst case until it ends, so that sessions
+// running at once cannot together cross the run's cap. Under e.mu.
+func (e *Engine) holdLocal(s *session, est float64) {
+	if e.runHolds == nil {
+		e.runHolds = map[*session]float64{}
+	}
+	e.runHolds[s] = est
+}
+
+// reserveShared holds the session's worst case against the fleet's run
+// cap and day cap; done is false when the shared state cannot be reached
+// (the engine's own cap then decides).
+func (e *Engine) reserveShared(s *session, est, runCap float64) (done bool, err error) {
+	id := e.holdID(s)
+	dayCap := e.cfg.Shared.MaxCostUSDPerDay
+	ok, sp, err := e.shared.Reserve(e.ctx, id, est, runCap, dayCap, e.clock.Now())
+	if err != nil {
+		return false, nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !ok {
+		running := ""
+		if sp.Held > 0 {
+			running = fmt.Sprintf(" and sessions running in the fleet may cost up to %s more", usd(sp.Held))
+		}
+		if runCap > 0 && sp.Spent+sp.Held+est > runCap {
+			return true, fmt.Errorf("%w: this session may cost up to %s and the fleet's run has spent %s%s of max_run_cost_usd %s", ErrOverBudget, usd(est), usd(sp.Spent), running, usd(runCap))
+		}
+		return true, fmt.Errorf("%w: this session may cost up to %s and the fleet has spent %s today%s of max_cost_usd_per_day %s", ErrOverBudget, usd(est), usd(sp.Day), running, usd(dayCap))
+	}
+	if e.sharedHolds == nil {
+		e.sharedHolds = map[*session]string{}
+	}
+	e.sharedHolds[s] = id
+	e.holdLocal(s, est) // for when the shared state cannot be reached
+	return true, nil
+}
+
+// holdID names a session's hold in the fleet: this engine's nonce and the
+// session's number.
+func (e *Engine) holdID(s *session) string {
+	return fmt.Sprintf("%s-%d", e.nonce, e.nhold.Add(1))
 }
 
 // admit reserves an attempt's worst case against the session's cap, and
@@ -154,13 +203,18 @@ func (s *session) settle(a *attempt) {
 // spend adds a finished session's cost to the run's, in place of the
 // worst case it held.
 func (e *Engine) spend(s *session, usd float64) {
-	if e.cfg.MaxRunCostUSD <= 0 {
+	if e.cfg.MaxRunCostUSD <= 0 && e.shared == nil {
 		return
 	}
 	e.mu.Lock()
 	e.runSpent += usd
 	delete(e.runHolds, s)
+	id, shared := e.sharedHolds[s]
+	delete(e.sharedHolds, s)
 	e.mu.Unlock()
+	if shared {
+		_ = e.shared.Settle(e.ctx, id, usd, e.clock.Now()) // unreached: the hold expires
+	}
 }
 
 // usd writes an amount of dollars to the millionth, without trailing

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"math"
@@ -28,9 +29,11 @@ type Engine struct {
 	order       []*model
 	slots       *slots // max_concurrency
 	hedges      hedgeBudget
-	watch       watchdog
-	nsess       atomic.Int64
-	bugs        bugLog // where recovered panics' stacks go
+	// shared is the fleet's state (breakers, holds, spending); nil: none.
+	shared SharedState
+	watch  watchdog
+	nsess  atomic.Int64
+	bugs   bugLog // where recovered panics' stacks go
 
 	ctx  context.Context // cancelled by Close
 	stop context.CancelFunc
@@ -43,6 +46,11 @@ type Engine struct {
 	closed   bool
 	runSpent float64              // what ended sessions have cost, against max_run_cost_usd
 	runHolds map[*session]float64 // the worst case of each running session, held against it
+	// sharedHolds names each running session's hold in the fleet's
+	// spending; nonce and nhold make the names.
+	sharedHolds map[*session]string
+	nonce       string
+	nhold       atomic.Int64
 }
 
 // model is one configured model and its state across sessions.
@@ -81,6 +89,9 @@ func New(cfg *config.Config, clients map[string]providers.Provider, opts ...Opti
 		o(e)
 	}
 	e.ctx, e.stop = context.WithCancel(context.Background())
+	if e.shared != nil {
+		e.nonce = rand.Text()[:10]
+	}
 	e.watch.e, e.watch.epoch = e, e.clock.Now()
 	e.routes = compileRoutes(cfg.Router.Routes)
 	e.anySettings = hasSettings(cfg)
@@ -91,6 +102,9 @@ func New(cfg *config.Config, clients map[string]providers.Provider, opts ...Opti
 		}
 		m := &model{cfg: mc, kind: cfg.Providers[mc.Provider].Kind, client: c,
 			breaker: newBreaker(cfg.Breaker, e.clock)}
+		if e.shared != nil {
+			m.breaker.fleet = &fleetBreaker{st: e.shared, ctx: e.ctx, model: mc.ID, owner: e.nonce}
+		}
 		e.models[mc.ID] = m
 		e.order = append(e.order, m)
 	}
@@ -184,6 +198,9 @@ func (e *Engine) Health() []ModelHealth {
 	out := make([]ModelHealth, 0, len(e.order))
 	for _, m := range e.order {
 		h := ModelHealth{ID: m.cfg.ID, Provider: m.cfg.Provider, ProviderKind: m.kind}
+		if m.breaker.fleet != nil {
+			m.breaker.refresh() // the fleet's breaker, even here where no call went out
+		}
 		h.Breaker = m.breaker.snapshot()
 		h.Latency, h.Recent = m.stats.snapshot()
 		if t, ok := m.client.(tunable); ok {
@@ -265,6 +282,16 @@ func (h *hedgeBudget) take(i int, maxExtra float64) bool {
 	h.ring[i] = true
 	h.fired++
 	return true
+}
+
+// fire counts a backup fired for slot i, as the fleet's budget allowed.
+func (h *hedgeBudget) fire(i int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.ring[i] {
+		h.ring[i] = true
+		h.fired++
+	}
 }
 
 func sessionID(n int64) string { return "s" + strconv.FormatInt(n, 10) }

@@ -159,7 +159,7 @@ func (e *Engine) HedgeTail(id string) (t HedgeTail, ok bool) {
 func (s *session) hedge() {
 	r := hedgeRun{s: s}
 	r.pm, r.bm = s.hedgeModels()
-	r.slot = s.e.hedges.begin()
+	r.slot = s.e.hedgeBegin()
 	r.primary = s.launch(r.pm, RolePrimary, StageNone, nil)
 	r.launched = r.bm == nil
 	r.hedged = r.launched
@@ -199,9 +199,9 @@ func (s *session) hedge() {
 // hedgeRun is a hedge session's state while it runs.
 type hedgeRun struct {
 	s       *session
-	pm, bm  *model   // the primary and the backup (nil without one)
-	primary *attempt // the primary's attempt; nil when it was skipped
-	slot    int      // the session's place in the hedge budget
+	pm, bm  *model    // the primary and the backup (nil without one)
+	primary *attempt  // the primary's attempt; nil when it was skipped
+	slot    hedgeSlot // the session's place in the hedge budget (the fleet's too)
 	delay   time.Duration
 	fire    providers.Timer // fires the delayed backup
 	// launched: the backup has been launched (or there is none); hedged:
@@ -240,7 +240,7 @@ func (r *hedgeRun) fireHedge() {
 	if h.Delay.Quantile > 0 && lateHedge(r.pm, r.bm, r.delay) {
 		return
 	}
-	if !s.e.hedges.take(r.slot, h.MaxExtra) {
+	if !s.e.hedgeTake(r.slot, h.MaxExtra) {
 		s.skip(r.bm, RoleBackup, StageNone, ReasonHedgeBudget)
 		return
 	}

@@ -51,6 +51,7 @@ type instState struct {
 	st       watch.Status
 	at       time.Time // when st arrived: a reconnection counts down from it
 	inFlight int
+	shared   string // "shared", "degraded" or "" (a server alone)
 }
 
 // watchedSession is one server session, its events kept as a recorded
@@ -117,7 +118,7 @@ func (m *Model) onWatch(msg watchMsg) tea.Cmd {
 			}
 		case watch.KindHealth:
 			if in := w.inst[u.Instance]; in != nil {
-				in.inFlight = u.InFlight
+				in.inFlight, in.shared = u.InFlight, u.Shared
 			}
 			now := m.clock()
 			m.board.SetHealth(u.Health, now)
@@ -440,6 +441,13 @@ func (m *Model) watchLine(w int) string {
 			t := "● " + label
 			if in.inFlight > 0 {
 				t += fmt.Sprintf(" (%d in flight)", in.inFlight)
+			}
+			if in.shared == "degraded" {
+				parts = append(parts, s.Ok.Render(t)+s.Warn.Render(" shared: degraded (local state)"))
+				break
+			}
+			if in.shared != "" {
+				t += " · shared"
 			}
 			parts = append(parts, s.Ok.Render(t))
 		case watch.Reconnecting:

@@ -55,6 +55,7 @@ type Config struct {
 	Retry     RetryConfig               `toml:"retry"`
 	Dashboard DashboardConfig           `toml:"dashboard"`
 	Serve     ServeConfig               `toml:"serve"`
+	Shared    SharedConfig              `toml:"shared"`
 	Tiers     map[string]TierConfig     `toml:"tiers"`
 	Providers map[string]ProviderConfig `toml:"providers"`
 	Models    []ModelConfig             `toml:"models"`

@@ -183,6 +183,7 @@ func (c *Config) applyDefaults(isSet func(key ...string) bool, tierOrder []strin
 	c.sectionDefaults(unset)
 	c.retryDefaults(unset)
 	c.serveDefaults(unset)
+	c.sharedDefaults(unset)
 	c.limitsDefaults(unset)
 	c.consensusDefaults(unset)
 	c.providerDefaults()

@@ -69,6 +69,7 @@ func (c *Config) Describe(w io.Writer, getenv func(string) string) {
 	tw.Flush()
 	describeBenchKnobs(w, c.Models)
 	c.describeServe(w, getenv)
+	c.describeShared(w, getenv)
 }
 
 // row writes one line of tab-separated cells to a tabwriter.

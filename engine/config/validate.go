@@ -73,6 +73,7 @@ func (v *validator) run() error {
 	v.router()
 	v.limits()
 	v.serve()
+	v.shared()
 	if len(v.errs) == 0 {
 		return nil
 	}

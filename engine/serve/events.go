@@ -126,5 +126,5 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 func (s *Server) healthMessage() []byte {
 	n, _, _ := s.hub.counts()
 	return sseMessage(wire.EventHealth, wire.Health{Type: wire.EventHealth, Instance: s.o.Instance, TMS: time.Now().UnixMilli(),
-		InFlight: n, Models: s.modelHealth()})
+		InFlight: n, Models: s.modelHealth(), Shared: s.eng.SharedStatus()})
 }

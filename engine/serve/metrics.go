@@ -64,6 +64,9 @@ func newMetrics(s *Server) *metrics {
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
 	}
+	if s.eng.Shared() != nil {
+		f(sharedGauge(s))
+	}
 	m.handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	return m
 }
@@ -136,4 +139,18 @@ func (c breakerCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(breakerRateDesc, prometheus.GaugeValue, h.Breaker.FailureRate, h.Model)
 		ch <- prometheus.MustNewConstMetric(modelRunningDesc, prometheus.GaugeValue, float64(h.InFlight), h.Model)
 	}
+}
+
+// sharedGauge is 1 while the fleet's shared state is degraded (Redis
+// unreachable: this replica uses its own), 0 while shared; a server that
+// shares nothing has none.
+func sharedGauge(s *Server) prometheus.Collector {
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "council_shared_degraded",
+		Help: "1 while the fleet's shared state (Redis) is unreachable and this replica uses its own."},
+		func() float64 {
+			if s.eng.SharedStatus() == "degraded" {
+				return 1
+			}
+			return 0
+		})
 }

@@ -556,6 +556,13 @@ func (s *Server) allow(client string) (bool, time.Duration) {
 	if rpm <= 0 {
 		return true, 0
 	}
+	if sh := s.eng.Shared(); sh != nil {
+		// One budget for the fleet; the replica's own while it cannot be
+		// reached.
+		if ok, wait, err := sh.TakeRate(s.sessions, client, rpm, time.Now()); err == nil {
+			return ok, wait
+		}
+	}
 	s.lmu.Lock()
 	l := s.limiters[client]
 	if l == nil {
@@ -573,7 +580,11 @@ func (s *Server) allow(client string) (bool, time.Duration) {
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	n, _, _ := s.hub.counts()
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "in_flight": n, "version": s.o.Version})
+	body := map[string]any{"status": "ok", "in_flight": n, "version": s.o.Version}
+	if st := s.eng.SharedStatus(); st != "" {
+		body["shared"] = st // "shared", or "degraded" while Redis is unreachable
+	}
+	writeJSON(w, http.StatusOK, body)
 }
 
 // modelHealth is every model's health, as the health message carries it.

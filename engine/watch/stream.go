@@ -128,7 +128,7 @@ func (in *instance) handle(ctx context.Context, m Message, hello **wire.Hello) e
 			return nil
 		}
 		rows := in.h.setHealth(in.label, h.Models)
-		ok = in.send(ctx, Update{Kind: KindHealth, Health: rows, InFlight: h.InFlight})
+		ok = in.send(ctx, Update{Kind: KindHealth, Health: rows, InFlight: h.InFlight, Shared: h.Shared})
 	default:
 		var ev engine.Event
 		if json.Unmarshal([]byte(m.Data), &ev) != nil || ev.Session == "" {

@@ -140,6 +140,9 @@ type Update struct {
 	Health []engine.ModelHealth
 	// InFlight is the instance's sessions in flight (KindHealth).
 	InFlight int
+	// Shared is whether the instance shares its state with a fleet
+	// (KindHealth): "shared", "degraded", or "" for a server alone.
+	Shared string
 }
 
 // Hub watches several instances.

@@ -100,6 +100,10 @@ type Health struct {
 	TMS      int64         `json:"t_ms"` // Unix milliseconds
 	InFlight int           `json:"in_flight"`
 	Models   []ModelHealth `json:"models"`
+	// Shared is "shared" for a replica sharing its state with a fleet,
+	// "degraded" while that state cannot be reached (the replica uses its
+	// own); absent for a server alone.
+	Shared string `json:"shared,omitempty"`
 }
 
 // ModelHealth is one model's breaker, latency and calls in flight.
