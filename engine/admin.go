@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"time"
 )
 
 // ResetBreaker clears a model's breaker, as an operator would after
@@ -15,18 +14,5 @@ func (e *Engine) ResetBreaker(id string) (BreakerState, error) {
 	if !ok {
 		return BreakerClosed, fmt.Errorf("unknown model %q", id)
 	}
-	b := m.breaker
-	b.mu.Lock()
-	from := b.state
-	var changes []breakerChange
-	b.setState(BreakerClosed, b.clock.Now(), &changes)
-	b.clear()
-	b.gen++ // reports of calls admitted before the reset are stale
-	b.probing = false
-	b.trippedReq, b.trippedFail = 0, 0
-	b.mu.Unlock()
-	if b.fleet != nil {
-		b.publish(BreakerClosed, time.Time{}, 0, 0) // the fleet's breaker too
-	}
-	return from, nil
+	return m.breaker.reset(), nil
 }

@@ -362,3 +362,23 @@ func (b *breaker) snapshot() BreakerSnapshot {
 	}
 	return s
 }
+
+// reset clears the breaker for an operator (see [Engine.ResetBreaker]):
+// the window's counts go, an open or half-open breaker closes in a new
+// generation, and the fleet's breaker closes too. It returns the state it
+// left.
+func (b *breaker) reset() BreakerState {
+	b.mu.Lock()
+	from := b.state
+	var changes []breakerChange
+	b.setState(BreakerClosed, b.clock.Now(), &changes)
+	b.clear()
+	b.gen++ // reports of calls admitted before the reset are stale
+	b.probing = false
+	b.trippedReq, b.trippedFail = 0, 0
+	b.mu.Unlock()
+	if b.fleet != nil {
+		b.publish(BreakerClosed, time.Time{}, 0, 0) // the fleet's breaker too
+	}
+	return from
+}

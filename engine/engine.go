@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -241,57 +240,6 @@ func (e *Engine) Tune(id, knob string, delta float64) (float64, error) {
 		return 0, fmt.Errorf("%s is not a simulated model: chaos knobs only apply to sim models", id)
 	}
 	return t.Tune(knob, delta)
-}
-
-// hedgeBudget enforces hedge.max_extra over the last hedgeWindow hedge
-// sessions: a backup may fire while the fired count stays within
-// ceil(max_extra x sessions), so a fresh process may hedge once, and a
-// long run never exceeds the fraction (The Tail at Scale; gRPC's hedging
-// throttle).
-type hedgeBudget struct {
-	mu    sync.Mutex
-	ring  [hedgeWindow]bool // whether each recent hedge session fired
-	n     int
-	fired int
-}
-
-const hedgeWindow = 100
-
-// begin registers a hedge session and returns its slot.
-func (h *hedgeBudget) begin() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	i := h.n % hedgeWindow
-	if h.n >= hedgeWindow && h.ring[i] {
-		h.fired--
-	}
-	h.ring[i] = false
-	h.n++
-	return i
-}
-
-// take asks to fire a backup for the session in slot i.
-func (h *hedgeBudget) take(i int, maxExtra float64) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	sessions := min(h.n, hedgeWindow)
-	allowed := int(math.Ceil(maxExtra*float64(sessions) - 1e-9))
-	if h.fired >= allowed {
-		return false
-	}
-	h.ring[i] = true
-	h.fired++
-	return true
-}
-
-// fire counts a backup fired for slot i, as the fleet's budget allowed.
-func (h *hedgeBudget) fire(i int) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if !h.ring[i] {
-		h.ring[i] = true
-		h.fired++
-	}
 }
 
 func sessionID(n int64) string { return "s" + strconv.FormatInt(n, 10) }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"math"
+	"sync"
 	"time"
 
 	"github.com/council-dev/council/engine/config"
@@ -296,4 +297,89 @@ func (r *hedgeRun) end() {
 	if s.winner == nil {
 		s.fail(s.noAnswer())
 	}
+}
+
+// hedgeBudget enforces hedge.max_extra over the last hedgeWindow hedge
+// sessions: a backup may fire while the fired count stays within
+// ceil(max_extra x sessions), so a fresh process may hedge once, and a
+// long run never exceeds the fraction (The Tail at Scale; gRPC's hedging
+// throttle).
+type hedgeBudget struct {
+	mu    sync.Mutex
+	ring  [hedgeWindow]bool // whether each recent hedge session fired
+	n     int
+	fired int
+}
+
+const hedgeWindow = 100
+
+// begin registers a hedge session and returns its slot.
+func (h *hedgeBudget) begin() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	i := h.n % hedgeWindow
+	if h.n >= hedgeWindow && h.ring[i] {
+		h.fired--
+	}
+	h.ring[i] = false
+	h.n++
+	return i
+}
+
+// take asks to fire a backup for the session in slot i.
+func (h *hedgeBudget) take(i int, maxExtra float64) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	sessions := min(h.n, hedgeWindow)
+	allowed := int(math.Ceil(maxExtra*float64(sessions) - 1e-9))
+	if h.fired >= allowed {
+		return false
+	}
+	h.ring[i] = true
+	h.fired++
+	return true
+}
+
+// fire counts a backup fired for slot i, as the fleet's budget allowed.
+func (h *hedgeBudget) fire(i int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.ring[i] {
+		h.ring[i] = true
+		h.fired++
+	}
+}
+
+// hedgeSlot is a hedge session's place in the engine's hedge budget and,
+// when it has one, in the fleet's.
+type hedgeSlot struct {
+	local  int
+	shared int64
+	fleet  bool // registered in the fleet's budget
+}
+
+// hedgeBegin registers a hedge session in the engine's budget and the
+// fleet's.
+func (e *Engine) hedgeBegin() hedgeSlot {
+	sl := hedgeSlot{local: e.hedges.begin()}
+	if e.shared != nil {
+		if n, err := e.shared.HedgeBegin(e.ctx); err == nil {
+			sl.shared, sl.fleet = n, true
+		}
+	}
+	return sl
+}
+
+// hedgeTake asks to fire a backup: the fleet's budget decides when it
+// can be reached, the engine's own otherwise (which counts it either way).
+func (e *Engine) hedgeTake(sl hedgeSlot, maxExtra float64) bool {
+	if sl.fleet {
+		if ok, err := e.shared.HedgeTake(e.ctx, sl.shared, maxExtra); err == nil {
+			if ok {
+				e.hedges.fire(sl.local)
+			}
+			return ok
+		}
+	}
+	return e.hedges.take(sl.local, maxExtra)
 }

@@ -290,37 +290,3 @@ func (m *MemoryShared) Status() string { return "shared" }
 
 // dayOf names now's UTC day, the period of max_cost_usd_per_day.
 func dayOf(now time.Time) string { return now.UTC().Format("2006-01-02") }
-
-// hedgeSlot is a hedge session's place in the engine's hedge budget and,
-// when it has one, in the fleet's.
-type hedgeSlot struct {
-	local  int
-	shared int64
-	fleet  bool // registered in the fleet's budget
-}
-
-// hedgeBegin registers a hedge session in the engine's budget and the
-// fleet's.
-func (e *Engine) hedgeBegin() hedgeSlot {
-	sl := hedgeSlot{local: e.hedges.begin()}
-	if e.shared != nil {
-		if n, err := e.shared.HedgeBegin(e.ctx); err == nil {
-			sl.shared, sl.fleet = n, true
-		}
-	}
-	return sl
-}
-
-// hedgeTake asks to fire a backup: the fleet's budget decides when it
-// can be reached, the engine's own otherwise (which counts it either way).
-func (e *Engine) hedgeTake(sl hedgeSlot, maxExtra float64) bool {
-	if sl.fleet {
-		if ok, err := e.shared.HedgeTake(e.ctx, sl.shared, maxExtra); err == nil {
-			if ok {
-				e.hedges.fire(sl.local)
-			}
-			return ok
-		}
-	}
-	return e.hedges.take(sl.local, maxExtra)
-}
