@@ -276,7 +276,6 @@ func shellWords(s string) []string {
 // list can only shrink: a command run by a script, or gone from the docs,
 // must leave it.
 var notYetRun = []string{
-	`curl -s -D- localhost:8484/v1/chat/completions -d '{"model":"council/race","messages":[{"role":"user","content":"How do database indexes work?"}]}'`,
 	`curl -s -i localhost:8484/v1/chat/completions -d '{"model":"sim/flaky","messages":[{"role":"user","content":"hi"}]}'`,
 	`curl -sN localhost:8484/v1/council/events`,
 	`COUNCIL_ADMIN_TOKEN=adm-secret council serve --config council.toml  # admin_token_env = "COUNCIL_ADMIN_TOKEN"`,
