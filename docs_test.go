@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/rogpeppe/go-internal/txtar"
 )
 
 // TestScripts runs testdata/script/*.txtar: the commands the README and
@@ -132,6 +133,9 @@ type scriptCommand struct {
 	words    []string
 	doc      string
 	patterns []string
+	// cmp holds the files its output is compared with (cmp stdout FILE):
+	// the output in full.
+	cmp []string
 }
 
 var (
@@ -139,6 +143,7 @@ var (
 	scriptAssert = regexp.MustCompile(`^(stdout|stderr)\s+(.*)$`)
 	scriptWait   = regexp.MustCompile(`^wait\s+(\w+)$`)
 	scriptBg     = regexp.MustCompile(`&(\w+)&$`)
+	scriptCmp    = regexp.MustCompile(`^cmp\s+(stdout|stderr)\s+(\S+)$`)
 )
 
 // scriptCommands reads every exec of testdata/script/*.txtar and the
@@ -156,6 +161,7 @@ func scriptCommands(t *testing.T) []scriptCommand {
 		if err != nil {
 			t.Fatal(err)
 		}
+		archive := txtar.Parse(raw)
 		doc := ""
 		last := -1
 		bg := map[string]int{}
@@ -182,6 +188,14 @@ func scriptCommands(t *testing.T) []scriptCommand {
 				if j, ok := bg[m[1]]; ok {
 					last = j
 				}
+				continue
+			}
+			if m := scriptCmp.FindStringSubmatch(l); m != nil && last >= 0 {
+				i := slices.IndexFunc(archive.Files, func(f txtar.File) bool { return f.Name == m[2] })
+				if i < 0 {
+					t.Fatalf("%s:%d: cmp with %s, which the archive lacks", f, i+1, m[2])
+				}
+				cmds[last].cmp = append(cmds[last].cmp, string(archive.Files[i].Data))
 				continue
 			}
 			if m := scriptAssert.FindStringSubmatch(l); m != nil && last >= 0 {
@@ -287,7 +301,8 @@ var notYetRun = []string{
 // naming it before the exec when the script must differ, as a free port
 // for council serve), and the output shown is what the script asserts:
 // every line shown (but "...") matches one of the command's stdout/stderr
-// patterns, and every pattern matches a line shown. Where the output
+// patterns or is the next line, in order, of the file its output is
+// compared with (cmp), and every pattern matches a line shown. Where the output
 // varies (timings, which racer won), the pattern is a regexp and the doc
 // says "e.g.".
 func TestDocExamples(t *testing.T) {
@@ -317,12 +332,22 @@ func TestDocExamples(t *testing.T) {
 			}
 			res[i] = re
 		}
+		// Lines a cmp file holds are shown in its order (a "..." may
+		// stand for the lines left out).
+		var full []string
+		for _, c := range sc.cmp {
+			full = append(full, strings.Split(c, "\n")...)
+		}
 		for _, out := range d.output {
 			if strings.TrimSpace(out) == "..." {
 				continue
 			}
+			if j := slices.Index(full, out); j >= 0 {
+				full = full[j+1:]
+				continue
+			}
 			if !slices.ContainsFunc(res, func(re *regexp.Regexp) bool { return re.MatchString(out) }) {
-				t.Errorf("%s: the line shown under $ %s is asserted by no pattern of %s:\n%s", d.where, d.line, sc.where, out)
+				t.Errorf("%s: the line shown under $ %s is asserted by no pattern of %s, nor next in its cmp file:\n%s", d.where, d.line, sc.where, out)
 			}
 		}
 		for i, re := range res {
