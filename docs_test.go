@@ -34,6 +34,13 @@ func TestScripts(t *testing.T) {
 				return err
 			}
 			env.Setenv("PORT", strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+			// The repository, for the files the docs' commands name
+			// (testdata/bench/*.toml).
+			repo, err := os.Getwd()
+			if err != nil {
+				return err
+			}
+			env.Setenv("REPO", repo)
 			return ln.Close()
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
