@@ -297,10 +297,7 @@ func shellWords(s string) []string {
 // list can only shrink: a command run by a script, or gone from the docs,
 // must leave it.
 var notYetRun = []string{
-	`curl -s -i localhost:8484/v1/chat/completions -d '{"model":"sim/flaky","messages":[{"role":"user","content":"hi"}]}'`,
 	`curl -sN localhost:8484/v1/council/events`,
-	`COUNCIL_ADMIN_TOKEN=adm-secret council serve --config council.toml  # admin_token_env = "COUNCIL_ADMIN_TOKEN"`,
-	`curl -s -H "Authorization: Bearer adm-secret" localhost:8484/v1/council/admin/tune -d '{"model":"sim/swift","knob":"error_rate","delta":0.9}'`,
 }
 
 // TestDocExamples: every command README.md and docs/ show is run by a
