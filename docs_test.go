@@ -366,3 +366,29 @@ func TestDocExamples(t *testing.T) {
 		}
 	}
 }
+
+// TestDocLinks: every relative link of README.md and docs/ names a file
+// that exists, so moving a page cannot leave a link dangling.
+func TestDocLinks(t *testing.T) {
+	pages, err := filepath.Glob("docs/*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := regexp.MustCompile(`\]\(([^)#:]+)(#[^)]*)?\)`)
+	n := 0
+	for _, page := range append([]string{"README.md"}, pages...) {
+		raw, err := os.ReadFile(page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range link.FindAllStringSubmatch(string(raw), -1) {
+			n++
+			if _, err := os.Stat(filepath.Join(filepath.Dir(page), m[1])); err != nil {
+				t.Errorf("%s links to %s: %v", page, m[1], err)
+			}
+		}
+	}
+	if n < 10 {
+		t.Fatalf("found %d links; README.md links to every page of docs/", n)
+	}
+}
