@@ -4,7 +4,7 @@ GO      ?= go
 BIN     ?= ./council
 PKGS    := ./...
 
-.PHONY: all build run demo test vet fmt-check unit smoke compat bench soak fuzz clean
+.PHONY: all build run demo docs test vet fmt-check unit smoke compat bench soak fuzz clean
 
 all: build
 
@@ -23,6 +23,11 @@ demo: build
 	$(BIN) run --strategy council "How do database indexes work?"
 	$(BIN) run --strategy auto "Is my invoice overdue?"
 	$(BIN) run --strategy section --input testdata/contract.md "Summarise each clause and flag anything one-sided"
+
+# The docs' terminal captures and keys table, regenerated from the golden
+# tests' frames and the keymaps (make test fails when they differ).
+docs:
+	$(GO) test ./ui -run '^(TestDocCaptures|TestREADMEKeysByScreen)$$' -update
 
 test: vet fmt-check unit smoke
 

@@ -18,13 +18,31 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/rogpeppe/go-internal/testscript"
 	"go.uber.org/goleak"
 )
 
 // The Gemini SDK pulls in opencensus, whose package init starts a worker
 // goroutine that nothing can stop; every other goroutine must be gone.
+// testscript.Main makes the test binary the council command too (for the
+// scripts of testdata/script, see docs_test.go).
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("go.opencensus.io/stats/view.(*worker).start"))
+	testscript.Main(leakChecked{m}, map[string]func(){"council": main})
+}
+
+// leakChecked runs the tests, then fails the run when a goroutine is left
+// (goleak.VerifyTestMain's check; it cannot be used here, as it exits).
+type leakChecked struct{ m *testing.M }
+
+func (l leakChecked) Run() int {
+	code := l.m.Run()
+	if code == 0 {
+		if err := goleak.Find(goleak.IgnoreTopFunction("go.opencensus.io/stats/view.(*worker).start")); err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: Errors on successful test run: %v\n", err)
+			return 1
+		}
+	}
+	return code
 }
 
 // council runs the CLI in-process with a clean environment plus env.

@@ -120,7 +120,7 @@ const (
 // Stage is one step of a multi-stage strategy; one-stage strategies (race,
 // hedge, consensus) have none. A byte rather than a string: it rides on
 // every event, and an event's size decides whether the goroutines that
-// build events outgrow their first stack (see README, Performance).
+// build events outgrow their first stack (see docs/performance.md).
 type Stage uint8
 
 // Stages of the council strategy and of the router.

@@ -115,23 +115,23 @@ func TestRouterLabelledSet(t *testing.T) {
 	}
 }
 
-// TestREADMERouterAccuracy: the README quotes the labelled set's accuracy
+// TestREADMERouterAccuracy: docs/strategies.md quotes the labelled set's accuracy
 // as the test measures it, so the figure cannot go stale.
 func TestREADMERouterAccuracy(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
+	readme, err := os.ReadFile("../docs/strategies.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	re := regexp.MustCompile(`\*\*([0-9.]+) %\*\* \((\d+) of (\d+) prompts, (\d+) misroutes\); on the (\d+) held-out prompts, (\d+) right`)
 	m := re.FindSubmatch(readme)
 	if m == nil {
-		t.Fatalf("README has no line matching %s", re)
+		t.Fatalf("docs/strategies.md has no line matching %s", re)
 	}
 	a := routerAccuracy(t)
 	want := fmt.Sprintf("%.1f %d %d %d %d %d", a.percent(), a.right, a.total, len(a.misroutes), a.heldTotal, a.heldRight)
 	got := fmt.Sprintf("%s %s %s %s %s %s", m[1], m[2], m[3], m[4], m[5], m[6])
 	if got != want {
-		t.Errorf("README says accuracy, right, total, misroutes, held out, held-out right = %s; the test measures %s", got, want)
+		t.Errorf("docs/strategies.md says accuracy, right, total, misroutes, held out, held-out right = %s; the test measures %s", got, want)
 	}
 }
 

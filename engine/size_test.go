@@ -7,7 +7,7 @@ import (
 
 // The hot path's types must not grow: past these sizes the attempt
 // goroutines outgrow their first stack and a session's allocation moves
-// up a size class (see README, Performance). New per-event data goes in
+// up a size class (see docs/performance.md). New per-event data goes in
 // Detail or in existing padding; new per-attempt data in padding.
 func TestHotPathSizes(t *testing.T) {
 	for _, c := range []struct {

@@ -109,8 +109,8 @@ func testGoldenConsensus120x40(t *testing.T) {
 }
 
 // TestGoldenRace160x48 is a race at full size: the panes, the timeline
-// and the breaker board. (The README shows a capture of this screen; no
-// test compares the two.)
+// and the breaker board. (docs/dashboard.md shows this frame, copied by
+// make docs; TestDocCaptures fails when the two differ.)
 func TestGoldenRace160x48(t *testing.T) { synctest.Test(t, testGoldenRace160x48) }
 
 func testGoldenRace160x48(t *testing.T) {

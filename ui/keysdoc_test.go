@@ -11,7 +11,7 @@ import (
 	"charm.land/bubbles/v2/key"
 )
 
-// README's keys by screen sit between these lines.
+// docs/keys.md's keys by screen sit between these lines.
 const (
 	keysDocBegin = "<!-- keys by screen: generated from the keymap by TestREADMEKeysByScreen (go test ./ui -run TestREADMEKeysByScreen -update) -->"
 	keysDocEnd   = "<!-- end of keys by screen -->"
@@ -57,12 +57,12 @@ func keysByScreen(t *testing.T) string {
 	return b.String()
 }
 
-// TestREADMEKeysByScreen: README's table of the keys each screen names is
+// TestREADMEKeysByScreen: docs/keys.md's table of the keys each screen names is
 // the keymaps' own; it fails when they differ (-update rewrites it).
 func TestREADMEKeysByScreen(t *testing.T) { synctest.Test(t, testREADMEKeysByScreen) }
 
 func testREADMEKeysByScreen(t *testing.T) {
-	const path = "../README.md"
+	const path = "../docs/keys.md"
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +70,7 @@ func testREADMEKeysByScreen(t *testing.T) {
 	doc := string(raw)
 	i, j := strings.Index(doc, keysDocBegin), strings.Index(doc, keysDocEnd)
 	if i < 0 || j < i {
-		t.Fatalf("README lacks the generated keys table's markers %q … %q", keysDocBegin, keysDocEnd)
+		t.Fatalf("docs/keys.md lacks the generated keys table's markers %q … %q", keysDocBegin, keysDocEnd)
 	}
 	got := doc[i+len(keysDocBegin) : j]
 	want := "\n" + keysByScreen(t)
@@ -83,5 +83,5 @@ func testREADMEKeysByScreen(t *testing.T) {
 		}
 		return
 	}
-	t.Errorf("README's keys by screen differ from the keymap (go test ./ui -run TestREADMEKeysByScreen -update):\n%s", want)
+	t.Errorf("docs/keys.md's keys by screen differ from the keymap (go test ./ui -run TestREADMEKeysByScreen -update):\n%s", want)
 }
