@@ -68,7 +68,9 @@ type Client struct {
 	apiKey  string
 	keyEnv  string
 	limits  providers.Limits // with their defaults
-	svc     sdk.ChatCompletionService
+	// api sends the requests: its Post, not ChatCompletionService's
+	// NewStreaming, so that chunks are decoded as chunk (fastChunk).
+	api sdk.Client
 
 	// noStreamOptions is set once a compatible server has rejected
 	// stream_options; later requests leave it out.
@@ -132,7 +134,7 @@ func New(o Options) (*Client, error) {
 		keyEnv:  o.KeyEnv,
 		limits:  o.Limits.OrDefaults(),
 		// Not sdk.NewClient: it would read OPENAI_* from the environment.
-		svc: sdk.NewChatCompletionService(opts...),
+		api: sdk.Client{Options: opts},
 	}, nil
 }
 
@@ -169,7 +171,10 @@ func (c *Client) start(ctx context.Context, req providers.Request, withUsage boo
 	if err != nil {
 		return &stream{wire: w}, err
 	}
-	sdkStream := c.svc.NewStreaming(ctx, params, option.WithMiddleware(w.middleware))
+	// What NewStreaming does, but for the chunk type.
+	var raw *http.Response
+	err = c.api.Post(ctx, "chat/completions", params, &raw, option.WithMiddleware(w.middleware), option.WithJSONSet("stream", true))
+	sdkStream := ssestream.NewStream[chunk](ssestream.NewDecoder(raw), err)
 	s := &stream{c: c, ctx: ctx, sdk: sdkStream, wire: w}
 	if err := sdkStream.Err(); err != nil {
 		_ = sdkStream.Close()
@@ -246,7 +251,7 @@ func (c *Client) keyHint() string {
 type stream struct {
 	c    *Client
 	ctx  context.Context
-	sdk  *ssestream.Stream[sdk.ChatCompletionChunk]
+	sdk  *ssestream.Stream[chunk]
 	wire *wire
 
 	cur      providers.Chunk
@@ -271,28 +276,63 @@ func (s *stream) Next() bool {
 		}
 		ch := s.sdk.Current()
 		var out providers.Chunk
-		for _, choice := range ch.Choices {
-			if choice.Index != 0 {
-				continue
-			}
-			out.Text = choice.Delta.Content
-			out.Reasoning = reasoningOf(choice.Delta.JSON.ExtraFields)
-			if choice.Delta.Refusal != "" {
-				s.refused = true
-			}
-			if choice.FinishReason != "" {
-				s.finished = true
-				out.Finish = providers.FinishOf(choice.FinishReason)
-				if s.refused && out.Finish == providers.FinishStop {
-					// OpenAI streams a refusal as refusal deltas, then stop.
-					out.Finish = providers.FinishContentFilter
-				}
-			}
+		if ch.sdk != nil {
+			out = s.fromSDK(*ch.sdk)
+		} else {
+			out = s.fromFast(&ch.fast)
 		}
-		out.Usage = usageOf(ch)
 		if out.Text != "" || out.Reasoning != "" || out.Usage != nil || out.Finish != providers.FinishNone {
 			s.cur = out
 			return true
+		}
+	}
+}
+
+// fromSDK reads a chunk the SDK decoded.
+func (s *stream) fromSDK(ch sdk.ChatCompletionChunk) providers.Chunk {
+	var out providers.Chunk
+	for _, choice := range ch.Choices {
+		if choice.Index != 0 {
+			continue
+		}
+		out.Text = choice.Delta.Content
+		out.Reasoning = reasoningOf(choice.Delta.JSON.ExtraFields)
+		s.choice(&out, choice.Delta.Refusal, choice.FinishReason)
+	}
+	out.Usage = usageOf(ch)
+	return out
+}
+
+// fromFast reads a chunk decoded as fastChunk, the same way as fromSDK.
+func (s *stream) fromFast(ch *fastChunk) providers.Chunk {
+	var out providers.Chunk
+	for _, choice := range ch.Choices {
+		if choice.Index != 0 {
+			continue
+		}
+		out.Text = choice.Delta.Content
+		out.Reasoning = reasoningText(string(choice.Delta.ReasoningContent), string(choice.Delta.Reasoning))
+		s.choice(&out, choice.Delta.Refusal, choice.FinishReason)
+	}
+	if ch.Usage != nil {
+		out.Usage = convertUsage(ch.Usage.sdk())
+	} else {
+		out.Usage = groqUsage(string(ch.XGroq))
+	}
+	return out
+}
+
+// choice notes choice 0's refusal and finish reason.
+func (s *stream) choice(out *providers.Chunk, refusal, finish string) {
+	if refusal != "" {
+		s.refused = true
+	}
+	if finish != "" {
+		s.finished = true
+		out.Finish = providers.FinishOf(finish)
+		if s.refused && out.Finish == providers.FinishStop {
+			// OpenAI streams a refusal as refusal deltas, then stop.
+			out.Finish = providers.FinishContentFilter
 		}
 	}
 }
@@ -352,12 +392,13 @@ func (s *stream) Close() error {
 // vLLM, llama.cpp, GLM, Qwen) or reasoning (OpenRouter, Groq, Ollama).
 // Neither is in the SDK's types; the raw JSON of extra fields holds them.
 func reasoningOf(extra map[string]respjson.Field) string {
-	for _, name := range [...]string{"reasoning_content", "reasoning"} {
-		f, ok := extra[name]
-		if !ok {
-			continue
-		}
-		raw := f.Raw()
+	return reasoningText(extra["reasoning_content"].Raw(), extra["reasoning"].Raw())
+}
+
+// reasoningText returns the first of the raw JSON values given that is a
+// non-empty string.
+func reasoningText(raws ...string) string {
+	for _, raw := range raws {
 		if raw == "" || raw == "null" || raw[0] != '"' {
 			continue
 		}
@@ -377,13 +418,22 @@ func usageOf(ch sdk.ChatCompletionChunk) *providers.Usage {
 		return convertUsage(ch.Usage)
 	}
 	// Unknown fields are never Valid in the SDK's metadata; Raw holds them.
-	if x, ok := ch.JSON.ExtraFields["x_groq"]; ok && x.Raw() != "" && x.Raw() != "null" {
-		var g struct {
-			Usage *sdk.CompletionUsage `json:"usage"`
-		}
-		if err := json.Unmarshal([]byte(x.Raw()), &g); err == nil && g.Usage != nil {
-			return convertUsage(*g.Usage)
-		}
+	if x, ok := ch.JSON.ExtraFields["x_groq"]; ok {
+		return groqUsage(x.Raw())
+	}
+	return nil
+}
+
+// groqUsage reads the usage in Groq's x_groq, given as raw JSON.
+func groqUsage(raw string) *providers.Usage {
+	if raw == "" || raw == "null" {
+		return nil
+	}
+	var g struct {
+		Usage *sdk.CompletionUsage `json:"usage"`
+	}
+	if err := json.Unmarshal([]byte(raw), &g); err == nil && g.Usage != nil {
+		return convertUsage(*g.Usage)
 	}
 	return nil
 }
