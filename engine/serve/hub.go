@@ -61,7 +61,16 @@ type sessionLog struct {
 type entry struct {
 	msg  []byte
 	ev   engine.Event
+	info *wire.Session // set for a lazy session message, instead of ev
 	size int
+}
+
+// message encodes e.
+func (e *entry) message() []byte {
+	if e.info != nil {
+		return sseMessage(wire.EventSession, *e.info)
+	}
+	return eventMessage(e.ev)
 }
 
 // subscriber is one event-stream client. ch is closed when the hub drops
@@ -135,8 +144,8 @@ func (h *hub) encode(l *sessionLog) {
 	}
 	for i := range l.msgs {
 		if e := &l.msgs[i]; e.msg == nil {
-			e.msg = eventMessage(e.ev)
-			e.ev = engine.Event{}
+			e.msg = e.message()
+			e.ev, e.info = engine.Event{}, nil
 			l.size += len(e.msg) - e.size
 			h.bytes += len(e.msg) - e.size
 			e.size = len(e.msg)
@@ -182,8 +191,8 @@ func frame(typ string, data []byte, err error) []byte {
 
 // eventSlack bounds the bytes of an event's message besides its free
 // strings' values: the SSE framing, every key and every number, enum
-// and boolean of an event without Detail or Summary
-// (TestEventBound checks it against the widest such event).
+// and boolean of an event without Detail or Summary, or of a session
+// message (TestEventBound checks it against the widest of each).
 const eventSlack = 1024
 
 // eventBound is an upper bound on the length of ev's SSE message, cheap
@@ -197,6 +206,19 @@ func eventBound(ev engine.Event) int {
 	for _, s := range [...]string{ev.Session, ev.Model, string(ev.Role), ev.Attempt, ev.Text, ev.Vote,
 		string(ev.Reason), ev.Err, ev.TieBreak} {
 		n += quotedBound(s)
+	}
+	return n
+}
+
+// sessionBound is an upper bound on the length of info's SSE message,
+// as eventBound is for an event's.
+func sessionBound(info wire.Session) int {
+	n := eventSlack
+	for _, s := range [...]string{info.Session, info.Strategy, info.Tier, info.Prompt, info.Client, info.Model} {
+		n += quotedBound(s)
+	}
+	for _, m := range info.Models {
+		n += quotedBound(m) + 1
 	}
 	return n
 }
@@ -225,13 +247,17 @@ func quotedBound(s string) int {
 
 // begin announces a session and returns its log.
 func (h *hub) begin(info wire.Session) *sessionLog {
-	msg := sseMessage(wire.EventSession, info)
 	l := &sessionLog{started: map[string]string{}, client: info.Client, id: info.Session}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.began++
 	l.n = h.began
 	h.live = append(h.live, l)
+	if !h.watched(l) { // encoded when the backlog is read
+		h.keep(l, entry{info: &info, size: sessionBound(info)})
+		return l
+	}
+	msg := sseMessage(wire.EventSession, info)
 	h.keep(l, entry{msg: msg, size: len(msg)})
 	h.broadcast(l, msg)
 	return l

@@ -40,18 +40,27 @@ func TestEventBound(t *testing.T) {
 		eventBound(engine.Event{Type: engine.SessionStarted, Detail: &engine.Detail{}}) != -1 {
 		t.Error("an event with Summary or Detail has a cheap bound; want -1 (encoded at once)")
 	}
+	for _, s := range strs {
+		info := wire.Session{Type: wire.EventSession, Session: s, Strategy: s, Tier: s, Models: []string{s, s, ""},
+			Prompt: s, StartedMS: math.MinInt64, Client: s, Model: s}
+		if got, bound := len(sseMessage(wire.EventSession, info)), sessionBound(info); got > bound {
+			t.Errorf("session, string %q: message of %d bytes over its bound %d", s[:min(len(s), 20)], got, bound)
+		}
+		checked++
+	}
 	if checked == 0 {
 		t.Fatal("nothing checked")
 	}
 }
 
-// TestLazyBacklog: events published while nobody watches are encoded when
+// TestLazyBacklog: messages kept while nobody watches are encoded when
 // the backlog is read, to the same bytes as encoding them at once, and
 // what the hub counts never falls below what it would send.
 func TestLazyBacklog(t *testing.T) {
 	hb := newHub(0)
-	var want [][]byte
-	l := hb.begin(wire.Session{Session: "s1"})
+	info := wire.Session{Type: wire.EventSession, Session: "s1", Strategy: "race", Models: []string{"m"}, Prompt: "a <prompt>"}
+	want := [][]byte{sseMessage(wire.EventSession, info)}
+	l := hb.begin(info)
 	evs := []engine.Event{
 		{Type: engine.AttemptStarted, Session: "s1", Seq: 1, Model: "m", Attempt: "a1", Role: engine.RoleRacer},
 		{Type: engine.Delta, Session: "s1", Seq: 2, Model: "m", Attempt: "a1", Text: "<b>\"hi\"</b>\n\u2028"},
@@ -69,15 +78,15 @@ func TestLazyBacklog(t *testing.T) {
 	hb.mu.Lock()
 	lazy, counted := l.lazy, hb.bytes
 	hb.mu.Unlock()
-	if lazy != 3 {
-		t.Errorf("%d events kept unencoded, want the 3 without Summary", lazy)
+	if lazy != 4 {
+		t.Errorf("%d messages kept unencoded, want the session's and the 3 events without Summary", lazy)
 	}
 	_, backlog := hb.subscribe("", true)
 	if len(backlog) != 1+len(evs) {
 		t.Fatalf("backlog of %d messages, want %d", len(backlog), 1+len(evs))
 	}
-	sent := len(backlog[0])
-	for i, m := range backlog[1:] {
+	sent := 0
+	for i, m := range backlog {
 		sent += len(m)
 		if !bytes.Equal(m, want[i]) {
 			t.Errorf("message %d:\n%s\nwant\n%s", i, m, want[i])
