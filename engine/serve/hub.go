@@ -137,7 +137,7 @@ func (h *hub) settle() {
 }
 
 // encode encodes l's lazy entries, counting their exact sizes (never
-// more than their bounds). Called with h.mu held.
+// more than their bounds). Called with h.mu held, past the bound only.
 func (h *hub) encode(l *sessionLog) {
 	if l.lazy == 0 {
 		return
@@ -373,12 +373,11 @@ func (h *hub) broadcast(l *sessionLog, msg []byte) {
 // sees, in the order they began, each with its events so far.
 func (h *hub) subscribe(client string, seesAll bool) (*subscriber, [][]byte) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	logs := make([]*sessionLog, 0, len(h.finished)+len(h.live))
 	logs = append(append(logs, h.finished...), h.live...)
 	slices.SortFunc(logs, func(a, b *sessionLog) int { return a.n - b.n })
 	sub := &subscriber{ch: make(chan []byte, subBuffer), client: client, all: seesAll}
-	var backlog [][]byte
+	var kept []entry
 	var missing []string
 	for _, l := range logs {
 		if !sub.sees(l) {
@@ -394,16 +393,25 @@ func (h *hub) subscribe(client string, seesAll bool) (*subscriber, [][]byte) {
 			}
 			continue
 		}
-		h.encode(l)
-		for _, e := range l.msgs {
-			backlog = append(backlog, e.msg)
-		}
-	}
-	if len(missing) > 0 {
-		d := sseMessage(wire.EventDropped, wire.Dropped{Type: wire.EventDropped, Sessions: missing, LimitBytes: h.limit})
-		backlog = append([][]byte{d}, backlog...)
+		kept = append(kept, l.msgs...)
 	}
 	h.subs[sub] = struct{}{}
+	limit := h.limit
+	h.mu.Unlock()
+
+	// Lazy entries are encoded here, after the lock: a backlog of many
+	// megabytes does not hold up every session's events meanwhile. What
+	// is kept never changes, so the copies are what the hub holds.
+	backlog := make([][]byte, 0, len(kept)+1)
+	if len(missing) > 0 {
+		backlog = append(backlog, sseMessage(wire.EventDropped, wire.Dropped{Type: wire.EventDropped, Sessions: missing, LimitBytes: limit}))
+	}
+	for i := range kept {
+		if kept[i].msg == nil {
+			kept[i].msg = kept[i].message()
+		}
+		backlog = append(backlog, kept[i].msg)
+	}
 	return sub, backlog
 }
 
