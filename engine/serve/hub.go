@@ -1,10 +1,10 @@
 package serve
 
 import (
-	"bytes"
 	"encoding/json"
 	"slices"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/council-dev/council/engine"
 	"github.com/council-dev/council/engine/wire"
@@ -43,13 +43,34 @@ type sessionLog struct {
 	n      int    // the order sessions began in
 	client string // who asked (wire.Session.Client)
 	id     string
-	msgs   [][]byte
-	size   int // bytes in msgs
+	msgs   []entry
+	size   int // bytes counted for msgs
+	// lazy counts msgs not encoded yet.
+	lazy int
 	// evicted says its messages were let go to bound the backlog: the
 	// log stays, empty, so that new subscribers are told it is missing.
 	evicted bool
 	ended   bool
 	started map[string]string // attempt id -> model, while it runs
+}
+
+// entry is one kept message: encoded (msg), or an event encoded only
+// when someone reads it (lazy). size is msg's length, or for a lazy
+// entry an upper bound on it (eventBound), so the backlog's count never
+// falls short of what it would send.
+type entry struct {
+	msg  []byte
+	ev   engine.Event
+	info *wire.Session // set for a lazy session message, instead of ev
+	size int
+}
+
+// message encodes e.
+func (e *entry) message() []byte {
+	if e.info != nil {
+		return sseMessage(wire.EventSession, *e.info)
+	}
+	return eventMessage(e.ev)
 }
 
 // subscriber is one event-stream client. ch is closed when the hub drops
@@ -74,15 +95,24 @@ func newHub(limit int) *hub {
 	return &hub{subs: map[*subscriber]struct{}{}, running: map[string]int{}, limit: cmpOr(limit, defaultBacklogBytes)}
 }
 
-// keep adds msg to l's log, unless l was evicted, and keeps the backlog
+// keep adds e to l's log, unless l was evicted, and keeps the backlog
 // within its bound. Called with h.mu held.
-func (h *hub) keep(l *sessionLog, msg []byte) {
+func (h *hub) keep(l *sessionLog, e entry) {
 	if l.evicted {
 		return
 	}
-	l.msgs = append(l.msgs, msg)
-	l.size += len(msg)
-	h.bytes += len(msg)
+	l.msgs = append(l.msgs, e)
+	l.size += e.size
+	h.bytes += e.size
+	if e.msg == nil {
+		l.lazy++
+	}
+	if h.bytes <= h.limit {
+		return
+	}
+	// Over the bound by the upper bounds: count exactly before letting
+	// anything go, so that what goes is what eager encoding would let go.
+	h.settle()
 	// The oldest finished sessions go first; in flight, the oldest too,
 	// l itself last.
 	for _, list := range [][]*sessionLog{h.finished, h.live} {
@@ -95,53 +125,157 @@ func (h *hub) keep(l *sessionLog, msg []byte) {
 	}
 }
 
+// settle encodes every kept lazy entry, counting its exact size. Each
+// entry is encoded once at most; only a backlog near its bound pays.
+// Called with h.mu held.
+func (h *hub) settle() {
+	for _, list := range [][]*sessionLog{h.finished, h.live} {
+		for _, l := range list {
+			h.encode(l)
+		}
+	}
+}
+
+// encode encodes l's lazy entries, counting their exact sizes (never
+// more than their bounds). Called with h.mu held, past the bound only.
+func (h *hub) encode(l *sessionLog) {
+	if l.lazy == 0 {
+		return
+	}
+	for i := range l.msgs {
+		if e := &l.msgs[i]; e.msg == nil {
+			e.msg = e.message()
+			e.ev, e.info = engine.Event{}, nil
+			l.size += len(e.msg) - e.size
+			h.bytes += len(e.msg) - e.size
+			e.size = len(e.msg)
+		}
+	}
+	l.lazy = 0
+}
+
 // evict lets l's messages go. Called with h.mu held.
 func (h *hub) evict(l *sessionLog) {
 	if l.evicted {
 		return
 	}
 	h.bytes -= l.size
-	l.msgs, l.size, l.evicted = nil, 0, true
+	l.msgs, l.size, l.lazy, l.evicted = nil, 0, 0, true
 }
 
 // sseMessage encodes one SSE message: "event: typ\ndata: json\n\n".
 func sseMessage(typ string, v any) []byte {
 	data, err := json.Marshal(v)
+	return frame(typ, data, err)
+}
+
+// eventMessage is ev's SSE message. It calls ev's MarshalJSON itself:
+// json.Marshal would check and compact its output again, the same bytes.
+func eventMessage(ev engine.Event) []byte {
+	data, err := ev.MarshalJSON()
+	return frame(ev.Type.String(), data, err)
+}
+
+// frame wraps data, typ's JSON, in an SSE message.
+func frame(typ string, data []byte, err error) []byte {
 	if err != nil {
 		// Every value sent is built here and marshals; say so rather than
 		// send a broken line.
 		data, _ = json.Marshal(map[string]string{"type": "error", "error": err.Error()})
 	}
-	var b bytes.Buffer
-	b.Grow(len(typ) + len(data) + 16)
-	b.WriteString("event: ")
-	b.WriteString(typ)
-	b.WriteString("\ndata: ")
-	b.Write(data)
-	b.WriteString("\n\n")
-	return b.Bytes()
+	b := make([]byte, 0, len("event: \ndata: \n\n")+len(typ)+len(data))
+	b = append(append(b, "event: "...), typ...)
+	b = append(append(b, "\ndata: "...), data...)
+	return append(b, "\n\n"...)
+}
+
+// eventSlack bounds the bytes of an event's message besides its free
+// strings' values: the SSE framing, every key and every number, enum
+// and boolean of an event without Detail or Summary, or of a session
+// message (TestEventBound checks it against the widest of each).
+const eventSlack = 1024
+
+// eventBound is an upper bound on the length of ev's SSE message, cheap
+// to count; -1 when there is none cheap (an event with Detail or
+// Summary: those are encoded at once).
+func eventBound(ev engine.Event) int {
+	if ev.Detail != nil || ev.Summary != nil {
+		return -1
+	}
+	n := eventSlack
+	for _, s := range [...]string{ev.Session, ev.Model, string(ev.Role), ev.Attempt, ev.Text, ev.Vote,
+		string(ev.Reason), ev.Err, ev.TieBreak} {
+		n += quotedBound(s)
+	}
+	return n
+}
+
+// sessionBound is an upper bound on the length of info's SSE message,
+// as eventBound is for an event's.
+func sessionBound(info wire.Session) int {
+	n := eventSlack
+	for _, s := range [...]string{info.Session, info.Strategy, info.Tier, info.Prompt, info.Client, info.Model} {
+		n += quotedBound(s)
+	}
+	for _, m := range info.Models {
+		n += quotedBound(m) + 1
+	}
+	return n
+}
+
+// quotedBound is an upper bound on the length of s as a JSON string, as
+// encoding/json writes it: a quote, a backslash or a control byte takes
+// at most 6 bytes (\u00XX), as do <, > and & (escaped for HTML); U+2028
+// and U+2029 take 6 for their 3; invalid UTF-8 takes 6 (\ufffd) a byte.
+func quotedBound(s string) int {
+	n, ascii := len(s)+2, true
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			n += 5
+		case c == 0xE2: // the first byte of U+2028 and U+2029
+			n += 3
+		case c >= 0x80:
+			ascii = false
+		}
+	}
+	if !ascii && !utf8.ValidString(s) {
+		return 6*len(s) + 2
+	}
+	return n
 }
 
 // begin announces a session and returns its log.
 func (h *hub) begin(info wire.Session) *sessionLog {
-	msg := sseMessage(wire.EventSession, info)
 	l := &sessionLog{started: map[string]string{}, client: info.Client, id: info.Session}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.began++
 	l.n = h.began
 	h.live = append(h.live, l)
-	h.keep(l, msg)
+	if !h.watched(l) { // encoded when the backlog is read
+		h.keep(l, entry{info: &info, size: sessionBound(info)})
+		return l
+	}
+	msg := sseMessage(wire.EventSession, info)
+	h.keep(l, entry{msg: msg, size: len(msg)})
 	h.broadcast(l, msg)
 	return l
 }
 
 // publish sends one of l's events; session_done moves l to the finished.
 func (h *hub) publish(l *sessionLog, ev engine.Event) {
-	msg := sseMessage(ev.Type.String(), ev)
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.keep(l, msg)
+	// An event is encoded now only when someone is sent it, or when no
+	// cheap bound on its size is known; else when the backlog is read.
+	var msg []byte
+	e := entry{ev: ev, size: eventBound(ev)}
+	if e.size < 0 || h.watched(l) {
+		msg = eventMessage(ev)
+		e = entry{msg: msg, size: len(msg)}
+	}
+	h.keep(l, e)
 	switch ev.Type {
 	case engine.AttemptStarted:
 		if _, again := l.started[ev.Attempt]; !again { // a retried call starts again
@@ -154,7 +288,9 @@ func (h *hub) publish(l *sessionLog, ev engine.Event) {
 			h.running[m]--
 		}
 	}
-	h.broadcast(l, msg)
+	if msg != nil {
+		h.broadcast(l, msg)
+	}
 	if ev.Type == engine.SessionDone {
 		h.end(l)
 	}
@@ -202,6 +338,16 @@ func (h *hub) abandon(l *sessionLog) {
 	}
 }
 
+// watched reports whether a subscriber sees l. Called with h.mu held.
+func (h *hub) watched(l *sessionLog) bool {
+	for sub := range h.subs {
+		if sub.sees(l) {
+			return true
+		}
+	}
+	return false
+}
+
 // broadcast hands l's msg to every subscriber that sees l without
 // waiting: one whose buffer is full is dropped. Called with h.mu held.
 func (h *hub) broadcast(l *sessionLog, msg []byte) {
@@ -227,12 +373,11 @@ func (h *hub) broadcast(l *sessionLog, msg []byte) {
 // sees, in the order they began, each with its events so far.
 func (h *hub) subscribe(client string, seesAll bool) (*subscriber, [][]byte) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	logs := make([]*sessionLog, 0, len(h.finished)+len(h.live))
 	logs = append(append(logs, h.finished...), h.live...)
 	slices.SortFunc(logs, func(a, b *sessionLog) int { return a.n - b.n })
 	sub := &subscriber{ch: make(chan []byte, subBuffer), client: client, all: seesAll}
-	var backlog [][]byte
+	var kept []entry
 	var missing []string
 	for _, l := range logs {
 		if !sub.sees(l) {
@@ -248,13 +393,25 @@ func (h *hub) subscribe(client string, seesAll bool) (*subscriber, [][]byte) {
 			}
 			continue
 		}
-		backlog = append(backlog, l.msgs...)
-	}
-	if len(missing) > 0 {
-		d := sseMessage(wire.EventDropped, wire.Dropped{Type: wire.EventDropped, Sessions: missing, LimitBytes: h.limit})
-		backlog = append([][]byte{d}, backlog...)
+		kept = append(kept, l.msgs...)
 	}
 	h.subs[sub] = struct{}{}
+	limit := h.limit
+	h.mu.Unlock()
+
+	// Lazy entries are encoded here, after the lock: a backlog of many
+	// megabytes does not hold up every session's events meanwhile. What
+	// is kept never changes, so the copies are what the hub holds.
+	backlog := make([][]byte, 0, len(kept)+1)
+	if len(missing) > 0 {
+		backlog = append(backlog, sseMessage(wire.EventDropped, wire.Dropped{Type: wire.EventDropped, Sessions: missing, LimitBytes: limit}))
+	}
+	for i := range kept {
+		if kept[i].msg == nil {
+			kept[i].msg = kept[i].message()
+		}
+		backlog = append(backlog, kept[i].msg)
+	}
 	return sub, backlog
 }
 

@@ -24,7 +24,6 @@ import (
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/packages/respjson"
 	"github.com/openai/openai-go/v3/packages/ssestream"
-	"github.com/openai/openai-go/v3/shared"
 
 	"github.com/council-dev/council/providers"
 )
@@ -59,7 +58,9 @@ type Client struct {
 	apiKey  string
 	keyEnv  string
 	limits  providers.Limits // with their defaults
-	svc     sdk.ChatCompletionService
+	// api sends the requests: its Post, not ChatCompletionService's
+	// NewStreaming, so that chunks are decoded as chunk (fastChunk).
+	api sdk.Client
 
 	// noStreamOptions is set once a compatible server has rejected
 	// stream_options; later requests leave it out.
@@ -123,7 +124,7 @@ func New(o Options) (*Client, error) {
 		keyEnv:  o.KeyEnv,
 		limits:  o.Limits.OrDefaults(),
 		// Not sdk.NewClient: it would read OPENAI_* from the environment.
-		svc: sdk.NewChatCompletionService(opts...),
+		api: sdk.Client{Options: opts},
 	}, nil
 }
 
@@ -156,11 +157,15 @@ func (c *Client) Stream(ctx context.Context, req providers.Request) (providers.S
 // only its wire record is of use.
 func (c *Client) start(ctx context.Context, req providers.Request, withUsage bool) (*stream, error) {
 	w := &wire{model: req.Model, provider: c.name, limits: c.limits}
-	params, err := c.params(req, withUsage)
+	body, err := c.body(req, withUsage)
 	if err != nil {
 		return &stream{wire: w}, err
 	}
-	sdkStream := c.svc.NewStreaming(ctx, params, option.WithMiddleware(w.middleware))
+	// What NewStreaming does, but with the body encoded here and for the
+	// chunk type.
+	var raw *http.Response
+	err = c.api.Post(ctx, "chat/completions", body, &raw, option.WithMiddleware(w.middleware))
+	sdkStream := ssestream.NewStream[chunk](ssestream.NewDecoder(raw), err)
 	s := &stream{c: c, ctx: ctx, sdk: sdkStream, wire: w}
 	if err := sdkStream.Err(); err != nil {
 		_ = sdkStream.Close()
@@ -169,24 +174,26 @@ func (c *Client) start(ctx context.Context, req providers.Request, withUsage boo
 	return s, nil
 }
 
-func (c *Client) params(req providers.Request, withUsage bool) (sdk.ChatCompletionNewParams, error) {
-	p := sdk.ChatCompletionNewParams{Model: req.Model}
+// body encodes the request's JSON as NewStreaming's params would (the
+// SDK's reflection-based encoder cost ~20 us a call; encoding/json of
+// requestBody is several times cheaper).
+func (c *Client) body(req providers.Request, withUsage bool) ([]byte, error) {
+	p := requestBody{Model: req.Model, Stream: true}
 	if req.Model == "" {
-		return p, &providers.Error{Kind: providers.KindInvalid, Provider: c.name, Message: "no model name in the request"}
+		return nil, &providers.Error{Kind: providers.KindInvalid, Provider: c.name, Message: "no model name in the request"}
 	}
+	p.Messages = make([]message, 0, len(req.Messages)+1)
 	if req.System != "" {
-		p.Messages = append(p.Messages, sdk.SystemMessage(req.System))
+		p.Messages = append(p.Messages, message{Role: "system", Content: req.System})
 	}
 	for _, m := range req.Messages {
 		switch m.Role {
 		case "user", "":
-			p.Messages = append(p.Messages, sdk.UserMessage(m.Content))
-		case "assistant":
-			p.Messages = append(p.Messages, sdk.AssistantMessage(m.Content))
-		case "system":
-			p.Messages = append(p.Messages, sdk.SystemMessage(m.Content))
+			p.Messages = append(p.Messages, message{Role: "user", Content: m.Content})
+		case "assistant", "system":
+			p.Messages = append(p.Messages, message{Role: m.Role, Content: m.Content})
 		default:
-			return p, &providers.Error{Kind: providers.KindInvalid, Provider: c.name,
+			return nil, &providers.Error{Kind: providers.KindInvalid, Provider: c.name,
 				Message: fmt.Sprintf("message role %q is not user, assistant or system", m.Role)}
 		}
 	}
@@ -194,35 +201,67 @@ func (c *Client) params(req providers.Request, withUsage bool) (sdk.ChatCompleti
 		// OpenAI deprecated max_tokens (reasoning models reject it); most
 		// compatible servers know only max_tokens.
 		if c.kind == KindOpenAI {
-			p.MaxCompletionTokens = sdk.Int(int64(req.MaxTokens))
+			p.MaxCompletionTokens = req.MaxTokens
 		} else {
-			p.MaxTokens = sdk.Int(int64(req.MaxTokens))
+			p.MaxTokens = req.MaxTokens
 		}
 	}
-	if req.Temperature != nil {
-		p.Temperature = sdk.Float(*req.Temperature)
-	}
-	if len(req.StopSequences()) > 0 {
-		p.Stop = sdk.ChatCompletionNewParamsStopUnion{OfStringArray: req.StopSequences()}
+	p.Temperature = req.Temperature
+	if stop := req.StopSequences(); len(stop) > 0 {
+		p.Stop = stop
 	}
 	if f := req.ResponseFormat(); f != nil {
 		switch f.Type {
 		case providers.FormatJSONObject:
-			p.ResponseFormat = sdk.ChatCompletionNewParamsResponseFormatUnion{OfJSONObject: &shared.ResponseFormatJSONObjectParam{}}
+			p.ResponseFormat = &responseFormat{Type: "json_object"}
 		case providers.FormatJSONSchema:
-			js := shared.ResponseFormatJSONSchemaJSONSchemaParam{Name: cmp.Or(f.Name, "answer"), Schema: f.Schema}
-			if f.Strict {
-				js.Strict = sdk.Bool(true)
-			}
-			p.ResponseFormat = sdk.ChatCompletionNewParamsResponseFormatUnion{OfJSONSchema: &shared.ResponseFormatJSONSchemaParam{JSONSchema: js}}
+			p.ResponseFormat = &responseFormat{Type: "json_schema",
+				JSONSchema: &jsonSchema{Name: cmp.Or(f.Name, "answer"), Schema: f.Schema, Strict: f.Strict}}
 		default:
-			return p, &providers.Error{Kind: providers.KindInvalid, Provider: c.name, Message: fmt.Sprintf("response format %q is not json_object or json_schema", f.Type)}
+			return nil, &providers.Error{Kind: providers.KindInvalid, Provider: c.name, Message: fmt.Sprintf("response format %q is not json_object or json_schema", f.Type)}
 		}
 	}
 	if withUsage {
-		p.StreamOptions = sdk.ChatCompletionStreamOptionsParam{IncludeUsage: sdk.Bool(true)}
+		p.StreamOptions = &streamOptions{IncludeUsage: true}
 	}
-	return p, nil
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, &providers.Error{Kind: providers.KindInvalid, Provider: c.name, Message: "the request does not encode as JSON: " + err.Error()}
+	}
+	return b, nil
+}
+
+// requestBody is a streamed Chat Completions request.
+type requestBody struct {
+	Messages            []message       `json:"messages"`
+	Model               string          `json:"model"`
+	MaxCompletionTokens int             `json:"max_completion_tokens,omitempty"`
+	MaxTokens           int             `json:"max_tokens,omitempty"`
+	Temperature         *float64        `json:"temperature,omitempty"`
+	Stop                []string        `json:"stop,omitempty"`
+	ResponseFormat      *responseFormat `json:"response_format,omitempty"`
+	Stream              bool            `json:"stream"`
+	StreamOptions       *streamOptions  `json:"stream_options,omitempty"`
+}
+
+type message struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+type responseFormat struct {
+	Type       string      `json:"type"`
+	JSONSchema *jsonSchema `json:"json_schema,omitempty"`
+}
+
+type jsonSchema struct {
+	Name   string         `json:"name"`
+	Schema map[string]any `json:"schema,omitempty"`
+	Strict bool           `json:"strict,omitempty"`
+}
+
+type streamOptions struct {
+	IncludeUsage bool `json:"include_usage"`
 }
 
 // keyHint says where the key should come from.
@@ -237,7 +276,7 @@ func (c *Client) keyHint() string {
 type stream struct {
 	c    *Client
 	ctx  context.Context
-	sdk  *ssestream.Stream[sdk.ChatCompletionChunk]
+	sdk  *ssestream.Stream[chunk]
 	wire *wire
 
 	cur      providers.Chunk
@@ -262,28 +301,63 @@ func (s *stream) Next() bool {
 		}
 		ch := s.sdk.Current()
 		var out providers.Chunk
-		for _, choice := range ch.Choices {
-			if choice.Index != 0 {
-				continue
-			}
-			out.Text = choice.Delta.Content
-			out.Reasoning = reasoningOf(choice.Delta.JSON.ExtraFields)
-			if choice.Delta.Refusal != "" {
-				s.refused = true
-			}
-			if choice.FinishReason != "" {
-				s.finished = true
-				out.Finish = providers.FinishOf(choice.FinishReason)
-				if s.refused && out.Finish == providers.FinishStop {
-					// OpenAI streams a refusal as refusal deltas, then stop.
-					out.Finish = providers.FinishContentFilter
-				}
-			}
+		if ch.sdk != nil {
+			out = s.fromSDK(*ch.sdk)
+		} else {
+			out = s.fromFast(&ch.fast)
 		}
-		out.Usage = usageOf(ch)
 		if out.Text != "" || out.Reasoning != "" || out.Usage != nil || out.Finish != providers.FinishNone {
 			s.cur = out
 			return true
+		}
+	}
+}
+
+// fromSDK reads a chunk the SDK decoded.
+func (s *stream) fromSDK(ch sdk.ChatCompletionChunk) providers.Chunk {
+	var out providers.Chunk
+	for _, choice := range ch.Choices {
+		if choice.Index != 0 {
+			continue
+		}
+		out.Text = choice.Delta.Content
+		out.Reasoning = reasoningOf(choice.Delta.JSON.ExtraFields)
+		s.choice(&out, choice.Delta.Refusal, choice.FinishReason)
+	}
+	out.Usage = usageOf(ch)
+	return out
+}
+
+// fromFast reads a chunk decoded as fastChunk, the same way as fromSDK.
+func (s *stream) fromFast(ch *fastChunk) providers.Chunk {
+	var out providers.Chunk
+	for _, choice := range ch.Choices {
+		if choice.Index != 0 {
+			continue
+		}
+		out.Text = choice.Delta.Content
+		out.Reasoning = reasoningText(string(choice.Delta.ReasoningContent), string(choice.Delta.Reasoning))
+		s.choice(&out, choice.Delta.Refusal, choice.FinishReason)
+	}
+	if ch.Usage != nil {
+		out.Usage = convertUsage(ch.Usage.sdk())
+	} else {
+		out.Usage = groqUsage(string(ch.XGroq))
+	}
+	return out
+}
+
+// choice notes choice 0's refusal and finish reason.
+func (s *stream) choice(out *providers.Chunk, refusal, finish string) {
+	if refusal != "" {
+		s.refused = true
+	}
+	if finish != "" {
+		s.finished = true
+		out.Finish = providers.FinishOf(finish)
+		if s.refused && out.Finish == providers.FinishStop {
+			// OpenAI streams a refusal as refusal deltas, then stop.
+			out.Finish = providers.FinishContentFilter
 		}
 	}
 }
@@ -343,12 +417,13 @@ func (s *stream) Close() error {
 // vLLM, llama.cpp, GLM, Qwen) or reasoning (OpenRouter, Groq, Ollama).
 // Neither is in the SDK's types; the raw JSON of extra fields holds them.
 func reasoningOf(extra map[string]respjson.Field) string {
-	for _, name := range [...]string{"reasoning_content", "reasoning"} {
-		f, ok := extra[name]
-		if !ok {
-			continue
-		}
-		raw := f.Raw()
+	return reasoningText(extra["reasoning_content"].Raw(), extra["reasoning"].Raw())
+}
+
+// reasoningText returns the first of the raw JSON values given that is a
+// non-empty string.
+func reasoningText(raws ...string) string {
+	for _, raw := range raws {
 		if raw == "" || raw == "null" || raw[0] != '"' {
 			continue
 		}
@@ -368,13 +443,22 @@ func usageOf(ch sdk.ChatCompletionChunk) *providers.Usage {
 		return convertUsage(ch.Usage)
 	}
 	// Unknown fields are never Valid in the SDK's metadata; Raw holds them.
-	if x, ok := ch.JSON.ExtraFields["x_groq"]; ok && x.Raw() != "" && x.Raw() != "null" {
-		var g struct {
-			Usage *sdk.CompletionUsage `json:"usage"`
-		}
-		if err := json.Unmarshal([]byte(x.Raw()), &g); err == nil && g.Usage != nil {
-			return convertUsage(*g.Usage)
-		}
+	if x, ok := ch.JSON.ExtraFields["x_groq"]; ok {
+		return groqUsage(x.Raw())
+	}
+	return nil
+}
+
+// groqUsage reads the usage in Groq's x_groq, given as raw JSON.
+func groqUsage(raw string) *providers.Usage {
+	if raw == "" || raw == "null" {
+		return nil
+	}
+	var g struct {
+		Usage *sdk.CompletionUsage `json:"usage"`
+	}
+	if err := json.Unmarshal([]byte(raw), &g); err == nil && g.Usage != nil {
+		return convertUsage(*g.Usage)
 	}
 	return nil
 }

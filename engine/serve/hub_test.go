@@ -1,0 +1,107 @@
+package serve
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/engine/wire"
+	"github.com/council-dev/council/providers"
+)
+
+// TestEventBound: eventBound is never below the length of the message
+// the event stream sends, for every type and enum value with the widest
+// numbers, and strings that escape the most (quotes, control bytes, HTML,
+// U+2028, invalid UTF-8) or not at all.
+func TestEventBound(t *testing.T) {
+	strs := []string{"", "a1", "plain words", strings.Repeat(`"\<>&`+"\x01\n", 50), "\u2028\u2029é中",
+		"\xff\xfe bad", strings.Repeat("x", 5000)}
+	checked := 0
+	for typ := range 256 {
+		for i, s := range strs {
+			v := uint8(255 - (typ+i)%3) // enums out of range print longest
+			ev := engine.Event{Type: engine.EventType(typ), Stage: engine.Stage(v), Kind: providers.Kind(v),
+				Finish: providers.Finish(v), Session: s, Seq: math.MinInt, T: time.Duration(math.MaxInt64), Model: s,
+				Role: engine.Role(s), Attempt: s, Text: s, Vote: s, Reason: engine.Reason(s), Err: s,
+				InputTokens: math.MinInt, OutputTokens: math.MinInt, Cost: -math.SmallestNonzeroFloat64 * 3,
+				Delay: time.Duration(math.MinInt64), TieBreak: s, From: engine.BreakerState(v), To: engine.BreakerState(v)}
+			if got, bound := len(eventMessage(ev)), eventBound(ev); got > bound {
+				t.Errorf("type %d, string %q: message of %d bytes over its bound %d", typ, s[:min(len(s), 20)], got, bound)
+			}
+			checked++
+		}
+	}
+	if eventBound(engine.Event{Type: engine.SessionDone, Summary: &engine.Summary{}}) != -1 ||
+		eventBound(engine.Event{Type: engine.SessionStarted, Detail: &engine.Detail{}}) != -1 {
+		t.Error("an event with Summary or Detail has a cheap bound; want -1 (encoded at once)")
+	}
+	for _, s := range strs {
+		info := wire.Session{Type: wire.EventSession, Session: s, Strategy: s, Tier: s, Models: []string{s, s, ""},
+			Prompt: s, StartedMS: math.MinInt64, Client: s, Model: s}
+		if got, bound := len(sseMessage(wire.EventSession, info)), sessionBound(info); got > bound {
+			t.Errorf("session, string %q: message of %d bytes over its bound %d", s[:min(len(s), 20)], got, bound)
+		}
+		checked++
+	}
+	if checked == 0 {
+		t.Fatal("nothing checked")
+	}
+}
+
+// TestLazyBacklog: messages kept while nobody watches are encoded when
+// the backlog is read, to the same bytes as encoding them at once, and
+// what the hub counts never falls below what it would send, and is
+// exact once settled.
+func TestLazyBacklog(t *testing.T) {
+	hb := newHub(0)
+	info := wire.Session{Type: wire.EventSession, Session: "s1", Strategy: "race", Models: []string{"m"}, Prompt: "a <prompt>"}
+	want := [][]byte{sseMessage(wire.EventSession, info)}
+	l := hb.begin(info)
+	evs := []engine.Event{
+		{Type: engine.AttemptStarted, Session: "s1", Seq: 1, Model: "m", Attempt: "a1", Role: engine.RoleRacer},
+		{Type: engine.Delta, Session: "s1", Seq: 2, Model: "m", Attempt: "a1", Text: "<b>\"hi\"</b>\n\u2028"},
+		{Type: engine.AttemptDone, Session: "s1", Seq: 3, Model: "m", Attempt: "a1", Text: "done", Cost: 0.00012, InputTokens: 3},
+		{Type: engine.SessionDone, Session: "s1", Seq: 4, Summary: &engine.Summary{Winner: "m"}},
+	}
+	for _, ev := range evs {
+		hb.publish(l, ev)
+		data, err := json.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, []byte(fmt.Sprintf("event: %s\ndata: %s\n\n", ev.Type, data)))
+	}
+	hb.mu.Lock()
+	lazy, counted := l.lazy, hb.bytes
+	hb.mu.Unlock()
+	if lazy != 4 {
+		t.Errorf("%d messages kept unencoded, want the session's and the 3 events without Summary", lazy)
+	}
+	_, backlog := hb.subscribe("", true)
+	if len(backlog) != 1+len(evs) {
+		t.Fatalf("backlog of %d messages, want %d", len(backlog), 1+len(evs))
+	}
+	sent := 0
+	for i, m := range backlog {
+		sent += len(m)
+		if !bytes.Equal(m, want[i]) {
+			t.Errorf("message %d:\n%s\nwant\n%s", i, m, want[i])
+		}
+	}
+	if counted < sent {
+		t.Errorf("counted %d bytes before encoding, under the %d sent", counted, sent)
+	}
+	// Past the bound the hub counts exactly before letting anything go.
+	hb.mu.Lock()
+	hb.settle()
+	exact := hb.bytes
+	hb.mu.Unlock()
+	if exact != sent {
+		t.Errorf("counted %d bytes once settled, want exactly the %d sent", exact, sent)
+	}
+}
