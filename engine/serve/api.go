@@ -37,6 +37,12 @@ func (s *Server) models(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data})
 }
 
+// adminHandlers are the handlers of the admin actions, one for each of
+// [wire.AdminActions].
+func (s *Server) adminHandlers() map[string]http.HandlerFunc {
+	return map[string]http.HandlerFunc{wire.AdminBreaker: s.adminBreaker, wire.AdminReset: s.adminReset, wire.AdminTune: s.adminTune}
+}
+
 // decodeAdmin reads an admin action's body into v.
 func (s *Server) decodeAdmin(w http.ResponseWriter, r *http.Request, v any) bool {
 	if aerr := s.readBody(w, r, 64<<10, true, "an admin request", v); aerr != nil {

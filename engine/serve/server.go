@@ -132,9 +132,9 @@ func New(o Options) *Server {
 	mux.HandleFunc("GET /v1/models", s.client(s.models))
 	mux.HandleFunc("GET /v1/models/{id...}", s.client(s.model))
 	mux.HandleFunc("GET /v1/council/events", s.watcher(s.events))
-	mux.HandleFunc("POST /v1/council/admin/breaker", s.admin(s.adminBreaker))
-	mux.HandleFunc("POST /v1/council/admin/reset", s.admin(s.adminReset))
-	mux.HandleFunc("POST /v1/council/admin/tune", s.admin(s.adminTune))
+	for action, h := range s.adminHandlers() {
+		mux.HandleFunc("POST "+wire.AdminPath(action), s.admin(h))
+	}
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", s.metricsAuth(s.metrics.handler.ServeHTTP))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -76,7 +76,7 @@ func (h *Hub) Config() *config.Config {
 // ForceBreaker forces model's breaker on every instance that serves it
 // ("model@instance": on that one).
 func (h *Hub) ForceBreaker(model string, f engine.Force) error {
-	_, err := h.admin(model, "breaker", map[string]any{"force": f.String()})
+	_, err := h.admin(model, wire.AdminBreaker, map[string]any{"force": f.String()})
 	return err
 }
 
@@ -89,7 +89,7 @@ func (h *Hub) ResetBreaker(model string) (engine.BreakerState, error) {
 			from = r.Breaker.State
 		}
 	}
-	_, err := h.admin(model, "reset", nil)
+	_, err := h.admin(model, wire.AdminReset, nil)
 	return from, err
 }
 
@@ -97,7 +97,7 @@ func (h *Hub) ResetBreaker(model string) (engine.BreakerState, error) {
 // that serves it; it returns the new value when the server says it, else
 // NaN.
 func (h *Hub) Tune(model, knob string, delta float64) (float64, error) {
-	rows, err := h.admin(model, "tune", map[string]any{"knob": knob, "delta": delta})
+	rows, err := h.admin(model, wire.AdminTune, map[string]any{"knob": knob, "delta": delta})
 	if err != nil {
 		return 0, err
 	}
@@ -163,7 +163,7 @@ func (h *Hub) post(in *instance, action string, body map[string]any) (wire.Model
 	b, _ := json.Marshal(body)
 	ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, in.base+"/v1/council/admin/"+action, bytes.NewReader(b))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, in.base+wire.AdminPath(action), bytes.NewReader(b))
 	if err != nil {
 		return r, err
 	}

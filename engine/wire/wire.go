@@ -134,6 +134,22 @@ type Latency struct {
 	P99MS     float64 `json:"p99_ms"`
 }
 
+// The admin actions, each POST /v1/council/admin/ACTION ([AdminPath]) with
+// its request below. AdminActions lists them all: council serve routes
+// each one and council watch sends each one (TestAdminActionsRouted and
+// TestHubSendsEveryAdminAction fail for an action left out).
+const (
+	AdminBreaker = "breaker" // [BreakerRequest]
+	AdminReset   = "reset"   // [ResetRequest]
+	AdminTune    = "tune"    // [TuneRequest]
+)
+
+// AdminActions are every admin action, in the order the docs list them.
+var AdminActions = []string{AdminBreaker, AdminReset, AdminTune}
+
+// AdminPath is the path of admin action a.
+func AdminPath(a string) string { return "/v1/council/admin/" + a }
+
 // BreakerRequest is the body of POST /v1/council/admin/breaker: force
 // is "open", "closed" or "none" (the breaker decides again).
 type BreakerRequest struct {

@@ -185,7 +185,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.stream(w, r)
-	case "/v1/council/admin/breaker", "/v1/council/admin/reset", "/v1/council/admin/tune":
+	case wire.AdminPath(wire.AdminBreaker), wire.AdminPath(wire.AdminReset), wire.AdminPath(wire.AdminTune):
 		if s.AdminToken == "" || !authorized(r, s.AdminToken) {
 			http.Error(w, "admin actions need the admin token", http.StatusForbidden)
 			return
