@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/lipgloss/v2"
 	"github.com/council-dev/council/engine"
 	"github.com/council-dev/council/engine/config"
 )
@@ -24,6 +25,27 @@ type stageState struct {
 	status  string // "" pending, "running", then stage_done's status
 	start   time.Duration
 	elapsed time.Duration
+}
+
+// view is the stage as the stage lines draw it: a glyph, its name, and
+// its time or its word (so the line reads without colour); running is
+// the style of a running stage.
+func (st stageState) view(ctx *Context, running lipgloss.Style) string {
+	s := &ctx.S
+	switch st.status {
+	case "":
+		return s.Muted.Render("○ " + st.name.String())
+	case "running":
+		return running.Render("◐ " + st.name.String() + " " + fmtDur(max(ctx.Elapsed-st.start, 0)) + "…")
+	case "done", string(engine.StatusDecided):
+		return s.Ok.Render("● " + st.name.String() + " " + fmtDur(st.elapsed))
+	case "degraded":
+		return s.Warn.Render("◒ " + st.name.String() + " " + fmtDur(st.elapsed) + " degraded")
+	case "cancelled":
+		return s.Cancelled.Render("■ " + st.name.String() + " cancelled")
+	default: // failed, or a status this dashboard does not know
+		return s.Error.Render("✗ " + st.name.String() + " " + st.status)
+	}
 }
 
 // StageBar is the council's progress: each stage with its state and time,
@@ -146,24 +168,7 @@ func (b *StageBar) View(width, _ int) string {
 	s := &b.ctx.S
 	parts := make([]string, 0, len(b.stages))
 	for _, st := range b.stages {
-		var t string
-		sty := s.Muted
-		switch st.status {
-		case "":
-			t = "○ " + st.name.String()
-		case "running":
-			t = "◐ " + st.name.String() + " " + fmtDur(max(b.ctx.Elapsed-st.start, 0)) + "…"
-			sty = s.Running.Bold(true).Underline(true)
-		case "done", string(engine.StatusDecided):
-			t, sty = "● "+st.name.String()+" "+fmtDur(st.elapsed), s.Ok
-		case "degraded":
-			t, sty = "◒ "+st.name.String()+" "+fmtDur(st.elapsed)+" degraded", s.Warn
-		case "cancelled":
-			t, sty = "■ "+st.name.String()+" cancelled", s.Cancelled
-		default: // failed, or a status this dashboard does not know
-			t, sty = "✗ "+st.name.String()+" "+st.status, s.Error
-		}
-		parts = append(parts, sty.Render(t))
+		parts = append(parts, st.view(b.ctx, s.Running.Bold(true).Underline(true)))
 	}
 	line := s.Title.Render("Stages") + "  " + strings.Join(parts, s.Muted.Render(" ─ "))
 	return fit(line, width)

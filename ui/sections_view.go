@@ -16,23 +16,7 @@ func (l *SectionList) StageLine(width int) string {
 	s := &l.ctx.S
 	var parts []string
 	for _, st := range l.stage {
-		var t string
-		sty := s.Muted
-		switch st.status {
-		case "":
-			t = "○ " + st.name.String()
-		case "running":
-			t, sty = "◐ "+st.name.String()+" "+fmtDur(max(l.ctx.Elapsed-st.start, 0))+"…", s.Running.Bold(true)
-		case "done", string(engine.StatusDecided):
-			t, sty = "● "+st.name.String()+" "+fmtDur(st.elapsed), s.Ok
-		case "degraded":
-			t, sty = "◒ "+st.name.String()+" "+fmtDur(st.elapsed)+" degraded", s.Warn
-		case "cancelled":
-			t, sty = "■ "+st.name.String()+" cancelled", s.Cancelled
-		default:
-			t, sty = "✗ "+st.name.String()+" "+st.status, s.Error
-		}
-		parts = append(parts, sty.Render(t))
+		parts = append(parts, st.view(l.ctx, s.Running.Bold(true)))
 	}
 	done, all := l.counts()
 	right := s.Subtle.Render(fmt.Sprintf("%d/%d sections", done, all))
