@@ -72,7 +72,7 @@ func (s *session) priciest(ms []*model, extraIn int) (c float64) {
 // costCap is the session's cap: the request's, else the config's; 0 for
 // none.
 func (s *session) costCap() float64 {
-	if ms := s.multi; ms != nil && ms.capUSD > 0 {
+	if ms := s.extras; ms != nil && ms.capUSD > 0 {
 		return ms.capUSD
 	}
 	return s.e.cfg.MaxCostUSD
@@ -169,7 +169,7 @@ func (s *session) admit(a *attempt) bool {
 	if capUSD <= 0 {
 		return true
 	}
-	ms := s.stagesOf()
+	ms := s.extrasOf()
 	w := worstCost(a.m, a.req, 0)
 	if ms.spent+ms.reserved+w > capUSD {
 		return false
@@ -185,7 +185,7 @@ func (s *session) admit(a *attempt) bool {
 // release gives back an attempt's reservation without a cost (it was not
 // made after all).
 func (s *session) release(a *attempt) {
-	if ms := s.multi; ms != nil && ms.reserve != nil {
+	if ms := s.extras; ms != nil && ms.reserve != nil {
 		ms.reserved -= ms.reserve[int(a.idx)]
 		delete(ms.reserve, int(a.idx))
 	}
@@ -193,7 +193,7 @@ func (s *session) release(a *attempt) {
 
 // settle moves an ended attempt's reservation to what it really cost.
 func (s *session) settle(a *attempt) {
-	if ms := s.multi; ms != nil && ms.reserve != nil {
+	if ms := s.extras; ms != nil && ms.reserve != nil {
 		ms.reserved -= ms.reserve[int(a.idx)]
 		delete(ms.reserve, int(a.idx))
 		ms.spent += a.cost

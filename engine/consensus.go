@@ -206,8 +206,8 @@ func (s *session) breakTie(top int) {
 // the router chose a route that has them (a yes/no route's "yes", "no"),
 // else consensus.categories (empty: any answer).
 func (s *session) voteCategories() []string {
-	if s.multi != nil && s.multi.stage.route != nil && len(s.multi.stage.route.Categories) > 0 {
-		return s.multi.stage.route.Categories
+	if s.extras != nil && s.extras.stage.route != nil && len(s.extras.stage.route.Categories) > 0 {
+		return s.extras.stage.route.Categories
 	}
 	return s.e.cfg.Consensus.Categories
 }

@@ -118,9 +118,9 @@ func (s *session) councilAnswers(cc config.CouncilConfig) []*attempt {
 func (s *session) councilSynthesis(cc config.CouncilConfig, order []*attempt) {
 	start := s.stageStart(StageSynthesis)
 	chairs := s.chairmen(cc, order)
-	req := userRequest(providers.KindSynthesize, synthesisSystem, synthesisPrompt(s.prompt, order, s.multi.stage.council))
+	req := userRequest(providers.KindSynthesize, synthesisSystem, synthesisPrompt(s.prompt, order, s.extras.stage.council))
 	if a, fellBack := s.chair(chairs, StageSynthesis, req); a != nil {
-		c := s.multi.stage.council
+		c := s.extras.stage.council
 		c.chairman, c.synthesis = a.m.cfg.ID, a.text.String()
 		s.decide(a.m.cfg.ID, c.synthesis)
 		status := "done"

@@ -66,7 +66,7 @@ func (s *session) summary() *Summary {
 		sum.Status = StatusDecided
 	}
 	sum.CostCapUSD = s.costCap()
-	if s.multi != nil {
+	if s.extras != nil {
 		s.multiResults(sum)
 	}
 	return sum
@@ -78,7 +78,7 @@ func (s *session) summary() *Summary {
 //
 //go:noinline
 func (s *session) multiResults(sum *Summary) {
-	ms := s.multi
+	ms := s.extras
 	sum.Stages, sum.Route = ms.stage.stages, ms.stage.route
 	for i, note := range ms.notes {
 		sum.Models[i].aside().Note = note

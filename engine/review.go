@@ -116,7 +116,7 @@ func (s *session) councilReview(cc config.CouncilConfig, answers []*attempt) []*
 	byLaunch := slices.Clone(answers) // arrival order must not matter
 	slices.SortFunc(byLaunch, func(x, y *attempt) int { return int(x.idx) - int(y.idx) })
 
-	c := s.multi.stage.council
+	c := s.extras.stage.council
 	c.rankings = map[string][]string{}
 	r := &reviewRound{tasks: map[*attempt]*review{}, skipped: map[*attempt]*review{}}
 	s.launchReviews(r, reviewers, byLaunch)
@@ -233,7 +233,7 @@ func (s *session) collectReviews(r *reviewRound, answers []*attempt) {
 // castBallot reads finished review a: a valid ranking adds to the tally
 // and is shown as cast; an unparseable one is shown as invalid, with why.
 func (s *session) castBallot(r *reviewRound, a *attempt) {
-	c := s.multi.stage.council
+	c := s.extras.stage.council
 	rv := r.taskOf(s, a)
 	rr := reviewResult(a, rv)
 	r.cast[a] = rr

@@ -125,7 +125,7 @@ const mergeSystem = `You are combining the results of an instruction that was ap
 // or by a synthesis call. A section with no result is named, in the
 // answer and in degraded (section_missing), never smoothed over.
 func (s *session) sectionRun() {
-	st := s.multi.stage.section
+	st := s.extras.stage.section
 	cfg := s.e.cfg.Section
 	s.ownDegraded = true
 	st.results = make([]SectionResult, len(st.parts))

@@ -112,9 +112,9 @@ type session struct {
 	tieBreak string
 	// degraded lists why the answer came with less redundancy than asked.
 	degraded []string
-	// multi is the session's extras (see sessionExtras); nil for a plain
+	// extras is the session's extras (see sessionExtras); nil for a plain
 	// session.
-	multi *sessionExtras
+	extras *sessionExtras
 	// ownDegraded is set by a strategy that names its own degraded reasons
 	// instead of the generic model_failed / model_skipped; explicitModels
 	// when the request named its models, so a route's tier does not
@@ -177,14 +177,11 @@ type stageState struct {
 
 // extrasOf returns the session's extras, made on first use.
 func (s *session) extrasOf() *sessionExtras {
-	if s.multi == nil {
-		s.multi = new(sessionExtras)
+	if s.extras == nil {
+		s.extras = new(sessionExtras)
 	}
-	return s.multi
+	return s.extras
 }
-
-// stagesOf is extrasOf by its old name, still called from budget.go.
-func (s *session) stagesOf() *sessionExtras { return s.extrasOf() }
 
 // Start begins a session and returns its events. The channel is closed
 // after session_done; the consumer must drain it until then (cancelling ctx
@@ -287,7 +284,7 @@ func (e *Engine) newSession(ctx context.Context, req SessionRequest) (*session, 
 	}
 	if secs != nil {
 		s.extrasOf().stage.section = &sectionState{parts: secs}
-		s.multi.input = req.DocumentName
+		s.extras.input = req.DocumentName
 	}
 	s.id = sessionID(e.nsess.Add(1))
 	s.newSummary()
@@ -433,7 +430,7 @@ func (s *session) started() *Detail {
 	for i, m := range s.models {
 		in.Models[i] = m.cfg.ID
 	}
-	if ms := s.multi; ms != nil {
+	if ms := s.extras; ms != nil {
 		in.Settings, in.Turn, in.Input = ms.settings, len(ms.turns)+1, ms.input
 	}
 	x.d.Info = in

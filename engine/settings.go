@@ -132,7 +132,7 @@ func hasSettings(cfg *config.Config) bool {
 func (s *session) withSettings(m *model, req *providers.Request) (*providers.Request, string) {
 	var want Settings
 	var turns []Turn
-	if ms := s.multi; ms != nil {
+	if ms := s.extras; ms != nil {
 		want, turns = ms.settings, ms.turns
 	}
 	t, mc := s.e.cfg.Tiers[s.tierName], m.cfg

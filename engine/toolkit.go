@@ -85,7 +85,7 @@ func (s *session) launch(m *model, role Role, stage Stage, req *providers.Reques
 	}
 	var note string
 	asked := req
-	if s.e.anySettings || s.multi != nil {
+	if s.e.anySettings || s.extras != nil {
 		req, note = s.withSettings(m, req)
 	}
 	a := s.newAttempt(m, role, stage, req)
@@ -165,8 +165,8 @@ func (s *session) fallback(a *attempt) *attempt {
 
 // origin returns the attempt a stands in for as its fallback, or a.
 func (s *session) origin(a *attempt) *attempt {
-	if s.multi != nil {
-		if i, ok := s.multi.standsIn[int(a.idx)]; ok {
+	if s.extras != nil {
+		if i, ok := s.extras.standsIn[int(a.idx)]; ok {
 			return s.attempts[i]
 		}
 	}
@@ -175,11 +175,11 @@ func (s *session) origin(a *attempt) *attempt {
 
 // standIn returns the fallback that took a's place, nil when none did.
 func (s *session) standIn(a *attempt) *attempt {
-	if s.multi == nil {
+	if s.extras == nil {
 		return nil
 	}
 	var last *attempt
-	for f, o := range s.multi.standsIn {
+	for f, o := range s.extras.standsIn {
 		if o == int(a.idx) && (last == nil || f > int(last.idx)) {
 			last = s.attempts[f]
 		}
@@ -189,10 +189,10 @@ func (s *session) standIn(a *attempt) *attempt {
 
 // fellBackIn reports whether a fallback took a model's place in stage.
 func (s *session) fellBackIn(st Stage) bool {
-	if s.multi == nil {
+	if s.extras == nil {
 		return false
 	}
-	for f := range s.multi.standsIn {
+	for f := range s.extras.standsIn {
 		if s.attempts[f].stage == st {
 			return true
 		}
