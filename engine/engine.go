@@ -59,6 +59,8 @@ type model struct {
 	client  providers.Provider
 	breaker *breaker
 	stats   modelStats
+	// fleetLat is the fleet's latency window, nil without shared state.
+	fleetLat *fleetLatency
 }
 
 // Option changes how [New] builds an engine.
@@ -103,6 +105,7 @@ func New(cfg *config.Config, clients map[string]providers.Provider, opts ...Opti
 			breaker: newBreaker(cfg.Breaker, e.clock)}
 		if e.shared != nil {
 			m.breaker.fleet = &fleetBreaker{st: e.shared, ctx: e.ctx, model: mc.ID, owner: e.nonce}
+			m.fleetLat = &fleetLatency{st: e.shared, ctx: e.ctx, model: mc.ID}
 		}
 		e.models[mc.ID] = m
 		e.order = append(e.order, m)

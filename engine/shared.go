@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 )
@@ -50,6 +51,11 @@ type SharedState interface {
 	// HedgeTake asks to fire a backup for hedge session n: true while the
 	// fleet's backups fired stay within ceil(maxExtra x sessions).
 	HedgeTake(ctx context.Context, n int64, maxExtra float64) (bool, error)
+	// AddLatency adds a finished call to model's fleet latency window
+	// (the fleet's last statsWindow calls).
+	AddLatency(ctx context.Context, model string, x LatencySample) error
+	// Latencies returns model's fleet latency window.
+	Latencies(ctx context.Context, model string) ([]LatencySample, error)
 	// Status is "shared", or "degraded" while the store cannot be reached.
 	Status() string
 }
@@ -115,6 +121,14 @@ type MemoryShared struct {
 	holds    map[string]float64
 	hedges   hedgeBudget
 	probes   map[string]memProbe
+	lat      map[string]*memLatency
+}
+
+// memLatency is a model's fleet latency window: a ring of its last
+// statsWindow calls.
+type memLatency struct {
+	ring [statsWindow]LatencySample
+	n    int
 }
 
 type memProbe struct {
@@ -135,7 +149,8 @@ type memRate struct {
 // NewMemoryShared returns an empty shared state.
 func NewMemoryShared() *MemoryShared {
 	return &MemoryShared{breakers: map[string]*memBreaker{}, rates: map[string]*memRate{},
-		days: map[string]float64{}, holds: map[string]float64{}, probes: map[string]memProbe{}}
+		days: map[string]float64{}, holds: map[string]float64{}, probes: map[string]memProbe{},
+		lat: map[string]*memLatency{}}
 }
 
 func (m *MemoryShared) breaker(model string) *memBreaker {
@@ -283,6 +298,31 @@ func (m *MemoryShared) HedgeBegin(context.Context) (int64, error) {
 // HedgeTake implements [SharedState].
 func (m *MemoryShared) HedgeTake(_ context.Context, n int64, maxExtra float64) (bool, error) {
 	return m.hedges.take(int(n), maxExtra), nil
+}
+
+// AddLatency implements [SharedState].
+func (m *MemoryShared) AddLatency(_ context.Context, model string, x LatencySample) error {
+	m.mu.Lock()
+	l := m.lat[model]
+	if l == nil {
+		l = &memLatency{}
+		m.lat[model] = l
+	}
+	l.ring[l.n%statsWindow] = x
+	l.n++
+	m.mu.Unlock()
+	return nil
+}
+
+// Latencies implements [SharedState].
+func (m *MemoryShared) Latencies(_ context.Context, model string) ([]LatencySample, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l := m.lat[model]
+	if l == nil {
+		return nil, nil
+	}
+	return slices.Clone(l.ring[:min(l.n, statsWindow)]), nil
 }
 
 // Status implements [SharedState]: always "shared".

@@ -1,7 +1,8 @@
 // Package fleet shares a fleet of council serve replicas' state through
 // Redis: each model's breaker (its rolling window, state, cooldown, force
 // and rate-limit hold), each client's rate limit, the spending against
-// max_run_cost_usd and max_cost_usd_per_day, and the hedge budget. [Store] implements
+// max_run_cost_usd and max_cost_usd_per_day, the hedge budget and each
+// model's latency window. [Store] implements
 // engine.SharedState; every change is one Lua script, so replicas never
 // interleave inside one, and every key has a TTL.
 //
@@ -18,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,6 +45,9 @@ const (
 	holdTTL    = time.Hour // a session's worst case held past this is dropped
 	spentTTL   = 7 * 24 * time.Hour
 	dayTTL     = 48 * time.Hour
+	// latencyTTL drops a model's fleet latency window an hour after its
+	// last call: a window that old would mislead a hedge more than none.
+	latencyTTL = time.Hour
 )
 
 // Store is the fleet's shared state in Redis. Build it with [Open] or
@@ -471,6 +476,47 @@ func (s *Store) HedgeTake(ctx context.Context, n int64, maxExtra float64) (ok bo
 		return err
 	})
 	return ok, err
+}
+
+// latencyWindow is how many of a model's latest calls the fleet's latency
+// window keeps, as the engine's own does.
+const latencyWindow = 256
+
+var latencyScript = redis.NewScript(`
+redis.call('LPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1`)
+
+func (s *Store) latencyKey(model string) string { return s.prefix + "latency:" + model }
+
+// AddLatency implements engine.SharedState: the window is a list of the
+// calls' microseconds, newest first, "b" before a lower bound's.
+func (s *Store) AddLatency(ctx context.Context, model string, x engine.LatencySample) error {
+	v := strconv.FormatInt(x.Total.Microseconds(), 10)
+	if x.Bound {
+		v = "b" + v
+	}
+	return s.do(ctx, func(ctx context.Context) error {
+		return latencyScript.Run(ctx, s.rdb, []string{s.latencyKey(model)}, v, latencyWindow, secs(latencyTTL)).Err()
+	})
+}
+
+// Latencies implements engine.SharedState.
+func (s *Store) Latencies(ctx context.Context, model string) (out []engine.LatencySample, err error) {
+	err = s.do(ctx, func(ctx context.Context) error {
+		vs, err := s.rdb.LRange(ctx, s.latencyKey(model), 0, latencyWindow-1).Result()
+		out = make([]engine.LatencySample, 0, len(vs))
+		for _, v := range vs {
+			b := strings.HasPrefix(v, "b")
+			n, perr := strconv.ParseInt(strings.TrimPrefix(v, "b"), 10, 64)
+			if perr == nil && n >= 0 {
+				out = append(out, engine.LatencySample{Total: time.Duration(n) * time.Microsecond, Bound: b})
+			}
+		}
+		return err
+	})
+	return out, err
 }
 
 var _ engine.SharedState = (*Store)(nil)

@@ -240,3 +240,41 @@ func TestSharedBreakerTripsAboveTheRate(t *testing.T) {
 		}
 	}
 }
+
+// TestStoreLatencyWindow: a model's fleet latency window keeps its last
+// 256 calls, newest first, lower bounds marked, under a TTL.
+func TestStoreLatencyWindow(t *testing.T) {
+	s, mr := miniStore(t)
+	ctx := context.Background()
+	if got, err := s.Latencies(ctx, "m"); err != nil || len(got) != 0 {
+		t.Fatalf("empty window: %v, %v", got, err)
+	}
+	for i := range 300 {
+		x := engine.LatencySample{Total: time.Duration(i+1) * time.Millisecond, Bound: i%7 == 0}
+		if err := s.AddLatency(ctx, "m", x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.Latencies(ctx, "m")
+	if err != nil || len(got) != 256 {
+		t.Fatalf("window of %d calls (%v), want the last 256", len(got), err)
+	}
+	if got[0] != (engine.LatencySample{Total: 300 * time.Millisecond, Bound: 299%7 == 0}) ||
+		got[255] != (engine.LatencySample{Total: 45 * time.Millisecond, Bound: 44%7 == 0}) {
+		t.Errorf("window from %+v to %+v, want the calls of 300ms back to 45ms", got[0], got[255])
+	}
+	bounds := 0
+	for _, x := range got {
+		if x.Bound {
+			bounds++
+		}
+	}
+	if bounds != 36 { // i in 44..299 with i%7 == 0: 49, 56 .. 294
+		t.Errorf("%d lower bounds, want 36", bounds)
+	}
+	checkTTLs(t, mr)
+	mr.FastForward(latencyTTL + time.Second)
+	if got, _ := s.Latencies(ctx, "m"); len(got) != 0 {
+		t.Errorf("window of %d calls an hour after the last, want it gone", len(got))
+	}
+}
