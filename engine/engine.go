@@ -30,9 +30,13 @@ type Engine struct {
 	hedges      hedgeBudget
 	// shared is the fleet's state (breakers, holds, spending); nil: none.
 	shared SharedState
-	watch  watchdog
-	nsess  atomic.Int64
-	bugs   bugLog // where recovered panics' stacks go
+	// unwatch ends the watch of the fleet's breaker moves; onMove is told
+	// of each one adopted (WithSharedMoves).
+	unwatch func()
+	onMove  func(model string)
+	watch   watchdog
+	nsess   atomic.Int64
+	bugs    bugLog // where recovered panics' stacks go
 
 	ctx  context.Context // cancelled by Close
 	stop context.CancelFunc
@@ -110,6 +114,9 @@ func New(cfg *config.Config, clients map[string]providers.Provider, opts ...Opti
 		e.models[mc.ID] = m
 		e.order = append(e.order, m)
 	}
+	if e.shared != nil {
+		e.unwatch = e.shared.WatchBreakers(e.sharedMoved)
+	}
 	return e, nil
 }
 
@@ -128,6 +135,9 @@ func (e *Engine) Close() {
 	}
 	e.mu.Unlock()
 	e.stop()
+	if e.unwatch != nil {
+		e.unwatch()
+	}
 	e.wg.Wait()
 	e.watch.stop()
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -118,7 +119,7 @@ func (*downShared) LoadBreaker(context.Context, string) (SharedBreaker, error) {
 func (*downShared) CountBreaker(context.Context, string, BreakerCount) (SharedBreaker, error) {
 	return SharedBreaker{}, errDown
 }
-func (*downShared) PublishBreaker(context.Context, string, BreakerState, time.Time, int, int) (SharedBreaker, error) {
+func (*downShared) PublishBreaker(context.Context, string, string, BreakerState, time.Time, int, int) (SharedBreaker, error) {
 	return SharedBreaker{}, errDown
 }
 func (*downShared) Hold(context.Context, string, time.Time) error { return errDown }
@@ -401,5 +402,53 @@ func TestFleetLatencyReadEverySecond(t *testing.T) {
 		time.Sleep(time.Second)
 		check("store down", 3, c.Hedge.FallbackDelay.Duration)
 		check("store down, cached", 3, c.Hedge.FallbackDelay.Duration)
+	})
+}
+
+// TestFleetWatchAppliesMoves: a trip on one replica reaches an idle one
+// through the store's watch: its own breaker is open (read without
+// Health's read through) and it is told of the move, while the replica
+// that tripped still reports its own move as an event.
+func TestFleetWatchAppliesMoves(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := NewMemoryShared()
+		boom := providers.Errorf(providers.KindHTTP, "boom")
+		var told []string
+		mk := func(opts ...Option) *Engine {
+			e, err := New(testConfig("a"), map[string]providers.Provider{"a": fixed(script{ttft: 10 * ms, err: boom})},
+				append(opts, WithShared(st))...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(e.Close)
+			return e
+		}
+		a := mk()
+		b := mk(WithSharedMoves(func(model string) { told = append(told, model) }))
+		var moves []string
+		for range 4 {
+			evs, _ := collect(a, t.Context(), SessionRequest{Prompt: "x"})
+			for _, ev := range evs {
+				if ev.Type == BreakerChanged {
+					moves = append(moves, ev.From.String()+">"+ev.To.String())
+				}
+			}
+		}
+		if !slices.Equal(moves, []string{"closed>open"}) {
+			t.Errorf("the replica that tripped reported %v, want closed>open", moves)
+		}
+		if got := b.models["a"].breaker.snapshot().State; got != BreakerOpen {
+			t.Errorf("the idle replica's own breaker reads %s, want open", got)
+		}
+		if !slices.Equal(told, []string{"", "a"}) {
+			t.Errorf("the idle replica was told of %q, want its start and the trip", told)
+		}
+		b.Close()
+		if err := a.ForceBreaker("a", ForceClosed); err != nil {
+			t.Fatal(err)
+		}
+		if len(told) != 2 || b.models["a"].breaker.snapshot().Forced != "" {
+			t.Errorf("a closed replica still watches: told %q", told)
+		}
 	})
 }

@@ -61,6 +61,7 @@ type Store struct {
 	degraded bool
 	retryAt  time.Time
 	onChange func(status string)
+	watches  map[*breakerWatch]struct{}
 }
 
 // Open connects to c.RedisURL (with the password from the variable named
@@ -109,8 +110,20 @@ func New(opts *redis.Options, fleet string, timeout time.Duration) *Store {
 	return &Store{rdb: redis.NewClient(&o), prefix: "council:" + fleet + ":", timeout: timeout}
 }
 
-// Close closes the connections.
-func (s *Store) Close() error { return s.rdb.Close() }
+// Close ends the store's breaker watches and closes the connections.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	ws := make([]*breakerWatch, 0, len(s.watches))
+	for w := range s.watches {
+		ws = append(ws, w)
+	}
+	s.watches = nil
+	s.mu.Unlock()
+	for _, w := range ws {
+		w.stop()
+	}
+	return s.rdb.Close()
+}
 
 // OnChange calls f (from the call that saw it) when the status changes.
 func (s *Store) OnChange(f func(status string)) {
@@ -219,6 +232,7 @@ if st ~= 1 then
     redis.call('HINCRBY', KEYS[1], 'seq', 1)
     redis.call('HSET', KEYS[1], 'state', 1, 'opened', ARGV[3], 'req', req, 'fail', fail)
     redis.call('DEL', KEYS[2])
+    redis.call('PUBLISH', ARGV[8], ARGV[9])
   end
 end
 redis.call('EXPIRE', KEYS[1], ARGV[6])
@@ -231,6 +245,7 @@ if not (ARGV[1] == '1' and st == 1 and tonumber(ARGV[2]) <= op) then
   redis.call('HINCRBY', KEYS[1], 'seq', 1)
   redis.call('HSET', KEYS[1], 'state', ARGV[1], 'opened', ARGV[2], 'req', ARGV[3], 'fail', ARGV[4])
   redis.call('DEL', KEYS[2])
+  redis.call('PUBLISH', ARGV[6], ARGV[7])
 end
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 return redis.call('HMGET', KEYS[1], ` + breakerFields + `)`)
@@ -238,6 +253,7 @@ return redis.call('HMGET', KEYS[1], ` + breakerFields + `)`)
 	holdScript = redis.NewScript(`
 if tonumber(redis.call('HGET', KEYS[1], 'held') or '0') < tonumber(ARGV[1]) then
   redis.call('HSET', KEYS[1], 'held', ARGV[1])
+  redis.call('PUBLISH', ARGV[3], ARGV[4])
 end
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 return 1`)
@@ -251,6 +267,7 @@ return 1`)
 	forceScript = redis.NewScript(`
 redis.call('HSET', KEYS[1], 'force', ARGV[1])
 redis.call('EXPIRE', KEYS[1], ARGV[2])
+redis.call('PUBLISH', ARGV[3], ARGV[4])
 return 1`)
 
 	rateScript = redis.NewScript(`
@@ -369,7 +386,7 @@ func (s *Store) CountBreaker(ctx context.Context, model string, c engine.Breaker
 	window := max(10*bucket, time.Second)
 	err = s.do(ctx, func(ctx context.Context) error {
 		v, err := countScript.Run(ctx, s.rdb, s.breakerKeys(model), n, kind, us(c.Now), c.MinRequests,
-			c.Rate, secs(breakerTTL), secs(2*window+time.Second)).Slice()
+			c.Rate, secs(breakerTTL), secs(2*window+time.Second), s.channel(), move(c.Owner, model)).Slice()
 		sb = parseBreaker(v)
 		return err
 	})
@@ -377,9 +394,10 @@ func (s *Store) CountBreaker(ctx context.Context, model string, c engine.Breaker
 }
 
 // PublishBreaker implements engine.SharedState.
-func (s *Store) PublishBreaker(ctx context.Context, model string, st engine.BreakerState, at time.Time, req, fail int) (sb engine.SharedBreaker, err error) {
+func (s *Store) PublishBreaker(ctx context.Context, model, owner string, st engine.BreakerState, at time.Time, req, fail int) (sb engine.SharedBreaker, err error) {
 	err = s.do(ctx, func(ctx context.Context) error {
-		v, err := publishScript.Run(ctx, s.rdb, s.breakerKeys(model), int(st), us(at), req, fail, secs(breakerTTL)).Slice()
+		v, err := publishScript.Run(ctx, s.rdb, s.breakerKeys(model), int(st), us(at), req, fail, secs(breakerTTL),
+			s.channel(), move(owner, model)).Slice()
 		sb = parseBreaker(v)
 		return err
 	})
@@ -400,14 +418,16 @@ func (s *Store) ClaimProbe(ctx context.Context, model, owner string, openedAt, _
 // ForceBreaker implements engine.SharedState.
 func (s *Store) ForceBreaker(ctx context.Context, model string, f engine.Force) error {
 	return s.do(ctx, func(ctx context.Context) error {
-		return forceScript.Run(ctx, s.rdb, s.breakerKeys(model)[:1], int(f), secs(breakerTTL)).Err()
+		return forceScript.Run(ctx, s.rdb, s.breakerKeys(model)[:1], int(f), secs(breakerTTL),
+			s.channel(), move("", model)).Err()
 	})
 }
 
 // Hold implements engine.SharedState.
 func (s *Store) Hold(ctx context.Context, model string, till time.Time) error {
 	return s.do(ctx, func(ctx context.Context) error {
-		return holdScript.Run(ctx, s.rdb, s.breakerKeys(model)[:1], us(till), secs(breakerTTL)).Err()
+		return holdScript.Run(ctx, s.rdb, s.breakerKeys(model)[:1], us(till), secs(breakerTTL),
+			s.channel(), move("", model)).Err()
 	})
 }
 

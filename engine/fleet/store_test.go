@@ -64,10 +64,10 @@ func TestStoreBreakerTrips(t *testing.T) {
 	if sb := count(t1, true); sb.Seq != 1 {
 		t.Errorf("a count on an open breaker moved it: %+v", sb)
 	}
-	if sb, _ := s.PublishBreaker(ctx, "m", engine.BreakerOpen, t1.Add(-time.Second), 4, 4); sb.Seq != 1 {
+	if sb, _ := s.PublishBreaker(ctx, "m", "a", engine.BreakerOpen, t1.Add(-time.Second), 4, 4); sb.Seq != 1 {
 		t.Errorf("publishing an earlier open moved it: %+v", sb)
 	}
-	if sb, _ := s.PublishBreaker(ctx, "m", engine.BreakerClosed, time.Time{}, 0, 0); sb.Seq != 2 || sb.State != engine.BreakerClosed {
+	if sb, _ := s.PublishBreaker(ctx, "m", "a", engine.BreakerClosed, time.Time{}, 0, 0); sb.Seq != 2 || sb.State != engine.BreakerClosed {
 		t.Errorf("publishing closed: %+v", sb)
 	}
 	if err := s.ForceBreaker(ctx, "m", engine.ForceOpen); err != nil {
