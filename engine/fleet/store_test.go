@@ -278,3 +278,58 @@ func TestStoreLatencyWindow(t *testing.T) {
 		t.Errorf("window of %d calls an hour after the last, want it gone", len(got))
 	}
 }
+
+// TestStorePublishesMoves: each move of a shared breaker is announced on
+// the fleet's channel with its origin (a trip counted, a publish, a force,
+// a raised hold, not a hold already covered), and a watch that is stopped
+// hears nothing more.
+func TestStorePublishesMoves(t *testing.T) {
+	s, _ := miniStore(t)
+	ctx := context.Background()
+	heard := make(chan string, 16)
+	stop := s.WatchBreakers(func(model, origin string) { heard <- model + "/" + origin })
+	if got := <-heard; got != "/" {
+		t.Fatalf("first heard %q, want the subscription's start", got)
+	}
+	t0 := time.Unix(1_800_000_000, 0)
+	for range 4 {
+		if _, err := s.CountBreaker(ctx, "m", engine.BreakerCount{Now: t0, Failure: true, Bucket: time.Second,
+			MinRequests: 4, Rate: 0.5, Owner: "a"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	steps := []struct {
+		do   func() error
+		want string
+	}{
+		{func() error { return nil }, "m/a"}, // the trip counted above
+		{func() error {
+			_, err := s.PublishBreaker(ctx, "m", "b", engine.BreakerClosed, t0, 0, 0)
+			return err
+		}, "m/b"},
+		{func() error { return s.ForceBreaker(ctx, "m", engine.ForceOpen) }, "m/"},
+		{func() error {
+			if err := s.Hold(ctx, "n", t0.Add(time.Minute)); err != nil {
+				return err
+			}
+			return s.Hold(ctx, "n", t0) // covered: no message
+		}, "n/"},
+		{func() error { return s.ForceBreaker(ctx, "o", engine.ForceNone) }, "o/"},
+	}
+	for i, st := range steps {
+		if err := st.do(); err != nil {
+			t.Fatal(err)
+		}
+		if got := <-heard; got != st.want {
+			t.Errorf("step %d: heard %q, want %q", i, got, st.want)
+		}
+	}
+	stop()
+	_ = s.ForceBreaker(ctx, "m", engine.ForceNone)
+	stop() // again: nothing to do
+	select {
+	case got := <-heard:
+		t.Errorf("a stopped watch heard %q", got)
+	default:
+	}
+}
