@@ -98,13 +98,14 @@ func adaptiveDelay(w latWindow, q float64, fallback time.Duration) time.Duration
 // fewer than half ran on past delay plus the backup's median latency. It
 // does not fire then: it would spend max_extra on a call that cannot win,
 // and a primary that then fails still fails over. Without enough samples
-// of either model it cannot tell, and the backup fires.
+// of either model it cannot tell, and the backup fires. A replica without
+// a window of its own reads the fleet's as last cached.
 func (e *Engine) lateHedge(primary, backup *model, delay time.Duration) bool {
-	b50, n := e.latencyWindow(backup).quantile(0.5)
+	b50, n := e.cachedWindow(backup).quantile(0.5)
 	if n < minHedgeSamples {
 		return false
 	}
-	share, ok := e.latencyWindow(primary).pastShare(delay, delay+b50)
+	share, ok := e.cachedWindow(primary).pastShare(delay, delay+b50)
 	return ok && share < 0.5
 }
 

@@ -70,13 +70,28 @@ func (f *fleetLatency) get(now time.Time) latWindow {
 
 // latencyWindow is m's latency window as a hedge reads it: its own, or,
 // while that holds fewer than minHedgeSamples calls and the fleet's holds
-// more, the fleet's.
-func (e *Engine) latencyWindow(m *model) latWindow {
+// more, the fleet's (see [fleetLatency.get]).
+func (e *Engine) latencyWindow(m *model) latWindow { return e.window(m, true) }
+
+// cachedWindow is latencyWindow without a read of the store: for a
+// backup about to fire, which must not wait on Redis (the session's start
+// read the fleet's window moments before).
+func (e *Engine) cachedWindow(m *model) latWindow { return e.window(m, false) }
+
+func (e *Engine) window(m *model, read bool) latWindow {
 	w := m.stats.sorted()
 	if len(w) >= minHedgeSamples || m.fleetLat == nil {
 		return w
 	}
-	if fw := m.fleetLat.get(e.clock.Now()); len(fw) > len(w) {
+	var fw latWindow
+	if read {
+		fw = m.fleetLat.get(e.clock.Now())
+	} else {
+		m.fleetLat.mu.Lock()
+		fw = m.fleetLat.cached
+		m.fleetLat.mu.Unlock()
+	}
+	if len(fw) > len(w) {
 		return fw
 	}
 	return w
