@@ -63,7 +63,8 @@ type model struct {
 	client  providers.Provider
 	breaker *breaker
 	stats   modelStats
-	// fleetLat is the fleet's latency window, nil without shared state.
+	// fleetLat is the fleet's latency window, nil without shared state
+	// or a quantile hedge delay.
 	fleetLat *fleetLatency
 }
 
@@ -109,7 +110,9 @@ func New(cfg *config.Config, clients map[string]providers.Provider, opts ...Opti
 			breaker: newBreaker(cfg.Breaker, e.clock)}
 		if e.shared != nil {
 			m.breaker.fleet = &fleetBreaker{st: e.shared, ctx: e.ctx, model: mc.ID, owner: e.nonce}
-			m.fleetLat = &fleetLatency{st: e.shared, ctx: e.ctx, model: mc.ID}
+			if cfg.Hedge.Delay.Quantile > 0 { // a fixed hedge delay reads no window
+				m.fleetLat = &fleetLatency{st: e.shared, ctx: e.ctx, model: mc.ID}
+			}
 		}
 		e.models[mc.ID] = m
 		e.order = append(e.order, m)
