@@ -288,6 +288,9 @@ func (a *attempt) finish(err error) {
 	switch out {
 	case outcomeSuccess:
 		a.m.stats.addOK(a.firstTok-a.startedAt, a.endedAt-a.startedAt)
+		if a.m.fleetLat != nil {
+			a.m.fleetLat.add(a.endedAt-a.startedAt, false)
+		}
 	case outcomeFailure:
 		a.m.stats.addOutcome(OutcomeFailed)
 	default:
@@ -296,7 +299,7 @@ func (a *attempt) finish(err error) {
 			// A primary its hedge beat took longer than it ran: left out,
 			// the p95 the next hedge delay is read from would sink to the
 			// calls that finished, and ever more sessions would hedge.
-			a.m.stats.addLowerBound(a.endedAt - a.startedAt)
+			s.e.addLowerBound(a.m, a.endedAt-a.startedAt)
 		}
 	}
 	if a.admitted {

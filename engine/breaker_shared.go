@@ -87,7 +87,7 @@ func (b *breaker) reportShared(t ticket, o outcome, hold time.Duration, now time
 		return nil
 	}
 	sb, err := fl.st.CountBreaker(fl.ctx, fl.model, BreakerCount{Now: now, Failure: o == outcomeFailure,
-		Bucket: b.bucket, MinRequests: b.minRequests, Rate: b.rate})
+		Bucket: b.bucket, MinRequests: b.minRequests, Rate: b.rate, Owner: fl.owner})
 	if err != nil {
 		return nil
 	}
@@ -139,7 +139,7 @@ func (b *breaker) publish(st BreakerState, at time.Time, req, fail int) {
 		return
 	}
 	fl := b.fleet
-	sb, err := fl.st.PublishBreaker(fl.ctx, fl.model, st, at, req, fail)
+	sb, err := fl.st.PublishBreaker(fl.ctx, fl.model, fl.owner, st, at, req, fail)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if err != nil {
@@ -162,9 +162,35 @@ func (b *breaker) refresh() {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if fl.dirty {
-		return // its own state goes first, at the next admission
-	}
 	var changes []breakerChange
-	b.adopt(sb, true, &changes)
+	// A dirty breaker's own state goes first, at the next admission; the
+	// fleet's hold and force it takes now, as an admission does.
+	b.adopt(sb, !fl.dirty, &changes)
+}
+
+// WithSharedMoves calls f each time the engine adopts a move another
+// replica made to model's shared breaker, as the fleet publishes it (""
+// when it read every model's breaker again, after its watch was lost):
+// a server pushes its health to its watchers then.
+func WithSharedMoves(f func(model string)) Option { return func(e *Engine) { e.onMove = f } }
+
+// sharedMoved applies a move of a shared breaker another replica
+// published: the replica's own view shows it at once, before its next
+// call of the model. Its own moves it made and reported already.
+func (e *Engine) sharedMoved(model, origin string) {
+	if origin != "" && origin == e.nonce {
+		return
+	}
+	if model == "" {
+		for _, m := range e.order {
+			m.breaker.refresh()
+		}
+	} else if m := e.models[model]; m != nil && m.breaker.fleet != nil {
+		m.breaker.refresh()
+	} else {
+		return
+	}
+	if e.onMove != nil {
+		e.onMove(model)
+	}
 }

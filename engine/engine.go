@@ -30,9 +30,13 @@ type Engine struct {
 	hedges      hedgeBudget
 	// shared is the fleet's state (breakers, holds, spending); nil: none.
 	shared SharedState
-	watch  watchdog
-	nsess  atomic.Int64
-	bugs   bugLog // where recovered panics' stacks go
+	// unwatch ends the watch of the fleet's breaker moves; onMove is told
+	// of each one adopted (WithSharedMoves).
+	unwatch func()
+	onMove  func(model string)
+	watch   watchdog
+	nsess   atomic.Int64
+	bugs    bugLog // where recovered panics' stacks go
 
 	ctx  context.Context // cancelled by Close
 	stop context.CancelFunc
@@ -59,6 +63,9 @@ type model struct {
 	client  providers.Provider
 	breaker *breaker
 	stats   modelStats
+	// fleetLat is the fleet's latency window, nil without shared state
+	// or a quantile hedge delay.
+	fleetLat *fleetLatency
 }
 
 // Option changes how [New] builds an engine.
@@ -103,9 +110,15 @@ func New(cfg *config.Config, clients map[string]providers.Provider, opts ...Opti
 			breaker: newBreaker(cfg.Breaker, e.clock)}
 		if e.shared != nil {
 			m.breaker.fleet = &fleetBreaker{st: e.shared, ctx: e.ctx, model: mc.ID, owner: e.nonce}
+			if cfg.Hedge.Delay.Quantile > 0 { // a fixed hedge delay reads no window
+				m.fleetLat = &fleetLatency{st: e.shared, ctx: e.ctx, model: mc.ID}
+			}
 		}
 		e.models[mc.ID] = m
 		e.order = append(e.order, m)
+	}
+	if e.shared != nil {
+		e.unwatch = e.shared.WatchBreakers(e.sharedMoved)
 	}
 	return e, nil
 }
@@ -125,6 +138,9 @@ func (e *Engine) Close() {
 	}
 	e.mu.Unlock()
 	e.stop()
+	if e.unwatch != nil {
+		e.unwatch()
+	}
 	e.wg.Wait()
 	e.watch.stop()
 }

@@ -69,7 +69,7 @@ func (s *session) hedgeDelay(primary *model) time.Duration {
 	if h.Delay.Quantile == 0 {
 		return h.Delay.Fixed
 	}
-	return adaptiveDelay(&primary.stats, h.Delay.Quantile, h.FallbackDelay.Duration)
+	return adaptiveDelay(s.e.latencyWindow(primary), h.Delay.Quantile, h.FallbackDelay.Duration)
 }
 
 // adaptiveDelay is the hedge delay read from a primary's window: its
@@ -82,12 +82,12 @@ func (s *session) hedgeDelay(primary *model) time.Duration {
 // measured the same p95 on the demo's straggler and a lower mean and cost
 // (the backups it pays for start earlier). The fallback delay applies
 // until minHedgeSamples calls are in the window.
-func adaptiveDelay(st *modelStats, q float64, fallback time.Duration) time.Duration {
-	d, n := st.quantile(q)
+func adaptiveDelay(w latWindow, q float64, fallback time.Duration) time.Duration {
+	d, n := w.quantile(q)
 	if n < minHedgeSamples {
 		return fallback
 	}
-	if m, ok := st.slowMode(); ok && m.Share > 1-q && m.Knee < d {
+	if m, ok := w.slowMode(); ok && m.Share > 1-q && m.Knee < d {
 		return m.Knee
 	}
 	return d
@@ -98,13 +98,14 @@ func adaptiveDelay(st *modelStats, q float64, fallback time.Duration) time.Durat
 // fewer than half ran on past delay plus the backup's median latency. It
 // does not fire then: it would spend max_extra on a call that cannot win,
 // and a primary that then fails still fails over. Without enough samples
-// of either model it cannot tell, and the backup fires.
-func lateHedge(primary, backup *model, delay time.Duration) bool {
-	b50, n := backup.stats.quantile(0.5)
+// of either model it cannot tell, and the backup fires. A replica without
+// a window of its own reads the fleet's as last cached.
+func (e *Engine) lateHedge(primary, backup *model, delay time.Duration) bool {
+	b50, n := e.cachedWindow(backup).quantile(0.5)
 	if n < minHedgeSamples {
 		return false
 	}
-	share, ok := primary.stats.pastShare(delay, delay+b50)
+	share, ok := e.cachedWindow(primary).pastShare(delay, delay+b50)
 	return ok && share < 0.5
 }
 
@@ -137,9 +138,9 @@ func (e *Engine) HedgeTail(id string) (t HedgeTail, ok bool) {
 	h := e.cfg.Hedge
 	t = HedgeTail{Model: id, Delay: h.Delay.Fixed}
 	if h.Delay.Quantile > 0 {
-		t.Delay = adaptiveDelay(&m.stats, h.Delay.Quantile, h.FallbackDelay.Duration)
+		t.Delay = adaptiveDelay(e.latencyWindow(m), h.Delay.Quantile, h.FallbackDelay.Duration)
 	}
-	sm, found := m.stats.slowMode()
+	sm, found := e.latencyWindow(m).slowMode()
 	t.Samples = sm.Samples
 	if found {
 		t.Knee, t.SlowShare = sm.Knee, sm.Share
@@ -238,7 +239,7 @@ func (r *hedgeRun) fireHedge() {
 	}
 	r.hedged = true
 	s, h := r.s, &r.s.e.cfg.Hedge
-	if h.Delay.Quantile > 0 && lateHedge(r.pm, r.bm, r.delay) {
+	if h.Delay.Quantile > 0 && s.e.lateHedge(r.pm, r.bm, r.delay) {
 		return
 	}
 	if !s.e.hedgeTake(r.slot, h.MaxExtra) {
@@ -292,7 +293,7 @@ func (r *hedgeRun) end() {
 		// A call at least this slow: left out, the window would lose the
 		// slowest of the slow mode, and with them the share that needs a
 		// hedge.
-		r.pm.stats.addLowerBound(r.primary.endedAt - r.primary.startedAt)
+		s.e.addLowerBound(r.pm, r.primary.endedAt-r.primary.startedAt)
 	}
 	if s.winner == nil {
 		s.fail(s.noAnswer())

@@ -53,7 +53,7 @@ func TestAdaptiveDelay(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			st := window(c.finished, c.bounds)
-			if got := adaptiveDelay(st, 0.95, 400*ms); got != c.want {
+			if got := adaptiveDelay(st.sorted(), 0.95, 400*ms); got != c.want {
 				t.Errorf("delay %v, want %v", got, c.want)
 			}
 			m, ok := st.slowMode()
@@ -77,7 +77,7 @@ func TestLateHedge(t *testing.T) {
 	for _, d := range append(spread(90, 1000*ms, 10*ms), spread(10, 2000*ms, 30*ms)...) {
 		smooth.stats.addOK(d/4, d)
 	}
-	if !lateHedge(smooth, backup, 2000*ms) {
+	if !(&Engine{}).lateHedge(smooth, backup, 2000*ms) {
 		t.Errorf("a backup at 2s + 800ms against calls that end by 2.3s fired")
 	}
 	// Calls past the knee are eight times slower: the backup wins.
@@ -85,10 +85,10 @@ func TestLateHedge(t *testing.T) {
 	for _, d := range append(spread(70, 1000*ms, 10*ms), spread(30, 8*time.Second, 100*ms)...) {
 		bimodal.stats.addOK(d/4, d)
 	}
-	if lateHedge(bimodal, backup, 1690*ms) {
+	if (&Engine{}).lateHedge(bimodal, backup, 1690*ms) {
 		t.Errorf("a backup at the knee, before a slow mode, was held as late")
 	}
-	if lateHedge(smooth, &model{}, 2000*ms) {
+	if (&Engine{}).lateHedge(smooth, &model{}, 2000*ms) {
 		t.Errorf("judged late without the backup's latencies")
 	}
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 )
@@ -20,10 +21,10 @@ type SharedState interface {
 	// and trips the shared breaker when the window crosses the threshold,
 	// as the engine's breaker does; it returns the breaker after.
 	CountBreaker(ctx context.Context, model string, c BreakerCount) (SharedBreaker, error)
-	// PublishBreaker records a move this engine's breaker made: to open
-	// (opened at, with the counts that tripped it) or to closed. An open
-	// already shared is kept; it returns the shared breaker after.
-	PublishBreaker(ctx context.Context, model string, st BreakerState, at time.Time, req, fail int) (SharedBreaker, error)
+	// PublishBreaker records a move owner's breaker made: to open (opened
+	// at, with the counts that tripped it) or to closed. An open already
+	// shared is kept; it returns the shared breaker after.
+	PublishBreaker(ctx context.Context, model, owner string, st BreakerState, at time.Time, req, fail int) (SharedBreaker, error)
 	// ClaimProbe claims the half-open probe of model's breaker opened at
 	// openedAt for owner (a replica), for ttl: false when another
 	// replica holds it. The owner may claim it again.
@@ -50,6 +51,20 @@ type SharedState interface {
 	// HedgeTake asks to fire a backup for hedge session n: true while the
 	// fleet's backups fired stay within ceil(maxExtra x sessions).
 	HedgeTake(ctx context.Context, n int64, maxExtra float64) (bool, error)
+	// AddLatency adds a finished call to model's fleet latency window
+	// (the fleet's last statsWindow calls).
+	AddLatency(ctx context.Context, model string, x LatencySample) error
+	// Latencies returns model's fleet latency window.
+	Latencies(ctx context.Context, model string) ([]LatencySample, error)
+	// WatchBreakers calls moved(model, origin) each time the shared
+	// breaker of model moves (a trip, a close, a force or a hold), origin
+	// naming the replica that moved it ("" for a force or a hold), and
+	// moved("", "") each time the watch starts or starts again after it
+	// was lost (moves may have been missed meanwhile). It returns at once;
+	// stop ends the watch, and once stop returns moved is not called
+	// again. A lost watch blocks nothing and is taken up again when the
+	// store is back.
+	WatchBreakers(moved func(model, origin string)) (stop func())
 	// Status is "shared", or "degraded" while the store cannot be reached.
 	Status() string
 }
@@ -79,6 +94,8 @@ type BreakerCount struct {
 	Bucket      time.Duration
 	MinRequests int
 	Rate        float64
+	// Owner is the replica counting, named as the origin of a trip.
+	Owner string
 }
 
 // Spending is the fleet's spending: what ended sessions cost (in the run
@@ -115,6 +132,21 @@ type MemoryShared struct {
 	holds    map[string]float64
 	hedges   hedgeBudget
 	probes   map[string]memProbe
+	lat      map[string]*memLatency
+	// watches are the WatchBreakers callbacks, called in the goroutine
+	// that moved a breaker, after the move.
+	watches map[int]func(model, origin string)
+	nwatch  int
+	// calling is held (read) while callbacks run, so that a watch's stop
+	// waits for them.
+	calling sync.RWMutex
+}
+
+// memLatency is a model's fleet latency window: a ring of its last
+// statsWindow calls.
+type memLatency struct {
+	ring [statsWindow]LatencySample
+	n    int
 }
 
 type memProbe struct {
@@ -135,7 +167,8 @@ type memRate struct {
 // NewMemoryShared returns an empty shared state.
 func NewMemoryShared() *MemoryShared {
 	return &MemoryShared{breakers: map[string]*memBreaker{}, rates: map[string]*memRate{},
-		days: map[string]float64{}, holds: map[string]float64{}, probes: map[string]memProbe{}}
+		days: map[string]float64{}, holds: map[string]float64{}, probes: map[string]memProbe{},
+		lat: map[string]*memLatency{}, watches: map[int]func(string, string){}}
 }
 
 func (m *MemoryShared) breaker(model string) *memBreaker {
@@ -157,10 +190,20 @@ func (m *MemoryShared) LoadBreaker(_ context.Context, model string) (SharedBreak
 // CountBreaker implements [SharedState].
 func (m *MemoryShared) CountBreaker(_ context.Context, model string, c BreakerCount) (SharedBreaker, error) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	b := m.breaker(model)
+	seq := b.Seq
+	sb := m.count(b, c)
+	m.mu.Unlock()
+	if sb.Seq != seq {
+		m.moved(model, c.Owner)
+	}
+	return sb, nil
+}
+
+// count is CountBreaker under m.mu.
+func (m *MemoryShared) count(b *memBreaker, c BreakerCount) SharedBreaker {
 	if b.State != BreakerClosed {
-		return b.SharedBreaker, nil
+		return b.SharedBreaker
 	}
 	n := c.Now.UnixNano() / int64(max(c.Bucket, 1))
 	bk := b.buckets[n]
@@ -184,21 +227,57 @@ func (m *MemoryShared) CountBreaker(_ context.Context, model string, c BreakerCo
 		b.State, b.OpenedAt, b.Req, b.Fail = BreakerOpen, c.Now, req, fail
 		clear(b.buckets)
 	}
-	return b.SharedBreaker, nil
+	return b.SharedBreaker
+}
+
+// moved calls the watches (not under m.mu: they read the store).
+func (m *MemoryShared) moved(model, origin string) {
+	m.calling.RLock()
+	defer m.calling.RUnlock()
+	m.mu.Lock()
+	fs := make([]func(string, string), 0, len(m.watches))
+	for _, f := range m.watches {
+		fs = append(fs, f)
+	}
+	m.mu.Unlock()
+	for _, f := range fs {
+		f(model, origin)
+	}
+}
+
+// WatchBreakers implements [SharedState]: moved is called in the
+// goroutine that moved the breaker, once the move is made.
+func (m *MemoryShared) WatchBreakers(moved func(model, origin string)) (stop func()) {
+	m.mu.Lock()
+	id := m.nwatch
+	m.nwatch++
+	m.watches[id] = moved
+	m.mu.Unlock()
+	moved("", "")
+	return func() {
+		m.mu.Lock()
+		delete(m.watches, id)
+		m.mu.Unlock()
+		m.calling.Lock() // the calls under way end
+		m.calling.Unlock()
+	}
 }
 
 // PublishBreaker implements [SharedState].
-func (m *MemoryShared) PublishBreaker(_ context.Context, model string, st BreakerState, at time.Time, req, fail int) (SharedBreaker, error) {
+func (m *MemoryShared) PublishBreaker(_ context.Context, model, owner string, st BreakerState, at time.Time, req, fail int) (SharedBreaker, error) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	b := m.breaker(model)
 	if st == BreakerOpen && b.State == BreakerOpen && !at.After(b.OpenedAt) {
+		m.mu.Unlock()
 		return b.SharedBreaker, nil // already open, as late or later
 	}
 	b.Seq++
 	b.State, b.OpenedAt, b.Req, b.Fail = st, at, req, fail
 	clear(b.buckets)
-	return b.SharedBreaker, nil
+	sb := b.SharedBreaker
+	m.mu.Unlock()
+	m.moved(model, owner)
+	return sb, nil
 }
 
 // ClaimProbe implements [SharedState].
@@ -218,16 +297,22 @@ func (m *MemoryShared) ForceBreaker(_ context.Context, model string, f Force) er
 	m.mu.Lock()
 	m.breaker(model).Force = f
 	m.mu.Unlock()
+	m.moved(model, "")
 	return nil
 }
 
 // Hold implements [SharedState].
 func (m *MemoryShared) Hold(_ context.Context, model string, till time.Time) error {
 	m.mu.Lock()
-	if b := m.breaker(model); till.After(b.HeldTill) {
+	b := m.breaker(model)
+	raised := till.After(b.HeldTill)
+	if raised {
 		b.HeldTill = till
 	}
 	m.mu.Unlock()
+	if raised {
+		m.moved(model, "")
+	}
 	return nil
 }
 
@@ -283,6 +368,31 @@ func (m *MemoryShared) HedgeBegin(context.Context) (int64, error) {
 // HedgeTake implements [SharedState].
 func (m *MemoryShared) HedgeTake(_ context.Context, n int64, maxExtra float64) (bool, error) {
 	return m.hedges.take(int(n), maxExtra), nil
+}
+
+// AddLatency implements [SharedState].
+func (m *MemoryShared) AddLatency(_ context.Context, model string, x LatencySample) error {
+	m.mu.Lock()
+	l := m.lat[model]
+	if l == nil {
+		l = &memLatency{}
+		m.lat[model] = l
+	}
+	l.ring[l.n%statsWindow] = x
+	l.n++
+	m.mu.Unlock()
+	return nil
+}
+
+// Latencies implements [SharedState].
+func (m *MemoryShared) Latencies(_ context.Context, model string) ([]LatencySample, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l := m.lat[model]
+	if l == nil {
+		return nil, nil
+	}
+	return slices.Clone(l.ring[:min(l.n, statsWindow)]), nil
 }
 
 // Status implements [SharedState]: always "shared".

@@ -3,7 +3,9 @@ package engine
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/council-dev/council/engine/config"
@@ -117,7 +119,7 @@ func (*downShared) LoadBreaker(context.Context, string) (SharedBreaker, error) {
 func (*downShared) CountBreaker(context.Context, string, BreakerCount) (SharedBreaker, error) {
 	return SharedBreaker{}, errDown
 }
-func (*downShared) PublishBreaker(context.Context, string, BreakerState, time.Time, int, int) (SharedBreaker, error) {
+func (*downShared) PublishBreaker(context.Context, string, string, BreakerState, time.Time, int, int) (SharedBreaker, error) {
 	return SharedBreaker{}, errDown
 }
 func (*downShared) Hold(context.Context, string, time.Time) error { return errDown }
@@ -289,4 +291,164 @@ func TestFleetProbesOnce(t *testing.T) {
 			t.Errorf("replica %d after the failed probe: %q, want breaker_open", i, why)
 		}
 	}
+}
+
+// TestFleetSharesLatencyWindow: a replica that has not called a model yet
+// hedges it at the quantile another replica learned, where alone it
+// would wait fallback_delay; once its own window is full it reads its own.
+func TestFleetSharesLatencyWindow(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := testConfig("p", "b")
+		c.Hedge.Delay = config.HedgeDelay{Quantile: 0.95}
+		c.Hedge.Budget = config.Duration{}
+		// 200..290ms, three calls each: the p95 is 290ms.
+		learn := func(call int) script { return script{ttft: time.Duration(call%10+20) * 10 * ms, text: "p"} }
+		slow := func(int) script { return script{ttft: 8 * time.Second, text: "p"} }
+		st := NewMemoryShared()
+		replica := func(p *fake, opts ...Option) *Engine {
+			e, err := New(c, map[string]providers.Provider{"p": p, "b": fixed(script{ttft: 50 * ms, text: "b"})}, opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(e.Close)
+			return e
+		}
+		a := replica(newFake(learn), WithShared(st))
+		for range 30 {
+			collect(a, t.Context(), SessionRequest{Prompt: "x", Strategy: config.Race, Models: []string{"p"}})
+		}
+		for _, tc := range []struct {
+			name   string
+			opts   []Option
+			wantAt time.Duration
+		}{
+			{"alone", nil, c.Hedge.FallbackDelay.Duration},
+			{"in the fleet", []Option{WithShared(st)}, 290 * ms},
+		} {
+			b := replica(newFake(slow), tc.opts...)
+			evs, _ := collect(b, t.Context(), SessionRequest{Prompt: "x", Strategy: config.Hedge, Models: []string{"p", "b"}})
+			if h, ok := find(evs, HedgeFired, "b"); !ok || h.T != tc.wantAt {
+				t.Errorf("%s: a fresh replica's first hedge fired %v at %v, want at %v", tc.name, ok, h.T, tc.wantAt)
+			}
+		}
+		// The fleet's window is the last 256 calls, and holds every
+		// replica's: A's 30 and the fresh replicas' lower bound (the
+		// primary the backup beat).
+		got, _ := st.Latencies(t.Context(), "p")
+		if len(got) != 31 || !got[30].Bound {
+			t.Errorf("fleet window %d calls (last %+v), want A's 30 and one lower bound", len(got), got[len(got)-1])
+		}
+		for range 300 {
+			_ = st.AddLatency(t.Context(), "p", LatencySample{Total: ms})
+		}
+		if got, _ := st.Latencies(t.Context(), "p"); len(got) != statsWindow {
+			t.Errorf("fleet window holds %d calls, want the last %d", len(got), statsWindow)
+		}
+		// A's own window is full: the fleet's 1ms calls do not move its
+		// delay.
+		if tail, _ := a.HedgeTail("p"); tail.Delay != 290*ms {
+			t.Errorf("a replica with its own window hedges at %v, want its own p95 290ms", tail.Delay)
+		}
+	})
+}
+
+// countingShared counts the reads of the fleet's latency windows, and
+// fails them while down.
+type countingShared struct {
+	*MemoryShared
+	reads int
+	down  bool
+}
+
+func (c *countingShared) Latencies(ctx context.Context, model string) ([]LatencySample, error) {
+	c.reads++
+	if c.down {
+		return nil, errDown
+	}
+	return c.MemoryShared.Latencies(ctx, model)
+}
+
+// TestFleetLatencyReadEverySecond: a replica with too few calls of its own
+// reads the fleet's window at most once a second, however many hedges
+// ask, and uses its own (here: fallback_delay) at once when the store
+// cannot be reached.
+func TestFleetLatencyReadEverySecond(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := testConfig("p", "b")
+		c.Hedge.Delay = config.HedgeDelay{Quantile: 0.95}
+		st := &countingShared{MemoryShared: NewMemoryShared()}
+		for i := range 30 {
+			_ = st.AddLatency(t.Context(), "p", LatencySample{Total: time.Duration(i%10+20) * 10 * ms})
+		}
+		e, err := New(c, map[string]providers.Provider{"p": fixed(script{}), "b": fixed(script{})}, WithShared(st))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer e.Close()
+		check := func(when string, reads int, delay time.Duration) {
+			t.Helper()
+			tail, _ := e.HedgeTail("p")
+			if st.reads != reads || tail.Delay != delay {
+				t.Errorf("%s: %d reads, delay %v; want %d, %v", when, st.reads, tail.Delay, reads, delay)
+			}
+		}
+		check("first", 1, 290*ms)
+		check("again", 1, 290*ms)
+		time.Sleep(900 * ms)
+		check("within the second", 1, 290*ms)
+		time.Sleep(100 * ms)
+		check("a second on", 2, 290*ms)
+		st.down = true
+		time.Sleep(time.Second)
+		check("store down", 3, c.Hedge.FallbackDelay.Duration)
+		check("store down, cached", 3, c.Hedge.FallbackDelay.Duration)
+	})
+}
+
+// TestFleetWatchAppliesMoves: a trip on one replica reaches an idle one
+// through the store's watch: its own breaker is open (read without
+// Health's read through) and it is told of the move, while the replica
+// that tripped still reports its own move as an event.
+func TestFleetWatchAppliesMoves(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		st := NewMemoryShared()
+		boom := providers.Errorf(providers.KindHTTP, "boom")
+		var told []string
+		mk := func(opts ...Option) *Engine {
+			e, err := New(testConfig("a"), map[string]providers.Provider{"a": fixed(script{ttft: 10 * ms, err: boom})},
+				append(opts, WithShared(st))...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(e.Close)
+			return e
+		}
+		a := mk()
+		b := mk(WithSharedMoves(func(model string) { told = append(told, model) }))
+		var moves []string
+		for range 4 {
+			evs, _ := collect(a, t.Context(), SessionRequest{Prompt: "x"})
+			for _, ev := range evs {
+				if ev.Type == BreakerChanged {
+					moves = append(moves, ev.From.String()+">"+ev.To.String())
+				}
+			}
+		}
+		if !slices.Equal(moves, []string{"closed>open"}) {
+			t.Errorf("the replica that tripped reported %v, want closed>open", moves)
+		}
+		if got := b.models["a"].breaker.snapshot().State; got != BreakerOpen {
+			t.Errorf("the idle replica's own breaker reads %s, want open", got)
+		}
+		if !slices.Equal(told, []string{"", "a"}) {
+			t.Errorf("the idle replica was told of %q, want its start and the trip", told)
+		}
+		b.Close()
+		if err := a.ForceBreaker("a", ForceClosed); err != nil {
+			t.Fatal(err)
+		}
+		if len(told) != 2 || b.models["a"].breaker.snapshot().Forced != "" {
+			t.Errorf("a closed replica still watches: told %q", told)
+		}
+	})
 }

@@ -62,8 +62,11 @@ type sample struct {
 	bound bool
 }
 
+// latWindow is a latency window's calls, fastest first.
+type latWindow []sample
+
 // sorted is the window's calls, fastest first.
-func (s *modelStats) sorted() []sample {
+func (s *modelStats) sorted() latWindow {
 	s.mu.Lock()
 	n := min(s.n, statsWindow)
 	buf := make([]sample, n)
@@ -98,8 +101,10 @@ type slowMode struct {
 // there is neither (one mode, or too few samples). Only finished calls
 // bound the gap: a lower bound's value is where a hedge cut it, which
 // would move the knee after each hedge delay.
-func (s *modelStats) slowMode() (m slowMode, ok bool) {
-	buf := s.sorted()
+func (s *modelStats) slowMode() (slowMode, bool) { return s.sorted().slowMode() }
+
+// slowMode is [modelStats.slowMode] for w.
+func (buf latWindow) slowMode() (m slowMode, ok bool) {
 	n := len(buf)
 	if n < minHedgeSamples {
 		return slowMode{Samples: n}, false
@@ -132,10 +137,15 @@ func (s *modelStats) slowMode() (m slowMode, ok bool) {
 // that ran longer than later as well; ok is false when fewer than
 // minPast did. A lower bound counts when its value is past d, and as
 // past later too: all that is known is that it had not ended.
-func (s *modelStats) pastShare(d, later time.Duration) (share float64, ok bool) {
+func (s *modelStats) pastShare(d, later time.Duration) (float64, bool) {
+	return s.sorted().pastShare(d, later)
+}
+
+// pastShare is [modelStats.pastShare] for w.
+func (w latWindow) pastShare(d, later time.Duration) (share float64, ok bool) {
 	const minPast = 5
 	past, beyond := 0, 0
-	for _, x := range s.sorted() {
+	for _, x := range w {
 		if x.total <= d {
 			continue
 		}
@@ -156,8 +166,10 @@ func (s *modelStats) pastShare(d, later time.Duration) (share float64, ok bool) 
 // quantile is known to lie above that, and a lower bound's own value
 // (its primary's time until its hedge won) would feed each hedge delay
 // back into the next, raising it session after session.
-func (s *modelStats) quantile(q float64) (time.Duration, int) {
-	buf := s.sorted()
+func (s *modelStats) quantile(q float64) (time.Duration, int) { return s.sorted().quantile(q) }
+
+// quantile is [modelStats.quantile] for w.
+func (buf latWindow) quantile(q float64) (time.Duration, int) {
 	n := len(buf)
 	if n == 0 {
 		return 0, 0

@@ -1,7 +1,8 @@
 // Package fleet shares a fleet of council serve replicas' state through
 // Redis: each model's breaker (its rolling window, state, cooldown, force
 // and rate-limit hold), each client's rate limit, the spending against
-// max_run_cost_usd and max_cost_usd_per_day, and the hedge budget. [Store] implements
+// max_run_cost_usd and max_cost_usd_per_day, the hedge budget and each
+// model's latency window. [Store] implements
 // engine.SharedState; every change is one Lua script, so replicas never
 // interleave inside one, and every key has a TTL.
 //
@@ -18,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,6 +45,9 @@ const (
 	holdTTL    = time.Hour // a session's worst case held past this is dropped
 	spentTTL   = 7 * 24 * time.Hour
 	dayTTL     = 48 * time.Hour
+	// latencyTTL drops a model's fleet latency window an hour after its
+	// last call: a window that old would mislead a hedge more than none.
+	latencyTTL = time.Hour
 )
 
 // Store is the fleet's shared state in Redis. Build it with [Open] or
@@ -56,6 +61,7 @@ type Store struct {
 	degraded bool
 	retryAt  time.Time
 	onChange func(status string)
+	watches  map[*breakerWatch]struct{}
 }
 
 // Open connects to c.RedisURL (with the password from the variable named
@@ -104,8 +110,20 @@ func New(opts *redis.Options, fleet string, timeout time.Duration) *Store {
 	return &Store{rdb: redis.NewClient(&o), prefix: "council:" + fleet + ":", timeout: timeout}
 }
 
-// Close closes the connections.
-func (s *Store) Close() error { return s.rdb.Close() }
+// Close ends the store's breaker watches and closes the connections.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	ws := make([]*breakerWatch, 0, len(s.watches))
+	for w := range s.watches {
+		ws = append(ws, w)
+	}
+	s.watches = nil
+	s.mu.Unlock()
+	for _, w := range ws {
+		w.stop()
+	}
+	return s.rdb.Close()
+}
 
 // OnChange calls f (from the call that saw it) when the status changes.
 func (s *Store) OnChange(f func(status string)) {
@@ -214,6 +232,7 @@ if st ~= 1 then
     redis.call('HINCRBY', KEYS[1], 'seq', 1)
     redis.call('HSET', KEYS[1], 'state', 1, 'opened', ARGV[3], 'req', req, 'fail', fail)
     redis.call('DEL', KEYS[2])
+    redis.call('PUBLISH', ARGV[8], ARGV[9])
   end
 end
 redis.call('EXPIRE', KEYS[1], ARGV[6])
@@ -226,6 +245,7 @@ if not (ARGV[1] == '1' and st == 1 and tonumber(ARGV[2]) <= op) then
   redis.call('HINCRBY', KEYS[1], 'seq', 1)
   redis.call('HSET', KEYS[1], 'state', ARGV[1], 'opened', ARGV[2], 'req', ARGV[3], 'fail', ARGV[4])
   redis.call('DEL', KEYS[2])
+  redis.call('PUBLISH', ARGV[6], ARGV[7])
 end
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 return redis.call('HMGET', KEYS[1], ` + breakerFields + `)`)
@@ -233,6 +253,7 @@ return redis.call('HMGET', KEYS[1], ` + breakerFields + `)`)
 	holdScript = redis.NewScript(`
 if tonumber(redis.call('HGET', KEYS[1], 'held') or '0') < tonumber(ARGV[1]) then
   redis.call('HSET', KEYS[1], 'held', ARGV[1])
+  redis.call('PUBLISH', ARGV[3], ARGV[4])
 end
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 return 1`)
@@ -246,6 +267,7 @@ return 1`)
 	forceScript = redis.NewScript(`
 redis.call('HSET', KEYS[1], 'force', ARGV[1])
 redis.call('EXPIRE', KEYS[1], ARGV[2])
+redis.call('PUBLISH', ARGV[3], ARGV[4])
 return 1`)
 
 	rateScript = redis.NewScript(`
@@ -364,7 +386,7 @@ func (s *Store) CountBreaker(ctx context.Context, model string, c engine.Breaker
 	window := max(10*bucket, time.Second)
 	err = s.do(ctx, func(ctx context.Context) error {
 		v, err := countScript.Run(ctx, s.rdb, s.breakerKeys(model), n, kind, us(c.Now), c.MinRequests,
-			c.Rate, secs(breakerTTL), secs(2*window+time.Second)).Slice()
+			c.Rate, secs(breakerTTL), secs(2*window+time.Second), s.channel(), move(c.Owner, model)).Slice()
 		sb = parseBreaker(v)
 		return err
 	})
@@ -372,9 +394,10 @@ func (s *Store) CountBreaker(ctx context.Context, model string, c engine.Breaker
 }
 
 // PublishBreaker implements engine.SharedState.
-func (s *Store) PublishBreaker(ctx context.Context, model string, st engine.BreakerState, at time.Time, req, fail int) (sb engine.SharedBreaker, err error) {
+func (s *Store) PublishBreaker(ctx context.Context, model, owner string, st engine.BreakerState, at time.Time, req, fail int) (sb engine.SharedBreaker, err error) {
 	err = s.do(ctx, func(ctx context.Context) error {
-		v, err := publishScript.Run(ctx, s.rdb, s.breakerKeys(model), int(st), us(at), req, fail, secs(breakerTTL)).Slice()
+		v, err := publishScript.Run(ctx, s.rdb, s.breakerKeys(model), int(st), us(at), req, fail, secs(breakerTTL),
+			s.channel(), move(owner, model)).Slice()
 		sb = parseBreaker(v)
 		return err
 	})
@@ -395,14 +418,16 @@ func (s *Store) ClaimProbe(ctx context.Context, model, owner string, openedAt, _
 // ForceBreaker implements engine.SharedState.
 func (s *Store) ForceBreaker(ctx context.Context, model string, f engine.Force) error {
 	return s.do(ctx, func(ctx context.Context) error {
-		return forceScript.Run(ctx, s.rdb, s.breakerKeys(model)[:1], int(f), secs(breakerTTL)).Err()
+		return forceScript.Run(ctx, s.rdb, s.breakerKeys(model)[:1], int(f), secs(breakerTTL),
+			s.channel(), move("", model)).Err()
 	})
 }
 
 // Hold implements engine.SharedState.
 func (s *Store) Hold(ctx context.Context, model string, till time.Time) error {
 	return s.do(ctx, func(ctx context.Context) error {
-		return holdScript.Run(ctx, s.rdb, s.breakerKeys(model)[:1], us(till), secs(breakerTTL)).Err()
+		return holdScript.Run(ctx, s.rdb, s.breakerKeys(model)[:1], us(till), secs(breakerTTL),
+			s.channel(), move("", model)).Err()
 	})
 }
 
@@ -471,6 +496,47 @@ func (s *Store) HedgeTake(ctx context.Context, n int64, maxExtra float64) (ok bo
 		return err
 	})
 	return ok, err
+}
+
+// latencyWindow is how many of a model's latest calls the fleet's latency
+// window keeps, as the engine's own does.
+const latencyWindow = 256
+
+var latencyScript = redis.NewScript(`
+redis.call('LPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1`)
+
+func (s *Store) latencyKey(model string) string { return s.prefix + "latency:" + model }
+
+// AddLatency implements engine.SharedState: the window is a list of the
+// calls' microseconds, newest first, "b" before a lower bound's.
+func (s *Store) AddLatency(ctx context.Context, model string, x engine.LatencySample) error {
+	v := strconv.FormatInt(x.Total.Microseconds(), 10)
+	if x.Bound {
+		v = "b" + v
+	}
+	return s.do(ctx, func(ctx context.Context) error {
+		return latencyScript.Run(ctx, s.rdb, []string{s.latencyKey(model)}, v, latencyWindow, secs(latencyTTL)).Err()
+	})
+}
+
+// Latencies implements engine.SharedState.
+func (s *Store) Latencies(ctx context.Context, model string) (out []engine.LatencySample, err error) {
+	err = s.do(ctx, func(ctx context.Context) error {
+		vs, err := s.rdb.LRange(ctx, s.latencyKey(model), 0, latencyWindow-1).Result()
+		out = make([]engine.LatencySample, 0, len(vs))
+		for _, v := range vs {
+			b := strings.HasPrefix(v, "b")
+			n, perr := strconv.ParseInt(strings.TrimPrefix(v, "b"), 10, 64)
+			if perr == nil && n >= 0 {
+				out = append(out, engine.LatencySample{Total: time.Duration(n) * time.Microsecond, Bound: b})
+			}
+		}
+		return err
+	})
+	return out, err
 }
 
 var _ engine.SharedState = (*Store)(nil)

@@ -307,3 +307,60 @@ func TestFleetRedisDown(t *testing.T) {
 	}
 	answers("redis resumed", "shared")
 }
+
+// TestFleetPublishesTrips: a trip on replica A reaches idle replica B
+// through the fleet's channel: B's own breaker is open without B calling
+// the model, and its Health() shows it even with Redis gone (no read
+// through). Redis back, B's watch subscribes again and the next move (a
+// force) reaches it too.
+func TestFleetPublishesTrips(t *testing.T) {
+	r := startRedis(t)
+	cfg := fleetConfig(t, "")
+	p := &counting{answer: dead}
+	moves := make(chan string, 64)
+	stB := r.store(t, 2*time.Second)
+	b, err := engine.New(cfg, map[string]providers.Provider{"m": p}, engine.WithShared(stB),
+		engine.WithSharedMoves(func(model string) {
+			select {
+			case moves <- model:
+			default:
+			}
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	await := func(want string) {
+		t.Helper()
+		for m := range moves {
+			if m == want {
+				return
+			}
+		}
+	}
+	await("") // B's subscription is confirmed
+	a := replicas(t, 1, cfg, p, func() engine.SharedState { return r.store(t, 2*time.Second) })[0]
+	for range 4 {
+		if _, err := ask(a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	await("m")
+	r.stop()
+	if h := b.Health()[0]; h.Breaker.State != engine.BreakerOpen {
+		t.Errorf("idle replica B reads %s after A tripped, want open", h.Breaker.State)
+	}
+	if n := p.calls.Load(); n != 4 {
+		t.Errorf("the model got %d calls, want A's 4", n)
+	}
+	r.start()
+	await("") // subscribed again
+	if err := a.ForceBreaker("m", engine.ForceClosed); err != nil {
+		t.Fatal(err)
+	}
+	await("m")
+	r.stop()
+	if h := b.Health()[0]; h.Breaker.Forced != "closed" {
+		t.Errorf("B's breaker after A forced it closed: %+v", h.Breaker)
+	}
+}

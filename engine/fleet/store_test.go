@@ -64,10 +64,10 @@ func TestStoreBreakerTrips(t *testing.T) {
 	if sb := count(t1, true); sb.Seq != 1 {
 		t.Errorf("a count on an open breaker moved it: %+v", sb)
 	}
-	if sb, _ := s.PublishBreaker(ctx, "m", engine.BreakerOpen, t1.Add(-time.Second), 4, 4); sb.Seq != 1 {
+	if sb, _ := s.PublishBreaker(ctx, "m", "a", engine.BreakerOpen, t1.Add(-time.Second), 4, 4); sb.Seq != 1 {
 		t.Errorf("publishing an earlier open moved it: %+v", sb)
 	}
-	if sb, _ := s.PublishBreaker(ctx, "m", engine.BreakerClosed, time.Time{}, 0, 0); sb.Seq != 2 || sb.State != engine.BreakerClosed {
+	if sb, _ := s.PublishBreaker(ctx, "m", "a", engine.BreakerClosed, time.Time{}, 0, 0); sb.Seq != 2 || sb.State != engine.BreakerClosed {
 		t.Errorf("publishing closed: %+v", sb)
 	}
 	if err := s.ForceBreaker(ctx, "m", engine.ForceOpen); err != nil {
@@ -238,5 +238,98 @@ func TestSharedBreakerTripsAboveTheRate(t *testing.T) {
 		if sb.State != engine.BreakerOpen {
 			t.Errorf("%s: still %v at 3 failures of 5 over a rate of 0.5", st.name, sb.State)
 		}
+	}
+}
+
+// TestStoreLatencyWindow: a model's fleet latency window keeps its last
+// 256 calls, newest first, lower bounds marked, under a TTL.
+func TestStoreLatencyWindow(t *testing.T) {
+	s, mr := miniStore(t)
+	ctx := context.Background()
+	if got, err := s.Latencies(ctx, "m"); err != nil || len(got) != 0 {
+		t.Fatalf("empty window: %v, %v", got, err)
+	}
+	for i := range 300 {
+		x := engine.LatencySample{Total: time.Duration(i+1) * time.Millisecond, Bound: i%7 == 0}
+		if err := s.AddLatency(ctx, "m", x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.Latencies(ctx, "m")
+	if err != nil || len(got) != 256 {
+		t.Fatalf("window of %d calls (%v), want the last 256", len(got), err)
+	}
+	if got[0] != (engine.LatencySample{Total: 300 * time.Millisecond, Bound: 299%7 == 0}) ||
+		got[255] != (engine.LatencySample{Total: 45 * time.Millisecond, Bound: 44%7 == 0}) {
+		t.Errorf("window from %+v to %+v, want the calls of 300ms back to 45ms", got[0], got[255])
+	}
+	bounds := 0
+	for _, x := range got {
+		if x.Bound {
+			bounds++
+		}
+	}
+	if bounds != 36 { // i in 44..299 with i%7 == 0: 49, 56 .. 294
+		t.Errorf("%d lower bounds, want 36", bounds)
+	}
+	checkTTLs(t, mr)
+	mr.FastForward(latencyTTL + time.Second)
+	if got, _ := s.Latencies(ctx, "m"); len(got) != 0 {
+		t.Errorf("window of %d calls an hour after the last, want it gone", len(got))
+	}
+}
+
+// TestStorePublishesMoves: each move of a shared breaker is announced on
+// the fleet's channel with its origin (a trip counted, a publish, a force,
+// a raised hold, not a hold already covered), and a watch that is stopped
+// hears nothing more.
+func TestStorePublishesMoves(t *testing.T) {
+	s, _ := miniStore(t)
+	ctx := context.Background()
+	heard := make(chan string, 16)
+	stop := s.WatchBreakers(func(model, origin string) { heard <- model + "/" + origin })
+	if got := <-heard; got != "/" {
+		t.Fatalf("first heard %q, want the subscription's start", got)
+	}
+	t0 := time.Unix(1_800_000_000, 0)
+	for range 4 {
+		if _, err := s.CountBreaker(ctx, "m", engine.BreakerCount{Now: t0, Failure: true, Bucket: time.Second,
+			MinRequests: 4, Rate: 0.5, Owner: "a"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	steps := []struct {
+		do   func() error
+		want string
+	}{
+		{func() error { return nil }, "m/a"}, // the trip counted above
+		{func() error {
+			_, err := s.PublishBreaker(ctx, "m", "b", engine.BreakerClosed, t0, 0, 0)
+			return err
+		}, "m/b"},
+		{func() error { return s.ForceBreaker(ctx, "m", engine.ForceOpen) }, "m/"},
+		{func() error {
+			if err := s.Hold(ctx, "n", t0.Add(time.Minute)); err != nil {
+				return err
+			}
+			return s.Hold(ctx, "n", t0) // covered: no message
+		}, "n/"},
+		{func() error { return s.ForceBreaker(ctx, "o", engine.ForceNone) }, "o/"},
+	}
+	for i, st := range steps {
+		if err := st.do(); err != nil {
+			t.Fatal(err)
+		}
+		if got := <-heard; got != st.want {
+			t.Errorf("step %d: heard %q, want %q", i, got, st.want)
+		}
+	}
+	stop()
+	_ = s.ForceBreaker(ctx, "m", engine.ForceNone)
+	stop() // again: nothing to do
+	select {
+	case got := <-heard:
+		t.Errorf("a stopped watch heard %q", got)
+	default:
 	}
 }
