@@ -298,16 +298,11 @@ func shellWords(s string) []string {
 	return words
 }
 
-// notYetRun are the commands the docs show that no script runs yet. The
-// list can only shrink: a command run by a script, or gone from the docs,
-// must leave it.
-var notYetRun = []string{
-	// Sixteen sweep points of 1,000 sessions and 20,000 sessions: tens
-	// of seconds each, minutes under -race (bench_sweep.txtar runs a
-	// shorter sweep).
-	`council bench --strategy race --sweep-concurrency 1..16 --csv`,
-	`council bench --strategy consensus --sessions 20000 --seed 7 "Is my invoice overdue?"`,
-}
+// notYetRun are the commands the docs show that no script runs yet:
+// none now, and it can only shrink. A command a doc shows is run by a
+// script of testdata/script (one too long or needing a terminal is shown
+// in a shorter form, or in prose).
+var notYetRun []string
 
 // TestDocExamples: every command README.md and docs/ show is run by a
 // script of testdata/script (the same words, or a "# doc: $ ..." comment
