@@ -27,13 +27,18 @@ func TestScripts(t *testing.T) {
 			// No config and no key: the demo council, as on a first run.
 			env.Setenv("HOME", env.WorkDir)
 			env.Setenv("XDG_CONFIG_HOME", filepath.Join(env.WorkDir, ".config"))
-			// A free port for council serve, so scripts never meet a
-			// server already on 8484.
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				return err
+			// Free ports for council serve (PORT, and PORT2 and PORT3 for
+			// a fleet's other replicas) and for a redis-server
+			// (REDIS_PORT), so scripts never meet a server already on
+			// 8484. All are held until each is chosen, so they differ.
+			for _, name := range []string{"PORT", "PORT2", "PORT3", "REDIS_PORT"} {
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					return err
+				}
+				defer ln.Close()
+				env.Setenv(name, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
 			}
-			env.Setenv("PORT", strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
 			// The repository, for the files the docs' commands name
 			// (testdata/bench/*.toml).
 			repo, err := os.Getwd()
@@ -41,7 +46,7 @@ func TestScripts(t *testing.T) {
 				return err
 			}
 			env.Setenv("REPO", repo)
-			return ln.Close()
+			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			// waitport ADDR: until a server listens on ADDR (a
@@ -293,31 +298,11 @@ func shellWords(s string) []string {
 	return words
 }
 
-// notYetRun are the commands the docs show that no script runs yet. The
-// list can only shrink: a command run by a script, or gone from the docs,
-// must leave it.
-var notYetRun = []string{
-	// Sixteen sweep points of 1,000 sessions and 20,000 sessions: tens
-	// of seconds each, minutes under -race (bench_sweep.txtar runs a
-	// shorter sweep).
-	`council bench --strategy race --sweep-concurrency 1..16 --csv`,
-	`council bench --strategy consensus --sessions 20000 --seed 7 "Is my invoice overdue?"`,
-	// The fleet walk-through (docs/serve-and-watch.md, "Running a fleet"):
-	// a redis-server and three council serve replicas in the background, a
-	// real capture. engine/fleet's TestFleetTripsOnceWithRedis,
-	// TestFleetSharesRetryAfter and TestFleetRedisDown run the same
-	// scenario in Go against a real redis-server; no script runs these lines.
-	`redis-server --port 6399 --save '' --appendonly no --daemonize yes`,
-	`for p in 8484 8485 8486; do`,
-	`council watch http://127.0.0.1:8484 http://127.0.0.1:8485 http://127.0.0.1:8486`,
-	`for p in 8484 8485 8486; do curl -s -H "Authorization: Bearer adm-secret" localhost:$p/v1/council/admin/tune -d '{"model":"sim/swift","knob":"error_rate","delta":1}'; done`,
-	`for n in $(seq 9); do curl -s localhost:$((8484 + n % 3))/v1/chat/completions -d '{"model":"council/race","messages":[{"role":"user","content":"hi"}]}'; done`,
-	`for p in 8484 8485 8486; do curl -s localhost:$p/metrics | grep 'council_breaker_state{model="sim/swift"}'; done`,
-	`redis-cli -p 6399 hgetall council:council:breaker:sim/swift    # (its ten lines joined here)`,
-	`kill <redis-server's pid>; curl -s localhost:8484/v1/chat/completions -d '...'   # still answers`,
-	`curl -s localhost:8484/healthz`,
-	`redis-server --port 6399 --save '' --appendonly no --daemonize yes; sleep 1; curl ... ; curl -s localhost:8484/healthz`,
-}
+// notYetRun are the commands the docs show that no script runs yet:
+// none now, and it can only shrink. A command a doc shows is run by a
+// script of testdata/script (one too long or needing a terminal is shown
+// in a shorter form, or in prose).
+var notYetRun []string
 
 // TestDocExamples: every command README.md and docs/ show is run by a
 // script of testdata/script (the same words, or a "# doc: $ ..." comment
