@@ -1,15 +1,12 @@
 package watch_test
 
 import (
-	"context"
 	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
 
 	"github.com/council-dev/council/engine"
-	"github.com/council-dev/council/engine/watch"
-	"github.com/council-dev/council/engine/watch/watchtest"
 	"github.com/council-dev/council/engine/wire"
 )
 
@@ -20,16 +17,8 @@ import (
 // hub method, called here.
 func TestHubSendsEveryAdminAction(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		eng := newEngine(t, 0)
-		srv := watchtest.NewServer(eng, "h")
-		srv.AdminToken = "adm"
-		tr := watchtest.NewTransport()
-		tr.Handle("h:1", srv)
-		hub, _ := watch.New([]string{"http://h:1"}, watch.Options{Client: tr.Client(), AdminToken: "adm"})
-		ctx, cancel := context.WithCancel(t.Context())
-		hub.Connect(ctx)
-		c := &collector{t: t, ch: hub.Updates()}
-		c.until("health", func(u watch.Update) bool { return u.Kind == watch.KindHealth })
+		_, srv, tr, connect := adminRig(t)
+		hub, stop := connect("adm")
 		if err := hub.ForceBreaker("sim/swift", engine.ForceOpen); err != nil {
 			t.Fatal(err)
 		}
@@ -39,8 +28,7 @@ func TestHubSendsEveryAdminAction(t *testing.T) {
 		if _, err := hub.Tune("sim/swift", "error_rate", 0.25); err != nil {
 			t.Fatal(err)
 		}
-		cancel()
-		c.drain()
+		stop()
 		var sent []string
 		for _, call := range srv.AdminCalls() {
 			a, _, _ := strings.Cut(call, " ")

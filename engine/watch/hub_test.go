@@ -235,24 +235,32 @@ func TestHubToken(t *testing.T) {
 	})
 }
 
+// adminRig is an engine served (admin token "adm") to hubs made by
+// connect, each connected and past its first health message; stop ends
+// one. Run it inside a synctest bubble.
+func adminRig(t *testing.T) (*engine.Engine, *watchtest.Server, *watchtest.Transport, func(admin string) (*watch.Hub, func())) {
+	eng := newEngine(t, 0)
+	srv := watchtest.NewServer(eng, "h")
+	srv.AdminToken = "adm"
+	tr := watchtest.NewTransport()
+	tr.Handle("h:1", srv)
+	connect := func(admin string) (*watch.Hub, func()) {
+		hub, _ := watch.New([]string{"http://h:1"}, watch.Options{Client: tr.Client(), AdminToken: admin})
+		ctx, cancel := context.WithCancel(t.Context())
+		hub.Connect(ctx)
+		c := &collector{t: t, ch: hub.Updates()}
+		c.until("health", func(u watch.Update) bool { return u.Kind == watch.KindHealth })
+		return hub, func() { cancel(); c.drain() }
+	}
+	return eng, srv, tr, connect
+}
+
 // TestHubAdmin: without the admin token breaker actions are refused here;
 // with it they reach the server's admin endpoints, which act on the
 // engine; a wrong one is refused by the server.
 func TestHubAdmin(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		eng := newEngine(t, 0)
-		srv := watchtest.NewServer(eng, "h")
-		srv.AdminToken = "adm"
-		tr := watchtest.NewTransport()
-		tr.Handle("h:1", srv)
-		connect := func(admin string) (*watch.Hub, func()) {
-			hub, _ := watch.New([]string{"http://h:1"}, watch.Options{Client: tr.Client(), AdminToken: admin})
-			ctx, cancel := context.WithCancel(t.Context())
-			hub.Connect(ctx)
-			c := &collector{t: t, ch: hub.Updates()}
-			c.until("health", func(u watch.Update) bool { return u.Kind == watch.KindHealth })
-			return hub, func() { cancel(); c.drain() }
-		}
+		eng, srv, tr, connect := adminRig(t)
 		ro, stop := connect("")
 		if err := ro.ForceBreaker("sim/swift", engine.ForceOpen); !errors.Is(err, watch.ErrReadOnly) {
 			t.Errorf("read-only force: %v, want ErrReadOnly", err)
