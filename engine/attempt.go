@@ -113,6 +113,13 @@ func (a *attempt) run() {
 			a.finish(a.ctx.Cause())
 			return
 		}
+		// A call that waited its turn may have waited past the point
+		// where it could still finish inside the session's timeout.
+		if a.tooLate() {
+			s.e.slots.release()
+			a.skipLate()
+			return
+		}
 	}
 	defer s.e.slots.release()
 	a.started = true

@@ -1,0 +1,119 @@
+package engine
+
+import (
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/council-dev/council/engine/config"
+	"github.com/council-dev/council/providers"
+)
+
+// deadlineEngine is a 2 s tier of "hog" then "slow" with one slot: slow
+// waits in line while hog runs. hog fails after hogFor(call); slow answers
+// in 1 s, so after one call its p50 is 1 s.
+func deadlineEngine(hogFor func(call int) time.Duration) (*Engine, *fake, *fake) {
+	c := testConfig("hog", "slow")
+	c.MaxConcurrency = 1
+	tc := c.Tiers["t"]
+	tc.Timeout = config.Duration{Duration: 2 * time.Second}
+	tc.PerModelTimeout = config.Duration{}
+	c.Tiers["t"] = tc
+	hog := newFake(func(call int) script {
+		return script{ttft: hogFor(call), err: providers.Errorf(providers.KindHTTP, "busy")}
+	})
+	slow := fixed(script{ttft: time.Second, text: "slow answer"})
+	return newTestEngine(c, map[string]*fake{"hog": hog, "slow": slow}), hog, slow
+}
+
+func TestQueuedCallTooLateForTheBudgetIsSkipped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// Call 0: a warm-up (slow learns its 1 s); call 1 holds the only
+		// slot until 1.7 s of the 2 s budget; call 2 frees it at 0.5 s.
+		e, _, slow := deadlineEngine(func(call int) time.Duration {
+			return []time.Duration{10 * time.Millisecond, 1700 * time.Millisecond, 500 * time.Millisecond}[call]
+		})
+		defer e.Close()
+		req := SessionRequest{Prompt: "x", Strategy: config.Race}
+		if _, sum := collect(e, t.Context(), req); sum.Winner != "slow" || slow.Calls() != 1 {
+			t.Fatalf("warm-up: winner %q, slow called %d times; want slow once", sum.Winner, slow.Calls())
+		}
+
+		// 300 ms left when slow's turn comes, its p50 is 1 s: not called.
+		evs, sum := collect(e, t.Context(), req)
+		if n := slow.Calls(); n != 1 {
+			t.Errorf("slow was called %d times, want 1 (the warm-up): a call that cannot finish was started", n)
+		}
+		sk, ok := find(evs, AttemptSkipped, "slow")
+		if !ok || sk.Reason != ReasonDeadline || sk.T != 1700*time.Millisecond {
+			t.Errorf("slow: got %+v, want attempt_skipped deadline at 1.7s", sk)
+		}
+		if _, started := find(evs, AttemptStarted, "slow"); started {
+			t.Error("slow has attempt_started, want none")
+		}
+		if r := result(sum, "slow"); r.Status != AttemptSkippedStatus || r.Reason != string(ReasonDeadline) {
+			t.Errorf("slow result %s/%s, want skipped/deadline", r.Status, r.Reason)
+		}
+		// The session ends when nothing is left to run, not at its timeout.
+		if sum.Status != StatusFailed || sum.Elapsed != 1700*time.Millisecond {
+			t.Errorf("session %s after %v, want failed after 1.7s", sum.Status, sum.Elapsed)
+		}
+
+		// 1.5 s left at its turn: called, and it answers.
+		evs, sum = collect(e, t.Context(), req)
+		if slow.Calls() != 2 || sum.Winner != "slow" {
+			t.Errorf("with 1.5s left: slow called %d times, winner %q; want 2 and slow", slow.Calls(), sum.Winner)
+		}
+		if _, skipped := find(evs, AttemptSkipped, "slow"); skipped {
+			t.Error("slow skipped with time enough to answer")
+		}
+	})
+}
+
+func TestFallbackLaunchedTooLateIsSkipped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// slow stands in for hog when hog fails: at launch, not in line.
+		c := testConfig("hog", "slow")
+		c.Models[0].Fallbacks = []string{"slow"}
+		tc := c.Tiers["t"]
+		tc.Models = []string{"hog"}
+		tc.Timeout = config.Duration{Duration: 2 * time.Second}
+		c.Tiers["t"] = tc
+		hog := newFake(func(call int) script {
+			return script{ttft: []time.Duration{10 * time.Millisecond, 1700 * time.Millisecond}[call], err: providers.Errorf(providers.KindHTTP, "busy")}
+		})
+		slow := fixed(script{ttft: time.Second, text: "slow answer"})
+		e := newTestEngine(c, map[string]*fake{"hog": hog, "slow": slow})
+		defer e.Close()
+		req := SessionRequest{Prompt: "x", Strategy: config.Race}
+		if _, sum := collect(e, t.Context(), req); sum.Winner != "slow" {
+			t.Fatalf("warm-up: winner %q, want the fallback slow", sum.Winner)
+		}
+		evs, sum := collect(e, t.Context(), req)
+		if slow.Calls() != 1 {
+			t.Errorf("slow called %d times, want 1 (the warm-up)", slow.Calls())
+		}
+		if sk, ok := find(evs, AttemptSkipped, "slow"); !ok || sk.Reason != ReasonDeadline {
+			t.Errorf("fallback: got %+v, want attempt_skipped deadline", sk)
+		}
+		if sum.Status != StatusFailed || sum.Elapsed != 1700*time.Millisecond {
+			t.Errorf("session %s after %v, want failed after 1.7s", sum.Status, sum.Elapsed)
+		}
+	})
+}
+
+// A model without samples is called however little time is left: there
+// is nothing to judge it by.
+func TestNoSamplesNoDeadlineSkip(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e, _, slow := deadlineEngine(func(int) time.Duration { return 1700 * time.Millisecond })
+		defer e.Close()
+		evs, sum := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: config.Race})
+		if slow.Calls() != 1 {
+			t.Errorf("slow called %d times, want 1", slow.Calls())
+		}
+		if c, ok := find(evs, AttemptCancelled, "slow"); !ok || c.Reason != ReasonBudget || sum.Elapsed != 2*time.Second {
+			t.Errorf("slow: %+v, session after %v; want cancelled budget at 2s", c, sum.Elapsed)
+		}
+	})
+}
