@@ -12,7 +12,10 @@ const ReasonDeadline Reason = "deadline"
 // tooLate reports whether a's model needs longer than the session has
 // left: its p50 total latency is more than the tier's timeout minus the
 // session's age. No timeout, or no samples, is never too late.
-func (a *attempt) tooLate() bool {
+func (a *attempt) tooLate() bool { return a.tooLateAt(a.s.since()) }
+
+// tooLateAt is tooLate for a call that would start at session time at.
+func (a *attempt) tooLateAt(at time.Duration) bool {
 	s := a.s
 	s.cmu.Lock()
 	budget := s.tier.timeout
@@ -20,7 +23,7 @@ func (a *attempt) tooLate() bool {
 	if budget <= 0 {
 		return false
 	}
-	left := budget - s.since()
+	left := budget - at
 	if slow, n := a.m.stats.slowest(); n == 0 || slow <= left {
 		return false // every call in the window fitted: no sort needed
 	}

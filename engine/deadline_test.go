@@ -117,3 +117,38 @@ func TestNoSamplesNoDeadlineSkip(t *testing.T) {
 		}
 	})
 }
+
+// A retry is a call like any other: not made when, after its backoff, less
+// of the budget is left than the model's median call.
+func TestRetryTooLateForTheBudgetIsNotMade(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		down := &providers.Error{Kind: providers.KindHTTP, Status: 503, Message: "overloaded"}
+		f := newFake(func(call int) script {
+			switch call {
+			case 0: // the warm-up: a 1 s answer
+				return script{ttft: time.Second, text: "fine"}
+			case 1: // fails at 0.9 s: a retry at ~1 s would have ~1 s left
+				return script{ttft: 900 * time.Millisecond, err: down}
+			case 2: // fails at once: a retry at ~0.1 s has time
+				return script{ttft: 10 * time.Millisecond, err: down}
+			}
+			return script{ttft: time.Second, text: "retried"}
+		})
+		c := retrying(testConfig("a"), 1, 200*time.Millisecond)
+		tc := c.Tiers["t"]
+		tc.Timeout = config.Duration{Duration: 2 * time.Second}
+		c.Tiers["t"] = tc
+		e := newTestEngine(c, map[string]*fake{"a": f})
+		defer e.Close()
+		req := SessionRequest{Prompt: "x"}
+		collect(e, t.Context(), req)
+		evs, sum := collect(e, t.Context(), req)
+		if f.Calls() != 2 || count(evs, AttemptRetry) != 0 || sum.Status != StatusFailed {
+			t.Errorf("%d calls, %d retries, %s; want the failed call alone, no retry, failed", f.Calls(), count(evs, AttemptRetry), sum.Status)
+		}
+		_, sum = collect(e, t.Context(), req)
+		if f.Calls() != 4 || sum.Answer != "retried" {
+			t.Errorf("%d calls, answer %q; want the retry made and answering", f.Calls(), sum.Answer)
+		}
+	})
+}
