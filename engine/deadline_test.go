@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -11,7 +12,8 @@ import (
 
 // deadlineEngine is a 2 s tier of "hog" then "slow" with one slot: slow
 // waits in line while hog runs. hog fails after hogFor(call); slow answers
-// in 1 s, so after one call its p50 is 1 s.
+// in 1 s, so after one call its p50 is 1 s. Tiers "h" and "s" hold each
+// alone.
 func deadlineEngine(hogFor func(call int) time.Duration) (*Engine, *fake, *fake) {
 	c := testConfig("hog", "slow")
 	c.MaxConcurrency = 1
@@ -19,6 +21,9 @@ func deadlineEngine(hogFor func(call int) time.Duration) (*Engine, *fake, *fake)
 	tc.Timeout = config.Duration{Duration: 2 * time.Second}
 	tc.PerModelTimeout = config.Duration{}
 	c.Tiers["t"] = tc
+	// Each alone, for two sessions that share the slot.
+	c.Tiers["h"] = config.TierConfig{Models: []string{"hog"}, Timeout: tc.Timeout}
+	c.Tiers["s"] = config.TierConfig{Models: []string{"slow"}, Timeout: tc.Timeout}
 	hog := newFake(func(call int) script {
 		return script{ttft: hogFor(call), err: providers.Errorf(providers.KindHTTP, "busy")}
 	})
@@ -57,6 +62,9 @@ func TestQueuedCallTooLateForTheBudgetIsSkipped(t *testing.T) {
 		// The session ends when nothing is left to run, not at its timeout.
 		if sum.Status != StatusFailed || sum.Elapsed != 1700*time.Millisecond {
 			t.Errorf("session %s after %v, want failed after 1.7s", sum.Status, sum.Elapsed)
+		}
+		if want := "every model failed (1 of 2); 1 not called: less of the timeout left than their median call (deadline)"; sum.Error != want {
+			t.Errorf("error %q, want %q", sum.Error, want)
 		}
 
 		// 1.5 s left at its turn: called, and it answers.
@@ -98,6 +106,9 @@ func TestFallbackLaunchedTooLateIsSkipped(t *testing.T) {
 		}
 		if sum.Status != StatusFailed || sum.Elapsed != 1700*time.Millisecond {
 			t.Errorf("session %s after %v, want failed after 1.7s", sum.Status, sum.Elapsed)
+		}
+		if !strings.Contains(sum.Error, "1 not called") {
+			t.Errorf("error %q does not say the fallback was not called", sum.Error)
 		}
 	})
 }
@@ -149,6 +160,27 @@ func TestRetryTooLateForTheBudgetIsNotMade(t *testing.T) {
 		_, sum = collect(e, t.Context(), req)
 		if f.Calls() != 4 || sum.Answer != "retried" {
 			t.Errorf("%d calls, answer %q; want the retry made and answering", f.Calls(), sum.Answer)
+		}
+	})
+}
+
+// A session whose every call was too late ends at once, saying so, while
+// another session holds the only slot.
+func TestSessionWithEveryCallTooLateSaysSo(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e, _, slow := deadlineEngine(func(call int) time.Duration {
+			return []time.Duration{10 * time.Millisecond, 1700 * time.Millisecond}[call]
+		})
+		defer e.Close()
+		collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: config.Race}) // slow learns its 1 s
+		go collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: config.Race, Tier: "h"})
+		synctest.Wait() // hog has the slot until 1.7 s
+		_, sum := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: config.Race, Tier: "s"})
+		if slow.Calls() != 1 || sum.Status != StatusFailed || sum.Elapsed != 1700*time.Millisecond {
+			t.Errorf("slow called %d times, session %s after %v; want 1 (the warm-up), failed after 1.7s", slow.Calls(), sum.Status, sum.Elapsed)
+		}
+		if want := "no model was called: 1 could not answer in the 300ms left of the tier's timeout 2s (their median call is longer)"; sum.Error != want {
+			t.Errorf("error %q, want %q", sum.Error, want)
 		}
 	})
 }

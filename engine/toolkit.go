@@ -419,6 +419,9 @@ func (s *session) noAnswer() string {
 	if len(stopped) > 0 {
 		msg += ": " + strings.Join(stopped, "; ")
 	}
+	if late > 0 {
+		msg += "; " + itoa(late) + " not called: less of the timeout left than their median call (deadline)"
+	}
 	return msg
 }
 
