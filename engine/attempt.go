@@ -109,7 +109,14 @@ func (a *attempt) run() {
 	}()
 	if a.queued {
 		s.emitAttempt(AttemptQueued, a, s.since(), "")
-		if s.e.slots.wait(&a.ctx, a) != nil {
+		late, stop := a.lateTimer()
+		err := s.e.slots.waitOr(&a.ctx, a, late)
+		stop()
+		if err == errTooLate {
+			a.skipLate() // it holds no slot
+			return
+		}
+		if err != nil {
 			a.finish(a.ctx.Cause())
 			return
 		}

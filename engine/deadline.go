@@ -10,7 +10,7 @@ import "time"
 const ReasonDeadline Reason = "deadline"
 
 // tooLate reports whether a's model needs longer than the session has
-// left: its p50 total latency is more than the tier's timeout minus the
+// left: its p50 total latency is at least the tier's timeout minus the
 // session's age. No timeout, or no samples, is never too late.
 func (a *attempt) tooLate() bool { return a.tooLateAt(a.s.since()) }
 
@@ -24,15 +24,36 @@ func (a *attempt) tooLateAt(at time.Duration) bool {
 		return false
 	}
 	left := budget - at
-	if slow, n := a.m.stats.slowest(); n == 0 || slow <= left {
+	if slow, n := a.m.stats.slowest(); n == 0 || slow < left {
 		return false // every call in the window fitted: no sort needed
 	}
 	need, _ := a.m.stats.quantile(0.5)
-	return need > left
+	return need >= left // one needing all that is left ends as it is cut
 }
 
-// skipLate ends a queued attempt, given its slot too late to finish, as
-// skipped (deadline), on its own goroutine: its breaker ticket is handed
+// lateTimer fires when a's call, waiting for a slot, becomes too late by
+// its model's median call as it stands now; nil (and a no-op stop) when
+// it never does: no timeout or no samples.
+func (a *attempt) lateTimer() (<-chan time.Time, func()) {
+	s := a.s
+	s.cmu.Lock()
+	budget := s.tier.timeout
+	s.cmu.Unlock()
+	if budget <= 0 {
+		return nil, func() {}
+	}
+	need, n := a.m.stats.quantile(0.5)
+	if n == 0 {
+		return nil, func() {}
+	}
+	// Too late once no more than need is left, as tooLate has it.
+	t := s.e.clock.NewTimer(max(budget-need-s.since(), 0))
+	return t.C(), func() { t.Stop() }
+}
+
+// skipLate ends a queued attempt, given its slot too late to finish or
+// still in line when it became too late, as skipped (deadline), on its
+// own goroutine: its breaker ticket is handed
 // back without evidence and the session learns of it as of any ended
 // attempt (see [session.wait]).
 func (a *attempt) skipLate() {

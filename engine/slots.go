@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"time"
 )
 
 // slots is max_concurrency: the calls in flight across the engine's
@@ -43,7 +45,15 @@ func (q *slots) reserve(a *attempt) bool {
 // wait waits until a, put in line by reserve, is given a slot, or ctx
 // ends first (its place in line is given up, or the slot it was given in
 // the meantime passed on).
-func (q *slots) wait(ctx context.Context, a *attempt) error {
+func (q *slots) wait(ctx context.Context, a *attempt) error { return q.waitOr(ctx, a, nil) }
+
+// errTooLate is [slots.waitOr]'s when its late channel fired first.
+var errTooLate = errors.New("too late for the session's timeout")
+
+// waitOr is wait that also gives up its place, with errTooLate, when late
+// fires first (nil never fires): a call that can no longer finish in its
+// session's timeout stops waiting for a slot it could not use.
+func (q *slots) waitOr(ctx context.Context, a *attempt, late <-chan time.Time) error {
 	q.mu.Lock()
 	var w *slotWait
 	for _, x := range q.line {
@@ -56,22 +66,25 @@ func (q *slots) wait(ctx context.Context, a *attempt) error {
 	if w == nil {
 		return nil // given a slot already (release removes it from line)
 	}
+	err := errTooLate
 	select {
 	case <-w.ready:
 		return nil
 	case <-ctx.Done():
+		err = ctx.Err()
+	case <-late:
 	}
 	q.mu.Lock()
 	for i, x := range q.line {
 		if x == w {
 			q.line = append(q.line[:i], q.line[i+1:]...)
 			q.mu.Unlock()
-			return ctx.Err()
+			return err
 		}
 	}
 	q.mu.Unlock()
-	q.release() // it was given a slot as ctx ended: the next in line has it
-	return ctx.Err()
+	q.release() // it was given a slot as it gave up: the next in line has it
+	return err
 }
 
 // release frees a slot: the first call in line gets it, if any waits.

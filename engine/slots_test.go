@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"testing"
+	"time"
 )
 
 // TestSlotsFirstLaunchedFirstServed: calls launched with no free slot get
@@ -44,5 +45,24 @@ func TestSlotsFirstLaunchedFirstServed(t *testing.T) {
 	}
 	if q.free != 1 || len(q.line) != 0 {
 		t.Fatalf("free %d, line %d: the slot was lost", q.free, len(q.line))
+	}
+}
+
+// TestSlotsGiveUpWhenLate: a call whose late channel fires while it
+// waits leaves the line with errTooLate, its place given to the next.
+func TestSlotsGiveUpWhenLate(t *testing.T) {
+	q := newSlots(1)
+	a, b, c := &attempt{}, &attempt{}, &attempt{}
+	if !q.reserve(a) || q.reserve(b) || q.reserve(c) {
+		t.Fatal("with one slot the first call should run and the next two wait")
+	}
+	late := make(chan time.Time, 1)
+	late <- time.Time{}
+	if err := q.waitOr(context.Background(), b, late); err != errTooLate {
+		t.Fatalf("b: %v, want errTooLate", err)
+	}
+	q.release() // a ends: c, not b, is given the slot
+	if err := q.waitOr(context.Background(), c, nil); err != nil || len(q.line) != 0 || q.free != 0 {
+		t.Fatalf("c: %v, line %d, free %d; want the slot", err, len(q.line), q.free)
 	}
 }
