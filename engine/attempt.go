@@ -109,9 +109,9 @@ func (a *attempt) run() {
 	}()
 	if a.queued {
 		s.emitAttempt(AttemptQueued, a, s.since(), "")
-		late, stop := a.lateTimer()
+		late := a.newLateCheck()
 		err := s.e.slots.waitOr(&a.ctx, a, late)
-		stop()
+		late.stop()
 		if err == errTooLate {
 			a.skipLate() // it holds no slot
 			return

@@ -1,6 +1,10 @@
 package engine
 
-import "time"
+import (
+	"time"
+
+	"github.com/council-dev/council/providers"
+)
 
 // ReasonDeadline skips a call that could not finish in what is left of
 // the session's timeout: the model's median call (its p50 total latency
@@ -24,31 +28,86 @@ func (a *attempt) tooLateAt(at time.Duration) bool {
 		return false
 	}
 	left := budget - at
+	if left <= 0 {
+		return true // nothing left: no call can finish, measured or not
+	}
 	if slow, n := a.m.stats.slowest(); n == 0 || slow < left {
 		return false // every call in the window fitted: no sort needed
 	}
-	need, _ := a.m.stats.quantile(0.5)
+	need, _ := a.m.stats.quantile(deadlineQuantile)
 	return need >= left // one needing all that is left ends as it is cut
 }
 
-// lateTimer fires when a's call, waiting for a slot, becomes too late by
-// its model's median call as it stands now; nil (and a no-op stop) when
-// it never does: no timeout or no samples.
-func (a *attempt) lateTimer() (<-chan time.Time, func()) {
+// deadlineQuantile is the share of a model's recent calls that must fit
+// in what is left for a call to be made: its median.
+const deadlineQuantile = 0.5
+
+// lateCheckEvery is how often a call waiting for a slot looks again at
+// its model's median: one that had no samples when it joined the line (a
+// cold start, every session launched at once) learns it while it waits.
+const lateCheckEvery = 250 * time.Millisecond
+
+// lateCheck tells a call waiting for a slot when it has become too late
+// ([attempt.tooLate]): its timer fires when the median as it stands says
+// so, or lateCheckEvery, whichever is sooner; [lateCheck.due] then looks
+// again and re-arms it when it is not.
+type lateCheck struct {
+	a *attempt
+	t providers.Timer
+}
+
+// newLateCheck arms a's check; nil when there is nothing to check (no
+// timeout).
+func (a *attempt) newLateCheck() *lateCheck {
 	s := a.s
 	s.cmu.Lock()
 	budget := s.tier.timeout
 	s.cmu.Unlock()
 	if budget <= 0 {
-		return nil, func() {}
+		return nil
 	}
-	need, n := a.m.stats.quantile(0.5)
+	lc := &lateCheck{a: a}
+	lc.t = s.e.clock.NewTimer(lc.next(budget))
+	return lc
+}
+
+// next is how long until the check is worth making again.
+func (lc *lateCheck) next(budget time.Duration) time.Duration {
+	need, n := lc.a.m.stats.quantile(deadlineQuantile)
 	if n == 0 {
-		return nil, func() {}
+		return lateCheckEvery
 	}
-	// Too late once no more than need is left, as tooLate has it.
-	t := s.e.clock.NewTimer(max(budget-need-s.since(), 0))
-	return t.C(), func() { t.Stop() }
+	return min(max(budget-need-lc.a.s.since(), 0), lateCheckEvery)
+}
+
+// C fires when the check is due; nil for a nil check.
+func (lc *lateCheck) C() <-chan time.Time {
+	if lc == nil {
+		return nil
+	}
+	return lc.t.C()
+}
+
+// due reports whether the call is too late, after C fired; if not, the
+// timer is armed again.
+func (lc *lateCheck) due() bool {
+	if lc.a.tooLate() {
+		return true
+	}
+	s := lc.a.s
+	s.cmu.Lock()
+	budget := s.tier.timeout
+	s.cmu.Unlock()
+	// Never at once again: the median may have moved between the two
+	// reads, and a zero wait would spin.
+	lc.t = s.e.clock.NewTimer(max(lc.next(budget), time.Millisecond))
+	return false
+}
+
+func (lc *lateCheck) stop() {
+	if lc != nil {
+		lc.t.Stop()
+	}
 }
 
 // skipLate ends a queued attempt, given its slot too late to finish or

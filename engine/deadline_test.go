@@ -188,7 +188,8 @@ func TestSessionWithEveryCallTooLateSaysSo(t *testing.T) {
 }
 
 // A call given its slot is checked again: its model's median may have
-// grown while it waited (other sessions' calls ending slower).
+// grown since it last looked (it looks every lateCheckEvery while it
+// waits), as other sessions' calls ended slower.
 func TestCallGivenItsSlotTooLateIsSkipped(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e, _, slow := deadlineEngine(func(call int) time.Duration {
@@ -199,7 +200,7 @@ func TestCallGivenItsSlotTooLateIsSkipped(t *testing.T) {
 		req := SessionRequest{Prompt: "x", Strategy: config.Race}
 		collect(e, t.Context(), req) // slow's p50: 200 ms, too late from 1.8 s on
 		go func() {
-			time.Sleep(500 * time.Millisecond) // while slow waits behind hog
+			time.Sleep(1600 * time.Millisecond) // between slow's looks at 1.5 s and 1.75 s
 			for range 3 {
 				e.models["slow"].stats.addOK(time.Second, time.Second)
 			}
@@ -210,6 +211,30 @@ func TestCallGivenItsSlotTooLateIsSkipped(t *testing.T) {
 		}
 		if sk, ok := find(evs, AttemptSkipped, "slow"); !ok || sk.Reason != ReasonDeadline || sk.T != 1700*time.Millisecond {
 			t.Errorf("slow: got %+v, want attempt_skipped deadline at 1.7s, when its turn came", sk)
+		}
+	})
+}
+
+// A call that joined the line before its model had any samples (a cold
+// start: every session launched at once) learns its median while it
+// waits, and gives up its place once too late by it.
+func TestColdStartCallLearnsItsMedianWhileWaiting(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e, _, slow := deadlineEngine(func(int) time.Duration { return 1700 * time.Millisecond })
+		defer e.Close()
+		go func() {
+			time.Sleep(300 * time.Millisecond) // another replica's calls, say
+			e.models["slow"].stats.addOK(time.Second, time.Second)
+		}()
+		evs, sum := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: config.Race})
+		if slow.Calls() != 0 {
+			t.Errorf("slow called %d times, want 0", slow.Calls())
+		}
+		if sk, ok := find(evs, AttemptSkipped, "slow"); !ok || sk.Reason != ReasonDeadline || sk.T != time.Second {
+			t.Errorf("slow: got %+v, want attempt_skipped deadline at 1s", sk)
+		}
+		if sum.Elapsed != 1700*time.Millisecond {
+			t.Errorf("session ended after %v, want 1.7s (hog's failure), not the 2s timeout", sum.Elapsed)
 		}
 	})
 }

@@ -45,15 +45,25 @@ func (q *slots) reserve(a *attempt) bool {
 // wait waits until a, put in line by reserve, is given a slot, or ctx
 // ends first (its place in line is given up, or the slot it was given in
 // the meantime passed on).
-func (q *slots) wait(ctx context.Context, a *attempt) error { return q.waitOr(ctx, a, nil) }
+func (q *slots) wait(ctx context.Context, a *attempt) error {
+	return q.waitOr(ctx, a, (*lateCheck)(nil))
+}
+
+// lateness tells a waiting call when to look whether it is too late (C,
+// nil: never) and whether it is (due), as [lateCheck] does.
+type lateness interface {
+	C() <-chan time.Time
+	due() bool
+}
 
 // errTooLate is [slots.waitOr]'s when its late channel fired first.
 var errTooLate = errors.New("too late for the session's timeout")
 
-// waitOr is wait that also gives up its place, with errTooLate, when late
-// fires first (nil never fires): a call that can no longer finish in its
-// session's timeout stops waiting for a slot it could not use.
-func (q *slots) waitOr(ctx context.Context, a *attempt, late <-chan time.Time) error {
+// waitOr is wait that also gives up its place, with errTooLate, once late
+// says the call is too late (nil: never): a call that can no longer
+// finish in its session's timeout stops waiting for a slot it could not
+// use.
+func (q *slots) waitOr(ctx context.Context, a *attempt, late lateness) error {
 	q.mu.Lock()
 	var w *slotWait
 	for _, x := range q.line {
@@ -67,12 +77,19 @@ func (q *slots) waitOr(ctx context.Context, a *attempt, late <-chan time.Time) e
 		return nil // given a slot already (release removes it from line)
 	}
 	err := errTooLate
-	select {
-	case <-w.ready:
-		return nil
-	case <-ctx.Done():
-		err = ctx.Err()
-	case <-late:
+wait:
+	for {
+		select {
+		case <-w.ready:
+			return nil
+		case <-ctx.Done():
+			err = ctx.Err()
+			break wait
+		case <-late.C():
+			if late.due() {
+				break wait
+			}
+		}
 	}
 	q.mu.Lock()
 	for i, x := range q.line {
