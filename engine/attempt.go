@@ -306,6 +306,9 @@ func (a *attempt) finish(err error) {
 		a.m.stats.addOutcome(OutcomeFailed)
 	default:
 		a.m.stats.addOutcome(OutcomeCancelled)
+		if a.gotFirst {
+			a.m.firstToks.add(a.firstTok - a.startedAt)
+		}
 		if a.reason == ReasonHedgeWon {
 			// A primary its hedge beat took longer than it ran: left out,
 			// the p95 the next hedge delay is read from would sink to the

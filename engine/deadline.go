@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/council-dev/council/providers"
@@ -31,11 +33,13 @@ func (a *attempt) tooLateAt(at time.Duration) bool {
 	if left <= 0 {
 		return true // nothing left: no call can finish, measured or not
 	}
-	if slow, n := a.m.stats.slowest(); n == 0 || slow < left {
+	if slow, n := a.m.stats.slowest(); n == 0 {
+		ttft, ok := a.m.firstToks.median()
+		return ok && ttft >= left
+	} else if slow < left {
 		return false // every call in the window fitted: no sort needed
 	}
-	need, _ := a.m.stats.quantile(deadlineQuantile)
-	return need >= left // one needing all that is left ends as it is cut
+	return a.need() >= left // one needing all that is left ends as it is cut
 }
 
 // deadlineQuantile is the share of a model's recent calls that must fit
@@ -73,8 +77,8 @@ func (a *attempt) newLateCheck() *lateCheck {
 
 // next is how long until the check is worth making again.
 func (lc *lateCheck) next(budget time.Duration) time.Duration {
-	need, n := lc.a.m.stats.quantile(deadlineQuantile)
-	if n == 0 {
+	need := lc.a.need()
+	if need == 0 {
 		return lateCheckEvery
 	}
 	return min(max(budget-need-lc.a.s.since(), 0), lateCheckEvery)
@@ -135,4 +139,45 @@ func (s *session) leftOf() time.Duration {
 	budget := s.tier.timeout
 	s.cmu.Unlock()
 	return max(budget-s.since(), 0)
+}
+
+// need is what a's model needs to answer: the deadlineQuantile of its
+// calls' total latency, or with no whole call yet, the median time to
+// first token of its calls cut short (less than a whole answer takes,
+// so a call is skipped on it only when even that does not fit); 0 when
+// nothing is known.
+func (a *attempt) need() time.Duration {
+	if need, n := a.m.stats.quantile(deadlineQuantile); n > 0 {
+		return need
+	}
+	ttft, _ := a.m.firstToks.median()
+	return ttft
+}
+
+// firstTokens is a model's last times to first token of calls that were
+// cut before they ended (lost a race, decided without them): a model that
+// always loses has no whole call to judge it by, but these.
+type firstTokens struct {
+	mu sync.Mutex
+	d  [32]time.Duration
+	n  int
+}
+
+func (f *firstTokens) add(d time.Duration) {
+	f.mu.Lock()
+	f.d[f.n%len(f.d)] = d
+	f.n++
+	f.mu.Unlock()
+}
+
+// median is the median of the kept times; ok is false when there are none.
+func (f *firstTokens) median() (time.Duration, bool) {
+	f.mu.Lock()
+	buf := slices.Clone(f.d[:min(f.n, len(f.d))])
+	f.mu.Unlock()
+	if len(buf) == 0 {
+		return 0, false
+	}
+	slices.Sort(buf)
+	return buf[(len(buf)-1)/2], true
 }

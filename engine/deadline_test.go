@@ -238,3 +238,35 @@ func TestColdStartCallLearnsItsMedianWhileWaiting(t *testing.T) {
 		}
 	})
 }
+
+// A model that has only ever lost races has no whole call to judge it by:
+// the time to first token of its cut calls, less than an answer takes,
+// stands in, and a call even that does not fit is skipped.
+func TestFirstTokenStandsInWithNoWholeCall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := testConfig("fast", "slow", "hog")
+		c.Models[2].Fallbacks = []string{"slow"}
+		tc := c.Tiers["t"]
+		tc.Models = []string{"fast", "slow"}
+		tc.Timeout = config.Duration{Duration: 2 * time.Second}
+		c.Tiers["t"] = tc
+		c.Tiers["h"] = config.TierConfig{Models: []string{"hog"}, Timeout: tc.Timeout}
+		fast := fixed(script{ttft: 900 * time.Millisecond, text: "fast"})
+		slow := fixed(script{ttft: 800 * time.Millisecond, gap: time.Second, text: "slow and long"})
+		hog := fixed(script{ttft: 1500 * time.Millisecond, err: providers.Errorf(providers.KindHTTP, "busy")})
+		e := newTestEngine(c, map[string]*fake{"fast": fast, "slow": slow, "hog": hog})
+		defer e.Close()
+		// slow's first token at 0.8 s, then it loses to fast at 0.9 s.
+		if _, sum := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: config.Race}); sum.Winner != "fast" {
+			t.Fatalf("warm-up winner %q, want fast", sum.Winner)
+		}
+		// hog fails at 1.5 s: slow, its fallback, would have 0.5 s.
+		evs, _ := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: config.Race, Tier: "h"})
+		if slow.Calls() != 1 {
+			t.Errorf("slow called %d times, want 1 (the warm-up)", slow.Calls())
+		}
+		if sk, ok := find(evs, AttemptSkipped, "slow"); !ok || sk.Reason != ReasonDeadline {
+			t.Errorf("slow: got %+v, want attempt_skipped deadline", sk)
+		}
+	})
+}

@@ -59,6 +59,9 @@ type model struct {
 	client  providers.Provider
 	breaker *breaker
 	stats   modelStats
+	// firstToks are the times to first token of its calls cut before
+	// they ended, for a model with no whole call yet (see tooLate).
+	firstToks firstTokens
 }
 
 // Option changes how [New] builds an engine.
