@@ -109,8 +109,22 @@ func (a *attempt) run() {
 	}()
 	if a.queued {
 		s.emitAttempt(AttemptQueued, a, s.since(), "")
-		if s.e.slots.wait(&a.ctx, a) != nil {
+		late := a.newLateCheck()
+		err := s.e.slots.waitOr(&a.ctx, a, late)
+		late.stop()
+		if err == errTooLate {
+			a.skipLate() // it holds no slot
+			return
+		}
+		if err != nil {
 			a.finish(a.ctx.Cause())
+			return
+		}
+		// A call that waited its turn may have waited past the point
+		// where it could still finish inside the session's timeout.
+		if a.tooLate() {
+			s.e.slots.release()
+			a.skipLate()
 			return
 		}
 	}
@@ -295,6 +309,9 @@ func (a *attempt) finish(err error) {
 		a.m.stats.addOutcome(OutcomeFailed)
 	default:
 		a.m.stats.addOutcome(OutcomeCancelled)
+		if a.gotFirst {
+			a.m.firstToks.add(a.firstTok - a.startedAt)
+		}
 		if a.reason == ReasonHedgeWon {
 			// A primary its hedge beat took longer than it ran: left out,
 			// the p95 the next hedge delay is read from would sink to the

@@ -66,6 +66,9 @@ type model struct {
 	// fleetLat is the fleet's latency window, nil without shared state
 	// or a quantile hedge delay.
 	fleetLat *fleetLatency
+	// firstToks are the times to first token of its calls cut before
+	// they ended, for a model with no whole call yet (see tooLate).
+	firstToks firstTokens
 }
 
 // Option changes how [New] builds an engine.

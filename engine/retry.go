@@ -2,7 +2,8 @@ package engine
 
 // Retries: a call that failed before its first token is made again, with
 // a backoff that doubles (see [retry] in the config), as long as the
-// breaker lets it through and the attempt's deadline leaves room.
+// breaker lets it through and the attempt's deadline leaves room (for the
+// model's median call too: see [attempt.tooLateAt]).
 
 import (
 	"context"
@@ -48,6 +49,9 @@ func (a *attempt) retry(err error) error {
 		now := s.since()
 		if (a.deadline > 0 && now+wait >= a.deadline) || (s.tier.timeout > 0 && now+wait >= s.tier.timeout) {
 			break // no time left for another call
+		}
+		if a.tooLateAt(now + wait) {
+			break // time left, but less than the model's median call
 		}
 		// The failed call counts for the breaker like any other, and the
 		// next one must be let through by it: a model failing every call

@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"time"
 )
 
 // slots is max_concurrency: the calls in flight across the engine's
@@ -44,6 +46,24 @@ func (q *slots) reserve(a *attempt) bool {
 // ends first (its place in line is given up, or the slot it was given in
 // the meantime passed on).
 func (q *slots) wait(ctx context.Context, a *attempt) error {
+	return q.waitOr(ctx, a, (*lateCheck)(nil))
+}
+
+// lateness tells a waiting call when to look whether it is too late (C,
+// nil: never) and whether it is (due), as [lateCheck] does.
+type lateness interface {
+	C() <-chan time.Time
+	due() bool
+}
+
+// errTooLate is [slots.waitOr]'s when its late channel fired first.
+var errTooLate = errors.New("too late for the session's timeout")
+
+// waitOr is wait that also gives up its place, with errTooLate, once late
+// says the call is too late (nil: never): a call that can no longer
+// finish in its session's timeout stops waiting for a slot it could not
+// use.
+func (q *slots) waitOr(ctx context.Context, a *attempt, late lateness) error {
 	q.mu.Lock()
 	var w *slotWait
 	for _, x := range q.line {
@@ -56,22 +76,32 @@ func (q *slots) wait(ctx context.Context, a *attempt) error {
 	if w == nil {
 		return nil // given a slot already (release removes it from line)
 	}
-	select {
-	case <-w.ready:
-		return nil
-	case <-ctx.Done():
+	err := errTooLate
+wait:
+	for {
+		select {
+		case <-w.ready:
+			return nil
+		case <-ctx.Done():
+			err = ctx.Err()
+			break wait
+		case <-late.C():
+			if late.due() {
+				break wait
+			}
+		}
 	}
 	q.mu.Lock()
 	for i, x := range q.line {
 		if x == w {
 			q.line = append(q.line[:i], q.line[i+1:]...)
 			q.mu.Unlock()
-			return ctx.Err()
+			return err
 		}
 	}
 	q.mu.Unlock()
-	q.release() // it was given a slot as ctx ended: the next in line has it
-	return ctx.Err()
+	q.release() // it was given a slot as it gave up: the next in line has it
+	return err
 }
 
 // release frees a slot: the first call in line gets it, if any waits.

@@ -214,3 +214,18 @@ func pick(sorted []time.Duration, q float64) time.Duration {
 	i := int(q*float64(len(sorted))+0.999999) - 1
 	return sorted[min(max(i, 0), len(sorted)-1)]
 }
+
+// slowest is the window's longest total latency (a lower bound's value
+// included) and its sample count: a cheap scan, without the sort
+// [modelStats.quantile] makes, for a caller that only needs to know
+// whether any call took longer than some time.
+func (s *modelStats) slowest() (time.Duration, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := min(s.n, statsWindow)
+	var m time.Duration
+	for _, d := range s.total[:n] {
+		m = max(m, d)
+	}
+	return m, n
+}

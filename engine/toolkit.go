@@ -109,6 +109,11 @@ func (s *session) launch(m *model, role Role, stage Stage, req *providers.Reques
 		s.skipped(a, ReasonBudgetCost)
 		return nil
 	}
+	if a.tooLate() {
+		s.release(a)
+		s.skipped(a, ReasonDeadline)
+		return s.fallback(a)
+	}
 	tk, changes, why := m.breaker.allow()
 	s.breakerEvents(a, changes)
 	if why != ReasonNone {
@@ -280,10 +285,14 @@ func (s *session) wait(c1, c2 <-chan time.Time) (a *attempt, fired int) {
 			s.pending--
 			s.settle(a)
 			failed := a.status == AttemptFailedStatus || a.status == AttemptTimeout
+			late := a.status == AttemptSkippedStatus // given its slot too late (deadline)
 			if !s.ownDegraded && failed {
 				s.degrade(DegradedModelFailed)
 			}
-			if failed && s.fallback(a) != nil {
+			if !s.ownDegraded && late {
+				s.degrade(DegradedModelSkipped)
+			}
+			if (failed || late) && s.fallback(a) != nil {
 				continue // its fallback answers in its place
 			}
 			return a, 0
@@ -374,7 +383,7 @@ func (s *session) noAnswer() string {
 	case causeShutdown:
 		return "cancelled: the engine shut down"
 	}
-	launched, capped, held := 0, 0, 0
+	launched, capped, held, late := 0, 0, 0, 0
 	var stopped []string // models whose breaker stopped their last retry
 	for _, a := range s.attempts {
 		if a.started {
@@ -389,9 +398,16 @@ func (s *session) noAnswer() string {
 		if a.reason == ReasonBudgetCost {
 			capped++
 		}
+		if a.status == AttemptSkippedStatus && a.reason == ReasonDeadline {
+			late++
+		}
 	}
 	if capped > 0 {
 		return fmt.Sprintf("no answer within the spending cap (%s): %d attempts were not launched", usd(s.costCap()), capped)
+	}
+	if launched == 0 && late > 0 && late+held == len(s.attempts) {
+		return fmt.Sprintf("no model was called: %d could not answer in the %s left of the tier's timeout %s (their median call is longer)",
+			late, s.leftOf().Round(time.Millisecond), s.tier.timeout)
 	}
 	if launched == 0 && held == len(s.attempts) {
 		return "no model was called: all " + itoa(len(s.attempts)) + " breakers are open"
@@ -402,6 +418,9 @@ func (s *session) noAnswer() string {
 	msg := "every model failed (" + itoa(launched) + " of " + itoa(len(s.attempts)) + ")"
 	if len(stopped) > 0 {
 		msg += ": " + strings.Join(stopped, "; ")
+	}
+	if late > 0 {
+		msg += "; " + itoa(late) + " not called: less of the timeout left than their median call (deadline)"
 	}
 	return msg
 }

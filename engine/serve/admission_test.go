@@ -109,3 +109,32 @@ type headerOnly struct {
 func (w *headerOnly) Header() http.Header         { return w.h }
 func (w *headerOnly) Write(b []byte) (int, error) { return len(b), nil }
 func (w *headerOnly) WriteHeader(code int)        { w.code = code }
+
+// TestTooLateIs503: a session whose every model was left uncalled because
+// its median call is longer than the time left is refused at once as
+// overloaded, with Retry-After, not a 502 after the timeout.
+func TestTooLateIs503(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, "\n[tiers.tight]\nmodels = [\"fake/x\"]\ntimeout = \"1s\"\n", nil)
+		h.fake.ttft = 2 * time.Second // fake/x learns a 2 s median on the solo tier
+		c := h.client("")
+		if _, err := c.Chat.Completions.New(t.Context(), userParams("fake/x", "hi")); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		_, err := c.Chat.Completions.New(t.Context(), userParams("council/race@tight", "hi"))
+		var apiErr *openai.Error
+		if !errors.As(err, &apiErr) || apiErr.StatusCode != 503 || !strings.Contains(apiErr.RawJSON(), `"code":"overloaded"`) {
+			t.Fatalf("got %v, want 503 overloaded", err)
+		}
+		if apiErr.Response.Header.Get("Retry-After") == "" {
+			t.Error("no Retry-After")
+		}
+		if d := time.Since(start); d != 0 {
+			t.Errorf("refused after %v, want at once", d)
+		}
+		if !strings.Contains(apiErr.Message, "deadline") && !strings.Contains(apiErr.Message, "could not answer") {
+			t.Errorf("message %q does not say why", apiErr.Message)
+		}
+	})
+}

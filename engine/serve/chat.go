@@ -420,6 +420,21 @@ func failure(sum *engine.Summary, cause error) (int, string, string, string) {
 		return http.StatusServiceUnavailable, "server_error", "breaker_open",
 			fmt.Sprintf("every model of this session is held back by its circuit breaker (%s): not called; try again after the cooldown, or ask another tier or model", strings.Join(open, ", "))
 	}
+	// No model called, some for lack of time (they waited for a place
+	// past what their median call needs): the server is overloaded, not
+	// the upstream failing.
+	late, called := 0, false
+	for _, m := range sum.Models {
+		switch {
+		case m.Status != engine.AttemptSkippedStatus:
+			called = true
+		case m.Reason == string(engine.ReasonDeadline):
+			late++
+		}
+	}
+	if !called && late > 0 {
+		return http.StatusServiceUnavailable, "server_error", "overloaded", "overloaded: " + sum.Error + "; try again"
+	}
 	var why []string
 	for _, m := range sum.Models {
 		if m.Error != "" {

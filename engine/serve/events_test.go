@@ -245,9 +245,16 @@ func TestBacklogBigAnswers(t *testing.T) {
 		h.fake.text = strings.Repeat(strings.Repeat("y", 99)+" ", 2000)
 		h.fake.gap = time.Millisecond
 		c := h.client("")
-		for range 5 {
+		for i := range 5 {
 			if _, err := c.Chat.Completions.New(t.Context(), userParams("fake/x", "a long one")); err != nil {
 				t.Fatal(err)
+			}
+			// Within the bound after every session, not only the last.
+			h.srv.hub.mu.Lock()
+			kept, limit := h.srv.hub.bytes, h.srv.hub.limit
+			h.srv.hub.mu.Unlock()
+			if kept > limit {
+				t.Errorf("after session %d the hub keeps %d bytes, over its bound %d", i+1, kept, limit)
 			}
 		}
 		h.srv.hub.mu.Lock()
