@@ -23,9 +23,7 @@ func (a *attempt) tooLate() bool { return a.tooLateAt(a.s.since()) }
 // tooLateAt is tooLate for a call that would start at session time at.
 func (a *attempt) tooLateAt(at time.Duration) bool {
 	s := a.s
-	s.cmu.Lock()
-	budget := s.tier.timeout
-	s.cmu.Unlock()
+	budget := s.timeout()
 	if budget <= 0 {
 		return false
 	}
@@ -64,9 +62,7 @@ type lateCheck struct {
 // timeout).
 func (a *attempt) newLateCheck() *lateCheck {
 	s := a.s
-	s.cmu.Lock()
-	budget := s.tier.timeout
-	s.cmu.Unlock()
+	budget := s.timeout()
 	if budget <= 0 {
 		return nil
 	}
@@ -99,9 +95,7 @@ func (lc *lateCheck) due() bool {
 		return true
 	}
 	s := lc.a.s
-	s.cmu.Lock()
-	budget := s.tier.timeout
-	s.cmu.Unlock()
+	budget := s.timeout()
 	// Never at once again: the median may have moved between the two
 	// reads, and a zero wait would spin.
 	lc.t = s.e.clock.NewTimer(max(lc.next(budget), time.Millisecond))
@@ -133,13 +127,16 @@ func (a *attempt) skipLate() {
 	}
 }
 
-// leftOf is what is left of the session's timeout, for messages.
-func (s *session) leftOf() time.Duration {
+// timeout is the session's timeout (its tier's; auto's route may change
+// it while attempts read it), 0 for none.
+func (s *session) timeout() time.Duration {
 	s.cmu.Lock()
-	budget := s.tier.timeout
-	s.cmu.Unlock()
-	return max(budget-s.since(), 0)
+	defer s.cmu.Unlock()
+	return s.tier.timeout
 }
+
+// leftOf is what is left of the session's timeout, for messages.
+func (s *session) leftOf() time.Duration { return max(s.timeout()-s.since(), 0) }
 
 // need is what a's model needs to answer: the deadlineQuantile of its
 // calls' total latency, or with no whole call yet, the median time to

@@ -125,10 +125,7 @@ func (s *session) overdue(now time.Duration) time.Duration {
 			next = t
 		}
 	}
-	s.cmu.Lock()
-	b := s.tier.timeout
-	s.cmu.Unlock()
-	if b > 0 {
+	if b := s.timeout(); b > 0 {
 		if now >= b {
 			s.cancel(causeBudget)
 			return 0
