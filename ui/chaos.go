@@ -43,14 +43,19 @@ func (m *Model) tune(p *ModelPane, knob string) tea.Cmd {
 	if p == nil {
 		return nil
 	}
-	b, id := m.b, p.ID
+	return m.tuneBy(p.ID, knob, chaosStep)
+}
+
+// tuneBy moves id's knob by delta through the backend, then reads the
+// health again.
+func (m *Model) tuneBy(id, knob string, delta float64) tea.Cmd {
+	b := m.b
 	return tea.Sequence(func() tea.Msg {
-		v, err := b.Tune(id, knob, chaosStep)
+		v, err := b.Tune(id, knob, delta)
 		if err != nil {
 			return actionMsg{model: id, err: fmt.Errorf("%s: %s: %w", id, knob, err)}
 		}
-		return actionMsg{model: id, tuned: map[string]float64{knob: chaosStep},
-			text: tunedText(id, knob, v, chaosStep)}
+		return actionMsg{model: id, tuned: map[string]float64{knob: delta}, text: tunedText(id, knob, v, delta)}
 	}, m.healthCmd())
 }
 
@@ -96,16 +101,7 @@ func (m *Model) formKey(msg tea.KeyPressMsg) tea.Cmd {
 		if p == nil {
 			return nil
 		}
-		cur := p.health.Knobs[m.formKnob]
-		b, id, knob, delta := m.b, p.ID, m.formKnob, v-cur
-		return tea.Sequence(func() tea.Msg {
-			got, err := b.Tune(id, knob, delta)
-			if err != nil {
-				return actionMsg{model: id, err: fmt.Errorf("%s: %s: %w", id, knob, err)}
-			}
-			return actionMsg{model: id, tuned: map[string]float64{knob: delta},
-				text: tunedText(id, knob, got, delta)}
-		}, m.healthCmd())
+		return m.tuneBy(p.ID, m.formKnob, v-p.health.Knobs[m.formKnob])
 	}
 	var cmd tea.Cmd
 	m.form, cmd = m.form.Update(msg)
