@@ -39,10 +39,21 @@ func (s *modelStats) addOK(ttft, total time.Duration) {
 // hedge's primary still running when its backup won), without an outcome
 // of its own and without a time to first token (-1, left out of the TTFT
 // quantiles, and the mark [modelStats.quantile] knows it by).
-func (s *modelStats) addLowerBound(total time.Duration) {
+func (s *modelStats) addLowerBound(total time.Duration) { s.addBound(total, -1) }
+
+// addCut records a call the hedge cut at the knee of its slow mode to
+// replace it (hedge.replace): a lower bound like any other, which also
+// counts in the slow mode whatever the knee has become since (its time
+// to first token is -2, the mark [modelStats.sorted] knows it by). Read
+// as a plain lower bound at its value, a cut at an earlier, lower knee
+// would count in the fast mode once the knee rose past it, and the slow
+// share would sink with every replacement.
+func (s *modelStats) addCut(total time.Duration) { s.addBound(total, -2) }
+
+func (s *modelStats) addBound(total, mark time.Duration) {
 	s.mu.Lock()
 	i := s.n % statsWindow
-	s.ttft[i], s.total[i] = -1, total
+	s.ttft[i], s.total[i] = mark, total
 	s.n++
 	s.mu.Unlock()
 }
@@ -56,10 +67,11 @@ func (s *modelStats) addOutcome(o Outcome) {
 }
 
 // sample is one call's total latency in the window; bound marks a lower
-// bound (the call took longer than total).
+// bound (the call took longer than total), cut one the hedge cut at the
+// knee to replace it, counted in the slow mode (see [modelStats.addCut]).
 type sample struct {
-	total time.Duration
-	bound bool
+	total      time.Duration
+	bound, cut bool
 }
 
 // latWindow is a latency window's calls, fastest first.
@@ -71,11 +83,24 @@ func (s *modelStats) sorted() latWindow {
 	n := min(s.n, statsWindow)
 	buf := make([]sample, n)
 	for i := range buf {
-		buf[i] = sample{s.total[i], s.ttft[i] < 0}
+		buf[i] = sample{s.total[i], s.ttft[i] < 0, s.ttft[i] == -2}
 	}
 	s.mu.Unlock()
-	slices.SortStableFunc(buf, func(a, b sample) int { return cmp.Compare(a.total, b.total) })
+	slices.SortStableFunc(buf, byLatency)
 	return buf
+}
+
+// byLatency orders a window fastest first, the cuts last: a call cut at
+// the knee to replace it counts as one of the slow mode it was cut for,
+// slower than every call that finished.
+func byLatency(a, b sample) int {
+	if a.cut != b.cut {
+		if a.cut {
+			return 1
+		}
+		return -1
+	}
+	return cmp.Compare(a.total, b.total)
 }
 
 // kneeRatio is how much slower than the fast mode's slowest finished call
@@ -136,7 +161,8 @@ func (buf latWindow) slowMode() (m slowMode, ok bool) {
 // pastShare is, of the window's calls that ran longer than d, the share
 // that ran longer than later as well; ok is false when fewer than
 // minPast did. A lower bound counts when its value is past d, and as
-// past later too: all that is known is that it had not ended.
+// past later too: all that is known is that it had not ended. A cut
+// counts as past both, whatever its value: it is one of the slow mode.
 func (s *modelStats) pastShare(d, later time.Duration) (float64, bool) {
 	return s.sorted().pastShare(d, later)
 }
@@ -146,7 +172,7 @@ func (w latWindow) pastShare(d, later time.Duration) (share float64, ok bool) {
 	const minPast = 5
 	past, beyond := 0, 0
 	for _, x := range w {
-		if x.total <= d {
+		if x.total <= d && !x.cut {
 			continue
 		}
 		past++
