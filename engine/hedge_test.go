@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -210,6 +212,24 @@ func TestHedgeReplacesAtTheKnee(t *testing.T) {
 		}
 		if ok := e.models["p"].breaker.snapshot(); ok.State != BreakerClosed {
 			t.Errorf("breaker %s after a replacement", ok.State)
+		}
+		// A recording (events as --events writes them) reads back as it
+		// was, the replacement with it.
+		for _, ev := range evs {
+			b, _ := json.Marshal(ev)
+			var back Event
+			if err := json.Unmarshal(b, &back); err != nil {
+				t.Fatalf("%s: %v", b, err)
+			}
+			if b2, _ := json.Marshal(back); string(b2) != string(b) {
+				t.Errorf("read back %s\n  as %s", b, b2)
+			}
+			if ev.Type == HedgeFired && !strings.Contains(string(b), `"reason":"replaced"`) {
+				t.Errorf("hedge_fired %s without its reason", b)
+			}
+			if ev.Type == SessionDone && !strings.Contains(string(b), `"hedge_replaced":true`) {
+				t.Errorf("session_done %s without hedge_replaced", b)
+			}
 		}
 		// The cut counts in the slow mode it was cut for.
 		if m, ok := e.models["p"].stats.slowMode(); !ok || m.Knee != 190*ms || m.Share < 0.3 {
