@@ -244,16 +244,17 @@ func (r *hedgeRun) launchBackup(failover bool) {
 // primary's slow mode, so the call still running is most likely a slow
 // one, and max_extra refused a second call beside it. No call is added in
 // flight, so max_extra (which bounds duplicate load) is not asked; the
-// backup's call is a request made all the same, which the summary
-// (hedge_replaced, the primary's reason) and hedge_fired (reason
-// replaced) say. Replacements last only while the window shows a slow
+// backup's call is a request made all the same, which hedge_fired (reason
+// replaced) says, and the summary (hedge_replaced, the primary's reason)
+// once the primary has ended cancelled: one that finished as it was
+// cancelled answers, and was not replaced. Replacements last only while the window shows a slow
 // mode, which needs at least half its calls below the knee: a model whose
 // calls all turn slow stops being replaced once half its window is slow,
 // so at most about half the primary's sessions move to the backup.
 func (r *hedgeRun) replacePrimary() {
 	s := r.s
 	r.hedged, r.launched, r.replaced = true, true, true
-	s.hedgeFired, s.hedgeReplaced = true, true
+	s.hedgeFired = true
 	s.cancelRunning(causeReplaced) // the primary (or its fallback): the backup is not out yet
 	s.emitWith(-1, HedgeFired, func(e *Event) { e.Model, e.Delay, e.Reason = r.bm.cfg.ID, r.delay, ReasonReplaced })
 	if s.launch(r.bm, RoleBackup, StageNone, nil) == nil {
@@ -337,6 +338,11 @@ func (r *hedgeRun) reported(a *attempt) {
 // an answer.
 func (r *hedgeRun) end() {
 	s := r.s
+	for _, a := range s.attempts {
+		if a.reason == ReasonReplaced && a.status == AttemptCancelledStatus {
+			s.hedgeReplaced = true
+		}
+	}
 	if r.primary != nil && r.primary.status == AttemptTimeout {
 		// A call at least this slow: left out, the window would lose the
 		// slowest of the slow mode, and with them the share that needs a
