@@ -89,9 +89,10 @@ func adaptiveDelay(w latWindow, q float64, fallback time.Duration) (d time.Durat
 	if n < minHedgeSamples {
 		return fallback, false
 	}
-	// <=: once hedges cut the slow calls the quantile falls on their lower
-	// bounds and reads the knee itself.
-	if m, ok := w.slowMode(); ok && m.Share > 1-q && m.Knee <= d {
+	// A share above 1-q puts the quantile at or past the knee, or on a
+	// call cut there to replace it (cuts keep the value they were cut at,
+	// and count in the slow mode whatever it is).
+	if m, ok := w.slowMode(); ok && m.Share > 1-q {
 		return m.Knee, true
 	}
 	return d, false

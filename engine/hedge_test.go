@@ -341,3 +341,33 @@ func TestCutsCountInTheSlowMode(t *testing.T) {
 		t.Errorf("the delay is a knee with 60%% of the window slow")
 	}
 }
+
+// TestHedgeReplacementsStopWhenEveryCallIsSlow: a primary whose calls all
+// turn slow is replaced only while its window still shows a slow mode
+// (at least half its calls in the fast mode): here 28 fast calls of 40
+// allow at most 28 replacements, and then none, however long it stays
+// slow; its sessions wait on it and fail over as before, so the backup
+// never takes the whole of the primary's load.
+func TestHedgeReplacementsStopWhenEveryCallIsSlow(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := testConfig("p", "b")
+		c.Hedge.Delay = config.HedgeDelay{Quantile: 0.95}
+		c.Hedge.MaxExtra, c.Hedge.Replace = 0, true
+		c.Hedge.Budget = config.Duration{}
+		e, _ := kneeRig(t, c, nil)
+		defer e.Close()
+		var at []int
+		for i := range 80 {
+			_, sum := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: config.Hedge, Models: []string{"p", "b"}})
+			if sum.HedgeReplaced {
+				at = append(at, i)
+			}
+		}
+		if len(at) == 0 || len(at) > 28 || at[len(at)-1] >= 40 {
+			t.Errorf("replaced in sessions %v: want some, at most 28, none after the window turned slow", at)
+		}
+		if m, ok := e.models["p"].stats.slowMode(); ok {
+			t.Errorf("a slow mode %+v reported with every recent call slow (replaced in %v): %v", m, at, e.models["p"].stats.sorted())
+		}
+	})
+}

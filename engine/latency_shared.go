@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"sync"
@@ -59,7 +60,7 @@ func (f *fleetLatency) get(now time.Time) latWindow {
 		for i, x := range got {
 			w[i] = sample{total: x.Total, bound: x.Bound}
 		}
-		slices.SortStableFunc(w, byLatency)
+		slices.SortStableFunc(w, func(a, b sample) int { return cmp.Compare(a.total, b.total) })
 	}
 	f.mu.Lock()
 	f.cached = w

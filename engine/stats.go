@@ -86,21 +86,8 @@ func (s *modelStats) sorted() latWindow {
 		buf[i] = sample{s.total[i], s.ttft[i] < 0, s.ttft[i] == -2}
 	}
 	s.mu.Unlock()
-	slices.SortStableFunc(buf, byLatency)
+	slices.SortStableFunc(buf, func(a, b sample) int { return cmp.Compare(a.total, b.total) })
 	return buf
-}
-
-// byLatency orders a window fastest first, the cuts last: a call cut at
-// the knee to replace it counts as one of the slow mode it was cut for,
-// slower than every call that finished.
-func byLatency(a, b sample) int {
-	if a.cut != b.cut {
-		if a.cut {
-			return 1
-		}
-		return -1
-	}
-	return cmp.Compare(a.total, b.total)
 }
 
 // kneeRatio is how much slower than the fast mode's slowest finished call
@@ -134,28 +121,57 @@ func (buf latWindow) slowMode() (m slowMode, ok bool) {
 	if n < minHedgeSamples {
 		return slowMode{Samples: n}, false
 	}
+	// below(i) is how many calls up to index i are in the fast mode:
+	// all but the cuts, which the hedge judged slow whatever their value.
+	cutsTo := make([]int, n)
+	cuts := 0
+	for i, x := range buf {
+		if x.cut {
+			cuts++
+		}
+		cutsTo[i] = cuts
+	}
+	below := func(i int) int { return i + 1 - cutsTo[i] }
 	best := 0.0
 	prev := -1 // the previous finished call's index
 	for i, x := range buf {
 		if x.bound {
 			continue
 		}
-		if prev >= 0 && 2*(prev+1) >= n && buf[prev].total > 0 {
+		if prev >= 0 && 2*below(prev) >= n && buf[prev].total > 0 {
 			if r := float64(x.total) / float64(buf[prev].total); r >= kneeRatio && r > best {
 				best = r
-				m = slowMode{Knee: buf[prev].total, Share: float64(n-prev-1) / float64(n)}
+				m = slowMode{Knee: buf[prev].total, Share: float64(n-below(prev)) / float64(n)}
 			}
 		}
 		prev = i
 	}
-	if best == 0 && prev >= 0 && prev < n-1 && 2*(prev+1) >= n {
+	if best == 0 && prev >= 0 && 2*below(prev) >= n && boundAtKnee(buf, prev) {
 		// No finished call beyond a gap, but calls known to be slower than
 		// every finished one: once hedges cut every slow call at the knee,
-		// the slow mode is only lower bounds.
-		m, best = slowMode{Knee: buf[prev].total, Share: float64(n-prev-1) / float64(n)}, kneeRatio
+		// the slow mode is only lower bounds (and cuts, counted wherever
+		// they lie).
+		m, best = slowMode{Knee: buf[prev].total, Share: float64(n-below(prev)) / float64(n)}, kneeRatio
 	}
 	m.Samples = n
 	return m, best > 0
+}
+
+// boundAtKnee reports whether a lower bound lies after the finished call
+// at knee, or a cut was made near it (within kneeRatio: the knee wanders
+// as the window turns over). Cuts made at a knee far below it (the model
+// has turned slow since) count in the slow mode's share, but do not make
+// one.
+func boundAtKnee(buf latWindow, knee int) bool {
+	if knee < len(buf)-1 {
+		return true // sorted: everything after the last finished call is a bound
+	}
+	for i := knee - 1; i >= 0 && float64(buf[i].total)*kneeRatio >= float64(buf[knee].total); i-- {
+		if buf[i].cut {
+			return true
+		}
+	}
+	return false
 }
 
 // pastShare is, of the window's calls that ran longer than d, the share
