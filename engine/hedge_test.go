@@ -201,6 +201,9 @@ func TestHedgeReplacesAtTheKnee(t *testing.T) {
 		if sum.Status != StatusDecided || len(sum.Degraded) != 0 {
 			t.Errorf("status %s %v: a replacement is not a failure", sum.Status, sum.Degraded)
 		}
+		if line := sum.Line(); !strings.Contains(line, "p primary cancelled (replaced)") {
+			t.Errorf("summary line %q does not say the primary was replaced", line)
+		}
 		if _, skipped := find(evs, AttemptSkipped, "b"); skipped {
 			t.Errorf("the backup was also skipped as hedge_budget")
 		}
