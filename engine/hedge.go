@@ -19,12 +19,19 @@ func init() {
 }
 
 // hedgeEstimate is the primary, and the backup failed over once: a
-// backup withheld by max_extra may still fail over.
+// backup withheld by max_extra may still fail over. With hedge.replace,
+// or the primary, its backup, and the primary asked again when the
+// backup that replaced it failed, if that is dearer.
 func (s *session) hedgeEstimate() float64 {
 	p, b := s.hedgeModels()
-	c := s.worstOf(p, 0)
+	wp := s.worstOf(p, 0)
+	c := wp
 	if b != nil {
-		c += 2 * s.worstOf(b, 0)
+		wb := s.worstOf(b, 0)
+		c += 2 * wb
+		if s.e.cfg.Hedge.Replace {
+			c = max(c, 2*wp+wb)
+		}
 	}
 	return c
 }
