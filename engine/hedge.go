@@ -255,10 +255,11 @@ func (r *hedgeRun) launchBackup(failover bool) {
 // backup's call is a request made all the same, which hedge_fired (reason
 // replaced) says, and the summary (hedge_replaced, the primary's reason)
 // once the primary has ended cancelled: one that finished as it was
-// cancelled answers, and was not replaced. Replacements last only while the window shows a slow
-// mode, which needs at least half its calls below the knee: a model whose
-// calls all turn slow stops being replaced once half its window is slow,
-// so at most about half the primary's sessions move to the backup.
+// cancelled answers, and was not replaced. Replacements last only while
+// the window shows a slow mode, which needs at least half its calls below
+// the knee: a model whose calls all turn slow stops being replaced once
+// half its window is slow (cuts included), so the backup never takes over
+// the primary's whole load.
 func (r *hedgeRun) replacePrimary() {
 	s := r.s
 	r.hedged, r.launched, r.replaced = true, true, true
