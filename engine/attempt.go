@@ -312,11 +312,16 @@ func (a *attempt) finish(err error) {
 		if a.gotFirst {
 			a.m.firstToks.add(a.firstTok - a.startedAt)
 		}
-		if a.reason == ReasonHedgeWon {
+		switch a.reason {
+		case ReasonHedgeWon:
 			// A primary its hedge beat took longer than it ran: left out,
 			// the p95 the next hedge delay is read from would sink to the
 			// calls that finished, and ever more sessions would hedge.
 			s.e.addLowerBound(a.m, a.endedAt-a.startedAt)
+		case ReasonReplaced:
+			// Likewise, and counted in the slow mode it was cut for, so
+			// the slow share (and the knee's detection) stays.
+			s.e.addCut(a.m, a.endedAt-a.startedAt)
 		}
 	}
 	if a.admitted {

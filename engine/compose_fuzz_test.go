@@ -71,8 +71,12 @@ type composition struct {
 	// session at which the consumer panics, 0 for none.
 	shutdown        bool
 	consumerPanicAt int
-	faults          [5]fault         // m0..m3, fb
-	ttft            [5]time.Duration // m0..m3, fb
+	// knee: a p95 hedge delay over m0's window, filled first with calls
+	// of 100..190ms and three in ten of 8s (a slow mode, the knee at
+	// 190ms); replace: hedge.replace. Drawn after the rest.
+	knee, replace bool
+	faults        [5]fault         // m0..m3, fb
+	ttft          [5]time.Duration // m0..m3, fb
 }
 
 var strategiesDrawn = []config.Strategy{config.Race, config.Hedge, config.Consensus, config.Council, config.Auto, config.Section}
@@ -129,6 +133,8 @@ func decode(b []byte) composition {
 	if v := r.next(64); v >= 60 {
 		c.consumerPanicAt = 1 + (v-60)*5
 	}
+	c.knee = r.next(2) == 1
+	c.replace = r.next(2) == 1
 	return c
 }
 
@@ -137,7 +143,7 @@ func (c composition) String() string {
 	for i, f := range c.faults {
 		fs = append(fs, fmt.Sprintf("%s:%s@%s", modelName(i), f, c.ttft[i]))
 	}
-	return fmt.Sprintf("shutdown=%v consumer_panic_at=%d ", c.shutdown, c.consumerPanicAt) + fmt.Sprintf("%s models=%d fallbackOf=%d classifier=%v retries=%d max_extra=%g cap=%g run_cap=%g turns=%d cancel=%s tie=%s min=%d sections=%d synth=%v vote=%v min_requests=%d faults=[%s]",
+	return fmt.Sprintf("knee=%v replace=%v shutdown=%v consumer_panic_at=%d ", c.knee, c.replace, c.shutdown, c.consumerPanicAt) + fmt.Sprintf("%s models=%d fallbackOf=%d classifier=%v retries=%d max_extra=%g cap=%g run_cap=%g turns=%d cancel=%s tie=%s min=%d sections=%d synth=%v vote=%v min_requests=%d faults=[%s]",
 		c.strategy, c.models, c.fallbackOf, c.classifier, c.retries, c.maxExtra, c.sessionCap, c.runCap, c.turns, c.cancelAt,
 		c.tieBreak, c.minResp, c.sections, c.synthMerge, c.sectionVote, c.minRequests, strings.Join(fs, " "))
 }
@@ -178,7 +184,10 @@ func (c composition) config() *config.Config {
 	}
 	cfg.Breaker.MinRequests = c.minRequests
 	cfg.Retry = config.RetryConfig{Attempts: c.retries, Backoff: config.Duration{Duration: 50 * time.Millisecond}}
-	cfg.Hedge.MaxExtra = c.maxExtra
+	cfg.Hedge.MaxExtra, cfg.Hedge.Replace = c.maxExtra, c.replace
+	if c.knee {
+		cfg.Hedge.Delay = config.HedgeDelay{Quantile: 0.95}
+	}
 	cfg.MaxCostUSD, cfg.MaxRunCostUSD = c.sessionCap, c.runCap
 	cfg.Consensus.Voters, cfg.Consensus.MinResponses, cfg.Consensus.TieBreak = c.models, min(c.minResp, c.models), c.tieBreak
 	cfg.Council.MinResponses = c.minResp
@@ -273,6 +282,15 @@ func runComposition(t *testing.T, b []byte) (outcomes []string) {
 			t.Fatal(err)
 		}
 		defer e.Close()
+		if c.knee {
+			for i := range 100 {
+				d := time.Duration(100+i%10*10) * time.Millisecond
+				if i%10 < 3 {
+					d = 8 * time.Second
+				}
+				e.models["m0"].stats.addOK(d/4, d)
+			}
+		}
 		var turns []Turn
 		spent := 0.0
 		for n := range 1 + c.turns {
@@ -329,7 +347,11 @@ func runComposition(t *testing.T, b []byte) (outcomes []string) {
 			if c.runCap > 0 && spent > c.runCap+1e-9 {
 				t.Errorf("%s: the run spent %g, over its cap %g", sum.Session, spent, c.runCap)
 			}
-			outcomes = append(outcomes, string(c.strategy)+" "+string(sum.Status)+" "+sum.ErrorKind)
+			o := string(c.strategy) + " " + string(sum.Status) + " " + sum.ErrorKind
+			if sum.HedgeReplaced {
+				o += " replaced"
+			}
+			outcomes = append(outcomes, o)
 			if t.Failed() {
 				t.Logf("composition %s\ninput %q\nbug log:\n%s", c, b, bugs.String())
 				return
@@ -433,6 +455,41 @@ func checkSession(t *testing.T, c composition, evs []Event, sum *Summary) {
 	if (sum.ErrorKind != "") != (sum.ErrorKind == ErrorKindInternal && sum.Status == StatusFailed) {
 		errorf("error kind %q with status %s", sum.ErrorKind, sum.Status)
 	}
+	checkHedge(errorf, evs, sum)
+}
+
+// checkHedge checks a hedge's replacement: a replaced attempt is a
+// primary, cancelled (never failed), once per session, said by
+// hedge_replaced and a hedge_fired of reason replaced (which may come
+// without one: a primary that finished as it was cancelled is not
+// replaced); a hedge that answered has exactly one winner.
+func checkHedge(errorf func(string, ...any), evs []Event, sum *Summary) {
+	replaced, won := 0, 0
+	for _, r := range sum.Models {
+		if r.Status == AttemptWon {
+			won++
+		}
+		if r.Reason != string(ReasonReplaced) {
+			continue
+		}
+		replaced++
+		if r.Status != AttemptCancelledStatus || r.Role != RolePrimary {
+			errorf("attempt %s replaced as %s %s: want a cancelled primary", r.Attempt, r.Role, r.Status)
+		}
+	}
+	fired := 0
+	for _, ev := range evs {
+		if ev.Type == HedgeFired && ev.Reason == ReasonReplaced {
+			fired++
+		}
+	}
+	if replaced > 1 || (replaced == 1) != sum.HedgeReplaced || fired > 1 || fired < replaced {
+		errorf("%d primaries replaced, %d hedge_fired replaced, hedge_replaced %v", replaced, fired, sum.HedgeReplaced)
+	}
+	answered := sum.Status == StatusDecided || sum.Status == StatusDegraded
+	if sum.Strategy == config.Hedge && (won > 1 || answered != (won == 1)) {
+		errorf("hedge %s with %d winning attempts", sum.Status, won)
+	}
 }
 
 // compositionSeeds are inputs worth keeping: the reviewer-fallback crash
@@ -501,5 +558,14 @@ func TestCompositions(t *testing.T) {
 		}
 	}
 	t.Logf("outcomes (strategy, status, error kind): %v", seen)
+	replaced := 0
+	for o, k := range seen {
+		if strings.HasSuffix(o, " replaced") {
+			replaced += k
+		}
+	}
+	if n >= 1000 && replaced == 0 {
+		t.Errorf("no hedge replaced its primary in %d compositions: the knob is not exercised", n)
+	}
 	goleak.VerifyNone(t)
 }

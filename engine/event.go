@@ -85,11 +85,16 @@ type Reason string
 
 // Cancellation and skip reasons.
 const (
-	ReasonNone        Reason = ""
-	ReasonLostRace    Reason = "lost_race"    // another racer finished first
-	ReasonDecided     Reason = "decided"      // the vote was settled without it
-	ReasonHedgeWon    Reason = "hedge_won"    // the backup won; the primary is cancelled
-	ReasonPrimaryWon  Reason = "primary_won"  // the primary won; the backup is cancelled
+	ReasonNone       Reason = ""
+	ReasonLostRace   Reason = "lost_race"   // another racer finished first
+	ReasonDecided    Reason = "decided"     // the vote was settled without it
+	ReasonHedgeWon   Reason = "hedge_won"   // the backup won; the primary is cancelled
+	ReasonPrimaryWon Reason = "primary_won" // the primary won; the backup is cancelled
+	// ReasonReplaced: the primary was past the knee of its slow mode and
+	// max_extra allowed no backup beside it: the hedge cancelled it and
+	// asked the backup in its place (hedge.replace). hedge_fired carries
+	// it too, for a backup that replaced the primary.
+	ReasonReplaced    Reason = "replaced"
 	ReasonBudget      Reason = "budget"       // the session ran out of time
 	ReasonUser        Reason = "user"         // the user cancelled the session
 	ReasonBreakerOpen Reason = "breaker_open" // skipped: the model's breaker is open
@@ -206,7 +211,10 @@ type Event struct {
 	// is invalid (then Err says why).
 	Vote string
 
-	Reason Reason // attempt_cancelled, attempt_skipped
+	// Reason is why an attempt was cancelled or skipped (attempt_cancelled,
+	// attempt_skipped); on hedge_fired, replaced for a backup that took
+	// the primary's place rather than running beside it.
+	Reason Reason
 	Err    string // attempt_failed, an invalid vote_cast, a failed session_done
 
 	InputTokens  int     // attempt_done, attempt_cancelled, attempt_failed

@@ -19,12 +19,19 @@ func init() {
 }
 
 // hedgeEstimate is the primary, and the backup failed over once: a
-// backup withheld by max_extra may still fail over.
+// backup withheld by max_extra may still fail over. With hedge.replace,
+// or the primary, its backup, and the primary asked again when the
+// backup that replaced it failed, if that is dearer.
 func (s *session) hedgeEstimate() float64 {
 	p, b := s.hedgeModels()
-	c := s.worstOf(p, 0)
+	wp := s.worstOf(p, 0)
+	c := wp
 	if b != nil {
-		c += 2 * s.worstOf(b, 0)
+		wb := s.worstOf(b, 0)
+		c += 2 * wb
+		if s.e.cfg.Hedge.Replace {
+			c = max(c, 2*wp+wb)
+		}
 	}
 	return c
 }
@@ -63,11 +70,12 @@ func (s *session) hedgeModels() (primary, backup *model) {
 const minHedgeSamples = 20
 
 // hedgeDelay is how long the backup waits: the fixed delay, or one read
-// from the primary's latency window (see [adaptiveDelay]).
-func (s *session) hedgeDelay(primary *model) time.Duration {
+// from the primary's latency window (see [adaptiveDelay]); knee reports
+// that it is the knee of the primary's slow mode.
+func (s *session) hedgeDelay(primary *model) (d time.Duration, knee bool) {
 	h := s.e.cfg.Hedge
 	if h.Delay.Quantile == 0 {
-		return h.Delay.Fixed
+		return h.Delay.Fixed, false
 	}
 	return adaptiveDelay(s.e.latencyWindow(primary), h.Delay.Quantile, h.FallbackDelay.Duration)
 }
@@ -76,21 +84,25 @@ func (s *session) hedgeDelay(primary *model) time.Duration {
 // q-quantile, unless the window has a slow mode holding more than 1-q of
 // its calls. The quantile then lies inside the slow mode, where a backup
 // starts after the slow calls have already cost their time; it fires at
-// the knee instead, before the slow mode. When the slow share is above
-// max_extra the hedge budget picks which slow calls get a backup: firing
-// at the knee rather than at the lowest quantile that fits max_extra
-// measured the same p95 on the demo's straggler and a lower mean and cost
-// (the backups it pays for start earlier). The fallback delay applies
-// until minHedgeSamples calls are in the window.
-func adaptiveDelay(w latWindow, q float64, fallback time.Duration) time.Duration {
+// the knee instead (knee true), before the slow mode. When the slow share
+// is above max_extra the hedge budget picks which slow calls get a backup
+// (and hedge.replace what becomes of the others): firing at the knee
+// rather than at the lowest quantile that fits max_extra measured the same
+// p95 on the demo's straggler and a lower mean and cost (the backups it
+// pays for start earlier). The fallback delay applies until
+// minHedgeSamples calls are in the window.
+func adaptiveDelay(w latWindow, q float64, fallback time.Duration) (d time.Duration, knee bool) {
 	d, n := w.quantile(q)
 	if n < minHedgeSamples {
-		return fallback
+		return fallback, false
 	}
-	if m, ok := w.slowMode(); ok && m.Share > 1-q && m.Knee < d {
-		return m.Knee
+	// A share above 1-q puts the quantile at or past the knee, or on a
+	// call cut there to replace it (cuts keep the value they were cut at,
+	// and count in the slow mode whatever it is).
+	if m, ok := w.slowMode(); ok && m.Share > 1-q {
+		return m.Knee, true
 	}
-	return d
+	return d, false
 }
 
 // lateHedge reports whether a backup fired at delay would most likely
@@ -138,7 +150,7 @@ func (e *Engine) HedgeTail(id string) (t HedgeTail, ok bool) {
 	h := e.cfg.Hedge
 	t = HedgeTail{Model: id, Delay: h.Delay.Fixed}
 	if h.Delay.Quantile > 0 {
-		t.Delay = adaptiveDelay(e.latencyWindow(m), h.Delay.Quantile, h.FallbackDelay.Duration)
+		t.Delay, _ = adaptiveDelay(e.latencyWindow(m), h.Delay.Quantile, h.FallbackDelay.Duration)
 	}
 	sm, found := e.latencyWindow(m).slowMode()
 	t.Samples = sm.Samples
@@ -157,7 +169,9 @@ func (e *Engine) HedgeTail(id string) (t HedgeTail, ok bool) {
 // finished first; after the budget the first success wins. A delayed
 // backup is subject to max_extra; a failover backup never is, since
 // without it there is no answer: a backup withheld by max_extra (or as
-// late) still fails over when the primary then fails.
+// late) still fails over when the primary then fails. At the knee of the
+// primary's slow mode a backup max_extra withholds replaces the primary
+// instead, with hedge.replace (see [hedgeRun.replacePrimary]).
 func (s *session) hedge() {
 	r := hedgeRun{s: s}
 	r.pm, r.bm = s.hedgeModels()
@@ -167,7 +181,7 @@ func (s *session) hedge() {
 	r.hedged = r.launched
 
 	clock := s.e.clock
-	r.delay = s.hedgeDelay(r.pm)
+	r.delay, r.knee = s.hedgeDelay(r.pm)
 	r.fire = clock.NewTimer(r.delay)
 	defer r.fire.Stop()
 	budget := clock.NewTimer(s.e.cfg.Hedge.Budget.Duration)
@@ -208,9 +222,11 @@ type hedgeRun struct {
 	fire    providers.Timer // fires the delayed backup
 	// launched: the backup has been launched (or there is none); hedged:
 	// the delayed hedge has been decided, fired or withheld; budgetOver:
-	// hedge.budget has passed, so the first success wins.
-	launched, hedged, budgetOver bool
-	waiting                      *attempt // the backup's success, held until the budget ends
+	// hedge.budget has passed, so the first success wins; knee: the delay
+	// is the knee of the primary's slow mode; replaced: the backup took
+	// the primary's place (replacePrimary).
+	launched, hedged, budgetOver, knee, replaced bool
+	waiting                                      *attempt // the backup's success, held until the budget ends
 }
 
 // launchBackup starts the backup, once: delayed (failover false) or
@@ -231,6 +247,42 @@ func (r *hedgeRun) launchBackup(failover bool) {
 	s.launch(r.bm, RoleBackup, StageNone, nil)
 }
 
+// replacePrimary cancels the primary (reason replaced) and launches the
+// backup in its place: the hedge's timer fired at the knee of the
+// primary's slow mode, so the call still running is most likely a slow
+// one, and max_extra refused a second call beside it. No call is added in
+// flight, so max_extra (which bounds duplicate load) is not asked; the
+// backup's call is a request made all the same, which hedge_fired (reason
+// replaced) says, and the summary (hedge_replaced, the primary's reason)
+// once the primary has ended cancelled: one that finished as it was
+// cancelled answers, and was not replaced. Replacements last only while
+// the window shows a slow mode, which needs at least half its calls below
+// the knee: a model whose calls all turn slow stops being replaced once
+// half its window is slow (cuts included), so the backup never takes over
+// the primary's whole load.
+func (r *hedgeRun) replacePrimary() {
+	s := r.s
+	r.hedged, r.launched, r.replaced = true, true, true
+	s.hedgeFired = true
+	s.cancelRunning(causeReplaced) // the primary (or its fallback): the backup is not out yet
+	s.emitWith(-1, HedgeFired, func(e *Event) { e.Model, e.Delay, e.Reason = r.bm.cfg.ID, r.delay, ReasonReplaced })
+	if s.launch(r.bm, RoleBackup, StageNone, nil) == nil {
+		r.relaunchPrimary()
+	}
+}
+
+// relaunchPrimary asks the primary's model again, once, when the backup
+// that replaced it failed or could not be made: a session whose primary
+// was cancelled for its backup must not end without an answer the
+// primary's model could still give.
+func (r *hedgeRun) relaunchPrimary() {
+	if !r.replaced || r.primary == nil || r.s.cancelledBy() != nil {
+		return
+	}
+	r.replaced = false // once
+	r.primary = r.s.launch(r.pm, RolePrimary, StageNone, nil)
+}
+
 // fireHedge decides the delayed hedge when its timer fires: withheld as
 // late, skipped by max_extra, or launched.
 func (r *hedgeRun) fireHedge() {
@@ -243,6 +295,10 @@ func (r *hedgeRun) fireHedge() {
 		return
 	}
 	if !s.e.hedgeTake(r.slot, h.MaxExtra) {
+		if r.knee && h.Replace {
+			r.replacePrimary()
+			return
+		}
 		s.skip(r.bm, RoleBackup, StageNone, ReasonHedgeBudget)
 		return
 	}
@@ -278,10 +334,12 @@ func (r *hedgeRun) reported(a *attempt) {
 		} else {
 			r.launchBackup(true)
 		}
-	case ok && (r.budgetOver || r.primary == nil || r.primary.reported):
+	case ok && (r.budgetOver || r.replaced || r.primary == nil || r.primary.reported):
 		r.decide(a)
 	case ok:
 		r.waiting = a
+	case r.replaced:
+		r.relaunchPrimary() // the backup that replaced the primary failed
 	}
 }
 
@@ -289,6 +347,11 @@ func (r *hedgeRun) reported(a *attempt) {
 // an answer.
 func (r *hedgeRun) end() {
 	s := r.s
+	for _, a := range s.attempts {
+		if a.reason == ReasonReplaced && a.status == AttemptCancelledStatus {
+			s.hedgeReplaced = true
+		}
+	}
 	if r.primary != nil && r.primary.status == AttemptTimeout {
 		// A call at least this slow: left out, the window would lose the
 		// slowest of the slow mode, and with them the share that needs a

@@ -1,11 +1,15 @@
 package engine
 
 import (
+	"encoding/json"
+	"slices"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/council-dev/council/engine/config"
+	"github.com/council-dev/council/providers"
 )
 
 const ms = time.Millisecond
@@ -53,8 +57,9 @@ func TestAdaptiveDelay(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			st := window(c.finished, c.bounds)
-			if got := adaptiveDelay(st.sorted(), 0.95, 400*ms); got != c.want {
-				t.Errorf("delay %v, want %v", got, c.want)
+			got, knee := adaptiveDelay(st.sorted(), 0.95, 400*ms)
+			if got != c.want || knee != (c.share > 0.05) {
+				t.Errorf("delay %v at the knee %v, want %v at the knee %v", got, knee, c.want, c.share > 0.05)
 			}
 			m, ok := st.slowMode()
 			if ok != (c.share > 0) || ok && (m.Share < c.share-1e-9 || m.Share > c.share+1e-9) {
@@ -124,6 +129,248 @@ func TestHedgeFiresAtTheKnee(t *testing.T) {
 		}
 		if sum.Winner != "b" {
 			t.Errorf("winner %q, want the backup", sum.Winner)
+		}
+	})
+}
+
+// kneeRig is an engine whose primary p shows a slow mode (calls of 100 to
+// 190ms, three in ten eight seconds: the knee at 190ms) after 40 races of
+// p alone, and whose next calls of p are all slow; b answers in 50ms
+// unless backup says otherwise.
+func kneeRig(t *testing.T, c *config.Config, backup *fake) (*Engine, *fake) {
+	t.Helper()
+	p := newFake(func(call int) script {
+		if call%10 < 3 {
+			return script{ttft: 8 * time.Second, text: "p"}
+		}
+		return script{ttft: time.Duration(call%10+10) * 10 * ms, text: "p"}
+	})
+	if backup == nil {
+		backup = fixed(script{ttft: 50 * ms, text: "b"})
+	}
+	e := newTestEngine(c, map[string]*fake{"p": p, "b": backup})
+	for range 40 {
+		collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: config.Race, Models: []string{"p"}})
+	}
+	p.mu.Lock()
+	p.scripts = func(int) script { return script{ttft: 8 * time.Second, text: "p"} }
+	p.mu.Unlock()
+	return e, p
+}
+
+// replaced is what a hedge session says about a replacement: hedge_fired
+// with reason replaced and its time, and the primary's summary row.
+func replaced(evs []Event, sum *Summary) (fired Event, ok bool, primary ModelResult) {
+	for _, ev := range evs {
+		if ev.Type == HedgeFired && ev.Reason == ReasonReplaced {
+			fired, ok = ev, true
+		}
+	}
+	for _, r := range sum.Models {
+		if r.ID == "p" && r.Role == RolePrimary {
+			primary = r
+			break
+		}
+	}
+	return fired, ok, primary
+}
+
+// TestHedgeReplacesAtTheKnee: the timer fires at the knee of the
+// primary's slow mode, max_extra refuses a backup beside it, and with
+// hedge.replace the primary is cancelled (replaced, not failed) and the
+// backup asked in its place, whose answer wins; no call more was in
+// flight at any time.
+func TestHedgeReplacesAtTheKnee(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := testConfig("p", "b")
+		c.Hedge.Delay = config.HedgeDelay{Quantile: 0.95}
+		c.Hedge.MaxExtra, c.Hedge.Replace = 0, true
+		e, p := kneeRig(t, c, nil)
+		defer e.Close()
+		evs, sum := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: config.Hedge, Models: []string{"p", "b"}})
+		h, ok, pr := replaced(evs, sum)
+		if !ok || h.T != 190*ms || h.Model != "b" || h.Delay != 190*ms {
+			t.Errorf("hedge_fired replaced %v %+v: want at the knee 190ms, for b", ok, h)
+		}
+		if pr.Status != AttemptCancelledStatus || pr.Reason != string(ReasonReplaced) {
+			t.Errorf("primary %s/%s, want cancelled/replaced", pr.Status, pr.Reason)
+		}
+		if sum.Winner != "b" || sum.Answer != "b" || sum.Elapsed != 240*ms || !sum.HedgeFired || !sum.HedgeReplaced {
+			t.Errorf("winner %q %q at %v, fired %v replaced %v: want b at 240ms, both true", sum.Winner, sum.Answer, sum.Elapsed, sum.HedgeFired, sum.HedgeReplaced)
+		}
+		if sum.Status != StatusDecided || len(sum.Degraded) != 0 {
+			t.Errorf("status %s %v: a replacement is not a failure", sum.Status, sum.Degraded)
+		}
+		if line := sum.Line(); !strings.Contains(line, "p primary cancelled (replaced)") {
+			t.Errorf("summary line %q does not say the primary was replaced", line)
+		}
+		if _, skipped := find(evs, AttemptSkipped, "b"); skipped {
+			t.Errorf("the backup was also skipped as hedge_budget")
+		}
+		if c, err := find(evs, AttemptCancelled, "p"); !err || c.Reason != ReasonReplaced || c.T != 190*ms {
+			t.Errorf("attempt_cancelled %+v: want p replaced at 190ms", c)
+		}
+		if peak := p.peak.Load(); peak != 1 {
+			t.Errorf("primary calls in flight %d", peak)
+		}
+		if ok := e.models["p"].breaker.snapshot(); ok.State != BreakerClosed {
+			t.Errorf("breaker %s after a replacement", ok.State)
+		}
+		// A recording (events as --events writes them) reads back as it
+		// was, the replacement with it.
+		for _, ev := range evs {
+			b, _ := json.Marshal(ev)
+			var back Event
+			if err := json.Unmarshal(b, &back); err != nil {
+				t.Fatalf("%s: %v", b, err)
+			}
+			if b2, _ := json.Marshal(back); string(b2) != string(b) {
+				t.Errorf("read back %s\n  as %s", b, b2)
+			}
+			if ev.Type == HedgeFired && !strings.Contains(string(b), `"reason":"replaced"`) {
+				t.Errorf("hedge_fired %s without its reason", b)
+			}
+			if ev.Type == SessionDone && !strings.Contains(string(b), `"hedge_replaced":true`) {
+				t.Errorf("session_done %s without hedge_replaced", b)
+			}
+		}
+		// The cut counts in the slow mode it was cut for.
+		if m, ok := e.models["p"].stats.slowMode(); !ok || m.Knee != 190*ms || m.Share < 0.3 {
+			t.Errorf("slow mode %+v %v after the cut: want the knee 190ms kept, share at least 0.3", m, ok)
+		}
+	})
+}
+
+// TestHedgeReplacesOnlyAtAKneeItsBudgetRefuses: no replacement with
+// hedge.replace off, with a fixed delay or a quantile without a slow
+// mode, nor when max_extra allows the backup beside the primary.
+func TestHedgeReplacesOnlyAtAKneeItsBudgetRefuses(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		delay     config.HedgeDelay
+		maxExtra  float64
+		replace   bool
+		oneMode   bool // p's window has no slow mode
+		want      string
+		wantReasn Reason // the primary's
+	}{
+		{"replace off: the primary runs on", config.HedgeDelay{Quantile: 0.95}, 0, false, false, "p", ""},
+		{"fixed delay: no slow mode asked", config.HedgeDelay{Fixed: 190 * ms}, 0, true, false, "p", ""},
+		{"quantile without a slow mode", config.HedgeDelay{Quantile: 0.95}, 0, true, true, "p", ""},
+		{"max_extra allows it: a hedge beside the primary", config.HedgeDelay{Quantile: 0.95}, 1, true, false, "b", ReasonHedgeWon},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				cfg := testConfig("p", "b")
+				cfg.Hedge.Delay, cfg.Hedge.MaxExtra, cfg.Hedge.Replace = c.delay, c.maxExtra, c.replace
+				cfg.Hedge.Budget = config.Duration{}
+				e, p := kneeRig(t, cfg, nil)
+				defer e.Close()
+				if c.oneMode {
+					for range 256 {
+						e.models["p"].stats.addOK(50*ms, 190*ms)
+					}
+					p.mu.Lock()
+					p.scripts = func(int) script { return script{ttft: time.Second, text: "p"} }
+					p.mu.Unlock()
+				}
+				evs, sum := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: config.Hedge, Models: []string{"p", "b"}})
+				if _, ok, pr := replaced(evs, sum); ok || sum.HedgeReplaced || pr.Reason == string(ReasonReplaced) {
+					t.Errorf("replaced the primary (%s/%s)", pr.Status, pr.Reason)
+				}
+				if sum.Winner != c.want || Reason(result(sum, "p").Reason) != c.wantReasn {
+					t.Errorf("winner %q, primary %s: want %q, %q", sum.Winner, result(sum, "p").Reason, c.want, c.wantReasn)
+				}
+				if c.maxExtra == 0 {
+					if s, ok := find(evs, AttemptSkipped, "b"); !ok || s.Reason != ReasonHedgeBudget {
+						t.Errorf("backup not skipped as hedge_budget: %+v", s)
+					}
+				}
+			})
+		})
+	}
+}
+
+// TestHedgeReplacementFailsOver: a backup that replaced the primary and
+// then failed leaves the session to a new call of the primary's model,
+// never without an answer.
+func TestHedgeReplacementFailsOver(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := testConfig("p", "b")
+		c.Hedge.Delay = config.HedgeDelay{Quantile: 0.95}
+		c.Hedge.MaxExtra, c.Hedge.Replace = 0, true
+		e, _ := kneeRig(t, c, fixed(script{ttft: 50 * ms, err: providers.Errorf(providers.KindHTTP, "500")}))
+		defer e.Close()
+		evs, sum := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: config.Hedge, Models: []string{"p", "b"}})
+		if _, ok, _ := replaced(evs, sum); !ok {
+			t.Fatalf("no replacement")
+		}
+		var rows []string
+		for _, r := range sum.Models {
+			rows = append(rows, string(r.Role)+"/"+string(r.Status)+"/"+r.Reason)
+		}
+		want := []string{"primary/cancelled/replaced", "backup/failed/http", "primary/won/"}
+		if !slices.Equal(rows, want) || sum.Winner != "p" {
+			t.Errorf("rows %v, winner %q: want %v, p", rows, sum.Winner, want)
+		}
+	})
+}
+
+// TestCutsCountInTheSlowMode: primaries cut at an earlier, lower knee to
+// replace them stay in the slow mode once the knee has risen past them;
+// and once more than half the window is slow (cut or not) no slow mode is
+// reported, so replacements stop: the delay is no longer a knee.
+func TestCutsCountInTheSlowMode(t *testing.T) {
+	fast := spread(70, 1000*ms, 10*ms) // 1.00s .. 1.69s
+	st := window(fast, nil)
+	for range 30 {
+		st.addCut(1500 * ms)
+	}
+	if m, ok := st.slowMode(); !ok || m.Knee != 1690*ms || m.Share < 0.3-1e-9 || m.Share > 0.3+1e-9 {
+		t.Errorf("slow mode %+v %v: want the knee 1.69s, share 0.3 (the cuts below it included)", m, ok)
+	}
+	if d, knee := adaptiveDelay(st.sorted(), 0.95, 400*ms); d != 1690*ms || !knee {
+		t.Errorf("delay %v knee %v, want 1.69s at the knee", d, knee)
+	}
+	// The model turns slow: 60 of 100 calls cut, 40 finished.
+	over := window(spread(40, 1000*ms, 10*ms), nil)
+	for range 60 {
+		over.addCut(1390 * ms)
+	}
+	if m, ok := over.slowMode(); ok {
+		t.Errorf("slow mode %+v with 60%% of the window slow: want none (replacements stop)", m)
+	}
+	if _, knee := adaptiveDelay(over.sorted(), 0.95, 400*ms); knee {
+		t.Errorf("the delay is a knee with 60%% of the window slow")
+	}
+}
+
+// TestHedgeReplacementsStopWhenEveryCallIsSlow: a primary whose calls all
+// turn slow is replaced only while its window still shows a slow mode
+// (at least half its calls in the fast mode): here 28 fast calls of 40
+// allow at most 28 replacements, and then none, however long it stays
+// slow; its sessions wait on it and fail over as before, so the backup
+// never takes the whole of the primary's load.
+func TestHedgeReplacementsStopWhenEveryCallIsSlow(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := testConfig("p", "b")
+		c.Hedge.Delay = config.HedgeDelay{Quantile: 0.95}
+		c.Hedge.MaxExtra, c.Hedge.Replace = 0, true
+		c.Hedge.Budget = config.Duration{}
+		e, _ := kneeRig(t, c, nil)
+		defer e.Close()
+		var at []int
+		for i := range 80 {
+			_, sum := collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: config.Hedge, Models: []string{"p", "b"}})
+			if sum.HedgeReplaced {
+				at = append(at, i)
+			}
+		}
+		if len(at) == 0 || len(at) > 28 || at[len(at)-1] >= 40 {
+			t.Errorf("replaced in sessions %v: want some, at most 28, none after the window turned slow", at)
+		}
+		if m, ok := e.models["p"].stats.slowMode(); ok {
+			t.Errorf("a slow mode %+v reported with every recent call slow (replaced in %v): %v", m, at, e.models["p"].stats.sorted())
 		}
 	})
 }

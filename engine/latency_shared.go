@@ -58,7 +58,7 @@ func (f *fleetLatency) get(now time.Time) latWindow {
 	if err == nil {
 		w = make(latWindow, len(got))
 		for i, x := range got {
-			w[i] = sample{x.Total, x.Bound}
+			w[i] = sample{total: x.Total, bound: x.Bound}
 		}
 		slices.SortStableFunc(w, func(a, b sample) int { return cmp.Compare(a.total, b.total) })
 	}
@@ -101,6 +101,16 @@ func (e *Engine) window(m *model, read bool) latWindow {
 // m's window and the fleet's.
 func (e *Engine) addLowerBound(m *model, total time.Duration) {
 	m.stats.addLowerBound(total)
+	if m.fleetLat != nil {
+		m.fleetLat.add(total, true)
+	}
+}
+
+// addCut records a primary the hedge cut at the knee to replace it (see
+// [modelStats.addCut]); the fleet's window keeps it as a plain lower
+// bound (its format has no mark for a cut).
+func (e *Engine) addCut(m *model, total time.Duration) {
+	m.stats.addCut(total)
 	if m.fleetLat != nil {
 		m.fleetLat.add(total, true)
 	}

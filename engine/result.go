@@ -32,7 +32,7 @@ func (s *session) summary() *Summary {
 	sum := &buf.sum
 	sum.Session, sum.Strategy, sum.Tier, sum.Prompt = s.id, s.strategy, s.tierName, s.prompt
 	sum.Answer, sum.Error, sum.TieBreak, sum.HedgeFired = s.answer, s.failure, s.tieBreak, s.hedgeFired
-	sum.Votes, sum.Invalid = s.votes, s.invalid
+	sum.Votes, sum.Invalid, sum.HedgeReplaced = s.votes, s.invalid, s.hedgeReplaced
 	sum.Elapsed = s.since()
 	sum.ElapsedMS = Millis(sum.Elapsed)
 	if s.winner != nil {

@@ -25,6 +25,7 @@ var (
 	causeDecided    = &cancelCause{ReasonDecided}
 	causeHedgeWon   = &cancelCause{ReasonHedgeWon}
 	causePrimaryWon = &cancelCause{ReasonPrimaryWon}
+	causeReplaced   = &cancelCause{ReasonReplaced}
 	causeBudget     = &cancelCause{ReasonBudget}
 	causeUser       = &cancelCause{ReasonUser}
 	causeShutdown   = &cancelCause{ReasonShutdown}
@@ -119,7 +120,7 @@ type session struct {
 	// instead of the generic model_failed / model_skipped; explicitModels
 	// when the request named its models, so a route's tier does not
 	// replace them.
-	hedgeFired, ownDegraded, explicitModels bool
+	hedgeFired, hedgeReplaced, ownDegraded, explicitModels bool
 	// internal is the bug the session hit (a recovered panic), nil
 	// while it has hit none; set from any goroutine (see crashed).
 	internal atomic.Pointer[crash]

@@ -39,10 +39,21 @@ func (s *modelStats) addOK(ttft, total time.Duration) {
 // hedge's primary still running when its backup won), without an outcome
 // of its own and without a time to first token (-1, left out of the TTFT
 // quantiles, and the mark [modelStats.quantile] knows it by).
-func (s *modelStats) addLowerBound(total time.Duration) {
+func (s *modelStats) addLowerBound(total time.Duration) { s.addBound(total, -1) }
+
+// addCut records a call the hedge cut at the knee of its slow mode to
+// replace it (hedge.replace): a lower bound like any other, which also
+// counts in the slow mode whatever the knee has become since (its time
+// to first token is -2, the mark [modelStats.sorted] knows it by). Read
+// as a plain lower bound at its value, a cut at an earlier, lower knee
+// would count in the fast mode once the knee rose past it, and the slow
+// share would sink with every replacement.
+func (s *modelStats) addCut(total time.Duration) { s.addBound(total, -2) }
+
+func (s *modelStats) addBound(total, mark time.Duration) {
 	s.mu.Lock()
 	i := s.n % statsWindow
-	s.ttft[i], s.total[i] = -1, total
+	s.ttft[i], s.total[i] = mark, total
 	s.n++
 	s.mu.Unlock()
 }
@@ -56,10 +67,11 @@ func (s *modelStats) addOutcome(o Outcome) {
 }
 
 // sample is one call's total latency in the window; bound marks a lower
-// bound (the call took longer than total).
+// bound (the call took longer than total), cut one the hedge cut at the
+// knee to replace it, counted in the slow mode (see [modelStats.addCut]).
 type sample struct {
-	total time.Duration
-	bound bool
+	total      time.Duration
+	bound, cut bool
 }
 
 // latWindow is a latency window's calls, fastest first.
@@ -71,7 +83,7 @@ func (s *modelStats) sorted() latWindow {
 	n := min(s.n, statsWindow)
 	buf := make([]sample, n)
 	for i := range buf {
-		buf[i] = sample{s.total[i], s.ttft[i] < 0}
+		buf[i] = sample{s.total[i], s.ttft[i] < 0, s.ttft[i] == -2}
 	}
 	s.mu.Unlock()
 	slices.SortStableFunc(buf, func(a, b sample) int { return cmp.Compare(a.total, b.total) })
@@ -109,34 +121,64 @@ func (buf latWindow) slowMode() (m slowMode, ok bool) {
 	if n < minHedgeSamples {
 		return slowMode{Samples: n}, false
 	}
+	// below(i) is how many calls up to index i are in the fast mode:
+	// all but the cuts, which the hedge judged slow whatever their value.
+	cutsTo := make([]int, n)
+	cuts := 0
+	for i, x := range buf {
+		if x.cut {
+			cuts++
+		}
+		cutsTo[i] = cuts
+	}
+	below := func(i int) int { return i + 1 - cutsTo[i] }
 	best := 0.0
 	prev := -1 // the previous finished call's index
 	for i, x := range buf {
 		if x.bound {
 			continue
 		}
-		if prev >= 0 && 2*(prev+1) >= n && buf[prev].total > 0 {
+		if prev >= 0 && 2*below(prev) >= n && buf[prev].total > 0 {
 			if r := float64(x.total) / float64(buf[prev].total); r >= kneeRatio && r > best {
 				best = r
-				m = slowMode{Knee: buf[prev].total, Share: float64(n-prev-1) / float64(n)}
+				m = slowMode{Knee: buf[prev].total, Share: float64(n-below(prev)) / float64(n)}
 			}
 		}
 		prev = i
 	}
-	if best == 0 && prev >= 0 && prev < n-1 && 2*(prev+1) >= n {
+	if best == 0 && prev >= 0 && 2*below(prev) >= n && boundAtKnee(buf, prev) {
 		// No finished call beyond a gap, but calls known to be slower than
 		// every finished one: once hedges cut every slow call at the knee,
-		// the slow mode is only lower bounds.
-		m, best = slowMode{Knee: buf[prev].total, Share: float64(n-prev-1) / float64(n)}, kneeRatio
+		// the slow mode is only lower bounds (and cuts, counted wherever
+		// they lie).
+		m, best = slowMode{Knee: buf[prev].total, Share: float64(n-below(prev)) / float64(n)}, kneeRatio
 	}
 	m.Samples = n
 	return m, best > 0
 }
 
+// boundAtKnee reports whether a lower bound lies after the finished call
+// at knee, or a cut was made near it (within kneeRatio: the knee wanders
+// as the window turns over). Cuts made at a knee far below it (the model
+// has turned slow since) count in the slow mode's share, but do not make
+// one.
+func boundAtKnee(buf latWindow, knee int) bool {
+	if knee < len(buf)-1 {
+		return true // sorted: everything after the last finished call is a bound
+	}
+	for i := knee - 1; i >= 0 && float64(buf[i].total)*kneeRatio >= float64(buf[knee].total); i-- {
+		if buf[i].cut {
+			return true
+		}
+	}
+	return false
+}
+
 // pastShare is, of the window's calls that ran longer than d, the share
 // that ran longer than later as well; ok is false when fewer than
 // minPast did. A lower bound counts when its value is past d, and as
-// past later too: all that is known is that it had not ended.
+// past later too: all that is known is that it had not ended. A cut
+// counts as past both, whatever its value: it is one of the slow mode.
 func (s *modelStats) pastShare(d, later time.Duration) (float64, bool) {
 	return s.sorted().pastShare(d, later)
 }
@@ -146,7 +188,7 @@ func (w latWindow) pastShare(d, later time.Duration) (share float64, ok bool) {
 	const minPast = 5
 	past, beyond := 0, 0
 	for _, x := range w {
-		if x.total <= d {
+		if x.total <= d && !x.cut {
 			continue
 		}
 		past++

@@ -106,9 +106,12 @@ type Summary struct {
 	Votes     map[string]int `json:"votes,omitempty"`
 	// Invalid is a 32-bit count beside HedgeFired: the summary and its
 	// eight model lines fit an allocation size class (2,304 bytes).
-	Invalid    int32   `json:"invalid_votes,omitempty"`
-	HedgeFired bool    `json:"hedge_fired,omitempty"`
-	Agreement  float64 `json:"agreement,omitempty"`
+	Invalid    int32 `json:"invalid_votes,omitempty"`
+	HedgeFired bool  `json:"hedge_fired,omitempty"`
+	// HedgeReplaced: the hedge cancelled its primary, past the knee of
+	// its slow mode, and asked the backup in its place (hedge.replace).
+	HedgeReplaced bool    `json:"hedge_replaced,omitempty"`
+	Agreement     float64 `json:"agreement,omitempty"`
 	// TieBreak says how a tie was settled: a consensus tie by its
 	// tie_break setting; the council's leader, when a tie on Borda points
 	// decided it, by [TieBordaAverage] or [TieBordaDraw].

@@ -608,3 +608,46 @@ func TestRankingLeaderTieFollowsTheEngine(t *testing.T) {
 		t.Errorf("final leader %s, want a3 (the draw chose m3, which chairs)", got)
 	}
 }
+
+// TestHedgeReplacedPrimary: a primary the hedge replaced (cancelled at the
+// knee, its backup asked in its place) is drawn cancelled, replaced, in
+// its pane and on the timeline, never as failed.
+func TestHedgeReplacedPrimary(t *testing.T) { synctest.Test(t, testHedgeReplacedPrimary) }
+
+func testHedgeReplacedPrimary(t *testing.T) {
+	script := func(engine.SessionRequest) []engine.Event {
+		return seqEvents([]engine.Event{
+			{Type: engine.SessionStarted},
+			{Type: engine.AttemptStarted, Attempt: "a1", Model: "sim/straggler", Role: engine.RolePrimary},
+			{Type: engine.HedgeFired, Model: "sim/swift", T: ms(1900), Delay: ms(1900), Reason: engine.ReasonReplaced},
+			{Type: engine.AttemptCancelled, Attempt: "a1", Model: "sim/straggler", Role: engine.RolePrimary, T: ms(1900), Reason: engine.ReasonReplaced},
+			{Type: engine.AttemptStarted, Attempt: "a2", Model: "sim/swift", Role: engine.RoleBackup, T: ms(1900)},
+			{Type: engine.Delta, Attempt: "a2", Model: "sim/swift", Role: engine.RoleBackup, T: ms(2100), Text: "backup text"},
+			{Type: engine.AttemptDone, Attempt: "a2", Model: "sim/swift", Role: engine.RoleBackup, T: ms(2700), Text: "backup text"},
+			{Type: engine.Decided, Model: "sim/swift", T: ms(2700), Text: "backup text"},
+			{Type: engine.SessionDone, T: ms(2701), Summary: &engine.Summary{Strategy: config.Hedge, Status: engine.StatusDecided,
+				Winner: "sim/swift", Elapsed: ms(2701), HedgeFired: true, HedgeReplaced: true}},
+		})
+	}
+	m, _ := runScript(t, script, config.Hedge, 160, 48)
+	p := m.byID["sim/straggler"]
+	if p == nil {
+		t.Fatalf("no pane for sim/straggler")
+	}
+	if got := p.Status(); got != "cancelled" {
+		t.Errorf("primary's pane status %q, want cancelled", got)
+	}
+	out := plain(m)
+	var row string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "sim/straggler") && strings.Contains(l, "■") {
+			row = l
+		}
+	}
+	if !strings.Contains(row, "replaced") || strings.Contains(row, "fail") {
+		t.Errorf("the primary's timeline row %q: want ■ replaced, not failed\n%s", row, out)
+	}
+	if !strings.Contains(out, "cancelled · replaced") {
+		t.Errorf("the primary's pane does not say cancelled · replaced:\n%s", out)
+	}
+}

@@ -69,7 +69,8 @@ type Strategy struct {
 	// ExtraRequests is the fraction of sessions that fired calls beyond
 	// the one that answered: a hedge, or stragglers cancelled.
 	ExtraRequests float64 `json:"extra_requests"`
-	// HedgesFired counts the sessions whose backup was launched.
+	// HedgesFired counts the sessions whose backup was launched, those
+	// where it replaced the primary included (Hedge.Replaced).
 	HedgesFired int `json:"hedges_fired"`
 	// Attempts counts every call made; CancelledAttempts those cancelled.
 	Attempts          int     `json:"attempts"`
@@ -114,15 +115,21 @@ type Hedge struct {
 	// without a slow mode).
 	MaxExtra      float64 `json:"max_extra"`
 	NeedsMaxExtra float64 `json:"needs_max_extra"`
+	// Replace is hedge.replace as the batch ran; Replaced counts the
+	// sessions whose primary the hedge cancelled at the knee, max_extra
+	// being spent, and whose backup it asked in its place (counted in
+	// hedges_fired and extra_requests too: a request made).
+	Replace  bool `json:"replace"`
+	Replaced int  `json:"replaced"`
 }
 
-// hedgeOf reports t for a batch run with max_extra maxExtra.
-func hedgeOf(t *engine.HedgeTail, maxExtra float64) *Hedge {
+// hedgeOf reports t for a batch run with the hedge settings h.
+func hedgeOf(t *engine.HedgeTail, hc config.HedgeConfig) *Hedge {
 	if t == nil {
 		return nil
 	}
 	h := &Hedge{Primary: t.Model, Samples: t.Samples, SlowShare: round3(t.SlowShare),
-		DelayMS: round3(float64(t.Delay) / float64(time.Millisecond)), MaxExtra: maxExtra}
+		DelayMS: round3(float64(t.Delay) / float64(time.Millisecond)), MaxExtra: hc.MaxExtra, Replace: hc.Replace}
 	if t.Knee > 0 {
 		k := round3(float64(t.Knee) / float64(time.Millisecond))
 		h.KneeMS = &k
@@ -171,7 +178,7 @@ func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 // summarise turns a batch's samples into a [Strategy].
 func summarise(w *Workload, name string, res *result) Strategy {
 	st := Strategy{Strategy: name, Sessions: len(res.samples), ElapsedS: round3(res.elapsed.Seconds()),
-		Hedge: hedgeOf(res.tail, w.Config.Hedge.MaxExtra)}
+		Hedge: hedgeOf(res.tail, w.Config.Hedge)}
 	var lat, ttft []float64
 	models := map[string]*Model{}
 	right := rightAnswer(w)
@@ -193,6 +200,9 @@ func summarise(w *Workload, name string, res *result) Strategy {
 		}
 		if sum.HedgeFired {
 			st.HedgesFired++
+		}
+		if sum.HedgeReplaced && st.Hedge != nil {
+			st.Hedge.Replaced++
 		}
 		st.BreakerTrips += s.trips
 		st.CostUSD += sum.CostUSD
@@ -222,7 +232,7 @@ func summarise(w *Workload, name string, res *result) Strategy {
 				m.WastedCostUSD += r.CostUSD
 				st.WastedCostUSD += r.CostUSD
 				switch engine.Reason(r.Reason) {
-				case engine.ReasonLostRace, engine.ReasonDecided, engine.ReasonHedgeWon, engine.ReasonPrimaryWon:
+				case engine.ReasonLostRace, engine.ReasonDecided, engine.ReasonHedgeWon, engine.ReasonPrimaryWon, engine.ReasonReplaced:
 					fired = true
 				}
 			}

@@ -99,14 +99,28 @@ func (r *Report) modelTable() *table {
 // primary's slow mode.
 func hedgeNote(h *Hedge) string {
 	if h.KneeMS == nil {
-		return fmt.Sprintf("hedge: %s shows no slow mode; the hedge delay came to %s.", h.Primary, ms(h.DelayMS))
+		return fmt.Sprintf("hedge: %s shows no slow mode; the hedge delay came to %s.", h.Primary, ms(h.DelayMS)) + replacedNote(h)
 	}
 	s := fmt.Sprintf("hedge: %s's slow mode (past %s) holds %s of its calls; the hedge delay came to %s. ",
 		h.Primary, ms(*h.KneeMS), pct(h.SlowShare), ms(h.DelayMS))
 	if h.MaxExtra >= h.NeedsMaxExtra {
-		return s + fmt.Sprintf("max_extra %.2f covers it (%.2f needed).", h.MaxExtra, h.NeedsMaxExtra)
+		s += fmt.Sprintf("max_extra %.2f covers it (%.2f needed).", h.MaxExtra, h.NeedsMaxExtra)
+	} else {
+		s += fmt.Sprintf("max_extra %.2f is short: %.2f lets every slow call hedge.", h.MaxExtra, h.NeedsMaxExtra)
 	}
-	return s + fmt.Sprintf("max_extra %.2f is short: %.2f lets every slow call hedge.", h.MaxExtra, h.NeedsMaxExtra)
+	return s + replacedNote(h)
+}
+
+// replacedNote says how many sessions the hedge moved from the primary to
+// the backup, and what hedge.replace was.
+func replacedNote(h *Hedge) string {
+	switch {
+	case h.Replaced > 0:
+		return fmt.Sprintf(" %d sessions replaced a primary past the knee with the backup, max_extra being spent (hedge.replace).", h.Replaced)
+	case !h.Replace && h.KneeMS != nil && h.MaxExtra < h.NeedsMaxExtra:
+		return " hedge.replace is off: a primary past the knee without a backup runs on."
+	}
+	return ""
 }
 
 // pct formats a share: "14%", "0.4%", "100%".

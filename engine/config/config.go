@@ -99,6 +99,12 @@ type HedgeConfig struct {
 	MaxExtra float64 `toml:"max_extra"`
 	Primary  string  `toml:"primary"`
 	Backup   string  `toml:"backup"`
+	// Replace (default true): when a quantile delay fires at the knee of
+	// the primary's slow mode and max_extra refuses the backup, the
+	// primary is cancelled (reason replaced) and the backup asked in its
+	// place, which adds no call in flight; false waits on the primary and
+	// fails over only when it fails.
+	Replace bool `toml:"replace"`
 }
 
 // ConsensusConfig sets the consensus strategy.

@@ -361,6 +361,7 @@ func TestParseConfigDefaults(t *testing.T) {
 		{"hedge.fallback_delay", c.Hedge.FallbackDelay.Duration, 2 * time.Second},
 		{"hedge.budget", c.Hedge.Budget.Duration, 3 * time.Second},
 		{"hedge.max_extra", c.Hedge.MaxExtra, 0.10},
+		{"hedge.replace", c.Hedge.Replace, true},
 		{"consensus.voters", c.Consensus.Voters, 5},
 		{"consensus.min_responses", c.Consensus.MinResponses, 3},
 		{"consensus.tie_break", c.Consensus.TieBreak, TieEscalate},
@@ -414,6 +415,7 @@ func TestParseConfigDefaultsPerTier(t *testing.T) {
 		`[hedge]`,
 		`delay = "0s"`,
 		`max_extra = 0.0`,
+		`replace = false`,
 		`[consensus]`,
 		`categories = ["spam", "ham"]`,
 	)), "council.toml")
@@ -434,6 +436,7 @@ func TestParseConfigDefaultsPerTier(t *testing.T) {
 		{"high per-model default", c.Tiers["high"].PerModelTimeout.Duration, 90 * time.Second},
 		{"explicit hedge delay 0s kept", c.Hedge.Delay, HedgeDelay{}},
 		{"explicit max_extra 0 kept", c.Hedge.MaxExtra, 0.0},
+		{"explicit replace false kept", c.Hedge.Replace, false},
 		{"no default answer outside the categories", c.Consensus.DefaultAnswer, ""},
 	}
 	for _, ck := range checks {

@@ -234,6 +234,9 @@ func (c *Config) hedgeDefaults(unset unsetFunc) {
 	if unset(h.MaxExtra == 0, "hedge", "max_extra") {
 		h.MaxExtra = DefaultMaxExtra
 	}
+	if unset(!h.Replace, "hedge", "replace") {
+		h.Replace = true
+	}
 }
 
 // routerDefaults fills [council] and [router].

@@ -94,8 +94,12 @@ func (c *Config) describeSettings(tw io.Writer) {
 	row(tw, "breaker", fmt.Sprintf("opens above %s failures over at least %d requests in %s; cooldown %s",
 		pct(b.FailureRate), b.MinRequests, fmtDur(b.Window.Duration), fmtDur(b.Cooldown.Duration)))
 	h := c.Hedge
-	row(tw, "hedge", fmt.Sprintf("delay %s (fallback %s), budget %s, max extra %s, primary %s, backup %s",
-		h.Delay, fmtDur(h.FallbackDelay.Duration), fmtDur(h.Budget.Duration), pct(h.MaxExtra),
+	replace := "waits on a slow primary past max extra"
+	if h.Replace {
+		replace = "replaces a primary past its slow mode's knee when max extra is spent"
+	}
+	row(tw, "hedge", fmt.Sprintf("delay %s (fallback %s), budget %s, max extra %s, %s, primary %s, backup %s",
+		h.Delay, fmtDur(h.FallbackDelay.Duration), fmtDur(h.Budget.Duration), pct(h.MaxExtra), replace,
 		cmp.Or(h.Primary, "tier's first"), cmp.Or(h.Backup, "tier's second")))
 	cs := c.Consensus
 	row(tw, "consensus", fmt.Sprintf("%d voters, quorum %d, tie-break %s, escalate to %s, default answer %s",

@@ -6,8 +6,9 @@ import (
 	"testing"
 )
 
-// TestDescribeStrategies: config check shows the council's, the router's
-// and sectioning's settings as a session will use them, defaults in words.
+// TestDescribeStrategies: config check shows the council's, the router's,
+// sectioning's and the hedge's settings as a session will use them,
+// defaults in words.
 func TestDescribeStrategies(t *testing.T) {
 	demo := Demo()
 	custom, err := Parse([]byte(`
@@ -23,6 +24,8 @@ default_route = "talk"
 name = "talk"
 strategy = "hedge"
 tier = "quick"
+[hedge]
+replace = false
 [section]
 split = "tokens"
 chunk_tokens = 300
@@ -47,11 +50,13 @@ provider = "sim"
 			"council          review after 3 answers, chairman the Borda leader's model, fallback sim/sage, reviewers the models that answered\n",
 			"router           default route chat below 60% confidence, classifier none (rules only); routes classification -> consensus, code -> race, high-stakes -> council, yes-no -> consensus, chat -> hedge\n",
 			"section          split by headings, at most 40 sections, merge concat; vote 3 runs of each section matching indemnif, liabilit, /terminat(e|ion)/ (verdicts ok, risk)\n",
+			"max extra 50%, replaces a primary past its slow mode's knee when max extra is spent,",
 		}},
 		{custom, []string{
 			"council          review after 2 answers, chairman m/b, fallback the next healthy model, reviewers m/a\n",
 			"router           default route talk below 75% confidence, classifier m/a; routes talk -> hedge@quick\n",
 			"section          split by tokens (about 300 a section), at most 40 sections, merge synthesis; vote off\n",
+			"max extra 10%, waits on a slow primary past max extra,",
 		}},
 	} {
 		var b bytes.Buffer
