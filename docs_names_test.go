@@ -291,3 +291,52 @@ func TestDocFiguresSayHowToReproduce(t *testing.T) {
 		t.Errorf("found %d tables and blocks of figures in the docs; they were not found", blocks)
 	}
 }
+
+// TestDocBenchmarkMetrics: a benchmark's output line the docs show
+// (BenchmarkBigAnswers/watchers=0-2   20   192 ms/op   4.000 answer-MiB
+// ...) and a metric a table names beside a benchmark ((`x-bare`)) use
+// only the units the benchmarks report: the testing package's (the time
+// per op in any unit of time, B/op, allocs/op, MB/s) and those a
+// benchmark gives b.ReportMetric.
+func TestDocBenchmarkMetrics(t *testing.T) {
+	units := map[string]bool{"ns/op": true, "µs/op": true, "ms/op": true, "s/op": true, "B/op": true, "allocs/op": true, "MB/s": true}
+	reported := regexp.MustCompile(`ReportMetric\([^\n]*,\s*(?:\w+\s*\+\s*)?"([^"]+)"\)`)
+	for _, f := range repoFiles(t) {
+		if !strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range reported.FindAllStringSubmatch(string(b), -1) {
+			units[m[1]] = true
+		}
+	}
+	outputLine := regexp.MustCompile(`^\s+Benchmark\S+-\d+\s+\d+\s+(.*)$`)
+	named := regexp.MustCompile("Benchmark\\w+.*\\(`([a-z][\\w-]*)`\\)")
+	n := 0
+	for _, page := range docPages(t) {
+		for i, l := range strings.Split(readDoc(t, page), "\n") {
+			where := page + ":" + strconv.Itoa(i+1)
+			if m := outputLine.FindStringSubmatch(l); m != nil {
+				f := strings.Fields(m[1])
+				for j := 1; j < len(f); j += 2 {
+					n++
+					if !units[f[j]] {
+						t.Errorf("%s: the benchmark output shows %s %s; no benchmark reports %q", where, f[j-1], f[j], f[j])
+					}
+				}
+			}
+			for _, m := range named.FindAllStringSubmatch(l, -1) {
+				n++
+				if !units[m[1]] {
+					t.Errorf("%s: %q is named beside a benchmark, but no benchmark reports it", where, m[1])
+				}
+			}
+		}
+	}
+	if n < 10 {
+		t.Errorf("found %d benchmark metrics in the docs; they were not found", n)
+	}
+}
