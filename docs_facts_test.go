@@ -230,3 +230,37 @@ func TestDocEvents(t *testing.T) {
 		t.Errorf("the Events section lists the reasons %v; the engine's are %v", got, reasons)
 	}
 }
+
+// TestDocBenchJSON: the paragraph of docs/bench.md on --json names every
+// key council bench --json writes, and only those.
+func TestDocBenchJSON(t *testing.T) {
+	tags := map[string]bool{}
+	for _, m := range regexp.MustCompile(`json:"([a-z0-9_]+)`).FindAllStringSubmatch(sourceText(t, "engine/bench"), -1) {
+		tags[m[1]] = true
+	}
+	doc := readDoc(t, "docs/bench.md")
+	i := strings.Index(doc, "`--json` is one object")
+	if i < 0 {
+		t.Fatal("docs/bench.md has no paragraph on --json (`--json` is one object ...)")
+	}
+	para, _, _ := strings.Cut(doc[i:], "\n\n")
+	para, _, _ = strings.Cut(para, "`--csv`")
+	values := []string{"virtual", "real"} // the clock's values
+	named := map[string]bool{}
+	for _, m := range regexp.MustCompile("`([a-z0-9_]+)`").FindAllStringSubmatch(para, -1) {
+		if slices.Contains(values, m[1]) {
+			continue
+		}
+		named[m[1]] = true
+		if !tags[m[1]] {
+			t.Errorf("docs/bench.md's --json paragraph names %q, which council bench --json does not write", m[1])
+		}
+	}
+	// A cap's stop is said where the caps are.
+	named["stopped"] = strings.Contains(doc, "`stopped`")
+	for tag := range tags {
+		if !named[tag] {
+			t.Errorf("council bench --json writes %q, which docs/bench.md does not name", tag)
+		}
+	}
+}

@@ -340,3 +340,34 @@ func TestDocBenchmarkMetrics(t *testing.T) {
 		t.Errorf("found %d benchmark metrics in the docs; they were not found", n)
 	}
 }
+
+// TestDocEnvVars: every COUNCIL_* variable the docs name is read by the
+// code, named by a config or script the repository has, or set by the
+// Makefile: a variable renamed cannot stay in a page.
+func TestDocEnvVars(t *testing.T) {
+	var sources strings.Builder
+	for _, f := range repoFiles(t) {
+		if strings.HasSuffix(f, ".go") || strings.HasSuffix(f, ".toml") || strings.HasSuffix(f, ".txtar") || strings.HasSuffix(f, ".sh") || f == "Makefile" {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sources.Write(b)
+		}
+	}
+	src := sources.String()
+	n := 0
+	for _, page := range docPages(t) {
+		for i, l := range strings.Split(readDoc(t, page), "\n") {
+			for _, v := range regexp.MustCompile(`\bCOUNCIL_[A-Z_]+\b`).FindAllString(l, -1) {
+				n++
+				if !strings.Contains(src, v) {
+					t.Errorf("%s:%d: %s is a variable nothing in the repository reads or names", page, i+1, v)
+				}
+			}
+		}
+	}
+	if n < 5 {
+		t.Errorf("found %d COUNCIL_ variables in the docs; they were not found", n)
+	}
+}
