@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/council-dev/council/engine/config"
+	"github.com/rogpeppe/go-internal/txtar"
 )
 
 // docPages is README.md and every page of docs/.
@@ -206,4 +207,32 @@ func TestDocConfigKeys(t *testing.T) {
 			t.Errorf("configKey(%s) = true, want false", k)
 		}
 	}
+}
+
+// TestDocGatewayConfig: the gateway.toml config_gateway.txtar runs
+// council config check on, for docs/config.md's example of its output,
+// begins with the page's block of gateway providers.
+func TestDocGatewayConfig(t *testing.T) {
+	var block string
+	for _, b := range docTOMLBlocks(t) {
+		if strings.HasPrefix(b.where, "docs/config.md:") && strings.Contains(b.text, "[providers.portkey]") {
+			block = b.text
+		}
+	}
+	if block == "" {
+		t.Fatal("docs/config.md shows no gateway providers ([providers.portkey])")
+	}
+	a, err := txtar.ParseFile("testdata/script/config_gateway.txtar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range a.Files {
+		if f.Name == "gateway.toml" {
+			if !strings.HasPrefix(string(f.Data), block) {
+				t.Errorf("config_gateway.txtar's gateway.toml does not begin with docs/config.md's block:\n%s", block)
+			}
+			return
+		}
+	}
+	t.Fatal("config_gateway.txtar has no gateway.toml")
 }
