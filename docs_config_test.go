@@ -236,3 +236,74 @@ func TestDocGatewayConfig(t *testing.T) {
 	}
 	t.Fatal("config_gateway.txtar has no gateway.toml")
 }
+
+// configTags is every key of the config, in any table.
+func configTags() map[string]bool {
+	tags := map[string]bool{}
+	seen := map[reflect.Type]bool{}
+	var walk func(reflect.Type)
+	walk = func(t reflect.Type) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Map {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct || seen[t] {
+			return
+		}
+		seen[t] = true
+		for i := 0; i < t.NumField(); i++ {
+			if tag, _, _ := strings.Cut(t.Field(i).Tag.Get("toml"), ","); tag != "" && tag != "-" {
+				tags[tag] = true
+				walk(t.Field(i).Type)
+			}
+		}
+	}
+	walk(reflect.TypeFor[config.Config]())
+	return tags
+}
+
+// TestDocConfigSettings: a setting the docs write out in prose
+// (`[retry] attempts = 2, backoff = "250ms"`, `follow_up = "winner"`) or
+// in a usage (record = true  # in the config) is a key of the table it
+// names, or, named alone, of some table.
+func TestDocConfigSettings(t *testing.T) {
+	tags := configTags()
+	setting := regexp.MustCompile(`^(?:\[([\w.]+)\] )?([a-z_]+ = .*)$`)
+	n := 0
+	check := func(where, s string, several bool) {
+		m := setting.FindStringSubmatch(s)
+		if m == nil {
+			return
+		}
+		kvs := []string{m[2]}
+		if several { // `[retry] attempts = 2, backoff = "250ms"`
+			kvs = strings.Split(m[2], ", ")
+		}
+		for _, kv := range kvs {
+			k, _, ok := strings.Cut(kv, " = ")
+			if !ok {
+				continue
+			}
+			n++
+			switch {
+			case m[1] != "" && !configKey(append(strings.Split(m[1], "."), k)):
+				t.Errorf("%s: [%s] has no key %s: %s", where, m[1], k, s)
+			case m[1] == "" && !tags[k]:
+				t.Errorf("%s: %s is a key of no table of the config: %s", where, k, s)
+			}
+		}
+	}
+	for _, c := range docCodes(t) {
+		if c.block != 0 {
+			body, _, _ := strings.Cut(strings.TrimSpace(c.text), "  #")
+			if !strings.Contains(c.where, ".md:") || strings.HasPrefix(body, "$") {
+				continue
+			}
+			check(c.where, strings.TrimSpace(body), false)
+			continue
+		}
+		check(c.where, c.text, true)
+	}
+	if n < 10 {
+		t.Errorf("found %d settings written out in the docs; they were not found", n)
+	}
+}
