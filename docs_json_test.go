@@ -9,12 +9,16 @@ import (
 	"testing"
 )
 
+// jsonMember is a line of an object's members shown alone.
+var jsonMember = regexp.MustCompile(`^\s*"[a-z][a-z0-9_]*":`)
+
 // dataKeys are the keys a doc's JSON example shows that are data (a label,
 // a category, a knob), not a field's name.
 var dataKeys = []string{"billing", "technical", "error_rate", "stall_rate"}
 
 // TestDocJSONKeys: the JSON the docs illustrate (an indented block that
-// starts with { or [, not a command's output checked by a script) names
+// starts with { or [, an event stream's "data: {" or an object's
+// "key": members, not a command's output checked by a script) names
 // only keys council writes: every "key": in it is a json tag of a type in
 // the repository, a key a map literal of its code writes ("logprobs":
 // nil), or one of dataKeys, so a renamed or dropped field cannot live on
@@ -59,7 +63,9 @@ func TestDocJSONKeys(t *testing.T) {
 			case !indented || strings.TrimSpace(body) == "":
 				inExample = false
 				continue
-			case strings.HasPrefix(body, "{") || strings.HasPrefix(body, "["):
+			case strings.HasPrefix(body, "{") || strings.HasPrefix(body, "[") || strings.HasPrefix(body, "data: {") || jsonMember.MatchString(body):
+				// An object, an array, an event stream's data line, or
+				// members of an object ("sections":[...], ...).
 				inExample = true
 			case strings.HasPrefix(body, "$ "):
 				inExample = false
