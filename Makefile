@@ -4,7 +4,7 @@ GO      ?= go
 BIN     ?= ./council
 PKGS    := ./...
 
-.PHONY: all build run demo docs test vet fmt-check unit smoke compat bench soak fuzz clean
+.PHONY: all build run demo docs test vet fmt-check unit claims smoke compat bench soak fuzz clean
 
 all: build
 
@@ -29,7 +29,7 @@ demo: build
 docs:
 	$(GO) test ./ui -run '^(TestDocCaptures|TestREADMEKeysByScreen)$$' -update
 
-test: vet fmt-check unit smoke
+test: vet fmt-check unit claims smoke
 
 vet:
 	$(GO) vet $(PKGS)
@@ -40,6 +40,12 @@ fmt-check:
 
 unit:
 	$(GO) test -race $(PKGS)
+
+# The bench claims docs/bench.md's table makes, rerun from their commands
+# (about 30,000 virtual-clock sessions; without -race, which would only
+# slow them: the same code runs under -race in unit).
+claims:
+	COUNCIL_DOC_CLAIMS=1 $(GO) test -run '^TestDocBenchClaims$$' -count=1 .
 
 # council serve driven by the official OpenAI Node SDK (testdata/compat);
 # the SDK is installed once into .cache/compat. Also part of unit; skipped
