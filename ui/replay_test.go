@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -8,10 +9,13 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/council-dev/council/engine"
 	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/engine/record"
+	"github.com/council-dev/council/providers"
+	"github.com/council-dev/council/providers/sim"
 	"github.com/council-dev/council/themes"
 )
 
@@ -131,5 +135,50 @@ func TestReplayStepShowsPaused(t *testing.T) {
 			t.Errorf("after n: header %q, want stepping", h)
 		}
 		l.send(keyMsg("q"))
+	})
+}
+
+// At 80 columns a replayed council keeps what names it in the header:
+// its strategy, its tier and the replay mark with the position, even
+// degraded (the right side's reasons are long) and from a log with a long
+// name; what gives way is the session's number, clock and cost, then the
+// log's name, cut with "…".
+func TestReplayHeaderKeepsTheTierAt80Columns(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := config.Demo()
+		clients := map[string]providers.Provider{}
+		for _, mc := range cfg.Models {
+			p := sim.Params{TTFT: 100 * time.Millisecond, TokensPerSec: 50, OutputTokens: 12}
+			if mc.ID == "sim/flaky" {
+				p.BadRankingRate = 1 // its ranking is invalid: degraded, reviewers_missing
+			}
+			clients[mc.ID] = sim.New(mc.ID, p, 5)
+		}
+		eng, err := engine.New(cfg, clients, engine.WithSeed(5))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer eng.Close()
+		ss := recordLog(t, cfg, eng, engine.SessionRequest{Prompt: "How do database indexes work?", Strategy: config.Council, Tier: "quick"})
+		for _, name := range []string{"/tmp/logs/s.jsonl", "/tmp/logs/council-2026-12-06-indexes.jsonl"} {
+			m, p := newReplay(t, ss, 10, 80, 24)
+			p.SetName(name)
+			runCmd(m, m.Init())
+			if m.summary == nil || len(m.summary.Degraded) == 0 {
+				t.Fatalf("the replayed council is not degraded (%+v): nothing to check", m.summary)
+			}
+			h := headerLine(m)
+			for _, want := range []string{"council · quick", "replay ", "10×", "1 of 1", "degraded"} {
+				if !strings.Contains(h, want) {
+					t.Errorf("%s at 80 columns: header %q, want %q in it", name, h, want)
+				}
+			}
+			if base := filepath.Base(name); !strings.Contains(h, base) && !strings.Contains(h, base[:4]) {
+				t.Errorf("%s at 80 columns: header %q names no part of the log", name, h)
+			}
+			if lipgloss.Width(h) > 80 {
+				t.Errorf("header %q is %d wide", h, lipgloss.Width(h))
+			}
+		}
 	})
 }
