@@ -11,7 +11,7 @@ import (
 )
 
 // StageLine is the stages on one line, with the sections' count and the
-// time saved.
+// time saved; these are cut (with "…") before the stages are.
 func (l *SectionList) StageLine(width int) string {
 	s := &l.ctx.S
 	var parts []string
@@ -26,7 +26,11 @@ func (l *SectionList) StageLine(width int) string {
 	if sv := l.Saved(); sv != "" {
 		right += s.Muted.Render(" · ") + s.Ok.Render(sv)
 	}
-	return spread(s.Title.Render("Stages")+"  "+strings.Join(parts, s.Muted.Render(" ─ ")), right, width)
+	left := s.Title.Render("Stages") + "  " + strings.Join(parts, s.Muted.Render(" ─ "))
+	if room := width - lipgloss.Width(left) - 2; lipgloss.Width(right) > room {
+		right = truncate(right, max(room, 0))
+	}
+	return spread(left, right, width)
 }
 
 // View draws the list in a box. With fewer lines than sections it
