@@ -77,7 +77,13 @@ func (m *Model) headerItems() (labels, values []string, short, replayState strin
 	if st == config.Auto && m.route != nil {
 		strategy, short = routeText(m.route), "auto→"+string(m.route.Strategy)
 	}
-	values = []string{strategy, orDash(m.sessTier), n, clock, withCap(m.sessionCost, m.sessionCap()), withCap(m.runCost+m.liveCost(), m.cfg.MaxRunCostUSD)}
+	tier := m.sessTier
+	if m.watch != nil && m.sessionN == 0 {
+		// Nothing watched yet: the dashboard's own config names no
+		// server's strategy or tier.
+		strategy, short, tier = "—", "—", ""
+	}
+	values = []string{strategy, orDash(tier), n, clock, withCap(m.sessionCost, m.sessionCap()), withCap(m.runCost+m.liveCost(), m.cfg.MaxRunCostUSD)}
 	labels = []string{"strategy", "tier", "session", "elapsed", "cost", "run"}
 	if m.watch != nil {
 		labels[5] = "seen" // what the sessions watched so far cost

@@ -184,11 +184,15 @@ func (m *Model) councilBottom(w, h int) string {
 // panesView lays the panes out in a grid, or one line each when small.
 func (m *Model) panesView(w, h int) string {
 	n := len(m.panes)
-	if n == 0 && m.watch != nil {
-		return m.ctx.S.Muted.Render("no session yet: each one the servers run shows here as it starts (the breakers are their models)")
-	}
 	if n == 0 {
-		return m.ctx.S.Muted.Render("no models in tier " + m.sessTier)
+		// Wrapped to the width: a longer line is cut by the terminal,
+		// without a sign.
+		msg := "no models in tier " + m.sessTier
+		if m.watch != nil {
+			msg = "no session yet: each one the servers run shows here as it starts (the breakers are their models)"
+		}
+		lines := strings.Split(wrapAll(msg, w), "\n")
+		return m.ctx.S.Muted.Render(strings.Join(lines[:min(len(lines), max(h, 1))], "\n"))
 	}
 	g := chooseGrid(n, w, h)
 	if g.compact {
