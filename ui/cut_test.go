@@ -196,3 +196,49 @@ func testRankingsSayWhatTheyFold(t *testing.T) {
 		t.Errorf("height 7: the Borda leader's total is not shown:\n%s", out)
 	}
 }
+
+// While a session runs in the compact layout, the answer shown under the
+// model lines (the one that has streamed the most, until the user moves
+// the focus) is the focused one: ▶ marks its line, and y copies it, not
+// the first model's that the screen does not show.
+func TestCompactShowsTheFocusedAnswer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake()
+		f.live = true
+		f.script = func(engine.SessionRequest) []engine.Event {
+			return seqEvents([]engine.Event{
+				{Type: engine.SessionStarted},
+				{Type: engine.AttemptStarted, Model: "sim/swift", Role: engine.RoleRacer, T: ms(1)},
+				{Type: engine.AttemptStarted, Model: "sim/steady", Role: engine.RoleRacer, T: ms(1)},
+				{Type: engine.FirstToken, Model: "sim/swift", T: ms(100)},
+				{Type: engine.Delta, Model: "sim/swift", T: ms(110), Text: "Short."},
+				{Type: engine.FirstToken, Model: "sim/steady", T: ms(120)},
+				{Type: engine.Delta, Model: "sim/steady", T: ms(130), Text: "A circuit breaker watches the failures of calls to a dependency."},
+			})
+		}
+		m := newTestModel(f, 80, 24)
+		press(m, "esc")
+		l := newLoop(t, m)
+		defer l.close()
+		l.send(keyMsg("r"))
+		l.until(func() bool { p := m.byID["sim/steady"]; return p != nil && p.a.textRunes > 20 })
+		var marked, shown string
+		for _, line := range strings.Split(plain(m), "\n") {
+			if strings.HasPrefix(line, "▶ ") {
+				marked = line
+			}
+			if strings.HasPrefix(line, "── sim/") {
+				shown = line
+			}
+		}
+		if !strings.Contains(shown, "sim/steady") || !strings.Contains(marked, "sim/steady") {
+			t.Errorf("80x24 mid-race: the answer shown is %q, the line marked ▶ is %q; want both sim/steady", shown, marked)
+		}
+		l.send(keyMsg("y"))
+		if !strings.Contains(m.status, "sim/steady") {
+			t.Errorf("y copied %q, want the answer shown (sim/steady)", m.status)
+		}
+		l.send(keyMsg("esc"))
+		l.until(func() bool { return !m.running })
+	})
+}

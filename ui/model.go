@@ -438,6 +438,7 @@ func (m *Model) setStatus(s string, isErr bool) {
 // Update applies one message.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	cmd := m.update(msg)
+	m.followAnswer()
 	m.syncKeys()
 	m.layoutPrompt()
 	return m, tea.Batch(cmd, m.ensureTick())
