@@ -242,3 +242,36 @@ func TestCompactShowsTheFocusedAnswer(t *testing.T) {
 		l.until(func() bool { return !m.running })
 	})
 }
+
+// A tie broken by escalation: the escalated model's answer decides, it is
+// no vote. The tally counts four valid votes of four (the bars' 2 and 2),
+// not five, while the session runs and after its summary.
+func TestTallyDoesNotCountTheEscalationAsAVote(t *testing.T) {
+	evs := tieScript(engine.SessionRequest{})
+	done := evs[len(evs)-1]
+	evs = append(evs[:len(evs)-1],
+		engine.Event{Type: engine.AttemptStarted, Model: "sim/swift", Role: engine.RoleEscalated, T: ms(510)},
+		engine.Event{Type: engine.AttemptDone, Model: "sim/swift", T: ms(600), Text: "billing"},
+		engine.Event{Type: engine.VoteCast, Model: "sim/swift", Role: engine.RoleEscalated, T: ms(600), Vote: "billing", Text: "billing"},
+		engine.Event{Type: engine.Decided, Model: "sim/swift", T: ms(600), Text: "billing", TieBreak: "escalate"})
+	v := NewVoteTally(testCtx(), 4, 3)
+	for _, e := range evs {
+		v.Apply(e)
+	}
+	check := func(when string) {
+		t.Helper()
+		out := stripANSI(v.View(60, 8))
+		if !strings.Contains(out, " 4/3") || !strings.Contains(out, "quorum 3 of 4") {
+			t.Errorf("%s: want 4 valid votes of 4 voters, quorum 3:\n%s", when, out)
+		}
+		if !regexp.MustCompile(`billing[\s█┆]*2\b`).MatchString(out) {
+			t.Errorf("%s: want billing 2 (the escalation is no vote):\n%s", when, out)
+		}
+	}
+	check("decided by the escalation")
+	sum := *done.Summary
+	sum.Status, sum.Answer, sum.TieBreak, sum.Error, sum.Agreement = engine.StatusDecided, "billing", "escalate", "", 0.5
+	done.Summary = &sum
+	v.Apply(done)
+	check("after the summary")
+}
