@@ -59,7 +59,8 @@ func (m *Model) detailPane() *ModelPane { return m.focused() }
 // followAnswer keeps the compact layout's focus, until the user moves it,
 // on the answer worth showing: the council's synthesis once it has a
 // chairman, else the winner, else, while nobody has won, the model that
-// has streamed the most, so the rows show the answer forming rather than
+// has streamed the most (of those that neither failed nor were cancelled,
+// if any has text), so the rows show the answer forming rather than
 // a straggler with nothing to say. It moves the focus itself, not only
 // what is drawn, so that ▶, enter and y are about the answer shown.
 func (m *Model) followAnswer() {
@@ -70,13 +71,22 @@ func (m *Model) followAnswer() {
 		m.setFocus(len(m.panes))
 		return
 	}
+	// An answer that failed or was cancelled is shown only when no other
+	// has text: a consensus's failed voter is not the answer people mean.
+	alive := func(p *ModelPane) bool { return p.a.phase != phaseFailed && p.a.phase != phaseCancelled }
+	better := func(p, q *ModelPane) bool {
+		if alive(p) != alive(q) {
+			return alive(p)
+		}
+		return p.a.textRunes > q.a.textRunes
+	}
 	best := -1
 	for i, p := range m.panes {
 		if p.a.won {
 			best = i
 			break
 		}
-		if p.a.textRunes > 0 && (best < 0 || p.a.textRunes > m.panes[best].a.textRunes) {
+		if p.a.textRunes > 0 && (best < 0 || better(p, m.panes[best])) {
 			best = i
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/council-dev/council/engine"
 	"github.com/council-dev/council/engine/config"
+	"github.com/council-dev/council/providers"
 )
 
 // tieScript is four votes, two billing and two general: no decision.
@@ -274,4 +275,41 @@ func TestTallyDoesNotCountTheEscalationAsAVote(t *testing.T) {
 	done.Summary = &sum
 	v.Apply(done)
 	check("after the summary")
+}
+
+// A finished consensus in the compact layout shows a voter's answer, not
+// the failed voter's error, though that one streamed the most before it
+// failed.
+func TestCompactShowsAnAnswerNotAFailure(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake()
+		f.script = func(engine.SessionRequest) []engine.Event {
+			evs := []engine.Event{{Type: engine.SessionStarted}}
+			for i, v := range []string{"sim/swift", "sim/steady", "sim/flaky"} {
+				evs = append(evs, engine.Event{Type: engine.AttemptStarted, Model: v, Role: engine.RoleVoter, T: ms(i)})
+			}
+			evs = append(evs,
+				engine.Event{Type: engine.Delta, Model: "sim/flaky", T: ms(100), Text: `{"category": "billing", "confidence": 0.9, "note": "long"}`},
+				engine.Event{Type: engine.AttemptFailed, Model: "sim/flaky", T: ms(150), Kind: providers.KindHTTP, Err: "HTTP 503: service unavailable"},
+				engine.Event{Type: engine.AttemptDone, Model: "sim/swift", T: ms(200), Text: "billing", OutputTokens: 2},
+				engine.Event{Type: engine.VoteCast, Model: "sim/swift", T: ms(200), Vote: "billing", Text: "billing"},
+				engine.Event{Type: engine.AttemptDone, Model: "sim/steady", T: ms(300), Text: "billing", OutputTokens: 2},
+				engine.Event{Type: engine.VoteCast, Model: "sim/steady", T: ms(300), Vote: "billing", Text: "billing"},
+				engine.Event{Type: engine.Decided, T: ms(300), Text: "billing"},
+				engine.Event{Type: engine.SessionDone, T: ms(310), Summary: &engine.Summary{Strategy: config.Consensus,
+					Status: engine.StatusDegraded, Degraded: []string{"model_failed"}, Answer: "billing", Votes: map[string]int{"billing": 2}, Elapsed: ms(310)}})
+			return seqEvents(evs)
+		}
+		m := newTestModel(f, 80, 24)
+		m.strategy = config.Consensus
+		press(m, "esc", "r")
+		for _, line := range strings.Split(plain(m), "\n") {
+			if strings.HasPrefix(line, "── sim/") && !strings.Contains(line, "done") {
+				t.Errorf("80x24 consensus: the answer shown is %q, want a voter's that is done", line)
+			}
+			if strings.HasPrefix(line, "▶ ") && !strings.Contains(line, "done") {
+				t.Errorf("80x24 consensus: the focused line is %q, want a voter's that is done", line)
+			}
+		}
+	})
 }
