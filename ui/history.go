@@ -172,7 +172,7 @@ func (m *Model) historyKey(msg tea.KeyPressMsg) tea.Cmd {
 // show draws a past session again, as it ended.
 func (m *Model) show(ps pastSession) {
 	m.gen++ // a late event of another session must not land here
-	m.sessionN, m.summary, m.sessionCost = ps.n, nil, 0
+	m.sessionN, m.summary, m.sessionCost, m.heard = ps.n, nil, 0, false
 	m.startWall, m.lastT = m.clock(), 0
 	for _, p := range m.panes {
 		p.Reset()

@@ -182,3 +182,34 @@ func TestReplayHeaderKeepsTheTierAt80Columns(t *testing.T) {
 		}
 	})
 }
+
+// A replay started with --step, before its first event: no pane says its
+// model is not in the session (nothing has been played yet), and the
+// timeline does not ask for a prompt a replay would refuse; after its
+// session_started, the models it lists are not said to be out of it.
+func TestReplayStepBeforeItsFirstEventClaimsNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := config.Demo()
+		ss := recordLog(t, cfg, simEngine(t, cfg), engine.SessionRequest{Prompt: "How do database indexes work?", Strategy: config.Council})
+		for _, size := range [][2]int{{80, 24}, {160, 48}} {
+			m, p := newReplay(t, ss, 10, size[0], size[1])
+			p.TogglePause()
+			l := newLoop(t, m)
+			l.until(func() bool { return m.events != nil })
+			synctest.Wait()
+			out := plain(m)
+			if strings.Contains(out, "not in this session") || strings.Contains(out, "type a prompt") {
+				t.Errorf("%dx%d: a --step replay before n claims what it does not know:\n%s", size[0], size[1], out)
+			}
+			l.send(keyMsg("n")) // session_started: it lists the council's models, all of the tier's
+			l.until(func() bool { return m.heard })
+			if out := plain(m); strings.Contains(out, "not in this session") {
+				t.Errorf("%dx%d: after session_started, a model of the session is said not to be in it:\n%s", size[0], size[1], out)
+			}
+			l.send(keyMsg("q"))
+			l.close()
+			time.Sleep(time.Second)
+			synctest.Wait()
+		}
+	})
+}
