@@ -66,6 +66,9 @@ func TestReplayIsMarked(t *testing.T) {
 		if m.sessionCost <= 0 {
 			t.Fatalf("the recorded council cost nothing (%v): nothing to check", m.sessionCost)
 		}
+		if f := plain(m); !strings.Contains(f, "r play it again") || strings.Contains(f, "next session") {
+			t.Errorf("a one-session log: the footer names a next session it does not have:\n%s", f)
+		}
 		press(m, "r", "r")
 		if m.runCost != 0 || strings.Contains(headerLine(m), "run $") {
 			t.Errorf("after replaying a one-session log three times: run cost %v, header %q; a replay never adds to the run's spend", m.runCost, headerLine(m))
