@@ -385,3 +385,30 @@ func TestSectionDocumentNameLeavesTheStagesWhole(t *testing.T) {
 		}
 	})
 }
+
+// At 80 columns, while some sections run and others are done, the list's
+// columns stay aligned: every row's model starts at the same column (a
+// running row's status word pushed its model left of the done rows').
+func TestSectionListColumnsAlignWhileRunning(t *testing.T) {
+	l := NewSectionList(testCtx())
+	l.Apply(engine.Event{Type: engine.SessionStarted})
+	for i, st := range []string{"done", "running", "done", "retrying", "pending"} {
+		r := engine.SectionResult{Index: i + 1, Title: fmt.Sprintf("%d. Clause", i+1), Status: st}
+		if st != "pending" {
+			r.Model = []string{"sim/swift", "sim/straggler"}[i%2]
+		}
+		if st == "done" {
+			r.ElapsedMS = 350
+		}
+		l.rows = append(l.rows, r)
+	}
+	var at []int
+	for _, line := range strings.Split(stripANSI(l.View(80, 9)), "\n") {
+		if i := strings.Index(line, "sim/"); i >= 0 {
+			at = append(at, len([]rune(line[:i])))
+		}
+	}
+	if len(at) != 4 || slices.Min(at) != slices.Max(at) {
+		t.Errorf("the models start at columns %v, want 4 rows aligned:\n%s", at, stripANSI(l.View(80, 9)))
+	}
+}
