@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Drives the dashboard in tmux as a person would: type a prompt, watch a race,
+# Drives the dashboard in tmux as a person would. At 80x24, 120x40 and
+# 160x48: a race's y copies the winner's answer, an auto session keeps its
+# route and why on screen, a section run's merge is read to its end and
+# copied, a recorded council replays marked as one. Then: type a prompt, watch a race,
 # a hedge and a consensus session to the end, trip the flaky model's breaker
 # with auto-fire, quit, and check the terminal is restored. Then the same at
 # 80x24; then the too-small screen's q, esc on a consensus (cancelled, never
@@ -11,7 +14,8 @@ SOCK="council-smoke-$$"
 T="tmux -L $SOCK"
 WATCHDIR=$(mktemp -d)
 SERVER=""
-trap 'tmux -L "$SOCK" kill-server >/dev/null 2>&1 || true; [ -z "$SERVER" ] || kill "$SERVER" 2>/dev/null || true; rm -rf "$WATCHDIR"' EXIT
+SIZE_PIDS=()
+trap 'tmux -L "$SOCK" kill-server >/dev/null 2>&1 || true; [ -z "$SERVER" ] || kill "$SERVER" 2>/dev/null || true; for p in "${SIZE_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait; rm -rf "$WATCHDIR"' EXIT
 
 screen() { $T capture-pane -p -t smoke; }
 fail() {
@@ -38,7 +42,7 @@ start() { # WIDTH HEIGHT [FLAGS [PATTERN]]; each run gets a tmux server of its o
 start_cmd() { # WIDTH HEIGHT COMMAND PATTERN
 	$T kill-server >/dev/null 2>&1 || true
 	RUNS=$((${RUNS:-0} + 1)) # a socket per run: a server just killed may linger on its own
-	SOCK="council-smoke-$$-$RUNS-$1x$2"
+	SOCK="council-smoke-$BASHPID-$RUNS-$1x$2" # BASHPID: the sizes run in subshells of their own
 	T="tmux -L $SOCK"
 	$T new-session -d -s smoke -x "$1" -y "$2" "env -u COUNCIL_CONFIG XDG_CONFIG_HOME=/nonexistent HOME=/nonexistent TERM=xterm-256color bash --norc --noprofile"
 	$T set-option -t smoke status off >/dev/null
@@ -55,6 +59,87 @@ quit_and_check_restored() {
 	screen | grep -q 'Breakers' && fail "dashboard remnants left on the terminal"
 	return 0
 }
+
+# at_every_size W H: in one dashboard, a race's y copies the winner's answer
+# (the recorded session's, not a cancelled loser's); an auto session's route
+# and why stay on screen to its end; a section run's merge is read to its end
+# (G, then zoomed) and y copies all of it. Then a recorded council replays
+# with replay, the strategy, its tier and its position in the header.
+at_every_size() {
+	local w=$1 h=$2 rec winner
+	echo "smoke: ${w}x$h: race y, auto's route, section merge, replay"
+	rec="$WATCHDIR/rec-${w}x$h"
+	mkdir -p "$rec"
+	start "$w" "$h" "--input '$ROOT/testdata/contract.md' --record '$rec'" 'sections from contract.md'
+	$T set-option -s set-clipboard on
+	keys Escape # alone: escape then m at once reads as alt+m
+	keys m # race
+	keys / C-u 'How do database indexes work?' Enter
+	wait_for '#1 .*(decided|degraded)' 20
+	winner=$(screen | grep -Eo '(decided|degraded): sim/[a-z]+ won' | grep -Eo 'sim/[a-z]+' | head -1 || true)
+	[ -n "$winner" ] || fail "${w}x$h race: no winner named"
+	keys y
+	wait_for "copied $winner's answer" 5
+	$BIN replay --json "$rec"/*.jsonl | grep -qF -- "\"answer\":\"$($T show-buffer | head -c 60)" ||
+		fail "${w}x$h race: y copied something else than $winner's recorded answer: $($T show-buffer | head -c 200)"
+
+	keys Escape
+	keys m m m m # hedge, consensus, council, auto
+	wait_for 'next: auto' 5
+	keys / C-u 'Is my invoice overdue?' Enter
+	wait_for 'route [a-z-]+ → [a-z]+ on [a-z]+ \([0-9.]+\) · why: ' 10
+	wait_for '#2 .*(decided|degraded|failed)' 30
+	sleep 2 # past a transient status's life: the route is the session's, it stays
+	screen | grep -Eq 'route [a-z-]+ → [a-z]+ on [a-z]+ \([0-9.]+\) · why: [a-z]' || fail "${w}x$h auto: the route and why left the screen"
+
+	keys Escape
+	keys m # section
+	wait_for 'next: section' 5
+	keys / C-u 'Summarise each clause and flag anything one-sided' Enter
+	wait_for '#3 .*decided' 30
+	wait_for '9/9 sections' 5
+	keys G
+	merge_at_end "${w}x$h merge"
+	keys Enter G # zoomed
+	merge_at_end "${w}x$h zoomed merge"
+	keys y
+	wait_for 'copied the merged result' 5
+	$T show-buffer | grep -q '^## Services Agreement' || fail "${w}x$h section: y did not copy the merge from its start"
+	$T show-buffer | grep -q 'courts of England' || fail "${w}x$h section: y did not copy the merge to its end"
+	quit_and_check_restored
+
+	start_cmd "$w" "$h" "'$BIN' replay '$WATCHDIR/council.jsonl'" '(decided|degraded)'
+	screen | head -1 | grep -Eq 'replay .*1 of 1' || fail "${w}x$h replay: the header does not mark the replay: $(screen | head -1)"
+	screen | head -1 | grep -Eq '(strategy )?council( +│ +tier| ·) quick' || fail "${w}x$h replay: the header lacks the council or its tier: $(screen | head -1)"
+	keys q
+	wait_for '^smoke\$ ?$' 10
+}
+
+# merge_at_end WHAT: the merge's last section is on screen, and when its
+# box says which lines it shows, they run to the last.
+merge_at_end() {
+	screen | grep -q 'courts of England' || fail "$1: the merge's end is not on screen"
+	if screen | grep -q 'merge · .* lines '; then
+		screen | grep -Eq 'lines [0-9]+-([0-9]+) of \1' || fail "$1: the box does not show the last line"
+	fi
+	return 0
+}
+
+ROOT=$(realpath "$(dirname "$0")/..")
+# A council recorded by council run --record (a fast simulated council: the
+# replay is checked, not the models).
+(cd "$WATCHDIR" && env -u COUNCIL_CONFIG "$BIN" run --config "$ROOT/testdata/fast.toml" --strategy council --seed 42 \
+	--record "$WATCHDIR/council.jsonl" "How do database indexes work?" >/dev/null 2>&1) || fail "cannot record a council"
+# The three sizes run beside the rest (each on tmux servers of its own):
+# they add little to the smoke's time. Their output is shown at the end.
+SIZE_PIDS=()
+for size in "80 24" "120 40" "160 48"; do
+	(
+		trap 'tmux -L "$SOCK" kill-server >/dev/null 2>&1 || true' EXIT
+		at_every_size $size
+	) >"$WATCHDIR/size-${size/ /x}.log" 2>&1 &
+	SIZE_PIDS+=($!)
+done
 
 echo "smoke: 160x48"
 start 160 48
@@ -211,4 +296,13 @@ quit_and_check_restored
 kill "$SERVER"
 wait "$SERVER" 2>/dev/null || true
 SERVER=""
+for pid in "${SIZE_PIDS[@]}"; do
+	if ! wait "$pid"; then
+		cat "$WATCHDIR"/size-*.log >&2
+		echo "smoke: FAIL: a size's checks failed (above)" >&2
+		exit 1
+	fi
+done
+SIZE_PIDS=()
+cat "$WATCHDIR"/size-*.log
 echo "smoke: ok"

@@ -52,26 +52,47 @@ func (m *Model) compactView(w, h int) string {
 const detailMin = 4
 
 // detailPane is the model whose answer the compact layout shows: the
-// focused one once the user has moved the focus; until then the winner, or
-// while nobody has won, the model that has streamed the most, so the rows
-// show the answer forming rather than a straggler with nothing to say.
-func (m *Model) detailPane() *ModelPane {
-	if m.userFocus {
-		return m.focused()
+// focused one, which follows the answer forming (followAnswer) until the
+// user moves it.
+func (m *Model) detailPane() *ModelPane { return m.focused() }
+
+// followAnswer keeps the compact layout's focus, until the user moves it,
+// on the answer worth showing: the council's synthesis once it has a
+// chairman, else the winner, else, while nobody has won, the model that
+// has streamed the most (of those that neither failed nor were cancelled,
+// if any has text), so the rows show the answer forming rather than
+// a straggler with nothing to say. It moves the focus itself, not only
+// what is drawn, so that ▶, enter and y are about the answer shown.
+func (m *Model) followAnswer() {
+	if m.userFocus || m.sectioning() || len(m.panes) == 0 || !m.compactLayout() {
+		return
 	}
-	var best *ModelPane
-	for _, p := range m.panes {
+	if m.council() && m.synth.Active() {
+		m.setFocus(len(m.panes))
+		return
+	}
+	// An answer that failed or was cancelled is shown only when no other
+	// has text: a consensus's failed voter is not the answer people mean.
+	alive := func(p *ModelPane) bool { return p.a.phase != phaseFailed && p.a.phase != phaseCancelled }
+	better := func(p, q *ModelPane) bool {
+		if alive(p) != alive(q) {
+			return alive(p)
+		}
+		return p.a.textRunes > q.a.textRunes
+	}
+	best := -1
+	for i, p := range m.panes {
 		if p.a.won {
-			return p
+			best = i
+			break
 		}
-		if best == nil || p.a.textRunes > best.a.textRunes {
-			best = p
+		if p.a.textRunes > 0 && (best < 0 || better(p, m.panes[best])) {
+			best = i
 		}
 	}
-	if best == nil || best.a.textRunes == 0 {
-		return m.focused()
+	if best >= 0 && best != m.focus {
+		m.setFocus(best)
 	}
-	return best
 }
 
 // compactBody is the layout of small terminals: one line per model, then
@@ -167,7 +188,7 @@ func (m *Model) stackedBottom(w, h, keep int) (string, int) {
 // with its name and status, then the word-wrapped tail of its text.
 func (m *Model) detailView(w, h int) string {
 	s := &m.ctx.S
-	if m.council() && (m.synthFocused() || !m.userFocus && m.synth.Active()) {
+	if m.council() && m.synthFocused() {
 		return m.synthDetail(w, h)
 	}
 	p := m.detailPane()

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -649,5 +650,38 @@ func testHedgeReplacedPrimary(t *testing.T) {
 	}
 	if !strings.Contains(out, "cancelled · replaced") {
 		t.Errorf("the primary's pane does not say cancelled · replaced:\n%s", out)
+	}
+}
+
+// A stage-1 answer cancelled before it answered (the council moved on
+// with min_responses) was never reviewed: the Borda count says it has no
+// answer rather than drawing it at 0 points beside the answers ranked last.
+func TestRankingSaysAnUnansweredMemberHasNoAnswer(t *testing.T) {
+	c := testCtx()
+	c.AttemptModel = map[string]string{"a1": "sim/sage", "a2": "sim/straggler", "a3": "sim/steady", "a4": "sim/flaky"}
+	c.Labels = map[string]string{"a1": "A", "a2": "B", "a3": "C", "a4": "D"}
+	r := NewRankingTable(c)
+	for _, ev := range []engine.Event{
+		{Type: engine.AttemptStarted, Attempt: "a1", Model: "sim/sage", Stage: engine.StageAnswers},
+		{Type: engine.AttemptStarted, Attempt: "a2", Model: "sim/straggler", Stage: engine.StageAnswers},
+		{Type: engine.AttemptStarted, Attempt: "a3", Model: "sim/steady", Stage: engine.StageAnswers},
+		{Type: engine.AttemptStarted, Attempt: "a4", Model: "sim/flaky", Stage: engine.StageAnswers},
+		{Type: engine.AttemptDone, Attempt: "a2", Model: "sim/straggler", Stage: engine.StageAnswers},
+		{Type: engine.AttemptDone, Attempt: "a3", Model: "sim/steady", Stage: engine.StageAnswers},
+		{Type: engine.AttemptDone, Attempt: "a4", Model: "sim/flaky", Stage: engine.StageAnswers},
+		{Type: engine.AttemptCancelled, Attempt: "a1", Model: "sim/sage", Stage: engine.StageAnswers, Reason: engine.ReasonDecided},
+		{Type: engine.RankingCast, Model: "sim/steady", Detail: &engine.Detail{Reviewer: "a5", Ranking: []string{"a2", "a4"}}},
+		{Type: engine.RankingCast, Model: "sim/straggler", Detail: &engine.Detail{Reviewer: "a6", Ranking: []string{"a4", "a3"}}},
+		{Type: engine.SessionDone, Summary: &engine.Summary{Borda: map[string]float64{"sim/flaky": 1, "sim/steady": 0, "sim/straggler": 1}}},
+	} {
+		r.Apply(ev)
+	}
+	for what, out := range map[string]string{"table": stripANSI(r.View(100, 12)), "line": stripANSI(r.Line(160))} {
+		if !regexp.MustCompile(`A sim/sage +no answer`).MatchString(out) || regexp.MustCompile(`A sim/sage[ ░]*0\b`).MatchString(out) {
+			t.Errorf("%s: want sim/sage (cancelled before answering) shown without points:\n%s", what, out)
+		}
+		if !regexp.MustCompile(`C sim/steady[ ░]*0\b`).MatchString(out) {
+			t.Errorf("%s: want sim/steady at 0, ranked last:\n%s", what, out)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/council-dev/council/engine"
 	"github.com/council-dev/council/engine/config"
+	"github.com/council-dev/council/providers"
 )
 
 // tieScript is four votes, two billing and two general: no decision.
@@ -195,4 +196,120 @@ func testRankingsSayWhatTheyFold(t *testing.T) {
 	if out := stripANSI(r.View(80, 7)); !strings.Contains(out, "sim/steady ") || !strings.Contains(out, " 4") {
 		t.Errorf("height 7: the Borda leader's total is not shown:\n%s", out)
 	}
+}
+
+// While a session runs in the compact layout, the answer shown under the
+// model lines (the one that has streamed the most, until the user moves
+// the focus) is the focused one: ▶ marks its line, and y copies it, not
+// the first model's that the screen does not show.
+func TestCompactShowsTheFocusedAnswer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake()
+		f.live = true
+		f.script = func(engine.SessionRequest) []engine.Event {
+			return seqEvents([]engine.Event{
+				{Type: engine.SessionStarted},
+				{Type: engine.AttemptStarted, Model: "sim/swift", Role: engine.RoleRacer, T: ms(1)},
+				{Type: engine.AttemptStarted, Model: "sim/steady", Role: engine.RoleRacer, T: ms(1)},
+				{Type: engine.FirstToken, Model: "sim/swift", T: ms(100)},
+				{Type: engine.Delta, Model: "sim/swift", T: ms(110), Text: "Short."},
+				{Type: engine.FirstToken, Model: "sim/steady", T: ms(120)},
+				{Type: engine.Delta, Model: "sim/steady", T: ms(130), Text: "A circuit breaker watches the failures of calls to a dependency."},
+			})
+		}
+		m := newTestModel(f, 80, 24)
+		press(m, "esc")
+		l := newLoop(t, m)
+		defer l.close()
+		l.send(keyMsg("r"))
+		l.until(func() bool { p := m.byID["sim/steady"]; return p != nil && p.a.textRunes > 20 })
+		var marked, shown string
+		for _, line := range strings.Split(plain(m), "\n") {
+			if strings.HasPrefix(line, "▶ ") {
+				marked = line
+			}
+			if strings.HasPrefix(line, "── sim/") {
+				shown = line
+			}
+		}
+		if !strings.Contains(shown, "sim/steady") || !strings.Contains(marked, "sim/steady") {
+			t.Errorf("80x24 mid-race: the answer shown is %q, the line marked ▶ is %q; want both sim/steady", shown, marked)
+		}
+		l.send(keyMsg("y"))
+		if !strings.Contains(m.status, "sim/steady") {
+			t.Errorf("y copied %q, want the answer shown (sim/steady)", m.status)
+		}
+		l.send(keyMsg("esc"))
+		l.until(func() bool { return !m.running })
+	})
+}
+
+// A tie broken by escalation: the escalated model's answer decides, it is
+// no vote. The tally counts four valid votes of four (the bars' 2 and 2),
+// not five, while the session runs and after its summary.
+func TestTallyDoesNotCountTheEscalationAsAVote(t *testing.T) {
+	evs := tieScript(engine.SessionRequest{})
+	done := evs[len(evs)-1]
+	evs = append(evs[:len(evs)-1],
+		engine.Event{Type: engine.AttemptStarted, Model: "sim/swift", Role: engine.RoleEscalated, T: ms(510)},
+		engine.Event{Type: engine.AttemptDone, Model: "sim/swift", T: ms(600), Text: "billing"},
+		engine.Event{Type: engine.VoteCast, Model: "sim/swift", Role: engine.RoleEscalated, T: ms(600), Vote: "billing", Text: "billing"},
+		engine.Event{Type: engine.Decided, Model: "sim/swift", T: ms(600), Text: "billing", TieBreak: "escalate"})
+	v := NewVoteTally(testCtx(), 4, 3)
+	for _, e := range evs {
+		v.Apply(e)
+	}
+	check := func(when string) {
+		t.Helper()
+		out := stripANSI(v.View(60, 8))
+		if !strings.Contains(out, " 4/3") || !strings.Contains(out, "quorum 3 of 4") {
+			t.Errorf("%s: want 4 valid votes of 4 voters, quorum 3:\n%s", when, out)
+		}
+		if !regexp.MustCompile(`billing[\s█┆]*2\b`).MatchString(out) {
+			t.Errorf("%s: want billing 2 (the escalation is no vote):\n%s", when, out)
+		}
+	}
+	check("decided by the escalation")
+	sum := *done.Summary
+	sum.Status, sum.Answer, sum.TieBreak, sum.Error, sum.Agreement = engine.StatusDecided, "billing", "escalate", "", 0.5
+	done.Summary = &sum
+	v.Apply(done)
+	check("after the summary")
+}
+
+// A finished consensus in the compact layout shows a voter's answer, not
+// the failed voter's error, though that one streamed the most before it
+// failed.
+func TestCompactShowsAnAnswerNotAFailure(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake()
+		f.script = func(engine.SessionRequest) []engine.Event {
+			evs := []engine.Event{{Type: engine.SessionStarted}}
+			for i, v := range []string{"sim/swift", "sim/steady", "sim/flaky"} {
+				evs = append(evs, engine.Event{Type: engine.AttemptStarted, Model: v, Role: engine.RoleVoter, T: ms(i)})
+			}
+			evs = append(evs,
+				engine.Event{Type: engine.Delta, Model: "sim/flaky", T: ms(100), Text: `{"category": "billing", "confidence": 0.9, "note": "long"}`},
+				engine.Event{Type: engine.AttemptFailed, Model: "sim/flaky", T: ms(150), Kind: providers.KindHTTP, Err: "HTTP 503: service unavailable"},
+				engine.Event{Type: engine.AttemptDone, Model: "sim/swift", T: ms(200), Text: "billing", OutputTokens: 2},
+				engine.Event{Type: engine.VoteCast, Model: "sim/swift", T: ms(200), Vote: "billing", Text: "billing"},
+				engine.Event{Type: engine.AttemptDone, Model: "sim/steady", T: ms(300), Text: "billing", OutputTokens: 2},
+				engine.Event{Type: engine.VoteCast, Model: "sim/steady", T: ms(300), Vote: "billing", Text: "billing"},
+				engine.Event{Type: engine.Decided, T: ms(300), Text: "billing"},
+				engine.Event{Type: engine.SessionDone, T: ms(310), Summary: &engine.Summary{Strategy: config.Consensus,
+					Status: engine.StatusDegraded, Degraded: []string{"model_failed"}, Answer: "billing", Votes: map[string]int{"billing": 2}, Elapsed: ms(310)}})
+			return seqEvents(evs)
+		}
+		m := newTestModel(f, 80, 24)
+		m.strategy = config.Consensus
+		press(m, "esc", "r")
+		for _, line := range strings.Split(plain(m), "\n") {
+			if strings.HasPrefix(line, "── sim/") && !strings.Contains(line, "done") {
+				t.Errorf("80x24 consensus: the answer shown is %q, want a voter's that is done", line)
+			}
+			if strings.HasPrefix(line, "▶ ") && !strings.Contains(line, "done") {
+				t.Errorf("80x24 consensus: the focused line is %q, want a voter's that is done", line)
+			}
+		}
+	})
 }

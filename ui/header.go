@@ -2,7 +2,7 @@ package ui
 
 import (
 	"fmt"
-	"slices"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -23,12 +23,39 @@ func (m *Model) headerView(w int) string {
 	for i := range values {
 		parts[i] = s.HeaderLabel.Render(labels[i]+" ") + s.Bold.Render(values[i])
 	}
-	rs := " " + strings.Join(m.headerRight(w, replayState), "  ") + " "
+	stateW := max(w/2-12, 10)
+	rs := " " + strings.Join(m.headerRight(stateW, replayState), "  ") + " "
 	room := w - lipgloss.Width(rs)
 	left := s.Header.Render(" council ") + " " + strings.Join(parts, s.Muted.Render("  │  "))
 	if lipgloss.Width(left) > room {
 		values[0] = short
-		left = m.narrowHeader(labels, values, room)
+		// The left side is what names the session; a replay's log name
+		// (to 8 cells), then the state's words (a degraded session's
+		// reasons), then the rest of the name give way to it, cut with "…".
+		replay, replaying := m.b.(Stepper)
+		nameW := 0
+		if replaying {
+			nameW = min(replayNameW, lipgloss.Width(filepath.Base(replay.Playing().Name)))
+		}
+		left = m.narrowHeader(labels, values, room, nameW)
+	shrink:
+		for over := lipgloss.Width(left) - room; over > 0; over = lipgloss.Width(left) - room {
+			switch {
+			case nameW > 8:
+				nameW = max(nameW-over, 8)
+			case stateW > 10:
+				stateW = max(stateW-over, 10)
+				rs = " " + strings.Join(m.headerRight(stateW, replayState), "  ") + " "
+				room = w - lipgloss.Width(rs)
+			case nameW > 0:
+				if nameW -= over; nameW < 4 { // a name cut shorter says nothing
+					nameW = 0
+				}
+			default:
+				break shrink
+			}
+			left = m.narrowHeader(labels, values, room, nameW)
+		}
 	}
 	return spread(left, rs, w)
 }
@@ -50,7 +77,13 @@ func (m *Model) headerItems() (labels, values []string, short, replayState strin
 	if st == config.Auto && m.route != nil {
 		strategy, short = routeText(m.route), "auto→"+string(m.route.Strategy)
 	}
-	values = []string{strategy, orDash(m.sessTier), n, clock, withCap(m.sessionCost, m.sessionCap()), withCap(m.runCost+m.liveCost(), m.cfg.MaxRunCostUSD)}
+	tier := m.sessTier
+	if m.watch != nil && m.sessionN == 0 {
+		// Nothing watched yet: the dashboard's own config names no
+		// server's strategy or tier.
+		strategy, short, tier = "—", "—", ""
+	}
+	values = []string{strategy, orDash(tier), n, clock, withCap(m.sessionCost, m.sessionCap()), withCap(m.runCost+m.liveCost(), m.cfg.MaxRunCostUSD)}
 	labels = []string{"strategy", "tier", "session", "elapsed", "cost", "run"}
 	if m.watch != nil {
 		labels[5] = "seen" // what the sessions watched so far cost
@@ -58,15 +91,16 @@ func (m *Model) headerItems() (labels, values []string, short, replayState strin
 	}
 	if replaying { // no run spend: a replay spends nothing; the mark says what plays
 		var mark string
-		mark, replayState = replayMark(replay)
+		mark, replayState = replayMark(replay, replayNameW)
 		values[5], labels[5] = strings.TrimPrefix(mark, "replay "), "replay"
 	}
 	return labels, values, short, replayState
 }
 
 // headerRight is the header's right side: the settings, a section
-// session's time saved, auto-fire, and the session's state.
-func (m *Model) headerRight(w int, replayState string) []string {
+// session's time saved, auto-fire, and the session's state (its words cut
+// to stateW cells).
+func (m *Model) headerRight(stateW int, replayState string) []string {
 	s := &m.ctx.S
 	_, replaying := m.b.(Stepper)
 	var right []string
@@ -108,33 +142,39 @@ func (m *Model) headerRight(w int, replayState string) []string {
 				word = string(m.summary.Status) + " · " + word
 			}
 		}
-		right = append(right, st.Render(truncate(word, max(w/2-12, 10))))
+		right = append(right, st.Render(truncate(word, stateW)))
 	}
 	return right
 }
 
 // narrowHeader is the header's left side when it does not fit in room:
 // values only, the run cost labelled; then, while it does not fit,
-// without the run cost, the tier, the session's cost.
-func (m *Model) narrowHeader(labels, values []string, room int) string {
+// without the run cost, the tier, the session's cost. A replay keeps its
+// strategy, tier and mark (the log's name cut to nameW cells): the
+// session's cost, clock and number go first.
+func (m *Model) narrowHeader(labels, values []string, room, nameW int) string {
 	s := &m.ctx.S
-	_, replaying := m.b.(Stepper)
-	parts := make([]string, len(values))
-	for i := range values {
-		parts[i] = s.Bold.Render(values[i])
-	}
-	parts[5] = s.HeaderLabel.Render(labels[5]+" ") + s.Bold.Render(values[5])
-	drops := []int{-1, 5, 1, 3} // run, tier, then cost (index after the tier's)
-	if replaying {
-		drops = []int{-1, 1, 3, 2} // a replay keeps its mark: tier, cost, elapsed go first
+	drops := []int{-1, 5, 1, 4} // run, tier, then the session's cost
+	if replay, ok := m.b.(Stepper); ok {
+		drops = []int{-1, 4, 3, 2}
+		mark, _ := replayMark(replay, nameW)
+		values[5] = strings.TrimPrefix(mark, "replay ")
 	}
 	var left string
+	gone := map[int]bool{}
 	for _, drop := range drops {
-		if drop >= 0 {
-			parts = slices.Delete(parts, drop, drop+1)
+		gone[drop] = true
+		var parts []string
+		for i, v := range values {
+			switch {
+			case gone[i]:
+			case i == 5:
+				parts = append(parts, s.HeaderLabel.Render(labels[i]+" ")+s.Bold.Render(v))
+			default:
+				parts = append(parts, s.Bold.Render(v))
+			}
 		}
-		left = s.Header.Render(" council ") + " " + strings.Join(parts, s.Muted.Render(" · "))
-		if lipgloss.Width(left) <= room {
+		if left = s.Header.Render(" council ") + " " + strings.Join(parts, s.Muted.Render(" · ")); lipgloss.Width(left) <= room {
 			break
 		}
 	}

@@ -172,7 +172,7 @@ func (m *Model) historyKey(msg tea.KeyPressMsg) tea.Cmd {
 // show draws a past session again, as it ended.
 func (m *Model) show(ps pastSession) {
 	m.gen++ // a late event of another session must not land here
-	m.sessionN, m.summary, m.sessionCost = ps.n, nil, 0
+	m.sessionN, m.summary, m.sessionCost, m.heard = ps.n, nil, 0, false
 	m.startWall, m.lastT = m.clock(), 0
 	for _, p := range m.panes {
 		p.Reset()
@@ -316,13 +316,17 @@ func (m *Model) replayKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 // replayNoChange answers a key that would start or change a session.
 const replayNoChange = "%s: a replay plays what was recorded and changes nothing (r plays the next session, 0 this one again)"
 
-// replayMark is the header's "replay s.jsonl · 10× · 2 of 3", and the
-// playback's state in a word: replaying, paused or stepping.
-func replayMark(st Stepper) (mark, state string) {
+// replayNameW is the most of the log's name the replay mark shows.
+const replayNameW = 24
+
+// replayMark is the header's "replay s.jsonl · 10× · 2 of 3", the log's
+// name cut to nameW cells (0: none), and the playback's state in a word:
+// replaying, paused or stepping.
+func replayMark(st Stepper, nameW int) (mark, state string) {
 	p := st.Playing()
 	mark = "replay"
-	if p.Name != "" {
-		mark += " " + truncate(filepath.Base(p.Name), 24)
+	if p.Name != "" && nameW > 0 {
+		mark += " " + truncate(filepath.Base(p.Name), nameW)
 	}
 	mark += " · " + strconv.FormatFloat(p.Speed, 'f', -1, 64) + "×"
 	if p.Sessions > 0 {

@@ -157,6 +157,7 @@ type keyState struct {
 	chaos     bool // chaos applied that can be reset
 	auto      bool // auto-fire is on
 	replay    bool // the backend plays a recorded log
+	replayOne bool // of one session: r plays it again, there is no next
 	past      bool // a session has finished (history, export)
 	watching  bool // the sessions are servers' (council watch)
 	sections  bool // the section strategy's screen: its list and merge, no model's pane
@@ -206,6 +207,9 @@ func (k KeyMap) enabled(s keyState) KeyMap {
 	set((panes || zoom) && s.replay, &k.ReplayPause, &k.StepEvent, &k.Restart)
 	if s.replay { // a replay is read-only: its space and 0 are the playback's
 		k.Rerun.SetHelp("r", "play the next session")
+		if s.replayOne {
+			k.Rerun.SetHelp("r", "play it again")
+		}
 		set(false, &k.Toggle, &k.Reset, &k.ErrorUp, &k.StallUp, &k.ForceOpen, &k.ForceClosed, &k.ForceAuto,
 			&k.Strategy, &k.Tier, &k.Prompt, &k.Auto, &k.Pause, &k.SetError, &k.SetStall, &k.ResetBreaker)
 	}
@@ -311,10 +315,12 @@ func (m *Model) keyState(md mode) keyState {
 	p := m.focused()
 	sim := p != nil && p.hasH && p.health.Knobs != nil
 	chaos := p != nil && len(m.applied[p.ID]) > 0
+	st, replay := m.b.(Stepper)
 	return keyState{
-		mode: md, running: m.running, canRun: true, sim: sim, watching: m.watch != nil, admin: m.watch != nil && m.watch.src.Admin(),
+		replayOne: replay && st.Playing().Sessions == 1,
+		mode:      md, running: m.running, canRun: true, sim: sim, watching: m.watch != nil, admin: m.watch != nil && m.watch.src.Admin(),
 		hasModels: len(m.panes) > 0, onModel: p != nil && !m.synthFocused(), chaos: chaos, auto: m.auto, past: len(m.past) > 0 || m.opts.HistoryDir != "",
-		replay: isStepper(m.b), tooSmall: m.tooSmall(), sections: m.sectioning(),
+		replay: replay, tooSmall: m.tooSmall(), sections: m.sectioning(),
 	}
 }
 

@@ -17,6 +17,27 @@ func (m *Model) gridCols() int {
 	return g.cols
 }
 
+// compactLayout reports whether the panes are drawn one line per model at
+// the current size (the section screen has no panes).
+func (m *Model) compactLayout() bool {
+	return !m.sectioning() && m.compactAt(m.width, m.bodyH())
+}
+
+// compactAt reports whether a body of w×bh draws the panes one line per
+// model: the council's leaves them what its stage bar and bottom area do
+// not take, the others what split gives them.
+func (m *Model) compactAt(w, bh int) bool {
+	if len(m.panes) == 0 {
+		return false
+	}
+	paneH, _ := m.split(bh)
+	if m.council() {
+		h := bh - 1
+		paneH = h - min(m.councilBottomWant(w), h*55/100)
+	}
+	return chooseGrid(len(m.panes), w, paneH).compact
+}
+
 // grid is how the panes are laid out.
 type grid struct {
 	cols, rows int
@@ -113,7 +134,7 @@ func (m *Model) bodyView(w, bh int) string {
 		return m.councilBody(w, bh)
 	}
 	paneH, bottomH := m.split(bh)
-	if len(m.panes) > 0 && chooseGrid(len(m.panes), w, paneH).compact {
+	if m.compactAt(w, bh) {
 		return m.compactBody(w, bh)
 	}
 	out := m.panesView(w, paneH)
@@ -127,12 +148,12 @@ func (m *Model) bodyView(w, bh int) string {
 // then the synthesis beside the rankings and the timeline, and the
 // breakers in one line (each pane has its badge).
 func (m *Model) councilBody(w, bh int) string {
+	if len(m.panes) == 0 || m.compactAt(w, bh) {
+		return m.compactBody(w, bh)
+	}
 	h := bh - 1
 	bottomH := min(m.councilBottomWant(w), h*55/100)
 	paneH := h - bottomH
-	if len(m.panes) == 0 || chooseGrid(len(m.panes), w, paneH).compact {
-		return m.compactBody(w, bh)
-	}
 	m.panesY++ // under the stage bar
 	return m.stages.View(w, 1) + "\n" + padLines(m.panesView(w, paneH), paneH) + "\n" + m.councilBottom(w, bottomH)
 }
@@ -184,11 +205,15 @@ func (m *Model) councilBottom(w, h int) string {
 // panesView lays the panes out in a grid, or one line each when small.
 func (m *Model) panesView(w, h int) string {
 	n := len(m.panes)
-	if n == 0 && m.watch != nil {
-		return m.ctx.S.Muted.Render("no session yet: each one the servers run shows here as it starts (the breakers are their models)")
-	}
 	if n == 0 {
-		return m.ctx.S.Muted.Render("no models in tier " + m.sessTier)
+		// Wrapped to the width: a longer line is cut by the terminal,
+		// without a sign.
+		msg := "no models in tier " + m.sessTier
+		if m.watch != nil {
+			msg = "no session yet: each one the servers run shows here as it starts (the breakers are their models)"
+		}
+		lines := strings.Split(wrapAll(msg, w), "\n")
+		return m.ctx.S.Muted.Render(strings.Join(lines[:min(len(lines), max(h, 1))], "\n"))
 	}
 	g := chooseGrid(n, w, h)
 	if g.compact {

@@ -205,6 +205,9 @@ type sessionView struct {
 	sessionCost float64
 	// sessTurns are the turns the session continues.
 	sessTurns []engine.Turn
+	// heard: an event of the session on screen has arrived (or been
+	// played), so an idle pane is one the session does not use.
+	heard bool
 }
 
 // nextSession is what the next session is asked with (m, t, O, C and
@@ -438,6 +441,7 @@ func (m *Model) setStatus(s string, isErr bool) {
 // Update applies one message.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	cmd := m.update(msg)
+	m.followAnswer()
 	m.syncKeys()
 	m.layoutPrompt()
 	return m, tea.Batch(cmd, m.ensureTick())

@@ -52,9 +52,11 @@ type paneAttempt struct {
 	invalid bool
 }
 
-// Reset clears the pane for a new session; from then on, a pane the
-// session leaves idle says it is not in this session (before, "ready").
-func (p *ModelPane) Reset() { p.a, p.atts = &attempt{inSession: true}, nil }
+// Reset clears the pane for a new session; once the session's first event
+// has arrived (markInSession), a pane it leaves idle says it is not in this
+// session (before, "ready": a replay paused before it has played anything
+// knows nothing of its models yet).
+func (p *ModelPane) Reset() { p.a, p.atts = &attempt{}, nil }
 
 // mainStage reports whether an attempt of stage st is one a pane is
 // about: a one-stage strategy's attempt or a council member's answer.

@@ -304,6 +304,16 @@ func (r *RankingTable) reviewText(rv *review, rest int) string {
 	return s.Running.Render(spin(r.ctx) + " reviewing…")
 }
 
+// answered reports whether a stage-1 answer arrived (so the review could
+// rank it): one cancelled or failed first has no points, not 0. Without
+// any answer's end known (an old log), every answer counts as arrived.
+func (r *RankingTable) answered(id string) bool {
+	return len(r.finished) == 0 || slices.Contains(r.finished, id) || r.ballots[id] > 0
+}
+
+// noAnswer is what stands for the points of an answer that never came.
+const noAnswer = "no answer"
+
 // totals are the answers' Borda bars, the leader starred.
 func (r *RankingTable) totals(nameW, width int) []string {
 	s := &r.ctx.S
@@ -321,6 +331,10 @@ func (r *RankingTable) totals(nameW, width int) []string {
 			label = "?"
 		}
 		name := fit(label+" "+truncate(r.ctx.AttemptModel[id], nameW-2), nameW)
+		if !r.answered(id) {
+			lines = append(lines, fit("  "+s.Subtle.Render(name+" "+noAnswer), width))
+			continue
+		}
 		f := min(int(float64(bw)*n/most+0.5), bw)
 		mark, st := "  ", s.Text
 		if id == lead {
@@ -337,11 +351,23 @@ func (r *RankingTable) totals(nameW, width int) []string {
 func (r *RankingTable) Line(width int) string {
 	s := &r.ctx.S
 	ids := slices.Clone(r.answers)
-	slices.SortStableFunc(ids, func(a, b string) int { return cmp.Compare(r.total(b), r.total(a)) })
+	slices.SortStableFunc(ids, func(a, b string) int {
+		if aa, ab := r.answered(a), r.answered(b); aa != ab { // the answers that never came go last
+			if aa {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(r.total(b), r.total(a))
+	})
 	lead := r.leader()
 	parts := make([]string, 0, len(ids))
 	for _, id := range ids {
 		t := fmt.Sprintf("%s %s %s", r.ctx.Labels[id], r.ctx.AttemptModel[id], points(r.total(id)))
+		if !r.answered(id) {
+			parts = append(parts, s.Subtle.Render(fmt.Sprintf("%s %s %s", r.ctx.Labels[id], r.ctx.AttemptModel[id], noAnswer)))
+			continue
+		}
 		if id == lead {
 			parts = append(parts, s.Won.Render("★ "+t))
 			continue

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -8,10 +9,13 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/council-dev/council/engine"
 	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/engine/record"
+	"github.com/council-dev/council/providers"
+	"github.com/council-dev/council/providers/sim"
 	"github.com/council-dev/council/themes"
 )
 
@@ -61,6 +65,9 @@ func TestReplayIsMarked(t *testing.T) {
 		runCmd(m, m.Init())
 		if m.sessionCost <= 0 {
 			t.Fatalf("the recorded council cost nothing (%v): nothing to check", m.sessionCost)
+		}
+		if f := plain(m); !strings.Contains(f, "r play it again") || strings.Contains(f, "next session") {
+			t.Errorf("a one-session log: the footer names a next session it does not have:\n%s", f)
 		}
 		press(m, "r", "r")
 		if m.runCost != 0 || strings.Contains(headerLine(m), "run $") {
@@ -131,5 +138,81 @@ func TestReplayStepShowsPaused(t *testing.T) {
 			t.Errorf("after n: header %q, want stepping", h)
 		}
 		l.send(keyMsg("q"))
+	})
+}
+
+// At 80 columns a replayed council keeps what names it in the header:
+// its strategy, its tier and the replay mark with the position, even
+// degraded (the right side's reasons are long) and from a log with a long
+// name; what gives way is the session's number, clock and cost, then the
+// log's name, cut with "…".
+func TestReplayHeaderKeepsTheTierAt80Columns(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := config.Demo()
+		clients := map[string]providers.Provider{}
+		for _, mc := range cfg.Models {
+			p := sim.Params{TTFT: 100 * time.Millisecond, TokensPerSec: 50, OutputTokens: 12}
+			if mc.ID == "sim/flaky" {
+				p.BadRankingRate = 1 // its ranking is invalid: degraded, reviewers_missing
+			}
+			clients[mc.ID] = sim.New(mc.ID, p, 5)
+		}
+		eng, err := engine.New(cfg, clients, engine.WithSeed(5))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer eng.Close()
+		ss := recordLog(t, cfg, eng, engine.SessionRequest{Prompt: "How do database indexes work?", Strategy: config.Council, Tier: "quick"})
+		for _, name := range []string{"/tmp/logs/s.jsonl", "/tmp/logs/council-2026-12-06-indexes.jsonl"} {
+			m, p := newReplay(t, ss, 10, 80, 24)
+			p.SetName(name)
+			runCmd(m, m.Init())
+			if m.summary == nil || len(m.summary.Degraded) == 0 {
+				t.Fatalf("the replayed council is not degraded (%+v): nothing to check", m.summary)
+			}
+			h := headerLine(m)
+			for _, want := range []string{"council · quick", "replay ", "10×", "1 of 1", "degraded"} {
+				if !strings.Contains(h, want) {
+					t.Errorf("%s at 80 columns: header %q, want %q in it", name, h, want)
+				}
+			}
+			if base := filepath.Base(name); !strings.Contains(h, base) && !strings.Contains(h, base[:4]) {
+				t.Errorf("%s at 80 columns: header %q names no part of the log", name, h)
+			}
+			if lipgloss.Width(h) > 80 {
+				t.Errorf("header %q is %d wide", h, lipgloss.Width(h))
+			}
+		}
+	})
+}
+
+// A replay started with --step, before its first event: no pane says its
+// model is not in the session (nothing has been played yet), and the
+// timeline does not ask for a prompt a replay would refuse; after its
+// session_started, the models it lists are not said to be out of it.
+func TestReplayStepBeforeItsFirstEventClaimsNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := config.Demo()
+		ss := recordLog(t, cfg, simEngine(t, cfg), engine.SessionRequest{Prompt: "How do database indexes work?", Strategy: config.Council})
+		for _, size := range [][2]int{{80, 24}, {160, 48}} {
+			m, p := newReplay(t, ss, 10, size[0], size[1])
+			p.TogglePause()
+			l := newLoop(t, m)
+			l.until(func() bool { return m.events != nil })
+			synctest.Wait()
+			out := plain(m)
+			if strings.Contains(out, "not in this session") || strings.Contains(out, "type a prompt") {
+				t.Errorf("%dx%d: a --step replay before n claims what it does not know:\n%s", size[0], size[1], out)
+			}
+			l.send(keyMsg("n")) // session_started: it lists the council's models, all of the tier's
+			l.until(func() bool { return m.heard })
+			if out := plain(m); strings.Contains(out, "not in this session") {
+				t.Errorf("%dx%d: after session_started, a model of the session is said not to be in it:\n%s", size[0], size[1], out)
+			}
+			l.send(keyMsg("q"))
+			l.close()
+			time.Sleep(time.Second)
+			synctest.Wait()
+		}
 	})
 }

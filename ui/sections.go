@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -87,11 +88,12 @@ func (l *SectionList) planned() []engine.SectionResult {
 	return rows
 }
 
-// docLine is "9 sections from contract.md", or why the document cannot
-// run; empty without a document.
+// docLine is "9 sections from contract.md" (the file's name, not the
+// path it was given by), or why the document cannot run; empty without a
+// document.
 func (l *SectionList) docLine() string {
-	name := l.docName
-	if name == "" {
+	name := filepath.Base(l.docName)
+	if l.docName == "" {
 		name = "the document"
 	}
 	switch {

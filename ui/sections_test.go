@@ -352,3 +352,63 @@ func TestSectionRowShowsEveryAttempt(t *testing.T) {
 		}
 	})
 }
+
+// The document is named by its file's name, not the path it was given by,
+// and the stage strip is never cut for it: at 80 columns a long name is
+// cut with "…" beside the whole strip (a name too long took the
+// whole line, strip and all, before).
+func TestSectionDocumentNameLeavesTheStagesWhole(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		doc, err := os.ReadFile("../testdata/contract.md")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct{ name, want string }{
+			{"/work/wt/screens3/testdata/contract.md", "9 sections from contract.md"},
+			{"docs/northwind-retail-services-agreement-2026-final-signed.md", "9 sections from northwind-retail-services-agreeme…"},
+		} {
+			m := New(newFake(), Options{Theme: themes.NoColor(), Clock: func() time.Time { return fixedClock }, Prompt: "Review each clause",
+				Document: string(doc), DocumentName: tc.name})
+			m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+			var stages string
+			for _, l := range strings.Split(plain(m), "\n") {
+				if strings.HasPrefix(l, "Stages") {
+					stages = l
+				}
+			}
+			if !strings.Contains(stages, "○ sections ─ ○ merge ") || !strings.Contains(stages, tc.want) {
+				t.Errorf("%s at 80 columns: stage line %q, want the whole strip and %q", tc.name, stages, tc.want)
+			}
+			if strings.Contains(plain(m), "/work/") {
+				t.Errorf("%s: the screen shows the document's path:\n%s", tc.name, plain(m))
+			}
+		}
+	})
+}
+
+// At 80 columns, while some sections run and others are done, the list's
+// columns stay aligned: every row's model starts at the same column (a
+// running row's status word pushed its model left of the done rows').
+func TestSectionListColumnsAlignWhileRunning(t *testing.T) {
+	l := NewSectionList(testCtx())
+	l.Apply(engine.Event{Type: engine.SessionStarted})
+	for i, st := range []string{"done", "running", "done", "retrying", "pending"} {
+		r := engine.SectionResult{Index: i + 1, Title: fmt.Sprintf("%d. Clause", i+1), Status: st}
+		if st != "pending" {
+			r.Model = []string{"sim/swift", "sim/straggler"}[i%2]
+		}
+		if st == "done" {
+			r.ElapsedMS = 350
+		}
+		l.rows = append(l.rows, r)
+	}
+	var at []int
+	for _, line := range strings.Split(stripANSI(l.View(80, 9)), "\n") {
+		if i := strings.Index(line, "sim/"); i >= 0 {
+			at = append(at, len([]rune(line[:i])))
+		}
+	}
+	if len(at) != 4 || slices.Min(at) != slices.Max(at) {
+		t.Errorf("the models start at columns %v, want 4 rows aligned:\n%s", at, stripANSI(l.View(80, 9)))
+	}
+}

@@ -11,7 +11,7 @@ import (
 )
 
 // StageLine is the stages on one line, with the sections' count and the
-// time saved.
+// time saved; these are cut (with "…") before the stages are.
 func (l *SectionList) StageLine(width int) string {
 	s := &l.ctx.S
 	var parts []string
@@ -26,7 +26,11 @@ func (l *SectionList) StageLine(width int) string {
 	if sv := l.Saved(); sv != "" {
 		right += s.Muted.Render(" · ") + s.Ok.Render(sv)
 	}
-	return spread(s.Title.Render("Stages")+"  "+strings.Join(parts, s.Muted.Render(" ─ ")), right, width)
+	left := s.Title.Render("Stages") + "  " + strings.Join(parts, s.Muted.Render(" ─ "))
+	if room := width - lipgloss.Width(left) - 2; lipgloss.Width(right) > room {
+		right = truncate(right, max(room, 0))
+	}
+	return spread(left, right, width)
 }
 
 // View draws the list in a box. With fewer lines than sections it
@@ -70,14 +74,16 @@ func (l *SectionList) View(width, height int) string {
 	}
 	wide := iw >= 90
 	marksW := 0
+	statusCol := wide // narrow, the status is shown while a row is not done, for every row: the columns stay aligned
 	for _, r := range rows {
 		marksW = max(marksW, lipgloss.Width(l.marks(r, wide)))
+		statusCol = statusCol || r.Status != "done"
 	}
 	focused := l.focus == focusSectionList && l.keys
 	for i, r := range rows[first:min(len(rows), first+ih)] {
-		row := l.row(r, iw, modelW, marksW, wide)
+		row := l.row(r, iw, modelW, marksW, wide, statusCol)
 		if focused && first+i == l.sel {
-			row = s.Focus.Render("▶") + fit(l.row(r, iw-1, modelW, marksW, wide), iw-1)
+			row = s.Focus.Render("▶") + fit(l.row(r, iw-1, modelW, marksW, wide, statusCol), iw-1)
 		}
 		lines = append(lines, row)
 	}
@@ -94,8 +100,8 @@ func (l *SectionList) View(width, height int) string {
 }
 
 // row is one section's line: mark, title, then on the right the model,
-// latency and marks.
-func (l *SectionList) row(r engine.SectionResult, w, modelW, marksW int, wide bool) string {
+// the status (when statusCol), latency and marks.
+func (l *SectionList) row(r engine.SectionResult, w, modelW, marksW int, wide, statusCol bool) string {
 	s := &l.ctx.S
 	mark, sty := "○", s.Muted
 	switch r.Status {
@@ -116,7 +122,7 @@ func (l *SectionList) row(r engine.SectionResult, w, modelW, marksW int, wide bo
 	if r.ElapsedMS > 0 {
 		lat = fmtDur(time.Duration(r.ElapsedMS * float64(time.Millisecond)))
 	}
-	if wide || r.Status != "done" {
+	if statusCol {
 		right = append(right, sty.Render(fmt.Sprintf("%-8s", r.Status)))
 	}
 	right = append(right, fmt.Sprintf("%6s", lat))

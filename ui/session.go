@@ -121,7 +121,7 @@ func (m *Model) startSession(prompt string) tea.Cmd {
 	m.running, m.cancel = true, cancel
 	m.sessionN++
 	m.startWall, m.lastT = m.clock(), 0
-	m.summary, m.sessionCost = nil, 0
+	m.summary, m.sessionCost, m.heard = nil, 0, false
 	for _, p := range m.panes {
 		p.Reset()
 	}
@@ -210,9 +210,27 @@ func (m *Model) autoNext() tea.Cmd {
 	return tea.Tick(m.opts.AutoFireEvery, func(time.Time) tea.Msg { return autoFireMsg{gen: gen} })
 }
 
+// markIdle says which idle panes the session does not use, from its first
+// event or its end: a session_started that lists its models leaves theirs
+// ready (to be called, one event at a time in a stepped replay); any other
+// first event, or the end, marks every idle pane not in this session.
+func (m *Model) markIdle(ev engine.Event) {
+	var models []string
+	if in := detail(ev).Info; ev.Type == engine.SessionStarted && in != nil {
+		models = in.Models
+	}
+	for _, p := range m.panes {
+		p.a.inSession = len(models) == 0 || !slices.Contains(models, p.ID)
+	}
+}
+
 // apply routes one event to the areas it concerns.
 func (m *Model) apply(ev engine.Event) {
 	m.lastT = max(m.lastT, ev.T)
+	if !m.heard || ev.Type == engine.SessionDone {
+		m.heard = true
+		m.markIdle(ev)
+	}
 	if m.cur != nil {
 		m.cur.events = append(m.cur.events, ev)
 	}

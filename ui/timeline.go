@@ -20,6 +20,7 @@ import (
 // the stage or role ("sim/swift·review").
 type Timeline struct {
 	ctx     *Context
+	started bool     // a session is on screen (its attempts may not have come yet)
 	order   []string // row keys: attempt ids (model ids from an engine without them)
 	rows    map[string]*tlRow
 	hedge   time.Duration
@@ -113,7 +114,7 @@ func NewTimeline(c *Context) *Timeline {
 func (t *Timeline) Apply(ev engine.Event) {
 	switch ev.Type {
 	case engine.SessionStarted:
-		*t = Timeline{ctx: t.ctx, rows: map[string]*tlRow{}, rank: t.rank}
+		*t = Timeline{ctx: t.ctx, rows: map[string]*tlRow{}, rank: t.rank, started: true}
 		return
 	case engine.HedgeFired:
 		t.hedge, t.hedged = ev.T, true
@@ -258,7 +259,11 @@ func (t *Timeline) View(width, height int) string {
 	}
 	lines := t.head(width)
 	if len(t.order) == 0 {
-		lines = append(lines, s.Muted.Render("no session yet: type a prompt and press enter"))
+		msg := "no session yet: type a prompt and press enter"
+		if t.started { // a replay paused before its first event, a session before its first call
+			msg = "no call yet"
+		}
+		lines = append(lines, s.Muted.Render(msg))
 		return strings.Join(lines, "\n")
 	}
 	names := t.labels()

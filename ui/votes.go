@@ -49,6 +49,9 @@ func (v *VoteTally) Apply(ev engine.Event) {
 			v.attempts++
 		}
 	case engine.VoteCast:
+		if ev.Role == engine.RoleEscalated || ev.Stage == engine.StageClassify {
+			return // a tie's escalation decides (the line above the bars says so), a router's label routes: no votes
+		}
 		v.voted++
 		if ev.Vote == "" {
 			v.invalid++

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/council-dev/council/engine"
 	"github.com/council-dev/council/engine/config"
@@ -113,6 +114,36 @@ func TestWatchSaysOnlyWhatItKnows(t *testing.T) {
 		}
 		if len(counts) != 1 || !counts["5"] {
 			t.Errorf("the session counts on screen %v; want one: 5\n%s", counts, out)
+		}
+	})
+}
+
+// Before the first session arrives a watch's header names no strategy and
+// no tier (it has seen none: its own config's are no server's), and the
+// empty board says what it waits for in full, at 80 columns too.
+func TestWatchBeforeASessionInventsNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		now := fixedClock
+		m := newWatchModel(&now)
+		if h := headerLine(m); !strings.Contains(h, "strategy —") || !strings.Contains(h, "tier —") {
+			t.Errorf("watching, before a session: header %q, want no strategy and no tier", h)
+		}
+		m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+		if h := headerLine(m); strings.Contains(h, "race") || strings.Contains(h, "watched") {
+			t.Errorf("watching at 80 columns, before a session: header %q names a strategy or tier", h)
+		}
+		for _, l := range strings.Split(plain(m), "\n") {
+			if lipgloss.Width(l) > 80 {
+				t.Errorf("at 80 columns a line is %d wide (the terminal cuts it, with no sign): %q", lipgloss.Width(l), l)
+			}
+		}
+		flat := strings.Join(strings.Fields(plain(m)), " ")
+		if want := "(the breakers are their models)"; !strings.Contains(flat, want) {
+			t.Errorf("at 80 columns the empty board is cut: want %q in\n%s", want, plain(m))
+		}
+		announce(m, "s1", raceScript(engine.SessionRequest{})...)
+		if h := headerLine(m); !strings.Contains(h, "race · quick") {
+			t.Errorf("after a race on quick arrived: header %q", h)
 		}
 	})
 }
