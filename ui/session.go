@@ -353,6 +353,9 @@ func (m *Model) describe(in engine.SessionInfo, prompt string) {
 		if m.watch == nil { // watching, the panes are the session's models, not a local tier's
 			m.rebuildPanes()
 		}
+		for _, p := range m.panes { // watching, panes outlive a tier: rescale them to this one
+			p.timeout = m.timeout()
+		}
 		m.synth.timeout = m.timeout()
 	}
 	if m.watch != nil {

@@ -351,10 +351,14 @@ func TestGoldenWatch160x48(t *testing.T) {
 		r.run(0, "Why do circuit breakers help?", config.Race)
 		r.health()
 		view := plain(r.m)
-		for _, w := range []string{"sim/swift     ● closed         0%    2", "└ h1:8484     ● closed         0%    1", "● h1:8484 · ● h2:8484"} {
+		for _, w := range []string{"sim/swift     ● closed         0%    2", "└ h1:8484     ● closed         0%    1", "● h1:8484 · ● h2:8484",
+			"364ms/10s"} { // the servers' quick tier: 10 s a model, from their hello
 			if !strings.Contains(view, w) {
 				t.Errorf("the frame lacks %q", w)
 			}
+		}
+		if strings.Contains(view, "/20s") {
+			t.Errorf("a latency bar is scaled by the UI's 20 s fallback, not the servers' tier:\n%s", view)
 		}
 		golden.RequireEqual(t, view)
 	})
