@@ -14,6 +14,11 @@ type LatencySample struct {
 	// Bound marks a lower bound: the call took longer than Total (a
 	// primary its hedge beat, or one that timed out).
 	Bound bool
+	// Cut marks a lower bound the hedge cut at the knee of the model's
+	// slow mode to replace it (hedge.replace): it counts in the slow mode
+	// wherever it lies, as in the model's own window (see
+	// [modelStats.addCut]). A cut is a lower bound, Bound or not.
+	Cut bool
 }
 
 // fleetLatencyEvery is how often a replica reads a model's fleet window
@@ -35,11 +40,14 @@ type fleetLatency struct {
 	cached latWindow
 }
 
-// add shares a finished call's latency. Unreached, the call counts in
-// this replica's own window alone.
+// add shares a finished call's latency (or a lower bound's).
 func (f *fleetLatency) add(total time.Duration, bound bool) {
-	_ = f.st.AddLatency(f.ctx, f.model, LatencySample{Total: total, Bound: bound})
+	f.put(LatencySample{Total: total, Bound: bound})
 }
+
+// put shares x. Unreached, the call counts in this replica's own window
+// alone.
+func (f *fleetLatency) put(x LatencySample) { _ = f.st.AddLatency(f.ctx, f.model, x) }
 
 // get is the fleet's window, read from the store at most every
 // fleetLatencyEvery; nil while the store cannot be reached (the replica
@@ -58,7 +66,7 @@ func (f *fleetLatency) get(now time.Time) latWindow {
 	if err == nil {
 		w = make(latWindow, len(got))
 		for i, x := range got {
-			w[i] = sample{total: x.Total, bound: x.Bound}
+			w[i] = sample{total: x.Total, bound: x.Bound || x.Cut, cut: x.Cut}
 		}
 		slices.SortStableFunc(w, func(a, b sample) int { return cmp.Compare(a.total, b.total) })
 	}
@@ -107,11 +115,12 @@ func (e *Engine) addLowerBound(m *model, total time.Duration) {
 }
 
 // addCut records a primary the hedge cut at the knee to replace it (see
-// [modelStats.addCut]); the fleet's window keeps it as a plain lower
-// bound (its format has no mark for a cut).
+// [modelStats.addCut]), in m's window and the fleet's, both marked as a
+// cut: a replica hedging on the fleet's window counts it in the slow mode
+// as one hedging on its own does.
 func (e *Engine) addCut(m *model, total time.Duration) {
 	m.stats.addCut(total)
 	if m.fleetLat != nil {
-		m.fleetLat.add(total, true)
+		m.fleetLat.put(LatencySample{Total: total, Bound: true, Cut: true})
 	}
 }

@@ -52,7 +52,8 @@ type SharedState interface {
 	// fleet's backups fired stay within ceil(maxExtra x sessions).
 	HedgeTake(ctx context.Context, n int64, maxExtra float64) (bool, error)
 	// AddLatency adds a finished call to model's fleet latency window
-	// (the fleet's last statsWindow calls).
+	// (the fleet's last statsWindow calls), lower bounds and cuts marked
+	// as such: Latencies returns x as it was added.
 	AddLatency(ctx context.Context, model string, x LatencySample) error
 	// Latencies returns model's fleet latency window.
 	Latencies(ctx context.Context, model string) ([]LatencySample, error)

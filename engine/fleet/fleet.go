@@ -18,6 +18,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -511,15 +512,48 @@ return 1`)
 func (s *Store) latencyKey(model string) string { return s.prefix + "latency:" + model }
 
 // AddLatency implements engine.SharedState: the window is a list of the
-// calls' microseconds, newest first, "b" before a lower bound's.
+// calls' microseconds, newest first (see [encodeLatency]).
 func (s *Store) AddLatency(ctx context.Context, model string, x engine.LatencySample) error {
-	v := strconv.FormatInt(x.Total.Microseconds(), 10)
-	if x.Bound {
-		v = "b" + v
-	}
+	v := encodeLatency(x)
 	return s.do(ctx, func(ctx context.Context) error {
 		return latencyScript.Run(ctx, s.rdb, []string{s.latencyKey(model)}, v, latencyWindow, secs(latencyTTL)).Err()
 	})
+}
+
+// encodeLatency is x as the window's list holds it: its microseconds,
+// after "b" for a lower bound and "b+" for a cut. A replica of a version
+// before cuts were shared read "b" then a signed number (strconv.ParseInt,
+// which takes the "+"): it reads a cut as the plain lower bound it used
+// to write for one, so old and new replicas share one window.
+func encodeLatency(x engine.LatencySample) string {
+	v := strconv.FormatInt(max(x.Total.Microseconds(), 0), 10)
+	switch {
+	case x.Cut:
+		return "b+" + v
+	case x.Bound:
+		return "b" + v
+	}
+	return v
+}
+
+// maxLatencyUS is the most microseconds a time.Duration holds.
+const maxLatencyUS = uint64(math.MaxInt64 / int64(time.Microsecond))
+
+// decodeLatency reads an entry of the window's list; ok is false for one
+// it cannot read, which is left out.
+func decodeLatency(v string) (x engine.LatencySample, ok bool) {
+	switch {
+	case strings.HasPrefix(v, "b+"):
+		x.Bound, x.Cut, v = true, true, v[2:]
+	case strings.HasPrefix(v, "b"):
+		x.Bound, v = true, v[1:]
+	}
+	n, err := strconv.ParseUint(v, 10, 64) // no sign: "b-1", "b++1" are not entries
+	if err != nil || n > maxLatencyUS {
+		return engine.LatencySample{}, false
+	}
+	x.Total = time.Duration(n) * time.Microsecond
+	return x, true
 }
 
 // Latencies implements engine.SharedState.
@@ -528,10 +562,8 @@ func (s *Store) Latencies(ctx context.Context, model string) (out []engine.Laten
 		vs, err := s.rdb.LRange(ctx, s.latencyKey(model), 0, latencyWindow-1).Result()
 		out = make([]engine.LatencySample, 0, len(vs))
 		for _, v := range vs {
-			b := strings.HasPrefix(v, "b")
-			n, perr := strconv.ParseInt(strings.TrimPrefix(v, "b"), 10, 64)
-			if perr == nil && n >= 0 {
-				out = append(out, engine.LatencySample{Total: time.Duration(n) * time.Microsecond, Bound: b})
+			if x, ok := decodeLatency(v); ok {
+				out = append(out, x)
 			}
 		}
 		return err

@@ -364,3 +364,65 @@ func TestFleetPublishesTrips(t *testing.T) {
 		t.Errorf("B's breaker after A forced it closed: %+v", h.Breaker)
 	}
 }
+
+// TestFleetSharesCutsWithRedis: the primaries replica A's hedges cut at
+// the knee to replace them reach replica B through Redis as cuts. B, with
+// no window of its own, reads the slow mode they were cut for: 30 cuts at
+// 1.5 s, below a knee since risen to 1.69 s, are a 30% slow share, and it
+// hedges at the knee; read as plain lower bounds they would be 30 calls of
+// the fast mode, and B would find no slow mode. An entry a replica of the
+// previous version wrote reads as the lower bound it meant.
+func TestFleetSharesCutsWithRedis(t *testing.T) {
+	const ms = time.Millisecond
+	r := startRedis(t)
+	ctx := context.Background()
+	a, b := r.store(t, 2*time.Second), r.store(t, 2*time.Second)
+	fast := 0
+	for i := range 100 {
+		x := engine.LatencySample{Total: 1500 * ms, Bound: true, Cut: true}
+		if i%10 >= 3 {
+			x = engine.LatencySample{Total: 1000*ms + time.Duration(fast)*10*ms}
+			fast++
+		}
+		if err := a.AddLatency(ctx, "m", x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := b.Latencies(ctx, "m")
+	if err != nil || len(got) != 100 {
+		t.Fatalf("B reads %d calls (%v), want A's 100", len(got), err)
+	}
+	cuts := 0
+	for _, x := range got {
+		if x.Cut {
+			cuts++
+			if x != (engine.LatencySample{Total: 1500 * ms, Bound: true, Cut: true}) {
+				t.Errorf("a cut reads as %+v", x)
+			}
+		}
+	}
+	if cuts != 30 {
+		t.Errorf("B reads %d cuts, want A's 30", cuts)
+	}
+
+	cfg := fleetConfig(t, "[hedge]\ndelay = \"p95\"\n")
+	e, err := engine.New(cfg, map[string]providers.Provider{"m": &counting{answer: func() error { return nil }}}, engine.WithShared(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Close)
+	tail, _ := e.HedgeTail("m")
+	if tail.Samples != 100 || tail.Knee != 1690*ms || tail.SlowShare < 0.3-1e-9 || tail.SlowShare > 0.3+1e-9 || tail.Delay != 1690*ms {
+		t.Errorf("replica B reads %+v from the fleet's window: want 100 calls, the knee at 1.69s, 30%% slow, the delay at the knee", tail)
+	}
+
+	// The previous version's entries: microseconds, "b" before a lower bound.
+	if err := a.rdb.LPush(ctx, a.latencyKey("old"), "1000000", "b2000000").Err(); err != nil {
+		t.Fatal(err)
+	}
+	old, err := b.Latencies(ctx, "old")
+	want := []engine.LatencySample{{Total: 2 * time.Second, Bound: true}, {Total: time.Second}}
+	if err != nil || len(old) != 2 || old[0] != want[0] || old[1] != want[1] {
+		t.Errorf("the previous version's entries read as %+v (%v), want %+v", old, err, want)
+	}
+}

@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -331,5 +332,58 @@ func TestStorePublishesMoves(t *testing.T) {
 	case got := <-heard:
 		t.Errorf("a stopped watch heard %q", got)
 	default:
+	}
+}
+
+// TestLatencyEntries: the window's entries read back as written, a cut
+// as a cut; entries of a replica from before cuts were shared ("b" and
+// microseconds, or microseconds alone) read as they always did; and a
+// new replica's entries read by the rule of the previous version (kept
+// here as it was) come out as that version wrote them, a cut as a plain
+// lower bound.
+func TestLatencyEntries(t *testing.T) {
+	const us = time.Microsecond
+	for _, c := range []struct {
+		entry string
+		want  engine.LatencySample
+		ok    bool
+	}{
+		{"1500000", engine.LatencySample{Total: 1500000 * us}, true},
+		{"b1500000", engine.LatencySample{Total: 1500000 * us, Bound: true}, true},
+		{"b+1500000", engine.LatencySample{Total: 1500000 * us, Bound: true, Cut: true}, true},
+		{"0", engine.LatencySample{}, true},
+		{"", engine.LatencySample{}, false},
+		{"b", engine.LatencySample{}, false},
+		{"b+", engine.LatencySample{}, false},
+		{"b-5", engine.LatencySample{}, false},
+		{"b++5", engine.LatencySample{}, false},
+		{"+5", engine.LatencySample{}, false},
+		{"c5", engine.LatencySample{}, false},
+		{"99999999999999999999", engine.LatencySample{}, false},
+	} {
+		got, ok := decodeLatency(c.entry)
+		if got != c.want || ok != c.ok {
+			t.Errorf("%q read as %+v %v, want %+v %v", c.entry, got, ok, c.want, c.ok)
+		}
+	}
+	// previous is how the previous version read an entry.
+	previous := func(v string) (engine.LatencySample, bool) {
+		b := strings.HasPrefix(v, "b")
+		n, err := strconv.ParseInt(strings.TrimPrefix(v, "b"), 10, 64)
+		return engine.LatencySample{Total: time.Duration(n) * time.Microsecond, Bound: b}, err == nil && n >= 0
+	}
+	for _, x := range []engine.LatencySample{
+		{Total: 1234 * time.Millisecond},
+		{Total: 1234 * time.Millisecond, Bound: true},
+		{Total: 1234 * time.Millisecond, Bound: true, Cut: true},
+	} {
+		e := encodeLatency(x)
+		if back, ok := decodeLatency(e); !ok || back != x {
+			t.Errorf("%+v written as %q reads back as %+v %v", x, e, back, ok)
+		}
+		old, ok := previous(e)
+		if want := (engine.LatencySample{Total: x.Total, Bound: x.Bound}); !ok || old != want {
+			t.Errorf("%+v written as %q: the previous version reads %+v %v, want %+v", x, e, old, ok, want)
+		}
 	}
 }
