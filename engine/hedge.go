@@ -182,6 +182,12 @@ func (s *session) hedge() {
 
 	clock := s.e.clock
 	r.delay, r.knee = s.hedgeDelay(r.pm)
+	if r.bm != nil && s.e.cfg.Hedge.Delay.Quantile > 0 {
+		// lateHedge reads the backup's window from the cache when the
+		// backup is about to fire; a replica without calls of its own
+		// fills it from the fleet's here (at most once a second a model).
+		s.e.latencyWindow(r.bm)
+	}
 	r.fire = clock.NewTimer(r.delay)
 	defer r.fire.Stop()
 	budget := clock.NewTimer(s.e.cfg.Hedge.Budget.Duration)

@@ -111,3 +111,32 @@ func TestFleetWindowKeepsCuts(t *testing.T) {
 		}
 	})
 }
+
+// TestFreshReplicaReadsTheBackupsFleetWindow: a replica with no calls of
+// its own reads the backup's fleet window when a hedge session starts, so
+// that lateHedge, which must not wait on the store when the backup is
+// about to fire, finds it cached (it found nothing: the cache was only
+// filled for models hedged as primaries).
+func TestFreshReplicaReadsTheBackupsFleetWindow(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := testConfig("p", "b")
+		c.Hedge.Delay = config.HedgeDelay{Quantile: 0.95}
+		st := NewMemoryShared()
+		for i := range 2 * minHedgeSamples {
+			st.AddLatency(t.Context(), "p", LatencySample{Total: time.Second + time.Duration(i)*ms})
+			st.AddLatency(t.Context(), "b", LatencySample{Total: 50 * ms})
+		}
+		e, err := New(c, map[string]providers.Provider{"p": fixed(script{ttft: 10 * ms, text: "p"}), "b": fixed(script{ttft: 50 * ms, text: "b"})}, WithShared(st))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer e.Close()
+		if _, n := e.cachedWindow(e.models["b"]).quantile(0.5); n != 0 {
+			t.Fatalf("the backup's window is cached before any session: %d samples", n)
+		}
+		collect(e, t.Context(), SessionRequest{Prompt: "x", Strategy: config.Hedge, Models: []string{"p", "b"}})
+		if b50, n := e.cachedWindow(e.models["b"]).quantile(0.5); n < minHedgeSamples || b50 != 50*ms {
+			t.Errorf("after a hedge session the backup's cached fleet window has %d samples, median %s; want %d at 50ms", n, b50, 2*minHedgeSamples)
+		}
+	})
+}
