@@ -296,6 +296,30 @@ func (h *hub) publish(l *sessionLog, ev engine.Event) {
 	}
 }
 
+// publishDone is publish for session_done, whose summary's JSON the
+// caller has (sum, ev.Summary encoded): the message is the event without
+// its summary with sum spliced in where json.Marshal puts it, the same
+// bytes, so the summary is encoded once for the answer and the stream.
+func (h *hub) publishDone(l *sessionLog, ev engine.Event, sum []byte) {
+	if ev.Detail != nil || ev.Summary == nil {
+		// summary is then not the event's last key.
+		h.publish(l, ev)
+		return
+	}
+	bare := ev
+	bare.Summary = nil
+	data, err := bare.MarshalJSON()
+	if err == nil {
+		data = append(append(append(data[:len(data)-1], `,"summary":`...), sum...), '}')
+	}
+	msg := frame(ev.Type.String(), data, err)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.keep(l, entry{msg: msg, size: len(msg)})
+	h.broadcast(l, msg)
+	h.end(l)
+}
+
 // idle reports whether no session is in flight.
 func (h *hub) idle() bool {
 	h.mu.Lock()

@@ -105,3 +105,39 @@ func TestLazyBacklog(t *testing.T) {
 		t.Errorf("counted %d bytes once settled, want exactly the %d sent", exact, sent)
 	}
 }
+
+// TestPublishDoneSameBytes: session_done published with its summary's
+// JSON encoded apart (publishDone) is the message publish would keep and
+// send, byte for byte, watched or not; and the session ends as well.
+func TestPublishDoneSameBytes(t *testing.T) {
+	sum := &engine.Summary{Session: "s1", Winner: "m <b>", Answer: "an \"answer\"\n\u2028", Degraded: []string{"truncated"},
+		Models: []engine.ModelResult{{ID: "m", Status: engine.AttemptWon, InputTokens: 3, OutputTokens: 5}}}
+	ev := engine.Event{Type: engine.SessionDone, Session: "s1", Seq: 9, T: 1234567, Err: "e", Summary: sum}
+	want := eventMessage(ev)
+	b, err := json.Marshal(sum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, watched := range []bool{false, true} {
+		hb := newHub(0)
+		var sub *subscriber
+		if watched {
+			sub, _ = hb.subscribe("", true)
+		}
+		l := hb.begin(wire.Session{Type: wire.EventSession, Session: "s1"})
+		hb.publishDone(l, ev, b)
+		_, backlog := hb.subscribe("", true)
+		if got := backlog[len(backlog)-1]; !bytes.Equal(got, want) {
+			t.Errorf("watched %v: kept\n%s\nwant\n%s", watched, got, want)
+		}
+		if watched {
+			<-sub.ch // the session message
+			if got := <-sub.ch; !bytes.Equal(got, want) {
+				t.Errorf("sent\n%s\nwant\n%s", got, want)
+			}
+		}
+		if !hb.idle() || !l.ended {
+			t.Errorf("watched %v: the session did not end", watched)
+		}
+	}
+}
