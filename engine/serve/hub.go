@@ -196,18 +196,53 @@ func frame(typ string, data []byte, err error) []byte {
 const eventSlack = 1024
 
 // eventBound is an upper bound on the length of ev's SSE message, cheap
-// to count; -1 when there is none cheap (an event with Detail or
-// Summary: those are encoded at once).
+// to count; -1 when there is none cheap (an event with a Summary, or with
+// a Detail other than session_started's description without a response
+// format: those are encoded at once).
 func eventBound(ev engine.Event) int {
-	if ev.Detail != nil || ev.Summary != nil {
+	if ev.Summary != nil {
 		return -1
 	}
 	n := eventSlack
+	if d := ev.Detail; d != nil {
+		m, ok := infoBound(d)
+		if !ok {
+			return -1
+		}
+		n += m
+	}
 	for _, s := range [...]string{ev.Session, ev.Model, string(ev.Role), ev.Attempt, ev.Text, ev.Vote,
 		string(ev.Reason), ev.Err, ev.TieBreak} {
 		n += quotedBound(s)
 	}
 	return n
+}
+
+// infoSlack bounds what session_started's description adds to its
+// event's message besides its strings' values: its keys and numbers.
+const infoSlack = 512
+
+// infoBound is an upper bound on what d adds to its event's message when
+// d is only a session's description (session_started) without a
+// response format, whose schema has no cheap bound; false otherwise.
+// Every session starts with one: nobody watching, it is kept unencoded.
+func infoBound(d *engine.Detail) (int, bool) {
+	in := d.Info
+	if in == nil || in.Settings.Format != nil || d.Status != "" || d.Elapsed != 0 || d.Reviewer != "" || d.Ranking != nil ||
+		d.Invalid || d.Raw != "" || d.Why != "" || d.Route != nil || d.Section != nil || d.Sections != nil ||
+		d.Retry != 0 || d.Retries != 0 || d.RetryIn != 0 {
+		return 0, false
+	}
+	n := infoSlack
+	for _, s := range [...]string{string(in.Strategy), in.Tier, in.Settings.System, in.Input} {
+		n += quotedBound(s)
+	}
+	for _, list := range [...][]string{in.Models, in.Settings.Stop} {
+		for _, s := range list {
+			n += quotedBound(s) + 1
+		}
+	}
+	return n, true
 }
 
 // sessionBound is an upper bound on the length of info's SSE message,
