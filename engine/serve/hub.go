@@ -282,7 +282,9 @@ func quotedBound(s string) int {
 
 // begin announces a session and returns its log.
 func (h *hub) begin(info wire.Session) *sessionLog {
-	l := &sessionLog{started: map[string]string{}, client: info.Client, id: info.Session}
+	// Room for a race of one's messages: grown by appends from one, an
+	// entry being an event's size, they were a tenth of a call's bytes.
+	l := &sessionLog{started: map[string]string{}, client: info.Client, id: info.Session, msgs: make([]entry, 0, 8)}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.began++
