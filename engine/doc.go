@@ -29,6 +29,8 @@
 //
 //   - retries (retry.go): a call that failed before its first token made
 //     again after a backoff, as the breaker lets it.
+//   - the goroutines attempts run on (workers.go): a finished attempt's,
+//     its stack grown, kept for the next one until Close.
 //   - fallbacks (toolkit.go: fallback, origin, standIn): a failed model's
 //     next in line takes its attempt's place.
 //   - caps: the spending cap and worst-case estimates in budget.go, the

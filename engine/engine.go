@@ -41,6 +41,8 @@ type Engine struct {
 	ctx  context.Context // cancelled by Close
 	stop context.CancelFunc
 	wg   sync.WaitGroup
+	// workers are the attempts' goroutines (workers.go).
+	workers workers
 
 	// live is the list of running sessions, which Close cancels. A list
 	// (not context.AfterFunc on ctx) keeps starting a session cheap.
@@ -94,6 +96,7 @@ func New(cfg *config.Config, clients map[string]providers.Provider, opts ...Opti
 		models: make(map[string]*model, len(cfg.Models)),
 		slots:  newSlots(cfg.MaxConcurrency),
 	}
+	e.workers.work = make(chan func())
 	for _, o := range opts {
 		o(e)
 	}

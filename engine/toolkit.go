@@ -125,7 +125,7 @@ func (s *session) launch(m *model, role Role, stage Stage, req *providers.Reques
 	s.pending++
 	s.unreported.Add(1)
 	a.queued = !s.e.slots.reserve(a) // in line in the order launched
-	go a.run()
+	s.e.goAttempt(a.run)
 	return a
 }
 

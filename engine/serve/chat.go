@@ -87,7 +87,13 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 			noteRequest(w, cr.Model, ev.Session)
 			log = s.hub.begin(s.sessionInfo(ev.Session, req, client, cr.Model))
 		}
-		s.hub.publish(log, ev)
+		if ev.Type == engine.SessionDone && ev.Summary != nil {
+			// The summary is encoded once, for the event stream and the
+			// answer both.
+			s.hub.publishDone(log, ev, c.summaryJSON(ev.Summary))
+		} else {
+			s.hub.publish(log, ev)
+		}
 		s.metrics.event(ev)
 		c.event(ev)
 	}
@@ -147,6 +153,22 @@ type completion struct {
 	// (stream_options.include_usage); cancel ends the session.
 	includeUsage bool
 	cancel       context.CancelCauseFunc
+	// sumJSON is sumOf's JSON, once encoded (summaryJSON).
+	sumJSON json.RawMessage
+	sumOf   *engine.Summary
+}
+
+// summaryJSON is sum's JSON, encoded the first time it is asked for:
+// the session's summary goes out in the answer and on the event stream.
+func (c *completion) summaryJSON(sum *engine.Summary) json.RawMessage {
+	if sum != c.sumOf {
+		b, err := json.Marshal(sum)
+		if err != nil {
+			b = []byte("null") // a summary is built by the engine and marshals
+		}
+		c.sumJSON, c.sumOf = b, sum
+	}
+	return c.sumJSON
 }
 
 // errStreamEnded cancels a session whose stream ended with an error.
@@ -303,11 +325,30 @@ type envelope struct {
 	Model   string          `json:"model"`
 	Choices any             `json:"choices"`
 	Usage   *usage          `json:"usage,omitempty"`
-	Council *engine.Summary `json:"council,omitempty"`
+	Council json.RawMessage `json:"council,omitempty"`
 }
 
 func (c *completion) envelope(object string, choices any, u *usage, sum *engine.Summary) envelope {
-	return envelope{ID: "chatcmpl-" + c.id, Object: object, Created: c.created, Model: c.model, Choices: choices, Usage: u, Council: sum}
+	e := envelope{ID: "chatcmpl-" + c.id, Object: object, Created: c.created, Model: c.model, Choices: choices, Usage: u}
+	if sum != nil {
+		e.Council = c.summaryJSON(sum)
+	}
+	return e
+}
+
+// answerChoice is a whole completion's choice; its keys are in the
+// order encoding/json gives a map's, as they were sent before.
+type answerChoice struct {
+	FinishReason string        `json:"finish_reason"`
+	Index        int           `json:"index"`
+	Logprobs     *struct{}     `json:"logprobs"`
+	Message      answerMessage `json:"message"`
+}
+
+type answerMessage struct {
+	Content string    `json:"content"`
+	Refusal *struct{} `json:"refusal"`
+	Role    string    `json:"role"`
 }
 
 // usageOf is what the session used over all its attempts: every call a
@@ -372,9 +413,8 @@ func (c *completion) finish(ctx context.Context) {
 	if sum.Status == engine.StatusDecided || sum.Status == engine.StatusDegraded {
 		c.headers(winner, sum)
 		fr := finishReason(sum)
-		writeJSON(c.w, http.StatusOK, c.envelope("chat.completion", []any{map[string]any{
-			"index": 0, "message": map[string]any{"role": "assistant", "content": sum.Answer, "refusal": nil},
-			"finish_reason": fr, "logprobs": nil}}, usageOf(sum), sum))
+		writeJSON(c.w, http.StatusOK, c.envelope("chat.completion", []answerChoice{{
+			Message: answerMessage{Role: "assistant", Content: sum.Answer}, FinishReason: fr}}, usageOf(sum), sum))
 		return
 	}
 	c.headers("", sum)

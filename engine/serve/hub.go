@@ -196,18 +196,53 @@ func frame(typ string, data []byte, err error) []byte {
 const eventSlack = 1024
 
 // eventBound is an upper bound on the length of ev's SSE message, cheap
-// to count; -1 when there is none cheap (an event with Detail or
-// Summary: those are encoded at once).
+// to count; -1 when there is none cheap (an event with a Summary, or with
+// a Detail other than session_started's description without a response
+// format: those are encoded at once).
 func eventBound(ev engine.Event) int {
-	if ev.Detail != nil || ev.Summary != nil {
+	if ev.Summary != nil {
 		return -1
 	}
 	n := eventSlack
+	if d := ev.Detail; d != nil {
+		m, ok := infoBound(d)
+		if !ok {
+			return -1
+		}
+		n += m
+	}
 	for _, s := range [...]string{ev.Session, ev.Model, string(ev.Role), ev.Attempt, ev.Text, ev.Vote,
 		string(ev.Reason), ev.Err, ev.TieBreak} {
 		n += quotedBound(s)
 	}
 	return n
+}
+
+// infoSlack bounds what session_started's description adds to its
+// event's message besides its strings' values: its keys and numbers.
+const infoSlack = 512
+
+// infoBound is an upper bound on what d adds to its event's message when
+// d is only a session's description (session_started) without a
+// response format, whose schema has no cheap bound; false otherwise.
+// Every session starts with one: nobody watching, it is kept unencoded.
+func infoBound(d *engine.Detail) (int, bool) {
+	in := d.Info
+	if in == nil || in.Settings.Format != nil || d.Status != "" || d.Elapsed != 0 || d.Reviewer != "" || d.Ranking != nil ||
+		d.Invalid || d.Raw != "" || d.Why != "" || d.Route != nil || d.Section != nil || d.Sections != nil ||
+		d.Retry != 0 || d.Retries != 0 || d.RetryIn != 0 {
+		return 0, false
+	}
+	n := infoSlack
+	for _, s := range [...]string{string(in.Strategy), in.Tier, in.Settings.System, in.Input} {
+		n += quotedBound(s)
+	}
+	for _, list := range [...][]string{in.Models, in.Settings.Stop} {
+		for _, s := range list {
+			n += quotedBound(s) + 1
+		}
+	}
+	return n, true
 }
 
 // sessionBound is an upper bound on the length of info's SSE message,
@@ -247,7 +282,9 @@ func quotedBound(s string) int {
 
 // begin announces a session and returns its log.
 func (h *hub) begin(info wire.Session) *sessionLog {
-	l := &sessionLog{started: map[string]string{}, client: info.Client, id: info.Session}
+	// Room for a race of one's messages: grown by appends from one, an
+	// entry being an event's size, they were a tenth of a call's bytes.
+	l := &sessionLog{started: map[string]string{}, client: info.Client, id: info.Session, msgs: make([]entry, 0, 8)}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.began++
@@ -294,6 +331,30 @@ func (h *hub) publish(l *sessionLog, ev engine.Event) {
 	if ev.Type == engine.SessionDone {
 		h.end(l)
 	}
+}
+
+// publishDone is publish for session_done, whose summary's JSON the
+// caller has (sum, ev.Summary encoded): the message is the event without
+// its summary with sum spliced in where json.Marshal puts it, the same
+// bytes, so the summary is encoded once for the answer and the stream.
+func (h *hub) publishDone(l *sessionLog, ev engine.Event, sum []byte) {
+	if ev.Detail != nil || ev.Summary == nil {
+		// summary is then not the event's last key.
+		h.publish(l, ev)
+		return
+	}
+	bare := ev
+	bare.Summary = nil
+	data, err := bare.MarshalJSON()
+	if err == nil {
+		data = append(append(append(data[:len(data)-1], `,"summary":`...), sum...), '}')
+	}
+	msg := frame(ev.Type.String(), data, err)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.keep(l, entry{msg: msg, size: len(msg)})
+	h.broadcast(l, msg)
+	h.end(l)
 }
 
 // idle reports whether no session is in flight.

@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/council-dev/council/engine"
+	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/engine/wire"
 	"github.com/council-dev/council/providers"
 )
@@ -37,8 +39,53 @@ func TestEventBound(t *testing.T) {
 		}
 	}
 	if eventBound(engine.Event{Type: engine.SessionDone, Summary: &engine.Summary{}}) != -1 ||
-		eventBound(engine.Event{Type: engine.SessionStarted, Detail: &engine.Detail{}}) != -1 {
-		t.Error("an event with Summary or Detail has a cheap bound; want -1 (encoded at once)")
+		eventBound(engine.Event{Type: engine.StageDone, Detail: &engine.Detail{}}) != -1 {
+		t.Error("an event with Summary or a Detail without Info has a cheap bound; want -1 (encoded at once)")
+	}
+	// session_started's description: every string of every kind, the
+	// widest numbers.
+	temp := -math.SmallestNonzeroFloat64 * 3
+	for i, s := range strs {
+		info := &engine.SessionInfo{Strategy: config.Strategy(s), Tier: s, Models: []string{s, "", s}, CostCapUSD: temp, Turn: math.MinInt, Input: s,
+			Settings: engine.Settings{System: s, MaxTokens: math.MinInt, Temperature: &temp, Stop: []string{s, s, "", s}}}
+		ev := engine.Event{Type: engine.SessionStarted, Session: s, Seq: math.MinInt, T: time.Duration(math.MaxInt64), Text: s,
+			Stage: engine.Stage(255 - i%3), Detail: &engine.Detail{Info: info}}
+		if got, bound := len(eventMessage(ev)), eventBound(ev); got > bound {
+			t.Errorf("session_started, string %q: message of %d bytes over its bound %d", s[:min(len(s), 20)], got, bound)
+		}
+		checked++
+		info.Settings.Format = &providers.ResponseFormat{Type: providers.FormatJSONObject}
+		if eventBound(ev) != -1 {
+			t.Error("session_started with a response format has a cheap bound; want -1 (its schema has none)")
+		}
+	}
+	// A Detail with anything besides Info set has no cheap bound: a field
+	// added to Detail must be counted before such events are kept lazily.
+	dt := reflect.TypeFor[engine.Detail]()
+	for i := range dt.NumField() {
+		f := dt.Field(i)
+		if f.Name == "Info" {
+			continue
+		}
+		d := engine.Detail{Info: &engine.SessionInfo{}}
+		v := reflect.ValueOf(&d).Elem().Field(i)
+		switch v.Kind() {
+		case reflect.String:
+			v.SetString("x")
+		case reflect.Bool:
+			v.SetBool(true)
+		case reflect.Int, reflect.Int64:
+			v.SetInt(1)
+		case reflect.Pointer:
+			v.Set(reflect.New(f.Type.Elem()))
+		case reflect.Slice:
+			v.Set(reflect.MakeSlice(f.Type, 0, 0))
+		default:
+			t.Fatalf("Detail.%s: a %s, not set by this test", f.Name, v.Kind())
+		}
+		if eventBound(engine.Event{Type: engine.SessionStarted, Detail: &d}) != -1 {
+			t.Errorf("a Detail with %s set has a cheap bound; want -1 (encoded at once)", f.Name)
+		}
 	}
 	for _, s := range strs {
 		info := wire.Session{Type: wire.EventSession, Session: s, Strategy: s, Tier: s, Models: []string{s, s, ""},
@@ -103,5 +150,41 @@ func TestLazyBacklog(t *testing.T) {
 	hb.mu.Unlock()
 	if exact != sent {
 		t.Errorf("counted %d bytes once settled, want exactly the %d sent", exact, sent)
+	}
+}
+
+// TestPublishDoneSameBytes: session_done published with its summary's
+// JSON encoded apart (publishDone) is the message publish would keep and
+// send, byte for byte, watched or not; and the session ends as well.
+func TestPublishDoneSameBytes(t *testing.T) {
+	sum := &engine.Summary{Session: "s1", Winner: "m <b>", Answer: "an \"answer\"\n\u2028", Degraded: []string{"truncated"},
+		Models: []engine.ModelResult{{ID: "m", Status: engine.AttemptWon, InputTokens: 3, OutputTokens: 5}}}
+	ev := engine.Event{Type: engine.SessionDone, Session: "s1", Seq: 9, T: 1234567, Err: "e", Summary: sum}
+	want := eventMessage(ev)
+	b, err := json.Marshal(sum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, watched := range []bool{false, true} {
+		hb := newHub(0)
+		var sub *subscriber
+		if watched {
+			sub, _ = hb.subscribe("", true)
+		}
+		l := hb.begin(wire.Session{Type: wire.EventSession, Session: "s1"})
+		hb.publishDone(l, ev, b)
+		_, backlog := hb.subscribe("", true)
+		if got := backlog[len(backlog)-1]; !bytes.Equal(got, want) {
+			t.Errorf("watched %v: kept\n%s\nwant\n%s", watched, got, want)
+		}
+		if watched {
+			<-sub.ch // the session message
+			if got := <-sub.ch; !bytes.Equal(got, want) {
+				t.Errorf("sent\n%s\nwant\n%s", got, want)
+			}
+		}
+		if !hb.idle() || !l.ended {
+			t.Errorf("watched %v: the session did not end", watched)
+		}
 	}
 }

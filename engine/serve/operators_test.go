@@ -40,6 +40,7 @@ func TestAccessLog(t *testing.T) {
 			t.Fatal(err)
 		}
 		h.do("GET", "/v1/models", "", "")
+		synctest.Wait() // a line is written once its answer has gone out
 		lines := strings.Split(strings.TrimSpace(log.String()), "\n")
 		if len(lines) != 2 {
 			t.Fatalf("%d lines, want one per request:\n%s", len(lines), log.String())

@@ -7,6 +7,7 @@
 package serve
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -158,6 +159,11 @@ func (s *Server) Handler() http.Handler {
 		began := time.Now()
 		s.mux.ServeHTTP(rec, r)
 		s.metrics.request(r, rec.code)
+		if rec.Header().Get("Content-Length") != "" {
+			// The whole answer is written: it goes out now rather than
+			// after the access log's line.
+			rec.Flush()
+		}
 		if s.access != nil {
 			s.access.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
 				slog.Int("status", rec.code), slog.String("model", cmpOr(rec.model, "-")), slog.String("session", cmpOr(rec.session, "-")),
@@ -473,10 +479,16 @@ func (s *Server) oneHealth(id string) (wire.ModelHealth, bool) {
 	return wire.ModelHealth{}, false
 }
 
+// writeJSON answers v as JSON, its length declared: the answer can then
+// leave before the handler's bookkeeping (see Handler) without being sent
+// chunked.
 func writeJSON(w http.ResponseWriter, code int, v any) {
+	var b bytes.Buffer
+	_ = json.NewEncoder(&b).Encode(v)
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
 	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
+	_, _ = w.Write(b.Bytes())
 }
 
 // writeError answers in OpenAI's error shape.

@@ -2,12 +2,14 @@ package openai
 
 import (
 	"encoding/json"
+	"strconv"
 
 	sdk "github.com/openai/openai-go/v3"
+	"github.com/tidwall/gjson"
 )
 
-// chunk is one streamed chunk. Most are decoded as fastChunk by
-// encoding/json, several times cheaper than the SDK's decoder; one that
+// chunk is one streamed chunk. Most are decoded as fastChunk with gjson,
+// several times cheaper than the SDK's decoder; one that
 // fastChunk does not fit (a field of an unexpected type) is decoded by
 // the SDK, as leniently as before (sdk is then set).
 type chunk struct {
@@ -17,33 +19,35 @@ type chunk struct {
 
 // fastChunk is the part of a chunk the provider reads.
 type fastChunk struct {
-	Choices []struct {
-		Index int64 `json:"index"`
-		Delta struct {
-			Content string `json:"content"`
-			Refusal string `json:"refusal"`
-			// Not in the SDK's types: DeepSeek, vLLM... and OpenRouter,
-			// Groq... (reasoningText reads them).
-			ReasoningContent json.RawMessage `json:"reasoning_content"`
-			Reasoning        json.RawMessage `json:"reasoning"`
-		} `json:"delta"`
-		FinishReason string `json:"finish_reason"`
-	} `json:"choices"`
-	Usage *fastUsage      `json:"usage"`
-	XGroq json.RawMessage `json:"x_groq"`
+	Choices []fastChoice
+	Usage   *fastUsage
+	XGroq   json.RawMessage
+}
+
+// fastChoice is one of a chunk's choices.
+type fastChoice struct {
+	Index        int64
+	Delta        fastDelta
+	FinishReason string
+}
+
+// fastDelta is a choice's delta.
+type fastDelta struct {
+	Content string
+	Refusal string
+	// Not in the SDK's types: DeepSeek, vLLM... and OpenRouter, Groq...
+	// (reasoningText reads them).
+	ReasoningContent json.RawMessage
+	Reasoning        json.RawMessage
 }
 
 // fastUsage is a chunk's usage object.
 type fastUsage struct {
-	PromptTokens        int64 `json:"prompt_tokens"`
-	CompletionTokens    int64 `json:"completion_tokens"`
-	TotalTokens         int64 `json:"total_tokens"`
-	PromptTokensDetails struct {
-		CachedTokens int64 `json:"cached_tokens"`
-	} `json:"prompt_tokens_details"`
-	CompletionTokensDetails struct {
-		ReasoningTokens int64 `json:"reasoning_tokens"`
-	} `json:"completion_tokens_details"`
+	PromptTokens            int64
+	CompletionTokens        int64
+	TotalTokens             int64
+	PromptTokensDetails     struct{ CachedTokens int64 }
+	CompletionTokensDetails struct{ ReasoningTokens int64 }
 }
 
 // sdk returns u as the SDK's type, for convertUsage.
@@ -58,7 +62,7 @@ func (u *fastUsage) sdk() sdk.CompletionUsage {
 // UnmarshalJSON decodes data as fastChunk, or by the SDK when it does not
 // fit.
 func (c *chunk) UnmarshalJSON(data []byte) error {
-	if err := json.Unmarshal(data, &c.fast); err == nil {
+	if c.fast.read(data) {
 		return nil
 	}
 	c.fast = fastChunk{}
@@ -68,4 +72,194 @@ func (c *chunk) UnmarshalJSON(data []byte) error {
 	}
 	c.sdk = &ch
 	return nil
+}
+
+// read fills f from data, a chunk's JSON, in one pass with gjson: what
+// encoding/json would make of it (keys matched exactly), at a third of its
+// cost and stack on the attempt's goroutine, where the reflective decoder
+// made the stack grow on every call. It reports false for what does not
+// fit (a field of an unexpected type), which the SDK then decodes. data is
+// valid JSON: encoding/json checks it before it calls UnmarshalJSON.
+func (f *fastChunk) read(data []byte) bool {
+	root := gjson.ParseBytes(data)
+	if root.Type == gjson.Null {
+		return true
+	}
+	if !root.IsObject() {
+		return false
+	}
+	ok := true
+	root.ForEach(func(key, v gjson.Result) bool {
+		switch key.Str {
+		case "choices":
+			ok = f.readChoices(v)
+		case "usage":
+			switch {
+			case v.Type == gjson.Null:
+				f.Usage = nil
+			case v.IsObject():
+				if f.Usage == nil {
+					f.Usage = new(fastUsage)
+				}
+				ok = f.Usage.read(v)
+			default:
+				ok = false
+			}
+		case "x_groq":
+			f.XGroq = json.RawMessage(v.Raw)
+		}
+		return ok
+	})
+	return ok
+}
+
+// readChoices reads the choices array into f.Choices.
+func (f *fastChunk) readChoices(v gjson.Result) bool {
+	if v.Type == gjson.Null {
+		f.Choices = nil
+		return true
+	}
+	if !v.IsArray() {
+		return false
+	}
+	f.Choices = f.Choices[:0]
+	if f.Choices == nil {
+		f.Choices = make([]fastChoice, 0, 1)
+	}
+	ok := true
+	v.ForEach(func(_, c gjson.Result) bool {
+		f.Choices = append(f.Choices, fastChoice{})
+		if c.Type == gjson.Null {
+			return true
+		}
+		if !c.IsObject() {
+			ok = false
+			return false
+		}
+		ch := &f.Choices[len(f.Choices)-1]
+		c.ForEach(func(key, v gjson.Result) bool {
+			switch key.Str {
+			case "index":
+				ok = readInt(v, &ch.Index)
+			case "finish_reason":
+				ok = readString(v, &ch.FinishReason)
+			case "delta":
+				ok = ch.Delta.read(v)
+			}
+			return ok
+		})
+		return ok
+	})
+	return ok
+}
+
+// read reads a choice's delta.
+func (d *fastDelta) read(v gjson.Result) bool {
+	if v.Type == gjson.Null {
+		return true
+	}
+	if !v.IsObject() {
+		return false
+	}
+	ok := true
+	v.ForEach(func(key, v gjson.Result) bool {
+		switch key.Str {
+		case "content":
+			ok = readString(v, &d.Content)
+		case "refusal":
+			ok = readString(v, &d.Refusal)
+		case "reasoning_content":
+			d.ReasoningContent = json.RawMessage(v.Raw)
+		case "reasoning":
+			d.Reasoning = json.RawMessage(v.Raw)
+		}
+		return ok
+	})
+	return ok
+}
+
+// read reads a usage object.
+func (u *fastUsage) read(v gjson.Result) bool {
+	ok := true
+	v.ForEach(func(key, v gjson.Result) bool {
+		switch key.Str {
+		case "prompt_tokens":
+			ok = readInt(v, &u.PromptTokens)
+		case "completion_tokens":
+			ok = readInt(v, &u.CompletionTokens)
+		case "total_tokens":
+			ok = readInt(v, &u.TotalTokens)
+		case "prompt_tokens_details":
+			ok = readDetail(v, "cached_tokens", &u.PromptTokensDetails.CachedTokens)
+		case "completion_tokens_details":
+			ok = readDetail(v, "reasoning_tokens", &u.CompletionTokensDetails.ReasoningTokens)
+		}
+		return ok
+	})
+	return ok
+}
+
+// readDetail reads the one count a usage details object is read for.
+func readDetail(v gjson.Result, name string, n *int64) bool {
+	if v.Type == gjson.Null {
+		return true
+	}
+	if !v.IsObject() {
+		return false
+	}
+	ok := true
+	v.ForEach(func(key, v gjson.Result) bool {
+		if key.Str == name {
+			ok = readInt(v, n)
+		}
+		return ok
+	})
+	return ok
+}
+
+// readInt reads an integer as encoding/json reads one into an int64
+// (null leaves it as it is; 3.0 does not fit).
+func readInt(v gjson.Result, n *int64) bool {
+	switch v.Type {
+	case gjson.Null:
+		return true
+	case gjson.Number:
+		i, err := strconv.ParseInt(v.Raw, 10, 64)
+		if err != nil {
+			return false
+		}
+		*n = i
+		return true
+	}
+	return false
+}
+
+// readString reads a string as encoding/json does (null leaves it as it
+// is). A string with escapes or other than ASCII is decoded by
+// encoding/json itself, so that invalid UTF-8 and lone surrogates read as
+// they always did.
+func readString(v gjson.Result, s *string) bool {
+	switch v.Type {
+	case gjson.Null:
+		return true
+	case gjson.String:
+		raw := v.Raw[1 : len(v.Raw)-1]
+		if plainASCII(raw) {
+			*s = raw
+			return true
+		}
+		return json.Unmarshal([]byte(v.Raw), s) == nil
+	}
+	return false
+}
+
+// plainASCII reports a JSON string's body that reads as it is: printable
+// ASCII without escapes.
+func plainASCII(raw string) bool {
+	for i := 0; i < len(raw); i++ {
+		if c := raw[i]; c < 0x20 || c >= 0x80 || c == '\\' || c == '"' {
+			return false
+		}
+	}
+	return true
 }
