@@ -66,6 +66,7 @@ func TestAccessLogAsDocumented(t *testing.T) {
 		if resp.StatusCode != 200 {
 			t.Fatalf("status %d: %s", resp.StatusCode, body)
 		}
+		synctest.Wait() // a line is written once its answer has gone out
 		logged := strings.TrimSpace(log.String())
 		if strings.Count(logged, "\n") != 0 {
 			t.Fatalf("want one line for one request:\n%s", logged)
