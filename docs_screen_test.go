@@ -116,7 +116,7 @@ var (
 // notScreenText: a backticked span that is a command, a flag, a config
 // line, JSON, a list of keys or one word, not something a screen says.
 func notScreenText(s string) bool {
-	return regexp.MustCompile(`^(\$ |council\b|make\b|go\b|curl\b|git\b|[A-Z_]+=)|--|=|[{}"]|^\S+$`).MatchString(s) || keyList.MatchString(s)
+	return regexp.MustCompile(`^(\$ |council\b|make\b|go\b|curl\b|git\b|[A-Z_]+=|--)|=|[{}"<>]|^\S+$`).MatchString(s) || keyList.MatchString(s)
 }
 
 // quoteRegexp is q as a regexp: its numbers (with a unit: 5s, 10×, 50%)
