@@ -7,6 +7,8 @@
 # with auto-fire, quit, and check the terminal is restored. Then the same at
 # 80x24; then the too-small screen's q, esc on a consensus (cancelled, never
 # a missed quorum) and y (the answer reaches tmux's buffer through OSC 52).
+# Beside it all: the council watch lines docs/serve-and-watch.md shows
+# (read from the page), among them its recipe on traffic.
 # Usage: .ci/smoke.sh [path/to/council]
 set -euo pipefail
 BIN=$(realpath "${1:-./council}")
@@ -126,6 +128,110 @@ merge_at_end() {
 }
 
 ROOT=$(realpath "$(dirname "$0")/..")
+# doc_lines NAME: the commands docs/serve-and-watch.md shows under its
+# <!-- smoke: NAME --> marker (the indented block after it, a line ending in
+# \ joined to the next), so that what the smoke runs is what the page says.
+doc_lines() {
+	awk -v name="$1" '
+		index($0, "<!-- smoke: " name " ") == 1 { on = 1; next }
+		on && /^    / { l = substr($0, 5); if (sub(/\\$/, "", l)) { cont = cont l; next } print cont l; cont = ""; next }
+		on { exit }
+	' "$ROOT/docs/serve-and-watch.md"
+}
+# as_run LINE PORT: a doc's line as typed here: council is the binary under
+# test, and 8484 a free port (never a server already on 8484).
+as_run() {
+	local l=$1
+	l=$(sed -E "s#^(([A-Z_]+=[^ ]+ )*)council #\1'$BIN' #; s#(127\.0\.0\.1|localhost):8484#\1:$2#g" <<<"$l")
+	printf '%s\n' "$l"
+}
+type_line() { # SESSION LINE: typed as is, then enter
+	$T send-keys -t "$1" -l -- "$2"
+	$T send-keys -t "$1" Enter
+	sleep 0.3
+}
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 20000))
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+	done
+}
+
+# docs_watch: the council watch lines docs/serve-and-watch.md shows without
+# a $ (they need a terminal, or run until stopped), typed as the page writes
+# them: the test server and a watch on it; the usage lines; then "to see it
+# on traffic": council serve with an admin token, the curl loop (stopped
+# with ctrl+c once watch has shown its sessions) and a watch on it, where e
+# twice on sim/flaky makes its error rate 1.00 on the server.
+docs_watch() {
+	local srv_lines use_lines traffic_lines p1 p2 i out
+	mapfile -t srv_lines < <(doc_lines watch-test-server)
+	mapfile -t use_lines < <(doc_lines watch-usage)
+	mapfile -t traffic_lines < <(doc_lines watch-traffic)
+	[ ${#srv_lines[@]} -eq 2 ] || fail "docs: the watch-test-server block is not its 2 lines: ${srv_lines[*]}"
+	[ ${#use_lines[@]} -eq 3 ] || fail "docs: the watch-usage block is not its 3 lines: ${use_lines[*]}"
+	[ ${#traffic_lines[@]} -eq 3 ] || fail "docs: the watch-traffic block is not its 3 lines: ${traffic_lines[*]}"
+	p1=$(free_port)
+	p2=$(free_port)
+	[ "$p1" != "$p2" ] || p2=$(free_port)
+	echo "smoke: docs: the test server and council watch on it (port $p1)"
+	start_cmd 160 48 "cd '$ROOT'" 'smoke\$'
+	type_line smoke "$(as_run "${srv_lines[0]}" "$p1")" # go test ... &
+	type_line smoke "$(as_run "${srv_lines[1]}" "$p1")" # council watch
+	wait_for "● 127.0.0.1:$p1" 90 # go test builds the server first
+	wait_for '(decided|degraded): sim/[a-z]+ won' 20
+	keys q
+	wait_for '^smoke\$ ?$' 10
+	echo "smoke: docs: the usage lines"
+	type_line smoke "$(as_run "${use_lines[0]}" "$p1")"
+	wait_for "● 127.0.0.1:$p1" 10
+	wait_for '(decided|degraded): sim/[a-z]+ won' 20
+	keys q
+	wait_for '^smoke\$ ?$' 10
+	type_line smoke "$(as_run "${use_lines[1]}" "$p1")" # two servers that are not there
+	wait_for 'a\.example:8484.*b\.example:8484' 10
+	keys q
+	wait_for '^smoke\$ ?$' 10
+	type_line smoke 'kill %1'
+
+	echo "smoke: docs: to see it on traffic (port $p2)"
+	mkdir -p "$WATCHDIR/traffic"
+	# The demo council's config with its [serve] table's addr and admin
+	# token variable on (the page's council.toml).
+	sed -E -e 's/^# \[serve\]/[serve]/' -e "s/^# addr = .*/addr = \"127.0.0.1:$p2\"/" \
+		-e 's/^# (admin_token_env = .*)/\1/' "$ROOT/engine/config/demo.toml" >"$WATCHDIR/traffic/council.toml"
+	$T new-session -d -s srv -x 160 -y 10 -c "$WATCHDIR/traffic" "env -u COUNCIL_CONFIG XDG_CONFIG_HOME=/nonexistent HOME=/nonexistent bash --norc --noprofile"
+	$T new-session -d -s load -x 160 -y 10 -c "$WATCHDIR/traffic" "bash --norc --noprofile"
+	type_line srv "$(as_run "${traffic_lines[0]}" "$p2")"
+	for ((i = 0; i < 100; i++)); do $T capture-pane -p -t srv | grep -q 'serving on' && break; sleep 0.1; done
+	$T capture-pane -p -t srv | grep -q "serving on http://127.0.0.1:$p2" || fail "docs: council serve did not start: $($T capture-pane -p -t srv)"
+	type_line load "$(as_run "${traffic_lines[1]}" "$p2")" # the curl loop
+	type_line smoke "$(as_run "${traffic_lines[2]}" "$p2")"
+	wait_for "● 127.0.0.1:$p2" 10
+	wait_for '#3 .*(decided|degraded|failed)' 20 # the loop's third request at least
+	echo "smoke: docs: watch shows the traffic"
+	$T send-keys -t load C-c # the loop stops; its last requests finish
+	sleep 2
+	for ((i = 0; i < 6; i++)); do
+		screen | grep -q '┏━ sim/flaky' && break
+		keys Tab
+	done
+	screen | grep -q '┏━ sim/flaky' || fail "docs: tab never focused sim/flaky"
+	keys e
+	wait_for 'sim/flaky error_rate → 0.75' 5
+	keys e
+	wait_for 'sim/flaky error_rate → 1.00' 5
+	out=$(curl -s -H 'Authorization: Bearer adm' "127.0.0.1:$p2/v1/council/admin/tune" -d '{"model":"sim/flaky","knob":"error_rate","delta":0}')
+	grep -q '"error_rate":1[,}]' <<<"$out" || fail "docs: the server's sim/flaky error rate is not 1: $out"
+	echo "smoke: docs: e twice on sim/flaky: error rate 1.00 on the server"
+	type_line load 'wait' # the loop's last curls
+	keys q
+	wait_for '^smoke\$ ?$' 10
+	$T send-keys -t srv C-c
+	for ((i = 0; i < 100; i++)); do $T capture-pane -p -t srv | grep -q 'drained, bye' && break; sleep 0.1; done
+}
+
 # A council recorded by council run --record (a fast simulated council: the
 # replay is checked, not the models).
 (cd "$WATCHDIR" && env -u COUNCIL_CONFIG "$BIN" run --config "$ROOT/testdata/fast.toml" --strategy council --seed 42 \
@@ -140,6 +246,11 @@ for size in "80 24" "120 40" "160 48"; do
 	) >"$WATCHDIR/size-${size/ /x}.log" 2>&1 &
 	SIZE_PIDS+=($!)
 done
+(
+	trap 'tmux -L "$SOCK" kill-server >/dev/null 2>&1 || true' EXIT
+	docs_watch
+) >"$WATCHDIR/size-docs.log" 2>&1 &
+SIZE_PIDS+=($!)
 
 echo "smoke: 160x48"
 start 160 48

@@ -329,7 +329,7 @@ func TestWatchReconnectLine(t *testing.T) {
 				break
 			}
 		}
-		if line := plain(m); !strings.Contains(line, "reconnecting to h1:8484 in 1s (attempt 3): connect: connection refused") {
+		if line := plain(m); !strings.Contains(line, "○ reconnecting to h1:8484 in 1s (attempt 3): connect: connection refused") {
 			t.Errorf("the watch line:\n%s", strings.Split(line, "\n")[2])
 		}
 		r.tr.SetDown("h1:8484", false)
