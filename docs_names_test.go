@@ -33,9 +33,9 @@ func repoFiles(t *testing.T) []string {
 	return files
 }
 
-// testFuncs is every Test, Benchmark and Fuzz function of the
-// repository, with the packages (directories) that have it.
-func testFuncs(t *testing.T, files []string) map[string][]string {
+// testFuncFiles is every Test, Benchmark and Fuzz function of the
+// repository, with the test files that declare it.
+func testFuncFiles(t *testing.T, files []string) map[string][]string {
 	t.Helper()
 	decl := regexp.MustCompile(`(?m)^func ((?:Test|Benchmark|Fuzz)\w*)\(`)
 	funcs := map[string][]string{}
@@ -48,8 +48,22 @@ func testFuncs(t *testing.T, files []string) map[string][]string {
 			t.Fatal(err)
 		}
 		for _, m := range decl.FindAllStringSubmatch(string(b), -1) {
-			funcs[m[1]] = append(funcs[m[1]], filepath.ToSlash(filepath.Dir(f)))
+			funcs[m[1]] = append(funcs[m[1]], f)
 		}
+	}
+	return funcs
+}
+
+// testFuncs is every Test, Benchmark and Fuzz function of the
+// repository, with the packages (directories) that have it.
+func testFuncs(t *testing.T, files []string) map[string][]string {
+	t.Helper()
+	funcs := testFuncFiles(t, files)
+	for name, fs := range funcs {
+		for i, f := range fs {
+			fs[i] = filepath.ToSlash(filepath.Dir(f))
+		}
+		funcs[name] = fs
 	}
 	return funcs
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,21 +13,7 @@ import (
 // TestX/name, name a subtest of TestX (its name's words are in TestX's
 // file).
 func TestDocRuleTables(t *testing.T) {
-	files := repoFiles(t)
-	decl := regexp.MustCompile(`(?m)^func (Test\w+)\(`)
-	defined := map[string]string{} // test -> its file's text
-	for _, f := range files {
-		if !strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range decl.FindAllStringSubmatch(string(b), -1) {
-			defined[m[1]] = string(b)
-		}
-	}
+	defined := testFuncFiles(t, repoFiles(t)) // test -> the files that declare it
 	named := regexp.MustCompile("`(Test\\w+)(?:/([^`]+))?`")
 	for _, table := range []struct{ page, header string }{
 		{"docs/strategies.md", "| a call that... | counts as |"},
@@ -57,12 +42,12 @@ func TestDocRuleTables(t *testing.T) {
 				t.Errorf("%s:%d: the row names no test in its last column: %s", table.page, i+1, lines[i])
 			}
 			for _, m := range tests {
-				src, ok := defined[m[1]]
+				fs, ok := defined[m[1]]
 				if !ok {
 					t.Errorf("%s:%d: %s is no test of the repository", table.page, i+1, m[1])
 					continue
 				}
-				if m[2] != "" && !strings.Contains(src, `"`+strings.ReplaceAll(m[2], "_", " ")) {
+				if m[2] != "" && !strings.Contains(readDoc(t, fs[0]), `"`+strings.ReplaceAll(m[2], "_", " ")) {
 					t.Errorf("%s:%d: %s has no subtest %s", table.page, i+1, m[1], m[2])
 				}
 			}
