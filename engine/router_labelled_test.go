@@ -115,8 +115,9 @@ func TestRouterLabelledSet(t *testing.T) {
 	}
 }
 
-// TestREADMERouterAccuracy: docs/strategies.md quotes the labelled set's accuracy
-// as the test measures it, so the figure cannot go stale.
+// TestREADMERouterAccuracy: docs/strategies.md and the README quote the
+// labelled set's accuracy as the test measures it, so the figure cannot
+// go stale.
 func TestREADMERouterAccuracy(t *testing.T) {
 	readme, err := os.ReadFile("../docs/strategies.md")
 	if err != nil {
@@ -132,6 +133,17 @@ func TestREADMERouterAccuracy(t *testing.T) {
 	got := fmt.Sprintf("%s %s %s %s %s %s", m[1], m[2], m[3], m[4], m[5], m[6])
 	if got != want {
 		t.Errorf("docs/strategies.md says accuracy, right, total, misroutes, held out, held-out right = %s; the test measures %s", got, want)
+	}
+	front, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	short := regexp.MustCompile(`\*\*([0-9.]+) %\*\* of (\d+) labelled`).FindSubmatch(front)
+	if short == nil {
+		t.Fatal("README.md does not quote the router's accuracy (**N %** of N labelled)")
+	}
+	if got, want := fmt.Sprintf("%s %s", short[1], short[2]), fmt.Sprintf("%.1f %d", a.percent(), a.total); got != want {
+		t.Errorf("README.md says accuracy, total = %s; the test measures %s", got, want)
 	}
 }
 
