@@ -1,10 +1,12 @@
 package serve
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"slices"
@@ -28,17 +30,16 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("rate limit: %d requests per minute per client (serve.rate_limit_rpm); retry in %s", s.o.RateLimitRPM, wait.Round(time.Second)))
 		return
 	}
+	// The body is decoded once, into cr; the bytes read are kept for the
+	// parameters refused (contract.go), which cr has no fields for.
 	var cr chatRequest
-	var raw json.RawMessage
-	if aerr := s.readBody(w, r, s.o.MaxBodyBytes, false, "a chat completion request", &raw); aerr != nil {
+	var raw bytes.Buffer
+	r.Body = teeBody{io.TeeReader(r.Body, &raw), r.Body}
+	if aerr := s.readBody(w, r, s.o.MaxBodyBytes, false, "a chat completion request", &cr); aerr != nil {
 		writeAPIError(w, aerr)
 		return
 	}
-	if err := json.Unmarshal(raw, &cr); err != nil {
-		writeAPIError(w, badRequest("invalid_json", "the body is not a chat completion request: %v", err))
-		return
-	}
-	json.Unmarshal(raw, &cr.params) // an object, as cr decoded from it
+	cr.params = unhonouredParams(raw.Bytes())
 	noteRequest(w, cr.Model, "")
 	req, aerr := s.sessionRequest(&cr)
 	if aerr != nil {
@@ -501,4 +502,11 @@ func retryAfter(sum *engine.Summary) int {
 		}
 	}
 	return int(math.Ceil(best / 1000))
+}
+
+// teeBody is a request body whose reads are copied (io.TeeReader) and
+// which closes the original.
+type teeBody struct {
+	io.Reader
+	io.Closer
 }
