@@ -310,7 +310,7 @@ func (c *completion) chunk(ch chunkChoice, u *usage, sum *engine.Summary) {
 	if ch.Delta != nil {
 		choices = append(choices, ch)
 	}
-	b, _ := json.Marshal(c.envelope("chat.completion.chunk", choices, u, sum))
+	b := c.envelope("chat.completion.chunk", choices, u, sum)
 	c.w.Write([]byte("data: "))
 	c.w.Write(b)
 	c.w.Write([]byte("\n\n"))
@@ -318,23 +318,26 @@ func (c *completion) chunk(ch chunkChoice, u *usage, sum *engine.Summary) {
 
 // envelope is a chat.completion or chat.completion.chunk object. A chunk
 // carries usage and the summary only at the end; a whole completion
-// always has both.
+// always has both, as its last key, council.
 type envelope struct {
-	ID      string          `json:"id"`
-	Object  string          `json:"object"`
-	Created int64           `json:"created"`
-	Model   string          `json:"model"`
-	Choices any             `json:"choices"`
-	Usage   *usage          `json:"usage,omitempty"`
-	Council json.RawMessage `json:"council,omitempty"`
+	ID      string `json:"id"`
+	Object  string `json:"object"`
+	Created int64  `json:"created"`
+	Model   string `json:"model"`
+	Choices any    `json:"choices"`
+	Usage   *usage `json:"usage,omitempty"`
 }
 
-func (c *completion) envelope(object string, choices any, u *usage, sum *engine.Summary) envelope {
-	e := envelope{ID: "chatcmpl-" + c.id, Object: object, Created: c.created, Model: c.model, Choices: choices, Usage: u}
+// envelope is the JSON of a chat.completion or chat.completion.chunk
+// object. The summary, already encoded (summaryJSON), is appended as the
+// last key rather than encoded as a json.RawMessage field, which
+// encoding/json would scan and copy again to compact it.
+func (c *completion) envelope(object string, choices any, u *usage, sum *engine.Summary) []byte {
+	b, _ := json.Marshal(envelope{ID: "chatcmpl-" + c.id, Object: object, Created: c.created, Model: c.model, Choices: choices, Usage: u})
 	if sum != nil {
-		e.Council = c.summaryJSON(sum)
+		b = append(append(append(b[:len(b)-1], `,"council":`...), c.summaryJSON(sum)...), '}')
 	}
-	return e
+	return b
 }
 
 // answerChoice is a whole completion's choice; its keys are in the
@@ -414,8 +417,8 @@ func (c *completion) finish(ctx context.Context) {
 	if sum.Status == engine.StatusDecided || sum.Status == engine.StatusDegraded {
 		c.headers(winner, sum)
 		fr := finishReason(sum)
-		writeJSON(c.w, http.StatusOK, c.envelope("chat.completion", []answerChoice{{
-			Message: answerMessage{Role: "assistant", Content: sum.Answer}, FinishReason: fr}}, usageOf(sum), sum))
+		writeJSONBytes(c.w, http.StatusOK, append(c.envelope("chat.completion", []answerChoice{{
+			Message: answerMessage{Role: "assistant", Content: sum.Answer}, FinishReason: fr}}, usageOf(sum), sum), '\n'))
 		return
 	}
 	c.headers("", sum)

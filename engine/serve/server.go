@@ -504,10 +504,15 @@ func (s *Server) oneHealth(id string) (wire.ModelHealth, bool) {
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	var b bytes.Buffer
 	_ = json.NewEncoder(&b).Encode(v)
+	writeJSONBytes(w, code, b.Bytes())
+}
+
+// writeJSONBytes answers with b, JSON already encoded.
+func writeJSONBytes(w http.ResponseWriter, code int, b []byte) {
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(code)
-	_, _ = w.Write(b.Bytes())
+	_, _ = w.Write(b)
 }
 
 // writeError answers in OpenAI's error shape.
