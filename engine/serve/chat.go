@@ -1,10 +1,12 @@
 package serve
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"slices"
@@ -28,17 +30,16 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("rate limit: %d requests per minute per client (serve.rate_limit_rpm); retry in %s", s.o.RateLimitRPM, wait.Round(time.Second)))
 		return
 	}
+	// The body is decoded once, into cr; the bytes read are kept for the
+	// parameters refused (contract.go), which cr has no fields for.
 	var cr chatRequest
-	var raw json.RawMessage
-	if aerr := s.readBody(w, r, s.o.MaxBodyBytes, false, "a chat completion request", &raw); aerr != nil {
+	var raw bytes.Buffer
+	r.Body = teeBody{io.TeeReader(r.Body, &raw), r.Body}
+	if aerr := s.readBody(w, r, s.o.MaxBodyBytes, false, "a chat completion request", &cr); aerr != nil {
 		writeAPIError(w, aerr)
 		return
 	}
-	if err := json.Unmarshal(raw, &cr); err != nil {
-		writeAPIError(w, badRequest("invalid_json", "the body is not a chat completion request: %v", err))
-		return
-	}
-	json.Unmarshal(raw, &cr.params) // an object, as cr decoded from it
+	cr.params = unhonouredParams(raw.Bytes())
 	noteRequest(w, cr.Model, "")
 	req, aerr := s.sessionRequest(&cr)
 	if aerr != nil {
@@ -309,7 +310,7 @@ func (c *completion) chunk(ch chunkChoice, u *usage, sum *engine.Summary) {
 	if ch.Delta != nil {
 		choices = append(choices, ch)
 	}
-	b, _ := json.Marshal(c.envelope("chat.completion.chunk", choices, u, sum))
+	b := c.envelope("chat.completion.chunk", choices, u, sum)
 	c.w.Write([]byte("data: "))
 	c.w.Write(b)
 	c.w.Write([]byte("\n\n"))
@@ -317,23 +318,26 @@ func (c *completion) chunk(ch chunkChoice, u *usage, sum *engine.Summary) {
 
 // envelope is a chat.completion or chat.completion.chunk object. A chunk
 // carries usage and the summary only at the end; a whole completion
-// always has both.
+// always has both, as its last key, council.
 type envelope struct {
-	ID      string          `json:"id"`
-	Object  string          `json:"object"`
-	Created int64           `json:"created"`
-	Model   string          `json:"model"`
-	Choices any             `json:"choices"`
-	Usage   *usage          `json:"usage,omitempty"`
-	Council json.RawMessage `json:"council,omitempty"`
+	ID      string `json:"id"`
+	Object  string `json:"object"`
+	Created int64  `json:"created"`
+	Model   string `json:"model"`
+	Choices any    `json:"choices"`
+	Usage   *usage `json:"usage,omitempty"`
 }
 
-func (c *completion) envelope(object string, choices any, u *usage, sum *engine.Summary) envelope {
-	e := envelope{ID: "chatcmpl-" + c.id, Object: object, Created: c.created, Model: c.model, Choices: choices, Usage: u}
+// envelope is the JSON of a chat.completion or chat.completion.chunk
+// object. The summary, already encoded (summaryJSON), is appended as the
+// last key rather than encoded as a json.RawMessage field, which
+// encoding/json would scan and copy again to compact it.
+func (c *completion) envelope(object string, choices any, u *usage, sum *engine.Summary) []byte {
+	b, _ := json.Marshal(envelope{ID: "chatcmpl-" + c.id, Object: object, Created: c.created, Model: c.model, Choices: choices, Usage: u})
 	if sum != nil {
-		e.Council = c.summaryJSON(sum)
+		b = append(append(append(b[:len(b)-1], `,"council":`...), c.summaryJSON(sum)...), '}')
 	}
-	return e
+	return b
 }
 
 // answerChoice is a whole completion's choice; its keys are in the
@@ -413,8 +417,8 @@ func (c *completion) finish(ctx context.Context) {
 	if sum.Status == engine.StatusDecided || sum.Status == engine.StatusDegraded {
 		c.headers(winner, sum)
 		fr := finishReason(sum)
-		writeJSON(c.w, http.StatusOK, c.envelope("chat.completion", []answerChoice{{
-			Message: answerMessage{Role: "assistant", Content: sum.Answer}, FinishReason: fr}}, usageOf(sum), sum))
+		writeJSONBytes(c.w, http.StatusOK, append(c.envelope("chat.completion", []answerChoice{{
+			Message: answerMessage{Role: "assistant", Content: sum.Answer}, FinishReason: fr}}, usageOf(sum), sum), '\n'))
 		return
 	}
 	c.headers("", sum)
@@ -501,4 +505,11 @@ func retryAfter(sum *engine.Summary) int {
 		}
 	}
 	return int(math.Ceil(best / 1000))
+}
+
+// teeBody is a request body whose reads are copied (io.TeeReader) and
+// which closes the original.
+type teeBody struct {
+	io.Reader
+	io.Closer
 }

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"slices"
 
+	"github.com/tidwall/gjson"
+
 	"github.com/council-dev/council/engine"
 	"github.com/council-dev/council/engine/config"
 	"github.com/council-dev/council/engine/wire"
@@ -41,6 +43,27 @@ var unhonoured = []struct {
 	{"web_search_options", nil, "web search is not supported"},
 	{"reasoning_effort", nil, "reasoning_effort is not passed to the models"},
 	{"verbosity", nil, "verbosity is not passed to the models"},
+}
+
+// unhonouredParams is each parameter of body, a JSON object, that
+// unhonoured names, as sent; nil when it has none (the common case: no
+// map). A key sent twice keeps its last value, as encoding/json does.
+func unhonouredParams(body []byte) map[string]json.RawMessage {
+	var m map[string]json.RawMessage
+	gjson.ParseBytes(body).ForEach(func(k, v gjson.Result) bool {
+		name := k.String()
+		for _, p := range unhonoured {
+			if p.name == name {
+				if m == nil {
+					m = map[string]json.RawMessage{}
+				}
+				m[name] = json.RawMessage(v.Raw)
+				break
+			}
+		}
+		return true
+	})
+	return m
 }
 
 // refuseUnhonoured returns the error for the first parameter of body that

@@ -62,6 +62,9 @@ type entry struct {
 	msg  []byte
 	ev   engine.Event
 	info *wire.Session // set for a lazy session message, instead of ev
+	// sum is a lazy session_done's summary, encoded; ev is then the event
+	// without it (publishDone).
+	sum  []byte
 	size int
 }
 
@@ -69,6 +72,9 @@ type entry struct {
 func (e *entry) message() []byte {
 	if e.info != nil {
 		return sseMessage(wire.EventSession, *e.info)
+	}
+	if e.sum != nil {
+		return doneMessage(e.ev, e.sum)
 	}
 	return eventMessage(e.ev)
 }
@@ -145,7 +151,7 @@ func (h *hub) encode(l *sessionLog) {
 	for i := range l.msgs {
 		if e := &l.msgs[i]; e.msg == nil {
 			e.msg = e.message()
-			e.ev, e.info = engine.Event{}, nil
+			e.ev, e.info, e.sum = engine.Event{}, nil, nil
 			l.size += len(e.msg) - e.size
 			h.bytes += len(e.msg) - e.size
 			e.size = len(e.msg)
@@ -337,6 +343,8 @@ func (h *hub) publish(l *sessionLog, ev engine.Event) {
 // caller has (sum, ev.Summary encoded): the message is the event without
 // its summary with sum spliced in where json.Marshal puts it, the same
 // bytes, so the summary is encoded once for the answer and the stream.
+// Like publish's, the message is made only when someone is sent it or
+// the backlog is read; sum must not change after.
 func (h *hub) publishDone(l *sessionLog, ev engine.Event, sum []byte) {
 	if ev.Detail != nil || ev.Summary == nil {
 		// summary is then not the event's last key.
@@ -345,16 +353,32 @@ func (h *hub) publishDone(l *sessionLog, ev engine.Event, sum []byte) {
 	}
 	bare := ev
 	bare.Summary = nil
+	e := entry{ev: bare, sum: sum, size: -1}
+	if n := eventBound(bare); n >= 0 {
+		e.size = n + len(`,"summary":`) + len(sum)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var msg []byte
+	if e.size < 0 || h.watched(l) {
+		msg = e.message()
+		e = entry{msg: msg, size: len(msg)}
+	}
+	h.keep(l, e)
+	if msg != nil {
+		h.broadcast(l, msg)
+	}
+	h.end(l)
+}
+
+// doneMessage is session_done's message: bare, the event without its
+// summary, with sum, the summary's JSON, spliced in as its last key.
+func doneMessage(bare engine.Event, sum []byte) []byte {
 	data, err := bare.MarshalJSON()
 	if err == nil {
 		data = append(append(append(data[:len(data)-1], `,"summary":`...), sum...), '}')
 	}
-	msg := frame(ev.Type.String(), data, err)
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.keep(l, entry{msg: msg, size: len(msg)})
-	h.broadcast(l, msg)
-	h.end(l)
+	return frame(bare.Type.String(), data, err)
 }
 
 // idle reports whether no session is in flight.

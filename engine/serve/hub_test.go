@@ -155,7 +155,8 @@ func TestLazyBacklog(t *testing.T) {
 
 // TestPublishDoneSameBytes: session_done published with its summary's
 // JSON encoded apart (publishDone) is the message publish would keep and
-// send, byte for byte, watched or not; and the session ends as well.
+// send, byte for byte, watched or not (unwatched, it is encoded when the
+// backlog is read); and the session ends as well.
 func TestPublishDoneSameBytes(t *testing.T) {
 	sum := &engine.Summary{Session: "s1", Winner: "m <b>", Answer: "an \"answer\"\n\u2028", Degraded: []string{"truncated"},
 		Models: []engine.ModelResult{{ID: "m", Status: engine.AttemptWon, InputTokens: 3, OutputTokens: 5}}}
@@ -173,6 +174,15 @@ func TestPublishDoneSameBytes(t *testing.T) {
 		}
 		l := hb.begin(wire.Session{Type: wire.EventSession, Session: "s1"})
 		hb.publishDone(l, ev, b)
+		if !watched {
+			// Unwatched, it is kept unencoded, its size bounded.
+			hb.mu.Lock()
+			e := l.msgs[len(l.msgs)-1]
+			hb.mu.Unlock()
+			if e.msg != nil || e.size < len(want) {
+				t.Errorf("kept encoded %v, size %d for a message of %d", e.msg != nil, e.size, len(want))
+			}
+		}
 		_, backlog := hb.subscribe("", true)
 		if got := backlog[len(backlog)-1]; !bytes.Equal(got, want) {
 			t.Errorf("watched %v: kept\n%s\nwant\n%s", watched, got, want)

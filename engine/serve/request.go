@@ -32,7 +32,7 @@ type chatRequest struct {
 	StreamOptions       *struct {
 		IncludeUsage bool `json:"include_usage"`
 	} `json:"stream_options"`
-	// params is every parameter as sent, for those refused (contract.go).
+	// params is each refused parameter present, as sent (contract.go).
 	params map[string]json.RawMessage
 }
 

@@ -318,6 +318,20 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, limit int64, s
 		dec.DisallowUnknownFields()
 	}
 	err := dec.Decode(v)
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		// The value was read whole: data after it is named first, as when
+		// the body was read raw and then decoded.
+		if _, terr := dec.Token(); terr != io.EOF {
+			err = errTrailing
+			if terr != nil && !isSyntax(terr) {
+				err = terr
+			}
+		} else {
+			http.NewResponseController(w).SetReadDeadline(time.Time{})
+		}
+		return s.bodyError(w, err, what)
+	}
 	if err == nil {
 		if _, terr := dec.Token(); terr != io.EOF {
 			err = errTrailing
@@ -332,6 +346,11 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, limit int64, s
 	}
 	// The deadline stays: net/http reads what is left of a refused body
 	// after the answer, and must not wait for it longer.
+	return s.bodyError(w, err, what)
+}
+
+// bodyError is readBody's answer to err.
+func (s *Server) bodyError(w http.ResponseWriter, err error, what string) *apiError {
 	var tooBig *http.MaxBytesError
 	var ne net.Error
 	switch {
@@ -485,10 +504,15 @@ func (s *Server) oneHealth(id string) (wire.ModelHealth, bool) {
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	var b bytes.Buffer
 	_ = json.NewEncoder(&b).Encode(v)
+	writeJSONBytes(w, code, b.Bytes())
+}
+
+// writeJSONBytes answers with b, JSON already encoded.
+func writeJSONBytes(w http.ResponseWriter, code int, b []byte) {
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(code)
-	_, _ = w.Write(b.Bytes())
+	_, _ = w.Write(b)
 }
 
 // writeError answers in OpenAI's error shape.

@@ -42,6 +42,16 @@ type wire struct {
 // each event of a stream by limits.MaxEventBytes (see
 // [providers.LimitEvents]); reads end with the request's context.
 func (w *wire) middleware(req *http.Request, next option.MiddlewareNext) (*http.Response, error) {
+	if req.GetBody != nil && req.ContentLength > 0 {
+		// The SDK wraps the body (to close it once), which hides from
+		// net/http that it is in memory: it then writes the headers and
+		// the body in two writes, two packets the server reads apart.
+		// The same bytes from GetBody, a plain reader over them, go out
+		// in one.
+		if b, err := req.GetBody(); err == nil {
+			req.Body = b
+		}
+	}
 	res, err := next(req)
 	if err != nil || res == nil {
 		return res, err

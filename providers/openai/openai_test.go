@@ -395,6 +395,18 @@ func TestRequestOnTheWire(t *testing.T) {
 			if org := r.header.Get("OpenAI-Organization"); org != "" {
 				t.Errorf("OpenAI-Organization = %q, want none (environment leaked)", org)
 			}
+			// The SDK's telemetry headers are dropped; what a server
+			// reads stays.
+			for k := range r.header {
+				if strings.HasPrefix(k, "X-Stainless-") {
+					t.Errorf("header %s sent, want the SDK's telemetry headers dropped", k)
+				}
+			}
+			for k, want := range map[string]string{"Content-Type": "application/json", "Accept": "application/json", "User-Agent": "OpenAI/Go "} {
+				if got := r.header.Get(k); !strings.HasPrefix(got, want) {
+					t.Errorf("%s = %q, want %q", k, got, want)
+				}
+			}
 			if strings.Contains(r.raw, keyFragment) {
 				t.Errorf("request body carries a key: %s", r.raw)
 			}
