@@ -42,6 +42,9 @@ type wire struct {
 // each event of a stream by limits.MaxEventBytes (see
 // [providers.LimitEvents]); reads end with the request's context.
 func (w *wire) middleware(req *http.Request, next option.MiddlewareNext) (*http.Response, error) {
+	for _, h := range stainlessHeaders {
+		delete(req.Header, h) // canonical, as the SDK's Header.Add made them
+	}
 	if req.GetBody != nil && req.ContentLength > 0 {
 		// The SDK wraps the body (to close it once), which hides from
 		// net/http that it is in memory: it then writes the headers and
