@@ -42,6 +42,9 @@ type wire struct {
 // each event of a stream by limits.MaxEventBytes (see
 // [providers.LimitEvents]); reads end with the request's context.
 func (w *wire) middleware(req *http.Request, next option.MiddlewareNext) (*http.Response, error) {
+	for _, h := range stainlessHeaders {
+		delete(req.Header, h) // canonical, as the SDK's Header.Add made them
+	}
 	if req.GetBody != nil && req.ContentLength > 0 {
 		// The SDK wraps the body (to close it once), which hides from
 		// net/http that it is in memory: it then writes the headers and
@@ -75,21 +78,35 @@ func (w *wire) rejectsStreamOptions() bool {
 
 // doneWatcher passes a response body through, noting a "data: [DONE]" line.
 type doneWatcher struct {
-	rc   io.ReadCloser
-	w    *wire
-	line []byte // the start of the current line, enough to recognise [DONE]
+	rc io.ReadCloser
+	w  *wire
+	// line is the start of the current line, enough to recognise [DONE];
+	// n is how much of it is kept.
+	line [16]byte
+	n    int
 }
 
+// Read looks for line ends with bytes.IndexByte rather than byte by byte:
+// it reads every byte of the answer, on the attempt's path.
 func (d *doneWatcher) Read(p []byte) (int, error) {
 	n, err := d.rc.Read(p)
-	for _, b := range p[:n] {
-		if b == '\n' || b == '\r' {
-			d.check()
-			continue
+	b := p[:n]
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			i = len(b)
 		}
-		if len(d.line) < 16 {
-			d.line = append(d.line, b)
+		// A '\r' ends a line too; it is rare enough to look for within
+		// the line only.
+		if j := bytes.IndexByte(b[:i], '\r'); j >= 0 {
+			i = j
 		}
+		d.keep(b[:i])
+		if i == len(b) {
+			break
+		}
+		d.check()
+		b = b[i+1:]
 	}
 	if err == io.EOF {
 		d.check()
@@ -97,11 +114,17 @@ func (d *doneWatcher) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// keep adds the start of b to the current line.
+func (d *doneWatcher) keep(b []byte) {
+	d.n += copy(d.line[d.n:], b)
+}
+
 func (d *doneWatcher) check() {
-	if bytes.HasPrefix(d.line, []byte("data: [DONE]")) || bytes.HasPrefix(d.line, []byte("data:[DONE]")) {
+	line := d.line[:d.n]
+	if bytes.HasPrefix(line, []byte("data: [DONE]")) || bytes.HasPrefix(line, []byte("data:[DONE]")) {
 		d.w.sawDone.Store(true)
 	}
-	d.line = d.line[:0]
+	d.n = 0
 }
 
 func (d *doneWatcher) Close() error { return d.rc.Close() }

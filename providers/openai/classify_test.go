@@ -117,9 +117,13 @@ func TestDoneWatcher(t *testing.T) {
 		{"data: {\"x\":\"data: [DONE]\"}\n\n", false},
 		{"data: {}\n\n", false},
 		{": data: [DONE]\n\n", false},
+		{"data: {}\rdata: [DONE]\r", true}, // a lone '\r' ends a line
+		{"data: {\"a\":\"a line longer than what is kept\"}\ndata: [DONE]\n\n", true},
+		{"data: {\"a\":\"b\"}data: [DONE]\n\n", false},
+		{"data: [DONE", false},
 	}
 	for _, tt := range tests {
-		for step := 1; step <= 4; step++ {
+		for _, step := range []int{1, 2, 3, 4, 7, 16, 4096} {
 			w := &wire{}
 			d := &doneWatcher{rc: io.NopCloser(&stepReader{s: tt.body, step: step}), w: w}
 			if _, err := io.ReadAll(d); err != nil {
@@ -144,4 +148,29 @@ func (r *stepReader) Read(p []byte) (int, error) {
 	n := copy(p[:min(len(p), r.step)], r.s)
 	r.s = r.s[n:]
 	return n, nil
+}
+
+// BenchmarkDoneWatcher reads a one-chunk answer through the [DONE]
+// watcher, as every attempt does.
+func BenchmarkDoneWatcher(b *testing.B) {
+	body := `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":"an instant answer"},"finish_reason":null}]}
+
+data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":3,"total_tokens":6}}
+
+data: [DONE]
+
+`
+	buf := make([]byte, 4096)
+	for b.Loop() {
+		w := &wire{}
+		d := &doneWatcher{rc: io.NopCloser(strings.NewReader(body)), w: w}
+		for {
+			if _, err := d.Read(buf); err != nil {
+				break
+			}
+		}
+		if !w.sawDone.Load() {
+			b.Fatal("no [DONE]")
+		}
+	}
 }
