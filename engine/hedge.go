@@ -194,7 +194,7 @@ func (s *session) hedge() {
 	defer budget.Stop()
 
 	if r.primary == nil {
-		r.launchBackup(true)
+		r.launchBackup(true, "")
 	}
 	for s.pending > 0 {
 		if s.winner != nil {
@@ -235,11 +235,12 @@ type hedgeRun struct {
 	waiting                                      *attempt // the backup's success, held until the budget ends
 }
 
-// launchBackup starts the backup, once: delayed (failover false) or
-// because the primary failed or was skipped.
-func (r *hedgeRun) launchBackup(failover bool) {
+// launchBackup starts the backup, once: delayed (failover false), in the
+// primary's place (reason replaced), or because the primary failed or was
+// skipped. It returns the backup's attempt, nil when none was made.
+func (r *hedgeRun) launchBackup(failover bool, reason Reason) *attempt {
 	if r.launched {
-		return
+		return nil
 	}
 	s := r.s
 	r.hedged, r.launched = true, true
@@ -249,8 +250,8 @@ func (r *hedgeRun) launchBackup(failover bool) {
 	if failover {
 		d = s.since()
 	}
-	s.emitWith(-1, HedgeFired, func(e *Event) { e.Model, e.Delay = r.bm.cfg.ID, d })
-	s.launch(r.bm, RoleBackup, StageNone, nil)
+	s.emitWith(-1, HedgeFired, func(e *Event) { e.Model, e.Delay, e.Reason = r.bm.cfg.ID, d, reason })
+	return s.launch(r.bm, RoleBackup, StageNone, nil)
 }
 
 // replacePrimary cancels the primary (reason replaced) and launches the
@@ -267,12 +268,9 @@ func (r *hedgeRun) launchBackup(failover bool) {
 // half its window is slow (cuts included), so the backup never takes over
 // the primary's whole load.
 func (r *hedgeRun) replacePrimary() {
-	s := r.s
-	r.hedged, r.launched, r.replaced = true, true, true
-	s.hedgeFired = true
-	s.cancelRunning(causeReplaced) // the primary (or its fallback): the backup is not out yet
-	s.emitWith(-1, HedgeFired, func(e *Event) { e.Model, e.Delay, e.Reason = r.bm.cfg.ID, r.delay, ReasonReplaced })
-	if s.launch(r.bm, RoleBackup, StageNone, nil) == nil {
+	r.replaced = true
+	r.s.cancelRunning(causeReplaced) // the primary (or its fallback): the backup is not out yet
+	if r.launchBackup(false, ReasonReplaced) == nil {
 		r.relaunchPrimary()
 	}
 }
@@ -308,7 +306,7 @@ func (r *hedgeRun) fireHedge() {
 		s.skip(r.bm, RoleBackup, StageNone, ReasonHedgeBudget)
 		return
 	}
-	r.launchBackup(false)
+	r.launchBackup(false, "")
 }
 
 // decide makes w the winner and cancels the rest.
@@ -338,7 +336,7 @@ func (r *hedgeRun) reported(a *attempt) {
 		if r.waiting != nil {
 			r.decide(r.waiting)
 		} else {
-			r.launchBackup(true)
+			r.launchBackup(true, "")
 		}
 	case ok && (r.budgetOver || r.replaced || r.primary == nil || r.primary.reported):
 		r.decide(a)
