@@ -79,7 +79,8 @@ func (c *chunk) UnmarshalJSON(data []byte) error {
 // cost and stack on the attempt's goroutine, where the reflective decoder
 // made the stack grow on every call. It reports false for what does not
 // fit (a field of an unexpected type), which the SDK then decodes. data is
-// valid JSON: encoding/json checks it before it calls UnmarshalJSON.
+// valid JSON: stream.read checks it (providers.ValidJSON) before it calls
+// UnmarshalJSON.
 func (f *fastChunk) read(data []byte) bool {
 	root := gjson.ParseBytes(data)
 	if root.Type == gjson.Null {

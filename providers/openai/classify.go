@@ -16,7 +16,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/packages/ssestream"
 
 	"github.com/council-dev/council/providers"
@@ -37,38 +36,22 @@ type wire struct {
 	sawDone  atomic.Bool
 }
 
-// middleware runs inside the SDK's request, on the caller's goroutine. It
-// reads at most limits.MaxErrorBodyBytes of an error response, and bounds
-// each event of a stream by limits.MaxEventBytes (see
-// [providers.LimitEvents]); reads end with the request's context.
-func (w *wire) middleware(req *http.Request, next option.MiddlewareNext) (*http.Response, error) {
-	for _, h := range stainlessHeaders {
-		delete(req.Header, h) // canonical, as the SDK's Header.Add made them
-	}
-	if req.GetBody != nil && req.ContentLength > 0 {
-		// The SDK wraps the body (to close it once), which hides from
-		// net/http that it is in memory: it then writes the headers and
-		// the body in two writes, two packets the server reads apart.
-		// The same bytes from GetBody, a plain reader over them, go out
-		// in one.
-		if b, err := req.GetBody(); err == nil {
-			req.Body = b
-		}
-	}
-	res, err := next(req)
-	if err != nil || res == nil {
-		return res, err
-	}
+// response records res's status and headers for classify. It reads at
+// most limits.MaxErrorBodyBytes of an error response (false: res's body is
+// then that, in memory), and bounds each event of a stream by
+// limits.MaxEventBytes (see [providers.LimitEvents]); reads end with the
+// request's context.
+func (w *wire) response(res *http.Response) bool {
 	w.status = res.StatusCode
 	w.header = res.Header
 	if res.StatusCode >= 400 {
 		b, _ := providers.ReadErrorBody(res.Body, w.limits.MaxErrorBodyBytes)
 		w.body = b
 		res.Body = io.NopCloser(bytes.NewReader(b))
-		return res, nil
+		return false
 	}
 	res.Body = &doneWatcher{rc: providers.LimitEvents(res.Body, w.limits.MaxEventBytes, w.provider), w: w}
-	return res, nil
+	return true
 }
 
 // rejectsStreamOptions reports a 400/422 that names stream_options.

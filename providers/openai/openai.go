@@ -10,6 +10,7 @@
 package openai
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -20,8 +21,9 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/tidwall/gjson"
+
 	sdk "github.com/openai/openai-go/v3"
-	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/packages/respjson"
 	"github.com/openai/openai-go/v3/packages/ssestream"
 
@@ -58,9 +60,13 @@ type Client struct {
 	apiKey  string
 	keyEnv  string
 	limits  providers.Limits // with their defaults
-	// api sends the requests: its Post, not ChatCompletionService's
-	// NewStreaming, so that chunks are decoded as chunk (fastChunk).
-	api sdk.Client
+	// hc sends the requests (request.go), behind originGuard; chatURL is
+	// where they go, auth their Authorization (nil without a key) and
+	// gateway what the gateway adds to them.
+	hc      *http.Client
+	chatURL string
+	auth    []string
+	gateway providers.Gateway
 
 	// noStreamOptions is set once a compatible server has rejected
 	// stream_options; later requests leave it out.
@@ -78,26 +84,6 @@ var sharedHTTPClient = sync.OnceValue(func() *http.Client {
 	return &http.Client{Transport: http.DefaultTransport}
 })
 
-// stainlessHeaders are the SDK's telemetry headers (its language,
-// version, OS, architecture, runtime and retry count), dropped from every
-// request (wire.middleware): no server needs them, and each is one more to
-// copy per request and for the server to parse. The SDK's User-Agent, the
-// key, Content-Type and Accept stay. They are deleted in the middleware
-// rather than with seven option.WithHeaderDel, which the SDK applies to
-// every request, each recording the deletion in maps and slices of its own
-// (~3 us a call). The config refuses a gateway header of these names, so
-// none is lost.
-var stainlessHeaders = func() []string {
-	hs := []string{
-		"X-Stainless-Lang", "X-Stainless-Package-Version", "X-Stainless-OS", "X-Stainless-Arch",
-		"X-Stainless-Runtime", "X-Stainless-Runtime-Version", "X-Stainless-Retry-Count",
-	}
-	for i, h := range hs {
-		hs[i] = http.CanonicalHeaderKey(h)
-	}
-	return hs
-}()
-
 // New returns a client for o. It makes no request.
 func New(o Options) (*Client, error) {
 	kind := o.Kind
@@ -111,30 +97,23 @@ func New(o Options) (*Client, error) {
 	if hc == nil {
 		hc = sharedHTTPClient()
 	}
-	opts := []option.RequestOption{
-		option.WithEnvironmentProduction(), // the default base URL only
-		option.WithHTTPClient(hc),
-		option.WithMaxRetries(0),
-	}
-	if g := o.Gateway; !g.IsZero() {
-		// A middleware sees the request as the SDK made it, key and
-		// headers set: Apply adds only what is missing.
-		opts = append(opts, option.WithMiddleware(func(r *http.Request, next option.MiddlewareNext) (*http.Response, error) {
-			g.Apply(r)
-			return next(r)
-		}))
-	}
+	base := defaultBaseURL
 	shown := "https://api.openai.com/v1"
 	if o.BaseURL != "" {
 		u, err := providers.ParseBaseURL(o.Name, o.BaseURL, o.APIKey)
 		if err != nil {
 			return nil, err
 		}
-		opts = append(opts, option.WithBaseURL(o.BaseURL))
+		base = o.BaseURL
 		shown = u.Scheme + "://" + u.Host + u.Path
 	}
+	chat, err := chatURL(base)
+	if err != nil {
+		return nil, fmt.Errorf("provider %s: base_url: %w", o.Name, err)
+	}
+	var auth []string
 	if o.APIKey != "" {
-		opts = append(opts, option.WithAPIKey(o.APIKey))
+		auth = []string{"Bearer " + o.APIKey}
 	}
 	return &Client{
 		name:    o.Name,
@@ -143,8 +122,10 @@ func New(o Options) (*Client, error) {
 		apiKey:  o.APIKey,
 		keyEnv:  o.KeyEnv,
 		limits:  o.Limits.OrDefaults(),
-		// Not sdk.NewClient: it would read OPENAI_* from the environment.
-		api: sdk.Client{Options: opts},
+		hc:      guarded(hc, chat),
+		chatURL: chat.String(),
+		auth:    auth,
+		gateway: o.Gateway,
 	}, nil
 }
 
@@ -181,16 +162,15 @@ func (c *Client) start(ctx context.Context, req providers.Request, withUsage boo
 	if err != nil {
 		return &stream{wire: w}, err
 	}
-	// What NewStreaming does, but with the body encoded here and for the
-	// chunk type.
-	var raw *http.Response
-	err = c.api.Post(ctx, "chat/completions", body, &raw, option.WithMiddleware(w.middleware))
-	sdkStream := ssestream.NewStream[chunk](ssestream.NewDecoder(raw), err)
-	s := &stream{c: c, ctx: ctx, sdk: sdkStream, wire: w}
-	if err := sdkStream.Err(); err != nil {
-		_ = sdkStream.Close()
+	raw, err := c.send(ctx, w, body)
+	s := &stream{c: c, ctx: ctx, wire: w}
+	if err != nil {
+		if raw != nil {
+			_ = raw.Body.Close()
+		}
 		return s, c.classify(ctx, w, err, false)
 	}
+	s.dec = ssestream.NewDecoder(raw)
 	return s, nil
 }
 
@@ -292,19 +272,20 @@ func (c *Client) keyHint() string {
 	return "set api_key_env for provider " + c.name
 }
 
-// stream adapts the SDK's stream to [providers.Stream].
+// stream adapts the SDK's event-stream decoder to [providers.Stream].
 type stream struct {
 	c    *Client
 	ctx  context.Context
-	sdk  *ssestream.Stream[chunk]
+	dec  ssestream.Decoder // nil when the response had no body
 	wire *wire
 
-	cur      providers.Chunk
-	err      error
-	ended    bool
-	finished bool        // a choice carried a finish_reason
-	refused  bool        // a delta carried a refusal
-	closed   atomic.Bool // Close was called, perhaps from another goroutine
+	cur       providers.Chunk
+	err       error
+	ended     bool
+	finished  bool        // a choice carried a finish_reason
+	refused   bool        // a delta carried a refusal
+	closed    atomic.Bool // Close was called, perhaps from another goroutine
+	decClosed atomic.Bool // dec is closed (closeDecoder)
 }
 
 // Next implements [providers.Stream].
@@ -316,10 +297,10 @@ func (s *stream) Next() bool {
 		if s.ctx.Err() != nil {
 			return s.end(s.c.ctxErr(s.ctx, true))
 		}
-		if !s.sdk.Next() {
-			return s.end(s.finalErr(s.sdk.Err()))
+		ch, ok, err := s.read()
+		if !ok {
+			return s.end(s.finalErr(err))
 		}
-		ch := s.sdk.Current()
 		var out providers.Chunk
 		if ch.sdk != nil {
 			out = s.fromSDK(*ch.sdk)
@@ -382,11 +363,56 @@ func (s *stream) choice(out *providers.Chunk, refusal, finish string) {
 	}
 }
 
+// read decodes the stream's next chunk: what the SDK's ssestream.Stream
+// does with its decoder's events (the end at [DONE], an error event as
+// *ssestream.StreamError), except that a chunk's JSON is checked once, by
+// gjson (providers.ValidJSON), where json.Unmarshal scanned it twice (to
+// check it, then to skip it for chunk.UnmarshalJSON): that was a third of
+// reading a chunk. A chunk found invalid goes through json.Unmarshal, for
+// its error.
+// ok is false at the end, with err nil when the stream ended well.
+func (s *stream) read() (ch chunk, ok bool, err error) {
+	if s.dec == nil || s.decClosed.Load() {
+		return ch, false, nil
+	}
+	for {
+		if !s.dec.Next() {
+			return ch, false, s.dec.Err()
+		}
+		ev := s.dec.Event()
+		if bytes.HasPrefix(ev.Data, []byte("[DONE]")) {
+			return ch, false, nil
+		}
+		if ep := gjson.GetBytes(ev.Data, "error"); ep.Exists() {
+			return ch, false, &ssestream.StreamError{Message: fmt.Sprintf("received error while streaming: %s", ep.String()), Event: ev}
+		}
+		if strings.HasPrefix(ev.Type, "thread.") {
+			continue // the Assistants API's events, never a chat completion's chunk
+		}
+		if !providers.ValidJSON(ev.Data) {
+			err = json.Unmarshal(ev.Data, &ch)
+		} else {
+			err = ch.UnmarshalJSON(ev.Data)
+		}
+		if err != nil {
+			return ch, false, err
+		}
+		return ch, true, nil
+	}
+}
+
+// closeDecoder closes the decoder, and with it the response body, once.
+func (s *stream) closeDecoder() {
+	if s.dec != nil && s.decClosed.CompareAndSwap(false, true) {
+		_ = s.dec.Close()
+	}
+}
+
 func (s *stream) end(err error) bool {
 	s.ended = true
 	s.err = err
 	s.cur = providers.Chunk{}
-	_ = s.sdk.Close()
+	s.closeDecoder()
 	return false
 }
 
@@ -425,11 +451,11 @@ func (s *stream) Err() error { return s.err }
 // Close implements [providers.Stream]. It closes the response body, which
 // ends a pending Next at once; safe to call twice and from any goroutine.
 func (s *stream) Close() error {
-	if s.sdk == nil {
+	if s.dec == nil {
 		return nil
 	}
 	s.closed.Store(true)
-	_ = s.sdk.Close()
+	s.closeDecoder()
 	return nil
 }
 

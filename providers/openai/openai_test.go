@@ -402,8 +402,11 @@ func TestRequestOnTheWire(t *testing.T) {
 					t.Errorf("header %s sent, want the SDK's telemetry headers dropped", k)
 				}
 			}
-			for k, want := range map[string]string{"Content-Type": "application/json", "Accept": "application/json", "User-Agent": "OpenAI/Go "} {
-				if got := r.header.Get(k); !strings.HasPrefix(got, want) {
+			// The SDK's User-Agent, with the version of the SDK built in
+			// (go.mod's), as the SDK sent it before the request was built
+			// here (request.go).
+			for k, want := range map[string]string{"Content-Type": "application/json", "Accept": "application/json", "User-Agent": "OpenAI/Go " + goModSDKVersion(t)} {
+				if got := r.header.Get(k); got != want {
 					t.Errorf("%s = %q, want %q", k, got, want)
 				}
 			}
