@@ -1,12 +1,10 @@
 package serve
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"slices"
@@ -33,13 +31,12 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	// The body is decoded once, into cr; the bytes read are kept for the
 	// parameters refused (contract.go), which cr has no fields for.
 	var cr chatRequest
-	var raw bytes.Buffer
-	r.Body = teeBody{io.TeeReader(r.Body, &raw), r.Body}
-	if aerr := s.readBody(w, r, s.o.MaxBodyBytes, false, "a chat completion request", &cr); aerr != nil {
+	raw, aerr := s.readChat(w, r, &cr)
+	if aerr != nil {
 		writeAPIError(w, aerr)
 		return
 	}
-	cr.params = unhonouredParams(raw.Bytes())
+	cr.params = unhonouredParams(raw)
 	noteRequest(w, cr.Model, "")
 	req, aerr := s.sessionRequest(&cr)
 	if aerr != nil {
@@ -505,11 +502,4 @@ func retryAfter(sum *engine.Summary) int {
 		}
 	}
 	return int(math.Ceil(best / 1000))
-}
-
-// teeBody is a request body whose reads are copied (io.TeeReader) and
-// which closes the original.
-type teeBody struct {
-	io.Reader
-	io.Closer
 }
