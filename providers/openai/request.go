@@ -12,9 +12,10 @@ import (
 // The request is built here, not by the SDK's Client.Post: over an instant
 // upstream the SDK's request pipeline (its options applied per call, twelve
 // headers set and seven of them deleted again, the URL parsed twice, the
-// request and its headers cloned, three wrappers around the transport) was
-// ~8 us of the ~9 us it took to send a chat completion, the largest share
-// of what council serve added to a call (BenchmarkOverhead). What the SDK
+// request and its headers cloned, three wrappers around the transport)
+// made a send over a transport that answers at once cost 8.4 us where the
+// same request built by hand costs 2.2 us; in council serve it was ~9 us
+// of what serve added to a call (BenchmarkOverhead). What the SDK
 // sent, this sends: the same URL, Content-Type, Accept, User-Agent and key,
 // the gateway's headers and query, and the SDK's rule that every request,
 // redirects included, stays on the base URL's origin (originGuard). The
