@@ -313,30 +313,6 @@ func (c *completion) chunk(ch chunkChoice, u *usage, sum *engine.Summary) {
 	c.w.Write([]byte("\n\n"))
 }
 
-// envelope is a chat.completion or chat.completion.chunk object. A chunk
-// carries usage and the summary only at the end; a whole completion
-// always has both, as its last key, council.
-type envelope struct {
-	ID      string `json:"id"`
-	Object  string `json:"object"`
-	Created int64  `json:"created"`
-	Model   string `json:"model"`
-	Choices any    `json:"choices"`
-	Usage   *usage `json:"usage,omitempty"`
-}
-
-// envelope is the JSON of a chat.completion or chat.completion.chunk
-// object. The summary, already encoded (summaryJSON), is appended as the
-// last key rather than encoded as a json.RawMessage field, which
-// encoding/json would scan and copy again to compact it.
-func (c *completion) envelope(object string, choices any, u *usage, sum *engine.Summary) []byte {
-	b, _ := json.Marshal(envelope{ID: "chatcmpl-" + c.id, Object: object, Created: c.created, Model: c.model, Choices: choices, Usage: u})
-	if sum != nil {
-		b = append(append(append(b[:len(b)-1], `,"council":`...), c.summaryJSON(sum)...), '}')
-	}
-	return b
-}
-
 // answerChoice is a whole completion's choice; its keys are in the
 // order encoding/json gives a map's, as they were sent before.
 type answerChoice struct {

@@ -45,3 +45,80 @@ func TestEnvelopeAsEncoded(t *testing.T) {
 		}
 	}
 }
+
+// encodedEnvelope is what encoding/json makes of an envelope: the
+// reference the appended one must match byte for byte.
+func encodedEnvelope(t testing.TB, c *completion, object string, choices any, u *usage, sum *engine.Summary) []byte {
+	t.Helper()
+	ref := struct {
+		ID      string          `json:"id"`
+		Object  string          `json:"object"`
+		Created int64           `json:"created"`
+		Model   string          `json:"model"`
+		Choices any             `json:"choices"`
+		Usage   *usage          `json:"usage,omitempty"`
+		Council json.RawMessage `json:"council,omitempty"`
+	}{ID: "chatcmpl-" + c.id, Object: object, Created: c.created, Model: c.model, Choices: choices, Usage: u}
+	if sum != nil {
+		ref.Council = c.summaryJSON(sum)
+	}
+	b, err := json.Marshal(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// envelopeTexts are strings that take each of encoding/json's escapes.
+var envelopeTexts = []string{
+	"", "plain", "x < y & \"z\"\n", "tab\there\r\n\b\f", "\x00\x01\x1f\x7f", "café ☕ 日本",
+	"line\u2028sep\u2029", "bad \xff\xfe utf8 \xe2\x80", "back\\slash /slash", "<script>&amp;</script>",
+}
+
+// TestChunkEnvelopeAsEncoded: a chunk's envelope, for each delta shape
+// the stream writes (the role chunk, a delta, the finishing chunk, the
+// usage chunk with no choice), is encoding/json's bytes.
+func TestChunkEnvelopeAsEncoded(t *testing.T) {
+	sum := &engine.Summary{Strategy: "race", Answer: "a", Status: engine.StatusDecided}
+	stop := "stop"
+	for _, text := range envelopeTexts {
+		c := &completion{id: "s1" + text, model: "council/race" + text, created: 1796592988}
+		for _, tt := range []struct {
+			choices []chunkChoice
+			u       *usage
+			sum     *engine.Summary
+		}{
+			{[]chunkChoice{{Delta: &chunkDelta{Role: "assistant", Content: ""}}}, nil, nil},
+			{[]chunkChoice{{Delta: &chunkDelta{Content: text}}}, nil, nil},
+			{[]chunkChoice{{Delta: &chunkDelta{}, FinishReason: &stop}}, nil, sum},
+			{[]chunkChoice{{Index: 2, Delta: &chunkDelta{Role: text}, FinishReason: &text}, {Index: 3}}, &usage{1, 2, 3}, nil},
+			{[]chunkChoice{}, &usage{3, 4, 7}, sum},
+		} {
+			want := encodedEnvelope(t, c, "chat.completion.chunk", tt.choices, tt.u, tt.sum)
+			if got := c.envelope("chat.completion.chunk", tt.choices, tt.u, tt.sum); !bytes.Equal(got, want) {
+				t.Errorf("got  %s\nwant %s", got, want)
+			}
+		}
+	}
+}
+
+// FuzzEnvelope: for any id, model and text, the chunk's and the whole
+// answer's envelopes are encoding/json's bytes.
+func FuzzEnvelope(f *testing.F) {
+	for _, s := range envelopeTexts {
+		f.Add("s1", "council/race", s, int64(1796592988))
+	}
+	f.Fuzz(func(t *testing.T, id, model, text string, created int64) {
+		c := &completion{id: id, model: model, created: created}
+		fr := text
+		chunk := []chunkChoice{{Delta: &chunkDelta{Role: text, Content: text}, FinishReason: &fr}}
+		if got, want := c.envelope("chat.completion.chunk", chunk, nil, nil), encodedEnvelope(t, c, "chat.completion.chunk", chunk, nil, nil); !bytes.Equal(got, want) {
+			t.Errorf("chunk:\n got %s\nwant %s", got, want)
+		}
+		answer := []answerChoice{{Message: answerMessage{Role: "assistant", Content: text}, FinishReason: fr}}
+		u := &usage{len(id), len(text), len(id) + len(text)}
+		if got, want := c.envelope("chat.completion", answer, u, nil), encodedEnvelope(t, c, "chat.completion", answer, u, nil); !bytes.Equal(got, want) {
+			t.Errorf("answer:\n got %s\nwant %s", got, want)
+		}
+	})
+}
