@@ -21,11 +21,14 @@ var dataKeys = []string{"billing", "technical", "error_rate", "stall_rate"}
 // "key": members, not a command's output checked by a script) names
 // only keys council writes: every "key": in it is a json tag of a type in
 // the repository, a key a map literal of its code writes ("logprobs":
-// nil), or one of dataKeys, so a renamed or dropped field cannot live on
-// in an example.
+// nil), a key in JSON its code appends from raw string literals
+// (`,"choices":`), or one of dataKeys, so a renamed or dropped field
+// cannot live on in an example.
 func TestDocJSONKeys(t *testing.T) {
 	tags := map[string]bool{}
 	tagRe := regexp.MustCompile(`json:"([a-z0-9_]+)|"([a-z][a-z0-9_]*)": `)
+	rawRe := regexp.MustCompile("`[\\[{,]*\"[^`\\s]*`") // `,"usage":{"prompt_tokens":`
+	rawKeyRe := regexp.MustCompile(`"([a-z][a-z0-9_]*)":`)
 	err := filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
 		switch {
 		case err != nil:
@@ -42,6 +45,11 @@ func TestDocJSONKeys(t *testing.T) {
 		}
 		for _, m := range tagRe.FindAllStringSubmatch(string(b), -1) {
 			tags[m[1]+m[2]] = true
+		}
+		for _, lit := range rawRe.FindAllString(string(b), -1) {
+			for _, m := range rawKeyRe.FindAllStringSubmatch(lit, -1) {
+				tags[m[1]] = true
+			}
 		}
 		return nil
 	})
