@@ -81,12 +81,14 @@ soak:
 # retries, fallbacks, hedge budgets, caps, follow-ups, cancels and faults)
 # checked against the invariants every session keeps. make test runs a
 # bounded, seeded share of it (TestCompositions); new failures land in
-# engine/testdata/fuzz/FuzzCompositions. Then the two fast JSON paths
-# against encoding/json: serve's request reader (FuzzFastRead) and the
-# validity check before it (FuzzValidJSON); make test runs their seeds.
+# engine/testdata/fuzz/FuzzCompositions. Then the fast JSON paths against
+# encoding/json: serve's request reader (FuzzFastRead), its answers'
+# envelope (FuzzEnvelope) and the validity check (FuzzValidJSON); make
+# test runs their seeds.
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzCompositions -fuzztime 2m ./engine
 	$(GO) test -run '^$$' -fuzz FuzzFastRead -fuzztime 1m ./engine/serve
+	$(GO) test -run '^$$' -fuzz FuzzEnvelope -fuzztime 1m ./engine/serve
 	$(GO) test -run '^$$' -fuzz FuzzValidJSON -fuzztime 1m ./providers
 
 clean:
