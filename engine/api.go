@@ -57,6 +57,12 @@ func (t Turn) ReplyOf(id, followUp string) string {
 // Quantiles are latency percentiles over a sliding window.
 type Quantiles struct {
 	P50, P95, P99 time.Duration
+	// P50AtLeast (and P95's, P99's): the quantile is a lower bound, not a
+	// measurement. A call cut before its end (a hedge's primary its backup
+	// beat, or one it replaced) is known only to take longer than it ran,
+	// and one lies at or below the quantile: the true quantile is at least
+	// this, perhaps more.
+	P50AtLeast, P95AtLeast, P99AtLeast bool
 }
 
 // LatencySnapshot is one model's observed latency.

@@ -374,3 +374,25 @@ func TestHedgeReplacementsStopWhenEveryCallIsSlow(t *testing.T) {
 		}
 	})
 }
+
+// TestSnapshotLowerBounds: the latency the breaker board shows says when
+// a quantile is only a lower bound. A primary its hedge beat every time
+// never finished a call: its p50 is the time it ran before it was
+// cancelled, at least (P50AtLeast), not a latency it was measured at.
+// Finished calls alone are exact, and a quantile stays exact while no
+// cut call lies at or below it.
+func TestSnapshotLowerBounds(t *testing.T) {
+	beaten, _ := window(nil, spread(10, 400*ms, 10*ms)).snapshot()
+	if beaten.Total.P50 != 440*ms || !beaten.Total.P50AtLeast || !beaten.Total.P99AtLeast {
+		t.Errorf("every call beaten: Total = %+v, want p50 440ms marked at least, p99 at least", beaten.Total)
+	}
+	exact, _ := window(spread(10, 100*ms, 10*ms), nil).snapshot()
+	if exact.Total.P50 != 140*ms || exact.Total.P50AtLeast || exact.Total.P95AtLeast || exact.Total.P99AtLeast {
+		t.Errorf("finished calls only: Total = %+v, want exact quantiles", exact.Total)
+	}
+	// 18 finished at 100-270ms, two cut at 2s: p50 exact, p99 at least.
+	mixed, _ := window(spread(18, 100*ms, 10*ms), []time.Duration{2000 * ms, 2000 * ms}).snapshot()
+	if mixed.Total.P50 != 190*ms || mixed.Total.P50AtLeast || mixed.Total.P99 != 2000*ms || !mixed.Total.P99AtLeast {
+		t.Errorf("mixed: Total = %+v, want p50 190ms exact, p99 2s at least", mixed.Total)
+	}
+}

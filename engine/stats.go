@@ -238,10 +238,34 @@ func (s *modelStats) snapshot() (LatencySnapshot, []Outcome) {
 		recent = append(recent, s.recent[i%recentLen])
 	}
 	s.mu.Unlock()
+	// A call cut before its end (time to first token -1 or -2: see
+	// addLowerBound and addCut) has no time to first token, and its total
+	// is a lower bound: a quantile at or above one is marked so.
+	w := make(latWindow, n)
+	for i := range w {
+		w[i] = sample{total: total[i], bound: ttft[i] < 0}
+	}
+	slices.SortFunc(w, func(a, b sample) int { return cmp.Compare(a.total, b.total) })
 	ttft = slices.DeleteFunc(ttft, func(d time.Duration) bool { return d < 0 })
 	slices.Sort(ttft)
-	slices.Sort(total)
-	return LatencySnapshot{Count: n, TTFT: quantiles(ttft), Total: quantiles(total)}, recent
+	return LatencySnapshot{Count: n, TTFT: quantiles(ttft), Total: w.quantiles()}, recent
+}
+
+// quantiles is the window's nearest-rank quantiles of total latency, each
+// marked as a lower bound when a cut call lies at or below it (w sorted).
+func (w latWindow) quantiles() Quantiles {
+	if len(w) == 0 {
+		return Quantiles{}
+	}
+	at := func(q float64) (time.Duration, bool) {
+		i := min(max(int(q*float64(len(w))+0.999999)-1, 0), len(w)-1)
+		return w[i].total, slices.ContainsFunc(w[:i+1], func(s sample) bool { return s.bound })
+	}
+	var qs Quantiles
+	qs.P50, qs.P50AtLeast = at(0.50)
+	qs.P95, qs.P95AtLeast = at(0.95)
+	qs.P99, qs.P99AtLeast = at(0.99)
+	return qs
 }
 
 func quantiles(sorted []time.Duration) Quantiles {

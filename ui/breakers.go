@@ -174,9 +174,14 @@ func (b *BreakerBoard) row(h engine.ModelHealth, name string, cols []boardCol, s
 	if br.State == engine.BreakerOpen && br.HalfOpenIn > 0 && br.Forced == "" {
 		half = fmtDur((br.HalfOpenIn - b.ctx.Now.Sub(b.at)).Round(time.Second))
 	}
-	lat := func(d time.Duration) string {
-		if h.Latency.Count == 0 {
+	lat := func(d time.Duration, atLeast bool) string {
+		switch {
+		case h.Latency.Count == 0:
 			return "—"
+		case atLeast:
+			// Calls cut before their end lie at or below it: the true
+			// quantile is this or more.
+			return "≥" + fmtDur(d)
 		}
 		return fmtDur(d)
 	}
@@ -185,7 +190,7 @@ func (b *BreakerBoard) row(h engine.ModelHealth, name string, cols []boardCol, s
 		st lipgloss.Style
 	}{
 		{state, st}, {fmt.Sprintf("%.0f%%", br.FailureRate*100), errSt}, {fmt.Sprint(br.Requests), s.Text},
-		{lat(h.Latency.Total.P50), s.Text}, {lat(h.Latency.Total.P99), s.Text}, {half, s.Warn},
+		{lat(h.Latency.Total.P50, h.Latency.Total.P50AtLeast), s.Text}, {lat(h.Latency.Total.P99, h.Latency.Total.P99AtLeast), s.Text}, {half, s.Warn},
 	}
 	var l strings.Builder
 	l.WriteString(name)

@@ -268,6 +268,25 @@ func TestBreakerBoard(t *testing.T) {
 	}
 }
 
+// TestBreakerBoardLowerBounds: a latency quantile known only as a lower
+// bound (a hedge's primary cut before its end) is drawn as one, "≥".
+func TestBreakerBoardLowerBounds(t *testing.T) {
+	c := testCtx()
+	b := NewBreakerBoard(c)
+	hs := testHealth()
+	hs[3].Latency.Total.P99AtLeast = true // sim/slow: p50 2.50s exact, p99 9s at least
+	b.SetHealth(hs, fixedClock)
+	var row string
+	for _, l := range strings.Split(stripANSI(b.View(110, 8)), "\n") {
+		if strings.Contains(l, "sim/slow") {
+			row = l
+		}
+	}
+	if !strings.Contains(row, "≥9s") || strings.Contains(row, "≥2.50s") || !strings.Contains(row, " 2.50s") {
+		t.Errorf("sim/slow's row = %q, want p50 2.50s and p99 ≥9s", row)
+	}
+}
+
 func TestFocusAndLayoutKeys(t *testing.T) { synctest.Test(t, testFocusAndLayoutKeys) }
 
 func testFocusAndLayoutKeys(t *testing.T) {

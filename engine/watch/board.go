@@ -2,6 +2,7 @@ package watch
 
 import (
 	"slices"
+	"time"
 
 	"github.com/council-dev/council/engine"
 	"github.com/council-dev/council/engine/wire"
@@ -111,6 +112,21 @@ func Combine(rows []engine.ModelHealth) engine.ModelHealth {
 	return c
 }
 
+// slowest is each quantile of a's and b's, the slower, a lower bound when
+// the one taken is (when both are as slow, when either is).
 func slowest(a, b engine.Quantiles) engine.Quantiles {
-	return engine.Quantiles{P50: max(a.P50, b.P50), P95: max(a.P95, b.P95), P99: max(a.P99, b.P99)}
+	pick := func(x, y time.Duration, xb, yb bool) (time.Duration, bool) {
+		switch {
+		case x > y:
+			return x, xb
+		case y > x:
+			return y, yb
+		}
+		return x, xb || yb
+	}
+	var q engine.Quantiles
+	q.P50, q.P50AtLeast = pick(a.P50, b.P50, a.P50AtLeast, b.P50AtLeast)
+	q.P95, q.P95AtLeast = pick(a.P95, b.P95, a.P95AtLeast, b.P95AtLeast)
+	q.P99, q.P99AtLeast = pick(a.P99, b.P99, a.P99AtLeast, b.P99AtLeast)
+	return q
 }

@@ -13,7 +13,7 @@ import (
 // latency) followed by each instance's row.
 func TestRowsMergeInstances(t *testing.T) {
 	a := []wire.ModelHealth{
-		{Model: "m1", Kind: "sim", Breaker: engine.BreakerSnapshot{State: engine.BreakerClosed, Requests: 10, Failures: 1}, Latency: wire.Latency{Count: 10, P50MS: 100, P99MS: 400}},
+		{Model: "m1", Kind: "sim", Breaker: engine.BreakerSnapshot{State: engine.BreakerClosed, Requests: 10, Failures: 1}, Latency: wire.Latency{Count: 10, P50MS: 100, P99MS: 400, P50AtLeast: true, P99AtLeast: true}},
 		{Model: "m2", Kind: "sim", Breaker: engine.BreakerSnapshot{State: engine.BreakerHalfOpen, Requests: 4, Failures: 2}},
 	}
 	b := []wire.ModelHealth{
@@ -40,6 +40,11 @@ func TestRowsMergeInstances(t *testing.T) {
 	}
 	if m1.Latency.Count != 16 || m1.Latency.Total.P50 != 300*time.Millisecond || m1.Latency.Total.P99 != 400*time.Millisecond {
 		t.Errorf("m1 latency %+v, want 16 samples, the slowest p50 and p99", m1.Latency)
+	}
+	// a's p99 is the slower and a lower bound: so is the combined one;
+	// b's p50, exact, is the slower: a's bound mark stays with a's.
+	if !m1.Latency.Total.P99AtLeast || m1.Latency.Total.P50AtLeast {
+		t.Errorf("m1 latency %+v, want p99 at least (a's), p50 exact (b's)", m1.Latency.Total)
 	}
 	if m2 := by["m2"]; m2.Breaker.State != engine.BreakerHalfOpen || m2.Breaker.Forced != "open" || m2.Breaker.Requests != 8 {
 		t.Errorf("m2 %+v, want half_open (worse than closed), forced open, 8 requests", m2.Breaker)

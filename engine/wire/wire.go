@@ -132,6 +132,11 @@ type Latency struct {
 	P50MS     float64 `json:"p50_ms"`
 	P95MS     float64 `json:"p95_ms"`
 	P99MS     float64 `json:"p99_ms"`
+	// P50AtLeast (and P95's, P99's): that quantile is a lower bound (see
+	// [engine.Quantiles]).
+	P50AtLeast bool `json:"p50_at_least,omitempty"`
+	P95AtLeast bool `json:"p95_at_least,omitempty"`
+	P99AtLeast bool `json:"p99_at_least,omitempty"`
 }
 
 // The admin actions, each POST /v1/council/admin/ACTION ([AdminPath]) with
@@ -197,7 +202,8 @@ func HealthOf(h engine.ModelHealth, inFlight int) ModelHealth {
 	return ModelHealth{Model: h.ID, Provider: h.Provider, Kind: h.ProviderKind, Breaker: h.Breaker, InFlight: inFlight,
 		Knobs: h.Knobs, Recent: recent,
 		Latency: Latency{Count: h.Latency.Count, TTFTP50MS: engine.Millis(h.Latency.TTFT.P50),
-			P50MS: engine.Millis(h.Latency.Total.P50), P95MS: engine.Millis(h.Latency.Total.P95), P99MS: engine.Millis(h.Latency.Total.P99)}}
+			P50MS: engine.Millis(h.Latency.Total.P50), P95MS: engine.Millis(h.Latency.Total.P95), P99MS: engine.Millis(h.Latency.Total.P99),
+			P50AtLeast: h.Latency.Total.P50AtLeast, P95AtLeast: h.Latency.Total.P95AtLeast, P99AtLeast: h.Latency.Total.P99AtLeast}}
 }
 
 // Engine is the row as the dashboard's breaker board reads it.
@@ -215,5 +221,6 @@ func (h ModelHealth) Engine() engine.ModelHealth {
 	}
 	return engine.ModelHealth{ID: h.Model, Provider: h.Provider, ProviderKind: h.Kind, Breaker: b, Knobs: h.Knobs, Recent: recent,
 		Latency: engine.LatencySnapshot{Count: h.Latency.Count, TTFT: engine.Quantiles{P50: ms(h.Latency.TTFTP50MS)},
-			Total: engine.Quantiles{P50: ms(h.Latency.P50MS), P95: ms(h.Latency.P95MS), P99: ms(h.Latency.P99MS)}}}
+			Total: engine.Quantiles{P50: ms(h.Latency.P50MS), P95: ms(h.Latency.P95MS), P99: ms(h.Latency.P99MS),
+				P50AtLeast: h.Latency.P50AtLeast, P95AtLeast: h.Latency.P95AtLeast, P99AtLeast: h.Latency.P99AtLeast}}}
 }

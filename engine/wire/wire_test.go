@@ -3,6 +3,7 @@ package wire
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,10 +45,20 @@ func TestHealthOfIsEngineInverse(t *testing.T) {
 	in := engine.ModelHealth{ID: "sim/b", Provider: "sim", ProviderKind: "sim",
 		Breaker: engine.BreakerSnapshot{State: engine.BreakerHalfOpen, Requests: 4, Failures: 1},
 		Latency: engine.LatencySnapshot{Count: 4, TTFT: engine.Quantiles{P50: 80 * time.Millisecond},
-			Total: engine.Quantiles{P50: 300 * time.Millisecond, P95: 1200 * time.Millisecond, P99: 1500 * time.Millisecond}}}
+			Total: engine.Quantiles{P50: 300 * time.Millisecond, P95: 1200 * time.Millisecond, P99: 1500 * time.Millisecond, P95AtLeast: true, P99AtLeast: true}}}
 	row := HealthOf(in, 3)
 	if row.InFlight != 3 || row.Latency.P95MS != 1200 {
 		t.Fatalf("row %+v", row)
+	}
+	b, err := json.Marshal(row)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"p95_at_least":true,"p99_at_least":true`) || strings.Contains(string(b), "p50_at_least") {
+		t.Errorf("a lower bound's mark is not on the stream as p95/p99_at_least only: %s", b)
+	}
+	if err := json.Unmarshal(b, &row); err != nil {
+		t.Fatal(err)
 	}
 	out := row.Engine()
 	if out.ID != in.ID || out.Breaker.State != in.Breaker.State || out.Latency.TTFT.P50 != in.Latency.TTFT.P50 ||
