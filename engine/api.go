@@ -61,8 +61,8 @@ type Quantiles struct {
 	// measurement. A call cut before its end (a hedge's primary its backup
 	// beat, or one it replaced) is known only to take longer than it ran,
 	// and one lies at or below the quantile: the true quantile is at least
-	// this, perhaps more.
-	P50AtLeast, P95AtLeast, P99AtLeast bool
+	// this, perhaps more. Left out of a recording's health when false.
+	P50AtLeast, P95AtLeast, P99AtLeast bool `json:",omitempty"`
 }
 
 // LatencySnapshot is one model's observed latency.

@@ -390,6 +390,10 @@ func TestSnapshotLowerBounds(t *testing.T) {
 	if exact.Total.P50 != 140*ms || exact.Total.P50AtLeast || exact.Total.P95AtLeast || exact.Total.P99AtLeast {
 		t.Errorf("finished calls only: Total = %+v, want exact quantiles", exact.Total)
 	}
+	// A recording's health line is as before when no quantile is a bound.
+	if b, _ := json.Marshal(exact.Total); strings.Contains(string(b), "AtLeast") {
+		t.Errorf("exact quantiles encode a bound mark: %s", b)
+	}
 	// 18 finished at 100-270ms, two cut at 2s: p50 exact, p99 at least.
 	mixed, _ := window(spread(18, 100*ms, 10*ms), []time.Duration{2000 * ms, 2000 * ms}).snapshot()
 	if mixed.Total.P50 != 190*ms || mixed.Total.P50AtLeast || mixed.Total.P99 != 2000*ms || !mixed.Total.P99AtLeast {
