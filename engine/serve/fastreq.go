@@ -78,7 +78,7 @@ func (cr *chatRequest) fastRead(body []byte) bool {
 	if !root.IsObject() {
 		return false
 	}
-	var seen [10]bool
+	var seen [len(chatFields)]bool
 	ok := true
 	root.ForEach(func(k, v gjson.Result) bool {
 		i := chatKey(k)
@@ -90,56 +90,51 @@ func (cr *chatRequest) fastRead(body []byte) bool {
 			return false
 		}
 		seen[i] = true
-		switch i {
-		case 0:
-			ok = fastString(v, &cr.Model)
-		case 1:
-			ok = cr.fastMessages(v)
-		case 2:
-			ok = fastBool(v, &cr.Stream)
-		case 3:
-			ok = fastInt(v, &cr.MaxTokens)
-		case 4:
-			ok = fastInt(v, &cr.MaxCompletionTokens)
-		case 5:
-			ok = fastFloatPtr(v, &cr.Temperature)
-		case 6:
-			cr.Stop = fastRaw(v)
-		case 7:
-			cr.ResponseFormat = fastRaw(v)
-		case 8:
-			ok = fastIntPtr(v, &cr.N)
-		case 9:
-			ok = cr.fastStreamOptions(v)
-		}
+		ok = chatFields[i].read(cr, v)
 		return ok
 	})
 	return ok
 }
 
-// chatKeys are chatRequest's JSON keys, in fastRead's order.
-var chatKeys = [...]string{"model", "messages", "stream", "max_tokens", "max_completion_tokens", "temperature", "stop", "response_format", "n", "stream_options"}
+// chatFields are chatRequest's fields by their JSON keys, each with its
+// reader. Every field encoding/json reads is here
+// (TestFastReadKnowsEveryField): a key left out would be ignored.
+var chatFields = [...]struct {
+	key  string
+	read func(cr *chatRequest, v gjson.Result) bool
+}{
+	{"model", func(cr *chatRequest, v gjson.Result) bool { return fastString(v, &cr.Model) }},
+	{"messages", (*chatRequest).fastMessages},
+	{"stream", func(cr *chatRequest, v gjson.Result) bool { return fastBool(v, &cr.Stream) }},
+	{"max_tokens", func(cr *chatRequest, v gjson.Result) bool { return fastInt(v, &cr.MaxTokens) }},
+	{"max_completion_tokens", func(cr *chatRequest, v gjson.Result) bool { return fastInt(v, &cr.MaxCompletionTokens) }},
+	{"temperature", func(cr *chatRequest, v gjson.Result) bool { return fastFloatPtr(v, &cr.Temperature) }},
+	{"stop", func(cr *chatRequest, v gjson.Result) bool { cr.Stop = fastRaw(v); return true }},
+	{"response_format", func(cr *chatRequest, v gjson.Result) bool { cr.ResponseFormat = fastRaw(v); return true }},
+	{"n", func(cr *chatRequest, v gjson.Result) bool { return fastIntPtr(v, &cr.N) }},
+	{"stream_options", (*chatRequest).fastStreamOptions},
+}
 
 const (
 	keyOther  = -1 // a key cr has no field for: ignored, as encoding/json does
 	keyRefuse = -2 // a key fastRead leaves to encoding/json
 )
 
-// chatKey is k's index in chatKeys, keyOther, or keyRefuse for a key
+// chatKey is k's index in chatFields, keyOther, or keyRefuse for a key
 // encoding/json would match otherwise (another case: it folds case) or
 // that has escapes.
 func chatKey(k gjson.Result) int {
 	if strings.IndexByte(k.Raw, '\\') >= 0 {
 		return keyRefuse
 	}
-	for i, name := range chatKeys {
-		if k.Str == name {
+	for i, f := range chatFields {
+		if k.Str == f.key {
 			return i
 		}
 	}
-	for _, name := range chatKeys {
+	for _, f := range chatFields {
 		// What encoding/json matches: bytes.EqualFold (its foldName).
-		if strings.EqualFold(k.Str, name) {
+		if strings.EqualFold(k.Str, f.key) {
 			return keyRefuse
 		}
 	}

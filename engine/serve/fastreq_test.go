@@ -1,8 +1,11 @@
 package serve
 
 import (
+	"cmp"
 	"encoding/json"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -70,4 +73,30 @@ func FuzzFastRead(f *testing.F) {
 		f.Add([]byte(b))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) { checkFastRead(t, b) })
+}
+
+// TestFastReadKnowsEveryField: every field of chatRequest encoding/json
+// reads has its reader in chatFields, and no reader is for a field it
+// does not read: a field added to the request and not to fastRead would
+// be ignored on the fast path, a parameter silently dropped.
+func TestFastReadKnowsEveryField(t *testing.T) {
+	var tagged []string
+	rt := reflect.TypeFor[chatRequest]()
+	for i := range rt.NumField() {
+		f := rt.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		tagged = append(tagged, cmp.Or(name, f.Name))
+	}
+	var known []string
+	for _, f := range chatFields {
+		known = append(known, f.key)
+	}
+	slices.Sort(tagged)
+	slices.Sort(known)
+	if !slices.Equal(tagged, known) {
+		t.Errorf("chatRequest's JSON fields %v, fastRead reads %v", tagged, known)
+	}
 }
