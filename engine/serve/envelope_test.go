@@ -3,6 +3,7 @@ package serve
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"testing"
 
 	"github.com/council-dev/council/engine"
@@ -141,4 +142,53 @@ func BenchmarkChunkEnvelope(b *testing.B) {
 			encodedEnvelope(b, c, "chat.completion.chunk", ch, nil, nil)
 		}
 	})
+}
+
+// fill sets every field v reaches to a value that is not its zero:
+// strings that take escapes, numbers, true, and a pointer to a filled
+// value.
+func fill(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString("x<\"y\"\n")
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		v.SetInt(7)
+	case reflect.Float64:
+		v.SetFloat(1.5)
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Pointer:
+		p := reflect.New(v.Type().Elem())
+		fill(p.Elem())
+		v.Set(p)
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				fill(v.Field(i))
+			}
+		}
+	}
+}
+
+// TestEnvelopeWritesEveryField: the appended envelope writes every field
+// of its choices, their delta or message, and the usage, each set: a
+// field added to those types and not to the appender fails here, where
+// it would otherwise be left out of every answer.
+func TestEnvelopeWritesEveryField(t *testing.T) {
+	c := &completion{id: "s1", model: "council/race", created: 42}
+	var ch chunkChoice
+	fill(reflect.ValueOf(&ch).Elem())
+	var an answerChoice
+	fill(reflect.ValueOf(&an).Elem())
+	var u usage
+	fill(reflect.ValueOf(&u).Elem())
+	for _, tt := range []struct {
+		object  string
+		choices any
+	}{{"chat.completion.chunk", []chunkChoice{ch}}, {"chat.completion", []answerChoice{an}}} {
+		want := encodedEnvelope(t, c, tt.object, tt.choices, &u, nil)
+		if got := c.envelope(tt.object, tt.choices, &u, nil); !bytes.Equal(got, want) {
+			t.Errorf("%s, every field set:\n got %s\nwant %s", tt.object, got, want)
+		}
+	}
 }
