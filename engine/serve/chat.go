@@ -307,10 +307,10 @@ func (c *completion) chunk(ch chunkChoice, u *usage, sum *engine.Summary) {
 	if ch.Delta != nil {
 		choices = append(choices, ch)
 	}
-	b := c.envelope("chat.completion.chunk", choices, u, sum)
-	c.w.Write([]byte("data: "))
-	c.w.Write(b)
-	c.w.Write([]byte("\n\n"))
+	// One write for the event rather than three: each write arms the
+	// write deadline again.
+	b := c.appendEnvelope([]byte("data: "), "chat.completion.chunk", choices, u, sum)
+	c.w.Write(append(b, "\n\n"...))
 }
 
 // answerChoice is a whole completion's choice; its keys are in the

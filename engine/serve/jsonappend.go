@@ -2,6 +2,7 @@ package serve
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 
@@ -78,7 +79,12 @@ func appendJSONChars(b []byte, s string) []byte {
 // when there is one, already encoded (summaryJSON). A chunk carries usage
 // and the summary only at the end; a whole completion always has both.
 func (c *completion) envelope(object string, choices any, u *usage, sum *engine.Summary) []byte {
-	b := make([]byte, 0, 192+len(c.model)+choicesSize(choices))
+	return c.appendEnvelope(nil, object, choices, u, sum)
+}
+
+// appendEnvelope appends the envelope to b.
+func (c *completion) appendEnvelope(b []byte, object string, choices any, u *usage, sum *engine.Summary) []byte {
+	b = slices.Grow(b, 192+len(c.model)+choicesSize(choices))
 	b = append(b, `{"id":"chatcmpl-`...)
 	b = appendJSONChars(b, c.id)
 	b = append(b, `","object":`...)
