@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 
@@ -68,7 +67,8 @@ func (s *Server) readRaw(w http.ResponseWriter, r *http.Request, limit int64, wh
 
 // fastRead fills cr from body as encoding/json would, for the common
 // shape of a request: every key of cr's spelled as its tag, each once,
-// each value of its field's type or null, strings without escapes. It
+// each value of its field's type or null (strings read as
+// providers.JSONString reads them; keys without escapes). It
 // reports false, cr partly filled, for anything else.
 func (cr *chatRequest) fastRead(body []byte) bool {
 	if !providers.ValidJSON(body) {
@@ -141,22 +141,18 @@ func chatKey(k gjson.Result) int {
 	return keyOther
 }
 
-// plainString is a string value without escapes, as encoding/json would
-// decode it: escapes and invalid UTF-8 (which encoding/json replaces) are
-// left to it.
-func plainString(v gjson.Result) bool {
-	return v.Type == gjson.String && strings.IndexByte(v.Raw, '\\') < 0 && utf8.ValidString(v.Str)
-}
-
+// fastString reads a string field as encoding/json does
+// (providers.JSONString), copied out of the body: a request's model name
+// outlives it in the event stream's backlog.
 func fastString(v gjson.Result, dst *string) bool {
-	switch {
-	case v.Type == gjson.Null:
-		return true // null leaves a string as it is
-	case plainString(v):
-		*dst = strings.Clone(v.Str) // v.Str is the body's bytes
-		return true
+	var str string
+	if !providers.JSONString(v, &str) {
+		return false
 	}
-	return false
+	if v.Type == gjson.String {
+		*dst = strings.Clone(str)
+	}
+	return true
 }
 
 func fastBool(v gjson.Result, dst *bool) bool {
@@ -170,19 +166,14 @@ func fastBool(v gjson.Result, dst *bool) bool {
 	return false
 }
 
+// fastInt reads an int field as encoding/json does (providers.JSONInt).
 func fastInt(v gjson.Result, dst *int) bool {
-	switch v.Type {
-	case gjson.Null:
-		return true
-	case gjson.Number:
-		n, err := strconv.ParseInt(v.Raw, 10, 64)
-		if err != nil {
-			return false // 1.5, 1e3, out of range: encoding/json's error
-		}
-		*dst = int(n)
-		return true
+	n := int64(*dst)
+	if !providers.JSONInt(v, &n) {
+		return false
 	}
-	return false
+	*dst = int(n)
+	return true
 }
 
 func fastIntPtr(v gjson.Result, dst **int) bool {

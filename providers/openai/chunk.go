@@ -2,8 +2,8 @@ package openai
 
 import (
 	"encoding/json"
-	"strconv"
 
+	"github.com/council-dev/council/providers"
 	sdk "github.com/openai/openai-go/v3"
 	"github.com/tidwall/gjson"
 )
@@ -141,9 +141,9 @@ func (f *fastChunk) readChoices(v gjson.Result) bool {
 		c.ForEach(func(key, v gjson.Result) bool {
 			switch key.Str {
 			case "index":
-				ok = readInt(v, &ch.Index)
+				ok = providers.JSONInt(v, &ch.Index)
 			case "finish_reason":
-				ok = readString(v, &ch.FinishReason)
+				ok = providers.JSONString(v, &ch.FinishReason)
 			case "delta":
 				ok = ch.Delta.read(v)
 			}
@@ -166,9 +166,9 @@ func (d *fastDelta) read(v gjson.Result) bool {
 	v.ForEach(func(key, v gjson.Result) bool {
 		switch key.Str {
 		case "content":
-			ok = readString(v, &d.Content)
+			ok = providers.JSONString(v, &d.Content)
 		case "refusal":
-			ok = readString(v, &d.Refusal)
+			ok = providers.JSONString(v, &d.Refusal)
 		case "reasoning_content":
 			d.ReasoningContent = json.RawMessage(v.Raw)
 		case "reasoning":
@@ -185,11 +185,11 @@ func (u *fastUsage) read(v gjson.Result) bool {
 	v.ForEach(func(key, v gjson.Result) bool {
 		switch key.Str {
 		case "prompt_tokens":
-			ok = readInt(v, &u.PromptTokens)
+			ok = providers.JSONInt(v, &u.PromptTokens)
 		case "completion_tokens":
-			ok = readInt(v, &u.CompletionTokens)
+			ok = providers.JSONInt(v, &u.CompletionTokens)
 		case "total_tokens":
-			ok = readInt(v, &u.TotalTokens)
+			ok = providers.JSONInt(v, &u.TotalTokens)
 		case "prompt_tokens_details":
 			ok = readDetail(v, "cached_tokens", &u.PromptTokensDetails.CachedTokens)
 		case "completion_tokens_details":
@@ -211,56 +211,9 @@ func readDetail(v gjson.Result, name string, n *int64) bool {
 	ok := true
 	v.ForEach(func(key, v gjson.Result) bool {
 		if key.Str == name {
-			ok = readInt(v, n)
+			ok = providers.JSONInt(v, n)
 		}
 		return ok
 	})
 	return ok
-}
-
-// readInt reads an integer as encoding/json reads one into an int64
-// (null leaves it as it is; 3.0 does not fit).
-func readInt(v gjson.Result, n *int64) bool {
-	switch v.Type {
-	case gjson.Null:
-		return true
-	case gjson.Number:
-		i, err := strconv.ParseInt(v.Raw, 10, 64)
-		if err != nil {
-			return false
-		}
-		*n = i
-		return true
-	}
-	return false
-}
-
-// readString reads a string as encoding/json does (null leaves it as it
-// is). A string with escapes or other than ASCII is decoded by
-// encoding/json itself, so that invalid UTF-8 and lone surrogates read as
-// they always did.
-func readString(v gjson.Result, s *string) bool {
-	switch v.Type {
-	case gjson.Null:
-		return true
-	case gjson.String:
-		raw := v.Raw[1 : len(v.Raw)-1]
-		if plainASCII(raw) {
-			*s = raw
-			return true
-		}
-		return json.Unmarshal([]byte(v.Raw), s) == nil
-	}
-	return false
-}
-
-// plainASCII reports a JSON string's body that reads as it is: printable
-// ASCII without escapes.
-func plainASCII(raw string) bool {
-	for i := 0; i < len(raw); i++ {
-		if c := raw[i]; c < 0x20 || c >= 0x80 || c == '\\' || c == '"' {
-			return false
-		}
-	}
-	return true
 }
